@@ -1,0 +1,31 @@
+#!/usr/bin/env python3
+"""Build orchestration for wan2.2-turbo. Logic lives in packaging/; this file only sequences it.
+
+    python3 build.py test     set up .venv and run the whole test suite
+    python3 build.py serve    set up .venv, assemble the default bundle, start the main job
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "packaging"))
+
+import environment  # noqa: E402  (packaging/ is a folder of build files, not a package)
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "help"
+    if command == "test":
+        python = environment.ensure_environment("test")
+        return environment.run_in_environment(python, ["-m", "pytest", *argv[1:]])
+    if command == "serve":
+        python = environment.ensure_environment("test")
+        return environment.run_in_environment(python, [str(Path("packaging") / "main_job.py"), *argv[1:]])
+    print(__doc__)
+    return 0 if command == "help" else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,265 @@
+"""The bundle manifest (`bundle.json`): strict parsing, hashing and verification.
+
+A bundle is a folder with `bundle.json` beside its files (DESIGN §3). Every file the model
+reads is listed with its sha256 and size; `verify_files` checks them before any
+onnxruntime session exists, so nothing tampered with is ever loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from runtime.errors import BundleError, IntegrityError
+
+MANIFEST_NAME = "bundle.json"
+FORMAT_VERSION = 1
+PRECISIONS = ("fp32", "fp16", "bf16", "int8", "uint8", "int4")
+TASKS = ("caption", "vqa", "generate", "read", "embed", "rank", "seed")
+_HASH_CHUNK_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """A file inside the bundle with its expected hash and size."""
+
+    file: str
+    sha256: str
+    bytes: int
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way to run a component (a precision), with what it needs."""
+
+    precision: str
+    file: str
+    sha256: str
+    bytes: int
+    name: str = ""  # distinguishes two variants of one precision (e.g. "quantized", "int8")
+    min_memory_bytes: int = 0
+    preferred_isa: tuple[str, ...] = ()
+    data_files: tuple[FileEntry, ...] = ()  # ONNX external-data files
+
+    @property
+    def label(self) -> str:
+        return self.name or self.precision
+
+    def files(self) -> tuple[FileEntry, ...]:
+        return (FileEntry(self.file, self.sha256, self.bytes), *self.data_files)
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    variants: tuple[Variant, ...]
+
+    def variant(self, label: str) -> Variant:
+        for variant in self.variants:
+            if variant.label == label:
+                return variant
+        raise BundleError(f"Component '{self.name}' has no variant '{label}'.")
+
+
+@dataclass(frozen=True)
+class Manifest:
+    name: str
+    version: str
+    kind: str
+    tasks: tuple[str, ...]
+    components: dict[str, Component]
+    files: tuple[FileEntry, ...] = ()  # tokenizer, configs and other non-ONNX files
+    license: str = ""
+    tokenizer: str | None = None
+    preprocessor: str | None = None
+    config: str | None = None
+    generation: dict = field(default_factory=dict)
+    max_seq_len: int | None = None
+    extra: dict = field(default_factory=dict)  # kind-specific settings, validated by the kind
+    format: int = FORMAT_VERSION
+
+    def all_files(self) -> tuple[FileEntry, ...]:
+        entries = list(self.files)
+        for component in self.components.values():
+            for variant in component.variants:
+                entries.extend(variant.files())
+        return tuple(entries)
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["components"] = {
+            name: {"variants": [_variant_to_dict(v) for v in c.variants]}
+            for name, c in self.components.items()
+        }
+        data["files"] = [asdict(f) for f in self.files]
+        data = {k: v for k, v in data.items() if v not in (None, "", {}, [])}
+        return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def _variant_to_dict(variant: Variant) -> dict:
+    data = asdict(variant)
+    return {k: v for k, v in data.items() if v not in ("", 0, (), [])}
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_HASH_CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def file_entry(root: Path, relative: str) -> FileEntry:
+    path = root / relative
+    return FileEntry(relative, sha256_file(path), path.stat().st_size)
+
+
+# --- strict parsing -------------------------------------------------------------------
+
+def _take(data: dict, where: str, required: dict, optional: dict) -> dict:
+    """Check keys and types of one JSON object; unknown keys are an error."""
+    if not isinstance(data, dict):
+        raise BundleError(f"{where} must be a JSON object.")
+    unknown = set(data) - set(required) - set(optional)
+    if unknown:
+        known = ", ".join(sorted({*required, *optional}))
+        raise BundleError(f"{where} has unknown keys {sorted(unknown)}; known keys: {known}.")
+    missing = set(required) - set(data)
+    if missing:
+        raise BundleError(f"{where} is missing required keys {sorted(missing)}.")
+    for key, value in data.items():
+        expected = {**required, **optional}[key]
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise BundleError(f"{where}.{key} has the wrong type ({type(value).__name__}).")
+    return data
+
+
+def _parse_file_entry(data, where: str) -> FileEntry:
+    _take(data, where, {"file": str, "sha256": str, "bytes": int}, {})
+    _check_relative(data["file"], where)
+    if len(data["sha256"]) != 64 or any(c not in "0123456789abcdef" for c in data["sha256"]):
+        raise BundleError(f"{where}.sha256 must be 64 lowercase hex digits.")
+    return FileEntry(data["file"], data["sha256"], data["bytes"])
+
+
+def _check_relative(path: str, where: str) -> None:
+    parts = Path(path).parts
+    if not path or Path(path).is_absolute() or ".." in parts or "\\" in path:
+        raise BundleError(f"{where}: file paths must be relative and inside the bundle, got '{path}'.")
+
+
+def _parse_variant(data, where: str) -> Variant:
+    _take(
+        data,
+        where,
+        {"precision": str, "file": str, "sha256": str, "bytes": int},
+        {"name": str, "min_memory_bytes": int, "preferred_isa": list, "data_files": list},
+    )
+    if data["precision"] not in PRECISIONS:
+        raise BundleError(f"{where}.precision '{data['precision']}' is not one of {', '.join(PRECISIONS)}.")
+    entry = _parse_file_entry(
+        {k: data[k] for k in ("file", "sha256", "bytes")}, where
+    )
+    data_files = tuple(
+        _parse_file_entry(item, f"{where}.data_files[{i}]")
+        for i, item in enumerate(data.get("data_files", []))
+    )
+    return Variant(
+        precision=data["precision"],
+        file=entry.file,
+        sha256=entry.sha256,
+        bytes=entry.bytes,
+        name=data.get("name", ""),
+        min_memory_bytes=data.get("min_memory_bytes", 0),
+        preferred_isa=tuple(str(isa) for isa in data.get("preferred_isa", [])),
+        data_files=data_files,
+    )
+
+
+def _parse_component(name: str, data) -> Component:
+    where = f"bundle.json components.{name}"
+    _take(data, where, {"variants": list}, {})
+    if not data["variants"]:
+        raise BundleError(f"{where} has no variants.")
+    variants = tuple(_parse_variant(v, f"{where}.variants[{i}]") for i, v in enumerate(data["variants"]))
+    labels = [v.label for v in variants]
+    if len(set(labels)) != len(labels):
+        raise BundleError(f"{where} has two variants with the same name: give them distinct 'name's.")
+    return Component(name, variants)
+
+
+def parse_manifest(data) -> Manifest:
+    """Build a `Manifest` from decoded JSON, rejecting anything unexpected."""
+    _take(
+        data,
+        "bundle.json",
+        {"name": str, "version": str, "kind": str, "tasks": list, "components": dict},
+        {
+            "format": int, "files": list, "license": str, "tokenizer": str, "preprocessor": str,
+            "config": str, "generation": dict, "max_seq_len": int, "extra": dict,
+        },
+    )
+    if data.get("format", FORMAT_VERSION) != FORMAT_VERSION:
+        raise BundleError(
+            f"bundle.json format {data['format']} is not supported (this build reads format {FORMAT_VERSION})."
+        )
+    unknown_tasks = [t for t in data["tasks"] if t not in TASKS]
+    if unknown_tasks or not data["tasks"]:
+        raise BundleError(f"bundle.json tasks {unknown_tasks or '[]'} invalid; known tasks: {', '.join(TASKS)}.")
+    if not data["components"]:
+        raise BundleError("bundle.json has no components.")
+    files = tuple(_parse_file_entry(f, f"bundle.json files[{i}]") for i, f in enumerate(data.get("files", [])))
+    listed = {f.file for f in files}
+    for key in ("tokenizer", "preprocessor", "config"):
+        if key in data:
+            _check_relative(data[key], f"bundle.json {key}")
+            if data[key] not in listed:
+                raise BundleError(f"bundle.json {key} '{data[key]}' must also be listed (with its hash) in 'files'.")
+    max_seq_len = data.get("max_seq_len")
+    if max_seq_len is not None and max_seq_len < 1:
+        raise BundleError("bundle.json max_seq_len must be a positive integer.")
+    return Manifest(
+        name=data["name"],
+        version=data["version"],
+        kind=data["kind"],
+        tasks=tuple(data["tasks"]),
+        components={n: _parse_component(n, c) for n, c in data["components"].items()},
+        files=files,
+        license=data.get("license", ""),
+        tokenizer=data.get("tokenizer"),
+        preprocessor=data.get("preprocessor"),
+        config=data.get("config"),
+        generation=dict(data.get("generation", {})),
+        max_seq_len=max_seq_len,
+        extra=dict(data.get("extra", {})),
+    )
+
+
+def read_manifest(bundle_dir: str | os.PathLike) -> Manifest:
+    path = Path(bundle_dir) / MANIFEST_NAME
+    if not path.is_file():
+        raise BundleError(
+            f"No {MANIFEST_NAME} in {bundle_dir}. For an Optimum or transformers.js model folder, "
+            f"run 'wan2.2-turbo import {bundle_dir}' first."
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BundleError(f"{path} is not valid JSON: {error}") from error
+    return parse_manifest(data)
+
+
+def verify_files(bundle_dir: str | os.PathLike, entries) -> None:
+    """Check each entry's size and sha256; raise on the first mismatch or missing file."""
+    root = Path(bundle_dir)
+    for entry in entries:
+        path = root / entry.file
+        if not path.is_file():
+            raise BundleError(f"Bundle file {path} is missing (listed in {MANIFEST_NAME}).")
+        size = path.stat().st_size
+        actual = sha256_file(path)
+        if actual != entry.sha256 or size != entry.bytes:
+            raise IntegrityError(str(path), entry.sha256, actual)

@@ -1,0 +1,78 @@
+"""`load_model`: verify a bundle, choose variants, create sessions, build the kind adapter."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from launcher.bundle import read_manifest, verify_files
+from launcher.hardware import HardwareInfo, detect_hardware
+from launcher.selection import Selection, select_variants
+
+from .config import ModelConfig
+from .errors import BundleError, InvalidRequestError
+from .kinds import LoadContext, adapter_for
+from .model import ComponentInfo, Model
+from .session import ComponentSession, SessionConfig
+
+
+def load_model(
+    path: str | os.PathLike,
+    precision: str = "auto",
+    device: str = "auto",
+    max_seq_len: int | None = None,
+    *,
+    threads: int | None = None,
+    max_image_pixels: int = 50_000_000,
+    hardware: HardwareInfo | None = None,
+) -> Model:
+    """Load a bundle folder (one with `bundle.json`) and return a ready `Model`.
+
+    Args:
+        path: the bundle folder.
+        precision: "auto" or one of fp32/fp16/int8/int4; explicit values are honoured
+            exactly or refused with `ProviderUnavailableError`.
+        device: "auto", "cpu", "cuda", ...; same rule.
+        max_seq_len: cap on prompt + image + generated tokens per request; must not exceed
+            the model's own limit.
+        threads: intra-op threads per session (default: the cores this process may use).
+        max_image_pixels: decoded images above this many pixels are refused.
+        hardware: detected facts to select with (tests pass fake hardware).
+
+    Every file the chosen variants and the model read is checked against its sha256 before
+    any session is created; a mismatch raises `IntegrityError`.
+    """
+    bundle_dir = Path(path)
+    manifest = read_manifest(bundle_dir)
+    adapter_class = adapter_for(manifest.kind)
+    adapter_class.check_manifest(manifest)
+    hardware = hardware or detect_hardware()
+    selection = select_variants(manifest, hardware, precision, device)
+    _verify_selected(bundle_dir, manifest, selection)
+    if max_seq_len is not None and max_seq_len < 1:
+        raise InvalidRequestError("max_seq_len must be a positive integer.", param="max_seq_len")
+    session_config = SessionConfig(device=selection.device, intra_op_threads=threads or hardware.usable_cores)
+    config = ModelConfig(session=session_config, max_seq_len=max_seq_len, max_image_pixels=max_image_pixels)
+    sessions = {
+        name: ComponentSession(name, bundle_dir / choice.variant.file, session_config)
+        for name, choice in selection.components.items()
+    }
+    adapter = adapter_class(LoadContext(bundle_dir, manifest, sessions, config))
+    limit = adapter.model_max_seq_len
+    if max_seq_len is not None and limit is not None and max_seq_len > limit:
+        raise BundleError(
+            f"max_seq_len {max_seq_len} is above the model's own limit of {limit} tokens; "
+            f"use at most {limit}."
+        )
+    components = [
+        ComponentInfo(name, c.variant.precision, c.variant.label, c.variant.file, sessions[name].provider, c.reason)
+        for name, c in selection.components.items()
+    ]
+    return Model(adapter, components, config)
+
+
+def _verify_selected(bundle_dir: Path, manifest, selection: Selection) -> None:
+    entries = list(manifest.files)
+    for choice in selection.components.values():
+        entries.extend(choice.variant.files())
+    verify_files(bundle_dir, entries)

@@ -1,0 +1,111 @@
+"""The interface every model kind implements."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+from PIL import Image
+
+from launcher.bundle import Manifest
+from runtime.config import ModelConfig
+from runtime.errors import BundleError, TaskNotSupportedError
+from runtime.params import GenerationParams
+from runtime.results import GenerationResult, ReadResult
+from runtime.session import ComponentSession
+
+
+@dataclass(frozen=True)
+class LoadContext:
+    """What an adapter gets at load: the verified bundle and one session per component."""
+
+    bundle_dir: Path
+    manifest: Manifest
+    sessions: Mapping[str, ComponentSession]
+    config: ModelConfig
+
+    def path(self, relative: str | None, what: str) -> Path:
+        if relative is None:
+            raise BundleError(f"bundle.json names no {what}, which kind '{self.manifest.kind}' needs.")
+        return self.bundle_dir / relative
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """One text-generation request (caption, vqa or generate) after parsing."""
+
+    task: str
+    image: Image.Image | None
+    prompt: str
+    params: GenerationParams
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """A piece of streamed text; the stream ends with the `GenerationResult`."""
+
+    text: str
+    token_ids: tuple[int, ...]
+
+
+class KindAdapter:
+    """Base class for kinds. Subclasses set the class attributes and override the tasks.
+
+    Adapters are read-only after `__init__`: per-request state lives in local variables
+    and per-request objects, so one adapter serves concurrent requests.
+    """
+
+    kind_name: ClassVar[str]
+    kind_tasks: ClassVar[frozenset[str]]  # the most this kind can do
+    required_components: ClassVar[tuple[str, ...]] = ()
+    optional_components: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, context: LoadContext):
+        self.context = context
+        self.tasks = context.manifest.tasks
+
+    @classmethod
+    def check_manifest(cls, manifest: Manifest) -> None:
+        """Refuse bundles whose tasks or components this kind cannot serve."""
+        extra_tasks = set(manifest.tasks) - cls.kind_tasks
+        if extra_tasks:
+            raise BundleError(
+                f"bundle.json declares tasks {sorted(extra_tasks)} that kind '{cls.kind_name}' "
+                f"cannot do (it can do: {', '.join(sorted(cls.kind_tasks))})."
+            )
+        names = set(manifest.components)
+        missing = [c for c in cls.required_components if c not in names]
+        if missing:
+            raise BundleError(f"Kind '{cls.kind_name}' needs components {missing}; bundle.json lacks them.")
+        unknown = names - set(cls.required_components) - set(cls.optional_components)
+        if unknown:
+            raise BundleError(
+                f"Kind '{cls.kind_name}' does not use components {sorted(unknown)}; "
+                f"it knows {sorted({*cls.required_components, *cls.optional_components})}."
+            )
+
+    @property
+    def model_max_seq_len(self) -> int | None:
+        """The model's own limit on tokens per sequence, if it has one."""
+        return self.context.manifest.max_seq_len
+
+    def _unsupported(self, task: str):
+        return TaskNotSupportedError(task, self.tasks)
+
+    # --- tasks; adapters override what they support ---------------------------------
+
+    def generate(self, request: GenerationRequest) -> Iterator[TextDelta | GenerationResult]:
+        """Stream text deltas, then yield the final `GenerationResult` last."""
+        raise self._unsupported(request.task)
+
+    def read(self, image: Image.Image) -> ReadResult:
+        raise self._unsupported("read")
+
+    def embed_images(self, images: list[Image.Image]) -> np.ndarray:
+        raise self._unsupported("embed")
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        raise self._unsupported("embed")

@@ -1,0 +1,154 @@
+"""`Model`: the public face of a loaded bundle, one method per task."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import ModelConfig
+from .errors import InvalidRequestError, TaskNotSupportedError
+from .image import load_image
+from .kinds.base import GenerationRequest, KindAdapter, TextDelta
+from .params import GenerationParams
+from .results import GenerationResult, RankResult, ReadResult, SeedResult
+
+
+@dataclass(frozen=True)
+class ComponentInfo:
+    """What was loaded for one component and why (shown by `info` and `/v1/models`)."""
+
+    name: str
+    precision: str
+    variant: str
+    file: str
+    provider: str
+    reason: str
+
+
+class Model:
+    """A loaded bundle. Thread-safe: methods keep per-call state local.
+
+    Images may be bytes, paths, file objects, PIL images or uint8 numpy arrays.
+    Generation methods take `GenerationParams` fields as keyword arguments.
+    """
+
+    def __init__(self, adapter: KindAdapter, components: Sequence[ComponentInfo], config: ModelConfig):
+        self._adapter = adapter
+        manifest = adapter.context.manifest
+        self.name = manifest.name
+        self.version = manifest.version
+        self.kind = manifest.kind
+        self.tasks = manifest.tasks
+        self.components = tuple(components)
+        self.config = config
+        self.default_params = _default_params(manifest.generation)
+        model_limit = adapter.model_max_seq_len
+        self.max_seq_len = config.max_seq_len or model_limit
+
+    # --- text generation -------------------------------------------------------------
+
+    def caption(self, image, **params) -> GenerationResult:
+        return self._finish(self.stream("caption", image, "", **params))
+
+    def ask(self, image, question: str, **params) -> GenerationResult:
+        return self._finish(self.stream("vqa", image, question, **params))
+
+    def generate(self, image, prompt: str, **params) -> GenerationResult:
+        return self._finish(self.stream("generate", image, prompt, **params))
+
+    def stream(self, task: str, image, prompt: str = "", **params) -> Iterator[TextDelta | GenerationResult]:
+        """Yield `TextDelta`s as text is decided, then the `GenerationResult` last."""
+        self._require(task)
+        if task in ("vqa", "generate") and not prompt.strip():
+            raise InvalidRequestError(f"Task '{task}' needs a non-empty prompt.", param="prompt")
+        request = GenerationRequest(
+            task=task,
+            image=self._image(image) if image is not None else None,
+            prompt=prompt,
+            params=self.params(**params),
+        )
+        return self._adapter.generate(request)
+
+    def params(self, **overrides) -> GenerationParams:
+        """The bundle's generation defaults with per-request overrides applied."""
+        try:
+            return self.default_params.with_overrides(**overrides)
+        except TypeError as error:
+            raise InvalidRequestError(f"Unknown generation option: {error}") from None
+
+    # --- reading, embedding, ranking ---------------------------------------------------
+
+    def read(self, image) -> ReadResult:
+        self._require("read")
+        return self._adapter.read(self._image(image))
+
+    def embed_images(self, images: Sequence) -> np.ndarray:
+        self._require("embed")
+        return self._adapter.embed_images([self._image(image) for image in images])
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        self._require("embed")
+        if not texts or any(not isinstance(t, str) for t in texts):
+            raise InvalidRequestError("embed_texts needs a non-empty list of strings.", param="input")
+        return self._adapter.embed_texts(list(texts))
+
+    def rank_images(self, query: str, images: Sequence) -> RankResult:
+        """Score images against one text; `order` is best first."""
+        self._require("rank")
+        query_vector = self.embed_texts([query])[0]
+        return _rank(self._adapter.embed_images([self._image(i) for i in images]) @ query_vector)
+
+    def rank_texts(self, image, texts: Sequence[str]) -> RankResult:
+        """Score texts against one image; `order` is best first."""
+        self._require("rank")
+        image_vector = self._adapter.embed_images([self._image(image)])[0]
+        return _rank(self.embed_texts(texts) @ image_vector)
+
+    def seed(self, text: str) -> SeedResult:
+        """A deterministic text-guided seed: the normalized embedding and a 64-bit seed.
+
+        The seed is the first 8 bytes (big-endian) of SHA-256 over the embedding rounded
+        to 4 decimals and stored as little-endian float32, so tiny float noise across
+        machines does not change it.
+        """
+        self._require("seed")
+        vector = self.embed_texts([text])[0]
+        quantized = np.round(vector.astype(np.float64), 4).astype("<f4").tobytes()
+        seed = int.from_bytes(hashlib.sha256(quantized).digest()[:8], "big")
+        return SeedResult(embedding=vector, seed=seed)
+
+    # --- helpers -----------------------------------------------------------------------
+
+    def _require(self, task: str) -> None:
+        if task not in self.tasks:
+            raise TaskNotSupportedError(task, self.tasks)
+
+    def _image(self, image):
+        return load_image(image, max_pixels=self.config.max_image_pixels)
+
+    @staticmethod
+    def _finish(events) -> GenerationResult:
+        result = None
+        for event in events:
+            result = event
+        assert isinstance(result, GenerationResult)
+        return result
+
+
+def _rank(scores: np.ndarray) -> RankResult:
+    order = np.argsort(-scores, kind="stable")
+    return RankResult(scores=tuple(float(s) for s in scores), order=tuple(int(i) for i in order))
+
+
+_PARAM_KEYS = {
+    "max_new_tokens", "num_beams", "do_sample", "temperature", "top_k", "top_p",
+    "repetition_penalty", "length_penalty",
+}
+
+
+def _default_params(generation: dict) -> GenerationParams:
+    """Generation defaults from bundle.json, keeping only the decoding fields."""
+    return GenerationParams(**{k: v for k, v in generation.items() if k in _PARAM_KEYS})

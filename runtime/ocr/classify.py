@@ -1,0 +1,47 @@
+"""Text direction: PP-OCR's 0°/180° classifier on rectified line crops."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..session import ComponentSession
+from . import geometry
+
+
+@dataclass(frozen=True)
+class ClassifyConfig:
+    image_shape: tuple[int, int, int] = (3, 48, 192)  # channels, height, width
+    batch_size: int = 6
+    thresh: float = 0.9
+    labels: tuple[str, ...] = ("0", "180")
+
+
+def normalise_crop(crop: np.ndarray, height: int, width: int, max_width: int) -> np.ndarray:
+    """Resize a BGR crop to `height` keeping its aspect ratio (at most `max_width` wide),
+    scale to [-1, 1] and pad with zeros on the right to `width`: PP-OCR's `resize_norm_img`."""
+    crop_h, crop_w = crop.shape[:2]
+    resized_w = min(max_width, int(math.ceil(height * crop_w / crop_h)))
+    resized = geometry.resize_bilinear(crop, resized_w, height).astype(np.float32)
+    padded = np.zeros((3, height, width), dtype=np.float32)
+    padded[:, :, :resized_w] = (resized.transpose(2, 0, 1) / 255.0 - 0.5) / 0.5
+    return padded
+
+
+def upright_crops(session: ComponentSession, crops: list[np.ndarray], config: ClassifyConfig) -> list[np.ndarray]:
+    """Returns the crops, each turned 180° where the classifier is sure it is upside down."""
+    _, height, width = config.image_shape
+    result = list(crops)
+    order = np.argsort([crop.shape[1] / crop.shape[0] for crop in crops], kind="stable")
+    input_name = next(iter(session.inputs))
+    for begin in range(0, len(order), config.batch_size):
+        indices = order[begin : begin + config.batch_size]
+        batch = np.stack([normalise_crop(crops[i], height, width, width) for i in indices])
+        probabilities = next(iter(session.run({input_name: batch}).values()))
+        for index, row in zip(indices, probabilities):
+            best = int(np.argmax(row))
+            if "180" in config.labels[best] and float(row[best]) > config.thresh:
+                result[index] = np.ascontiguousarray(crops[index][::-1, ::-1])
+    return result

@@ -1,0 +1,158 @@
+"""Text detection: PP-OCR's DB model and its post-processing, without OpenCV.
+
+The steps follow RapidOCR 1.4.4 (`ch_ppocr_det`), itself PaddleOCR's `DBPostProcess`:
+probability map → threshold → 2×2 dilation → 8-connected components → minimum-area
+rectangle → mean probability inside it ("fast" box score) → unclip by
+area × ratio / perimeter → scale to the image → clip, order corners, drop slivers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..session import ComponentSession
+from . import geometry
+
+_MIN_SIDE_PX = 3  # PaddleOCR's `min_size`
+
+
+@dataclass(frozen=True)
+class DetectionConfig:
+    limit_side_len: int = 736
+    limit_type: str = "min"
+    mean: tuple[float, float, float] = (0.5, 0.5, 0.5)
+    std: tuple[float, float, float] = (0.5, 0.5, 0.5)
+    thresh: float = 0.3
+    box_thresh: float = 0.5
+    max_candidates: int = 1000
+    unclip_ratio: float = 1.6
+    use_dilation: bool = True
+
+    def __post_init__(self):
+        if self.limit_type not in ("min", "max"):
+            raise ValueError(f"limit_type must be 'min' or 'max', not {self.limit_type!r}")
+
+
+def detect_boxes(session: ComponentSession, image_bgr: np.ndarray, config: DetectionConfig) -> np.ndarray:
+    """Text boxes of a BGR uint8 image as a (n, 4, 2) float32 array, corners TL, TR, BR, BL."""
+    height, width = image_bgr.shape[:2]
+    tensor = prepare_detection_input(image_bgr, config)
+    if tensor is None:
+        return np.zeros((0, 4, 2), dtype=np.float32)
+    output = next(iter(session.run({next(iter(session.inputs)): tensor}).values()))
+    probability = output[0, 0]
+    boxes, _ = boxes_from_probability(probability, width, height, config)
+    return filter_boxes(boxes, width, height)
+
+
+def prepare_detection_input(image_bgr: np.ndarray, config: DetectionConfig) -> np.ndarray | None:
+    """Resize so the limited side meets `limit_side_len`, both sides multiples of 32; normalise."""
+    height, width = image_bgr.shape[:2]
+    ratio = 1.0
+    if config.limit_type == "max" and max(height, width) > config.limit_side_len:
+        ratio = config.limit_side_len / max(height, width)
+    elif config.limit_type == "min" and min(height, width) < config.limit_side_len:
+        ratio = config.limit_side_len / min(height, width)
+    resized_h = int(round(int(height * ratio) / 32) * 32)
+    resized_w = int(round(int(width * ratio) / 32) * 32)
+    if resized_h <= 0 or resized_w <= 0:
+        return None
+    resized = geometry.resize_bilinear(image_bgr, resized_w, resized_h)
+    mean = np.asarray(config.mean, dtype=np.float32)
+    std = np.asarray(config.std, dtype=np.float32)
+    normalised = (resized.astype(np.float32) / 255.0 - mean) / std
+    return normalised.transpose(2, 0, 1)[None].astype(np.float32)
+
+
+def boxes_from_probability(
+    probability: np.ndarray, dest_width: int, dest_height: int, config: DetectionConfig
+) -> tuple[list[np.ndarray], list[float]]:
+    """DB post-processing of one (H, W) probability map into boxes in destination pixels."""
+    mask = probability > config.thresh
+    if config.use_dilation:
+        mask = dilate_2x2(mask)
+    map_height, map_width = mask.shape
+    boxes, scores = [], []
+    for points in geometry.component_points(mask)[: config.max_candidates]:
+        corners, side_a, side_b = geometry.min_area_rect(points)
+        if min(side_a, side_b) < _MIN_SIDE_PX:
+            continue
+        score = box_score_fast(probability, corners)
+        if score < config.box_thresh:
+            continue
+        expanded, short_side = unclip(corners, config.unclip_ratio)
+        if short_side < _MIN_SIDE_PX + 2:
+            continue
+        expanded[:, 0] = np.clip(np.round(expanded[:, 0] / map_width * dest_width), 0, dest_width)
+        expanded[:, 1] = np.clip(np.round(expanded[:, 1] / map_height * dest_height), 0, dest_height)
+        boxes.append(expanded.astype(np.int32))
+        scores.append(score)
+    return boxes, scores
+
+
+def dilate_2x2(mask: np.ndarray) -> np.ndarray:
+    """`cv2.dilate` with a 2×2 kernel and the default anchor: each pixel ORs itself with its
+    upper, left and upper-left neighbours."""
+    grown = mask.copy()
+    grown[1:, :] |= mask[:-1, :]
+    result = grown.copy()
+    result[:, 1:] |= grown[:, :-1]
+    return result
+
+
+def box_score_fast(probability: np.ndarray, corners: np.ndarray) -> float:
+    """Mean probability inside the box, over the box's bounding window (PaddleOCR's "fast")."""
+    height, width = probability.shape
+    x_min = int(np.clip(np.floor(corners[:, 0].min()), 0, width - 1))
+    x_max = int(np.clip(np.ceil(corners[:, 0].max()), 0, width - 1))
+    y_min = int(np.clip(np.floor(corners[:, 1].min()), 0, height - 1))
+    y_max = int(np.clip(np.ceil(corners[:, 1].max()), 0, height - 1))
+    local = (corners - [x_min, y_min]).astype(np.int32)  # truncation, as the reference does
+    window = probability[y_min : y_max + 1, x_min : x_max + 1]
+    inside = geometry.convex_polygon_mask(local, window.shape)
+    if not inside.any():
+        return 0.0
+    return float(window[inside].mean())
+
+
+def unclip(corners: np.ndarray, unclip_ratio: float) -> tuple[np.ndarray, float]:
+    """Grow the box by area × ratio / perimeter; returns (rectangle, its shorter side)."""
+    area, perimeter = geometry.polygon_area_perimeter(corners)
+    distance = area * unclip_ratio / perimeter if perimeter > 0 else 0.0
+    # pyclipper works on integer points: truncating first keeps boxes within a pixel of it.
+    rect, side_a, side_b = geometry.min_area_rect(np.trunc(corners))
+    if min(side_a, side_b) == 0:
+        rect, side_a, side_b = geometry.min_area_rect(corners)
+    return geometry.expand_rect(rect, distance), min(side_a, side_b) + 2 * distance
+
+
+def filter_boxes(boxes: list[np.ndarray], width: int, height: int) -> np.ndarray:
+    """Order corners clockwise, clip to the image, drop boxes 3 px or thinner."""
+    kept = []
+    for box in boxes:
+        ordered = geometry.order_points_clockwise(box)
+        ordered[:, 0] = np.clip(ordered[:, 0], 0, width - 1).astype(np.int32)
+        ordered[:, 1] = np.clip(ordered[:, 1], 0, height - 1).astype(np.int32)
+        box_width = int(np.hypot(*(ordered[0] - ordered[1])))
+        box_height = int(np.hypot(*(ordered[0] - ordered[3])))
+        if box_width <= 3 or box_height <= 3:
+            continue
+        kept.append(ordered)
+    if not kept:
+        return np.zeros((0, 4, 2), dtype=np.float32)
+    return np.stack(kept).astype(np.float32)
+
+
+def sort_boxes(boxes: np.ndarray, y_tolerance_px: float = 10.0) -> list[np.ndarray]:
+    """RapidOCR's order: by top-left (y, x), then boxes whose top-left y differ by less than
+    the tolerance are bubbled into left-to-right order."""
+    ordered = sorted(boxes, key=lambda box: (box[0][1], box[0][0]))
+    for index in range(len(ordered) - 1):
+        for j in range(index, -1, -1):
+            if abs(ordered[j + 1][0][1] - ordered[j][0][1]) < y_tolerance_px and ordered[j + 1][0][0] < ordered[j][0][0]:
+                ordered[j], ordered[j + 1] = ordered[j + 1], ordered[j]
+            else:
+                break
+    return ordered

@@ -1,0 +1,73 @@
+"""Plain result objects returned by the Python API (no numpy in public fields except vectors)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True)
+class TokenLogprob:
+    token_id: int
+    token: str
+    logprob: float
+
+
+@dataclass(frozen=True)
+class StepLogprobs:
+    """The chosen token of one step and the top-k alternatives."""
+
+    chosen: TokenLogprob
+    top: tuple[TokenLogprob, ...]
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    text: str
+    token_ids: tuple[int, ...]
+    tokens: tuple[str, ...]
+    finish_reason: str  # "stop" (eos or stop string) or "length"
+    usage: Usage
+    logprobs: tuple[StepLogprobs, ...] | None = None
+    evidence: tuple["TextLine", ...] = ()
+
+
+@dataclass(frozen=True)
+class TextLine:
+    text: str
+    box: tuple[tuple[float, float], ...]  # 4 corners, clockwise from top-left, in image pixels
+    confidence: float
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    lines: tuple[TextLine, ...]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+
+@dataclass(frozen=True)
+class RankResult:
+    """`order` lists candidate indices best first; `scores` are in candidate order."""
+
+    scores: tuple[float, ...]
+    order: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    embedding: np.ndarray = field(repr=False)
+    seed: int

@@ -1,0 +1,133 @@
+"""One onnxruntime session per component variant, with a checked boundary.
+
+Input/output names, shapes and dtypes are read once at load. `run` checks that every
+required input is present with a compatible rank, casts to the declared dtype, and wraps
+onnxruntime failures in `InferenceError` naming the component. The session object is
+read-only after construction and safe to share between threads (onnxruntime's `run` is).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+import onnxruntime as ort
+
+from .errors import InferenceError, ProviderUnavailableError
+
+_ORT_TO_NUMPY = {
+    "tensor(float)": np.float32,
+    "tensor(float16)": np.float16,
+    "tensor(double)": np.float64,
+    "tensor(int64)": np.int64,
+    "tensor(int32)": np.int32,
+    "tensor(int8)": np.int8,
+    "tensor(uint8)": np.uint8,
+    "tensor(bool)": np.bool_,
+}
+
+_DEVICE_PROVIDERS = {
+    "cpu": "CPUExecutionProvider",
+    "cuda": "CUDAExecutionProvider",
+    "tensorrt": "TensorrtExecutionProvider",
+    "rocm": "ROCMExecutionProvider",
+    "coreml": "CoreMLExecutionProvider",
+    "directml": "DmlExecutionProvider",
+}
+
+
+def provider_for_device(device: str) -> str:
+    try:
+        return _DEVICE_PROVIDERS[device]
+    except KeyError:
+        raise ProviderUnavailableError(
+            f"Unknown device '{device}'. Known devices: {', '.join(_DEVICE_PROVIDERS)}."
+        ) from None
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    """Start-up settings shared by every session of a model."""
+
+    device: str = "cpu"
+    intra_op_threads: int = 0  # 0 lets onnxruntime decide; the launcher passes usable cores
+    inter_op_threads: int = 1
+    allow_fallback: bool = False
+    extra_session_options: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    name: str
+    shape: tuple  # ints for fixed axes, strings or None for dynamic ones
+    dtype: type
+
+
+class ComponentSession:
+    """A loaded ONNX graph for one component variant."""
+
+    def __init__(self, component: str, path: str | os.PathLike, config: SessionConfig):
+        self.component = component
+        self.path = os.fspath(path)
+        options = ort.SessionOptions()
+        if config.intra_op_threads:
+            options.intra_op_num_threads = config.intra_op_threads
+        if config.inter_op_threads:
+            options.inter_op_num_threads = config.inter_op_threads
+        options.log_severity_level = 3
+        for key, value in config.extra_session_options.items():
+            options.add_session_config_entry(key, str(value))
+        wanted = provider_for_device(config.device)
+        available = ort.get_available_providers()
+        if wanted not in available:
+            raise ProviderUnavailableError(
+                f"Device '{config.device}' needs onnxruntime's {wanted}, which this "
+                f"installation does not have (available: {', '.join(available)}). "
+                "Use --device cpu or install an onnxruntime build with that provider."
+            )
+        providers = [wanted] if wanted == "CPUExecutionProvider" else [wanted, "CPUExecutionProvider"]
+        try:
+            self._session = ort.InferenceSession(self.path, sess_options=options, providers=providers)
+        except Exception as error:  # onnxruntime raises several unrelated types here
+            raise InferenceError(component, f"could not load {self.path}: {error}") from error
+        obtained = self._session.get_providers()
+        if obtained[0] != wanted and not config.allow_fallback:
+            raise ProviderUnavailableError(
+                f"Component '{component}' asked for {wanted} but onnxruntime gave "
+                f"{obtained[0]}; refusing the silent fallback."
+            )
+        self.provider = obtained[0]
+        self.inputs = {i.name: _spec(i) for i in self._session.get_inputs()}
+        self.outputs = {o.name: _spec(o) for o in self._session.get_outputs()}
+        self.metadata = dict(self._session.get_modelmeta().custom_metadata_map)
+
+    def run(self, feeds: dict[str, np.ndarray], output_names: list[str] | None = None) -> dict[str, np.ndarray]:
+        """Run the graph; returns outputs by name (all of them unless `output_names`)."""
+        checked = {}
+        for name, spec in self.inputs.items():
+            if name not in feeds:
+                raise InferenceError(self.component, f"missing input '{name}'")
+            value = np.asarray(feeds[name])
+            if value.ndim != len(spec.shape):
+                raise InferenceError(
+                    self.component,
+                    f"input '{name}' has rank {value.ndim}, the graph expects {len(spec.shape)} {spec.shape}",
+                )
+            checked[name] = value if value.dtype == spec.dtype else value.astype(spec.dtype)
+        unknown = set(feeds) - set(self.inputs)
+        if unknown:
+            raise InferenceError(self.component, f"unknown inputs {sorted(unknown)}")
+        names = output_names or list(self.outputs)
+        try:
+            values = self._session.run(names, checked)
+        except Exception as error:
+            raise InferenceError(self.component, str(error)) from error
+        return dict(zip(names, values))
+
+
+def _spec(node) -> TensorSpec:
+    dtype = _ORT_TO_NUMPY.get(node.type)
+    if dtype is None:
+        raise InferenceError("session", f"unsupported tensor type {node.type} for '{node.name}'")
+    return TensorSpec(node.name, tuple(node.shape), dtype)
