@@ -27,9 +27,9 @@ from PIL import Image, ImageOps
 from runtime.errors import ImageTooLargeError, InvalidRequestError, UnsupportedImageError
 
 #: PIL format names we let `Image.open` try. A short list keeps rarely-audited decoders
-#: (EPS, which shells out to Ghostscript; ICO; PSD; ...) off the attack surface. MPO is how
-#: PIL names the JPEGs many phone cameras write.
-ACCEPTED_FORMATS: tuple[str, ...] = ("PNG", "JPEG", "MPO", "GIF", "WEBP", "BMP", "TIFF")
+#: (EPS, which shells out to Ghostscript; ICO; PSD; ...) off the attack surface. The JPEG
+#: opener also yields MPO, the multi-picture JPEG many phone cameras write.
+ACCEPTED_FORMATS: tuple[str, ...] = ("PNG", "JPEG", "GIF", "WEBP", "BMP", "TIFF")
 
 _ACCEPTED_TEXT = "PNG, JPEG, GIF, WebP, BMP or TIFF"
 
@@ -131,7 +131,7 @@ def _read_source(source: object, max_bytes: int | None) -> bytes:
         try:
             data = source.read(limit)
         except (OSError, ValueError) as error:
-            raise InvalidRequestError(f"Cannot read the image stream: {error}.", param="image")
+            raise InvalidRequestError(f"Cannot read the image stream: {error}.", param="image") from None
         if not isinstance(data, (bytes, bytearray)):
             raise InvalidRequestError("The image stream must be opened in binary mode ('rb').", "image")
     else:
@@ -152,7 +152,8 @@ def _read_path(path: str | os.PathLike, max_bytes: int | None) -> bytes:
         with open(path, "rb") as handle:
             return handle.read()
     except OSError as error:
-        raise InvalidRequestError(f"Cannot read image file {os.fspath(path)!r}: {error.strerror or error}.", "image")
+        reason = error.strerror or error
+        raise InvalidRequestError(f"Cannot read image file {os.fspath(path)!r}: {reason}.", "image") from None
 
 
 def _check_byte_size(size: int, max_bytes: int | None) -> None:
@@ -187,7 +188,7 @@ def _pil_bomb_warnings_silenced() -> Iterator[None]:
 def _decode(data: bytes, max_pixels: int) -> Image.Image:
     if not data:
         raise UnsupportedImageError(f"The image is empty (0 bytes). Send a {_ACCEPTED_TEXT} file.")
-    image = _open_header(data)
+    image = _open_header(data, max_pixels)
     try:
         _check_dimensions(image.width, image.height, max_pixels)
         _load_pixels(image)
@@ -196,7 +197,7 @@ def _decode(data: bytes, max_pixels: int) -> Image.Image:
         image.close()
 
 
-def _open_header(data: bytes) -> Image.Image:
+def _open_header(data: bytes, max_pixels: int) -> Image.Image:
     try:
         with _pil_bomb_warnings_silenced():
             return Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
@@ -204,8 +205,9 @@ def _open_header(data: bytes) -> Image.Image:
         pixels = re.search(r"\((\d+) pixels\)", str(error))
         count = f"{pixels.group(1)} pixels" if pixels else "too many pixels"
         raise ImageTooLargeError(
-            f"The image header claims {count}, over the decoder's safety limit. "
-            "Downscale the image before sending it."
+            f"The image header claims {count}, over the limit of {max_pixels} pixels and over "
+            f"the decoder's hard safety limit of {2 * (Image.MAX_IMAGE_PIXELS or 0)} pixels, "
+            "which max_pixels cannot raise. Downscale the image before sending it."
         ) from None
     # PIL's format plugins raise many unrelated exception types (SyntaxError, struct.error,
     # IndexError, ...) on hostile input; none of them may escape as a 500.
@@ -217,7 +219,7 @@ def _describe_unreadable(data: bytes, error: Exception) -> str:
     sniffed = sniff_image_format(data)
     if sniffed is None:
         what = "The data is not a recognised image"
-    elif sniffed.upper() in ACCEPTED_FORMATS or sniffed == "jpeg":
+    elif sniffed.upper() in ACCEPTED_FORMATS:
         what = f"The data starts like a {sniffed.upper()} file but its header is corrupt ({error})"
     else:
         what = f"The data looks like {sniffed.upper()}, which is not supported"
