@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from runtime.errors import BundleError
+from runtime.kinds import KindAdapter, adapter_for, known_kinds
 
 from .bundle import MANIFEST_NAME, FileEntry, Manifest, Variant, file_entry, parse_manifest
 
@@ -26,17 +27,6 @@ SUFFIXES = {
     "_bnb4": ("int4", "bnb4"),
 }
 
-# Per kind: file stem → component name. Order matters only for readability.
-_LAYOUTS = {
-    "vision-encoder-decoder": {
-        "encoder_model": "encoder",
-        "decoder_model_merged": "decoder_merged",
-        "decoder_model": "decoder",
-        "decoder_with_past_model": "decoder_with_past",
-    },
-    "clip": {"model": "model", "vision_model": "vision_model", "text_model": "text_model"},
-}
-_MODEL_TYPES = {"vision-encoder-decoder": "vision-encoder-decoder", "clip": "clip", "siglip": "clip"}
 _AUX_FILES = (
     "config.json", "generation_config.json", "preprocessor_config.json", "tokenizer.json",
     "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt",
@@ -46,37 +36,38 @@ _ONNX_NAME = re.compile(r"^(?P<stem>[a-z_]+?)(?P<suffix>_fp16|_quantized|_int8|_
 
 def import_folder(folder: str | Path, name: str | None = None, version: str = "1") -> Manifest:
     """Describe `folder` in a new `bundle.json` (overwriting an old one) and return it."""
+    manifest = describe_folder(folder, name, version)
+    (Path(folder) / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
+    return manifest
+
+
+def describe_folder(folder: str | Path, name: str | None = None, version: str = "1") -> Manifest:
+    """The manifest `import` would write for `folder`, hashes computed now."""
     root = Path(folder)
     config = _read_json(root / "config.json")
-    model_type = config.get("model_type")
-    kind = _MODEL_TYPES.get(model_type)
-    if kind is None:
-        raise BundleError(
-            f"{root}/config.json has model_type '{model_type}', which import does not know. "
-            f"Known: {', '.join(sorted(_MODEL_TYPES))}."
-        )
-    components = _find_components(root, kind)
+    adapter = _adapter_for_model_type(root, config.get("model_type"))
+    components = _find_components(root, adapter)
+    plan = adapter.import_plan(config, set(components))
+    for component in plan.drop_components:
+        components.pop(component, None)
     files = [file_entry(root, f) for f in _AUX_FILES if (root / f).is_file()]
     listed = {f.file for f in files}
     data = {
         "format": 1,
         "name": name or root.resolve().name,
         "version": version,
-        "kind": kind,
-        "tasks": list(_tasks(kind, config)),
-        "components": components,
+        "kind": adapter.kind_name,
+        "tasks": list(plan.tasks),
+        "components": {c: {"variants": [_variant_dict(v) for v in vs]} for c, vs in components.items()},
         "files": [vars(f) for f in files],
         "generation": _generation(root, config),
     }
     for key, file in (("tokenizer", "tokenizer.json"), ("preprocessor", "preprocessor_config.json"), ("config", "config.json")):
         if file in listed:
             data[key] = file
-    limit = _max_seq_len(kind, config)
-    if limit:
-        data["max_seq_len"] = limit
-    manifest = parse_manifest(json.loads(json.dumps(data)))
-    (root / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
-    return manifest
+    if plan.max_seq_len:
+        data["max_seq_len"] = plan.max_seq_len
+    return parse_manifest(json.loads(json.dumps(data)))
 
 
 def _read_json(path: Path) -> dict:
@@ -88,9 +79,21 @@ def _read_json(path: Path) -> dict:
         raise BundleError(f"{path} is not valid JSON: {error}") from error
 
 
-def _find_components(root: Path, kind: str) -> dict:
-    layout = _LAYOUTS[kind]
-    found: dict[str, list[dict]] = {}
+def _adapter_for_model_type(root: Path, model_type) -> type[KindAdapter]:
+    for name in known_kinds():
+        adapter = adapter_for(name)
+        if model_type in adapter.import_model_types:
+            return adapter
+    known = sorted(t for name in known_kinds() for t in adapter_for(name).import_model_types)
+    raise BundleError(
+        f"{root}/config.json has model_type '{model_type}', which import does not know. "
+        f"Known: {', '.join(known)}."
+    )
+
+
+def _find_components(root: Path, adapter: type[KindAdapter]) -> dict[str, list[Variant]]:
+    layout = adapter.import_layout
+    found: dict[str, list[Variant]] = {}
     onnx_dir = root / "onnx" if (root / "onnx").is_dir() else root
     for path in sorted(onnx_dir.glob("*.onnx")):
         match = _ONNX_NAME.match(path.name)
@@ -101,18 +104,12 @@ def _find_components(root: Path, kind: str) -> dict:
         variant = Variant(precision, entry.file, entry.sha256, entry.bytes, name=variant_name,
                           data_files=_external_data(root, path))
         found.setdefault(layout[match["stem"]], []).append(variant)
-    if kind == "vision-encoder-decoder" and "decoder_merged" in found:
-        # A merged decoder covers both steps; the separate graphs are not needed.
-        found.pop("decoder", None)
-        found.pop("decoder_with_past", None)
-    if kind == "clip" and "vision_model" in found and "text_model" in found:
-        found.pop("model", None)
     if not found:
-        raise BundleError(f"No ONNX files for kind '{kind}' found in {onnx_dir} (expected {', '.join(layout)}).")
-    return {
-        component: {"variants": [_variant_dict(v) for v in variants]}
-        for component, variants in found.items()
-    }
+        raise BundleError(
+            f"No ONNX files for kind '{adapter.kind_name}' found in {onnx_dir} "
+            f"(expected {', '.join(stem + '.onnx' for stem in layout)})."
+        )
+    return found
 
 
 def _external_data(root: Path, onnx_path: Path) -> tuple[FileEntry, ...]:
@@ -132,17 +129,11 @@ def _variant_dict(variant: Variant) -> dict:
     return data
 
 
-def _tasks(kind: str, config: dict) -> tuple[str, ...]:
-    if kind == "clip":
-        return ("embed", "rank", "seed")
-    if config.get("decoder", {}).get("model_type") == "trocr":
-        return ("read", "caption")
-    return ("caption",)
-
-
 def _generation(root: Path, config: dict) -> dict:
-    source = dict(config.get("decoder", {}))
-    source.update({k: v for k, v in config.items() if k.endswith("token_id")})
+    # Token ids live in the decoder's section (encoder-decoder), the text section (dual
+    # encoders) or the top level; generation_config.json wins where it exists.
+    source = {**config.get("text_config", {}), **config.get("decoder", {})}
+    source.update({k: v for k, v in config.items() if k.endswith("token_id") and v is not None})
     if (root / "generation_config.json").is_file():
         source.update(_read_json(root / "generation_config.json"))
     keys = ("decoder_start_token_id", "bos_token_id", "eos_token_id", "pad_token_id",
@@ -151,11 +142,3 @@ def _generation(root: Path, config: dict) -> dict:
     if "max_new_tokens" in source:
         generation["max_new_tokens"] = source["max_new_tokens"]
     return generation
-
-
-def _max_seq_len(kind: str, config: dict) -> int | None:
-    section = config.get("decoder", {}) if kind == "vision-encoder-decoder" else config.get("text_config", {})
-    for key in ("max_position_embeddings", "n_positions"):
-        if isinstance(section.get(key), int):
-            return section[key]
-    return None

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from launcher.bundle import read_manifest, verify_files
+from launcher.bundle import MANIFEST_NAME, read_manifest, verify_files
 from launcher.hardware import HardwareInfo, detect_hardware
+from launcher.importer import describe_folder
 from launcher.selection import Selection, select_variants
 
 from .config import ModelConfig
@@ -40,15 +41,24 @@ def load_model(
         hardware: detected facts to select with (tests pass fake hardware).
 
     Every file the chosen variants and the model read is checked against its sha256 before
-    any session is created; a mismatch raises `IntegrityError`.
+    any session is created; a mismatch raises `IntegrityError`. A model folder without
+    bundle.json but with config.json (Optimum / transformers.js layout) is described on the
+    fly, as `wan2.2-turbo import` would, and loaded without a recorded hash to check.
     """
     bundle_dir = Path(path)
-    manifest = read_manifest(bundle_dir)
+    imported = (bundle_dir / MANIFEST_NAME).is_file() or not (bundle_dir / "config.json").is_file()
+    if imported:
+        manifest = read_manifest(bundle_dir)
+    else:
+        # An Optimum / transformers.js folder used as it is: described now, so there are no
+        # recorded hashes to check against ('wan2.2-turbo import' records them).
+        manifest = describe_folder(bundle_dir)
     adapter_class = adapter_for(manifest.kind)
     adapter_class.check_manifest(manifest)
     hardware = hardware or detect_hardware()
     selection = select_variants(manifest, hardware, precision, device)
-    _verify_selected(bundle_dir, manifest, selection)
+    if imported:
+        _verify_selected(bundle_dir, manifest, selection)
     if max_seq_len is not None and max_seq_len < 1:
         raise InvalidRequestError("max_seq_len must be a positive integer.", param="max_seq_len")
     session_config = SessionConfig(device=selection.device, intra_op_threads=threads or hardware.usable_cores)

@@ -11,9 +11,9 @@ import numpy as np
 from .config import ModelConfig
 from .errors import InvalidRequestError, TaskNotSupportedError
 from .image import load_image
-from .kinds.base import GenerationRequest, KindAdapter, TextDelta
+from .kinds.base import GenerationRequest, KindAdapter
 from .params import GenerationParams
-from .results import GenerationResult, RankResult, ReadResult, SeedResult
+from .results import GenerationResult, RankResult, ReadResult, SeedResult, TextDelta
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,14 @@ class GenerationResult:
 
 
 @dataclass(frozen=True)
+class TextDelta:
+    """A piece of streamed text; a stream ends with its `GenerationResult`."""
+
+    text: str
+    token_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class TextLine:
     text: str
     box: tuple[tuple[float, float], ...]  # 4 corners, clockwise from top-left, in image pixels

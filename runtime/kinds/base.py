@@ -14,7 +14,7 @@ from launcher.bundle import Manifest
 from runtime.config import ModelConfig
 from runtime.errors import BundleError, TaskNotSupportedError
 from runtime.params import GenerationParams
-from runtime.results import GenerationResult, ReadResult
+from runtime.results import GenerationResult, ReadResult, TextDelta
 from runtime.session import ComponentSession
 
 
@@ -44,11 +44,12 @@ class GenerationRequest:
 
 
 @dataclass(frozen=True)
-class TextDelta:
-    """A piece of streamed text; the stream ends with the `GenerationResult`."""
+class ImportPlan:
+    """What `import` writes for a folder of this kind, decided from its config.json."""
 
-    text: str
-    token_ids: tuple[int, ...]
+    tasks: tuple[str, ...]
+    max_seq_len: int | None
+    drop_components: tuple[str, ...] = ()
 
 
 class KindAdapter:
@@ -62,6 +63,9 @@ class KindAdapter:
     kind_tasks: ClassVar[frozenset[str]]  # the most this kind can do
     required_components: ClassVar[tuple[str, ...]] = ()
     optional_components: ClassVar[tuple[str, ...]] = ()
+    #: For `import`: config.json model_type values of this kind, ONNX file stem → component.
+    import_model_types: ClassVar[tuple[str, ...]] = ()
+    import_layout: ClassVar[dict[str, str]] = {}
 
     def __init__(self, context: LoadContext):
         self.context = context
@@ -86,6 +90,11 @@ class KindAdapter:
                 f"Kind '{cls.kind_name}' does not use components {sorted(unknown)}; "
                 f"it knows {sorted({*cls.required_components, *cls.optional_components})}."
             )
+
+    @classmethod
+    def import_plan(cls, config: dict, components: set[str]) -> ImportPlan:
+        """Tasks, sequence limit and redundant components for an imported folder."""
+        raise BundleError(f"Kind '{cls.kind_name}' cannot be imported from a model folder.")
 
     @property
     def model_max_seq_len(self) -> int | None:

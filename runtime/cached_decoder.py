@@ -1,0 +1,113 @@
+"""A decoder graph with a KV cache, seen by the decoding algorithms as a `StepModel`.
+
+Works with the layouts Optimum and transformers.js export:
+- merged: one graph (`decoder_model_merged`) with a boolean `use_cache_branch` input;
+- split: `decoder_model` for the first step, `decoder_with_past_model` afterwards.
+Past tensors are `past_key_values.<layer>.<...>` inputs matched to `present.<layer>.<...>`
+outputs. Cross-attention keys/values (`.encoder.`) come out of the first step only and are
+reused; self-attention keys/values grow by the tokens fed each step, so every step costs
+the same and generation is linear in its length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import InferenceError
+from .session import ComponentSession
+
+_PAST = "past_key_values."
+_PRESENT = "present."
+
+
+@dataclass
+class DecoderState:
+    """Per-request cache. `past` maps past-input names to arrays (batch first)."""
+
+    batch_size: int
+    past: dict[str, np.ndarray] = field(default_factory=dict)
+    past_length: int = 0
+    calls: list[tuple[int, int]] = field(default_factory=list)  # (tokens fed, past length) per step
+
+
+class CachedDecoder:
+    """StepModel over ONNX decoder sessions. Read-only after construction.
+
+    `static_feeds` are per-request inputs repeated on every step (e.g. the encoder's
+    hidden states, batch first); they are passed to `start` through `bind`.
+    """
+
+    def __init__(self, first: ComponentSession, with_past: ComponentSession | None = None):
+        self.first = first
+        self.with_past = with_past or first
+        self.merged = with_past is None and "use_cache_branch" in first.inputs
+        if with_past is None and not self.merged:
+            raise InferenceError(first.component, "decoder has neither a use_cache_branch input nor a with-past graph")
+        self.past_names = [n for n in self.with_past.inputs if n.startswith(_PAST)]
+        if not self.past_names:
+            raise InferenceError(self.with_past.component, "decoder graph has no past_key_values inputs (no KV cache)")
+
+    def bind(self, static_feeds: dict[str, np.ndarray]) -> "BoundDecoder":
+        return BoundDecoder(self, static_feeds)
+
+
+class BoundDecoder:
+    """A `CachedDecoder` with one request's static inputs: implements `StepModel`."""
+
+    def __init__(self, decoder: CachedDecoder, static_feeds: dict[str, np.ndarray]):
+        self.decoder = decoder
+        self.static = static_feeds
+
+    def start(self, batch_size: int) -> DecoderState:
+        return DecoderState(batch_size=batch_size)
+
+    def reorder(self, state: DecoderState, rows: np.ndarray) -> DecoderState:
+        past = {name: value[rows] for name, value in state.past.items()}
+        return DecoderState(len(rows), past, state.past_length, state.calls)
+
+    def step(self, token_ids: np.ndarray, state: DecoderState) -> tuple[np.ndarray, DecoderState]:
+        decoder = self.decoder
+        first_step = state.past_length == 0
+        session = decoder.first if first_step else decoder.with_past
+        batch, count = token_ids.shape
+        feeds = {"input_ids": token_ids.astype(np.int64)}
+        for name, value in self._static_for(batch).items():
+            if name in session.inputs:
+                feeds[name] = value
+        total = state.past_length + count
+        if "attention_mask" in session.inputs:
+            feeds["attention_mask"] = np.ones((batch, total), dtype=np.int64)
+        if "position_ids" in session.inputs:
+            positions = np.arange(state.past_length, total, dtype=np.int64)
+            feeds["position_ids"] = np.broadcast_to(positions, (batch, count))
+        if "use_cache_branch" in session.inputs:
+            feeds["use_cache_branch"] = np.array([not first_step])
+        if any(n.startswith(_PAST) for n in session.inputs):
+            feeds.update(state.past if not first_step else self._empty_past(session, batch))
+        outputs = session.run(feeds)
+        logits = outputs["logits"][:, -1, :]
+        past = {}
+        for name in decoder.past_names:
+            present = outputs.get(_PRESENT + name[len(_PAST):])
+            keep_old = ".encoder." in name and not first_step
+            past[name] = state.past[name] if keep_old or present is None else present
+        state.calls.append((count, state.past_length))
+        return logits, DecoderState(batch, past, total, state.calls)
+
+    def _static_for(self, batch: int) -> dict[str, np.ndarray]:
+        result = {}
+        for name, value in self.static.items():
+            result[name] = value if value.shape[0] == batch else np.repeat(value, batch // value.shape[0], axis=0)
+        return result
+
+    def _empty_past(self, session: ComponentSession, batch: int) -> dict[str, np.ndarray]:
+        empty = {}
+        for name, spec in session.inputs.items():
+            if not name.startswith(_PAST):
+                continue
+            dims = [d if isinstance(d, int) else 0 for d in spec.shape]
+            dims[0] = batch
+            empty[name] = np.zeros(dims, dtype=spec.dtype)
+        return empty

@@ -1,0 +1,25 @@
+"""Kind `ocr`: PP-OCR detection + direction classifier + recognition (DESIGN §2, item 1)."""
+
+from __future__ import annotations
+
+from runtime.ocr.pipeline import OcrPipeline
+from runtime.results import ReadResult
+
+from . import register_kind
+from .base import KindAdapter, LoadContext
+
+
+@register_kind
+class OcrAdapter(KindAdapter):
+    kind_name = "ocr"
+    kind_tasks = frozenset({"read"})
+    required_components = ("ocr_det", "ocr_rec")
+    optional_components = ("ocr_cls",)
+
+    def __init__(self, context: LoadContext):
+        super().__init__(context)
+        sessions = context.sessions
+        self._pipeline = OcrPipeline(sessions["ocr_det"], sessions.get("ocr_cls"), sessions["ocr_rec"])
+
+    def read(self, image) -> ReadResult:
+        return ReadResult(lines=self._pipeline.read(image))

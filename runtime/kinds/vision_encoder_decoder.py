@@ -1,0 +1,125 @@
+"""Kind `vision-encoder-decoder`: ViT-GPT2 captioners, TrOCR and other image → text models.
+
+Components: `encoder` (pixel_values → last_hidden_state) and a decoder with a KV cache,
+either `decoder_merged` or `decoder` + `decoder_with_past` (see runtime/cached_decoder.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+
+from runtime.cached_decoder import CachedDecoder
+from runtime.errors import BundleError, InvalidRequestError
+from runtime.generation import check_context_length, run_generation
+from runtime.params import GenerationParams
+from runtime.preprocess import ImageProcessorConfig, preprocess
+from runtime.results import GenerationResult, ReadResult, TextDelta, TextLine
+from runtime.tokenizer import Tokenizer
+
+from . import register_kind
+from .base import GenerationRequest, ImportPlan, KindAdapter, LoadContext
+
+
+def _as_list(value) -> list[int]:
+    if value is None:
+        return []
+    return [int(v) for v in (value if isinstance(value, list) else [value])]
+
+
+@register_kind
+class VisionEncoderDecoderAdapter(KindAdapter):
+    kind_name = "vision-encoder-decoder"
+    kind_tasks = frozenset({"caption", "read"})
+    required_components = ("encoder",)
+    optional_components = ("decoder_merged", "decoder", "decoder_with_past")
+    import_model_types = ("vision-encoder-decoder",)
+    import_layout = {
+        "encoder_model": "encoder",
+        "decoder_model_merged": "decoder_merged",
+        "decoder_model": "decoder",
+        "decoder_with_past_model": "decoder_with_past",
+    }
+
+    @classmethod
+    def check_manifest(cls, manifest) -> None:
+        super().check_manifest(manifest)
+        names = set(manifest.components)
+        if "decoder_merged" not in names and not {"decoder", "decoder_with_past"} <= names:
+            raise BundleError(
+                "A vision-encoder-decoder bundle needs 'decoder_merged', or both 'decoder' and "
+                "'decoder_with_past' (decoding without a KV cache is not supported)."
+            )
+
+    @classmethod
+    def import_plan(cls, config: dict, components: set[str]) -> ImportPlan:
+        decoder_config = config.get("decoder", {})
+        tasks = ("caption", "read") if decoder_config.get("model_type") == "trocr" else ("caption",)
+        limit = decoder_config.get("max_position_embeddings") or decoder_config.get("n_positions")
+        drop = ("decoder", "decoder_with_past") if "decoder_merged" in components else ()
+        return ImportPlan(tasks, limit if isinstance(limit, int) else None, drop)
+
+    def __init__(self, context: LoadContext):
+        super().__init__(context)
+        manifest = context.manifest
+        generation = manifest.generation
+        self._start_ids = _as_list(generation.get("decoder_start_token_id", generation.get("bos_token_id")))
+        if not self._start_ids:
+            raise BundleError("bundle.json generation needs decoder_start_token_id for this kind.")
+        self._eos_ids = _as_list(generation.get("eos_token_id"))
+        self._tokenizer = Tokenizer.from_file(
+            context.path(manifest.tokenizer, "tokenizer"), eos_token_ids=self._eos_ids,
+            pad_token_id=generation.get("pad_token_id"),
+        )
+        self._image_config = ImageProcessorConfig.from_file(context.path(manifest.preprocessor, "preprocessor"))
+        sessions = context.sessions
+        self._encoder = sessions["encoder"]
+        if "decoder_merged" in sessions:
+            self._decoder = CachedDecoder(sessions["decoder_merged"])
+        else:
+            self._decoder = CachedDecoder(sessions["decoder"], sessions["decoder_with_past"])
+
+    def encode(self, images) -> np.ndarray:
+        """Encoder hidden states (batch, positions, hidden) for a list of PIL images."""
+        pixels = preprocess(images, self._image_config)
+        return self._encoder.run({"pixel_values": pixels})["last_hidden_state"]
+
+    def generate(self, request: GenerationRequest) -> Iterator[TextDelta | GenerationResult]:
+        if request.task not in self.tasks or request.task == "read":
+            raise self._unsupported(request.task)
+        if request.prompt:
+            raise InvalidRequestError(
+                "This captioner takes no text prompt; send the image alone.", param="prompt"
+            )
+        return self._decode(request.image, request.params)
+
+    def _decode(self, image, params: GenerationParams) -> Iterator[TextDelta | GenerationResult]:
+        check_context_length(len(self._start_ids), params, self.context.config.max_seq_len or self.model_max_seq_len)
+        hidden = self.encode([image])
+        step_model = self._decoder.bind({"encoder_hidden_states": hidden})
+        prompt_tokens = len(self._start_ids) + hidden.shape[1]
+        yield from run_generation(step_model, self._start_ids, params, self._tokenizer, self._eos_ids, prompt_tokens)
+
+    def read(self, image) -> ReadResult:
+        if "read" not in self.tasks:
+            raise self._unsupported("read")
+        params = self._default_read_params()
+        result = None
+        for result in self._decode(image, params):
+            pass
+        steps = result.logprobs or ()
+        confidence = math.exp(sum(s.chosen.logprob for s in steps) / len(steps)) if steps else 0.0
+        width, height = image.size
+        box = ((0.0, 0.0), (float(width), 0.0), (float(width), float(height)), (0.0, float(height)))
+        lines = (TextLine(result.text.strip(), box, confidence),) if result.text.strip() else ()
+        return ReadResult(lines=lines)
+
+    def _default_read_params(self) -> GenerationParams:
+        generation = self.context.manifest.generation
+        return GenerationParams(
+            max_new_tokens=generation.get("max_new_tokens", 64),
+            num_beams=generation.get("num_beams", 1),
+            top_logprobs=1,
+        )

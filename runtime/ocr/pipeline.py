@@ -1,0 +1,175 @@
+"""PP-OCR (detect → direction → recognise) over onnxruntime, with our own reading order.
+
+Pre-processing follows RapidOCR 1.4.4 so results match it: the image is shrunk to at most
+`max_side_len`, grown to at least `min_side_len`, and a very flat image (height ≤
+`min_height` or wider than `width_height_ratio` × its height) is padded with black rows
+above and below before detection. The pipeline object is read-only after construction;
+every call keeps its state in locals, so one instance may serve several threads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+
+from ..results import TextLine
+from ..session import ComponentSession
+from . import geometry
+from .classify import ClassifyConfig, upright_crops
+from .detect import DetectionConfig, detect_boxes, sort_boxes
+from .layout import LayoutConfig, order_lines
+from .recognize import RecognizeConfig, load_alphabet, recognize_crops
+
+_MIN_READABLE_SIDE_PX = 4  # the detector drops boxes 3 px or thinner anyway
+
+
+@dataclass(frozen=True)
+class OcrConfig:
+    """Start-up settings; the defaults are RapidOCR 1.4.4's `config.yaml`."""
+
+    detection: DetectionConfig = field(default_factory=DetectionConfig)
+    classify: ClassifyConfig = field(default_factory=ClassifyConfig)
+    recognize: RecognizeConfig = field(default_factory=RecognizeConfig)
+    layout: LayoutConfig = field(default_factory=LayoutConfig)
+    text_score: float = 0.5  # lines recognised with lower mean confidence are dropped
+    min_height: int = 30
+    width_height_ratio: float = 8.0
+    max_side_len: int = 2000
+    min_side_len: int = 30
+    sort_y_tolerance_px: float = 10.0
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """One call's working image and how to map its coordinates back to the input."""
+
+    image: np.ndarray  # BGR uint8
+    scale_x: float
+    scale_y: float
+    pad_top: int
+    width: int  # the caller's image size
+    height: int
+
+
+class OcrPipeline:
+    """Reads text lines from images with PP-OCR det (+ optional cls) + rec sessions."""
+
+    def __init__(
+        self,
+        det: ComponentSession,
+        cls: ComponentSession | None,
+        rec: ComponentSession,
+        config: OcrConfig = OcrConfig(),
+    ):
+        self._det = det
+        self._cls = cls
+        self._rec = rec
+        self._config = config
+        self._alphabet = load_alphabet(rec)
+
+    @property
+    def config(self) -> OcrConfig:
+        return self._config
+
+    def read(self, image: Image.Image) -> tuple[TextLine, ...]:
+        """Text lines of `image` in reading order (see `runtime.ocr.layout`).
+
+        Args:
+            image: any Pillow image; transparency is composited over white.
+        Returns:
+            TextLines with corners clockwise from top-left in the image's pixels; an empty
+            tuple when there is no text.
+        """
+        return order_lines(self.read_regions(image), self._config.layout)
+
+    def read_regions(self, image: Image.Image) -> tuple[TextLine, ...]:
+        """One TextLine per detected box, before merging, in RapidOCR's order (by top-left
+        corner, rows within `sort_y_tolerance_px` left to right)."""
+        config = self._config
+        prepared = self._prepare(image)
+        if prepared is None:
+            return ()
+        boxes = detect_boxes(self._det, prepared.image, config.detection)
+        if len(boxes) == 0:
+            return ()
+        boxes = sort_boxes(boxes, config.sort_y_tolerance_px)
+        working = Image.fromarray(prepared.image)
+        crops, kept = [], []
+        for box in boxes:
+            crop = geometry.crop_quad(working, box)
+            if crop is not None:
+                crops.append(crop)
+                kept.append(box)
+        if not crops:
+            return ()
+        if self._cls is not None:
+            crops = upright_crops(self._cls, crops, config.classify)
+        texts = recognize_crops(self._rec, crops, self._alphabet, config.recognize)
+        lines = []
+        for box, (text, confidence) in zip(kept, texts):
+            if confidence >= config.text_score and text:
+                lines.append(TextLine(text=text, box=_to_original(box, prepared), confidence=confidence))
+        return tuple(lines)
+
+    def _prepare(self, image: Image.Image) -> _Prepared | None:
+        config = self._config
+        array = _to_bgr(image)
+        height, width = array.shape[:2]
+        if min(height, width) < _MIN_READABLE_SIDE_PX:
+            return None
+        working = array
+        if max(height, width) > config.max_side_len:
+            working = _resize_to_multiple_of_32(working, config.max_side_len / max(height, width))
+        if min(working.shape[:2]) < config.min_side_len:
+            ratio = config.min_side_len / min(working.shape[:2])
+            # Growing a thin strip would make the long side explode; the letterbox below
+            # gives the detector enough height instead.
+            if max(working.shape[:2]) * ratio <= 2 * config.max_side_len:
+                working = _resize_to_multiple_of_32(working, ratio)
+        if working is None:
+            return None
+        scale_y = height / working.shape[0]
+        scale_x = width / working.shape[1]
+        working, pad_top = _letterbox(working, config)
+        return _Prepared(working, scale_x, scale_y, pad_top, width, height)
+
+
+def _to_bgr(image: Image.Image) -> np.ndarray:
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, rgba)
+    rgb = np.asarray(image.convert("RGB"))
+    return np.ascontiguousarray(rgb[:, :, ::-1])
+
+
+def _resize_to_multiple_of_32(image: np.ndarray, ratio: float) -> np.ndarray | None:
+    height, width = image.shape[:2]
+    resized_h = int(round(int(height * ratio) / 32) * 32)
+    resized_w = int(round(int(width * ratio) / 32) * 32)
+    if resized_h <= 0 or resized_w <= 0:
+        return None
+    return geometry.resize_bilinear(image, resized_w, resized_h)
+
+
+def _letterbox(image: np.ndarray, config: OcrConfig) -> tuple[np.ndarray, int]:
+    height, width = image.shape[:2]
+    if height > config.min_height and width / height <= config.width_height_ratio:
+        return image, 0
+    target_h = max(int(width / config.width_height_ratio), config.min_height) * 2
+    pad = int(abs(target_h - height) / 2)
+    padded = np.zeros((height + 2 * pad, width, 3), dtype=np.uint8)
+    padded[pad : pad + height] = image
+    return padded, pad
+
+
+def _to_original(box: np.ndarray, prepared: _Prepared) -> tuple[tuple[float, float], ...]:
+    points = np.asarray(box, dtype=np.float64).copy()
+    points[:, 1] -= prepared.pad_top
+    points[:, 0] *= prepared.scale_x
+    points[:, 1] *= prepared.scale_y
+    points[:, 0] = np.clip(points[:, 0], 0, prepared.width)
+    points[:, 1] = np.clip(points[:, 1], 0, prepared.height)
+    return tuple((float(x), float(y)) for x, y in points)

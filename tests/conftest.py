@@ -1,0 +1,31 @@
+"""Shared fixtures: build-file modules on sys.path, a persistent cache, assembled bundles."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+# packaging/ is a folder of build files, not a package: its modules are imported by path.
+sys.path.insert(0, str(REPO / "packaging"))
+
+CACHE = REPO / ".cache" / "tests"
+
+
+@pytest.fixture(scope="session")
+def cache_dir() -> Path:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    return CACHE
+
+
+@pytest.fixture(scope="session")
+def ocr_bundle(cache_dir) -> Path:
+    """The `ocr` bundle assembled from the pinned rapidocr wheel (copied fresh per session)."""
+    import ocr_bundle as assembly
+
+    target = cache_dir / "bundles" / "ocr"
+    shutil.rmtree(target, ignore_errors=True)
+    return assembly.assemble_ocr_bundle(target)

@@ -1,0 +1,200 @@
+"""Our PP-OCR pipeline on real weights (the rapidocr wheel's ONNX files), on drawn images and
+scikit-image's `page`, against exact strings and against RapidOCR's own pipeline.
+
+The Chinese PP-OCRv4 recogniser often drops spaces in English text (FACTS.md), so texts are
+compared with whitespace removed; line order and line merging are compared exactly.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from runtime.ocr import OcrConfig, OcrPipeline
+from runtime.session import ComponentSession, SessionConfig
+
+_SPEC = importlib.util.find_spec("rapidocr_onnxruntime")
+if _SPEC is None:
+    pytest.skip("rapidocr-onnxruntime (which carries the weights) is not installed", allow_module_level=True)
+MODELS = os.path.join(_SPEC.submodule_search_locations[0], "models")
+FONT_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+BOX_TOLERANCE_PX = 3
+
+
+def _font(size: int):
+    if os.path.exists(FONT_PATH):
+        return ImageFont.truetype(FONT_PATH, size)
+    return ImageFont.load_default(size=size)
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split())
+
+
+@pytest.fixture(scope="module")
+def sessions() -> dict[str, ComponentSession]:
+    config = SessionConfig(intra_op_threads=2)
+    files = {"det": "ch_PP-OCRv4_det_infer.onnx", "cls": "ch_ppocr_mobile_v2.0_cls_infer.onnx",
+             "rec": "ch_PP-OCRv4_rec_infer.onnx"}  # fmt: skip
+    return {name: ComponentSession(f"ocr-{name}", os.path.join(MODELS, file), config) for name, file in files.items()}
+
+
+@pytest.fixture(scope="module")
+def pipeline(sessions) -> OcrPipeline:
+    return OcrPipeline(sessions["det"], sessions["cls"], sessions["rec"], OcrConfig())
+
+
+@pytest.fixture(scope="module")
+def reference():
+    rapidocr = pytest.importorskip("rapidocr_onnxruntime")
+    return rapidocr.RapidOCR()
+
+
+def invoice_image() -> Image.Image:
+    image = Image.new("RGB", (900, 80), "white")
+    ImageDraw.Draw(image).text((20, 20), "Invoice INV-20417  Total due: 42.50 EUR", font=_font(28), fill="black")
+    return image
+
+
+def receipt_image() -> Image.Image:
+    image = Image.new("RGB", (460, 420), "white")
+    draw = ImageDraw.Draw(image)
+    font = _font(26)
+    rows = [("CORNER CAFE", None), ("Espresso", "2.80"), ("Croissant", "3.20"), ("Orange juice", "4.50"),
+            ("Total", "10.50"), ("Thank you!", None)]  # fmt: skip
+    for index, (item, price) in enumerate(rows):
+        y = 20 + 62 * index
+        draw.text((30, y), item, font=font, fill="black")
+        if price:
+            item_right = draw.textbbox((30, y), item, font=font)[2]
+            draw.text((item_right + 30, y), price, font=font, fill="black")  # a gap of about one line height
+    draw.text((300, 20 + 62 * 4), "paid", font=font, fill="black")  # far right: a separate line
+    return image
+
+
+COLUMN_LEFT = ["Apples are red", "Bananas are long", "Cherries are small", "Dates are sweet"]
+COLUMN_RIGHT = ["Mountains are high", "Rivers flow down", "Oceans are deep", "Deserts are dry"]
+
+
+def columns_image() -> Image.Image:
+    image = Image.new("RGB", (1000, 560), "white")
+    draw = ImageDraw.Draw(image)
+    font = _font(28)
+    draw.text((330, 20), "Field Notes Weekly", font=font, fill="black")
+    for index, (left, right) in enumerate(zip(COLUMN_LEFT, COLUMN_RIGHT)):
+        draw.text((30, 110 + 90 * index), left, font=font, fill="black")
+        draw.text((560, 110 + 90 * index), right, font=font, fill="black")
+    draw.text((340, 490), "Printed in Lisbon", font=font, fill="black")
+    return image
+
+
+def page_image() -> Image.Image:
+    skimage_data = pytest.importorskip("skimage.data")
+    return Image.fromarray(skimage_data.page())
+
+
+EXPECTED = {
+    "invoice": ["Invoice INV-20417 Total due: 42.50 EUR"],
+    "receipt": ["CORNER CAFE", "Espresso 2.80", "Croissant 3.20", "Orange juice 4.50", "Total 10.50", "paid",
+                "Thank you!"],  # fmt: skip
+    "columns": ["Field Notes Weekly", *COLUMN_LEFT, *COLUMN_RIGHT, "Printed in Lisbon"],
+}
+IMAGES = {"invoice": invoice_image, "receipt": receipt_image, "columns": columns_image, "page": page_image}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_drawn_text_is_read_exactly_in_reading_order(pipeline, name):
+    lines = pipeline.read(IMAGES[name]())
+    assert [_squash(line.text) for line in lines] == [_squash(text) for text in EXPECTED[name]]
+    for line in lines:
+        assert len(line.box) == 4 and 0.5 <= line.confidence <= 1.0
+
+
+def test_invoice_words_are_merged_into_one_line(pipeline):
+    regions = pipeline.read_regions(invoice_image())
+    assert len(regions) >= 2  # the detector splits it at the double space...
+    (line,) = pipeline.read(invoice_image())  # ...the layout step joins it again
+    (left, top), top_right, (right, bottom), bottom_left = line.box
+    assert left < 30 and right > 570 and top_right[0] == right and bottom_left[0] == left
+    assert 15 < top < 35 and 40 < bottom < 65
+
+
+def test_first_lines_of_page(pipeline):
+    texts = [_squash(line.text) for line in pipeline.read(page_image())]
+    assert texts[:4] == [
+        "Region-basedsegmentation",
+        "Letusfirstdeterminemarkersofthecoinsandthe",
+        "background.Thesemarkersarepixelsthatwecanlabel",
+        "unambiguouslyaseitherobjectorbackground.Here,",
+    ]
+
+
+def test_upside_down_text_is_turned_by_the_classifier(pipeline, sessions):
+    upside_down = invoice_image().rotate(180)
+    # Each box is read upright; boxes keep their places, so "Total due" now comes first.
+    expected = ["Totaldue:42.50EUR", "InvoiceINV-20417"]
+    assert [_squash(line.text) for line in pipeline.read_regions(upside_down)] == expected
+    without_classifier = OcrPipeline(sessions["det"], None, sessions["rec"])
+    assert [_squash(line.text) for line in without_classifier.read_regions(upside_down)] != expected
+
+
+@pytest.mark.parametrize("name", sorted(IMAGES))
+def test_regions_match_rapidocr(pipeline, reference, name):
+    image = IMAGES[name]()
+    ours = pipeline.read_regions(image)
+    theirs, _ = reference(np.asarray(image.convert("RGB"))[:, :, ::-1].copy())
+    assert [_squash(line.text) for line in ours] == [_squash(text) for _, text, _ in theirs]
+    for line, (box, _, confidence) in zip(ours, theirs):
+        assert np.abs(np.asarray(line.box) - np.asarray(box)).max() <= BOX_TOLERANCE_PX
+        assert line.confidence == pytest.approx(confidence, abs=0.05)
+    merged = "".join(_squash(line.text) for line in pipeline.read(image))
+    assert sorted(merged) == sorted("".join(_squash(text) for _, text, _ in theirs))
+
+
+@pytest.mark.parametrize("size", [(1, 1), (3, 200), (640, 480)])
+def test_blank_or_tiny_images_give_no_lines(pipeline, size):
+    assert pipeline.read(Image.new("RGB", size, "white")) == ()
+    assert pipeline.read(Image.new("L", size, 0)) == ()
+
+
+def test_grayscale_and_transparent_inputs(pipeline):
+    invoice = invoice_image()
+    transparent = Image.new("RGBA", invoice.size, (0, 0, 0, 0))
+    ImageDraw.Draw(transparent).text((20, 20), "Invoice INV-20417  Total due: 42.50 EUR", font=_font(28), fill="black")
+    for image in (invoice.convert("L"), transparent):
+        assert [_squash(line.text) for line in pipeline.read(image)] == [_squash(EXPECTED["invoice"][0])]
+
+
+def test_concurrent_calls_do_not_share_state(pipeline):
+    images = [IMAGES[name]() for name in ("invoice", "receipt", "columns")] * 2
+    expected = [pipeline.read(image) for image in images]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(pipeline.read, images)) == expected
+
+
+def test_page_timing_is_reported(pipeline, reference, capsys):
+    """Information only (benchmarks live in bench/): median of 5 reads of page.png."""
+    image = page_image()
+    bgr = np.asarray(image.convert("RGB"))[:, :, ::-1].copy()
+
+    def median_s(function) -> float:
+        function()
+        durations = []
+        for _ in range(5):
+            started = time.perf_counter()
+            function()
+            durations.append(time.perf_counter() - started)
+        return statistics.median(durations)
+
+    ours_s = median_s(lambda: pipeline.read(image))
+    theirs_s = median_s(lambda: reference(bgr))
+    with capsys.disabled():
+        print(f"\npage.png read: ours {ours_s * 1000:.0f} ms, rapidocr {theirs_s * 1000:.0f} ms (median of 5)")
+    assert ours_s > 0 and theirs_s > 0

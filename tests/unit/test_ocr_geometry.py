@@ -1,0 +1,243 @@
+"""Geometry helpers of our OCR pipeline against known shapes and against OpenCV (tests only)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from runtime.ocr import geometry
+from runtime.ocr.detect import DetectionConfig, boxes_from_probability, dilate_2x2, sort_boxes
+from runtime.ocr.layout import order_lines
+from runtime.ocr.recognize import ctc_greedy_decode
+from runtime.results import TextLine
+
+cv2 = pytest.importorskip("cv2")
+
+
+def _blobs(seed: int, size: int = 96, count: int = 6) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    image = Image.new("L", (size, size), 0)
+    draw = ImageDraw.Draw(image)
+    for _ in range(count):
+        x, y = rng.integers(0, size - 10, 2)
+        w, h = rng.integers(3, 40, 2)
+        if rng.random() < 0.5:
+            draw.ellipse((x, y, x + w, y + h), fill=255)
+        else:
+            angle = rng.uniform(0, math.pi)
+            cx, cy = x + w / 2, y + h / 2
+            corners = [
+                (cx + dx * math.cos(angle) - dy * math.sin(angle), cy + dx * math.sin(angle) + dy * math.cos(angle))
+                for dx, dy in ((-w / 2, -h / 4), (w / 2, -h / 4), (w / 2, h / 4), (-w / 2, h / 4))
+            ]
+            draw.polygon(corners, fill=255)
+    return np.asarray(image) > 0
+
+
+def test_runs_of_a_known_row():
+    mask = np.array([[0, 1, 1, 0, 1], [1, 1, 1, 1, 1]], dtype=bool)
+    rows, starts, ends = geometry.find_runs(mask)
+    assert rows.tolist() == [0, 0, 1]
+    assert starts.tolist() == [1, 4, 0]
+    assert ends.tolist() == [3, 5, 5]
+
+
+def test_components_are_eight_connected():
+    mask = np.zeros((6, 6), dtype=bool)
+    mask[0, 0] = mask[1, 1] = mask[2, 2] = True  # one diagonal chain
+    mask[0, 4:6] = True  # a second piece
+    mask[5, 0:6] = True  # a third
+    labels, count = geometry.connected_components(mask)
+    assert count == 3
+    assert labels[0, 0] == labels[2, 2] != labels[0, 4]
+
+
+def test_u_shape_is_one_component():
+    mask = np.zeros((10, 10), dtype=bool)
+    mask[1:9, 1] = mask[1:9, 8] = mask[8, 1:9] = True  # the arms join only at the bottom
+    _, count = geometry.connected_components(mask)
+    assert count == 1
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_component_count_matches_opencv(seed):
+    mask = _blobs(seed)
+    labels, count = geometry.connected_components(mask)
+    expected_count, expected_labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    assert count == expected_count - 1
+    # Same partition: a one-to-one map between our labels and OpenCV's.
+    pairs = set(zip(labels[mask].tolist(), expected_labels[mask].tolist()))
+    assert len(pairs) == count
+
+
+def test_components_of_a_large_map_are_fast_enough():
+    import time
+
+    mask = np.zeros((736, 1024), dtype=bool)
+    for row in range(20, 700, 30):  # 23 lines of 40 "words"
+        for column in range(10, 1000, 25):
+            mask[row : row + 14, column : column + 20] = True
+    started = time.perf_counter()
+    points = geometry.component_points(mask)
+    elapsed_s = time.perf_counter() - started
+    assert len(points) == 23 * 40
+    assert elapsed_s < 1.0
+
+
+def test_hull_of_a_square_with_inner_points():
+    points = np.array([[0, 0], [4, 0], [4, 4], [0, 4], [2, 2], [1, 3], [2, 0]])
+    hull = geometry.convex_hull(points)
+    assert sorted(map(tuple, hull.tolist())) == [(0, 0), (0, 4), (4, 0), (4, 4)]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_hull_matches_opencv(seed):
+    points = np.random.default_rng(seed).integers(0, 100, (60, 2))
+    ours = geometry.convex_hull(points)
+    theirs = cv2.convexHull(points.astype(np.int32)).reshape(-1, 2)
+    assert sorted(map(tuple, ours.astype(int).tolist())) == sorted(map(tuple, theirs.tolist()))
+
+
+def test_min_area_rect_of_a_rotated_rectangle():
+    angle = math.radians(30)
+    u = np.array([math.cos(angle), math.sin(angle)])
+    v = np.array([-math.sin(angle), math.cos(angle)])
+    corners = np.array([u * a + v * b for a, b in ((0, 0), (40, 0), (40, 10), (0, 10))]) + 50
+    inside = corners.mean(axis=0) + np.random.default_rng(0).uniform(-3, 3, (20, 2))
+    rect, width, height = geometry.min_area_rect(np.concatenate([corners, inside]))
+    assert sorted([width, height]) == pytest.approx([10, 40])
+    assert sorted(map(tuple, np.round(rect, 6).tolist())) == sorted(map(tuple, np.round(corners, 6).tolist()))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_min_area_rect_matches_opencv_on_blobs(seed):
+    mask = _blobs(seed, count=1) | _blobs(seed + 100, count=1)
+    for points in geometry.component_points(mask):
+        _, width, height = geometry.min_area_rect(points)
+        (_, _), (cv_w, cv_h), _ = cv2.minAreaRect(points.astype(np.float32))
+        assert width * height == pytest.approx(cv_w * cv_h, rel=1e-3, abs=1e-3)
+        assert sorted([width, height]) == pytest.approx(sorted([cv_w, cv_h]), rel=1e-3, abs=1e-3)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_component_points_give_the_contours_rectangle(seed):
+    mask = _blobs(seed)
+    contours, _ = cv2.findContours(mask.astype(np.uint8) * 255, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    ours = sorted(round(w * h, 3) for w, h in (geometry.min_area_rect(p)[1:] for p in geometry.component_points(mask)))
+    theirs = sorted(round(w * h, 3) for _, (w, h), _ in map(cv2.minAreaRect, contours))
+    assert ours == pytest.approx(theirs, rel=1e-3, abs=1e-3)
+
+
+def test_min_area_rect_of_a_single_point_is_empty():
+    _, width, height = geometry.min_area_rect(np.array([[3.0, 4.0], [3.0, 4.0]]))
+    assert (width, height) == (0.0, 0.0)
+
+
+def test_expand_rect_grows_every_side():
+    rect = np.array([[10, 10], [30, 10], [30, 20], [10, 20]], dtype=float)
+    assert geometry.expand_rect(rect, 2).tolist() == [[8, 8], [32, 8], [32, 22], [8, 22]]
+
+
+def test_convex_polygon_mask_matches_fill_poly():
+    polygon = np.array([[2, 3], [17, 1], [19, 12], [4, 14]])
+    ours = geometry.convex_polygon_mask(polygon, (16, 22))
+    theirs = np.zeros((16, 22), np.uint8)
+    cv2.fillPoly(theirs, polygon.reshape(1, -1, 2).astype(np.int32), 1)
+    assert np.mean(ours != theirs.astype(bool)) < 0.03
+
+
+def test_dilation_matches_opencv():
+    mask = _blobs(3)
+    theirs = cv2.dilate(mask.astype(np.uint8), np.ones((2, 2), np.uint8)).astype(bool)
+    assert np.array_equal(dilate_2x2(mask), theirs)
+
+
+@pytest.mark.parametrize("size", [(37, 53), (200, 90), (7, 300)])
+def test_bilinear_resize_matches_opencv(size):
+    image = np.random.default_rng(1).integers(0, 256, (60, 80, 3), dtype=np.uint8)
+    ours = geometry.resize_bilinear(image, *size).astype(int)
+    theirs = cv2.resize(image, size).astype(int)
+    assert np.abs(ours - theirs).max() <= 1
+
+
+def test_order_points_clockwise():
+    shuffled = np.array([[10, 20], [0, 0], [10, 0], [0, 20]], dtype=np.float32)
+    assert geometry.order_points_clockwise(shuffled).tolist() == [[0, 0], [10, 0], [10, 20], [0, 20]]
+
+
+def test_crop_quad_of_an_axis_aligned_box_is_a_plain_crop():
+    pixels = np.random.default_rng(2).integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    crop = geometry.crop_quad(Image.fromarray(pixels), np.array([[10, 5], [40, 5], [40, 20], [10, 20]]))
+    assert crop.shape == (15, 30, 3)
+    assert np.array_equal(crop, pixels[5:20, 10:40])
+
+
+def test_db_postprocess_finds_a_bar_and_unclips_it():
+    probability = np.zeros((64, 128), dtype=np.float32)
+    probability[20:30, 10:110] = 0.9
+    boxes, scores = boxes_from_probability(probability, 256, 128, DetectionConfig())
+    assert len(boxes) == 1 and scores[0] > 0.8
+    xs, ys = boxes[0][:, 0], boxes[0][:, 1]
+    # Dilated, the bar covers pixel centres x 10..110, y 20..30: a 100 × 10 rectangle,
+    # unclipped by 100·10·1.6 / 220 ≈ 7.27 px, then doubled to the 256 × 128 destination.
+    distance = 100 * 10 * 1.6 / 220
+    assert sorted(set(xs.tolist())) == [round(2 * (10 - distance)), round(2 * (110 + distance))]
+    assert sorted(set(ys.tolist())) == [round(2 * (20 - distance)), round(2 * (30 + distance))]
+
+
+def test_db_postprocess_drops_faint_regions():
+    probability = np.zeros((64, 128), dtype=np.float32)
+    probability[20:30, 10:110] = 0.35  # above the 0.3 bitmap threshold, below the 0.5 box score
+    assert boxes_from_probability(probability, 128, 64, DetectionConfig()) == ([], [])
+
+
+def test_sort_boxes_uses_the_y_tolerance():
+    def box(x, y):
+        return np.array([[x, y], [x + 5, y], [x + 5, y + 5], [x, y + 5]], dtype=np.float32)
+
+    ordered = sort_boxes(np.stack([box(50, 3), box(0, 8), box(0, 40)]))
+    assert [tuple(b[0]) for b in ordered] == [(0, 8), (50, 3), (0, 40)]
+
+
+def test_ctc_greedy_decode_collapses_repeats_and_blanks():
+    alphabet = ("", "a", "b", " ")
+    steps = [1, 1, 0, 1, 2, 2, 3, 0]
+    probabilities = np.full((1, len(steps), 4), 0.01, dtype=np.float32)
+    for index, symbol in enumerate(steps):
+        probabilities[0, index, symbol] = 0.9
+    assert ctc_greedy_decode(probabilities, alphabet) == [("aab ", pytest.approx(0.9))]
+    assert ctc_greedy_decode(np.eye(4, dtype=np.float32)[[0, 0]][None], alphabet) == [("", 0.0)]
+
+
+def _line(text, x, y, w, h=20):
+    return TextLine(text, ((x, y), (x + w, y), (x + w, y + h), (x, y + h)), 0.9)
+
+
+def test_layout_merges_close_words_and_keeps_far_ones():
+    lines = [_line("Total", 0, 0, 60), _line("42.50", 90, 2, 60), _line("far", 400, 0, 40)]
+    assert [line.text for line in order_lines(lines)] == ["Total 42.50", "far"]
+    merged = order_lines(lines)[0]
+    assert merged.box == ((0, 0), (150, 2), (150, 22), (0, 20))
+
+
+def test_layout_reads_columns_one_after_the_other_under_a_heading():
+    lines = [_line("Heading across both", 100, 0, 400)]
+    for row in range(3):
+        lines += [_line(f"left {row}", 0, 50 + 30 * row, 200), _line(f"right {row}", 320, 50 + 30 * row, 200)]
+    lines.append(_line("Footer across both", 100, 200, 400))
+    expected = ["Heading across both", "left 0", "left 1", "left 2", "right 0", "right 1", "right 2", "Footer across both"]
+    assert [line.text for line in order_lines(lines)] == expected
+
+
+def test_layout_keeps_a_narrow_price_column_in_rows():
+    lines = []
+    for row in range(3):
+        lines += [_line(f"item {row}", 0, 30 * row, 160), _line(f"{row}.50", 300, 30 * row, 50)]
+    assert [line.text for line in order_lines(lines)] == ["item 0", "0.50", "item 1", "1.50", "item 2", "2.50"]
+
+
+def test_layout_of_nothing_is_empty():
+    assert order_lines([]) == ()
