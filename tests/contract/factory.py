@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -82,6 +81,10 @@ class CaptionerReference:
     seed: int
     export_time_s: float
 
+    def pil_images(self) -> list:
+        """``images`` as RGB PIL images (what the HF processor was given)."""
+        return _pil_images(self.images)
+
 
 @dataclass(frozen=True)
 class ClipReference:
@@ -102,8 +105,18 @@ class ClipReference:
     seed: int
     export_time_s: float
 
+    def pil_images(self) -> list:
+        """``images`` as RGB PIL images (what the HF processor was given)."""
+        return _pil_images(self.images)
+
 
 # ---------------------------------------------------------------- images and tokenizers
+
+
+def _pil_images(arrays) -> list:
+    from PIL import Image
+
+    return [Image.fromarray(array, "RGB") for array in arrays]
 
 
 def make_test_images() -> list:
@@ -127,30 +140,92 @@ def _object_array(items: list) -> np.ndarray:
     return out
 
 
-def _train_byte_level_bpe(vocab_size: int, specials: list, end_of_word_suffix: str | None = None):
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+def _learn_merges(words: dict, num_merges: int) -> list:
+    """Plain BPE training on {symbol tuple: count}. Ties go to the smallest pair, so the
+    result is the same on every run (the tokenizers trainer breaks ties by hash order)."""
+    words = dict(words)
+    merges = []
+    for _ in range(num_merges):
+        pairs: dict = {}
+        for word, count in words.items():
+            for pair in zip(word, word[1:]):
+                pairs[pair] = pairs.get(pair, 0) + count
+        if not pairs:
+            break
+        best = min(pairs, key=lambda pair: (-pairs[pair], pair))
+        merges.append(best)
+        merged_words = {}
+        for word, count in words.items():
+            symbols, index = [], 0
+            while index < len(word):
+                if word[index : index + 2] == best:
+                    symbols.append(best[0] + best[1])
+                    index += 2
+                else:
+                    symbols.append(word[index])
+                    index += 1
+            merged_words[tuple(symbols)] = merged_words.get(tuple(symbols), 0) + count
+        words = merged_words
+    return merges
 
-    model = models.BPE(end_of_word_suffix=end_of_word_suffix) if end_of_word_suffix else models.BPE()
+
+def _byte_level_bpe(vocab_size: int, leading_specials: list, clip_style: bool = False):
+    """A byte-level BPE ``tokenizers.Tokenizer`` trained on CORPUS (specials added later)."""
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers
+
+    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
+    if clip_style:
+        # As openai/clip-vit-base-patch32's tokenizer.json: lower-case, split into words and
+        # punctuation (spaces removed), bytes mapped by ByteLevel, "</w>" ends a word.
+        normalizer = normalizers.Sequence(
+            [normalizers.NFC(), normalizers.Replace(Regex(r"\s+"), " "), normalizers.Lowercase()]
+        )
+        pre_tokenizer = pre_tokenizers.Sequence(
+            [
+                pre_tokenizers.Split(
+                    Regex(r"'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+"),
+                    behavior="removed",
+                    invert=True,
+                ),
+                pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+            ]
+        )
+        suffix = "</w>"
+        alphabet = alphabet + [symbol + suffix for symbol in alphabet]
+    else:
+        normalizer, suffix = None, ""
+        pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    words: dict = {}
+    for line in CORPUS:
+        text = normalizer.normalize_str(line) if normalizer else line
+        for piece, _ in pre_tokenizer.pre_tokenize_str(text):
+            symbols = tuple(piece[:-1]) + (piece[-1] + suffix,)
+            words[symbols] = words.get(symbols, 0) + 1
+    merges = _learn_merges(words, vocab_size - len(leading_specials) - len(alphabet))
+    tokens = list(leading_specials) + alphabet + [left + right for left, right in merges]
+    vocab = {token: index for index, token in enumerate(tokens)}
+    if clip_style:
+        model = models.BPE(vocab, merges, end_of_word_suffix=suffix, continuing_subword_prefix="")
+    else:
+        model = models.BPE(vocab, merges)
     tokenizer = Tokenizer(model)
-    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    if normalizer:
+        tokenizer.normalizer = normalizer
+    tokenizer.pre_tokenizer = pre_tokenizer
     tokenizer.decoder = decoders.ByteLevel()
-    suffix = {"end_of_word_suffix": end_of_word_suffix} if end_of_word_suffix else {}
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size,
-        special_tokens=specials,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-        **suffix,
-    )
-    tokenizer.train_from_iterator(CORPUS, trainer=trainer)
+    if clip_style:
+        tokenizer.decoder = decoders.Sequence([decoders.BPEDecoder(suffix=suffix), decoders.ByteLevel()])
+    tokenizer.add_special_tokens(list(leading_specials))
     return tokenizer
 
 
 def make_gpt2_tokenizer():
-    """GPT-2 style byte-level BPE, one special ``<|endoftext|>`` (bos = eos = pad)."""
+    """GPT-2 style byte-level BPE (300 tokens); one special ``<|endoftext|>`` (bos = eos =
+    pad), the last id, as in gpt2."""
     from transformers import PreTrainedTokenizerFast
 
-    raw = _train_byte_level_bpe(300, ["<|endoftext|>"])
+    raw = _byte_level_bpe(299, [])
+    raw.add_special_tokens(["<|endoftext|>"])
     return PreTrainedTokenizerFast(
         tokenizer_object=raw,
         bos_token="<|endoftext|>",
@@ -162,11 +237,11 @@ def make_gpt2_tokenizer():
 
 
 def make_roberta_tokenizer():
-    """TrOCR / RoBERTa style byte-level BPE: <s>=0, <pad>=1, </s>=2, <unk>=3."""
+    """TrOCR / RoBERTa style byte-level BPE (300 tokens): <s>=0, <pad>=1, </s>=2, <unk>=3."""
     from tokenizers import processors
     from transformers import PreTrainedTokenizerFast
 
-    raw = _train_byte_level_bpe(300, ["<s>", "<pad>", "</s>", "<unk>"])
+    raw = _byte_level_bpe(300, ["<s>", "<pad>", "</s>", "<unk>"])
     raw.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0), add_prefix_space=False)
     return PreTrainedTokenizerFast(
         tokenizer_object=raw,
@@ -179,13 +254,13 @@ def make_roberta_tokenizer():
 
 
 def make_clip_tokenizer():
-    """CLIP style BPE: lower-case, ``</w>`` word suffix, specials appended at the end of the
-    vocabulary as in openai/clip (so eos is the largest id), pad = eos."""
-    from tokenizers import normalizers, processors
+    """CLIP style BPE: 512 byte symbols (with and without ``</w>``) + 60 merges, then
+    ``<|startoftext|>``, ``<|endoftext|>`` at the end of the vocabulary as in openai/clip (eos
+    is the largest id); pad = eos."""
+    from tokenizers import processors
     from transformers import PreTrainedTokenizerFast
 
-    raw = _train_byte_level_bpe(280, [], end_of_word_suffix="</w>")
-    raw.normalizer = normalizers.Sequence([normalizers.NFC(), normalizers.Lowercase()])
+    raw = _byte_level_bpe(512 + 60, [], clip_style=True)
     raw.add_special_tokens(["<|startoftext|>", "<|endoftext|>"])
     bos_id = raw.token_to_id("<|startoftext|>")
     eos_id = raw.token_to_id("<|endoftext|>")
@@ -456,6 +531,7 @@ def _clip_model(tokenizer, seed: int):
         "bos_token_id": tokenizer.bos_token_id,
         "eos_token_id": tokenizer.eos_token_id,
         "pad_token_id": tokenizer.pad_token_id,
+        "projection_dim": 16,
     }
     vision_config = {
         "image_size": 32,
@@ -464,6 +540,7 @@ def _clip_model(tokenizer, seed: int):
         "intermediate_size": 64,
         "num_hidden_layers": 2,
         "num_attention_heads": 2,
+        "projection_dim": 16,
     }
     config = CLIPConfig(text_config=text_config, vision_config=vision_config, projection_dim=16)
     torch.manual_seed(seed)
@@ -608,3 +685,121 @@ def build_clip(out_dir, layout: str = "combined") -> ClipReference:
 def build_clip_split(out_dir) -> ClipReference:
     """``build_clip(out_dir, layout="split")``."""
     return build_clip(out_dir, layout="split")
+
+
+# ---------------------------------------------------------------- cache
+
+BUILDERS = {
+    "vit_gpt2": (build_vit_gpt2, CaptionerReference),
+    "trocr": (build_trocr, CaptionerReference),
+    "clip": (build_clip, ClipReference),
+    "clip_split": (build_clip_split, ClipReference),
+}
+_VERSIONED_PACKAGES = (
+    "torch",
+    "transformers",
+    "optimum",
+    "optimum-onnx",
+    "onnx",
+    "onnxruntime",
+    "tokenizers",
+    "numpy",
+    "pillow",
+)
+_IN_PROCESS: dict = {}
+
+
+def build_stamp(kind: str) -> str:
+    """Hash of this file, onnx_tools.py and the library versions that shape the output."""
+    from importlib import metadata
+
+    digest = hashlib.sha256(kind.encode())
+    for source in (Path(__file__), ONNX_TOOLS_DIR / "onnx_tools.py"):
+        digest.update(source.read_bytes())
+    for package in _VERSIONED_PACKAGES:
+        try:
+            digest.update(f"{package}=={metadata.version(package)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{package} missing".encode())
+    return digest.hexdigest()
+
+
+def _save_reference(reference, json_path: Path, npz_path: Path) -> None:
+    plain, arrays = {}, {}
+    for field in dataclasses.fields(reference):
+        value = getattr(reference, field.name)
+        if isinstance(value, np.ndarray) and value.dtype == object:
+            plain[field.name] = {"object_array": len(value)}
+            for index, item in enumerate(value):
+                arrays[f"{field.name}.{index}"] = item
+        elif isinstance(value, np.ndarray):
+            arrays[field.name] = value
+        elif isinstance(value, Path):
+            plain[field.name] = {"path": value.name}
+        else:
+            plain[field.name] = {"value": value}
+    np.savez(npz_path, **arrays)
+    json_path.write_text(json.dumps(plain, indent=1))
+
+
+def _load_reference(reference_type, folder: Path, json_path: Path, npz_path: Path):
+    plain = json.loads(json_path.read_text())
+    values = {}
+    with np.load(npz_path, allow_pickle=False) as arrays:
+        for field in dataclasses.fields(reference_type):
+            entry = plain.get(field.name)
+            if entry is None:
+                values[field.name] = arrays[field.name]
+            elif "object_array" in entry:
+                values[field.name] = _object_array(
+                    [arrays[f"{field.name}.{index}"] for index in range(entry["object_array"])]
+                )
+            elif "path" in entry:
+                values[field.name] = folder
+            else:
+                values[field.name] = entry["value"]
+    return reference_type(**values)
+
+
+def cached_build(kind: str, base_dir):
+    """Build ``kind`` into ``base_dir/kind`` unless an earlier build there has the same stamp.
+
+    Args:
+        kind: one of KINDS ("vit_gpt2", "trocr", "clip", "clip_split").
+        base_dir: cache folder, e.g. ``<repo>/.cache/contract`` (gitignored).
+    Returns:
+        The builder's reference dataclass; ``export_time_s`` is that of the original build.
+    """
+    import fcntl
+
+    if kind not in BUILDERS:
+        raise ValueError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
+    builder, reference_type = BUILDERS[kind]
+    base_dir = Path(base_dir).resolve()
+    key = (kind, str(base_dir))
+    if key in _IN_PROCESS:
+        return _IN_PROCESS[key]
+    base_dir.mkdir(parents=True, exist_ok=True)
+    folder = base_dir / kind
+    stamp_path = base_dir / f"{kind}.stamp"
+    json_path, npz_path = base_dir / f"{kind}.reference.json", base_dir / f"{kind}.reference.npz"
+    stamp = build_stamp(kind)
+    # One builder at a time per kind (pytest-xdist workers may share the cache).
+    with open(base_dir / f"{kind}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        fresh = (
+            stamp_path.exists()
+            and stamp_path.read_text() == stamp
+            and folder.is_dir()
+            and json_path.exists()
+            and npz_path.exists()
+        )
+        if fresh:
+            reference = _load_reference(reference_type, folder, json_path, npz_path)
+        else:
+            stamp_path.unlink(missing_ok=True)
+            reference = builder(folder)
+            _save_reference(reference, json_path, npz_path)
+            stamp_path.write_text(stamp)
+    _IN_PROCESS[key] = reference
+    return reference
