@@ -276,6 +276,13 @@ class _TextTracker:
         return safe + self._matcher.flush(), False
 
 
+def _prompt_array(prompt_ids: Sequence[int]) -> np.ndarray:
+    if len(prompt_ids) == 0:
+        raise InvalidRequestError("The prompt is empty: give at least one token to start from.",
+                                  param="prompt")
+    return np.asarray([list(prompt_ids)], dtype=np.int64)
+
+
 def _check_text_support(params: GenerationParams, detokenizer: TextDecoder | None) -> None:
     if params.stop and detokenizer is None:
         raise InvalidRequestError(
@@ -313,8 +320,8 @@ def generate_stream(
     rng = np.random.Generator(np.random.PCG64(params.seed))
     tracker = _TextTracker(detokenizer, params.stop) if detokenizer is not None else None
     eos = frozenset(int(i) for i in eos_token_ids)
+    feed = _prompt_array(prompt_ids)
     state = model.start(1)
-    feed = np.asarray([list(prompt_ids)], dtype=np.int64)
     seen = None
     for index in range(params.max_new_tokens):
         logits, state = model.step(feed, state)
@@ -393,6 +400,10 @@ class _Beams:
     scores: np.ndarray
     logprobs: list[tuple[TokenLogprobs, ...]]
 
+    @classmethod
+    def empty(cls, count: int) -> "_Beams":
+        return cls([()] * count, np.full(count, _VERY_NEGATIVE), [()] * count)
+
     def take(self, rows: np.ndarray) -> "_Beams":
         return _Beams([self.tokens[r] for r in rows], self.scores[rows],
                       [self.logprobs[r] for r in rows])
@@ -416,31 +427,22 @@ def beam_search(
     """
     num_beams, eos = params.num_beams, np.asarray(sorted({int(i) for i in eos_token_ids}), np.int64)
     keep = max(2, 1 + eos.size) * num_beams
+    prompt = _prompt_array(prompt_ids)
     state = model.start(1)
-    logits, state = model.step(np.asarray([list(prompt_ids)], dtype=np.int64), state)
+    logits, state = model.step(prompt, state)
     state = model.reorder(state, np.zeros(num_beams, dtype=np.int64))
     logits = np.repeat(np.asarray(logits, dtype=np.float32), num_beams, axis=0)
     vocab_size = logits.shape[-1]
     seen = _seen_mask(num_beams, vocab_size, prompt_ids)
     # Only beam 0 is real at first, so that the beams do not all pick the same tokens.
-    initial = np.full(num_beams, _VERY_NEGATIVE)
-    initial[0] = 0.0
-    running = _Beams([()] * num_beams, initial, [()] * num_beams)
-    finished = _Beams([()] * num_beams, np.full(num_beams, _VERY_NEGATIVE), [()] * num_beams)
-    is_finished = np.zeros(num_beams, dtype=bool)
+    running = _Beams.empty(num_beams)
+    running.scores[0] = 0.0
+    finished, is_finished = _Beams.empty(num_beams), np.zeros(num_beams, dtype=bool)
     steps = 1
     while True:
-        log_probs = apply_repetition_penalty(log_softmax(logits), seen, params.repetition_penalty)
-        flat = (log_probs + running.scores[:, None]).reshape(-1)
-        chosen = top_indices(flat, keep)
-        beam, token = chosen // vocab_size, chosen % vocab_size
+        candidates, beam, token = _expand(running, logits, seen, keep, params)
         length = len(running.tokens[0]) + 1
         ends = np.isin(token, eos) | (length >= params.max_new_tokens)
-        candidates = _Beams(
-            [running.tokens[b] + (int(t),) for b, t in zip(beam, token)],
-            flat[chosen],
-            [running.logprobs[b] + _beam_logprobs(logits[b], t, params) for b, t in zip(beam, token)],
-        )
         finished, is_finished = _merge_finished(
             finished, is_finished, candidates, ends, num_beams, length, params.length_penalty)
         if ends.all():
@@ -461,6 +463,21 @@ def beam_search(
     reason = "stop" if best and best[-1] in set(eos.tolist()) else "length"
     logprobs = finished.logprobs[0] if params.top_logprobs else None
     return DecodeOutput(best, reason, logprobs, steps)
+
+
+def _expand(running: _Beams, logits, seen, keep: int, params: GenerationParams):
+    """The `keep` best one-token continuations of all running beams, by summed score."""
+    vocab_size = logits.shape[-1]
+    log_probs = apply_repetition_penalty(log_softmax(logits), seen, params.repetition_penalty)
+    flat = (log_probs + running.scores[:, None]).reshape(-1)
+    chosen = top_indices(flat, keep)
+    beam, token = chosen // vocab_size, chosen % vocab_size
+    candidates = _Beams(
+        [running.tokens[b] + (int(t),) for b, t in zip(beam, token)],
+        flat[chosen],
+        [running.logprobs[b] + _beam_logprobs(logits[b], t, params) for b, t in zip(beam, token)],
+    )
+    return candidates, beam, token
 
 
 def _beam_logprobs(logits: np.ndarray, token: int, params: GenerationParams) -> tuple:
