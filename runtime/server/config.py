@@ -1,0 +1,30 @@
+"""Frozen server settings, built once by the launcher from flags and environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Everything the HTTP layer needs to know at start-up (DESIGN §6).
+
+    Sizes are bytes, times seconds. `api_key` None means no authentication.
+    `cors_origins` empty means: only http(s)://localhost / 127.0.0.1 / [::1] origins.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    api_key: str | None = None
+    max_body_bytes: int = 20 * 1024 * 1024
+    max_image_pixels: int = 50_000_000
+    max_queue: int = 32
+    max_batch_size: int = 8
+    request_timeout_s: float = 300.0
+    shutdown_grace_s: float = 10.0
+    media_dir: Path | None = None
+    allow_remote_images: bool = False
+    cors_origins: tuple[str, ...] = field(default_factory=tuple)
+    log_format: str = "text"  # "text" or "json"
+    model_id: str | None = None  # id shown in /v1/models (default: the bundle's name)
