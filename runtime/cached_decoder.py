@@ -2,6 +2,7 @@
 
 Works with the layouts Optimum and transformers.js export:
 - merged: one graph (`decoder_model_merged`) with a boolean `use_cache_branch` input;
+- single: one decoder-only graph whose past inputs accept length 0 on the first step;
 - split: `decoder_model` for the first step, `decoder_with_past_model` afterwards.
 Past tensors are `past_key_values.<layer>.<...>` inputs matched to `present.<layer>.<...>`
 outputs. Cross-attention keys/values (`.encoder.`) come out of the first step only and are
@@ -42,9 +43,6 @@ class CachedDecoder:
     def __init__(self, first: ComponentSession, with_past: ComponentSession | None = None):
         self.first = first
         self.with_past = with_past or first
-        self.merged = with_past is None and "use_cache_branch" in first.inputs
-        if with_past is None and not self.merged:
-            raise InferenceError(first.component, "decoder has neither a use_cache_branch input nor a with-past graph")
         self.past_names = [n for n in self.with_past.inputs if n.startswith(_PAST)]
         if not self.past_names:
             raise InferenceError(self.with_past.component, "decoder graph has no past_key_values inputs (no KV cache)")
@@ -68,6 +66,11 @@ class BoundDecoder:
         return DecoderState(len(rows), past, state.past_length, state.calls)
 
     def step(self, token_ids: np.ndarray, state: DecoderState) -> tuple[np.ndarray, DecoderState]:
+        logits, state = self.step_all(token_ids, state)
+        return logits[:, -1, :], state
+
+    def step_all(self, token_ids: np.ndarray, state: DecoderState) -> tuple[np.ndarray, DecoderState]:
+        """Like `step`, but return the logits of every fed position (batch, n_new, vocab)."""
         decoder = self.decoder
         first_step = state.past_length == 0
         session = decoder.first if first_step else decoder.with_past
@@ -87,7 +90,7 @@ class BoundDecoder:
         if any(n.startswith(_PAST) for n in session.inputs):
             feeds.update(state.past if not first_step else self._empty_past(session, batch))
         outputs = session.run(feeds)
-        logits = outputs["logits"][:, -1, :]
+        logits = outputs["logits"]
         past = {}
         for name in decoder.past_names:
             present = outputs.get(_PRESENT + name[len(_PAST):])

@@ -1,0 +1,40 @@
+"""Chat prompt formats, implemented in code (no template engine in the runtime)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .errors import BundleError, InvalidRequestError
+
+ROLES = ("system", "user", "assistant")
+
+
+@dataclass(frozen=True)
+class Message:
+    role: str
+    content: str
+
+
+def format_chatml(messages: Sequence[Message], default_system: str | None) -> str:
+    """ChatML as SmolLM2's template writes it, ending with an open assistant turn."""
+    parts = []
+    if default_system and (not messages or messages[0].role != "system"):
+        parts.append(f"<|im_start|>system\n{default_system}<|im_end|>\n")
+    for message in messages:
+        if message.role not in ROLES:
+            raise InvalidRequestError(f"Unknown chat role '{message.role}'; use one of {', '.join(ROLES)}.", param="messages")
+        parts.append(f"<|im_start|>{message.role}\n{message.content}<|im_end|>\n")
+    parts.append("<|im_start|>assistant\n")
+    return "".join(parts)
+
+
+FORMATS = {"chatml": format_chatml}
+END_OF_TURN = {"chatml": "<|im_end|>"}
+
+
+def chat_formatter(name: str):
+    try:
+        return FORMATS[name]
+    except KeyError:
+        raise BundleError(f"Unknown chat format '{name}'; known: {', '.join(FORMATS)}.") from None

@@ -1,0 +1,1 @@
+"""The `reader` kind's logic: from recognized text lines to grounded answers."""
