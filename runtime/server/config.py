@@ -28,3 +28,5 @@ class ServerConfig:
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
     log_format: str = "text"  # "text" or "json"
     model_id: str | None = None  # id shown in /v1/models (default: the bundle's name)
+    keepalive_interval_s: float = 5.0  # SSE ": keep-alive" comments while no token is ready
+    warmup: bool = True  # run one tiny request after loading, before /health says ok

@@ -1,0 +1,436 @@
+"""The aiohttp application: thin routes over `ApiService`, middlewares for ids, errors, CORS, auth."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from contextlib import aclosing
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+
+from runtime.errors import InvalidRequestError
+
+from . import native, protocol, sse
+from .config import ServerConfig
+from .errors import ApiError, envelope, error_reply, request_id_from
+from .fields import check_model
+from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from .openapi import openapi_document
+from .service import ApiService, RequestContext
+
+logger = logging.getLogger("runtime.server")
+access_logger = logging.getLogger("runtime.server.access")
+
+SERVICE = web.AppKey("service", ApiService)
+CONFIG = web.AppKey("config", ServerConfig)
+LOADER = web.AppKey("loader", object)
+LOADED = web.AppKey("loaded", asyncio.Future)
+REQUEST_ID = web.RequestKey("request_id", str)
+STARTED = web.RequestKey("started", float)
+CORS_ORIGIN = web.RequestKey("cors_origin", str)
+
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+_JSON_TYPES = frozenset({"application/json"})
+
+
+def create_app(model_or_loader, config: ServerConfig | None = None) -> web.Application:
+    """Build the aiohttp application for one model.
+
+    Args:
+        model_or_loader: a loaded `Model` (served at once), or a callable returning one;
+            the callable runs on a thread at start-up (then a warm-up request) while
+            `/health` answers 503 `{"status": "loading"}`.
+        config: server settings; `ServerConfig()` when None.
+
+    Returns:
+        The application. `app[LOADED]` (set at start-up) resolves to the model, or raises
+        the loading error.
+    """
+    config = config or ServerConfig()
+    loader = model_or_loader if callable(model_or_loader) else None
+    service = ApiService(config, None if loader else model_or_loader)
+    app = web.Application(
+        client_max_size=config.max_body_bytes,
+        middlewares=[_core_middleware, _cors_middleware, _auth_middleware],
+    )
+    app[CONFIG] = config
+    app[SERVICE] = service
+    app[LOADER] = loader
+    app.cleanup_ctx.append(_lifecycle)
+    app.on_response_prepare.append(_add_headers)
+    _add_routes(app)
+    return app
+
+
+def _add_routes(app: web.Application) -> None:
+    app.router.add_get("/health", health)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/openapi.json", openapi)
+    app.router.add_get("/v1/models", models)
+    app.router.add_get("/v1/models/{model_id}", model_detail)
+    app.router.add_post("/v1/chat/completions", chat_completions)
+    app.router.add_post("/v1/embeddings", embeddings)
+    app.router.add_post("/v1/generate", generate)
+    app.router.add_post("/v1/read", read)
+    app.router.add_post("/v1/rank", rank)
+    app.router.add_post("/v1/seed", seed)
+
+
+# --- lifecycle ---------------------------------------------------------------------------
+
+async def _lifecycle(app: web.Application):
+    """Start loading the model (if given a loader); on cleanup stop the engine threads."""
+    service = app[SERVICE]
+    loop = asyncio.get_running_loop()
+    loaded = loop.create_future()
+    app[LOADED] = loaded
+    loader = app[LOADER]
+    task = None
+    if loader is None:
+        loaded.set_result(service.model)
+    else:
+        task = asyncio.create_task(_load(service, loader, loaded))
+    yield
+    if task is not None:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    service.engine.shutdown()
+
+
+async def _load(service: ApiService, loader: Callable, loaded: asyncio.Future) -> None:
+    began = time.monotonic()
+    try:
+        model = await _in_daemon_thread(service.load, loader)
+    except Exception as error:  # noqa: BLE001 - reported to run_server, which exits non-zero
+        service.status = "failed"
+        service.load_error = error
+        logger.error("Loading the model failed: %s", error, exc_info=not hasattr(error, "code"))
+        if not loaded.done():
+            loaded.set_exception(error)
+        return
+    service.set_model(model)
+    logger.info("Model %s loaded and warmed up in %.1f s", service.model_id, time.monotonic() - began)
+    if not loaded.done():
+        loaded.set_result(model)
+
+
+def _in_daemon_thread(function: Callable, *args) -> asyncio.Future:
+    """Run a blocking call on a daemon thread (a signal during a long load must not wait)."""
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+
+    def settle(method, value):
+        if not future.done():
+            method(value)
+
+    def target():
+        try:
+            result = function(*args)
+        except BaseException as error:  # noqa: BLE001 - handed to the loop
+            outcome = (future.set_exception, error)
+        else:
+            outcome = (future.set_result, result)
+        try:
+            loop.call_soon_threadsafe(settle, *outcome)
+        except RuntimeError:  # the loop closed while we were loading
+            pass
+
+    threading.Thread(target=target, name="wan-model-loader", daemon=True).start()
+    return future
+
+
+# --- middlewares -------------------------------------------------------------------------
+
+def _route_name(request: web.Request) -> str:
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
+@web.middleware
+async def _core_middleware(request: web.Request, handler):
+    """Request id, the error envelope for everything, access log and request metrics."""
+    request[REQUEST_ID] = request_id_from(request.headers.get("X-Request-Id"))
+    request[STARTED] = time.monotonic()
+    service = request.app[SERVICE]
+    error_code = None
+    try:
+        response = await handler(request)
+    except asyncio.CancelledError:
+        # aiohttp cancels the handler when the client goes away (or at the end of the
+        # shutdown grace period); the engine work stops where it stands (service.py).
+        service.metrics.cancelled.inc()
+        service.metrics.requests.labels(_route_name(request), request.method, "499").inc()
+        _log_access(request, web.Response(status=499), "cancelled")
+        raise
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        response, error_code = _http_error(error, request)
+    except Exception as error:  # noqa: BLE001 - the one place that maps exceptions to replies
+        reply = error_reply(error, request[REQUEST_ID])
+        if reply.unexpected:
+            logger.error("Unexpected error (request %s)", request[REQUEST_ID], exc_info=error)
+        error_code = reply.body["error"]["code"]
+        response = web.json_response(reply.body, status=reply.status, headers=reply.headers)
+    if error_code is not None:
+        service.metrics.errors.labels(error_code).inc()
+    service.metrics.requests.labels(_route_name(request), request.method, str(response.status)).inc()
+    _log_access(request, response, error_code)
+    return response
+
+
+_HTTP_CODES = {
+    404: ("invalid_request_error", "not_found", "No such route: {path}. GET /openapi.json lists the API."),
+    405: ("invalid_request_error", "method_not_allowed", "{method} is not allowed on {path}."),
+    413: (
+        "invalid_request_error",
+        "request_too_large",
+        "The request body is over the server's limit of {limit} bytes (--max-body-bytes).",
+    ),
+}
+
+
+def _http_error(error: web.HTTPException, request: web.Request) -> tuple[web.Response, str]:
+    """aiohttp's own 404 / 405 / 413 (body over client_max_size) in our envelope."""
+    error_type, code, template = _HTTP_CODES.get(
+        error.status, ("invalid_request_error", f"http_{error.status}", error.reason or "HTTP error")
+    )
+    message = template.format(path=request.path, method=request.method, limit=request.app[CONFIG].max_body_bytes)
+    headers = {k: v for k, v in error.headers.items() if k in ("Allow",)}
+    return web.json_response(envelope(message, error_type, code), status=error.status, headers=headers), code
+
+
+def _log_access(request: web.Request, response: web.StreamResponse, error_code: str | None) -> None:
+    duration_ms = (time.monotonic() - request[STARTED]) * 1000
+    if request.app[CONFIG].log_format == "json":
+        record = {
+            "ts": time.time(),
+            "request_id": request[REQUEST_ID],
+            "remote": request.remote,
+            "method": request.method,
+            "path": request.path,
+            "status": response.status,
+            "duration_ms": round(duration_ms, 3),
+            "error": error_code,
+        }
+        access_logger.info(json.dumps(record))
+    else:
+        access_logger.info(
+            '%s "%s %s" %d %.1fms id=%s%s', request.remote, request.method, request.path, response.status,
+            duration_ms, request[REQUEST_ID], f" error={error_code}" if error_code else "",
+        )
+
+
+def _origin_allowed(request: web.Request, origin: str) -> bool:
+    configured = request.app[CONFIG].cors_origins
+    if "*" in configured or origin in configured:
+        return True
+    if origin == f"{request.scheme}://{request.host}":
+        return True  # same origin (the page served by this server)
+    if configured:
+        return False
+    parts = urlsplit(origin)
+    return parts.scheme in ("http", "https") and (parts.hostname or "") in _LOCAL_HOSTS
+
+
+@web.middleware
+async def _cors_middleware(request: web.Request, handler):
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return await handler(request)
+    if not _origin_allowed(request, origin):
+        raise ApiError(
+            403,
+            f"Cross-origin requests from {origin} are refused; start the server with --cors-origin "
+            f"{origin} to allow them.",
+            error_type="invalid_request_error",
+            code="cors_origin_refused",
+        )
+    request[CORS_ORIGIN] = origin
+    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        headers = {
+            "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+            "Access-Control-Allow-Headers": request.headers.get(
+                "Access-Control-Request-Headers", "Authorization, Content-Type, X-Request-Id"
+            ),
+            "Access-Control-Max-Age": "600",
+        }
+        return web.Response(status=204, headers=headers)
+    return await handler(request)
+
+
+@web.middleware
+async def _auth_middleware(request: web.Request, handler):
+    key = request.app[CONFIG].api_key
+    if key is None or request.path == "/health":
+        return await handler(request)
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), key.encode()):
+        raise ApiError(
+            401,
+            "Missing or wrong API key: send 'Authorization: Bearer <key>' with the key the server was "
+            "started with (--api-key).",
+            error_type="authentication_error",
+            code="invalid_api_key",
+            headers={"WWW-Authenticate": 'Bearer realm="wan2.2-turbo"'},
+        )
+    return await handler(request)
+
+
+async def _add_headers(request: web.Request, response: web.StreamResponse) -> None:
+    request_id = request.get(REQUEST_ID)
+    if request_id:
+        response.headers["X-Request-Id"] = request_id
+    origin = request.get(CORS_ORIGIN)
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = "X-Request-Id, Retry-After"
+        response.headers["Vary"] = "Origin"
+
+
+# --- body reading ------------------------------------------------------------------------
+
+async def _json_body(request: web.Request) -> object:
+    if request.content_type not in _JSON_TYPES:
+        raise ApiError(
+            415,
+            f"Content-Type must be application/json (got '{request.content_type}').",
+            error_type="invalid_request_error",
+            code="unsupported_media_type",
+        )
+    raw = await request.read()
+    try:
+        return json.loads(raw, parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as error:
+        raise InvalidRequestError(f"The body is not valid JSON: {error}.") from None
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+async def _json_or_form(request: web.Request) -> object:
+    """JSON, or a multipart form (text fields + an `image` file) as a JSON-typed dict."""
+    if request.content_type != "multipart/form-data":
+        return await _json_body(request)
+    try:
+        form = await request.post()
+    except (HttpProcessingError, ValueError) as error:
+        # Raised by aiohttp's multipart parser on the client's bytes, nowhere else: a
+        # malformed body, not a server fault.
+        raise InvalidRequestError(f"The multipart body is malformed: {error}.") from None
+    fields: dict[str, list[str]] = {}
+    files: dict[str, bytes] = {}
+    for key, value in form.items():
+        if isinstance(value, web.FileField):
+            files[key] = value.file.read()
+        else:
+            fields.setdefault(key, []).append(str(value))
+    return native.form_to_body(fields, files)
+
+
+def _context(request: web.Request) -> RequestContext:
+    def gone() -> bool:
+        transport = request.transport
+        return transport is None or transport.is_closing()
+
+    return RequestContext(
+        request[REQUEST_ID], request[STARTED], gone, request.app[CONFIG].request_timeout_s
+    )
+
+
+# --- routes ------------------------------------------------------------------------------
+
+async def health(request: web.Request) -> web.Response:
+    status, body = request.app[SERVICE].health()
+    return web.json_response(body, status=status)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    response = web.Response(body=request.app[SERVICE].metrics.render())
+    response.headers["Content-Type"] = METRICS_CONTENT_TYPE
+    return response
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(openapi_document())
+
+
+async def models(request: web.Request) -> web.Response:
+    return web.json_response(request.app[SERVICE].models())
+
+
+async def model_detail(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    listing = service.models()
+    check_model({"model": request.match_info["model_id"]}, service.served_ids)
+    return web.json_response(listing["data"][0])
+
+
+async def chat_completions(request: web.Request) -> web.StreamResponse:
+    service = request.app[SERVICE]
+    model = service.require_model()
+    call = protocol.parse_chat_request(await _json_body(request), service.served_ids, model.tasks)
+    context = _context(request)
+    if not call.stream:
+        return web.json_response(await service.chat(call, context))
+    response = web.StreamResponse(
+        headers={"Content-Type": sse.CONTENT_TYPE, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
+    async with aclosing(service.chat_stream(call, context)) as events:
+        first = await events.__anext__()  # errors before the first byte become a JSON reply
+        await response.prepare(request)
+        try:
+            await response.write(first)
+            async for chunk in events:
+                await response.write(chunk)
+        except ConnectionResetError:
+            # The client went away; leaving this block closes `events`, which stops the
+            # generation and frees the slot.
+            service.metrics.cancelled.inc()
+            return response
+    await response.write_eof()
+    return response
+
+
+async def embeddings(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    service.require_model()
+    call = protocol.parse_embeddings_request(await _json_body(request), service.served_ids)
+    return web.json_response(await service.embeddings(call, _context(request)))
+
+
+async def generate(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    model = service.require_model()
+    call = native.parse_generate_request(await _json_or_form(request), service.served_ids, model.tasks)
+    return web.json_response(await service.generate(call, _context(request)))
+
+
+async def read(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    service.require_model()
+    image = native.parse_read_request(await _json_or_form(request), service.served_ids)
+    return web.json_response(await service.read(image, _context(request)))
+
+
+async def rank(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    service.require_model()
+    call = native.parse_rank_request(await _json_body(request), service.served_ids)
+    return web.json_response(await service.rank(call, _context(request)))
+
+
+async def seed(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    service.require_model()
+    text = native.parse_seed_request(await _json_body(request), service.served_ids)
+    return web.json_response(await service.seed(text, _context(request)))

@@ -1,0 +1,145 @@
+"""Running engine calls off the event loop, within a bounded number of request slots.
+
+Transport-free (asyncio only). At most `max_queue` requests hold a slot (waiting or
+running); the next one is refused with `OverloadedError` (503 + Retry-After). Engine work
+runs on `workers` threads. Streams advance one `next()` per executor job, so a caller that
+stops iterating (a client gone) stops the generation after the step in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+from runtime.errors import OverloadedError
+
+_END = object()
+
+
+class Slot:
+    """One request's place in the queue; `release()` is idempotent."""
+
+    def __init__(self, runner: "EngineRunner"):
+        self._runner = runner
+        self._held = True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._runner._release()
+
+    def __enter__(self) -> "Slot":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+class EngineRunner:
+    """A bounded executor for one model's calls."""
+
+    def __init__(self, max_queue: int, workers: int, on_depth: Callable[[int], None] | None = None):
+        self.max_queue = max(1, max_queue)
+        self._executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="wan-engine")
+        self._lock = threading.Lock()
+        self._in_use = 0
+        self._on_depth = on_depth or (lambda depth: None)
+
+    @property
+    def depth(self) -> int:
+        return self._in_use
+
+    def acquire(self) -> Slot:
+        """Take a slot or raise `OverloadedError` when all `max_queue` are taken."""
+        with self._lock:
+            if self._in_use >= self.max_queue:
+                raise OverloadedError(
+                    f"The server is busy ({self.max_queue} requests queued or running); retry shortly.",
+                    retry_after_s=1.0,
+                )
+            self._in_use += 1
+            depth = self._in_use
+        self._on_depth(depth)
+        return Slot(self)
+
+    def _release(self) -> None:
+        with self._lock:
+            self._in_use -= 1
+            depth = self._in_use
+        self._on_depth(depth)
+
+    async def call(self, function: Callable, *args, **kwargs):
+        """Run `function(*args, **kwargs)` on an engine thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(function, *args, **kwargs))
+
+    def submit(self, function: Callable, *args, **kwargs) -> asyncio.Future:
+        """Start `function(*args, **kwargs)` on an engine thread; await the future for its result."""
+        loop = asyncio.get_running_loop()
+        return loop.run_in_executor(self._executor, functools.partial(function, *args, **kwargs))
+
+    def stream(self, events: Iterator) -> "EngineStream":
+        return EngineStream(self, events)
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+class EngineStream:
+    """Steps a sync iterator on engine threads, one `next()` per job.
+
+    `step()` returns the future of the next item (`END` when exhausted), starting it if
+    none is in flight. `close()` closes the generator once the step in flight has finished,
+    so a consumer that stops early stops the generation.
+    """
+
+    def __init__(self, runner: EngineRunner, events: Iterator):
+        self._runner = runner
+        self._events = events
+        self._pending: asyncio.Future | None = None
+        self._closed = False
+
+    def step(self) -> asyncio.Future:
+        if self._pending is None:
+            self._pending = self._runner.submit(_next_or_end, self._events)
+        return self._pending
+
+    def take(self):
+        """The finished step's item (or its exception); the next `step()` starts a new one."""
+        finished, self._pending = self._pending, None
+        return finished.result()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        close = getattr(self._events, "close", None)
+        if close is None:
+            return
+        executor = self._runner._executor
+
+        def submit(finished=None):
+            if finished is not None and not finished.cancelled():
+                finished.exception()  # retrieved: nobody awaits this step any more
+            try:
+                executor.submit(close)
+            except RuntimeError:  # executor already shut down
+                pass
+
+        if self._pending is not None and not self._pending.done():
+            self._pending.add_done_callback(submit)
+        else:
+            submit(self._pending)
+
+
+END = _END
+
+
+def _next_or_end(events: Iterator):
+    try:
+        return next(events)
+    except StopIteration:
+        return _END

@@ -1,0 +1,150 @@
+"""Where request images come from: data: URIs, bare base64, file:// in the media dir, http(s).
+
+Remote URLs are refused unless `--allow-remote-images` was given (nothing is fetched by
+default: DESIGN §1). `file://` URLs must resolve, symlinks followed, inside `--media-dir`.
+Decoding goes through `load_image` with the server's byte and pixel limits.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from PIL import Image
+
+from runtime.errors import ImageTooLargeError, InvalidRequestError, UnsupportedImageError
+from runtime.image import load_image
+
+from .protocol import ImageInput
+
+_BASE64_CHARS = re.compile(r"^[A-Za-z0-9+/=\s]+$")
+
+
+@dataclass(frozen=True)
+class ImagePolicy:
+    """The server's image limits and sources, from `ServerConfig`."""
+
+    max_bytes: int
+    max_pixels: int
+    media_dir: Path | None = None
+    allow_remote: bool = False
+    fetch_timeout_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class RemoteImage:
+    """An http(s) URL that the policy allows fetching."""
+
+    url: str
+
+
+def locate(image: ImageInput, policy: ImagePolicy) -> bytes | RemoteImage:
+    """The encoded bytes of a request image, or the remote URL still to fetch."""
+    if image.data is not None:
+        return _check_size(image.data, policy)
+    text = (image.url or "").strip()
+    scheme = text.split(":", 1)[0].lower() if ":" in text[:16] else ""
+    if scheme == "data":
+        return _check_size(_from_data_uri(text, image.param), policy)
+    if scheme in ("http", "https"):
+        if not policy.allow_remote:
+            raise InvalidRequestError(
+                "Remote image URLs are refused: this server never touches the network unless it is "
+                "started with --allow-remote-images. Send the image inline as a data: URI or base64.",
+                param=image.param,
+            )
+        return RemoteImage(text)
+    if scheme == "file":
+        return _from_file_url(text, image.param, policy)
+    if scheme:
+        raise InvalidRequestError(
+            f"Unsupported image URL scheme '{scheme}:'; use a data: URI, base64 bytes or file://.",
+            param=image.param,
+        )
+    return _check_size(_from_base64(text, image.param), policy)
+
+
+def decode(data: bytes, policy: ImagePolicy) -> Image.Image:
+    """Decode with the server's limits (CPU work: call it off the event loop)."""
+    return load_image(data, max_pixels=policy.max_pixels, max_bytes=policy.max_bytes)
+
+
+async def fetch(remote: RemoteImage, policy: ImagePolicy) -> bytes:
+    """Fetch an allowed remote image with a size cap and a timeout."""
+    import aiohttp  # only here: the rest of this module is transport-free
+
+    timeout = aiohttp.ClientTimeout(total=policy.fetch_timeout_s)
+    try:
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            async with session.get(remote.url, allow_redirects=False) as response:
+                if response.status != 200:
+                    raise InvalidRequestError(
+                        f"Fetching the image URL gave HTTP {response.status}.", param="image_url"
+                    )
+                if (response.content_length or 0) > policy.max_bytes:
+                    raise ImageTooLargeError(f"The remote image is over {policy.max_bytes} bytes.")
+                data = await response.content.read(policy.max_bytes + 1)
+    except (aiohttp.ClientError, TimeoutError) as error:
+        raise InvalidRequestError(f"Cannot fetch the image URL: {error or type(error).__name__}.", "image_url") from None
+    return _check_size(data, policy)
+
+
+def _check_size(data: bytes, policy: ImagePolicy) -> bytes:
+    if len(data) > policy.max_bytes:
+        raise ImageTooLargeError(f"The image is {len(data)} bytes; the limit is {policy.max_bytes}.")
+    if not data:
+        raise UnsupportedImageError("The image is empty.")
+    return data
+
+
+def _from_data_uri(text: str, param: str) -> bytes:
+    header, sep, payload = text.partition(",")
+    if not sep:
+        raise InvalidRequestError("A data: URI needs a ',' before its payload.", param=param)
+    media = header[5:].split(";")
+    if "base64" not in [p.strip().lower() for p in media[1:]]:
+        raise InvalidRequestError("Only base64 data: URIs are accepted (data:image/png;base64,...).", param=param)
+    media_type = media[0].strip().lower()
+    if media_type and not (media_type.startswith("image/") or media_type == "application/octet-stream"):
+        raise UnsupportedImageError(f"The data: URI holds '{media_type}', not an image.")
+    return _from_base64(payload, param)
+
+
+def _from_base64(text: str, param: str) -> bytes:
+    if not text or not _BASE64_CHARS.match(text):
+        raise InvalidRequestError(
+            "The image must be a data: URI, base64-encoded bytes, or a file:// URL inside --media-dir.",
+            param=param,
+        )
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidRequestError("The image's base64 encoding is invalid.", param=param) from None
+
+
+def _from_file_url(text: str, param: str, policy: ImagePolicy) -> bytes:
+    if policy.media_dir is None:
+        raise InvalidRequestError(
+            "file:// image URLs are refused: start the server with --media-dir DIR to allow files "
+            "inside DIR.",
+            param=param,
+        )
+    parts = urlsplit(text)
+    if parts.netloc not in ("", "localhost"):
+        raise InvalidRequestError("file:// URLs must name a local path (file:///...).", param=param)
+    root = policy.media_dir.resolve()
+    path = Path(unquote(parts.path)).resolve()
+    if not path.is_relative_to(root):
+        raise InvalidRequestError(f"file:// URLs must point inside the media directory {root}.", param=param)
+    try:
+        size = path.stat().st_size
+        if size > policy.max_bytes:
+            raise ImageTooLargeError(f"The image file is {size} bytes; the limit is {policy.max_bytes}.")
+        data = path.read_bytes()
+    except OSError:
+        raise InvalidRequestError(f"Cannot read {path.relative_to(root)} in the media directory.", param=param) from None
+    return _check_size(data, policy)

@@ -1,0 +1,352 @@
+"""`ApiService`: the transport-free serving logic behind every route (DESIGN §6).
+
+It holds the model (or its loading status), the bounded engine runner and the metrics,
+and turns parsed calls (protocol.py / native.py) into response objects or SSE bytes. Hosts
+(the aiohttp app here; a Starlette ingress later) only read bodies and write responses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+
+from runtime.errors import InvalidRequestError
+from runtime.results import GenerationResult, TextDelta, Usage
+
+from . import images, native, protocol, sse
+from .config import ServerConfig
+from .engine import END, EngineRunner, EngineStream
+from .errors import ClientGoneError, ModelLoadingError, RequestTimeoutError, error_reply
+from .metrics import ServerMetrics
+
+logger = logging.getLogger("runtime.server")
+
+_POLL_S = 0.5  # how often a waiting request checks whether its client is still there
+
+
+@dataclass
+class RequestContext:
+    """Per-request facts the service needs from the host."""
+
+    request_id: str
+    started: float = field(default_factory=time.monotonic)
+    gone: Callable[[], bool] = lambda: False
+    timeout_s: float = 300.0
+
+    @property
+    def deadline(self) -> float:
+        return self.started + self.timeout_s
+
+
+class ApiService:
+    """Serves one model; thread-safe where the engine runs, loop-bound elsewhere."""
+
+    def __init__(self, config: ServerConfig, model=None):
+        self.config = config
+        self.metrics = ServerMetrics()
+        self.engine = EngineRunner(config.max_queue, config.max_batch_size, self.metrics.queue_depth.set)
+        self.policy = images.ImagePolicy(
+            max_bytes=config.max_body_bytes,
+            max_pixels=config.max_image_pixels,
+            media_dir=config.media_dir,
+            allow_remote=config.allow_remote_images,
+        )
+        self.created = int(time.time())
+        self.model = None
+        self.status = "loading"
+        self.load_error: BaseException | None = None
+        if model is not None:
+            self.set_model(model)
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    def set_model(self, model) -> None:
+        self.model = model
+        self.status = "ok"
+
+    def load(self, loader: Callable[[], object]) -> object:
+        """Load and warm up (blocking; run it on a thread). Returns the model."""
+        model = loader()
+        if self.config.warmup:
+            warm_up(model)
+        return model
+
+    @property
+    def model_id(self) -> str:
+        return self.config.model_id or (self.model.name if self.model is not None else "loading")
+
+    @property
+    def served_ids(self) -> tuple[str, ...]:
+        return (self.model_id, self.model.name)
+
+    def require_model(self):
+        if self.model is None:
+            raise ModelLoadingError("The model is still loading; retry in a few seconds.")
+        return self.model
+
+    def health(self) -> tuple[int, dict]:
+        if self.status == "ok":
+            return 200, {"status": "ok"}
+        if self.status == "failed":
+            return 503, {"status": "failed", "message": "Model failed to load"}
+        return 503, {"status": "loading", "message": "Loading model"}
+
+    def models(self) -> dict:
+        return protocol.models_response(self.require_model(), self.model_id, self.created)
+
+    # --- helpers -----------------------------------------------------------------------
+
+    async def _wait(self, future: asyncio.Future, context: RequestContext):
+        """Await an engine future, giving up at the deadline or when the client is gone."""
+        while True:
+            remaining = context.deadline - time.monotonic()
+            if remaining <= 0:
+                self.metrics.timeouts.inc()
+                raise RequestTimeoutError(
+                    f"The request took longer than the server's timeout of {self.config.request_timeout_s:g} s."
+                )
+            done, _ = await asyncio.wait({future}, timeout=min(remaining, _POLL_S))
+            if done:
+                return future.result()
+            if context.gone():
+                self.metrics.cancelled.inc()
+                raise ClientGoneError()
+
+    async def _image(self, image: protocol.ImageInput, context: RequestContext) -> Image.Image:
+        located = await self._wait(self.engine.submit(images.locate, image, self.policy), context)
+        if isinstance(located, images.RemoteImage):
+            located = await images.fetch(located, self.policy)
+        began = time.perf_counter()
+        decoded = await self._wait(self.engine.submit(images.decode, located, self.policy), context)
+        self.metrics.image_decode.observe(time.perf_counter() - began)
+        return decoded
+
+    def _metadata(self, task: str, timings_ms: dict) -> dict:
+        components = self.model.components
+        return {
+            "model": self.model_id,
+            "task": task,
+            "precision": ",".join(sorted({c.precision for c in components})),
+            "provider": ",".join(sorted({c.provider for c in components})),
+            "timings_ms": {k: round(v, 3) for k, v in timings_ms.items()},
+        }
+
+    def _count_result(self, task: str, result: GenerationResult, began: float) -> None:
+        self.metrics.task_latency.labels(task).observe(time.perf_counter() - began)
+        self.metrics.count_usage(result.usage.prompt_tokens, result.usage.completion_tokens)
+        self.metrics.batch_size.labels(task).observe(1)
+
+    async def _run(self, task: str, context: RequestContext, function, *args):
+        began = time.perf_counter()
+        result = await self._wait(self.engine.submit(function, *args), context)
+        self.metrics.task_latency.labels(task).observe(time.perf_counter() - began)
+        return result
+
+    # --- text generation ---------------------------------------------------------------
+
+    async def _start(self, task: str, image, prompt: str, overrides: dict, context: RequestContext) -> EngineStream:
+        model = self.model
+        decoded = await self._image(image, context) if image is not None else None
+        events = await self._wait(self.engine.submit(_events, model, task, decoded, prompt, overrides), context)
+        return self.engine.stream(events)
+
+    async def _collect(self, stream: EngineStream, context: RequestContext) -> GenerationResult:
+        try:
+            while True:
+                item = await self._wait(stream.step(), context)
+                stream.take()
+                if item is END:
+                    raise RuntimeError("the generation ended without a GenerationResult")  # a bug: 500
+                if isinstance(item, GenerationResult):
+                    return item
+        finally:
+            stream.close()
+
+    async def chat(self, call: protocol.ChatCall, context: RequestContext) -> dict:
+        """A non-streamed chat completion."""
+        self.require_model()
+        with self.engine.acquire():
+            began = time.perf_counter()
+            stream = await self._start(call.task, call.image, call.prompt, call.overrides, context)
+            result = await self._collect(stream, context)
+            self._count_result(call.task, result, began)
+        responder = protocol.ChatResponder(self.model_id, call, "chatcmpl-" + context.request_id)
+        return responder.completion(result)
+
+    async def chat_stream(self, call: protocol.ChatCall, context: RequestContext) -> AsyncIterator[bytes]:
+        """SSE bytes: keep-alives while waiting, chunks, the usage chunk, `[DONE]`.
+
+        Errors before the first yield propagate (the host answers with a JSON error);
+        later ones are sent as an `error` event. Closing the generator early (the client
+        went away; the host counts it in `metrics.cancelled`) stops the generation and
+        frees the slot at once.
+        """
+        self.require_model()
+        slot = self.engine.acquire()
+        stream = None
+        responder = protocol.ChatResponder(self.model_id, call, "chatcmpl-" + context.request_id)
+        began = time.perf_counter()
+        yielded = False
+        try:
+            starting = asyncio.ensure_future(self._start(call.task, call.image, call.prompt, call.overrides, context))
+            try:
+                while not starting.done():
+                    done, _ = await asyncio.wait({starting}, timeout=self.config.keepalive_interval_s)
+                    if not done:
+                        yielded = True
+                        yield sse.KEEP_ALIVE
+            finally:
+                if not starting.done():
+                    starting.cancel()
+            stream = starting.result()
+            yield_role = True
+            while True:
+                future = stream.step()
+                done, _ = await asyncio.wait({future}, timeout=self.config.keepalive_interval_s)
+                if not done:
+                    if time.monotonic() > context.deadline:
+                        self.metrics.timeouts.inc()
+                        raise RequestTimeoutError("The stream ran past the server's request timeout.")
+                    yielded = True
+                    yield sse.KEEP_ALIVE
+                    continue
+                item = stream.take()
+                if item is END:
+                    break
+                if yield_role:
+                    yield_role, yielded = False, True
+                    self.metrics.time_to_first_token.observe(time.monotonic() - context.started)
+                    yield sse.event(responder.first_chunk())
+                if isinstance(item, TextDelta):
+                    if item.text:
+                        yield sse.event(responder.text_chunk(item.text))
+                elif isinstance(item, GenerationResult):
+                    self._count_result(call.task, item, began)
+                    yield sse.event(responder.last_chunk(item))
+                    if call.include_usage:
+                        yield sse.event(responder.usage_chunk(item))
+            yield sse.DONE
+        except Exception as error:  # noqa: BLE001 - after the first byte, errors travel in the stream
+            if not yielded:
+                raise
+            reply = error_reply(error, context.request_id)
+            if reply.unexpected:
+                logger.error("Stream failed (request %s)", context.request_id, exc_info=error)
+            self.metrics.errors.labels(reply.body["error"]["code"] or "unknown").inc()
+            yield sse.event(reply.body)
+            yield sse.DONE
+        finally:
+            if stream is not None:
+                stream.close()
+            slot.release()
+
+    async def generate(self, call: native.GenerateCall, context: RequestContext) -> dict:
+        self.require_model()
+        with self.engine.acquire():
+            began = time.perf_counter()
+            image_ms = 0.0
+            decoded = None
+            if call.image is not None:
+                decoded = await self._image(call.image, context)
+                image_ms = (time.perf_counter() - began) * 1000
+            events = await self._wait(
+                self.engine.submit(_events, self.model, call.task, decoded, call.prompt, call.overrides), context
+            )
+            result = await self._collect(self.engine.stream(events), context)
+            self._count_result(call.task, result, began)
+        total_ms = (time.perf_counter() - began) * 1000
+        timings = {"image_decode": image_ms, "inference": total_ms - image_ms, "total": total_ms}
+        return native.generate_response(call, result, self._metadata(call.task, timings))
+
+    # --- other tasks -------------------------------------------------------------------
+
+    async def read(self, image: protocol.ImageInput, context: RequestContext) -> dict:
+        model = self.require_model()
+        with self.engine.acquire():
+            began = time.perf_counter()
+            decoded = await self._image(image, context)
+            result = await self._run("read", context, model.read, decoded)
+        return native.read_response(result, self._metadata("read", {"total": (time.perf_counter() - began) * 1000}))
+
+    async def rank(self, call: native.RankCall, context: RequestContext) -> dict:
+        model = self.require_model()
+        with self.engine.acquire():
+            began = time.perf_counter()
+            if call.query is not None:
+                decoded = [await self._image(image, context) for image in call.images]
+                self.metrics.batch_size.labels("rank").observe(len(decoded))
+                result = await self._run("rank", context, model.rank_images, call.query, decoded)
+            else:
+                decoded = await self._image(call.image, context)
+                self.metrics.batch_size.labels("rank").observe(len(call.texts))
+                result = await self._run("rank", context, model.rank_texts, decoded, list(call.texts))
+        return native.rank_response(result, self._metadata("rank", {"total": (time.perf_counter() - began) * 1000}))
+
+    async def seed(self, text: str, context: RequestContext) -> dict:
+        model = self.require_model()
+        with self.engine.acquire():
+            began = time.perf_counter()
+            result = await self._run("seed", context, model.seed, text)
+        return native.seed_response(result, self._metadata("seed", {"total": (time.perf_counter() - began) * 1000}))
+
+    async def embeddings(self, call: protocol.EmbeddingCall, context: RequestContext) -> dict:
+        model = self.require_model()
+        texts = [(i, item) for i, item in enumerate(call.items) if isinstance(item, str)]
+        pictures = [(i, item) for i, item in enumerate(call.items) if not isinstance(item, str)]
+        vectors: dict[int, object] = {}
+        with self.engine.acquire():
+            if texts:
+                self.metrics.batch_size.labels("embed").observe(len(texts))
+                embedded = await self._run("embed", context, model.embed_texts, [t for _, t in texts])
+                vectors.update({i: v for (i, _), v in zip(texts, embedded)})
+            if pictures:
+                decoded = [await self._image(image, context) for _, image in pictures]
+                self.metrics.batch_size.labels("embed").observe(len(decoded))
+                embedded = await self._run("embed", context, model.embed_images, decoded)
+                vectors.update({i: v for (i, _), v in zip(pictures, embedded)})
+        stacked = np.stack([vectors[i] for i in range(len(call.items))])
+        prompt_tokens = _count_tokens(model, [t for _, t in texts])
+        self.metrics.count_usage(prompt_tokens, 0)
+        return protocol.embeddings_response(call, stacked, self.model_id, prompt_tokens)
+
+
+def _count_tokens(model, texts: list[str]) -> int:
+    """Text tokens embedded, when the model can count them (images count as none)."""
+    counter = getattr(model, "count_tokens", None)
+    if counter is None or not texts:
+        return 0
+    return int(counter(texts))
+
+
+def _events(model, task: str, image, prompt: str, overrides: dict):
+    """Start a generation (on an engine thread); `read` answers as one final result."""
+    if task == "read":
+        text = model.read(image).text
+        return iter([GenerationResult(text, (), (), "stop", Usage(0, 0))])
+    return model.stream(task, image, prompt, **overrides)
+
+
+def warm_up(model) -> None:
+    """One tiny request per kind of work, so the first user request is not the slow one."""
+    picture = Image.new("RGB", (32, 32), (128, 128, 128))
+    tasks = set(model.tasks)
+    try:
+        if "caption" in tasks:
+            model.caption(picture, max_new_tokens=1)
+        elif "vqa" in tasks:
+            model.ask(picture, "What is this?", max_new_tokens=1)
+        elif "generate" in tasks:
+            model.generate(picture, "Hello", max_new_tokens=1)
+        if "read" in tasks:
+            model.read(picture)
+        if "embed" in tasks:
+            model.embed_texts(["warm-up"])
+            model.embed_images([picture])
+    except InvalidRequestError as error:
+        logger.warning("Warm-up request refused (%s); serving anyway.", error)
