@@ -95,6 +95,11 @@ class Model:
             raise InvalidRequestError("embed_texts needs a non-empty list of strings.", param="input")
         return self._adapter.embed_texts(list(texts))
 
+    def count_tokens(self, texts: Sequence[str]) -> int:
+        """Tokens the embedder feeds for `texts`, special tokens included."""
+        self._require("embed")
+        return self._adapter.count_tokens(list(texts))
+
     def rank_images(self, query: str, images: Sequence) -> RankResult:
         """Score images against one text; `order` is best first."""
         self._require("rank")

@@ -118,3 +118,7 @@ class KindAdapter:
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         raise self._unsupported("embed")
+
+    def count_tokens(self, texts: list[str]) -> int:
+        """Tokens `embed_texts` would feed for `texts` (for truthful usage)."""
+        raise self._unsupported("embed")

@@ -85,6 +85,9 @@ class ClipAdapter(KindAdapter):
         feeds = self._combined_feeds(ids, mask, pixels)
         return _normalize(self._combined.run(feeds, ["text_embeds"])["text_embeds"])
 
+    def count_tokens(self, texts: list[str]) -> int:
+        return sum(len(self._tokenizer.encode(text)) for text in texts)
+
     def _combined_feeds(self, ids, mask, pixels) -> dict:
         feeds = {"input_ids": ids, "pixel_values": pixels}
         if "attention_mask" in self._combined.inputs:

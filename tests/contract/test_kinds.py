@@ -108,6 +108,7 @@ def test_clip_embeddings_match_pytorch(kind, layout, built, tmp_path_factory):
     np.testing.assert_allclose(texts, ref.text_embeds, atol=1e-4)
     ranking = model.rank_texts(ref.images[0], list(ref.texts))
     assert ranking.order == tuple(int(i) for i in np.argsort(-ref.logits_per_image[0], kind="stable"))
+    assert model.count_tokens(["a red square"]) >= 3  # bos + text + eos
     first = model.seed("a red square")
     assert first.seed == model.seed("a red square").seed
     assert first.seed != model.seed("a blue circle").seed
