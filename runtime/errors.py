@@ -44,12 +44,12 @@ class ContextLengthExceededError(InvalidRequestError):
 
     code = "context_length_exceeded"
 
-    def __init__(self, requested_tokens: int, limit: int, detail: str = ""):
+    def __init__(self, requested_tokens: int, limit: int, detail: str = "",
+                 advice: str = "Shorten the prompt or lower max_new_tokens.", param: str = "max_tokens"):
         extra = f" ({detail})" if detail else ""
         super().__init__(
-            f"This request needs {requested_tokens} tokens{extra}, but the limit is {limit}. "
-            "Shorten the prompt or lower max_new_tokens.",
-            param="max_tokens",
+            f"This request needs {requested_tokens} tokens{extra}, but the limit is {limit}. {advice}",
+            param=param,
         )
         self.requested_tokens = requested_tokens
         self.limit = limit

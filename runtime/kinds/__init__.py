@@ -33,7 +33,7 @@ def known_kinds() -> tuple[str, ...]:
 
 def _load_builtin_kinds() -> None:
     # Imported lazily so that `runtime.kinds` can be imported by the kinds themselves.
-    from . import clip, ocr, vision_encoder_decoder  # noqa: F401
+    from . import clip, ocr, reader, vision_encoder_decoder  # noqa: F401
 
 
 __all__ = ["KindAdapter", "LoadContext", "adapter_for", "known_kinds", "register_kind"]

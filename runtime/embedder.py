@@ -1,0 +1,139 @@
+"""Sentence embeddings from a pooled + normalized ONNX text encoder (all-MiniLM-L6-v2).
+
+The graph (packaging/minilm.py) takes `input_ids` and `attention_mask` and returns
+`sentence_embedding` (batch, dim), already mean-pooled over the mask and L2-normalized, so
+right-padding a batch changes nothing but the work done. Texts are never truncated: one
+over the limit fails the whole call before any inference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .errors import BundleError, ContextLengthExceededError, InvalidRequestError
+from .session import ComponentSession
+from .tokenizer import Tokenizer
+
+OUTPUT_NAME = "sentence_embedding"
+_REQUIRED_INPUTS = ("input_ids", "attention_mask")
+_OPTIONAL_INPUTS = ("token_type_ids",)  # BERT exports that keep it: a single segment is all zeros
+_REPORTED_TEXTS = 5
+
+
+class TextEmbedder:
+    """Turns texts into unit-length float32 vectors.
+
+    Read-only after construction; `embed` keeps its state in local variables, so one
+    instance can serve many threads at once (onnxruntime's `run` is thread-safe).
+    """
+
+    def __init__(self, session: ComponentSession, tokenizer: Tokenizer, *, max_length: int):
+        """Check the session's boundary against what this class feeds and reads.
+
+        Args:
+            session: the encoder, inputs `input_ids`, `attention_mask` [, `token_type_ids`],
+                output `sentence_embedding` (batch, dim).
+            tokenizer: its tokenizer; must know the pad id (manifest `pad_token_id`).
+            max_length: most tokens per text, special tokens included (256 for
+                all-MiniLM-L6-v2, as sentence-transformers uses).
+        Raises:
+            BundleError: the graph, tokenizer or limit do not fit together (a limit over
+                the graph's `max_seq_len` metadata included).
+        """
+        missing = [name for name in _REQUIRED_INPUTS if name not in session.inputs]
+        unknown = set(session.inputs) - {*_REQUIRED_INPUTS, *_OPTIONAL_INPUTS}
+        if missing or unknown or OUTPUT_NAME not in session.outputs:
+            raise BundleError(
+                f"Component '{session.component}' is not a sentence embedder: it needs inputs "
+                f"{list(_REQUIRED_INPUTS)} (optionally {list(_OPTIONAL_INPUTS)}) and output "
+                f"'{OUTPUT_NAME}'; it has inputs {sorted(session.inputs)} and outputs {sorted(session.outputs)}."
+            )
+        if tokenizer.pad_token_id is None:
+            raise BundleError(f"Component '{session.component}' needs a pad token id; set pad_token_id in the manifest.")
+        if not isinstance(max_length, int) or max_length < 3:
+            raise BundleError(f"max_length must be an integer of at least 3 tokens, got {max_length!r}.")
+        exported_limit = session.metadata.get("max_seq_len", "")
+        if exported_limit.isdigit() and max_length > int(exported_limit):
+            raise BundleError(
+                f"max_length {max_length} is over the {exported_limit} tokens component "
+                f"'{session.component}' was exported for; lower max_seq_len in the manifest."
+            )
+        dimension = session.outputs[OUTPUT_NAME].shape[-1]
+        self._session = session
+        self._tokenizer = tokenizer
+        self._max_length = max_length
+        self._pad_id = tokenizer.pad_token_id
+        self._with_token_types = "token_type_ids" in session.inputs
+        self._dimension = dimension if isinstance(dimension, int) else None
+
+    @property
+    def max_length(self) -> int:
+        """Most tokens one text may have, special tokens included."""
+        return self._max_length
+
+    @property
+    def dimension(self) -> int | None:
+        """Embedding size when the graph declares it (384 for MiniLM-L6)."""
+        return self._dimension
+
+    def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Embed `texts`; row i of the result belongs to texts[i].
+
+        Texts are grouped by length before batching (less padding; results do not depend
+        on the grouping beyond float rounding).
+
+        Args:
+            texts: non-empty list of strings.
+            batch_size: most texts per onnxruntime call.
+        Returns:
+            float32 array (len(texts), dim), each row of L2 norm 1.
+        Raises:
+            InvalidRequestError: empty list, a non-string item or a bad batch size.
+            ContextLengthExceededError: a text has more than `max_length` tokens.
+        """
+        if isinstance(texts, str) or not isinstance(texts, Sequence):
+            raise InvalidRequestError("Texts to embed must be a list of strings.", param="input")
+        if len(texts) == 0:
+            raise InvalidRequestError("Nothing to embed: the list of texts is empty.", param="input")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise InvalidRequestError(f"batch_size must be a positive integer, got {batch_size!r}.")
+        encoded = [self._tokenizer.encode(text) for text in texts]
+        self._check_lengths(encoded)
+        order = sorted(range(len(encoded)), key=lambda index: len(encoded[index]))
+        result = None
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            vectors = self._run_batch([encoded[index] for index in rows])
+            if result is None:
+                result = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
+            result[rows] = vectors
+        return result
+
+    def _check_lengths(self, encoded: list[list[int]]) -> None:
+        too_long = [(index, len(ids)) for index, ids in enumerate(encoded) if len(ids) > self._max_length]
+        if not too_long:
+            return
+        listed = ", ".join(f"text {index} has {length}" for index, length in too_long[:_REPORTED_TEXTS])
+        more = f" and {len(too_long) - _REPORTED_TEXTS} more" if len(too_long) > _REPORTED_TEXTS else ""
+        raise ContextLengthExceededError(
+            max(length for _, length in too_long),
+            self._max_length,
+            f"{listed}{more} tokens",
+            advice="Embeddings are never truncated: split long texts into passages.",
+            param="input",
+        )
+
+    def _run_batch(self, batch: list[list[int]]) -> np.ndarray:
+        width = max(len(ids) for ids in batch)
+        input_ids = np.full((len(batch), width), self._pad_id, dtype=np.int64)
+        attention_mask = np.zeros((len(batch), width), dtype=np.int64)
+        for row, ids in enumerate(batch):
+            input_ids[row, : len(ids)] = ids
+            attention_mask[row, : len(ids)] = 1
+        feeds = {"input_ids": input_ids, "attention_mask": attention_mask}
+        if self._with_token_types:
+            feeds["token_type_ids"] = np.zeros_like(input_ids)
+        vectors = self._session.run(feeds, [OUTPUT_NAME])[OUTPUT_NAME]
+        return np.asarray(vectors, dtype=np.float32)

@@ -1,0 +1,139 @@
+"""Kind `reader`: OCR → MiniLM retrieval → SmolLM2, answering only from the image's text.
+
+Components: `ocr_det`, `ocr_cls` (optional), `ocr_rec` (PP-OCR), `lm_decoder` (a causal LM
+with a KV cache), `embedder` (a pooled, normalized sentence encoder). `extra` in
+bundle.json names the embedder's tokenizer and length limit and the LM's chat format.
+
+- read: OCR lines in reading order.
+- vqa: a span of the recognized text with its evidence line, or "Not found in the image."
+- caption: one LM-written sentence about what the recognized text is (not a photo caption).
+- generate: free LM generation with the recognized text as context (may invent; explicit).
+- embed / rank / seed: MiniLM embeddings; an image is the mean of its lines' embeddings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from runtime.chat import Message
+from runtime.embedder import TextEmbedder
+from runtime.errors import BundleError
+from runtime.ocr.pipeline import OcrPipeline
+from runtime.params import GenerationParams
+from runtime.reader.answering import NOT_FOUND, Answerer
+from runtime.reader.language_model import LanguageModel
+from runtime.results import GenerationResult, ReadResult, TextDelta, Usage
+from runtime.tokenizer import Tokenizer
+
+from . import register_kind
+from .base import GenerationRequest, KindAdapter, LoadContext
+
+_EXTRA_KEYS = {
+    "embedder_tokenizer": str, "embedder_max_length": int, "embedder_pad_token_id": int,
+    "chat_format": str, "default_system": str,
+}
+CAPTION_PROMPT = "In one short sentence, say what kind of document this text comes from and what it is about."
+NO_TEXT = "No text was found in the image."
+
+
+def _context(lines) -> str:
+    text = "\n".join(line.text for line in lines)
+    return f"The image contains this text (recognized by OCR, one line per line):\n{text}"
+
+
+@register_kind
+class ReaderAdapter(KindAdapter):
+    kind_name = "reader"
+    kind_tasks = frozenset({"read", "vqa", "caption", "generate", "embed", "rank", "seed"})
+    required_components = ("ocr_det", "ocr_rec", "lm_decoder", "embedder")
+    optional_components = ("ocr_cls",)
+
+    @classmethod
+    def check_manifest(cls, manifest) -> None:
+        super().check_manifest(manifest)
+        unknown = set(manifest.extra) - set(_EXTRA_KEYS)
+        missing = set(_EXTRA_KEYS) - set(manifest.extra) - {"default_system"}
+        wrong = [k for k, t in _EXTRA_KEYS.items() if k in manifest.extra and not isinstance(manifest.extra[k], t)]
+        if unknown or missing or wrong:
+            raise BundleError(
+                f"bundle.json extra for kind 'reader': unknown {sorted(unknown)}, missing {sorted(missing)}, "
+                f"wrong type {wrong}; it takes {', '.join(_EXTRA_KEYS)}."
+            )
+        if manifest.tokenizer is None:
+            raise BundleError("A reader bundle needs 'tokenizer' (the language model's tokenizer.json).")
+
+    def __init__(self, context: LoadContext):
+        super().__init__(context)
+        manifest, sessions, extra = context.manifest, context.sessions, context.manifest.extra
+        generation = manifest.generation
+        eos = generation.get("eos_token_id", [])
+        eos = eos if isinstance(eos, list) else [eos]
+        self._ocr = OcrPipeline(sessions["ocr_det"], sessions.get("ocr_cls"), sessions["ocr_rec"])
+        embedder_tokenizer = Tokenizer.from_file(
+            context.path(extra["embedder_tokenizer"], "embedder tokenizer"), pad_token_id=extra["embedder_pad_token_id"]
+        )
+        self._embedder_tokenizer = embedder_tokenizer
+        self._embedder = TextEmbedder(sessions["embedder"], embedder_tokenizer, max_length=extra["embedder_max_length"])
+        lm_tokenizer = Tokenizer.from_file(context.path(manifest.tokenizer, "tokenizer"), eos_token_ids=eos)
+        limit = context.config.max_seq_len or manifest.max_seq_len
+        self._lm = LanguageModel(sessions["lm_decoder"], lm_tokenizer, extra["chat_format"],
+                                 extra.get("default_system"), eos, limit)
+        self._answerer = Answerer(self._embedder.embed, self._lm.score_answers)
+
+    # --- tasks -----------------------------------------------------------------------
+
+    def read(self, image) -> ReadResult:
+        return ReadResult(lines=self._ocr.read(image))
+
+    def generate(self, request: GenerationRequest) -> Iterator[TextDelta | GenerationResult]:
+        if request.task not in self.tasks:
+            raise self._unsupported(request.task)
+        lines = self._ocr.read(request.image) if request.image is not None else ()
+        if request.task == "vqa":
+            return self._answer(request.prompt, lines)
+        if request.task == "caption" and not lines:
+            return self._fixed(NO_TEXT)
+        question = CAPTION_PROMPT if request.task == "caption" else request.prompt
+        params = request.params
+        if request.task == "caption":
+            params = params.with_overrides(stop=tuple({*params.stop, "\n"}))
+        messages = [Message("user", f"{_context(lines)}\n\n{question}" if lines else question)]
+        return self._lm.generate(messages, params, "the image's text and the prompt")
+
+    def _answer(self, question: str, lines) -> Iterator[TextDelta | GenerationResult]:
+        answer = self._answerer.answer(question, lines)
+        ids = tuple(self._lm.tokenizer.encode(answer.text, add_special_tokens=False))
+        prompt_tokens = len(self._lm.tokenizer.encode(question + "\n" + "\n".join(l.text for l in lines), add_special_tokens=False))
+        yield TextDelta(answer.text, ids)
+        yield GenerationResult(
+            text=answer.text, token_ids=ids, tokens=tuple(self._lm.tokenizer.id_to_token(i) for i in ids),
+            finish_reason="stop", usage=Usage(prompt_tokens, len(ids)),
+            evidence=tuple(lines[i] for i in answer.evidence),
+        )
+
+    def _fixed(self, text: str) -> Iterator[TextDelta | GenerationResult]:
+        ids = tuple(self._lm.tokenizer.encode(text, add_special_tokens=False))
+        yield TextDelta(text, ids)
+        yield GenerationResult(text, ids, tuple(self._lm.tokenizer.id_to_token(i) for i in ids), "stop", Usage(0, len(ids)))
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        return self._embedder.embed(texts)
+
+    def count_tokens(self, texts: list[str]) -> int:
+        return sum(len(self._embedder_tokenizer.encode(text)) for text in texts)
+
+    def embed_images(self, images) -> np.ndarray:
+        vectors = []
+        for image in images:
+            lines = self._ocr.read(image)
+            if not lines:
+                vectors.append(np.zeros(self._embedder.dimension or 384, dtype=np.float32))
+                continue
+            mean = self._embedder.embed([line.text for line in lines]).mean(axis=0)
+            vectors.append(mean / max(float(np.linalg.norm(mean)), 1e-12))
+        return np.stack(vectors)
+
+
+__all__ = ["NOT_FOUND", "ReaderAdapter"]
