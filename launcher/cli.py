@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -13,6 +12,10 @@ from runtime import __version__
 from runtime.errors import (
     BundleError, IntegrityError, InvalidRequestError, ProviderUnavailableError, WanError,
 )
+from runtime.server.config import ServerConfig
+
+from . import paths
+from .settings import defaults_map, env_name, launch_config, load_config
 
 EXIT_CODES = (  # most specific first
     (IntegrityError, 4),
@@ -21,6 +24,9 @@ EXIT_CODES = (  # most specific first
     (InvalidRequestError, 6),
     (WanError, 1),
 )
+PRECISIONS = ("auto", "fp32", "fp16", "int8", "int4")
+DEVICES = ("auto", "cpu", "cuda", "tensorrt", "rocm", "coreml", "directml")
+TASKS = ("caption", "ask", "read", "embed", "rank")
 
 
 def _exit_code(error: WanError) -> int:
@@ -28,45 +34,304 @@ def _exit_code(error: WanError) -> int:
 
 
 class _Group(click.Group):
-    """Turns engine errors into one-line messages with distinct exit codes."""
+    """`serve` when no command is named; the defaults file; engine errors → exit codes."""
+
+    def parse_args(self, ctx, args):
+        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help", "--version")):
+            args = ["serve", *args]
+        return super().parse_args(ctx, args)
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        if "default_map" not in extra:
+            extra["default_map"] = defaults_map(paths.defaults_file(), self.commands["serve"], self.commands)
+        return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except WanError as error:
             click.echo(f"error: {error}", err=True)
-            sys.exit(_exit_code(error))
+            ctx.exit(_exit_code(error))
 
 
-def _model_option(function):
-    return click.option(
-        "--model", "model_dir", envvar="WAN_TURBO_MODEL", required=True,
-        type=click.Path(exists=True, file_okay=False, path_type=Path),
-        help="Bundle folder (with bundle.json).",
-    )(function)
+def _option(*declarations, **settings):
+    """A click option with its `WAN_TURBO_*` environment mirror shown in --help."""
+    long_name = next(d for d in declarations if d.startswith("--")).split("/")[0]
+    return click.option(*declarations, envvar=env_name(long_name), show_envvar=True, **settings)
 
 
-def _load_options(function):
-    function = click.option("--precision", envvar="WAN_TURBO_PRECISION", default="auto",
-                            type=click.Choice(["auto", "fp32", "fp16", "int8", "int4"]),
-                            help="Weights precision; explicit values are honoured or refused.")(function)
-    function = click.option("--device", envvar="WAN_TURBO_DEVICE", default="auto",
-                            help="auto, cpu, cuda, tensorrt, rocm, coreml or directml.")(function)
-    function = click.option("--threads", envvar="WAN_TURBO_THREADS", type=click.IntRange(min=1),
-                            help="Threads per inference session (default: usable cores).")(function)
-    function = click.option("--max-seq-len", envvar="WAN_TURBO_MAX_SEQ_LEN", type=click.IntRange(min=1),
-                            help="Cap on prompt + image + generated tokens per request.")(function)
-    return _model_option(function)
+def _with(options):
+    """Apply a tuple of option decorators, first option first in --help."""
+
+    def decorate(function):
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return decorate
+
+
+_DIRECTORY = click.Path(exists=True, file_okay=False, path_type=Path)
+
+_LOAD_OPTIONS = (
+    _option("--model", "model_dir", type=_DIRECTORY,
+            help="Bundle folder (bundle.json), or an Optimum / transformers.js model folder. "
+                 "Default: the bundle shipped beside the binary."),
+    _option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
+            help="Weights precision; an explicit value is honoured exactly or refused."),
+    _option("--device", type=click.Choice(DEVICES), default="auto", show_default=True,
+            help="Execution device; an explicit value is honoured exactly or refused."),
+    _option("--threads", type=click.IntRange(min=1),
+            help="Threads per inference session. Default: the cores this process may use."),
+    _option("--max-seq-len", type=click.IntRange(min=1),
+            help="Cap on prompt + image + generated tokens per request (at most the model's own limit)."),
+    _option("--max-image-pixels", type=click.IntRange(min=1), default=ServerConfig.max_image_pixels,
+            show_default=True, help="Decoded images above this many pixels are refused."),
+)
+
+_SERVER_OPTIONS = (
+    _option("--host", default=ServerConfig.host, show_default=True, help="Address to listen on."),
+    _option("--port", type=click.IntRange(0, 65535), default=ServerConfig.port, show_default=True,
+            help="Port to listen on (0: any free port)."),
+    _option("--api-key", help="Require 'Authorization: Bearer KEY' on everything but /health."),
+    _option("--max-batch-size", type=click.IntRange(min=1), default=ServerConfig.max_batch_size,
+            show_default=True, help="Most requests batched into one step of a component."),
+    _option("--max-queue", type=click.IntRange(min=1), default=ServerConfig.max_queue, show_default=True,
+            help="Requests waiting beyond this get 503 with Retry-After."),
+    _option("--max-body-bytes", type=click.IntRange(min=1), default=ServerConfig.max_body_bytes,
+            show_default=True, help="Larger request bodies get 413."),
+    _option("--media-dir", type=_DIRECTORY, help="Folder that file:// image URLs may read from."),
+    _option("--allow-remote-images/--no-allow-remote-images", default=False, show_default=True,
+            help="Let requests name http(s) image URLs (the server then fetches them)."),
+    _option("--log-format", type=click.Choice(["text", "json"]), default=ServerConfig.log_format,
+            show_default=True, help="Log lines as text or JSON."),
+)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="wan2.2-turbo")
+@click.version_option(__version__, "--version", prog_name="wan2.2-turbo")
 def main():
-    """wan2.2-turbo: offline vision-language inference on onnxruntime."""
+    """wan2.2-turbo: offline vision-language inference on onnxruntime.
+
+    With no command it serves the bundle that ships beside the binary (the same as
+    `serve`; options such as --port may be given without the command name). Every option
+    has a WAN_TURBO_* environment variable; the command line wins over the environment,
+    which wins over the defaults file `wan2.2-turbo.args` beside the binary.
+    """
+
+
+# --- shared steps ----------------------------------------------------------------------------
+
+def _resolve_model_dir(model_dir: Path | None) -> Path:
+    folder = model_dir or paths.default_bundle_dir()
+    if not folder.is_dir():
+        raise BundleError(
+            f"No bundle at {folder}. Pass --model DIR (or set WAN_TURBO_MODEL) with a bundle folder "
+            "or an Optimum / transformers.js model folder."
+        )
+    return folder
+
+
+def _read_bundle(model_dir: Path):
+    from .bundle import MANIFEST_NAME, read_manifest
+    from .importer import describe_folder
+
+    if not (model_dir / MANIFEST_NAME).is_file() and (model_dir / "config.json").is_file():
+        return describe_folder(model_dir)  # as load_model does for a folder not yet imported
+    return read_manifest(model_dir)
+
+
+def _plan(load, hardware):
+    """Start-up checks before anything loads: the selection and --max-seq-len."""
+    from .selection import select_variants
+
+    manifest = _read_bundle(load.model_dir)
+    selection = select_variants(manifest, hardware, load.precision, load.device)
+    limit = manifest.max_seq_len
+    if load.max_seq_len is not None and limit is not None and load.max_seq_len > limit:
+        raise BundleError(
+            f"--max-seq-len {load.max_seq_len} is above the model's own limit of {limit} tokens "
+            f"(bundle '{manifest.name}'); use at most {limit}, or leave --max-seq-len out to use {limit}."
+        )
+    if load.threads is not None and load.threads > hardware.usable_cores:
+        click.echo(
+            f"warning: --threads {load.threads} is more than the {hardware.usable_cores} cores this process "
+            "may use; the threads will compete for them.", err=True,
+        )
+    return manifest, selection
+
+
+def _loader(load, hardware):
+    """A function that loads the model as `load` says (used by `serve` and `run`)."""
+
+    def load_model():
+        from runtime import load_model as runtime_load_model
+
+        return runtime_load_model(
+            load.model_dir, precision=load.precision, device=load.device, max_seq_len=load.max_seq_len,
+            threads=load.threads, max_image_pixels=load.max_image_pixels, hardware=hardware,
+        )
+
+    return load_model
+
+
+# --- commands --------------------------------------------------------------------------------
+
+@main.command()
+@_with(_LOAD_OPTIONS + _SERVER_OPTIONS)
+def serve(**params):
+    """Serve the model over HTTP: web page, OpenAI-compatible and native API.
+
+    Prints the variant chosen for each component and why, then serves until stopped.
+    """
+    from .hardware import detect_hardware
+
+    model_dir = _resolve_model_dir(params["model_dir"])
+    config = launch_config(params, model_dir)
+    hardware = detect_hardware()
+    manifest, selection = _plan(config.load, hardware)
+    click.echo(f"wan2.2-turbo {__version__}: bundle '{manifest.name}' ({manifest.kind}) from {model_dir}", err=True)
+    for line in selection.lines():
+        click.echo(line, err=True)
+
+    from runtime.server import run_server
+
+    sys.exit(run_server(_loader(config.load, hardware), config.server))
+
+
+@main.command(name="run")
+@_with(_LOAD_OPTIONS)
+@click.option("--task", required=True, type=click.Choice(TASKS),
+              help="caption, ask (a question about the image), read (OCR), embed, or rank images by --prompt.")
+@click.option("--prompt", default="", help="The question (ask) or the query text (rank).")
+@click.option("--max-new-tokens", type=click.IntRange(min=1), help="Most tokens to generate (caption, ask).")
+@click.option("--num-beams", type=click.IntRange(min=1), help="Beam search width (caption, ask).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per line instead of text.")
+@click.argument("images", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def run_command(task, prompt, max_new_tokens, num_beams, as_json, images, **params):
+    """Run one TASK on IMAGES locally, without a server.
+
+    Several images are processed in turn, with a progress bar on stderr.
+    """
+    from .hardware import detect_hardware
+    from .output import format_text, run_task
+
+    load = load_config(params, _resolve_model_dir(params["model_dir"]))
+    hardware = detect_hardware()
+    _plan(load, hardware)
+    model = _loader(load, hardware)()
+    records = run_task(model, task, list(images), prompt, {"max_new_tokens": max_new_tokens, "num_beams": num_beams})
+    failed = 0
+    show_bar = len(images) > 1 and task != "rank"
+    with click.progressbar(length=len(images), label=f"{task}: {len(images)} images", file=sys.stderr,
+                           hidden=not show_bar) as bar:
+        for record in records:
+            failed += "error" in record
+            if as_json:
+                click.echo(json.dumps(record, ensure_ascii=False))
+            else:
+                click.echo(format_text(record, several=len(images) > 1), err="error" in record)
+            bar.update(1)
+    if failed:  # the other images were still processed; the exit code says not all were
+        click.get_current_context().exit(_exit_code(InvalidRequestError("bad image")))
+
+
+@main.command()
+@_with(_LOAD_OPTIONS[:3])
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def info(as_json: bool, **params):
+    """Show the hardware, the bundle, and the variant chosen for each component and why."""
+    from .hardware import detect_hardware
+
+    hardware = detect_hardware()
+    report = {"version": __version__, "hardware": hardware.to_dict(), "bundle": None, "selection": None,
+              "defaults_file": str(paths.defaults_file()) if paths.defaults_file() else None}
+    model_dir = params["model_dir"] or paths.default_bundle_dir()
+    selection = None
+    if params["model_dir"] is not None or model_dir.is_dir():
+        load = load_config(params, _resolve_model_dir(model_dir))
+        manifest, selection = _plan(load, hardware)
+        report["bundle"] = {"name": manifest.name, "version": manifest.version, "kind": manifest.kind,
+                            "tasks": list(manifest.tasks), "path": str(load.model_dir),
+                            "max_seq_len": load.max_seq_len or manifest.max_seq_len}
+        report["selection"] = selection.to_dict()
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    _print_info(report, hardware, selection)
+
+
+def _print_info(report, hardware, selection) -> None:
+    h = report["hardware"]
+    click.echo(f"wan2.2-turbo {__version__}")
+    click.echo(f"os: {h['os']} {h['arch']}")
+    physical = f"{h['physical_cores']} physical, " if h["physical_cores"] else ""
+    quota = f", cgroup quota {h['cpu_quota']:g} CPUs" if h["cpu_quota"] else ""
+    click.echo(f"cpu: {h['cpu_model']} ({physical}{h['logical_cores']} logical, {h['usable_cores']} usable{quota})")
+    click.echo(f"isa: {', '.join(h['isa']) or 'none detected'}")
+    limit = f", cgroup limit {h['memory_limit_bytes'] / 2**30:.1f} GiB" if h["memory_limit_bytes"] else ""
+    click.echo(f"ram: {h['ram_available_bytes'] / 2**30:.1f} GiB available of {h['ram_total_bytes'] / 2**30:.1f} GiB{limit}")
+    for gpu in hardware.gpus:
+        memory = f" ({gpu.memory_free_bytes / 2**30:.1f} GiB free of {gpu.memory_total_bytes / 2**30:.1f} GiB)" \
+            if gpu.memory_total_bytes and gpu.memory_free_bytes is not None else ""
+        click.echo(f"gpu: {gpu.name}{memory}")
+    if not hardware.gpus:
+        click.echo("gpu: none found")
+    click.echo(f"providers: {', '.join(h['providers']) or 'none'}")
+    if report["bundle"] is None:
+        click.echo(f"bundle: none (no --model, and nothing at {paths.default_bundle_dir()})")
+        return
+    b = report["bundle"]
+    click.echo(f"bundle: {b['name']} {b['version']} ({b['kind']}; tasks: {', '.join(b['tasks'])}) at {b['path']}")
+    for line in selection.lines():
+        click.echo(line)
+
+
+@main.command()
+@click.argument("model_dir", metavar="[FOLDER]", required=False, type=_DIRECTORY, envvar=env_name("--model"))
+@click.option("--sums", "sums_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A release's SHA256SUMS file: check every file it lists, relative to its folder.")
+@click.pass_context
+def verify(ctx, model_dir: Path | None, sums_file: Path | None):
+    """Check a bundle's files against bundle.json, and with --sums a release's SHA256SUMS.
+
+    FOLDER defaults to the bundle served by default; with only --sums, only the sums are checked.
+    """
+    from .bundle import read_manifest, verify_files
+
+    if sums_file is not None:
+        _verify_sums(sums_file)
+        if ctx.get_parameter_source("model_dir") != click.core.ParameterSource.COMMANDLINE:
+            return
+    folder = _resolve_model_dir(model_dir)
+    manifest = read_manifest(folder)
+    entries = manifest.all_files()
+    verify_files(folder, entries)
+    click.echo(f"ok: {len(entries)} files of bundle '{manifest.name}' match bundle.json")
+
+
+def _verify_sums(sums_file: Path) -> None:
+    from .checksums import check_sums
+
+    checks = check_sums(sums_file)
+    for check in checks:
+        status = "OK" if check.ok else ("FAILED open or read" if check.actual is None else "FAILED")
+        click.echo(f"{check.name}: {status}")
+    mismatched = [c for c in checks if c.actual is not None and not c.ok]
+    missing = [c for c in checks if c.actual is None]
+    for check in mismatched[1:]:
+        click.echo(f"error: {IntegrityError(str(check.path), check.expected, check.actual)}", err=True)
+    if mismatched:
+        first = mismatched[0]
+        raise IntegrityError(str(first.path), first.expected, first.actual)
+    if missing:
+        raise BundleError(f"{len(missing)} file(s) listed in {sums_file} are missing: "
+                          f"{', '.join(str(c.path) for c in missing)}.")
+    click.echo(f"ok: {len(checks)} files match {sums_file}")
 
 
 @main.command(name="import")
-@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("folder", type=_DIRECTORY)
 @click.option("--name", help="Bundle name (default: the folder's name).")
 def import_command(folder: Path, name: str | None):
     """Write bundle.json for an Optimum / transformers.js model FOLDER."""
@@ -79,78 +344,5 @@ def import_command(folder: Path, name: str | None):
     click.echo(f"wrote {folder / 'bundle.json'}: kind {manifest.kind}, tasks {', '.join(manifest.tasks)}; {variants}")
 
 
-@main.command()
-@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def verify(folder: Path):
-    """Check every file of the bundle in FOLDER against its sha256."""
-    from .bundle import read_manifest, verify_files
-
-    manifest = read_manifest(folder)
-    entries = manifest.all_files()
-    verify_files(folder, entries)
-    click.echo(f"ok: {len(entries)} files of bundle '{manifest.name}' match bundle.json")
-
-
-@main.command()
-@click.option("--model", "model_dir", envvar="WAN_TURBO_MODEL",
-              type=click.Path(exists=True, file_okay=False, path_type=Path), help="Bundle folder to describe.")
-@click.option("--precision", envvar="WAN_TURBO_PRECISION", default="auto")
-@click.option("--device", envvar="WAN_TURBO_DEVICE", default="auto")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def info(model_dir: Path | None, precision: str, device: str, as_json: bool):
-    """Show the hardware and, with --model, the variant chosen per component and why."""
-    from .bundle import read_manifest
-    from .hardware import detect_hardware
-    from .selection import select_variants
-
-    hardware = detect_hardware()
-    report = {"version": __version__, "hardware": {**asdict(hardware), "isa": sorted(hardware.isa)}}
-    if model_dir is not None:
-        manifest = read_manifest(model_dir)
-        selection = select_variants(manifest, hardware, precision, device)
-        report["bundle"] = {"name": manifest.name, "kind": manifest.kind, "tasks": list(manifest.tasks)}
-        report["selection"] = {
-            "device": selection.device,
-            "components": {
-                name: {"variant": c.variant.label, "precision": c.variant.precision, "file": c.variant.file,
-                       "reason": c.reason}
-                for name, c in selection.components.items()
-            },
-        }
-    if as_json:
-        click.echo(json.dumps(report, indent=2))
-        return
-    h = report["hardware"]
-    click.echo(f"wan2.2-turbo {__version__}")
-    click.echo(f"cpu: {h['cpu_model']} ({h['usable_cores']} usable of {h['logical_cores']} logical cores)")
-    click.echo(f"isa: {', '.join(h['isa']) or 'none detected'}")
-    click.echo(f"ram: {h['ram_available_bytes'] / 2**30:.1f} GiB available of {h['ram_total_bytes'] / 2**30:.1f} GiB")
-    click.echo(f"providers: {', '.join(h['providers'])}")
-    if "selection" in report:
-        click.echo(f"bundle: {report['bundle']['name']} ({report['bundle']['kind']}) on {report['selection']['device']}")
-        for name, c in report["selection"]["components"].items():
-            click.echo(f"  {name}: {c['variant']} ({c['file']}) — {c['reason']}")
-
-
-@main.command()
-@_load_options
-@click.option("--task", required=True, type=click.Choice(["caption", "ask", "read", "embed", "rank"]))
-@click.option("--prompt", default="", help="Question (ask) or query text (rank).")
-@click.option("--max-new-tokens", type=click.IntRange(min=1))
-@click.option("--num-beams", type=click.IntRange(min=1))
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per image.")
-@click.argument("images", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def run(model_dir, precision, device, threads, max_seq_len, task, prompt, max_new_tokens, num_beams, as_json, images):
-    """Run one TASK on IMAGES locally, without a server."""
-    from runtime import load_model
-
-    from .output import run_task
-
-    model = load_model(model_dir, precision=precision, device=device, max_seq_len=max_seq_len, threads=threads)
-    params = {"max_new_tokens": max_new_tokens, "num_beams": num_beams}
-    for record in run_task(model, task, list(images), prompt, params):
-        click.echo(json.dumps(record) if as_json else record["text"])
-
-
 if __name__ == "__main__":
-    main()
+    main(prog_name="wan2.2-turbo")

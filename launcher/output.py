@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runtime.errors import InvalidRequestError
+from runtime.errors import ImageTooLargeError, InvalidRequestError, UnsupportedImageError
+
+# Errors that concern one image only: reported for that image, the others still run.
+_PER_IMAGE_ERRORS = (UnsupportedImageError, ImageTooLargeError)
 
 
 def run_task(model, task: str, images: list[Path], prompt: str, params: dict):
-    """Yield one record per image (or one for `rank`): {"image", "text", ...}."""
+    """Yield one record per image: {"image", "text", ...}, or {"image", "error"} for a bad image.
+
+    For `rank` all images are scored in one call; records come best first with their rank.
+    """
     params = {k: v for k, v in params.items() if v is not None}
     if task == "rank":
         if not prompt:
@@ -19,16 +25,32 @@ def run_task(model, task: str, images: list[Path], prompt: str, params: dict):
                    "text": f"{position}. {images[index]} ({result.scores[index]:.4f})"}
         return
     for image in images:
-        if task == "caption":
-            result = model.caption(image, **params)
-            yield {"image": str(image), "text": result.text, "tokens": result.usage.completion_tokens}
-        elif task == "ask":
-            result = model.ask(image, prompt, **params)
-            yield {"image": str(image), "text": result.text, "tokens": result.usage.completion_tokens}
-        elif task == "read":
-            result = model.read(image)
-            lines = [{"text": l.text, "box": l.box, "confidence": l.confidence} for l in result.lines]
-            yield {"image": str(image), "text": result.text, "lines": lines}
-        elif task == "embed":
-            vector = model.embed_images([image])[0]
-            yield {"image": str(image), "embedding": vector.tolist(), "text": f"{image}: {len(vector)} dims"}
+        try:
+            yield _one(model, task, image, prompt, params)
+        except _PER_IMAGE_ERRORS as error:
+            yield {"image": str(image), "error": {"type": error.code, "message": str(error)}}
+
+
+def _one(model, task: str, image: Path, prompt: str, params: dict) -> dict:
+    if task == "caption":
+        result = model.caption(image, **params)
+        return {"image": str(image), "text": result.text, "tokens": result.usage.completion_tokens}
+    if task == "ask":
+        result = model.ask(image, prompt, **params)
+        return {"image": str(image), "text": result.text, "tokens": result.usage.completion_tokens}
+    if task == "read":
+        result = model.read(image)
+        lines = [{"text": line.text, "box": line.box, "confidence": line.confidence} for line in result.lines]
+        return {"image": str(image), "text": result.text, "lines": lines}
+    if task == "embed":
+        vector = model.embed_images([image])[0]
+        return {"image": str(image), "embedding": vector.tolist(), "text": f"{len(vector)} dims"}
+    raise InvalidRequestError(f"Unknown task '{task}'.", param="task")
+
+
+def format_text(record: dict, several: bool) -> str:
+    """The text output of one record; with several images each is headed by its file name."""
+    if "rank" in record:
+        return record["text"]
+    body = f"error: {record['error']['message']}" if "error" in record else record["text"]
+    return f"== {record['image']} ==\n{body}" if several else body

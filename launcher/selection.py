@@ -1,7 +1,29 @@
 """Variant selection: a pure function of (bundle, hardware, flags). DESIGN §4.
 
-The launcher decides here and the runtime obeys. An explicit `precision` or `device` is
-honoured exactly or refused with `ProviderUnavailableError`; never a silent fallback.
+The launcher decides here and the runtime obeys. The rules, in order:
+
+1. Device. An explicit `--device` is used if onnxruntime offers its provider here, else
+   `ProviderUnavailableError`. `auto` takes CUDA, then TensorRT, then ROCm when the
+   provider is available and a GPU was detected (onnxruntime-gpu lists CUDA even on
+   machines without one); otherwise the CPU. CoreML and DirectML are used only when asked
+   for, since their operator coverage leaves parts of most graphs on the CPU.
+2. Drop what cannot run. Every precision runs on CPU, CUDA, TensorRT and ROCm (fp16 and
+   bf16 on a CPU run through casts: slow, but correct, so they stay in, last). CoreML and
+   DirectML cannot run the integer kernels of int8/uint8/int4 graphs, so those variants
+   are dropped there. `preferred_isa` never drops a variant; it only orders.
+3. Drop what does not fit: a variant needs `min_memory_bytes`, or twice its file size when
+   the bundle does not say. The budget is the free memory of the largest GPU on GPU
+   devices (RAM where GPU memory cannot be read) and available RAM on the CPU.
+4. Prefer: on GPUs fp16, then fp32; on CPUs with VNNI/AMX/dot-product int8 (unless the
+   variant's `preferred_isa` names instructions this CPU lacks: such a variant comes after
+   every other), else fp32 first —
+   int8 without VNNI is often no faster and has given wrong answers. Ties go to the
+   largest variant.
+
+An explicit `--precision` is honoured exactly: every component that offers that precision
+gets it (even when memory looks short — the estimate is a heuristic, and the user asked),
+a component with a single variant keeps it, and anything else is a `ProviderUnavailableError`.
+Never a silent fallback.
 """
 
 from __future__ import annotations
@@ -12,9 +34,14 @@ from runtime.errors import ProviderUnavailableError
 from runtime.session import provider_for_device
 
 from .bundle import Manifest, Variant
-from .hardware import HardwareInfo
+from .hardware import FAST_INT8_ISA, HardwareInfo
 
-_GPU_DEVICES = ("cuda", "tensorrt", "rocm", "directml", "coreml")
+_AUTO_GPU_DEVICES = ("cuda", "tensorrt", "rocm")
+_INTEGER_PRECISIONS = frozenset({"int8", "uint8", "int4"})
+_NO_INTEGER_KERNELS = frozenset({"coreml", "directml"})
+_GPU_ORDER = ("fp16", "fp32", "bf16", "int8", "uint8", "int4")
+_CPU_FAST_INT8_ORDER = ("int8", "uint8", "fp32", "int4", "bf16", "fp16")
+_CPU_ORDER = ("fp32", "int8", "uint8", "int4", "bf16", "fp16")
 
 
 @dataclass(frozen=True)
@@ -28,75 +55,172 @@ class Selection:
     device: str
     provider: str
     components: dict[str, Choice]
+    device_reason: str = ""
+
+    def to_dict(self) -> dict:
+        """JSON-ready: device, provider and per component the variant and why."""
+        return {
+            "device": self.device,
+            "provider": self.provider,
+            "device_reason": self.device_reason,
+            "components": {
+                name: {"variant": c.variant.label, "precision": c.variant.precision, "file": c.variant.file,
+                       "bytes": c.variant.bytes, "reason": c.reason}
+                for name, c in self.components.items()
+            },
+        }
+
+    def lines(self) -> list[str]:
+        """Human-readable: one line for the device, one per component."""
+        found = [f"device: {self.device} ({self.provider}) — {self.device_reason}"]
+        found += [f"  {name}: {c.variant.label} ({c.variant.file}) — {c.reason}"
+                  for name, c in self.components.items()]
+        return found
 
 
-def choose_device(hardware: HardwareInfo, device: str) -> str:
+def choose_device(hardware: HardwareInfo, device: str = "auto") -> tuple[str, str]:
+    """(device, reason) by rule 1 of the module docstring."""
     if device != "auto":
         provider = provider_for_device(device)
         if provider not in hardware.providers:
             raise ProviderUnavailableError(
                 f"--device {device} needs onnxruntime's {provider}, which is not available here "
-                f"(available: {', '.join(hardware.providers)}). Use --device auto or cpu."
+                f"(available: {', '.join(hardware.providers) or 'none'}). "
+                "Use --device auto or cpu, or install the onnxruntime build for that device."
             )
-        return device
-    for candidate in _GPU_DEVICES[:3]:
+        return device, f"--device {device}"
+    for candidate in _AUTO_GPU_DEVICES:
         if provider_for_device(candidate) in hardware.providers:
-            return candidate
-    return "cpu"
+            if hardware.gpus:
+                return candidate, f"{provider_for_device(candidate)} available and a GPU ({hardware.gpus[0].name}) found"
+            return "cpu", f"{provider_for_device(candidate)} is installed but no GPU was found"
+    return "cpu", "no GPU execution provider available"
 
 
-def _preference(hardware: HardwareInfo, device: str) -> tuple[tuple[str, ...], str]:
+def can_run(precision: str, device: str) -> bool:
+    """Rule 2: whether `device` runs a graph of this precision at all."""
+    return not (device in _NO_INTEGER_KERNELS and precision in _INTEGER_PRECISIONS)
+
+
+def memory_budget(hardware: HardwareInfo, device: str) -> tuple[int, str]:
+    """(bytes, what they are) that variants must fit in on `device` (rule 3)."""
     if device != "cpu":
-        return ("fp16", "fp32", "bf16", "int8", "uint8", "int4"), f"{device}: fp16/fp32 preferred on GPUs"
-    if hardware.has_fast_int8:
-        fast = "/".join(sorted(hardware.isa & {"avx512_vnni", "avx_vnni", "amx", "dotprod"}))
-        return ("int8", "uint8", "fp32", "int4", "bf16", "fp16"), f"int8 preferred: CPU has {fast}"
-    return ("fp32", "int8", "uint8", "int4", "bf16", "fp16"), "fp32 preferred: CPU lacks VNNI/AMX for fast int8"
+        free = [g.memory_free_bytes for g in hardware.gpus if g.memory_free_bytes is not None]
+        if free:
+            return max(free), "free GPU memory"
+    return hardware.ram_available_bytes, "available RAM"
+
+
+def memory_need(variant: Variant) -> int:
+    return variant.min_memory_bytes or 2 * variant.bytes
 
 
 def select_variants(
     manifest: Manifest, hardware: HardwareInfo, precision: str = "auto", device: str = "auto"
 ) -> Selection:
-    """Pick one variant per component; see the module docstring for the rules."""
-    chosen_device = choose_device(hardware, device)
-    if precision != "auto" and not any(
-        v.precision == precision for c in manifest.components.values() for v in c.variants
-    ):
-        offered = sorted({v.precision for c in manifest.components.values() for v in c.variants})
+    """Pick one variant per component by the rules of the module docstring.
+
+    Raises `ProviderUnavailableError` when an explicit device or precision cannot be
+    honoured, or when no variant of a component fits.
+    """
+    chosen_device, device_reason = choose_device(hardware, device)
+    offered = sorted({v.precision for c in manifest.components.values() for v in c.variants})
+    if precision != "auto" and precision not in offered:
         raise ProviderUnavailableError(
             f"--precision {precision} was asked for, but bundle '{manifest.name}' has no {precision} "
-            f"variant (it has: {', '.join(offered)})."
+            f"variant (it has: {', '.join(offered)}). Use --precision auto or one of those."
         )
-    order, why = _preference(hardware, chosen_device)
-    budget = hardware.ram_available_bytes
-    choices = {}
-    for name, component in manifest.components.items():
-        precisions = {v.precision for v in component.variants}
-        if precision != "auto":
-            if precision in precisions:
-                variant = next(v for v in component.variants if v.precision == precision)
-                choices[name] = Choice(variant, f"--precision {precision}")
-                continue
-            if len(precisions) > 1:
-                raise ProviderUnavailableError(
-                    f"Component '{name}' has no {precision} variant (it has: {', '.join(sorted(precisions))})."
-                )
-            choices[name] = Choice(component.variants[0], f"only {component.variants[0].precision} available")
-            continue
-        fitting = [v for v in component.variants if not budget or _memory_need(v) <= budget] or []
-        if not fitting:
-            smallest = min(component.variants, key=_memory_need)
+    if precision != "auto" and not can_run(precision, chosen_device):
+        raise ProviderUnavailableError(
+            f"--precision {precision} cannot run on --device {chosen_device} (no integer kernels there). "
+            "Use --precision fp32 or fp16, or --device cpu."
+        )
+    budget = memory_budget(hardware, chosen_device)
+    choose = _choose_explicit if precision != "auto" else _choose_auto
+    choices = {
+        name: choose(name, component.variants, hardware, chosen_device, budget, precision)
+        for name, component in manifest.components.items()
+    }
+    return Selection(chosen_device, provider_for_device(chosen_device), choices, device_reason)
+
+
+def _choose_explicit(name, variants, hardware, device, budget, precision) -> Choice:
+    matching = [v for v in variants if v.precision == precision]
+    if not matching:
+        if len(variants) > 1:
+            have = ", ".join(sorted({v.precision for v in variants}))
             raise ProviderUnavailableError(
-                f"Component '{name}' needs at least {_memory_need(smallest)} bytes of memory; "
-                f"{budget} are available."
+                f"--precision {precision}: component '{name}' has no {precision} variant (it has: {have})."
             )
-        best = min(fitting, key=lambda v: (order.index(v.precision), -v.bytes))
-        reason = why if len(precisions) > 1 else f"only {best.precision} available"
-        if len(fitting) < len(component.variants):
-            reason += "; larger variants do not fit in available memory"
-        choices[name] = Choice(best, reason)
-    return Selection(chosen_device, provider_for_device(chosen_device), choices)
+        return Choice(variants[0], f"only {variants[0].precision} available")
+    best = max(matching, key=lambda v: v.bytes)
+    reason = f"--precision {precision}"
+    if budget[0] and memory_need(best) > budget[0]:
+        reason += f" (needs ~{_gib(memory_need(best))} GiB, {_gib(budget[0])} GiB {budget[1]})"
+    return Choice(best, reason)
 
 
-def _memory_need(variant: Variant) -> int:
-    return variant.min_memory_bytes or 2 * variant.bytes
+def _choose_auto(name, variants, hardware, device, budget, precision) -> Choice:
+    runnable = [v for v in variants if can_run(v.precision, device)]
+    if not runnable:
+        have = ", ".join(sorted({v.precision for v in variants}))
+        raise ProviderUnavailableError(
+            f"Component '{name}' has only {have} variants, which --device {device} cannot run. "
+            "Use --device cpu."
+        )
+    bytes_free, budget_name = budget
+    fitting = [v for v in runnable if not bytes_free or memory_need(v) <= bytes_free]
+    if not fitting:
+        smallest = min(runnable, key=memory_need)
+        raise ProviderUnavailableError(
+            f"Component '{name}' needs at least {memory_need(smallest)} bytes "
+            f"(~{_gib(memory_need(smallest))} GiB) of memory; {bytes_free} bytes of {budget_name} are left."
+        )
+    rank, why = _ranking(hardware, device)
+    best = min(fitting, key=lambda v: (rank(v), -v.bytes))
+    if len({v.precision for v in variants}) == 1:
+        reason = f"only {best.precision} available"
+    else:
+        reason = why(best, fitting)
+    dropped = []
+    if len(runnable) < len(variants):
+        dropped.append(f"{device} cannot run integer variants")
+    if len(fitting) < len(runnable):
+        dropped.append(f"larger variants do not fit in {budget_name}")
+    return Choice(best, "; ".join([reason, *dropped]))
+
+
+def _ranking(hardware: HardwareInfo, device: str):
+    """(rank(variant), why(best, candidates) -> str) for rule 4; lower ranks win."""
+    if device != "cpu":
+        return (lambda v: _GPU_ORDER.index(v.precision)), (lambda best, _: f"{device}: fp16/fp32 preferred on GPUs")
+    if not hardware.has_fast_int8:
+        return (
+            lambda v: _CPU_ORDER.index(v.precision),
+            lambda best, _: "fp32 preferred: CPU lacks VNNI/AMX for fast int8",
+        )
+    fast = "/".join(sorted(hardware.isa & FAST_INT8_ISA))
+
+    def rank(variant: Variant) -> tuple[bool, int]:
+        # A variant meant for instructions this CPU lacks comes after every other.
+        unmet = variant.precision in _INTEGER_PRECISIONS and not _isa_met(variant, hardware)
+        return unmet, _CPU_FAST_INT8_ORDER.index(variant.precision)
+
+    def why(best: Variant, candidates: list[Variant]) -> str:
+        if best.precision in _INTEGER_PRECISIONS:
+            return f"int8 preferred: CPU has {fast}"
+        unmet = sorted({isa for v in candidates if v.precision in _INTEGER_PRECISIONS
+                        and not _isa_met(v, hardware) for isa in v.preferred_isa})
+        if unmet:
+            return f"{best.precision}: the int8 variants are meant for {'/'.join(unmet)}, which this CPU lacks"
+        return f"{best.precision}: int8 would be preferred (CPU has {fast}) but none is offered"
+
+    return rank, why
+
+
+def _isa_met(variant: Variant, hardware: HardwareInfo) -> bool:
+    return not variant.preferred_isa or bool(set(variant.preferred_isa) & hardware.isa)
+
+
+def _gib(value: int) -> str:
+    return f"{value / 2**30:.1f}"

@@ -3,15 +3,20 @@
 import pytest
 
 from launcher.bundle import Component, Manifest, Variant
-from launcher.hardware import HardwareInfo
+from launcher.hardware import GpuInfo, HardwareInfo
 from launcher.selection import select_variants
 from runtime.errors import ProviderUnavailableError
 
 GIB = 1 << 30
 
 
-def _hardware(isa=("avx2",), ram=16 * GIB, providers=("CPUExecutionProvider",)):
-    return HardwareInfo("Linux", "x86_64", "test cpu", 8, 8, frozenset(isa), ram, ram, tuple(providers))
+H100 = GpuInfo("NVIDIA H100 80GB HBM3", "nvidia", 80 * GIB, 79 * GIB)
+
+
+def _hardware(isa=("avx2",), ram=16 * GIB, providers=("CPUExecutionProvider",), gpus=None):
+    if gpus is None:  # a machine with the CUDA provider has a GPU unless a test says otherwise
+        gpus = (H100,) if "CUDAExecutionProvider" in providers else ()
+    return HardwareInfo("Linux", "x86_64", "test cpu", 8, 8, frozenset(isa), ram, ram, tuple(providers), tuple(gpus))
 
 
 def _variant(precision, size):
@@ -76,3 +81,135 @@ def test_explicit_precision_is_honoured_and_single_variant_components_kept():
 def test_nothing_fits():
     with pytest.raises(ProviderUnavailableError, match="needs at least"):
         select_variants(_manifest(), _hardware(ram=1 * GIB))
+
+
+# --- the selection table (issue 5) -----------------------------------------------------------
+
+CUDA = ("CUDAExecutionProvider", "CPUExecutionProvider")
+
+
+def _reader_manifest(int8_isa=()):
+    """Like the reader bundle: OCR fp32 only, LM and embedder fp32 + int8."""
+    def pair(name, size):
+        return Component(name, (
+            _variant("fp32", size),
+            Variant("int8", f"{name}_int8.onnx", "0" * 64, size // 4, name="int8", preferred_isa=tuple(int8_isa)),
+        ))
+    return Manifest("reader", "1", "reader", ("read",), {
+        "ocr_det": Component("ocr_det", (_variant("fp32", 5_000_000),)),
+        "lm_decoder": pair("lm_decoder", 540_000_000),
+        "embedder": pair("embedder", 90_000_000),
+    })
+
+
+@pytest.mark.parametrize(
+    ("hardware", "device", "expected", "reason"),
+    [
+        (_hardware(isa=("avx2",)), "cpu", {"ocr_det": "fp32", "lm_decoder": "fp32", "embedder": "fp32"},
+         "lacks VNNI"),
+        (_hardware(isa=("avx2", "avx512f", "avx512_vnni")), "cpu",
+         {"ocr_det": "fp32", "lm_decoder": "int8", "embedder": "int8"}, "CPU has avx512_vnni"),
+        (_hardware(isa=("avx2", "avx_vnni")), "cpu",
+         {"ocr_det": "fp32", "lm_decoder": "int8", "embedder": "int8"}, "CPU has avx_vnni"),
+        (_hardware(isa=("amx",)), "cpu", {"ocr_det": "fp32", "lm_decoder": "int8", "embedder": "int8"}, "amx"),
+        (_hardware(isa=("neon", "dotprod")), "cpu", {"ocr_det": "fp32", "lm_decoder": "int8", "embedder": "int8"},
+         "dotprod"),
+        (_hardware(isa=("neon",)), "cpu", {"ocr_det": "fp32", "lm_decoder": "fp32", "embedder": "fp32"}, "lacks"),
+        (_hardware(providers=CUDA), "cuda", {"ocr_det": "fp32", "lm_decoder": "fp32", "embedder": "fp32"},
+         "GPUs"),
+    ],
+    ids=["avx2-only", "avx512-vnni", "avx-vnni", "amx", "arm-dotprod", "arm-neon-only", "cuda"],
+)
+def test_selection_table(hardware, device, expected, reason):
+    selection = select_variants(_reader_manifest(), hardware)
+    assert selection.device == device
+    assert _precisions(selection) == expected
+    assert reason in selection.components["lm_decoder"].reason
+    assert selection.components["ocr_det"].reason == "only fp32 available"
+
+
+def test_small_ram_machine_where_fp32_does_not_fit_takes_int8_even_without_vnni():
+    selection = select_variants(_reader_manifest(), _hardware(isa=("avx2",), ram=600_000_000))
+    assert _precisions(selection) == {"ocr_det": "fp32", "lm_decoder": "int8", "embedder": "fp32"}
+    assert "do not fit in available RAM" in selection.components["lm_decoder"].reason
+    assert "do not fit" not in selection.components["embedder"].reason
+
+
+def test_cuda_provider_without_a_gpu_stays_on_cpu_and_says_why():
+    selection = select_variants(_manifest(), _hardware(providers=CUDA, gpus=()))
+    assert selection.device == "cpu"
+    assert "no GPU was found" in selection.device_reason
+
+
+def test_cuda_budget_is_gpu_memory_not_ram():
+    small_gpu = GpuInfo("small", "nvidia", 4 * GIB, 3 * GIB)
+    selection = select_variants(_manifest(), _hardware(providers=CUDA, gpus=(small_gpu,), ram=64 * GIB))
+    assert _precisions(selection)["decoder"] == "int8"  # fp16 needs 4 GiB, fp32 8 GiB
+    assert "free GPU memory" in selection.components["decoder"].reason
+
+
+def test_explicit_device_cpu_on_a_cuda_machine_is_honoured():
+    selection = select_variants(_manifest(), _hardware(providers=CUDA), device="cpu")
+    assert (selection.device, selection.provider) == ("cpu", "CPUExecutionProvider")
+    assert selection.device_reason == "--device cpu"
+
+
+def test_int8_asked_for_but_absent_in_the_bundle_is_an_error():
+    manifest = Manifest("ocr", "1", "ocr", ("read",), {"ocr_det": Component("ocr_det", (_variant("fp32", 1000),))})
+    with pytest.raises(ProviderUnavailableError, match=r"--precision int8 .* bundle 'ocr' has no int8 variant \(it has: fp32\)"):
+        select_variants(manifest, _hardware(), precision="int8")
+
+
+def test_explicit_precision_missing_from_a_multi_variant_component_is_an_error():
+    manifest = _reader_manifest()
+    manifest.components["lm_decoder"] = Component("lm_decoder", (_variant("fp32", 1000), _variant("fp16", 500)))
+    with pytest.raises(ProviderUnavailableError, match="component 'lm_decoder' has no int8 variant"):
+        select_variants(manifest, _hardware(), precision="int8")
+
+
+def test_unknown_device_is_an_error():
+    with pytest.raises(ProviderUnavailableError, match="Unknown device 'tpu'"):
+        select_variants(_manifest(), _hardware(), device="tpu")
+
+
+def test_coreml_cannot_run_integer_variants():
+    hardware = _hardware(providers=("CoreMLExecutionProvider", "CPUExecutionProvider"))
+    selection = select_variants(_manifest(), hardware, device="coreml")
+    assert _precisions(selection)["decoder"] == "fp16"
+    assert "cannot run integer variants" in selection.components["decoder"].reason
+    with pytest.raises(ProviderUnavailableError, match="cannot run on --device coreml"):
+        select_variants(_manifest(), hardware, precision="int8", device="coreml")
+
+
+def test_fp16_on_cpu_is_runnable_but_last():
+    manifest = Manifest("m", "1", "clip", ("embed",), {"d": Component("d", (_variant("fp16", GIB),))})
+    assert _precisions(select_variants(manifest, _hardware()))["d"] == "fp16"
+    manifest = Manifest("m", "1", "clip", ("embed",), {"d": Component("d", (_variant("fp16", GIB), _variant("int8", GIB)))})
+    assert _precisions(select_variants(manifest, _hardware()))["d"] == "int8"
+
+
+def test_preferred_isa_orders_but_never_drops():
+    vnni_only = _reader_manifest(int8_isa=("avx512_vnni",))
+    selection = select_variants(vnni_only, _hardware(isa=("avx2", "avx_vnni")))
+    assert _precisions(selection)["lm_decoder"] == "fp32"
+    assert "meant for avx512_vnni" in selection.components["lm_decoder"].reason
+    selection = select_variants(vnni_only, _hardware(isa=("avx512_vnni",)))
+    assert _precisions(selection)["lm_decoder"] == "int8"
+    selection = select_variants(vnni_only, _hardware(isa=("avx2",)), precision="int8")
+    assert _precisions(selection)["lm_decoder"] == "int8"
+
+
+def test_largest_variant_of_the_preferred_precision_wins():
+    component = Component("d", (
+        Variant("int4", "q4.onnx", "0" * 64, 100, name="q4"),
+        Variant("int4", "q4f16.onnx", "0" * 64, 200, name="q4f16"),
+    ))
+    selection = select_variants(Manifest("m", "1", "clip", ("embed",), {"d": component}), _hardware())
+    assert selection.components["d"].variant.label == "q4f16"
+
+
+def test_selection_serializes_for_info():
+    data = select_variants(_reader_manifest(), _hardware()).to_dict()
+    assert data["device"] == "cpu" and data["provider"] == "CPUExecutionProvider"
+    assert data["components"]["lm_decoder"]["variant"] == "fp32"
+    assert "reason" in data["components"]["lm_decoder"]
