@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Build orchestration for wan2.2-turbo. Logic lives in packaging/; this file only sequences it.
 
+    python3 build.py          build the release into dist/ (tarball, SHA256SUMS, release notes)
     python3 build.py test     set up .venv and run the whole test suite
     python3 build.py serve    set up .venv, assemble the default bundle, start the main job
 """
@@ -16,7 +17,10 @@ import environment  # noqa: E402  (packaging/ is a folder of build files, not a 
 
 
 def main(argv: list[str]) -> int:
-    command = argv[0] if argv else "help"
+    command = argv[0] if argv else "release"
+    if command == "release":
+        python = environment.ensure_environment("test")
+        return environment.run_in_environment(python, [str(Path("packaging") / "release.py"), *argv[1:]])
     if command == "test":
         python = environment.ensure_environment("test")
         return environment.run_in_environment(python, ["-m", "pytest", *argv[1:]])

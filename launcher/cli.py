@@ -142,11 +142,17 @@ def _read_bundle(model_dir: Path):
 
 
 def _plan(load, hardware):
-    """Start-up checks before anything loads: the selection and --max-seq-len."""
+    """Start-up checks before anything loads or listens: the selection, the chosen files'
+    hashes (a tampered bundle stops here, exit 4) and --max-seq-len."""
+    from runtime.api import verify_bundle
+
+    from .bundle import MANIFEST_NAME
     from .selection import select_variants
 
     manifest = _read_bundle(load.model_dir)
     selection = select_variants(manifest, hardware, load.precision, load.device)
+    if (load.model_dir / MANIFEST_NAME).is_file():
+        verify_bundle(load.model_dir, manifest)
     limit = manifest.max_seq_len
     if load.max_seq_len is not None and limit is not None and load.max_seq_len > limit:
         raise BundleError(
@@ -170,6 +176,7 @@ def _loader(load, hardware):
         return runtime_load_model(
             load.model_dir, precision=load.precision, device=load.device, max_seq_len=load.max_seq_len,
             threads=load.threads, max_image_pixels=load.max_image_pixels, hardware=hardware,
+            verified=True,  # _plan checked the hashes before anything started
         )
 
     return load_model

