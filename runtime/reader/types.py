@@ -9,33 +9,50 @@ from __future__ import annotations
 
 import re
 
-AMOUNT, DATE, IDENT, PHONE, EMAIL, COUNT, PERSON, ORG, TEXT = (
-    "amount", "date", "id", "phone", "email", "count", "person", "organization", "text",
+AMOUNT, DATE, TIME, IDENT, PHONE, EMAIL, ADDRESS, COUNT, PERSON, ORG, TEXT = (
+    "amount", "date", "time", "id", "phone", "email", "address", "count", "person", "organization", "text",
 )
 
-# Checked in order: the first matching rule decides (e.g. "due date" is a date, not an amount).
+# Checked in order: the first matching rule decides (e.g. "due date" is a date, not an amount;
+# "phone number" is a phone, not an id; "what time" is a time, not a date).
 _QUESTION_RULES = (
     (EMAIL, r"\be-?mail\b"),
-    (PHONE, r"\b(phone|telephone|tel|mobile|fax)\b"),
+    (PHONE, r"\b(phone|telephone|tel|mobile|fax|called|call)\b"),
+    (TIME, r"\b(what time|at what time|time)\b"),
     (DATE, r"\b(date|when|dated|born|birth|day)\b"),
-    (COUNT, r"\b(how many|quantity|qty|count)\b"),
+    (ADDRESS, r"\b(street|address|located|where)\b"),
+    (COUNT, r"\b(how many|quantity|qty|count|units)\b"),
     (IDENT, r"\b(id|number|no|code|reference|ref|account|iban|invoice #|#)\b"),
-    (AMOUNT, r"\b(total|amount|price|cost|subtotal|tax|vat|balance|due|pay|paid|how much|sum|fee|charge|tip|change)\b"),
-    (ORG, r"\b(vendor|company|store|shop|merchant|issued|issuer|seller|business|restaurant|supplier|from which)\b"),
-    (PERSON, r"\b(who|name|signed|recipient|addressed|customer|billed|bill to|sender|wrote|author|patient|employee)\b"),
+    # "How was the purchase paid?" asks for a payment method, not an amount.
+    (TEXT, r"\bhow (was|were)\b.*\bpaid\b|\bmethod\b"),
+    (AMOUNT, r"\b(total|amount|price|cost|subtotal|tax|vat|balance|due|pay|paid|how much|sum|fee|charge|charged|tip|change|owed)\b"),
+    (ORG, r"\b(vendor|company|store|shop|merchant|issued|issuer|seller|business|restaurant|supplier|from which|"
+          r"organi[sz]ation|firm|sent)\b"),
+    (PERSON, r"\b(who|whose|name|signed|recipient|addressed|customer|billed|bill to|sender|wrote|author|patient|employee)\b"),
 )
 
-_AMOUNT = re.compile(r"^(?:[$€£]|usd|eur|gbp)?\s*-?\d{1,3}(?:[,.\s]?\d{3})*(?:[.,]\d{2})\s*(?:[$€£]|usd|eur|gbp)?$", re.I)
+# The recognizer has no "€"/"£": it drops them or reads "£" as "f" ("f74.49"), so a lone
+# "f" before a figure is a currency mark (issue 3).
+_CURRENCY = r"(?:[$€£f]|usd|eur|gbp)"
+_AMOUNT = re.compile(rf"^{_CURRENCY}?\s*-?\d{{1,3}}(?:[,.\s]?\d{{3}})*(?:[.,]\d{{2}})\s*{_CURRENCY}?$", re.I)
+_GARBLED_CURRENCY = re.compile(r"^f(?=\s*\d)", re.I)
 _DATE = re.compile(
     r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|"
     r"(\d{1,2}\s*)?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s*\d{0,2},?\s*\d{4})$",
     re.I,
 )
+_TIME = re.compile(r"^\d{1,2}:\d{2}(?::\d{2})?\s*([ap]\.?m\.?)?$", re.I)
 _PHONE = re.compile(r"^\+?[\d\s().-]{7,}$")
 _EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
 _COUNT = re.compile(r"^\d{1,4}$")
 _IDENT = re.compile(r"^(?=.*\d)[A-Z0-9#][A-Z0-9#/._-]{2,}$", re.I)
 _WORDS = re.compile(r"^[A-Za-z][A-Za-z.'&-]*(\s+[A-Za-z&][A-Za-z.'&-]*)*$")
+# "12 Oak Street", OCR-compacted "365LakeAvenue": a house number, words, a street kind.
+_ADDRESS = re.compile(
+    r"^\d{1,5}\s*[A-Za-z][A-Za-z .'-]*?\s*(street|st|avenue|ave|road|rd|lane|ln|boulevard|blvd|way|drive|dr|"
+    r"place|pl|square|sq|court|ct|terrace|parkway|highway|row)\.?$",
+    re.I,
+)
 
 
 def question_type(question: str) -> str:
@@ -46,22 +63,32 @@ def question_type(question: str) -> str:
     return TEXT
 
 
+def fix_digits(text: str) -> str:
+    """Undo the recognizer's letter/digit confusions in figures ("1l Jun" → "11 Jun", "0ct" → "Oct")."""
+    text = re.sub(r"(?<=\d)[lI|](?=[\s\d,./-]|$)|(?<=[\s(/-])[lI|](?=\d)|^[lI|](?=\d)", "1", text)
+    return re.sub(r"0(?=ct)", "O", text)  # "0ctober", "300ct2024": the month, not a zero
+
+
 def value_types(value: str) -> frozenset[str]:
     """Every type `value` could be (a 4-digit number is both a count and an id)."""
-    text = value.strip()
+    text = fix_digits(value.strip())
     compact = re.sub(r"\s+", "", text)
     kinds = {TEXT}
     if _AMOUNT.match(text) or _AMOUNT.match(compact):
         kinds.add(AMOUNT)
     if _DATE.match(text) or _DATE.match(compact):
         kinds.add(DATE)
+    if _TIME.match(text):
+        kinds.add(TIME)
     if _EMAIL.match(compact):
         kinds.add(EMAIL)
     if _PHONE.match(text) and sum(c.isdigit() for c in text) >= 7 and not _DATE.match(text):
         kinds.add(PHONE)
+    if _ADDRESS.match(text):
+        kinds.add(ADDRESS)
     if _COUNT.match(compact):
         kinds.add(COUNT)
-    if _IDENT.match(compact) and AMOUNT not in kinds and DATE not in kinds:
+    if _IDENT.match(compact) and not kinds & {AMOUNT, DATE, TIME}:
         kinds.add(IDENT)
     if _WORDS.match(text):
         kinds.update((PERSON, ORG))
@@ -70,3 +97,14 @@ def value_types(value: str) -> frozenset[str]:
 
 def compatible(expected: str, value: str) -> bool:
     return expected == TEXT or expected in value_types(value)
+
+
+def clean_value(value: str, expected: str) -> str:
+    """The answer as shown: an amount loses an OCR-garbled currency letter ("f1.55" → "1.55"),
+    figures lose letter-for-digit confusions ("1l Jun 2025" → "11 Jun 2025")."""
+    text = value.strip()
+    if expected == AMOUNT and AMOUNT in value_types(text):
+        return _GARBLED_CURRENCY.sub("", fix_digits(text)).strip()
+    if expected in (DATE, TIME, COUNT):
+        return fix_digits(text)
+    return text

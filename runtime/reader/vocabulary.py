@@ -1,0 +1,122 @@
+"""Words of questions and labels, in one canonical form so that they can be compared.
+
+"When was the applicant born?" and the label "Dateofbirth:" share the word "birth" once
+both are lowercased, stemmed, split where the recognizer dropped the spaces, and mapped
+through a small synonym table of document-field words. Pure Python.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+STOP = frozenset(
+    "a an the is are was were be been of for to in on at by with this that these those what which who whom "
+    "when where how much many does do did please tell me give show find state listed written mentioned printed "
+    "given shown used made it its as and or our your their his her can could per there here line details "
+    "person applicant s".split()
+)
+# Words that name the expected type rather than the field; a label need not repeat them.
+GENERIC = frozenset("amount value number name date sum figure time address email phone price code".split())
+# Words that say which of several values of a type is meant ("due date", "date of birth").
+_QUALIFIERS = frozenset("due birth expiry delivery order signer".split())
+_SYNONYMS = {
+    "no": "number", "nr": "number", "num": "number", "#": "number",
+    "telephone": "phone", "tel": "phone", "mobile": "phone", "called": "phone", "call": "phone",
+    "addressed": "recipient", "dear": "recipient", "bill": "recipient", "billed": "recipient",
+    "customer": "recipient", "client": "recipient",
+    "signed": "signer", "signature": "signer",
+    "born": "birth", "dob": "birth",
+    "vat": "tax",
+    "paid": "pay", "payment": "pay",
+    "living": "occupation", "profession": "occupation", "work": "occupation",
+    "job": "title", "position": "title", "role": "title",
+    "qty": "quantity", "units": "quantity",
+    "owed": "due", "owing": "due", "outstanding": "due",
+    "whose": "name",
+    "ref": "reference",
+    "mail": "email", "e-mail": "email",
+    "cost": "price",
+    "update": "updated",
+    "total": "total",
+}
+# "of the letter", "on this form": the document itself, not a field.
+_DOCUMENT_PHRASE = re.compile(
+    r"\b(on|in|of|from)\s+(the|this)\s+(form|receipt|invoice|letter|list|document|page|table|image)\b", re.I
+)
+# "When was the invoice issued?", "How was this invoice paid?": the document as the subject of
+# a verb, not a field of it ("the invoice number" keeps its "invoice").
+_DOCUMENT_SUBJECT = re.compile(
+    r"\b(the|this)\s+(form|receipt|invoice|letter|list|document|page|table|image)\b"
+    r"(?=\s*(\?|$|\w+ed\b|paid\b|written\b|sent\b|from\b|to\b))", re.I
+)
+# "subtotal before tax": the excluded part is not a field the question asks for.
+_EXCLUSION = re.compile(r"\b(before|after|excluding|including|without)\s+\w+", re.I)
+_VOCABULARY = STOP | GENERIC | _QUALIFIERS | frozenset(_SYNONYMS) | frozenset(
+    "full city occupation subject reference invoice form tax id vat total subtotal due updated recipient signer "
+    "title cashier unit quantity item description".split()
+)
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def canonical(word: str) -> str:
+    word = word.lower()
+    if word in _SYNONYMS:
+        return _SYNONYMS[word]
+    stemmed = _stem(word)
+    return _SYNONYMS.get(stemmed, stemmed)
+
+
+def _tokens(text: str) -> list[str]:
+    # OCR reads "I" as "1" inside words ("VAT1D"); letters around a digit say which it is.
+    text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text)  # "VictorWeber"; "Dateofbirth" is split later
+    text = re.sub(r"(?<=[A-Za-z])1(?=[A-Za-z])", "i", text)
+    return re.findall(r"[a-z0-9#]+(?:-[a-z]+)?", text.lower())
+
+
+def question_words(question: str) -> tuple[list[str], list[str]]:
+    """(focus words, owner words): owners are the "store" of "store's", they may match a label
+    but need not ("What is the vendor's tax ID?" is answered by "VAT ID")."""
+    text = _EXCLUSION.sub(" ", _DOCUMENT_SUBJECT.sub(" ", _DOCUMENT_PHRASE.sub(" ", question)))
+    owners = {canonical(m) for m in re.findall(r"([a-z]+)'s\b", text.lower())}
+    words = [canonical(w) for w in _tokens(text) if w not in STOP]
+    focus = [w for w in dict.fromkeys(words) if w not in owners and w not in STOP]
+    return focus, sorted(owners - STOP)
+
+
+def label_words(label: str, hints: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """A label's canonical content words; run-together words are split on known words."""
+    known = _VOCABULARY | frozenset(hints)
+    words = []
+    for token in _tokens(label):
+        pieces = _split(token, known) if len(token) >= 5 and canonical(token) not in known else None
+        for piece in pieces or [token]:
+            if piece not in STOP and not piece.isdigit():
+                words.append(canonical(piece))
+    return list(dict.fromkeys(words))
+
+
+def _split(token: str, known: frozenset[str]) -> list[str] | None:
+    @lru_cache(maxsize=None)
+    def best(start: int) -> tuple[str, ...] | None:
+        if start == len(token):
+            return ()
+        options = []
+        for end in range(len(token), start, -1):
+            piece = token[start:end]
+            if piece in known or _stem(piece) in known or (end - start >= 4 and canonical(piece) in known):
+                rest = best(end)
+                if rest is not None:
+                    options.append((piece, *rest))
+        return min(options, key=len) if options else None
+
+    found = best(0)
+    return list(found) if found else None
+
+
+def qualifiers(text: str) -> frozenset[str]:
+    """The qualifier words in a question or label ("due" in "When is payment due?", "Duedate")."""
+    return frozenset(label_words(text)) & _QUALIFIERS

@@ -1,0 +1,125 @@
+"""The default `reader` bundle on real weights (issue 3): document VQA on the generated set,
+reading order, ranking, evidence, and the no-text replies.
+
+Measured on seed 0, 60 documents, 262 answerable and 73 unanswerable questions (2 cores,
+OCR ~2 min once per session): exact match 260/262 = 99.2% for fp32 and for int8, 0/73
+invented answers. Both misses are OCR errors the answer keeps ("0slo" for "Oslo"; "403
+0ak Road" is not read as a street address), see test_docvqa_ocr.py. Developed on seeds 1
+and 2 (100%), never tuned on seed 0.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from docvqa import Document, is_correct, make_documents, normalize_answer, score  # noqa: E402
+
+from runtime import load_model  # noqa: E402
+from runtime.reader.document import group_rows  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+SEED, COUNT = 0, 60
+EXACT_MATCH_FLOOR = 0.97  # measured 0.992 (fp32 and int8); the issue asks for >= 0.90
+INVENTED_CEILING = 0.03  # measured 0.0 (0/73); the issue allows 0.05
+NOT_FOUND = "Not found in the image."
+
+
+@pytest.fixture(scope="module")
+def documents() -> list[Document]:
+    return make_documents(seed=SEED, count=COUNT)
+
+
+@pytest.fixture(scope="module")
+def models(reader_bundle):
+    return {precision: load_model(reader_bundle, precision=precision) for precision in ("fp32", "int8")}
+
+
+@pytest.fixture(scope="module")
+def read_lines(models, documents):
+    """OCR once per session (the slow part); both precisions share the OCR models."""
+    return [models["fp32"].read(document.image).lines for document in documents]
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\s€£]", "", unicodedata.normalize("NFKC", text)).lower()
+
+
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
+def test_docvqa_exact_match_and_invented_rate(models, documents, read_lines, precision):
+    answerer = models[precision]._adapter._answerer
+    replies = [[answerer.answer(q.text, lines).text for q in d.questions] for d, lines in zip(documents, read_lines)]
+    report = score(replies, documents)
+    misses = "\n".join(f"{m.document}: {m.question!r} expected {m.expected!r}, got {m.reply!r}" for m in report.misses)
+    assert report.exact_match >= EXACT_MATCH_FLOOR, misses
+    assert report.invented_rate <= INVENTED_CEILING, misses
+
+
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
+def test_ask_through_the_public_path_matches_the_answerer(models, documents, read_lines, precision):
+    model = models[precision]
+    for document, lines in list(zip(documents, read_lines))[:5]:  # one document of each kind
+        for question in document.questions:
+            reply = model.ask(document.image, question.text)
+            assert reply.text == model._adapter._answerer.answer(question.text, lines).text
+            assert is_correct(reply.text, question), (document.name, question, reply.text)
+
+
+def test_vqa_answers_carry_their_evidence_line(models, documents):
+    model = models["fp32"]
+    for document in documents[:5]:
+        for question in document.questions:
+            reply = model.ask(document.image, question.text)
+            if question.answer is None:
+                assert reply.text == NOT_FOUND and reply.evidence == ()
+                continue
+            assert len(reply.evidence) == 1, (document.name, question)
+            line = reply.evidence[0]
+            assert normalize_answer(reply.text) in normalize_answer(line.text)
+            assert len(line.box) == 4 and all(len(point) == 2 for point in line.box)
+
+
+@pytest.mark.parametrize("index", [28, 43, 52])  # one-column pages: reading order is the drawn order
+def test_read_returns_the_drawn_lines_in_order(models, documents, index):
+    lines = models["fp32"].read(documents[index].image).lines
+    assert [_squash(line.text) for line in lines] == [_squash(text) for text in documents[index].lines]
+
+
+@pytest.mark.parametrize("index", [1, 2, 3, 4, 5])  # two-column pages: rows rebuilt from the boxes
+def test_read_lines_regroup_into_the_drawn_rows(read_lines, documents, index):
+    lines = read_lines[index]
+    rows = ["".join(_squash(lines[i].text) for i in row.lines) for row in group_rows(lines)]
+    assert rows == [_squash(text) for text in documents[index].lines]
+
+
+def test_rank_puts_the_document_a_query_describes_first(models, documents):
+    model = models["fp32"]
+    chosen = documents[5:10]  # receipt, invoice, form, letter, table
+    images = [document.image for document in chosen]
+    for position, document in enumerate(chosen):
+        middle = len(document.lines) // 2  # items, an address block, form fields, a letter's opening
+        query = " ".join(document.lines[middle - 1 : middle + 2])
+        assert model.rank_images(query, images).order[0] == position, query
+
+
+def test_caption_and_generate_write_text(models, documents):
+    model = models["fp32"]
+    caption = model.caption(documents[0].image, max_new_tokens=40).text.strip()
+    assert caption and "\n" not in caption
+    generated = model.generate(documents[0].image, "Which shop is this receipt from?", max_new_tokens=16)
+    assert generated.text.strip() and generated.usage.completion_tokens > 0
+
+
+def test_an_image_without_text_is_answered_honestly(models):
+    blank = Image.new("RGB", (480, 320), (255, 255, 255))
+    for model in models.values():
+        assert model.caption(blank).text == "No text was found in the image."
+        assert model.ask(blank, "What is the total?").text == NOT_FOUND
