@@ -2,7 +2,7 @@
 """Build orchestration for wan2.2-turbo. Logic lives in packaging/; this file only sequences it.
 
     python3 build.py          build the release into dist/ (tarball, SHA256SUMS, release notes)
-    python3 build.py test     set up .venv and run the whole test suite
+    python3 build.py test     set up .venv and run the whole test suite (offline where possible)
     python3 build.py serve    set up .venv, assemble the default bundle, start the main job
 """
 
@@ -23,7 +23,7 @@ def main(argv: list[str]) -> int:
         return environment.run_in_environment(python, [str(Path("packaging") / "release.py"), *argv[1:]])
     if command == "test":
         python = environment.ensure_environment("test")
-        return environment.run_in_environment(python, ["-m", "pytest", *argv[1:]])
+        return environment.run_tests_offline(python, argv[1:])
     if command == "serve":
         python = environment.ensure_environment("test")
         return environment.run_in_environment(python, [str(Path("packaging") / "main_job.py"), *argv[1:]])

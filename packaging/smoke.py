@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import argparse
 import base64
-import functools
 import io
 import json
 import os
-import platform
-import shutil
 import signal
 import socket
 import subprocess
@@ -31,6 +28,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from offline import loopback_up, offline_prefix
 
 REPO = Path(__file__).resolve().parent.parent
 APP_NAME = "wan2.2-turbo"
@@ -48,18 +47,6 @@ class SmokeError(AssertionError):
 
 def executable(app: Path) -> Path:
     return app / (APP_NAME + (".exe" if os.name == "nt" else ""))
-
-
-@functools.lru_cache(maxsize=1)
-def offline_prefix() -> tuple[str, ...] | None:
-    """A command prefix that runs a process with no network at all, or None where none works."""
-    if platform.system() != "Linux" or shutil.which("unshare") is None:
-        return None
-    for prefix in (("unshare", "-n"), ("unshare", "-r", "-n")):  # -r: unprivileged user namespaces
-        done = subprocess.run([*prefix, "true"], capture_output=True, check=False)
-        if done.returncode == 0:
-            return prefix
-    return None
 
 
 def offline_unavailable_reason() -> str:
@@ -140,18 +127,6 @@ def invoice_png() -> bytes:
 
 
 # --- the server check ---------------------------------------------------------------------------------
-
-def _loopback_up() -> None:
-    """`ip link set lo up`, without needing `ip`: a new network namespace starts with lo down."""
-    import fcntl
-    import struct
-
-    get_flags, set_flags, up = 0x8913, 0x8914, 0x1  # SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        request = struct.pack("16sH14x", b"lo", 0)
-        flags = struct.unpack("16sH14x", fcntl.ioctl(sock, get_flags, request))[1]
-        fcntl.ioctl(sock, set_flags, struct.pack("16sH14x", b"lo", flags | up))
-
 
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -296,7 +271,7 @@ def run_checks(app: Path, serve: str = "auto") -> dict:
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["serve-inside"]:  # we are inside `unshare -n`
-        _loopback_up()
+        loopback_up()
         print(json.dumps(serve_steps(Path(argv[1]), Path(argv[2]))))
         return 0
     parser = argparse.ArgumentParser(prog="smoke.py", description=__doc__.splitlines()[0])
