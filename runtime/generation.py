@@ -38,16 +38,19 @@ def run_generation(
         output = generate(model, prompt_ids, params, eos_token_ids, detokenizer)
         if output.text:
             yield TextDelta(output.text, output.token_ids)
-        yield _result(tokenizer, output.token_ids, output.text or "", output.finish_reason, counted, output.logprobs)
+        steps = [step.to_result(tokenizer.id_to_token) for step in output.logprobs or ()]
+        yield _result(tokenizer, output.token_ids, output.text or "", output.finish_reason, counted, steps)
         return
     ids, pieces, logprobs, finish = [], [], [], "length"
+    shown = 0  # tokens already reported by a delta
     for event in generate_stream(model, prompt_ids, params, eos_token_ids, detokenizer):
         ids.append(event.token_id)
         if event.logprobs is not None:
-            logprobs.append(event.logprobs)
+            logprobs.append(event.logprobs.to_result(tokenizer.id_to_token))
         if event.text:
             pieces.append(event.text)
-            yield TextDelta(event.text, (event.token_id,))
+            yield TextDelta(event.text, tuple(ids[shown:]), tuple(logprobs[shown:]))
+            shown = len(ids)
         finish = event.finish_reason or finish
     yield _result(tokenizer, ids, "".join(pieces), finish, counted, logprobs if params.top_logprobs else None)
 
@@ -60,5 +63,5 @@ def _result(tokenizer, token_ids, text, finish_reason, prompt_tokens, logprobs) 
         tokens=tuple(tokenizer.id_to_token(i) for i in ids),
         finish_reason=finish_reason,
         usage=Usage(prompt_tokens=prompt_tokens, completion_tokens=len(ids)),
-        logprobs=tuple(step.to_result(tokenizer.id_to_token) for step in logprobs) if logprobs else None,
+        logprobs=tuple(logprobs) if logprobs else None,
     )

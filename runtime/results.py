@@ -45,10 +45,17 @@ class GenerationResult:
 
 @dataclass(frozen=True)
 class TextDelta:
-    """A piece of streamed text; a stream ends with its `GenerationResult`."""
+    """A piece of streamed text; a stream ends with its `GenerationResult`.
+
+    `token_ids` and `logprobs` cover the tokens decided since the previous delta (text
+    held back for an incomplete character or a possible stop string comes later, with
+    the tokens that complete it); tokens never shown as text are reported only by the
+    final result.
+    """
 
     text: str
     token_ids: tuple[int, ...]
+    logprobs: tuple["StepLogprobs", ...] = ()
 
 
 @dataclass(frozen=True)

@@ -313,6 +313,7 @@ class ChatResponder:
     call: ChatCall
     completion_id: str
     created: int = field(default_factory=lambda: int(time.time()))
+    streamed_steps: int = 0  # log-prob steps already sent in text chunks
 
     def _base(self, kind: str) -> dict:
         return {"id": self.completion_id, "object": kind, "created": self.created, "model": self.model_id}
@@ -338,12 +339,19 @@ class ChatResponder:
     def first_chunk(self) -> dict:
         return self._chunk({"role": "assistant", "content": ""})
 
-    def text_chunk(self, text: str) -> dict:
-        return self._chunk({"content": text})
+    def text_chunk(self, text: str, steps: Sequence[StepLogprobs] = ()) -> dict:
+        """A content chunk with the log-probs of the tokens that produced it."""
+        logprobs = None
+        if self.call.logprobs:
+            logprobs = openai_logprobs(steps, self.call.top_logprobs)
+            self.streamed_steps += len(steps)
+        return self._chunk({"content": text}, logprobs=logprobs)
 
     def last_chunk(self, result: GenerationResult) -> dict:
-        # The engine reports log-probs with the final result, so they all come here.
-        logprobs = openai_logprobs(result.logprobs, self.call.top_logprobs) if self.call.logprobs else None
+        # Tokens that produced no text (eos, a stop string) still have log-probs: send them here.
+        logprobs = None
+        if self.call.logprobs:
+            logprobs = openai_logprobs((result.logprobs or ())[self.streamed_steps :], self.call.top_logprobs)
         return self._chunk({}, result.finish_reason, logprobs)
 
     def usage_chunk(self, result: GenerationResult) -> dict:

@@ -225,7 +225,7 @@ class ApiService:
                     yield sse.event(responder.first_chunk())
                 if isinstance(item, TextDelta):
                     if item.text:
-                        yield sse.event(responder.text_chunk(item.text))
+                        yield sse.event(responder.text_chunk(item.text, item.logprobs))
                 elif isinstance(item, GenerationResult):
                     self._count_result(call.task, item, began)
                     yield sse.event(responder.last_chunk(item))

@@ -91,3 +91,22 @@ def test_embeddings_for_text_and_image(clip_server, tiny_models):
     # The client asks for base64 by default when numpy is installed and decodes it itself.
     encoded = client.embeddings.create(model="clip_split", input="a photo of a cat", encoding_format="base64")
     assert isinstance(encoded.data[0].embedding, (str, list))
+
+
+def test_streamed_logprobs_arrive_with_their_text_and_equal_the_whole(captioner_server, tiny_models):
+    image = tiny_models("vit_gpt2").pil_images()[1]
+    client = _client(captioner_server)
+    options = {"model": "vit_gpt2", "messages": _image_message(image), "max_tokens": 10,
+               "logprobs": True, "top_logprobs": 2}
+    whole = client.chat.completions.create(**options).choices[0].logprobs.content
+    streamed, chunks_with_text = [], 0
+    for chunk in client.chat.completions.create(**options, stream=True):
+        for choice in chunk.choices:
+            if choice.delta.content:
+                chunks_with_text += 1
+                assert choice.logprobs is not None and choice.logprobs.content, "a text chunk without its log-probs"
+            if choice.logprobs is not None:
+                streamed.extend(choice.logprobs.content)
+    assert chunks_with_text > 1  # they really arrive along the stream, not all at the end
+    assert [(e.token, e.logprob) for e in streamed] == [(e.token, e.logprob) for e in whole]
+    assert all(len(e.top_logprobs) == 2 for e in streamed)
