@@ -15,7 +15,6 @@ Not an importable package: put this folder on ``sys.path`` and ``import minilm``
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -66,15 +65,7 @@ def package_model_dir() -> Path:
 
 def build_stamp() -> str:
     """Hash of this file, onnx_tools.py and the package versions that shape the output."""
-    digest = hashlib.sha256()
-    for source in (Path(__file__), HERE / "onnx_tools.py"):
-        digest.update(source.read_bytes())
-    for package in _VERSIONED_PACKAGES:
-        try:
-            digest.update(f"{package}=={metadata.version(package)}\n".encode())
-        except metadata.PackageNotFoundError:
-            digest.update(f"{package} missing\n".encode())
-    return digest.hexdigest()
+    return onnx_tools.build_stamp([Path(__file__)], _VERSIONED_PACKAGES)
 
 
 def _sequence_limits(source: Path) -> tuple[int, int]:

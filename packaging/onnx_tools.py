@@ -6,8 +6,10 @@ Not an importable package (``packaging`` would shadow the PyPA library): put thi
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 import onnx
@@ -137,3 +139,17 @@ def quantize_int8(src, dst, per_channel: bool = False) -> QuantizationStats:
         quantized_ops_in_subgraphs=nested,
         has_subgraphs=has_subgraphs,
     )
+
+
+def build_stamp(sources, packages, salt: str = "") -> str:
+    """Hash of the build scripts `sources` and the installed versions of `packages`: what a
+    cached build's output depends on besides its inputs (onnx_tools.py is always included)."""
+    digest = hashlib.sha256(salt.encode())
+    for source in (*sources, Path(__file__)):
+        digest.update(Path(source).read_bytes())
+    for package in packages:
+        try:
+            digest.update(f"{package}=={metadata.version(package)}\n".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{package} missing\n".encode())
+    return digest.hexdigest()

@@ -16,7 +16,6 @@ No network is used: every config, tokenizer and weight is built here.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import shutil
 import sys
@@ -711,17 +710,7 @@ _IN_PROCESS: dict = {}
 
 def build_stamp(kind: str) -> str:
     """Hash of this file, onnx_tools.py and the library versions that shape the output."""
-    from importlib import metadata
-
-    digest = hashlib.sha256(kind.encode())
-    for source in (Path(__file__), ONNX_TOOLS_DIR / "onnx_tools.py"):
-        digest.update(source.read_bytes())
-    for package in _VERSIONED_PACKAGES:
-        try:
-            digest.update(f"{package}=={metadata.version(package)}".encode())
-        except metadata.PackageNotFoundError:
-            digest.update(f"{package} missing".encode())
-    return digest.hexdigest()
+    return _onnx_tools().build_stamp([Path(__file__)], _VERSIONED_PACKAGES, salt=kind)
 
 
 def _save_reference(reference, json_path: Path, npz_path: Path) -> None:
