@@ -82,7 +82,8 @@ _LOAD_OPTIONS = (
     _option("--device", type=click.Choice(DEVICES), default="auto", show_default=True,
             help="Execution device; an explicit value is honoured exactly or refused."),
     _option("--threads", type=click.IntRange(min=1),
-            help="Threads per inference session. Default: the cores this process may use."),
+            help="Threads per inference session. Default: the cores this process may use, divided "
+                 "between the requests that run at once (--max-batch-size)."),
     _option("--max-seq-len", type=click.IntRange(min=1),
             help="Cap on prompt + image + generated tokens per request (at most the model's own limit)."),
     _option("--max-image-pixels", type=click.IntRange(min=1), default=ServerConfig.max_image_pixels,
@@ -94,8 +95,9 @@ _SERVER_OPTIONS = (
     _option("--port", type=click.IntRange(0, 65535), default=ServerConfig.port, show_default=True,
             help="Port to listen on (0: any free port)."),
     _option("--api-key", help="Require 'Authorization: Bearer KEY' on everything but /health."),
-    _option("--max-batch-size", type=click.IntRange(min=1), default=ServerConfig.max_batch_size,
-            show_default=True, help="Most requests batched into one step of a component."),
+    _option("--max-batch-size", type=click.IntRange(min=1), default=8, show_default=True,
+            help="Most requests the engine runs at once; the usable cores are split between them "
+                 "(workers x threads per session <= cores). Requests are not batched together yet."),
     _option("--max-queue", type=click.IntRange(min=1), default=ServerConfig.max_queue, show_default=True,
             help="Requests waiting beyond this get 503 with Retry-After."),
     _option("--max-body-bytes", type=click.IntRange(min=1), default=ServerConfig.max_body_bytes,
@@ -132,52 +134,31 @@ def _resolve_model_dir(model_dir: Path | None) -> Path:
     return folder
 
 
-def _read_bundle(model_dir: Path):
-    from .bundle import MANIFEST_NAME, read_manifest
-    from .importer import describe_folder
+def _plan(load, verify: bool = True):
+    """The runtime's load plan, decided before anything loads or listens: the selection,
+    the thread budget, --max-seq-len, and (with `verify`) the bundle's hashes, so a
+    tampered bundle stops here (exit 4)."""
+    from runtime import plan_load
 
-    if not (model_dir / MANIFEST_NAME).is_file() and (model_dir / "config.json").is_file():
-        return describe_folder(model_dir)  # as load_model does for a folder not yet imported
-    return read_manifest(model_dir)
-
-
-def _plan(load, hardware):
-    """Start-up checks before anything loads or listens: the selection, the chosen files'
-    hashes (a tampered bundle stops here, exit 4) and --max-seq-len."""
-    from runtime.api import verify_bundle
-
-    from .bundle import MANIFEST_NAME
-    from .selection import select_variants
-
-    manifest = _read_bundle(load.model_dir)
-    selection = select_variants(manifest, hardware, load.precision, load.device)
-    if (load.model_dir / MANIFEST_NAME).is_file():
-        verify_bundle(load.model_dir, manifest)
-    limit = manifest.max_seq_len
-    if load.max_seq_len is not None and limit is not None and load.max_seq_len > limit:
-        raise BundleError(
-            f"--max-seq-len {load.max_seq_len} is above the model's own limit of {limit} tokens "
-            f"(bundle '{manifest.name}'); use at most {limit}, or leave --max-seq-len out to use {limit}."
-        )
-    if load.threads is not None and load.threads > hardware.usable_cores:
+    plan = plan_load(
+        load.model_dir, load.precision, load.device, load.max_seq_len, threads=load.threads,
+        max_concurrent=load.max_concurrent, max_image_pixels=load.max_image_pixels, verify=verify,
+    )
+    if load.threads is not None and load.threads > plan.hardware.usable_cores:
         click.echo(
-            f"warning: --threads {load.threads} is more than the {hardware.usable_cores} cores this process "
+            f"warning: --threads {load.threads} is more than the {plan.hardware.usable_cores} cores this process "
             "may use; the threads will compete for them.", err=True,
         )
-    return manifest, selection
+    return plan
 
 
-def _loader(load, hardware):
-    """A function that loads the model as `load` says (used by `serve` and `run`)."""
+def _loader(plan):
+    """A function that loads the planned model (the server calls it on a thread)."""
 
     def load_model():
         from runtime import load_model as runtime_load_model
 
-        return runtime_load_model(
-            load.model_dir, precision=load.precision, device=load.device, max_seq_len=load.max_seq_len,
-            threads=load.threads, max_image_pixels=load.max_image_pixels, hardware=hardware,
-            verified=True,  # _plan checked the hashes before anything started
-        )
+        return runtime_load_model(plan)
 
     return load_model
 
@@ -191,19 +172,17 @@ def serve(**params):
 
     Prints the variant chosen for each component and why, then serves until stopped.
     """
-    from .hardware import detect_hardware
-
     model_dir = _resolve_model_dir(params["model_dir"])
     config = launch_config(params, model_dir)
-    hardware = detect_hardware()
-    manifest, selection = _plan(config.load, hardware)
+    plan = _plan(config.load)
+    manifest = plan.manifest
     click.echo(f"wan2.2-turbo {__version__}: bundle '{manifest.name}' ({manifest.kind}) from {model_dir}", err=True)
-    for line in selection.lines():
+    for line in plan.lines():
         click.echo(line, err=True)
 
     from runtime.server import run_server
 
-    sys.exit(run_server(_loader(config.load, hardware), config.server))
+    sys.exit(run_server(_loader(plan), config.server))
 
 
 @main.command(name="run")
@@ -220,13 +199,12 @@ def run_command(task, prompt, max_new_tokens, num_beams, as_json, images, **para
 
     Several images are processed in turn, with a progress bar on stderr.
     """
-    from .hardware import detect_hardware
+    from runtime import load_model
+
     from .output import format_text, run_task
 
     load = load_config(params, _resolve_model_dir(params["model_dir"]))
-    hardware = detect_hardware()
-    _plan(load, hardware)
-    model = _loader(load, hardware)()
+    model = load_model(_plan(load))
     records = run_task(model, task, list(images), prompt, {"max_new_tokens": max_new_tokens, "num_beams": num_beams})
     failed = 0
     show_bar = len(images) > 1 and task != "rank"
@@ -248,27 +226,28 @@ def run_command(task, prompt, max_new_tokens, num_beams, as_json, images, **para
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def info(as_json: bool, **params):
     """Show the hardware, the bundle, and the variant chosen for each component and why."""
-    from .hardware import detect_hardware
+    from runtime.placement import detect_hardware
 
     hardware = detect_hardware()
     report = {"version": __version__, "hardware": hardware.to_dict(), "bundle": None, "selection": None,
               "defaults_file": str(paths.defaults_file()) if paths.defaults_file() else None}
     model_dir = params["model_dir"] or paths.default_bundle_dir()
-    selection = None
+    plan = None
     if params["model_dir"] is not None or model_dir.is_dir():
         load = load_config(params, _resolve_model_dir(model_dir))
-        manifest, selection = _plan(load, hardware)
+        plan = _plan(load)
+        manifest = plan.manifest
         report["bundle"] = {"name": manifest.name, "version": manifest.version, "kind": manifest.kind,
                             "tasks": list(manifest.tasks), "path": str(load.model_dir),
-                            "max_seq_len": load.max_seq_len or manifest.max_seq_len}
-        report["selection"] = selection.to_dict()
+                            "max_seq_len": plan.max_seq_len}
+        report["selection"] = plan.to_dict()
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
-    _print_info(report, hardware, selection)
+    _print_info(report, hardware, plan)
 
 
-def _print_info(report, hardware, selection) -> None:
+def _print_info(report, hardware, plan) -> None:
     h = report["hardware"]
     click.echo(f"wan2.2-turbo {__version__}")
     click.echo(f"os: {h['os']} {h['arch']}")
@@ -290,7 +269,7 @@ def _print_info(report, hardware, selection) -> None:
         return
     b = report["bundle"]
     click.echo(f"bundle: {b['name']} {b['version']} ({b['kind']}; tasks: {', '.join(b['tasks'])}) at {b['path']}")
-    for line in selection.lines():
+    for line in plan.lines():
         click.echo(line)
 
 
@@ -304,7 +283,7 @@ def verify(ctx, model_dir: Path | None, sums_file: Path | None):
 
     FOLDER defaults to the bundle served by default; with only --sums, only the sums are checked.
     """
-    from .bundle import read_manifest, verify_files
+    from runtime.bundle import read_manifest, verify_files
 
     if sums_file is not None:
         _verify_sums(sums_file)
@@ -318,7 +297,7 @@ def verify(ctx, model_dir: Path | None, sums_file: Path | None):
 
 
 def _verify_sums(sums_file: Path) -> None:
-    from .checksums import check_sums
+    from runtime.bundle.checksums import check_sums
 
     checks = check_sums(sums_file)
     for check in checks:
@@ -342,7 +321,7 @@ def _verify_sums(sums_file: Path) -> None:
 @click.option("--name", help="Bundle name (default: the folder's name).")
 def import_command(folder: Path, name: str | None):
     """Write bundle.json for an Optimum / transformers.js model FOLDER."""
-    from .importer import import_folder
+    from runtime.bundle.importer import import_folder
 
     manifest = import_folder(folder, name=name)
     variants = ", ".join(

@@ -31,7 +31,7 @@ def env_name(option: str) -> str:
 
 @dataclass(frozen=True)
 class LoadConfig:
-    """How to load the model: what `runtime.load_model` is called with."""
+    """How to load the model: what `runtime.plan_load` is called with."""
 
     model_dir: Path
     precision: str = "auto"
@@ -39,6 +39,7 @@ class LoadConfig:
     threads: int | None = None
     max_seq_len: int | None = None
     max_image_pixels: int = 50_000_000
+    max_concurrent: int = 1  # requests run at once (serve's --max-batch-size); sizes the thread budget
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ def load_config(params: dict, model_dir: Path) -> LoadConfig:
         threads=params.get("threads"),
         max_seq_len=params.get("max_seq_len"),
         max_image_pixels=params.get("max_image_pixels") or LoadConfig.max_image_pixels,
+        max_concurrent=params.get("max_batch_size") or LoadConfig.max_concurrent,
     )
 
 
@@ -70,7 +72,6 @@ def launch_config(params: dict, model_dir: Path, model_id: str | None = None) ->
         max_body_bytes=params["max_body_bytes"],
         max_image_pixels=load.max_image_pixels,
         max_queue=params["max_queue"],
-        max_batch_size=params["max_batch_size"],
         media_dir=params.get("media_dir"),
         allow_remote_images=params["allow_remote_images"],
         log_format=params["log_format"],

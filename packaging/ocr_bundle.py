@@ -16,7 +16,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from launcher.bundle import MANIFEST_NAME, file_entry, parse_manifest  # noqa: E402
+from runtime.bundle import MANIFEST_NAME, file_entry, parse_manifest  # noqa: E402
 
 RAPIDOCR_VERSION = "1.4.4"
 OCR_FILES = {

@@ -23,7 +23,7 @@ import minilm  # noqa: E402
 import ocr_bundle  # noqa: E402
 import smollm2  # noqa: E402
 
-from launcher.bundle import MANIFEST_NAME, file_entry, parse_manifest  # noqa: E402
+from runtime.bundle import MANIFEST_NAME, file_entry, parse_manifest  # noqa: E402
 
 VERSION = "1"
 MAX_NEW_TOKENS = 128

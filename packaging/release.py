@@ -35,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path[:0] = [str(HERE), str(HERE / "licenses"), str(REPO)]
 
-from launcher.bundle import sha256_file  # noqa: E402
+from runtime.bundle import sha256_file  # noqa: E402
 
 import collect_licenses  # noqa: E402
 import elf_files  # noqa: E402
@@ -115,7 +115,7 @@ def assemble_bundle(choice: str) -> Path:
 
 def stage_release(frozen: Path, bundle_dir: Path, stage: Path, record: dict) -> Path:
     """Lay out `<stage>/wan2.2-turbo/`: binary folder, bundle/, args file, LICENSE, README, licenses/."""
-    from launcher.bundle import MANIFEST_NAME, read_manifest, verify_files
+    from runtime.bundle import MANIFEST_NAME, read_manifest, verify_files
 
     shutil.rmtree(stage, ignore_errors=True)
     app = stage / APP_NAME
@@ -264,7 +264,7 @@ def measure_requirements(app: Path, record: dict | None = None) -> Requirements:
 
 
 def write_notes(dist: Path, archive: Path, version: str, epoch: int, app: Path, requirements: Requirements) -> Path:
-    from launcher.bundle import read_manifest
+    from runtime.bundle import read_manifest
 
     manifest = read_manifest(app / "bundle")
     system, arch = platform_tag()

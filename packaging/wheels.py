@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from launcher.bundle import sha256_file  # noqa: E402  (one hashing helper for the project)
+from runtime.bundle import sha256_file  # noqa: E402  (one hashing helper for the project)
 
 WHEEL_CACHE = REPO / ".cache" / "wheels"
 _HASH_CHUNK_BYTES = 1 << 20

@@ -3,30 +3,29 @@
     from runtime import load_model
     model = load_model("path/to/bundle")
     print(model.caption("photo.jpg").text)
+
+`plan_load` shows what `load_model` would load, where and why, without loading it.
 """
 
 __version__ = "0.1.0"
 
-__all__ = ["GenerationParams", "Model", "WanError", "__version__", "load_model"]
+__all__ = ["GenerationParams", "LoadPlan", "Model", "WanError", "__version__", "load_model", "plan_load"]
+
+_EXPORTS = {
+    "load_model": "loading",
+    "plan_load": "loading",
+    "LoadPlan": "loading",
+    "Model": "model",
+    "GenerationParams": "params",
+    "WanError": "errors",
+}
 
 
 def __getattr__(name):
-    # Resolved lazily: `launcher` (manifest, hardware, selection) imports runtime.errors,
-    # and runtime.api imports launcher; importing both eagerly here would be circular.
-    if name == "load_model":
-        from .api import load_model
+    # Resolved on first use, so that `import runtime` (for `__version__`, or the CLI's
+    # --help) does not pay for importing onnxruntime and numpy.
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'runtime' has no attribute '{name}'")
+    import importlib
 
-        return load_model
-    if name == "Model":
-        from .model import Model
-
-        return Model
-    if name == "GenerationParams":
-        from .params import GenerationParams
-
-        return GenerationParams
-    if name == "WanError":
-        from .errors import WanError
-
-        return WanError
-    raise AttributeError(f"module 'runtime' has no attribute '{name}'")
+    return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)

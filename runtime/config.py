@@ -11,11 +11,14 @@ from .session import SessionConfig
 class ModelConfig:
     """Settings fixed when a model loads; passed explicitly to every constructor.
 
-    `max_seq_len` caps prompt + image tokens + generated tokens per request (None: the
-    model's own limit). `max_image_pixels` refuses decompression bombs before decoding.
+    `max_seq_len` caps prompt + image tokens + generated tokens per request: the user's cap
+    or, without one, the model's own limit (None: the model states none).
+    `max_image_pixels` refuses decompression bombs before decoding. `workers` is how many
+    requests a server runs at once (the thread budget, runtime.scheduler); each session
+    runs on `session.intra_op_threads` threads.
     """
 
     session: SessionConfig = SessionConfig()
     max_seq_len: int | None = None
     max_image_pixels: int = 50_000_000
-    max_batch_size: int = 8
+    workers: int = 1

@@ -45,8 +45,7 @@ class Model:
         self.components = tuple(components)
         self.config = config
         self.default_params = _default_params(manifest.generation)
-        model_limit = adapter.model_max_seq_len
-        self.max_seq_len = config.max_seq_len or model_limit
+        self.max_seq_len = config.max_seq_len
 
     # --- text generation -------------------------------------------------------------
 

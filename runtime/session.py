@@ -15,6 +15,7 @@ import numpy as np
 import onnxruntime as ort
 
 from .errors import InferenceError, ProviderUnavailableError
+from .placement.providers import provider_for_device
 
 _ORT_TO_NUMPY = {
     "tensor(float)": np.float32,
@@ -26,25 +27,6 @@ _ORT_TO_NUMPY = {
     "tensor(uint8)": np.uint8,
     "tensor(bool)": np.bool_,
 }
-
-_DEVICE_PROVIDERS = {
-    "cpu": "CPUExecutionProvider",
-    "cuda": "CUDAExecutionProvider",
-    "tensorrt": "TensorrtExecutionProvider",
-    "rocm": "ROCMExecutionProvider",
-    "coreml": "CoreMLExecutionProvider",
-    "directml": "DmlExecutionProvider",
-}
-
-
-def provider_for_device(device: str) -> str:
-    try:
-        return _DEVICE_PROVIDERS[device]
-    except KeyError:
-        raise ProviderUnavailableError(
-            f"Unknown device '{device}'. Known devices: {', '.join(_DEVICE_PROVIDERS)}."
-        ) from None
-
 
 @dataclass(frozen=True)
 class SessionConfig:

@@ -10,7 +10,7 @@ from typing import ClassVar
 import numpy as np
 from PIL import Image
 
-from launcher.bundle import Manifest
+from runtime.bundle import Manifest
 from runtime.config import ModelConfig
 from runtime.errors import BundleError, TaskNotSupportedError
 from runtime.params import GenerationParams
@@ -95,11 +95,6 @@ class KindAdapter:
     def import_plan(cls, config: dict, components: set[str]) -> ImportPlan:
         """Tasks, sequence limit and redundant components for an imported folder."""
         raise BundleError(f"Kind '{cls.kind_name}' cannot be imported from a model folder.")
-
-    @property
-    def model_max_seq_len(self) -> int | None:
-        """The model's own limit on tokens per sequence, if it has one."""
-        return self.context.manifest.max_seq_len
 
     def _unsupported(self, task: str):
         return TaskNotSupportedError(task, self.tasks)

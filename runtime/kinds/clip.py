@@ -96,11 +96,12 @@ class ClipAdapter(KindAdapter):
 
     def _tokens(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         encoded = [self._tokenizer.encode(text) for text in texts]
-        limit = self.model_max_seq_len
+        limit = self.context.config.max_seq_len  # at most the model's own limit
         longest = max(len(ids) for ids in encoded)
         if limit is not None and longest > limit:
             raise ContextLengthExceededError(longest, limit, "text to embed")
-        width = limit if self._pad_to_max and limit else longest
+        model_limit = self.context.manifest.max_seq_len
+        width = model_limit if self._pad_to_max and model_limit else longest
         ids = np.full((len(texts), width), self._pad_id, dtype=np.int64)
         mask = np.zeros((len(texts), width), dtype=np.int64)
         for row, tokens in enumerate(encoded):

@@ -79,9 +79,8 @@ class ReaderAdapter(KindAdapter):
         self._embedder_tokenizer = embedder_tokenizer
         self._embedder = TextEmbedder(sessions["embedder"], embedder_tokenizer, max_length=extra["embedder_max_length"])
         lm_tokenizer = Tokenizer.from_file(context.path(manifest.tokenizer, "tokenizer"), eos_token_ids=eos)
-        limit = context.config.max_seq_len or manifest.max_seq_len
         self._lm = LanguageModel(sessions["lm_decoder"], lm_tokenizer, extra["chat_format"],
-                                 extra.get("default_system"), eos, limit)
+                                 extra.get("default_system"), eos, context.config.max_seq_len)
         self._answerer = Answerer(self._embedder.embed, self._lm.score_answers)
 
     # --- tasks -----------------------------------------------------------------------

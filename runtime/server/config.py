@@ -20,7 +20,6 @@ class ServerConfig:
     max_body_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 50_000_000
     max_queue: int = 32
-    max_batch_size: int = 8
     request_timeout_s: float = 300.0
     shutdown_grace_s: float = 10.0
     media_dir: Path | None = None

@@ -21,7 +21,7 @@ from runtime.results import GenerationResult, TextDelta, Usage
 
 from . import images, native, protocol, sse
 from .config import ServerConfig
-from .engine import END, EngineRunner, EngineStream
+from runtime.scheduler import END, EngineRunner, EngineStream
 from .errors import ClientGoneError, ModelLoadingError, RequestTimeoutError, error_reply
 from .metrics import ServerMetrics
 
@@ -50,7 +50,7 @@ class ApiService:
     def __init__(self, config: ServerConfig, model=None):
         self.config = config
         self.metrics = ServerMetrics()
-        self.engine = EngineRunner(config.max_queue, config.max_batch_size, self.metrics.queue_depth.set)
+        self.engine = EngineRunner(config.max_queue, self.metrics.queue_depth.set)
         self.policy = images.ImagePolicy(
             max_bytes=config.max_body_bytes,
             max_pixels=config.max_image_pixels,
@@ -67,6 +67,7 @@ class ApiService:
     # --- lifecycle ---------------------------------------------------------------------
 
     def set_model(self, model) -> None:
+        self.engine.start(model.config.workers)  # the model's thread budget (runtime.scheduler)
         self.model = model
         self.status = "ok"
 

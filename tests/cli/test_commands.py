@@ -247,7 +247,7 @@ def test_info_without_any_bundle_shows_the_hardware(invoke, monkeypatch, tmp_pat
 
 
 def test_threads_above_usable_cores_is_honoured_with_a_warning(invoke, ocr_bundle, receipt_image):
-    from launcher.hardware import detect_hardware
+    from runtime.placement.hardware import detect_hardware
 
     threads = detect_hardware().usable_cores + 1
     result = invoke("run", "--model", ocr_bundle, "--threads", threads, "--task", "read", receipt_image)

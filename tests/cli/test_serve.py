@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import runtime.server
+from runtime.placement import detect_hardware
 from runtime.server.config import ServerConfig
 
 
@@ -42,13 +43,16 @@ def test_serve_builds_the_config_and_a_loader_that_loads(invoke, served, ocr_bun
     (load_model, config), = served
     assert config == ServerConfig(
         host="0.0.0.0", port=9123, api_key="k", max_body_bytes=1000, max_image_pixels=4096, max_queue=7,
-        max_batch_size=4, media_dir=tmp_path, allow_remote_images=True, log_format="json",
+        media_dir=tmp_path, allow_remote_images=True, log_format="json",
     )
+    workers = min(4, detect_hardware().usable_cores)  # --threads 1: one worker per usable core, up to 4
+    assert f"threads: --threads 1: {workers} worker(s) x 1 intra-op thread(s)" in result.stderr
     assert "ocr_rec: fp32 (models/ch_PP-OCRv4_rec_infer.onnx) — only fp32 available" in result.stderr
     assert "device: cpu (CPUExecutionProvider)" in result.stderr
     model = load_model()
     assert model.name == "ocr" and model.config.max_image_pixels == 4096
     assert model.config.session.intra_op_threads == 1
+    assert model.config.workers == workers
     assert {c.provider for c in model.components} == {"CPUExecutionProvider"}
 
 

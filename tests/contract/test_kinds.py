@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import copy_folder
-from launcher.importer import import_folder
+from runtime.bundle.importer import import_folder
 from runtime import load_model
 
 CAPTIONERS = ("vit_gpt2", "trocr")

@@ -18,7 +18,7 @@ import pytest
 
 import release
 import smoke
-from launcher.bundle import read_manifest, sha256_file
+from runtime.bundle import read_manifest, sha256_file
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from launcher.bundle import parse_manifest, read_manifest, sha256_file, verify_files
+from runtime.bundle import parse_manifest, read_manifest, sha256_file, verify_files
 from runtime.errors import BundleError, IntegrityError
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from launcher.hardware import (
+from runtime.placement.hardware import (
     Probes, cgroup_cpu_limit, cgroup_memory, detect_hardware, parse_cpuinfo, parse_meminfo,
     parse_nvidia_smi, parse_vm_stat,
 )

@@ -2,9 +2,9 @@
 
 import pytest
 
-from launcher.bundle import Component, Manifest, Variant
-from launcher.hardware import GpuInfo, HardwareInfo
-from launcher.selection import select_variants
+from runtime.bundle import Component, Manifest, Variant
+from runtime.placement.hardware import GpuInfo, HardwareInfo
+from runtime.placement.selection import select_variants
 from runtime.errors import ProviderUnavailableError
 
 GIB = 1 << 30

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from runtime.errors import BundleError
 
-from .bundle import sha256_file
+from .manifest import sha256_file
 
 _GNU_LINE = re.compile(r"^(?P<hash>[0-9a-fA-F]{64}) [ *](?P<name>.+)$")
 _BSD_LINE = re.compile(r"^SHA256 \((?P<name>.+)\) = (?P<hash>[0-9a-fA-F]{64})$")

@@ -30,11 +30,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from runtime.bundle import Manifest, Variant
 from runtime.errors import ProviderUnavailableError
-from runtime.session import provider_for_device
 
-from .bundle import Manifest, Variant
 from .hardware import FAST_INT8_ISA, HardwareInfo
+from .providers import provider_for_device
 
 _AUTO_GPU_DEVICES = ("cuda", "tensorrt", "rocm")
 _INTEGER_PRECISIONS = frozenset({"int8", "uint8", "int4"})

@@ -13,7 +13,7 @@ from pathlib import Path
 from runtime.errors import BundleError
 from runtime.kinds import KindAdapter, adapter_for, known_kinds
 
-from .bundle import MANIFEST_NAME, FileEntry, Manifest, Variant, file_entry, parse_manifest
+from .manifest import MANIFEST_NAME, FileEntry, Manifest, Variant, file_entry, parse_manifest
 
 # transformers.js dtype suffixes → (precision, variant name)
 SUFFIXES = {

@@ -1,9 +1,16 @@
-"""Running engine calls off the event loop, within a bounded number of request slots.
+"""Concurrency, decided in one place: the thread budget, and engine calls off the event loop.
 
-Transport-free (asyncio only). At most `max_queue` requests hold a slot (waiting or
-running); the next one is refused with `OverloadedError` (503 + Retry-After). Engine work
-runs on `workers` threads. Streams advance one `next()` per executor job, so a caller that
-stops iterating (a client gone) stops the generation after the step in flight.
+The budget (`thread_budget`) splits the cores this process may use between worker threads
+(requests running at once) and onnxruntime's intra-op threads per session run, so that
+workers x intra-op threads never exceeds the usable cores: 8 requests on a 2-core machine
+no longer run 8 x 2 threads. It is fixed when the model loads (sessions are created with
+their thread count) and the `EngineRunner` of a server runs that many workers.
+
+`EngineRunner` is transport-free (asyncio only). At most `max_queue` requests hold a slot
+(waiting or running); the next one is refused with `OverloadedError` (503 + Retry-After).
+Streams advance one `next()` per executor job, so a caller that stops iterating (a client
+gone) stops the generation after the step in flight. Requests are not batched together
+yet: each worker runs one request's calls.
 """
 
 from __future__ import annotations
@@ -13,10 +20,50 @@ import functools
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from runtime.errors import OverloadedError
 
 _END = object()
+
+
+@dataclass(frozen=True)
+class ThreadBudget:
+    """How the usable cores are split: `workers` requests at once, each session run on
+    `intra_op_threads` threads. `reason` says how it was decided (shown at start-up)."""
+
+    workers: int
+    intra_op_threads: int
+    usable_cores: int
+    reason: str
+
+    @property
+    def total_threads(self) -> int:
+        return self.workers * self.intra_op_threads
+
+
+def thread_budget(usable_cores: int, max_concurrent: int = 1, threads: int | None = None) -> ThreadBudget:
+    """Split `usable_cores` between at most `max_concurrent` workers and their intra-op threads.
+
+    Without `threads`: as many workers as allowed up to one per core, and the cores divided
+    evenly between them (2 cores, up to 8 requests: 2 workers x 1 thread; 16 cores: 8 x 2).
+    With `threads` (an explicit `--threads`): that many intra-op threads, and as many
+    workers as fit in the cores beside them (at least one: a `threads` above the core count
+    is honoured as asked, over budget, and the reason says so).
+    """
+    cores = max(1, usable_cores)
+    wanted = max(1, max_concurrent)
+    if threads is None:
+        workers = min(wanted, cores)
+        intra = max(1, cores // workers)
+        reason = f"{cores} usable cores: {workers} worker(s) x {intra} intra-op thread(s)"
+    else:
+        intra = max(1, threads)
+        workers = max(1, min(wanted, cores // intra))
+        reason = f"--threads {intra}: {workers} worker(s) x {intra} intra-op thread(s) on {cores} usable cores"
+        if workers * intra > cores:
+            reason += " (over the cores: the threads will compete)"
+    return ThreadBudget(workers, intra, cores, reason)
 
 
 class Slot:
@@ -41,12 +88,20 @@ class Slot:
 class EngineRunner:
     """A bounded executor for one model's calls."""
 
-    def __init__(self, max_queue: int, workers: int, on_depth: Callable[[int], None] | None = None):
+    def __init__(self, max_queue: int, on_depth: Callable[[int], None] | None = None):
         self.max_queue = max(1, max_queue)
-        self._executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="wan-engine")
+        self._executor: ThreadPoolExecutor | None = None
+        self.workers = 0
         self._lock = threading.Lock()
         self._in_use = 0
         self._on_depth = on_depth or (lambda depth: None)
+
+    def start(self, workers: int) -> None:
+        """Start the worker threads (once the model, and so its `ThreadBudget`, is known)."""
+        if self._executor is not None:
+            raise RuntimeError("the engine runner is already started")
+        self.workers = max(1, workers)
+        self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="wan-engine")
 
     @property
     def depth(self) -> int:
@@ -85,7 +140,8 @@ class EngineRunner:
         return EngineStream(self, events)
 
     def shutdown(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
 
 
 class EngineStream:

@@ -1,0 +1,20 @@
+"""Model bundles (DESIGN §3): the strict `bundle.json` manifest, file hashes, the importer
+for Optimum / transformers.js folders, and a release's `SHA256SUMS`."""
+
+from .manifest import (
+    MANIFEST_NAME,
+    Component,
+    FileEntry,
+    Manifest,
+    Variant,
+    file_entry,
+    parse_manifest,
+    read_manifest,
+    sha256_file,
+    verify_files,
+)
+
+__all__ = [
+    "MANIFEST_NAME", "Component", "FileEntry", "Manifest", "Variant", "file_entry", "parse_manifest",
+    "read_manifest", "sha256_file", "verify_files",
+]

@@ -1,0 +1,168 @@
+"""Loading a bundle in two steps: `plan_load` decides, `load_model` obeys.
+
+`plan_load` is where every start-up decision is made once — the manifest (or the
+description of an Optimum / transformers.js folder), the variant and device per component,
+the effective `max_seq_len`, the thread budget — and, when asked, where the bundle's hashes
+are checked. It creates no session, so the CLI can print the plan (and refuse a tampered
+bundle) before anything loads or listens. `load_model` turns a plan into a `Model`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .bundle import MANIFEST_NAME, Manifest, read_manifest, verify_files
+from .bundle.importer import describe_folder
+from .config import ModelConfig
+from .errors import BundleError, InvalidRequestError
+from .kinds import LoadContext, adapter_for
+from .model import ComponentInfo, Model
+from .placement import HardwareInfo, Selection, detect_hardware, select_variants
+from .scheduler import ThreadBudget, thread_budget
+from .session import ComponentSession, SessionConfig
+
+DEFAULT_MAX_IMAGE_PIXELS = 50_000_000
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    """What would be loaded, where, and why; `load_model(plan)` carries it out.
+
+    `max_seq_len` is the effective cap (the requested one, else the model's own limit;
+    None when neither exists). `has_manifest` is False for a model folder described on the
+    fly (it has no recorded hashes to check); `verified` says the hashes were checked.
+    """
+
+    bundle_dir: Path
+    manifest: Manifest
+    hardware: HardwareInfo
+    selection: Selection
+    budget: ThreadBudget
+    max_seq_len: int | None
+    max_image_pixels: int
+    has_manifest: bool
+    verified: bool = False
+
+    def lines(self) -> list[str]:
+        """Human-readable: the device and each component's variant with its reason, then threads."""
+        return [*self.selection.lines(), f"threads: {self.budget.reason}"]
+
+    def to_dict(self) -> dict:
+        """JSON-ready: the selection plus the thread budget and the effective limits."""
+        budget = self.budget
+        return {
+            **self.selection.to_dict(),
+            "threads": {"workers": budget.workers, "intra_op_threads": budget.intra_op_threads,
+                        "usable_cores": budget.usable_cores, "reason": budget.reason},
+            "max_seq_len": self.max_seq_len,
+        }
+
+
+def read_bundle(path: str | os.PathLike) -> tuple[Manifest, bool]:
+    """(manifest, has_manifest) for a bundle folder or an Optimum / transformers.js folder.
+
+    A folder without bundle.json but with config.json is described now, as
+    `wan2.2-turbo import` would (hashes computed, nothing written).
+    """
+    folder = Path(path)
+    if not (folder / MANIFEST_NAME).is_file() and (folder / "config.json").is_file():
+        return describe_folder(folder), False
+    return read_manifest(folder), True
+
+
+def plan_load(
+    path: str | os.PathLike,
+    precision: str = "auto",
+    device: str = "auto",
+    max_seq_len: int | None = None,
+    *,
+    threads: int | None = None,
+    max_concurrent: int = 1,
+    max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS,
+    hardware: HardwareInfo | None = None,
+    verify: bool = False,
+) -> LoadPlan:
+    """Decide how to load the bundle at `path`, without creating any session.
+
+    Args:
+        path: a bundle folder (bundle.json), or an Optimum / transformers.js model folder.
+        precision: "auto" or one of fp32/fp16/int8/int4; an explicit value is honoured
+            exactly or refused with `ProviderUnavailableError`.
+        device: "auto", "cpu", "cuda", ...; same rule.
+        max_seq_len: cap on prompt + image + generated tokens per request; at most the
+            model's own limit (`BundleError` above it).
+        threads: intra-op threads per session (default: the thread budget decides).
+        max_concurrent: most requests a server will run at once; the thread budget gives
+            each its share of the usable cores (`runtime.scheduler.thread_budget`).
+        max_image_pixels: decoded images above this many pixels are refused.
+        hardware: detected facts to decide with (tests pass fake hardware).
+        verify: check every file bundle.json lists against its sha256 now
+            (`IntegrityError` on a mismatch).
+
+    Returns:
+        The `LoadPlan`.
+    """
+    if max_seq_len is not None and max_seq_len < 1:
+        raise InvalidRequestError("max_seq_len must be a positive integer.", param="max_seq_len")
+    bundle_dir = Path(path)
+    manifest, has_manifest = read_bundle(bundle_dir)
+    adapter_for(manifest.kind).check_manifest(manifest)
+    hardware = hardware or detect_hardware()
+    selection = select_variants(manifest, hardware, precision, device)
+    limit = manifest.max_seq_len
+    if max_seq_len is not None and limit is not None and max_seq_len > limit:
+        raise BundleError(
+            f"--max-seq-len {max_seq_len} is above the model's own limit of {limit} tokens "
+            f"(bundle '{manifest.name}'); use at most {limit}, or leave it out to use {limit}."
+        )
+    if verify and has_manifest:
+        verify_files(bundle_dir, manifest.all_files())
+    return LoadPlan(
+        bundle_dir=bundle_dir,
+        manifest=manifest,
+        hardware=hardware,
+        selection=selection,
+        budget=thread_budget(hardware.usable_cores, max_concurrent, threads),
+        max_seq_len=max_seq_len or limit,
+        max_image_pixels=max_image_pixels,
+        has_manifest=has_manifest,
+        verified=verify and has_manifest,
+    )
+
+
+def load_model(path_or_plan: str | os.PathLike | LoadPlan, precision: str = "auto", device: str = "auto",
+               max_seq_len: int | None = None, **plan_options) -> Model:
+    """Load a bundle and return a ready `Model`.
+
+    Args:
+        path_or_plan: a `LoadPlan` from `plan_load`, or a folder (then the other arguments
+            go to `plan_load`, see there).
+
+    Every file bundle.json lists is checked against its sha256 before any session is
+    created (unless the plan was made with `verify=True`, which checked them already); a
+    mismatch raises `IntegrityError`. A folder described on the fly has no recorded hashes.
+    """
+    if isinstance(path_or_plan, LoadPlan):
+        if precision != "auto" or device != "auto" or max_seq_len is not None or plan_options:
+            raise TypeError("load_model(plan) takes no other options: they are decided in plan_load")
+        plan = path_or_plan
+    else:
+        plan = plan_load(path_or_plan, precision, device, max_seq_len, **plan_options)
+    if plan.has_manifest and not plan.verified:
+        verify_files(plan.bundle_dir, plan.manifest.all_files())
+    selection = plan.selection
+    session_config = SessionConfig(device=selection.device, intra_op_threads=plan.budget.intra_op_threads)
+    config = ModelConfig(session=session_config, max_seq_len=plan.max_seq_len,
+                         max_image_pixels=plan.max_image_pixels, workers=plan.budget.workers)
+    sessions = {
+        name: ComponentSession(name, plan.bundle_dir / choice.variant.file, session_config)
+        for name, choice in selection.components.items()
+    }
+    adapter = adapter_for(plan.manifest.kind)(LoadContext(plan.bundle_dir, plan.manifest, sessions, config))
+    components = [
+        ComponentInfo(name, c.variant.precision, c.variant.label, c.variant.file, sessions[name].provider, c.reason)
+        for name, c in selection.components.items()
+    ]
+    return Model(adapter, components, config)
