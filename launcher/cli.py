@@ -12,7 +12,7 @@ from runtime import __version__
 from runtime.errors import (
     BundleError, IntegrityError, InvalidRequestError, ProviderUnavailableError, WanError,
 )
-from runtime.server.config import ServerConfig
+from runtime.api.config import ServerConfig
 
 from . import paths
 from .settings import defaults_map, env_name, launch_config, load_config

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import click
 
-from runtime.server.config import ServerConfig
+from runtime.api.config import ServerConfig
 
 ENV_PREFIX = "WAN_TURBO_"
 

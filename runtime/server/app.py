@@ -17,13 +17,15 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from runtime.errors import InvalidRequestError
 
-from . import native, protocol, sse
-from .config import ServerConfig
-from .errors import ApiError, envelope, error_reply, request_id_from
-from .fields import check_model
-from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from .openapi import openapi_document
-from .service import ApiService, RequestContext
+from runtime.api import native, openai, sse
+from runtime.api.config import ServerConfig
+from runtime.api.errors import ApiError, envelope, error_reply, request_id_from
+from runtime.api.fields import check_model
+from runtime.api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from runtime.api.openapi import openapi_document
+from runtime.api.service import ApiService, RequestContext
+
+from .remote import fetch_remote_image
 
 logger = logging.getLogger("runtime.server")
 access_logger = logging.getLogger("runtime.server.access")
@@ -55,7 +57,7 @@ def create_app(model_or_loader, config: ServerConfig | None = None) -> web.Appli
     """
     config = config or ServerConfig()
     loader = model_or_loader if callable(model_or_loader) else None
-    service = ApiService(config, None if loader else model_or_loader)
+    service = ApiService(config, None if loader else model_or_loader, fetch_remote_image)
     app = web.Application(
         client_max_size=config.max_body_bytes,
         middlewares=[_core_middleware, _cors_middleware, _auth_middleware],
@@ -378,7 +380,7 @@ async def model_detail(request: web.Request) -> web.Response:
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     service = request.app[SERVICE]
     model = service.require_model()
-    call = protocol.parse_chat_request(await _json_body(request), service.served_ids, model.tasks)
+    call = openai.parse_chat_request(await _json_body(request), service.served_ids, model.tasks)
     context = _context(request)
     if not call.stream:
         return web.json_response(await service.chat(call, context))
@@ -404,7 +406,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
 async def embeddings(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     service.require_model()
-    call = protocol.parse_embeddings_request(await _json_body(request), service.served_ids)
+    call = openai.parse_embeddings_request(await _json_body(request), service.served_ids)
     return web.json_response(await service.embeddings(call, _context(request)))
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from .app import LOADED, SERVICE, create_app
-from .config import ServerConfig
+from runtime.api.config import ServerConfig
 
 logger = logging.getLogger("runtime.server")
 

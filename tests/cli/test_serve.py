@@ -10,7 +10,7 @@ import pytest
 
 import runtime.server
 from runtime.placement import detect_hardware
-from runtime.server.config import ServerConfig
+from runtime.api.config import ServerConfig
 
 
 @pytest.fixture

@@ -269,7 +269,7 @@ async def test_openapi_lists_every_route(client):
 
 async def test_api_layer_imports_no_aiohttp():
     code = (
-        "import sys; import runtime.server.service, runtime.server.protocol, runtime.server.native;"
+        "import sys; import runtime.api.service, runtime.api.openai, runtime.api.native, runtime.api.images;"
         "assert 'aiohttp' not in sys.modules, 'aiohttp imported'"
     )
     process = await asyncio.create_subprocess_exec(__import__("sys").executable, "-c", code)

@@ -1,7 +1,7 @@
 """`ApiService`: the transport-free serving logic behind every route (DESIGN §6).
 
 It holds the model (or its loading status), the bounded engine runner and the metrics,
-and turns parsed calls (protocol.py / native.py) into response objects or SSE bytes. Hosts
+and turns parsed calls (openai.py / native.py) into response objects or SSE bytes. Hosts
 (the aiohttp app here; a Starlette ingress later) only read bodies and write responses.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,13 +19,14 @@ from PIL import Image
 from runtime.errors import InvalidRequestError
 from runtime.results import GenerationResult, TextDelta, Usage
 
-from . import images, native, protocol, sse
-from .config import ServerConfig
 from runtime.scheduler import END, EngineRunner, EngineStream
+
+from . import images, native, openai, sse
+from .config import ServerConfig
 from .errors import ClientGoneError, ModelLoadingError, RequestTimeoutError, error_reply
 from .metrics import ServerMetrics
 
-logger = logging.getLogger("runtime.server")
+logger = logging.getLogger("runtime.server")  # the name operators filter the server log by
 
 _POLL_S = 0.5  # how often a waiting request checks whether its client is still there
 
@@ -44,11 +45,26 @@ class RequestContext:
         return self.started + self.timeout_s
 
 
-class ApiService:
-    """Serves one model; thread-safe where the engine runs, loop-bound elsewhere."""
+RemoteFetcher = Callable[[images.RemoteImage, images.ImagePolicy], Awaitable[bytes]]
 
-    def __init__(self, config: ServerConfig, model=None):
+
+async def _no_remote_fetcher(remote: images.RemoteImage, policy: images.ImagePolicy) -> bytes:
+    raise InvalidRequestError(
+        "This host cannot fetch remote images; send the image inline as a data: URI or base64.",
+        param="image_url",
+    )
+
+
+class ApiService:
+    """Serves one model; thread-safe where the engine runs, loop-bound elsewhere.
+
+    `fetch_remote` fetches an http(s) image that `--allow-remote-images` allows; the host
+    supplies it because it needs an HTTP client (the aiohttp one: runtime/server/remote.py).
+    """
+
+    def __init__(self, config: ServerConfig, model=None, fetch_remote: RemoteFetcher = _no_remote_fetcher):
         self.config = config
+        self.fetch_remote = fetch_remote
         self.metrics = ServerMetrics()
         self.engine = EngineRunner(config.max_queue, self.metrics.queue_depth.set)
         self.policy = images.ImagePolicy(
@@ -99,7 +115,7 @@ class ApiService:
         return 503, {"status": "loading", "message": "Loading model"}
 
     def models(self) -> dict:
-        return protocol.models_response(self.require_model(), self.model_id, self.created)
+        return openai.models_response(self.require_model(), self.model_id, self.created)
 
     # --- helpers -----------------------------------------------------------------------
 
@@ -119,10 +135,10 @@ class ApiService:
                 self.metrics.cancelled.inc()
                 raise ClientGoneError()
 
-    async def _image(self, image: protocol.ImageInput, context: RequestContext) -> Image.Image:
+    async def _image(self, image: openai.ImageInput, context: RequestContext) -> Image.Image:
         located = await self._wait(self.engine.submit(images.locate, image, self.policy), context)
         if isinstance(located, images.RemoteImage):
-            located = await images.fetch(located, self.policy)
+            located = await self.fetch_remote(located, self.policy)
         began = time.perf_counter()
         decoded = await self._wait(self.engine.submit(images.decode, located, self.policy), context)
         self.metrics.image_decode.observe(time.perf_counter() - began)
@@ -169,7 +185,7 @@ class ApiService:
         finally:
             stream.close()
 
-    async def chat(self, call: protocol.ChatCall, context: RequestContext) -> dict:
+    async def chat(self, call: openai.ChatCall, context: RequestContext) -> dict:
         """A non-streamed chat completion."""
         self.require_model()
         with self.engine.acquire():
@@ -177,10 +193,10 @@ class ApiService:
             stream = await self._start(call.task, call.image, call.prompt, call.overrides, context)
             result = await self._collect(stream, context)
             self._count_result(call.task, result, began)
-        responder = protocol.ChatResponder(self.model_id, call, "chatcmpl-" + context.request_id)
+        responder = openai.ChatResponder(self.model_id, call, "chatcmpl-" + context.request_id)
         return responder.completion(result)
 
-    async def chat_stream(self, call: protocol.ChatCall, context: RequestContext) -> AsyncIterator[bytes]:
+    async def chat_stream(self, call: openai.ChatCall, context: RequestContext) -> AsyncIterator[bytes]:
         """SSE bytes: keep-alives while waiting, chunks, the usage chunk, `[DONE]`.
 
         Errors before the first yield propagate (the host answers with a JSON error);
@@ -191,7 +207,7 @@ class ApiService:
         self.require_model()
         slot = self.engine.acquire()
         stream = None
-        responder = protocol.ChatResponder(self.model_id, call, "chatcmpl-" + context.request_id)
+        responder = openai.ChatResponder(self.model_id, call, "chatcmpl-" + context.request_id)
         began = time.perf_counter()
         yielded = False
         try:
@@ -267,7 +283,7 @@ class ApiService:
 
     # --- other tasks -------------------------------------------------------------------
 
-    async def read(self, image: protocol.ImageInput, context: RequestContext) -> dict:
+    async def read(self, image: openai.ImageInput, context: RequestContext) -> dict:
         model = self.require_model()
         with self.engine.acquire():
             began = time.perf_counter()
@@ -296,7 +312,7 @@ class ApiService:
             result = await self._run("seed", context, model.seed, text)
         return native.seed_response(result, self._metadata("seed", {"total": (time.perf_counter() - began) * 1000}))
 
-    async def embeddings(self, call: protocol.EmbeddingCall, context: RequestContext) -> dict:
+    async def embeddings(self, call: openai.EmbeddingCall, context: RequestContext) -> dict:
         model = self.require_model()
         texts = [(i, item) for i, item in enumerate(call.items) if isinstance(item, str)]
         pictures = [(i, item) for i, item in enumerate(call.items) if not isinstance(item, str)]
@@ -314,7 +330,7 @@ class ApiService:
         stacked = np.stack([vectors[i] for i in range(len(call.items))])
         prompt_tokens = _count_tokens(model, [t for _, t in texts])
         self.metrics.count_usage(prompt_tokens, 0)
-        return protocol.embeddings_response(call, stacked, self.model_id, prompt_tokens)
+        return openai.embeddings_response(call, stacked, self.model_id, prompt_tokens)
 
 
 def _count_tokens(model, texts: list[str]) -> int:

@@ -2,7 +2,8 @@
 
 Remote URLs are refused unless `--allow-remote-images` was given (nothing is fetched by
 default: DESIGN §1). `file://` URLs must resolve, symlinks followed, inside `--media-dir`.
-Decoding goes through `load_image` with the server's byte and pixel limits.
+Decoding goes through `load_image` with the server's byte and pixel limits. Fetching an
+allowed remote URL is the host's job (runtime/server/remote.py): it needs an HTTP client.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from PIL import Image
 from runtime.errors import ImageTooLargeError, InvalidRequestError, UnsupportedImageError
 from runtime.image import load_image
 
-from .protocol import ImageInput
+from .openai import ImageInput
 
 _BASE64_CHARS = re.compile(r"^[A-Za-z0-9+/=\s]+$")
 
@@ -45,11 +46,11 @@ class RemoteImage:
 def locate(image: ImageInput, policy: ImagePolicy) -> bytes | RemoteImage:
     """The encoded bytes of a request image, or the remote URL still to fetch."""
     if image.data is not None:
-        return _check_size(image.data, policy)
+        return check_size(image.data, policy)
     text = (image.url or "").strip()
     scheme = text.split(":", 1)[0].lower() if ":" in text[:16] else ""
     if scheme == "data":
-        return _check_size(_from_data_uri(text, image.param), policy)
+        return check_size(_from_data_uri(text, image.param), policy)
     if scheme in ("http", "https"):
         if not policy.allow_remote:
             raise InvalidRequestError(
@@ -65,7 +66,7 @@ def locate(image: ImageInput, policy: ImagePolicy) -> bytes | RemoteImage:
             f"Unsupported image URL scheme '{scheme}:'; use a data: URI, base64 bytes or file://.",
             param=image.param,
         )
-    return _check_size(_from_base64(text, image.param), policy)
+    return check_size(_from_base64(text, image.param), policy)
 
 
 def decode(data: bytes, policy: ImagePolicy) -> Image.Image:
@@ -73,27 +74,7 @@ def decode(data: bytes, policy: ImagePolicy) -> Image.Image:
     return load_image(data, max_pixels=policy.max_pixels, max_bytes=policy.max_bytes)
 
 
-async def fetch(remote: RemoteImage, policy: ImagePolicy) -> bytes:
-    """Fetch an allowed remote image with a size cap and a timeout."""
-    import aiohttp  # only here: the rest of this module is transport-free
-
-    timeout = aiohttp.ClientTimeout(total=policy.fetch_timeout_s)
-    try:
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            async with session.get(remote.url, allow_redirects=False) as response:
-                if response.status != 200:
-                    raise InvalidRequestError(
-                        f"Fetching the image URL gave HTTP {response.status}.", param="image_url"
-                    )
-                if (response.content_length or 0) > policy.max_bytes:
-                    raise ImageTooLargeError(f"The remote image is over {policy.max_bytes} bytes.")
-                data = await response.content.read(policy.max_bytes + 1)
-    except (aiohttp.ClientError, TimeoutError) as error:
-        raise InvalidRequestError(f"Cannot fetch the image URL: {error or type(error).__name__}.", "image_url") from None
-    return _check_size(data, policy)
-
-
-def _check_size(data: bytes, policy: ImagePolicy) -> bytes:
+def check_size(data: bytes, policy: ImagePolicy) -> bytes:
     if len(data) > policy.max_bytes:
         raise ImageTooLargeError(f"The image is {len(data)} bytes; the limit is {policy.max_bytes}.")
     if not data:
@@ -147,4 +128,4 @@ def _from_file_url(text: str, param: str, policy: ImagePolicy) -> bytes:
         data = path.read_bytes()
     except OSError:
         raise InvalidRequestError(f"Cannot read {path.relative_to(root)} in the media directory.", param=param) from None
-    return _check_size(data, policy)
+    return check_size(data, policy)

@@ -1,6 +1,6 @@
 """`GET /openapi.json`: a hand-written OpenAPI 3.1 description of every route.
 
-Kept beside the parsers it describes (protocol.py, native.py) and checked by schemathesis
+Kept beside the parsers it describes (openai.py, native.py) and checked by schemathesis
 in tests/http/test_schemathesis.py, so a drift between the two fails CI.
 """
 
@@ -10,7 +10,7 @@ import copy
 
 from runtime import __version__
 
-from .protocol import MAX_BEAMS, MAX_SEED, MAX_TOP_K
+from .openai import MAX_BEAMS, MAX_SEED, MAX_TOP_K
 
 _STR = {"type": "string"}
 _INT = {"type": "integer"}

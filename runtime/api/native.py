@@ -1,6 +1,6 @@
 """The native API (seed README): `/v1/generate`, `/v1/read`, `/v1/rank`, `/v1/seed`.
 
-Transport-free like protocol.py. Bodies come as JSON objects, or — for generate and read —
+Transport-free like openai.py. Bodies come as JSON objects, or — for generate and read —
 as multipart forms whose text fields are converted to the JSON types first, so both
 shapes go through one validator.
 """
@@ -24,7 +24,7 @@ from .fields import (
     refuse_unknown,
     require_object,
 )
-from .protocol import MAX_BEAMS, MAX_SEED, MAX_TOP_K, ImageInput, check_temperature, infer_task, usage_object
+from .openai import MAX_BEAMS, MAX_SEED, MAX_TOP_K, ImageInput, check_temperature, infer_task, usage_object
 
 _INT_FIELDS = frozenset({"max_new_tokens", "max_tokens", "num_beams", "top_k", "seed"})
 _FLOAT_FIELDS = frozenset({"temperature", "top_p", "repetition_penalty", "length_penalty"})
