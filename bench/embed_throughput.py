@@ -101,22 +101,28 @@ def measure(models: dict[str, TextEmbedder], texts: list[str], repeats: int, bat
 
 
 def alternative_quantizations(source: Path, folder: Path) -> dict[str, Path]:
-    """Two quantizations the bundle does not ship, for comparison only (it ships per-channel)."""
+    """Quantizations the bundle does not ship, for comparison only (it ships 7-bit per-channel)."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     names = [n.name for n in onnx.load(str(source), load_external_data=False).graph.node if n.op_type == "MatMul"]
     ffn_out = [n for n in names if "/output/dense/" in n and "/attention/" not in n]
     variants = {
+        "int8 per-channel 8-bit (shipped before; saturates on AVX2)": ({"per_channel": True}, folder / "pc8.onnx"),
+        "uint8 per-channel (not shipped)": ({"per_channel": True, "weight_type": QuantType.QUInt8},
+                                            folder / "uint8_pc.onnx"),
         "int8 per-tensor (not shipped)": ({"per_channel": False}, folder / "per_tensor.onnx"),
         "int8, FFN-out fp32 (not shipped)": ({"nodes_to_exclude": ffn_out}, folder / "ffn_out_fp32.onnx"),
     }
     for options, target in variants.values():
-        quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, **options)
+        quantize_dynamic(str(source), str(target), **{"weight_type": QuantType.QInt8, **options})
     return {label: target for label, (_, target) in variants.items()}
 
 
 def report(rows: list[dict], args, build: dict, texts: list[str]) -> str:
+    from runtime.placement import detect_hardware
+
+    hardware = detect_hardware()
     tokens = [len(t.split()) for t in texts]
     lines = [
         "# Embedding throughput: all-MiniLM-L6-v2, fp32 vs int8",
@@ -126,6 +132,8 @@ def report(rows: list[dict], args, build: dict, texts: list[str]) -> str:
         f"{min(tokens)}-{max(tokens)} words, embedded {args.repeats} times per variant (variants take turns each round) after a warm-up pass;",
         f"onnxruntime {onnxruntime.__version__} CPU, {args.threads} intra-op threads, "
         f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}), build stamp {build['stamp'][:12]}.",
+        f"CPU: {hardware.cpu_model}; flags {', '.join(sorted(hardware.isa))}; int8 kernels: {hardware.int8_kernels} "
+        "(int8 accuracy differs by kernel family: runtime/bundle/manifest.py INT8_KERNELS).",
         f"1-minute load average {args.load_before:.1f} before, {os.getloadavg()[0]:.1f} after: on a shared "
         "machine other tenants' work widens min-max and lowers wall-clock rates; sentences per "
         "CPU-second (intra-op spinning off) is the steadier measure. Compare variants within one run only.",
@@ -161,7 +169,7 @@ def main() -> None:
     build = minilm.assemble_embedder(REPO / "build" / "bench" / "minilm")
     folder = Path(build["dir"])
     texts = corpus(args.texts)
-    variants = {"fp32": folder / "model.onnx", "int8 per-channel (shipped)": folder / "model_quantized.onnx"}
+    variants = {"fp32": folder / "model.onnx", "int8 per-channel 7-bit (shipped)": folder / "model_quantized.onnx"}
     with tempfile.TemporaryDirectory() as scratch:
         if args.alternatives:
             variants.update(alternative_quantizations(folder / "model.onnx", Path(scratch)))

@@ -254,7 +254,7 @@ def _print_info(report, hardware, plan) -> None:
     physical = f"{h['physical_cores']} physical, " if h["physical_cores"] else ""
     quota = f", cgroup quota {h['cpu_quota']:g} CPUs" if h["cpu_quota"] else ""
     click.echo(f"cpu: {h['cpu_model']} ({physical}{h['logical_cores']} logical, {h['usable_cores']} usable{quota})")
-    click.echo(f"isa: {', '.join(h['isa']) or 'none detected'}")
+    click.echo(f"isa: {', '.join(h['isa']) or 'none detected'} (int8 kernels: {h['int8_kernels']})")
     limit = f", cgroup limit {h['memory_limit_bytes'] / 2**30:.1f} GiB" if h["memory_limit_bytes"] else ""
     click.echo(f"ram: {h['ram_available_bytes'] / 2**30:.1f} GiB available of {h['ram_total_bytes'] / 2**30:.1f} GiB{limit}")
     for gpu in hardware.gpus:

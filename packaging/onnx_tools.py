@@ -94,7 +94,7 @@ def _has_subgraphs(model: onnx.ModelProto) -> bool:
     return any(True for node in model.graph.node for _ in _subgraphs(node))
 
 
-def quantize_int8(src, dst, per_channel: bool = False) -> QuantizationStats:
+def quantize_int8(src, dst, per_channel: bool = False, reduce_range: bool = False) -> QuantizationStats:
     """Dynamic int8 quantization (QInt8 weights) of ``src`` into ``dst``.
 
     Merged decoders keep their two branches inside an ``If``: without ``EnableSubgraph``
@@ -106,6 +106,9 @@ def quantize_int8(src, dst, per_channel: bool = False) -> QuantizationStats:
         dst: where to write the quantized model (its folder must exist).
         per_channel: one scale per output channel instead of per tensor; keeps layers fed
             by wide activation ranges (e.g. GELU outputs) accurate at the same size.
+        reduce_range: 7-bit weights. uint8 activations times 7-bit weights cannot saturate
+            the 16-bit pair sums of onnxruntime's AVX2 / AVX-512 (non-VNNI) kernels, so the
+            graph computes the same integers on those CPUs as on VNNI ones.
     Returns:
         QuantizationStats with file sizes and quantized-op counts.
     Raises:
@@ -122,6 +125,7 @@ def quantize_int8(src, dst, per_channel: bool = False) -> QuantizationStats:
         str(dst),
         weight_type=QuantType.QInt8,
         per_channel=per_channel,
+        reduce_range=reduce_range,
         extra_options=extra_options,
     )
     quantized = sum(n for op, n in count_ops(dst).items() if op in QUANTIZED_OP_TYPES)

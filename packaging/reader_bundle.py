@@ -36,9 +36,13 @@ LICENSE_NOTE = " ".join((
 ))
 
 
-def _variant(out_dir: Path, relative: str, precision: str, name: str) -> dict:
+def _variant(out_dir: Path, relative: str, precision: str, name: str, contract: dict | None = None) -> dict:
+    """A variant entry; an int8 one names the kernel families its accuracy contract holds on."""
     entry = file_entry(out_dir, relative)
-    return {"precision": precision, "name": name, "file": entry.file, "sha256": entry.sha256, "bytes": entry.bytes}
+    variant = {"precision": precision, "name": name, "file": entry.file, "sha256": entry.sha256, "bytes": entry.bytes}
+    if contract is not None:
+        variant["accurate_on"] = sorted(contract)
+    return variant
 
 
 def _eos_ids(generation: dict) -> list[int]:
@@ -56,11 +60,11 @@ def assemble_reader_bundle(out_dir: str | Path) -> Path:
     lm_dir, embedder_dir = smollm2.LM_FOLDER, minilm.FOLDER
     components["lm_decoder"] = {"variants": [
         _variant(out_dir, f"{lm_dir}/{smollm2.FP32_FILE}", "fp32", "fp32"),
-        _variant(out_dir, f"{lm_dir}/{smollm2.INT8_FILE}", "int8", "quantized"),
+        _variant(out_dir, f"{lm_dir}/{smollm2.INT8_FILE}", "int8", "quantized", smollm2.INT8_CONTRACT),
     ]}
     components["embedder"] = {"variants": [
         _variant(out_dir, f"{embedder_dir}/{minilm.FP32_FILE}", "fp32", "fp32"),
-        _variant(out_dir, f"{embedder_dir}/{minilm.INT8_FILE}", "int8", "quantized"),
+        _variant(out_dir, f"{embedder_dir}/{minilm.INT8_FILE}", "int8", "quantized", minilm.INT8_CONTRACT),
     ]}
     aux = [f"{lm_dir}/{name}" for name in (*smollm2.TOKENIZER_FILES, *smollm2.CONFIG_FILES)]
     aux += [f"{embedder_dir}/tokenizer.json", f"{embedder_dir}/config.json"]

@@ -50,6 +50,12 @@ BUILD_FORMAT = 1
 
 FP32_FILE = "decoder_model_merged.onnx"
 INT8_FILE = "decoder_model_merged_quantized.onnx"
+# The int8 variant's accuracy contract against the PyTorch model, per onnxruntime int8
+# kernel family (runtime.bundle.manifest.INT8_KERNELS): top-1 agreement and max |logit
+# difference| on the golden test's positions. Measured 0.67 / 8.6 with VNNI kernels; with
+# AVX2's saturating kernels top-1 agreement fell to 0.58, so AVX2 is not covered and the
+# launcher refuses this variant there (the performance issue replaces this graph).
+INT8_CONTRACT = {"vnni": {"min_top1_agreement": 0.6, "max_abs_logit_diff": 10.0}}
 INT4_FILE = "decoder_model_merged_q4.onnx"
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
 CONFIG_FILES = ("config.json", "generation_config.json")

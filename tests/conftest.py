@@ -15,6 +15,23 @@ sys.path.insert(0, str(REPO / "packaging"))
 CACHE = REPO / ".cache" / "tests"
 
 
+def pytest_report_header(config):
+    """The CPU the figures below were measured on: int8 results differ by kernel family."""
+    from runtime.placement import detect_hardware
+
+    hardware = detect_hardware()
+    return [f"cpu: {hardware.cpu_model}; usable cores {hardware.usable_cores}; isa: {', '.join(sorted(hardware.isa))}; "
+            f"int8 kernels: {hardware.int8_kernels}"]
+
+
+@pytest.fixture(scope="session")
+def int8_kernels() -> str:
+    """onnxruntime's int8 kernel family on this CPU: which accuracy contract the tests assert."""
+    from runtime.placement import detect_hardware
+
+    return detect_hardware().int8_kernels
+
+
 @pytest.fixture(scope="session")
 def cache_dir() -> Path:
     CACHE.mkdir(parents=True, exist_ok=True)

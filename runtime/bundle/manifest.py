@@ -19,6 +19,11 @@ MANIFEST_NAME = "bundle.json"
 FORMAT_VERSION = 1
 PRECISIONS = ("fp32", "fp16", "bf16", "int8", "uint8", "int4")
 TASKS = ("caption", "vqa", "generate", "read", "embed", "rank", "seed")
+# onnxruntime's CPU int8 kernels, by family (runtime.placement.hardware.int8_kernels says
+# which one a CPU gets). With VNNI or AMX, u8 x s8 products accumulate exactly in 32 bits;
+# AVX2 and AVX-512 without VNNI add pairs of products in 16 bits with saturation
+# (vpmaddubsw), so one int8 graph can be accurate on one family and not on another.
+INT8_KERNELS = ("vnni", "avx512", "avx2", "dotprod", "neon", "generic")
 _HASH_CHUNK_BYTES = 1 << 20
 
 
@@ -43,6 +48,9 @@ class Variant:
     min_memory_bytes: int = 0
     preferred_isa: tuple[str, ...] = ()
     data_files: tuple[FileEntry, ...] = ()  # ONNX external-data files
+    # For integer variants: the int8 kernel families (INT8_KERNELS) on which the variant's
+    # accuracy contract was measured to hold. Empty: not stated, so not restricted.
+    accurate_on: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -156,8 +164,11 @@ def _parse_variant(data, where: str) -> Variant:
         data,
         where,
         {"precision": str, "file": str, "sha256": str, "bytes": int},
-        {"name": str, "min_memory_bytes": int, "preferred_isa": list, "data_files": list},
+        {"name": str, "min_memory_bytes": int, "preferred_isa": list, "data_files": list, "accurate_on": list},
     )
+    unknown_kernels = [k for k in data.get("accurate_on", []) if k not in INT8_KERNELS]
+    if unknown_kernels:
+        raise BundleError(f"{where}.accurate_on {unknown_kernels} invalid; int8 kernel families: {', '.join(INT8_KERNELS)}.")
     if data["precision"] not in PRECISIONS:
         raise BundleError(f"{where}.precision '{data['precision']}' is not one of {', '.join(PRECISIONS)}.")
     entry = _parse_file_entry(
@@ -176,6 +187,7 @@ def _parse_variant(data, where: str) -> Variant:
         min_memory_bytes=data.get("min_memory_bytes", 0),
         preferred_isa=tuple(str(isa) for isa in data.get("preferred_isa", [])),
         data_files=data_files,
+        accurate_on=tuple(data.get("accurate_on", [])),
     )
 
 

@@ -41,6 +41,17 @@ _LINUX_ISA_FLAGS = {
 }
 FAST_INT8_ISA = frozenset({"avx512_vnni", "avx_vnni", "amx", "dotprod"})
 
+
+def int8_kernels(isa: frozenset[str]) -> str:
+    """The family of onnxruntime CPU int8 kernels a CPU with these flags runs (one of
+    runtime.bundle.manifest.INT8_KERNELS): what an int8 variant's accuracy contract names."""
+    if isa & {"avx512_vnni", "avx_vnni", "amx"}:
+        return "vnni"
+    for flag, family in (("avx512f", "avx512"), ("avx2", "avx2"), ("dotprod", "dotprod"), ("neon", "neon")):
+        if flag in isa:
+            return family
+    return "generic"
+
 _MACOS_ISA_SYSCTLS = {
     "hw.optional.avx2_0": "avx2",
     "hw.optional.avx512f": "avx512f",
@@ -88,12 +99,18 @@ class HardwareInfo:
         """True where int8 matmuls have dedicated instructions (VNNI, AMX, dot-product)."""
         return bool(self.isa & FAST_INT8_ISA)
 
+    @property
+    def int8_kernels(self) -> str:
+        """onnxruntime's int8 kernel family on this CPU (see `int8_kernels`)."""
+        return int8_kernels(self.isa)
+
     def to_dict(self) -> dict:
         """Plain JSON-ready facts (for `info --json`)."""
         return {
             "os": self.os, "arch": self.arch, "cpu_model": self.cpu_model,
             "physical_cores": self.physical_cores, "logical_cores": self.logical_cores,
             "usable_cores": self.usable_cores, "cpu_quota": self.cpu_quota, "isa": sorted(self.isa),
+            "int8_kernels": self.int8_kernels,
             "ram_total_bytes": self.ram_total_bytes, "ram_available_bytes": self.ram_available_bytes,
             "memory_limit_bytes": self.memory_limit_bytes, "providers": list(self.providers),
             "gpus": [vars(gpu) for gpu in self.gpus],

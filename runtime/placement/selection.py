@@ -10,7 +10,11 @@ The launcher decides here and the runtime obeys. The rules, in order:
 2. Drop what cannot run. Every precision runs on CPU, CUDA, TensorRT and ROCm (fp16 and
    bf16 on a CPU run through casts: slow, but correct, so they stay in, last). CoreML and
    DirectML cannot run the integer kernels of int8/uint8/int4 graphs, so those variants
-   are dropped there. `preferred_isa` never drops a variant; it only orders.
+   are dropped there. On the CPU, an integer variant whose `accurate_on` names the int8
+   kernel families its accuracy contract was measured on is dropped where this CPU runs
+   another family (an int8 graph that holds on VNNI can lose its answers where AVX2's
+   16-bit sums saturate); even an explicit `--precision` does not bring it back.
+   `preferred_isa` never drops a variant; it only orders.
 3. Drop what does not fit: a variant needs `min_memory_bytes`, or twice its file size when
    the bundle does not say. The budget is the free memory of the largest GPU on GPU
    devices (RAM where GPU memory cannot be read) and available RAM on the CPU.
@@ -102,6 +106,20 @@ def can_run(precision: str, device: str) -> bool:
     return not (device in _NO_INTEGER_KERNELS and precision in _INTEGER_PRECISIONS)
 
 
+def holds_contract(variant: Variant, hardware: HardwareInfo, device: str) -> bool:
+    """Rule 2: whether the variant's accuracy contract covers this CPU's int8 kernels."""
+    if device != "cpu" or variant.precision not in _INTEGER_PRECISIONS or not variant.accurate_on:
+        return True
+    return hardware.int8_kernels in variant.accurate_on
+
+
+def _contract_refusal(name: str, variant: Variant, hardware: HardwareInfo) -> str:
+    return (
+        f"component '{name}': its {variant.precision} variant keeps its accuracy only with "
+        f"{'/'.join(variant.accurate_on)} int8 kernels, and this CPU runs {hardware.int8_kernels} ones"
+    )
+
+
 def memory_budget(hardware: HardwareInfo, device: str) -> tuple[int, str]:
     """(bytes, what they are) that variants must fit in on `device` (rule 3)."""
     if device != "cpu":
@@ -146,6 +164,13 @@ def select_variants(
 
 def _choose_explicit(name, variants, hardware, device, budget, precision) -> Choice:
     matching = [v for v in variants if v.precision == precision]
+    held = [v for v in matching if holds_contract(v, hardware, device)]
+    if matching and not held:
+        raise ProviderUnavailableError(
+            f"--precision {precision}: {_contract_refusal(name, matching[0], hardware)}. "
+            "Use --precision auto or fp32."
+        )
+    matching = held
     if not matching:
         if len(variants) > 1:
             have = ", ".join(sorted({v.precision for v in variants}))
@@ -161,13 +186,16 @@ def _choose_explicit(name, variants, hardware, device, budget, precision) -> Cho
 
 
 def _choose_auto(name, variants, hardware, device, budget, precision) -> Choice:
-    runnable = [v for v in variants if can_run(v.precision, device)]
-    if not runnable:
+    executable = [v for v in variants if can_run(v.precision, device)]
+    if not executable:
         have = ", ".join(sorted({v.precision for v in variants}))
         raise ProviderUnavailableError(
             f"Component '{name}' has only {have} variants, which --device {device} cannot run. "
             "Use --device cpu."
         )
+    runnable = [v for v in executable if holds_contract(v, hardware, device)]
+    if not runnable:
+        raise ProviderUnavailableError(f"Nothing to run: {_contract_refusal(name, executable[0], hardware)}.")
     bytes_free, budget_name = budget
     fitting = [v for v in runnable if not bytes_free or memory_need(v) <= bytes_free]
     if not fitting:
@@ -183,8 +211,10 @@ def _choose_auto(name, variants, hardware, device, budget, precision) -> Choice:
     else:
         reason = why(best, fitting)
     dropped = []
-    if len(runnable) < len(variants):
+    if len(executable) < len(variants):
         dropped.append(f"{device} cannot run integer variants")
+    if len(runnable) < len(executable):
+        dropped.append(f"int8 not accurate with {hardware.int8_kernels} kernels")
     if len(fitting) < len(runnable):
         dropped.append(f"larger variants do not fit in {budget_name}")
     return Choice(best, "; ".join([reason, *dropped]))

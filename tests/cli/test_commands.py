@@ -38,12 +38,16 @@ def test_info_json_has_hardware_and_selection(invoke, ocr_bundle):
     assert selection["device"] == "cpu"
     assert set(selection["components"]) == {"ocr_det", "ocr_cls", "ocr_rec"}
     assert selection["components"]["ocr_rec"]["reason"] == "only fp32 available"
+    assert hardware["int8_kernels"] in ("vnni", "avx512", "avx2", "dotprod", "neon", "generic")
+    assert selection["threads"]["workers"] == 1  # info plans like `run`: one request at a time
+    assert selection["threads"]["intra_op_threads"] == hardware["usable_cores"]
 
 
 def test_info_text_shows_the_choice_and_why(invoke, captioner):
     result = invoke("info", "--model", captioner, "--precision", "fp32")
     assert result.exit_code == 0, result.output
-    assert "usable" in result.stdout and "providers:" in result.stdout
+    assert "usable" in result.stdout and "providers:" in result.stdout and "(int8 kernels: " in result.stdout
+    assert "threads: " in result.stdout and "1 worker(s)" in result.stdout
     assert "decoder_merged: fp32 (onnx/decoder_model_merged.onnx) — --precision fp32" in result.stdout
 
 

@@ -48,10 +48,8 @@ QUERIES = {  # query -> index of the passage that answers it
     "What size are the bolts?": 5,
 }
 # Per-tensor int8 gave cosine min 0.907 / mean 0.954 (the FFN output projections, fed by GELU
-# activations, lose most of it); per-channel weights, which the bundle ships, gave about
-# 0.983 / 0.992 on the bench's lines (bench/results/embed_throughput.md).
-INT8_MIN_COSINE = 0.97
-INT8_MEAN_COSINE = 0.985
+# activations, lose most of it). The bounds per int8 kernel family are the build's accuracy
+# contract (packaging/minilm.py INT8_CONTRACT), which the bundle declares in `accurate_on`.
 
 
 @pytest.fixture(scope="session")
@@ -154,10 +152,17 @@ def test_limit_over_the_exported_one_is_a_bundle_error(embedder_build):
         _embedder({**embedder_build, "max_seq_len": 512}, "model.onnx")
 
 
-def test_int8_agrees_with_fp32(fp32, int8):
+def test_int8_agrees_with_fp32_as_its_contract_says_for_this_cpu(fp32, int8, int8_kernels):
+    import minilm
+
     texts = SENTENCES + PASSAGES + list(QUERIES)
     cosine = np.sum(fp32.embed(texts) * int8.embed(texts), axis=1)
-    assert cosine.min() >= INT8_MIN_COSINE and cosine.mean() >= INT8_MEAN_COSINE, np.round(cosine, 4)
+    print(f"int8 kernels {int8_kernels}: cosine min {cosine.min():.4f} mean {cosine.mean():.4f}")
+    contract = minilm.INT8_CONTRACT.get(int8_kernels)
+    if contract is None:  # the bundle does not declare this family: selection refuses int8 here
+        pytest.skip(f"no int8 accuracy contract for {int8_kernels} kernels (measured min {cosine.min():.4f})")
+    assert cosine.min() >= contract["min_cosine"], (int8_kernels, np.round(cosine, 4))
+    assert cosine.mean() >= contract["mean_cosine"], (int8_kernels, np.round(cosine, 4))
 
 
 def test_retrieval_top1_same_in_fp32_int8_and_reference(fp32, int8, reference):

@@ -38,9 +38,36 @@ def documents() -> list[Document]:
     return make_documents(seed=SEED, count=COUNT)
 
 
+def _int8_holds(reader_bundle, int8_kernels) -> bool:
+    """Whether every int8 variant of the bundle declares this CPU's int8 kernels."""
+    from runtime.bundle import read_manifest
+
+    variants = [v for c in read_manifest(reader_bundle).components.values() for v in c.variants]
+    return all(int8_kernels in v.accurate_on for v in variants if v.precision == "int8")
+
+
 @pytest.fixture(scope="module")
-def models(reader_bundle):
-    return {precision: load_model(reader_bundle, precision=precision) for precision in ("fp32", "int8")}
+def models(reader_bundle, int8_kernels):
+    loaded = {"fp32": load_model(reader_bundle, precision="fp32")}
+    if _int8_holds(reader_bundle, int8_kernels):
+        loaded["int8"] = load_model(reader_bundle, precision="int8")
+    return loaded
+
+
+def _model(models, precision, int8_kernels):
+    if precision not in models:
+        pytest.skip(f"--precision {precision} is refused with {int8_kernels} int8 kernels (see the next test)")
+    return models[precision]
+
+
+def test_int8_loads_exactly_where_its_contract_holds(reader_bundle, int8_kernels):
+    from runtime.errors import ProviderUnavailableError
+
+    if _int8_holds(reader_bundle, int8_kernels):
+        assert {c.precision for c in load_model(reader_bundle, precision="int8").components} == {"fp32", "int8"}
+    else:
+        with pytest.raises(ProviderUnavailableError, match=f"this CPU runs {int8_kernels} ones"):
+            load_model(reader_bundle, precision="int8")
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +81,8 @@ def _squash(text: str) -> str:
 
 
 @pytest.mark.parametrize("precision", ["fp32", "int8"])
-def test_docvqa_exact_match_and_invented_rate(models, documents, read_lines, precision):
-    answerer = models[precision]._adapter._answerer
+def test_docvqa_exact_match_and_invented_rate(models, documents, read_lines, precision, int8_kernels):
+    answerer = _model(models, precision, int8_kernels)._adapter._answerer
     replies = [[answerer.answer(q.text, lines).text for q in d.questions] for d, lines in zip(documents, read_lines)]
     report = score(replies, documents)
     misses = "\n".join(f"{m.document}: {m.question!r} expected {m.expected!r}, got {m.reply!r}" for m in report.misses)
@@ -64,8 +91,8 @@ def test_docvqa_exact_match_and_invented_rate(models, documents, read_lines, pre
 
 
 @pytest.mark.parametrize("precision", ["fp32", "int8"])
-def test_ask_through_the_public_path_matches_the_answerer(models, documents, read_lines, precision):
-    model = models[precision]
+def test_ask_through_the_public_path_matches_the_answerer(models, documents, read_lines, precision, int8_kernels):
+    model = _model(models, precision, int8_kernels)
     for document, lines in list(zip(documents, read_lines))[:5]:  # one document of each kind
         for question in document.questions:
             reply = model.ask(document.image, question.text)

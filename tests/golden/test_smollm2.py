@@ -29,12 +29,9 @@ PROMPTS = (
 )
 QUESTION = "What is the capital of France?"
 # fp32: the issue's bound (measured < 5e-4). int8 (dynamic, per-tensor weights and
-# activations) measured max |diff| 8.6 on logits spanning 36-56, top-1 agreement 8/12
-# positions (max KL 1.5): SmolLM2's activation outliers suit per-tensor activation
-# quantization badly. Bounds sit a little above the measurement, so a worse build fails.
+# activations): SmolLM2's activation outliers suit per-tensor activation quantization badly;
+# its bounds per int8 kernel family are the build's contract (smollm2.INT8_CONTRACT).
 FP32_LOGITS_ATOL = 1e-3
-INT8_LOGITS_ATOL = 10.0
-INT8_MIN_TOP1_AGREEMENT = 0.6
 
 
 @pytest.fixture(scope="session")
@@ -153,13 +150,18 @@ def test_fp32_logits_match_pytorch_through_the_cache(fp32_decoder, reference, hf
     assert worst < FP32_LOGITS_ATOL
 
 
-def test_int8_logits_close_to_pytorch(int8_decoder, reference, hf_tokenizer):
+def test_int8_logits_close_to_pytorch_as_its_contract_says_for_this_cpu(int8_decoder, reference, hf_tokenizer,
+                                                                         int8_kernels):
     pairs = list(_logit_pairs(int8_decoder, reference, hf_tokenizer))
     worst = max(float(np.abs(onnx - torch).max()) for onnx, torch in pairs)
     agreement = np.mean([a == b for onnx, torch in pairs
                          for a, b in zip(onnx.argmax(-1), torch.argmax(-1))])
-    assert worst < INT8_LOGITS_ATOL
-    assert agreement >= INT8_MIN_TOP1_AGREEMENT
+    print(f"int8 kernels {int8_kernels}: top-1 agreement {agreement:.3f}, max |logit diff| {worst:.2f}")
+    contract = smollm2.INT8_CONTRACT.get(int8_kernels)
+    if contract is None:  # the bundle does not declare this family: selection refuses int8 here
+        pytest.skip(f"no int8 accuracy contract for {int8_kernels} kernels (measured top-1 {agreement:.3f})")
+    assert worst < contract["max_abs_logit_diff"], int8_kernels
+    assert agreement >= contract["min_top1_agreement"], int8_kernels
 
 
 def test_greedy_ids_equal_torch_generate(fp32_decoder, reference, hf_tokenizer, tokenizer):
@@ -176,7 +178,9 @@ def test_greedy_ids_equal_torch_generate(fp32_decoder, reference, hf_tokenizer, 
 
 
 @pytest.mark.parametrize("variant", ["fp32", "int8"])
-def test_capital_of_france(variant, fp32_decoder, int8_decoder, hf_tokenizer, tokenizer):
+def test_capital_of_france(variant, fp32_decoder, int8_decoder, hf_tokenizer, tokenizer, int8_kernels):
+    if variant == "int8" and int8_kernels not in smollm2.INT8_CONTRACT:
+        pytest.skip(f"int8 is refused with {int8_kernels} kernels (no accuracy contract there)")
     decoder = fp32_decoder if variant == "fp32" else int8_decoder
     prompt = _chat_ids(hf_tokenizer, QUESTION)
     result = generate(decoder.bind({}), prompt, GenerationParams(max_new_tokens=24), tokenizer.eos_token_ids)

@@ -99,3 +99,15 @@ def test_invalid_json(tmp_path):
     (tmp_path / "bundle.json").write_text("{not json")
     with pytest.raises(BundleError, match="not valid JSON"):
         read_manifest(tmp_path)
+
+
+def test_accurate_on_names_int8_kernel_families(tmp_path):
+    data = _write_bundle(tmp_path)
+    variant = data["components"]["model"]["variants"][0]
+    variant.update(precision="int8", accurate_on=["vnni", "avx2"])
+    manifest = parse_manifest(data)
+    assert manifest.components["model"].variants[0].accurate_on == ("vnni", "avx2")
+    assert parse_manifest(json.loads(manifest.to_json())) == manifest
+    variant["accurate_on"] = ["sse4"]
+    with pytest.raises(BundleError, match=r"accurate_on \['sse4'\] invalid; int8 kernel families: vnni, avx512"):
+        parse_manifest(data)

@@ -3,9 +3,9 @@
 import pytest
 
 from runtime.bundle import Component, Manifest, Variant
+from runtime.errors import ProviderUnavailableError
 from runtime.placement.hardware import GpuInfo, HardwareInfo
 from runtime.placement.selection import select_variants
-from runtime.errors import ProviderUnavailableError
 
 GIB = 1 << 30
 
@@ -213,3 +213,56 @@ def test_selection_serializes_for_info():
     assert data["device"] == "cpu" and data["provider"] == "CPUExecutionProvider"
     assert data["components"]["lm_decoder"]["variant"] == "fp32"
     assert "reason" in data["components"]["lm_decoder"]
+
+
+# --- the int8 accuracy contract per kernel family (issue 9) ------------------------------------
+
+def _contract_manifest(lm_on=("vnni",), embedder_on=("vnni", "avx2")):
+    def pair(name, size, accurate_on):
+        return Component(name, (
+            _variant("fp32", size),
+            Variant("int8", f"{name}_int8.onnx", "0" * 64, size // 4, name="int8", accurate_on=accurate_on),
+        ))
+    return Manifest("reader", "1", "reader", ("read",), {
+        "lm_decoder": pair("lm_decoder", 540_000_000, lm_on),
+        "embedder": pair("embedder", 90_000_000, embedder_on),
+    })
+
+
+@pytest.mark.parametrize(
+    ("isa", "family"),
+    [(("avx2", "avx512f", "avx512_vnni"), "vnni"), (("avx2", "avx_vnni"), "vnni"), (("amx",), "vnni"),
+     (("avx2", "avx512f"), "avx512"), (("avx2",), "avx2"), (("neon", "dotprod"), "dotprod"), (("neon",), "neon"),
+     ((), "generic")],
+)
+def test_int8_kernel_family(isa, family):
+    assert _hardware(isa=isa).int8_kernels == family
+
+
+def test_explicit_int8_is_refused_where_its_contract_does_not_hold():
+    with pytest.raises(ProviderUnavailableError, match=r"'lm_decoder': its int8 variant keeps its accuracy only "
+                                                       r"with vnni int8 kernels, and this CPU runs avx2 ones"):
+        select_variants(_contract_manifest(), _hardware(isa=("avx2",)), precision="int8")
+    selection = select_variants(_contract_manifest(), _hardware(isa=("avx2", "avx512_vnni")), precision="int8")
+    assert _precisions(selection) == {"lm_decoder": "int8", "embedder": "int8"}
+    selection = select_variants(_contract_manifest(lm_on=("vnni", "avx2")), _hardware(isa=("avx2",)), precision="int8")
+    assert _precisions(selection) == {"lm_decoder": "int8", "embedder": "int8"}
+
+
+def test_auto_drops_int8_outside_its_contract_even_when_fp32_does_not_fit():
+    # Without the contract a small-RAM AVX2 machine would take the LM's int8 (see above).
+    with pytest.raises(ProviderUnavailableError, match="needs at least"):
+        select_variants(_contract_manifest(), _hardware(isa=("avx2",), ram=600_000_000))
+    selection = select_variants(_contract_manifest(lm_on=()), _hardware(isa=("avx2",), ram=600_000_000))
+    assert _precisions(selection) == {"lm_decoder": "int8", "embedder": "fp32"}  # no contract stated
+
+
+def test_auto_says_when_the_contract_dropped_a_variant():
+    selection = select_variants(_contract_manifest(lm_on=("avx2",)), _hardware(isa=("avx2", "avx512_vnni")))
+    assert _precisions(selection) == {"lm_decoder": "fp32", "embedder": "int8"}
+    assert "int8 not accurate with vnni kernels" in selection.components["lm_decoder"].reason
+
+
+def test_contract_does_not_apply_on_gpus():
+    selection = select_variants(_contract_manifest(lm_on=("avx2",)), _hardware(providers=CUDA), precision="int8")
+    assert _precisions(selection) == {"lm_decoder": "int8", "embedder": "int8"}
