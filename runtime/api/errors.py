@@ -10,6 +10,9 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
+import msgspec
+from msgspec import UNSET
+
 from runtime.errors import (
     ContextLengthExceededError,
     ImageTooLargeError,
@@ -19,6 +22,8 @@ from runtime.errors import (
     UnsupportedImageError,
     WanError,
 )
+
+from .schemas import ErrorDetail, ErrorEnvelope
 
 
 class ApiError(Exception):
@@ -77,9 +82,12 @@ ERROR_TABLE: tuple[tuple[type[BaseException], int, str], ...] = (
 )
 
 
-def envelope(message: str, error_type: str, code: str | None, param: str | None = None) -> dict:
-    """The one error body: `{"error": {"message", "type", "param", "code"}}`."""
-    return {"error": {"message": message, "type": error_type, "param": param, "code": code}}
+def envelope(
+    message: str, error_type: str, code: str | None, param: str | None = None, request_id: str | None = None
+) -> dict:
+    """The one error body: `{"error": {"message", "type", "param", "code"}}` (schemas.ErrorEnvelope)."""
+    detail = ErrorDetail(message, error_type, param, code, UNSET if request_id is None else request_id)
+    return msgspec.to_builtins(ErrorEnvelope(detail))
 
 
 def error_reply(error: BaseException, request_id: str) -> ErrorReply:
@@ -103,9 +111,7 @@ def error_reply(error: BaseException, request_id: str) -> ErrorReply:
         f"Internal server error (request id {request_id}). "
         "The details are in the server log under this id."
     )
-    body = envelope(message, "server_error", code)
-    body["error"]["request_id"] = request_id
-    return ErrorReply(500, body, {}, unexpected=True)
+    return ErrorReply(500, envelope(message, "server_error", code, request_id=request_id), {}, unexpected=True)
 
 
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")

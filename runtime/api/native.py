@@ -2,36 +2,35 @@
 
 Transport-free like openai.py. Bodies come as JSON objects, or — for generate and read —
 as multipart forms whose text fields are converted to the JSON types first, so both
-shapes go through one validator.
+shapes are decoded through the same structures (schemas.py).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import msgspec
 
 from runtime.errors import InvalidRequestError, TaskNotSupportedError
 from runtime.results import GenerationResult, RankResult, ReadResult, SeedResult
 
-from .fields import (
-    check_model,
-    get_bool,
-    get_int,
-    get_number,
-    get_stop,
-    get_str,
-    get_str_list,
-    refuse_unknown,
-    require_object,
-)
-from .openai import MAX_BEAMS, MAX_SEED, MAX_TOP_K, ImageInput, check_temperature, infer_task, usage_object
+from . import schemas
+from .bodies import check_model, decode
+from .openai import ImageInput, check_seed, check_temperature, infer_task, stop_strings, usage_object
 
 _INT_FIELDS = frozenset({"max_new_tokens", "max_tokens", "num_beams", "top_k", "seed"})
 _FLOAT_FIELDS = frozenset({"temperature", "top_p", "repetition_penalty", "length_penalty"})
 _BOOL_FIELDS = frozenset({"do_sample", "return_tokens", "return_attention"})
-_GENERATE_KEYS = frozenset({
-    "model", "task", "prompt", "image", "stop", "return_logits",
-}) | _INT_FIELDS | _FLOAT_FIELDS | _BOOL_FIELDS
+# Stands in for the uploaded file while the form is decoded as the JSON body type.
+_UPLOADED_FILE = "(the uploaded file)"
+_GENERATE_MESSAGES = {
+    "return_attention": "return_attention is not available: no graph of this model exposes attention maps. "
+    "Leave it out or set it to false.",
+    "task": "'task' must be caption, vqa or generate (or left out to infer it); read, embed, rank and seed "
+    "have their own endpoints (POST /v1/read, /v1/embeddings, /v1/rank, /v1/seed).",
+}
 
 
 @dataclass(frozen=True)
@@ -52,21 +51,33 @@ class RankCall:
     texts: tuple[str, ...] = ()
 
 
-def form_to_body(fields: dict[str, list[str]], files: dict[str, bytes]) -> dict:
+@dataclass(frozen=True)
+class FormBody:
+    """A multipart form as the JSON body it stands for, and the uploaded image."""
+
+    body: dict
+    upload: ImageInput | None = None
+
+
+def form_to_body(fields: dict[str, list[str]], files: dict[str, list[bytes]]) -> FormBody:
     """Multipart text fields → JSON-typed values (a bad number is a 400 naming the field)."""
     body: dict = {}
     for key, values in fields.items():
         if key == "stop":
             body[key] = values
             continue
-        if len(values) > 1:
+        if len(values) > 1 or key in files:
             raise InvalidRequestError(f"Form field '{key}' is given more than once.", param=key)
         body[key] = _convert_form_value(key, values[0])
-    for key, data in files.items():
+    upload = None
+    for key, uploads in files.items():
         if key != "image":
             raise InvalidRequestError(f"Unexpected file field '{key}'; send the image as 'image'.", param=key)
-        body["image"] = ImageInput(data=data, param="image")
-    return body
+        if len(uploads) > 1:
+            raise InvalidRequestError("Form field 'image' is given more than once.", param=key)
+        body["image"] = _UPLOADED_FILE
+        upload = ImageInput(data=uploads[0], param="image")
+    return FormBody(body, upload)
 
 
 def _convert_form_value(key: str, text: str):
@@ -74,9 +85,12 @@ def _convert_form_value(key: str, text: str):
         if key in _INT_FIELDS:
             return int(text)
         if key in _FLOAT_FIELDS:
-            return float(text)
+            number = float(text)
+            if not math.isfinite(number):
+                raise ValueError(text)
+            return number
     except ValueError:
-        raise InvalidRequestError(f"Form field '{key}' must be a number, got {text!r}.", param=key) from None
+        raise InvalidRequestError(f"Form field '{key}' must be a finite number, got {text!r}.", param=key) from None
     if key in _BOOL_FIELDS or key == "return_logits":
         lowered = text.strip().lower()
         if lowered in ("true", "1", "yes", "on"):
@@ -89,143 +103,114 @@ def _convert_form_value(key: str, text: str):
     return text
 
 
-def _image_field(body: dict, key: str = "image", *, required: bool = True) -> ImageInput | None:
-    value = body.get(key)
-    if value is None:
-        if required:
-            raise InvalidRequestError(f"'{key}' is required (base64 image bytes or a data: URI).", param=key)
+def _image(source: str | None, param: str, form: FormBody | None) -> ImageInput | None:
+    if source is None:
         return None
-    if isinstance(value, ImageInput):
-        return value
-    if not isinstance(value, str) or not value:
-        raise InvalidRequestError(f"'{key}' must be a base64 string or a data: URI.", param=key)
-    return ImageInput(url=value, param=key)
+    if form is not None and form.upload is not None and source == _UPLOADED_FILE:
+        return form.upload
+    return ImageInput(url=source, param=param)
+
+
+def _body(body: object) -> tuple[object, FormBody | None]:
+    return (body.body, body) if isinstance(body, FormBody) else (body, None)
 
 
 def parse_generate_request(body: object, served_ids: tuple[str, ...], tasks: Sequence[str]) -> GenerateCall:
-    body = require_object(body)
-    refuse_unknown(body, _GENERATE_KEYS)
-    check_model(body, served_ids)
-    if get_bool(body, "return_attention"):
-        raise InvalidRequestError(
-            "return_attention is not available: no graph of this model exposes attention maps. "
-            "Leave it out or set it to false.",
-            param="return_attention",
-        )
-    image = _image_field(body, required=False)
-    prompt = get_str(body, "prompt") or ""
-    task = get_str(body, "task") or infer_task(image is not None, bool(prompt.strip()), tasks)
+    """A JSON body or a `FormBody` → what to generate and how."""
+    body, form = _body(body)
+    request = decode(body, schemas.GenerateRequest, _GENERATE_MESSAGES)
+    check_model(request.model, served_ids)
+    image = _image(request.image, "image", form)
+    prompt = request.prompt or ""
+    task = request.task or infer_task(image is not None, bool(prompt.strip()), tasks)
     if task not in tasks:
         raise TaskNotSupportedError(task, tasks)
-    if task not in ("caption", "vqa", "generate"):
-        raise InvalidRequestError(
-            f"Task '{task}' has its own endpoint: POST /v1/{task if task != 'embed' else 'embeddings'}.",
-            param="task",
-        )
     if task in ("caption", "vqa") and image is None:
         raise InvalidRequestError(f"Task '{task}' needs an image.", param="image")
-    return_logits = body.get("return_logits")
-    if return_logits is None or return_logits is False:
-        top_k = 0
-    elif return_logits is True:
-        top_k = 5
-    else:
-        top_k = get_int(body, "return_logits", minimum=1, maximum=20)
-    max_new_tokens = get_int(body, "max_new_tokens", minimum=1)
+    return_logits = request.return_logits
+    top_k = (5 if return_logits else 0) if isinstance(return_logits, bool) or return_logits is None else return_logits
+    check_temperature(request.temperature)
+    check_seed(request.seed)
     overrides = {
-        "max_new_tokens": max_new_tokens if max_new_tokens is not None else get_int(body, "max_tokens", minimum=1),
-        "num_beams": get_int(body, "num_beams", minimum=1, maximum=MAX_BEAMS),
-        "do_sample": get_bool(body, "do_sample") if body.get("do_sample") is not None else None,
-        "temperature": get_number(body, "temperature", minimum=0, maximum=100),
-        "top_k": get_int(body, "top_k", minimum=0, maximum=MAX_TOP_K),
-        "top_p": get_number(body, "top_p", minimum=0, maximum=1),
-        "seed": get_int(body, "seed", minimum=0, maximum=MAX_SEED),
-        "repetition_penalty": get_number(body, "repetition_penalty", minimum=0.01, maximum=100),
-        "length_penalty": get_number(body, "length_penalty", minimum=-100, maximum=100),
-        "stop": get_stop(body),
+        "max_new_tokens": request.max_new_tokens if request.max_new_tokens is not None else request.max_tokens,
+        "num_beams": request.num_beams,
+        "do_sample": request.do_sample,
+        "temperature": request.temperature,
+        "top_k": request.top_k,
+        "top_p": request.top_p,
+        "seed": request.seed,
+        "repetition_penalty": request.repetition_penalty,
+        "length_penalty": request.length_penalty,
+        "stop": stop_strings(request.stop),
         "top_logprobs": top_k or None,
     }
-    check_temperature(overrides["temperature"])
     overrides = {k: v for k, v in overrides.items() if v is not None}
-    return GenerateCall(task, image, prompt, overrides, get_bool(body, "return_tokens"), top_k)
+    return GenerateCall(task, image, prompt, overrides, bool(request.return_tokens), top_k)
 
 
-def generate_response(call: GenerateCall, result: GenerationResult, metadata: dict) -> dict:
-    body: dict = {"text": result.text, "finish_reason": result.finish_reason}
+def generate_response(call: GenerateCall, result: GenerationResult, metadata: schemas.Metadata) -> schemas.GenerateResponse:
+    tokens = logits = msgspec.UNSET
     if call.return_tokens:
-        body["tokens"] = [{"id": i, "text": t} for i, t in zip(result.token_ids, result.tokens)]
+        tokens = [schemas.GeneratedToken(i, t) for i, t in zip(result.token_ids, result.tokens)]
     if call.return_logits:
-        body["logits"] = [
-            {
-                "token_id": step.chosen.token_id,
-                "token": step.chosen.token,
-                "logprob": step.chosen.logprob,
-                "top": [
-                    {"token_id": t.token_id, "token": t.token, "logprob": t.logprob}
-                    for t in step.top[: call.return_logits]
-                ],
-            }
+        logits = [
+            schemas.StepLogits(
+                step.chosen.token_id, step.chosen.token, float(step.chosen.logprob),
+                [schemas.TopToken(t.token_id, t.token, float(t.logprob)) for t in step.top[: call.return_logits]],
+            )
             for step in result.logprobs or ()
         ]
-    body["metadata"] = {**metadata, "usage": usage_object(result.usage)}
-    return body
+    metadata = msgspec.structs.replace(metadata, usage=usage_object(result.usage))
+    return schemas.GenerateResponse(
+        text=result.text, finish_reason=result.finish_reason, tokens=tokens, logits=logits, metadata=metadata
+    )
 
 
 def parse_read_request(body: object, served_ids: tuple[str, ...]) -> ImageInput:
-    body = require_object(body)
-    refuse_unknown(body, {"model", "image"})
-    check_model(body, served_ids)
-    return _image_field(body)
+    body, form = _body(body)
+    request = decode(body, schemas.ReadRequest)
+    check_model(request.model, served_ids)
+    return _image(request.image, "image", form)
 
 
-def read_response(result: ReadResult, metadata: dict) -> dict:
-    return {
-        "text": result.text,
-        "lines": [
-            {"text": line.text, "box": [list(corner) for corner in line.box], "confidence": line.confidence}
-            for line in result.lines
-        ],
-        "metadata": metadata,
-    }
+def read_response(result: ReadResult, metadata: schemas.Metadata) -> schemas.ReadResponse:
+    lines = [
+        schemas.ReadLine(line.text, [[float(x) for x in corner] for corner in line.box], float(line.confidence))
+        for line in result.lines
+    ]
+    return schemas.ReadResponse(result.text, lines, metadata)
 
 
 def parse_rank_request(body: object, served_ids: tuple[str, ...]) -> RankCall:
-    body = require_object(body)
-    refuse_unknown(body, {"model", "query", "images", "image", "texts"})
-    check_model(body, served_ids)
-    query = get_str(body, "query")
-    if query is not None:
-        if "image" in body or "texts" in body:
+    request = decode(body, schemas.RankRequest)
+    check_model(request.model, served_ids)
+    if request.query is not None:
+        if request.image is not None or request.texts is not None:
             raise InvalidRequestError("Send either 'query' + 'images', or 'image' + 'texts'.", param="query")
-        raw = body.get("images")
-        if not isinstance(raw, list) or not raw or len(raw) > 256:
-            raise InvalidRequestError("'images' must be a list of 1 to 256 images.", param="images")
-        images = tuple(_image_field({"images": item}, "images") for item in raw)
-        return RankCall(query=query, images=images)
-    if "images" in body:
+        if request.images is None:
+            raise InvalidRequestError(
+                f"'images' must be a list of 1 to {schemas.MAX_RANK_IMAGES} images.", param="images"
+            )
+        images = tuple(ImageInput(url=image, param=f"images[{i}]") for i, image in enumerate(request.images))
+        return RankCall(query=request.query, images=images)
+    if request.images is not None:
         raise InvalidRequestError("'images' needs a 'query' text to rank them against.", param="query")
-    image = _image_field(body)
-    texts = get_str_list(body, "texts", required=True)
-    return RankCall(image=image, texts=tuple(texts))
+    if request.image is None:
+        raise InvalidRequestError("'image' is required (base64 image bytes or a data: URI).", param="image")
+    if request.texts is None:
+        raise InvalidRequestError("'texts' is required.", param="texts")
+    return RankCall(image=ImageInput(url=request.image, param="image"), texts=tuple(request.texts))
 
 
-def rank_response(result: RankResult, metadata: dict) -> dict:
-    return {"scores": list(result.scores), "order": list(result.order), "metadata": metadata}
+def rank_response(result: RankResult, metadata: schemas.Metadata) -> schemas.RankResponse:
+    return schemas.RankResponse([float(s) for s in result.scores], [int(i) for i in result.order], metadata)
 
 
 def parse_seed_request(body: object, served_ids: tuple[str, ...]) -> str:
-    body = require_object(body)
-    refuse_unknown(body, {"model", "text"})
-    check_model(body, served_ids)
-    text = get_str(body, "text", required=True)
-    if not text.strip():
-        raise InvalidRequestError("'text' must not be empty.", param="text")
-    return text
+    request = decode(body, schemas.SeedRequest, {"text": "'text' must be a string that is not empty (nor only whitespace)."})
+    check_model(request.model, served_ids)
+    return request.text
 
 
-def seed_response(result: SeedResult, metadata: dict) -> dict:
-    return {
-        "seed": result.seed,
-        "embedding": [float(x) for x in result.embedding],
-        "metadata": metadata,
-    }
+def seed_response(result: SeedResult, metadata: schemas.Metadata) -> schemas.SeedResponse:
+    return schemas.SeedResponse(int(result.seed), [float(x) for x in result.embedding], metadata)

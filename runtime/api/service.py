@@ -18,10 +18,9 @@ from PIL import Image
 
 from runtime.errors import InvalidRequestError
 from runtime.results import GenerationResult, TextDelta, Usage
-
 from runtime.scheduler import END, EngineRunner, EngineStream
 
-from . import images, native, openai, sse
+from . import images, native, openai, schemas, sse
 from .config import ServerConfig
 from .errors import ClientGoneError, ModelLoadingError, RequestTimeoutError, error_reply
 from .metrics import ServerMetrics
@@ -107,14 +106,14 @@ class ApiService:
             raise ModelLoadingError("The model is still loading; retry in a few seconds.")
         return self.model
 
-    def health(self) -> tuple[int, dict]:
+    def health(self) -> tuple[int, schemas.Health]:
         if self.status == "ok":
-            return 200, {"status": "ok"}
+            return 200, schemas.Health("ok")
         if self.status == "failed":
-            return 503, {"status": "failed", "message": "Model failed to load"}
-        return 503, {"status": "loading", "message": "Loading model"}
+            return 503, schemas.Health("failed", "Model failed to load")
+        return 503, schemas.Health("loading", "Loading model")
 
-    def models(self) -> dict:
+    def models(self) -> schemas.ModelList:
         return openai.models_response(self.require_model(), self.model_id, self.created)
 
     # --- helpers -----------------------------------------------------------------------
@@ -144,15 +143,15 @@ class ApiService:
         self.metrics.image_decode.observe(time.perf_counter() - began)
         return decoded
 
-    def _metadata(self, task: str, timings_ms: dict) -> dict:
+    def _metadata(self, task: str, timings_ms: dict) -> schemas.Metadata:
         components = self.model.components
-        return {
-            "model": self.model_id,
-            "task": task,
-            "precision": ",".join(sorted({c.precision for c in components})),
-            "provider": ",".join(sorted({c.provider for c in components})),
-            "timings_ms": {k: round(v, 3) for k, v in timings_ms.items()},
-        }
+        return schemas.Metadata(
+            model=self.model_id,
+            task=task,
+            precision=",".join(sorted({c.precision for c in components})),
+            provider=",".join(sorted({c.provider for c in components})),
+            timings_ms={k: round(v, 3) for k, v in timings_ms.items()},
+        )
 
     def _count_result(self, task: str, result: GenerationResult, began: float) -> None:
         self.metrics.task_latency.labels(task).observe(time.perf_counter() - began)
@@ -185,7 +184,7 @@ class ApiService:
         finally:
             stream.close()
 
-    async def chat(self, call: openai.ChatCall, context: RequestContext) -> dict:
+    async def chat(self, call: openai.ChatCall, context: RequestContext) -> schemas.ChatCompletion:
         """A non-streamed chat completion."""
         self.require_model()
         with self.engine.acquire():
@@ -263,7 +262,7 @@ class ApiService:
                 stream.close()
             slot.release()
 
-    async def generate(self, call: native.GenerateCall, context: RequestContext) -> dict:
+    async def generate(self, call: native.GenerateCall, context: RequestContext) -> schemas.GenerateResponse:
         self.require_model()
         with self.engine.acquire():
             began = time.perf_counter()
@@ -283,7 +282,7 @@ class ApiService:
 
     # --- other tasks -------------------------------------------------------------------
 
-    async def read(self, image: openai.ImageInput, context: RequestContext) -> dict:
+    async def read(self, image: openai.ImageInput, context: RequestContext) -> schemas.ReadResponse:
         model = self.require_model()
         with self.engine.acquire():
             began = time.perf_counter()
@@ -291,7 +290,7 @@ class ApiService:
             result = await self._run("read", context, model.read, decoded)
         return native.read_response(result, self._metadata("read", {"total": (time.perf_counter() - began) * 1000}))
 
-    async def rank(self, call: native.RankCall, context: RequestContext) -> dict:
+    async def rank(self, call: native.RankCall, context: RequestContext) -> schemas.RankResponse:
         model = self.require_model()
         with self.engine.acquire():
             began = time.perf_counter()
@@ -305,14 +304,14 @@ class ApiService:
                 result = await self._run("rank", context, model.rank_texts, decoded, list(call.texts))
         return native.rank_response(result, self._metadata("rank", {"total": (time.perf_counter() - began) * 1000}))
 
-    async def seed(self, text: str, context: RequestContext) -> dict:
+    async def seed(self, text: str, context: RequestContext) -> schemas.SeedResponse:
         model = self.require_model()
         with self.engine.acquire():
             began = time.perf_counter()
             result = await self._run("seed", context, model.seed, text)
         return native.seed_response(result, self._metadata("seed", {"total": (time.perf_counter() - began) * 1000}))
 
-    async def embeddings(self, call: openai.EmbeddingCall, context: RequestContext) -> dict:
+    async def embeddings(self, call: openai.EmbeddingCall, context: RequestContext) -> schemas.EmbeddingList:
         model = self.require_model()
         texts = [(i, item) for i, item in enumerate(call.items) if isinstance(item, str)]
         pictures = [(i, item) for i, item in enumerate(call.items) if not isinstance(item, str)]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
+import msgspec
 
 KEEP_ALIVE = b": keep-alive\n\n"
 DONE = b"data: [DONE]\n\n"
 CONTENT_TYPE = "text/event-stream"
 
 
-def event(payload: dict) -> bytes:
-    """One `data:` event holding a JSON object (compact, one line)."""
-    return b"data: " + json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8") + b"\n\n"
+def event(payload: msgspec.Struct | dict) -> bytes:
+    """One `data:` event holding a JSON object (compact, one line: JSON escapes newlines)."""
+    return b"data: " + msgspec.json.encode(payload) + b"\n\n"

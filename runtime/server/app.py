@@ -12,18 +12,18 @@ from collections.abc import Callable
 from contextlib import aclosing
 from urllib.parse import urlsplit
 
+import msgspec
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from runtime.errors import InvalidRequestError
-
 from runtime.api import native, openai, sse
+from runtime.api.bodies import check_model, parse_json
 from runtime.api.config import ServerConfig
 from runtime.api.errors import ApiError, envelope, error_reply, request_id_from
-from runtime.api.fields import check_model
 from runtime.api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from runtime.api.openapi import openapi_document
 from runtime.api.service import ApiService, RequestContext
+from runtime.errors import InvalidRequestError
 
 from .remote import fetch_remote_image
 
@@ -180,7 +180,7 @@ async def _core_middleware(request: web.Request, handler):
         if reply.unexpected:
             logger.error("Unexpected error (request %s)", request[REQUEST_ID], exc_info=error)
         error_code = reply.body["error"]["code"]
-        response = web.json_response(reply.body, status=reply.status, headers=reply.headers)
+        response = _reply(reply.body, reply.status, reply.headers)
     if error_code is not None:
         service.metrics.errors.labels(error_code).inc()
     service.metrics.requests.labels(_route_name(request), request.method, str(response.status)).inc()
@@ -206,7 +206,7 @@ def _http_error(error: web.HTTPException, request: web.Request) -> tuple[web.Res
     )
     message = template.format(path=request.path, method=request.method, limit=request.app[CONFIG].max_body_bytes)
     headers = {k: v for k, v in error.headers.items() if k in ("Allow",)}
-    return web.json_response(envelope(message, error_type, code), status=error.status, headers=headers), code
+    return _reply(envelope(message, error_type, code), error.status, headers), code
 
 
 def _log_access(request: web.Request, response: web.StreamResponse, error_code: str | None) -> None:
@@ -300,6 +300,14 @@ async def _add_headers(request: web.Request, response: web.StreamResponse) -> No
 
 # --- body reading ------------------------------------------------------------------------
 
+def _reply(body: msgspec.Struct | dict, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """A JSON response; bodies are built from runtime/api/schemas.py."""
+    return web.Response(
+        body=msgspec.json.encode(body), status=status, headers=headers,
+        content_type="application/json", charset="utf-8",
+    )
+
+
 async def _json_body(request: web.Request) -> object:
     if request.content_type not in _JSON_TYPES:
         raise ApiError(
@@ -308,19 +316,11 @@ async def _json_body(request: web.Request) -> object:
             error_type="invalid_request_error",
             code="unsupported_media_type",
         )
-    raw = await request.read()
-    try:
-        return json.loads(raw, parse_constant=_refuse_constant)
-    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as error:
-        raise InvalidRequestError(f"The body is not valid JSON: {error}.") from None
-
-
-def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not valid JSON")
+    return parse_json(await request.read())
 
 
 async def _json_or_form(request: web.Request) -> object:
-    """JSON, or a multipart form (text fields + an `image` file) as a JSON-typed dict."""
+    """JSON, or a multipart form (text fields + an `image` file) as a `native.FormBody`."""
     if request.content_type != "multipart/form-data":
         return await _json_body(request)
     try:
@@ -330,10 +330,10 @@ async def _json_or_form(request: web.Request) -> object:
         # malformed body, not a server fault.
         raise InvalidRequestError(f"The multipart body is malformed: {error}.") from None
     fields: dict[str, list[str]] = {}
-    files: dict[str, bytes] = {}
+    files: dict[str, list[bytes]] = {}
     for key, value in form.items():
         if isinstance(value, web.FileField):
-            files[key] = value.file.read()
+            files.setdefault(key, []).append(value.file.read())
         else:
             fields.setdefault(key, []).append(str(value))
     return native.form_to_body(fields, files)
@@ -353,7 +353,7 @@ def _context(request: web.Request) -> RequestContext:
 
 async def health(request: web.Request) -> web.Response:
     status, body = request.app[SERVICE].health()
-    return web.json_response(body, status=status)
+    return _reply(body, status)
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -363,18 +363,18 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(openapi_document())
+    return _reply(openapi_document())
 
 
 async def models(request: web.Request) -> web.Response:
-    return web.json_response(request.app[SERVICE].models())
+    return _reply(request.app[SERVICE].models())
 
 
 async def model_detail(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     listing = service.models()
-    check_model({"model": request.match_info["model_id"]}, service.served_ids)
-    return web.json_response(listing["data"][0])
+    check_model(request.match_info["model_id"], service.served_ids)
+    return _reply(listing.data[0])
 
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
@@ -383,7 +383,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     call = openai.parse_chat_request(await _json_body(request), service.served_ids, model.tasks)
     context = _context(request)
     if not call.stream:
-        return web.json_response(await service.chat(call, context))
+        return _reply(await service.chat(call, context))
     response = web.StreamResponse(
         headers={"Content-Type": sse.CONTENT_TYPE, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     )
@@ -407,32 +407,32 @@ async def embeddings(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     service.require_model()
     call = openai.parse_embeddings_request(await _json_body(request), service.served_ids)
-    return web.json_response(await service.embeddings(call, _context(request)))
+    return _reply(await service.embeddings(call, _context(request)))
 
 
 async def generate(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     model = service.require_model()
     call = native.parse_generate_request(await _json_or_form(request), service.served_ids, model.tasks)
-    return web.json_response(await service.generate(call, _context(request)))
+    return _reply(await service.generate(call, _context(request)))
 
 
 async def read(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     service.require_model()
     image = native.parse_read_request(await _json_or_form(request), service.served_ids)
-    return web.json_response(await service.read(image, _context(request)))
+    return _reply(await service.read(image, _context(request)))
 
 
 async def rank(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     service.require_model()
     call = native.parse_rank_request(await _json_body(request), service.served_ids)
-    return web.json_response(await service.rank(call, _context(request)))
+    return _reply(await service.rank(call, _context(request)))
 
 
 async def seed(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     service.require_model()
     text = native.parse_seed_request(await _json_body(request), service.served_ids)
-    return web.json_response(await service.seed(text, _context(request)))
+    return _reply(await service.seed(text, _context(request)))

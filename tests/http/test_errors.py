@@ -8,6 +8,7 @@ import json
 import logging
 
 import pytest
+from aiohttp import FormData
 from http_fakes import FakeModel, chat_body, data_uri, png_bytes, png_claiming
 
 pytestmark = pytest.mark.asyncio
@@ -92,8 +93,17 @@ async def test_unsupported_task_is_400_naming_the_tasks(make_client):
     client = await make_client(FakeModel(tasks=("caption", "read")))
     error = await _error(await client.post("/v1/chat/completions", json=chat_body("hi")), 400, "task_not_supported")
     assert "caption" in error["message"] and "read" in error["message"]
-    explicit = await client.post("/v1/chat/completions", json=chat_body(image=data_uri(), task="seed"))
+    explicit = await client.post("/v1/chat/completions", json=chat_body(image=data_uri(), task="vqa"))
     await _error(explicit, 400, "task_not_supported")
+
+
+async def test_task_without_a_chat_answer_is_400_naming_its_endpoint(client):
+    response = await client.post("/v1/chat/completions", json=chat_body(image=data_uri(), task="seed"))
+    error = await _error(response, 400, "invalid_request")
+    assert error["param"] == "task" and "POST /v1/embeddings, /v1/rank, /v1/seed" in error["message"]
+    response = await client.post("/v1/generate", json={"image": data_uri(), "task": "read"})
+    error = await _error(response, 400, "invalid_request")
+    assert error["param"] == "task" and "POST /v1/read" in error["message"]
 
 
 async def test_remote_image_is_refused_naming_the_flag(client):
@@ -203,3 +213,42 @@ async def test_return_attention_is_a_clear_400(client):
 async def test_logprobs_needs_logprobs_flag(client):
     error = await _error(await client.post("/v1/chat/completions", json=chat_body(top_logprobs=2)), 400)
     assert error["param"] == "top_logprobs"
+
+
+@pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"-Infinity", b"1e400"])
+async def test_non_finite_numbers_are_400(client, number):
+    raw = b'{"messages": [{"role": "user", "content": "hi"}], "temperature": ' + number + b"}"
+    response = await client.post("/v1/chat/completions", data=raw, headers={"Content-Type": "application/json"})
+    error = await _error(response, 400, "invalid_request")
+    assert error["message"].startswith("The body is not valid JSON")
+
+
+async def test_wrong_values_name_the_field_and_the_fix(client):
+    cases = [
+        ({"messages": [{"role": "user", "content": None}]}, "messages[0].content",
+         "'messages[0].content' must be a string or a list of parts (only an assistant message may have none)."),
+        ({"messages": [{"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "audio"}]}]},
+         "messages[0].content[1].type", "'messages[0].content[1].type' must be 'text' or 'image_url', not 'audio'."),
+        (chat_body(bogus=1, user="u"), "bogus", "Unknown field 'bogus'. Accepted fields: audio, frequency_penalty, "),
+        (chat_body(max_tokens="7"), "max_tokens", "'max_tokens' must be an integer, not a string."),
+        (chat_body(top_logprobs=21, logprobs=True), "top_logprobs", "'top_logprobs' must be at most 20."),
+        (chat_body(seed=2**64), "seed", "'seed' must be at most 18446744073709551615 (an unsigned 64-bit integer)."),
+        (chat_body(tools=[{"type": "function"}]), "tools",
+         "'tools' is not supported by this server; leave it out (or at its default)."),
+    ]
+    for body, param, message in cases:
+        error = await _error(await client.post("/v1/chat/completions", json=body), 400, "invalid_request")
+        assert error["param"] == param and error["message"].startswith(message), error
+
+
+async def test_form_fields_must_be_finite_and_given_once(client):
+    for fields, param, message in (
+        ([("temperature", "inf")], "temperature", "Form field 'temperature' must be a finite number, got 'inf'."),
+        ([("prompt", "a"), ("prompt", "b")], "prompt", "Form field 'prompt' is given more than once."),
+    ):
+        form = FormData()
+        form.add_field("image", png_bytes(), filename="x.png", content_type="image/png")
+        for key, value in fields:
+            form.add_field(key, value)
+        error = await _error(await client.post("/v1/generate", data=form), 400, "invalid_request")
+        assert (error["param"], error["message"]) == (param, message)
