@@ -144,15 +144,3 @@ def filter_boxes(boxes: list[np.ndarray], width: int, height: int) -> np.ndarray
         return np.zeros((0, 4, 2), dtype=np.float32)
     return np.stack(kept).astype(np.float32)
 
-
-def sort_boxes(boxes: np.ndarray, y_tolerance_px: float = 10.0) -> list[np.ndarray]:
-    """RapidOCR's order: by top-left (y, x), then boxes whose top-left y differ by less than
-    the tolerance are bubbled into left-to-right order."""
-    ordered = sorted(boxes, key=lambda box: (box[0][1], box[0][0]))
-    for index in range(len(ordered) - 1):
-        for j in range(index, -1, -1):
-            if abs(ordered[j + 1][0][1] - ordered[j][0][1]) < y_tolerance_px and ordered[j + 1][0][0] < ordered[j][0][0]:
-                ordered[j], ordered[j + 1] = ordered[j + 1], ordered[j]
-            else:
-                break
-    return ordered

@@ -1,9 +1,7 @@
 """Reading order and line merging for detected text boxes.
 
-The rule, applied to boxes already in RapidOCR's top-to-bottom, left-to-right order:
-
-1. Rows: consecutive boxes whose vertical extents overlap by at least half the smaller
-   box's height belong to one row.
+1. Rows: `runtime.ocr.grid` (centres close across the text direction, relative to the
+   boxes' heights), top to bottom, each left to right.
 2. Blocks and columns: walking down the rows, a block grows while the x-projection of its
    boxes keeps an interior gap ("gutter") at least `column_gap_ratio` × the median line
    height wide, with at least `min_column_width_ratio` × that height of text on each side
@@ -14,19 +12,21 @@ The rule, applied to boxes already in RapidOCR's top-to-bottom, left-to-right or
    at its leftmost gutter and each side is ordered by this same rule, left side first;
    so a two-column page reads down the left column, then down the right one, and a
    full-width heading or footer stays in its place above or below.
-3. Merging: within a row, neighbours left to right whose horizontal gap is at most
-   `merge_gap_ratio` × their mean height are joined into one line with a single space
+3. Merging: within a row, neighbours left to right whose gap is at most `merge_gap_ratio`
+   × their mean height (`grid.split_runs`) are joined into one line with a single space
    (the recogniser tends to split "Total due: 42.50" into several boxes). Wider gaps keep
    separate lines, left before right.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..results import TextLine
+from . import grid
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class LayoutConfig:
     merge_gap_ratio: float = 2.0
     column_gap_ratio: float = 2.0
     min_column_width_ratio: float = 6.0
-    row_overlap: float = 0.5
+    rows: grid.GridConfig = grid.GridConfig()
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,6 @@ class _Box:
     line: TextLine
     left: float
     right: float
-    top: float
-    bottom: float
     height: float
 
 
@@ -65,7 +63,7 @@ def _measure(line: TextLine) -> _Box:
     left_edge = np.hypot(*(corners[3] - corners[0]))
     right_edge = np.hypot(*(corners[2] - corners[1]))
     height = max((left_edge + right_edge) / 2, 1.0)
-    return _Box(line, corners[:, 0].min(), corners[:, 0].max(), corners[:, 1].min(), corners[:, 1].max(), height)
+    return _Box(line, corners[:, 0].min(), corners[:, 0].max(), height)
 
 
 def _order(boxes: list[_Box], unit: float, config: LayoutConfig) -> list[list[_Box]]:
@@ -86,8 +84,8 @@ def _order(boxes: list[_Box], unit: float, config: LayoutConfig) -> list[list[_B
             # it is read on its own, before the section.
             end, gutter = start + 1, None
         block = [box for row in rows[start:end] for box in row]
-        if gutter is None:
-            ordered.append(sorted(block, key=lambda box: box.left))
+        if gutter is None:  # one row, already left to right
+            ordered.append(block)
         else:
             ordered.extend(_order([box for box in block if box.right <= gutter], unit, config))
             ordered.extend(_order([box for box in block if box.right > gutter], unit, config))
@@ -107,16 +105,8 @@ def _grow_block(rows: list[list[_Box]], start: int, unit: float, config: LayoutC
 
 
 def _group_rows(boxes: list[_Box], config: LayoutConfig) -> list[list[_Box]]:
-    rows: list[list[_Box]] = []
-    for box in boxes:
-        if rows:
-            last = rows[-1][-1]
-            overlap = min(box.bottom, last.bottom) - max(box.top, last.top)
-            if overlap >= config.row_overlap * min(box.height, last.height):
-                rows[-1].append(box)
-                continue
-        rows.append([box])
-    return rows
+    rows = grid.group_regions([box.line.box for box in boxes], config.rows).rows
+    return [[boxes[index] for index in row] for row in rows]
 
 
 def _find_gutter(boxes: list[_Box], unit: float, config: LayoutConfig) -> float | None:
@@ -138,23 +128,19 @@ def _find_gutter(boxes: list[_Box], unit: float, config: LayoutConfig) -> float 
 
 
 def _merge_row(row: list[_Box], config: LayoutConfig) -> list[TextLine]:
-    groups: list[list[_Box]] = [[row[0]]]
-    for box in row[1:]:
-        previous = groups[-1][-1]
-        gap = box.left - previous.right
-        if gap <= config.merge_gap_ratio * (box.height + previous.height) / 2:
-            groups[-1].append(box)
-        else:
-            groups.append([box])
-    return [_join(group) for group in groups]
+    runs = grid.split_runs([box.line.box for box in row], config.merge_gap_ratio)
+    return [join_lines([row[index].line for index in run]) for run in runs]
 
 
-def _join(group: list[_Box]) -> TextLine:
-    if len(group) == 1:
-        return group[0].line
-    first, last = group[0].line.box, group[-1].line.box
+def join_lines(lines: Sequence[TextLine]) -> TextLine:
+    """Neighbouring lines of one row, left to right, as one line: texts joined by a space,
+    the box from the first one's left edge to the last one's right edge, the confidence
+    averaged by text length."""
+    if len(lines) == 1:
+        return lines[0]
+    first, last = lines[0].box, lines[-1].box
     box = (first[0], last[1], last[2], first[3])
-    text = " ".join(item.line.text for item in group)
-    weights = [max(len(item.line.text), 1) for item in group]
-    confidence = float(np.average([item.line.confidence for item in group], weights=weights))
+    text = " ".join(line.text for line in lines)
+    weights = [max(len(line.text), 1) for line in lines]
+    confidence = float(np.average([line.confidence for line in lines], weights=weights))
     return TextLine(text=text, box=box, confidence=confidence)

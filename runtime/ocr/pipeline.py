@@ -16,9 +16,9 @@ from PIL import Image
 
 from ..results import TextLine
 from ..session import ComponentSession
-from . import geometry
+from . import geometry, grid
 from .classify import ClassifyConfig, upright_crops
-from .detect import DetectionConfig, detect_boxes, sort_boxes
+from .detect import DetectionConfig, detect_boxes
 from .layout import LayoutConfig, order_lines
 from .recognize import RecognizeConfig, load_alphabet, recognize_crops
 
@@ -38,7 +38,6 @@ class OcrConfig:
     width_height_ratio: float = 8.0
     max_side_len: int = 2000
     min_side_len: int = 30
-    sort_y_tolerance_px: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -85,8 +84,8 @@ class OcrPipeline:
         return order_lines(self.read_regions(image), self._config.layout)
 
     def read_regions(self, image: Image.Image) -> tuple[TextLine, ...]:
-        """One TextLine per detected box, before merging, in RapidOCR's order (by top-left
-        corner, rows within `sort_y_tolerance_px` left to right)."""
+        """One TextLine per detected box, before merging, row by row (`runtime.ocr.grid`:
+        rows top to bottom, each left to right)."""
         config = self._config
         prepared = self._prepare(image)
         if prepared is None:
@@ -94,7 +93,7 @@ class OcrPipeline:
         boxes = detect_boxes(self._det, prepared.image, config.detection)
         if len(boxes) == 0:
             return ()
-        boxes = sort_boxes(boxes, config.sort_y_tolerance_px)
+        boxes = [boxes[index] for row in grid.group_regions(boxes, config.layout.rows).rows for index in row]
         working = Image.fromarray(prepared.image)
         crops, kept = [], []
         for box in boxes:
