@@ -5,7 +5,8 @@ with a KV cache), `embedder` (a pooled, normalized sentence encoder). `extra` in
 bundle.json names the embedder's tokenizer and length limit and the LM's chat format.
 
 - read: OCR lines in reading order.
-- vqa: a span of the recognized text with its evidence line, or "Not found in the image."
+- vqa: a span of the recognized text with its evidence cell (detected boxes of one cell and
+  their text), or "Not found in the image."
 - caption: one LM-written sentence about what the recognized text is (not a photo caption).
 - generate: free LM generation with the recognized text as context (may invent; explicit).
 - embed / rank / seed: MiniLM embeddings; an image is the mean of its lines' embeddings.
@@ -38,6 +39,12 @@ _EXTRA_KEYS = {
 }
 CAPTION_PROMPT = "In one short sentence, say what kind of document this text comes from and what it is about."
 NO_TEXT = "No text was found in the image."
+
+
+def _fold(lines):
+    """NFKC-folded text: the recognizer emits full-width brackets and commas ("Tel:（359）",
+    "July 21， 2023") that users and matching expect as ASCII."""
+    return tuple(dataclasses.replace(line, text=unicodedata.normalize("NFKC", line.text)) for line in lines)
 
 
 def _context(lines) -> str:
@@ -89,18 +96,20 @@ class ReaderAdapter(KindAdapter):
         return ReadResult(lines=self._lines(image))
 
     def _lines(self, image):
-        """OCR lines with NFKC-folded text: the recognizer emits full-width brackets and
-        commas ("Tel:（359）", "July 21， 2023") that users and matching expect as ASCII."""
-        return tuple(
-            dataclasses.replace(line, text=unicodedata.normalize("NFKC", line.text)) for line in self._ocr.read(image)
-        )
+        """OCR lines in reading order, NFKC-folded (see `_fold`)."""
+        return _fold(self._ocr.read(image))
+
+    def _regions(self, image):
+        """OCR regions (one per detected box, not merged into lines) row by row, NFKC-folded:
+        the answerer takes its cells from their boxes."""
+        return _fold(self._ocr.read_regions(image))
 
     def generate(self, request: GenerationRequest) -> Iterator[TextDelta | GenerationResult]:
         if request.task not in self.tasks:
             raise self._unsupported(request.task)
-        lines = self._lines(request.image) if request.image is not None else ()
         if request.task == "vqa":
-            return self._answer(request.prompt, lines)
+            return self._answer(request.prompt, self._regions(request.image) if request.image is not None else ())
+        lines = self._lines(request.image) if request.image is not None else ()
         if request.task == "caption" and not lines:
             return self._fixed(NO_TEXT)
         question = CAPTION_PROMPT if request.task == "caption" else request.prompt
@@ -110,15 +119,15 @@ class ReaderAdapter(KindAdapter):
         messages = [Message("user", f"{_context(lines)}\n\n{question}" if lines else question)]
         return self._lm.generate(messages, params, "the image's text and the prompt")
 
-    def _answer(self, question: str, lines) -> Iterator[TextDelta | GenerationResult]:
-        answer = self._answerer.answer(question, lines)
+    def _answer(self, question: str, regions) -> Iterator[TextDelta | GenerationResult]:
+        answer = self._answerer.answer(question, regions)
         ids = tuple(self._lm.tokenizer.encode(answer.text, add_special_tokens=False))
-        prompt_tokens = len(self._lm.tokenizer.encode(question + "\n" + "\n".join(l.text for l in lines), add_special_tokens=False))
+        prompt_tokens = len(self._lm.tokenizer.encode(question + "\n" + "\n".join(r.text for r in regions), add_special_tokens=False))
         yield TextDelta(answer.text, ids)
         yield GenerationResult(
             text=answer.text, token_ids=ids, tokens=tuple(self._lm.tokenizer.id_to_token(i) for i in ids),
             finish_reason="stop", usage=Usage(prompt_tokens, len(ids)),
-            evidence=tuple(lines[i] for i in answer.evidence),
+            evidence=answer.evidence,
         )
 
     def _fixed(self, text: str) -> Iterator[TextDelta | GenerationResult]:

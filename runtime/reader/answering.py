@@ -1,7 +1,8 @@
-"""Grounded question answering over recognized lines.
+"""Grounded question answering over recognized regions (the OCR detector's boxes and their text).
 
 The answer is always a span of the recognized text, or "not found". Steps:
-1. `extract_fields` lists candidate spans with the words that label them;
+1. `read_cells` joins the OCR regions into cells, `extract_fields` lists candidate spans
+   with the words that label them;
 2. the question's expected type (amount, date, id, ...) drops spans of the wrong type;
 3. a label matches when the question names it: the label's words must mostly appear in the
    question and the question's specific words (not the type words "amount", "date", ...)
@@ -28,7 +29,7 @@ import numpy as np
 from runtime.results import TextLine
 
 from . import vocabulary
-from .document import Field, extract_fields, row_label
+from .document import Field, extract_fields, read_cells, row_label
 from .types import ADDRESS, DATE, EMAIL, ORG, PHONE, TIME, clean_value, compatible, question_type
 
 NOT_FOUND = "Not found in the image."
@@ -53,7 +54,7 @@ class AnswerConfig:
 class Answer:
     text: str  # the answer span, or NOT_FOUND
     found: bool
-    evidence: tuple[int, ...]  # indices of the lines the answer comes from
+    evidence: tuple[TextLine, ...]  # the cells the answer comes from
     score: float
 
 
@@ -72,7 +73,7 @@ def coverage(focus: Sequence[str], label: str) -> float:
 
 
 class Answerer:
-    """Answers questions over lines; `embed` maps texts to unit vectors, `score_answers`
+    """Answers questions over OCR regions; `embed` maps texts to unit vectors, `score_answers`
     maps (question, context lines, candidate answers) to per-candidate LM scores."""
 
     def __init__(
@@ -85,29 +86,31 @@ class Answerer:
         self._score_answers = score_answers
         self._config = config
 
-    def answer(self, question: str, lines: tuple[TextLine, ...]) -> Answer:
-        if not lines:
+    def answer(self, question: str, regions: tuple[TextLine, ...]) -> Answer:
+        """The answer to `question` from OCR regions (one per detected box, any order)."""
+        cells = read_cells(regions)
+        if not cells:
             return Answer(NOT_FOUND, False, (), 0.0)
-        looked_up = self._look_up(question, lines)
+        looked_up = self._look_up(question, cells)
         if looked_up is not None:
             return looked_up
         expected = question_type(question)
-        fields = [f for f in extract_fields(lines) if compatible(expected, f.value)]
+        fields = [f for f in extract_fields(cells) if compatible(expected, f.value)]
         candidates = self._labelled(question, fields)
         if not candidates:
             candidates = self._unlabelled(question, expected, fields)
         if not candidates:
             return Answer(NOT_FOUND, False, (), 0.0)
-        score, best = self._choose(question, candidates, lines)
-        return Answer(clean_value(best.value, expected), True, (best.line,), float(score))
+        score, best = self._choose(question, candidates, cells)
+        return Answer(clean_value(best.value, expected), True, (cells[best.line],), float(score))
 
-    def _look_up(self, question: str, lines) -> Answer | None:
+    def _look_up(self, question: str, cells) -> Answer | None:
         """"Which item has code P2297?": a value quoted in the question names its row."""
         for token in re.findall(r"[A-Za-z0-9][A-Za-z0-9._/-]*[A-Za-z0-9]", question):
             if any(c.isdigit() for c in token) and len(token) >= 3 and re.search(r"\b(which|what)\b", question, re.I):
-                found = row_label(lines, token)
+                found = row_label(cells, token)
                 if found is not None:
-                    return Answer(found[0], True, (found[1],), 1.0)
+                    return Answer(found[0], True, (cells[found[1]],), 1.0)
         return None
 
     def _labelled(self, question: str, fields: list[Field]) -> list[tuple[Field, float]]:
@@ -143,7 +146,7 @@ class Answerer:
                 return [(field, 0.5)]
         return []
 
-    def _choose(self, question: str, candidates: list[tuple[Field, float]], lines) -> tuple[float, Field]:
+    def _choose(self, question: str, candidates: list[tuple[Field, float]], cells) -> tuple[float, Field]:
         """The best candidate; the LM breaks near-ties (same value counted once)."""
         config = self._config
         best_by_value: dict[str, tuple[Field, float]] = {}
@@ -154,7 +157,7 @@ class Answerer:
         close = [item for item in ranked if item[1] >= ranked[0][1] - config.lm_margin][: config.max_lm_candidates]
         if len(close) == 1:
             return close[0][1], close[0][0]
-        texts = [line.text for line in lines]
+        texts = [cell.text for cell in cells]
         lm_scores = self._score_answers(question, texts, [f.value for f, _ in close])
         scored = [(prior + config.lm_weight * lm, f) for (f, prior), lm in zip(close, lm_scores)]
         return max(scored, key=lambda item: item[0])

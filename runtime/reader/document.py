@@ -1,28 +1,34 @@
-"""Recognized lines → rows → candidate fields (key, value) with their evidence.
+"""Recognized regions → rows → candidate fields (key, value) with their evidence.
 
-A document's answers are spans of its recognized text. This module lists the spans that
-can be answers, each with the words that label it (its key) and the line it came from:
-- "Label: value" inside a line, or in the next cell or the next row ("Bill to:" above a name);
+A document's answers are spans of its recognized text. The regions are the OCR detector's
+boxes, each read on its own. A cell is one region, or the neighbouring regions of a row
+that stand closer than a word gap (the detector splits "63.47 USD" and "(578) 470-8659" at
+a space); never a piece cut out of a region's text. This module lists the spans that can
+be answers, each with the words that label it (its key) and the cell it came from:
+- "Label: value" inside a cell, or in the next cell or the next row ("Bill to:" above a name);
 - a row of cells: the first cell labels the last one ("Total   42.50");
-- a table: a header row labels the cells below it, the row's first cell names the row
-  (the recognizer may merge a header's cells into one line: "Qty Unit price Amount");
-- letter conventions: "Dear X," names the recipient, the line after a closing names the
-  signer and the line after that the signer's title;
-- a date or time inside a line ("Signed on March 24, 2025"), keyed by the rest of the line;
-- every line on its own, unlabelled (vendor names, titles, addresses).
-Pure Python: no models here. OCR reading order can run table columns one after another, so
-rows are rebuilt from the boxes (`group_rows`) rather than taken from the line order.
+- a table: a header row labels the cells of its columns below it, the row's first cell
+  names the row;
+- letter conventions: "Dear X," names the recipient, the row after a closing names the
+  signer and the row after that the signer's title;
+- a date or time inside a cell ("Signed on March 24, 2025"), keyed by the rest of it;
+- every cell on its own, unlabelled (vendor names, titles, addresses).
+Pure Python: no models here. Rows and columns come from the boxes (`runtime.ocr.grid`), not
+from the order the regions arrive in.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass
 
+from runtime.ocr.grid import Grid, group_regions, split_runs
+from runtime.ocr.layout import join_lines
 from runtime.results import TextLine
 
-from .types import DATE, PHONE, value_types
+# Regions of one row closer than this × their height are one cell: a word gap is about a
+# third of a box's height, cells of a row or table stand further apart.
+_CELL_GAP_RATIO = 0.5
 
 # Compared with spaces removed: the recognizer often drops them ("Bestregards,").
 _CLOSINGS = re.compile(r"^(sincerely|regards|bestregards|kindregards|warmregards|yours(truly|faithfully|sincerely)|"
@@ -39,181 +45,108 @@ _TIME_SPAN = re.compile(r"(?<![\d:.])\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?
 
 
 @dataclass(frozen=True)
-class Row:
-    """Lines whose boxes share a horizontal band, left to right."""
-
-    lines: tuple[int, ...]  # indices into the document's lines
-
-
-@dataclass(frozen=True)
 class Field:
     """A possible answer: `value` (a span of recognized text), labelled by `key`."""
 
     key: str
     value: str
-    line: int  # index of the line the value comes from
+    line: int  # index of the cell the value comes from
     source: str  # "colon", "row", "table", "greeting", "closing", "title", "span", "line"
 
 
-def _vertical_span(line: TextLine) -> tuple[float, float]:
-    ys = [y for _, y in line.box]
-    return min(ys), max(ys)
+def read_cells(regions: tuple[TextLine, ...]) -> tuple[TextLine, ...]:
+    """The cells of OCR regions (see the module docstring), row by row, left to right."""
+    boxes = [region.box for region in regions]
+    cells = []
+    for row in group_regions(boxes).rows:
+        for run in split_runs([boxes[index] for index in row], _CELL_GAP_RATIO):
+            cells.append(join_lines([regions[row[position]] for position in run]))
+    return tuple(cells)
 
 
-def _left(line: TextLine) -> float:
-    return min(x for x, _ in line.box)
-
-
-def _right(line: TextLine) -> float:
-    return max(x for x, _ in line.box)
-
-
-def group_rows(lines: tuple[TextLine, ...]) -> list[Row]:
-    """Group lines into rows: a line joins a row when it overlaps the row's band by half its height."""
-    rows: list[list[int]] = []
-    bands: list[tuple[float, float]] = []
-    for index in sorted(range(len(lines)), key=lambda i: _vertical_span(lines[i])[0]):
-        top, bottom = _vertical_span(lines[index])
-        height = max(bottom - top, 1.0)
-        for row, (row_top, row_bottom) in zip(rows, bands):
-            overlap = min(bottom, row_bottom) - max(top, row_top)
-            if overlap >= 0.5 * min(height, row_bottom - row_top):
-                row.append(index)
-                break
-        else:
-            rows.append([index])
-            bands.append((top, bottom))
-    ordered = [sorted(row, key=lambda i: _left(lines[i])) for row in rows]
-    ordered.sort(key=lambda row: min(_vertical_span(lines[i])[0] for i in row))
-    return [Row(tuple(row)) for row in ordered]
-
-
-def split_cells(lines: tuple[TextLine, ...]) -> tuple[tuple[TextLine, ...], tuple[int, ...]]:
-    """Lines with merged value cells split apart, and the line each piece comes from.
-
-    The detector can merge neighbouring cells into one line ("SKU-7567 136", "398.81
-    3,988.10"); when every word of a line holds a digit and the line is not one phone number
-    or date, each word becomes a cell with its share of the box (by character position).
-    """
-    cells, origin = [], []
-    for index, line in enumerate(lines):
-        words = list(re.finditer(r"\S+", line.text.strip()))
-        merged = len(words) >= 2 and all(any(c.isdigit() for c in w.group()) and ":" not in w.group() for w in words)
-        if not merged or value_types(line.text) & {PHONE, DATE}:
-            cells.append(line)
-            origin.append(index)
-            continue
-        left, right, length = _left(line), _right(line), max(len(line.text.strip()), 1)
-        top, bottom = _vertical_span(line)
-        for word in words:
-            x0 = left + (right - left) * word.start() / length
-            x1 = left + (right - left) * word.end() / length
-            box = ((x0, top), (x1, top), (x1, bottom), (x0, bottom))
-            cells.append(dataclasses.replace(line, text=word.group(), box=box))
-            origin.append(index)
-    return tuple(cells), tuple(origin)
-
-
-def extract_fields(lines: tuple[TextLine, ...]) -> list[Field]:
+def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
     """Every candidate answer span of a document, with its key (see module docstring);
-    `Field.line` indexes `lines`."""
-    cells, origin = split_cells(lines)
-    return [dataclasses.replace(f, line=origin[f.line]) for f in _fields(cells)]
-
-
-def _fields(lines: tuple[TextLine, ...]) -> list[Field]:
-    rows = group_rows(lines)
+    `Field.line` indexes `cells` (from `read_cells`)."""
+    grid = group_regions([cell.box for cell in cells])
     fields: list[Field] = []
-    for position, row in enumerate(rows):
-        fields.extend(_colon_fields(lines, rows, position))
-        cells = [lines[i].text.strip() for i in row.lines]
-        if len(cells) >= 2 and ":" not in cells[0]:
-            fields.append(Field(cells[0], cells[-1], row.lines[-1], "row"))
-    fields.extend(_table_fields(lines, rows))
-    fields.extend(_letter_fields(lines, rows))
-    fields.extend(_span_fields(lines))
-    for row in rows:  # in reading order, top to bottom, left to right
-        fields.extend(Field("", lines[index].text.strip(), index, "line") for index in row.lines)
+    for position, row in enumerate(grid.rows):
+        fields.extend(_colon_fields(cells, grid.rows, position))
+        texts = [cells[i].text.strip() for i in row]
+        if len(texts) >= 2 and ":" not in texts[0]:
+            fields.append(Field(texts[0], texts[-1], row[-1], "row"))
+    fields.extend(_table_fields(cells, grid))
+    fields.extend(_letter_fields(cells, grid.rows))
+    fields.extend(_span_fields(cells))
+    for row in grid.rows:  # in reading order, top to bottom, left to right
+        fields.extend(Field("", cells[index].text.strip(), index, "line") for index in row)
     return [f for f in fields if f.value]
 
 
-def _colon_fields(lines, rows: list[Row], position: int) -> list[Field]:
+def _colon_fields(cells, rows: tuple[tuple[int, ...], ...], position: int) -> list[Field]:
     fields = []
     row = rows[position]
-    for cell, index in enumerate(row.lines):
-        match = _KEY_VALUE.match(lines[index].text.strip())
+    for slot, index in enumerate(row):
+        match = _KEY_VALUE.match(cells[index].text.strip())
         if not match:
             continue
         key, value = match["key"].strip(), match["value"].strip()
-        if not value and cell + 1 < len(row.lines):  # "Name:" | "Ada Lovelace"
-            index = row.lines[cell + 1]
-            value = lines[index].text.strip()
-        elif not value and len(row.lines) == 1 and position + 1 < len(rows):  # "Bill to:" above the name
-            index = rows[position + 1].lines[0]
-            value = lines[index].text.strip()
+        if not value and slot + 1 < len(row):  # "Name:" | "Ada Lovelace"
+            index = row[slot + 1]
+            value = cells[index].text.strip()
+        elif not value and len(row) == 1 and position + 1 < len(rows):  # "Bill to:" above the name
+            index = rows[position + 1][0]
+            value = cells[index].text.strip()
         if value:
             fields.append(Field(key, value, index, "colon"))
     return fields
 
 
-def _is_header(lines, row: Row) -> bool:
-    return len(row.lines) >= 2 and not any(ch.isdigit() for i in row.lines for ch in lines[i].text)
+def _is_header(cells, row: tuple[int, ...]) -> bool:
+    return len(row) >= 2 and not any(ch.isdigit() for i in row for ch in cells[i].text)
 
 
-def _header_words(lines, header: Row) -> list[tuple[str, float]]:
-    """Each header word with its estimated x centre: merged cells are split by character position."""
-    words = []
-    for index in header.lines:
-        text, left, right = lines[index].text.strip(), _left(lines[index]), _right(lines[index])
-        for match in re.finditer(r"\S+", text):
-            middle = (match.start() + match.end()) / 2 / max(len(text), 1)
-            words.append((match.group(), left + middle * (right - left)))
-    return words
-
-
-def _table_fields(lines, rows: list[Row]) -> list[Field]:
-    """Cells under a header row, keyed '<row label> <column header>'."""
-    fields = []
+def _table_fields(cells, grid: Grid) -> list[Field]:
+    """Cells under a header row, keyed '<row label> <header of the cell's column>'."""
+    rows, fields = grid.rows, []
+    column_of = {index: column for column, members in enumerate(grid.columns) for index in members}
     for header_position, header in enumerate(rows):
-        if not _is_header(lines, header) or header_position + 1 >= len(rows) or len(rows[header_position + 1].lines) < 3:
+        if not _is_header(cells, header) or header_position + 1 >= len(rows) or len(rows[header_position + 1]) < 3:
             continue
-        words = _header_words(lines, header)
+        titles: dict[int, list[str]] = {}
+        for index in header:
+            if index in column_of:
+                titles.setdefault(column_of[index], []).append(cells[index].text.strip())
         for row in rows[header_position + 1 :]:
-            if len(row.lines) < 2:
+            if len(row) < 2:
                 break
-            centers = [(_left(lines[i]) + _right(lines[i])) / 2 for i in row.lines]
-            titles: dict[int, list[str]] = {}
-            for word, x in words:  # each header word titles the cell nearest to it
-                nearest = min(range(len(centers)), key=lambda c: abs(centers[c] - x))
-                titles.setdefault(nearest, []).append(word)
-            label = lines[row.lines[0]].text.strip()
-            for cell, index in enumerate(row.lines[1:], 1):
-                title = " ".join(titles.get(cell, []))
-                fields.append(Field(f"{label} {title}".strip(), lines[index].text.strip(), index, "table"))
+            label = cells[row[0]].text.strip()
+            for index in row[1:]:
+                title = " ".join(titles.get(column_of.get(index, -1), []))
+                fields.append(Field(f"{label} {title}".strip(), cells[index].text.strip(), index, "table"))
     return fields
 
 
-def _letter_fields(lines, rows: list[Row]) -> list[Field]:
+def _letter_fields(cells, rows: tuple[tuple[int, ...], ...]) -> list[Field]:
     fields = []
     for position, row in enumerate(rows):
-        text = " ".join(lines[i].text.strip() for i in row.lines)
+        text = " ".join(cells[i].text.strip() for i in row)
         greeting = _GREETING.match(text)
         if greeting:
-            fields.append(Field("recipient addressed to dear", greeting["name"].strip(), row.lines[0], "greeting"))
+            fields.append(Field("recipient addressed to dear", greeting["name"].strip(), row[0], "greeting"))
         if _CLOSINGS.match(re.sub(r"\s+", "", text)) and position + 1 < len(rows):
-            signer = rows[position + 1].lines[0]
-            fields.append(Field("signer signed by", lines[signer].text.strip(), signer, "closing"))
+            signer = rows[position + 1][0]
+            fields.append(Field("signer signed by", cells[signer].text.strip(), signer, "closing"))
             if position + 2 < len(rows):
-                title = rows[position + 2].lines[0]
-                fields.append(Field("signer title position", lines[title].text.strip(), title, "title"))
+                title = rows[position + 2][0]
+                fields.append(Field("signer title position", cells[title].text.strip(), title, "title"))
     return fields
 
 
-def _span_fields(lines) -> list[Field]:
-    """Dates and times inside longer lines, keyed by the words around them."""
+def _span_fields(cells) -> list[Field]:
+    """Dates and times inside longer cells, keyed by the words around them."""
     fields = []
-    for index, line in enumerate(lines):
-        text = line.text.strip()
+    for index, cell in enumerate(cells):
+        text = cell.text.strip()
         for pattern in (_DATE_SPAN, _TIME_SPAN):
             for match in pattern.finditer(text):
                 if match.group().strip() != text:
@@ -222,14 +155,12 @@ def _span_fields(lines) -> list[Field]:
     return fields
 
 
-def row_label(lines: tuple[TextLine, ...], token: str) -> tuple[str, int] | None:
+def row_label(cells: tuple[TextLine, ...], token: str) -> tuple[str, int] | None:
     """The first cell of the row that holds a cell reading `token` ("P2297" → "Steel bolts"),
-    with the index in `lines` of the line it comes from."""
+    with its index in `cells` (from `read_cells`)."""
     wanted = re.sub(r"\s+", "", token).lower()
-    cells, origin = split_cells(lines)
-    for row in group_rows(cells):
-        for index in row.lines[1:]:
+    for row in group_regions([cell.box for cell in cells]).rows:
+        for index in row[1:]:
             if re.sub(r"\s+", "", cells[index].text).lower() == wanted:
-                first = row.lines[0]
-                return cells[first].text.strip(), origin[first]
+                return cells[row[0]].text.strip(), row[0]
     return None

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from docvqa import Document, is_correct, make_documents, normalize_answer, score  # noqa: E402
 
 from runtime import load_model  # noqa: E402
-from runtime.reader.document import group_rows  # noqa: E402
+from runtime.ocr.grid import group_regions  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -71,9 +71,10 @@ def test_int8_loads_exactly_where_its_contract_holds(reader_bundle, int8_kernels
 
 
 @pytest.fixture(scope="module")
-def read_lines(models, documents):
-    """OCR once per session (the slow part); both precisions share the OCR models."""
-    return [models["fp32"].read(document.image).lines for document in documents]
+def read_regions(models, documents):
+    """OCR once per session (the slow part); both precisions share the OCR models. The
+    answerer reads regions (detected boxes, not merged into lines), as `model.ask` does."""
+    return [models["fp32"]._adapter._regions(document.image) for document in documents]
 
 
 def _squash(text: str) -> str:
@@ -81,9 +82,10 @@ def _squash(text: str) -> str:
 
 
 @pytest.mark.parametrize("precision", ["fp32", "int8"])
-def test_docvqa_exact_match_and_invented_rate(models, documents, read_lines, precision, int8_kernels):
+def test_docvqa_exact_match_and_invented_rate(models, documents, read_regions, precision, int8_kernels):
     answerer = _model(models, precision, int8_kernels)._adapter._answerer
-    replies = [[answerer.answer(q.text, lines).text for q in d.questions] for d, lines in zip(documents, read_lines)]
+    replies = [[answerer.answer(q.text, regions).text for q in d.questions]
+               for d, regions in zip(documents, read_regions)]
     report = score(replies, documents)
     misses = "\n".join(f"{m.document}: {m.question!r} expected {m.expected!r}, got {m.reply!r}" for m in report.misses)
     assert report.exact_match >= EXACT_MATCH_FLOOR, misses
@@ -91,12 +93,12 @@ def test_docvqa_exact_match_and_invented_rate(models, documents, read_lines, pre
 
 
 @pytest.mark.parametrize("precision", ["fp32", "int8"])
-def test_ask_through_the_public_path_matches_the_answerer(models, documents, read_lines, precision, int8_kernels):
+def test_ask_through_the_public_path_matches_the_answerer(models, documents, read_regions, precision, int8_kernels):
     model = _model(models, precision, int8_kernels)
-    for document, lines in list(zip(documents, read_lines))[:5]:  # one document of each kind
+    for document, regions in list(zip(documents, read_regions))[:5]:  # one document of each kind
         for question in document.questions:
             reply = model.ask(document.image, question.text)
-            assert reply.text == model._adapter._answerer.answer(question.text, lines).text
+            assert reply.text == model._adapter._answerer.answer(question.text, regions).text
             assert is_correct(reply.text, question), (document.name, question, reply.text)
 
 
@@ -121,9 +123,9 @@ def test_read_returns_the_drawn_lines_in_order(models, documents, index):
 
 
 @pytest.mark.parametrize("index", [1, 2, 3, 4, 5])  # two-column pages: rows rebuilt from the boxes
-def test_read_lines_regroup_into_the_drawn_rows(read_lines, documents, index):
-    lines = read_lines[index]
-    rows = ["".join(_squash(lines[i].text) for i in row.lines) for row in group_rows(lines)]
+def test_regions_regroup_into_the_drawn_rows(read_regions, documents, index):
+    regions = read_regions[index]
+    rows = ["".join(_squash(regions[i].text) for i in row) for row in group_regions([r.box for r in regions]).rows]
     assert rows == [_squash(text) for text in documents[index].lines]
 
 

@@ -1,9 +1,9 @@
-"""The reader's pure logic: rows, fields, value types, focus coverage, label matching."""
+"""The reader's pure logic: fields from regions, value types, focus coverage, label matching."""
 
 import numpy as np
 
 from runtime.reader.answering import NOT_FOUND, Answerer, coverage, focus_words
-from runtime.reader.document import extract_fields, group_rows, row_label, split_cells
+from runtime.reader.document import extract_fields, read_cells, row_label
 from runtime.reader.types import clean_value, question_type, value_types
 from runtime.reader.vocabulary import label_words, qualifiers, question_words
 from runtime.results import TextLine
@@ -14,10 +14,10 @@ def _line(text, x, y, width=200, height=30):
     return TextLine(text, box, 0.99)
 
 
-def test_rows_group_by_vertical_overlap_and_sort_left_to_right():
-    lines = (_line("42.50", 600, 102), _line("Total", 20, 100), _line("Thanks", 20, 200))
-    rows = group_rows(lines)
-    assert [row.lines for row in rows] == [(1, 0), (2,)]
+def test_rows_come_from_the_boxes_not_the_order_of_the_regions():
+    regions = (_line("42.50", 600, 102), _line("Thanks", 20, 200), _line("Total", 20, 100))
+    assert ("Total", "42.50", "row") in {(f.key, f.value, f.source) for f in extract_fields(regions)}
+    assert [f.value for f in extract_fields(regions) if f.source == "line"] == ["Total", "42.50", "Thanks"]
 
 
 def test_fields_from_colons_rows_tables_and_letters():
@@ -99,15 +99,29 @@ def test_labels_written_without_spaces_are_split_into_known_words():
     assert qualifiers("Duedate") == {"due"} and qualifiers("When was this purchase made?") == frozenset()
 
 
-def test_merged_cells_are_split_but_phone_numbers_are_not():
-    cells, origin = split_cells((_line("SKU-7567 136", 300, 10), _line("(661) 427-6672", 20, 60)))
-    assert [c.text for c in cells] == ["SKU-7567", "136", "(661) 427-6672"] and origin == (0, 0, 1)
-    assert cells[1].box[0][0] > cells[0].box[1][0] - 1
+def test_a_region_is_one_cell_never_split_at_its_spaces():
+    regions = (_line("SW1A 1AA", 300, 10), _line("Postcode", 20, 10), _line("(661) 427-6672", 20, 60))
+    cells = read_cells(regions)
+    assert cells == (regions[1], regions[0], regions[2])  # row by row, each cell with its own box
+    fields = extract_fields(cells)
+    assert ("Postcode", "SW1A 1AA", 1) in {(f.key, f.value, f.line) for f in fields}
+    assert {f.value for f in fields} == {"Postcode", "SW1A 1AA", "(661) 427-6672"}
+
+
+def test_regions_closer_than_a_word_gap_are_one_cell():
+    # The detector splits "63.47 USD" at its space; the label stands a cell gap away.
+    regions = (_line("Subtotal", 20, 10, width=120), _line("USD", 466, 10, width=60), _line("63.47", 380, 10, width=80))
+    cells = read_cells(regions)
+    assert [cell.text for cell in cells] == ["Subtotal", "63.47 USD"]
+    assert cells[1].box == ((380, 10), (526, 10), (526, 40), (380, 40))
+    assert ("Subtotal", "63.47 USD", "row") in {(f.key, f.value, f.source) for f in extract_fields(cells)}
 
 
 def test_row_label_looks_up_a_quoted_value():
-    lines = (_line("Steel bolts", 20, 100), _line("P2297 216", 300, 100), _line("13.69", 600, 100))
-    assert row_label(lines, "P2297") == ("Steel bolts", 0)
+    regions = (_line("Steel bolts", 20, 100), _line("P2297", 300, 100), _line("216", 450, 100),
+               _line("13.69", 600, 100))
+    assert row_label(regions, "P2297") == ("Steel bolts", 0)
+    assert row_label(regions, "P2298") is None
 
 
 def _receipt():
