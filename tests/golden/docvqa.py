@@ -1,5 +1,5 @@
-"""A generated document-VQA set (issue 3): receipts, invoices, forms, letters and tables drawn
-by the tests themselves, with questions, some of which the document cannot answer.
+"""A generated document-VQA set (issues 3 and 10): receipts, invoices, forms, letters and tables
+drawn by the tests themselves, with questions, some of which the document cannot answer.
 
     docs = make_documents(seed=0, count=60)
     replies = [[model.ask(d.image, q.text).text for q in d.questions] for d in docs]
@@ -8,6 +8,14 @@ by the tests themselves, with questions, some of which the document cannot answe
 Answers are spans of the drawn text (a reader that retrieves an OCR line and cuts the answer
 out of it can get every one). A question whose `answer` is None asks for something the
 document does not show; the expected reply then starts with "Not found in the image".
+
+Pages vary in what a reader has to cope with: every installed font family of
+`docvqa_page.FONT_CANDIDATES`; side-by-side blocks (billing and delivery addresses, a letter's
+sender beside its addressee, a form's emergency contact beside the applicant); tables with a
+header row and row labels; receipts with quantity and tax-code columns; US, British and
+European dates and money (02/14/18, 14.02.2018, 1,234.56 USD, 1.234,56 €, CHF); names with
+non-ASCII letters (Łukasz Wójcik, Søren Østergaard). Questions are phrased from the pools of
+`docvqa_questions.py`: seed 0, the reported seed, shares no phrasing with the others.
 Everything is drawn from `random.Random(f"{seed}-{index}")`, so one document does not depend
 on how many come before it, and the same seed gives byte-identical PNGs on one machine.
 """
@@ -22,10 +30,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from docvqa_fake import (
-    CITY_NAMES, JOB_TITLES, LETTER_SUBJECTS, OCCUPATIONS, PAYMENT_METHODS, SERVICES, SHOP_ITEMS,
-    STOCK_ITEMS, Fake, Writing, figure,
+    CITY_NAMES, JOB_TITLES, LETTER_SUBJECTS, MATRICES, OCCUPATIONS, PAYMENT_METHODS, RELATIONS, SERVICES,
+    SHOP_ITEMS, STOCK_ITEMS, Fake, Writing, fold_letters,
 )  # fmt: skip
 from docvqa_page import FONT_FAMILIES, PageStyle, Row, center, left, render_page, right, row, row_text
+from docvqa_questions import phrasings_for
 from PIL import Image
 
 KINDS = ("receipt", "invoice", "form", "letter", "table")
@@ -40,6 +49,7 @@ class Question:
     text: str
     answer: str | None  # None: the document cannot answer; the reply should be "not found"
     qtype: str  # one of QTYPES: what kind of value is asked for
+    template: str = field(default="", compare=False, repr=False)  # the phrasing it was drawn from
 
 
 @dataclass(frozen=True)
@@ -49,27 +59,36 @@ class Document:
     lines: list[str]  # the text drawn, row by row, cells of a row left to right
     questions: list[Question]
     name: str = ""  # e.g. "invoice-001", for reports
+    font: str = ""  # the font family it is drawn in, a key of docvqa_page.FONT_FAMILIES
+    cells_per_line: tuple[int, ...] = ()  # per line of `lines`: how many cells it was drawn as
 
 
 # --- comparing answers --------------------------------------------------------------------
 
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
-_EDGE_JUNK = re.compile(r"^(?:[$€£.,;:!?'\"]|(?:usd|eur|gbp)(?=[\d$€£.]))+|(?:[$€£.,;:!?'\"]|(?<=\d)(?:usd|eur|gbp))+$")
+_THOUSANDS = re.compile(r"(?<=\d),\s*(?=\d{3}(?!\d))")
+_EDGE_JUNK = re.compile(
+    r"^(?:[$€£.,;:!?'\"]|(?:usd|eur|gbp|chf)(?=[\d$€£.]))+|(?:[$€£.,;:!?'\"]|(?<=\d)(?:usd|eur|gbp|chf))+$"
+)
 _NOT_FOUND = re.compile(r"\bnot\s+found\b", re.IGNORECASE)
 
 
 def normalize_answer(text: str) -> str:
     """The form answers are compared in, so formatting differences do not count as errors.
 
-    Unicode NFKC (so the recogniser's full-width "（" and "，" read as "(" and ","); lowercase;
-    remove all whitespace (PP-OCR's recogniser drops spaces in English, FACTS.md);
+    Unicode NFKC (so the recogniser's full-width "（" and "，" read as "(" and ","); letters
+    folded to their base letter ("Łukasz Søren" == "Lukasz Soren": the recogniser's alphabet
+    has "ü" and "é" but no "ł", "ø" or "ß", so a reader could not copy them); lowercase;
     drop thousands separators (a comma between digits followed by exactly three digits);
+    remove all whitespace (PP-OCR's recogniser drops spaces in English, FACTS.md);
     then strip from both ends, repeatedly, currency symbols ($ € £), currency codes (USD,
-    EUR, GBP — only next to a number, so "Europe" keeps its "eur") and punctuation
+    EUR, GBP, CHF — only next to a number, so "Europe" keeps its "eur") and punctuation
     (. , ; : ! ? and quotes). So "$ 42.50" == "42.50 USD" == "€42.50" == "42.50", and
-    "1,234.50 EUR" == "1234.50"; "Inc." == "Inc". Interior characters are kept.
+    "1,234.50 EUR" == "1234.50"; "Inc." == "Inc". Interior characters are kept, so the
+    European "1.234,50 €" is "1.234,50", not "1234.50".
     """
-    squashed = _THOUSANDS.sub("", "".join(unicodedata.normalize("NFKC", text).lower().split()))
+    # Thousands separators go before the spaces, so that in "1.234,56 8.532,49" (two cells)
+    # the ",56" is not taken for one.
+    squashed = "".join(_THOUSANDS.sub("", fold_letters(unicodedata.normalize("NFKC", text)).lower()).split())
     previous = None
     while previous != squashed:
         previous, squashed = squashed, _EDGE_JUNK.sub("", squashed)
@@ -177,28 +196,33 @@ class _Draft:
 
     rows: list[Row]
     width_px: int
+    rng: random.Random
+    phrasings: dict[str, tuple[str, ...]]  # the seed's pool, see docvqa_questions
     answerable: list[Question] = field(default_factory=list)
     unanswerable: list[Question] = field(default_factory=list)
-    rng: random.Random | None = None
 
-    def ask(self, templates: Sequence[str], answer: str | None, qtype: str, **slots) -> None:
-        """Add a question phrased by one of `templates` (answer None: cannot be answered)."""
-        question = Question(self.rng.choice(templates).format(**slots), answer, qtype)
+    def ask(self, topic: str, answer: str | None, qtype: str, **slots) -> None:
+        """Add a question about `topic` (a key of PHRASINGS) in one of the pool's phrasings
+        (answer None: the document cannot answer it)."""
+        template = self.rng.choice(self.phrasings[topic])
+        question = Question(template.format(**slots), answer, qtype, template)
         (self.answerable if answer is not None else self.unanswerable).append(question)
 
-    def cannot(self, templates: Sequence[str], qtype: str, **slots) -> None:
-        self.ask(templates, None, qtype, **slots)
+    def cannot(self, topic: str, qtype: str, **slots) -> None:
+        self.ask(topic, None, qtype, **slots)
 
 
 def make_documents(seed: int = 0, count: int = 60) -> list[Document]:
     """`count` documents, kinds in turn (receipt, invoice, form, letter, table), each with 5–7
-    questions of which one or two cannot be answered from the document."""
+    questions of which one or two cannot be answered from the document. Seed 0 phrases its
+    questions from the reported pool, every other seed from the development pool."""
+    phrasings = phrasings_for(seed)
     documents = []
     for index in range(count):
         rng = random.Random(f"docvqa-{seed}-{index}")
         kind = KINDS[index % len(KINDS)]
         fake = Fake(rng)
-        draft = _BUILDERS[kind](fake, fake.writing())
+        draft = _BUILDERS[kind](fake, fake.writing(), phrasings)
         style = PageStyle(
             width_px=draft.width_px,
             family=rng.choice(sorted(FONT_FAMILIES)),
@@ -210,7 +234,9 @@ def make_documents(seed: int = 0, count: int = 60) -> list[Document]:
         )
         image = render_page(draft.rows, style)
         lines = [row_text(page_row) for page_row in draft.rows if page_row.cells]
-        documents.append(Document(kind, image, lines, _pick_questions(rng, draft), f"{kind}-{index:03d}"))
+        questions = _pick_questions(rng, draft)
+        cells = tuple(len(page_row.cells) for page_row in draft.rows if page_row.cells)
+        documents.append(Document(kind, image, lines, questions, f"{kind}-{index:03d}", style.family, cells))
     return documents
 
 
@@ -227,20 +253,30 @@ def _with_rule(rows: list[Row]) -> None:
     rows[-1] = Row(rows[-1].cells, True, rows[-1].shade)
 
 
-def _receipt(fake: Fake, writing: Writing) -> _Draft:
+def _receipt(fake: Fake, writing: Writing, phrasings: dict[str, tuple[str, ...]]) -> _Draft:
     rng = fake.rng
     vendor, street, city = fake.shop(), fake.street(), fake.city_line()
     phone = fake.phone() if rng.random() < 0.5 else None
     day = writing.date(fake.day())
     time = f"{rng.randint(7, 21):02d}:{rng.randint(0, 59):02d}" if rng.random() < 0.6 else None
-    items = [(name, fake.cents(1.5, 24)) for name in fake.sample(SHOP_ITEMS, rng.randint(2, 5))]
-    absent_item = rng.choice([name for name in SHOP_ITEMS if name not in dict(items)])
-    subtotal = sum(cents for _, cents in items)
+    # Itemised receipts print a quantity column and a tax-code letter per line, with the codes'
+    # rates in a legend under the total (the European till-slip layout).
+    itemised = rng.random() < 0.5
+    tax_codes = {"A": rng.choice((19, 20, 21)), "B": rng.choice((7, 9, 10))} if itemised else {}
+    items = []
+    for name in fake.sample(SHOP_ITEMS, rng.randint(2, 5)):
+        quantity = rng.choice((1, 1, 2, 3, 4, 6)) if itemised else 1
+        items.append((name, quantity, quantity * fake.cents(1.5, 24), rng.choice(sorted(tax_codes)) if itemised else ""))
+    absent_item = rng.choice([name for name in SHOP_ITEMS if name not in {item[0] for item in items}])
+    subtotal = sum(item[2] for item in items)
     tax_percent = rng.choice((5, 7, 8, 10, 20))
-    tax = round(subtotal * tax_percent / 100)
+    if itemised:
+        tax = sum(round(cents * tax_codes[code] / 100) for _, _, cents, code in items)
+    else:
+        tax = round(subtotal * tax_percent / 100)
     total, payment = subtotal + tax, rng.choice(PAYMENT_METHODS)
     cashier = fake.person().split()[0] if rng.random() < 0.4 else None
-    price_x = rng.choice((1.0, 1.0, 0.8))
+    price_x = rng.choice((1.0, 1.0, 0.8)) if not itemised else 0.88
 
     rows = [row(center(vendor, bold=True, scale=1.3)), row(center(street)), row(center(city))]
     if phone:
@@ -248,50 +284,55 @@ def _receipt(fake: Fake, writing: Writing) -> _Draft:
     _with_rule(rows)
     rows.append(row(left(f"Date: {day}"), *([right(time)] if time else [])))
     _with_rule(rows)
-    rows += [row(left(name), right(figure(cents), price_x)) for name, cents in items]
+    if itemised:
+        rows.append(row(left("Qty", bold=True), left("Item", 0.13, bold=True),
+                        right("Amount", price_x, bold=True), right("Tax", bold=True)))  # fmt: skip
+        rows += [row(left(str(q)), left(name, 0.13), right(writing.figure(cents), price_x), right(code))
+                 for name, q, cents, code in items]  # fmt: skip
+    else:
+        rows += [row(left(name), right(writing.figure(cents), price_x)) for name, _, cents, _ in items]
     _with_rule(rows)
+    tax_label = "Tax" if itemised else f"Tax {tax_percent}%"
     rows += [
         row(left("Subtotal"), right(writing.money(subtotal), price_x)),
-        row(left(f"Tax {tax_percent}%"), right(writing.money(tax), price_x)),
+        row(left(tax_label), right(writing.money(tax), price_x)),
         row(left("TOTAL", bold=True), right(writing.money(total), price_x, bold=True)),
-        row(),
-        row(left(f"Paid by: {payment}")),
     ]
+    if itemised:
+        rows += [row(left(code), left(f"VAT {rate}%", 0.13)) for code, rate in tax_codes.items()]
+    rows += [row(), row(left(f"Paid by: {payment}"))]
     if cashier:
         rows.append(row(left(f"Cashier: {cashier}")))
     rows.append(row(center("Thank you!")))
 
-    draft = _Draft(rows, rng.randint(640, 760), rng=rng)
-    draft.ask(("Who is the vendor?", "What is the name of the store?", "Which shop issued this receipt?"), vendor, "organization")
-    draft.ask(("What is the total?", "How much is the total amount?", "Total?", "How much was paid in total?"), writing.money(total), "amount")
-    draft.ask(("What is the subtotal?", "How much is the subtotal before tax?"), writing.money(subtotal), "amount")
-    draft.ask(("How much tax was charged?", "What is the tax amount?"), writing.money(tax), "amount")
-    draft.ask(("What is the date of the receipt?", "When was this purchase made?", "On what date was this receipt issued?"), day, "date")
-    draft.ask(("How was the purchase paid?", "What payment method was used?"), payment, "text")
-    name, cents = rng.choice(items)
-    draft.ask(("What is the price of {item}?", "How much did the {item} cost?"), figure(cents), "amount", item=name)
-    draft.ask(("What is the store's street address?", "On which street is the store?"), street, "text")
-    if phone:
-        draft.ask(("What is the store's phone number?", "What number can the shop be called on?"), phone, "contact")
-    else:
-        draft.cannot(("What is the store's phone number?", "What number can the shop be called on?"), "contact")
-    if time:
-        draft.ask(("At what time was the purchase made?", "What time is printed on the receipt?"), time, "date")
-    else:
-        draft.cannot(("At what time was the purchase made?",), "date")
-    if cashier:
-        draft.ask(("Who was the cashier?", "What is the cashier's name?"), cashier, "name")
-    else:
-        draft.cannot(("Who was the cashier?", "What is the cashier's name?"), "name")
-    draft.cannot(("What is the due date?", "When is payment due?"), "date")
-    draft.cannot(("What is the invoice number?",), "id")
-    draft.cannot(("What is the store's tax ID?", "What is the VAT number?"), "id")
-    draft.cannot(("What is the customer's email address?",), "contact")
-    draft.cannot(("What is the price of {item}?", "How much did the {item} cost?"), "amount", item=absent_item)
+    draft = _Draft(rows, rng.randint(640, 760), rng, phrasings)
+    draft.ask("receipt.vendor", vendor, "organization")
+    draft.ask("receipt.total", writing.money(total), "amount")
+    draft.ask("receipt.subtotal", writing.money(subtotal), "amount")
+    draft.ask("receipt.tax", writing.money(tax), "amount")
+    draft.ask("receipt.date", day, "date")
+    draft.ask("receipt.payment", payment, "text")
+    name, quantity, cents, code = rng.choice(items)
+    draft.ask("receipt.item_price", writing.figure(cents), "amount", item=name)
+    if itemised:
+        name, quantity, cents, code = rng.choice(items)
+        draft.ask("receipt.item_quantity", str(quantity), "quantity", item=name)
+        name, quantity, cents, code = rng.choice(items)
+        draft.ask("receipt.item_tax_code", code, "id", item=name)
+    draft.ask("receipt.street", street, "text")
+    draft.ask("receipt.phone", phone, "contact")
+    draft.ask("receipt.time", time, "date")
+    draft.ask("receipt.cashier", cashier, "name")
+    draft.cannot("any.due_date", "date")
+    draft.cannot("any.invoice_number", "id")
+    draft.cannot("any.tax_id", "id")
+    draft.cannot("any.customer_email", "contact")
+    draft.cannot("receipt.item_price", "amount", item=absent_item)
+    draft.cannot("receipt.item_quantity", "quantity", item=absent_item)
     return draft
 
 
-def _invoice(fake: Fake, writing: Writing) -> _Draft:
+def _invoice(fake: Fake, writing: Writing, phrasings: dict[str, tuple[str, ...]]) -> _Draft:
     rng = fake.rng
     vendor, street, city = fake.firm(), fake.street(), fake.city_line()
     phone = fake.phone() if rng.random() < 0.5 else None
@@ -301,6 +342,8 @@ def _invoice(fake: Fake, writing: Writing) -> _Draft:
     issued_text = writing.date(issued)
     due_text = writing.date(issued + datetime.timedelta(days=rng.choice((14, 30, 45))))
     client, client_street, client_city = fake.person(), fake.street(), fake.city_line()
+    # Half the invoices put a delivery address block beside the billing block.
+    shipping = (fake.person(), fake.street(), fake.city_line()) if rng.random() < 0.5 else None
     items = []
     for name in fake.sample(SERVICES, rng.randint(2, 4)):
         quantity, unit = rng.randint(1, 12), fake.cents(15, 450)
@@ -314,90 +357,97 @@ def _invoice(fake: Fake, writing: Writing) -> _Draft:
         row(left(city), right(f"{rng.choice(('Date', 'Invoice date'))}: {issued_text}")),
         row(*([left(f"Phone: {phone}")] if phone else []), right(f"Due date: {due_text}")),
     ]
-    rows = header + [row(), row(left("Bill to:", bold=True)), row(left(client)), row(left(client_street)),
-                     row(left(client_city)), row()]  # fmt: skip
+    rows = header + [row()]
+    if shipping:
+        blocks = zip(("Bill to:", client, client_street, client_city), ("Ship to:", *shipping))
+        rows += [row(left(bill, bold=n == 0), left(ship, 0.52, bold=n == 0)) for n, (bill, ship) in enumerate(blocks)]
+    else:
+        rows += [row(left("Bill to:", bold=True)), row(left(client)), row(left(client_street)), row(left(client_city))]
+    rows.append(row())
     rows.append(row(left("Description", bold=True), right("Qty", 0.55, bold=True),
                     right("Unit price", 0.78, bold=True), right("Amount", bold=True), shade=True))  # fmt: skip
-    rows += [row(left(name), right(str(q), 0.55), right(figure(u), 0.78), right(figure(a))) for name, q, u, a in items]
+    rows += [row(left(name), right(str(q), 0.55), right(writing.figure(u), 0.78), right(writing.figure(a)))
+             for name, q, u, a in items]  # fmt: skip
     _with_rule(rows)
     rows.append(row(left("Total due:", 0.45, bold=True), right(writing.money(total), bold=True)))
     if vat_id:
         rows += [row(), row(left(f"VAT ID: {vat_id}"))]
 
-    draft = _Draft(rows, rng.randint(900, 1000), rng=rng)
-    draft.ask(("What is the invoice number?", "Which invoice number is this?"), number, "id")
-    draft.ask(("Which company issued this invoice?", "Who is the vendor?", "Who sent this invoice?"), vendor, "organization")
-    draft.ask(("What is the invoice date?", "When was the invoice issued?"), issued_text, "date")
-    draft.ask(("What is the due date?", "When is payment due?"), due_text, "date")
-    draft.ask(("Who is the invoice addressed to?", "Who is billed?", "What is the customer's name?"), client, "name")
-    draft.ask(("Total due?", "What is the total amount due?", "How much is owed in total?"), writing.money(total), "amount")
+    draft = _Draft(rows, rng.randint(900, 1000), rng, phrasings)
+    draft.ask("invoice.number", number, "id")
+    draft.ask("invoice.vendor", vendor, "organization")
+    draft.ask("invoice.date", issued_text, "date")
+    draft.ask("invoice.due_date", due_text, "date")
+    draft.ask("invoice.client", client, "name")
+    draft.ask("invoice.ship_to", shipping[0] if shipping else None, "name")
+    if shipping:
+        draft.ask("invoice.ship_street", shipping[1], "text")
+    draft.ask("invoice.total", writing.money(total), "amount")
     name, quantity, unit, amount = rng.choice(items)
-    draft.ask(("What is the amount for {item}?", "How much is charged for {item} in total?"), figure(amount), "amount", item=name)
-    draft.ask(("How many units of {item} were billed?", "What is the quantity of {item}?"), str(quantity), "quantity", item=name)
-    if phone:
-        draft.ask(("What is the vendor's phone number?",), phone, "contact")
-    else:
-        draft.cannot(("What is the vendor's phone number?",), "contact")
-    if vat_id:
-        draft.ask(("What is the VAT ID?", "What is the vendor's tax ID?"), vat_id, "id")
-    else:
-        draft.cannot(("What is the VAT ID?", "What is the vendor's tax ID?"), "id")
-    draft.cannot(("What payment method was used?", "How was this invoice paid?"), "text")
-    draft.cannot(("What is the purchase order number?",), "id")
-    draft.cannot(("What is the customer's email address?",), "contact")
-    draft.cannot(("What is the amount for {item}?",), "amount", item=absent_item)
+    draft.ask("invoice.line_amount", writing.figure(amount), "amount", item=name)
+    draft.ask("invoice.line_quantity", str(quantity), "quantity", item=name)
+    draft.ask("invoice.phone", phone, "contact")
+    draft.ask("invoice.vat_id", vat_id, "id")
+    draft.cannot("invoice.payment", "text")
+    draft.cannot("invoice.po_number", "id")
+    draft.cannot("any.customer_email", "contact")
+    draft.cannot("invoice.line_amount", "amount", item=absent_item)
     return draft
 
 
-def _form(fake: Fake, writing: Writing) -> _Draft:
+def _form(fake: Fake, writing: Writing, phrasings: dict[str, tuple[str, ...]]) -> _Draft:
     rng = fake.rng
     name = fake.person()
     values = {
-        "Full name": (name, "name"),
-        "Date of birth": (writing.date(fake.day(1950, 2005)), "date"),
-        "Phone": (fake.phone(), "contact"),
-        "Email": (fake.email(name), "contact"),
-        "ID number": (fake.id_number(), "id"),
-        "City": (rng.choice(CITY_NAMES), "text"),
-        "Occupation": (rng.choice(OCCUPATIONS), "text"),
+        "Full name": (name, "name", "form.name"),
+        "Date of birth": (writing.date(fake.day(1950, 2005)), "date", "form.birth"),
+        "Phone": (fake.phone(), "contact", "form.phone"),
+        "Email": (fake.email(name), "contact", "form.email"),
+        "ID number": (fake.id_number(), "id", "form.id"),
+        "City": (rng.choice(CITY_NAMES), "text", "form.city"),
+        "Occupation": (rng.choice(OCCUPATIONS), "text", "form.occupation"),
     }
     for optional in fake.sample(("Phone", "Email", "ID number", "City", "Occupation"), rng.randint(1, 2)):
-        del values[optional]
+        values[optional] = (None, *values[optional][1:])
     form_number = fake.code("F-", 5) if rng.random() < 0.5 else None
     title = rng.choice(("Registration Form", "Membership Application", "Customer Details", "Patient Intake Form"))
+    # Half the forms carry an emergency-contact block beside the applicant's fields.
+    contact = (fake.person(), fake.phone(), rng.choice(RELATIONS)) if rng.random() < 0.5 else None
 
     rows = [row(left(title, bold=True, scale=1.35), *([right(f"Form No: {form_number}")] if form_number else []))]
     _with_rule(rows)
     rows.append(row())
-    aligned = rng.random() < 0.6
-    for label, (value, _) in values.items():
-        rows.append(row(left(f"{label}:"), left(value, 0.4)) if aligned else row(left(f"{label}: {value}")))
+    fields = [(label, value) for label, (value, _, _) in values.items() if value is not None]
+    if contact:
+        beside = [("Emergency contact", None), ("Name", contact[0]), ("Phone", contact[1]), ("Relationship", contact[2])]
+        rows.append(row(left("Applicant", bold=True), left(beside[0][0], 0.55, bold=True)))
+        for n in range(max(len(fields), len(beside) - 1)):
+            cells = [left(f"{fields[n][0]}: {fields[n][1]}")] if n < len(fields) else []
+            if n + 1 < len(beside):
+                cells.append(left(f"{beside[n + 1][0]}: {beside[n + 1][1]}", 0.55))
+            rows.append(row(*cells))
+    else:
+        aligned = rng.random() < 0.6
+        for label, value in fields:
+            rows.append(row(left(f"{label}:"), left(value, 0.4)) if aligned else row(left(f"{label}: {value}")))
     rows += [row(), row(left(f"Signed on {writing.date(fake.day())}"))]
 
-    templates = {
-        "Full name": ("What is the applicant's full name?", "Whose details are on this form?", "What name is written on the form?"),
-        "Date of birth": ("What is the date of birth?", "When was the applicant born?"),
-        "Phone": ("What is the phone number?", "Which phone number is given?"),
-        "Email": ("What is the email address?", "What email is listed?"),
-        "ID number": ("What is the ID number?", "Which ID number is given on the form?"),
-        "City": ("Which city does the applicant live in?", "What city is listed?"),
-        "Occupation": ("What is the applicant's occupation?", "What does the applicant do for a living?"),
-    }
-    draft = _Draft(rows, rng.randint(860, 980), rng=rng)
-    for label, phrasings in templates.items():
-        if label in values:
-            draft.ask(phrasings, values[label][0], values[label][1])
-        else:
-            draft.cannot(phrasings, {"Phone": "contact", "Email": "contact", "ID number": "id"}.get(label, "text"))
+    draft = _Draft(rows, rng.randint(860, 980) if not contact else rng.randint(1000, 1080), rng, phrasings)
+    for value, qtype, topic in values.values():
+        draft.ask(topic, value, qtype)
+    draft.ask("form.contact_name", contact[0] if contact else None, "name")
+    if contact:
+        draft.ask("form.contact_phone", contact[1], "contact")
+        draft.ask("form.contact_relation", contact[2], "text")
     if form_number:
-        draft.ask(("What is the form number?",), form_number, "id")
-    draft.cannot(("What is the applicant's nationality?",), "text")
-    draft.cannot(("What is the total amount?",), "amount")
-    draft.cannot(("What is the invoice number?",), "id")
+        draft.ask("form.number", form_number, "id")
+    draft.cannot("form.nationality", "text")
+    draft.cannot("any.total", "amount")
+    draft.cannot("any.invoice_number", "id")
     return draft
 
 
-def _letter(fake: Fake, writing: Writing) -> _Draft:
+def _letter(fake: Fake, writing: Writing, phrasings: dict[str, tuple[str, ...]]) -> _Draft:
     rng = fake.rng
     company, street, city = fake.firm(), fake.street(), fake.city_line()
     phone = fake.phone() if rng.random() < 0.4 else None
@@ -406,14 +456,25 @@ def _letter(fake: Fake, writing: Writing) -> _Draft:
     title = rng.choice(JOB_TITLES) if rng.random() < 0.6 else None
     day, subject = writing.date(fake.day()), rng.choice(LETTER_SUBJECTS)
     closing = rng.choice(("Sincerely,", "Best regards,", "Kind regards,", "Yours faithfully,"))
-    date_in_header = rng.random() < 0.5
+    # Side by side: the sender's block on the right, the recipient's window address on the left.
+    beside = rng.random() < 0.4
+    date_in_header = not beside and rng.random() < 0.5
 
-    rows = [row(left(company, bold=True, scale=1.2), *([right(day)] if date_in_header else [])), row(left(street)), row(left(city))]
-    if phone:
-        rows.append(row(left(f"Tel: {phone}")))
-    rows += [row(), row(left(recipient)), row(left(fake.street())), row(left(fake.city_line())), row()]
+    sender = [company, street, city] + ([f"Tel: {phone}"] if phone else [])
+    addressee = [recipient, fake.street(), fake.city_line()]
+    if beside:
+        rows = []
+        for n in range(max(len(sender), len(addressee))):
+            cells = [left(addressee[n])] if n < len(addressee) else []
+            cells += [right(sender[n], bold=n == 0)] if n < len(sender) else []
+            rows.append(row(*cells))
+        rows.append(row())
+    else:
+        rows = [row(left(company, bold=True, scale=1.2), *([right(day)] if date_in_header else []))]
+        rows += [row(left(text)) for text in sender[1:]]
+        rows += [row()] + [row(left(text)) for text in addressee] + [row()]
     if not date_in_header:
-        rows += [row(left(day)), row()]
+        rows += [row(right(day) if beside else left(day)), row()]
     if reference:
         rows.append(row(left(f"Our reference: {reference}")))
     rows += [row(left(f"Subject: {subject}", bold=True)), row(), row(left(f"Dear {recipient},"))]
@@ -428,29 +489,27 @@ def _letter(fake: Fake, writing: Writing) -> _Draft:
     if title:
         rows.append(row(left(title)))
 
-    draft = _Draft(rows, rng.randint(880, 980), rng=rng)
-    draft.ask(("Which company sent this letter?", "Which organization is the letter from?"), company, "organization")
-    draft.ask(("What is the date of the letter?", "When was this letter written?"), day, "date")
-    draft.ask(("Who is the letter addressed to?", "Who is the recipient?"), recipient, "name")
-    draft.ask(("What is the subject of the letter?", "What is the letter's subject line?"), subject, "text")
-    draft.ask(("Who signed the letter?", "What is the name of the person who signed?"), signer, "name")
+    draft = _Draft(rows, rng.randint(880, 980), rng, phrasings)
+    draft.ask("letter.company", company, "organization")
+    draft.ask("letter.date", day, "date")
+    draft.ask("letter.recipient", recipient, "name")
+    draft.ask("letter.subject", subject, "text")
+    draft.ask("letter.signer", signer, "name")
     if title:
-        draft.ask(("What is the signer's job title?",), title, "text")
-    if phone:
-        draft.ask(("What is the sender's phone number?", "What phone number is given?"), phone, "contact")
-    else:
-        draft.cannot(("What is the sender's phone number?", "What phone number is given?"), "contact")
-    if reference:
-        draft.ask(("What is the reference number?",), reference, "id")
-    else:
-        draft.cannot(("What is the reference number?",), "id")
-    draft.cannot(("What is the total amount?", "How much money is owed?"), "amount")
-    draft.cannot(("What is the recipient's email address?",), "contact")
-    draft.cannot(("What is the invoice number?",), "id")
+        draft.ask("letter.signer_title", title, "text")
+    draft.ask("letter.phone", phone, "contact")
+    draft.ask("letter.reference", reference, "id")
+    draft.cannot("letter.amount", "amount")
+    draft.cannot("letter.email", "contact")
+    draft.cannot("any.invoice_number", "id")
     return draft
 
 
-def _table(fake: Fake, writing: Writing) -> _Draft:
+def _table(fake: Fake, writing: Writing, phrasings: dict[str, tuple[str, ...]]) -> _Draft:
+    return (_matrix if fake.rng.random() < 0.5 else _stock_list)(fake, writing, phrasings)
+
+
+def _stock_list(fake: Fake, writing: Writing, phrasings: dict[str, tuple[str, ...]]) -> _Draft:
     rng = fake.rng
     names = fake.sample(STOCK_ITEMS, rng.randint(4, 7))
     absent_item = rng.choice([name for name in STOCK_ITEMS if name not in names])
@@ -471,29 +530,56 @@ def _table(fake: Fake, writing: Writing) -> _Draft:
     rows.append(row(*header, shade=True, rule_below=True))
     for index, name in enumerate(names):
         cells = [left(name)] + ([left(codes[index], 0.4)] if codes else [])
-        cells += [right(str(quantities[index]), quantity_x), right(figure(prices[index]))]
+        cells += [right(str(quantities[index]), quantity_x), right(writing.figure(prices[index]))]
         rows.append(row(*cells, rule_below=grid))
 
-    draft = _Draft(rows, rng.randint(820, 960), rng=rng)
+    draft = _Draft(rows, rng.randint(820, 960), rng, phrasings)
     for index in fake.sample(range(len(names)), 2):
-        draft.ask(("What is the price of {item}?", "How much does {item} cost?"), figure(prices[index]), "amount", item=names[index].lower())
+        draft.ask("table.price", writing.figure(prices[index]), "amount", item=names[index].lower())
     for index in fake.sample(range(len(names)), 2):
-        draft.ask(("How many {item} are listed?", "What is the quantity of {item}?"), str(quantities[index]), "quantity", item=names[index].lower())
+        draft.ask("table.quantity", str(quantities[index]), "quantity", item=names[index].lower())
     if codes:
         index = rng.randrange(len(names))
-        draft.ask(("Which item has code {code}?",), names[index], "text", code=codes[index])
+        draft.ask("table.item_by_code", names[index], "text", code=codes[index])
         index = rng.randrange(len(names))
-        draft.ask(("What is the code of {item}?",), codes[index], "id", item=names[index].lower())
-    if updated:
-        draft.ask(("When was the list updated?",), updated, "date")
-    draft.cannot(("What is the price of {item}?", "How much does {item} cost?"), "amount", item=absent_item.lower())
-    draft.cannot(("How many {item} are listed?",), "quantity", item=absent_item.lower())
-    draft.cannot(("What is the supplier's phone number?",), "contact")
-    if not updated:
-        draft.cannot(("When was the list updated?",), "date")
+        draft.ask("table.code", codes[index], "id", item=names[index].lower())
+    draft.ask("table.updated", updated, "date")
+    draft.cannot("table.price", "amount", item=absent_item.lower())
+    draft.cannot("table.quantity", "quantity", item=absent_item.lower())
+    draft.cannot("table.supplier_phone", "contact")
     return draft
 
 
-_BUILDERS: dict[str, Callable[[Fake, Writing], _Draft]] = {
+def _matrix(fake: Fake, writing: Writing, phrasings: dict[str, tuple[str, ...]]) -> _Draft:
+    """A table with a header row and row labels: a value is found by its row and column."""
+    rng = fake.rng
+    title, row_pool, column_pool = rng.choice(MATRICES)
+    labels = fake.sample(row_pool, rng.randint(3, 5))
+    absent_label = rng.choice([label for label in row_pool if label not in labels])
+    start = rng.randrange(len(column_pool) - 3)
+    columns = list(column_pool[start : start + rng.choice((3, 4))])
+    money = rng.random() < 0.5
+    values = [[writing.figure(fake.cents(10, 9000)) if money else writing.figure(rng.randint(1, 99999) * 100)[:-3]
+               for _ in columns] for _ in labels]  # fmt: skip
+    step = 0.55 / (len(columns) - 1)
+    xs = [0.45 + n * step for n in range(len(columns))]
+
+    rows = [row(left(title, bold=True, scale=1.2)), row()]
+    rows.append(row(*[right(column, x, bold=True) for column, x in zip(columns, xs)], shade=True, rule_below=True))
+    for label, cells in zip(labels, values):
+        rows.append(row(left(label, bold=True), *[right(value, x) for value, x in zip(cells, xs)]))
+    if rng.random() < 0.5:
+        rows += [row(), row(left(f"Source: {fake.firm()}"))]
+
+    draft = _Draft(rows, rng.randint(900, 1000), rng, phrasings)
+    for r, c in fake.sample([(r, c) for r in range(len(labels)) for c in range(len(columns))], 3):
+        draft.ask("table.cell", values[r][c], "amount" if money else "quantity", row=labels[r], column=columns[c])
+    draft.cannot("table.cell", "amount" if money else "quantity", row=absent_label, column=rng.choice(columns))
+    draft.cannot("table.supplier_phone", "contact")
+    draft.cannot("table.updated", "date")
+    return draft
+
+
+_BUILDERS: dict[str, Callable[[Fake, Writing, dict[str, tuple[str, ...]]], _Draft]] = {
     "receipt": _receipt, "invoice": _invoice, "form": _form, "letter": _letter, "table": _table,
 }  # fmt: skip

@@ -14,14 +14,31 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-# (regular, bold) file pairs; a missing pair falls back to Pillow's scalable default font.
-FONT_FAMILIES = {
-    "sans": ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"),
-    "serif": ("DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf"),
-    "mono": ("DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf"),
-    "condensed": ("DejaVuSansCondensed.ttf", "DejaVuSansCondensed-Bold.ttf"),
+FONT_ROOT = Path("/usr/share/fonts/truetype")
+# Candidate families as (regular, bold) files under FONT_ROOT: DejaVu ships with the base
+# image; Liberation (metric-compatible Arial/Times/Courier) and GNU FreeFont come from the
+# Debian packages `.ci/run` installs (fonts-liberation fonts-dejavu-extra fonts-freefont-ttf).
+# Every one covers Latin-1 and Latin Extended-A, so "Łukasz" and "Søren" draw in all of them.
+FONT_CANDIDATES = {
+    "dejavu-sans": ("dejavu/DejaVuSans.ttf", "dejavu/DejaVuSans-Bold.ttf"),
+    "dejavu-serif": ("dejavu/DejaVuSerif.ttf", "dejavu/DejaVuSerif-Bold.ttf"),
+    "dejavu-mono": ("dejavu/DejaVuSansMono.ttf", "dejavu/DejaVuSansMono-Bold.ttf"),
+    "dejavu-condensed": ("dejavu/DejaVuSansCondensed.ttf", "dejavu/DejaVuSansCondensed-Bold.ttf"),
+    "dejavu-serif-condensed": ("dejavu/DejaVuSerifCondensed.ttf", "dejavu/DejaVuSerifCondensed-Bold.ttf"),
+    "liberation-sans": ("liberation/LiberationSans-Regular.ttf", "liberation/LiberationSans-Bold.ttf"),
+    "liberation-serif": ("liberation/LiberationSerif-Regular.ttf", "liberation/LiberationSerif-Bold.ttf"),
+    "liberation-mono": ("liberation/LiberationMono-Regular.ttf", "liberation/LiberationMono-Bold.ttf"),
+    "liberation-narrow": ("liberation/LiberationSansNarrow-Regular.ttf", "liberation/LiberationSansNarrow-Bold.ttf"),
+    "free-sans": ("freefont/FreeSans.ttf", "freefont/FreeSansBold.ttf"),
+    "free-serif": ("freefont/FreeSerif.ttf", "freefont/FreeSerifBold.ttf"),
+    "free-mono": ("freefont/FreeMono.ttf", "freefont/FreeMonoBold.ttf"),
 }
+# The families whose both files are installed on this machine: the set a seed draws from, so
+# one seed gives byte-identical pages per machine, and different pages where other fonts are
+# installed (`font_note` says which). With none at all, Pillow's scalable default font.
+FONT_FAMILIES = {
+    name: pair for name, pair in FONT_CANDIDATES.items() if all((FONT_ROOT / path).is_file() for path in pair)
+} or {"pillow-default": ("", "")}
 MIN_FONT_PX = 22
 _CELL_GAP_EM = 1.0  # cells in one row keep at least this many font sizes apart
 
@@ -140,11 +157,20 @@ def _fits(rows: list[Row], style: PageStyle, size: int, width: int | None = None
 _FONTS: dict[tuple[str, bool, int], ImageFont.ImageFont] = {}
 
 
+def font_note() -> str:
+    """Which font families the set is drawn in here, and what is missing (for reports)."""
+    missing = sorted(set(FONT_CANDIDATES) - set(FONT_FAMILIES))
+    note = f"{len(FONT_FAMILIES)} font families: {', '.join(sorted(FONT_FAMILIES))}"
+    if missing:
+        note += f"; not installed: {', '.join(missing)} (.ci/run installs them with apt-get)"
+    return note
+
+
 def _font(family: str, bold: bool, size: int):
     key = (family, bold, size)
     if key not in _FONTS:
-        path = FONT_DIR / FONT_FAMILIES[family][int(bold)]
-        _FONTS[key] = ImageFont.truetype(str(path), size) if path.is_file() else ImageFont.load_default(size=size)
+        relative = FONT_FAMILIES[family][int(bold)]
+        _FONTS[key] = ImageFont.truetype(str(FONT_ROOT / relative), size) if relative else ImageFont.load_default(size=size)
     return _FONTS[key]
 
 

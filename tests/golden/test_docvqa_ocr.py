@@ -12,6 +12,7 @@ answers. Both misses are the recogniser reading the letter O as the digit 0 ("0s
 from __future__ import annotations
 
 import io
+import re
 import sys
 from pathlib import Path
 
@@ -22,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from docvqa import (  # noqa: E402
     KINDS, QTYPES, Document, Question, is_not_found, make_documents, missing_answers, normalize_answer, score,
 )  # fmt: skip
+from docvqa_page import FONT_FAMILIES, font_note  # noqa: E402
 
 from runtime import load_model  # noqa: E402
 
@@ -63,6 +65,29 @@ def test_set_shape(documents):
         assert len(texts) == len(set(texts)), document.name
 
 
+def test_pages_are_drawn_in_the_installed_font_families(documents):
+    print(font_note())  # with only DejaVu installed the set is narrower; .ci/run installs the rest
+    used = {d.font for d in documents}
+    assert used <= set(FONT_FAMILIES)
+    assert len(used) >= min(len(FONT_FAMILIES), 5), (used, font_note())
+
+
+def test_set_has_the_widened_layouts_and_formats(documents):
+    lines = [line for d in documents for line in d.lines]
+    answers = [q.answer for d in documents for q in d.questions if q.answer]
+
+    def some(pattern: str, texts: list[str]) -> bool:
+        return any(re.search(pattern, text) for text in texts)
+
+    assert some(r"^Bill to: Ship to:$", lines) and some(r"^Applicant Emergency contact$", lines)  # side by side
+    assert some(r"^Qty Item Amount Tax$", lines) and some(r"^\d+ .+ [\d.,]+ [AB]$", lines)  # quantity, tax code
+    assert some(r"^(Q1 Q2 Q3|Jan Feb|2021 2022|Week 1 Week 2)", lines)  # a header row over row labels
+    assert some(r"\d\.\d{3},\d{2}", answers) and some(r"\d,\d{3}\.\d{2}", answers)  # 1.234,56 and 1,234.56
+    assert some(r"^\d{2}\.\d{2}\.\d{4}$", answers) and some(r"^\d{2}/\d{2}/\d{2}$", answers)  # 14.02.2018, 02/14/18
+    assert all(some(mark, lines) for mark in ("€", "\\$", "£", "CHF", "USD", "EUR", "GBP"))
+    assert sum(not a.isascii() for a in answers) >= 10  # Müller, Łukasz, Søren ... are asked for
+
+
 def test_answers_are_spans_of_one_drawn_line(documents):
     # A reader that retrieves one line and cuts the answer out of it can get every answer.
     for document in documents:
@@ -85,7 +110,8 @@ def test_text_is_big_enough_for_the_detector(documents):
         ("$ 42.50", "42.50"), ("42.50 USD", "42.50"), ("€42.50", "42.50"), ("EUR 42.50.", "42.50"),
         ("£1,234.50", "1234.50"), ("1,234.50 GBP", "1234.50"), ("March 15, 2024", "march15,2024"),
         ("Tel:（527） 718-0858", "tel:(527)718-0858"), ("Europe", "europe"), ("Software Inc.", "softwareinc"),
-        ("  INV-20417 ", "inv-20417"),
+        ("  INV-20417 ", "inv-20417"), ("1.234,56 €", "1.234,56"), ("CHF 5.616,79", "5.616,79"),
+        ("€ 12,50", "12,50"), ("Łukasz Wójcik", "lukaszwojcik"), ("Søren Müller", "sorenmuller"),
     ],
 )  # fmt: skip
 def test_normalize_answer(reply, expected):
