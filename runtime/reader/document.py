@@ -26,6 +26,8 @@ from runtime.ocr.grid import Grid, group_regions, split_runs
 from runtime.ocr.layout import join_lines
 from runtime.results import TextLine
 
+from .values import find_dates, find_times
+
 # Regions of one row closer than this × their height are one cell: a word gap is about a
 # third of a box's height, cells of a row or table stand further apart.
 _CELL_GAP_RATIO = 0.5
@@ -35,14 +37,6 @@ _CLOSINGS = re.compile(r"^(sincerely|regards|bestregards|kindregards|warmregards
                        r"best|respectfully|thankyou)\b", re.I)
 _GREETING = re.compile(r"^dear\s*(?P<name>[^,:]+)[,:.]?\s*$", re.I)
 _KEY_VALUE = re.compile(r"^(?P<key>[^:]{1,40}?)\s*[:：]\s*(?P<value>.*)$")
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
-_DATE_SPAN = re.compile(
-    rf"(?<![\d/.-])(\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}|"
-    rf"(?:\d{{1,2}}\s*)?{_MONTH}\s*\d{{1,2}},?\s*\d{{4}}|\d{{1,2}}\s*{_MONTH}\s*\d{{4}})(?![\d/.-])",
-    re.I,
-)
-_TIME_SPAN = re.compile(r"(?<![\d:.])\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?(?![\d:])", re.I)
-
 
 @dataclass(frozen=True)
 class Field:
@@ -147,11 +141,10 @@ def _span_fields(cells) -> list[Field]:
     fields = []
     for index, cell in enumerate(cells):
         text = cell.text.strip()
-        for pattern in (_DATE_SPAN, _TIME_SPAN):
-            for match in pattern.finditer(text):
-                if match.group().strip() != text:
-                    key = (text[: match.start()] + " " + text[match.end() :]).strip(" :,-")
-                    fields.append(Field(key, match.group().strip(), index, "span"))
+        for start, end, _ in [*find_dates(text), *find_times(text)]:
+            if text[start:end].strip() != text:
+                key = (text[:start] + " " + text[end:]).strip(" :,-")
+                fields.append(Field(key, text[start:end].strip(), index, "span"))
     return fields
 
 

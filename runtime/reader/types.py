@@ -2,16 +2,20 @@
 
 A question about a total can only be answered by an amount, a question about a date by a
 date: checking the type keeps the reader from answering "What is the tax ID?" with the
-tax amount. Rules are regular expressions over English wording; "text" accepts anything.
+tax amount. Question rules are regular expressions over English wording; values are read
+by the general parsers of `values` (dates, money, phones, ...); "text" accepts anything.
 """
 
 from __future__ import annotations
 
 import re
 
+from .values import is_name, parse_date, parse_email, parse_money, parse_percent, parse_phone, parse_time
+
 AMOUNT, DATE, TIME, IDENT, PHONE, EMAIL, ADDRESS, COUNT, PERSON, ORG, TEXT = (
     "amount", "date", "time", "id", "phone", "email", "address", "count", "person", "organization", "text",
 )
+PERCENT = "percent"
 
 # Checked in order: the first matching rule decides (e.g. "due date" is a date, not an amount;
 # "phone number" is a phone, not an id; "what time" is a time, not a date).
@@ -32,21 +36,10 @@ _QUESTION_RULES = (
 )
 
 # The recognizer has no "€"/"£": it drops them or reads "£" as "f" ("f74.49"), so a lone
-# "f" before a figure is a currency mark (issue 3).
-_CURRENCY = r"(?:[$€£f]|usd|eur|gbp)"
-_AMOUNT = re.compile(rf"^{_CURRENCY}?\s*-?\d{{1,3}}(?:[,.\s]?\d{{3}})*(?:[.,]\d{{2}})\s*{_CURRENCY}?$", re.I)
+# "f" before a figure is a currency mark (issue 3; `values.parse_money` reads it as "£").
 _GARBLED_CURRENCY = re.compile(r"^f(?=\s*\d)", re.I)
-_DATE = re.compile(
-    r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|"
-    r"(\d{1,2}\s*)?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s*\d{0,2},?\s*\d{4})$",
-    re.I,
-)
-_TIME = re.compile(r"^\d{1,2}:\d{2}(?::\d{2})?\s*([ap]\.?m\.?)?$", re.I)
-_PHONE = re.compile(r"^\+?[\d\s().-]{7,}$")
-_EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
 _COUNT = re.compile(r"^\d{1,4}$")
 _IDENT = re.compile(r"^(?=.*\d)[A-Z0-9#][A-Z0-9#/._-]{2,}$", re.I)
-_WORDS = re.compile(r"^[A-Za-z][A-Za-z.'&-]*(\s+[A-Za-z&][A-Za-z.'&-]*)*$")
 # "12 Oak Street", OCR-compacted "365LakeAvenue": a house number, words, a street kind.
 _ADDRESS = re.compile(
     r"^\d{1,5}\s*[A-Za-z][A-Za-z .'-]*?\s*(street|st|avenue|ave|road|rd|lane|ln|boulevard|blvd|way|drive|dr|"
@@ -74,15 +67,17 @@ def value_types(value: str) -> frozenset[str]:
     text = fix_digits(value.strip())
     compact = re.sub(r"\s+", "", text)
     kinds = {TEXT}
-    if _AMOUNT.match(text) or _AMOUNT.match(compact):
+    if parse_money(text) or parse_money(compact):
         kinds.add(AMOUNT)
-    if _DATE.match(text) or _DATE.match(compact):
+    if parse_percent(text):
+        kinds.add(PERCENT)
+    if parse_date(text) or parse_date(compact):
         kinds.add(DATE)
-    if _TIME.match(text):
+    if parse_time(text):
         kinds.add(TIME)
-    if _EMAIL.match(compact):
+    if parse_email(text):
         kinds.add(EMAIL)
-    if _PHONE.match(text) and sum(c.isdigit() for c in text) >= 7 and not _DATE.match(text):
+    if parse_phone(text):
         kinds.add(PHONE)
     if _ADDRESS.match(text):
         kinds.add(ADDRESS)
@@ -90,7 +85,7 @@ def value_types(value: str) -> frozenset[str]:
         kinds.add(COUNT)
     if _IDENT.match(compact) and not kinds & {AMOUNT, DATE, TIME}:
         kinds.add(IDENT)
-    if _WORDS.match(text):
+    if is_name(text):
         kinds.update((PERSON, ORG))
     return frozenset(kinds)
 
