@@ -97,7 +97,9 @@ def parse_chat_request(body: object, served_ids: tuple[str, ...], tasks: Sequenc
         raise TaskNotSupportedError(task, tasks)
     if task in ("caption", "vqa", "read") and image is None:
         raise InvalidRequestError(f"Task '{task}' needs an image (an image_url part).", param="messages")
-    prompt = "" if task == "caption" and not last_user_text.strip() else "\n".join(t for t in texts if t)
+    # A question about the image is the last user turn: a system message or earlier turns
+    # do not change what is asked. Free generation sees the whole conversation.
+    prompt = "\n".join(t for t in texts if t) if task == "generate" else last_user_text
     stream = bool(request.stream)
     options = request.stream_options
     if options is not None and not stream:

@@ -5,9 +5,12 @@ with a KV cache), `embedder` (a pooled, normalized sentence encoder). `extra` in
 bundle.json names the embedder's tokenizer and length limit and the LM's chat format.
 
 - read: OCR lines in reading order.
-- vqa: a span of the recognized text with its evidence cell (detected boxes of one cell and
-  their text), or "Not found in the image."
-- caption: one LM-written sentence about what the recognized text is (not a photo caption).
+- vqa: the request's intent (runtime.reader.intents) decides: "read the text" gets the text
+  in reading order; "describe / summarize" a grounded description (runtime.reader.describe);
+  a yes/no question "Yes"/"No" with the cell that says so, or "I can't tell from the text.";
+  any other question a span of the recognized text with its evidence cell, or "Not found in
+  the image.". An image without text gets "No text was found in the image." whatever asked.
+- caption: the grounded description (not a photo caption: the bundle reads text only).
 - generate: free LM generation with the recognized text as context (may invent; explicit).
 - embed / rank / seed: MiniLM embeddings; an image is the mean of its lines' embeddings.
 """
@@ -23,10 +26,14 @@ import numpy as np
 from runtime.chat import Message
 from runtime.embedder import TextEmbedder
 from runtime.errors import BundleError
+from runtime.ocr.layout import order_lines
 from runtime.ocr.pipeline import OcrPipeline
-from runtime.params import GenerationParams
+from runtime.reader import intents
 from runtime.reader.answering import NOT_FOUND, Answerer
+from runtime.reader.describe import Describer
+from runtime.reader.document import read_cells, transcript
 from runtime.reader.language_model import LanguageModel
+from runtime.reader.yes_no import answer_yes_no
 from runtime.results import GenerationResult, ReadResult, TextDelta, Usage
 from runtime.tokenizer import Tokenizer
 
@@ -37,7 +44,6 @@ _EXTRA_KEYS = {
     "embedder_tokenizer": str, "embedder_max_length": int, "embedder_pad_token_id": int,
     "chat_format": str, "default_system": str,
 }
-CAPTION_PROMPT = "In one short sentence, say what kind of document this text comes from and what it is about."
 NO_TEXT = "No text was found in the image."
 
 
@@ -89,6 +95,8 @@ class ReaderAdapter(KindAdapter):
         self._lm = LanguageModel(sessions["lm_decoder"], lm_tokenizer, extra["chat_format"],
                                  extra.get("default_system"), eos, context.config.max_seq_len)
         self._answerer = Answerer(self._embedder.embed, self._lm.score_answers)
+        self._router = intents.IntentRouter(self._embedder.embed)
+        self._describer = Describer(self._embedder.embed)
 
     # --- tasks -----------------------------------------------------------------------
 
@@ -107,33 +115,47 @@ class ReaderAdapter(KindAdapter):
     def generate(self, request: GenerationRequest) -> Iterator[TextDelta | GenerationResult]:
         if request.task not in self.tasks:
             raise self._unsupported(request.task)
-        if request.task == "vqa":
-            return self._answer(request.prompt, self._regions(request.image) if request.image is not None else ())
-        lines = self._lines(request.image) if request.image is not None else ()
-        if request.task == "caption" and not lines:
-            return self._fixed(NO_TEXT)
-        question = CAPTION_PROMPT if request.task == "caption" else request.prompt
-        params = request.params
+        if request.task == "generate":
+            lines = self._lines(request.image) if request.image is not None else ()
+            messages = [Message("user", f"{_context(lines)}\n\n{request.prompt}" if lines else request.prompt)]
+            return self._lm.generate(messages, request.params, "the image's text and the prompt")
+        regions = self._regions(request.image)
+        if not regions:
+            return self._reply(NO_TEXT, request, regions, ())
         if request.task == "caption":
-            params = params.with_overrides(stop=tuple({*params.stop, "\n"}))
-        messages = [Message("user", f"{_context(lines)}\n\n{question}" if lines else question)]
-        return self._lm.generate(messages, params, "the image's text and the prompt")
+            return self._describe(request, regions)
+        intent = self._router.classify(request.prompt)
+        if intent.name == intents.READ:
+            lines = order_lines(regions)
+            return self._reply(transcript(lines), request, regions, lines)
+        if intent.name == intents.DESCRIBE:
+            return self._describe(request, regions)
+        if intent.name == intents.YES_NO:
+            reply = answer_yes_no(request.prompt, read_cells(regions), self._embedder.embed)
+            return self._reply(reply.text, request, regions, reply.evidence)
+        answer = self._answerer.answer(request.prompt, regions)
+        return self._reply(answer.text, request, regions, answer.evidence)
 
-    def _answer(self, question: str, regions) -> Iterator[TextDelta | GenerationResult]:
-        answer = self._answerer.answer(question, regions)
-        ids = tuple(self._lm.tokenizer.encode(answer.text, add_special_tokens=False))
-        prompt_tokens = len(self._lm.tokenizer.encode(question + "\n" + "\n".join(r.text for r in regions), add_special_tokens=False))
-        yield TextDelta(answer.text, ids)
-        yield GenerationResult(
-            text=answer.text, token_ids=ids, tokens=tuple(self._lm.tokenizer.id_to_token(i) for i in ids),
-            finish_reason="stop", usage=Usage(prompt_tokens, len(ids)),
-            evidence=answer.evidence,
-        )
+    def _describe(self, request: GenerationRequest, regions) -> Iterator[TextDelta | GenerationResult]:
+        description = self._describer.describe(read_cells(regions))
+        return self._reply(description.text, request, regions, description.evidence)
 
-    def _fixed(self, text: str) -> Iterator[TextDelta | GenerationResult]:
-        ids = tuple(self._lm.tokenizer.encode(text, add_special_tokens=False))
+    def _reply(self, text: str, request: GenerationRequest, regions, evidence) -> Iterator[TextDelta | GenerationResult]:
+        """A reply decided as a whole (copied from the text, not generated), sent as one delta;
+        `max_new_tokens` still cuts it (finish reason "length"), as it would a generation."""
+        tokenizer = self._lm.tokenizer
+        ids = tuple(tokenizer.encode(text, add_special_tokens=False))
+        finish_reason = "stop"
+        if len(ids) > request.params.max_new_tokens:
+            ids, finish_reason = ids[: request.params.max_new_tokens], "length"
+            text = tokenizer.decode(list(ids))
+        read = "\n".join(r.text for r in regions)
+        prompt_tokens = len(tokenizer.encode(f"{request.prompt}\n{read}", add_special_tokens=False))
         yield TextDelta(text, ids)
-        yield GenerationResult(text, ids, tuple(self._lm.tokenizer.id_to_token(i) for i in ids), "stop", Usage(0, len(ids)))
+        yield GenerationResult(
+            text=text, token_ids=ids, tokens=tuple(tokenizer.id_to_token(i) for i in ids),
+            finish_reason=finish_reason, usage=Usage(prompt_tokens, len(ids)), evidence=tuple(evidence),
+        )
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         return self._embedder.embed(texts)

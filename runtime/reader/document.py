@@ -58,6 +58,13 @@ def read_cells(regions: tuple[TextLine, ...]) -> tuple[TextLine, ...]:
     return tuple(cells)
 
 
+def transcript(lines: tuple[TextLine, ...]) -> str:
+    """The text of lines in reading order: one row of the page per line, its pieces
+    separated by a tab ("Flat white<TAB>3.20")."""
+    rows = group_regions([line.box for line in lines]).rows
+    return "\n".join("\t".join(" ".join(lines[i].text.split()) for i in row) for row in rows)
+
+
 def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
     """Every candidate answer span of a document, with its key (see module docstring);
     `Field.line` indexes `cells` (from `read_cells`)."""

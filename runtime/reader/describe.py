@@ -1,0 +1,127 @@
+"""A grounded description of a page of text: what it looks like, and facts copied from it.
+
+Every fact in the sentence is a span of the recognized text (its heading, its first date,
+the amount its layout labels as a total, the name after a greeting), returned with the
+cells it came from; the kind of page ("a receipt", "a letter") is the nearest of a few
+short descriptions of kinds of pages to the page's own text, said as a likeness ("looks
+like"), and left out when nothing is near. Nothing is generated, so nothing is invented.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from runtime.ocr.grid import group_regions
+from runtime.results import TextLine
+
+from .document import extract_fields
+from .types import AMOUNT, value_types
+from .values import find_dates
+
+# Kinds of pages, each described the way its text reads.
+KINDS = {
+    "receipt": "a shop receipt: items bought, their prices, the total paid and the payment at the till",
+    "invoice": "an invoice: a bill for goods or services, the amount due, the due date and payment terms",
+    "form": "a filled-in form: labelled fields such as name, date of birth, address and signature",
+    "letter": "a letter: a greeting to a person, paragraphs of text and a signature",
+    "table": "a table: figures in rows and columns under column headings",
+    "page of text": "a page of printed prose: sentences and paragraphs of an article, book or report",
+    "screenshot": "a screenshot of an app or web page: menus, buttons, settings and short labels",
+    "sign": "a sign, label or poster with a few large words",
+}
+# The page's kind is said only when its text is clearly nearest one description: the
+# encoder's similarity of a whole page to a description is weak evidence (a letter came
+# out nearer "receipt" at 0.34), so below these the page is just "a page with text".
+MIN_KIND_SIMILARITY = 0.45
+MIN_KIND_MARGIN = 0.1
+TOTAL_KEY = "total amount to pay"
+MIN_TOTAL_SIMILARITY = 0.5
+_MAX_QUOTE_CHARS = 60
+
+
+@dataclass(frozen=True)
+class Description:
+    text: str
+    evidence: tuple[TextLine, ...]  # the cells the facts were copied from
+
+
+class Describer:
+    """Describes pages; `embed` maps texts to unit vectors. Read-only after construction."""
+
+    def __init__(self, embed: Callable[[list[str]], np.ndarray]):
+        self._embed = embed
+        self._kinds = list(KINDS)
+        vectors = embed([*KINDS.values(), TOTAL_KEY])
+        self._kind_vectors, self._total_vector = vectors[:-1], vectors[-1]
+
+    def describe(self, cells: tuple[TextLine, ...]) -> Description:
+        """One or two sentences about the page whose cells (from `read_cells`) are given."""
+        rows = group_regions([cell.box for cell in cells]).rows
+        heading = _heading(cells, rows)
+        facts: list[tuple[str, int]] = []  # (phrase, cell index)
+        if heading is not None:
+            facts.append((f'headed "{_quote(cells[heading].text)}"', heading))
+        date = _first_date(cells, rows)
+        if date is not None:
+            facts.append((f"dated {date[0]}", date[1]))
+        total = self._total(cells)
+        if total is not None:
+            facts.append((f"with a total of {total[0]}", total[1]))
+        addressee = next((f for f in extract_fields(cells) if f.source == "greeting"), None)
+        if addressee is not None:
+            facts.append((f"addressed to {addressee.value}", addressee.line))
+        kind = self._kind(cells)
+        subject = f"This looks like {kind}" if kind else "This is a page with text"
+        if facts:
+            text = f"{subject} {', '.join(phrase for phrase, _ in facts)}."
+        else:
+            text = f'{subject}, beginning "{_quote(cells[rows[0][0]].text)}".'
+            facts.append(("", rows[0][0]))
+        evidence = tuple(cells[index] for index in sorted({index for _, index in facts}))
+        return Description(text, evidence)
+
+    def _kind(self, cells) -> str | None:
+        text = " ".join(cell.text for cell in cells)
+        similarities = self._kind_vectors @ self._embed([text])[0]
+        second, best = np.argsort(similarities)[-2:]
+        if similarities[best] < MIN_KIND_SIMILARITY or similarities[best] - similarities[second] < MIN_KIND_MARGIN:
+            return None
+        kind = self._kinds[best]
+        return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
+
+    def _total(self, cells) -> tuple[str, int] | None:
+        """The amount whose label is nearest to "total amount to pay" (the lowest one on ties)."""
+        keyed = [f for f in extract_fields(cells) if f.key and AMOUNT in value_types(f.value)]
+        if not keyed:
+            return None
+        similarities = self._embed([f.key for f in keyed]) @ self._total_vector
+        best = max(range(len(keyed)), key=lambda i: (round(float(similarities[i]), 3), keyed[i].line))
+        if similarities[best] < MIN_TOTAL_SIMILARITY:
+            return None
+        return keyed[best].value, keyed[best].line
+
+
+def _heading(cells, rows) -> int | None:
+    """The first cell of the top row that has letters in it."""
+    for row in rows[:2]:
+        for index in row:
+            if sum(ch.isalpha() for ch in cells[index].text) >= 2:
+                return index
+    return None
+
+
+def _first_date(cells, rows) -> tuple[str, int] | None:
+    for row in rows:
+        for index in row:
+            text = cells[index].text
+            for start, end, _ in find_dates(text)[:1]:
+                return text[start:end].strip(), index
+    return None
+
+
+def _quote(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_QUOTE_CHARS else text[: _MAX_QUOTE_CHARS - 1].rstrip() + "…"

@@ -1,0 +1,71 @@
+"""Yes/no questions about a page's text ("Is this paid?"), answered only with evidence.
+
+A cell is evidence when it holds every content word of the question, each as it is or one
+negated by a prefix ("paid" / "unpaid", "taxable" / "non-taxable"): "PAID by card" says yes
+to "Is this paid?" but nothing to "Was it paid in cash?". Among such cells, the one nearest
+in meaning to the question (sentence-encoder similarity) decides. The reply is "Yes" or
+"No" with the cell's words, or "I can't tell from the text." when no cell settles it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from runtime.results import TextLine
+
+CANT_TELL = "I can't tell from the text."
+# English function words, the verbs of being written somewhere and the words for the page
+# itself: what a yes/no question about a text is built from, not what it asks about.
+_FUNCTION_WORDS = frozenset(
+    "is are was were am be been being do does did has have had can could will would should shall may must "
+    "a an the this that these those it its there here of for to in on at by with from as and or any some "
+    "i me my you your we our they their he she his her "
+    "include includes included contain contains mention mentions mentioned list lists listed show shows "
+    "shown say says said state states stated written anything something "
+    "page document text image picture photo".split()
+)
+_NEGATIONS = frozenset({"not", "no", "never", "without", "none", "nothing", "cannot"})
+_NEGATING_PREFIXES = ("un", "non", "non-", "in", "dis", "not ")
+_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class YesNo:
+    text: str
+    found: bool
+    evidence: tuple[TextLine, ...]
+
+
+def content_words(question: str) -> list[str]:
+    return [w for w in (m.lower() for m in _WORD.findall(question)) if w not in _FUNCTION_WORDS and len(w) >= 3]
+
+
+def _polarity(words: list[str], cell_text: str) -> bool | None:
+    """True: the cell says all of `words`; False: it says them with one negated; None: it
+    does not hold them all."""
+    cell_words = [w.lower() for w in _WORD.findall(cell_text)]
+    if not words:
+        return None
+    negated = any(w in _NEGATIONS for w in cell_words) or "n't" in cell_text.lower()
+    for word in words:
+        if any(prefix + word in cell_words for prefix in _NEGATING_PREFIXES):
+            negated = True
+        elif word not in cell_words:
+            return None
+    return not negated
+
+
+def answer_yes_no(question: str, cells: tuple[TextLine, ...], embed: Callable[[list[str]], np.ndarray]) -> YesNo:
+    words = content_words(question)
+    speaking = [(cell, polarity) for cell in cells if (polarity := _polarity(words, cell.text)) is not None]
+    if not speaking:
+        return YesNo(CANT_TELL, False, ())
+    vectors = embed([question, *(cell.text for cell, _ in speaking)])
+    similarities = vectors[1:] @ vectors[0]
+    best = int(np.argmax(similarities))
+    cell, polarity = speaking[best]
+    return YesNo(f'{"Yes" if polarity else "No"}: the text says "{" ".join(cell.text.split())}".', True, (cell,))

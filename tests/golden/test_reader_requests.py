@@ -1,0 +1,136 @@
+"""Requests beyond field questions, on the real reader bundle: read / transcribe, describe /
+summarize, yes/no, and images without text. Replies must be grounded: every figure and name
+in them occurs in the text the OCR read (issue 10)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from runtime import load_model
+from runtime.reader import intents
+from runtime.reader.document import transcript
+
+pytestmark = pytest.mark.slow
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+NO_TEXT = "No text was found in the image."
+# Rows of (left text, right text or None); each page is drawn here, not by the generator.
+PAGES = {
+    "receipt": [("MOORLAND BAKERY", None), ("Date 12/09/2023", None), ("Rye loaf", "4.10"),
+                ("Scones x2", "3.60"), ("TOTAL", "7.70"), ("Card payment", None)],
+    "invoice": [("Halvorsen Marine AS", None), ("Invoice date: 2024-02-29", None), ("Hull cleaning", "1,250.00"),
+                ("Anode kit", "310.00"), ("Amount due", "1,560.00"), ("Payment within 30 days", None)],
+    "letter": [("Riverside Library", None), ("3 March 2025", None), ("Dear Mr Okafor,", None),
+               ("Your reserved book has arrived.", None), ("Kind regards,", None), ("Ines Duarte", None)],
+    "form": [("MEMBERSHIP FORM", None), ("Name: Aiko Tanaka", None), ("Joined: 17/06/2022", None),
+             ("Plan: Family", None), ("Signature: A. Tanaka", None)],
+    "prose": [("Notes on tides", None), ("The moon pulls the sea toward it.", None),
+              ("Twice a day the water rises and falls.", None)],
+}
+TOTALS = {"receipt": "7.70", "invoice": "1,560.00"}
+DATES = {"receipt": "12/09/2023", "invoice": "2024-02-29", "letter": "3 March 2025", "form": "17/06/2022"}
+WHOLE_PAGE = ["Describe this image.", "Please summarise it.", "Transcribe the page.", "What does this say?"]
+# Phrasings unlike the router's examples, with the intent a person means by them.
+REQUESTS = {
+    "Could you write out everything on this page?": intents.READ,
+    "read it to me": intents.READ,
+    "What text is in this picture?": intents.READ,
+    "Give me an overview of this.": intents.DESCRIBE,
+    "What's this picture?": intents.DESCRIBE,
+    "summary please": intents.DESCRIBE,
+    "Who signed it?": intents.QUESTION,
+    "How much is owed?": intents.QUESTION,
+    "What day was it written?": intents.QUESTION,
+    "Has it been paid?": intents.YES_NO,
+    "Does it list any discount?": intents.YES_NO,
+}
+
+
+def draw(rows) -> Image.Image:
+    font = ImageFont.truetype(FONT, 28)
+    image = Image.new("RGB", (760, 70 + 56 * len(rows)), "white")
+    canvas = ImageDraw.Draw(image)
+    for number, (left, right) in enumerate(rows):
+        canvas.text((36, 30 + 56 * number), left, fill="black", font=font)
+        if right:
+            canvas.text((560, 30 + 56 * number), right, fill="black", font=font)
+    return image
+
+
+@pytest.fixture(scope="module")
+def model(reader_bundle):
+    return load_model(reader_bundle)  # the precision the launcher would select here
+
+
+@pytest.fixture(scope="module")
+def pages(model):
+    drawn = {kind: draw(rows) for kind, rows in PAGES.items()}
+    return {kind: (image, model.read(image).lines) for kind, image in drawn.items()}
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text).lower()
+
+
+def ungrounded(reply: str, lines) -> list[str]:
+    """Figures and capitalised words of `reply` that the OCR did not read."""
+    read = _squash(" ".join(line.text for line in lines))
+    ours = {"This", "It", "The", "I", "Yes", "No", "A", "An"}
+    tokens = re.findall(r"\d[\d.,/:-]*\d|\d|[A-Z][\w'-]+", reply)
+    return [t for t in tokens if t not in ours and _squash(t) not in read]
+
+
+@pytest.mark.parametrize("kind", list(PAGES))
+@pytest.mark.parametrize("request_text", WHOLE_PAGE)
+def test_whole_page_requests_are_grounded(model, pages, kind, request_text):
+    image, lines = pages[kind]
+    reply = model.ask(image, request_text)
+    assert reply.text != "Not found in the image."
+    assert ungrounded(reply.text, lines) == [], reply.text
+    assert reply.evidence, "every reply carries the lines it came from"
+
+
+@pytest.mark.parametrize("kind", list(PAGES))
+def test_transcript_is_the_text_in_reading_order(model, pages, kind):
+    image, lines = pages[kind]
+    reply = model.ask(image, "Read the text.")
+    assert reply.text == transcript(lines)
+    assert len(reply.evidence) == len(lines)
+
+
+@pytest.mark.parametrize("kind", list(PAGES))
+def test_description_names_heading_date_and_total(model, pages, kind):
+    image, lines = pages[kind]
+    description = model.caption(image).text
+    heading = lines[0].text
+    assert f'headed "{heading}"' in description, description
+    if kind in DATES:
+        assert _squash(DATES[kind]) in _squash(description), description
+    if kind in TOTALS:
+        assert f"total of {TOTALS[kind]}" in description, description
+
+
+def test_yes_no_with_evidence_or_cant_tell(model, pages):
+    image, _ = pages["invoice"]
+    assert model.ask(image, "Is there a payment deadline?").text == "I can't tell from the text."
+    reply = model.ask(image, "Does it include hull cleaning?")
+    assert reply.text.startswith("Yes: the text says") and "cleaning" in reply.text.lower()
+
+
+def test_image_without_text_says_so_whatever_is_asked(model):
+    blank = Image.new("RGB", (320, 240), (200, 210, 220))
+    for request_text in ("What is the total?", "Describe this image.", "Read the text.", "Is it paid?"):
+        assert model.ask(blank, request_text).text == NO_TEXT
+    assert model.caption(blank).text == NO_TEXT
+
+
+@pytest.mark.parametrize("precision", ["fp32", "selected"])
+def test_router_on_phrasings_it_has_not_seen(reader_bundle, model, precision):
+    loaded = model if precision == "selected" else load_model(reader_bundle, precision="fp32")
+    router = loaded._adapter._router
+    decided = {text: router.classify(text).name for text in REQUESTS}
+    wrong = {text: (got, REQUESTS[text]) for text, got in decided.items() if got != REQUESTS[text]}
+    assert not wrong, wrong

@@ -1,0 +1,134 @@
+"""The reader's request router, yes/no answers, descriptions and transcripts, with a toy
+sentence encoder (bag of words), so the logic is tested apart from MiniLM's judgement
+(tests/golden/test_reader_requests.py runs the real one)."""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+import numpy as np
+import pytest
+
+from runtime.reader import intents
+from runtime.reader.describe import Describer
+from runtime.reader.document import read_cells, transcript
+from runtime.reader.yes_no import CANT_TELL, answer_yes_no, content_words
+from runtime.results import TextLine
+
+DIMENSION = 512
+
+
+def bag_of_words(texts: list[str]) -> np.ndarray:
+    """Unit vectors of hashed lowercase words: texts sharing words are similar."""
+    vectors = np.zeros((len(texts), DIMENSION), dtype=np.float32)
+    for row, text in enumerate(texts):
+        for word in re.findall(r"\w+", text.lower()):
+            vectors[row, zlib.crc32(word.encode()) % DIMENSION] += 1.0
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+def _cell(text, x, y, width=200, height=30):
+    return TextLine(text, ((x, y), (x + width, y), (x + width, y + height), (x, y + height)), 0.99)
+
+
+RECEIPT = (
+    _cell("BLUE HERON CAFE", 20, 10, 300), _cell("05/03/2024", 20, 60),
+    _cell("Flat white", 20, 120), _cell("3.20", 500, 120),
+    _cell("Total", 20, 170), _cell("7.26", 500, 170),
+    _cell("PAID by card", 20, 220),
+)
+
+
+@pytest.fixture(scope="module")
+def router():
+    return intents.IntentRouter(bag_of_words)
+
+
+@pytest.mark.parametrize(
+    ("request_text", "intent"),
+    [
+        ("Read the text.", intents.READ),
+        ("Transcribe this.", intents.READ),
+        ("Describe this image.", intents.DESCRIBE),
+        ("Summarize this.", intents.DESCRIBE),
+        ("Is this paid?", intents.YES_NO),
+        ("Does the page mention a discount?", intents.YES_NO),
+        ("Could you read this for me?", intents.READ),
+        ("Which gate does flight 12 leave from?", intents.QUESTION),
+    ],
+)
+def test_router(router, request_text, intent):
+    assert router.classify(request_text).name == intent
+
+
+def test_can_you_is_a_request_not_a_yes_no_question(router):
+    assert router.classify("Can you tell me the total?").name != intents.YES_NO
+    assert router.classify("Can the ticket be refunded?").name == intents.YES_NO
+
+
+def test_a_question_wins_unless_a_whole_page_request_is_clearly_nearer():
+    axis = {intents.READ: 0, intents.DESCRIBE: 1, intents.QUESTION: 2}
+    requests = {"nearly a tie": (0.52, 0.0, 0.5), "clearly read": (0.8, 0.0, 0.2)}
+
+    def encoder(texts):  # each intent's examples on one axis; requests in between
+        rows = []
+        for text in texts:
+            intent = next((name for name, pool in intents.EXAMPLES.items() if text in pool), None)
+            rows.append(np.eye(3)[axis[intent]] if intent else np.array(requests[text]))
+        rows = np.array(rows, dtype=np.float32)
+        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+    router = intents.IntentRouter(encoder)
+    assert router.classify("nearly a tie").name == intents.QUESTION
+    assert router.classify("clearly read").name == intents.READ
+
+
+def test_the_examples_name_no_field_of_a_generated_document():
+    examples = " ".join(e for pool in intents.EXAMPLES.values() for e in pool).lower()
+    for word in ("invoice", "receipt", "vendor", "total", "vat", "applicant", "cashier"):
+        assert word not in examples
+
+
+@pytest.mark.parametrize(
+    ("question", "cells", "reply"),
+    [
+        ("Is this paid?", RECEIPT, 'Yes: the text says "PAID by card".'),
+        ("Was it paid in cash?", RECEIPT, CANT_TELL),  # the cell settles "paid", not "cash"
+        ("Is this paid?", (_cell("Status: unpaid", 20, 10),), 'No: the text says "Status: unpaid".'),
+        ("Is the order paid?", (_cell("Order not paid", 20, 10),), 'No: the text says "Order not paid".'),
+        ("Is there a tip?", RECEIPT, CANT_TELL),
+    ],
+)
+def test_yes_no(question, cells, reply):
+    answer = answer_yes_no(question, cells, bag_of_words)
+    assert answer.text == reply
+    assert answer.found == (reply != CANT_TELL) and len(answer.evidence) == answer.found
+
+
+def test_content_words_drop_the_grammar():
+    assert content_words("Is there a signature on this page?") == ["signature"]
+    assert content_words("Does it mention hull cleaning?") == ["hull", "cleaning"]
+
+
+def test_description_copies_its_facts_from_the_cells():
+    description = Describer(bag_of_words).describe(read_cells(RECEIPT))
+    assert description.text.startswith("This is a page with text") or description.text.startswith("This looks like")
+    assert 'headed "BLUE HERON CAFE"' in description.text
+    assert "dated 05/03/2024" in description.text
+    assert "with a total of 7.26" in description.text
+    assert {cell.text for cell in description.evidence} == {"BLUE HERON CAFE", "05/03/2024", "7.26"}
+
+
+def test_description_of_prose_names_its_heading_and_of_figures_quotes_the_start():
+    prose = read_cells((_cell("Chapter one", 20, 10), _cell("It was a bright cold day", 20, 60, 400)))
+    assert Describer(bag_of_words).describe(prose).text == 'This is a page with text headed "Chapter one".'
+    figures = read_cells((_cell("0041 7789", 20, 10), _cell("5520 1180", 20, 60)))
+    description = Describer(bag_of_words).describe(figures)
+    assert description.text == 'This is a page with text, beginning "0041 7789".'
+    assert [cell.text for cell in description.evidence] == ["0041 7789"]
+
+
+def test_transcript_keeps_rows_together():
+    assert transcript(RECEIPT) == "BLUE HERON CAFE\n05/03/2024\nFlat white\t3.20\nTotal\t7.26\nPAID by card"
