@@ -1,0 +1,31 @@
+"""What a chat request asks: the question is the last user turn, whatever surrounds it."""
+
+from __future__ import annotations
+
+from runtime.api.openai import parse_chat_request
+
+IMAGE = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
+TASKS = ("vqa", "caption", "generate", "read")
+
+
+def _prompt(messages):
+    call = parse_chat_request({"model": "m", "messages": messages}, ("m",), TASKS)
+    return call.task, call.prompt
+
+
+def test_a_system_message_does_not_change_the_question():
+    messages = [{"role": "system", "content": "You are a helpful assistant."},
+                {"role": "user", "content": [{"type": "text", "text": "What is the total due?"}, IMAGE]}]
+    assert _prompt(messages) == ("vqa", "What is the total due?")
+
+
+def test_a_follow_up_asks_the_last_user_turn_about_the_earlier_image():
+    messages = [{"role": "user", "content": [{"type": "text", "text": "What is the invoice number?"}, IMAGE]},
+                {"role": "assistant", "content": "INV-7"},
+                {"role": "user", "content": "And what is the total due?"}]
+    assert _prompt(messages) == ("vqa", "And what is the total due?")
+
+
+def test_free_generation_sees_the_whole_conversation():
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Write a haiku."}]
+    assert _prompt(messages) == ("generate", "Be brief.\nWrite a haiku.")
