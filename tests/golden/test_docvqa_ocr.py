@@ -2,11 +2,12 @@
 whether our OCR can see the answers at all — the set should test question answering, not
 defeat the OCR.
 
-Measured with seed 0, 60 documents (2 cores, ~70–100 s): the OCR text holds 260 of 262
-answers. Both misses are the recogniser reading the letter O as the digit 0 ("0slo", "403
-0ak Road"); its full-width brackets and commas ("（527）", "July 21， 2023") are folded by
-`normalize_answer`'s NFKC step. "€" and "£" are not in its alphabet: it drops them or reads
-"£" as "f" ("f74.49"), which still contains the normalized answer "74.49".
+Measured on the set widened by issue 10, seed 0, 60 documents: the text of the reader's OCR
+regions holds 252 of 259 answers (seed 1: 254/258). Before the widening it was 260/262, the
+misses the letter O read as the digit 0 ("0slo"). The recogniser's full-width brackets and
+commas ("（527）", "July 21， 2023") are folded by `normalize_answer`'s NFKC step. "€", "£",
+"ø", "ł" and "ß" are not in its alphabet: it drops them or reads "£" as "f" ("f74.49", which
+still contains "74.49") and "ß" as "f" ("Weif" for "Weiß", a miss).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from docvqa_page import FONT_FAMILIES, font_note  # noqa: E402
 from runtime import load_model  # noqa: E402
 
 SEED, COUNT = 0, 60
-OCR_COVERAGE_FLOOR = 0.98  # measured 260/262 = 0.992 (see the module docstring)
+OCR_COVERAGE_FLOOR = 0.95  # measured 252/259 = 0.973 on the widened set (see the module docstring)
 
 
 @pytest.fixture(scope="module")
