@@ -65,6 +65,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "Which bank is the account with?",
         "What topic does the memo cover?",
         "What does the sender do for work?",
+        "Give me the booking reference.",
+        "Tell me the departure time.",
+        "Name the author of the report.",
+        "Show me the account number.",
+        "I need the check-in time.",
     ),
 }
 # The auxiliary verbs that open an English yes/no question.
