@@ -2,8 +2,9 @@
 
 A question about a total can only be answered by an amount, a question about a date by a
 date: checking the type keeps the reader from answering "What is the tax ID?" with the
-tax amount. Question rules are regular expressions over English wording; values are read
-by the general parsers of `values` (dates, money, phones, ...); "text" accepts anything.
+tax amount. Question rules are general cues of English questions ("how many" → a count,
+"when" → a date); values are read by the general parsers of `values` (dates, money,
+phones, ...); "text" accepts anything.
 """
 
 from __future__ import annotations
@@ -20,15 +21,18 @@ PERCENT = "percent"
 # Checked in order: the first matching rule decides (e.g. "due date" is a date, not an amount;
 # "phone number" is a phone, not an id; "what time" is a time, not a date).
 _QUESTION_RULES = (
-    (EMAIL, r"\be-?mail\b"),
-    (PHONE, r"\b(phone|telephone|tel|mobile|fax|called|call)\b"),
-    (TIME, r"\b(what time|at what time|time)\b"),
+    (EMAIL, r"\be-?mail\b|\belectronic mail\b|\bmail address\b"),
+    # "the number to ring / reach ...": a phone, whatever the verb ("called" alone names things).
+    (PHONE, r"\b(phone|telephone|tel|mobile|fax|dial)\b|\bcalled on\b|\bnumber\b.*\bto (call|ring|reach|dial)\b"),
+    (TIME, r"\b(what time|at what time|time|hour|minute|o'clock|clock)\b"),
     (DATE, r"\b(date|when|dated|born|birth|day)\b"),
     (ADDRESS, r"\b(street|address|located|where)\b"),
-    (COUNT, r"\b(how many|quantity|qty|count|units)\b"),
+    (COUNT, r"\b(how many|quantity|qty|count|units|number of)\b"),
     (IDENT, r"\b(id|number|no|code|reference|ref|account|iban|invoice #|#)\b"),
     # "How was the purchase paid?" asks for a payment method, not an amount.
     (TEXT, r"\bhow (was|were)\b.*\bpaid\b|\bmethod\b"),
+    # "the person this bill is charged to": who, not how much.
+    (PERSON, r"\b(charged|billed|addressed|sent|issued|made out) to\b"),
     (AMOUNT, r"\b(total|amount|price|cost|subtotal|tax|vat|balance|due|pay|paid|how much|sum|fee|charge|charged|tip|change|owed)\b"),
     (ORG, r"\b(vendor|company|store|shop|merchant|issued|issuer|seller|business|restaurant|supplier|from which|"
           r"organi[sz]ation|firm|sent)\b"),

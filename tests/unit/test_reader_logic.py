@@ -82,6 +82,15 @@ def test_question_types_for_time_address_phone_and_payment_method():
     assert question_type("Whose details are on this form?") == "person"
 
 
+def test_general_question_cues():
+    assert question_type("I need the number to ring the office.") == "phone"
+    assert question_type("Name the person this bill is charged to.") == "person"
+    assert question_type("Tell me the electronic mail address provided.") == "email"
+    assert question_type("Report the hour and minute of the sale.") == "time"
+    assert question_type("I need the number of chairs ordered.") == "count"
+    assert question_type("How much tax was charged?") == "amount"
+
+
 def test_values_survive_ocr_garbling():
     assert "amount" in value_types("f1.55") and clean_value("f1.55", "amount") == "1.55"
     assert "date" in value_types("0ctober 7, 2025") and clean_value("1l Jun 2025", "date") == "11 Jun 2025"
