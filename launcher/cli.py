@@ -83,7 +83,7 @@ _LOAD_OPTIONS = (
             help="Execution device; an explicit value is honoured exactly or refused."),
     _option("--threads", type=click.IntRange(min=1),
             help="Threads per inference session. Default: the cores this process may use, divided "
-                 "between the requests that run at once (--max-batch-size)."),
+                 "between the requests that run at once (serve's --max-batch-size)."),
     _option("--max-seq-len", type=click.IntRange(min=1),
             help="Cap on prompt + image + generated tokens per request (at most the model's own limit)."),
     _option("--max-image-pixels", type=click.IntRange(min=1), default=ServerConfig.max_image_pixels,
@@ -134,7 +134,7 @@ def _resolve_model_dir(model_dir: Path | None) -> Path:
     return folder
 
 
-def _plan(load, verify: bool = True):
+def _plan(load):
     """The runtime's load plan, decided before anything loads or listens: the selection,
     the thread budget, --max-seq-len, and (with `verify`) the bundle's hashes, so a
     tampered bundle stops here (exit 4)."""
@@ -142,7 +142,7 @@ def _plan(load, verify: bool = True):
 
     plan = plan_load(
         load.model_dir, load.precision, load.device, load.max_seq_len, threads=load.threads,
-        max_concurrent=load.max_concurrent, max_image_pixels=load.max_image_pixels, verify=verify,
+        max_concurrent=load.max_concurrent, max_image_pixels=load.max_image_pixels, verify=True,
     )
     if load.threads is not None and load.threads > plan.hardware.usable_cores:
         click.echo(
@@ -269,8 +269,10 @@ def _print_info(report, hardware, plan) -> None:
         return
     b = report["bundle"]
     click.echo(f"bundle: {b['name']} {b['version']} ({b['kind']}; tasks: {', '.join(b['tasks'])}) at {b['path']}")
-    for line in plan.lines():
+    *choices, threads = plan.lines()
+    for line in choices:
         click.echo(line)
+    click.echo(f"{threads} (one request at a time, as `run`; `serve` splits the cores by --max-batch-size)")
 
 
 @main.command()

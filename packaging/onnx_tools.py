@@ -108,7 +108,8 @@ def quantize_int8(src, dst, per_channel: bool = False, reduce_range: bool = Fals
             by wide activation ranges (e.g. GELU outputs) accurate at the same size.
         reduce_range: 7-bit weights. uint8 activations times 7-bit weights cannot saturate
             the 16-bit pair sums of onnxruntime's AVX2 / AVX-512 (non-VNNI) kernels, so the
-            graph computes the same integers on those CPUs as on VNNI ones.
+            graph computes the same integers on those CPUs as on VNNI ones (measured on AVX2
+            and VNNI; a bundle declares only the kernel families it measured).
     Returns:
         QuantizationStats with file sizes and quantized-op counts.
     Raises:

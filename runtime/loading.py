@@ -10,7 +10,7 @@ bundle) before anything loads or listens. `load_model` turns a plan into a `Mode
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .bundle import MANIFEST_NAME, Manifest, read_manifest, verify_files
@@ -22,8 +22,6 @@ from .model import ComponentInfo, Model
 from .placement import HardwareInfo, Selection, detect_hardware, select_variants
 from .scheduler import ThreadBudget, thread_budget
 from .session import ComponentSession, SessionConfig
-
-DEFAULT_MAX_IMAGE_PIXELS = 50_000_000
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,8 @@ class LoadPlan:
     max_seq_len: int | None
     max_image_pixels: int
     has_manifest: bool
-    verified: bool = False
+    # Set only by plan_load(verify=True); a copy made with dataclasses.replace is unverified.
+    verified: bool = field(default=False, init=False)
 
     def lines(self) -> list[str]:
         """Human-readable: the device and each component's variant with its reason, then threads."""
@@ -80,7 +79,7 @@ def plan_load(
     *,
     threads: int | None = None,
     max_concurrent: int = 1,
-    max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS,
+    max_image_pixels: int = ModelConfig.max_image_pixels,
     hardware: HardwareInfo | None = None,
     verify: bool = False,
 ) -> LoadPlan:
@@ -106,6 +105,8 @@ def plan_load(
     """
     if max_seq_len is not None and max_seq_len < 1:
         raise InvalidRequestError("max_seq_len must be a positive integer.", param="max_seq_len")
+    if threads is not None and threads < 1:
+        raise InvalidRequestError("threads must be a positive integer (or None for the thread budget).", param="threads")
     bundle_dir = Path(path)
     manifest, has_manifest = read_bundle(bundle_dir)
     adapter_for(manifest.kind).check_manifest(manifest)
@@ -119,7 +120,7 @@ def plan_load(
         )
     if verify and has_manifest:
         verify_files(bundle_dir, manifest.all_files())
-    return LoadPlan(
+    plan = LoadPlan(
         bundle_dir=bundle_dir,
         manifest=manifest,
         hardware=hardware,
@@ -128,8 +129,9 @@ def plan_load(
         max_seq_len=max_seq_len or limit,
         max_image_pixels=max_image_pixels,
         has_manifest=has_manifest,
-        verified=verify and has_manifest,
     )
+    object.__setattr__(plan, "verified", verify and has_manifest)
+    return plan
 
 
 def load_model(path_or_plan: str | os.PathLike | LoadPlan, precision: str = "auto", device: str = "auto",

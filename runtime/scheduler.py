@@ -129,15 +129,20 @@ class EngineRunner:
     async def call(self, function: Callable, *args, **kwargs):
         """Run `function(*args, **kwargs)` on an engine thread."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(function, *args, **kwargs))
+        return await loop.run_in_executor(self._started(), functools.partial(function, *args, **kwargs))
 
     def submit(self, function: Callable, *args, **kwargs) -> asyncio.Future:
         """Start `function(*args, **kwargs)` on an engine thread; await the future for its result."""
         loop = asyncio.get_running_loop()
-        return loop.run_in_executor(self._executor, functools.partial(function, *args, **kwargs))
+        return loop.run_in_executor(self._started(), functools.partial(function, *args, **kwargs))
 
     def stream(self, events: Iterator) -> "EngineStream":
         return EngineStream(self, events)
+
+    def _started(self) -> ThreadPoolExecutor:
+        if self._executor is None:  # asyncio would fall back to its own pool, outside the budget
+            raise RuntimeError("the engine runner is not started: call start(workers) once the model is loaded")
+        return self._executor
 
     def shutdown(self) -> None:
         if self._executor is not None:

@@ -33,7 +33,7 @@ class SessionConfig:
     """Start-up settings shared by every session of a model."""
 
     device: str = "cpu"
-    intra_op_threads: int = 0  # 0 lets onnxruntime decide; the launcher passes usable cores
+    intra_op_threads: int = 0  # 0 lets onnxruntime decide; load plans pass the thread budget's share
     inter_op_threads: int = 1
     allow_fallback: bool = False
     extra_session_options: dict = field(default_factory=dict)

@@ -1,6 +1,6 @@
 """Variant selection: a pure function of (bundle, hardware, flags). DESIGN §4.
 
-The launcher decides here and the runtime obeys. The rules, in order:
+The runtime's plan (runtime.loading.plan_load) decides here; sessions obey. The rules, in order:
 
 1. Device. An explicit `--device` is used if onnxruntime offers its provider here, else
    `ProviderUnavailableError`. `auto` takes CUDA, then TensorRT, then ROCm when the
@@ -10,10 +10,12 @@ The launcher decides here and the runtime obeys. The rules, in order:
 2. Drop what cannot run. Every precision runs on CPU, CUDA, TensorRT and ROCm (fp16 and
    bf16 on a CPU run through casts: slow, but correct, so they stay in, last). CoreML and
    DirectML cannot run the integer kernels of int8/uint8/int4 graphs, so those variants
-   are dropped there. On the CPU, an integer variant whose `accurate_on` names the int8
-   kernel families its accuracy contract was measured on is dropped where this CPU runs
-   another family (an int8 graph that holds on VNNI can lose its answers where AVX2's
-   16-bit sums saturate); even an explicit `--precision` does not bring it back.
+   are dropped there. An integer variant whose `accurate_on` names the int8 kernel
+   families its accuracy contract was measured on is dropped where this CPU runs another
+   family (an int8 graph that holds on VNNI can lose its answers where AVX2's 16-bit sums
+   saturate); even an explicit `--precision` does not bring it back. This holds on GPU
+   devices too: dynamically quantized graphs (uint8 activations) have no CUDA kernel for
+   MatMulInteger, so onnxruntime runs those nodes on the host CPU's int8 kernels.
    `preferred_isa` never drops a variant; it only orders.
 3. Drop what does not fit: a variant needs `min_memory_bytes`, or twice its file size when
    the bundle does not say. The budget is the free memory of the largest GPU on GPU
@@ -106,17 +108,20 @@ def can_run(precision: str, device: str) -> bool:
     return not (device in _NO_INTEGER_KERNELS and precision in _INTEGER_PRECISIONS)
 
 
-def holds_contract(variant: Variant, hardware: HardwareInfo, device: str) -> bool:
+def holds_contract(variant: Variant, hardware: HardwareInfo) -> bool:
     """Rule 2: whether the variant's accuracy contract covers this CPU's int8 kernels."""
-    if device != "cpu" or variant.precision not in _INTEGER_PRECISIONS or not variant.accurate_on:
+    if variant.precision not in _INTEGER_PRECISIONS or not variant.accurate_on:
         return True
     return hardware.int8_kernels in variant.accurate_on
 
 
-def _contract_refusal(name: str, variant: Variant, hardware: HardwareInfo) -> str:
+def _contract_refusal(name: str, variant: Variant, variants, hardware: HardwareInfo) -> str:
+    usable = sorted({v.precision for v in variants if holds_contract(v, hardware)})
+    advice = f"Use --precision auto{' or ' + ', '.join(usable) if usable else ''}" if usable else \
+        "This bundle has no variant of it that holds here"
     return (
         f"component '{name}': its {variant.precision} variant keeps its accuracy only with "
-        f"{'/'.join(variant.accurate_on)} int8 kernels, and this CPU runs {hardware.int8_kernels} ones"
+        f"{'/'.join(variant.accurate_on)} int8 kernels, and this CPU runs {hardware.int8_kernels} ones. {advice}."
     )
 
 
@@ -164,13 +169,9 @@ def select_variants(
 
 def _choose_explicit(name, variants, hardware, device, budget, precision) -> Choice:
     matching = [v for v in variants if v.precision == precision]
-    held = [v for v in matching if holds_contract(v, hardware, device)]
-    if matching and not held:
-        raise ProviderUnavailableError(
-            f"--precision {precision}: {_contract_refusal(name, matching[0], hardware)}. "
-            "Use --precision auto or fp32."
-        )
-    matching = held
+    broken = [v for v in (matching or variants[:1]) if not holds_contract(v, hardware)]
+    if broken and (matching or len(variants) == 1):
+        raise ProviderUnavailableError(f"--precision {precision}: {_contract_refusal(name, broken[0], variants, hardware)}")
     if not matching:
         if len(variants) > 1:
             have = ", ".join(sorted({v.precision for v in variants}))
@@ -193,9 +194,9 @@ def _choose_auto(name, variants, hardware, device, budget, precision) -> Choice:
             f"Component '{name}' has only {have} variants, which --device {device} cannot run. "
             "Use --device cpu."
         )
-    runnable = [v for v in executable if holds_contract(v, hardware, device)]
+    runnable = [v for v in executable if holds_contract(v, hardware)]
     if not runnable:
-        raise ProviderUnavailableError(f"Nothing to run: {_contract_refusal(name, executable[0], hardware)}.")
+        raise ProviderUnavailableError(f"Nothing to run: {_contract_refusal(name, executable[0], variants, hardware)}")
     bytes_free, budget_name = budget
     fitting = [v for v in runnable if not bytes_free or memory_need(v) <= bytes_free]
     if not fitting:
@@ -204,7 +205,7 @@ def _choose_auto(name, variants, hardware, device, budget, precision) -> Choice:
             f"Component '{name}' needs at least {memory_need(smallest)} bytes "
             f"(~{_gib(memory_need(smallest))} GiB) of memory; {bytes_free} bytes of {budget_name} are left."
         )
-    rank, why = _ranking(hardware, device)
+    rank, why = _ranking(hardware, device, variants)
     best = min(fitting, key=lambda v: (rank(v), -v.bytes))
     if len({v.precision for v in variants}) == 1:
         reason = f"only {best.precision} available"
@@ -214,13 +215,13 @@ def _choose_auto(name, variants, hardware, device, budget, precision) -> Choice:
     if len(executable) < len(variants):
         dropped.append(f"{device} cannot run integer variants")
     if len(runnable) < len(executable):
-        dropped.append(f"int8 not accurate with {hardware.int8_kernels} kernels")
+        dropped.append(f"the int8 variant's accuracy does not hold with {hardware.int8_kernels} int8 kernels")
     if len(fitting) < len(runnable):
         dropped.append(f"larger variants do not fit in {budget_name}")
     return Choice(best, "; ".join([reason, *dropped]))
 
 
-def _ranking(hardware: HardwareInfo, device: str):
+def _ranking(hardware: HardwareInfo, device: str, offered: tuple[Variant, ...]):
     """(rank(variant), why(best, candidates) -> str) for rule 4; lower ranks win."""
     if device != "cpu":
         return (lambda v: _GPU_ORDER.index(v.precision)), (lambda best, _: f"{device}: fp16/fp32 preferred on GPUs")
@@ -243,6 +244,8 @@ def _ranking(hardware: HardwareInfo, device: str):
                         and not _isa_met(v, hardware) for isa in v.preferred_isa})
         if unmet:
             return f"{best.precision}: the int8 variants are meant for {'/'.join(unmet)}, which this CPU lacks"
+        if any(v.precision in _INTEGER_PRECISIONS for v in offered):
+            return f"{best.precision}: int8 would be preferred (CPU has {fast}), but its variant is not accurate here"
         return f"{best.precision}: int8 would be preferred (CPU has {fast}) but none is offered"
 
     return rank, why

@@ -9,6 +9,7 @@ import shutil
 import pytest
 
 from runtime import __version__
+from runtime.placement import detect_hardware
 
 
 def test_version(invoke):
@@ -38,7 +39,7 @@ def test_info_json_has_hardware_and_selection(invoke, ocr_bundle):
     assert selection["device"] == "cpu"
     assert set(selection["components"]) == {"ocr_det", "ocr_cls", "ocr_rec"}
     assert selection["components"]["ocr_rec"]["reason"] == "only fp32 available"
-    assert hardware["int8_kernels"] in ("vnni", "avx512", "avx2", "dotprod", "neon", "generic")
+    assert hardware["int8_kernels"] == detect_hardware().int8_kernels
     assert selection["threads"]["workers"] == 1  # info plans like `run`: one request at a time
     assert selection["threads"]["intra_op_threads"] == hardware["usable_cores"]
 

@@ -241,7 +241,8 @@ def test_int8_kernel_family(isa, family):
 
 def test_explicit_int8_is_refused_where_its_contract_does_not_hold():
     with pytest.raises(ProviderUnavailableError, match=r"'lm_decoder': its int8 variant keeps its accuracy only "
-                                                       r"with vnni int8 kernels, and this CPU runs avx2 ones"):
+                                                       r"with vnni int8 kernels, and this CPU runs avx2 ones\. "
+                                                       r"Use --precision auto or fp32\."):
         select_variants(_contract_manifest(), _hardware(isa=("avx2",)), precision="int8")
     selection = select_variants(_contract_manifest(), _hardware(isa=("avx2", "avx512_vnni")), precision="int8")
     assert _precisions(selection) == {"lm_decoder": "int8", "embedder": "int8"}
@@ -260,9 +261,25 @@ def test_auto_drops_int8_outside_its_contract_even_when_fp32_does_not_fit():
 def test_auto_says_when_the_contract_dropped_a_variant():
     selection = select_variants(_contract_manifest(lm_on=("avx2",)), _hardware(isa=("avx2", "avx512_vnni")))
     assert _precisions(selection) == {"lm_decoder": "fp32", "embedder": "int8"}
-    assert "int8 not accurate with vnni kernels" in selection.components["lm_decoder"].reason
+    assert selection.components["lm_decoder"].reason == (
+        "fp32: int8 would be preferred (CPU has avx512_vnni), but its variant is not accurate here; "
+        "the int8 variant's accuracy does not hold with vnni int8 kernels"
+    )
 
 
-def test_contract_does_not_apply_on_gpus():
-    selection = select_variants(_contract_manifest(lm_on=("avx2",)), _hardware(providers=CUDA), precision="int8")
-    assert _precisions(selection) == {"lm_decoder": "int8", "embedder": "int8"}
+def test_contract_applies_on_gpus_too():
+    # Dynamically quantized MatMulInteger has no CUDA kernel: those nodes run on the host CPU.
+    with pytest.raises(ProviderUnavailableError, match="this CPU runs avx2 ones"):
+        select_variants(_contract_manifest(), _hardware(providers=CUDA), precision="int8")
+    assert _precisions(select_variants(_contract_manifest(lm_on=("avx2",)), _hardware(providers=CUDA),
+                                       precision="int8")) == {"lm_decoder": "int8", "embedder": "int8"}
+
+
+def test_a_single_int8_variant_outside_its_contract_is_refused_whatever_is_asked():
+    manifest = Manifest("m", "1", "clip", ("embed",), {
+        "text": Component("text", (_variant("fp32", 1000),)),
+        "vision": Component("vision", (Variant("int8", "v.onnx", "0" * 64, 1000, accurate_on=("vnni",)),)),
+    })
+    for precision in ("fp32", "auto"):
+        with pytest.raises(ProviderUnavailableError, match="This bundle has no variant of it that holds here"):
+            select_variants(manifest, _hardware(isa=("avx2",)), precision=precision)
