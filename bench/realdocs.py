@@ -31,7 +31,8 @@ Scoring:
   both ends;
 - a gold answer is one or more parts (a SROIE field printed over several boxes, e.g. an
   address over three lines, is the boxes' texts in page order); a reply is *right* when
-  every normalized part occurs in the normalized reply, in order, AND the reply is not
+  every normalized part occurs in the normalized reply, in order (a SROIE total is its
+  amount: a leading "RM" or "$" in the gold is dropped), AND the reply is not
   much longer than the gold: len(reply) <= 2 * len(gold) + 10 characters (stripped raw
   text, parts joined with ", ");
 - a reply to an unanswerable question is *invented* unless it is exactly
@@ -44,6 +45,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import shlex
 import statistics
 import string
@@ -80,6 +82,7 @@ SROIE_PHRASINGS = {
     "address": ("Where is the shop located?", "What is the merchant's address?",
                 "Which address is printed on the receipt?"),
 }  # fmt: skip
+CURRENCY_PREFIX = re.compile(r"^\s*(?:RM|MYR|\$)\s*", re.IGNORECASE)
 FUNSD_PHRASINGS = ("What is the {key}?", "What does the form say for {key}?", "{key}?")
 # Each unanswerable question with the words whose absence from the annotated text shows
 # that the document cannot answer it.
@@ -210,7 +213,10 @@ def gold_parts(value: str, words: list[str]) -> tuple[str, ...] | None:
 def sroie_questions(row: dict) -> tuple[list[Question], int]:
     questions, skipped = [], 0
     for field, phrasings in SROIE_PHRASINGS.items():
-        gold = gold_parts(row["entities"].get(field, ""), row["words"])
+        value = row["entities"].get(field, "")
+        if field == "total":  # SROIE's annotators kept "RM"/"$" on some totals (1 in 5), not on others
+            value = CURRENCY_PREFIX.sub("", value)
+        gold = gold_parts(value, row["words"])
         if gold is None:
             skipped += len(phrasings)
             continue
