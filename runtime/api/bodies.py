@@ -26,12 +26,46 @@ _TYPE_WORDS = {
 }
 
 
+# A `\uD800`-`\uDFFF` escape not preceded by a backslash of its own (an odd run of them).
+_SURROGATE_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u([dD][89a-fA-F][0-9a-fA-F]{2})")
+
+
 def parse_json(raw: bytes) -> object:
-    """A JSON body as Python objects. NaN, Infinity and numbers out of range are refused."""
+    """A JSON body as Python objects. NaN, Infinity and numbers out of range are refused,
+    and so are lone UTF-16 surrogates and bodies nested deeper than the parser's stack."""
     try:
         return msgspec.json.decode(raw)
     except msgspec.DecodeError as error:
+        lone = _lone_surrogate(raw)
+        if lone is not None:
+            raise InvalidRequestError(
+                f"The body holds a lone UTF-16 surrogate (\\u{lone}): text must be valid Unicode. Escape a "
+                "character above U+FFFF as a pair (a \\ud800-\\udbff escape followed by a \\udc00-\\udfff "
+                "one), or send it as UTF-8."
+            ) from None
         raise InvalidRequestError(f"The body is not valid JSON: {error}.") from None
+    except RecursionError:
+        # msgspec recurses once per level; a body nested deeper than the interpreter's
+        # stack allows (`[[[[...]]]]`) is refused here rather than escaping as a 500.
+        raise InvalidRequestError(
+            "The JSON body is nested too deeply to parse; no request body of this API needs more "
+            "than a few levels of arrays and objects."
+        ) from None
+
+
+def _lone_surrogate(raw: bytes) -> str | None:
+    """The first surrogate escape that is not half of a high-low pair, if any."""
+    escapes = list(_SURROGATE_ESCAPE.finditer(raw))
+    index = 0
+    while index < len(escapes):
+        unit = int(escapes[index][1], 16)
+        following = escapes[index + 1] if index + 1 < len(escapes) else None
+        if unit <= 0xDBFF and following is not None and following.start(1) - 2 == escapes[index].end(1) \
+                and int(following[1], 16) >= 0xDC00:
+            index += 2
+            continue
+        return escapes[index][1].decode("ascii").lower()
+    return None
 
 
 def decode(body: object, body_type: type[Body], messages: Mapping[str, str] | None = None) -> Body:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,14 +72,37 @@ def locate(image: ImageInput, policy: ImagePolicy) -> bytes | RemoteImage:
 
 def decode(data: bytes, policy: ImagePolicy) -> Image.Image:
     """Decode with the server's limits (CPU work: call it off the event loop)."""
-    return load_image(data, max_pixels=policy.max_pixels, max_bytes=policy.max_bytes)
+    check_size(data, policy)
+    try:
+        # The byte limit is checked above, so the only limit load_image can still hit is
+        # the pixel limit; its message names the library argument, ours the server flag.
+        return load_image(data, max_pixels=policy.max_pixels)
+    except ImageTooLargeError:
+        raise ImageTooLargeError(
+            f"The image{_dimensions(data)} is over the server's limit of {policy.max_pixels} pixels "
+            "(--max-image-pixels). Downscale it before sending, or start the server with a larger "
+            "--max-image-pixels."
+        ) from None
+
+
+def _dimensions(data: bytes) -> str:
+    """' (W x H pixels)' from the image header, or '' when the header does not say."""
+    try:
+        with Image.open(io.BytesIO(data)) as header:
+            width, height = header.size
+    except Exception:  # noqa: BLE001 - only for the wording of an error already raised
+        return ""
+    return f" ({width}x{height} = {width * height} pixels)"
 
 
 def check_size(data: bytes, policy: ImagePolicy) -> bytes:
     if len(data) > policy.max_bytes:
-        raise ImageTooLargeError(f"The image is {len(data)} bytes; the limit is {policy.max_bytes}.")
+        raise ImageTooLargeError(
+            f"The image is {len(data)} bytes, over the server's limit of {policy.max_bytes} bytes "
+            "(--max-body-bytes). Send a smaller or more compressed image."
+        )
     if not data:
-        raise UnsupportedImageError("The image is empty.")
+        raise UnsupportedImageError("The image is empty (0 bytes); send the image file's bytes.")
     return data
 
 
@@ -86,6 +110,12 @@ def _from_data_uri(text: str, param: str) -> bytes:
     header, sep, payload = text.partition(",")
     if not sep:
         raise InvalidRequestError("A data: URI needs a ',' before its payload.", param=param)
+    if not payload.strip():
+        raise InvalidRequestError(
+            "The data: URI is empty: it has no image bytes after the ','. Put the base64-encoded "
+            "image there (data:image/png;base64,iVBORw0...).",
+            param=param,
+        )
     media = header[5:].split(";")
     if "base64" not in [p.strip().lower() for p in media[1:]]:
         raise InvalidRequestError("Only base64 data: URIs are accepted (data:image/png;base64,...).", param=param)
@@ -124,7 +154,10 @@ def _from_file_url(text: str, param: str, policy: ImagePolicy) -> bytes:
     try:
         size = path.stat().st_size
         if size > policy.max_bytes:
-            raise ImageTooLargeError(f"The image file is {size} bytes; the limit is {policy.max_bytes}.")
+            raise ImageTooLargeError(
+                f"The image file is {size} bytes, over the server's limit of {policy.max_bytes} bytes "
+                "(--max-body-bytes)."
+            )
         data = path.read_bytes()
     except OSError:
         raise InvalidRequestError(f"Cannot read {path.relative_to(root)} in the media directory.", param=param) from None

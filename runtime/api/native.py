@@ -115,6 +115,17 @@ def _body(body: object) -> tuple[object, FormBody | None]:
     return (body.body, body) if isinstance(body, FormBody) else (body, None)
 
 
+def _missing_image(what: str, form: FormBody | None) -> InvalidRequestError:
+    """`what` needs an image the request lacks; a form is told which part to add."""
+    if form is not None:
+        return InvalidRequestError(
+            f"{what} needs an image, and the form has no 'image' part: add the image file as a "
+            "multipart field named 'image' (curl -F image=@photo.png).",
+            param="image",
+        )
+    return InvalidRequestError(f"{what} needs an image: send 'image' (base64 image bytes or a data: URI).", param="image")
+
+
 def parse_generate_request(body: object, served_ids: tuple[str, ...], tasks: Sequence[str]) -> GenerateCall:
     """A JSON body or a `FormBody` → what to generate and how."""
     body, form = _body(body)
@@ -126,7 +137,7 @@ def parse_generate_request(body: object, served_ids: tuple[str, ...], tasks: Seq
     if task not in tasks:
         raise TaskNotSupportedError(task, tasks)
     if task in ("caption", "vqa") and image is None:
-        raise InvalidRequestError(f"Task '{task}' needs an image.", param="image")
+        raise _missing_image(f"Task '{task}'", form)
     return_logits = request.return_logits
     top_k = (5 if return_logits else 0) if isinstance(return_logits, bool) or return_logits is None else return_logits
     check_temperature(request.temperature)
@@ -168,6 +179,8 @@ def generate_response(call: GenerateCall, result: GenerationResult, metadata: sc
 
 def parse_read_request(body: object, served_ids: tuple[str, ...]) -> ImageInput:
     body, form = _body(body)
+    if isinstance(body, dict) and "image" not in body:
+        raise _missing_image("Reading", form)
     request = decode(body, schemas.ReadRequest)
     check_model(request.model, served_ids)
     return _image(request.image, "image", form)

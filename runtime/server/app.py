@@ -40,6 +40,7 @@ CORS_ORIGIN = web.RequestKey("cors_origin", str)
 
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _JSON_TYPES = frozenset({"application/json"})
+_FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
 
 
 def create_app(model_or_loader, config: ServerConfig | None = None) -> web.Application:
@@ -320,8 +321,9 @@ async def _json_body(request: web.Request) -> object:
 
 
 async def _json_or_form(request: web.Request) -> object:
-    """JSON, or a multipart form (text fields + an `image` file) as a `native.FormBody`."""
-    if request.content_type != "multipart/form-data":
+    """JSON, or a form (multipart: text fields + an `image` file; or url-encoded text
+    fields) as a `native.FormBody`."""
+    if request.content_type not in _FORM_TYPES:
         return await _json_body(request)
     try:
         form = await request.post()
