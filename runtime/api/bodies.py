@@ -228,9 +228,23 @@ def _allowed_values(body_type: type, body: object, path: str, *, tag: bool) -> l
     return values
 
 
-def check_model(name: str | None, served_ids: tuple[str, ...]) -> None:
-    """A request may name the model; naming one we do not serve is a 404."""
-    if name is not None and name not in served_ids:
+def check_model(name: str | None, served_ids: tuple[str, ...], other_models: tuple[str, ...] = ()) -> None:
+    """The model a request names. This server loads one model, so any name reaches it, as
+    on llama.cpp's server (clients send "gpt-4o" or their own default) and the response
+    says which model answered. A host that mounts several models passes the ids of the
+    others as `other_models`; then a name that none of them answers to is a 404.
+    """
+    if name is None or not other_models or name in served_ids or name in other_models:
+        return
+    raise UnknownModelError(
+        f"The model '{name}' does not exist here. This server serves "
+        f"{', '.join(repr(i) for i in (served_ids[0], *other_models))} (GET /v1/models lists them)."
+    )
+
+
+def find_model(name: str, served_ids: tuple[str, ...]) -> None:
+    """`GET /v1/models/{id}` looks a model up by its name: an unknown one is a 404."""
+    if name not in served_ids:
         raise UnknownModelError(
             f"The model '{name}' does not exist here. This server serves '{served_ids[0]}' "
             "(GET /v1/models lists it)."

@@ -18,7 +18,15 @@ from runtime.results import GenerationResult, RankResult, ReadResult, SeedResult
 
 from . import schemas
 from .bodies import check_model, decode
-from .openai import ImageInput, check_seed, check_temperature, infer_task, stop_strings, usage_object
+from .openai import (
+    ImageInput,
+    check_seed,
+    check_temperature,
+    check_text_length,
+    infer_task,
+    stop_strings,
+    usage_object,
+)
 
 _INT_FIELDS = frozenset({"max_new_tokens", "max_tokens", "num_beams", "top_k", "seed"})
 _FLOAT_FIELDS = frozenset({"temperature", "top_p", "repetition_penalty", "length_penalty"})
@@ -126,13 +134,17 @@ def _missing_image(what: str, form: FormBody | None) -> InvalidRequestError:
     return InvalidRequestError(f"{what} needs an image: send 'image' (base64 image bytes or a data: URI).", param="image")
 
 
-def parse_generate_request(body: object, served_ids: tuple[str, ...], tasks: Sequence[str]) -> GenerateCall:
-    """A JSON body or a `FormBody` → what to generate and how."""
+def parse_generate_request(
+    body: object, served_ids: tuple[str, ...], tasks: Sequence[str], max_seq_len: int | None = None
+) -> GenerateCall:
+    """A JSON body or a `FormBody` → what to generate and how (`max_seq_len`: see
+    `openai.check_text_length`)."""
     body, form = _body(body)
     request = decode(body, schemas.GenerateRequest, _GENERATE_MESSAGES)
     check_model(request.model, served_ids)
     image = _image(request.image, "image", form)
     prompt = request.prompt or ""
+    check_text_length([prompt], max_seq_len, "prompt")
     task = request.task or infer_task(image is not None, bool(prompt.strip()), tasks)
     if task not in tasks:
         raise TaskNotSupportedError(task, tasks)

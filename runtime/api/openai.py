@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import msgspec
 import numpy as np
 
-from runtime.errors import InvalidRequestError, TaskNotSupportedError
+from runtime.errors import ContextLengthExceededError, InvalidRequestError, TaskNotSupportedError
 from runtime.results import GenerationResult, StepLogprobs, Usage
 
 from . import schemas
@@ -87,11 +87,19 @@ _CHAT_MESSAGES = {
 }
 
 
-def parse_chat_request(body: object, served_ids: tuple[str, ...], tasks: Sequence[str]) -> ChatCall:
-    """Validate a chat-completions body and decide the task, image, prompt and options."""
+def parse_chat_request(
+    body: object, served_ids: tuple[str, ...], tasks: Sequence[str], max_seq_len: int | None = None
+) -> ChatCall:
+    """Validate a chat-completions body and decide the task, image, prompt and options.
+
+    `max_seq_len` (the model's token limit) bounds the words of every message, not only
+    the question: see `check_text_length`.
+    """
     request = decode(body, schemas.ChatCompletionRequest, _CHAT_MESSAGES)
     check_model(request.model, served_ids)
+    check_turn_order([message.role for message in request.messages])
     texts, last_user_text, image = _read_messages(request.messages)
+    check_text_length(texts, max_seq_len, "messages")
     task = request.task or infer_task(image is not None, bool(last_user_text.strip()), tasks)
     if task not in tasks:
         raise TaskNotSupportedError(task, tasks)
@@ -141,6 +149,66 @@ def stop_strings(stop: str | list[str] | None) -> tuple[str, ...] | None:
     if stop is None:
         return None
     return (stop,) if isinstance(stop, str) else tuple(stop)
+
+
+_SYSTEM_ROLES = frozenset({"system", "developer"})
+
+
+def check_turn_order(roles: Sequence[str]) -> None:
+    """System (or developer) messages first, then user and assistant turns alternating from
+    a user turn to a last user turn, which is what a completion answers. llama.cpp's server
+    refuses the same shapes ("Conversation roles must alternate user/assistant/...")."""
+    expected = "user"
+    for index, role in enumerate(roles):
+        where = f"messages[{index}].role"
+        if role in _SYSTEM_ROLES:
+            if index and roles[index - 1] not in _SYSTEM_ROLES:
+                raise InvalidRequestError(
+                    f"messages[{index}] is {_a(role)} message after the conversation started: put system "
+                    "and developer messages first, before the first user message.",
+                    param=where,
+                )
+            continue
+        if role != expected:
+            after = f"after {_a(roles[index - 1])} message" if index else "first"
+            raise InvalidRequestError(
+                f"messages[{index}] is {_a(role)} message {after}: after any system messages, turns must "
+                "alternate user, assistant, user, ... starting and ending with a user message.",
+                param=where,
+            )
+        expected = "assistant" if role == "user" else "user"
+    if expected != "assistant":
+        raise InvalidRequestError(
+            "The last message must be a user message (the turn this completion answers); "
+            + ("send at least one." if not roles or roles[-1] in _SYSTEM_ROLES else "the conversation ends with an assistant turn."),
+            param="messages",
+        )
+
+
+def _a(word: str) -> str:
+    return ("an " if word[0] in "aeiou" else "a ") + word
+
+
+def check_text_length(texts: Sequence[str], max_seq_len: int | None, param: str) -> None:
+    """Refuse text that cannot fit the model's token limit, whichever part of the request
+    carries it (system message, earlier turns, question, prompt).
+
+    Exact token counts need the model's tokenizer and happen where the engine tokenizes;
+    this bound needs none. BPE, WordPiece and SentencePiece pre-tokenizers split text at
+    whitespace before merging pieces, so each whitespace-separated word is at least one
+    token: more words than `max_seq_len` can never fit, even where a kind does not feed all
+    of the text to a language model.
+    """
+    if max_seq_len is None:
+        return
+    words = sum(len(text.split()) for text in texts)
+    if words > max_seq_len:
+        raise ContextLengthExceededError(
+            words, max_seq_len, f"at least: the text holds {words} words, each at least one token",
+            advice="Shorten the text. The limit is the server's --max-seq-len, or the model's own limit "
+            "when that flag is not given.",
+            param=param,
+        )
 
 
 def infer_task(has_image: bool, has_text: bool, tasks: Sequence[str]) -> str:

@@ -17,7 +17,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from runtime.api import native, openai, sse
-from runtime.api.bodies import check_model, parse_json
+from runtime.api.bodies import find_model, parse_json
 from runtime.api.config import ServerConfig
 from runtime.api.errors import ApiError, envelope, error_reply, request_id_from
 from runtime.api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -375,14 +375,14 @@ async def models(request: web.Request) -> web.Response:
 async def model_detail(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     listing = service.models()
-    check_model(request.match_info["model_id"], service.served_ids)
+    find_model(request.match_info["model_id"], service.served_ids)
     return _reply(listing.data[0])
 
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     service = request.app[SERVICE]
     model = service.require_model()
-    call = openai.parse_chat_request(await _json_body(request), service.served_ids, model.tasks)
+    call = openai.parse_chat_request(await _json_body(request), service.served_ids, model.tasks, model.max_seq_len)
     context = _context(request)
     if not call.stream:
         return _reply(await service.chat(call, context))
@@ -415,7 +415,9 @@ async def embeddings(request: web.Request) -> web.Response:
 async def generate(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     model = service.require_model()
-    call = native.parse_generate_request(await _json_or_form(request), service.served_ids, model.tasks)
+    call = native.parse_generate_request(
+        await _json_or_form(request), service.served_ids, model.tasks, model.max_seq_len
+    )
     return _reply(await service.generate(call, _context(request)))
 
 
