@@ -26,7 +26,8 @@ def main(argv: list[str]) -> int:
         return environment.run_tests_offline(python, argv[1:])
     if command == "serve":
         python = environment.ensure_environment("test")
-        return environment.run_in_environment(python, [str(Path("packaging") / "main_job.py"), *argv[1:]])
+        # exec, not a child process: SIGTERM to `python3 build.py serve` must stop the server.
+        return environment.exec_in_environment(python, [str(Path("packaging") / "main_job.py"), *argv[1:]])
     print(__doc__)
     return 0 if command == "help" else 2
 

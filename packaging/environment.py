@@ -46,6 +46,19 @@ def run_in_environment(python: Path, args: list[str]) -> int:
     return subprocess.call([str(python), *args], cwd=REPO, env=env)
 
 
+def exec_in_environment(python: Path, args: list[str]) -> int:
+    """Replace this process with `python args...` (POSIX), so that signals sent to it reach
+    the program itself: a child started with `run_in_environment` would be orphaned, still
+    holding its port, when this process is sent SIGTERM (issue 12). Windows has no exec
+    that keeps the process id; there the child runs and its exit code is returned."""
+    if os.name == "nt":
+        return run_in_environment(python, args)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.chdir(REPO)
+    os.execve(str(python), [str(python), *args], dict(os.environ, PYTHONHASHSEED="0"))
+
+
 def run_tests_offline(python: Path, pytest_args: list[str]) -> int:
     """Run the test suite with no network at all where Linux allows (`unshare -n`).
 
