@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
@@ -73,6 +74,21 @@ def _with(options):
 
 _DIRECTORY = click.Path(exists=True, file_okay=False, path_type=Path)
 
+
+def _check_origins(ctx, param, values) -> tuple[str, ...]:
+    """Each --cors-origin is '*' or scheme://host[:port], exactly as browsers send `Origin`."""
+    for value in values:
+        if value == "*":
+            continue
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query or parts.fragment:
+            raise click.BadParameter(
+                f"'{value}' is not an origin: give scheme://host[:port] with no path or trailing slash, "
+                "e.g. https://app.example:8443, or '*' for any origin.", ctx, param,
+            )
+    return tuple(value.lower() for value in values)  # browsers send scheme and host in lower case
+
+
 _LOAD_OPTIONS = (
     _option("--model", "model_dir", type=_DIRECTORY,
             help="Bundle folder (bundle.json), or an Optimum / transformers.js model folder. "
@@ -105,6 +121,11 @@ _SERVER_OPTIONS = (
     _option("--media-dir", type=_DIRECTORY, help="Folder that file:// image URLs may read from."),
     _option("--allow-remote-images/--no-allow-remote-images", default=False, show_default=True,
             help="Let requests name http(s) image URLs (the server then fetches them)."),
+    _option("--cors-origin", "cors_origins", multiple=True, callback=_check_origins, metavar="ORIGIN",
+            help="Allow browser requests from this origin, e.g. https://app.example:8443 (repeat the "
+                 "option for several; '*' allows any). Without it only pages from localhost, 127.0.0.1 "
+                 "and [::1] may call the API; once given, only the origins listed (and the server's own "
+                 "page) may. The environment variable takes origins separated by spaces."),
     _option("--log-format", type=click.Choice(["text", "json"]), default=ServerConfig.log_format,
             show_default=True, help="Log lines as text or JSON."),
 )

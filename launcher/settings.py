@@ -74,6 +74,7 @@ def launch_config(params: dict, model_dir: Path, model_id: str | None = None) ->
         max_queue=params["max_queue"],
         media_dir=params.get("media_dir"),
         allow_remote_images=params["allow_remote_images"],
+        cors_origins=tuple(params.get("cors_origins") or ()),
         log_format=params["log_format"],
         model_id=model_id,
     )

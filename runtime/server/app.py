@@ -276,7 +276,10 @@ async def _auth_middleware(request: web.Request, handler):
         return await handler(request)
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), key.encode()):
+    # Constant time (hmac), so response timing does not reveal how much of a guess was right.
+    # aiohttp keeps undecodable header bytes as surrogates: encode them back, never fail.
+    presented = token.strip().encode("utf-8", "surrogateescape")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(presented, key.encode("utf-8")):
         raise ApiError(
             401,
             "Missing or wrong API key: send 'Authorization: Bearer <key>' with the key the server was "
