@@ -70,12 +70,16 @@ class TokenLogprobs:
 @dataclass(frozen=True)
 class StreamEvent:
     """One chosen token. `text` is the newly showable text (stop-string prefixes are held
-    back); `finish_reason` is set ("stop" or "length") on the last event only."""
+    back); `finish_reason` is set ("stop" or "length") on the last event only.
+    `token_text` is what this token added to the decoded text before stop strings cut it
+    ("" while it only began a multi-byte character; the last token also carries the tail
+    the detokenizer released at the end)."""
 
     token_id: int
     text: str
     logprobs: TokenLogprobs | None
     finish_reason: str | None
+    token_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -259,15 +263,17 @@ class _TextTracker:
     def __init__(self, detokenizer: TextDecoder, stop: Sequence[str]):
         self._detokenizer = detokenizer
         self._matcher = StopMatcher(stop) if stop else None
+        #: The detokenizer's text for the last push or finish, before stop strings.
+        self.raw = ""
 
     def push(self, token_id: int) -> tuple[str, bool]:
-        delta = self._detokenizer.push(token_id)
+        delta = self.raw = self._detokenizer.push(token_id)
         if self._matcher is None:
             return delta, False
         return self._matcher.push(delta), self._matcher.matched is not None
 
     def finish(self) -> tuple[str, bool]:
-        delta = self._detokenizer.finish()
+        delta = self.raw = self._detokenizer.finish()
         if self._matcher is None:
             return delta, False
         safe = self._matcher.push(delta)
@@ -332,15 +338,16 @@ def generate_stream(
         seen[token] = True
         logprobs = _step_logprobs(row, token, params.top_logprobs) if params.top_logprobs else None
         finish = "stop" if token in eos else ("length" if index == params.max_new_tokens - 1 else None)
-        text = ""
+        text = token_text = ""
         if tracker is not None:
             text, stopped = tracker.push(token)
+            token_text = tracker.raw
             if stopped:
                 finish = "stop"
             elif finish is not None:
                 tail, stopped = tracker.finish()
-                text, finish = text + tail, ("stop" if stopped else finish)
-        yield StreamEvent(token, text, logprobs, finish)
+                text, finish, token_text = text + tail, ("stop" if stopped else finish), token_text + tracker.raw
+        yield StreamEvent(token, text, logprobs, finish, token_text)
         if finish is not None:
             return
         feed = np.asarray([[token]], dtype=np.int64)
