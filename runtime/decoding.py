@@ -128,6 +128,21 @@ def apply_repetition_penalty(scores: np.ndarray, seen: np.ndarray, penalty: floa
     return np.where(seen, penalized, scores).astype(np.float32)
 
 
+def apply_frequency_presence(
+    scores: np.ndarray, counts: np.ndarray, frequency_penalty: float, presence_penalty: float
+) -> np.ndarray:
+    """OpenAI's frequency and presence penalties: subtract
+    `counts * frequency_penalty + (counts > 0) * presence_penalty` from the scores.
+
+    `counts` (same shape as `scores`) counts each id generated so far, prompt excluded
+    (the same as vLLM's `_apply_penalties`).
+    """
+    if frequency_penalty == 0 and presence_penalty == 0:
+        return scores
+    penalty = counts * np.float32(frequency_penalty) + (counts > 0) * np.float32(presence_penalty)
+    return (scores - penalty).astype(np.float32)
+
+
 def apply_temperature(scores: np.ndarray, temperature: float) -> np.ndarray:
     """HF `TemperatureLogitsWarper`: divide by a strictly positive temperature."""
     return (scores / np.float32(temperature)).astype(np.float32)
@@ -193,14 +208,18 @@ def _sample_index(probs: np.ndarray, rng: np.random.Generator) -> int:
 
 
 def choose_token(
-    logits: np.ndarray, seen: np.ndarray, params: GenerationParams, rng: np.random.Generator
+    logits: np.ndarray, seen: np.ndarray, params: GenerationParams, rng: np.random.Generator,
+    counts: np.ndarray | None = None,
 ) -> int:
     """Pick the next token from one row of raw logits, HF `_sample` order: repetition
-    penalty, then (sampling only) temperature, top-k, top-p, softmax and one draw.
+    penalty, frequency and presence penalties (over `counts`, the ids generated so far),
+    then (sampling only) temperature, top-k, top-p, softmax and one draw.
 
     `temperature == 0` with `do_sample` means greedy (HF would refuse it).
     """
     scores = apply_repetition_penalty(np.asarray(logits, dtype=np.float32), seen, params.repetition_penalty)
+    if counts is not None:
+        scores = apply_frequency_presence(scores, counts, params.frequency_penalty, params.presence_penalty)
     if not params.do_sample or params.temperature == 0:
         return int(np.argmax(scores))
     if params.temperature != 1.0:
@@ -328,14 +347,16 @@ def generate_stream(
     eos = frozenset(int(i) for i in eos_token_ids)
     feed = _prompt_array(prompt_ids)
     state = model.start(1)
-    seen = None
+    seen = counts = None
     for index in range(params.max_new_tokens):
         logits, state = model.step(feed, state)
         row = np.asarray(logits, dtype=np.float32)[0]
         if seen is None:
             seen = _seen_mask(1, row.shape[-1], prompt_ids)[0]
-        token = choose_token(row, seen, params, rng)
+            counts = np.zeros(row.shape[-1], dtype=np.float32)
+        token = choose_token(row, seen, params, rng, counts)
         seen[token] = True
+        counts[token] += 1
         logprobs = _step_logprobs(row, token, params.top_logprobs) if params.top_logprobs else None
         finish = "stop" if token in eos else ("length" if index == params.max_new_tokens - 1 else None)
         text = token_text = ""
@@ -441,13 +462,14 @@ def beam_search(
     logits = np.repeat(np.asarray(logits, dtype=np.float32), num_beams, axis=0)
     vocab_size = logits.shape[-1]
     seen = _seen_mask(num_beams, vocab_size, prompt_ids)
+    counts = np.zeros((num_beams, vocab_size), dtype=np.float32)  # generated ids, per beam
     # Only beam 0 is real at first, so that the beams do not all pick the same tokens.
     running = _Beams.empty(num_beams)
     running.scores[0] = 0.0
     finished, is_finished = _Beams.empty(num_beams), np.zeros(num_beams, dtype=bool)
     steps = 1
     while True:
-        candidates, beam, token = _expand(running, logits, seen, keep, params)
+        candidates, beam, token = _expand(running, logits, seen, counts, keep, params)
         length = len(running.tokens[0]) + 1
         ends = np.isin(token, eos) | (length >= params.max_new_tokens)
         finished, is_finished = _merge_finished(
@@ -463,6 +485,8 @@ def beam_search(
         state = model.reorder(state, beam[rows])
         seen = seen[beam[rows]]
         seen[np.arange(num_beams), token[rows]] = True
+        counts = counts[beam[rows]]
+        counts[np.arange(num_beams), token[rows]] += 1
         logits, state = model.step(token[rows][:, None].astype(np.int64), state)
         logits = np.asarray(logits, dtype=np.float32)
         steps += 1
@@ -472,10 +496,11 @@ def beam_search(
     return DecodeOutput(best, reason, logprobs, steps)
 
 
-def _expand(running: _Beams, logits, seen, keep: int, params: GenerationParams):
+def _expand(running: _Beams, logits, seen, counts, keep: int, params: GenerationParams):
     """The `keep` best one-token continuations of all running beams, by summed score."""
     vocab_size = logits.shape[-1]
     log_probs = apply_repetition_penalty(log_softmax(logits), seen, params.repetition_penalty)
+    log_probs = apply_frequency_presence(log_probs, counts, params.frequency_penalty, params.presence_penalty)
     flat = (log_probs + running.scores[:, None]).reshape(-1)
     chosen = top_indices(flat, keep)
     beam, token = chosen // vocab_size, chosen % vocab_size

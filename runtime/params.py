@@ -14,6 +14,10 @@ class GenerationParams:
     `max_new_tokens` counts generated tokens only. `stop` strings end generation when the
     decoded text contains one (the stop string is not part of the returned text).
     `top_logprobs` > 0 records the top-k log-probabilities of every step.
+    `frequency_penalty` and `presence_penalty` follow OpenAI: each step, a token's logit is
+    lowered by count * frequency_penalty + (count > 0) * presence_penalty, count being how
+    often it was generated so far in this request (the prompt does not count); negative
+    values encourage repetition.
     """
 
     max_new_tokens: int = 32
@@ -27,6 +31,8 @@ class GenerationParams:
     length_penalty: float = 1.0
     stop: tuple[str, ...] = field(default_factory=tuple)
     top_logprobs: int = 0
+    frequency_penalty: float = 0.0
+    presence_penalty: float = 0.0
 
     def __post_init__(self):
         if self.max_new_tokens < 1:
@@ -46,6 +52,9 @@ class GenerationParams:
             raise InvalidRequestError("top_p must be in (0, 1].", param="top_p")
         if self.repetition_penalty <= 0:
             raise InvalidRequestError("repetition_penalty must be > 0.", param="repetition_penalty")
+        for name in ("frequency_penalty", "presence_penalty"):
+            if not -2 <= getattr(self, name) <= 2:
+                raise InvalidRequestError(f"{name} must be between -2 and 2.", param=name)
         if not 0 <= self.top_logprobs <= 20:
             raise InvalidRequestError("top_logprobs must be between 0 and 20.", param="top_logprobs")
         if any(not isinstance(s, str) or not s for s in self.stop):

@@ -29,7 +29,9 @@ from .openai import (
 )
 
 _INT_FIELDS = frozenset({"max_new_tokens", "max_tokens", "num_beams", "top_k", "seed"})
-_FLOAT_FIELDS = frozenset({"temperature", "top_p", "repetition_penalty", "length_penalty"})
+_FLOAT_FIELDS = frozenset(
+    {"temperature", "top_p", "repetition_penalty", "frequency_penalty", "presence_penalty", "length_penalty"}
+)
 _BOOL_FIELDS = frozenset({"do_sample", "return_tokens", "return_attention"})
 # Stands in for the uploaded file while the form is decoded as the JSON body type.
 _UPLOADED_FILE = "(the uploaded file)"
@@ -164,6 +166,8 @@ def parse_generate_request(
         "seed": request.seed,
         "repetition_penalty": request.repetition_penalty,
         "length_penalty": request.length_penalty,
+        "frequency_penalty": request.frequency_penalty,
+        "presence_penalty": request.presence_penalty,
         "stop": stop_strings(request.stop),
         "top_logprobs": top_k or None,
     }

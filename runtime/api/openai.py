@@ -135,6 +135,8 @@ def _chat_overrides(request: schemas.ChatCompletionRequest) -> dict:
         "top_k": request.top_k,
         "num_beams": request.num_beams,
         "repetition_penalty": request.repetition_penalty,
+        "frequency_penalty": request.frequency_penalty,
+        "presence_penalty": request.presence_penalty,
     }
     if temperature is not None:
         overrides["do_sample"] = temperature > 0

@@ -36,6 +36,13 @@ TopK = Annotated[int, Meta(ge=0, le=MAX_TOP_K)]
 Beams = Annotated[int, Meta(ge=1, le=MAX_BEAMS)]
 TopP = Annotated[float, Meta(ge=0, le=1)]
 RepetitionPenalty = Annotated[float, Meta(ge=0.01, le=100)]
+# OpenAI's range: lowers a token's logit by count * frequency_penalty (+ presence_penalty once seen).
+FrequencyPenalty = Annotated[
+    float, Meta(ge=-2, le=2, description="Lowers each token's logit by this times its count in the output so far.")
+]
+PresencePenalty = Annotated[
+    float, Meta(ge=-2, le=2, description="Lowers the logit of every token already in the output by this.")
+]
 NonEmptyText = Annotated[str, Meta(min_length=1)]
 ImageSource = Annotated[
     str,
@@ -97,7 +104,7 @@ class ResponseFormat(RequestBody):
 
 class ChatCompletionRequest(RequestBody):
     """OpenAI chat completions. OpenAI keys this server cannot honour are accepted only at
-    the value that changes nothing (e.g. `frequency_penalty: 0`, `tools: []`)."""
+    the value that changes nothing (e.g. `logit_bias: {}`, `tools: []`)."""
 
     messages: Annotated[list[ChatMessage], Meta(min_length=1)]
     model: str | None = None
@@ -112,14 +119,14 @@ class ChatCompletionRequest(RequestBody):
     stream_options: StreamOptions | None = None
     logprobs: bool | None = None
     top_logprobs: Annotated[int, Meta(ge=0, le=MAX_TOP_LOGPROBS)] | None = None
+    frequency_penalty: FrequencyPenalty | None = None
+    presence_penalty: PresencePenalty | None = None
     # Extensions (not OpenAI): the task (default: inferred), and decoding options the engine has.
     task: ChatTask | None = None
     top_k: TopK | None = None
     num_beams: Beams | None = None
     repetition_penalty: RepetitionPenalty | None = None
     # OpenAI keys accepted only at their default.
-    frequency_penalty: Annotated[float, Meta(ge=0, le=0)] | None = None
-    presence_penalty: Annotated[float, Meta(ge=0, le=0)] | None = None
     logit_bias: Annotated[dict[str, float], Meta(max_length=0)] | None = None
     response_format: ResponseFormat | None = None
     tools: NoTools | None = None
@@ -144,7 +151,7 @@ class ChatCompletionRequest(RequestBody):
 
 # The keys above "accepted only at their default": refusing one says so, not "must be 0".
 UNSUPPORTED_CHAT_KEYS = (
-    "frequency_penalty", "presence_penalty", "logit_bias", "response_format", "tools", "tool_choice",
+    "logit_bias", "response_format", "tools", "tool_choice",
     "functions", "function_call", "service_tier", "store", "metadata", "modalities", "audio",
     "prediction", "reasoning_effort", "web_search_options", "verbosity",
 )
@@ -331,6 +338,8 @@ class GenerateRequest(RequestBody):
     top_p: TopP | None = None
     seed: Seed | None = None
     repetition_penalty: RepetitionPenalty | None = None
+    frequency_penalty: FrequencyPenalty | None = None
+    presence_penalty: PresencePenalty | None = None
     length_penalty: Annotated[float, Meta(ge=-100, le=100)] | None = None
 
 

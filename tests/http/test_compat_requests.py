@@ -168,3 +168,23 @@ async def test_the_word_bound_is_only_a_lower_bound():
         check_text_length(["a " * 10, "b " * 11], 20, "messages")
     with pytest.raises(InvalidRequestError):
         check_turn_order(["assistant"])
+
+
+# --- frequency and presence penalties ---------------------------------------------------
+
+@pytest.mark.parametrize("name", ["frequency_penalty", "presence_penalty"])
+async def test_penalties_reach_the_decoder(client, fake_model, name):
+    response = await client.post("/v1/chat/completions", json=chat_body(image=data_uri(), **{name: -1.25}))
+    assert response.status == 200, await response.text()
+    assert getattr(fake_model.calls[-1][2], name) == -1.25
+    response = await client.post("/v1/generate", json={"prompt": "hi", name: 1.5})
+    assert response.status == 200, await response.text()
+    assert getattr(fake_model.calls[-1][2], name) == 1.5
+
+
+@pytest.mark.parametrize("name", ["frequency_penalty", "presence_penalty"])
+@pytest.mark.parametrize("value", [-2.5, 2.01])
+async def test_penalties_outside_openais_range_are_400(client, name, value):
+    error = await _error(await client.post("/v1/chat/completions", json=chat_body(**{name: value})), 400)
+    assert error["param"] == name
+    assert "at least -2" in error["message"] or "at most 2" in error["message"]
