@@ -53,6 +53,12 @@ OPERATIONS = (
         schemas.ChatCompletion, schemas.ChatCompletionRequest, streams=True,
     ),
     Operation(
+        "post", "/v1/completions",
+        "OpenAI legacy text completions: a text prompt, or a list of them (one choice each); "
+        "`stream: true` sends SSE ending in [DONE].",
+        schemas.Completion, schemas.CompletionRequest, streams=True,
+    ),
+    Operation(
         "post", "/v1/embeddings", "OpenAI embeddings of texts and images (L2-normalized).",
         schemas.EmbeddingList, schemas.EmbeddingRequest,
     ),

@@ -229,6 +229,75 @@ class ChatCompletionChunk(ResponseBody):
     usage: Usage | None | UnsetType = UNSET
 
 
+# --- legacy text completions -------------------------------------------------------------
+
+MAX_COMPLETION_PROMPTS = 16
+MAX_COMPLETION_LOGPROBS = 5  # OpenAI's bound for the legacy endpoint
+
+
+class CompletionRequest(RequestBody):
+    """OpenAI legacy completions for text prompts: a string, or a list of strings answered
+    one choice each (in order). Sampling options as in chat; token-id prompts, `echo`,
+    `suffix`, `best_of` above 1 and `logit_bias` are accepted only at their defaults."""
+
+    prompt: NonEmptyText | Annotated[list[NonEmptyText], Meta(min_length=1, max_length=MAX_COMPLETION_PROMPTS)]
+    model: str | None = None
+    max_tokens: PositiveInt | None = None
+    temperature: Annotated[float, Meta(ge=0, le=2, description="0 (greedy) or at least 0.01.")] | None = None
+    top_p: TopP | None = None
+    seed: Seed | None = None
+    stop: Stop | None = None
+    n: Annotated[int, Meta(ge=1, le=1)] | None = None
+    stream: bool | None = None
+    stream_options: StreamOptions | None = None
+    logprobs: Annotated[int, Meta(ge=0, le=MAX_COMPLETION_LOGPROBS)] | None = None
+    frequency_penalty: FrequencyPenalty | None = None
+    presence_penalty: PresencePenalty | None = None
+    # Extensions (not OpenAI), as in chat.
+    top_k: TopK | None = None
+    num_beams: Beams | None = None
+    repetition_penalty: RepetitionPenalty | None = None
+    # OpenAI keys accepted only at their default.
+    echo: Literal[False] | None = None
+    suffix: None = None
+    best_of: Annotated[int, Meta(ge=1, le=1)] | None = None
+    logit_bias: Annotated[dict[str, float], Meta(max_length=0)] | None = None
+    user: str | None = None
+
+
+UNSUPPORTED_COMPLETION_KEYS = ("echo", "suffix", "logit_bias")
+
+
+class CompletionLogprobs(ResponseBody):
+    """Legacy log-probs: per token its text, log-prob, top alternatives and the offset of
+    the token in prompt + completion."""
+
+    tokens: list[str]
+    token_logprobs: list[float]
+    top_logprobs: list[dict[str, float]]
+    text_offset: list[int]
+
+
+class CompletionChoice(ResponseBody):
+    text: str
+    index: int
+    logprobs: CompletionLogprobs | None
+    finish_reason: FinishReason | None
+
+
+class Completion(ResponseBody):
+    """A text completion, or (with `stream`) one SSE chunk of one: chunks have the same
+    shape, `finish_reason` null until a choice ends, and `usage` (with
+    `stream_options.include_usage`) null until the last chunk, whose `choices` is empty."""
+
+    id: str
+    object: Literal["text_completion"]
+    created: int
+    model: str
+    choices: list[CompletionChoice]
+    usage: Usage | None | UnsetType = UNSET
+
+
 # --- embeddings --------------------------------------------------------------------------
 
 class EmbeddingImageItem(RequestBody):

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,7 +21,7 @@ from runtime.errors import InvalidRequestError
 from runtime.results import GenerationResult, TextDelta, Usage
 from runtime.scheduler import END, EngineRunner, EngineStream
 
-from . import images, native, openai, schemas, sse
+from . import completions, images, native, openai, schemas, sse
 from .config import ServerConfig
 from .errors import ClientGoneError, ModelLoadingError, RequestTimeoutError, error_reply
 from .metrics import ServerMetrics
@@ -195,6 +196,36 @@ class ApiService:
         responder = openai.ChatResponder(self.model_id, call, "chatcmpl-" + context.request_id)
         return responder.completion(result)
 
+    async def _generation_items(
+        self, task: str, image, prompt: str, overrides: dict, context: RequestContext, stream_box: list
+    ) -> AsyncIterator[TextDelta | GenerationResult | None]:
+        """One generation's items as they come, with None for every keep-alive interval spent
+        waiting. The engine stream is put in `stream_box` so the caller closes it."""
+        starting = asyncio.ensure_future(self._start(task, image, prompt, overrides, context))
+        try:
+            while not starting.done():
+                done, _ = await asyncio.wait({starting}, timeout=self.config.keepalive_interval_s)
+                if not done:
+                    yield None
+        finally:
+            if not starting.done():
+                starting.cancel()
+        stream = starting.result()
+        stream_box.append(stream)
+        while True:
+            future = stream.step()
+            done, _ = await asyncio.wait({future}, timeout=self.config.keepalive_interval_s)
+            if not done:
+                if time.monotonic() > context.deadline:
+                    self.metrics.timeouts.inc()
+                    raise RequestTimeoutError("The stream ran past the server's request timeout.")
+                yield None
+                continue
+            item = stream.take()
+            if item is END:
+                return
+            yield item
+
     async def chat_stream(self, call: openai.ChatCall, context: RequestContext) -> AsyncIterator[bytes]:
         """SSE bytes: keep-alives while waiting, chunks, the usage chunk, `[DONE]`.
 
@@ -205,60 +236,97 @@ class ApiService:
         """
         self.require_model()
         slot = self.engine.acquire()
-        stream = None
+        streams: list[EngineStream] = []
         responder = openai.ChatResponder(self.model_id, call, "chatcmpl-" + context.request_id)
         began = time.perf_counter()
         yielded = False
         try:
-            starting = asyncio.ensure_future(self._start(call.task, call.image, call.prompt, call.overrides, context))
-            try:
-                while not starting.done():
-                    done, _ = await asyncio.wait({starting}, timeout=self.config.keepalive_interval_s)
-                    if not done:
+            yield_role = True
+            items = self._generation_items(call.task, call.image, call.prompt, call.overrides, context, streams)
+            async with aclosing(items):
+                async for item in items:
+                    if item is None:
                         yielded = True
                         yield sse.KEEP_ALIVE
-            finally:
-                if not starting.done():
-                    starting.cancel()
-            stream = starting.result()
-            yield_role = True
-            while True:
-                future = stream.step()
-                done, _ = await asyncio.wait({future}, timeout=self.config.keepalive_interval_s)
-                if not done:
-                    if time.monotonic() > context.deadline:
-                        self.metrics.timeouts.inc()
-                        raise RequestTimeoutError("The stream ran past the server's request timeout.")
-                    yielded = True
-                    yield sse.KEEP_ALIVE
-                    continue
-                item = stream.take()
-                if item is END:
-                    break
-                if yield_role:
-                    yield_role, yielded = False, True
-                    self.metrics.time_to_first_token.observe(time.monotonic() - context.started)
-                    yield sse.event(responder.first_chunk())
-                if isinstance(item, TextDelta):
-                    if item.text:
-                        yield sse.event(responder.text_chunk(item.text, item.logprobs))
-                elif isinstance(item, GenerationResult):
-                    self._count_result(call.task, item, began)
-                    yield sse.event(responder.last_chunk(item))
-                    if call.include_usage:
-                        yield sse.event(responder.usage_chunk(item))
+                        continue
+                    if yield_role:
+                        yield_role, yielded = False, True
+                        self.metrics.time_to_first_token.observe(time.monotonic() - context.started)
+                        yield sse.event(responder.first_chunk())
+                    if isinstance(item, TextDelta):
+                        if item.text:
+                            yield sse.event(responder.text_chunk(item.text, item.logprobs))
+                    elif isinstance(item, GenerationResult):
+                        self._count_result(call.task, item, began)
+                        yield sse.event(responder.last_chunk(item))
+                        if call.include_usage:
+                            yield sse.event(responder.usage_chunk(item))
             yield sse.DONE
         except Exception as error:  # noqa: BLE001 - after the first byte, errors travel in the stream
             if not yielded:
                 raise
-            reply = error_reply(error, context.request_id)
-            if reply.unexpected:
-                logger.error("Stream failed (request %s)", context.request_id, exc_info=error)
-            self.metrics.errors.labels(reply.body["error"]["code"] or "unknown").inc()
-            yield sse.event(reply.body)
+            yield self._stream_error(error, context)
             yield sse.DONE
         finally:
-            if stream is not None:
+            for stream in streams:
+                stream.close()
+            slot.release()
+
+    def _stream_error(self, error: Exception, context: RequestContext) -> bytes:
+        reply = error_reply(error, context.request_id)
+        if reply.unexpected:
+            logger.error("Stream failed (request %s)", context.request_id, exc_info=error)
+        self.metrics.errors.labels(reply.body["error"]["code"] or "unknown").inc()
+        return sse.event(reply.body)
+
+    # --- legacy text completions ---------------------------------------------------------
+
+    async def completions(self, call: completions.CompletionCall, context: RequestContext) -> schemas.Completion:
+        """A non-streamed `/v1/completions` reply: one choice per prompt, run in turn."""
+        self.require_model()
+        results = []
+        with self.engine.acquire():
+            for prompt in call.prompts:
+                began = time.perf_counter()
+                stream = await self._start("generate", None, prompt, call.overrides, context)
+                result = await self._collect(stream, context)
+                self._count_result("generate", result, began)
+                results.append(result)
+        return completions.CompletionResponder(self.model_id, call, "cmpl-" + context.request_id).completion(results)
+
+    async def completions_stream(self, call: completions.CompletionCall, context: RequestContext) -> AsyncIterator[bytes]:
+        """SSE bytes of `/v1/completions`: each prompt's chunks in turn (its `index` tells
+        them apart), the usage chunk, `[DONE]`; errors and disconnects as in `chat_stream`."""
+        self.require_model()
+        slot = self.engine.acquire()
+        streams: list[EngineStream] = []
+        responder = completions.CompletionResponder(self.model_id, call, "cmpl-" + context.request_id)
+        yielded = False
+        try:
+            for index, prompt in enumerate(call.prompts):
+                began = time.perf_counter()
+                items = self._generation_items("generate", None, prompt, call.overrides, context, streams)
+                async with aclosing(items):
+                    async for item in items:
+                        yielded = True
+                        if item is None:
+                            yield sse.KEEP_ALIVE
+                        elif isinstance(item, TextDelta):
+                            if item.text:
+                                yield sse.event(responder.text_chunk(index, item.text, item.logprobs))
+                        elif isinstance(item, GenerationResult):
+                            self._count_result("generate", item, began)
+                            yield sse.event(responder.last_chunk(index, item))
+            if call.include_usage:
+                yield sse.event(responder.usage_chunk())
+            yield sse.DONE
+        except Exception as error:  # noqa: BLE001 - after the first byte, errors travel in the stream
+            if not yielded:
+                raise
+            yield self._stream_error(error, context)
+            yield sse.DONE
+        finally:
+            for stream in streams:
                 stream.close()
             slot.release()
 

@@ -16,7 +16,7 @@ import msgspec
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from runtime.api import native, openai, sse
+from runtime.api import completions, native, openai, sse
 from runtime.api.bodies import find_model, parse_json
 from runtime.api.config import ServerConfig
 from runtime.api.errors import ApiError, envelope, error_reply, request_id_from
@@ -79,6 +79,7 @@ def _add_routes(app: web.Application) -> None:
     app.router.add_get("/v1/models", models)
     app.router.add_get("/v1/models/{model_id}", model_detail)
     app.router.add_post("/v1/chat/completions", chat_completions)
+    app.router.add_post("/v1/completions", text_completions)
     app.router.add_post("/v1/embeddings", embeddings)
     app.router.add_post("/v1/generate", generate)
     app.router.add_post("/v1/read", read)
@@ -389,10 +390,27 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     context = _context(request)
     if not call.stream:
         return _reply(await service.chat(call, context))
+    return await _stream(request, service.chat_stream(call, context))
+
+
+async def text_completions(request: web.Request) -> web.StreamResponse:
+    service = request.app[SERVICE]
+    model = service.require_model()
+    call = completions.parse_completion_request(
+        await _json_body(request), service.served_ids, model.tasks, model.max_seq_len
+    )
+    context = _context(request)
+    if not call.stream:
+        return _reply(await service.completions(call, context))
+    return await _stream(request, service.completions_stream(call, context))
+
+
+async def _stream(request: web.Request, events) -> web.StreamResponse:
+    """Send an SSE byte stream; errors before its first event become a JSON reply."""
     response = web.StreamResponse(
         headers={"Content-Type": sse.CONTENT_TYPE, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     )
-    async with aclosing(service.chat_stream(call, context)) as events:
+    async with aclosing(events):
         first = await events.__anext__()  # errors before the first byte become a JSON reply
         await response.prepare(request)
         try:
@@ -402,7 +420,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         except ConnectionResetError:
             # The client went away; leaving this block closes `events`, which stops the
             # generation and frees the slot.
-            service.metrics.cancelled.inc()
+            request.app[SERVICE].metrics.cancelled.inc()
             return response
     await response.write_eof()
     return response
