@@ -280,7 +280,7 @@ async def _auth_middleware(request: web.Request, handler):
     # Constant time (hmac), so response timing does not reveal how much of a guess was right.
     # aiohttp keeps undecodable header bytes as surrogates: encode them back, never fail.
     presented = token.strip().encode("utf-8", "surrogateescape")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(presented, key.encode("utf-8")):
+    if scheme.lower() != "bearer" or not hmac.compare_digest(presented, key.encode("utf-8", "surrogateescape")):
         raise ApiError(
             401,
             "Missing or wrong API key: send 'Authorization: Bearer <key>' with the key the server was "
@@ -313,11 +313,11 @@ def _reply(body: msgspec.Struct | dict, status: int = 200, headers: dict[str, st
     )
 
 
-async def _json_body(request: web.Request) -> object:
+async def _json_body(request: web.Request, accepted: str = "application/json") -> object:
     if request.content_type not in _JSON_TYPES:
         raise ApiError(
             415,
-            f"Content-Type must be application/json (got '{request.content_type}').",
+            f"Content-Type must be {accepted} (got '{request.content_type}').",
             error_type="invalid_request_error",
             code="unsupported_media_type",
         )
@@ -328,7 +328,7 @@ async def _json_or_form(request: web.Request) -> object:
     """JSON, or a form (multipart: text fields + an `image` file; or url-encoded text
     fields) as a `native.FormBody`."""
     if request.content_type not in _FORM_TYPES:
-        return await _json_body(request)
+        return await _json_body(request, "application/json, multipart/form-data or application/x-www-form-urlencoded")
     try:
         form = await request.post()
     except (HttpProcessingError, ValueError) as error:

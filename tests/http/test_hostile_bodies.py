@@ -125,3 +125,11 @@ async def test_the_pixel_limit_error_names_the_flag(make_client):
     form.add_field("image", png_claiming(300, 200), filename="big.png", content_type="image/png")
     error = await _error(await client.post("/v1/read", data=form), 413)
     assert "--max-image-pixels" in error["message"]
+
+
+async def test_a_form_route_names_every_body_type_it_takes(client):
+    response = await client.post("/v1/read", data=b"x", headers={"Content-Type": "text/plain"})
+    error = await _error(response, 415)
+    assert "multipart/form-data" in error["message"] and "application/json" in error["message"]
+    response = await client.post("/v1/embeddings", data=b"x", headers={"Content-Type": "text/plain"})
+    assert "multipart" not in (await _error(response, 415))["message"]
