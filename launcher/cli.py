@@ -192,6 +192,10 @@ def serve(**params):
     """Serve the model over HTTP: web page, OpenAI-compatible and native API.
 
     Prints the variant chosen for each component and why, then serves until stopped.
+    SIGTERM or Ctrl+C stops it: requests in flight get up to 10 s to finish, the rest are
+    cancelled, and the exit status is 0. Exit status 7: the address cannot be listened on
+    (e.g. the port is in use); 1: the model failed to load. A warning is printed when
+    --host lets other machines reach the server.
     """
     model_dir = _resolve_model_dir(params["model_dir"])
     config = launch_config(params, model_dir)
