@@ -309,38 +309,52 @@ def verify(ctx, model_dir: Path | None, sums_file: Path | None):
     """Check a bundle's files against bundle.json, and with --sums a release's SHA256SUMS.
 
     FOLDER defaults to the bundle served by default; with only --sums, only the sums are checked.
+    Every file is checked and listed (OK or FAILED, with why), bad ones included. Exit status 4
+    if any file differs from its recorded hash, 3 if any is missing or unreadable.
     """
-    from runtime.bundle import read_manifest, verify_files
-
+    failures: list[BundleError] = []
     if sums_file is not None:
-        _verify_sums(sums_file)
-        if ctx.get_parameter_source("model_dir") != click.core.ParameterSource.COMMANDLINE:
-            return
-    folder = _resolve_model_dir(model_dir)
+        failures += _verify_sums(sums_file)
+    if sums_file is None or ctx.get_parameter_source("model_dir") == click.core.ParameterSource.COMMANDLINE:
+        failures += _verify_bundle(_resolve_model_dir(model_dir))
+    if failures:
+        # Integrity errors (exit 4) outrank missing or unreadable files (exit 3).
+        worst = next((f for f in failures if isinstance(f, IntegrityError)), failures[0])
+        for failure in failures:
+            if failure is not worst:
+                click.echo(f"error: {failure}", err=True)
+        raise worst
+
+
+def _verify_bundle(folder: Path) -> list[BundleError]:
+    from runtime.bundle import check_files, read_manifest
+
     manifest = read_manifest(folder)
-    entries = manifest.all_files()
-    verify_files(folder, entries)
-    click.echo(f"ok: {len(entries)} files of bundle '{manifest.name}' match bundle.json")
+    checks = check_files(folder, manifest.all_files())
+    for check in checks:
+        click.echo(f"{check.entry.file}: {check.describe()}")
+    failures = [check.error() for check in checks if not check.ok]
+    if not failures:
+        click.echo(f"ok: {len(checks)} files of bundle '{manifest.name}' match bundle.json")
+    return failures
 
 
-def _verify_sums(sums_file: Path) -> None:
+def _verify_sums(sums_file: Path) -> list[BundleError]:
     from runtime.bundle.checksums import check_sums
 
     checks = check_sums(sums_file)
     for check in checks:
         status = "OK" if check.ok else ("FAILED open or read" if check.actual is None else "FAILED")
         click.echo(f"{check.name}: {status}")
-    mismatched = [c for c in checks if c.actual is not None and not c.ok]
-    missing = [c for c in checks if c.actual is None]
-    for check in mismatched[1:]:
-        click.echo(f"error: {IntegrityError(str(check.path), check.expected, check.actual)}", err=True)
-    if mismatched:
-        first = mismatched[0]
-        raise IntegrityError(str(first.path), first.expected, first.actual)
-    if missing:
-        raise BundleError(f"{len(missing)} file(s) listed in {sums_file} are missing: "
-                          f"{', '.join(str(c.path) for c in missing)}.")
-    click.echo(f"ok: {len(checks)} files match {sums_file}")
+    failures: list[BundleError] = [IntegrityError(str(c.path), c.expected, c.actual)
+                                   for c in checks if c.actual is not None and not c.ok]
+    unreadable = [c for c in checks if c.actual is None]
+    if unreadable:
+        failures.append(BundleError(f"{len(unreadable)} file(s) listed in {sums_file} are missing or unreadable: "
+                                    f"{', '.join(str(c.path) for c in unreadable)}."))
+    if not failures:
+        click.echo(f"ok: {len(checks)} files match {sums_file}")
+    return failures
 
 
 @main.command(name="import")

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .bundle import MANIFEST_NAME, Manifest, read_manifest, verify_files
+from .bundle import MANIFEST_NAME, Manifest, VerifiedFiles, read_manifest, verify_files
 from .bundle.importer import describe_folder
 from .config import ModelConfig
 from .errors import BundleError, InvalidRequestError
@@ -41,8 +41,9 @@ class LoadPlan:
     max_seq_len: int | None
     max_image_pixels: int
     has_manifest: bool
-    # Set only by plan_load(verify=True); a copy made with dataclasses.replace is unverified.
-    verified: bool = field(default=False, init=False)
+    # Set only by plan_load(verify=True): what was verified, and when (each file's stat), so
+    # that load_model refuses a file changed since. A dataclasses.replace copy is unverified.
+    verified: VerifiedFiles | None = field(default=None, init=False)
 
     def lines(self) -> list[str]:
         """Human-readable: the device and each component's variant with its reason, then threads."""
@@ -118,8 +119,7 @@ def plan_load(
             f"--max-seq-len {max_seq_len} is above the model's own limit of {limit} tokens "
             f"(bundle '{manifest.name}'); use at most {limit}, or leave it out to use {limit}."
         )
-    if verify and has_manifest:
-        verify_files(bundle_dir, manifest.all_files())
+    verified = verify_files(bundle_dir, manifest.all_files()) if verify and has_manifest else None
     plan = LoadPlan(
         bundle_dir=bundle_dir,
         manifest=manifest,
@@ -130,7 +130,7 @@ def plan_load(
         max_image_pixels=max_image_pixels,
         has_manifest=has_manifest,
     )
-    object.__setattr__(plan, "verified", verify and has_manifest)
+    object.__setattr__(plan, "verified", verified)
     return plan
 
 
@@ -143,8 +143,9 @@ def load_model(path_or_plan: str | os.PathLike | LoadPlan, precision: str = "aut
             go to `plan_load`, see there).
 
     Every file bundle.json lists is checked against its sha256 before any session is
-    created (unless the plan was made with `verify=True`, which checked them already); a
-    mismatch raises `IntegrityError`. A folder described on the fly has no recorded hashes.
+    created (a plan made with `verify=True` checked them already: then only files changed
+    on disk since, by size, modification time or inode, are hashed again); a mismatch
+    raises `IntegrityError`. A folder described on the fly has no recorded hashes.
     """
     if isinstance(path_or_plan, LoadPlan):
         if precision != "auto" or device != "auto" or max_seq_len is not None or plan_options:
@@ -152,8 +153,10 @@ def load_model(path_or_plan: str | os.PathLike | LoadPlan, precision: str = "aut
         plan = path_or_plan
     else:
         plan = plan_load(path_or_plan, precision, device, max_seq_len, **plan_options)
-    if plan.has_manifest and not plan.verified:
+    if plan.has_manifest and plan.verified is None:
         verify_files(plan.bundle_dir, plan.manifest.all_files())
+    elif plan.has_manifest:
+        plan.verified.recheck()  # a file changed on disk since the plan verified it is refused
     selection = plan.selection
     session_config = SessionConfig(device=selection.device, intra_op_threads=plan.budget.intra_op_threads)
     config = ModelConfig(session=session_config, max_seq_len=plan.max_seq_len,

@@ -4,9 +4,12 @@ for Optimum / transformers.js folders, and a release's `SHA256SUMS`."""
 from .manifest import (
     MANIFEST_NAME,
     Component,
+    FileCheck,
     FileEntry,
     Manifest,
     Variant,
+    VerifiedFiles,
+    check_files,
     file_entry,
     parse_manifest,
     read_manifest,
@@ -15,6 +18,6 @@ from .manifest import (
 )
 
 __all__ = [
-    "MANIFEST_NAME", "Component", "FileEntry", "Manifest", "Variant", "file_entry", "parse_manifest",
-    "read_manifest", "sha256_file", "verify_files",
+    "MANIFEST_NAME", "Component", "FileCheck", "FileEntry", "Manifest", "Variant", "VerifiedFiles", "check_files",
+    "file_entry", "parse_manifest", "read_manifest", "sha256_file", "verify_files",
 ]

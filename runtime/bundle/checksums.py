@@ -20,7 +20,7 @@ _BSD_LINE = re.compile(r"^SHA256 \((?P<name>.+)\) = (?P<hash>[0-9a-fA-F]{64})$")
 
 @dataclass(frozen=True)
 class SumCheck:
-    """One listed file: expected hash and what was found (None: the file is missing)."""
+    """One listed file: expected hash and what was found (None: missing or unreadable)."""
 
     name: str
     path: Path
@@ -53,8 +53,15 @@ def check_sums(sums_file: Path) -> list[SumCheck]:
     """Hash every file listed in `sums_file`, relative to the sums file's folder."""
     folder = sums_file.parent
     checks = []
-    for name, expected in parse_sums(sums_file.read_text(encoding="utf-8"), str(sums_file)):
+    try:
+        text = sums_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise BundleError(f"{sums_file} cannot be read as a SHA256SUMS file: {error}") from error
+    for name, expected in parse_sums(text, str(sums_file)):
         path = folder / name
-        actual = sha256_file(path) if path.is_file() else None
+        try:
+            actual = sha256_file(path)
+        except OSError:  # missing, a folder, no permission: reported as 'FAILED open or read'
+            actual = None
         checks.append(SumCheck(name, path, expected, actual))
     return checks

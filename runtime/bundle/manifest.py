@@ -261,17 +261,102 @@ def read_manifest(bundle_dir: str | os.PathLike) -> Manifest:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise BundleError(f"{path} is not valid JSON: {error}") from error
+    except OSError as error:
+        raise BundleError(f"{path} cannot be read ({error.strerror or error}); check that this user may read it.") from error
     return parse_manifest(data)
 
 
-def verify_files(bundle_dir: str | os.PathLike, entries) -> None:
-    """Check each entry's size and sha256; raise on the first mismatch or missing file."""
-    root = Path(bundle_dir)
-    for entry in entries:
-        path = root / entry.file
-        if not path.is_file():
-            raise BundleError(f"Bundle file {path} is missing (listed in {MANIFEST_NAME}).")
-        size = path.stat().st_size
+@dataclass(frozen=True)
+class FileCheck:
+    """One listed file as found on disk: what it hashed to, or why it could not be read."""
+
+    entry: FileEntry
+    path: Path
+    actual_sha256: str | None = None
+    actual_bytes: int | None = None
+    problem: str | None = None  # "missing", or why reading failed
+    stamp: tuple | None = None  # (size, mtime_ns, inode, device) just before hashing
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None and (self.actual_sha256, self.actual_bytes) == (self.entry.sha256, self.entry.bytes)
+
+    def error(self) -> BundleError:
+        """The error this file stops loading with (call only when not `ok`)."""
+        if self.problem == "missing":
+            return BundleError(f"Bundle file {self.path} is missing (listed in {MANIFEST_NAME}).")
+        if self.problem is not None:
+            return BundleError(f"Bundle file {self.path} cannot be read ({self.problem}); check that it is a "
+                               "file this user may read, or reinstall the bundle.")
+        return IntegrityError(str(self.path), self.entry.sha256, self.actual_sha256)
+
+    def describe(self) -> str:
+        """`OK`, or what is wrong, in a few words (one line per file in `verify`)."""
+        if self.ok:
+            return "OK"
+        if self.problem is not None:
+            return f"FAILED ({self.problem})"
+        if self.actual_bytes != self.entry.bytes:
+            return f"FAILED (size {self.actual_bytes} bytes, expected {self.entry.bytes})"
+        return f"FAILED (sha256 {self.actual_sha256}, expected {self.entry.sha256})"
+
+
+def _stamp(status: os.stat_result) -> tuple:
+    return (status.st_size, status.st_mtime_ns, status.st_ino, status.st_dev)
+
+
+def check_file(bundle_dir: str | os.PathLike, entry: FileEntry) -> FileCheck:
+    """Hash one listed file; never raises for a missing or unreadable file (see `problem`)."""
+    return _check_path(Path(bundle_dir) / entry.file, entry)
+
+
+def _check_path(path: Path, entry: FileEntry) -> FileCheck:
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return FileCheck(entry, path, problem="missing")
+    except OSError as error:
+        return FileCheck(entry, path, problem=error.strerror or str(error))
+    try:
         actual = sha256_file(path)
-        if actual != entry.sha256 or size != entry.bytes:
-            raise IntegrityError(str(path), entry.sha256, actual)
+    except OSError as error:  # a folder, no permission, an I/O error
+        return FileCheck(entry, path, problem=error.strerror or str(error))
+    return FileCheck(entry, path, actual, status.st_size, stamp=_stamp(status))
+
+
+def check_files(bundle_dir: str | os.PathLike, entries) -> list[FileCheck]:
+    """Every listed file checked, bad ones included: `verify` reports them all."""
+    return [check_file(bundle_dir, entry) for entry in entries]
+
+
+@dataclass(frozen=True)
+class VerifiedFiles:
+    """What `verify_files` found: each file's hash and its stat stamp at the time."""
+
+    checks: tuple[FileCheck, ...]
+
+    def recheck(self) -> None:
+        """Refuse files changed on disk since they were verified: any file whose size,
+        modification time or inode differs is hashed again, and must still match."""
+        for check in self.checks:
+            try:
+                unchanged = _stamp(check.path.stat()) == check.stamp
+            except OSError:
+                unchanged = False
+            if not unchanged:
+                again = _check_path(check.path, check.entry)
+                if not again.ok:
+                    raise again.error()
+
+
+def verify_files(bundle_dir: str | os.PathLike, entries) -> VerifiedFiles:
+    """Check each entry's size and sha256; raise for the first file that is missing,
+    unreadable (`BundleError`) or different (`IntegrityError`). Returns what was verified,
+    so that a later load can refuse files changed since (`VerifiedFiles.recheck`)."""
+    checks = []
+    for entry in entries:
+        check = check_file(bundle_dir, entry)
+        if not check.ok:
+            raise check.error()
+        checks.append(check)
+    return VerifiedFiles(tuple(checks))
