@@ -75,6 +75,16 @@ def _with(options):
 _DIRECTORY = click.Path(exists=True, file_okay=False, path_type=Path)
 
 
+def _check_api_key(ctx, param, value: str | None) -> str | None:
+    """An empty key (`--api-key "$UNSET"`) would silently serve without one: refuse it."""
+    if value is not None and (not value.strip() or value != value.strip()):
+        raise click.BadParameter(
+            "the key is empty or starts or ends with white space (clients' 'Bearer KEY' headers cannot "
+            "carry that); give a key, or leave --api-key out to serve without one.", ctx, param,
+        )
+    return value
+
+
 def _check_origins(ctx, param, values) -> tuple[str, ...]:
     """Each --cors-origin is '*' or scheme://host[:port], exactly as browsers send `Origin`."""
     for value in values:
@@ -110,7 +120,8 @@ _SERVER_OPTIONS = (
     _option("--host", default=ServerConfig.host, show_default=True, help="Address to listen on."),
     _option("--port", type=click.IntRange(0, 65535), default=ServerConfig.port, show_default=True,
             help="Port to listen on (0: any free port)."),
-    _option("--api-key", help="Require 'Authorization: Bearer KEY' on everything but /health."),
+    _option("--api-key", callback=_check_api_key,
+            help="Require 'Authorization: Bearer KEY' on everything but /health."),
     _option("--max-batch-size", type=click.IntRange(min=1), default=8, show_default=True,
             help="Most requests the engine runs at once; the usable cores are split between them "
                  "(workers x threads per session <= cores). Requests are not batched together yet."),

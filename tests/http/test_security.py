@@ -153,3 +153,11 @@ async def test_without_the_flag_only_loopback_pages_may_call(ocr_bundle, served_
     for origin, status in (("http://localhost:5173", 200), ("https://127.0.0.1", 200), ("http://[::1]:8080", 200),
                            ("http://localhost.evil.example", 403), ("null", 403)):
         assert (await client.get("/v1/models", headers={"Origin": origin})).status == status, origin
+
+
+@pytest.mark.parametrize("key", ["", "   ", " padded", "padded\t"])
+async def test_an_empty_or_padded_api_key_is_refused_not_silently_ignored(ocr_bundle, served_configs, key):
+    result = _serve(ocr_bundle, "--api-key", key)
+    assert result.exit_code == 2 and "--api-key" in result.output and "leave --api-key out" in result.output
+    assert served_configs == []
+    assert _serve(ocr_bundle, "--api-key", "k y").exit_code == 0 and served_configs[-1].api_key == "k y"
