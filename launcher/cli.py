@@ -184,13 +184,19 @@ def _plan(load):
     return plan
 
 
-def _loader(plan):
-    """A function that loads the planned model (the server calls it on a thread)."""
+def _loader(plan, failures: list[WanError] | None = None):
+    """A function that loads the planned model (the server calls it on a thread); the
+    engine error that stops a load is also put in `failures`, for the exit code."""
 
     def load_model():
         from runtime import load_model as runtime_load_model
 
-        return runtime_load_model(plan)
+        try:
+            return runtime_load_model(plan)
+        except WanError as error:
+            if failures is not None:
+                failures.append(error)
+            raise
 
     return load_model
 
@@ -205,8 +211,9 @@ def serve(**params):
     Prints the variant chosen for each component and why, then serves until stopped.
     SIGTERM or Ctrl+C stops it: requests in flight get up to 10 s to finish, the rest are
     cancelled, and the exit status is 0. Exit status 7: the address cannot be listened on
-    (e.g. the port is in use); 1: the model failed to load. A warning is printed when
-    --host lets other machines reach the server.
+    (e.g. the port is in use); 3 (bundle), 4 (integrity) or 5 (device): the model cannot be
+    loaded, whether found before listening or while loading; 1: any other load failure. A
+    warning is printed when --host lets other machines reach the server.
     """
     model_dir = _resolve_model_dir(params["model_dir"])
     config = launch_config(params, model_dir)
@@ -218,7 +225,11 @@ def serve(**params):
 
     from runtime.server import run_server
 
-    sys.exit(run_server(_loader(plan), config.server))
+    failures: list[WanError] = []
+    code = run_server(_loader(plan, failures), config.server)
+    # A load that fails after listening (e.g. a file changed since start-up) exits with
+    # the code the same error has before listening (4: integrity), not a bare 1.
+    sys.exit(_exit_code(failures[0]) if code == 1 and failures else code)
 
 
 @main.command(name="run")
