@@ -43,13 +43,13 @@ def render_help() -> str:
     return "\n\n".join(parts)
 
 
-def update(text: str, section: str) -> str:
+def update(text: str, section: str, start: str = START, end: str = END) -> str:
     """`text` with everything between the markers replaced by `section`."""
-    if text.count(START) != 1 or text.count(END) != 1 or text.index(START) > text.index(END):
-        raise ValueError(f"README.md needs exactly one '{START}' followed by one '{END}'.")
-    head, rest = text.split(START)
-    _, tail = rest.split(END)
-    return f"{head}{START}\n{section}\n{END}{tail}"
+    if text.count(start) != 1 or text.count(end) != 1 or text.index(start) > text.index(end):
+        raise ValueError(f"README.md needs exactly one '{start}' followed by one '{end}'.")
+    head, rest = text.split(start)
+    _, tail = rest.split(end)
+    return f"{head}{start}\n{section}\n{end}{tail}"
 
 
 def main(argv: list[str]) -> int:

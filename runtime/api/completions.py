@@ -18,7 +18,7 @@ from runtime.results import GenerationResult, StepLogprobs
 
 from . import schemas
 from .bodies import check_model, decode
-from .openai import check_seed, check_temperature, check_text_length, stop_strings
+from .openai import check_new_tokens, check_seed, check_temperature, check_text_length, stop_strings
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,7 @@ def parse_completion_request(
     prompts = (request.prompt,) if isinstance(request.prompt, str) else tuple(request.prompt)
     for index, prompt in enumerate(prompts):
         check_text_length([prompt], max_seq_len, "prompt" if isinstance(request.prompt, str) else f"prompt[{index}]")
+    check_new_tokens(request.max_tokens, max_seq_len, "max_tokens")
     stream = bool(request.stream)
     if request.stream_options is not None and not stream:
         raise InvalidRequestError("'stream_options' is only allowed with 'stream': true.", param="stream_options")

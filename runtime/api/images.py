@@ -148,7 +148,11 @@ def _from_file_url(text: str, param: str, policy: ImagePolicy) -> bytes:
     if parts.netloc not in ("", "localhost"):
         raise InvalidRequestError("file:// URLs must name a local path (file:///...).", param=param)
     root = policy.media_dir.resolve()
-    path = Path(unquote(parts.path)).resolve()
+    name = unquote(parts.path)
+    if "\x00" in name:
+        # resolve() and open() raise ValueError on a NUL byte (%00): no file has one.
+        raise InvalidRequestError("file:// URLs must not contain a NUL byte (%00).", param=param)
+    path = Path(name).resolve()
     if not path.is_relative_to(root):
         raise InvalidRequestError(f"file:// URLs must point inside the media directory {root}.", param=param)
     try:

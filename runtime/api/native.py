@@ -20,6 +20,7 @@ from . import schemas
 from .bodies import check_model, decode
 from .openai import (
     ImageInput,
+    check_new_tokens,
     check_seed,
     check_temperature,
     check_text_length,
@@ -147,6 +148,8 @@ def parse_generate_request(
     image = _image(request.image, "image", form)
     prompt = request.prompt or ""
     check_text_length([prompt], max_seq_len, "prompt")
+    budget = "max_new_tokens" if request.max_new_tokens is not None else "max_tokens"
+    check_new_tokens(getattr(request, budget), max_seq_len, budget)
     task = request.task or infer_task(image is not None, bool(prompt.strip()), tasks)
     if task not in tasks:
         raise TaskNotSupportedError(task, tasks)

@@ -100,6 +100,8 @@ def parse_chat_request(
     check_turn_order([message.role for message in request.messages])
     texts, last_user_text, image = _read_messages(request.messages)
     check_text_length(texts, max_seq_len, "messages")
+    budget = "max_completion_tokens" if request.max_completion_tokens is not None else "max_tokens"
+    check_new_tokens(getattr(request, budget), max_seq_len, budget)
     task = request.task or infer_task(image is not None, bool(last_user_text.strip()), tasks)
     if task not in tasks:
         raise TaskNotSupportedError(task, tasks)
@@ -190,6 +192,19 @@ def check_turn_order(roles: Sequence[str]) -> None:
 def _a(word: str) -> str:
     return ("an " if word[0] in "aeiou" else "a ") + word
 
+
+def check_new_tokens(value: int | None, max_seq_len: int | None, param: str) -> None:
+    """Refuse a token budget that cannot fit the sequence whatever the prompt: the message
+    names the field the client sent (`max_tokens`, `max_completion_tokens` or
+    `max_new_tokens`) rather than the engine's own name for it."""
+    if value is None or max_seq_len is None or value <= max_seq_len:
+        return
+    raise ContextLengthExceededError(
+        value, max_seq_len, f"{param}={value} new tokens plus the prompt's",
+        advice=f"Lower {param} to less than {max_seq_len} (the server's --max-seq-len, or the model's own "
+        "limit when that flag is not given), leaving room for the prompt.",
+        param=param,
+    )
 
 def check_text_length(texts: Sequence[str], max_seq_len: int | None, param: str) -> None:
     """Refuse text that cannot fit the model's token limit, whichever part of the request
