@@ -1,0 +1,106 @@
+"""Clients that hang up (issue 12): each disconnect is counted once in
+`wan_cancelled_requests_total`, its generation stops, and its queue slot is freed, whether it
+leaves mid-stream, while its stream waits behind a busy engine, or before a non-streamed reply.
+(test_streaming.py covers one mid-stream disconnect; the soak covers them under load.)"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+
+import aiohttp
+import pytest
+from http_fakes import FakeModel, chat_body, data_uri
+
+pytestmark = pytest.mark.asyncio
+TOKENS = 40
+
+
+def _slow_model(step_delay_s: float = 0.05) -> FakeModel:
+    model = FakeModel(script=tuple(f"t{i} " for i in range(TOKENS)), step_delay_s=step_delay_s)
+    model.default_params = model.default_params.with_overrides(max_new_tokens=TOKENS)
+    return model
+
+
+async def _metric(client, name: str) -> float:
+    text = await (await client.get("/metrics")).text()
+    match = re.search(rf"^{name} ([0-9.e+]+)$", text, re.M)
+    assert match, f"{name} not in /metrics"
+    return float(match.group(1))
+
+
+async def _until(condition, timeout_s: float = 10) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not await condition():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+async def _settled(client, cancelled: int) -> None:
+    """Wait until the server has counted `cancelled` disconnects and freed every slot, then
+    check the count does not grow past it (a disconnect counted twice)."""
+    async def done():
+        return (await _metric(client, "wan_cancelled_requests_total") >= cancelled
+                and await _metric(client, "wan_queue_depth") == 0)
+
+    await _until(done)
+    await asyncio.sleep(0.6)  # longer than the service's 0.5 s poll for a gone client
+    assert await _metric(client, "wan_cancelled_requests_total") == cancelled
+    assert await _metric(client, "wan_queue_depth") == 0
+
+
+async def _stream_first_line(client, session: aiohttp.ClientSession, **extra) -> aiohttp.ClientResponse:
+    response = await session.post(client.make_url("/v1/chat/completions"),
+                                  json=chat_body(image=data_uri(), stream=True, **extra))
+    assert response.status == 200, await response.text()
+    assert (await response.content.readline()).startswith((b"data: ", b": keep-alive"))
+    return response
+
+
+async def test_several_streams_dropped_mid_way_are_each_counted_once(make_client):
+    model = _slow_model()
+    model.config = type(model.config)(workers=4)
+    client = await make_client(model, max_queue=4)
+    async with aiohttp.ClientSession() as session:
+        responses = [await _stream_first_line(client, session) for _ in range(4)]
+        assert await _metric(client, "wan_queue_depth") == 4
+        for response in responses:
+            response.close()
+    await _settled(client, 4)
+    assert model.steps_taken < 4 * TOKENS  # the generations stopped early
+    # The freed slots serve again: a full queue of new requests is answered.
+    replies = await asyncio.gather(*(client.post("/v1/chat/completions", json=chat_body(image=data_uri(), max_tokens=2))
+                                     for _ in range(4)))
+    assert [r.status for r in replies] == [200] * 4
+
+
+async def test_a_stream_dropped_while_it_waits_behind_a_busy_engine_never_runs(make_client):
+    model = _slow_model()  # one worker: the second request waits for the first
+    client = await make_client(model, max_queue=2, keepalive_interval_s=0.05)
+    busy = asyncio.ensure_future(client.post("/v1/chat/completions", json=chat_body(image=data_uri())))
+    await _until(lambda: _is_running(model))
+    async with aiohttp.ClientSession() as session:
+        waiting = await _stream_first_line(client, session)
+        waiting.close()
+    assert (await busy).status == 200
+    await _settled(client, 1)
+    assert len(model.calls) == 1  # the abandoned request never reached the model
+
+
+async def _is_running(model: FakeModel) -> bool:
+    return model.steps_taken > 0
+
+
+async def test_a_client_that_gives_up_on_a_non_streamed_reply_is_counted_and_stops_it(make_client):
+    model = _slow_model(step_delay_s=0.1)  # 4 s in all
+    client = await make_client(model, max_queue=1)
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(asyncio.TimeoutError):
+            await session.post(client.make_url("/v1/chat/completions"), json=chat_body(image=data_uri()),
+                               timeout=aiohttp.ClientTimeout(total=0.5))
+    await _settled(client, 1)
+    assert await asyncio.to_thread(model.closed.wait, 5), "the generation was not closed"
+    assert model.steps_taken < TOKENS
+    text = await (await client.get("/metrics")).text()
+    assert 'wan_http_requests_total{method="POST",route="/v1/chat/completions",status="499"} 1.0' in text
