@@ -360,16 +360,18 @@ class ChatResponder:
 # --- /v1/embeddings ------------------------------------------------------------------
 
 _EMBEDDING_MESSAGES = {
-    r"input(\[\d+\])?": "'input' must be a non-empty text, or a list of 1 to "
-    f"{schemas.MAX_EMBEDDING_ITEMS} non-empty texts and image items; token-id inputs are not supported.",
+    r"input(\[\d+\])?": "'input' must be a non-empty text, one item ({\"content\": [one text or image_url part]}), "
+    f"or a list of 1 to {schemas.MAX_EMBEDDING_ITEMS} of these; token-id inputs are not supported.",
 }
 
 
 def parse_embeddings_request(body: object, served_ids: tuple[str, ...]) -> EmbeddingCall:
     request = decode(body, schemas.EmbeddingRequest, _EMBEDDING_MESSAGES)
     check_model(request.model, served_ids)
-    raw = [request.input] if isinstance(request.input, str) else request.input
-    items = tuple(_embedding_item(item, f"input[{index}]") for index, item in enumerate(raw))
+    if isinstance(request.input, list):
+        items = tuple(_embedding_item(item, f"input[{index}]") for index, item in enumerate(request.input))
+    else:  # one text or one item alone (llama.cpp also takes a lone item): a list of one
+        items = (_embedding_item(request.input, "input"),)
     return EmbeddingCall(items, request.encoding_format or "float", request.dimensions)
 
 

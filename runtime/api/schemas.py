@@ -310,7 +310,7 @@ EmbeddingItems = Annotated[list[NonEmptyText | EmbeddingImageItem], Meta(min_len
 
 
 class EmbeddingRequest(RequestBody):
-    input: NonEmptyText | EmbeddingItems
+    input: NonEmptyText | EmbeddingImageItem | EmbeddingItems
     model: str | None = None
     encoding_format: Literal["float", "base64"] | None = None
     dimensions: PositiveInt | None = None
