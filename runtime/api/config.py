@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 
@@ -16,7 +16,8 @@ class ServerConfig:
 
     host: str = "127.0.0.1"
     port: int = 8000
-    api_key: str | None = None
+    # Out of the generated repr: a config logged or shown in a traceback must not leak it.
+    api_key: str | None = field(default=None, repr=False)
     max_body_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 50_000_000
     max_queue: int = 32
@@ -29,3 +30,8 @@ class ServerConfig:
     model_id: str | None = None  # id shown in /v1/models (default: the bundle's name)
     keepalive_interval_s: float = 5.0  # SSE ": keep-alive" comments while no token is ready
     warmup: bool = True  # run one tiny request after loading, before /health says ok
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr)
+        key = "None" if self.api_key is None else "'***'"
+        return f"{type(self).__name__}(api_key={key}, {shown})"

@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 
 import msgspec
 from aiohttp import web
-from aiohttp.http_exceptions import HttpProcessingError
 
 from runtime.api import completions, native, openai, sse
 from runtime.api.bodies import find_model, parse_json
@@ -23,8 +22,8 @@ from runtime.api.errors import ApiError, envelope, error_reply, request_id_from
 from runtime.api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from runtime.api.openapi import openapi_document
 from runtime.api.service import ApiService, RequestContext
-from runtime.errors import InvalidRequestError
 
+from .forms import read_form
 from .remote import fetch_remote_image
 
 logger = logging.getLogger("runtime.server")
@@ -329,19 +328,7 @@ async def _json_or_form(request: web.Request) -> object:
     fields) as a `native.FormBody`."""
     if request.content_type not in _FORM_TYPES:
         return await _json_body(request, "application/json, multipart/form-data or application/x-www-form-urlencoded")
-    try:
-        form = await request.post()
-    except (HttpProcessingError, ValueError) as error:
-        # Raised by aiohttp's multipart parser on the client's bytes, nowhere else: a
-        # malformed body, not a server fault.
-        raise InvalidRequestError(f"The multipart body is malformed: {error}.") from None
-    fields: dict[str, list[str]] = {}
-    files: dict[str, list[bytes]] = {}
-    for key, value in form.items():
-        if isinstance(value, web.FileField):
-            files.setdefault(key, []).append(value.file.read())
-        else:
-            fields.setdefault(key, []).append(str(value))
+    fields, files = await read_form(request, request.app[CONFIG].max_body_bytes)
     return native.form_to_body(fields, files)
 
 

@@ -194,6 +194,20 @@ def raw_json(text: str | bytes) -> Raw:
     return Raw(text.encode("utf-8") if isinstance(text, str) else text)
 
 
+def multipart(*parts: tuple[str, bytes]) -> Raw:
+    """A multipart/form-data body written by hand: each part is (its header lines, its bytes)."""
+    body = b"".join(b"--XyZ\r\n" + headers.encode() + b"\r\n\r\n" + data + b"\r\n" for headers, data in parts)
+    return Raw(body + b"--XyZ--\r\n", "multipart/form-data; boundary=XyZ")
+
+
+def file_part(data: bytes, name: str = "image", extra: str = "") -> tuple[str, bytes]:
+    return (f'Content-Disposition: form-data; name="{name}"; filename="a.png"\r\nContent-Type: image/png{extra}', data)
+
+
+def text_part(name: str, data: bytes, extra: str = "") -> tuple[str, bytes]:
+    return (f'Content-Disposition: form-data; name="{name}"{extra}', data)
+
+
 WORDS = " ".join(["word"] * (MAX_SEQ_LEN + 36))
 CHAT, GENERATE, READ = "/v1/chat/completions", "/v1/generate", "/v1/read"
 EMBED, SEED, RANK, COMPLETE = "/v1/embeddings", "/v1/seed", "/v1/rank", "/v1/completions"
@@ -300,6 +314,16 @@ def _cases() -> list[Case]:
         Case("lone low surrogate \\udc00 in a seed", SEED, raw_json('{"text": "\\udc00"}'), 400, BAD, "send it as UTF-8"),
         Case("Content-Type text/plain", CHAT, Raw(json.dumps(chat().body).encode(), "text/plain"), 415, "unsupported_media_type", "application/json"),
         Case("multipart without a boundary", READ, Raw(b"--x\r\n\r\n", "multipart/form-data"), 400, BAD, "malformed"),
+        Case("multipart part in an unknown Content-Transfer-Encoding", READ, multipart(file_part(p, extra="\r\nContent-Transfer-Encoding: x-evil")), 400, BAD, "without a Content-Transfer-Encoding"),
+        Case("multipart image part in base64 transfer encoding", READ, multipart(file_part(b64(p).encode(), extra="\r\nContent-Transfer-Encoding: base64")), 200),
+        Case("multipart part with broken base64 transfer encoding", READ, multipart(file_part(b"@@@", extra="\r\nContent-Transfer-Encoding: base64")), 400, BAD, "without a Content-Transfer-Encoding"),
+        Case("multipart part without a name", READ, multipart(("Content-Disposition: form-data", p)), 400, BAD, "name=..."),
+        Case("multipart text field in invalid UTF-8", GENERATE, multipart(text_part("prompt", b"caf\xe9"), file_part(p)), 400, BAD, "Send text fields as UTF-8"),
+        Case("multipart text field in an unknown charset", GENERATE, multipart(text_part("prompt", b"hi", "\r\nContent-Type: text/plain; charset=klingon"), file_part(p)), 400, BAD, "Send text fields as UTF-8"),
+        Case("multipart with two image parts", READ, multipart(file_part(p), file_part(p)), 400, BAD, "more than once"),
+        Case("multipart file part not named image", READ, multipart(file_part(p, name="photo")), 400, BAD, "send the image as 'image'"),
+        Case("multipart with no closing boundary", READ, Raw(multipart(file_part(p)).body[:-9], "multipart/form-data; boundary=XyZ"), 400, BAD, "malformed"),
+        Case("upload over --max-body-bytes", READ, Upload(p + b"\x00" * MAX_BODY_BYTES), 413, "request_too_large", "--max-body-bytes"),
         Case("body over --max-body-bytes", EMBED, raw_json('{"input": "' + "a" * (MAX_BODY_BYTES + 10) + '"}'), 413, "request_too_large", "--max-body-bytes"),
     ]
     fields = [
@@ -316,7 +340,7 @@ def _cases() -> list[Case]:
         Case("temperature is a string", GENERATE, Json({"prompt": "hi", "temperature": "hot"}), 400, BAD, "must be a number"),
         Case("stream is a string", CHAT, chat(stream="yes"), 400, BAD, "must be true or false"),
         Case("image is a number", READ, Json({"image": 12}), 400, BAD, "must be"),
-        Case("input is an object", EMBED, Json({"input": {"text": "hi"}}), 400, BAD, "must be"),
+        Case("input is a number", EMBED, Json({"input": 5}), 400, BAD, "'input' must be"),
         Case("texts is empty", RANK, Json({"image": uri(p), "texts": []}), 400, BAD, "at least 1 item"),
         Case("seed text is blank", SEED, Json({"text": "   "}), 400, BAD, "not empty"),
         Case("form field max_new_tokens is not a number", GENERATE, Upload(p, {"prompt": "hi", "max_new_tokens": "many"}), 400, BAD, "must be a finite number"),

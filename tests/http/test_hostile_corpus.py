@@ -46,7 +46,7 @@ def _send(client, case: Case, media_dir: Path):
         form = FormData()
         for key, value in case.send.fields.items():
             form.add_field(key, value)
-        form.add_field("image", case.send.image, filename="upload.bin", content_type="application/octet-stream")
+        form.add_field("image", io.BytesIO(case.send.image), filename="upload.bin", content_type="application/octet-stream")
         return client.post(case.route, data=form)
     if isinstance(case.send, Json):
         body = json.dumps(case.send.body).replace("@MEDIA@", str(media_dir)).encode()
