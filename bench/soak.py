@@ -103,6 +103,8 @@ def build_cases() -> list[Case]:
              behind_queue=False),
         Case("unknown_field", "POST", "/v1/chat/completions", _chat([image], max_tokenz=3), valid=False,
              expected=bad, behind_queue=False),
+        Case("absurd_max_tokens", "POST", "/v1/chat/completions", _chat([image], max_tokens=10**12), valid=False,
+             expected=bad, behind_queue=False),
         Case("negative_temperature", "POST", "/v1/chat/completions", _chat([image], temperature=-1), valid=False,
              expected=bad, behind_queue=False),
         Case("question_to_captioner", "POST", "/v1/chat/completions", _chat([image, {"type": "text", "text": "Why?"}]),
@@ -114,10 +116,8 @@ def build_cases() -> list[Case]:
              behind_queue=False),
         Case("over_body_limit", "POST", "/v1/chat/completions", _chat("x" * MAX_BODY_BYTES), valid=False,
              expected=frozenset({413}), behind_queue=False),
-        # Invalid: found on an engine thread (image decoding, the model's context check),
-        # behind the queue, so a full queue answers 503 first.
-        Case("absurd_max_tokens", "POST", "/v1/chat/completions", _chat([image], max_tokens=10**12), valid=False,
-             expected=bad),
+        # Invalid: found when the image is decoded, on an engine thread behind the queue, so
+        # a full queue answers 503 first.
         Case("corrupt_png", "POST", "/v1/chat/completions",
              _chat([{"type": "image_url", "image_url": {"url": "data:image/png;base64,"
                                                           + base64.b64encode(png[:60]).decode()}}]),
@@ -396,6 +396,9 @@ the figures measure the server, not a network; status 0: the connection failed).
 | requests answered 200 (valid) | count | p50 ms | p99 ms |
 |---|---:|---:|---:|
 {rows}
+
+Latency is from sending the request to the last byte (chat_stream: `[DONE]`), except
+stream_hang_up: to the first SSE line, after which the client hangs up.
 
 | case | kind | statuses |
 |---|---|---|
