@@ -29,11 +29,11 @@ import asyncio
 import base64
 import io
 import json
+import math
 import os
 import random
 import re
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -179,7 +179,7 @@ class SoakReport:
 
     def lines(self) -> list[str]:
         total = len(self.measured)
-        lines = [
+        return [
             f"{total} requests in {self.duration_s:.0f} s ({total / self.duration_s:.0f}/s) from {self.clients} "
             f"clients, --max-queue {self.max_queue}: {self.overloaded} answered 503 overloaded + Retry-After; "
             f"{len(self.problems)} broke their contract",
@@ -188,7 +188,6 @@ class SoakReport:
             f"/metrics: {self.cancelled_requests:.0f} request(s) cancelled by their client; queue depth at the end "
             f"{self.queue_depth_end:.0f}; exit code after SIGTERM {self.exit_code}",
         ]
-        return lines
 
     def latency_rows(self) -> list[tuple[str, int, float, float]]:
         names = sorted({o.case for o in self.measured if o.valid})
@@ -201,8 +200,8 @@ class SoakReport:
 
 
 def _percentile(sorted_values: list[float], percent: float) -> float:
-    index = min(len(sorted_values) - 1, max(0, round(percent / 100 * len(sorted_values) + 0.5) - 1))
-    return sorted_values[index]
+    """Nearest rank: the smallest value with at least `percent`% of the values at or below it."""
+    return sorted_values[max(0, math.ceil(percent / 100 * len(sorted_values)) - 1)]
 
 
 # --- the server process ------------------------------------------------------------------------
