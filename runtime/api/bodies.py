@@ -87,7 +87,7 @@ def invalid_request(text: str, body_type: type, body: object, messages: Mapping[
     """Translate one msgspec validation message into our error with a precise `param`."""
     match = _AT.match(text)
     what, path = match["what"], (match["path"] or "").lstrip(".")
-    field = re.match(r"Object (contains unknown|missing required) field `(.+)`$", what)
+    field = re.match(r"Object (contains unknown|missing required) field `(.*)`$", what, re.DOTALL)
     param = _join(path, field[2]) if field else (path or None)
     for pattern, message in messages.items():
         if param is not None and re.fullmatch(pattern, param):
@@ -95,6 +95,9 @@ def invalid_request(text: str, body_type: type, body: object, messages: Mapping[
     if field and field[1] == "contains unknown":
         accepted = _field_names(_type_at(body_type, body, path))
         listing = f" Accepted fields: {', '.join(accepted)}." if accepted else ""
+        if not field[2]:
+            where = f" in '{path}'" if path else ""
+            return InvalidRequestError(f"A field with an empty name (\"\"){where} is not accepted.{listing}", param=path or None)
         return InvalidRequestError(f"Unknown field '{param}'.{listing}", param=param)
     if field:
         return InvalidRequestError(f"'{param}' is required.", param=param)

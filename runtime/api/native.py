@@ -150,6 +150,14 @@ def parse_generate_request(
     check_text_length([prompt], max_seq_len, "prompt")
     budget = "max_new_tokens" if request.max_new_tokens is not None else "max_tokens"
     check_new_tokens(getattr(request, budget), max_seq_len, budget)
+    if request.task is None and image is None and not prompt.strip():
+        # infer_task's own wording speaks of chat messages; this body has none.
+        where = "an 'image' part (curl -F image=@photo.png)" if form is not None else "an 'image'"
+        raise InvalidRequestError(
+            f"The request has neither a 'prompt' nor an image: send a prompt to generate from, {where} to "
+            "caption, or both to ask about the image.",
+            param="prompt",
+        )
     task = request.task or infer_task(image is not None, bool(prompt.strip()), tasks)
     if task not in tasks:
         raise TaskNotSupportedError(task, tasks)

@@ -331,6 +331,7 @@ def _cases() -> list[Case]:
         Case("unknown field in a message", CHAT, Json({"messages": [{"role": "user", "content": "hi", "mood": "x"}]}), 400, BAD, "Accepted fields"),
         Case("unknown field in image_url", CHAT, Json({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": uri(p), "x": 1}}]}]}), 400, BAD, "Accepted fields"),
         Case("unknown content part type", CHAT, Json({"messages": [{"role": "user", "content": [{"type": "video", "video": "x"}]}]}), 400, BAD, "must be"),
+        Case("a field with an empty name", CHAT, Json({"messages": [{"role": "user", "content": "hi", "": 1}]}), 400, BAD, "empty name"),
         Case("unknown field on /v1/generate", GENERATE, Json({"prompt": "hi", "beam": 2}), 400, BAD, "Accepted fields"),
         Case("messages is a string", CHAT, Json({"messages": "hi"}), 400, BAD, "must be a list"),
         Case("messages is empty", CHAT, Json({"messages": []}), 400, BAD, "at least 1 item"),
@@ -343,6 +344,7 @@ def _cases() -> list[Case]:
         Case("input is a number", EMBED, Json({"input": 5}), 400, BAD, "'input' must be"),
         Case("texts is empty", RANK, Json({"image": uri(p), "texts": []}), 400, BAD, "at least 1 item"),
         Case("seed text is blank", SEED, Json({"text": "   "}), 400, BAD, "not empty"),
+        Case("/v1/generate with neither prompt nor image", GENERATE, Json({"max_new_tokens": 4}), 400, BAD, "send a prompt to generate from"),
         Case("form field max_new_tokens is not a number", GENERATE, Upload(p, {"prompt": "hi", "max_new_tokens": "many"}), 400, BAD, "must be a finite number"),
         Case("form field temperature is inf", GENERATE, Upload(p, {"prompt": "hi", "temperature": "inf"}), 400, BAD, "must be a finite number"),
     ]
