@@ -29,6 +29,10 @@ class DetectionConfig:
     max_candidates: int = 1000
     unclip_ratio: float = 1.6
     use_dilation: bool = True
+    # Ours, not RapidOCR's: "min" grows the short side to limit_side_len, so a 5x2000 strip
+    # (a 100-byte PNG) became a 736x294400 float input, gigabytes before the network even
+    # ran. The long side stops here; only strips thinner than 1:11 ever reach it (issue 12).
+    max_input_side: int = 8192
 
     def __post_init__(self):
         if self.limit_type not in ("min", "max"):
@@ -55,6 +59,7 @@ def prepare_detection_input(image_bgr: np.ndarray, config: DetectionConfig) -> n
         ratio = config.limit_side_len / max(height, width)
     elif config.limit_type == "min" and min(height, width) < config.limit_side_len:
         ratio = config.limit_side_len / min(height, width)
+    ratio = min(ratio, config.max_input_side / max(height, width))
     resized_h = int(round(int(height * ratio) / 32) * 32)
     resized_w = int(round(int(width * ratio) / 32) * 32)
     if resized_h <= 0 or resized_w <= 0:

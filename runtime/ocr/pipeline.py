@@ -121,6 +121,8 @@ class OcrPipeline:
         working = array
         if max(height, width) > config.max_side_len:
             working = _resize_to_multiple_of_32(working, config.max_side_len / max(height, width))
+            if working is None:  # a strip (4x60000) whose short side shrinks to nothing: no text
+                return None
         if min(working.shape[:2]) < config.min_side_len:
             ratio = config.min_side_len / min(working.shape[:2])
             # Growing a thin strip would make the long side explode; the letterbox below
