@@ -30,7 +30,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 from PIL import Image
 
-from runtime.errors import BundleError, InvalidRequestError
+from runtime.errors import BundleError, InvalidRequestError, UnsupportedImageError
 
 _IMAGENET_STANDARD = (0.5, 0.5, 0.5)
 _IMAGENET_DEFAULT_MEAN = (0.485, 0.456, 0.406)
@@ -389,8 +389,7 @@ def preprocess_one(image: Image.Image, config: ImageProcessorConfig) -> np.ndarr
     if image.mode != "RGB":
         image = image.convert("RGB")
     if config.do_resize:
-        height, width = resize_output_size(image.height, image.width, config)
-        image = image.resize((width, height), resample=config.resample)
+        image = _resize(image, config)
     pixels = np.asarray(image)
     if config.do_center_crop:
         pixels = center_crop(pixels, config.crop_height, config.crop_width)
@@ -403,6 +402,41 @@ def preprocess_one(image: Image.Image, config: ImageProcessorConfig) -> np.ndarr
         std = np.array(config.image_std, dtype=np.float32)
         values = (values - mean) / std
     return np.ascontiguousarray(values.transpose(2, 0, 1), dtype=np.float32)
+
+
+# A shortest-edge resize keeps the aspect ratio: a 1x60000 image became 224x13440000 pixels
+# (9 GB) before the center crop kept 224x224 of them (issue 12). Past this size (for CLIP's
+# 224, images over ~330:1) only the crop window is resampled; without a crop such an image
+# is refused.
+RESIZE_LIMIT_PX = 16 * 1024 * 1024
+
+
+def _resize(image: Image.Image, config: ImageProcessorConfig) -> Image.Image:
+    height, width = resize_output_size(image.height, image.width, config)
+    if height * width <= RESIZE_LIMIT_PX:
+        return image.resize((width, height), resample=config.resample)
+    if not config.do_center_crop:
+        raise UnsupportedImageError(
+            f"The image is {image.width}x{image.height} pixels; this model resizes it to "
+            f"{width}x{height}, over {RESIZE_LIMIT_PX} pixels. Crop it to a less elongated shape "
+            "before sending."
+        )
+    # The part of the full resize that center_crop keeps, resampled alone: PIL's `box`
+    # scales by the same factors and reads the same source pixels around the window. Not
+    # bit-identical (PIL rounds between its two passes at other rows: a few values move by
+    # some 8-bit levels, the mean by under half a level), but only images whose full
+    # resize would take gigabytes come here (tests/unit/test_preprocess_elongated.py).
+    top, bottom = _window(height, config.crop_height)
+    left, right = _window(width, config.crop_width)
+    scale_y, scale_x = image.height / height, image.width / width
+    box = (left * scale_x, top * scale_y, right * scale_x, bottom * scale_y)
+    return image.resize((right - left, bottom - top), resample=config.resample, box=box)
+
+
+def _window(size: int, crop: int) -> tuple[int, int]:
+    """The span of `size` that center_crop keeps of it (all of it when the crop is larger)."""
+    start = max(0, (size - crop) // 2)
+    return start, min(size, start + crop)
 
 
 def resize_output_size(height: int, width: int, config: ImageProcessorConfig) -> tuple[int, int]:
