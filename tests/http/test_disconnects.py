@@ -104,3 +104,26 @@ async def test_a_client_that_gives_up_on_a_non_streamed_reply_is_counted_and_sto
     assert model.steps_taken < TOKENS
     text = await (await client.get("/metrics")).text()
     assert 'wan_http_requests_total{method="POST",route="/v1/chat/completions",status="499"} 1.0' in text
+
+
+async def test_a_stream_dropped_while_its_image_waits_for_the_engine_is_counted_once(make_client):
+    # The one engine thread is held by a slow first step of another request, so this stream's
+    # image decode waits; the client leaves after the first keep-alive (0.4 s: inside the
+    # service's 0.5 s poll for gone clients, so both the poll and the failed write of the
+    # stream's next bytes may see it): one disconnect, one count, the slot freed.
+    model = _slow_model()
+    model.first_delay_s = 2.0
+    client = await make_client(model, max_queue=2, keepalive_interval_s=0.4)
+    busy = asyncio.ensure_future(client.post("/v1/chat/completions", json=chat_body(image=data_uri(), max_tokens=1)))
+    await _until(lambda: _holds_slots(client, 1))
+    async with aiohttp.ClientSession() as session:
+        response = await session.post(client.make_url("/v1/chat/completions"),
+                                      json=chat_body(image=data_uri(), stream=True))
+        assert await response.content.readline() == b": keep-alive\n"
+        response.close()
+    assert (await busy).status == 200
+    await _settled(client, 1)
+
+
+async def _holds_slots(client, count: int) -> bool:
+    return await _metric(client, "wan_queue_depth") == count
