@@ -78,7 +78,7 @@ class TextEmbedder:
         """Embedding size when the graph declares it (384 for MiniLM-L6)."""
         return self._dimension
 
-    def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+    def embed(self, texts: Sequence[str], batch_size: int = 32, *, truncate: bool = False) -> np.ndarray:
         """Embed `texts`; row i of the result belongs to texts[i].
 
         Texts are grouped by length before batching (less padding; results do not depend
@@ -87,6 +87,9 @@ class TextEmbedder:
         Args:
             texts: non-empty list of strings.
             batch_size: most texts per onnxruntime call.
+            truncate: embed only the first `max_length` tokens of a longer text (its last,
+                special token kept) instead of refusing it. For the engine's own matching
+                (a whole page's text compared with "an invoice"); the API never truncates.
         Returns:
             float32 array (len(texts), dim), each row of L2 norm 1.
         Raises:
@@ -100,6 +103,9 @@ class TextEmbedder:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InvalidRequestError(f"batch_size must be a positive integer, got {batch_size!r}.")
         encoded = [self._tokenizer.encode(text) for text in texts]
+        if truncate:
+            limit = self._max_length
+            encoded = [ids if len(ids) <= limit else [*ids[: limit - 1], ids[-1]] for ids in encoded]
         self._check_lengths(encoded)
         order = sorted(range(len(encoded)), key=lambda index: len(encoded[index]))
         result = None

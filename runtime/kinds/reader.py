@@ -18,6 +18,7 @@ bundle.json names the embedder's tokenizer and length limit and the LM's chat fo
 from __future__ import annotations
 
 import dataclasses
+import functools
 import unicodedata
 from collections.abc import Iterator
 
@@ -45,6 +46,14 @@ _EXTRA_KEYS = {
     "chat_format": str, "default_system": str,
 }
 NO_TEXT = "No text was found in the image."
+
+
+@dataclasses.dataclass(frozen=True)
+class Reply:
+    """A reply decided from the page's text, with the OCR lines it comes from."""
+
+    text: str
+    evidence: tuple
 
 
 def _fold(lines):
@@ -94,9 +103,10 @@ class ReaderAdapter(KindAdapter):
         lm_tokenizer = Tokenizer.from_file(context.path(manifest.tokenizer, "tokenizer"), eos_token_ids=eos)
         self._lm = LanguageModel(sessions["lm_decoder"], lm_tokenizer, extra["chat_format"],
                                  extra.get("default_system"), eos, context.config.max_seq_len)
-        self._answerer = Answerer(self._embedder.embed, self._lm.score_answers)
-        self._router = intents.IntentRouter(self._embedder.embed)
-        self._describer = Describer(self._embedder.embed)
+        self._match = match = functools.partial(self._embedder.embed, truncate=True)  # a long page or request is cut, not refused
+        self._answerer = Answerer(match, self._lm.score_answers)
+        self._router = intents.IntentRouter(match)
+        self._describer = Describer(match)
 
     # --- tasks -----------------------------------------------------------------------
 
@@ -123,22 +133,33 @@ class ReaderAdapter(KindAdapter):
         if not regions:
             return self._reply(NO_TEXT, request, regions, ())
         if request.task == "caption":
-            return self._describe(request, regions)
-        intent = self._router.classify(request.prompt)
+            description = self._describer.describe(read_cells(regions))
+            return self._reply(description.text, request, regions, description.evidence)
+        reply = self.answer_regions(request.prompt, regions)
+        return self._reply(reply.text, request, regions, reply.evidence)
+
+    def answer_regions(self, prompt: str, regions) -> Reply:
+        """The reply to a request about a page's OCR regions, decided by the request's intent."""
+        if not regions:
+            return Reply(NO_TEXT, ())
+        intent = self._router.classify(prompt)
+        if intent.name in (intents.READ, intents.DESCRIBE):
+            # "What does the form say for physical state?" reads like "what does it say?" but
+            # names a key of this page: the page decides that it asks for the field.
+            named = self._answerer.answer(prompt, regions)
+            if named.names_key(prompt) or self._answerer.names_a_key(prompt, regions):
+                return Reply(named.text, named.evidence)
         if intent.name == intents.READ:
             lines = order_lines(regions)
-            return self._reply(transcript(lines), request, regions, lines)
+            return Reply(transcript(lines), tuple(lines))
         if intent.name == intents.DESCRIBE:
-            return self._describe(request, regions)
+            description = self._describer.describe(read_cells(regions))
+            return Reply(description.text, tuple(description.evidence))
         if intent.name == intents.YES_NO:
-            reply = answer_yes_no(request.prompt, read_cells(regions), self._embedder.embed)
-            return self._reply(reply.text, request, regions, reply.evidence)
-        answer = self._answerer.answer(request.prompt, regions)
-        return self._reply(answer.text, request, regions, answer.evidence)
-
-    def _describe(self, request: GenerationRequest, regions) -> Iterator[TextDelta | GenerationResult]:
-        description = self._describer.describe(read_cells(regions))
-        return self._reply(description.text, request, regions, description.evidence)
+            reply = answer_yes_no(prompt, read_cells(regions), self._match)
+            return Reply(reply.text, tuple(reply.evidence))
+        answer = self._answerer.answer(prompt, regions)
+        return Reply(answer.text, answer.evidence)
 
     def _reply(self, text: str, request: GenerationRequest, regions, evidence) -> Iterator[TextDelta | GenerationResult]:
         """A reply decided as a whole (copied from the text, not generated), sent as one delta;

@@ -30,7 +30,7 @@ from runtime.results import TextLine
 
 from . import vocabulary
 from .document import Field, extract_fields, read_cells, row_label
-from .types import ADDRESS, DATE, EMAIL, ORG, PHONE, TIME, clean_value, compatible, question_type
+from .types import ADDRESS, DATE, EMAIL, ORG, PHONE, TIME, clean_value, compatible, is_street_line, question_type, value_types
 
 NOT_FOUND = "Not found in the image."
 
@@ -56,6 +56,16 @@ class Answer:
     found: bool
     evidence: tuple[TextLine, ...]  # the cells the answer comes from
     score: float
+    field: Field | None = None  # the candidate that answered
+
+    def names_key(self, request: str) -> bool:
+        """Whether the request names the answer's key word for word ("What does the form say
+        for physical state?" and the key "PHYSICAL STATE:"): then it asks for that field,
+        whatever else it sounds like."""
+        if not self.found or self.field is None or not self.field.key:
+            return False
+        key = vocabulary.label_words(self.field.key)
+        return bool(key) and set(key) <= set(focus_words(request))
 
 
 def focus_words(question: str) -> list[str]:
@@ -70,6 +80,22 @@ def coverage(focus: Sequence[str], label: str) -> float:
         return 1.0
     have = set(vocabulary.label_words(label, focus))
     return sum(1 for w in needed if w in have) / len(needed)
+
+
+def _address(fields: list[Field]) -> Field | None:
+    """The page's address: a street line on its own ("12 Oak Street"), else the first block of
+    lines that reads as one: it starts below the page's first line (the letterhead), on a line
+    with a number and a word, and a later line has a postal code (4-6 digits); else the first block."""
+    typed = [f for f in fields if ADDRESS in value_types(f.value) and not vocabulary.qualifiers(f.key)]
+    street = [f for f in typed if f.source != "block" and is_street_line(f.value)]
+    if street:
+        return street[0]
+    for field in typed:
+        first, _, rest = field.value.partition(", ")
+        worded = any(sum(ch.isalpha() for ch in token) >= 2 for token in first.split())
+        if field.line > 0 and worded and re.search(r"\d", first) and re.search(r"\b\d{4,6}\b", rest):
+            return field
+    return typed[0] if typed else None
 
 
 class Answerer:
@@ -102,7 +128,17 @@ class Answerer:
         if not candidates:
             return Answer(NOT_FOUND, False, (), 0.0)
         score, best = self._choose(question, candidates, cells)
-        return Answer(clean_value(best.value, expected), True, (cells[best.line],), float(score))
+        return Answer(clean_value(best.value, expected), True, tuple(cells[i] for i in best.lines), float(score), best)
+
+    def names_a_key(self, request: str, regions: tuple[TextLine, ...]) -> bool:
+        """Whether the request says every word of one of the page's keys ("... for physical
+        state?" and "PHYSICAL STATE:"): it asks for that field, found or not."""
+        asked = set(focus_words(request))
+        for field in extract_fields(read_cells(regions)):
+            key = vocabulary.label_words(field.key) if field.key else []
+            if key and any(len(word) >= 3 for word in key) and set(key) <= asked:
+                return True
+        return False
 
     def _look_up(self, question: str, cells) -> Answer | None:
         """"Which item has code P2297?": a value quoted in the question names its row."""
@@ -141,9 +177,15 @@ class Answerer:
             return [(f, 1.0) for f in header]
         if expected not in _PRIMARY_TYPES or vocabulary.qualifiers(question):
             return []
-        for field in fields:  # document order: the first date is the document's date
-            if not vocabulary.qualifiers(field.key):  # "Due date: ..." is not the document's date
-                return [(field, 0.5)]
+        if expected == ADDRESS:
+            found = _address(fields)
+            return [(found, 0.5)] if found is not None else []
+        # Document order: the first date is the document's date. A value on one line comes
+        # before a block of lines (an address over three lines) that holds one.
+        for blocks in (False, True):
+            for field in fields:
+                if (field.source == "block") == blocks and not vocabulary.qualifiers(field.key):
+                    return [(field, 0.5)]  # "Due date: ..." is not the document's date
         return []
 
     def _choose(self, question: str, candidates: list[tuple[Field, float]], cells) -> tuple[float, Field]:

@@ -31,6 +31,9 @@ from .values import find_dates, find_times
 # Regions of one row closer than this × their height are one cell: a word gap is about a
 # third of a box's height, cells of a row or table stand further apart.
 _CELL_GAP_RATIO = 0.5
+# Lines of a block stand at most this × their height apart (a paragraph's line spacing).
+_BLOCK_GAP_RATIO = 1.5
+_BLOCK_MAX_LINES = 4
 
 # Compared with spaces removed: the recognizer often drops them ("Bestregards,").
 _CLOSINGS = re.compile(r"^(sincerely|regards|bestregards|kindregards|warmregards|yours(truly|faithfully|sincerely)|"
@@ -44,8 +47,13 @@ class Field:
 
     key: str
     value: str
-    line: int  # index of the cell the value comes from
-    source: str  # "colon", "row", "table", "greeting", "closing", "title", "span", "line"
+    line: int  # index of the (first) cell the value comes from
+    source: str  # "colon", "row", "table", "greeting", "closing", "title", "span", "block", "line"
+    span: tuple[int, ...] = ()  # every cell of a value over several lines (a "block")
+
+    @property
+    def lines(self) -> tuple[int, ...]:
+        return self.span or (self.line,)
 
 
 def read_cells(regions: tuple[TextLine, ...]) -> tuple[TextLine, ...]:
@@ -78,6 +86,7 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
     fields.extend(_table_fields(cells, grid))
     fields.extend(_letter_fields(cells, grid.rows))
     fields.extend(_span_fields(cells))
+    fields.extend(_block_fields(cells, grid.rows))
     for row in grid.rows:  # in reading order, top to bottom, left to right
         fields.extend(Field("", cells[index].text.strip(), index, "line") for index in row)
     return [f for f in fields if f.value]
@@ -153,6 +162,30 @@ def _span_fields(cells) -> list[Field]:
                 key = (text[:start] + " " + text[end:]).strip(" :,-")
                 fields.append(Field(key, text[start:end].strip(), index, "span"))
     return fields
+
+
+def _block_fields(cells, rows: tuple[tuple[int, ...], ...]) -> list[Field]:
+    """Two to four consecutive one-cell rows that stand as close as lines of one paragraph
+    (an address over three lines, a company name over two), joined with ", "."""
+    fields = []
+    single = [len(row) == 1 for row in rows]
+    for start in range(len(rows)):
+        members = [rows[start][0]]
+        for position in range(start + 1, min(start + _BLOCK_MAX_LINES, len(rows))):
+            if not (single[start] and single[position]) or not _adjacent(cells[members[-1]], cells[rows[position][0]]):
+                break
+            members.append(rows[position][0])
+            text = ", ".join(cells[i].text.strip().rstrip(",") for i in members)
+            fields.append(Field("", text, members[0], "block", tuple(members)))
+    return fields
+
+
+def _adjacent(upper: TextLine, lower: TextLine) -> bool:
+    """Whether `lower` starts within one line height below `upper` (lines of a paragraph)."""
+    top_a, bottom_a = min(p[1] for p in upper.box), max(p[1] for p in upper.box)
+    top_b, bottom_b = min(p[1] for p in lower.box), max(p[1] for p in lower.box)
+    height = max(1.0, (bottom_a - top_a + bottom_b - top_b) / 2)
+    return 0 <= top_b - bottom_a + 0.5 * height <= _BLOCK_GAP_RATIO * height
 
 
 def row_label(cells: tuple[TextLine, ...], token: str) -> tuple[str, int] | None:

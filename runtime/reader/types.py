@@ -83,7 +83,7 @@ def value_types(value: str) -> frozenset[str]:
         kinds.add(EMAIL)
     if parse_phone(text):
         kinds.add(PHONE)
-    if _ADDRESS.match(text):
+    if _ADDRESS.match(text) or _looks_like_address(text, kinds):
         kinds.add(ADDRESS)
     if _COUNT.match(compact):
         kinds.add(COUNT)
@@ -92,6 +92,23 @@ def value_types(value: str) -> frozenset[str]:
     if is_name(text):
         kinds.update((PERSON, ORG))
     return frozenset(kinds)
+
+
+def is_street_line(text: str) -> bool:
+    """A house number, words and a street kind on one line ("12 Oak Street")."""
+    return _ADDRESS.match(fix_digits(text.strip())) is not None
+
+
+def _looks_like_address(text: str, kinds: set[str]) -> bool:
+    """Words and a number over several parts ("NO 2 & 4, BANDAR SERI ALAM, 81750 MASAI",
+    "Rue de Lyon 12, 1201 Genève"): how addresses read whatever the country's street words.
+    Not an amount, date, time, phone number or e-mail."""
+    if kinds & {AMOUNT, DATE, TIME, PHONE, EMAIL}:
+        return False
+    tokens = text.replace(",", " ").split()
+    has_number = any(any(ch.isdigit() for ch in token) for token in tokens)
+    letters = sum(1 for token in tokens if sum(ch.isalpha() for ch in token) >= 2)
+    return has_number and letters >= 2 and len(tokens) >= 3 and ("," in text or re.search(r"\b\d{4,6}\b", text) is not None)
 
 
 def compatible(expected: str, value: str) -> bool:

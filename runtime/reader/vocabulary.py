@@ -14,7 +14,7 @@ STOP = frozenset(
     "a an the is are was were be been of for to in on at by with this that these those what which who whom "
     "when where how much many does do did please tell me give show find state listed written mentioned printed "
     "given shown used made it its as and or our your their his her can could per there here line details "
-    "person applicant s".split()
+    "person applicant s say says said".split()
 )
 # Words that name the expected type rather than the field; a label need not repeat them.
 GENERIC = frozenset("amount value number name date sum figure time address email phone price code".split())
@@ -44,11 +44,11 @@ _SYNONYMS = {
 _DOCUMENT_PHRASE = re.compile(
     r"\b(on|in|of|from)\s+(the|this)\s+(form|receipt|invoice|letter|list|document|page|table|image)\b", re.I
 )
-# "When was the invoice issued?", "How was this invoice paid?": the document as the subject of
-# a verb, not a field of it ("the invoice number" keeps its "invoice").
+# "When was the invoice issued?", "How was this invoice paid?", "What does the form say for
+# X?": the document as the subject of a verb, not a field of it ("the invoice number" keeps its "invoice").
 _DOCUMENT_SUBJECT = re.compile(
     r"\b(the|this)\s+(form|receipt|invoice|letter|list|document|page|table|image)\b"
-    r"(?=\s*(\?|$|\w+ed\b|paid\b|written\b|sent\b|from\b|to\b))", re.I
+    r"(?=\s*(\?|$|\w+ed\b|paid\b|written\b|sent\b|from\b|to\b|says?\b|shows?\b|reads?\b|gives?\b))", re.I
 )
 # "subtotal before tax": the excluded part is not a field the question asks for.
 _EXCLUSION = re.compile(r"\b(before|after|excluding|including|without)\s+\w+", re.I)

@@ -141,6 +141,14 @@ def test_text_over_the_limit_is_an_error_not_truncated(fp32):
     assert (caught.value.requested_tokens, caught.value.limit) == (257, 256)
 
 
+def test_truncate_keeps_the_window_as_sentence_transformers_does(fp32, reference):
+    """The engine's own matching embeds whole pages with `truncate=True`: the first 255 tokens
+    and [SEP], which is what sentence-transformers embeds for an over-long text."""
+    text = "word " * 300 + "tail"
+    ours = fp32.embed([text, "short"], truncate=True)
+    assert np.abs(ours - reference([text, "short"])).max() < 1e-4
+
+
 @pytest.mark.parametrize("texts", [[], "a string, not a list", ["ok", 3]])
 def test_invalid_input_is_rejected(fp32, texts):
     with pytest.raises(InvalidRequestError):

@@ -194,3 +194,38 @@ def test_form_and_letter_questions():
     assert answerer.answer("What is the letter's subject line?", letter).text == "Update to service terms"
     assert answerer.answer("Which organization is the letter from?", letter).text == "Pinecrest Design Studio"
     assert answerer.answer("What is the reference number?", letter).text == NOT_FOUND
+
+
+def test_lines_of_one_paragraph_form_blocks_and_an_address_is_picked_from_them():
+    lines = (
+        _line("KEDAI PAPAN YEW CHUAN", 20, 10),
+        _line("(0005583085-K)", 20, 45),
+        _line("LOT 276 JALAN BANTING", 20, 80),
+        _line("43800 DENGKIL, SELANGOR", 20, 115),
+        _line("Total", 20, 300), _line("24.00", 500, 300),
+    )
+    blocks = [f for f in extract_fields(lines) if f.source == "block"]
+    assert ("LOT 276 JALAN BANTING, 43800 DENGKIL, SELANGOR", (2, 3)) in {(f.value, f.lines) for f in blocks}
+    assert all(len(f.lines) <= 4 for f in blocks)
+    assert not any("Total" in f.value for f in blocks)  # a row of two cells is no paragraph line
+    answer = _answerer().answer("Where is the shop located?", lines)
+    assert answer.text == "LOT 276 JALAN BANTING, 43800 DENGKIL, SELANGOR"
+    assert [cell.text for cell in answer.evidence] == ["LOT 276 JALAN BANTING", "43800 DENGKIL, SELANGOR"]
+
+
+def test_addresses_read_by_their_shape_not_by_street_words():
+    assert "address" in value_types("NO 2 & 4, BANDAR SERI ALAM, 81750 MASAI")
+    assert "address" in value_types("Rue de Lyon 12, 1201 Genève")
+    assert "address" not in value_types("Total 24.00")
+    assert "address" not in value_types("14-02-2018")
+
+
+def test_a_request_that_names_a_key_of_the_page_asks_for_that_field():
+    lines = (_line("PHYSICAL STATE:", 20, 10), _line("Brownish-gray powder", 300, 10),
+             _line("LOT NUMBER:", 20, 60), _line("__", 300, 60))
+    answerer = _answerer()
+    answer = answerer.answer("What does the form say for physical state?", lines)
+    assert answer.text == "Brownish-gray powder" and answer.names_key("What does the form say for physical state?")
+    assert answerer.names_a_key("What does the form say for lot number?", lines)  # asked, whatever the answer
+    assert not answerer.names_a_key("What does it say?", lines)
+    assert not answer.names_key("Read the whole page")

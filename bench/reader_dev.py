@@ -1,0 +1,136 @@
+"""The reader's development loop (issue 10): answer cached questions without re-reading pages.
+
+    .venv/bin/python bench/reader_dev.py cache --data /work/realdocs [--seeds 1 2] [--count 20] [--limit 25]
+    .venv/bin/python bench/reader_dev.py eval [--sets gen1 gen2 sroie funsd] [--precision fp32|int8] [--misses N]
+
+`cache` reads every page once with the bundle's OCR and stores its regions and questions
+under .cache/reader_calibration/ (outside git: the real documents are research data).
+Development sets only: generated seeds 1 and 2 (tests/golden/docvqa.py) and the `dev`
+split of bench/realdocs.py. Seed 0 may be cached to *measure* it (`--seeds 0`); the
+`report` split is never read here (bench/realdocs.py --split report measures it, through
+the public engine, aggregate numbers only).
+
+`eval` routes each question as the reader does (`ReaderAdapter.answer_regions`) and scores
+the reply as each benchmark scores it: right on answerable questions, invented on
+unanswerable ones. `--misses N` prints N wrong replies per set (development sets only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests" / "golden"))
+sys.path.insert(0, str(REPO / "bench"))
+
+CACHE = REPO / ".cache" / "reader_calibration"
+BUNDLES = (REPO / "build" / "bundles" / "reader", REPO / ".cache" / "tests" / "bundles" / "reader")
+DEVELOPMENT = ("gen1", "gen2", "sroie", "funsd")
+
+
+def _bundle(path: str | None) -> Path:
+    if path:
+        return Path(path)
+    for candidate in BUNDLES:
+        if (candidate / "bundle.json").exists():
+            return candidate
+    raise SystemExit("No reader bundle: run `python3 build.py test` (or pass --bundle).")
+
+
+def cache(args) -> None:
+    from runtime import load_model
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    model = load_model(_bundle(args.bundle), precision="fp32")
+    adapter = model._adapter  # noqa: SLF001 - the bench reaches the OCR regions
+    for seed in args.seeds:
+        import docvqa
+
+        path = CACHE / f"gen{seed}.pkl"
+        if path.exists():
+            continue
+        items = []
+        for document in docvqa.make_documents(seed=seed, count=args.count):
+            questions = [(q.text, q.answer, q.qtype) for q in document.questions]
+            items.append((document.name, adapter._regions(model._image(document.image)), questions))  # noqa: SLF001
+        path.write_bytes(pickle.dumps(items))
+    if args.data:
+        import realdocs
+
+        for dataset in realdocs.DATASETS:
+            path = CACHE / f"{dataset}.pkl"
+            if path.exists():
+                continue
+            items = []
+            for document in realdocs.load_documents(args.data, "dev", (dataset,), args.limit):
+                questions = [(q.text, q.gold, q.kind) for q in document.questions]
+                items.append((document.name, adapter._regions(model._image(document.page())), questions))  # noqa: SLF001
+            path.write_bytes(pickle.dumps(items))
+
+
+def _right(set_name: str, reply: str, gold) -> bool:
+    if set_name.startswith("gen"):
+        import docvqa
+
+        return docvqa.normalize_answer(reply) == docvqa.normalize_answer(gold)  # as bench/docvqa_eval.py scores
+    import realdocs
+
+    return realdocs.is_right(reply, gold)
+
+
+def evaluate(args) -> None:
+    from runtime import load_model
+
+    model = load_model(_bundle(args.bundle), precision=args.precision)
+    adapter = model._adapter  # noqa: SLF001
+    for set_name in args.sets:
+        if set_name.startswith("gen0") and args.misses:
+            raise SystemExit("gen0 is the reported seed: measure it without --misses.")
+        started = time.perf_counter()
+        right = answerable = invented = unanswerable = 0
+        misses = []
+        for name, regions, questions in pickle.loads((CACHE / f"{set_name}.pkl").read_bytes()):
+            for text, gold, kind in questions:
+                reply = adapter.answer_regions(text, regions).text
+                if gold is None or kind == "unanswerable":
+                    unanswerable += 1
+                    wrong = reply.strip() != "Not found in the image."
+                    invented += wrong
+                else:
+                    answerable += 1
+                    wrong = not _right(set_name, reply, gold)
+                    right += not wrong
+                if wrong:
+                    misses.append(f"  {name} [{kind}] {text!r} -> {reply!r} (gold {gold!r})")
+        elapsed = time.perf_counter() - started
+        print(f"{set_name} {args.precision}: right {right}/{answerable} = {right / max(answerable, 1):.1%}, "
+              f"invented {invented}/{unanswerable} = {invented / max(unanswerable, 1):.1%} ({elapsed:.0f} s)")
+        for line in misses[: args.misses]:
+            print(line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    caching = commands.add_parser("cache")
+    caching.add_argument("--data")
+    caching.add_argument("--bundle")
+    caching.add_argument("--seeds", type=int, nargs="*", default=[1, 2])
+    caching.add_argument("--count", type=int, default=20)
+    caching.add_argument("--limit", type=int, default=25)
+    evaluating = commands.add_parser("eval")
+    evaluating.add_argument("--bundle")
+    evaluating.add_argument("--sets", nargs="+", default=list(DEVELOPMENT))
+    evaluating.add_argument("--precision", default="fp32")
+    evaluating.add_argument("--misses", type=int, default=0)
+    args = parser.parse_args()
+    {"cache": cache, "eval": evaluate}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
