@@ -52,6 +52,10 @@ _ADDRESS = re.compile(
 )
 
 
+# A registration or licence number in brackets after a company's name.
+_REGISTRATION = re.compile(r"\s*\([^()]*\d[^()]*\)\s*$")
+
+
 def question_type(question: str) -> str:
     lowered = question.lower()
     for kind, pattern in _QUESTION_RULES:
@@ -91,6 +95,8 @@ def value_types(value: str) -> frozenset[str]:
         kinds.add(IDENT)
     if is_name(text):
         kinds.update((PERSON, ORG))
+    elif is_name(_REGISTRATION.sub("", text)):
+        kinds.add(ORG)  # "AMANO MALAYSIA SDN BHD (682288-V)": a company and its registration number
     return frozenset(kinds)
 
 

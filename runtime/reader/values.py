@@ -76,8 +76,12 @@ _DATE_SHAPES = "|".join(
     )
 )
 _DATE_WHOLE = re.compile(rf"^{_WEEKDAY}(?:{_DATE_SHAPES})$", re.I)
-# Inside a cell: not glued to a neighbouring figure or id part ("INV-2024-01-17" holds none).
-_DATE_INSIDE = re.compile(rf"(?<![\d/.-])(?:{_DATE_SHAPES})(?![\d/-]|\.\d)", re.I)
+# Inside a cell: not glued to a neighbouring figure or id part ("INV-2024-01-17" holds none),
+# except a time glued to a four-digit year: the recognizer drops the space of
+# "02/01/2019 2:47:14PM", and no year has five digits.
+_DATE_INSIDE = re.compile(
+    rf"(?<![\d/.-])(?:{_DATE_SHAPES})(?:(?<=\d{{4}})(?=\d{{1,2}}:\d{{2}})|(?![\d/-]|\.\d))", re.I
+)
 
 _TIME = r"(?<![\d:.])(?P<h>\d{1,2})[:.h](?P<m>\d{2})(?::(?P<s>\d{2}))?(?:\s*(?P<p>[ap])\.?\s*m\b\.?)?(?![\d:])"
 _TIME_WHOLE = re.compile(rf"^{_TIME}$", re.I)

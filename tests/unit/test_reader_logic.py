@@ -229,3 +229,9 @@ def test_a_request_that_names_a_key_of_the_page_asks_for_that_field():
     assert answerer.names_a_key("What does the form say for lot number?", lines)  # asked, whatever the answer
     assert not answerer.names_a_key("What does it say?", lines)
     assert not answer.names_key("Read the whole page")
+
+
+def test_a_company_name_with_its_registration_number_is_an_organisation_not_a_person():
+    kinds = value_types("AMANO MALAYSIA SDN BHD (682288-V)")
+    assert "organization" in kinds and "person" not in kinds
+    assert "organization" not in value_types("(682288-V)")

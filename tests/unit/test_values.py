@@ -218,3 +218,10 @@ def test_value_types_use_the_parsers():
     assert "email" in value_types("jörg.müller@beispiel.de")
     assert {"person", "organization"} <= value_types("Łukasz Wójcik")
     assert "person" not in value_types("INV-2024-0117")
+
+
+def test_a_time_glued_to_a_four_digit_year_leaves_the_date_readable():
+    # The recognizer drops the space of "02/01/2019 2:47:14PM"; no year has five digits.
+    assert [date for _, _, date in find_dates("02/01/20192:47:14PM")] == [date(2019, 1, 2)]
+    assert find_dates("12/05/201834") == []  # six digits after the slash: not a year
+    assert find_dates("INV-2024-01-17") == []
