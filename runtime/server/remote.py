@@ -18,9 +18,18 @@ async def fetch_remote_image(remote: RemoteImage, policy: ImagePolicy) -> bytes:
     try:
         async with aiohttp.ClientSession(timeout=timeout) as session:
             async with session.get(remote.url, allow_redirects=False) as response:
+                if 300 <= response.status < 400:
+                    # Never followed: a redirect could lead to another host or to file:// (issue 12).
+                    raise InvalidRequestError(
+                        f"Fetching the image URL gave HTTP {response.status} (a redirect); redirects are not "
+                        "followed. Send the image's final URL, or the image inline as a data: URI.",
+                        param="image_url",
+                    )
                 if response.status != 200:
                     raise InvalidRequestError(
-                        f"Fetching the image URL gave HTTP {response.status}.", param="image_url"
+                        f"Fetching the image URL gave HTTP {response.status}; check that the URL names an image "
+                        "the server can fetch, or send the image inline as a data: URI.",
+                        param="image_url",
                     )
                 if (response.content_length or 0) > policy.max_bytes:
                     raise ImageTooLargeError(f"The remote image is over {policy.max_bytes} bytes.")
