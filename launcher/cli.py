@@ -135,8 +135,9 @@ _SERVER_OPTIONS = (
     _option("--cors-origin", "cors_origins", multiple=True, callback=_check_origins, metavar="ORIGIN",
             help="Allow browser requests from this origin, e.g. https://app.example:8443 (repeat the "
                  "option for several; '*' allows any). Without it only pages from localhost, 127.0.0.1 "
-                 "and [::1] may call the API; once given, only the origins listed (and the server's own "
-                 "page) may. The environment variable takes origins separated by spaces."),
+                 "and [::1] may call the API; once given, only the origins listed may. The server's own "
+                 "page may too when opened at an IP address or localhost (a host name needs this option: "
+                 "DNS rebinding). The environment variable takes origins separated by spaces."),
     _option("--log-format", type=click.Choice(["text", "json"]), default=ServerConfig.log_format,
             show_default=True, help="Log lines as text or JSON."),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import ipaddress
 import json
 import logging
 import threading
@@ -235,12 +236,26 @@ def _origin_allowed(request: web.Request, origin: str) -> bool:
     configured = request.app[CONFIG].cors_origins
     if "*" in configured or origin in configured:
         return True
-    if origin == f"{request.scheme}://{request.host}":
-        return True  # same origin (the page served by this server)
+    if origin == f"{request.scheme}://{request.host}" and _names_this_machine(urlsplit(origin).hostname):
+        # Same origin: the page served by this server. Only when it is addressed by an IP
+        # address or localhost: a page on a DNS name that the attacker re-points at this
+        # server (DNS rebinding) sends matching Origin and Host headers (issue 12).
+        return True
     if configured:
         return False
     parts = urlsplit(origin)
     return parts.scheme in ("http", "https") and (parts.hostname or "") in _LOCAL_HOSTS
+
+
+def _names_this_machine(hostname: str | None) -> bool:
+    """An IP address or localhost, which no DNS record can re-point elsewhere."""
+    if hostname in _LOCAL_HOSTS:
+        return True
+    try:
+        ipaddress.ip_address((hostname or "").split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
 
 
 @web.middleware

@@ -155,6 +155,25 @@ async def test_without_the_flag_only_loopback_pages_may_call(ocr_bundle, served_
         assert (await client.get("/v1/models", headers={"Origin": origin})).status == status, origin
 
 
+@pytest.mark.parametrize("flags", [(), ("--cors-origin", "https://app.example")])
+async def test_the_servers_own_page_is_trusted_only_at_an_address_no_dns_record_can_move(
+    ocr_bundle, served_configs, aiohttp_client, flags
+):
+    # DNS rebinding: a page on evil.example, re-pointed at this server, sends Origin and
+    # Host both naming evil.example; "same origin" must not let it in.
+    assert _serve(ocr_bundle, *flags).exit_code == 0
+    client = await aiohttp_client(create_app(FakeModel(), served_configs[-1]))
+    port = client.server.port
+    for host, status in ((f"evil.example:{port}", 403), (f"192.168.1.20:{port}", 200), (f"[fe80::1]:{port}", 200),
+                         (f"localhost:{port}", 200)):
+        response = await client.post("/v1/chat/completions", json=chat_body(),
+                                     headers={"Host": host, "Origin": f"http://{host}"})
+        assert response.status == status, (host, await response.text())
+    refused = await client.post("/v1/chat/completions", json=chat_body(),
+                                headers={"Host": f"evil.example:{port}", "Origin": f"http://evil.example:{port}"})
+    assert f"--cors-origin http://evil.example:{port}" in (await refused.json())["error"]["message"]
+
+
 @pytest.mark.parametrize("key", ["", "   ", " padded", "padded\t"])
 async def test_an_empty_or_padded_api_key_is_refused_not_silently_ignored(ocr_bundle, served_configs, key):
     result = _serve(ocr_bundle, "--api-key", key)
