@@ -24,6 +24,7 @@ from .openai import (
     check_seed,
     check_temperature,
     check_text_length,
+    evidence_lines,
     infer_task,
     stop_strings,
     usage_object,
@@ -200,8 +201,10 @@ def generate_response(call: GenerateCall, result: GenerationResult, metadata: sc
         ]
     metadata = msgspec.structs.replace(metadata, usage=usage_object(result.usage))
     return schemas.GenerateResponse(
-        text=result.text, finish_reason=result.finish_reason, tokens=tokens, logits=logits, metadata=metadata
+        text=result.text, finish_reason=result.finish_reason, tokens=tokens, logits=logits,
+        evidence=evidence_lines(result.evidence), metadata=metadata,
     )
+
 
 
 def parse_read_request(body: object, served_ids: tuple[str, ...]) -> ImageInput:

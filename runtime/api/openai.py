@@ -306,6 +306,13 @@ def openai_logprobs(steps: Sequence[StepLogprobs] | None, top_n: int) -> schemas
     return schemas.ChoiceLogprobs(content)
 
 
+def evidence_lines(evidence) -> list[schemas.EvidenceLine] | msgspec.UnsetType:
+    """The lines a reply was copied from (UNSET, left out of the JSON, when there are none)."""
+    if not evidence:
+        return msgspec.UNSET
+    return [schemas.EvidenceLine(line.text, [[float(x) for x in corner] for corner in line.box], float(line.confidence))
+            for line in evidence]
+
 @dataclass
 class ChatResponder:
     """Builds the completion object, or the chunks of a streamed one, for one request."""
@@ -319,7 +326,8 @@ class ChatResponder:
     def completion(self, result: GenerationResult) -> schemas.ChatCompletion:
         logprobs = openai_logprobs(result.logprobs, self.call.top_logprobs) if self.call.logprobs else None
         choice = schemas.ChatChoice(
-            0, schemas.AssistantMessage("assistant", result.text), logprobs, result.finish_reason
+            0, schemas.AssistantMessage("assistant", result.text), logprobs, result.finish_reason,
+            evidence_lines(result.evidence),
         )
         return schemas.ChatCompletion(
             self.completion_id, "chat.completion", self.created, self.model_id, [choice], usage_object(result.usage)

@@ -189,11 +189,20 @@ class AssistantMessage(ResponseBody):
     refusal: None = None
 
 
+class EvidenceLine(ResponseBody):
+    """A line of the image's recognized text that a decided reply was copied from (extension)."""
+
+    text: str
+    box: list[list[float]]  # 4 corners (x, y) in image pixels, clockwise from top-left
+    confidence: float
+
+
 class ChatChoice(ResponseBody):
     index: int
     message: AssistantMessage
     logprobs: ChoiceLogprobs | None
     finish_reason: FinishReason
+    evidence: list[EvidenceLine] | UnsetType = UNSET  # extension: where a reader's answer was read
 
 
 class ChatCompletion(ResponseBody):
@@ -441,6 +450,7 @@ class GenerateResponse(ResponseBody, kw_only=True):
     finish_reason: FinishReason
     tokens: list[GeneratedToken] | UnsetType = UNSET
     logits: list[StepLogits] | UnsetType = UNSET
+    evidence: list[EvidenceLine] | UnsetType = UNSET  # the text lines a decided reply was copied from
     metadata: Metadata
 
 

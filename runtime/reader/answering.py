@@ -30,9 +30,13 @@ from runtime.results import TextLine
 
 from . import vocabulary
 from .document import Field, extract_fields, read_cells, row_label
-from .types import ADDRESS, DATE, EMAIL, ORG, PHONE, TIME, clean_value, compatible, is_street_line, question_type, value_types
+from .values import parse_money
+from .types import AMOUNT, ADDRESS, DATE, EMAIL, ORG, PHONE, TIME, clean_value, compatible, is_street_line, question_type, value_types
 
 NOT_FOUND = "Not found in the image."
+# The total of a page: the amount whose key is nearest this sentence (shared with `describe`).
+TOTAL_KEY = "total amount to pay"
+MIN_TOTAL_SIMILARITY = 0.5
 
 # Types a document usually shows once, often without a label (a letter's date, a receipt's time).
 _PRIMARY_TYPES = frozenset({DATE, TIME, PHONE, EMAIL, ADDRESS})
@@ -175,6 +179,8 @@ class Answerer:
         if expected == ORG:
             header = [f for f in fields if f.source == "line"][:1]
             return [(f, 1.0) for f in header]
+        if expected == AMOUNT:
+            return self._total(question, fields)
         if expected not in _PRIMARY_TYPES or vocabulary.qualifiers(question):
             return []
         if expected == ADDRESS:
@@ -187,6 +193,27 @@ class Answerer:
                 if (field.source == "block") == blocks and not vocabulary.qualifiers(field.key):
                     return [(field, 0.5)]  # "Due date: ..." is not the document's date
         return []
+
+    def _total(self, question: str, fields: list[Field]) -> list[tuple[Field, float]]:
+        """"What is the final amount?", "How much did the customer pay altogether?": a question
+        as near the sentence "total amount to pay" as a total question is gets the page's total:
+        of the amounts whose keys are that near it too, the largest (a total before rounding or
+        tax is smaller than the one paid). Item prices ("How much did the hammer cost?") stand
+        far from it, and a page without such a key has no total to give."""
+        keyed = [f for f in fields if f.key and AMOUNT in value_types(f.value)]
+        if not keyed:
+            return []
+        keys = sorted({f.key for f in keyed})
+        vectors = self._embed([TOTAL_KEY, question, *keys])
+        if float(vectors[1] @ vectors[0]) < MIN_TOTAL_SIMILARITY:
+            return []
+        near = {key for key, vector in zip(keys, vectors[2:]) if float(vector @ vectors[0]) >= MIN_TOTAL_SIMILARITY}
+        totals = [(parse_money(f.value, currency_optional=True) or parse_money(re.sub(r"\s+", "", f.value)), f)
+                  for f in keyed if f.key in near]
+        totals = [(money.amount, f) for money, f in totals if money is not None]
+        if not totals:
+            return []
+        return [(max(totals, key=lambda item: (item[0], -item[1].line))[1], 0.5)]
 
     def _choose(self, question: str, candidates: list[tuple[Field, float]], cells) -> tuple[float, Field]:
         """The best candidate; the LM breaks near-ties (same value counted once)."""

@@ -17,6 +17,7 @@ import numpy as np
 from runtime.ocr.grid import group_regions
 from runtime.results import TextLine
 
+from .answering import MIN_TOTAL_SIMILARITY, TOTAL_KEY
 from .document import extract_fields
 from .types import AMOUNT, value_types
 from .values import find_dates
@@ -37,8 +38,6 @@ KINDS = {
 # out nearer "receipt" at 0.34), so below these the page is just "a page with text".
 MIN_KIND_SIMILARITY = 0.45
 MIN_KIND_MARGIN = 0.1
-TOTAL_KEY = "total amount to pay"
-MIN_TOTAL_SIMILARITY = 0.5
 _MAX_QUOTE_CHARS = 60
 
 

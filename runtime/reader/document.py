@@ -39,6 +39,7 @@ _BLOCK_MAX_LINES = 4
 _CLOSINGS = re.compile(r"^(sincerely|regards|bestregards|kindregards|warmregards|yours(truly|faithfully|sincerely)|"
                        r"best|respectfully|thankyou)\b", re.I)
 _GREETING = re.compile(r"^dear\s*(?P<name>[^,:]+)[,:.]?\s*$", re.I)
+_INLINE_FIGURE = re.compile(r"^(?P<key>[^\W\d_][^\d]{1,38}?)\s+(?P<value>[-+(]?\d[\d.,/()-]*)$")
 _KEY_VALUE = re.compile(r"^(?P<key>[^:]{1,40}?)\s*[:：]\s*(?P<value>.*)$")
 
 @dataclass(frozen=True)
@@ -83,6 +84,14 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
         texts = [cells[i].text.strip() for i in row]
         if len(texts) >= 2 and ":" not in texts[0]:
             fields.append(Field(texts[0], texts[-1], row[-1], "row"))
+        # "Brand | BELAIR | Project # | 72-31": a cell of words labels its right neighbour.
+        for slot in range(1 if len(texts) >= 4 else len(texts), len(texts) - 1):
+            if _is_label(texts[slot]) and not _is_label(texts[slot + 1]) or (slot == 0 and _is_label(texts[0])):
+                fields.append(Field(texts[slot].rstrip(" :"), texts[slot + 1], row[slot + 1], "neighbour"))
+        for index, text in zip(row, texts):  # "Total Sample 285": a label and its figure in one cell
+            inline = _INLINE_FIGURE.match(text)
+            if inline and ":" not in text:
+                fields.append(Field(inline["key"], inline["value"], index, "inline"))
     fields.extend(_table_fields(cells, grid))
     fields.extend(_letter_fields(cells, grid.rows))
     fields.extend(_span_fields(cells))
@@ -90,6 +99,11 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
     for row in grid.rows:  # in reading order, top to bottom, left to right
         fields.extend(Field("", cells[index].text.strip(), index, "line") for index in row)
     return [f for f in fields if f.value]
+
+
+def _is_label(text: str) -> bool:
+    """Words without figures, short enough to name a field ("Project #", "Brand")."""
+    return bool(re.search(r"[^\W\d_]{2}", text)) and not any(ch.isdigit() for ch in text) and len(text.split()) <= 5
 
 
 def _colon_fields(cells, rows: tuple[tuple[int, ...], ...], position: int) -> list[Field]:
