@@ -1,5 +1,7 @@
 """The reader's pure logic: fields from regions, value types, focus coverage, label matching."""
 
+import zlib
+
 import numpy as np
 
 from runtime.reader.answering import NOT_FOUND, Answerer, coverage, focus_words
@@ -66,10 +68,17 @@ def test_focus_coverage_needs_every_specific_word():
     assert coverage(focus_words("How much is the total amount?"), "Total") == 1.0
 
 
+def _unrelated(texts):
+    """Unit vectors in 256 dimensions drawn from each text: different texts are unrelated
+    (similarity about 0), the same text is identical; nothing is near "total amount to pay"."""
+    rows = [np.random.default_rng(zlib.crc32(text.encode())).standard_normal(256) for text in texts]
+    return np.array([row / np.linalg.norm(row) for row in rows], dtype=np.float32)
+
+
 def _answerer():
-    """An Answerer whose embedder and LM are constant: the label rules alone decide."""
-    embed = lambda texts: np.ones((len(texts), 4), dtype=np.float32) / 2  # noqa: E731
-    return Answerer(embed, lambda question, context, answers: [0.0] * len(answers))
+    """An Answerer whose embedder knows no meaning and whose LM is constant: the label rules
+    alone decide."""
+    return Answerer(_unrelated, lambda question, context, answers: [0.0] * len(answers))
 
 
 def test_question_types_for_time_address_phone_and_payment_method():
