@@ -99,6 +99,12 @@ class Model:
         self._require("embed")
         return self._adapter.count_tokens(list(texts))
 
+    def count_prompt_tokens(self, texts: Sequence[str], limit: int) -> tuple[int, bool] | None:
+        """Tokens of `texts` as the language model counts them against `max_seq_len`:
+        `(tokens, exact)`, exact while at most `limit`, else a lower bound over it; None
+        when this model has no language-model tokenizer (the server then bounds words)."""
+        return self._adapter.count_prompt_tokens(list(texts), limit)
+
     def rank_images(self, query: str, images: Sequence) -> RankResult:
         """Score images against one text; `order` is best first."""
         self._require("rank")

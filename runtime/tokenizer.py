@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import tokenizers
@@ -47,6 +48,7 @@ class Tokenizer:
         self._special_ids = frozenset(
             i for i, token in backend.get_added_tokens_decoder().items() if token.special
         )
+        self._max_chars_per_token = _max_chars_per_token(backend)
 
     @classmethod
     def from_file(cls, path: str, **special_ids) -> "Tokenizer":
@@ -90,6 +92,31 @@ class Tokenizer:
             raise InvalidRequestError(f"Text to tokenize must be a string, not {type(text).__name__}.")
         return list(self._backend.encode(text, add_special_tokens=add_special_tokens).ids)
 
+    def count_up_to(self, texts: Sequence[str], limit: int) -> tuple[int, bool]:
+        """Tokens of `texts` (no special tokens added), counted exactly only while they can fit.
+
+        Returns `(tokens, exact)`. Tokenizing megabytes takes seconds with the GIL held, so
+        a floor comes first: every whitespace-separated word is at least one token, and,
+        where the vocabulary bounds it, every token covers at most its longest entry's
+        characters (a 200,000-character text without spaces is thousands of tokens). A
+        floor over `limit` is returned as it is (`exact` False: the true count is at least
+        that); otherwise the texts are tokenized, stopping once the count passes `limit`.
+        """
+        floor = sum(max(len(text.split()), self._char_floor(text)) for text in texts)
+        if floor > limit:
+            return floor, False
+        tokens = 0
+        for index, text in enumerate(texts):
+            tokens += len(self._backend.encode(text, add_special_tokens=False).ids)
+            if tokens > limit:
+                rest = texts[index + 1:]
+                return tokens + sum(max(len(t.split()), self._char_floor(t)) for t in rest), not rest
+        return tokens, True
+
+    def _char_floor(self, text: str) -> int:
+        chars = self._max_chars_per_token
+        return 0 if chars is None else math.ceil(len(text) / chars)
+
     def decode(self, ids: Sequence[int], skip_special_tokens: bool = True) -> str:
         """Return the text of `ids`. Raises InvalidRequestError for ids outside the vocabulary."""
         ids = self._checked_ids(ids)
@@ -114,6 +141,23 @@ class Tokenizer:
                 f"Token ids {bad[:5]} are outside the vocabulary (0..{self._vocab_size - 1})."
             )
         return checked
+
+
+def _max_chars_per_token(backend: tokenizers.Tokenizer) -> int | None:
+    """The most input characters one token can cover, or None where nothing bounds it.
+
+    A BPE vocabulary bounds it by its longest entry (byte-level entries spell one byte per
+    character, and a character is at least one byte), added tokens included, as long as
+    unknown characters are not fused into one token and no normalizer shrinks the text
+    first (NFKC composes, accent stripping drops marks). WordPiece maps a whole over-long
+    word to one [UNK]: no bound there.
+    """
+    model = backend.model
+    if not isinstance(model, tokenizers.models.BPE) or backend.normalizer is not None:
+        return None
+    if model.unk_token is not None and model.fuse_unk:
+        return None
+    return max((len(entry) for entry in backend.get_vocab(with_added_tokens=True)), default=1) or 1
 
 
 class IncrementalDetokenizer:

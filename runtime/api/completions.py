@@ -18,7 +18,7 @@ from runtime.results import GenerationResult, StepLogprobs
 
 from . import schemas
 from .bodies import check_model, decode
-from .openai import check_new_tokens, check_seed, check_temperature, check_text_length, stop_strings
+from .openai import TokenCounter, check_new_tokens, check_seed, check_temperature, check_text_length, stop_strings
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,8 @@ _MESSAGES = {
 
 
 def parse_completion_request(
-    body: object, served_ids: tuple[str, ...], tasks: Sequence[str], max_seq_len: int | None = None
+    body: object, served_ids: tuple[str, ...], tasks: Sequence[str], max_seq_len: int | None = None,
+    count_tokens: TokenCounter | None = None,
 ) -> CompletionCall:
     """Validate a completions body; every prompt counts against `max_seq_len` on its own
     (each is its own sequence; see `openai.check_text_length`)."""
@@ -56,7 +57,8 @@ def parse_completion_request(
         raise TaskNotSupportedError("generate", tasks)
     prompts = (request.prompt,) if isinstance(request.prompt, str) else tuple(request.prompt)
     for index, prompt in enumerate(prompts):
-        check_text_length([prompt], max_seq_len, "prompt" if isinstance(request.prompt, str) else f"prompt[{index}]")
+        where = "prompt" if isinstance(request.prompt, str) else f"prompt[{index}]"
+        check_text_length([prompt], max_seq_len, where, count_tokens)
     check_new_tokens(request.max_tokens, max_seq_len, "max_tokens")
     stream = bool(request.stream)
     if request.stream_options is not None and not stream:

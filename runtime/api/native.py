@@ -139,7 +139,8 @@ def _missing_image(what: str, form: FormBody | None) -> InvalidRequestError:
 
 
 def parse_generate_request(
-    body: object, served_ids: tuple[str, ...], tasks: Sequence[str], max_seq_len: int | None = None
+    body: object, served_ids: tuple[str, ...], tasks: Sequence[str], max_seq_len: int | None = None,
+    count_tokens: TokenCounter | None = None,
 ) -> GenerateCall:
     """A JSON body or a `FormBody` → what to generate and how (`max_seq_len`: see
     `openai.check_text_length`)."""
@@ -148,7 +149,7 @@ def parse_generate_request(
     check_model(request.model, served_ids)
     image = _image(request.image, "image", form)
     prompt = request.prompt or ""
-    check_text_length([prompt], max_seq_len, "prompt")
+    check_text_length([prompt], max_seq_len, "prompt", count_tokens)
     budget = "max_new_tokens" if request.max_new_tokens is not None else "max_tokens"
     check_new_tokens(getattr(request, budget), max_seq_len, budget)
     if request.task is None and image is None and not prompt.strip():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import msgspec
@@ -88,18 +88,19 @@ _CHAT_MESSAGES = {
 
 
 def parse_chat_request(
-    body: object, served_ids: tuple[str, ...], tasks: Sequence[str], max_seq_len: int | None = None
+    body: object, served_ids: tuple[str, ...], tasks: Sequence[str], max_seq_len: int | None = None,
+    count_tokens: TokenCounter | None = None,
 ) -> ChatCall:
     """Validate a chat-completions body and decide the task, image, prompt and options.
 
-    `max_seq_len` (the model's token limit) bounds the words of every message, not only
-    the question: see `check_text_length`.
+    `max_seq_len` (the model's token limit) bounds the tokens of every message, not only
+    the question, as `count_tokens` counts them: see `check_text_length`.
     """
     request = decode(body, schemas.ChatCompletionRequest, _CHAT_MESSAGES)
     check_model(request.model, served_ids)
     check_turn_order([message.role for message in request.messages])
     texts, last_user_text, image = _read_messages(request.messages)
-    check_text_length(texts, max_seq_len, "messages")
+    check_text_length(texts, max_seq_len, "messages", count_tokens)
     budget = "max_completion_tokens" if request.max_completion_tokens is not None else "max_tokens"
     check_new_tokens(getattr(request, budget), max_seq_len, budget)
     task = request.task or infer_task(image is not None, bool(last_user_text.strip()), tasks)
@@ -206,26 +207,40 @@ def check_new_tokens(value: int | None, max_seq_len: int | None, param: str) -> 
         param=param,
     )
 
-def check_text_length(texts: Sequence[str], max_seq_len: int | None, param: str) -> None:
-    """Refuse text that cannot fit the model's token limit, whichever part of the request
-    carries it (system message, earlier turns, question, prompt).
+#: `Model.count_prompt_tokens`: (texts, limit) -> (tokens, exact), or None without a tokenizer.
+TokenCounter = Callable[[Sequence[str], int], "tuple[int, bool] | None"]
 
-    Exact token counts need the model's tokenizer and happen where the engine tokenizes;
-    this bound needs none. BPE, WordPiece and SentencePiece pre-tokenizers split text at
+
+def check_text_length(
+    texts: Sequence[str], max_seq_len: int | None, param: str, count_tokens: TokenCounter | None = None
+) -> None:
+    """Refuse text that cannot fit the model's token limit, whichever part of the request
+    carries it (system message, earlier turns, question, prompt), even where a kind does
+    not feed all of it to a language model.
+
+    `count_tokens` counts with the model's own tokenizer (exactly while the text can fit;
+    past the limit a lower bound that needs no full tokenization). Without it, a bound
+    that needs no tokenizer: BPE, WordPiece and SentencePiece pre-tokenizers split text at
     whitespace before merging pieces, so each whitespace-separated word is at least one
-    token: more words than `max_seq_len` can never fit, even where a kind does not feed all
-    of the text to a language model.
+    token. Words alone are no bound on text without spaces (issue 12: 200,000 characters
+    and an image took 190 s), so the server passes the model's counter.
     """
     if max_seq_len is None:
         return
-    words = sum(len(text.split()) for text in texts)
-    if words > max_seq_len:
-        raise ContextLengthExceededError(
-            words, max_seq_len, f"at least: the text holds {words} words, each at least one token",
-            advice="Shorten the text. The limit is the server's --max-seq-len, or the model's own limit "
-            "when that flag is not given.",
-            param=param,
-        )
+    counted = count_tokens(texts, max_seq_len) if count_tokens is not None else None
+    if counted is None:
+        tokens, exact, how = sum(len(text.split()) for text in texts), False, "words, each at least one token"
+    else:
+        (tokens, exact), how = counted, "tokens by the model's tokenizer"
+    if tokens <= max_seq_len:
+        return
+    raise ContextLengthExceededError(
+        tokens, max_seq_len, f"{'' if exact else 'at least: '}the text of '{param}' alone holds {tokens} {how}",
+        advice=f"Shorten the text to fewer than {max_seq_len} tokens, leaving room for the reply, or start the "
+        "server with a larger --max-seq-len (the model's own limit caps it; without the flag the limit is "
+        "the model's own).",
+        param=param,
+    )
 
 
 def infer_task(has_image: bool, has_text: bool, tasks: Sequence[str]) -> str:

@@ -16,6 +16,10 @@ from runtime.errors import BundleError, TaskNotSupportedError
 from runtime.params import GenerationParams
 from runtime.results import GenerationResult, ReadResult, TextDelta
 from runtime.session import ComponentSession
+from runtime.tokenizer import Tokenizer
+
+#: Tasks whose text a language model reads; their text counts against `max_seq_len`.
+PROMPT_TASKS = frozenset({"vqa", "generate"})
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,14 @@ class KindAdapter:
     def __init__(self, context: LoadContext):
         self.context = context
         self.tasks = context.manifest.tasks
+        manifest = context.manifest
+        # Counts a request's text in the tokens `max_seq_len` limits (issue 12: counting
+        # words let 200,000 characters without a space through). A kind that takes
+        # prompts and names its tokenizer in bundle.json gets it here; the adapter may
+        # load its own copy too (the reader's is ~23 MB; sharing it is a later change).
+        self.prompt_tokenizer: Tokenizer | None = None
+        if manifest.tokenizer is not None and PROMPT_TASKS & set(manifest.tasks):
+            self.prompt_tokenizer = Tokenizer.from_file(context.path(manifest.tokenizer, "tokenizer"))
 
     @classmethod
     def check_manifest(cls, manifest: Manifest) -> None:
@@ -113,6 +125,13 @@ class KindAdapter:
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         raise self._unsupported("embed")
+
+    def count_prompt_tokens(self, texts: list[str], limit: int) -> tuple[int, bool] | None:
+        """Tokens of a request's texts where `max_seq_len` counts them (`Tokenizer.count_up_to`),
+        or None for a kind with no prompt tokenizer."""
+        if self.prompt_tokenizer is None:
+            return None
+        return self.prompt_tokenizer.count_up_to(texts, limit)
 
     def count_tokens(self, texts: list[str]) -> int:
         """Tokens `embed_texts` would feed for `texts` (for truthful usage)."""

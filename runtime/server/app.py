@@ -388,7 +388,9 @@ async def model_detail(request: web.Request) -> web.Response:
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     service = request.app[SERVICE]
     model = service.require_model()
-    call = openai.parse_chat_request(await _json_body(request), service.served_ids, model.tasks, model.max_seq_len)
+    call = openai.parse_chat_request(
+        await _json_body(request), service.served_ids, model.tasks, model.max_seq_len, model.count_prompt_tokens
+    )
     context = _context(request)
     if not call.stream:
         return _reply(await service.chat(call, context))
@@ -399,7 +401,7 @@ async def text_completions(request: web.Request) -> web.StreamResponse:
     service = request.app[SERVICE]
     model = service.require_model()
     call = completions.parse_completion_request(
-        await _json_body(request), service.served_ids, model.tasks, model.max_seq_len
+        await _json_body(request), service.served_ids, model.tasks, model.max_seq_len, model.count_prompt_tokens
     )
     context = _context(request)
     if not call.stream:
@@ -439,7 +441,7 @@ async def generate(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     model = service.require_model()
     call = native.parse_generate_request(
-        await _json_or_form(request), service.served_ids, model.tasks, model.max_seq_len
+        await _json_or_form(request), service.served_ids, model.tasks, model.max_seq_len, model.count_prompt_tokens
     )
     return _reply(await service.generate(call, _context(request)))
 

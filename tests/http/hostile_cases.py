@@ -372,6 +372,7 @@ def _cases() -> list[Case]:
         Case("chat prompt over --max-seq-len", CHAT, chat(WORDS), 400, "context_length_exceeded", "Shorten"),
         Case("system message over --max-seq-len", CHAT, Json({"messages": [{"role": "system", "content": WORDS}, {"role": "user", "content": "hi"}]}), 400, "context_length_exceeded", "Shorten"),
         Case("question over --max-seq-len, with an image", CHAT, chat(WORDS, image=uri(p)), 400, "context_length_exceeded", "Shorten"),
+        Case("question of 200,000 characters without a space, with an image", CHAT, chat("x" * 200_000, image=uri(p)), 400, "context_length_exceeded", "--max-seq-len"),
         Case("completion prompt over --max-seq-len", COMPLETE, Json({"prompt": WORDS}), 400, "context_length_exceeded", "Shorten"),
         Case("generate prompt over --max-seq-len", GENERATE, Json({"prompt": WORDS}), 400, "context_length_exceeded", "Shorten"),
         Case("form prompt over --max-seq-len", GENERATE, Upload(p, {"prompt": WORDS}), 400, "context_length_exceeded", "Shorten"),

@@ -155,6 +155,11 @@ class FakeModel:
     def count_tokens(self, texts) -> int:
         return sum(len(t.split()) for t in texts)
 
+    def count_prompt_tokens(self, texts, limit):
+        """Like a BPE tokenizer: a word of n characters is ceil(n / 8) tokens, so text without
+        spaces is many tokens, not one word."""
+        return sum(-(-len(word) // 8) for text in texts for word in text.split()), True
+
     def rank_images(self, query, images) -> RankResult:
         self._require("rank")
         return RankResult(scores=tuple(float(i) for i in range(len(images))), order=tuple(reversed(range(len(images)))))

@@ -125,8 +125,22 @@ async def test_a_huge_question_with_an_image_is_400_naming_the_flag(client):
     question = " ".join(["word"] * 200_000)
     body = chat_body(question, image=data_uri())
     error = await _error(await client.post("/v1/chat/completions", json=body), 400, "context_length_exceeded")
-    assert "--max-seq-len" in error["message"] and "200000 words" in error["message"]
+    assert "--max-seq-len" in error["message"] and "200000 tokens" in error["message"]
     assert error["param"] == "messages"
+
+
+@pytest.mark.parametrize("route, body, param", [
+    ("/v1/chat/completions", chat_body("x" * 200_000, image=data_uri()), "messages"),
+    ("/v1/completions", {"prompt": "x" * 200_000}, "prompt"),
+    ("/v1/generate", {"prompt": "x" * 200_000, "image": data_uri()}, "prompt"),
+])
+async def test_text_without_spaces_is_counted_in_tokens_not_words(client, fake_model, route, body, param):
+    # One 'word' of 200,000 characters was answered after 190 s of engine time: the bound
+    # counted words. The model's tokenizer counts it (the fake: a token per 8 characters).
+    error = await _error(await client.post(route, json=body), 400, "context_length_exceeded")
+    assert "25000 tokens" in error["message"] and "--max-seq-len" in error["message"]
+    assert "Shorten the text to fewer than 64 tokens" in error["message"]
+    assert error["param"] == param and fake_model.calls == []
 
 
 def _conversation(where: str, text: str) -> list[dict]:
@@ -163,6 +177,7 @@ async def test_the_word_bound_is_only_a_lower_bound():
     from runtime.api.openai import check_text_length
 
     check_text_length(["a " * 10, "b " * 10], 20, "messages")
+    check_text_length(["a" * 1000], 20, "messages", lambda texts, limit: None)  # no tokenizer: words
     check_text_length(["a " * 10_000], None, "messages")  # a model with no stated limit
     with pytest.raises(ContextLengthExceededError):
         check_text_length(["a " * 10, "b " * 11], 20, "messages")

@@ -85,6 +85,32 @@ def test_round_trip_and_special_tokens(byte_level):
     assert byte_level.vocab_size == 400
 
 
+@pytest.mark.parametrize("texts", [["héllo wörld, café"], ["日本語のテキスト", "emoji 😀🎉 ok"], ["x" * 300]])
+def test_count_up_to_is_exact_within_the_limit(byte_level, texts):
+    exact = sum(len(byte_level.encode(t, add_special_tokens=False)) for t in texts)
+    assert byte_level.count_up_to(texts, 1000) == (exact, True)
+
+
+def test_count_up_to_bounds_text_without_spaces_without_tokenizing_it(byte_level, monkeypatch):
+    # Issue 12: one 'word' of 200,000 characters passed a bound that counted words.
+    longest = max(len(entry) for entry in _byte_level_backend().get_vocab(with_added_tokens=True))
+    text = "é" * 200_000
+    exact = len(byte_level.encode(text, add_special_tokens=False))
+    monkeypatch.setattr(byte_level, "_backend", None)  # the floor alone decides: nothing is tokenized
+    tokens, is_exact = byte_level.count_up_to([text], 64)
+    assert tokens == -(-200_000 // longest) and not is_exact and 64 < tokens <= exact
+
+
+def test_count_up_to_stops_once_over_the_limit(byte_level):
+    tokens, exact = byte_level.count_up_to(["abc " * 30, "de " * 5], 40)
+    assert tokens > 40 and exact is False  # the second text was floored, not tokenized
+
+
+def test_wordpiece_has_no_character_bound(wordpiece):
+    # A word over max_input_chars_per_word is one [UNK]: counting characters would lie.
+    assert wordpiece.count_up_to(["x" * 10_000], 5) == (1, True)
+
+
 def test_bad_input_is_an_invalid_request(byte_level):
     with pytest.raises(InvalidRequestError):
         byte_level.encode(None)
