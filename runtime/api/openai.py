@@ -339,7 +339,12 @@ class ChatResponder:
     streamed_steps: int = 0  # log-prob steps already sent in text chunks
 
     def completion(self, result: GenerationResult) -> schemas.ChatCompletion:
-        logprobs = openai_logprobs(result.logprobs, self.call.top_logprobs) if self.call.logprobs else None
+        # A reply decided as a whole (a reader's answer copied from the image's text) was
+        # not sampled token by token: it has no log-probs (`result.logprobs` None), and an
+        # empty list beside non-empty content would claim the tokens joined are "".
+        logprobs = None
+        if self.call.logprobs and result.logprobs is not None:
+            logprobs = openai_logprobs(result.logprobs, self.call.top_logprobs)
         choice = schemas.ChatChoice(
             0, schemas.AssistantMessage("assistant", result.text), logprobs, result.finish_reason,
             evidence_lines(result.evidence),
@@ -364,7 +369,7 @@ class ChatResponder:
     def text_chunk(self, text: str, steps: Sequence[StepLogprobs] = ()) -> schemas.ChatCompletionChunk:
         """A content chunk with the log-probs of the tokens that produced it."""
         logprobs = None
-        if self.call.logprobs:
+        if self.call.logprobs and steps:  # none: a decided reply, or beam search's (sent last)
             logprobs = openai_logprobs(steps, self.call.top_logprobs)
             self.streamed_steps += len(steps)
         return self._delta_chunk(schemas.ChunkDelta(content=text), logprobs=logprobs)
@@ -372,8 +377,8 @@ class ChatResponder:
     def last_chunk(self, result: GenerationResult) -> schemas.ChatCompletionChunk:
         # Tokens that produced no text (eos, a stop string) still have log-probs: send them here.
         logprobs = None
-        if self.call.logprobs:
-            logprobs = openai_logprobs((result.logprobs or ())[self.streamed_steps :], self.call.top_logprobs)
+        if self.call.logprobs and result.logprobs is not None:
+            logprobs = openai_logprobs(result.logprobs[self.streamed_steps :], self.call.top_logprobs)
         return self._delta_chunk(schemas.ChunkDelta(), result.finish_reason, logprobs)
 
     def usage_chunk(self, result: GenerationResult) -> schemas.ChatCompletionChunk:

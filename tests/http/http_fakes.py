@@ -49,6 +49,7 @@ class FakeModel:
         fail_with: BaseException | None = None,
         max_seq_len: int = 64,
         name: str = "fake-vlm",
+        decided: bool = False,
     ):
         self.name = name
         self.version = "1.0"
@@ -65,6 +66,7 @@ class FakeModel:
         self.step_delay_s = step_delay_s
         self.first_delay_s = first_delay_s
         self.fail_with = fail_with
+        self.decided = decided  # replies decided as a whole (a reader's answers): no log-probs
         self.calls: list[tuple] = []
         self.steps_taken = 0
         self.closed = threading.Event()
@@ -115,7 +117,7 @@ class FakeModel:
                 yield TextDelta(piece, (100 + index,))
             finish = "length" if len(pieces) < len(self.script) else "stop"
             logprobs = None
-            if params.top_logprobs:
+            if params.top_logprobs and not self.decided:
                 logprobs = tuple(
                     StepLogprobs(
                         TokenLogprob(i, p, -0.5),

@@ -92,6 +92,20 @@ async def test_logprobs_in_stream_and_in_completion(client):
     assert chunks[-1]["choices"][0]["logprobs"]["content"] == content
 
 
+@pytest.mark.parametrize("task", ["vqa", "caption"])
+async def test_a_decided_reply_has_null_logprobs(make_client, task):
+    # A reader's answer is copied from the image's text, not sampled: it has no log-probs.
+    # `{"content": []}` beside a non-empty reply said the tokens joined to "".
+    client = await make_client(FakeModel(decided=True))
+    body = chat_body("What is the total?" if task == "vqa" else None, image=data_uri(), logprobs=True)
+    whole = await (await client.post("/v1/chat/completions", json=body)).json()
+    assert whole["choices"][0]["message"]["content"] == "Hello world!"
+    assert whole["choices"][0]["logprobs"] is None
+    chunks = _events(await (await client.post("/v1/chat/completions", json={**body, "stream": True})).text())
+    assert "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks) == "Hello world!"
+    assert all(c["choices"][0]["logprobs"] is None for c in chunks)
+
+
 async def _metric(client, name: str) -> float:
     text = await (await client.get("/metrics")).text()
     match = re.search(rf"^{name} ([0-9.e+]+)$", text, re.M)
