@@ -53,6 +53,36 @@ class ContextLengthExceededError(InvalidRequestError):
         )
         self.requested_tokens = requested_tokens
         self.limit = limit
+        #: Set by `over_budget`: the parts a host re-words in the client's field names.
+        self.prompt_tokens: int | None = None
+        self.new_tokens: int | None = None
+        self.input_text = ""
+
+    @classmethod
+    def over_budget(cls, prompt_tokens: int, new_tokens: int, limit: int, input_text: str,
+                    budget_field: str = "max_new_tokens") -> "ContextLengthExceededError":
+        """`input_text` (what the prompt tokens hold, e.g. "the prompt") plus a budget of
+        `new_tokens` does not fit `limit`. The engine names the budget `max_new_tokens`;
+        a host whose clients call it otherwise re-words the error with `naming`."""
+        room = limit - prompt_tokens
+        if room > 0:
+            advice = (f"Lower {budget_field} to at most {room} (the limit less the {prompt_tokens} tokens "
+                      f"of {input_text}).")
+        else:
+            advice = (f"Shorten {input_text}: its {prompt_tokens} tokens alone reach the limit (the server's "
+                      "--max-seq-len, or the model's own limit without it).")
+        error = cls(prompt_tokens + new_tokens, limit,
+                    f"{prompt_tokens} tokens of {input_text} + {budget_field} {new_tokens}",
+                    advice=advice, param=budget_field)
+        error.prompt_tokens, error.new_tokens, error.input_text = prompt_tokens, new_tokens, input_text
+        return error
+
+    def naming(self, budget_field: str) -> "ContextLengthExceededError":
+        """This error in the words of a client that sent the token budget as `budget_field`
+        (`max_tokens` on OpenAI's routes); an error that is not about the budget as it is."""
+        if self.prompt_tokens is None or self.new_tokens is None:
+            return self
+        return self.over_budget(self.prompt_tokens, self.new_tokens, self.limit, self.input_text, budget_field)
 
 
 class UnsupportedImageError(InvalidRequestError):

@@ -11,12 +11,12 @@ from .results import GenerationResult, StepLogprobs, TextDelta, Usage
 from .tokenizer import IncrementalDetokenizer, Tokenizer
 
 
-def check_context_length(prompt_tokens: int, params: GenerationParams, limit: int | None, detail: str = "") -> None:
-    """Refuse requests whose prompt plus `max_new_tokens` exceed `limit` (no truncation)."""
-    needed = prompt_tokens + params.max_new_tokens
-    if limit is not None and needed > limit:
-        what = f"{prompt_tokens} prompt tokens + max_new_tokens {params.max_new_tokens}"
-        raise ContextLengthExceededError(needed, limit, f"{what}{'; ' + detail if detail else ''}")
+def check_context_length(prompt_tokens: int, params: GenerationParams, limit: int | None,
+                         input_text: str = "the prompt") -> None:
+    """Refuse requests whose prompt plus `max_new_tokens` exceed `limit` (no truncation).
+    `input_text` says what the prompt tokens hold, for the message ("the prompt")."""
+    if limit is not None and prompt_tokens + params.max_new_tokens > limit:
+        raise ContextLengthExceededError.over_budget(prompt_tokens, params.max_new_tokens, limit, input_text)
 
 
 def run_generation(

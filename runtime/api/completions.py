@@ -30,6 +30,12 @@ class CompletionCall:
     stream: bool = False
     include_usage: bool = False
     logprobs: int | None = None  # None: no log-probs; n: the chosen token and the top n
+    listed: bool = False  # `prompt` was a list (errors name prompt[i])
+
+
+def prompt_field(call: CompletionCall, index: int) -> str:
+    """The request field that holds prompt `index`, for errors."""
+    return f"prompt[{index}]" if call.listed else "prompt"
 
 
 _MESSAGES = {
@@ -68,7 +74,7 @@ def parse_completion_request(
     if request.logprobs is not None:
         # The engine records the chosen token's log-prob only when it records a top-k.
         overrides["top_logprobs"] = max(1, request.logprobs)
-    return CompletionCall(prompts, overrides, stream, include_usage, request.logprobs)
+    return CompletionCall(prompts, overrides, stream, include_usage, request.logprobs, not isinstance(request.prompt, str))
 
 
 def _overrides(request: schemas.CompletionRequest) -> dict:

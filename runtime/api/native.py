@@ -53,6 +53,7 @@ class GenerateCall:
     overrides: dict
     return_tokens: bool = False
     return_logits: int = 0  # top-k log-probs per step; 0: none
+    budget_field: str = "max_new_tokens"  # the field errors name (max_tokens where that was sent)
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ def parse_generate_request(
     image = _image(request.image, "image", form)
     prompt = request.prompt or ""
     check_text_length([prompt], max_seq_len, "prompt", count_tokens)
-    budget = "max_new_tokens" if request.max_new_tokens is not None else "max_tokens"
+    budget = "max_tokens" if request.max_new_tokens is None and request.max_tokens is not None else "max_new_tokens"
     check_new_tokens(getattr(request, budget), max_seq_len, budget)
     if request.task is None and image is None and not prompt.strip():
         # infer_task's own wording speaks of chat messages; this body has none.
@@ -185,7 +186,7 @@ def parse_generate_request(
         "top_logprobs": top_k or None,
     }
     overrides = {k: v for k, v in overrides.items() if v is not None}
-    return GenerateCall(task, image, prompt, overrides, bool(request.return_tokens), top_k)
+    return GenerateCall(task, image, prompt, overrides, bool(request.return_tokens), top_k, budget)
 
 
 def generate_response(call: GenerateCall, result: GenerationResult, metadata: schemas.Metadata) -> schemas.GenerateResponse:

@@ -61,6 +61,7 @@ class ChatCall:
     include_usage: bool = False
     logprobs: bool = False
     top_logprobs: int = 0
+    budget_field: str = "max_tokens"  # the field errors name: max_tokens or max_completion_tokens
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def parse_chat_request(
     if logprobs:
         # The engine records the chosen token's log-prob only when it records a top-k.
         overrides["top_logprobs"] = max(1, request.top_logprobs or 0)
-    return ChatCall(task, image, prompt, overrides, stream, include_usage, logprobs, request.top_logprobs or 0)
+    return ChatCall(task, image, prompt, overrides, stream, include_usage, logprobs, request.top_logprobs or 0, budget)
 
 
 def _chat_overrides(request: schemas.ChatCompletionRequest) -> dict:

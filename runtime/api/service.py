@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from runtime.errors import InvalidRequestError
+from runtime.errors import ContextLengthExceededError, InvalidRequestError
 from runtime.results import GenerationResult, TextDelta, Usage
 from runtime.scheduler import END, EngineRunner, EngineStream
 
@@ -167,11 +167,19 @@ class ApiService:
 
     # --- text generation ---------------------------------------------------------------
 
-    async def _start(self, task: str, image, prompt: str, overrides: dict, context: RequestContext) -> EngineStream:
-        model = self.model
+    async def _begin(self, task: str, decoded, prompt: str, overrides: dict, context: RequestContext,
+                      fields: tuple[str, str]):
+        """Start a generation on the engine; `fields` name the token budget and the text as the
+        client sent them (the engine says `max_new_tokens` and `prompt`)."""
+        try:
+            return await self._wait(self.engine.submit(_events, self.model, task, decoded, prompt, overrides), context)
+        except ContextLengthExceededError as error:
+            raise _in_client_terms(error, *fields) from None
+
+    async def _start(self, task: str, image, prompt: str, overrides: dict, context: RequestContext,
+                     fields: tuple[str, str]) -> EngineStream:
         decoded = await self._image(image, context) if image is not None else None
-        events = await self._wait(self.engine.submit(_events, model, task, decoded, prompt, overrides), context)
-        return self.engine.stream(events)
+        return self.engine.stream(await self._begin(task, decoded, prompt, overrides, context, fields))
 
     async def _collect(self, stream: EngineStream, context: RequestContext) -> GenerationResult:
         try:
@@ -190,18 +198,20 @@ class ApiService:
         self.require_model()
         with self.engine.acquire():
             began = time.perf_counter()
-            stream = await self._start(call.task, call.image, call.prompt, call.overrides, context)
+            stream = await self._start(call.task, call.image, call.prompt, call.overrides, context,
+                                       (call.budget_field, "messages"))
             result = await self._collect(stream, context)
             self._count_result(call.task, result, began)
         responder = openai.ChatResponder(self.model_id, call, "chatcmpl-" + context.request_id)
         return responder.completion(result)
 
     async def _generation_items(
-        self, task: str, image, prompt: str, overrides: dict, context: RequestContext, stream_box: list
+        self, task: str, image, prompt: str, overrides: dict, context: RequestContext, stream_box: list,
+        fields: tuple[str, str],
     ) -> AsyncIterator[TextDelta | GenerationResult | None]:
         """One generation's items as they come, with None for every keep-alive interval spent
         waiting. The engine stream is put in `stream_box` so the caller closes it."""
-        starting = asyncio.ensure_future(self._start(task, image, prompt, overrides, context))
+        starting = asyncio.ensure_future(self._start(task, image, prompt, overrides, context, fields))
         try:
             while not starting.done():
                 done, _ = await asyncio.wait({starting}, timeout=self.config.keepalive_interval_s)
@@ -242,7 +252,8 @@ class ApiService:
         yielded = False
         try:
             yield_role = True
-            items = self._generation_items(call.task, call.image, call.prompt, call.overrides, context, streams)
+            items = self._generation_items(call.task, call.image, call.prompt, call.overrides, context, streams,
+                                           (call.budget_field, "messages"))
             async with aclosing(items):
                 async for item in items:
                     if item is None:
@@ -286,9 +297,10 @@ class ApiService:
         self.require_model()
         results = []
         with self.engine.acquire():
-            for prompt in call.prompts:
+            for index, prompt in enumerate(call.prompts):
                 began = time.perf_counter()
-                stream = await self._start("generate", None, prompt, call.overrides, context)
+                stream = await self._start("generate", None, prompt, call.overrides, context,
+                                           ("max_tokens", completions.prompt_field(call, index)))
                 result = await self._collect(stream, context)
                 self._count_result("generate", result, began)
                 results.append(result)
@@ -305,7 +317,8 @@ class ApiService:
         try:
             for index, prompt in enumerate(call.prompts):
                 began = time.perf_counter()
-                items = self._generation_items("generate", None, prompt, call.overrides, context, streams)
+                items = self._generation_items("generate", None, prompt, call.overrides, context, streams,
+                                               ("max_tokens", completions.prompt_field(call, index)))
                 async with aclosing(items):
                     async for item in items:
                         yielded = True
@@ -339,9 +352,8 @@ class ApiService:
             if call.image is not None:
                 decoded = await self._image(call.image, context)
                 image_ms = (time.perf_counter() - began) * 1000
-            events = await self._wait(
-                self.engine.submit(_events, self.model, call.task, decoded, call.prompt, call.overrides), context
-            )
+            events = await self._begin(call.task, decoded, call.prompt, call.overrides, context,
+                                        (call.budget_field, "prompt"))
             result = await self._collect(self.engine.stream(events), context)
             self._count_result(call.task, result, began)
         total_ms = (time.perf_counter() - began) * 1000
@@ -398,6 +410,15 @@ class ApiService:
         prompt_tokens = _count_tokens(model, [t for _, t in texts])
         self.metrics.count_usage(prompt_tokens, 0)
         return openai.embeddings_response(call, stacked, self.model_id, prompt_tokens)
+
+
+def _in_client_terms(error: ContextLengthExceededError, budget_field: str, text_field: str) -> ContextLengthExceededError:
+    """The engine's context error with the client's field names (`max_tokens` for the
+    budget, `messages` for a chat's text); its message already says what the text holds."""
+    renamed = error.naming(budget_field)
+    if renamed.param == "prompt":
+        renamed.param = text_field
+    return renamed
 
 
 def _count_tokens(model, texts: list[str]) -> int:

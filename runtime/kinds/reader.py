@@ -128,7 +128,7 @@ class ReaderAdapter(KindAdapter):
         if request.task == "generate":
             lines = self._lines(request.image) if request.image is not None else ()
             messages = [Message("user", f"{_context(lines)}\n\n{request.prompt}" if lines else request.prompt)]
-            return self._lm.generate(messages, request.params, "the image's text and the prompt")
+            return self._lm.generate(messages, request.params, "the image's text and the prompt" if lines else "the prompt")
         regions = self._regions(request.image)
         if not regions:
             return self._reply(NO_TEXT, request, regions, ())

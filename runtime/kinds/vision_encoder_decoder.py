@@ -96,7 +96,8 @@ class VisionEncoderDecoderAdapter(KindAdapter):
         return self._decode(request.image, request.params)
 
     def _decode(self, image, params: GenerationParams) -> Iterator[TextDelta | GenerationResult]:
-        check_context_length(len(self._start_ids), params, self.context.config.max_seq_len)
+        limit = self.context.config.max_seq_len
+        check_context_length(len(self._start_ids), params, limit, "the decoder's start tokens")
         hidden = self.encode([image])
         step_model = self._decoder.bind({"encoder_hidden_states": hidden})
         prompt_tokens = len(self._start_ids) + hidden.shape[1]

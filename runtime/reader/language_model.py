@@ -9,6 +9,7 @@ import numpy as np
 from runtime.cached_decoder import CachedDecoder
 from runtime.chat import END_OF_TURN, Message, chat_formatter
 from runtime.decoding import log_softmax
+from runtime.errors import ContextLengthExceededError
 from runtime.generation import check_context_length, run_generation
 from runtime.params import GenerationParams
 from runtime.results import GenerationResult, TextDelta
@@ -34,10 +35,12 @@ class LanguageModel:
     def chat_ids(self, messages: Sequence[Message]) -> list[int]:
         return self.tokenizer.encode(self._format(messages, self._default_system), add_special_tokens=False)
 
-    def generate(self, messages: Sequence[Message], params: GenerationParams, detail: str = "") -> Iterator[TextDelta | GenerationResult]:
-        """Stream a reply to `messages`; refuses prompts that do not fit `max_seq_len`."""
+    def generate(self, messages: Sequence[Message], params: GenerationParams,
+                 input_text: str = "the prompt") -> Iterator[TextDelta | GenerationResult]:
+        """Stream a reply to `messages`; refuses prompts that do not fit `max_seq_len`
+        (`input_text` says what the messages hold, for that error: "the prompt")."""
         prompt_ids = self.chat_ids(messages)
-        check_context_length(len(prompt_ids), params, self.max_seq_len, detail)
+        check_context_length(len(prompt_ids), params, self.max_seq_len, input_text)
         return run_generation(self._decoder.bind({}), prompt_ids, params, self.tokenizer, self.eos_token_ids)
 
     def score_answers(self, question: str, context: Sequence[str], answers: Sequence[str]) -> list[float]:
@@ -52,8 +55,16 @@ class LanguageModel:
         prompt_ids = self.chat_ids(messages)
         encoded = [self.tokenizer.encode(a, add_special_tokens=False) + self._end_of_turn for a in answers]
         longest = max(len(ids) for ids in encoded)
-        check_context_length(len(prompt_ids), GenerationParams(max_new_tokens=longest), self.max_seq_len,
-                             "the document's text and the question")
+        needed = len(prompt_ids) + longest
+        if self.max_seq_len is not None and needed > self.max_seq_len:
+            # Not the client's token budget: the candidate answers are the engine's own.
+            raise ContextLengthExceededError(
+                needed, self.max_seq_len,
+                f"{len(prompt_ids)} tokens of the image's text and the question + {longest} of the longest "
+                "candidate answer",
+                advice="Ask a shorter question, or crop the image to the part that holds the answer.",
+                param="prompt",
+            )
         model = self._decoder.bind({})
         last_logits, prefix_state = model.step(np.asarray([prompt_ids], dtype=np.int64), model.start(1))
         scores = []

@@ -100,7 +100,10 @@ class FakeModel:
             raise self.fail_with
         prompt_tokens = len(prompt.split()) + (IMAGE_TOKENS if image is not None else 0)
         if prompt_tokens + chosen.max_new_tokens > self.max_seq_len:
-            raise ContextLengthExceededError(prompt_tokens + chosen.max_new_tokens, self.max_seq_len)
+            raise ContextLengthExceededError.over_budget(
+                prompt_tokens, chosen.max_new_tokens, self.max_seq_len,
+                "the image and the prompt" if image is not None else "the prompt",
+            )
         return self._events(chosen, prompt_tokens)
 
     def _events(self, params: GenerationParams, prompt_tokens: int):

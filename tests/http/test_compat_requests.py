@@ -203,3 +203,30 @@ async def test_penalties_outside_openais_range_are_400(client, name, value):
     error = await _error(await client.post("/v1/chat/completions", json=chat_body(**{name: value})), 400)
     assert error["param"] == name
     assert "at least -2" in error["message"] or "at most 2" in error["message"]
+
+
+# --- the engine's context error in the client's words -----------------------------------
+
+@pytest.mark.parametrize("route, body, field", [
+    ("/v1/completions", {"prompt": "a b c", "max_tokens": 63}, "max_tokens"),
+    ("/v1/completions", {"prompt": "a b c", "max_tokens": 63, "stream": True}, "max_tokens"),
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": "a b c"}], "max_tokens": 63}, "max_tokens"),
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": "a b c"}], "max_completion_tokens": 63,
+                              "stream": True}, "max_completion_tokens"),
+    ("/v1/generate", {"prompt": "a b c", "max_new_tokens": 63}, "max_new_tokens"),
+    ("/v1/generate", {"prompt": "a b c", "max_tokens": 63}, "max_tokens"),
+])
+async def test_prompt_plus_budget_over_the_limit_names_the_field_sent(client, route, body, field):
+    # 3 prompt tokens + 63 > the fake's 64: the engine refuses; it calls the budget
+    # max_new_tokens, which an OpenAI client never sent, and there is no image here.
+    error = await _error(await client.post(route, json=body), 400, "context_length_exceeded")
+    assert error["param"] == field
+    assert f"{field} 63" in error["message"] and f"Lower {field} to at most 61" in error["message"]
+    assert "tokens of the prompt" in error["message"] and "image" not in error["message"]
+    assert field == "max_new_tokens" or "max_new_tokens" not in error["message"]
+
+
+async def test_with_an_image_the_message_says_so(client):
+    body = {"prompt": "a b c", "image": data_uri(), "max_new_tokens": 60}
+    error = await _error(await client.post("/v1/generate", json=body), 400, "context_length_exceeded")
+    assert "13 tokens of the image and the prompt + max_new_tokens 60" in error["message"]
