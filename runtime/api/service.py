@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import aclosing
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import aclosing, contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -377,18 +377,21 @@ class ApiService:
             if call.query is not None:
                 decoded = [await self._image(image, context) for image in call.images]
                 self.metrics.batch_size.labels("rank").observe(len(decoded))
-                result = await self._run("rank", context, model.rank_images, call.query, decoded)
+                with _input_named("query"):
+                    result = await self._run("rank", context, model.rank_images, call.query, decoded)
             else:
                 decoded = await self._image(call.image, context)
                 self.metrics.batch_size.labels("rank").observe(len(call.texts))
-                result = await self._run("rank", context, model.rank_texts, decoded, list(call.texts))
+                with _input_named("texts"):
+                    result = await self._run("rank", context, model.rank_texts, decoded, list(call.texts))
         return native.rank_response(result, self._metadata("rank", {"total": (time.perf_counter() - began) * 1000}))
 
     async def seed(self, text: str, context: RequestContext) -> schemas.SeedResponse:
         model = self.require_model()
         with self.engine.acquire():
             began = time.perf_counter()
-            result = await self._run("seed", context, model.seed, text)
+            with _input_named("text"):
+                result = await self._run("seed", context, model.seed, text)
         return native.seed_response(result, self._metadata("seed", {"total": (time.perf_counter() - began) * 1000}))
 
     async def embeddings(self, call: openai.EmbeddingCall, context: RequestContext) -> schemas.EmbeddingList:
@@ -419,6 +422,18 @@ def _in_client_terms(error: ContextLengthExceededError, budget_field: str, text_
     if renamed.param == "prompt":
         renamed.param = text_field
     return renamed
+
+
+@contextmanager
+def _input_named(field: str) -> Iterator[None]:
+    """The embedder names the text it refuses `input` (/v1/embeddings' field); on routes that
+    send it as another field, an error names that field."""
+    try:
+        yield
+    except InvalidRequestError as error:
+        if error.param == "input":
+            error.param = field
+        raise
 
 
 def _count_tokens(model, texts: list[str]) -> int:

@@ -35,6 +35,7 @@ from runtime.results import (
 
 ALL_TASKS = ("caption", "vqa", "generate", "read", "embed", "rank", "seed")
 IMAGE_TOKENS = 10
+EMBED_MAX_TOKENS = 256  # the embedder's own limit (a word is a token here)
 
 
 class FakeModel:
@@ -155,6 +156,9 @@ class FakeModel:
         self._require("embed")
         if not texts or any(not isinstance(t, str) for t in texts):
             raise InvalidRequestError("embed_texts needs a non-empty list of strings.", param="input")
+        longest = max(len(t.split()) for t in texts)
+        if longest > EMBED_MAX_TOKENS:  # as runtime.embedder refuses, naming its own 'input'
+            raise ContextLengthExceededError(longest, EMBED_MAX_TOKENS, advice="Split it.", param="input")
         return _unit(np.stack([np.arange(1, 5, dtype=np.float32) * len(t) for t in texts]))
 
     def count_tokens(self, texts) -> int:
@@ -167,10 +171,12 @@ class FakeModel:
 
     def rank_images(self, query, images) -> RankResult:
         self._require("rank")
+        self.embed_texts([query])  # as Model.rank_images does (its limits, its errors)
         return RankResult(scores=tuple(float(i) for i in range(len(images))), order=tuple(reversed(range(len(images)))))
 
     def rank_texts(self, image, texts) -> RankResult:
         self._require("rank")
+        self.embed_texts(texts)
         return RankResult(scores=tuple(float(len(t)) for t in texts), order=tuple(int(i) for i in np.argsort([-len(t) for t in texts])))
 
     def seed(self, text) -> SeedResult:

@@ -230,3 +230,17 @@ async def test_with_an_image_the_message_says_so(client):
     body = {"prompt": "a b c", "image": data_uri(), "max_new_tokens": 60}
     error = await _error(await client.post("/v1/generate", json=body), 400, "context_length_exceeded")
     assert "13 tokens of the image and the prompt + max_new_tokens 60" in error["message"]
+
+
+# --- the embedder's errors name the field sent -------------------------------------------
+
+@pytest.mark.parametrize("route, body, field", [
+    ("/v1/seed", {"text": "w " * 300}, "text"),
+    ("/v1/rank", {"query": "w " * 300, "images": [data_uri()]}, "query"),
+    ("/v1/rank", {"image": data_uri(), "texts": ["ok", "w " * 300]}, "texts"),
+    ("/v1/embeddings", {"input": "w " * 300}, "input"),
+])
+async def test_an_over_long_text_to_embed_names_the_field_sent(client, route, body, field):
+    # The embedder refuses it as 'input' (the /v1/embeddings field): /v1/seed sends 'text'.
+    error = await _error(await client.post(route, json=body), 400, "context_length_exceeded")
+    assert error["param"] == field
