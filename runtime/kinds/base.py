@@ -77,11 +77,22 @@ class KindAdapter:
         manifest = context.manifest
         # Counts a request's text in the tokens `max_seq_len` limits (issue 12: counting
         # words let 200,000 characters without a space through). A kind that takes
-        # prompts and names its tokenizer in bundle.json gets it here; the adapter may
-        # load its own copy too (the reader's is ~23 MB; sharing it is a later change).
-        self.prompt_tokenizer: Tokenizer | None = None
+        # prompts and names its tokenizer in bundle.json gets it on first use, unless the
+        # adapter hands over the copy it loaded already (the reader's is ~23 MB).
+        self._prompt_tokenizer: Tokenizer | None = None
+        self._prompt_tokenizer_path = None
         if manifest.tokenizer is not None and PROMPT_TASKS & set(manifest.tasks):
-            self.prompt_tokenizer = Tokenizer.from_file(context.path(manifest.tokenizer, "tokenizer"))
+            self._prompt_tokenizer_path = context.path(manifest.tokenizer, "tokenizer")
+
+    @property
+    def prompt_tokenizer(self) -> Tokenizer | None:
+        if self._prompt_tokenizer is None and self._prompt_tokenizer_path is not None:
+            self._prompt_tokenizer = Tokenizer.from_file(self._prompt_tokenizer_path)
+        return self._prompt_tokenizer
+
+    @prompt_tokenizer.setter
+    def prompt_tokenizer(self, tokenizer: Tokenizer | None) -> None:
+        self._prompt_tokenizer = tokenizer
 
     @classmethod
     def check_manifest(cls, manifest: Manifest) -> None:

@@ -101,6 +101,7 @@ class ReaderAdapter(KindAdapter):
         self._embedder_tokenizer = embedder_tokenizer
         self._embedder = TextEmbedder(sessions["embedder"], embedder_tokenizer, max_length=extra["embedder_max_length"])
         lm_tokenizer = Tokenizer.from_file(context.path(manifest.tokenizer, "tokenizer"), eos_token_ids=eos)
+        self.prompt_tokenizer = lm_tokenizer  # one copy counts prompts and decodes
         self._lm = LanguageModel(sessions["lm_decoder"], lm_tokenizer, extra["chat_format"],
                                  extra.get("default_system"), eos, context.config.max_seq_len)
         self._match = match = functools.partial(self._embedder.embed, truncate=True)  # a long page or request is cut, not refused
