@@ -178,6 +178,8 @@ def _body_of(schema: type) -> st.SearchStrategy:
     if schema is schemas.RankRequest:
         corrupted = st.one_of(corrupted, corrupted.flatmap(_rank_shape))
         well_typed = st.one_of(well_typed, well_typed.flatmap(_rank_shape))
+    if schema is schemas.GenerateRequest:
+        well_typed = well_typed.flatmap(_with_prompt_or_image)
     body = st.one_of(corrupted, well_typed)
     return st.integers(0, 9).flatmap(lambda roll: JSON_VALUES if roll == 0 else body)
 
@@ -206,6 +208,17 @@ def _rank_shape(draw, body):
     text, images = draw(st.sampled_from([("query", "images"), ("texts", "image")]))
     value = {"query": "a cat", "images": [_PNG_B64], "texts": ["a cat", "a dog"], "image": _PNG_B64}
     return {**body, text: body.get(text, value[text]), images: body.get(images, value[images])}
+
+
+@st.composite
+def _with_prompt_or_image(draw, body):
+    """A generate body with a prompt, an image or both (two of its twenty optional fields,
+    rarely drawn while the body holds at most three)."""
+    if not isinstance(body, dict) or "prompt" in body or "image" in body:
+        return body
+    keys = draw(st.sampled_from([("prompt",), ("image",), ("prompt", "image")]))
+    value = {"prompt": "what is the total ?", "image": _PNG_B64}
+    return {**body, **{key: value[key] for key in keys}}
 
 
 PARSERS = {
