@@ -198,7 +198,7 @@ class Answerer:
         """"What is the final amount?", "How much did the customer pay altogether?": a question
         as near the sentence "total amount to pay" as a total question is gets the page's total:
         of the amounts whose keys are that near it too, the largest (a total before rounding or
-        tax is smaller than the one paid). Item prices ("How much did the hammer cost?") stand
+        tax is smaller than the one paid). A question about one item's price stands
         far from it, and a page without such a key has no total to give."""
         keyed = [f for f in fields if f.key and AMOUNT in value_types(f.value)]
         if not keyed:
