@@ -18,7 +18,7 @@ from runtime.results import GenerationResult, StepLogprobs
 
 from . import schemas
 from .bodies import check_model, decode
-from .openai import TokenCounter, check_new_tokens, check_seed, check_temperature, check_text_length, stop_strings
+from .openai import TokenCounter, check_new_tokens, check_text_length, sampling_overrides
 
 
 @dataclass(frozen=True)
@@ -70,35 +70,11 @@ def parse_completion_request(
     if request.stream_options is not None and not stream:
         raise InvalidRequestError("'stream_options' is only allowed with 'stream': true.", param="stream_options")
     include_usage = bool(request.stream_options is not None and request.stream_options.include_usage)
-    overrides = _overrides(request)
+    overrides = sampling_overrides(request, request.max_tokens)
     if request.logprobs is not None:
         # The engine records the chosen token's log-prob only when it records a top-k.
         overrides["top_logprobs"] = max(1, request.logprobs)
     return CompletionCall(prompts, overrides, stream, include_usage, request.logprobs, not isinstance(request.prompt, str))
-
-
-def _overrides(request: schemas.CompletionRequest) -> dict:
-    check_temperature(request.temperature)
-    check_seed(request.seed)
-    temperature, top_p = request.temperature, request.top_p
-    overrides = {
-        "max_new_tokens": request.max_tokens,
-        "top_p": top_p,
-        "seed": request.seed,
-        "stop": stop_strings(request.stop),
-        "top_k": request.top_k,
-        "num_beams": request.num_beams,
-        "repetition_penalty": request.repetition_penalty,
-        "frequency_penalty": request.frequency_penalty,
-        "presence_penalty": request.presence_penalty,
-    }
-    if temperature is not None:
-        overrides["do_sample"] = temperature > 0
-        if temperature > 0:
-            overrides["temperature"] = temperature
-    elif top_p is not None and top_p < 1:
-        overrides["do_sample"] = True
-    return {k: v for k, v in overrides.items() if v is not None}
 
 
 @dataclass

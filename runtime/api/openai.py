@@ -120,19 +120,21 @@ def parse_chat_request(
     logprobs = bool(request.logprobs)
     if request.top_logprobs is not None and not logprobs:
         raise InvalidRequestError("'top_logprobs' needs 'logprobs': true.", param="top_logprobs")
-    overrides = _chat_overrides(request)
+    overrides = sampling_overrides(request, request.max_completion_tokens or request.max_tokens)
     if logprobs:
         # The engine records the chosen token's log-prob only when it records a top-k.
         overrides["top_logprobs"] = max(1, request.top_logprobs or 0)
     return ChatCall(task, image, prompt, overrides, stream, include_usage, logprobs, request.top_logprobs or 0, budget)
 
 
-def _chat_overrides(request: schemas.ChatCompletionRequest) -> dict:
+def sampling_overrides(request, max_new_tokens: int | None) -> dict:
+    """The engine's generation overrides from an OpenAI request's sampling fields (chat and
+    legacy completions share them); `max_new_tokens` is the budget the request sent."""
     check_temperature(request.temperature)
     check_seed(request.seed)
     temperature, top_p = request.temperature, request.top_p
     overrides = {
-        "max_new_tokens": request.max_completion_tokens or request.max_tokens,
+        "max_new_tokens": max_new_tokens,
         "top_p": top_p,
         "seed": request.seed,
         "stop": stop_strings(request.stop),
