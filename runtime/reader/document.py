@@ -39,7 +39,6 @@ _BLOCK_MAX_LINES = 4
 _CLOSINGS = re.compile(r"^(sincerely|regards|bestregards|kindregards|warmregards|yours(truly|faithfully|sincerely)|"
                        r"best|respectfully|thankyou)\b", re.I)
 _GREETING = re.compile(r"^dear\s*(?P<name>[^,:]+)[,:.]?\s*$", re.I)
-_INLINE_FIGURE = re.compile(r"^(?P<key>[^\W\d_][^\d]{1,38}?)\s+(?P<value>[-+(]?\d[\d.,/()-]*)$")
 _KEY_VALUE = re.compile(r"^(?P<key>[^:]{1,40}?)\s*[:：]\s*(?P<value>.*)$")
 
 @dataclass(frozen=True)
@@ -82,16 +81,18 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
     for position, row in enumerate(grid.rows):
         fields.extend(_colon_fields(cells, grid.rows, position))
         texts = [cells[i].text.strip() for i in row]
-        if len(texts) >= 2 and ":" not in texts[0]:
+        labels = [_is_label(text) for text in texts]
+        # "Total | 2 | 42.50": the first cell labels the row's last one, unless another label
+        # stands between them ("Brand | BELAIR | Project # | 72-31": pairs of neighbours).
+        if len(texts) >= 2 and ":" not in texts[0] and not any(labels[1:-1]):
             fields.append(Field(texts[0], texts[-1], row[-1], "row"))
-        # "Brand | BELAIR | Project # | 72-31": a cell of words labels its right neighbour.
-        for slot in range(1 if len(texts) >= 4 else len(texts), len(texts) - 1):
-            if _is_label(texts[slot]) and not _is_label(texts[slot + 1]) or (slot == 0 and _is_label(texts[0])):
+        for slot in range(len(texts) - 1):  # a cell of words labels its right neighbour
+            if labels[slot] and not labels[slot + 1] and (slot > 0 or len(texts) > 2):
                 fields.append(Field(texts[slot].rstrip(" :"), texts[slot + 1], row[slot + 1], "neighbour"))
-        for index, text in zip(row, texts):  # "Total Sample 285": a label and its figure in one cell
-            inline = _INLINE_FIGURE.match(text)
-            if inline and ":" not in text:
-                fields.append(Field(inline["key"], inline["value"], index, "inline"))
+        for index, text in zip(row, texts):  # "Total Sample 285", "PDC C273-82-7": words, then a figure
+            inline = _inline(text)
+            if inline is not None:
+                fields.append(Field(*inline, index, "inline"))
     fields.extend(_table_fields(cells, grid))
     fields.extend(_letter_fields(cells, grid.rows))
     fields.extend(_span_fields(cells))
@@ -99,6 +100,21 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
     for row in grid.rows:  # in reading order, top to bottom, left to right
         fields.extend(Field("", cells[index].text.strip(), index, "line") for index in row)
     return [f for f in fields if f.value]
+
+
+def _inline(text: str) -> tuple[str, str] | None:
+    """(key, value) of a cell whose leading words without figures label the rest, which
+    starts with a figure: "Total Sample 285", "PROJECT# 1982102KL", "Type Of Ad PARADE,1 Page"."""
+    if ":" in text:
+        return None
+    tokens = text.split()
+    for position, token in enumerate(tokens):
+        if any(ch.isdigit() for ch in token):
+            key = " ".join(tokens[:position])
+            if position and re.search(r"[^\W\d_]{2}", key) and len(key) <= 40:
+                return key, " ".join(tokens[position:])
+            return None
+    return None
 
 
 def _is_label(text: str) -> bool:

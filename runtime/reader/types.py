@@ -123,8 +123,11 @@ def compatible(expected: str, value: str) -> bool:
 
 def clean_value(value: str, expected: str) -> str:
     """The answer as shown: an amount loses an OCR-garbled currency letter ("f1.55" → "1.55"),
-    figures lose letter-for-digit confusions ("1l Jun 2025" → "11 Jun 2025")."""
+    figures lose letter-for-digit confusions ("1l Jun 2025" → "11 Jun 2025"), underlines
+    read as "_" become spaces (not in an e-mail address)."""
     text = value.strip()
+    if EMAIL not in value_types(text):  # the recognizer reads a form's underline as "_" ("Beauty_Contest")
+        text = " ".join(text.replace("_", " ").split())
     if expected == AMOUNT and AMOUNT in value_types(text):
         return _GARBLED_CURRENCY.sub("", fix_digits(text)).strip()
     if expected in (DATE, TIME, COUNT):
