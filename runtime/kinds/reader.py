@@ -1,7 +1,9 @@
 """Kind `reader`: OCR → MiniLM retrieval → SmolLM2, answering only from the image's text.
 
 Components: `ocr_det`, `ocr_cls` (optional), `ocr_rec` (PP-OCR), `lm_decoder` (a causal LM
-with a KV cache), `embedder` (a pooled, normalized sentence encoder). `extra` in
+with a KV cache), `embedder` (a pooled, normalized sentence encoder), and optionally
+`detector` (COCO-80 objects) and `classifier` (ImageNet-1k labels), exposed as `detect` and
+`classify` but not yet used to answer requests. `extra` in
 bundle.json names the embedder's tokenizer and length limit and the LM's chat format.
 
 - read: OCR lines in reading order.
@@ -34,9 +36,12 @@ from runtime.reader.answering import NOT_FOUND, Answerer
 from runtime.reader.describe import Describer
 from runtime.reader.document import read_cells, transcript
 from runtime.reader.language_model import LanguageModel
+from runtime.reader.spelling import occurs_in
+from runtime.reader.vocabulary import STOP
 from runtime.reader.yes_no import answer_yes_no
 from runtime.results import GenerationResult, ReadResult, TextDelta, Usage
 from runtime.tokenizer import Tokenizer
+from runtime.vision import Detection, ImageClassifier, Label, ObjectDetector
 
 from . import register_kind
 from .base import GenerationRequest, KindAdapter, LoadContext
@@ -72,7 +77,7 @@ class ReaderAdapter(KindAdapter):
     kind_name = "reader"
     kind_tasks = frozenset({"read", "vqa", "caption", "generate", "embed", "rank", "seed"})
     required_components = ("ocr_det", "ocr_rec", "lm_decoder", "embedder")
-    optional_components = ("ocr_cls",)
+    optional_components = ("ocr_cls", "detector", "classifier")
 
     @classmethod
     def check_manifest(cls, manifest) -> None:
@@ -108,6 +113,8 @@ class ReaderAdapter(KindAdapter):
         self._answerer = Answerer(match, self._lm.score_answers)
         self._router = intents.IntentRouter(match)
         self._describer = Describer(match)
+        self._detector = ObjectDetector(sessions["detector"]) if "detector" in sessions else None
+        self._classifier = ImageClassifier(sessions["classifier"]) if "classifier" in sessions else None
 
     # --- tasks -----------------------------------------------------------------------
 
@@ -148,7 +155,7 @@ class ReaderAdapter(KindAdapter):
             # "What does the form say for physical state?" reads like "what does it say?" but
             # names a key of this page: the page decides that it asks for the field.
             named = self._answerer.answer(prompt, regions)
-            if named.names_key(prompt) or self._answerer.names_a_key(prompt, regions):
+            if named.names_key(prompt) or self._answerer.names_a_key(prompt, regions) or self._names_page_words(prompt, regions):
                 return Reply(named.text, named.evidence)
         if intent.name == intents.READ:
             lines = order_lines(regions)
@@ -161,6 +168,14 @@ class ReaderAdapter(KindAdapter):
             return Reply(reply.text, tuple(reply.evidence))
         answer = self._answerer.answer(prompt, regions)
         return Reply(answer.text, answer.evidence)
+
+    @staticmethod
+    def _names_page_words(prompt: str, regions) -> bool:
+        """Whether a read/describe-sounding request names words the page shows, beyond any
+        whole-page request's ("What does the form say for physical state?" on a page that
+        reads "PHYSICAL STATE"): it asks for that, not for the page."""
+        page = " ".join(region.text for region in regions)
+        return any(occurs_in(word, page) for word in intents.named_words(prompt, STOP))
 
     def _reply(self, text: str, request: GenerationRequest, regions, evidence) -> Iterator[TextDelta | GenerationResult]:
         """A reply decided as a whole (copied from the text, not generated), sent as one delta;
@@ -178,6 +193,18 @@ class ReaderAdapter(KindAdapter):
             text=text, token_ids=ids, tokens=tuple(tokenizer.id_to_token(i) for i in ids),
             finish_reason=finish_reason, usage=Usage(prompt_tokens, len(ids)), evidence=tuple(evidence),
         )
+
+    def detect(self, images) -> list[list[Detection]]:
+        """COCO-80 objects in each image (runtime.vision.ObjectDetector), one batch."""
+        if self._detector is None:
+            raise BundleError("This reader bundle has no 'detector' component.")
+        return self._detector.detect(images)
+
+    def classify(self, images, top_k: int = 5) -> list[list[Label]]:
+        """The `top_k` ImageNet labels of each image (runtime.vision.ImageClassifier), one batch."""
+        if self._classifier is None:
+            raise BundleError("This reader bundle has no 'classifier' component.")
+        return self._classifier.classify(images, top_k)
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         return self._embedder.embed(texts)

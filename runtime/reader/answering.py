@@ -30,6 +30,7 @@ from runtime.results import TextLine
 
 from . import vocabulary
 from .document import Field, extract_fields, read_cells, row_label
+from .spelling import occurs_in
 from .values import parse_money
 from .types import AMOUNT, ADDRESS, DATE, EMAIL, ORG, PHONE, TIME, clean_value, compatible, is_street_line, question_type, value_types
 
@@ -84,6 +85,12 @@ def coverage(focus: Sequence[str], label: str) -> float:
         return 1.0
     have = set(vocabulary.label_words(label, focus))
     return sum(1 for w in needed if w in have) / len(needed)
+
+
+def _misread(word: str, text: str) -> bool:
+    """Whether a word of three letters or more reads in `text` allowing for the recognizer's
+    misread characters and dropped spaces (`spelling.occurs_in`)."""
+    return len(word) >= 3 and occurs_in(word, text)
 
 
 def _address(fields: list[Field]) -> Field | None:
@@ -160,11 +167,13 @@ class Answerer:
         if not keyed:
             return []
         specific = [w for w in focus if w not in vocabulary.GENERIC and w not in owners]
+        asked = " ".join(focus + owners)
         matches = []
         for field in keyed:
+            # Word for word, or as the recognizer misread it ("SUPPL.IER:" for "supplier").
             label = vocabulary.label_words(field.key, focus + owners)
-            label_cover = sum(w in focus or w in owners for w in label) / len(label) if label else 0.0
-            question_cover = sum(w in label for w in specific) / len(specific) if specific else 1.0
+            label_cover = sum(w in focus or w in owners or _misread(w, asked) for w in label) / len(label) if label else 0.0
+            question_cover = sum(w in label or _misread(w, field.key) for w in specific) / len(specific) if specific else 1.0
             if label_cover >= config.min_label_coverage and question_cover >= config.min_question_coverage:
                 matches.append((field, label_cover + question_cover))
         if not matches:

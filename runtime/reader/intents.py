@@ -83,6 +83,32 @@ _YES_NO_OPENING = re.compile(
 )
 
 
+_WORD = re.compile(r"[^\W\d_]{3,}")
+
+
+def _words(text: str) -> set[str]:
+    return {word.lower() for word in _WORD.findall(text)}
+
+
+# What people call the thing they show ("Summarize the invoice", "Read this sign").
+DOCUMENT_NOUNS = frozenset(
+    "document form receipt invoice bill letter note memo page sheet scan photo picture screenshot screen "
+    "sign label card ticket menu poster table chart slide paper file".split()
+)
+# Words of whole-page requests: the examples' own and the names of documents.
+WHOLE_PAGE_WORDS = DOCUMENT_NOUNS | frozenset(
+    word for name in (READ, DESCRIBE) for example in EXAMPLES[name] for word in _words(example)
+)
+
+
+def named_words(request: str, common: frozenset[str]) -> list[str]:
+    """The words of a request that no whole-page request needs and that are not `common`
+    (function words): "physical", "state" in "What does the form say for physical state?".
+    A request to read or describe the page names nothing of it; one that names something the
+    page shows asks for that thing."""
+    return sorted(word for word in _words(request) if word not in WHOLE_PAGE_WORDS and word not in common)
+
+
 @dataclass(frozen=True)
 class Intent:
     name: str  # READ, DESCRIBE, QUESTION or YES_NO
