@@ -26,11 +26,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from runtime.ocr.grid import group_regions
 from runtime.results import TextLine
 
 from . import vocabulary
 from .document import Field, extract_fields, read_cells, row_label
-from .spelling import occurs_in
+from . import intents
+from .letterhead import read_letterhead
+from .spelling import compact, occurs_in
 from .values import parse_money
 from .types import AMOUNT, ADDRESS, DATE, EMAIL, ORG, PHONE, TIME, clean_value, compatible, is_street_line, question_type, value_types
 
@@ -87,6 +90,15 @@ def coverage(focus: Sequence[str], label: str) -> float:
     return sum(1 for w in needed if w in have) / len(needed)
 
 
+def is_document_title(text: str) -> bool:
+    """Whether a line names the document itself ("TAX INVOICE", "Cash Bill"), not its issuer."""
+    words = {word.lower() for word in re.findall(r"[^\W\d_]+", text)}
+    if words & intents.DOCUMENT_NOUNS:
+        return True
+    squeezed = compact(text)  # "SIMPLIFIEDTAXINVOICE": the recognizer dropped the spaces
+    return any(noun in squeezed for noun in intents.DOCUMENT_NOUNS if len(noun) >= 7)
+
+
 def _misread(word: str, text: str) -> bool:
     """Whether a word of three letters or more reads in `text` allowing for the recognizer's
     misread characters and dropped spaces (`spelling.occurs_in`)."""
@@ -135,7 +147,7 @@ class Answerer:
         fields = [f for f in extract_fields(cells) if compatible(expected, f.value)]
         candidates = self._labelled(question, fields)
         if not candidates:
-            candidates = self._unlabelled(question, expected, fields)
+            candidates = self._unlabelled(question, expected, fields, cells)
         if not candidates:
             return Answer(NOT_FOUND, False, (), 0.0)
         score, best = self._choose(question, candidates, cells)
@@ -183,10 +195,19 @@ class Answerer:
         similarity = dict(zip(keys, (vectors[1:] @ vectors[0]).tolist()))
         return [(f, prior + config.similarity_weight * similarity[f.key]) for f, prior in matches]
 
-    def _unlabelled(self, question: str, expected: str, fields: list[Field]) -> list[tuple[Field, float]]:
-        """The header line for "who issued it"; the document's first value of a primary type."""
+    def _unlabelled(self, question: str, expected: str, fields: list[Field], cells) -> list[tuple[Field, float]]:
+        """The issuer's name or address from the letterhead (else the header line, the first
+        address); the document's first value of another primary type."""
+        street = expected == ADDRESS and "street" in focus_words(question)  # the street line, not the whole address
+        if expected in (ORG, ADDRESS) and not vocabulary.qualifiers(question) and not street:
+            head = read_letterhead(cells, is_document_title)
+            lines = head.issuer if expected == ORG else head.address
+            if lines:
+                rows = group_regions([cells[i].box for i in lines]).rows
+                text = ", ".join(" ".join(cells[lines[i]].text.strip() for i in row).rstrip(",") for row in rows)
+                return [(Field("", text, lines[0], "letterhead", tuple(lines)), 1.0)]
         if expected == ORG:
-            header = [f for f in fields if f.source == "line"][:1]
+            header = [f for f in fields if f.source == "line" and not is_document_title(f.value)][:1]
             return [(f, 1.0) for f in header]
         if expected == AMOUNT:
             return self._total(question, fields)

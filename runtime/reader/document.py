@@ -202,7 +202,7 @@ def _block_fields(cells, rows: tuple[tuple[int, ...], ...]) -> list[Field]:
     for start in range(len(rows)):
         members = [rows[start][0]]
         for position in range(start + 1, min(start + _BLOCK_MAX_LINES, len(rows))):
-            if not (single[start] and single[position]) or not _adjacent(cells[members[-1]], cells[rows[position][0]]):
+            if not (single[start] and single[position]) or not adjacent(cells[members[-1]], cells[rows[position][0]]):
                 break
             members.append(rows[position][0])
             text = ", ".join(cells[i].text.strip().rstrip(",") for i in members)
@@ -210,7 +210,7 @@ def _block_fields(cells, rows: tuple[tuple[int, ...], ...]) -> list[Field]:
     return fields
 
 
-def _adjacent(upper: TextLine, lower: TextLine) -> bool:
+def adjacent(upper: TextLine, lower: TextLine) -> bool:
     """Whether `lower` starts within one line height below `upper` (lines of a paragraph)."""
     top_a, bottom_a = min(p[1] for p in upper.box), max(p[1] for p in upper.box)
     top_b, bottom_b = min(p[1] for p in lower.box), max(p[1] for p in lower.box)

@@ -1,0 +1,141 @@
+"""The issuer's block at the top of a receipt, an invoice or a letter: its name, then its
+registration numbers, then its address, then its phone, e-mail and tax numbers.
+
+    SUPER SEVEN CASH & CARRY SDN BHD        ← the issuer (one line, or two that read as one)
+    (590150-A)                              ← registration: skipped
+    NO. 1 JALAN EURO 1                      ← the address: the lines up to the first contact
+    OFF JALAN BATU TIGA                        line, labelled line or document title
+    SUNGAI BULOH SEKSYEN U3 SHAH ALAM
+    TEL: 03-78590861                        ← contact lines end the block
+
+Read from the geometry and the shape of each line, not from any document's wording: a
+name is words without figures (`values.is_name`); an organisation's name may end in a legal
+form ("SDN BHD", "Ltd", "GmbH": the general suffixes of company law, `LEGAL_FORMS`) and one
+that does is preferred over a person's name above it; a registration is a bracketed or
+labelled identifier; contact lines carry a phone number, an e-mail, a web address, a date
+or a "label:" (TEL:, GST ID:). Pure Python.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from runtime.ocr.grid import group_regions
+from runtime.results import TextLine
+
+from .document import adjacent
+from .spelling import compact
+from .values import find_dates, find_times, is_name, parse_email, parse_phone
+
+# Legal forms of companies in many jurisdictions, as they end a registered name.
+LEGAL_FORMS = (
+    "sdn bhd", "bhd", "berhad", "ltd", "limited", "llc", "inc", "incorporated", "corp", "corporation", "co",
+    "company", "plc", "llp", "lp", "gmbh", "ag", "kg", "sa", "sas", "sarl", "srl", "spa", "bv", "nv", "ab", "as",
+    "oy", "pty", "pte", "kk", "pvt", "ooo", "sp zoo", "enterprise", "enterprises", "trading",
+)  # fmt: skip
+_LEGAL_ENDINGS = tuple(sorted({compact(form) for form in LEGAL_FORMS}, key=len, reverse=True))
+# Lines printed at the very top before the issuer (a title, a table number): at most this many.
+_MAX_LEADING = 3
+_MAX_ADDRESS_LINES = 5
+_BRACKETED = re.compile(r"^\(?[^()]*\d[^()]*\)?$")
+_LABELLED = re.compile(r"^[^\d:]{1,24}[:：]")
+_WEB = re.compile(r"(https?:|www\.|\.com\b|\.my\b|\.net\b|\.org\b)", re.I)
+_REGISTRATION = re.compile(r"\s*\([^()]*\d[^()]*\)?\s*$")
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    issuer: tuple[int, ...]  # indices of the cells of the issuer's name ((): none found)
+    address: tuple[int, ...]  # indices of the cells of its address
+
+
+def _ends_in_legal_form(text: str) -> bool:
+    name = compact(_REGISTRATION.sub("", text))
+    return any(name.endswith(ending) and len(name) > len(ending) + 1 for ending in _LEGAL_ENDINGS if len(ending) >= 3) or (
+        bool(re.search(r"\b(co|sa|ag|kg|bv|nv|ab|as|oy|kk|lp)\.?$", _REGISTRATION.sub("", text).strip(), re.I))
+    )
+
+
+def _bare_legal_form(text: str) -> bool:
+    """A legal form after one short word ("STATIONERY SDN. BHD", "NING SDN. BHD."): the end of
+    a name begun on the line above, not a name of its own ("Old Mill Software Inc.")."""
+    name = compact(_REGISTRATION.sub("", text))
+    for ending in _LEGAL_ENDINGS:
+        if name.endswith(ending):
+            rest = name[: -len(ending)]
+            return len(rest) <= 10 and len(re.findall(r"[^\W\d_]+", text)) <= 3
+    return False
+
+
+def _is_name_line(text: str, titles) -> bool:
+    """Words without figures once a registration number is cut off; bracketed words are part
+    of a name ("GARDENIA BAKERIES (KL) SDN BHD"), a bracket left open at the end is not ("(CO")."""
+    bare = re.sub(r"\([^()]*$", "", _REGISTRATION.sub("", text))
+    bare = re.sub(r"[()]", " ", bare).strip(" *-&")
+    letters = sum(ch.isalpha() for ch in bare)
+    return letters >= 3 and is_name(bare) and not titles(bare)
+
+
+def _is_contact(text: str) -> bool:
+    """A line that ends the address: a phone, e-mail, web address, date or time, or a label."""
+    return bool(
+        _LABELLED.match(text) or parse_phone(text) or parse_email(text) or _WEB.search(text)
+        or find_dates(text) or find_times(text)
+    )
+
+
+def _is_registration(text: str) -> bool:
+    """"(590150-A)", "1203399-T", "CO-REG:860671-D": an identifier between name and address."""
+    bare = text.strip()
+    if _BRACKETED.match(bare) and bare.startswith("("):
+        return True
+    token = compact(bare)
+    return bool(re.fullmatch(r"\d{5,}[a-z]?", token)) or (":" in bare and any(ch.isdigit() for ch in bare.split(":", 1)[1]))
+
+
+def read_letterhead(cells: tuple[TextLine, ...], titles) -> Letterhead:
+    """The issuer's name and address at the top of the page; `titles(text)` says whether a
+    line names the document itself ("TAX INVOICE"), which is no issuer."""
+    rows = group_regions([cell.box for cell in cells]).rows
+    lines = [(row, " ".join(cells[i].text.strip() for i in row)) for row in rows]
+    for position, (row, _) in enumerate(lines[: _MAX_LEADING + 2]):
+        # A company's name beside a person's ("Adrian Brennan   Old Mill Software Inc."): the company.
+        legal = [i for i in row if len(row) > 1 and _ends_in_legal_form(cells[i].text)]
+        if legal:
+            lines[position] = ((legal[0],), cells[legal[0]].text.strip())
+    top = lines[: _MAX_LEADING + 2]
+    names = [k for k, (_, text) in enumerate(top) if _is_name_line(text, titles)]
+    if not names:
+        return Letterhead((), ())
+    legal = [k for k in names if _ends_in_legal_form(top[k][1])]
+    start = end = legal[0] if legal else names[0]
+    if start > _MAX_LEADING:
+        return Letterhead((), ())
+    # Two lines that read as one name: "MUN HENG ELECTRICAL &" / "HARDWARE SUPPLY",
+    # "WESTERN EASTERN" / "STATIONERY SDN. BHD".
+    if legal and start > 0 and start - 1 in names and not _ends_in_legal_form(top[start - 1][1]) and (
+        top[start - 1][1].rstrip().endswith("&") or _bare_legal_form(top[start][1])
+    ):
+        start -= 1
+    elif not _ends_in_legal_form(top[end][1]) and end + 1 in names and (
+        top[end][1].rstrip().endswith("&") or _ends_in_legal_form(top[end + 1][1])
+    ):
+        end += 1
+    issuer = tuple(i for row, _ in lines[start : end + 1] for i in row)
+    position = end + 1
+    while position < len(lines) and _is_registration(lines[position][1]):
+        position += 1
+    address: list[int] = []
+    taken = 0
+    while position < len(lines) and taken < _MAX_ADDRESS_LINES:
+        row, text = lines[position]
+        previous = lines[position - 1][0]
+        if not adjacent(cells[previous[-1]], cells[row[0]]) or _is_contact(text) or titles(text) or _is_registration(text):
+            break  # a gap, a contact line, a title or a number ends the address
+        address.extend(row)
+        taken += 1
+        position += 1
+    if not any(ch.isdigit() for i in address for ch in cells[i].text):
+        address = []  # a street address has a house number or a postal code
+    return Letterhead(issuer, tuple(address))

@@ -1,0 +1,66 @@
+"""The issuer's block at the top of a page: its name over one or two lines, registration
+numbers skipped, the address up to the first contact line, title or gap."""
+
+import numpy as np
+
+from runtime.reader.answering import Answerer, is_document_title
+from runtime.reader.letterhead import read_letterhead
+from runtime.results import TextLine
+
+
+def _line(text, x, y, width=300, height=30):
+    return TextLine(text, ((x, y), (x + width, y), (x + width, y + height), (x, y + height)), 0.99)
+
+
+def _page(*texts, gap_after=None):
+    """One line per text, 40 px apart (a paragraph's spacing); a wide gap after `gap_after`."""
+    lines, y = [], 10
+    for position, text in enumerate(texts):
+        lines.append(_line(text, 20, y))
+        y += 40 if position != gap_after else 200
+    return tuple(lines)
+
+
+def _texts(page, indices):
+    return [page[i].text for i in indices]
+
+
+def test_a_name_ending_in_a_legal_form_wins_over_a_person_above_it():
+    page = _page("TAN CHAY YEE", "OJC MARKETING SDN BHD", "ROC NO: 538358-H", "NO 2 & 4", "BANDAR SERI ALAM",
+                 "81750 MASAI", "TEL: 07-3882218", "CASH BILL")
+    head = read_letterhead(page, is_document_title)
+    assert _texts(page, head.issuer) == ["OJC MARKETING SDN BHD"]
+    assert _texts(page, head.address) == ["NO 2 & 4", "BANDAR SERI ALAM", "81750 MASAI"]
+
+
+def test_a_name_over_two_lines_and_a_title_above_it():
+    page = _page("SIMPLIFIED TAX INVOICE", "WESTERN EASTERN", "STATIONERY SDN. BHD", "(210038-K)", "42-46 JALAN SHAH",
+                 "51200 KUALA LUMPUR", "www.example.com.my")
+    head = read_letterhead(page, is_document_title)
+    assert _texts(page, head.issuer) == ["WESTERN EASTERN", "STATIONERY SDN. BHD"]
+    assert _texts(page, head.address) == ["42-46 JALAN SHAH", "51200 KUALA LUMPUR"]
+    page = _page("MUN HENG ELECTRICAL &", "HARDWARE SUPPLY", "NO.52 JALAN BULAN", "SUNGAI BULOH")
+    assert _texts(page, read_letterhead(page, is_document_title).issuer) == ["MUN HENG ELECTRICAL &", "HARDWARE SUPPLY"]
+
+
+def test_an_address_ends_at_a_gap_and_needs_a_figure():
+    page = _page("Café Müller GmbH", "Hauptstraße 5", "10115 Berlin", "Total 12,00", gap_after=2)
+    assert _texts(page, read_letterhead(page, is_document_title).address) == ["Hauptstraße 5", "10115 Berlin"]
+    page = _page("Old Mill Software Inc.", "Dear Ms Weber,", "Thank you for your order.")
+    head = read_letterhead(page, is_document_title)
+    assert _texts(page, head.issuer) == ["Old Mill Software Inc."]
+    assert head.address == ()  # no house number, no postal code: no address
+
+
+def test_the_answerer_names_the_issuer_and_its_address():
+    page = _page("R", "KEDAI PAPAN YEW CHUAN", "(0005583085-K)", "LOT 276 JALAN BANTING", "43800 DENGKIL",
+                 "TEL: 03-87686092", "TAX INVOICE")
+    answerer = Answerer(lambda texts: np.eye(len(texts), 64, dtype=np.float32),  # no two texts alike
+                        lambda question, context, answers: [0.0] * len(answers))
+    assert answerer.answer("Which business issued this receipt?", page).text == "KEDAI PAPAN YEW CHUAN"
+    assert answerer.answer("Where is the shop located?", page).text == "LOT 276 JALAN BANTING, 43800 DENGKIL"
+
+
+def test_document_titles_are_no_issuers():
+    assert is_document_title("SIMPLIFIEDTAXINVOICE") and is_document_title("Cash Bill")
+    assert not is_document_title("PERFORMANCE AUTO LTD") and not is_document_title("VEGETABLE MARKET")
