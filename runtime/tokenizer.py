@@ -64,6 +64,13 @@ class Tokenizer:
                               "Re-import the bundle or restore the file.") from error
         return cls(backend, **special_ids)
 
+    def whole_words(self) -> frozenset[str]:
+        """The vocabulary's entries that are whole lowercase words of two letters or more
+        (a WordPiece vocabulary's non-"##" entries; BPE entries carry their space mark and
+        are not returned)."""
+        return frozenset(token for token in self._backend.get_vocab() if len(token) >= 2 and token.isalpha()
+                         and token.islower() and token.isascii())
+
     @property
     def vocab_size(self) -> int:
         """Number of ids, added tokens included."""

@@ -110,7 +110,7 @@ class ReaderAdapter(KindAdapter):
         self._lm = LanguageModel(sessions["lm_decoder"], lm_tokenizer, extra["chat_format"],
                                  extra.get("default_system"), eos, context.config.max_seq_len)
         self._match = match = functools.partial(self._embedder.embed, truncate=True)  # a long page or request is cut, not refused
-        self._answerer = Answerer(match, self._lm.score_answers)
+        self._answerer = Answerer(match, self._lm.score_answers, words=embedder_tokenizer.whole_words())
         self._router = intents.IntentRouter(match)
         self._describer = Describer(match)
         self._detector = ObjectDetector(sessions["detector"]) if "detector" in sessions else None

@@ -33,7 +33,7 @@ from . import vocabulary
 from .document import Field, extract_fields, read_cells, row_label
 from . import intents
 from .letterhead import read_letterhead
-from .spelling import compact, occurs_in
+from .spelling import compact, occurs_in, split_run_together
 from .values import parse_money
 from .types import AMOUNT, ADDRESS, DATE, EMAIL, ORG, PHONE, TIME, clean_value, compatible, is_street_line, question_type, value_types
 
@@ -41,6 +41,9 @@ NOT_FOUND = "Not found in the image."
 # The total of a page: the amount whose key is nearest this sentence (shared with `describe`).
 TOTAL_KEY = "total amount to pay"
 MIN_TOTAL_SIMILARITY = 0.5
+# Receipt arithmetic: the paid amount, the amount tendered and the change stand within this
+# many cells of each other, in that order.
+_PAYMENT_REACH = 4
 
 # Types a document usually shows once, often without a label (a letter's date, a receipt's time).
 _PRIMARY_TYPES = frozenset({DATE, TIME, PHONE, EMAIL, ADDRESS})
@@ -99,6 +102,28 @@ def is_document_title(text: str) -> bool:
     return any(noun in squeezed for noun in intents.DOCUMENT_NOUNS if len(noun) >= 7)
 
 
+def _paid_total(fields: list[Field]) -> Field | None:
+    """The total a receipt was paid with, from its arithmetic rather than its wording: an
+    amount followed by the amount tendered and then the change, where tendered − change =
+    the amount ("TOTAL 59.20 / CASH 60.20 / CHANGE 1.00"; change 0.00 when paid exactly).
+    Of several such amounts, the largest; None when the page has no such triple."""
+    amounts = []
+    for field in fields:
+        if field.source == "line":
+            money = parse_money(field.value, currency_optional=True) or parse_money(re.sub(r"\s+", "", field.value))
+            if money is not None:
+                amounts.append((money.amount, field))
+    found = []
+    for i, (paid, field) in enumerate(amounts):
+        for j in range(i + 1, min(i + 1 + _PAYMENT_REACH, len(amounts))):
+            tendered = amounts[j][0]
+            for k in range(j + 1, min(j + 1 + _PAYMENT_REACH, len(amounts))):
+                change = amounts[k][0]
+                if paid > 0 and change < tendered and tendered - change == paid:
+                    found.append((paid, field))
+    return max(found, key=lambda item: (item[0], -item[1].line))[1] if found else None
+
+
 def _misread(word: str, text: str) -> bool:
     """Whether a word of three letters or more reads in `text` allowing for the recognizer's
     misread characters and dropped spaces (`spelling.occurs_in`)."""
@@ -130,10 +155,22 @@ class Answerer:
         embed: Callable[[list[str]], np.ndarray],
         score_answers: Callable[[str, Sequence[str], Sequence[str]], list[float]],
         config: AnswerConfig = AnswerConfig(),
+        words: frozenset[str] = frozenset(),
     ):
+        """`words`: whole words of the sentence encoder's vocabulary, to split labels the
+        recognizer ran together ("TOTALSALES" → "total sales") before they are compared."""
         self._embed = embed
         self._score_answers = score_answers
         self._config = config
+        self._words = words
+        self._readable: dict[str, str] = {}
+
+    def _read(self, key: str) -> str:
+        if key not in self._readable:
+            if len(self._readable) > 4096:
+                self._readable.clear()
+            self._readable[key] = split_run_together(key, self._words) if self._words else key
+        return self._readable[key]
 
     def answer(self, question: str, regions: tuple[TextLine, ...]) -> Answer:
         """The answer to `question` from OCR regions (one per detected box, any order)."""
@@ -183,15 +220,16 @@ class Answerer:
         matches = []
         for field in keyed:
             # Word for word, or as the recognizer misread it ("SUPPL.IER:" for "supplier").
-            label = vocabulary.label_words(field.key, focus + owners)
+            key = self._read(field.key)
+            label = vocabulary.label_words(key, focus + owners)
             label_cover = sum(w in focus or w in owners or _misread(w, asked) for w in label) / len(label) if label else 0.0
-            question_cover = sum(w in label or _misread(w, field.key) for w in specific) / len(specific) if specific else 1.0
+            question_cover = sum(w in label or _misread(w, key) for w in specific) / len(specific) if specific else 1.0
             if label_cover >= config.min_label_coverage and question_cover >= config.min_question_coverage:
                 matches.append((field, label_cover + question_cover))
         if not matches:
             return []
         keys = sorted({f.key for f, _ in matches})
-        vectors = self._embed([" ".join(focus + owners) or question, *keys])
+        vectors = self._embed([" ".join(focus + owners) or question, *map(self._read, keys)])
         similarity = dict(zip(keys, (vectors[1:] @ vectors[0]).tolist()))
         return [(f, prior + config.similarity_weight * similarity[f.key]) for f, prior in matches]
 
@@ -234,9 +272,12 @@ class Answerer:
         if not keyed:
             return []
         keys = sorted({f.key for f in keyed})
-        vectors = self._embed([TOTAL_KEY, question, *keys])
+        vectors = self._embed([TOTAL_KEY, question, *map(self._read, keys)])
         if float(vectors[1] @ vectors[0]) < MIN_TOTAL_SIMILARITY:
             return []
+        paid = _paid_total(fields)
+        if paid is not None:
+            return [(paid, 0.5)]
         near = {key for key, vector in zip(keys, vectors[2:]) if float(vector @ vectors[0]) >= MIN_TOTAL_SIMILARITY}
         totals = [(parse_money(f.value, currency_optional=True) or parse_money(re.sub(r"\s+", "", f.value)), f)
                   for f in keyed if f.key in near]

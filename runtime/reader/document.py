@@ -41,6 +41,10 @@ _CLOSINGS = re.compile(r"^(sincerely|regards|bestregards|kindregards|warmregards
 _GREETING = re.compile(r"^dear\s*(?P<name>[^,:]+)[,:.]?\s*$", re.I)
 _KEY_VALUE = re.compile(r"^(?P<key>[^:]{1,40}?)\s*[:：]\s*(?P<value>.*)$")
 
+# A currency sign or code alone ("RM", "$", "EUR"): the amount stands in the next cell.
+_BARE_CURRENCY = re.compile(r"^(?:[A-Z]{2,3}|[^\w\s])$")
+
+
 @dataclass(frozen=True)
 class Field:
     """A possible answer: `value` (a span of recognized text), labelled by `key`."""
@@ -133,6 +137,9 @@ def _colon_fields(cells, rows: tuple[tuple[int, ...], ...], position: int) -> li
         if not value and slot + 1 < len(row):  # "Name:" | "Ada Lovelace"
             index = row[slot + 1]
             value = cells[index].text.strip()
+        elif _BARE_CURRENCY.match(value) and slot + 1 < len(row):  # "TOTAL:RM" | "83.55"
+            index = row[slot + 1]
+            value = f"{value} {cells[index].text.strip()}"
         elif not value and len(row) == 1 and position + 1 < len(rows):  # "Bill to:" above the name
             index = rows[position + 1][0]
             value = cells[index].text.strip()
@@ -210,12 +217,13 @@ def _block_fields(cells, rows: tuple[tuple[int, ...], ...]) -> list[Field]:
     return fields
 
 
-def adjacent(upper: TextLine, lower: TextLine) -> bool:
-    """Whether `lower` starts within one line height below `upper` (lines of a paragraph)."""
+def adjacent(upper: TextLine, lower: TextLine, max_gap_ratio: float = _BLOCK_GAP_RATIO) -> bool:
+    """Whether `lower` starts within about one line height below `upper` (lines of a paragraph;
+    `max_gap_ratio` × the mean height is the largest gap allowed)."""
     top_a, bottom_a = min(p[1] for p in upper.box), max(p[1] for p in upper.box)
     top_b, bottom_b = min(p[1] for p in lower.box), max(p[1] for p in lower.box)
     height = max(1.0, (bottom_a - top_a + bottom_b - top_b) / 2)
-    return 0 <= top_b - bottom_a + 0.5 * height <= _BLOCK_GAP_RATIO * height
+    return 0 <= top_b - bottom_a + 0.5 * height <= max_gap_ratio * height
 
 
 def row_label(cells: tuple[TextLine, ...], token: str) -> tuple[str, int] | None:

@@ -45,3 +45,29 @@ def occurs_in(word: str, text: str) -> bool:
         return True
     allowed = allowed_edits(word)
     return allowed > 0 and len(text) >= len(word) - allowed and edits_within(word, text) <= allowed
+
+
+def split_run_together(text: str, words: frozenset[str], min_length: int = 7) -> str:
+    """`text` lowercased, with words the recognizer ran together ("TOTALSALES(INCLUSIVE OF
+    GST)", "Dateofbirth") split into the fewest known `words` (a sentence encoder's
+    vocabulary: its whole-word entries); a run that does not split into known words stays."""
+
+    def split(token: str) -> str:
+        if len(token) < min_length or token in words:
+            return token
+        best: list[tuple[str, ...] | None] = [None] * (len(token) + 1)
+        best[0] = ()
+        for end in range(1, len(token) + 1):
+            for start in range(max(0, end - 20), end - 1):
+                piece = token[start:end]
+                if best[start] is not None and piece in words and (
+                    best[end] is None or len(best[start]) + 1 < len(best[end])
+                ):
+                    best[end] = (*best[start], piece)
+        found = best[-1]
+        # Garbled text splits into many short pieces ("pr ev io uss"): keep it as read.
+        if not found or sum(map(len, found)) / len(found) < 3.5 or 2 * sum(len(p) <= 2 for p in found) > len(found):
+            return token
+        return " ".join(found)
+
+    return re.sub(r"[a-z]+", lambda match: split(match.group()), text.lower())

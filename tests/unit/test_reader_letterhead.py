@@ -64,3 +64,22 @@ def test_the_answerer_names_the_issuer_and_its_address():
 def test_document_titles_are_no_issuers():
     assert is_document_title("SIMPLIFIEDTAXINVOICE") and is_document_title("Cash Bill")
     assert not is_document_title("PERFORMANCE AUTO LTD") and not is_document_title("VEGETABLE MARKET")
+
+
+def test_the_paid_total_follows_from_tendered_minus_change():
+    lines = (
+        _line("TOTAL INCL. GST@6%", 20, 100), _line("RM 59.20", 600, 100),
+        _line("CASH", 20, 140), _line("RM 60.20", 600, 140),
+        _line("CHANGE", 20, 180), _line("RM 1.00", 600, 180),
+    )
+    answerer = Answerer(lambda texts: np.eye(len(texts), 64, dtype=np.float32),
+                        lambda question, context, answers: [0.0] * len(answers))
+    # The stand-in embedder puts no question near "total amount to pay": no total is given...
+    assert not answerer.answer("How much did the customer have to pay altogether?", lines).found
+    from runtime.reader.answering import _paid_total
+    from runtime.reader.document import extract_fields, read_cells
+
+    # ... but the arithmetic alone names 59.20, not the larger amount tendered.
+    assert _paid_total(extract_fields(read_cells(lines))).value == "RM 59.20"
+    shuffled = lines[:2] + (_line("RM 61.20", 600, 140),) + lines[4:]
+    assert _paid_total(extract_fields(read_cells(shuffled))) is None  # 61.20 - 1.00 is no amount on the page

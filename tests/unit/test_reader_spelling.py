@@ -32,3 +32,16 @@ def test_whole_page_requests_name_nothing():
 
 def test_a_request_naming_a_field_keeps_its_words():
     assert intents.named_words("What does the form say for physical state?", STOP) == ["physical"]  # "state" is a common verb ("please state")
+
+
+WORDS = frozenset("total sales inclusive of date birth physical state amount pay able".split())
+
+
+def test_run_together_words_split_into_known_words():
+    from runtime.reader.spelling import split_run_together
+
+    assert split_run_together("TOTALSALES(INCLUSIVE OF GST):", WORDS) == "total sales(inclusive of gst):"
+    assert split_run_together("Dateofbirth", WORDS) == "date of birth"
+    assert split_run_together("PHYSICALSTATE", WORDS) == "physical state"
+    # Garbled or unknown runs stay as read: no split into scraps.
+    assert split_run_together("KAWASANPERINDUSTRIAN", WORDS | {"ka", "wa", "san", "per"}) == "kawasanperindustrian"
