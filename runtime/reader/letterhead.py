@@ -38,6 +38,8 @@ _LEGAL_ENDINGS = tuple(sorted({compact(form) for form in LEGAL_FORMS}, key=len, 
 # Lines printed at the very top before the issuer (a title, a table number): at most this many.
 _MAX_LEADING = 3
 _MAX_ADDRESS_LINES = 5
+# Address lines stand at most this × their height apart (a line the recognizer missed between two).
+_ADDRESS_GAP_RATIO = 3.0
 _BRACKETED = re.compile(r"^\(?[^()]*\d[^()]*\)?$")
 _LABELLED = re.compile(r"^[^\d:]{1,24}[:：]")
 _WEB = re.compile(r"(https?:|www\.|\.com\b|\.my\b|\.net\b|\.org\b)", re.I)
@@ -131,7 +133,7 @@ def read_letterhead(cells: tuple[TextLine, ...], titles) -> Letterhead:
     while position < len(lines) and taken < _MAX_ADDRESS_LINES:
         row, text = lines[position]
         previous = lines[position - 1][0]
-        if not adjacent(cells[previous[-1]], cells[row[0]]) or _is_contact(text) or titles(text) or _is_registration(text):
+        if not adjacent(cells[previous[-1]], cells[row[0]], _ADDRESS_GAP_RATIO) or _is_contact(text) or titles(text) or _is_registration(text):
             break  # a gap, a contact line, a title or a number ends the address
         address.extend(row)
         taken += 1
