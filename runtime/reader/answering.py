@@ -35,12 +35,17 @@ from . import intents
 from .letterhead import read_letterhead
 from .spelling import compact, occurs_in, split_run_together
 from .values import parse_money
-from .types import AMOUNT, ADDRESS, DATE, EMAIL, ORG, PHONE, TIME, clean_value, compatible, is_street_line, question_type, value_types
+from .types import AMOUNT, ADDRESS, COUNT, DATE, EMAIL, IDENT, ORG, PERCENT, PERSON, PHONE, TIME, clean_value, compatible, is_street_line, question_type, value_types
 
 NOT_FOUND = "Not found in the image."
 # The total of a page: the amount whose key is nearest this sentence (shared with `describe`).
 TOTAL_KEY = "total amount to pay"
 MIN_TOTAL_SIMILARITY = 0.5
+# A label match this strong (both coverages whole) stands without the expected value type.
+_NAMED_KEY = 2.0
+# Types whose values the rules read reliably (a date is a date), and those they may miss.
+_STRICT_TYPES = frozenset({AMOUNT, DATE, TIME, PHONE, EMAIL, PERCENT})
+_LOOSE_TYPES = frozenset({AMOUNT, COUNT, IDENT, PERSON, ORG})
 # Receipt arithmetic: the paid amount, the amount tendered and the change stand within this
 # many cells of each other, in that order.
 _PAYMENT_REACH = 4
@@ -181,8 +186,15 @@ class Answerer:
         if looked_up is not None:
             return looked_up
         expected = question_type(question)
-        fields = [f for f in extract_fields(cells) if compatible(expected, f.value)]
+        every = extract_fields(cells)
+        fields = [f for f in every if compatible(expected, f.value)]
         candidates = self._labelled(question, fields)
+        if not candidates and expected in _LOOSE_TYPES:
+            # A key the question names word for word answers it, whatever its value looks
+            # like: "New Balance: 311.455", "Brand Name: RICHLAND 100s" (the type rules know
+            # printed prices and names, not every figure a form holds).
+            loose = [f for f in every if not value_types(f.value) & _STRICT_TYPES]  # never a price for an id
+            candidates = [(f, score) for f, score in self._labelled(question, loose) if score >= _NAMED_KEY]
         if not candidates:
             candidates = self._unlabelled(question, expected, fields, cells)
         if not candidates:

@@ -83,3 +83,16 @@ def test_the_paid_total_follows_from_tendered_minus_change():
     assert _paid_total(extract_fields(read_cells(lines))).value == "RM 59.20"
     shuffled = lines[:2] + (_line("RM 61.20", 600, 140),) + lines[4:]
     assert _paid_total(extract_fields(read_cells(shuffled))) is None  # 61.20 - 1.00 is no amount on the page
+
+
+def test_a_named_key_answers_whatever_its_value_looks_like_but_never_with_a_price_for_an_id():
+    lines = (
+        _line("New Balance:", 20, 100), _line("311.455", 600, 100),
+        _line("Brand Name:", 20, 140), _line("RICHLAND 100s", 600, 140),
+        _line("VAT", 20, 180), _line("EUR 5,25", 600, 180),
+    )
+    answerer = Answerer(lambda texts: np.eye(len(texts), 64, dtype=np.float32),
+                        lambda question, context, answers: [0.0] * len(answers))
+    assert answerer.answer("What is the new balance?", lines).text == "311.455"  # no printed price, still the answer
+    assert answerer.answer("What is the brand name?", lines).text == "RICHLAND 100s"  # a name with figures
+    assert not answerer.answer("What is the VAT number?", lines).found  # the VAT amount is no VAT number
