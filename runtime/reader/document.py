@@ -93,6 +93,13 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
         for slot in range(len(texts) - 1):  # a cell of words labels its right neighbour
             if labels[slot] and not labels[slot + 1] and (slot > 0 or len(texts) > 2):
                 fields.append(Field(texts[slot].rstrip(" :"), texts[slot + 1], row[slot + 1], "neighbour"))
+        slot = 0
+        while len(texts) >= 4 and slot < len(texts) - 1:  # "Color | White | Quality of Bloom | Good": pairs
+            if labels[slot]:
+                fields.append(Field(texts[slot].rstrip(" :"), texts[slot + 1], row[slot + 1], "pair"))
+                slot += 2
+            else:
+                slot += 1
         for index, text in zip(row, texts):  # "Total Sample 285", "PDC C273-82-7": words, then a figure
             inline = _inline(text)
             if inline is not None:

@@ -96,3 +96,12 @@ def test_a_named_key_answers_whatever_its_value_looks_like_but_never_with_a_pric
     assert answerer.answer("What is the new balance?", lines).text == "311.455"  # no printed price, still the answer
     assert answerer.answer("What is the brand name?", lines).text == "RICHLAND 100s"  # a name with figures
     assert not answerer.answer("What is the VAT number?", lines).found  # the VAT amount is no VAT number
+
+
+def test_a_row_of_label_value_pairs_pairs_its_cells():
+    from runtime.reader.document import extract_fields
+
+    row = (_line("Color", 20, 100, 80), _line("White", 150, 100, 80), _line("Quality of Bloom", 300, 100, 150),
+           _line("Good", 500, 100, 80))
+    pairs = {(f.key, f.value) for f in extract_fields(row) if f.source == "pair"}
+    assert pairs == {("Color", "White"), ("Quality of Bloom", "Good")}
