@@ -129,6 +129,24 @@ def _paid_total(fields: list[Field]) -> Field | None:
     return max(found, key=lambda item: (item[0], -item[1].line))[1] if found else None
 
 
+def _prefixed(fields: list[Field], specific: list[str]) -> list[Field]:
+    """Cells that open with every specific word of the question and go on with more
+    ("Client Group BATKorea" for "Client group?"): the opening words key the rest."""
+    if not specific:
+        return []
+    found = []
+    for field in fields:
+        if field.source != "line":
+            continue
+        tokens = field.value.split()
+        for cut in range(1, min(len(tokens), 6)):
+            opening = " ".join(tokens[:cut])
+            if all(_misread(word, opening) or word in vocabulary.label_words(opening) for word in specific):
+                found.append(Field(opening, " ".join(tokens[cut:]), field.line, "prefix"))
+                break
+    return found
+
+
 def _misread(word: str, text: str) -> bool:
     """Whether a word of three letters or more reads in `text` allowing for the recognizer's
     misread characters and dropped spaces (`spelling.occurs_in`)."""
@@ -188,13 +206,16 @@ class Answerer:
         expected = question_type(question)
         every = extract_fields(cells)
         fields = [f for f in every if compatible(expected, f.value)]
-        candidates = self._labelled(question, fields)
+        candidates = self._labelled(question, fields, lambda value: compatible(expected, value))
         if not candidates and expected in _LOOSE_TYPES:
             # A key the question names word for word answers it, whatever its value looks
             # like: "New Balance: 311.455", "Brand Name: RICHLAND 100s" (the type rules know
             # printed prices and names, not every figure a form holds).
-            loose = [f for f in every if not value_types(f.value) & _STRICT_TYPES]  # never a price for an id
-            candidates = [(f, score) for f, score in self._labelled(question, loose) if score >= _NAMED_KEY]
+            def loose(value: str) -> bool:
+                return not value_types(value) & _STRICT_TYPES  # never a price for an id
+
+            strong = self._labelled(question, [f for f in every if loose(f.value)], loose)
+            candidates = [(f, score) for f, score in strong if score >= _NAMED_KEY]
         if not candidates:
             candidates = self._unlabelled(question, expected, fields, cells)
         if not candidates:
@@ -221,13 +242,15 @@ class Answerer:
                     return Answer(found[0], True, (cells[found[1]],), 1.0)
         return None
 
-    def _labelled(self, question: str, fields: list[Field]) -> list[tuple[Field, float]]:
+    def _labelled(self, question: str, fields: list[Field], accept=None) -> list[tuple[Field, float]]:
+        """Fields whose keys the question names, scored; `accept(value)` vets the values of
+        keys found inside cells ("Client Group BATKorea")."""
         config = self._config
         focus, owners = vocabulary.question_words(question)
-        keyed = [f for f in fields if f.key]
+        specific = [w for w in focus if w not in vocabulary.GENERIC and w not in owners]
+        keyed = [f for f in fields if f.key] + [f for f in _prefixed(fields, specific) if accept is None or accept(f.value)]
         if not keyed:
             return []
-        specific = [w for w in focus if w not in vocabulary.GENERIC and w not in owners]
         asked = " ".join(focus + owners)
         matches = []
         for field in keyed:

@@ -104,6 +104,11 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
             inline = _inline(text)
             if inline is not None:
                 fields.append(Field(*inline, index, "inline"))
+    for position, row in enumerate(grid.rows[:-1]):  # "Market(s)/Zone(s)" over "South Korea"
+        below = grid.rows[position + 1]
+        text = cells[row[0]].text.strip()
+        if len(row) == 1 and _is_label(text) and not text.endswith(":") and adjacent(cells[row[0]], cells[below[0]]):
+            fields.append(Field(text, cells[below[0]].text.strip(), below[0], "below"))
     fields.extend(_table_fields(cells, grid))
     fields.extend(_letter_fields(cells, grid.rows))
     fields.extend(_span_fields(cells))

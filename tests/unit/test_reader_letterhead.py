@@ -105,3 +105,16 @@ def test_a_row_of_label_value_pairs_pairs_its_cells():
            _line("Good", 500, 100, 80))
     pairs = {(f.key, f.value) for f in extract_fields(row) if f.source == "pair"}
     assert pairs == {("Color", "White"), ("Quality of Bloom", "Good")}
+
+
+def test_a_key_above_its_value_or_at_the_start_of_its_cell():
+    lines = (
+        _line("Client Group BATKorea", 20, 100),
+        _line("Market(s)/Zone(s)", 20, 200), _line("South Korea", 20, 240),
+        _line("VAT 8%", 20, 400),
+    )
+    answerer = Answerer(lambda texts: np.eye(len(texts), 64, dtype=np.float32),
+                        lambda question, context, answers: [0.0] * len(answers))
+    assert answerer.answer("Client group?", lines).text == "BATKorea"
+    assert answerer.answer("What are the markets / zones?", lines).text == "South Korea"
+    assert not answerer.answer("What is the VAT number?", lines).found  # "8%" is a rate, not a number
