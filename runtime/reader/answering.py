@@ -136,7 +136,7 @@ def _prefixed(fields: list[Field], specific: list[str]) -> list[Field]:
         return []
     found = []
     for field in fields:
-        if field.source != "line":
+        if field.source != "line" or ":" in field.value:  # "PHYSICAL STATE:" is a key, not a key and its value
             continue
         tokens = field.value.split()
         for cut in range(1, min(len(tokens), 6)):
