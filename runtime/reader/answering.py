@@ -107,7 +107,7 @@ def is_document_title(text: str) -> bool:
     return any(noun in squeezed for noun in intents.DOCUMENT_NOUNS if len(noun) >= 7)
 
 
-def _paid_total(fields: list[Field]) -> Field | None:
+def paid_total(fields: list[Field]) -> Field | None:
     """The total a receipt was paid with, from its arithmetic rather than its wording: an
     amount followed by the amount tendered and then the change, where tendered − change =
     the amount ("TOTAL 59.20 / CASH 60.20 / CHANGE 1.00"; change 0.00 when paid exactly).
@@ -310,7 +310,7 @@ class Answerer:
         vectors = self._embed([TOTAL_KEY, question, *map(self._read, keys)])
         if float(vectors[1] @ vectors[0]) < MIN_TOTAL_SIMILARITY:
             return []
-        paid = _paid_total(fields)
+        paid = paid_total(fields)
         if paid is not None:
             return [(paid, 0.5)]
         near = {key for key, vector in zip(keys, vectors[2:]) if float(vector @ vectors[0]) >= MIN_TOTAL_SIMILARITY}

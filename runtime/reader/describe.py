@@ -1,7 +1,8 @@
 """A grounded description of a page of text: what it looks like, and facts copied from it.
 
-Every fact in the sentence is a span of the recognized text (its heading, its first date,
-the amount its layout labels as a total, the name after a greeting), returned with the
+Every fact in the sentence is a span of the recognized text (its heading, its issuer from
+the letterhead, its first date, the amount its arithmetic or layout names as the total, the
+name after a greeting), returned with the
 cells it came from; the kind of page ("a receipt", "a letter") is the nearest of a few
 short descriptions of kinds of pages to the page's own text, said as a likeness ("looks
 like"), and left out when nothing is near. Nothing is generated, so nothing is invented.
@@ -17,8 +18,9 @@ import numpy as np
 from runtime.ocr.grid import group_regions
 from runtime.results import TextLine
 
-from .answering import MIN_TOTAL_SIMILARITY, TOTAL_KEY
+from .answering import MIN_TOTAL_SIMILARITY, TOTAL_KEY, is_document_title, paid_total
 from .document import extract_fields
+from .letterhead import read_letterhead
 from .types import AMOUNT, value_types
 from .values import find_dates
 
@@ -60,9 +62,14 @@ class Describer:
         """One or two sentences about the page whose cells (from `read_cells`) are given."""
         rows = group_regions([cell.box for cell in cells]).rows
         heading = _heading(cells, rows)
+        head = read_letterhead(cells, is_document_title)
+        issuer = head.issuer if head.certain else ()
         facts: list[tuple[str, int]] = []  # (phrase, cell index)
-        if heading is not None:
+        if heading is not None and heading not in issuer:
             facts.append((f'headed "{_quote(cells[heading].text)}"', heading))
+        if issuer:
+            name = " ".join(cells[index].text.strip() for index in issuer)
+            facts.append((f'from "{_quote(name)}"', issuer[0]))
         date = _first_date(cells, rows)
         if date is not None:
             facts.append((f"dated {date[0]}", date[1]))
@@ -92,8 +99,13 @@ class Describer:
         return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
 
     def _total(self, cells) -> tuple[str, int] | None:
-        """The amount whose label is nearest to "total amount to pay" (the lowest one on ties)."""
-        keyed = [f for f in extract_fields(cells) if f.key and AMOUNT in value_types(f.value)]
+        """The amount a receipt's arithmetic says was paid (`answering.paid_total`), else the
+        amount whose label is nearest to "total amount to pay" (the lowest one on ties)."""
+        fields = extract_fields(cells)
+        paid = paid_total([f for f in fields if AMOUNT in value_types(f.value)])
+        if paid is not None:
+            return paid.value, paid.line
+        keyed = [f for f in fields if f.key and AMOUNT in value_types(f.value)]
         if not keyed:
             return None
         similarities = self._embed([f.key for f in keyed]) @ self._total_vector

@@ -50,6 +50,9 @@ _REGISTRATION = re.compile(r"\s*\([^()]*\d[^()]*\)?\s*$")
 class Letterhead:
     issuer: tuple[int, ...]  # indices of the cells of the issuer's name ((): none found)
     address: tuple[int, ...]  # indices of the cells of its address
+    # Whether more than a first line of words says it is an issuer: a legal form, an
+    # address, or a registration or contact line right below ("Chapter one" is no issuer).
+    certain: bool = False
 
 
 def _ends_in_legal_form(text: str) -> bool:
@@ -126,6 +129,7 @@ def read_letterhead(cells: tuple[TextLine, ...], titles) -> Letterhead:
         end += 1
     issuer = tuple(i for row, _ in lines[start : end + 1] for i in row)
     position = end + 1
+    certain = bool(legal) or (position < len(lines) and (_is_registration(lines[position][1]) or _is_contact(lines[position][1])))
     while position < len(lines) and _is_registration(lines[position][1]):
         position += 1
     address: list[int] = []
@@ -140,4 +144,4 @@ def read_letterhead(cells: tuple[TextLine, ...], titles) -> Letterhead:
         position += 1
     if not any(ch.isdigit() for i in address for ch in cells[i].text):
         address = []  # a street address has a house number or a postal code
-    return Letterhead(issuer, tuple(address))
+    return Letterhead(issuer, tuple(address), certain or bool(address))

@@ -66,7 +66,7 @@ def test_document_titles_are_no_issuers():
     assert not is_document_title("PERFORMANCE AUTO LTD") and not is_document_title("VEGETABLE MARKET")
 
 
-def test_the_paid_total_follows_from_tendered_minus_change():
+def test_thepaid_total_follows_from_tendered_minus_change():
     lines = (
         _line("TOTAL INCL. GST@6%", 20, 100), _line("RM 59.20", 600, 100),
         _line("CASH", 20, 140), _line("RM 60.20", 600, 140),
@@ -76,13 +76,13 @@ def test_the_paid_total_follows_from_tendered_minus_change():
                         lambda question, context, answers: [0.0] * len(answers))
     # The stand-in embedder puts no question near "total amount to pay": no total is given...
     assert not answerer.answer("How much did the customer have to pay altogether?", lines).found
-    from runtime.reader.answering import _paid_total
+    from runtime.reader.answering import paid_total
     from runtime.reader.document import extract_fields, read_cells
 
     # ... but the arithmetic alone names 59.20, not the larger amount tendered.
-    assert _paid_total(extract_fields(read_cells(lines))).value == "RM 59.20"
+    assert paid_total(extract_fields(read_cells(lines))).value == "RM 59.20"
     shuffled = lines[:2] + (_line("RM 61.20", 600, 140),) + lines[4:]
-    assert _paid_total(extract_fields(read_cells(shuffled))) is None  # 61.20 - 1.00 is no amount on the page
+    assert paid_total(extract_fields(read_cells(shuffled))) is None  # 61.20 - 1.00 is no amount on the page
 
 
 def test_a_named_key_answers_whatever_its_value_looks_like_but_never_with_a_price_for_an_id():
@@ -118,3 +118,10 @@ def test_a_key_above_its_value_or_at_the_start_of_its_cell():
     assert answerer.answer("Client group?", lines).text == "BATKorea"
     assert answerer.answer("What are the markets / zones?", lines).text == "South Korea"
     assert not answerer.answer("What is the VAT number?", lines).found  # "8%" is a rate, not a number
+
+
+def test_a_first_line_of_words_is_an_issuer_only_with_more_to_say_so():
+    prose = _page("Chapter one", "It was a bright cold day in April")
+    assert not read_letterhead(prose, is_document_title).certain
+    receipt = _page("Blue Heron", "12 Harbour Road", "Tel: 555 0102")
+    assert read_letterhead(receipt, is_document_title).certain

@@ -115,7 +115,7 @@ def test_content_words_drop_the_grammar():
 def test_description_copies_its_facts_from_the_cells():
     description = Describer(bag_of_words).describe(read_cells(RECEIPT))
     assert description.text.startswith("This is a page with text") or description.text.startswith("This looks like")
-    assert 'headed "BLUE HERON CAFE"' in description.text
+    assert 'from "BLUE HERON CAFE"' in description.text  # the letterhead names the issuer
     assert "dated 05/03/2024" in description.text
     assert "with a total of 7.26" in description.text
     assert {cell.text for cell in description.evidence} == {"BLUE HERON CAFE", "05/03/2024", "7.26"}
