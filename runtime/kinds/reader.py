@@ -36,7 +36,6 @@ from runtime.reader.answering import NOT_FOUND, Answerer
 from runtime.reader.describe import Describer
 from runtime.reader.document import read_cells, transcript
 from runtime.reader.language_model import LanguageModel
-from runtime.reader.spelling import occurs_in
 from runtime.reader.vocabulary import STOP
 from runtime.reader.yes_no import answer_yes_no
 from runtime.results import GenerationResult, ReadResult, TextDelta, Usage
@@ -151,11 +150,11 @@ class ReaderAdapter(KindAdapter):
         if not regions:
             return Reply(NO_TEXT, ())
         intent = self._router.classify(prompt)
-        if intent.name in (intents.READ, intents.DESCRIBE):
+        if intent.name in (intents.READ, intents.DESCRIBE) and intents.named_words(prompt, STOP):
             # "What does the form say for physical state?" reads like "what does it say?" but
-            # names a key of this page: the page decides that it asks for the field.
+            # names a key of this page (words no whole-page request needs): it asks for that field.
             named = self._answerer.answer(prompt, regions)
-            if named.names_key(prompt) or self._answerer.names_a_key(prompt, regions) or self._names_page_words(prompt, regions):
+            if named.names_key(prompt) or self._answerer.names_a_key(prompt, regions):
                 return Reply(named.text, named.evidence)
         if intent.name == intents.READ:
             lines = order_lines(regions)
@@ -168,14 +167,6 @@ class ReaderAdapter(KindAdapter):
             return Reply(reply.text, tuple(reply.evidence))
         answer = self._answerer.answer(prompt, regions)
         return Reply(answer.text, answer.evidence)
-
-    @staticmethod
-    def _names_page_words(prompt: str, regions) -> bool:
-        """Whether a read/describe-sounding request names words the page shows, beyond any
-        whole-page request's ("What does the form say for physical state?" on a page that
-        reads "PHYSICAL STATE"): it asks for that, not for the page."""
-        page = " ".join(region.text for region in regions)
-        return any(occurs_in(word, page) for word in intents.named_words(prompt, STOP))
 
     def _reply(self, text: str, request: GenerationRequest, regions, evidence) -> Iterator[TextDelta | GenerationResult]:
         """A reply decided as a whole (copied from the text, not generated), sent as one delta;

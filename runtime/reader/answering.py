@@ -32,7 +32,7 @@ from runtime.results import TextLine
 from . import vocabulary
 from .document import Field, extract_fields, read_cells, row_label
 from . import intents
-from .letterhead import read_letterhead
+from .letterhead import ends_in_legal_form, read_letterhead
 from .spelling import compact, occurs_in, split_run_together
 from .values import parse_money
 from .types import AMOUNT, ADDRESS, COUNT, DATE, EMAIL, IDENT, ORG, PERCENT, PERSON, PHONE, TIME, clean_value, compatible, is_street_line, question_type, value_types
@@ -41,14 +41,15 @@ NOT_FOUND = "Not found in the image."
 # The total of a page: the amount whose key is nearest this sentence (shared with `describe`).
 TOTAL_KEY = "total amount to pay"
 MIN_TOTAL_SIMILARITY = 0.5
+# Who a question about a name or an address is about: the issuer, or someone else.
+ISSUER_SENTENCE = "the shop or company that issued this, its name and where it is"
+OTHER_PARTY_SENTENCE = "the customer or person it is billed, sent or shipped to"
+OTHER_PARTY_MARGIN = 0.05
 # A label match this strong (both coverages whole) stands without the expected value type.
 _NAMED_KEY = 2.0
 # Types whose values the rules read reliably (a date is a date), and those they may miss.
 _STRICT_TYPES = frozenset({AMOUNT, DATE, TIME, PHONE, EMAIL, PERCENT})
 _LOOSE_TYPES = frozenset({AMOUNT, COUNT, IDENT, PERSON, ORG})
-# Receipt arithmetic: the paid amount, the amount tendered and the change stand within this
-# many cells of each other, in that order.
-_PAYMENT_REACH = 4
 
 # Types a document usually shows once, often without a label (a letter's date, a receipt's time).
 _PRIMARY_TYPES = frozenset({DATE, TIME, PHONE, EMAIL, ADDRESS})
@@ -81,7 +82,14 @@ class Answer:
         if not self.found or self.field is None or not self.field.key:
             return False
         key = vocabulary.label_words(self.field.key)
-        return bool(key) and set(key) <= set(focus_words(request))
+        return bool(key) and set(key) <= _specific_words(request)
+
+
+def _specific_words(request: str) -> set[str]:
+    """The request's focus words that no whole-page request needs ("page" in "Read this page"
+    names no key "Page")."""
+    common = {vocabulary.canonical(word) for word in intents.WHOLE_PAGE_WORDS}
+    return set(focus_words(request)) - common
 
 
 def focus_words(question: str) -> list[str]:
@@ -100,6 +108,8 @@ def coverage(focus: Sequence[str], label: str) -> float:
 
 def is_document_title(text: str) -> bool:
     """Whether a line names the document itself ("TAX INVOICE", "Cash Bill"), not its issuer."""
+    if ends_in_legal_form(text):  # "PAPER MILL SDN BHD" is a company
+        return False
     words = {word.lower() for word in re.findall(r"[^\W\d_]+", text)}
     if words & intents.DOCUMENT_NOUNS:
         return True
@@ -108,9 +118,9 @@ def is_document_title(text: str) -> bool:
 
 
 def paid_total(fields: list[Field]) -> Field | None:
-    """The total a receipt was paid with, from its arithmetic rather than its wording: an
-    amount followed by the amount tendered and then the change, where tendered − change =
-    the amount ("TOTAL 59.20 / CASH 60.20 / CHANGE 1.00"; change 0.00 when paid exactly).
+    """The total a receipt was paid with, from its arithmetic rather than its wording: three
+    amounts in a row of the page's amounts, the paid one, the amount tendered and the change
+    (at least zero), where tendered − change = the paid one ("TOTAL 59.20 / CASH 60.20 / CHANGE 1.00"; change 0.00 when paid exactly).
     Of several such amounts, the largest; None when the page has no such triple."""
     amounts = []
     for field in fields:
@@ -119,13 +129,9 @@ def paid_total(fields: list[Field]) -> Field | None:
             if money is not None:
                 amounts.append((money.amount, field))
     found = []
-    for i, (paid, field) in enumerate(amounts):
-        for j in range(i + 1, min(i + 1 + _PAYMENT_REACH, len(amounts))):
-            tendered = amounts[j][0]
-            for k in range(j + 1, min(j + 1 + _PAYMENT_REACH, len(amounts))):
-                change = amounts[k][0]
-                if paid > 0 and change < tendered and tendered - change == paid:
-                    found.append((paid, field))
+    for (paid, field), (tendered, _), (change, _) in zip(amounts, amounts[1:], amounts[2:]):
+        if paid > 0 and 0 <= change < tendered and tendered - change == paid:
+            found.append((paid, field))
     return max(found, key=lambda item: (item[0], -item[1].line))[1] if found else None
 
 
@@ -189,11 +195,13 @@ class Answerer:
         self._readable: dict[str, str] = {}
 
     def _read(self, key: str) -> str:
-        if key not in self._readable:
+        readable = self._readable.get(key)
+        if readable is None:  # several workers may share the answerer: no read after a write
+            readable = split_run_together(key, self._words) if self._words else key
             if len(self._readable) > 4096:
                 self._readable.clear()
-            self._readable[key] = split_run_together(key, self._words) if self._words else key
-        return self._readable[key]
+            self._readable[key] = readable
+        return readable
 
     def answer(self, question: str, regions: tuple[TextLine, ...]) -> Answer:
         """The answer to `question` from OCR regions (one per detected box, any order)."""
@@ -212,7 +220,8 @@ class Answerer:
             # like: "New Balance: 311.455", "Brand Name: RICHLAND 100s" (the type rules know
             # printed prices and names, not every figure a form holds).
             def loose(value: str) -> bool:
-                return not value_types(value) & _STRICT_TYPES  # never a price for an id
+                # Never a price for an id; a figure for a question about a figure.
+                return not value_types(value) & _STRICT_TYPES and (expected in (PERSON, ORG) or any(ch.isdigit() for ch in value))
 
             strong = self._labelled(question, [f for f in every if loose(f.value)], loose)
             candidates = [(f, score) for f, score in strong if score >= _NAMED_KEY]
@@ -226,7 +235,7 @@ class Answerer:
     def names_a_key(self, request: str, regions: tuple[TextLine, ...]) -> bool:
         """Whether the request says every word of one of the page's keys ("... for physical
         state?" and "PHYSICAL STATE:"): it asks for that field, found or not."""
-        asked = set(focus_words(request))
+        asked = _specific_words(request)
         for field in extract_fields(read_cells(regions)):
             key = vocabulary.label_words(field.key) if field.key else []
             if key and any(len(word) >= 3 for word in key) and set(key) <= asked:
@@ -272,9 +281,9 @@ class Answerer:
         """The issuer's name or address from the letterhead (else the header line, the first
         address); the document's first value of another primary type."""
         street = expected == ADDRESS and "street" in focus_words(question)  # the street line, not the whole address
-        if expected in (ORG, ADDRESS) and not vocabulary.qualifiers(question) and not street:
+        if expected in (ORG, ADDRESS) and not vocabulary.qualifiers(question) and not street and self._about_issuer(question):
             head = read_letterhead(cells, is_document_title)
-            lines = head.issuer if expected == ORG else head.address
+            lines = (head.issuer if expected == ORG else head.address) if head.certain else ()
             if lines:
                 rows = group_regions([cells[i].box for i in lines]).rows
                 text = ", ".join(" ".join(cells[lines[i]].text.strip() for i in row).rstrip(",") for row in rows)
@@ -296,6 +305,14 @@ class Answerer:
                 if (field.source == "block") == blocks and not vocabulary.qualifiers(field.key):
                     return [(field, 0.5)]  # "Due date: ..." is not the document's date
         return []
+
+    def _about_issuer(self, question: str) -> bool:
+        """Whether a question about a name or an address asks for the issuer's ("Where is the
+        shop located?", "Which address is printed?": the address of a receipt is its
+        issuer's) rather than another party's ("Where are the goods shipped to?"): it does
+        unless it stands clearly nearer a sentence about another party."""
+        vectors = self._embed([ISSUER_SENTENCE, OTHER_PARTY_SENTENCE, question])
+        return float(vectors[2] @ vectors[1]) - float(vectors[2] @ vectors[0]) < OTHER_PARTY_MARGIN
 
     def _total(self, question: str, fields: list[Field]) -> list[tuple[Field, float]]:
         """"What is the final amount?", "How much did the customer pay altogether?": a question

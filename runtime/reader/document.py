@@ -26,7 +26,7 @@ from runtime.ocr.grid import Grid, group_regions, split_runs
 from runtime.ocr.layout import join_lines
 from runtime.results import TextLine
 
-from .values import find_dates, find_times
+from .values import find_dates, find_times, parse_money
 
 # Regions of one row closer than this × their height are one cell: a word gap is about a
 # third of a box's height, cells of a row or table stand further apart.
@@ -40,10 +40,6 @@ _CLOSINGS = re.compile(r"^(sincerely|regards|bestregards|kindregards|warmregards
                        r"best|respectfully|thankyou)\b", re.I)
 _GREETING = re.compile(r"^dear\s*(?P<name>[^,:]+)[,:.]?\s*$", re.I)
 _KEY_VALUE = re.compile(r"^(?P<key>[^:]{1,40}?)\s*[:：]\s*(?P<value>.*)$")
-
-# A currency sign or code alone ("RM", "$", "EUR"): the amount stands in the next cell.
-_BARE_CURRENCY = re.compile(r"^(?:[A-Z]{2,3}|[^\w\s])$")
-
 
 @dataclass(frozen=True)
 class Field:
@@ -85,7 +81,7 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
     for position, row in enumerate(grid.rows):
         fields.extend(_colon_fields(cells, grid.rows, position))
         texts = [cells[i].text.strip() for i in row]
-        labels = [_is_label(text) for text in texts]
+        labels = [is_label(text) for text in texts]
         # "Total | 2 | 42.50": the first cell labels the row's last one, unless another label
         # stands between them ("Brand | BELAIR | Project # | 72-31": pairs of neighbours).
         if len(texts) >= 2 and ":" not in texts[0] and not any(labels[1:-1]):
@@ -107,7 +103,7 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
     for position, row in enumerate(grid.rows[:-1]):  # "Market(s)/Zone(s)" over "South Korea"
         below = grid.rows[position + 1]
         text = cells[row[0]].text.strip()
-        if len(row) == 1 and _is_label(text) and not text.endswith(":") and adjacent(cells[row[0]], cells[below[0]]):
+        if len(row) == 1 and is_label(text) and not text.endswith(":") and adjacent(cells[row[0]], cells[below[0]]):
             fields.append(Field(text, cells[below[0]].text.strip(), below[0], "below"))
     fields.extend(_table_fields(cells, grid))
     fields.extend(_letter_fields(cells, grid.rows))
@@ -133,7 +129,7 @@ def _inline(text: str) -> tuple[str, str] | None:
     return None
 
 
-def _is_label(text: str) -> bool:
+def is_label(text: str) -> bool:
     """Words without figures, short enough to name a field ("Project #", "Brand")."""
     return bool(re.search(r"[^\W\d_]{2}", text)) and not any(ch.isdigit() for ch in text) and len(text.split()) <= 5
 
@@ -149,8 +145,8 @@ def _colon_fields(cells, rows: tuple[tuple[int, ...], ...], position: int) -> li
         if not value and slot + 1 < len(row):  # "Name:" | "Ada Lovelace"
             index = row[slot + 1]
             value = cells[index].text.strip()
-        elif _BARE_CURRENCY.match(value) and slot + 1 < len(row):  # "TOTAL:RM" | "83.55"
-            index = row[slot + 1]
+        elif slot + 1 < len(row) and len(value) <= 3 and re.search(r"[^\W\d_]|[^\w\s+-]", value) and parse_money(f"{value} {cells[row[slot + 1]].text.strip()}"):
+            index = row[slot + 1]  # "TOTAL:RM" | "83.55": the currency, then its amount
             value = f"{value} {cells[index].text.strip()}"
         elif not value and len(row) == 1 and position + 1 < len(rows):  # "Bill to:" above the name
             index = rows[position + 1][0]

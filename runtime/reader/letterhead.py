@@ -28,11 +28,11 @@ from .document import adjacent
 from .spelling import compact
 from .values import find_dates, find_times, is_name, parse_email, parse_phone
 
-# Legal forms of companies in many jurisdictions, as they end a registered name.
+# Legal forms of companies in many jurisdictions, as they end a registered name (forms that
+# are also everyday words, "SA", "SPA", "AS", "AG", are left out).
 LEGAL_FORMS = (
     "sdn bhd", "bhd", "berhad", "ltd", "limited", "llc", "inc", "incorporated", "corp", "corporation", "co",
-    "company", "plc", "llp", "lp", "gmbh", "ag", "kg", "sa", "sas", "sarl", "srl", "spa", "bv", "nv", "ab", "as",
-    "oy", "pty", "pte", "kk", "pvt", "ooo", "sp zoo", "enterprise", "enterprises", "trading",
+    "company", "plc", "llp", "gmbh", "kg", "sarl", "srl", "bv", "nv", "oy", "pty", "pte", "kk", "pvt", "ooo",
 )  # fmt: skip
 _LEGAL_ENDINGS = tuple(sorted({compact(form) for form in LEGAL_FORMS}, key=len, reverse=True))
 # Lines printed at the very top before the issuer (a title, a table number): at most this many.
@@ -42,7 +42,7 @@ _MAX_ADDRESS_LINES = 5
 _ADDRESS_GAP_RATIO = 3.0
 _BRACKETED = re.compile(r"^\(?[^()]*\d[^()]*\)?$")
 _LABELLED = re.compile(r"^[^\d:]{1,24}[:：]")
-_WEB = re.compile(r"(https?:|www\.|\.com\b|\.my\b|\.net\b|\.org\b)", re.I)
+_WEB = re.compile(r"(https?:|www\.|\.(com|net|org)\b)", re.I)
 _REGISTRATION = re.compile(r"\s*\([^()]*\d[^()]*\)?\s*$")
 
 
@@ -55,21 +55,31 @@ class Letterhead:
     certain: bool = False
 
 
-def _ends_in_legal_form(text: str) -> bool:
-    name = compact(_REGISTRATION.sub("", text))
-    return any(name.endswith(ending) and len(name) > len(ending) + 1 for ending in _LEGAL_ENDINGS if len(ending) >= 3) or (
-        bool(re.search(r"\b(co|sa|ag|kg|bv|nv|ab|as|oy|kk|lp)\.?$", _REGISTRATION.sub("", text).strip(), re.I))
-    )
+def ends_in_legal_form(text: str) -> bool:
+    """Whether a name ends in a legal form: its last words ("Old Mill Software Inc.", "NING SDN.
+    BHD."), or, when the recognizer ran the whole name together, the end of that one run of
+    letters ("OJCMARKETINGSDNBHD"; "Kansas" and "Empty" are words, not runs)."""
+    name = _REGISTRATION.sub("", text).strip()
+    words = [compact(word) for word in name.split() if compact(word)]
+    if not words:
+        return False
+    for count in (2, 1):
+        if len(words) > count and "".join(words[-count:]) in _LEGAL_ENDINGS:
+            return True
+    run = words[-1] if len(words) == 1 else ""
+    return len(run) >= 10 and any(run.endswith(ending) and len(ending) >= 3 for ending in _LEGAL_ENDINGS)
 
 
 def _bare_legal_form(text: str) -> bool:
-    """A legal form after one short word ("STATIONERY SDN. BHD", "NING SDN. BHD."): the end of
-    a name begun on the line above, not a name of its own ("Old Mill Software Inc.")."""
-    name = compact(_REGISTRATION.sub("", text))
+    """A legal form after a single word ("STATIONERY SDN. BHD", "NING SDN. BHD."): the end of a name begun on the line above, not a name of its own
+    ("Old Mill Software Inc.")."""
+    name = _REGISTRATION.sub("", text).strip()
+    words = [compact(word) for word in name.split() if compact(word)]
+    squeezed = "".join(words)
     for ending in _LEGAL_ENDINGS:
-        if name.endswith(ending):
-            rest = name[: -len(ending)]
-            return len(rest) <= 10 and len(re.findall(r"[^\W\d_]+", text)) <= 3
+        if squeezed.endswith(ending) and len(squeezed) > len(ending):
+            rest = squeezed[: -len(ending)]
+            return len(words) > 1 and words[0] == rest  # one run of letters cannot say where the name began
     return False
 
 
@@ -106,25 +116,25 @@ def read_letterhead(cells: tuple[TextLine, ...], titles) -> Letterhead:
     lines = [(row, " ".join(cells[i].text.strip() for i in row)) for row in rows]
     for position, (row, _) in enumerate(lines[: _MAX_LEADING + 2]):
         # A company's name beside a person's ("Adrian Brennan   Old Mill Software Inc."): the company.
-        legal = [i for i in row if len(row) > 1 and _ends_in_legal_form(cells[i].text)]
+        legal = [i for i in row if len(row) > 1 and ends_in_legal_form(cells[i].text)]
         if legal:
             lines[position] = ((legal[0],), cells[legal[0]].text.strip())
     top = lines[: _MAX_LEADING + 2]
     names = [k for k, (_, text) in enumerate(top) if _is_name_line(text, titles)]
     if not names:
         return Letterhead((), ())
-    legal = [k for k in names if _ends_in_legal_form(top[k][1])]
+    legal = [k for k in names if ends_in_legal_form(top[k][1])]
     start = end = legal[0] if legal else names[0]
     if start > _MAX_LEADING:
         return Letterhead((), ())
     # Two lines that read as one name: "MUN HENG ELECTRICAL &" / "HARDWARE SUPPLY",
     # "WESTERN EASTERN" / "STATIONERY SDN. BHD".
-    if legal and start > 0 and start - 1 in names and not _ends_in_legal_form(top[start - 1][1]) and (
+    if legal and start > 0 and start - 1 in names and not ends_in_legal_form(top[start - 1][1]) and (
         top[start - 1][1].rstrip().endswith("&") or _bare_legal_form(top[start][1])
     ):
         start -= 1
-    elif not _ends_in_legal_form(top[end][1]) and end + 1 in names and (
-        top[end][1].rstrip().endswith("&") or _ends_in_legal_form(top[end + 1][1])
+    elif not ends_in_legal_form(top[end][1]) and end + 1 in names and (
+        top[end][1].rstrip().endswith("&") or ends_in_legal_form(top[end + 1][1])
     ):
         end += 1
     issuer = tuple(i for row, _ in lines[start : end + 1] for i in row)

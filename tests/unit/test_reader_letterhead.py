@@ -125,3 +125,21 @@ def test_a_first_line_of_words_is_an_issuer_only_with_more_to_say_so():
     assert not read_letterhead(prose, is_document_title).certain
     receipt = _page("Blue Heron", "12 Harbour Road", "Tel: 555 0102")
     assert read_letterhead(receipt, is_document_title).certain
+
+
+def test_review_cases_give_no_confident_wrong_answer():
+    answerer = Answerer(lambda texts: np.eye(len(texts), 64, dtype=np.float32),
+                        lambda question, context, answers: [0.0] * len(answers))
+    totals = (_line("TOTAL EXCL GST", 20, 100), _line("100.00", 600, 100),
+              _line("TOTAL INCL GST", 20, 140), _line("106.00", 600, 140))
+    assert answerer.answer("What is the total amount?", totals).text != "EXCL GST"  # a label is no amount
+    from runtime.reader.answering import paid_total
+    from runtime.reader.document import extract_fields, read_cells
+    from runtime.reader.letterhead import ends_in_legal_form
+
+    card = (_line("SUBTOTAL", 20, 100), _line("100.00", 600, 100), _line("GST", 20, 140), _line("6.00", 600, 140),
+            _line("TOTAL", 20, 180), _line("106.00", 600, 180), _line("VISA", 20, 220), _line("106.00", 600, 220),
+            _line("GST SUMMARY", 20, 300), _line("100.00", 300, 340), _line("6.00", 600, 340))
+    assert paid_total(extract_fields(read_cells(card))) is None  # no tendered-minus-change triple in a row
+    assert not ends_in_legal_form("Topeka Kansas") and not ends_in_legal_form("Royal Day Spa")
+    assert ends_in_legal_form("OJCMARKETINGSDNBHD") and ends_in_legal_form("Old Mill Software Inc.")
