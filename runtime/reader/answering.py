@@ -7,14 +7,20 @@ The answer is always a span of the recognized text, or "not found". Steps:
 3. a label matches when the question names it: the label's words must mostly appear in the
    question and the question's specific words (not the type words "amount", "date", ...)
    mostly in the label. Words are compared after stemming and a small synonym table
-   ("born" ~ "birth", "tel" ~ "phone", "owed" ~ "due"), and labels the recognizer wrote
-   without spaces ("Dateofbirth") are split into known words first. MiniLM similarity
-   between the question's focus words and the label only orders the matches;
+   ("born" ~ "birth", "tel" ~ "phone", "owed" ~ "due"), as the recognizer misreads them
+   (a word within one or two character edits: `spelling.occurs_in`), and labels it wrote
+   without spaces ("TOTALSALES") are split into the sentence encoder's whole words first.
+   A cell that opens with the question's words keys its rest ("Client Group BATKorea").
+   MiniLM similarity between the question's focus words and the label orders the matches;
+   a label named in full answers even when its value's type is not recognized ("New
+   Balance: 311.455"), unless the value is of another type the rules read reliably;
 4. the language model breaks near-ties among the best matches (it is weak: 135M, and its
    int8 variant deviates, so it never overrides a clearly better label match);
-5. some values need no label: the header line names the issuer, and a document's first
-   date, time, phone, e-mail or street address answers a question about that type unless
-   the question qualifies it ("due date", "date of birth") and no label says so;
+5. some values need no label: the letterhead (`letterhead`) names the issuer and its
+   address unless the question is clearly about another party; a receipt's arithmetic
+   (total, tendered, change) or the key nearest "total amount to pay" gives its total; a
+   document's first date, time, phone, e-mail or street line answers a question about that
+   type unless the question qualifies it ("due date", "date of birth") and no label says so;
 6. nothing matches → "Not found in the image." (never an invented answer).
 """
 
@@ -319,7 +325,8 @@ class Answerer:
         as near the sentence "total amount to pay" as a total question is gets the page's total:
         of the amounts whose keys are that near it too, the largest (a total before rounding or
         tax is smaller than the one paid). A question about one item's price stands
-        far from it, and a page without such a key has no total to give."""
+        far from it, and a page without such a key has no total to give. A receipt's
+        arithmetic (`paid_total`: total, tendered, change) decides before the keys do."""
         keyed = [f for f in fields if f.key and AMOUNT in value_types(f.value)]
         if not keyed:
             return []

@@ -1,7 +1,8 @@
 """Words compared the way a recognizer misreads them: a word matches a stretch of text
 within a few character edits ("supplier" in "SUPPL.IER", "submitted" in "SUBMIIIED BY",
 "account" in "AccourT"), and labels the recognizer wrote without spaces match word by word
-("commitments" in "PREVIOUSSCOMMITMENTSIHISPROJECI"). Pure Python, no word lists.
+("commitments" in "PREVIOUSSCOMMITMENTSIHISPROJECI"); words run together are split on the
+sentence encoder's own vocabulary (`split_run_together`). Pure Python, no word lists of its own.
 """
 
 from __future__ import annotations
