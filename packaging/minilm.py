@@ -185,24 +185,14 @@ def _file_facts(folder: Path) -> dict:
 
 def _cached_build(source: Path, cache_dir: Path) -> tuple[Path, dict, bool]:
     """The folder of a build with the current stamp, building it if needed."""
-    stamp = build_stamp()
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    entry = cache_dir / stamp[:20]
-    with build_lock.exclusive(cache_dir / ".lock"):  # one builder at a time (parallel test workers)
-        record_path = entry / _RECORD
-        if record_path.exists():
-            record = json.loads(record_path.read_text())
-            if record.get("stamp") == stamp:
-                return entry / FOLDER, record, True
-        shutil.rmtree(entry, ignore_errors=True)
-        staging = cache_dir / f".{stamp[:20]}.{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
+
+    def build(staging: Path) -> dict:
         record = _build(source, staging / FOLDER)
-        record["stamp"] = stamp
         record["files"] = _file_facts(staging / FOLDER)
-        (staging / _RECORD).write_text(json.dumps(record, indent=1, sort_keys=True))
-        os.replace(staging, entry)  # the record appears with the files, never before
-    return entry / FOLDER, record, False
+        return record
+
+    entry, record, cached = build_lock.cached_entry(cache_dir, build_stamp(), build, _RECORD)
+    return entry / FOLDER, record, cached
 
 
 def assemble_embedder(out_dir, *, cache_dir: str | os.PathLike | None = DEFAULT_CACHE_DIR) -> dict:

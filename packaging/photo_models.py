@@ -385,23 +385,8 @@ def _build(inputs: dict[str, Path], staging: Path) -> dict:
 
 def _cached_build(cache_dir: Path) -> tuple[Path, dict, bool]:
     inputs = fetch_inputs()
-    stamp = build_stamp()
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    entry = cache_dir / stamp[:20]
-    with build_lock.exclusive(cache_dir / ".lock"):
-        record_path = entry / _RECORD
-        if record_path.exists():
-            record = json.loads(record_path.read_text())
-            if record.get("stamp") == stamp:
-                return entry / FOLDER, record, True
-        shutil.rmtree(entry, ignore_errors=True)
-        staging = cache_dir / f".{stamp[:20]}.{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
-        record = _build(inputs, staging)
-        record["stamp"] = stamp
-        (staging / _RECORD).write_text(json.dumps(record, indent=1, sort_keys=True))
-        os.replace(staging, entry)  # the record appears with the files, never before
-    return entry / FOLDER, record, False
+    entry, record, cached = build_lock.cached_entry(cache_dir, build_stamp(), lambda staging: _build(inputs, staging), _RECORD)
+    return entry / FOLDER, record, cached
 
 
 def assemble_photo_models(out_dir, *, cache_dir: str | os.PathLike = DEFAULT_CACHE_DIR) -> dict:
