@@ -21,6 +21,12 @@ def _page(*texts, gap_after=None):
     return tuple(lines)
 
 
+def _answerer():
+    """An Answerer whose embedder puts no two texts alike and whose LM is constant."""
+    return Answerer(lambda texts: np.eye(len(texts), 64, dtype=np.float32),
+                    lambda question, context, answers: [0.0] * len(answers))
+
+
 def _texts(page, indices):
     return [page[i].text for i in indices]
 
@@ -55,8 +61,7 @@ def test_an_address_ends_at_a_gap_and_needs_a_figure():
 def test_the_answerer_names_the_issuer_and_its_address():
     page = _page("R", "KEDAI PAPAN YEW CHUAN", "(0005583085-K)", "LOT 276 JALAN BANTING", "43800 DENGKIL",
                  "TEL: 03-87686092", "TAX INVOICE")
-    answerer = Answerer(lambda texts: np.eye(len(texts), 64, dtype=np.float32),  # no two texts alike
-                        lambda question, context, answers: [0.0] * len(answers))
+    answerer = _answerer()
     assert answerer.answer("Which business issued this receipt?", page).text == "KEDAI PAPAN YEW CHUAN"
     assert answerer.answer("Where is the shop located?", page).text == "LOT 276 JALAN BANTING, 43800 DENGKIL"
 
@@ -72,8 +77,7 @@ def test_thepaid_total_follows_from_tendered_minus_change():
         _line("CASH", 20, 140), _line("RM 60.20", 600, 140),
         _line("CHANGE", 20, 180), _line("RM 1.00", 600, 180),
     )
-    answerer = Answerer(lambda texts: np.eye(len(texts), 64, dtype=np.float32),
-                        lambda question, context, answers: [0.0] * len(answers))
+    answerer = _answerer()
     # The stand-in embedder puts no question near "total amount to pay": no total is given...
     assert not answerer.answer("How much did the customer have to pay altogether?", lines).found
     from runtime.reader.answering import paid_total
@@ -91,8 +95,7 @@ def test_a_named_key_answers_whatever_its_value_looks_like_but_never_with_a_pric
         _line("Brand Name:", 20, 140), _line("RICHLAND 100s", 600, 140),
         _line("VAT", 20, 180), _line("EUR 5,25", 600, 180),
     )
-    answerer = Answerer(lambda texts: np.eye(len(texts), 64, dtype=np.float32),
-                        lambda question, context, answers: [0.0] * len(answers))
+    answerer = _answerer()
     assert answerer.answer("What is the new balance?", lines).text == "311.455"  # no printed price, still the answer
     assert answerer.answer("What is the brand name?", lines).text == "RICHLAND 100s"  # a name with figures
     assert not answerer.answer("What is the VAT number?", lines).found  # the VAT amount is no VAT number
@@ -113,8 +116,7 @@ def test_a_key_above_its_value_or_at_the_start_of_its_cell():
         _line("Market(s)/Zone(s)", 20, 200), _line("South Korea", 20, 240),
         _line("VAT 8%", 20, 400),
     )
-    answerer = Answerer(lambda texts: np.eye(len(texts), 64, dtype=np.float32),
-                        lambda question, context, answers: [0.0] * len(answers))
+    answerer = _answerer()
     assert answerer.answer("Client group?", lines).text == "BATKorea"
     assert answerer.answer("What are the markets / zones?", lines).text == "South Korea"
     assert not answerer.answer("What is the VAT number?", lines).found  # "8%" is a rate, not a number
@@ -128,8 +130,7 @@ def test_a_first_line_of_words_is_an_issuer_only_with_more_to_say_so():
 
 
 def test_review_cases_give_no_confident_wrong_answer():
-    answerer = Answerer(lambda texts: np.eye(len(texts), 64, dtype=np.float32),
-                        lambda question, context, answers: [0.0] * len(answers))
+    answerer = _answerer()
     totals = (_line("TOTAL EXCL GST", 20, 100), _line("100.00", 600, 100),
               _line("TOTAL INCL GST", 20, 140), _line("106.00", 600, 140))
     assert answerer.answer("What is the total amount?", totals).text != "EXCL GST"  # a label is no amount
