@@ -26,6 +26,7 @@ The answer is always a span of the recognized text, or "not found". Steps:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,8 +39,8 @@ from runtime.results import TextLine
 from . import vocabulary
 from .document import Field, extract_fields, read_cells, row_label
 from . import intents
-from .letterhead import ends_in_legal_form, read_letterhead
-from .spelling import compact, occurs_in, split_run_together
+from .letterhead import is_document_title, read_letterhead
+from .spelling import occurs_in, split_run_together
 from .values import parse_money
 from .types import AMOUNT, ADDRESS, COUNT, DATE, EMAIL, IDENT, ORG, PERCENT, PERSON, PHONE, TIME, clean_value, compatible, is_street_line, question_type, value_types
 
@@ -110,17 +111,6 @@ def coverage(focus: Sequence[str], label: str) -> float:
         return 1.0
     have = set(vocabulary.label_words(label, focus))
     return sum(1 for w in needed if w in have) / len(needed)
-
-
-def is_document_title(text: str) -> bool:
-    """Whether a line names the document itself ("TAX INVOICE", "Cash Bill"), not its issuer."""
-    if ends_in_legal_form(text):  # "PAPER MILL SDN BHD" is a company
-        return False
-    words = {word.lower() for word in re.findall(r"[^\W\d_]+", text)}
-    if words & intents.DOCUMENT_NOUNS:
-        return True
-    squeezed = compact(text)  # "SIMPLIFIEDTAXINVOICE": the recognizer dropped the spaces
-    return any(noun in squeezed for noun in intents.DOCUMENT_NOUNS if len(noun) >= 7)
 
 
 def paid_total(fields: list[Field]) -> Field | None:
@@ -288,7 +278,7 @@ class Answerer:
         address); the document's first value of another primary type."""
         street = expected == ADDRESS and "street" in focus_words(question)  # the street line, not the whole address
         if expected in (ORG, ADDRESS) and not vocabulary.qualifiers(question) and not street and self._about_issuer(question):
-            head = read_letterhead(cells, is_document_title)
+            head = read_letterhead(cells)
             lines = (head.issuer if expected == ORG else head.address) if head.certain else ()
             if lines:
                 rows = group_regions([cells[i].box for i in lines]).rows
@@ -317,8 +307,14 @@ class Answerer:
         shop located?", "Which address is printed?": the address of a receipt is its
         issuer's) rather than another party's ("Where are the goods shipped to?"): it does
         unless it stands clearly nearer a sentence about another party."""
-        vectors = self._embed([ISSUER_SENTENCE, OTHER_PARTY_SENTENCE, question])
-        return float(vectors[2] @ vectors[1]) - float(vectors[2] @ vectors[0]) < OTHER_PARTY_MARGIN
+        issuer, other = self._parties
+        vector = self._embed([question])[0]
+        return float(vector @ other) - float(vector @ issuer) < OTHER_PARTY_MARGIN
+
+    @functools.cached_property
+    def _parties(self) -> np.ndarray:
+        """The two sentences' vectors, embedded once per answerer."""
+        return self._embed([ISSUER_SENTENCE, OTHER_PARTY_SENTENCE])
 
     def _total(self, question: str, fields: list[Field]) -> list[tuple[Field, float]]:
         """"What is the final amount?", "How much did the customer pay altogether?": a question

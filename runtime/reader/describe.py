@@ -18,7 +18,7 @@ import numpy as np
 from runtime.ocr.grid import group_regions
 from runtime.results import TextLine
 
-from .answering import MIN_TOTAL_SIMILARITY, TOTAL_KEY, is_document_title, paid_total
+from .answering import MIN_TOTAL_SIMILARITY, TOTAL_KEY, paid_total
 from .document import extract_fields
 from .letterhead import read_letterhead
 from .types import AMOUNT, value_types
@@ -62,7 +62,7 @@ class Describer:
         """One or two sentences about the page whose cells (from `read_cells`) are given."""
         rows = group_regions([cell.box for cell in cells]).rows
         heading = _heading(cells, rows)
-        head = read_letterhead(cells, is_document_title)
+        head = read_letterhead(cells)
         issuer = head.issuer if head.certain else ()
         facts: list[tuple[str, int]] = []  # (phrase, cell index)
         if heading is not None and heading not in issuer:

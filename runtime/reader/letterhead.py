@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from runtime.ocr.grid import group_regions
 from runtime.results import TextLine
 
+from . import intents
 from .document import adjacent
 from .spelling import compact
 from .values import find_dates, find_times, is_name, parse_email, parse_phone
@@ -83,13 +84,13 @@ def _bare_legal_form(text: str) -> bool:
     return False
 
 
-def _is_name_line(text: str, titles) -> bool:
+def _is_name_line(text: str) -> bool:
     """Words without figures once a registration number is cut off; bracketed words are part
     of a name ("GARDENIA BAKERIES (KL) SDN BHD"), a bracket left open at the end is not ("(CO")."""
     bare = re.sub(r"\([^()]*$", "", _REGISTRATION.sub("", text))
     bare = re.sub(r"[()]", " ", bare).strip(" *-&")
     letters = sum(ch.isalpha() for ch in bare)
-    return letters >= 3 and is_name(bare) and not titles(bare)
+    return letters >= 3 and is_name(bare) and not is_document_title(bare)
 
 
 def _is_contact(text: str) -> bool:
@@ -109,9 +110,20 @@ def _is_registration(text: str) -> bool:
     return bool(re.fullmatch(r"\d{5,}[a-z]?", token)) or (":" in bare and any(ch.isdigit() for ch in bare.split(":", 1)[1]))
 
 
-def read_letterhead(cells: tuple[TextLine, ...], titles) -> Letterhead:
-    """The issuer's name and address at the top of the page; `titles(text)` says whether a
-    line names the document itself ("TAX INVOICE"), which is no issuer."""
+def is_document_title(text: str) -> bool:
+    """Whether a line names the document itself ("TAX INVOICE", "Cash Bill"), not its issuer."""
+    if ends_in_legal_form(text):  # "PAPER MILL SDN BHD" is a company
+        return False
+    words = {word.lower() for word in re.findall(r"[^\W\d_]+", text)}
+    if words & intents.DOCUMENT_NOUNS:
+        return True
+    squeezed = compact(text)  # "SIMPLIFIEDTAXINVOICE": the recognizer dropped the spaces
+    return any(noun in squeezed for noun in intents.DOCUMENT_NOUNS if len(noun) >= 7)
+
+
+def read_letterhead(cells: tuple[TextLine, ...]) -> Letterhead:
+    """The issuer's name and address at the top of the page; a line that names the document
+    itself ("TAX INVOICE") is no issuer."""
     rows = group_regions([cell.box for cell in cells]).rows
     lines = [(row, " ".join(cells[i].text.strip() for i in row)) for row in rows]
     for position, (row, _) in enumerate(lines[: _MAX_LEADING + 2]):
@@ -120,7 +132,7 @@ def read_letterhead(cells: tuple[TextLine, ...], titles) -> Letterhead:
         if legal:
             lines[position] = ((legal[0],), cells[legal[0]].text.strip())
     top = lines[: _MAX_LEADING + 2]
-    names = [k for k, (_, text) in enumerate(top) if _is_name_line(text, titles)]
+    names = [k for k, (_, text) in enumerate(top) if _is_name_line(text)]
     if not names:
         return Letterhead((), ())
     legal = [k for k in names if ends_in_legal_form(top[k][1])]
@@ -147,7 +159,7 @@ def read_letterhead(cells: tuple[TextLine, ...], titles) -> Letterhead:
     while position < len(lines) and taken < _MAX_ADDRESS_LINES:
         row, text = lines[position]
         previous = lines[position - 1][0]
-        if not adjacent(cells[previous[-1]], cells[row[0]], _ADDRESS_GAP_RATIO) or _is_contact(text) or titles(text) or _is_registration(text):
+        if not adjacent(cells[previous[-1]], cells[row[0]], _ADDRESS_GAP_RATIO) or _is_contact(text) or is_document_title(text) or _is_registration(text):
             break  # a gap, a contact line, a title or a number ends the address
         address.extend(row)
         taken += 1

@@ -3,8 +3,8 @@ numbers skipped, the address up to the first contact line, title or gap."""
 
 import numpy as np
 
-from runtime.reader.answering import Answerer, is_document_title
-from runtime.reader.letterhead import read_letterhead
+from runtime.reader.answering import Answerer
+from runtime.reader.letterhead import is_document_title, read_letterhead
 from runtime.results import TextLine
 
 
@@ -34,7 +34,7 @@ def _texts(page, indices):
 def test_a_name_ending_in_a_legal_form_wins_over_a_person_above_it():
     page = _page("TAN CHAY YEE", "OJC MARKETING SDN BHD", "ROC NO: 538358-H", "NO 2 & 4", "BANDAR SERI ALAM",
                  "81750 MASAI", "TEL: 07-3882218", "CASH BILL")
-    head = read_letterhead(page, is_document_title)
+    head = read_letterhead(page)
     assert _texts(page, head.issuer) == ["OJC MARKETING SDN BHD"]
     assert _texts(page, head.address) == ["NO 2 & 4", "BANDAR SERI ALAM", "81750 MASAI"]
 
@@ -42,18 +42,18 @@ def test_a_name_ending_in_a_legal_form_wins_over_a_person_above_it():
 def test_a_name_over_two_lines_and_a_title_above_it():
     page = _page("SIMPLIFIED TAX INVOICE", "WESTERN EASTERN", "STATIONERY SDN. BHD", "(210038-K)", "42-46 JALAN SHAH",
                  "51200 KUALA LUMPUR", "www.example.com.my")
-    head = read_letterhead(page, is_document_title)
+    head = read_letterhead(page)
     assert _texts(page, head.issuer) == ["WESTERN EASTERN", "STATIONERY SDN. BHD"]
     assert _texts(page, head.address) == ["42-46 JALAN SHAH", "51200 KUALA LUMPUR"]
     page = _page("MUN HENG ELECTRICAL &", "HARDWARE SUPPLY", "NO.52 JALAN BULAN", "SUNGAI BULOH")
-    assert _texts(page, read_letterhead(page, is_document_title).issuer) == ["MUN HENG ELECTRICAL &", "HARDWARE SUPPLY"]
+    assert _texts(page, read_letterhead(page).issuer) == ["MUN HENG ELECTRICAL &", "HARDWARE SUPPLY"]
 
 
 def test_an_address_ends_at_a_gap_and_needs_a_figure():
     page = _page("Café Müller GmbH", "Hauptstraße 5", "10115 Berlin", "Total 12,00", gap_after=2)
-    assert _texts(page, read_letterhead(page, is_document_title).address) == ["Hauptstraße 5", "10115 Berlin"]
+    assert _texts(page, read_letterhead(page).address) == ["Hauptstraße 5", "10115 Berlin"]
     page = _page("Old Mill Software Inc.", "Dear Ms Weber,", "Thank you for your order.")
-    head = read_letterhead(page, is_document_title)
+    head = read_letterhead(page)
     assert _texts(page, head.issuer) == ["Old Mill Software Inc."]
     assert head.address == ()  # no house number, no postal code: no address
 
@@ -124,9 +124,9 @@ def test_a_key_above_its_value_or_at_the_start_of_its_cell():
 
 def test_a_first_line_of_words_is_an_issuer_only_with_more_to_say_so():
     prose = _page("Chapter one", "It was a bright cold day in April")
-    assert not read_letterhead(prose, is_document_title).certain
+    assert not read_letterhead(prose).certain
     receipt = _page("Blue Heron", "12 Harbour Road", "Tel: 555 0102")
-    assert read_letterhead(receipt, is_document_title).certain
+    assert read_letterhead(receipt).certain
 
 
 def test_review_cases_give_no_confident_wrong_answer():
