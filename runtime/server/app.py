@@ -25,6 +25,7 @@ from runtime.api.openapi import openapi_document
 from runtime.api.service import ApiService, RequestContext
 
 from .forms import read_form
+from .page import PUBLIC_PATHS, add_page_routes
 from .remote import fetch_remote_image
 
 logger = logging.getLogger("runtime.server")
@@ -73,6 +74,7 @@ def create_app(model_or_loader, config: ServerConfig | None = None) -> web.Appli
 
 
 def _add_routes(app: web.Application) -> None:
+    add_page_routes(app)  # the web page at / (runtime/server/page/)
     app.router.add_get("/health", health)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/openapi.json", openapi)
@@ -287,7 +289,8 @@ async def _cors_middleware(request: web.Request, handler):
 @web.middleware
 async def _auth_middleware(request: web.Request, handler):
     key = request.app[CONFIG].api_key
-    if key is None or request.path == "/health":
+    # The page's files hold no data; the page asks for the key and sends it with each call.
+    if key is None or request.path == "/health" or request.path in PUBLIC_PATHS:
         return await handler(request)
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
