@@ -165,6 +165,7 @@ function fillTasks() {
   const select = $("task");
   select.replaceChildren();
   const offered = TASKS.filter((task) => state.tasks.includes(task.id));
+  $("legend-objects").hidden = !state.tasks.includes("detect");
   for (const task of [...offered, AUTO]) {
     const option = document.createElement("option");
     option.value = task.id;
