@@ -293,8 +293,13 @@ function addMessage(role, text) {
   body.textContent = text;
   item.append(who, body);
   $("messages").append(item);
-  item.scrollIntoView({ block: "nearest" });
+  followNewest();
   return body;
+}
+
+function followNewest() {
+  const list = $("messages");
+  list.scrollTop = list.scrollHeight;
 }
 
 function showError(message) {
@@ -380,6 +385,7 @@ async function chat(task, text, answer, timing) {
       timing.tokenArrived();
       content += choice.delta.content;
       answer.textContent = content;
+      followNewest();
     }
     if (choice.evidence) drawEvidence(choice.evidence);
     if (choice.finish_reason) finish = choice.finish_reason;
@@ -400,6 +406,7 @@ async function read(answer, timing) {
   const result = await response.json();
   timing.tokenArrived();
   answer.textContent = result.text || "(no text found)";
+  followNewest();
   drawBoxes(result.lines.map((line) => ({ corners: line.box, label: `${line.text} (${Math.round(line.confidence * 100)}%)` })), "ocr");
   return { metadata: result.metadata };
 }
@@ -489,7 +496,7 @@ async function send() {
     if (task.id === "read") result = await read(answer, timing);
     else if (task.id === "detect") result = await detect(answer, timing);
     else {
-      if (task.id === "vqa" || task.id === "caption" || !task.id) clearBoxes();
+      drawBoxes([], "evidence");  // the last answer's evidence; OCR boxes of the same image stay
       result = await chat(task, text, answer, timing);
     }
     $("stats").textContent = timing.describe(result);
