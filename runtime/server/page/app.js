@@ -390,6 +390,7 @@ async function chat(task, text, answer, timing) {
     if (choice.evidence) drawEvidence(choice.evidence);
     if (choice.finish_reason) finish = choice.finish_reason;
   }
+  if (!finish) throw new ServerError(0, "The server closed the stream before the answer was complete.", null);
   if (!content) answer.textContent = "(empty answer)";
   state.turns.push({ role: "user", text }, { role: "assistant", text: content });
   return { tokens: usage ? usage.completion_tokens : null, finish };
@@ -508,7 +509,8 @@ async function send() {
       answer.append(note);
       $("stats").textContent = "Stopped after " + Math.round(performance.now() - timing.started) + " ms.";
     } else {
-      answer.textContent = "Error: " + error.message;
+      const shown = answer.textContent;
+      answer.textContent = (shown ? shown + "\n" : "") + "Error: " + error.message;
       answer.parentElement.classList.add("failed");
       showError(error.message);
       $("stats").textContent = "";
