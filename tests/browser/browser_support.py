@@ -39,8 +39,9 @@ os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
 
 def in_ci() -> bool:
-    """CI=1 (or true), as `.ci/run` and CI services set it."""
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+    """CI=1 (or true), as CI services set it, or REQUIRE_BROWSER_TESTS=1, as `.ci/run` sets it."""
+    return any(os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
+               for name in ("CI", "REQUIRE_BROWSER_TESTS"))
 
 
 def chromium_problem() -> str | None:
@@ -133,6 +134,14 @@ class Server:
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         with urllib.request.urlopen(urllib.request.Request(self.url + path, headers=headers), timeout=30) as response:
             return response.read()
+
+    def post(self, path: str, body: dict) -> dict:
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        request = urllib.request.Request(self.url + path, json.dumps(body).encode(), headers)
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return json.loads(response.read())
 
     def models(self) -> dict:
         return json.loads(self.get("/v1/models"))
