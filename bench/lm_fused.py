@@ -1,0 +1,358 @@
+"""SmolLM2-135M decode speed and accuracy: the fused int4 graph with the GGUF's own Q4_1 blocks
+(packaging/fused_lm.py + runtime/fused_decoder.py) side by side with the project's fp32 and
+int8 exports and with llama.cpp on the same GGUF (issue 13).
+
+    .venv/bin/python bench/lm_fused.py [--runs 5] [--threads 2] [--new-tokens 128] [--no-llama]
+
+Speed: batch 1, greedy, `--new-tokens` tokens (eos ignored) from a 46-token chat prompt,
+after one warm-up; the variants run interleaved, round after round, so that load from other
+jobs on the shared machine hits all of them alike; medians of `--runs`. The ONNX variants go
+through runtime.decoding's `generate_stream` (the server's path); llama.cpp runs in its own
+process with a minimal loop (eval one token, numpy argmax), so its figure has less Python.
+
+Accuracy against the fp32 export (whose weights are the same GGUF dequantized): fp32's greedy
+continuations (32 tokens) of four chat prompts, teacher forced, every position from the
+prompt's last one on (132 positions): top-1 agreement and mean KL(fp32 || variant); and the
+greedy tokens each variant writes itself, as the length of the prefix equal to fp32's.
+
+llama.cpp: `llama-cpp-python==0.3.36` compiled from the registry's source package into its
+own venv under .cache/llama_bench/ (about 15 minutes on a busy 2-core machine):
+
+    python3 -m venv .cache/llama_bench/venv
+    .cache/llama_bench/venv/bin/pip install llama-cpp-python==0.3.36
+
+Writes bench/results/lm_fused.md (CPU model and flags, versions, medians, ratios).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+if __name__ == "__main__" and "--llama-worker" in sys.argv:
+    WORKER = True  # runs in the llama.cpp venv: numpy and llama_cpp only
+else:
+    WORKER = False
+    sys.path.insert(0, str(REPO))
+    sys.path.insert(0, str(REPO / "packaging"))
+
+PROMPT = ("<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face"
+          "<|im_end|>\n<|im_start|>user\nWrite a short story about a lighthouse keeper who finds "
+          "a message in a bottle.<|im_end|>\n<|im_start|>assistant\n")
+SYSTEM = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
+# The same prompts as tests/golden/test_fused_lm.py, so its figures and these agree.
+QUESTIONS = (
+    "What is the capital of France?",
+    "Write a short story about a lighthouse keeper who finds a message in a bottle.",
+    "Document:\nINVOICE No. 2024-0173\nDate: 12 March 2024\n3 x stainless hinges 4.50 EUR\n"
+    "Total due: 13.50 EUR\n\nQuestion: What is the total due?",
+    "Explain in two sentences why the sky is blue.",
+)
+CONTINUATION_TOKENS = 32
+GREEDY_TOKENS = 24
+LLAMA_PYTHON = REPO / ".cache" / "llama_bench" / "venv" / "bin" / "python"
+ISA_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
+
+
+def chat(question: str) -> str:
+    return (f"<|im_start|>system\n{SYSTEM}<|im_end|>\n<|im_start|>user\n{question}<|im_end|>\n"
+            "<|im_start|>assistant\n")
+
+
+# ---------------------------------------------------------------- llama.cpp worker process
+
+
+def llama_worker(gguf: str, threads: int) -> None:
+    """Answer JSON commands on stdin, one per line (runs inside the llama.cpp venv)."""
+    from llama_cpp import Llama
+
+    fast = Llama(model_path=gguf, n_ctx=1024, n_threads=threads, n_threads_batch=threads, verbose=False)
+    full = Llama(model_path=gguf, n_ctx=1024, n_threads=threads, n_threads_batch=threads, logits_all=True,
+                 verbose=False)
+
+    def last_logits(model):
+        return model.scores[model.n_tokens - 1]
+
+    for line in sys.stdin:
+        command = json.loads(line)
+        if command["cmd"] == "generate":
+            fast.reset()
+            start = time.perf_counter()
+            fast.eval(command["prompt"])
+            tokens = [int(np.argmax(last_logits(fast)))]
+            first = time.perf_counter() - start
+            while len(tokens) < command["new_tokens"]:
+                fast.eval(tokens[-1:])
+                tokens.append(int(np.argmax(last_logits(fast))))
+            reply = {"first_s": first, "total_s": time.perf_counter() - start, "tokens": tokens}
+        elif command["cmd"] == "logits":
+            rows = []
+            for sequence in command["sequences"]:
+                full.reset()
+                full.eval(sequence)
+                rows.append(np.array(full.scores[:len(sequence)], dtype=np.float32))
+            np.savez(command["out"], *rows)
+            reply = {"saved": command["out"]}
+        else:
+            return
+        print(json.dumps(reply), flush=True)
+
+
+class LlamaCpp:
+    """The worker process, driven over pipes."""
+
+    def __init__(self, python: Path, gguf: Path, threads: int):
+        self.process = subprocess.Popen([str(python), __file__, "--llama-worker", str(gguf), str(threads)],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        import importlib.metadata  # noqa: F401  (version read through the worker's pip below)
+
+        self.version = subprocess.run([str(python), "-c", "import llama_cpp; print(llama_cpp.__version__)"],
+                                      capture_output=True, text=True, check=True).stdout.strip()
+
+    def ask(self, command: dict) -> dict:
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("the llama.cpp worker stopped")
+        return json.loads(line)
+
+    def generate(self, prompt: list[int], new_tokens: int) -> dict:
+        return self.ask({"cmd": "generate", "prompt": prompt, "new_tokens": new_tokens})
+
+    def logits(self, sequences: list[list[int]]) -> list[np.ndarray]:
+        with tempfile.TemporaryDirectory() as folder:
+            out = str(Path(folder) / "logits.npz")
+            self.ask({"cmd": "logits", "sequences": sequences, "out": out})
+            with np.load(out) as data:
+                return [data[f"arr_{i}"] for i in range(len(sequences))]
+
+    def close(self) -> None:
+        self.process.stdin.write(json.dumps({"cmd": "quit"}) + "\n")
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+# ---------------------------------------------------------------- ONNX variants
+
+
+class OnnxVariant:
+    def __init__(self, label: str, decoder, path: Path):
+        self.label, self.decoder, self.path = label, decoder, path
+
+    def generate(self, prompt: list[int], new_tokens: int) -> dict:
+        from runtime.decoding import generate_stream
+        from runtime.params import GenerationParams
+
+        params = GenerationParams(max_new_tokens=new_tokens)
+        start = time.perf_counter()
+        first = None
+        tokens = []
+        for event in generate_stream(self.decoder.bind({}), prompt, params, eos_token_ids=()):
+            tokens.append(event.token_id)
+            if first is None:
+                first = time.perf_counter() - start
+        return {"first_s": first, "total_s": time.perf_counter() - start, "tokens": tokens}
+
+    def logits(self, sequences: list[list[int]]) -> list[np.ndarray]:
+        rows = []
+        for sequence in sequences:
+            bound = self.decoder.bind({})
+            logits, _ = bound.step_all(np.asarray([sequence], dtype=np.int64), bound.start(1))
+            rows.append(logits[0])
+        return rows
+
+
+def load_variants(threads: int) -> tuple[list[OnnxVariant], Path]:
+    import fused_lm
+    import smollm2
+
+    from runtime.cached_decoder import CachedDecoder
+    from runtime.fused_decoder import FusedDecoder
+    from runtime.session import ComponentSession, SessionConfig
+
+    bundle = REPO / ".cache" / "bench" / "bundles" / "reader-lm"
+    smollm2.assemble_lm(bundle)
+    lm_dir = bundle / smollm2.LM_FOLDER
+    fused_path, _, _ = fused_lm.build_fused_lm()
+
+    def session(path):
+        return ComponentSession("lm_decoder", path, SessionConfig(intra_op_threads=threads))
+
+    rounded = REPO / ".cache" / "bench" / "fused_lm_rounded_minimums.onnx"
+    if not rounded.is_file() or rounded.stat().st_mtime < fused_path.stat().st_mtime:
+        import onnx
+
+        graph = fused_lm.build_graph(fused_lm.GGUFModel.read(smollm2.gguf_path()), exact_minimums=False)
+        onnx.save_model(graph, str(rounded))
+    variants = [
+        OnnxVariant("fp32 export", CachedDecoder(session(lm_dir / smollm2.FP32_FILE)), lm_dir / smollm2.FP32_FILE),
+        OnnxVariant("int8 export (dynamic)", CachedDecoder(session(lm_dir / smollm2.INT8_FILE)),
+                    lm_dir / smollm2.INT8_FILE),
+        OnnxVariant("fused int4 (GGUF Q4_1), shared KV buffer", FusedDecoder(session(fused_path)), fused_path),
+        OnnxVariant("fused int4, copying KV (CachedDecoder)", CachedDecoder(session(fused_path)), fused_path),
+        OnnxVariant("fused int4, minimums rounded to integer zero points (not exact, not shipped)",
+                    FusedDecoder(session(rounded)), rounded),
+    ]
+    return variants, lm_dir
+
+
+# ---------------------------------------------------------------- measurement
+
+
+def cpu_facts() -> dict:
+    flags, model = set(), platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags") and not flags:
+                flags = set(line.split(":", 1)[1].split())
+            elif line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return {"model": model, "flags": {flag: flag in flags for flag in ISA_FLAGS}, "cpus": os.cpu_count()}
+
+
+def measure_speed(runners: dict, prompt: list[int], args) -> dict:
+    for runner in runners.values():
+        runner.generate(prompt, args.new_tokens)  # warm-up
+    samples = {label: [] for label in runners}
+    for _ in range(args.runs):
+        for label, runner in runners.items():
+            result = runner.generate(prompt, args.new_tokens)
+            assert len(result["tokens"]) == args.new_tokens
+            samples[label].append(result)
+    figures = {}
+    for label, runs in samples.items():
+        decode = [(args.new_tokens - 1) / (r["total_s"] - r["first_s"]) for r in runs]
+        figures[label] = {"decode_tps": statistics.median(decode), "min": min(decode), "max": max(decode),
+                          "first_ms": statistics.median(r["first_s"] for r in runs) * 1000}
+    return figures
+
+
+def measure_accuracy(runners: dict, reference_label: str, tokenizer) -> dict:
+    import fused_lm
+
+    reference = runners[reference_label]
+    prompts = [tokenizer.encode(chat(q)) for q in QUESTIONS]
+    sequences = [p + reference.generate(p, CONTINUATION_TOKENS)["tokens"] for p in prompts]
+    starts = [len(p) - 1 for p in prompts]
+    ref_logits = np.concatenate([row[s:] for row, s in zip(reference.logits(sequences), starts)])
+    ref_greedy = [reference.generate(p, GREEDY_TOKENS)["tokens"] for p in prompts]
+    figures = {}
+    for label, runner in runners.items():
+        if label == reference_label:
+            continue
+        logits = np.concatenate([row[s:] for row, s in zip(runner.logits(sequences), starts)])
+        figures[label] = fused_lm.compare_logits(ref_logits, logits)
+        prefixes = []
+        for p, expected in zip(prompts, ref_greedy):
+            got = runner.generate(p, GREEDY_TOKENS)["tokens"]
+            prefixes.append(next((i for i, (a, b) in enumerate(zip(expected, got)) if a != b), len(expected)))
+        figures[label]["greedy_prefix"] = prefixes
+    return figures
+
+
+def write_table(path: Path, args, cpu: dict, versions: dict, speed: dict, accuracy: dict, sizes: dict,
+                prompt_tokens: int, load: tuple) -> str:
+    flags = ", ".join(f"{flag} {'yes' if on else 'no'}" for flag, on in cpu["flags"].items())
+    llama_label = next((label for label in speed if label.startswith("llama.cpp")), None)
+    base = speed["fp32 export"]["decode_tps"]
+    lines = [
+        "# SmolLM2-135M-Instruct: fused int4 with the GGUF's Q4_1 blocks vs the exports and llama.cpp",
+        "",
+        f"`python bench/lm_fused.py --runs {args.runs} --threads {args.threads} --new-tokens {args.new_tokens}`"
+        f" — {cpu['model']}, {cpu['cpus']} CPUs ({flags}); {args.threads} threads; "
+        + ", ".join(f"{k} {v}" for k, v in versions.items())
+        + f". Batch 1, greedy, prompt {prompt_tokens} tokens, {args.new_tokens} new tokens (eos ignored); "
+        f"medians of {args.runs} interleaved runs after one warm-up. Load average {load[0]:.1f} before, "
+        f"{load[1]:.1f} after (shared machine: compare within this table only).",
+        "",
+        "| variant | file MB | decode tok/s (median) | min–max | vs fp32 | vs llama.cpp | first token ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for label, r in speed.items():
+        versus = f"{r['decode_tps'] / speed[llama_label]['decode_tps']:.2f}×" if llama_label else "–"
+        size = f"{sizes[label] / 1e6:.1f}" if label in sizes else "–"
+        lines.append(f"| {label} | {size} | {r['decode_tps']:.1f} | {r['min']:.1f}–{r['max']:.1f} | "
+                     f"{r['decode_tps'] / base:.2f}× | {versus} | {r['first_ms']:.0f} |")
+    lines += [
+        "",
+        f"Accuracy against the fp32 export ({next(iter(accuracy.values()))['positions']} teacher-forced positions: "
+        f"fp32's {CONTINUATION_TOKENS}-token greedy continuations of {len(QUESTIONS)} chat prompts; greedy prefix = "
+        f"how many of the first {GREEDY_TOKENS} tokens each writes itself equal fp32's, per prompt):",
+        "",
+        "| variant | top-1 agreement | mean KL | max abs logit diff | greedy prefix equal to fp32 |",
+        "| --- | ---: | ---: | ---: | --- |",
+    ]
+    for label, a in accuracy.items():
+        lines.append(f"| {label} | {a['top1']:.3f} | {a['mean_kl']:.4f} | {a['max_abs_logit_diff']:.2f} | "
+                     f"{', '.join(str(p) for p in a['greedy_prefix'])} |")
+    text = "\n".join(lines) + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--new-tokens", type=int, default=128)
+    parser.add_argument("--llama-python", type=Path, default=LLAMA_PYTHON)
+    parser.add_argument("--no-llama", action="store_true")
+    parser.add_argument("--skip", action="append", default=[], help="leave out variants whose label starts so")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "lm_fused.md")
+    args = parser.parse_args()
+
+    import onnxruntime
+    import smollm2
+
+    from runtime.tokenizer import Tokenizer
+
+    variants, lm_dir = load_variants(args.threads)
+    variants = [v for v in variants if not any(v.label.startswith(s) for s in args.skip)]
+    tokenizer = Tokenizer.from_file(lm_dir / "tokenizer.json")
+    runners = {v.label: v for v in variants}
+    sizes = {v.label: v.path.stat().st_size for v in variants}
+    versions = {"onnxruntime": onnxruntime.__version__}
+    llama = None
+    if not args.no_llama:
+        if not args.llama_python.is_file():
+            sys.exit(f"{args.llama_python} missing: build llama.cpp as the docstring says, or pass --no-llama")
+        gguf = smollm2.gguf_path()
+        llama = LlamaCpp(args.llama_python, gguf, args.threads)
+        label = "llama.cpp (same GGUF, Q4_1)"
+        runners[label] = llama
+        sizes[label] = gguf.stat().st_size
+        versions["llama-cpp-python"] = llama.version
+    try:
+        prompt = tokenizer.encode(PROMPT)
+        load_before = os.getloadavg()[0]
+        speed = measure_speed(runners, prompt, args)
+        accuracy = measure_accuracy(runners, "fp32 export", tokenizer)
+        load_after = os.getloadavg()[0]
+    finally:
+        if llama is not None:
+            llama.close()
+    print(write_table(args.out, args, cpu_facts(), versions, speed, accuracy, sizes, len(prompt),
+                      (load_before, load_after)))
+
+
+if __name__ == "__main__":
+    if WORKER:
+        llama_worker(sys.argv[sys.argv.index("--llama-worker") + 1], int(sys.argv[-1]))
+    else:
+        np.seterr(all="ignore")
+        main()

@@ -1,0 +1,249 @@
+"""packaging/fused_lm.py and runtime/fused_decoder.py on a tiny random llama in GGUF blocks.
+
+The graph is checked against a numpy llama forward written with llama.cpp's conventions
+(GGUF row order, interleaved rotary), so the q/k row permutation, the Q4_1 minimum's side
+product, the Q8_0 embedding/head and GQA's rotary are all checked independently of how the
+builder computes them. MatMulNBits runs at accuracy level 0 (fp32) here, so the comparison
+is exact to float rounding; the shipped level 4 is measured in tests/golden/test_fused_lm.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+
+import fused_lm
+from runtime.errors import InferenceError
+from runtime.fused_decoder import FusedDecoder
+from runtime.session import ComponentSession, SessionConfig
+
+SHAPE = fused_lm.LlamaShape(layers=2, hidden=64, heads=4, kv_heads=2, intermediate=96, vocab=100,
+                            context=64, rope_theta=10000.0, rms_eps=1e-5)
+
+
+def _q4_1_rows(rng, n: int, k: int) -> np.ndarray:
+    """Random GGUF Q4_1 rows: per block fp16 d, fp16 m, 16 bytes of nibbles."""
+    blocks = k // 32
+    d = (rng.random((n, blocks)) * 0.05 + 0.01).astype(np.float16)
+    m = (-(rng.random((n, blocks)) * 0.4)).astype(np.float16)
+    nibbles = rng.integers(0, 256, size=(n, blocks, 16), dtype=np.uint8)
+    raw = np.concatenate([d[..., None].view(np.uint8), m[..., None].view(np.uint8), nibbles], axis=-1)
+    return raw.reshape(n, blocks * 20)
+
+
+def _q8_0_rows(rng, n: int, k: int) -> np.ndarray:
+    blocks = k // 32
+    d = (rng.random((n, blocks)) * 0.02 + 0.005).astype(np.float16)
+    q = rng.integers(-128, 128, size=(n, blocks, 32)).astype(np.int8)
+    return np.concatenate([d[..., None].view(np.uint8), q.view(np.uint8)], axis=-1).reshape(n, blocks * 34)
+
+
+def _tiny_model(seed: int = 0) -> fused_lm.GGUFModel:
+    rng = np.random.default_rng(seed)
+    s, kv = SHAPE, SHAPE.kv_heads * SHAPE.hidden // SHAPE.heads
+    tensors = {"token_embd.weight": ("Q8_0", _q8_0_rows(rng, s.vocab, s.hidden)),
+               "output_norm.weight": ("F32", (1 + 0.1 * rng.standard_normal(s.hidden)).astype(np.float32))}
+    for i in range(s.layers):
+        p = f"blk.{i}."
+        for name, n, k in (("attn_q", s.hidden, s.hidden), ("attn_k", kv, s.hidden), ("attn_v", kv, s.hidden),
+                           ("attn_output", s.hidden, s.hidden), ("ffn_gate", s.intermediate, s.hidden),
+                           ("ffn_up", s.intermediate, s.hidden), ("ffn_down", s.hidden, s.intermediate)):
+            tensors[p + name + ".weight"] = ("Q4_1", _q4_1_rows(rng, n, k))
+        for name in ("attn_norm", "ffn_norm"):
+            tensors[p + name + ".weight"] = ("F32", (1 + 0.1 * rng.standard_normal(s.hidden)).astype(np.float32))
+    return fused_lm.GGUFModel(tensors, SHAPE)
+
+
+def _reference_logits(model: fused_lm.GGUFModel, ids: list[int]) -> np.ndarray:
+    """Llama forward in float64 the way llama.cpp runs a GGUF: rows as stored, interleaved rotary."""
+    s = model.shape
+    hd = s.hidden // s.heads
+    embedding = model.q8_0("token_embd.weight").dequantize().astype(np.float64)
+
+    def weight(name):
+        return model.q4_1(name).dequantize().astype(np.float64)
+
+    def rms(x, w):
+        return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + s.rms_eps) * w
+
+    def rotary(x):  # [S, heads, hd], pairs (2i, 2i+1)
+        positions = np.arange(x.shape[0])[:, None]
+        theta = positions * s.rope_theta ** (-np.arange(0, hd, 2) / hd)
+        cos, sin = np.cos(theta)[:, None, :], np.sin(theta)[:, None, :]
+        even, odd = x[..., 0::2], x[..., 1::2]
+        out = np.empty_like(x)
+        out[..., 0::2] = even * cos - odd * sin
+        out[..., 1::2] = even * sin + odd * cos
+        return out
+
+    n = len(ids)
+    h = embedding[ids]
+    causal = np.triu(np.full((n, n), -np.inf), k=1)
+    for i in range(s.layers):
+        p = f"blk.{i}."
+        x = rms(h, model.f32(p + "attn_norm.weight"))
+        q = rotary((x @ weight(p + "attn_q.weight").T).reshape(n, s.heads, hd))
+        k = rotary((x @ weight(p + "attn_k.weight").T).reshape(n, s.kv_heads, hd))
+        v = (x @ weight(p + "attn_v.weight").T).reshape(n, s.kv_heads, hd)
+        group = s.heads // s.kv_heads
+        heads = []
+        for head in range(s.heads):
+            scores = q[:, head] @ k[:, head // group].T / np.sqrt(hd) + causal
+            probs = np.exp(scores - scores.max(-1, keepdims=True))
+            heads.append(probs / probs.sum(-1, keepdims=True) @ v[:, head // group])
+        h = h + np.concatenate(heads, axis=-1) @ weight(p + "attn_output.weight").T
+        x = rms(h, model.f32(p + "ffn_norm.weight"))
+        gate, up = x @ weight(p + "ffn_gate.weight").T, x @ weight(p + "ffn_up.weight").T
+        h = h + (gate / (1 + np.exp(-gate)) * up) @ weight(p + "ffn_down.weight").T
+    return rms(h, model.f32("output_norm.weight")) @ embedding.T
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    model = _tiny_model()
+    path = tmp_path_factory.mktemp("fused") / "tiny.onnx"
+    onnx.save_model(fused_lm.build_graph(model, accuracy_level=0), str(path))
+    return model, path
+
+
+@pytest.fixture(scope="module")
+def decoder(tiny) -> FusedDecoder:
+    return FusedDecoder(ComponentSession("lm_decoder", tiny[1], SessionConfig(intra_op_threads=1)))
+
+
+def test_q4_1_block_layout():
+    """Low nibble of byte j is element j, high nibble element j + 16; w = d * q + m."""
+    d, m = np.float16(0.5), np.float16(-1.25)
+    nibbles = np.array([j | ((15 - j) << 4) for j in range(16)], dtype=np.uint8)
+    raw = np.concatenate([np.array([d]).view(np.uint8), np.array([m]).view(np.uint8), nibbles])[None]
+    weight = fused_lm.read_q4_1(raw)
+    expected_q = list(range(16)) + [15 - j for j in range(16)]
+    assert weight.values[0, 0].tolist() == expected_q
+    assert np.array_equal(weight.dequantize()[0], 0.5 * np.array(expected_q, np.float32) - 1.25)
+
+
+def test_q8_0_block_layout():
+    raw = np.concatenate([np.array([np.float16(0.25)]).view(np.uint8),
+                          np.arange(-16, 16, dtype=np.int8).view(np.uint8)])[None]
+    assert np.array_equal(fused_lm.read_q8_0(raw).dequantize()[0], 0.25 * np.arange(-16, 16, dtype=np.float32))
+
+
+def test_pack_4bit_layout_and_round_trip():
+    values = np.random.default_rng(1).integers(0, 16, size=(3, 2, 32), dtype=np.uint8)
+    packed = fused_lm.pack_4bit(values)
+    assert packed.shape == (3, 2, 16)
+    assert packed[0, 0, 0] == values[0, 0, 0] | (values[0, 0, 1] << 4)  # MatMulNBits: element 2i low
+    assert np.array_equal(fused_lm.unpack_4bit(packed), values)
+
+
+def test_rotary_row_order_undoes_llama_cpp_permute():
+    heads, rows = 3, 3 * 8
+    hf = np.arange(rows * 2).reshape(rows, 2)
+    # convert_hf_to_gguf.py LlamaModel.permute
+    gguf = hf.reshape(heads, 2, rows // heads // 2, 2).swapaxes(1, 2).reshape(hf.shape)
+    assert np.array_equal(gguf[fused_lm.rotary_row_order(rows, heads)], hf)
+
+
+def test_graph_weights_equal_the_blocks(tiny):
+    model, path = tiny
+    graph = onnx.load(str(path))
+    linears = fused_lm.dequantized_linears(graph)
+    assert len(linears) == 4 * SHAPE.layers
+    order_q = fused_lm.rotary_row_order(SHAPE.hidden, SHAPE.heads)
+    order_k = fused_lm.rotary_row_order(SHAPE.hidden * SHAPE.kv_heads // SHAPE.heads, SHAPE.kv_heads)
+    for i in range(SHAPE.layers):
+        def w(name):
+            return model.q4_1(f"blk.{i}.{name}.weight").dequantize()
+        qkv = np.concatenate([w("attn_q")[order_q], w("attn_k")[order_k], w("attn_v")])
+        assert np.array_equal(linears[f"layers.{i}.attn.qkv_proj"], qkv)
+        assert np.array_equal(linears[f"layers.{i}.attn.o_proj"], w("attn_output"))
+        assert np.array_equal(linears[f"layers.{i}.mlp.gate_up_proj"], np.concatenate([w("ffn_gate"), w("ffn_up")]))
+        assert np.array_equal(linears[f"layers.{i}.mlp.down_proj"], w("ffn_down"))
+    assert np.array_equal(fused_lm.lm_head_weight(graph), model.q8_0("token_embd.weight").dequantize())
+
+
+def test_graph_matches_llama_cpp_style_forward(tiny, decoder):
+    model, _ = tiny
+    ids = [3, 17, 42, 99, 0, 7, 7, 56, 21, 64, 11, 5]
+    expected = _reference_logits(model, ids)
+    bound = decoder.bind({})
+    logits, _ = bound.step_all(np.array([ids]), bound.start(1))
+    assert np.abs(logits[0] - expected).max() < 1e-4 * max(1.0, np.abs(expected).max())
+
+
+def test_incremental_steps_equal_one_call(decoder):
+    """Prompt, then several tokens at once with a past, then one at a time: GQA with the
+    shared buffer gives the logits of a single call over the whole sequence."""
+    ids = np.array([[5, 9, 13, 2, 88, 40, 31, 77, 6, 1, 19, 23]])
+    bound = decoder.bind({})
+    whole, _ = bound.step_all(ids, bound.start(1))
+    first, state = bound.step_all(ids[:, :4], bound.start(1))
+    middle, state = bound.step_all(ids[:, 4:9], state)
+    singles = []
+    for t in range(9, ids.shape[1]):
+        logits, state = bound.step(ids[:, t:t + 1], state)
+        singles.append(logits[:, None])
+    stepped = np.concatenate([first, middle, *singles], axis=1)
+    assert np.abs(stepped - whole).max() < 1e-4
+    assert state.past_length == ids.shape[1]
+
+
+def test_buffers_grow_past_their_capacity(decoder, monkeypatch):
+    import runtime.fused_decoder as module
+
+    monkeypatch.setattr(module, "CAPACITY_STEP", 4)
+    ids = np.array([[5, 9, 13, 2, 88, 40, 31, 77, 6, 1, 19]])
+    bound = decoder.bind({})
+    whole, _ = bound.step_all(ids, bound.start(1))
+    logits, state = bound.step_all(ids[:, :3], bound.start(1))
+    capacities = [state.buffers.capacity]
+    for t in range(3, ids.shape[1]):
+        logits, state = bound.step(ids[:, t:t + 1], state)
+        capacities.append(state.buffers.capacity)
+    assert capacities[0] == 4 and capacities[-1] >= 11 and len(set(capacities)) > 2
+    assert np.abs(logits - whole[:, -1]).max() < 1e-4
+
+
+def test_branching_from_a_prefix_and_stale_states(decoder):
+    """Scoring several answers from one prefix is allowed; a state whose cache a branch
+    overwrote is refused, never used with someone else's keys."""
+    bound = decoder.bind({})
+    _, prefix = bound.step_all(np.array([[1, 2, 3, 4]]), bound.start(1))
+    first, after_first = bound.step_all(np.array([[10, 11]]), prefix)
+    other, _ = bound.step_all(np.array([[20, 21, 22]]), prefix)
+    again, _ = bound.step_all(np.array([[10, 11]]), prefix)
+    assert np.array_equal(first, again) and not np.allclose(first[:, :2], other[:, :2])
+    with pytest.raises(InferenceError, match="overwrote"):
+        bound.step(np.array([[12]]), after_first)
+
+
+def test_reorder_rows(decoder):
+    bound = decoder.bind({})
+    ids = np.array([[1, 2, 3], [4, 5, 6]])
+    _, state = bound.step_all(ids, bound.start(2))
+    swapped = bound.reorder(state, np.array([1, 1, 0]))
+    logits, _ = bound.step(np.array([[7], [7], [7]]), swapped)
+    single = {}
+    for row in (0, 1):
+        _, s = bound.step_all(ids[row:row + 1], bound.start(1))
+        single[row], _ = bound.step(np.array([[7]]), s)
+    assert np.abs(logits[0] - single[1][0]).max() < 1e-4
+    assert np.abs(logits[1] - single[1][0]).max() < 1e-4
+    assert np.abs(logits[2] - single[0][0]).max() < 1e-4
+
+
+def test_refuses_a_graph_with_position_ids(tmp_path):
+    from onnx import TensorProto, helper
+
+    inputs = [helper.make_tensor_value_info(n, TensorProto.INT64, [1, "s"]) for n in
+              ("input_ids", "attention_mask", "position_ids")]
+    inputs.append(helper.make_tensor_value_info("past_key_values.0.key", TensorProto.FLOAT, [1, 2, "p", 4]))
+    node = helper.make_node("Identity", ["past_key_values.0.key"], ["present.0.key"])
+    out = helper.make_tensor_value_info("present.0.key", TensorProto.FLOAT, [1, 2, "p", 4])
+    model = helper.make_model(helper.make_graph([node], "g", inputs, [out]),
+                              opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save_model(model, str(tmp_path / "m.onnx"))
+    with pytest.raises(InferenceError, match="not a fused GQA decoder"):
+        FusedDecoder(ComponentSession("lm_decoder", tmp_path / "m.onnx", SessionConfig(intra_op_threads=1)))
