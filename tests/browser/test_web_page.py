@@ -4,7 +4,7 @@ Chromium against `wan2.2-turbo serve` with the real default bundle.
 Two servers start side by side, once for the module: a plain one, and one with `--api-key`
 and a small `--max-body-bytes`. Screenshots (and axe's findings) go to
 build/test-artifacts/browser/. Skipped only where Chromium is not installed and this is not
-CI; under CI=1 a missing Chromium fails.
+CI; under CI=1 or REQUIRE_BROWSER_TESTS=1 (.ci/run) a missing Chromium fails.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -43,7 +44,7 @@ def chromium() -> str:
     problem = chromium_problem()
     if problem is not None:
         if in_ci():
-            pytest.fail(f"CI=1 but {problem}")
+            pytest.fail(f"CI=1 or REQUIRE_BROWSER_TESTS=1, but {problem}")
         pytest.skip(problem)
     return str(CHROMIUM)
 
@@ -83,6 +84,7 @@ def guarded_server(servers) -> Server:
 def browser(chromium):
     from playwright.sync_api import sync_playwright
 
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)  # this run's screenshots only
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=chromium, headless=True)
         yield launched
@@ -164,7 +166,8 @@ def test_the_page_shows_the_model_its_tasks_precision_and_provider(server, open_
         assert component["precision"] in status
         assert component["provider"].removesuffix("ExecutionProvider") in status
     offered = page.locator("#task option").evaluate_all("options => options.map(o => o.value)")
-    assert set(offered) - {""} <= set(card["tasks"]) and {"vqa", "caption", "read", "generate"} <= set(offered)
+    assert set(offered) - {""} <= set(card["tasks"])  # only what the server can do
+    assert {"vqa", "caption", "read", "generate", "rank"} <= set(offered)
     assert page.locator("#components tr").count() == len(card["components"])
 
 
@@ -261,6 +264,28 @@ def test_read_draws_a_box_on_every_line(server, open_page, tmp_path):
     tops = sorted(min(p[1] for p in _points(boxes.nth(i))) for i in range(6))
     assert all(later - earlier > 40 for earlier, later in zip(tops, tops[1:])), tops  # one per line, 70 px apart
     expect(page.locator("#stats")).to_contain_text("answered in")
+
+
+def test_rank_orders_the_texts_against_the_image(server, open_page, tmp_path):
+    from playwright.sync_api import expect
+
+    invoice = tmp_path / "invoice.png"
+    draw_invoice(invoice)
+    texts = ["a photo of a cat on a sofa", "an invoice from a hardware shop", "a poem about the sea"]
+    page = open_page(server)
+    _connected(page)
+    _pick(page, invoice)
+    page.select_option("#task", "rank")
+    page.fill("#prompt", "\n".join(texts))  # one text per line (filled: Enter would send)
+    page.click("#send")
+    answer = _last_answer(page)
+    expect(answer).to_contain_text(texts[1], timeout=ANSWER_S)
+    _done(page)
+    lines = answer.inner_text().splitlines()
+    ranked = [line.split(None, 1)[1] for line in lines]
+    assert ranked[0] == texts[1] and sorted(ranked) == sorted(texts), lines  # the invoice's text first
+    scores = [float(line.split(None, 1)[0]) for line in lines]
+    assert scores == sorted(scores, reverse=True) and len(scores) == 3
 
 
 def test_stop_ends_a_long_generation_and_the_server_cancels_it(server, open_page):

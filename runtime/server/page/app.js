@@ -11,6 +11,7 @@ const TASKS = [
   { id: "caption", label: "Describe the image", needsImage: true },
   { id: "read", label: "Read the text (with boxes)", needsImage: true },
   { id: "detect", label: "Find objects", needsImage: true },
+  { id: "rank", label: "Rank texts against the image (one per line)", needsImage: true, needsText: true },
   { id: "generate", label: "Generate text", needsText: true },
 ];
 const AUTO = { id: "", label: "Chat (the server picks the task)" };
@@ -136,7 +137,7 @@ async function loadModel() {
     const listing = await (await call("/v1/models")).json();
     const card = listing.data[0];
     state.modelId = card.id;
-    state.tasks = card.tasks;
+    state.tasks = [...card.tasks];
     const precisions = summarize(card.components.map((c) => c.precision));
     const providers = summarize(card.components.map((c) => c.provider.replace(/ExecutionProvider$/, "")));
     $("model-status").textContent =
@@ -428,6 +429,18 @@ async function detect(answer, timing) {
   return { metadata: result.metadata };
 }
 
+async function rank(text, answer, timing) {
+  const texts = text.split("\n").map((line) => line.trim()).filter(Boolean);
+  const response = await call("/v1/rank", {
+    method: "POST", body: JSON.stringify({ model: state.modelId, image: state.image.dataUrl, texts }), signal: state.controller.signal,
+  });
+  const result = await response.json();
+  timing.tokenArrived();
+  answer.textContent = result.order.map((index) => `${result.scores[index].toFixed(3)}  ${texts[index]}`).join("\n");
+  followNewest();
+  return { metadata: result.metadata };
+}
+
 class Timing {
   constructor() {
     this.started = performance.now();
@@ -496,6 +509,7 @@ async function send() {
     let result;
     if (task.id === "read") result = await read(answer, timing);
     else if (task.id === "detect") result = await detect(answer, timing);
+    else if (task.id === "rank") result = await rank(text, answer, timing);
     else {
       drawBoxes([], "evidence");  // the last answer's evidence; OCR boxes of the same image stay
       result = await chat(task, text, answer, timing);
