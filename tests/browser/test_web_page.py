@@ -183,6 +183,7 @@ def test_an_invoice_total_streams_in_and_the_conversation_keeps_the_image(server
     expect(_last_answer(page)).to_contain_text(INVOICE_TOTAL, timeout=ANSWER_S)
     _done(page)
     expect(page.locator("#stats")).to_contain_text("first token after")
+    expect(page.locator("#announce")).to_have_text(re.compile(r"^Answer: .*42\.50"))  # for screen readers
     # A second turn about the same image: nothing re-uploaded, the conversation keeps it.
     _ask(page, "vqa", "Who issued this invoice?")
     expect(_last_answer(page)).to_contain_text("NORTHWIND", timeout=ANSWER_S)

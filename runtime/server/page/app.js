@@ -515,6 +515,7 @@ async function send() {
       result = await chat(task, text, answer, timing);
     }
     $("stats").textContent = timing.describe(result);
+    $("announce").textContent = "Answer: " + answer.textContent;  // read out once, complete
   } catch (error) {
     if (error.name === "AbortError") {
       answer.append(document.createTextNode(answer.textContent ? " " : ""));
