@@ -1,4 +1,4 @@
-"""The native API (seed README): `/v1/generate`, `/v1/read`, `/v1/rank`, `/v1/seed`.
+"""The native API (seed README): `/v1/generate`, `/v1/read`, `/v1/detect`, `/v1/rank`, `/v1/seed`.
 
 Transport-free like openai.py. Bodies come as JSON objects, or — for generate and read —
 as multipart forms whose text fields are converted to the JSON types first, so both
@@ -15,6 +15,7 @@ import msgspec
 
 from runtime.errors import InvalidRequestError, TaskNotSupportedError
 from runtime.results import GenerationResult, RankResult, ReadResult, SeedResult
+from runtime.vision import Detection
 
 from . import schemas
 from .bodies import check_model, decode
@@ -224,6 +225,20 @@ def read_response(result: ReadResult, metadata: schemas.Metadata) -> schemas.Rea
         for line in result.lines
     ]
     return schemas.ReadResponse(result.text, lines, metadata)
+
+
+def parse_detect_request(body: object, served_ids: tuple[str, ...]) -> ImageInput:
+    body, form = _body(body)
+    if isinstance(body, dict) and "image" not in body:
+        raise _missing_image("Detection", form)
+    request = decode(body, schemas.DetectRequest)
+    check_model(request.model, served_ids)
+    return _image(request.image, "image", form)
+
+
+def detect_response(detections: Sequence[Detection], metadata: schemas.Metadata) -> schemas.DetectResponse:
+    objects = [schemas.DetectedObject(d.label, [float(v) for v in d.box], float(d.score)) for d in detections]
+    return schemas.DetectResponse(objects, metadata)
 
 
 def parse_rank_request(body: object, served_ids: tuple[str, ...]) -> RankCall:

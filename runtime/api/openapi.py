@@ -71,6 +71,10 @@ OPERATIONS = (
         schemas.ReadResponse, schemas.ReadRequest, form=True,
     ),
     Operation(
+        "post", "/v1/detect", "Detect objects in a photo (COCO-80 labels, boxes and scores).",
+        schemas.DetectResponse, schemas.DetectRequest, form=True,
+    ),
+    Operation(
         "post", "/v1/rank", "Rank images against a query text, or texts against an image.",
         schemas.RankResponse, schemas.RankRequest,
     ),

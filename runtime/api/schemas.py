@@ -471,6 +471,24 @@ class ReadResponse(ResponseBody):
     metadata: Metadata
 
 
+class DetectRequest(RequestBody):
+    image: ImageSource
+    model: str | None = None
+
+
+class DetectedObject(ResponseBody):
+    """One object the detector found (COCO-80 label), its box and its score."""
+
+    label: str
+    box: list[float]  # x0, y0, x1, y1 in image pixels
+    score: float
+
+
+class DetectResponse(ResponseBody):
+    objects: list[DetectedObject]  # best score first
+    metadata: Metadata
+
+
 class RankRequest(RequestBody):
     """Either `query` + `images` (rank the images), or `image` + `texts` (rank the texts)."""
 

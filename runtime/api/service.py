@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from runtime.errors import ContextLengthExceededError, InvalidRequestError
+from runtime.errors import ContextLengthExceededError, InvalidRequestError, TaskNotSupportedError
 from runtime.results import GenerationResult, TextDelta, Usage
 from runtime.scheduler import END, EngineRunner, EngineStream
 
@@ -370,6 +370,16 @@ class ApiService:
             result = await self._run("read", context, model.read, decoded)
         return native.read_response(result, self._metadata("read", {"total": (time.perf_counter() - began) * 1000}))
 
+    async def detect(self, image: openai.ImageInput, context: RequestContext) -> schemas.DetectResponse:
+        model = self.require_model()
+        detect = _detector(model)
+        with self.engine.acquire():
+            began = time.perf_counter()
+            decoded = await self._image(image, context)
+            found = await self._run("detect", context, detect, [decoded])
+        metadata = self._metadata("detect", {"total": (time.perf_counter() - began) * 1000})
+        return native.detect_response(found[0], metadata)
+
     async def rank(self, call: native.RankCall, context: RequestContext) -> schemas.RankResponse:
         model = self.require_model()
         with self.engine.acquire():
@@ -434,6 +444,16 @@ def _input_named(field: str) -> Iterator[None]:
         if error.param == "input":
             error.param = field
         raise
+
+
+def _detector(model):
+    """The model's object detector (`detect(images)`), or a 400 naming the tasks it can do.
+    A bundle has one when its kind carries a `detector` component (the default reader's)."""
+    detect = getattr(model, "detect", None) or getattr(getattr(model, "_adapter", None), "detect", None)
+    has_detector = getattr(getattr(model, "_adapter", model), "has_detector", True)
+    if detect is None or not has_detector:
+        raise TaskNotSupportedError("detect", model.tasks)
+    return detect
 
 
 def _count_tokens(model, texts: list[str]) -> int:

@@ -85,6 +85,7 @@ def _add_routes(app: web.Application) -> None:
     app.router.add_post("/v1/embeddings", embeddings)
     app.router.add_post("/v1/generate", generate)
     app.router.add_post("/v1/read", read)
+    app.router.add_post("/v1/detect", detect)
     app.router.add_post("/v1/rank", rank)
     app.router.add_post("/v1/seed", seed)
 
@@ -454,6 +455,13 @@ async def read(request: web.Request) -> web.Response:
     service.require_model()
     image = native.parse_read_request(await _json_or_form(request), service.served_ids)
     return _reply(await service.read(image, _context(request)))
+
+
+async def detect(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    service.require_model()
+    image = native.parse_detect_request(await _json_or_form(request), service.served_ids)
+    return _reply(await service.detect(image, _context(request)))
 
 
 async def rank(request: web.Request) -> web.Response:

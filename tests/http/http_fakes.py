@@ -148,6 +148,14 @@ class FakeModel:
         box = ((0.0, 0.0), (10.0, 0.0), (10.0, 5.0), (0.0, 5.0))
         return ReadResult(lines=(TextLine("INVOICE 42", box, 0.97), TextLine("Total 17", box, 0.88)))
 
+    def detect(self, images):
+        """One scripted object per image (the reader bundle's `detect`, issue 11)."""
+        from runtime.vision import Detection
+
+        for image in images:
+            load_image(image)
+        return [[Detection("cat", 15, 0.9, (1.0, 2.0, 30.0, 40.0))] for _ in images]
+
     def embed_images(self, images):
         self._require("embed")
         return _unit(np.stack([np.full(4, float(np.asarray(load_image(i)).mean()) + 1) for i in images]))

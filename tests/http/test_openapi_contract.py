@@ -131,7 +131,7 @@ async def test_every_get_route_answers_200_as_documented(client, document):
 
 async def test_every_json_body_route_matches_its_schema(client, document):
     posts = [(path, op) for path, method, op in _operations(document) if "requestBody" in op]
-    assert len(posts) == 7
+    assert len(posts) == 8
     for path, operation in posts:
         schema = operation["requestBody"]["content"]["application/json"]["schema"]
         body = minimal(schema, document)
@@ -162,7 +162,7 @@ async def _error_for_field(response, name: str) -> dict:
 async def test_every_form_route_takes_the_same_body_as_a_form(client, document):
     forms = [(path, op) for path, method, op in _operations(document)
              if "multipart/form-data" in op.get("requestBody", {}).get("content", {})]
-    assert [path for path, _ in forms] == ["/v1/generate", "/v1/read"]
+    assert [path for path, _ in forms] == ["/v1/generate", "/v1/read", "/v1/detect"]
     for path, operation in forms:
         await _check_ok(await client.post(path, data=_form()), operation, document)
         await _error(await client.post(path, data=_form((UNKNOWN_FIELD, "1"))), UNKNOWN_FIELD)
