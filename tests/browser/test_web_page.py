@@ -166,8 +166,9 @@ def test_the_page_shows_the_model_its_tasks_precision_and_provider(server, open_
         assert component["precision"] in status
         assert component["provider"].removesuffix("ExecutionProvider") in status
     offered = page.locator("#task option").evaluate_all("options => options.map(o => o.value)")
-    assert set(offered) - {""} <= set(card["tasks"])  # only what the server can do
-    assert {"vqa", "caption", "read", "generate", "rank"} <= set(offered)
+    detector = {"detect"} if any(c["name"] == "detector" for c in card["components"]) else set()
+    assert set(offered) - {""} <= set(card["tasks"]) | detector  # only what the server can do
+    assert {"vqa", "caption", "read", "generate", "rank"} | detector <= set(offered)
     assert page.locator("#components tr").count() == len(card["components"])
 
 
@@ -265,6 +266,28 @@ def test_read_draws_a_box_on_every_line(server, open_page, tmp_path):
     tops = sorted(min(p[1] for p in _points(boxes.nth(i))) for i in range(6))
     assert all(later - earlier > 40 for earlier, later in zip(tops, tops[1:])), tops  # one per line, 70 px apart
     expect(page.locator("#stats")).to_contain_text("answered in")
+
+
+def test_find_objects_draws_the_detectors_boxes(server, open_page, tmp_path):
+    from PIL import Image
+    from playwright.sync_api import expect
+    from skimage import data
+
+    photo = tmp_path / "chelsea.png"
+    Image.fromarray(data.chelsea()).save(photo)  # a real photo of a cat, from scikit-image's wheel
+    found = server.post("/v1/detect", {"image": base64.b64encode(photo.read_bytes()).decode("ascii")})["objects"]
+    assert found and found[0]["label"] == "cat", found
+    page = open_page(server)
+    _connected(page)
+    _pick(page, photo)
+    _ask(page, "detect")
+    expect(_last_answer(page)).to_contain_text("cat", timeout=ANSWER_S)
+    _done(page)
+    boxes = page.locator("#overlay polygon.object")
+    expect(boxes).to_have_count(len(found))
+    x0, y0, x1, y1 = found[0]["box"]
+    assert _points(boxes.first) == [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+    expect(page.locator("#legend-objects")).to_be_visible()
 
 
 def test_rank_orders_the_texts_against_the_image(server, open_page, tmp_path):

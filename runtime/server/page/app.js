@@ -138,6 +138,8 @@ async function loadModel() {
     const card = listing.data[0];
     state.modelId = card.id;
     state.tasks = [...card.tasks];
+    // POST /v1/detect serves any bundle that loaded a detector, listed in `tasks` or not.
+    if (!state.tasks.includes("detect") && card.components.some((c) => c.name === "detector")) state.tasks.push("detect");
     const precisions = summarize(card.components.map((c) => c.precision));
     const providers = summarize(card.components.map((c) => c.provider.replace(/ExecutionProvider$/, "")));
     $("model-status").textContent =
