@@ -16,7 +16,8 @@ prompt's last one on (132 positions): top-1 agreement and mean KL(fp32 || varian
 greedy tokens each variant writes itself, as the length of the prefix equal to fp32's.
 
 llama.cpp: `llama-cpp-python==0.3.36` compiled from the registry's source package into its
-own venv under .cache/llama_bench/ (about 15 minutes on a busy 2-core machine):
+own venv under .cache/llama_bench/ (about 4 minutes on an idle 2-core machine, 57 on one
+shared with three other test runs), never into .venv:
 
     python3 -m venv .cache/llama_bench/venv
     .cache/llama_bench/venv/bin/pip install llama-cpp-python==0.3.36
@@ -82,7 +83,10 @@ def llama_worker(gguf: str, threads: int) -> None:
                  verbose=False)
 
     def last_logits(model):
-        return model.scores[model.n_tokens - 1]
+        if model._logits_all:
+            return model.scores[model.n_tokens - 1]
+        # without logits_all, llama-cpp-python 0.3.36 no longer copies logits into `scores`
+        return np.ctypeslib.as_array(model._ctx.get_logits_ith(-1), shape=(model.n_vocab(),))
 
     for line in sys.stdin:
         command = json.loads(line)

