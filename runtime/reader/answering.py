@@ -58,6 +58,8 @@ _NAMED_KEY = 2.0
 _STRICT_TYPES = frozenset({AMOUNT, DATE, TIME, PHONE, EMAIL, PERCENT})
 _LOOSE_TYPES = frozenset({AMOUNT, COUNT, IDENT, PERSON, ORG})
 
+# Fields whose value stands right after its key (same cell, next cell, the line below).
+_ADJACENT_SOURCES = frozenset({"neighbour", "pair", "below"})
 # Types a document usually shows once, often without a label (a letter's date, a receipt's time).
 _PRIMARY_TYPES = frozenset({DATE, TIME, PHONE, EMAIL, ADDRESS})
 
@@ -344,6 +346,11 @@ class Answerer:
     def _choose(self, question: str, candidates: list[tuple[Field, float]], cells) -> tuple[float, Field]:
         """The best candidate; the LM breaks near-ties (same value counted once)."""
         config = self._config
+        # A key's own neighbour is its value before a cell further along its row: "Wet Weight |
+        # 99.2 gms. | Pump Press. 120 psig" (the row rule is for "Total | 2 | 42.50", whose
+        # nearer cell the expected type has already dropped).
+        adjacent = {field.key_line for field, _ in candidates if field.source in _ADJACENT_SOURCES}
+        candidates = [(f, prior) for f, prior in candidates if f.source != "row" or f.key_line not in adjacent]
         best_by_value: dict[str, tuple[Field, float]] = {}
         for field, prior in candidates:
             if field.value not in best_by_value or prior > best_by_value[field.value][1]:

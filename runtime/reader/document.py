@@ -27,6 +27,8 @@ from runtime.ocr.layout import join_lines
 from runtime.results import TextLine
 
 from .values import find_dates, find_times, parse_money
+from .types import AMOUNT, DATE, EMAIL, PERCENT, PHONE, TIME, value_types
+from .vocabulary import GENERIC
 
 # Regions of one row closer than this × their height are one cell: a word gap is about a
 # third of a box's height, cells of a row or table stand further apart.
@@ -34,12 +36,21 @@ _CELL_GAP_RATIO = 0.5
 # Lines of a block stand at most this × their height apart (a paragraph's line spacing).
 _BLOCK_GAP_RATIO = 1.5
 _BLOCK_MAX_LINES = 4
+# Values that may go on over the next lines, and how many lines a value may take.
+_CONTINUED_SOURCES = frozenset({"colon", "neighbour", "pair"})
+_MAX_CONTINUED = 3
+_ALIGN_RATIO = 1.5  # left edges this × a line height apart still line up
+_COMPLETE_TYPES = frozenset({AMOUNT, DATE, TIME, PHONE, EMAIL, PERCENT})
+# A column of this many cells or more says whether its cells are keys or values.
+_MIN_COLUMN = 4
 
 # Compared with spaces removed: the recognizer often drops them ("Bestregards,").
 _CLOSINGS = re.compile(r"^(sincerely|regards|bestregards|kindregards|warmregards|yours(truly|faithfully|sincerely)|"
                        r"best|respectfully|thankyou)\b", re.I)
 _GREETING = re.compile(r"^dear\s*(?P<name>[^,:]+)[,:.]?\s*$", re.I)
 _KEY_VALUE = re.compile(r"^(?P<key>[^:]{1,40}?)\s*[:：]\s*(?P<value>.*)$")
+# A form's fill-in line read as underscores: "Project Leader_Mann", "Project Name_".
+_UNDERLINED = re.compile(r"^(?P<key>[^:_,]{1,40}?[^\W\d_][^:_,]*?)\s*_+\s*(?P<value>.*)$")
 
 @dataclass(frozen=True)
 class Field:
@@ -50,6 +61,7 @@ class Field:
     line: int  # index of the (first) cell the value comes from
     source: str  # "colon", "row", "table", "greeting", "closing", "title", "span", "block", "line"
     span: tuple[int, ...] = ()  # every cell of a value over several lines (a "block")
+    key_line: int = -1  # the cell of the key when it is a cell of its own, else -1
 
     @property
     def lines(self) -> tuple[int, ...]:
@@ -77,22 +89,23 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
     """Every candidate answer span of a document, with its key (see module docstring);
     `Field.line` indexes `cells` (from `read_cells`)."""
     grid = group_regions([cell.box for cell in cells])
+    keys = key_cells(cells)
     fields: list[Field] = []
     for position, row in enumerate(grid.rows):
-        fields.extend(_colon_fields(cells, grid.rows, position))
+        fields.extend(_colon_fields(cells, grid.rows, position, keys))
         texts = [cells[i].text.strip() for i in row]
-        labels = [is_label(text) for text in texts]
+        labels = [keys[i] for i in row]
         # "Total | 2 | 42.50": the first cell labels the row's last one, unless another label
         # stands between them ("Brand | BELAIR | Project # | 72-31": pairs of neighbours).
         if len(texts) >= 2 and ":" not in texts[0] and not any(labels[1:-1]):
-            fields.append(Field(texts[0], texts[-1], row[-1], "row"))
+            fields.append(Field(texts[0], texts[-1], row[-1], "row", key_line=row[0]))
         for slot in range(len(texts) - 1):  # a cell of words labels its right neighbour
             if labels[slot] and not labels[slot + 1] and (slot > 0 or len(texts) > 2):
-                fields.append(Field(texts[slot].rstrip(" :"), texts[slot + 1], row[slot + 1], "neighbour"))
+                fields.append(Field(texts[slot].rstrip(" :"), texts[slot + 1], row[slot + 1], "neighbour", key_line=row[slot]))
         slot = 0
         while len(texts) >= 4 and slot < len(texts) - 1:  # "Color | White | Quality of Bloom | Good": pairs
             if labels[slot]:
-                fields.append(Field(texts[slot].rstrip(" :"), texts[slot + 1], row[slot + 1], "pair"))
+                fields.append(Field(texts[slot].rstrip(" :"), texts[slot + 1], row[slot + 1], "pair", key_line=row[slot]))
                 slot += 2
             else:
                 slot += 1
@@ -103,15 +116,64 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
     for position, row in enumerate(grid.rows[:-1]):  # "Market(s)/Zone(s)" over "South Korea"
         below = grid.rows[position + 1]
         text = cells[row[0]].text.strip()
-        if len(row) == 1 and is_label(text) and not text.endswith(":") and adjacent(cells[row[0]], cells[below[0]]):
-            fields.append(Field(text, cells[below[0]].text.strip(), below[0], "below"))
-    fields.extend(_table_fields(cells, grid))
+        if len(row) == 1 and keys[row[0]] and not text.endswith(":") and adjacent(cells[row[0]], cells[below[0]]):
+            fields.append(Field(text, cells[below[0]].text.strip(), below[0], "below", key_line=row[0]))
+    fields.extend(_table_fields(cells, grid, keys))
     fields.extend(_letter_fields(cells, grid.rows))
     fields.extend(_span_fields(cells))
     fields.extend(_block_fields(cells, grid.rows))
     for row in grid.rows:  # in reading order, top to bottom, left to right
         fields.extend(Field("", cells[index].text.strip(), index, "line") for index in row)
-    return [f for f in fields if f.value]
+    # A cell that ends in a colon is a key waiting for its value, never a value itself.
+    fields = [f for f in fields if f.value and (f.source == "line" or not f.value.endswith((":", "：")))]
+    row_of = {index: position for position, row in enumerate(grid.rows) for index in row}
+    return [_continued(cells, grid.rows, row_of, f) if f.source in _CONTINUED_SOURCES else f for f in fields]
+
+
+def _height(cell: TextLine) -> float:
+    return max(1.0, max(p[1] for p in cell.box) - min(p[1] for p in cell.box))
+
+
+def _extent(cell: TextLine) -> tuple[float, float]:
+    return min(p[0] for p in cell.box), max(p[0] for p in cell.box)
+
+
+def _continued(cells, rows, row_of: dict[int, int], field: Field) -> Field:
+    """A value with the lines that continue it below ("Client Contact | Alberto Marcheggiano"
+    over "Kyu Yeon Hwang"): each the only cell of the next row under the value, within a line
+    gap, with nothing of that row under the key (a key there starts the next field)."""
+    if value_types(field.value) & _COMPLETE_TYPES:  # a date, an amount, a phone number is whole on its line
+        return field
+    value_left, value_right = _extent(cells[field.line])
+    if field.key_line == field.line:  # "BRAND: General Merchandising": the key is the cell's start
+        text = cells[field.line].text.strip()
+        cut = value_left + (value_right - value_left) * (len(text) - len(field.value)) / max(len(text), 1)
+        key_stretch, value_left = (value_left, cut), cut
+    elif field.key_line >= 0:
+        key_stretch = (_extent(cells[field.key_line])[0], value_left)
+    else:
+        return field
+    members, position = [field.line], row_of[field.line]
+    while len(members) < _MAX_CONTINUED and position + 1 < len(rows):
+        below = rows[position + 1]
+        extents = {i: _extent(cells[i]) for i in below}
+        under = [i for i, (left, right) in extents.items() if min(right, value_right) - max(left, value_left) > 0]
+        if len(under) != 1 or any(min(right, key_stretch[1]) - max(left, key_stretch[0]) > 0 for left, right in extents.values()):
+            break
+        text = cells[under[0]].text.strip()
+        if not adjacent(cells[members[-1]], cells[under[0]]) or _KEY_VALUE.match(text) or text.endswith(":"):
+            break
+        # Left-aligned with the value (a centred "Thank you!" is not), and words under words:
+        # a line that opens with a figure under one of words starts an address or an amount.
+        if abs(_extent(cells[under[0]])[0] - value_left) > _height(cells[under[0]]) * _ALIGN_RATIO or (
+                text[:1].isdigit() and not field.value[:1].isdigit()):
+            break
+        members.append(under[0])
+        position += 1
+    if len(members) == 1:
+        return field
+    value = " ".join([field.value, *(cells[i].text.strip() for i in members[1:])])
+    return Field(field.key, value, field.line, field.source, tuple(members), field.key_line)
 
 
 def _inline(text: str) -> tuple[str, str] | None:
@@ -129,20 +191,78 @@ def _inline(text: str) -> tuple[str, str] | None:
     return None
 
 
+def key_cells(cells: tuple[TextLine, ...]) -> list[bool]:
+    """Which cells are keys: words without figures (`is_label`) that do not stand in a
+    column of values. A form aligns its keys on the left edges of a few columns and its
+    values on others; "Good" and "White" read like labels, but in a column of figures and
+    other entries they are the values of the keys to their left ("Firmness of Rod | Good").
+    A column is the cells whose left edges line up (within a line height); one of at least
+    `_MIN_COLUMN` cells where fewer than half read like labels is a column of values; its
+    top cell may still be its header ("Qty" over quantities)."""
+    labels = [is_label(cell.text.strip()) for cell in cells]
+    keys = list(labels)
+    tops = [min(p[1] for p in cell.box) for cell in cells]
+    for column in left_aligned(cells):
+        if len(column) >= _MIN_COLUMN and sum(labels[i] for i in column) < 0.5 * len(column):
+            header = min(column, key=lambda i: tops[i])
+            for index in column:
+                keys[index] = keys[index] and index == header
+    return keys
+
+
+def left_aligned(cells: tuple[TextLine, ...]) -> list[list[int]]:
+    """Groups of cells whose left edges line up: sorted by left edge, a cell joins the group
+    of the previous one when it starts within the median line height of it."""
+    if not cells:
+        return []
+    lefts = [min(p[0] for p in cell.box) for cell in cells]
+    heights = sorted(max(p[1] for p in cell.box) - min(p[1] for p in cell.box) for cell in cells)
+    tolerance = max(1.0, heights[len(heights) // 2])
+    order = sorted(range(len(cells)), key=lambda i: lefts[i])
+    groups = [[order[0]]]
+    for previous, index in zip(order, order[1:]):
+        if lefts[index] - lefts[previous] <= tolerance:
+            groups[-1].append(index)
+        else:
+            groups.append([index])
+    return groups
+
+
 def is_label(text: str) -> bool:
-    """Words without figures, short enough to name a field ("Project #", "Brand")."""
-    return bool(re.search(r"[^\W\d_]{2}", text)) and not any(ch.isdigit() for ch in text) and len(text.split()) <= 5
+    """Words short enough to name a field ("Project #", "Brand"), without figures but for a
+    numbered word inside ("F.P.M. No.1 Roller", "Line 2 Address"): a text that ends in a figure
+    reads as a value ("Room 101", "March 25, 1974")."""
+    tokens = text.split()
+    numbered = [position for position, token in enumerate(tokens) if any(ch.isdigit() for ch in token)]
+    if not re.search(r"[^\W\d_]{2}", text) or len(tokens) > 5 or len(numbered) > 1:
+        return False
+    if not numbered:
+        return True
+    # One numbered word, before the last: inside the text ("Line 2 Address") or a word that
+    # opens with letters ("No.1 Roller"); "400 FPM" and "12 Oak Street" open with a figure.
+    position = numbered[0]
+    return position < len(tokens) - 1 and (position > 0 or tokens[0][0].isalpha()) and bool(re.search(r"[^\W\d_]{2}", tokens[-1]))
 
 
-def _colon_fields(cells, rows: tuple[tuple[int, ...], ...], position: int) -> list[Field]:
+def _colon_fields(cells, rows: tuple[tuple[int, ...], ...], position: int, keys: list[bool]) -> list[Field]:
     fields = []
     row = rows[position]
     for slot, index in enumerate(row):
-        match = _KEY_VALUE.match(cells[index].text.strip())
+        text = cells[index].text.strip()
+        match = _KEY_VALUE.match(text) or _UNDERLINED.match(text)
         if not match:
             continue
         key, value = match["key"].strip(), match["value"].strip()
+        key_index = index
         if not value and slot + 1 < len(row):  # "Name:" | "Ada Lovelace"
+            below = _cell_below(cells, rows, position, index)
+            under = cells[below].text.strip() if below is not None else ""
+            following = cells[row[slot + 1]].text.strip()
+            if under and not _KEY_VALUE.match(under) and (following.endswith(":") or following.lower() in GENERIC):
+                # "Approved By: | Date" over "L.E.Gravely": when the next cell is a key (it ends
+                # in a colon or names a kind of value), the value stands under the key.
+                fields.append(Field(key, under, below, "colon"))
+                continue
             index = row[slot + 1]
             value = cells[index].text.strip()
         elif slot + 1 < len(row) and len(value) <= 3 and re.search(r"[^\W\d_]|[^\w\s+-]", value) and parse_money(f"{value} {cells[row[slot + 1]].text.strip()}"):
@@ -152,20 +272,38 @@ def _colon_fields(cells, rows: tuple[tuple[int, ...], ...], position: int) -> li
             index = rows[position + 1][0]
             value = cells[index].text.strip()
         if value:
-            fields.append(Field(key, value, index, "colon"))
+            fields.append(Field(key, value, index, "colon", key_line=key_index))
     return fields
 
 
-def _is_header(cells, row: tuple[int, ...]) -> bool:
-    return len(row) >= 2 and not any(ch.isdigit() for i in row for ch in cells[i].text)
+def _cell_below(cells, rows: tuple[tuple[int, ...], ...], position: int, index: int) -> int | None:
+    """The cell of the next row under the key `index`'s stretch of its row (from the key's
+    left edge to the next cell's), its top within a line gap of the key's bottom, if any."""
+    if position + 1 >= len(rows):
+        return None
+    row = rows[position]
+    after = row.index(index) + 1
+    left = min(p[0] for p in cells[index].box)
+    right = min(p[0] for p in cells[row[after]].box) if after < len(row) else float("inf")
+    for below in rows[position + 1]:
+        b_left, b_right = min(p[0] for p in cells[below].box), max(p[0] for p in cells[below].box)
+        if min(right, b_right) > max(left, b_left) and adjacent(cells[index], cells[below]):
+            return below
+    return None
 
 
-def _table_fields(cells, grid: Grid) -> list[Field]:
-    """Cells under a header row, keyed '<row label> <header of the cell's column>'."""
+def _is_header(cells, keys: list[bool], row: tuple[int, ...]) -> bool:
+    """A row of two keys or more, none with a figure ("Item | Qty | Price")."""
+    return len(row) >= 2 and all(keys[i] for i in row) and not any(ch.isdigit() for i in row for ch in cells[i].text)
+
+
+def _table_fields(cells, grid: Grid, keys: list[bool]) -> list[Field]:
+    """Cells under a header row, keyed '<row label> <header of the cell's column>'; a cell
+    whose column has no header is no table cell."""
     rows, fields = grid.rows, []
     column_of = {index: column for column, members in enumerate(grid.columns) for index in members}
     for header_position, header in enumerate(rows):
-        if not _is_header(cells, header) or header_position + 1 >= len(rows) or len(rows[header_position + 1]) < 3:
+        if not _is_header(cells, keys, header) or header_position + 1 >= len(rows) or len(rows[header_position + 1]) < 3:
             continue
         titles: dict[int, list[str]] = {}
         for index in header:
@@ -177,7 +315,8 @@ def _table_fields(cells, grid: Grid) -> list[Field]:
             label = cells[row[0]].text.strip()
             for index in row[1:]:
                 title = " ".join(titles.get(column_of.get(index, -1), []))
-                fields.append(Field(f"{label} {title}".strip(), cells[index].text.strip(), index, "table"))
+                if title:
+                    fields.append(Field(f"{label} {title}".strip(), cells[index].text.strip(), index, "table"))
     return fields
 
 

@@ -5,7 +5,7 @@ import zlib
 import numpy as np
 
 from runtime.reader.answering import NOT_FOUND, Answerer, coverage, focus_words
-from runtime.reader.document import extract_fields, read_cells, row_label
+from runtime.reader.document import extract_fields, is_label, key_cells, read_cells, row_label
 from runtime.reader.types import clean_value, question_type, value_types
 from runtime.reader.vocabulary import label_words, qualifiers, question_words
 from runtime.results import TextLine
@@ -40,6 +40,68 @@ def test_fields_from_colons_rows_tables_and_letters():
     assert ("recipient addressed to dear", "Ada Lovelace", "greeting") in fields
     assert ("signer signed by", "Grace Hopper", "closing") in fields
     assert ("", "NORTHWIND HARDWARE", "line") in fields
+
+
+def test_a_column_of_values_makes_its_words_values_and_keeps_its_header():
+    # A form: keys left-aligned at x=20 and x=400, values at x=200 and x=650. "Good" and
+    # "White" read like labels, but they stand in columns of values.
+    lines = (
+        _line("Supplier", 20, 100), _line("T.E", 200, 100, 60), _line("Plasticizer", 400, 100), _line("6.0", 650, 100, 60),
+        _line("Bale No.", 20, 140), _line("Firmness of Rod", 400, 140), _line("Good", 650, 140, 60),
+        _line("Color", 20, 180), _line("White", 200, 180, 60), _line("Quality of Bloom", 400, 180), _line("Good", 650, 180, 60),
+        _line("Circ. of Rod", 20, 220), _line("24.7", 200, 220, 60), _line("F.P.M. No.1 Roller", 400, 220), _line("477.5", 650, 220, 60),
+        _line("Dry Weight", 20, 260), _line("86.9 gms.", 200, 260, 60), _line("Tape Speed", 400, 260), _line("400 FPM", 650, 260, 60),
+    )
+    keys = key_cells(lines)
+    assert [lines[i].text for i, key in enumerate(keys) if key] == [
+        "Supplier", "Plasticizer", "Bale No.", "Firmness of Rod", "Color", "Quality of Bloom",
+        "Circ. of Rod", "F.P.M. No.1 Roller", "Dry Weight", "Tape Speed"]
+    fields = {(f.key, f.value) for f in extract_fields(lines) if f.source != "line"}
+    assert {("Firmness of Rod", "Good"), ("Color", "White"), ("Quality of Bloom", "Good"), ("Circ. of Rod", "24.7"),
+            ("F.P.M. No.1 Roller", "477.5")} <= fields
+    assert not {("Circ. of Rod", "477.5"), ("Color", "Quality of Bloom"), ("Bale No.", "Firmness of Rod")} & fields
+    # A table's header tops its column of values and stays a key.
+    table = (_line("Item", 20, 100), _line("Qty", 300, 100, 60), _line("Price", 500, 100, 60), *[
+        cell for row, (item, qty) in enumerate([("Hammer", "2"), ("Saw", "1"), ("Drill", "3"), ("Nails", "200")])
+        for cell in (_line(item, 20, 140 + 40 * row), _line(qty, 300, 140 + 40 * row, 60), _line("9.50", 500, 140 + 40 * row, 60))])
+    assert key_cells(table)[1] and ("Saw Qty", "1", "table") in {(f.key, f.value, f.source) for f in extract_fields(table)}
+
+
+def test_underlined_blanks_and_values_under_their_keys():
+    lines = (
+        _line("Project Leader_Mann", 20, 100), _line("Project Name_", 20, 140), _line("Charcoal Smoking Tobacco", 260, 140),
+        _line("Approved By:", 20, 200), _line("Date", 500, 200, 60), _line("L.E.Gravely", 120, 232),
+        _line("Division:", 20, 300), _line("Chicago South", 260, 300), _line("List the information below", 20, 332),
+        _line("Ship to:", 20, 400),
+    )
+    fields = {(f.key, f.value) for f in extract_fields(lines) if f.source != "line"}
+    assert {("Project Leader", "Mann"), ("Project Name", "Charcoal Smoking Tobacco"), ("Approved By", "L.E.Gravely"),
+            ("Division", "Chicago South")} <= fields
+    assert not {("Approved By", "Date"), ("Division", "List the information below")} & fields
+    assert not any(value.endswith(":") for _, value in fields)  # "Ship to:" is a key, never a value
+
+
+def test_a_value_goes_on_over_the_lines_under_it():
+    lines = (
+        _line("Client Contact", 20, 100), _line("Alberto Marcheggiano", 260, 100), _line("Liaison", 560, 100, 90),
+        _line("Subi Jeong", 680, 100, 120), _line("Kyu Yeon Hwang", 262, 132),
+        _line("Customer:", 20, 220), _line("Ada Lovelace", 260, 220), _line("12 Oak Street", 260, 252),
+        _line("Phone:", 20, 320), _line("(292) 621-4078", 260, 320), _line("ext. office", 260, 352),
+        _line("Total", 20, 420), _line("Cash", 20, 452), _line("Ivory Tower", 260, 420), _line("Annex", 260, 452),
+    )
+    fields = {(f.key, f.value) for f in extract_fields(lines) if f.source != "line"}
+    assert ("Client Contact", "Alberto Marcheggiano Kyu Yeon Hwang") in fields
+    assert ("Customer", "Ada Lovelace") in fields  # an address under a name starts something else
+    assert ("Phone", "(292) 621-4078") in fields  # a phone number is whole on its line
+    assert ("Total", "Ivory Tower") in fields  # "Cash" under "Total" keys the next line
+
+
+def test_labels_may_hold_a_numbered_word_but_not_end_in_a_figure():
+    assert is_label("F.P.M. No.1 Roller") and is_label("Project #") and is_label("Line 2 Address")
+    assert is_label("No.1 Roller over Tape")
+    assert not is_label("Room 101") and not is_label("March 25, 1974") and not is_label("400E.P.M")
+    assert not is_label("400 FPM") and not is_label("12 Oak Street")
+    assert not is_label("2 3 Main") and not is_label("a b c d e f")
 
 
 def test_question_types_check_specific_before_general():
