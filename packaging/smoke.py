@@ -4,7 +4,7 @@
 
 Checks `--version`, `info --json` and `verify bundle` from another working directory with no
 network (`unshare -n` where it works), then the server: start it on a free port with no
-network, wait for /health, ask a chat completion about a drawn invoice (the answer must hold
+network, wait for /health, fetch the web page at /, ask a chat completion about a drawn invoice (the answer must hold
 "42.50"), SIGTERM → exit 0 within 10 s and no process left. `auto` serves only once the
 server (runtime/server/app.py) and a bundle with the `vqa` task exist.
 Used by release.py after each build and by tests/e2e/test_release.py.
@@ -200,6 +200,9 @@ def serve_steps(app: Path, log_dir: Path) -> dict:
         if status != 200:
             raise fail(f"/v1/models gave {status}: {body[:300]!r}")
         model_id = json.loads(body)["data"][0]["id"]
+        status, body = _http("GET", f"{base}/")  # the web page is frozen into the binary with its assets
+        if status != 200 or b"<html" not in body.lower():
+            raise fail(f"GET / gave {status}, not the web page: {body[:300]!r}")
         image = "data:image/png;base64," + base64.b64encode(invoice_png()).decode()
         request = {"model": model_id, "max_tokens": 32, "messages": [{"role": "user", "content": [
             {"type": "text", "text": QUESTION}, {"type": "image_url", "image_url": {"url": image}}]}]}
