@@ -283,6 +283,11 @@ def write_table(path: Path, args, cpu: dict, versions: dict, speed: dict, accura
         f"medians of {args.runs} interleaved runs after one warm-up. Load average {load[0]:.1f} before, "
         f"{load[1]:.1f} after (shared machine: compare within this table only).",
         "",
+        "llama.cpp's threads spin while they wait for each other; with more runnable processes than "
+        "cores (load average above the CPU count) its decode rate collapses far more than "
+        "onnxruntime's, so a ratio to it is only a fair figure when the load average stays under the "
+        "CPU count.",
+        "",
         "| variant | file MB | decode tok/s (median) | min–max | vs fp32 | vs llama.cpp | first token ms |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
