@@ -2,19 +2,29 @@
 
 Components: `ocr_det`, `ocr_cls` (optional), `ocr_rec` (PP-OCR), `lm_decoder` (a causal LM
 with a KV cache), `embedder` (a pooled, normalized sentence encoder), and optionally
-`detector` (COCO-80 objects) and `classifier` (ImageNet-1k labels), exposed as `detect` and
-`classify` but not yet used to answer requests. `extra` in
-bundle.json names the embedder's tokenizer and length limit and the LM's chat format.
+`detector` (COCO-80 objects) and `classifier` (ImageNet-1k labels), also exposed as `detect`
+and `classify`. `extra` in bundle.json names the embedder's tokenizer and length limit and
+the LM's chat format.
+
+Each image is looked at by every model the bundle has (runtime.vision.scene.Look): text and
+no object makes it a document, and documents are answered exactly as without the photo
+models; objects (or, without text, a classifier label) make it a photo or both.
 
 - read: OCR lines in reading order.
-- vqa: the request's intent (runtime.reader.intents) decides: "read the text" gets the text
-  in reading order; "describe / summarize" a grounded description (runtime.reader.describe);
-  a yes/no question "Yes"/"No" with the cell that says so, or "I can't tell from the text.";
-  any other question a span of the recognized text with its evidence cell, or "Not found in
-  the image.". An image without text gets "No text was found in the image." whatever asked.
-- caption: the grounded description (not a photo caption: the bundle reads text only).
+- vqa on a document: the request's intent (runtime.reader.intents) decides: "read the text"
+  gets the text in reading order; "describe / summarize" a grounded description
+  (runtime.reader.describe); a yes/no question "Yes"/"No" with the cell that says so, or
+  "I can't tell from the text."; any other question a span of the recognized text with its
+  evidence cell, or "Not found in the image.".
+- vqa on a photo: the photo intents decide (count, presence, where, what kind, describe, what
+  the models cannot see; runtime.vision.photo_answers), with detection boxes as evidence;
+  questions about its text go the document way. An empty picture (one flat colour, no text)
+  gets "No text was found in the image." whatever asked.
+- caption: the grounded description of a document, or a photo's caption composed from what
+  was detected, classified and read (runtime.vision.scene).
 - generate: free LM generation with the recognized text as context (may invent; explicit).
-- embed / rank / seed: MiniLM embeddings; an image is the mean of its lines' embeddings.
+- embed / rank / seed: MiniLM embeddings; an image is the mean of its lines' embeddings and,
+  for a photo, of sentences naming what was detected and classified.
 """
 
 from __future__ import annotations
@@ -37,10 +47,14 @@ from runtime.reader.describe import Describer
 from runtime.reader.document import read_cells, transcript
 from runtime.reader.language_model import LanguageModel
 from runtime.reader.vocabulary import STOP
-from runtime.reader.yes_no import answer_yes_no
+from runtime.reader.yes_no import CANT_TELL, answer_yes_no
 from runtime.results import GenerationResult, ReadResult, TextDelta, Usage
 from runtime.tokenizer import Tokenizer
 from runtime.vision import Detection, ImageClassifier, Label, ObjectDetector
+from runtime.vision.objects import ObjectVocabulary
+from runtime.vision.photo_answers import PhotoAnswerer, PhotoReply
+from runtime.vision.scene import DOCUMENT, Look, photo_phrases
+from runtime.vision.tiling import detect_tiled
 
 from . import register_kind
 from .base import GenerationRequest, KindAdapter, LoadContext
@@ -50,6 +64,9 @@ _EXTRA_KEYS = {
     "chat_format": str, "default_system": str,
 }
 NO_TEXT = "No text was found in the image."
+# An image whose pixels vary less than this (standard deviation, 0-255) is one flat colour:
+# nothing to recognise in it, so it is answered as an image without text.
+FLAT_PIXEL_STD = 2.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,6 +131,15 @@ class ReaderAdapter(KindAdapter):
         self._describer = Describer(match)
         self._detector = ObjectDetector(sessions["detector"]) if "detector" in sessions else None
         self._classifier = ImageClassifier(sessions["classifier"]) if "classifier" in sessions else None
+        self._photos = None
+        if self._detector is not None or self._classifier is not None:
+            vocabulary = ObjectVocabulary(
+                match, self._detector.labels if self._detector else (),
+                [Label(name, i, 0.0).name for i, name in enumerate(self._classifier.labels)] if self._classifier else (),
+                embedder_tokenizer.whole_words(),
+            )
+            self._photos = PhotoAnswerer(vocabulary)
+            self._photo_router = intents.PhotoIntentRouter(match, vocabulary.mask)
 
     # --- tasks -----------------------------------------------------------------------
 
@@ -137,6 +163,10 @@ class ReaderAdapter(KindAdapter):
             messages = [Message("user", f"{_context(lines)}\n\n{request.prompt}" if lines else request.prompt)]
             return self._lm.generate(messages, request.params, "the image's text and the prompt" if lines else "the prompt")
         regions = self._regions(request.image)
+        look = self.look(request.image, regions)
+        if look is not None and look.kind != DOCUMENT:
+            reply = self.answer_photo(request.task, request.prompt, look)
+            return self._reply(reply.text, request, regions, reply.evidence)
         if not regions:
             return self._reply(NO_TEXT, request, regions, ())
         if request.task == "caption":
@@ -168,6 +198,48 @@ class ReaderAdapter(KindAdapter):
         answer = self._answerer.answer(prompt, regions)
         return Reply(answer.text, answer.evidence)
 
+    def look(self, image, regions) -> Look | None:
+        """What the photo models see in `image` (OCR `regions` given), or None when the bundle
+        has no photo model or the picture is one flat colour."""
+        if self._photos is None or _is_flat(image):
+            return None
+        detections = tuple(detect_tiled(self._detector, image)) if self._detector is not None else ()
+        labels = tuple(self._classifier.classify([image])[0]) if self._classifier is not None else ()
+        return Look(detections, labels, tuple(regions), image.size)
+
+    def answer_photo(self, task: str, prompt: str, look: Look) -> PhotoReply:
+        """The reply to a caption or a request about a photo (or a photo with text)."""
+        photos = self._photos
+        if task == "caption":
+            return photos.describe(look)
+        intent = self._photo_router.classify(prompt)
+        object_intents = (intents.COUNT, intents.WHERE, intents.PRESENCE)
+        if look.regions and (intent.name in (intents.READ, intents.QUESTION)
+                             or intent.name in object_intents and not photos.names_object(prompt)):
+            # About the text it shows ("What is the total?" on a photo of a receipt on a table).
+            answer = self.answer_regions(prompt, look.regions)
+            if answer.text not in (NOT_FOUND, CANT_TELL):
+                return PhotoReply(answer.text, answer.evidence)
+        if intent.name == intents.COUNT:
+            return photos.count(prompt, look)
+        if intent.name == intents.WHERE:
+            return photos.where(prompt, look)
+        if intent.name == intents.IDENTIFY:
+            return photos.identify(look)
+        if intent.name == intents.DESCRIBE:
+            return photos.describe(look)
+        if intent.name == intents.PRESENCE:
+            reply = photos.presence(prompt, look)
+            if reply is not None:
+                return reply
+        if intent.name == intents.READ:
+            return PhotoReply(NO_TEXT, ())
+        if intent.name == intents.UNSEEN:
+            return photos.honest(look, "I can't tell that from this picture.")
+        if not look.regions:
+            return photos.honest(look, "There is no text in this picture to answer that from.")
+        return photos.honest(look, "I can't answer that from this picture's text or objects.")
+
     def _reply(self, text: str, request: GenerationRequest, regions, evidence) -> Iterator[TextDelta | GenerationResult]:
         """A reply decided as a whole (copied from the text, not generated), sent as one delta;
         `max_new_tokens` still cuts it (finish reason "length"), as it would a generation."""
@@ -184,6 +256,10 @@ class ReaderAdapter(KindAdapter):
             text=text, token_ids=ids, tokens=tuple(tokenizer.id_to_token(i) for i in ids),
             finish_reason=finish_reason, usage=Usage(prompt_tokens, len(ids)), evidence=tuple(evidence),
         )
+
+    @property
+    def has_detector(self) -> bool:
+        return self._detector is not None
 
     def detect(self, images) -> list[list[Detection]]:
         """COCO-80 objects in each image (runtime.vision.ObjectDetector), one batch."""
@@ -204,15 +280,27 @@ class ReaderAdapter(KindAdapter):
         return sum(len(self._embedder_tokenizer.encode(text)) for text in texts)
 
     def embed_images(self, images) -> np.ndarray:
+        """Each image as the mean of its lines' embeddings and, for a photo, of sentences that
+        name what was detected and classified ("a photo of two cats"); an image with neither
+        (one flat colour, or no photo model) embeds as zeros."""
         vectors = []
         for image in images:
             lines = self._lines(image)
-            if not lines:
+            look = self.look(image, lines)
+            texts = [line.text for line in lines]
+            if look is not None and look.kind != DOCUMENT:
+                texts += photo_phrases(look)
+            if not texts:
                 vectors.append(np.zeros(self._embedder.dimension or 384, dtype=np.float32))
                 continue
-            mean = self._embedder.embed([line.text for line in lines]).mean(axis=0)
+            mean = self._embedder.embed(texts, truncate=True).mean(axis=0)
             vectors.append(mean / max(float(np.linalg.norm(mean)), 1e-12))
         return np.stack(vectors)
+
+
+def _is_flat(image) -> bool:
+    small = np.asarray(image.convert("L").resize((64, 64)), dtype=np.float32)
+    return float(small.std()) < FLAT_PIXEL_STD
 
 
 __all__ = ["NOT_FOUND", "ReaderAdapter"]

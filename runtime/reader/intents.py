@@ -6,7 +6,12 @@ bundle's sentence encoder and compared with a few example requests of each inten
 intent whose nearest examples are nearest wins). The examples are ordinary requests a user types; they name no
 field of any particular document. One general cue of English grammar comes first: a
 question that opens with an auxiliary verb ("is", "does", "has" ...) wants yes or no.
-The photos issue adds its own intents (count, find objects) next to these.
+
+Photos (issue 11) add their own intents, used only for an image the detector or classifier
+recognised something in (`classify(..., photo=True)`): count objects, ask whether one is
+there, where it is, what kind of thing it is, and questions about what the photo models
+cannot see (colours, actions, feelings). Documents are routed exactly as before. General
+cues of English come first here too: "how many" counts, an auxiliary verb asks yes or no.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 READ, DESCRIBE, QUESTION, YES_NO = "read", "describe", "question", "yes_no"
+COUNT, PRESENCE, WHERE, IDENTIFY, UNSEEN = "count", "presence", "where", "identify", "unseen"
 
 EXAMPLES: dict[str, tuple[str, ...]] = {
     READ: (
@@ -72,6 +78,61 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "I need the check-in time.",
     ),
 }
+# Requests about a photo, next to READ, DESCRIBE and QUESTION above (a photo may show text).
+PHOTO_EXAMPLES: dict[str, tuple[str, ...]] = {
+    DESCRIBE: (
+        "What is in this image?",
+        "What do you see?",
+        "What's in the picture?",
+        "What objects are in this photo?",
+        "What is shown here?",
+    ),
+    COUNT: (
+        "Count the birds.",
+        "What is the number of chairs in the picture?",
+        "Tell me how many dogs you see.",
+        "Count the people in this photo.",
+        "How many bottles are on the table?",
+    ),
+    PRESENCE: (
+        "Is there a dog in this picture?",
+        "Are there any cars?",
+        "Do you see a bicycle?",
+        "Does this photo contain a bird?",
+        "Is anyone in the picture?",
+        "Can you see a cup?",
+        "Is this a bird?",
+    ),
+    WHERE: (
+        "Where is the cup?",
+        "Where is the dog in the picture?",
+        "Show me where the bicycle is.",
+        "Find the car.",
+        "Locate the person in this image.",
+        "In which part of the photo is the bird?",
+    ),
+    IDENTIFY: (
+        "What animal is this?",
+        "What kind of dog is this?",
+        "What breed is the cat?",
+        "What type of vehicle is shown?",
+        "What object is this?",
+        "Which animal is in the picture?",
+    ),
+    UNSEEN: (
+        "What colour is the car?",
+        "Is the dog happy?",
+        "What is the man doing?",
+        "Is she smiling?",
+        "How old is the person?",
+        "What is the weather like?",
+        "What time of day is it?",
+        "What is the woman wearing?",
+        "Is the cat asleep?",
+        "How does he feel?",
+        "What material is the table made of?",
+    ),
+}
 # The auxiliary verbs that open an English yes/no question.
 NEIGHBOURS = 2
 # How much higher than the question score a whole-page request must score (cosine).
@@ -83,6 +144,7 @@ _YES_NO_OPENING = re.compile(
 )
 
 
+_HOW_MANY = re.compile(r"\bhow\s+many\b", re.I)  # English asks a count this way
 _WORD = re.compile(r"[^\W\d_]{3,}")
 
 
@@ -111,7 +173,7 @@ def named_words(request: str, common: frozenset[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class Intent:
-    name: str  # READ, DESCRIBE, QUESTION or YES_NO
+    name: str  # READ, DESCRIBE, QUESTION or YES_NO; for photos also COUNT ... UNSEEN
     similarity: float  # the intent's score: mean similarity to its nearest examples
     example: str  # the nearest example
 
@@ -124,7 +186,6 @@ class IntentRouter:
         self._labels = [name for name, examples in EXAMPLES.items() for _ in examples]
         self._examples = [example for examples in EXAMPLES.values() for example in examples]
         self._vectors = embed(self._examples)
-
     def classify(self, request: str) -> Intent:
         """The intent of `request` (a question or an instruction about an image's text).
 
@@ -146,4 +207,47 @@ class IntentRouter:
         best = max(scores, key=scores.get)
         if scores[best] - scores[QUESTION] < WHOLE_PAGE_MARGIN:
             best = QUESTION
+        return Intent(best, scores[best], self._examples[nearest[best]])
+
+
+def _scores(similarities: np.ndarray, labels: list[str]) -> tuple[dict[str, float], dict[str, int]]:
+    """Each intent's mean similarity over its `NEIGHBOURS` nearest examples, and its nearest."""
+    scores, nearest = {}, {}
+    for name in dict.fromkeys(labels):
+        ranked = sorted((i for i, label in enumerate(labels) if label == name), key=lambda i: -similarities[i])
+        scores[name] = float(np.mean(similarities[ranked[:NEIGHBOURS]]))
+        nearest[name] = ranked[0]
+    return scores, nearest
+
+
+_WHERE = re.compile(r"^\s*where\b", re.I)  # and asks a place this way
+_SEE = re.compile(r"^\s*(can|could)\s+(you|u)\s+see\b", re.I)  # a yes/no question, unlike "can you read"
+
+
+class PhotoIntentRouter:
+    """Classifies requests about a photo into READ, DESCRIBE, QUESTION (about its text), COUNT,
+    PRESENCE, WHERE, IDENTIFY or UNSEEN. `mask` replaces the words that name an object with a
+    stand-in, in the examples and the requests alike, so that the nearest example is the one
+    asking the same thing, whatever object it names. Read-only after construction."""
+
+    def __init__(self, embed: Callable[[list[str]], np.ndarray], mask: Callable[[str], str]):
+        self._embed, self._mask = embed, mask
+        examples = {**EXAMPLES, **{k: v + EXAMPLES.get(k, ()) for k, v in PHOTO_EXAMPLES.items()}}
+        self._labels = [name for name, texts in examples.items() for _ in texts]
+        self._examples = [text for texts in examples.values() for text in texts]
+        self._vectors = embed([mask(text) for text in self._examples])
+
+    def classify(self, request: str) -> Intent:
+        """ "how many" counts and "where" asks a place (English says so); a yes/no question
+        asks whether something is there unless it is nearer the questions about what the
+        models cannot see ("Is the cat asleep?"); otherwise the nearest intent wins."""
+        if _HOW_MANY.search(request):
+            return Intent(COUNT, 1.0, "")
+        if _WHERE.match(request):
+            return Intent(WHERE, 1.0, "")
+        scores, nearest = _scores(self._vectors @ self._embed([self._mask(request)])[0], self._labels)
+        if _YES_NO_OPENING.match(request) or _SEE.match(request):
+            best = max((PRESENCE, UNSEEN), key=scores.get)
+        else:
+            best = max(scores, key=scores.get)
         return Intent(best, scores[best], self._examples[nearest[best]])

@@ -1,0 +1,134 @@
+"""Replies to requests about a photo, built only from what the photo models recognised.
+
+Each reply says what was found and carries the detection boxes as evidence. A count or a
+presence is read from the detector (COCO-80) when the request names one of its classes,
+from the classifier (ImageNet-1k) when it names one of those; a request about anything
+else (colours, actions, feelings, classes neither model has) gets an honest reply saying
+what this bundle can recognise and what it did recognise here, never "not found".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from runtime.results import TextLine
+
+from .nouns import counted, joined, plural, with_article
+from .objects import NamedObject, ObjectVocabulary
+from .scene import CAPABILITIES, Look, caption, evidence, objects_phrase, position
+
+# A classifier label in the top five at this probability says the picture shows it.
+MIN_LABEL_PRESENT = 0.2
+_SHOWN_LABELS = 3
+
+
+@dataclass(frozen=True)
+class PhotoReply:
+    text: str
+    evidence: tuple[TextLine, ...]
+
+
+def seen(look: Look) -> str:
+    """What was recognised, for the end of an honest reply."""
+    parts = []
+    if look.detections:
+        parts.append(objects_phrase(look.detections))
+    labels = [label.name for label in look.labels[:_SHOWN_LABELS] if label.score >= MIN_LABEL_PRESENT]
+    if labels:
+        parts.append("what looks like " + " or ".join(with_article(name) for name in labels))
+    if not parts:
+        return "Here I recognise nothing."
+    return f"Here I can see {joined(parts)}."
+
+
+class PhotoAnswerer:
+    """Answers requests about one `Look`. Read-only after construction."""
+
+    def __init__(self, vocabulary: ObjectVocabulary):
+        self._vocabulary = vocabulary
+        self._similarity: Callable[[str, str], float] = vocabulary.similarity
+
+    def names_object(self, request: str) -> bool:
+        """Whether the request names something the photo models know (a COCO class or an
+        ImageNet label)."""
+        return self._vocabulary.named(request) is not None
+
+    def describe(self, look: Look) -> PhotoReply:
+        return PhotoReply(caption(look, self._similarity), evidence(look.detections))
+
+    def honest(self, look: Look, what: str = "I can't tell that from this picture.") -> PhotoReply:
+        return PhotoReply(f"{what} {CAPABILITIES} {seen(look)}", evidence(look.detections))
+
+    def count(self, request: str, look: Look) -> PhotoReply:
+        named = self._vocabulary.named(request)
+        if named is None:
+            if self._vocabulary.content_words(request):
+                return self._unknown(request, look)
+            if not look.detections:
+                return PhotoReply(f"I count no objects I know. {seen(look)}", ())
+            return PhotoReply(f"I count {objects_phrase(look.detections)}.", evidence(look.detections))
+        if named.source != "detector":
+            return self.honest(look, f"I can count only the 80 COCO object classes, and {plural(named.label)} "
+                                     "are not one of them.")
+        found = look.of_label(named.label)
+        noun = named.label
+        if not found:
+            return PhotoReply(f"There are no {plural(noun)} in the picture that I can see.", ())
+        verb = "is" if len(found) == 1 else "are"
+        return PhotoReply(f"There {verb} {counted(len(found), noun)} in the picture.", evidence(found))
+
+    def presence(self, request: str, look: Look) -> PhotoReply | None:
+        """Yes or no with the boxes, or None when the request names no object (the caller
+        may ask the text instead)."""
+        named = self._vocabulary.named(request)
+        if named is None:
+            return None
+        if named.source == "detector":
+            found = look.of_label(named.label)
+            if found:
+                return PhotoReply(f"Yes: {counted(len(found), named.label)}.", evidence(found))
+            return PhotoReply(f"No, I see no {plural(named.label)}.", ())
+        label = self._label(named, look)
+        if label is not None:
+            return PhotoReply(f"Yes: the picture looks like {with_article(label.name)} ({label.score:.0%}).",
+                              evidence(look.detections))
+        return PhotoReply(f"No, the picture does not look like {with_article(named.label)} to me. {seen(look)}", ())
+
+    def where(self, request: str, look: Look) -> PhotoReply:
+        named = self._vocabulary.named(request)
+        if named is None:
+            return self._unknown(request, look) if self._vocabulary.content_words(request) else self.describe(look)
+        if named.source != "detector":
+            return self.honest(look, f"I can locate only the 80 COCO object classes, and {plural(named.label)} "
+                                     "are not one of them.")
+        found = look.of_label(named.label)
+        if not found:
+            return PhotoReply(f"I see no {plural(named.label)} in the picture.", ())
+        places = [f"{with_article(named.label) if len(found) == 1 else 'one'} {position(d.box, look.size)}"
+                  for d in found]
+        lead = "" if len(found) == 1 else f"There are {counted(len(found), named.label)}: "
+        text = lead + joined(places) + "."
+        return PhotoReply(text[0].upper() + text[1:], evidence(found))
+
+    def identify(self, look: Look) -> PhotoReply:
+        """ "What animal is this?": the detector's objects and the classifier's best labels."""
+        labels = [f"{label.name} ({label.score:.0%})" for label in look.labels[:_SHOWN_LABELS]
+                  if label.score >= MIN_LABEL_PRESENT / 2]
+        parts = []
+        if look.detections:
+            parts.append(f"The detector found {objects_phrase(look.detections)}")
+        if labels:
+            parts.append(f"the classifier's closest labels are {joined(labels)}")
+        if not parts:
+            return self.honest(look, "I don't recognise what this is.")
+        text = "; ".join(parts) + "."
+        return PhotoReply(text[0].upper() + text[1:], evidence(look.detections))
+
+    def _label(self, named: NamedObject, look: Look):
+        return next((label for label in look.labels if label.score >= MIN_LABEL_PRESENT and label.name == named.label),
+                    None)
+
+    def _unknown(self, request: str, look: Look) -> PhotoReply:
+        words = " ".join(self._vocabulary.content_words(request))
+        return self.honest(look, f"I don't know '{words}' among the things I can recognise.")

@@ -1,0 +1,146 @@
+"""What the photo models saw in one image, and the sentences said about it.
+
+`Look` gathers one image's detections (COCO-80), classifier labels (ImageNet-1k) and OCR
+regions; `kind` says whether it is a document (text and no object), a photo (objects or
+labels and no text) or both. `caption` builds a sentence only from what was recognised:
+detected objects counted ("two people and a horse"), the classifier's label when it is
+confident and says something the detections do not ("and a tripod"), or its label alone
+when nothing was detected, and "with the text '...'" when text was read. Nothing is
+generated, so nothing is invented; the evidence is the detection boxes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from runtime.results import TextLine
+
+from .classifier import Label
+from .detector import Detection
+from .nouns import counted, joined, with_article
+
+PHOTO, DOCUMENT, BOTH = "photo", "document", "both"
+# A classifier label names the picture on its own (nothing detected) from this probability,
+# and is added beside detected objects from the higher one: espresso 0.96, tripod 0.94 are
+# said; bobsled 0.13 for the astronaut is not.
+MIN_LABEL_ALONE = 0.2
+MIN_LABEL_BESIDE = 0.5
+# A classifier label this similar (sentence encoder) to a detected label says the same thing
+# ("Egyptian cat" / cat 0.73, "motor scooter" / motorcycle 0.64); "tripod" / person 0.29 is new.
+SAME_THING = 0.5
+_MAX_QUOTE_CHARS = 60
+CAPABILITIES = ("This bundle's photo models recognise the 80 COCO object classes (people, animals such as cats, "
+                "dogs and horses, vehicles, furniture, food and everyday objects; they can be counted and located) "
+                "and the 1,000 ImageNet labels (what the whole picture looks like); they cannot see colours, "
+                "actions, feelings, ages or anything else.")
+
+
+@dataclass(frozen=True)
+class Look:
+    """One image as the bundle's models saw it."""
+
+    detections: tuple[Detection, ...]
+    labels: tuple[Label, ...]  # classifier's top labels, best first
+    regions: tuple[TextLine, ...]  # OCR regions
+    size: tuple[int, int]  # width, height
+
+    @property
+    def kind(self) -> str:
+        if not self.regions:
+            return PHOTO
+        return BOTH if self.detections else DOCUMENT
+
+    @property
+    def text(self) -> str:
+        return " ".join(region.text for region in self.regions)
+
+    def of_label(self, label: str) -> list[Detection]:
+        return [d for d in self.detections if d.label == label]
+
+
+def evidence(detections) -> tuple[TextLine, ...]:
+    """Detections as evidence lines: the label, the box's four corners, the score."""
+    return tuple(
+        TextLine(d.label, ((d.box[0], d.box[1]), (d.box[2], d.box[1]), (d.box[2], d.box[3]), (d.box[0], d.box[3])),
+                 d.score)
+        for d in detections
+    )
+
+
+def object_phrases(detections) -> list[str]:
+    """ ["two people", "a horse"]: detected labels counted, most frequent first."""
+    counts = Counter(d.label for d in detections)
+    return [counted(n, label) for label, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+
+
+def objects_phrase(detections) -> str:
+    """ "two people and a horse"."""
+    return joined(object_phrases(detections))
+
+
+def new_label(look: Look, similarity: Callable[[str, str], float]) -> Label | None:
+    """The classifier's best label when it is confident enough and says something the
+    detections do not."""
+    if not look.labels:
+        return None
+    best = look.labels[0]
+    if not look.detections:
+        return best if best.score >= MIN_LABEL_ALONE else None
+    if best.score < MIN_LABEL_BESIDE:
+        return None
+    if any(similarity(best.name, label) >= SAME_THING for label in {d.label for d in look.detections}):
+        return None
+    return best
+
+
+def quote(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_QUOTE_CHARS else text[: _MAX_QUOTE_CHARS - 1].rstrip() + "…"
+
+
+def caption(look: Look, similarity: Callable[[str, str], float]) -> str:
+    """One sentence from what was detected, classified and read."""
+    parts = object_phrases(look.detections)
+    label = new_label(look, similarity)
+    if label is not None:
+        parts.append(with_article(label.name))
+    text = f" with the text '{quote(look.text)}'" if look.regions else ""
+    if parts:
+        return f"A photo of {joined(parts)}{text}."
+    if text:
+        return f"An image{text}."
+    return "A picture in which I recognise nothing. " + CAPABILITIES
+
+
+def position(box, size) -> str:
+    """Where a box lies in the picture, in words: "in the top left", "in the centre"."""
+    width, height = size
+    x = (box[0] + box[2]) / 2 / max(width, 1)
+    y = (box[1] + box[3]) / 2 / max(height, 1)
+    column = "left" if x < 1 / 3 else "right" if x > 2 / 3 else ""
+    row = "top" if y < 1 / 3 else "bottom" if y > 2 / 3 else ""
+    if not row and not column:
+        place = "in the centre"
+    elif row and column:
+        place = f"in the {row} {column}"
+    elif row:
+        place = f"at the {row}"
+    else:
+        place = f"on the {column}"
+    area = (box[2] - box[0]) * (box[3] - box[1]) / max(width * height, 1)
+    return place + (", filling most of the picture" if area > 0.5 else "")
+
+
+def photo_phrases(look: Look) -> list[str]:
+    """Sentences naming what a photo shows, for its embedding: its detected objects, each
+    kind on its own, and the classifier's confident labels (the best one always, so a photo
+    never embeds as nothing)."""
+    phrases = []
+    if look.detections:
+        phrases.append(f"a photo of {objects_phrase(look.detections)}")
+        phrases += [f"a photo of {with_article(label)}" for label in dict.fromkeys(d.label for d in look.detections)]
+    labels = [label for label in look.labels if label.score >= MIN_LABEL_ALONE] or list(look.labels[:1])
+    phrases += [f"a photo of {with_article(label.name)}" for label in labels]
+    return phrases

@@ -1,0 +1,79 @@
+"""Pure parts of the photo answers (issue 11): noun forms, positions in words, captions from
+scripted detections, tiles and their merge."""
+
+from __future__ import annotations
+
+from runtime.vision import Detection, Label
+from runtime.vision.nouns import counted, joined, plural, singulars, with_article
+from runtime.vision.scene import BOTH, DOCUMENT, PHOTO, Look, caption, position
+from runtime.vision.tiling import merge, tiles
+
+
+def test_noun_forms():
+    assert [plural(n) for n in ("person", "bus", "wine glass", "knife", "giraffe", "sheep", "puppy", "couch")] == [
+        "people", "buses", "wine glasses", "knives", "giraffes", "sheep", "puppies", "couches"]
+    assert singulars("people") == ["person"] and "bus" in singulars("buses") and "knife" in singulars("knives")
+    assert "cat" in singulars("cats") and singulars("glass")[0] == "glass"
+    assert [with_article(n) for n in ("cat", "umbrella", "espresso", "unicycle")] == [
+        "a cat", "an umbrella", "an espresso", "a unicycle"]
+    assert (counted(0, "cat"), counted(1, "cat"), counted(2, "person"), counted(12, "cup")) == (
+        "no cats", "a cat", "two people", "12 cups")
+    assert joined(["a", "b", "c"]) == "a, b and c" and joined(["a"]) == "a"
+
+
+_CLASS_IDS = {"person": 0, "horse": 17, "cat": 15, "dog": 16, "stop sign": 11}
+
+
+def _detection(label, box, score=0.8):
+    return Detection(label, _CLASS_IDS[label], score, box)
+
+
+def test_caption_counts_detections_and_adds_a_new_confident_label():
+    people = (_detection("person", (0, 0, 10, 10)), _detection("person", (20, 0, 30, 10)),
+              _detection("horse", (40, 0, 90, 50)))
+    look = Look(people, (Label("tripod", 1, 0.9),), (), (100, 100))
+    assert caption(look, lambda a, b: 0.0) == "A photo of two people, a horse and a tripod."
+    assert caption(look, lambda a, b: 0.9) == "A photo of two people and a horse."  # the label says nothing new
+    alone = Look((), (Label("missile", 2, 0.37),), (), (100, 100))
+    assert caption(alone, lambda a, b: 0.0) == "A photo of a missile."
+    assert caption(Look((), (Label("missile", 2, 0.05),), (), (100, 100)), lambda a, b: 0.0).startswith(
+        "A picture in which I recognise nothing.")
+
+
+def test_kind_of_image():
+    class Region:
+        text = "STOP"
+
+    assert Look((), (), (), (1, 1)).kind == PHOTO
+    assert Look((), (), (Region(),), (1, 1)).kind == DOCUMENT
+    assert Look((_detection("stop sign", (0, 0, 1, 1)),), (), (Region(),), (1, 1)).kind == BOTH
+
+
+def test_position_in_words():
+    assert position((0, 0, 20, 20), (300, 300)) == "in the top left"
+    assert position((120, 120, 180, 180), (300, 300)) == "in the centre"
+    assert position((250, 120, 300, 180), (300, 300)) == "on the right"
+    assert position((10, 10, 290, 290), (300, 300)) == "in the centre, filling most of the picture"
+
+
+def test_tiles_cover_the_image_with_overlap():
+    for size in ((768, 512), (960, 960), (640, 640), (1024, 768)):
+        windows = tiles(size, 520)
+        assert len(windows) > 1
+        points = [(x, y) for x in range(0, size[0], 16) for y in range(0, size[1], 16)]
+        assert all(any(x0 <= x < x1 and y0 <= y < y1 for x0, y0, x1, y1 in windows) for x, y in points)
+        lefts = sorted({x0 for x0, *_ in windows})
+        rights = sorted({x1 for _, _, x1, _ in windows})
+        side = rights[0] - lefts[0]
+        assert all(right - left >= 0.2 * side for left, right in zip(lefts[1:], rights[:-1]))  # neighbours overlap
+        assert all(x1 - x0 <= 520 and y1 - y0 <= 520 for x0, y0, x1, y1 in windows)
+
+
+def test_merge_keeps_one_box_per_object():
+    whole = _detection("cat", (0, 0, 100, 100), 0.7)
+    same = _detection("cat", (2, 2, 98, 101), 0.6)  # the same cat seen in a tile
+    part = _detection("cat", (10, 10, 60, 60), 0.5)  # a part of it
+    other = _detection("cat", (200, 0, 300, 100), 0.45)
+    dog = _detection("dog", (0, 0, 100, 100), 0.5)  # other classes are not merged away
+    merged = merge([part, same, whole, other, dog])
+    assert [(d.label, d.score) for d in merged] == [("cat", 0.7), ("dog", 0.5), ("cat", 0.45)]
