@@ -216,7 +216,7 @@ class ReaderAdapter(KindAdapter):
         object_intents = (intents.COUNT, intents.WHERE, intents.PRESENCE)
         if look.regions and (intent.name in (intents.READ, intents.QUESTION)
                              or intent.name in object_intents and not photos.names_object(prompt)):
-            # About the text it shows ("What is the total?" on a photo of a receipt on a table).
+            # About the text it shows (the amount due on a photo of a receipt lying on a table).
             answer = self.answer_regions(prompt, look.regions)
             if answer.text not in (NOT_FOUND, CANT_TELL):
                 return PhotoReply(answer.text, answer.evidence)
