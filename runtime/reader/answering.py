@@ -52,6 +52,8 @@ MIN_TOTAL_SIMILARITY = 0.5
 ISSUER_SENTENCE = "the shop or company that issued this, its name and where it is"
 OTHER_PARTY_SENTENCE = "the customer or person it is billed, sent or shipped to"
 OTHER_PARTY_MARGIN = 0.05
+# What a number the question and a key share (or do not) adds to the key's match.
+_NUMBER_WEIGHT = 0.3
 # A label match this strong (both coverages whole) stands without the expected value type.
 _NAMED_KEY = 2.0
 # Types whose values the rules read reliably (a date is a date), and those they may miss.
@@ -149,6 +151,20 @@ def _prefixed(fields: list[Field], specific: list[str]) -> list[Field]:
                 found.append(Field(opening, " ".join(tokens[cut:]), field.line, "prefix"))
                 break
     return found
+
+
+def _numbers(text: str) -> frozenset[str]:
+    """The standalone numbers of a text ("Week 3", "Q3", "No. 2" → {"3"} / {"3"} / {"2"})."""
+    return frozenset(re.findall(r"(?<![\d.,])\d{1,4}(?![\d.,]*\d)", text))
+
+
+def _number_agreement(numbers: frozenset[str], key: str) -> float:
+    """Words match whatever their numbers; a key numbered as the question is ("Week 3" for
+    "the Week 3 value") beats its siblings ("Week 1", "Week 4"), one numbered otherwise loses."""
+    have = _numbers(key)
+    if not numbers or not have:
+        return 0.0
+    return _NUMBER_WEIGHT if numbers & have else -_NUMBER_WEIGHT
 
 
 def _misread(word: str, text: str) -> bool:
@@ -273,7 +289,9 @@ class Answerer:
         keys = sorted({f.key for f, _ in matches})
         vectors = self._embed([" ".join(focus + owners) or question, *map(self._read, keys)])
         similarity = dict(zip(keys, (vectors[1:] @ vectors[0]).tolist()))
-        return [(f, prior + config.similarity_weight * similarity[f.key]) for f, prior in matches]
+        numbers = _numbers(question)
+        return [(f, prior + config.similarity_weight * similarity[f.key] + _number_agreement(numbers, f.key))
+                for f, prior in matches]
 
     def _unlabelled(self, question: str, expected: str, fields: list[Field], cells) -> list[tuple[Field, float]]:
         """The issuer's name or address from the letterhead (else the header line, the first

@@ -293,8 +293,15 @@ def _cell_below(cells, rows: tuple[tuple[int, ...], ...], position: int, index: 
 
 
 def _is_header(cells, keys: list[bool], row: tuple[int, ...]) -> bool:
-    """A row of two keys or more, none with a figure ("Item | Qty | Price")."""
-    return len(row) >= 2 and all(keys[i] for i in row) and not any(ch.isdigit() for i in row for ch in cells[i].text)
+    """A row of two titles or more ("Item | Qty | Price", "Week 1 | Week 2"): each a key, or
+    words with a number that no value reads as ("Week 3", "Q4"); a word that reads like a
+    label but stands in a column of values ("White" under "T.E") is no title."""
+    def title(index: int) -> bool:
+        text = cells[index].text.strip()
+        return keys[index] or (not is_label(text) and re.search(r"[^\W\d_]", text) is not None
+                               and not value_types(text) & _COMPLETE_TYPES and len(text.split()) <= 3)
+
+    return len(row) >= 2 and all(title(i) for i in row)
 
 
 def _table_fields(cells, grid: Grid, keys: list[bool]) -> list[Field]:

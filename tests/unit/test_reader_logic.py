@@ -96,6 +96,21 @@ def test_a_value_goes_on_over_the_lines_under_it():
     assert ("Total", "Ivory Tower") in fields  # "Cash" under "Total" keys the next line
 
 
+def test_numbered_column_titles_make_a_table_and_the_number_picks_the_column():
+    weeks = ("Week 1", "Week 2", "Week 3", "Week 4")
+    figures = {"Tyres": ("990,42", "5.216,97", "7.172,34", "2.298,11"), "Lamps": ("6.392,83", "850,77", "152,77", "823,00")}
+    lines = (
+        *[_line(week, 200 + 150 * column, 100, 100) for column, week in enumerate(weeks)],
+        *[cell for row, (item, values) in enumerate(figures.items())
+          for cell in (_line(item, 20, 140 + 40 * row, 120),
+                       *[_line(value, 200 + 150 * column, 140 + 40 * row, 100) for column, value in enumerate(values)])],
+    )
+    assert ("Tyres Week 3", "7.172,34", "table") in {(f.key, f.value, f.source) for f in extract_fields(lines)}
+    answerer = _answerer()
+    assert answerer.answer("What is the Week 3 value for Tyres?", lines).text == "7.172,34"
+    assert answerer.answer("What is the Week 4 value for Lamps?", lines).text == "823,00"
+
+
 def test_labels_may_hold_a_numbered_word_but_not_end_in_a_figure():
     assert is_label("F.P.M. No.1 Roller") and is_label("Project #") and is_label("Line 2 Address")
     assert is_label("No.1 Roller over Tape")
