@@ -363,8 +363,9 @@ class ChatResponder:
             self.completion_id, "chat.completion.chunk", self.created, self.model_id, choices, usage
         )
 
-    def _delta_chunk(self, delta: schemas.ChunkDelta, finish_reason=None, logprobs=None) -> schemas.ChatCompletionChunk:
-        return self._chunk([schemas.ChunkChoice(0, delta, logprobs, finish_reason)])
+    def _delta_chunk(self, delta: schemas.ChunkDelta, finish_reason=None, logprobs=None,
+                     evidence=msgspec.UNSET) -> schemas.ChatCompletionChunk:
+        return self._chunk([schemas.ChunkChoice(0, delta, logprobs, finish_reason, evidence)])
 
     def first_chunk(self) -> schemas.ChatCompletionChunk:
         return self._delta_chunk(schemas.ChunkDelta(role="assistant", content=""))
@@ -382,7 +383,9 @@ class ChatResponder:
         logprobs = None
         if self.call.logprobs and result.logprobs is not None:
             logprobs = openai_logprobs(result.logprobs[self.streamed_steps :], self.call.top_logprobs)
-        return self._delta_chunk(schemas.ChunkDelta(), result.finish_reason, logprobs)
+        # The lines the answer was read from ride on the chunk that ends the choice, as on the
+        # whole completion's choice.
+        return self._delta_chunk(schemas.ChunkDelta(), result.finish_reason, logprobs, evidence_lines(result.evidence))
 
     def usage_chunk(self, result: GenerationResult) -> schemas.ChatCompletionChunk:
         return self._chunk([], usage_object(result.usage))

@@ -224,6 +224,7 @@ class ChunkChoice(ResponseBody):
     delta: ChunkDelta
     logprobs: ChoiceLogprobs | None
     finish_reason: FinishReason | None
+    evidence: list[EvidenceLine] | UnsetType = UNSET  # extension, on the last chunk: where the answer was read
 
 
 class ChatCompletionChunk(ResponseBody):

@@ -193,13 +193,6 @@ def test_an_invoice_total_streams_in_and_the_conversation_keeps_the_image(server
     expect(page.locator("#error")).to_be_hidden()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,  # what a missing box raises; a setup error still fails
-    reason="the streamed chat completion does not carry the answer's evidence yet: the page reads "
-    "choices[0].evidence from the last chunk (as the non-streamed reply has it), which needs "
-    "runtime/api (schemas.ChunkChoice.evidence, ChatResponder.last_chunk) to send it",
-)
 def test_the_answers_evidence_box_is_drawn_over_the_total(server, open_page, tmp_path):
     from playwright.sync_api import expect
 

@@ -69,3 +69,18 @@ def test_chat_choice_carries_the_evidence_extension(reader_server):
     choice = reply["choices"][0]
     assert choice["message"]["content"] == "3.20"
     _check(choice["evidence"], "3.20")
+
+
+def test_streamed_chat_carries_the_evidence_on_its_last_chunk(reader_server):
+    message = {"role": "user", "content": [{"type": "text", "text": "What is the total?"},
+                                           {"type": "image_url", "image_url": {"url": _receipt_uri()}}]}
+    body = json.dumps({"model": "any", "messages": [message], "stream": True}).encode()
+    request = urllib.request.Request(f"{reader_server.url}/v1/chat/completions", body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=120) as response:
+        events = [line[len(b"data: "):] for line in response.read().splitlines() if line.startswith(b"data: ")]
+    assert events[-1] == b"[DONE]"
+    choices = [json.loads(event)["choices"][0] for event in events[:-1]]
+    assert "".join(choice["delta"].get("content", "") for choice in choices) == "3.20"
+    assert choices[-1]["finish_reason"] == "stop"
+    _check(choices[-1]["evidence"], "3.20")
+    assert all("evidence" not in choice for choice in choices[:-1])  # once, with the finish reason
