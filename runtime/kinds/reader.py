@@ -53,7 +53,7 @@ from runtime.tokenizer import Tokenizer
 from runtime.vision import Detection, ImageClassifier, Label, ObjectDetector
 from runtime.vision.objects import ObjectVocabulary
 from runtime.vision.photo_answers import PhotoAnswerer, PhotoReply
-from runtime.vision.scene import DOCUMENT, Look, photo_phrases
+from runtime.vision.scene import DOCUMENT, Look, beside_text, photo_phrases
 from runtime.vision.tiling import detect_tiled
 
 from . import register_kind
@@ -204,6 +204,7 @@ class ReaderAdapter(KindAdapter):
         if self._photos is None or _is_flat(image):
             return None
         detections = tuple(detect_tiled(self._detector, image)) if self._detector is not None else ()
+        detections = beside_text(detections, regions, image.size)  # a form's lines read as kites are text
         labels = tuple(self._classifier.classify([image])[0]) if self._classifier is not None else ()
         return Look(detections, labels, tuple(regions), image.size)
 
@@ -218,7 +219,9 @@ class ReaderAdapter(KindAdapter):
                              or intent.name in object_intents and not photos.names_object(prompt)):
             # About the text it shows (the amount due on a photo of a receipt lying on a table).
             answer = self.answer_regions(prompt, look.regions)
-            if answer.text not in (NOT_FOUND, CANT_TELL):
+            if answer.text not in (NOT_FOUND, CANT_TELL) or (intent.name == intents.QUESTION and not photos.names_object(prompt)):
+                # A question that names no object is about the text, which was read: when the
+                # text does not answer it, "Not found in the image." is the honest reply.
                 return PhotoReply(answer.text, answer.evidence)
         if intent.name == intents.COUNT:
             return photos.count(prompt, look)

@@ -15,6 +15,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from runtime.results import TextLine
 
 from .classifier import Label
@@ -37,6 +39,36 @@ CAPABILITIES = ("This bundle's photo models recognise the 80 COCO object classes
                 "actions, feelings, ages or anything else.")
 
 
+# A page of text (this many OCR regions or more) is a document unless an object takes at
+# least this share of the image: the detector sees birds and kites in forms' stamps and logos.
+PAGE_LINES = 8
+MIN_OBJECT_ON_PAGE = 0.15
+# A detection whose box is this much covered by text boxes is the text itself, seen as an
+# object (lines of a scanned form read as "kite" or "bird" at 0.4-0.7): it does not count.
+MAX_TEXT_COVER = 0.2
+
+
+def text_cover(box: tuple[float, float, float, float], regions, size: tuple[int, int], scale: int = 4) -> float:
+    """The share of `box` (x0, y0, x1, y1) that the OCR regions' boxes cover, measured on a
+    grid of `scale`-pixel cells."""
+    width, height = max(1, size[0] // scale + 1), max(1, size[1] // scale + 1)
+    x0, y0, x1, y1 = (int(v // scale) for v in box)
+    x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
+    mask = np.zeros((height, width), dtype=bool)
+    for region in regions:
+        xs, ys = [p[0] for p in region.box], [p[1] for p in region.box]
+        mask[max(0, int(min(ys) // scale)): int(max(ys) // scale) + 1, max(0, int(min(xs) // scale)): int(max(xs) // scale) + 1] = True
+    window = mask[max(0, y0):y1, max(0, x0):x1]
+    return float(window.mean()) if window.size else 0.0
+
+
+def beside_text(detections, regions, size: tuple[int, int]) -> tuple[Detection, ...]:
+    """The detections that are not the page's text seen as objects (`MAX_TEXT_COVER`)."""
+    if not regions:
+        return tuple(detections)
+    return tuple(d for d in detections if text_cover(d.box, regions, size) <= MAX_TEXT_COVER)
+
+
 @dataclass(frozen=True)
 class Look:
     """One image as the bundle's models saw it."""
@@ -48,8 +80,15 @@ class Look:
 
     @property
     def kind(self) -> str:
+        """PHOTO without text; DOCUMENT with text and no object, or a page of text (`PAGE_LINES`
+        regions or more) whose objects are all small (a logo, a stamp, handwriting seen as a
+        bird); else BOTH (a sign in a street, a receipt held by a person)."""
         if not self.regions:
             return PHOTO
+        if len(self.regions) >= PAGE_LINES:
+            area = max(1, self.size[0] * self.size[1])
+            large = [d for d in self.detections if (d.box[2] - d.box[0]) * (d.box[3] - d.box[1]) >= MIN_OBJECT_ON_PAGE * area]
+            return BOTH if large else DOCUMENT
         return BOTH if self.detections else DOCUMENT
 
     @property
