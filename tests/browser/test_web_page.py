@@ -327,6 +327,31 @@ def test_stop_ends_a_long_generation_and_the_server_cancels_it(server, open_page
     assert answer.inner_text() == shown  # nothing arrives after Stop
 
 
+def test_a_new_image_while_an_answer_streams_ends_it_and_starts_clean(server, open_page, tmp_path):
+    from playwright.sync_api import expect
+
+    invoice = tmp_path / "invoice.png"
+    draw_invoice(invoice)
+    page = open_page(server)
+    _connected(page)
+    _pick(page, invoice)
+    _ask(page, "generate", "Write a very long story about the number 3000.", max_tokens=4000)
+    expect(_last_answer(page)).to_have_text(re.compile(r"\S.{40}", re.S), timeout=ANSWER_S)
+    data = base64.b64encode(invoice.read_bytes()).decode("ascii")
+    pasted = page.evaluate_handle(_FILE_TRANSFER, [data, "second.png"])
+    page.evaluate("transfer => document.dispatchEvent(new ClipboardEvent('paste', {clipboardData: transfer}))", pasted)
+    expect(page.locator("#preview-caption")).to_contain_text("second.png")
+    _done(page)  # the old answer ended with its conversation
+    expect(page.locator(".message")).to_have_count(0)
+    expect(page.locator("#stats")).not_to_contain_text("Stopped")
+    sent = []
+    page.on("request", lambda request: sent.append(request.post_data_json) if request.url.endswith("/v1/chat/completions") else None)
+    _ask(page, "vqa", "What is the total due?")
+    expect(_last_answer(page)).to_contain_text(INVOICE_TOTAL, timeout=ANSWER_S)
+    _done(page)
+    assert [len(body["messages"]) for body in sent] == [1]  # the story's question did not ride along
+
+
 def test_with_an_api_key_the_page_asks_for_it_and_keeps_it_in_the_tab_only(guarded_server, open_page):
     from playwright.sync_api import expect
 

@@ -23,6 +23,7 @@ const state = {
   image: null,            // {dataUrl, name, width, height}
   turns: [],              // chat history sent with the next question: {role, text}
   controller: null,       // AbortController of the request in flight
+  conversation: 0,        // bumped by each new conversation: a late reply of an old one is dropped
 };
 
 // --- the API key (kept in this tab only) -------------------------------------------------
@@ -278,6 +279,9 @@ function corners(box) {
 // --- the conversation ----------------------------------------------------------------------
 
 function newConversation() {
+  // A new image or "New conversation" ends the answer in flight: it belongs to the old one.
+  if (state.controller) state.controller.abort();
+  state.conversation += 1;
   state.turns = [];
   $("messages").replaceChildren();
   $("stats").textContent = "";
@@ -505,6 +509,7 @@ async function send() {
   $("prompt").value = "";
   $("stats").textContent = "Working…";
   state.controller = new AbortController();
+  const conversation = state.conversation;
   setBusy(true);
   const timing = new Timing();
   try {
@@ -516,9 +521,11 @@ async function send() {
       drawBoxes([], "evidence");  // the last answer's evidence; OCR boxes of the same image stay
       result = await chat(task, text, answer, timing);
     }
+    if (conversation !== state.conversation) return;  // the conversation was left while it ran
     $("stats").textContent = timing.describe(result);
     $("announce").textContent = "Answer: " + answer.textContent;  // read out once, complete
   } catch (error) {
+    if (conversation !== state.conversation) return;
     if (error.name === "AbortError") {
       answer.append(document.createTextNode(answer.textContent ? " " : ""));
       const note = document.createElement("em");
