@@ -84,6 +84,18 @@ class Model:
         self._require("read")
         return self._adapter.read(self._image(image))
 
+    @property
+    def has_detector(self) -> bool:
+        """Whether the bundle's kind carries an object detector (the default reader's does)."""
+        return bool(getattr(self._adapter, "has_detector", False))
+
+    def detect(self, images: Sequence) -> list:
+        """The objects in each image (`runtime.vision.Detection`: label, score, box), when the
+        bundle has a detector; else the error naming the tasks it can do."""
+        if not self.has_detector:
+            raise TaskNotSupportedError("detect", self.tasks)
+        return self._adapter.detect([self._image(image) for image in images])
+
     def embed_images(self, images: Sequence) -> np.ndarray:
         self._require("embed")
         return self._adapter.embed_images([self._image(image) for image in images])

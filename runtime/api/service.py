@@ -449,9 +449,8 @@ def _input_named(field: str) -> Iterator[None]:
 def _detector(model):
     """The model's object detector (`detect(images)`), or a 400 naming the tasks it can do.
     A bundle has one when its kind carries a `detector` component (the default reader's)."""
-    detect = getattr(model, "detect", None) or getattr(getattr(model, "_adapter", None), "detect", None)
-    has_detector = getattr(getattr(model, "_adapter", model), "has_detector", True)
-    if detect is None or not has_detector:
+    detect = getattr(model, "detect", None)
+    if detect is None or not getattr(model, "has_detector", True):
         raise TaskNotSupportedError("detect", model.tasks)
     return detect
 
