@@ -80,6 +80,13 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
 }
 # Requests about a photo, next to READ, DESCRIBE and QUESTION above (a photo may show text).
 PHOTO_EXAMPLES: dict[str, tuple[str, ...]] = {
+    # Text seen in a photo: a sign, a shirt, a label on a bottle.
+    READ: (
+        "What is written on it?",
+        "What does the sign say?",
+        "What words are on the shirt?",
+        "Is there any text in the picture?",
+    ),
     DESCRIBE: (
         "What is in this image?",
         "What do you see?",

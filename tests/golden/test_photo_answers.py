@@ -197,3 +197,16 @@ def test_documents_are_answered_as_before(model):
     assert adapter.look(document.image, regions).kind == "document"
     for question in document.questions[:3]:
         assert model.ask(document.image, question.text).text == adapter.answer_regions(question.text, regions).text
+
+
+def test_text_in_a_photo_is_read_when_asked(model, photos):
+    # A sign drawn into the cat photo: asked what is written, the text; asked about the cat, the cat.
+    from PIL import ImageDraw, ImageFont
+
+    photo = photos["chelsea"].convert("RGB").copy()
+    canvas = ImageDraw.Draw(photo)
+    canvas.rectangle((10, 10, 200, 60), fill="white")
+    canvas.text((20, 15), "KEEP OUT", fill="black", font=ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", 30))
+    assert "KEEP" in model.ask(photo, "What is written on it?").text.upper()
+    assert "cat" in model.ask(photo, "What animal is this?").text
+    assert "No text was found" in model.ask(photos["chelsea"], "What is written on it?").text
