@@ -241,6 +241,9 @@ def test_an_image_can_be_dropped_or_pasted_and_a_new_one_starts_over(server, ope
     expect(page.locator("#preview-caption")).to_contain_text("pasted.png")
     expect(page.locator(".message")).to_have_count(0)  # another image: a new conversation
     expect(page.locator("#overlay polygon")).to_have_count(0)
+    on_preview = page.evaluate_handle(_FILE_TRANSFER, [data, "on-preview.png"])
+    page.dispatch_event("#preview-image", "drop", {"dataTransfer": on_preview})  # dropped on the image shown
+    expect(page.locator("#preview-caption")).to_contain_text("on-preview.png")
 
 
 def test_read_draws_a_box_on_every_line(server, open_page, tmp_path):
@@ -280,6 +283,9 @@ def test_find_objects_draws_the_detectors_boxes(server, open_page, tmp_path):
     expect(boxes).to_have_count(len(found))
     x0, y0, x1, y1 = found[0]["box"]
     assert _points(boxes.first) == [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+    labels = page.locator("#overlay text.object")  # each box says what it is
+    expect(labels).to_have_count(len(found))
+    expect(labels.first).to_have_text(re.compile(r"^cat \d+%$"))
     expect(page.locator("#legend-objects")).to_be_visible()
 
 

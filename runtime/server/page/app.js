@@ -219,15 +219,17 @@ function formatBytes(bytes) {
 $("file-input").addEventListener("change", (event) => takeFile(event.target.files[0]));
 
 const dropZone = $("drop-zone");
-dropZone.addEventListener("dragover", (event) => {
+dropZone.addEventListener("dragleave", () => dropZone.classList.remove("dragging"));
+// A file dropped anywhere on the page is taken (the preview is where a second image goes);
+// the browser would otherwise open it in place of the page and lose the conversation.
+document.addEventListener("dragover", (event) => {
   event.preventDefault();
   dropZone.classList.add("dragging");
 });
-dropZone.addEventListener("dragleave", () => dropZone.classList.remove("dragging"));
-dropZone.addEventListener("drop", (event) => {
+document.addEventListener("drop", (event) => {
   event.preventDefault();
   dropZone.classList.remove("dragging");
-  takeFile(event.dataTransfer.files[0]);
+  if (event.dataTransfer && event.dataTransfer.files.length) takeFile(event.dataTransfer.files[0]);
 });
 document.addEventListener("paste", (event) => {
   const file = [...(event.clipboardData ? event.clipboardData.files : [])].find((f) => f.type.startsWith("image/"));
@@ -260,6 +262,19 @@ function drawBoxes(boxes, kind) {
     title.textContent = box.label;
     polygon.append(title);
     overlay.append(polygon);
+    if (kind === "object" && box.label) {
+      // Objects are told apart by their names: written at the box's top-left corner, in
+      // image pixels like the box (the overlay's viewBox is the image's size).
+      const width = overlay.viewBox.baseVal ? overlay.viewBox.baseVal.width : 0;
+      const size = Math.max(12, Math.round((width || 600) / 36));
+      const label = document.createElementNS(ns, "text");
+      label.setAttribute("x", Math.min(...box.corners.map((p) => p[0])) + 4);
+      label.setAttribute("y", Math.max(size, Math.min(...box.corners.map((p) => p[1])) + size));
+      label.setAttribute("font-size", size);
+      label.setAttribute("class", "box-label " + kind);
+      label.textContent = box.label;
+      overlay.append(label);
+    }
   }
 }
 
@@ -431,7 +446,7 @@ async function detect(answer, timing) {
   answer.textContent = found.length
     ? found.map((item) => `${name(item)} (${Math.round((score(item) || 0) * 100)}%)`).join(", ")
     : "No objects found.";
-  drawBoxes(found.map((item) => ({ corners: corners(item.box), label: name(item) })), "object");
+  drawBoxes(found.map((item) => ({ corners: corners(item.box), label: `${name(item)} ${Math.round((score(item) || 0) * 100)}%` })), "object");
   return { metadata: result.metadata };
 }
 
