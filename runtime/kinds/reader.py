@@ -46,6 +46,7 @@ from runtime.reader.answering import NOT_FOUND, Answerer
 from runtime.reader.describe import Describer
 from runtime.reader.document import read_cells, transcript
 from runtime.reader.language_model import LanguageModel
+from runtime.reader.spelling import occurs_in
 from runtime.reader.vocabulary import STOP
 from runtime.reader.yes_no import CANT_TELL, answer_yes_no
 from runtime.results import GenerationResult, ReadResult, TextDelta, Usage
@@ -64,6 +65,8 @@ _EXTRA_KEYS = {
     "chat_format": str, "default_system": str,
 }
 NO_TEXT = "No text was found in the image."
+# A request naming at most this many words of the page is about them ("Pump Press. Card Roller?").
+_MAX_NAMED_WORDS = 4
 # An image whose pixels vary less than this (standard deviation, 0-255) is one flat colour:
 # nothing to recognise in it, so it is answered as an image without text.
 FLAT_PIXEL_STD = 2.0
@@ -81,6 +84,17 @@ def _fold(lines):
     """NFKC-folded text: the recognizer emits full-width brackets and commas ("Tel:（359）",
     "July 21， 2023") that users and matching expect as ASCII."""
     return tuple(dataclasses.replace(line, text=unicodedata.normalize("NFKC", line.text)) for line in lines)
+
+
+def _on_the_page(words: list[str], regions) -> bool:
+    """Whether every word a short request names (three letters or more) is written on the page,
+    as the recognizer may have misread it ("Sensitive?" and "NOSENSITIWE TO"): a request that
+    is little more than a label of the page asks for that field, not for the whole page."""
+    long_words = [word for word in words if len(word) >= 3]
+    if not long_words or len(long_words) > _MAX_NAMED_WORDS:
+        return False
+    text = " ".join(region.text for region in regions)
+    return all(occurs_in(word, text) for word in long_words)
 
 
 def _context(lines) -> str:
@@ -180,11 +194,12 @@ class ReaderAdapter(KindAdapter):
         if not regions:
             return Reply(NO_TEXT, ())
         intent = self._router.classify(prompt)
-        if intent.name in (intents.READ, intents.DESCRIBE) and intents.named_words(prompt, STOP):
+        words = intents.named_words(prompt, STOP)
+        if intent.name in (intents.READ, intents.DESCRIBE) and words:
             # "What does the form say for physical state?" reads like "what does it say?" but
             # names a key of this page (words no whole-page request needs): it asks for that field.
             named = self._answerer.answer(prompt, regions)
-            if named.names_key(prompt) or self._answerer.names_a_key(prompt, regions):
+            if named.names_key(prompt) or self._answerer.names_a_key(prompt, regions) or _on_the_page(words, regions):
                 return Reply(named.text, named.evidence)
         if intent.name == intents.READ:
             lines = order_lines(regions)

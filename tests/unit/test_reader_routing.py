@@ -132,3 +132,15 @@ def test_description_of_prose_names_its_heading_and_of_figures_quotes_the_start(
 
 def test_transcript_keeps_rows_together():
     assert transcript(RECEIPT) == "BLUE HERON CAFE\n05/03/2024\nFlat white\t3.20\nTotal\t7.26\nPAID by card"
+
+
+def test_a_short_request_naming_words_of_the_page_asks_for_them():
+    from runtime.kinds.reader import _on_the_page
+    from runtime.results import TextLine
+
+    page = (TextLine("NOSENSITIWE TO", ((0, 0), (200, 0), (200, 20), (0, 20)), 0.9),
+            TextLine("Pump Press. Card Roller 120 psig", ((0, 30), (300, 30), (300, 50), (0, 50)), 0.9))
+    assert _on_the_page(["sensitive"], page)  # as the recognizer misread it
+    assert _on_the_page(["card", "pump", "roller"], page)
+    assert not _on_the_page(["handwritten"], page)  # "Transcribe the handwritten note": the whole page
+    assert not _on_the_page(["card", "pump", "roller", "press", "psig"], page)  # a long request is no label
