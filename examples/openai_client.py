@@ -2,8 +2,8 @@
 
     ./wan2.2-turbo                                   # in another terminal: the server
     pip install openai
-    python examples/openai_client.py receipts/ "What is the total?"
-    python examples/openai_client.py --evidence receipts/ "What is the total?"
+    .venv/bin/python examples/openai_client.py receipts/ "What is the total?"
+    .venv/bin/python examples/openai_client.py --evidence receipts/ "What is the total?"
 
 Images go inline as data: URIs (the server never fetches URLs unless told to). By default
 the answer streams in token by token; with `--evidence` the reply comes whole and carries
@@ -19,7 +19,7 @@ import os
 import sys
 from pathlib import Path
 
-from openai import OpenAI
+from openai import APIConnectionError, OpenAI
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 
@@ -47,7 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--evidence", action="store_true", help="whole replies with the lines they came from")
     args = parser.parse_args(argv)
     client = OpenAI(base_url=args.server.rstrip("/") + "/v1", api_key=args.api_key)
-    model = client.models.list().data[0].id
+    try:
+        model = client.models.list().data[0].id
+    except APIConnectionError:
+        print(f"No server answers at {args.server}: start one with `python3 build.py serve` "
+              "(or `./wan2.2-turbo`), or pass --server.", file=sys.stderr)
+        return 2
     paths = sorted(p for p in args.folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     for path in paths:
         print(f"{path.name}: ", end="", flush=True)

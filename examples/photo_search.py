@@ -1,11 +1,15 @@
 """A folder of photos, captioned and searchable by text.
 
-    python examples/photo_search.py --model BUNDLE photos/ "a bakery" "where to fix a bike"
+    .venv/bin/python examples/photo_search.py --model BUNDLE photos/ "a bakery" "where to fix a bike"
 
 Captions every image, embeds them all once, then ranks them against each query by cosine
 similarity (the bundle's embeddings are L2-normalized, so a dot product). Runs the model in
 this process (`from runtime import load_model`, no server). `--json` prints one object
 instead of text, for scripts.
+
+BUNDLE is a model folder: the default one is `build/bundles/reader` once `python3 build.py
+serve` (or `test`) has built it. Run from the checkout with its `.venv` (where `runtime` is
+installed); a release has the same engine inside its binary, not as a Python package.
 """
 
 from __future__ import annotations

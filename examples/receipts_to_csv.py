@@ -1,11 +1,15 @@
 """A folder of receipts to a CSV of date, vendor and total, each with the box it was read from.
 
-    python examples/receipts_to_csv.py --model BUNDLE receipts/ receipts.csv
+    .venv/bin/python examples/receipts_to_csv.py --model BUNDLE receipts/ receipts.csv
 
 Runs the model in this process (`from runtime import load_model`, no server). A field the
 model cannot point at on the page stays empty: an answer with no evidence line was not read
 from the receipt, so it is never copied into the CSV. Boxes are `x0 y0 x1 y1` in the image's
 pixels (the union of the lines the answer came from).
+
+BUNDLE is a model folder: the default one is `build/bundles/reader` once `python3 build.py
+serve` (or `test`) has built it. Run from the checkout with its `.venv` (where `runtime` is
+installed); a release has the same engine inside its binary, not as a Python package.
 """
 
 from __future__ import annotations

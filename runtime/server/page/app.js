@@ -527,15 +527,13 @@ async function send() {
   const conversation = state.conversation;
   setBusy(true);
   const timing = new Timing();
+  drawBoxes([], "evidence");  // the last answer's evidence; OCR boxes of the same image stay
   try {
     let result;
     if (task.id === "read") result = await read(answer, timing);
     else if (task.id === "detect") result = await detect(answer, timing);
     else if (task.id === "rank") result = await rank(text, answer, timing);
-    else {
-      drawBoxes([], "evidence");  // the last answer's evidence; OCR boxes of the same image stay
-      result = await chat(task, text, answer, timing);
-    }
+    else result = await chat(task, text, answer, timing);
     if (conversation !== state.conversation) return;  // the conversation was left while it ran
     $("stats").textContent = timing.describe(result);
     $("announce").textContent = "Answer: " + answer.textContent;  // read out once, complete
