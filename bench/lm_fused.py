@@ -52,7 +52,7 @@ PROMPT = ("<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trai
           "<|im_end|>\n<|im_start|>user\nWrite a short story about a lighthouse keeper who finds "
           "a message in a bottle.<|im_end|>\n<|im_start|>assistant\n")
 SYSTEM = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
-# The same prompts as tests/golden/test_fused_lm.py, so its figures and these agree.
+# Also the prompts of tests/golden/test_fused_lm.py (it imports them).
 QUESTIONS = (
     "What is the capital of France?",
     "Write a short story about a lighthouse keeper who finds a message in a bottle.",
