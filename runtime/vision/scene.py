@@ -48,17 +48,22 @@ MIN_OBJECT_ON_PAGE = 0.15
 MAX_TEXT_COVER = 0.2
 
 
-def text_cover(box: tuple[float, float, float, float], regions, size: tuple[int, int], scale: int = 4) -> float:
-    """The share of `box` (x0, y0, x1, y1) that the OCR regions' boxes cover, measured on a
-    grid of `scale`-pixel cells."""
-    width, height = max(1, size[0] // scale + 1), max(1, size[1] // scale + 1)
-    x0, y0, x1, y1 = (int(v // scale) for v in box)
-    x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
-    mask = np.zeros((height, width), dtype=bool)
+_MASK_SCALE = 4  # pixels per cell of the text mask
+
+
+def text_mask(regions, size: tuple[int, int], scale: int = _MASK_SCALE) -> np.ndarray:
+    """Where the OCR regions' boxes lie, on a grid of `scale`-pixel cells over an image of `size`."""
+    mask = np.zeros((max(1, size[1] // scale + 1), max(1, size[0] // scale + 1)), dtype=bool)
     for region in regions:
         xs, ys = [p[0] for p in region.box], [p[1] for p in region.box]
         mask[max(0, int(min(ys) // scale)): int(max(ys) // scale) + 1, max(0, int(min(xs) // scale)): int(max(xs) // scale) + 1] = True
-    window = mask[max(0, y0):y1, max(0, x0):x1]
+    return mask
+
+
+def text_cover(box: tuple[float, float, float, float], mask: np.ndarray, scale: int = _MASK_SCALE) -> float:
+    """The share of `box` (x0, y0, x1, y1) that a `text_mask` covers."""
+    x0, y0, x1, y1 = (int(v // scale) for v in box)
+    window = mask[max(0, y0):max(y1, y0 + 1), max(0, x0):max(x1, x0 + 1)]
     return float(window.mean()) if window.size else 0.0
 
 
@@ -66,7 +71,8 @@ def beside_text(detections, regions, size: tuple[int, int]) -> tuple[Detection, 
     """The detections that are not the page's text seen as objects (`MAX_TEXT_COVER`)."""
     if not regions:
         return tuple(detections)
-    return tuple(d for d in detections if text_cover(d.box, regions, size) <= MAX_TEXT_COVER)
+    mask = text_mask(regions, size)
+    return tuple(d for d in detections if text_cover(d.box, mask) <= MAX_TEXT_COVER)
 
 
 @dataclass(frozen=True)
