@@ -210,13 +210,18 @@ def generate_response(call: GenerateCall, result: GenerationResult, metadata: sc
 
 
 
-def parse_read_request(body: object, served_ids: tuple[str, ...]) -> ImageInput:
+def _image_request(body: object, served_ids: tuple[str, ...], schema: type, what: str) -> ImageInput:
+    """The image of a request that carries only an image and a model (read, detect)."""
     body, form = _body(body)
     if isinstance(body, dict) and "image" not in body:
-        raise _missing_image("Reading", form)
-    request = decode(body, schemas.ReadRequest)
+        raise _missing_image(what, form)
+    request = decode(body, schema)
     check_model(request.model, served_ids)
     return _image(request.image, "image", form)
+
+
+def parse_read_request(body: object, served_ids: tuple[str, ...]) -> ImageInput:
+    return _image_request(body, served_ids, schemas.ReadRequest, "Reading")
 
 
 def read_response(result: ReadResult, metadata: schemas.Metadata) -> schemas.ReadResponse:
@@ -228,12 +233,7 @@ def read_response(result: ReadResult, metadata: schemas.Metadata) -> schemas.Rea
 
 
 def parse_detect_request(body: object, served_ids: tuple[str, ...]) -> ImageInput:
-    body, form = _body(body)
-    if isinstance(body, dict) and "image" not in body:
-        raise _missing_image("Detection", form)
-    request = decode(body, schemas.DetectRequest)
-    check_model(request.model, served_ids)
-    return _image(request.image, "image", form)
+    return _image_request(body, served_ids, schemas.DetectRequest, "Detection")
 
 
 def detect_response(detections: Sequence[Detection], metadata: schemas.Metadata) -> schemas.DetectResponse:
