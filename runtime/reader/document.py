@@ -283,10 +283,10 @@ def _cell_below(cells, rows: tuple[tuple[int, ...], ...], position: int, index: 
         return None
     row = rows[position]
     after = row.index(index) + 1
-    left = min(p[0] for p in cells[index].box)
-    right = min(p[0] for p in cells[row[after]].box) if after < len(row) else float("inf")
+    left = _extent(cells[index])[0]
+    right = _extent(cells[row[after]])[0] if after < len(row) else float("inf")
     for below in rows[position + 1]:
-        b_left, b_right = min(p[0] for p in cells[below].box), max(p[0] for p in cells[below].box)
+        b_left, b_right = _extent(cells[below])
         if min(right, b_right) > max(left, b_left) and adjacent(cells[index], cells[below]):
             return below
     return None
