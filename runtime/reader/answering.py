@@ -52,6 +52,11 @@ MIN_TOTAL_SIMILARITY = 0.5
 ISSUER_SENTENCE = "the shop or company that issued this, its name and where it is"
 OTHER_PARTY_SENTENCE = "the customer or person it is billed, sent or shipped to"
 OTHER_PARTY_MARGIN = 0.05
+# A key the question names in other words: how near the question it must be (cosine of the
+# sentence encoder), and how much nearer than any key with another value. Calibrated on the
+# development sets of bench/reader_dev.py (generated seeds 1-2, SROIE and FUNSD dev).
+MIN_KEY_SIMILARITY = 0.5
+MIN_KEY_MARGIN = 0.1
 # What a number the question and a key share (or do not) adds to the key's match.
 _NUMBER_WEIGHT = 0.3
 # A label match this strong (both coverages whole) stands without the expected value type.
@@ -242,6 +247,8 @@ class Answerer:
         if not candidates:
             candidates = self._unlabelled(question, expected, fields, cells)
         if not candidates:
+            candidates = self._similar(question, fields)
+        if not candidates:
             return Answer(NOT_FOUND, False, (), 0.0)
         score, best = self._choose(question, candidates, cells)
         return Answer(clean_value(best.value, expected), True, tuple(cells[i] for i in best.lines), float(score), best)
@@ -292,6 +299,28 @@ class Answerer:
         numbers = _numbers(question)
         return [(f, prior + config.similarity_weight * similarity[f.key] + _number_agreement(numbers, f.key))
                 for f, prior in matches]
+
+    def _similar(self, question: str, fields: list[Field]) -> list[tuple[Field, float]]:
+        """A key the question names in other words ("Who took the money at the till?" and
+        "Cashier:"): the sentence encoder compares the whole question with each key, and
+        with the key and its value together ("Subject: Change of address" for "What is this
+        note about?"); the nearest stands if it is near enough (`MIN_KEY_SIMILARITY`)
+        and clearly nearer than any key with another value (`MIN_KEY_MARGIN`). A question
+        that qualifies what it asks ("due date") needs a key that says so."""
+        wanted = vocabulary.qualifiers(question)
+        keyed = [f for f in fields if f.key and wanted <= vocabulary.qualifiers(f.key)]
+        if not keyed:
+            return []
+        keys = [self._read(f.key) for f in keyed]
+        vectors = self._embed([question, *keys, *(f"{key} {f.value}" for key, f in zip(keys, keyed))])
+        alone, together = vectors[1:len(keyed) + 1] @ vectors[0], vectors[len(keyed) + 1:] @ vectors[0]
+        scores = np.maximum(alone, together)
+        best = int(np.argmax(scores))
+        others = [float(s) for s, f in zip(scores, keyed) if f.value != keyed[best].value]
+        margin = float(scores[best]) - max(others, default=0.0)
+        if scores[best] < MIN_KEY_SIMILARITY or margin < MIN_KEY_MARGIN:
+            return []
+        return [(keyed[best], float(scores[best]))]
 
     def _unlabelled(self, question: str, expected: str, fields: list[Field], cells) -> list[tuple[Field, float]]:
         """The issuer's name or address from the letterhead (else the header line, the first

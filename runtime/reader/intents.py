@@ -52,6 +52,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "What kind of document is this?",
         "Explain what this page is.",
         "What is this for?",
+        "Give me the gist of the report.",
+        "Sum up the minutes of the meeting.",
+        "What is the main point of this notice?",
     ),
     QUESTION: (
         "What is the flight number?",
@@ -76,6 +79,15 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "Name the author of the report.",
         "Show me the account number.",
         "I need the check-in time.",
+        # Requests that fetch one thing: their verbs ("find", "look up", "get") are no reading.
+        "Find the gate number.",
+        "Look up the expiry date.",
+        "Find out which platform the train leaves from.",
+        "Get me the order reference.",
+        "Look up where the parcel is going.",
+        "Find the warranty period.",
+        "Locate the patient's date of admission.",
+        "Check what the interest rate is.",
     ),
 }
 # Requests about a photo, next to READ, DESCRIBE and QUESTION above (a photo may show text).

@@ -60,7 +60,9 @@ def question_type(question: str) -> str:
     lowered = question.lower()
     for kind, pattern in _QUESTION_RULES:
         if re.search(pattern, lowered):
-            return kind
+            # "Account name?", "What is the project name?": a phrase ending in "name" asks for
+            # a name, though its first word alone would ask for an id (an account number).
+            return PERSON if kind == IDENT and re.search(r"\bname\W*$", lowered) else kind
     return TEXT
 
 
