@@ -131,6 +131,13 @@ def read_letterhead(cells: tuple[TextLine, ...]) -> Letterhead:
         legal = [i for i in row if len(row) > 1 and ends_in_legal_form(cells[i].text)]
         if legal:
             lines[position] = ((legal[0],), cells[legal[0]].text.strip())
+            continue
+        # A name beside a date, a phone or the document's title ("Redstone Media | 22 Jun 2023"):
+        # the name is the line; the rest is printed beside it.
+        beside = [i for i in row if _is_contact(cells[i].text) or is_document_title(cells[i].text)]
+        named = [i for i in row if i not in beside and _is_name_line(cells[i].text)]
+        if len(row) > 1 and beside and len(named) == 1 and len(beside) + 1 == len(row):
+            lines[position] = ((named[0],), cells[named[0]].text.strip())
     top = lines[: _MAX_LEADING + 2]
     names = [k for k, (_, text) in enumerate(top) if _is_name_line(text)]
     if not names:

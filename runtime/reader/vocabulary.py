@@ -14,7 +14,9 @@ STOP = frozenset(
     "a an the is are was were be been of for to in on at by with this that these those what which who whom "
     "when where how much many does do did please tell me give show find state listed written mentioned printed "
     "given shown used made it its as and or our your their his her can could per there here line details "
-    "person applicant s say says said".split()
+    "person applicant s say says said "
+    # the verbs of a request that fetches something ("Look up ...", "I'd like to know ...")
+    "look up get out know like want let whether d".split()
 )
 # Words that name the expected type rather than the field; a label need not repeat them.
 GENERIC = frozenset("amount value number name date sum figure time address email phone price code".split())
