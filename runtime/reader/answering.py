@@ -67,6 +67,8 @@ _LOOSE_TYPES = frozenset({AMOUNT, COUNT, IDENT, PERSON, ORG})
 
 # Fields whose value stands right after its key (same cell, next cell, the line below).
 _ADJACENT_SOURCES = frozenset({"neighbour", "pair", "below"})
+# Fields keyed by a table's row label and column title (data, not only a label): word for word only.
+_DATA_KEYED = frozenset({"table"})
 # Types a document usually shows once, often without a label (a letter's date, a receipt's time).
 _PRIMARY_TYPES = frozenset({DATE, TIME, PHONE, EMAIL, ADDRESS})
 
@@ -308,11 +310,15 @@ class Answerer:
         and clearly nearer than any key with another value (`MIN_KEY_MARGIN`). A question
         that qualifies what it asks ("due date") needs a key that says so."""
         wanted = vocabulary.qualifiers(question)
-        keyed = [f for f in fields if f.key and wanted <= vocabulary.qualifiers(f.key)]
+        # A table's keys begin with its row labels, which are data ("Power strip"), not words
+        # another word may stand for: "extension cord" is no other name for them.
+        keyed = [f for f in fields if f.key and f.source not in _DATA_KEYED and wanted <= vocabulary.qualifiers(f.key)]
         if not keyed:
             return []
         keys = [self._read(f.key) for f in keyed]
-        vectors = self._embed([question, *keys, *(f"{key} {f.value}" for key, f in zip(keys, keyed))])
+        focus, owners = vocabulary.question_words(question)  # "printed here" names no key "PRINT"
+        asked = " ".join(focus + owners) or question
+        vectors = self._embed([asked, *keys, *(f"{key} {f.value}" for key, f in zip(keys, keyed))])
         alone, together = vectors[1:len(keyed) + 1] @ vectors[0], vectors[len(keyed) + 1:] @ vectors[0]
         scores = np.maximum(alone, together)
         best = int(np.argmax(scores))
