@@ -236,6 +236,18 @@ class Answerer:
         every = extract_fields(cells)
         fields = [f for f in every if compatible(expected, f.value)]
         candidates = self._labelled(question, fields, lambda value: compatible(expected, value))
+        if not any(score >= _NAMED_KEY for _, score in candidates):
+            # A key named in full outranks the type its words suggest: "Committed To Date:
+            # 3,357,545" answers "Committed to date?", a date elsewhere on the page does not.
+            # Every word of the question must be the key's, and the type the question asks for
+            # must come from the key's own words ("the customer's e-mail" does not name the key
+            # "Bill to"; "How many steel bolts?" asks a count of the row "Steel bolts Code").
+            asked = vocabulary.question_words(question)
+            words = [*asked[0], *asked[1]]
+            named = [(f, score) for f, score in self._labelled(question, [f for f in every if f.key])
+                     if score >= _NAMED_KEY and words and all(self._in_key(word, f.key) for word in words)
+                     and question_type(f.key) == expected]
+            candidates = named or candidates
         if not candidates and expected in _LOOSE_TYPES:
             # A key the question names word for word answers it, whatever its value looks
             # like: "New Balance: 311.455", "Brand Name: RICHLAND 100s" (the type rules know
@@ -254,6 +266,11 @@ class Answerer:
             return Answer(NOT_FOUND, False, (), 0.0)
         score, best = self._choose(question, candidates, cells)
         return Answer(clean_value(best.value, expected), True, tuple(cells[i] for i in best.lines), float(score), best)
+
+    def _in_key(self, word: str, key: str) -> bool:
+        """Whether a question's word is one of the key's words, or reads in it as the
+        recognizer misread it."""
+        return word in vocabulary.label_words(self._read(key), [word]) or _misread(word, key)
 
     def names_a_key(self, request: str, regions: tuple[TextLine, ...]) -> bool:
         """Whether the request says every word of one of the page's keys ("... for physical
