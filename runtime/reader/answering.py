@@ -160,6 +160,40 @@ def _prefixed(fields: list[Field], specific: list[str]) -> list[Field]:
     return found
 
 
+def _run_together(fields: list[Field], question: str) -> list[Field]:
+    """Cells where the recognizer ran a key into its value ("PROJECTNO.1984-175NP",
+    "ORIGINAL-PROJECTFILE", "RE-339"): the question's own words, spaces and case aside, open
+    the cell and a figure or a new word begins right after them; the rest is the value."""
+    words = [w for w in re.findall(r"[A-Za-z0-9]+", question) if w.lower() not in vocabulary.STOP]
+    key = "".join(words).lower()
+    if len(key) < 2:
+        return []
+    found = []
+    for field in fields:
+        if field.source != "line":
+            continue
+        text = field.value
+        seen, cut = 0, None
+        for position, char in enumerate(text):
+            if char.isalnum():
+                if seen == len(key):
+                    cut = position
+                    break
+                if char.lower() != key[seen]:
+                    break
+                seen += 1
+            elif seen == len(key):
+                cut = position
+                break
+        if cut is None or (text[cut].isalpha() and text[cut - 1].isalpha()):
+            continue  # "RECEIPT" does not open with "re": the key must end where a word does
+        value = text[cut:].lstrip(" .:;_")
+        value = value[1:] if value.startswith("-") and value[1:2].isalpha() else value
+        if any(ch.isalnum() for ch in value):
+            found.append(Field(text[:cut].strip(), value.strip(), field.line, "prefix"))
+    return found
+
+
 def _numbers(text: str) -> frozenset[str]:
     """The standalone numbers of a text ("Week 3", "Q3", "No. 2" → {"3"} / {"3"} / {"2"})."""
     return frozenset(re.findall(r"(?<![\d.,])\d{1,4}(?![\d.,]*\d)", text))
@@ -297,7 +331,8 @@ class Answerer:
         config = self._config
         focus, owners = vocabulary.question_words(question)
         specific = [w for w in focus if w not in vocabulary.GENERIC and w not in owners]
-        keyed = [f for f in fields if f.key] + [f for f in _prefixed(fields, specific) if accept is None or accept(f.value)]
+        opened = _prefixed(fields, specific) + _run_together(fields, question)
+        keyed = [f for f in fields if f.key] + [f for f in opened if accept is None or accept(f.value)]
         if not keyed:
             return []
         asked = " ".join(focus + owners)
