@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from .values import is_name, parse_date, parse_email, parse_money, parse_percent, parse_phone, parse_time
+from .values import is_name, month_number, parse_date, parse_email, parse_money, parse_percent, parse_phone, parse_time
 
 AMOUNT, DATE, TIME, IDENT, PHONE, EMAIL, ADDRESS, COUNT, PERSON, ORG, TEXT = (
     "amount", "date", "time", "id", "phone", "email", "address", "count", "person", "organization", "text",
@@ -120,6 +120,24 @@ def _looks_like_address(text: str, kinds: set[str]) -> bool:
     return has_number and letters >= 2 and len(tokens) >= 3 and ("," in text or re.search(r"\b\d{4,6}\b", text) is not None)
 
 
+# What the recognizer reads for letters of a month's name ("Apri1", "Auq.", "0ct").
+_LETTER_FOR = str.maketrans({"1": "l", "0": "o", "q": "g", "Q": "G", "5": "s"})
+_MONTH_LIKE = re.compile(r"\b[A-Za-z][A-Za-z015qQ]{2,8}\b")
+
+
+def _fix_months(text: str) -> str:
+    """A month's name read with a digit or a "q" for one of its letters, put right: a word
+    that becomes a month's name (or its abbreviation) once those are read as letters."""
+    def fix(match: re.Match) -> str:
+        word = match.group(0)
+        fixed = word.translate(_LETTER_FOR)
+        if fixed != word and month_number(fixed.lower()) is not None and len(fixed) >= 3:
+            return fixed
+        return word
+
+    return _MONTH_LIKE.sub(fix, text)
+
+
 def compatible(expected: str, value: str) -> bool:
     return expected == TEXT or expected in value_types(value)
 
@@ -133,6 +151,8 @@ def clean_value(value: str, expected: str) -> str:
         text = " ".join(text.replace("_", " ").split())
     if expected == AMOUNT and AMOUNT in value_types(text):
         return _GARBLED_CURRENCY.sub("", fix_digits(text)).strip()
-    if expected in (DATE, TIME, COUNT):
+    if expected == DATE:
+        return fix_digits(_fix_months(text))
+    if expected in (TIME, COUNT):
         return fix_digits(text)
     return text

@@ -124,8 +124,13 @@ def _date_of(match: re.Match, day_first: bool) -> datetime.date | None:
     return None
 
 
-def _month(word: str) -> int | None:
+def month_number(word: str) -> int | None:
     """1-12 for a month's name or an abbreviation of it ("Sept."), None for "Janitor"."""
+    return _month(word)
+
+
+def _month(word: str) -> int | None:
+    """See `month_number`."""
     word = word.lower().rstrip(".")
     return next((number for number, name in enumerate(_MONTH_NAMES, 1) if name.startswith(word)), None)
 

@@ -321,3 +321,63 @@ def test_a_company_name_with_its_registration_number_is_an_organisation_not_a_pe
     kinds = value_types("AMANO MALAYSIA SDN BHD (682288-V)")
     assert "organization" in kinds and "person" not in kinds
     assert "organization" not in value_types("(682288-V)")
+
+
+def test_a_key_named_in_full_outranks_the_type_its_words_suggest():
+    lines = (_line("Committed To Date:", 20, 10), _line("3,357,545", 300, 10),
+             _line("Date:", 20, 60), _line("June 21, 1985", 300, 60))
+    answerer = _answerer()
+    assert answerer.answer("Committed To Date?", lines).text == "3,357,545"
+    assert answerer.answer("What is the date?", lines).text == "June 21, 1985"
+    # The type must come from the key's own words: a count is not answered by a code.
+    table = tuple(_line(text, x, y, width=120) for y, texts in ((10, ("Item", "Code", "Qty", "Price")),
+                                                                  (60, ("Steel bolts", "P2427", "111", "4.20")))
+                  for text, x in zip(texts, (20, 400, 700, 1000)))
+    assert answerer.answer("How many steel bolts are listed?", table).text == "111"
+
+
+def test_a_key_run_into_its_value_is_cut_where_the_question_words_end():
+    lines = (_line("PROJECTNO.1984-175NP", 20, 10), _line("ORIGINAL-PROJECTFILE", 20, 60),
+             _line("RECEIPT 5", 20, 110))
+    answerer = _answerer()
+    assert answerer.answer("PROJECT No?", lines).text == "1984-175NP"
+    assert answerer.answer("What is the original?", lines).text == "PROJECTFILE"
+    assert answerer.answer("Re?", lines).text == NOT_FOUND  # "RECEIPT" does not open with the word "re"
+
+
+def test_question_types_from_the_head_word_and_the_way_of_paying():
+    assert question_type("Account name?") == "person"
+    assert question_type("What is the project name?") == "person"
+    assert question_type("What is the account number?") == "id"
+    assert question_type("How did the customer pay?") == "text"
+    assert question_type("How much did the customer pay?") == "amount"
+
+
+def test_month_names_misread_with_digits_are_put_right_in_dates():
+    assert clean_value("Apri1 13, 1984", "date") == "April 13, 1984"
+    assert clean_value("Auq.1984", "date") == "Aug.1984"
+    assert clean_value("Sa1e 1984", "date") == "Sa1e 1984"  # no month's name
+    assert clean_value("Apri1 13", "text") == "Apri1 13"  # only where a date is asked
+
+
+def _concepts(*groups):
+    """An embedder whose vectors say only which group of words a text belongs to (a stand-in
+    for the sentence encoder's meaning, to test the decision around it)."""
+    def embed(texts):
+        vectors = np.zeros((len(texts), len(groups) + 1), dtype=np.float32)
+        for row, text in enumerate(texts):
+            hits = [k for k, words in enumerate(groups) if any(w in text.lower() for w in words)]
+            vectors[row, hits[0] if hits else len(groups)] = 1.0
+        return vectors
+    return embed
+
+
+def test_a_key_named_in_other_words_is_matched_by_meaning_with_a_margin():
+    lines = (_line("Cashier:", 20, 10), _line("Lucas", 300, 10), _line("Lane:", 20, 60), _line("4", 300, 60))
+    answerer = Answerer(_concepts(("cashier", "till"), ("lane", "checkout")),
+                        lambda question, context, answers: [0.0] * len(answers))
+    assert answerer.answer("Who took the money at the till?", lines).text == "Lucas"
+    assert answerer.answer("Who signed it?", lines).text == NOT_FOUND  # near no key
+    # Two keys with different values as near as each other: no margin, no answer.
+    twice = lines + (_line("Till operator:", 20, 110), _line("Maria", 300, 110))
+    assert answerer.answer("Who took the money at the till?", twice).text == NOT_FOUND
