@@ -12,7 +12,9 @@ the public engine, aggregate numbers only).
 
 `eval` routes each question as the reader does (`ReaderAdapter.answer_regions`) and scores
 the reply as each benchmark scores it: right on answerable questions, invented on
-unanswerable ones. `--misses N` prints N wrong replies per set (development sets only).
+unanswerable ones; on the real sets it also asks every page each unanswerable question of
+bench/realdocs.py whose cues its OCR text lacks, to calibrate "not found" on more than one
+question per page. `--misses N` prints N wrong replies per set (development sets only).
 """
 
 from __future__ import annotations
@@ -110,8 +112,32 @@ def evaluate(args) -> None:
         elapsed = time.perf_counter() - started
         print(f"{set_name} {args.precision}: right {right}/{answerable} = {right / max(answerable, 1):.1%}, "
               f"invented {invented}/{unanswerable} = {invented / max(unanswerable, 1):.1%} ({elapsed:.0f} s)")
+        if not set_name.startswith("gen"):
+            asked, wrong_replies = _every_absent(adapter, set_name)
+            print(f"  every unanswerable question whose cues the page's OCR text lacks: invented "
+                  f"{len(wrong_replies)}/{asked} = {len(wrong_replies) / max(asked, 1):.1%}")
+            misses += [f"  {line} (gold None)" for line in wrong_replies]
         for line in misses[: args.misses]:
             print(line)
+
+
+def _every_absent(adapter, set_name: str) -> tuple[int, list[str]]:
+    """Each development page asked every question of bench/realdocs.py's unanswerable list
+    whose cue words its OCR text lacks (the benchmark asks one per page, too few to calibrate
+    a threshold on): (questions asked, the replies that were not "not found")."""
+    import realdocs
+
+    asked, wrong = 0, []
+    for name, regions, _ in pickle.loads((CACHE / f"{set_name}.pkl").read_bytes()):
+        text = " ".join(region.text for region in regions).lower()
+        for question, cues in realdocs.UNANSWERABLE:
+            if any(cue in text for cue in cues):
+                continue
+            asked += 1
+            reply = adapter.answer_regions(question, regions).text
+            if reply.strip() != realdocs.NOT_FOUND:
+                wrong.append(f"{name} [unanswerable] {question!r} -> {reply!r}")
+    return asked, wrong
 
 
 def main() -> None:
