@@ -163,8 +163,11 @@ def _prefixed(fields: list[Field], specific: list[str]) -> list[Field]:
 def _run_together(fields: list[Field], question: str) -> list[Field]:
     """Cells where the recognizer ran a key into its value ("PROJECTNO.1984-175NP",
     "ORIGINAL-PROJECTFILE", "RE-339"): the question's own words, spaces and case aside, open
-    the cell and a figure or a new word begins right after them; the rest is the value."""
-    words = [w for w in re.findall(r"[A-Za-z0-9]+", question) if w.lower() not in vocabulary.STOP]
+    the cell, and the key ends where a word or a figure does (not inside "RECEIPT" or "35");
+    the rest is the value, without the separator ("PROJECTFILE"), a hyphen before a figure
+    kept as its sign ("-339")."""
+    skipped = vocabulary.STOP | vocabulary.REQUEST_WORDS
+    words = [w for w in re.findall(r"[A-Za-z0-9]+", question) if w.lower() not in skipped]
     key = "".join(words).lower()
     if len(key) < 2:
         return []
@@ -185,8 +188,8 @@ def _run_together(fields: list[Field], question: str) -> list[Field]:
             elif seen == len(key):
                 cut = position
                 break
-        if cut is None or (text[cut].isalpha() and text[cut - 1].isalpha()):
-            continue  # "RECEIPT" does not open with "re": the key must end where a word does
+        if cut is None or (text[cut].isalnum() and text[cut].isalpha() == text[cut - 1].isalpha()):
+            continue  # "RECEIPT" does not open with "re", nor "WEEK 35" with "week 3"
         value = text[cut:].lstrip(" .:;_")
         value = value[1:] if value.startswith("-") and value[1:2].isalpha() else value
         if any(ch.isalnum() for ch in value):
@@ -356,7 +359,7 @@ class Answerer:
 
     def _similar(self, question: str, fields: list[Field]) -> list[tuple[Field, float]]:
         """A key the question names in other words ("Who took the money at the till?" and
-        "Cashier:"): the sentence encoder compares the whole question with each key, and
+        "Cashier:"): the sentence encoder compares the question's focus words with each key, and
         with the key and its value together ("Subject: Change of address" for "What is this
         note about?"); the nearest stands if it is near enough (`MIN_KEY_SIMILARITY`)
         and clearly nearer than any key with another value (`MIN_KEY_MARGIN`). A question

@@ -83,7 +83,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "Find the gate number.",
         "Look up the expiry date.",
         "Find out which platform the train leaves from.",
-        "Get me the order reference.",
+        "Get me the seat number.",
         "Look up where the parcel is going.",
         "Find the warranty period.",
         "Locate the patient's date of admission.",

@@ -101,6 +101,11 @@ def _is_contact(text: str) -> bool:
     )
 
 
+def _is_dated_or_phone(text: str) -> bool:
+    """A date, a time or a phone number (a "label:" is not: "Bill To: | Jane Doe" names no issuer)."""
+    return bool(find_dates(text) or find_times(text) or parse_phone(text))
+
+
 def _is_registration(text: str) -> bool:
     """"(590150-A)", "1203399-T", "CO-REG:860671-D": an identifier between name and address."""
     bare = text.strip()
@@ -134,7 +139,8 @@ def read_letterhead(cells: tuple[TextLine, ...]) -> Letterhead:
             continue
         # A name beside a date, a phone or the document's title ("Redstone Media | 22 Jun 2023"):
         # the name is the line; the rest is printed beside it.
-        beside = [i for i in row if _is_contact(cells[i].text) or is_document_title(cells[i].text)]
+        beside = [i for i in row if _is_dated_or_phone(cells[i].text)
+                  or (is_document_title(cells[i].text) and not cells[i].text.rstrip().endswith(":"))]
         named = [i for i in row if i not in beside and _is_name_line(cells[i].text)]
         if len(row) > 1 and beside and len(named) == 1 and len(beside) + 1 == len(row):
             lines[position] = ((named[0],), cells[named[0]].text.strip())

@@ -30,8 +30,10 @@ _QUESTION_RULES = (
     (COUNT, r"\b(how many|quantity|qty|count|units|number of)\b"),
     (IDENT, r"\b(id|number|no|code|reference|ref|account|iban|invoice #|#)\b"),
     # "How was the purchase paid?" asks for a payment method, not an amount.
-    # So does "How did they pay?" ("how much did they pay?" asks an amount).
-    (TEXT, r"\bhow\b(?!\s+(much|many)\b).*\b(pay|paid)\b|\bmethod\b|\bway\b.*\b(pay|paid)\b"),
+    # So do "How did they pay?" and "how the invoice is to be paid" ("how much", "how large
+    # was the amount paid" ask an amount).
+    (TEXT, r"\bhow\s+(was|were|did|do|does|is|are|will|should|can|the|this|it)\b.*\b(pay|paid)\b"
+           r"|\bmethod\b|\bway\b.*\b(pay|paid)\b"),
     # "the person this bill is charged to": who, not how much.
     (PERSON, r"\b(charged|billed|addressed|sent|issued|made out) to\b"),
     (AMOUNT, r"\b(total|amount|price|cost|subtotal|tax|vat|balance|due|pay|paid|how much|sum|fee|charge|charged|tip|change|owed)\b"),

@@ -14,10 +14,11 @@ STOP = frozenset(
     "a an the is are was were be been of for to in on at by with this that these those what which who whom "
     "when where how much many does do did please tell me give show find state listed written mentioned printed "
     "given shown used made it its as and or our your their his her can could per there here line details "
-    "person applicant s say says said "
-    # the verbs of a request that fetches something ("Look up ...", "I'd like to know ...")
-    "look up get out know like want let whether d".split()
+    "person applicant s say says said".split()
 )
+# The verbs of a request that fetches something ("Look up ...", "I'd like to know ..."): no
+# field words in a question, but words of labels ("Check Out Time", "Pick Up") all the same.
+REQUEST_WORDS = frozenset("look up get out know like want let whether d".split())
 # Words that name the expected type rather than the field; a label need not repeat them.
 GENERIC = frozenset("amount value number name date sum figure time address email phone price code".split())
 # Words that say which of several values of a type is meant ("due date", "date of birth").
@@ -60,6 +61,9 @@ _VOCABULARY = STOP | GENERIC | _QUALIFIERS | frozenset(_SYNONYMS) | frozenset(
 )
 
 
+_MAX_SPLIT = 64
+
+
 def _stem(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
@@ -84,7 +88,7 @@ def question_words(question: str) -> tuple[list[str], list[str]]:
     but need not ("What is the vendor's tax ID?" is answered by "VAT ID")."""
     text = _EXCLUSION.sub(" ", _DOCUMENT_SUBJECT.sub(" ", _DOCUMENT_PHRASE.sub(" ", question)))
     owners = {canonical(m) for m in re.findall(r"([a-z]+)'s\b", text.lower())}
-    words = [canonical(w) for w in _tokens(text) if w not in STOP]
+    words = [canonical(w) for w in _tokens(text) if w not in STOP and w not in REQUEST_WORDS]
     focus = [w for w in dict.fromkeys(words) if w not in owners and w not in STOP]
     return focus, sorted(owners - STOP)
 
@@ -94,7 +98,8 @@ def label_words(label: str, hints: list[str] | tuple[str, ...] = ()) -> list[str
     known = _VOCABULARY | frozenset(hints)
     words = []
     for token in _tokens(label):
-        pieces = _split(token, known) if len(token) >= 5 and canonical(token) not in known else None
+        # (A run of letters longer than any label is not split: the search is one call per piece.)
+        pieces = _split(token, known) if 5 <= len(token) <= _MAX_SPLIT and canonical(token) not in known else None
         for piece in pieces or [token]:
             if piece not in STOP and not piece.isdigit():
                 words.append(canonical(piece))

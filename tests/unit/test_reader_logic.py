@@ -381,3 +381,25 @@ def test_a_key_named_in_other_words_is_matched_by_meaning_with_a_margin():
     # Two keys with different values as near as each other: no margin, no answer.
     twice = lines + (_line("Till operator:", 20, 110), _line("Maria", 300, 110))
     assert answerer.answer("Who took the money at the till?", twice).text == NOT_FOUND
+
+
+def test_review_cases_of_run_together_keys_request_words_and_long_tokens():
+    from runtime.reader.answering import _run_together
+    from runtime.reader.document import Field
+
+    assert _run_together([Field("", "WEEK 35 HOURS", 0, "line")], "Week 3?") == []  # not inside "35"
+    assert _run_together([Field("", "RE-339", 0, "line")], "Re?")[0].value == "-339"  # the sign stays
+    assert label_words("Check Out Time") == ["check", "out", "time"]  # request words stay in labels
+    assert question_type("How large was the amount paid?") == "amount"
+    assert qualifiers("a" * 5000) == frozenset()  # no recursion through a run of 5000 letters
+
+
+def test_a_name_beside_a_date_heads_the_letter_but_a_label_beside_a_name_does_not():
+    from runtime.reader.letterhead import read_letterhead
+
+    dated = read_cells((_line("Redstone Media Group", 20, 10), _line("22 Jun 2023", 700, 10),
+                        _line("335 Elm Boulevard", 20, 50), _line("Malaga 29015", 20, 90)))
+    head = read_letterhead(dated)
+    assert [dated[i].text for i in head.issuer] == ["Redstone Media Group"] and head.certain
+    labelled = read_cells((_line("Bill To:", 20, 10), _line("Jane Doe", 700, 10), _line("12 Oak Street", 20, 50)))
+    assert "Jane Doe" not in [labelled[i].text for i in read_letterhead(labelled).issuer]
