@@ -279,11 +279,13 @@ class Answerer:
             # Every word of the question must be the key's, and the type the question asks for
             # must come from the key's own words ("the customer's e-mail" does not name the key
             # "Bill to"; "How many steel bolts?" asks a count of the row "Steel bolts Code").
-            asked = vocabulary.question_words(question)
-            words = [*asked[0], *asked[1]]
-            named = [(f, score) for f, score in self._labelled(question, [f for f in every if f.key])
-                     if score >= _NAMED_KEY and words and all(self._in_key(word, f.key) for word in words)
-                     and question_type(f.key) == expected]
+            # Those cheap checks go first, so that the scoring (an encoder call) sees only the
+            # few keys that pass them, usually none.
+            focus, owners = vocabulary.question_words(question)
+            words = focus + owners
+            whole = [f for f in every if f.key and words and question_type(f.key) == expected
+                     and all(self._in_key(word, f.key) for word in words)]
+            named = [(f, score) for f, score in self._labelled(question, whole) if score >= _NAMED_KEY]
             candidates = named or candidates
         if not candidates and expected in _LOOSE_TYPES:
             # A key the question names word for word answers it, whatever its value looks

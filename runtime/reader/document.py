@@ -215,7 +215,7 @@ def left_aligned(cells: tuple[TextLine, ...]) -> list[list[int]]:
     of the previous one when it starts within the median line height of it."""
     if not cells:
         return []
-    lefts = [min(p[0] for p in cell.box) for cell in cells]
+    lefts = [_extent(cell)[0] for cell in cells]
     heights = sorted(max(p[1] for p in cell.box) - min(p[1] for p in cell.box) for cell in cells)
     tolerance = max(1.0, heights[len(heights) // 2])
     order = sorted(range(len(cells)), key=lambda i: lefts[i])

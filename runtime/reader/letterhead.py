@@ -93,17 +93,14 @@ def _is_name_line(text: str) -> bool:
     return letters >= 3 and is_name(bare) and not is_document_title(bare)
 
 
-def _is_contact(text: str) -> bool:
-    """A line that ends the address: a phone, e-mail, web address, date or time, or a label."""
-    return bool(
-        _LABELLED.match(text) or parse_phone(text) or parse_email(text) or _WEB.search(text)
-        or find_dates(text) or find_times(text)
-    )
-
-
 def _is_dated_or_phone(text: str) -> bool:
     """A date, a time or a phone number (a "label:" is not: "Bill To: | Jane Doe" names no issuer)."""
     return bool(find_dates(text) or find_times(text) or parse_phone(text))
+
+
+def _is_contact(text: str) -> bool:
+    """A line that ends the address: a phone, e-mail, web address, date or time, or a label."""
+    return bool(_LABELLED.match(text) or _is_dated_or_phone(text) or parse_email(text) or _WEB.search(text))
 
 
 def _is_registration(text: str) -> bool:

@@ -122,7 +122,8 @@ def _looks_like_address(text: str, kinds: set[str]) -> bool:
     return has_number and letters >= 2 and len(tokens) >= 3 and ("," in text or re.search(r"\b\d{4,6}\b", text) is not None)
 
 
-# What the recognizer reads for letters of a month's name ("Apri1", "Auq.", "0ct").
+# What the recognizer reads for letters of a month's name ("Apri1", "Auq.", "N0v"; a leading
+# "0ct" is `fix_digits`' case).
 _LETTER_FOR = str.maketrans({"1": "l", "0": "o", "q": "g", "Q": "G", "5": "s"})
 _MONTH_LIKE = re.compile(r"\b[A-Za-z][A-Za-z015qQ]{2,8}\b")
 
@@ -133,7 +134,7 @@ def _fix_months(text: str) -> str:
     def fix(match: re.Match) -> str:
         word = match.group(0)
         fixed = word.translate(_LETTER_FOR)
-        if fixed != word and month_number(fixed.lower()) is not None and len(fixed) >= 3:
+        if fixed != word and month_number(fixed.lower()) is not None:  # words of 3+ letters: _MONTH_LIKE
             return fixed
         return word
 

@@ -118,7 +118,7 @@ def _date_of(match: re.Match, day_first: bool) -> datetime.date | None:
         return _make_date(int(groups["y0"]), int(groups["m0"]), int(groups["d0"]))
     for index in "2345":
         if "m" + index in groups:
-            month = _month(groups["m" + index])
+            month = month_number(groups["m" + index])
             day = int(groups.get("d" + index, "1"))
             return None if month is None else _make_date(_year(groups["y" + index]), month, day)
     return None
@@ -126,11 +126,6 @@ def _date_of(match: re.Match, day_first: bool) -> datetime.date | None:
 
 def month_number(word: str) -> int | None:
     """1-12 for a month's name or an abbreviation of it ("Sept."), None for "Janitor"."""
-    return _month(word)
-
-
-def _month(word: str) -> int | None:
-    """See `month_number`."""
     word = word.lower().rstrip(".")
     return next((number for number, name in enumerate(_MONTH_NAMES, 1) if name.startswith(word)), None)
 

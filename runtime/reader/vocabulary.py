@@ -61,6 +61,8 @@ _VOCABULARY = STOP | GENERIC | _QUALIFIERS | frozenset(_SYNONYMS) | frozenset(
 )
 
 
+# A run of letters longer than any label is not split into words (the search recurses once
+# per piece: a 5000-letter "word" reached Python's recursion limit).
 _MAX_SPLIT = 64
 
 
@@ -98,7 +100,6 @@ def label_words(label: str, hints: list[str] | tuple[str, ...] = ()) -> list[str
     known = _VOCABULARY | frozenset(hints)
     words = []
     for token in _tokens(label):
-        # (A run of letters longer than any label is not split: the search is one call per piece.)
         pieces = _split(token, known) if 5 <= len(token) <= _MAX_SPLIT and canonical(token) not in known else None
         for piece in pieces or [token]:
             if piece not in STOP and not piece.isdigit():
