@@ -126,6 +126,17 @@ def _connected(page):
     expect(page.locator("#task option").first).to_be_attached()
 
 
+def _open_with_invoice(server, open_page, tmp_path: Path, viewport: dict = DESKTOP):
+    """A tab on the page, connected, with a drawn invoice picked: (page, the invoice's path,
+    the box of its total line in image pixels)."""
+    invoice = tmp_path / "invoice.png"
+    box = draw_invoice(invoice)
+    page = open_page(server, viewport)
+    _connected(page)
+    _pick(page, invoice)
+    return page, invoice, box
+
+
 def _pick(page, image: Path):
     from playwright.sync_api import expect
 
@@ -175,11 +186,7 @@ def test_the_page_shows_the_model_its_tasks_precision_and_provider(server, open_
 def test_an_invoice_total_streams_in_and_the_conversation_keeps_the_image(server, open_page, tmp_path):
     from playwright.sync_api import expect
 
-    invoice = tmp_path / "invoice.png"
-    draw_invoice(invoice)
-    page = open_page(server)
-    _connected(page)
-    _pick(page, invoice)
+    page, _, _ = _open_with_invoice(server, open_page, tmp_path)
     _ask(page, "vqa", "What is the total due?")
     expect(_last_answer(page)).to_contain_text(INVOICE_TOTAL, timeout=ANSWER_S)
     _done(page)
@@ -196,11 +203,7 @@ def test_an_invoice_total_streams_in_and_the_conversation_keeps_the_image(server
 def test_the_answers_evidence_box_is_drawn_over_the_total(server, open_page, tmp_path):
     from playwright.sync_api import expect
 
-    invoice = tmp_path / "invoice.png"
-    x0, y0, x1, y1 = draw_invoice(invoice)
-    page = open_page(server)
-    _connected(page)
-    _pick(page, invoice)
+    page, _, (x0, y0, x1, y1) = _open_with_invoice(server, open_page, tmp_path)
     _ask(page, "vqa", "What is the total due?")
     expect(_last_answer(page)).to_contain_text(INVOICE_TOTAL, timeout=ANSWER_S)
     _done(page)
@@ -249,11 +252,7 @@ def test_an_image_can_be_dropped_or_pasted_and_a_new_one_starts_over(server, ope
 def test_read_draws_a_box_on_every_line(server, open_page, tmp_path):
     from playwright.sync_api import expect
 
-    invoice = tmp_path / "invoice.png"
-    draw_invoice(invoice)
-    page = open_page(server)
-    _connected(page)
-    _pick(page, invoice)
+    page, _, _ = _open_with_invoice(server, open_page, tmp_path)
     _ask(page, "read")
     expect(_last_answer(page)).to_contain_text("INV-20417", timeout=ANSWER_S)
     _done(page)
@@ -292,12 +291,8 @@ def test_find_objects_draws_the_detectors_boxes(server, open_page, tmp_path):
 def test_rank_orders_the_texts_against_the_image(server, open_page, tmp_path):
     from playwright.sync_api import expect
 
-    invoice = tmp_path / "invoice.png"
-    draw_invoice(invoice)
     texts = ["a photo of a cat on a sofa", "an invoice from a hardware shop", "a poem about the sea"]
-    page = open_page(server)
-    _connected(page)
-    _pick(page, invoice)
+    page, _, _ = _open_with_invoice(server, open_page, tmp_path)
     page.select_option("#task", "rank")
     page.fill("#prompt", "\n".join(texts))  # one text per line (filled: Enter would send)
     page.click("#send")
@@ -336,11 +331,7 @@ def test_stop_ends_a_long_generation_and_the_server_cancels_it(server, open_page
 def test_a_new_image_while_an_answer_streams_ends_it_and_starts_clean(server, open_page, tmp_path):
     from playwright.sync_api import expect
 
-    invoice = tmp_path / "invoice.png"
-    draw_invoice(invoice)
-    page = open_page(server)
-    _connected(page)
-    _pick(page, invoice)
+    page, invoice, _ = _open_with_invoice(server, open_page, tmp_path)
     _ask(page, "generate", "Write a very long story about the number 3000.", max_tokens=4000)
     expect(_last_answer(page)).to_have_text(re.compile(r"\S.{40}", re.S), timeout=ANSWER_S)
     data = base64.b64encode(invoice.read_bytes()).decode("ascii")
@@ -399,11 +390,7 @@ def test_an_oversized_image_shows_the_servers_413_message(guarded_server, open_p
 def test_phone_width_fits_and_works(server, open_page, tmp_path):
     from playwright.sync_api import expect
 
-    invoice = tmp_path / "invoice.png"
-    draw_invoice(invoice)
-    page = open_page(server, PHONE)
-    _connected(page)
-    _pick(page, invoice)
+    page, _, _ = _open_with_invoice(server, open_page, tmp_path, PHONE)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scrolling
     for control in ("#file-input", "#task", "#prompt", "#send", "#stop"):
         box = page.locator(control).bounding_box()
@@ -418,11 +405,7 @@ def test_axe_finds_no_serious_or_critical_violation(server, open_page, tmp_path,
     from playwright.sync_api import expect
 
     source = axe_source()
-    invoice = tmp_path / "invoice.png"
-    draw_invoice(invoice)
-    page = open_page(server, viewport)
-    _connected(page)
-    _pick(page, invoice)
+    page, _, _ = _open_with_invoice(server, open_page, tmp_path, viewport)
     _ask(page, "read")  # boxes, messages, timings: the page as it is used
     expect(_last_answer(page)).to_contain_text("INV-20417", timeout=ANSWER_S)
     _done(page)
