@@ -6,8 +6,8 @@ The answer is always a span of the recognized text, or "not found". Steps:
 2. the question's expected type (amount, date, id, ...) drops spans of the wrong type;
 3. a label matches when the question names it: the label's words must mostly appear in the
    question and the question's specific words (not the type words "amount", "date", ...)
-   mostly in the label. Words are compared after stemming and a small synonym table
-   ("born" ~ "birth", "tel" ~ "phone", "owed" ~ "due"), as the recognizer misreads them
+   mostly in the label. Words are compared after stemming ("No.", "Nr." and "#" read as
+   "number"), as the recognizer misreads them
    (a word within one or two character edits: `spelling.occurs_in`), and labels it wrote
    without spaces ("TOTALSALES") are split into the sentence encoder's whole words first.
    A cell that opens with the question's words keys its rest ("Client Group BATKorea").
@@ -57,6 +57,10 @@ OTHER_PARTY_MARGIN = 0.05
 # development sets of bench/reader_dev.py (generated seeds 1-2, SROIE and FUNSD dev).
 MIN_KEY_SIMILARITY = 0.5
 MIN_KEY_MARGIN = 0.1
+# A question's word stands for a word of the page's keys ("born" for "birth", "telephone" for
+# "phone") when the sentence encoder puts the two words this near (cosine), calibrated on the
+# development sets of bench/reader_dev.py.
+MIN_WORD_SIMILARITY = 0.6
 # What a number the question and a key share (or do not) adds to the key's match.
 _NUMBER_WEIGHT = 0.3
 # A label match this strong (both coverages whole) stands without the expected value type.
@@ -251,6 +255,7 @@ class Answerer:
         self._config = config
         self._words = words
         self._readable: dict[str, str] = {}
+        self._word_vectors: dict[str, np.ndarray] = {}
 
     def _read(self, key: str) -> str:
         readable = self._readable.get(key)
@@ -272,6 +277,23 @@ class Answerer:
         expected = question_type(question)
         every = extract_fields(cells)
         fields = [f for f in every if compatible(expected, f.value)]
+        candidates = self._keyed(question, expected, every, fields)
+        if not candidates:
+            candidates = self._unlabelled(question, expected, fields, cells)
+        if not candidates:
+            # A key named in other words of the page's own ("born" for "birth").
+            reworded = self._in_page_words(question, every)
+            candidates = self._keyed(reworded, expected, every, fields) if reworded != question else []
+        if not candidates:
+            candidates = self._similar(question, fields)
+        if not candidates:
+            return Answer(NOT_FOUND, False, (), 0.0)
+        score, best = self._choose(question, candidates, cells)
+        return Answer(clean_value(best.value, expected), True, tuple(cells[i] for i in best.lines), float(score), best)
+
+    def _keyed(self, question: str, expected: str, every: list[Field], fields: list[Field]) -> list[tuple[Field, float]]:
+        """Fields whose keys the question names word for word (or as the recognizer misread
+        them): of the expected type, else a key named in full whatever its type."""
         candidates = self._labelled(question, fields, lambda value: compatible(expected, value))
         if not any(score >= _NAMED_KEY for _, score in candidates):
             # A key named in full outranks the type its words suggest: "Committed To Date:
@@ -297,14 +319,55 @@ class Answerer:
 
             strong = self._labelled(question, [f for f in every if loose(f.value)], loose)
             candidates = [(f, score) for f, score in strong if score >= _NAMED_KEY]
-        if not candidates:
-            candidates = self._unlabelled(question, expected, fields, cells)
-        if not candidates:
-            candidates = self._similar(question, fields)
-        if not candidates:
-            return Answer(NOT_FOUND, False, (), 0.0)
-        score, best = self._choose(question, candidates, cells)
-        return Answer(clean_value(best.value, expected), True, tuple(cells[i] for i in best.lines), float(score), best)
+        return candidates
+
+    def _in_page_words(self, question: str, fields: list[Field]) -> str:
+        """The question with each word the page's keys do not hold replaced by the key word
+        nearest it, if the sentence encoder puts them near enough (`MIN_WORD_SIMILARITY`):
+        "When was the applicant born?" over "Date of birth:" asks about "birth"."""
+        # A table's row labels are data ("Power strip"), not words another word may stand for,
+        # whether keyed with a column ("Power strip Qty") or read as a row ("Power strip | 4").
+        data = [f.key for f in fields if f.source in _DATA_KEYED]
+        page = {word for f in fields if f.key and f.source not in _DATA_KEYED
+                and not any(key.startswith(f.key + " ") for key in data)
+                for word in vocabulary.label_words(self._read(f.key))}
+        page = sorted(word for word in page if len(word) >= 3 and not word.isdigit())
+        focus, owners = vocabulary.question_words(question)
+        asked = [w for w in focus + owners if len(w) >= 3 and w not in page and w not in vocabulary.GENERIC]
+        if not page or not asked:
+            return question
+        vectors = self._vectors(page + asked)
+        near = vectors[len(page):] @ vectors[:len(page)].T
+        for word, row in zip(asked, near):
+            best = int(np.argmax(row))
+            if row[best] >= MIN_WORD_SIMILARITY and page[best] not in focus + owners:
+                question = re.sub(rf"\b{re.escape(word)}\w*", page[best], question, flags=re.I)
+        return question
+
+    def _qualifiers(self, question: str) -> frozenset[str]:
+        """The qualifiers (`vocabulary.QUALIFIERS`) the question says in its own words: "born"
+        asks for the date of birth, "expires" the expiry date (words the sentence encoder puts
+        within `MIN_WORD_SIMILARITY` of one)."""
+        focus, _ = vocabulary.question_words(question)
+        said = frozenset(focus) & vocabulary.QUALIFIERS
+        others = [w for w in focus if w not in said and len(w) >= 3 and w not in vocabulary.GENERIC]
+        if not others:
+            return said
+        qualifiers = sorted(vocabulary.QUALIFIERS)
+        vectors = self._vectors(qualifiers + others)
+        near = vectors[len(qualifiers):] @ vectors[:len(qualifiers)].T
+        return said | {qualifiers[int(np.argmax(row))] for row in near if row.max() >= MIN_WORD_SIMILARITY}
+
+    def _vectors(self, words: list[str]) -> np.ndarray:
+        """The sentence encoder's vectors of single words, kept across questions."""
+        known = {w: self._word_vectors.get(w) for w in words}  # several workers may share the answerer
+        missing = [w for w, vector in known.items() if vector is None]
+        if missing:
+            known.update(zip(missing, self._embed(missing)))
+            if len(self._word_vectors) > 8192:
+                self._word_vectors.clear()
+            self._word_vectors.update((w, known[w]) for w in missing)
+        return np.stack([known[w] for w in words])
 
     def _in_key(self, word: str, key: str) -> bool:
         """Whether a question's word is one of the key's words, or reads in it as the
@@ -366,7 +429,7 @@ class Answerer:
         note about?"); the nearest stands if it is near enough (`MIN_KEY_SIMILARITY`)
         and clearly nearer than any key with another value (`MIN_KEY_MARGIN`). A question
         that qualifies what it asks ("due date") needs a key that says so."""
-        wanted = vocabulary.qualifiers(question)
+        wanted = self._qualifiers(question)
         # A table's keys begin with its row labels, which are data ("Power strip"), not words
         # another word may stand for: "extension cord" is no other name for them.
         keyed = [f for f in fields if f.key and f.source not in _DATA_KEYED and wanted <= vocabulary.qualifiers(f.key)]
@@ -389,7 +452,7 @@ class Answerer:
         """The issuer's name or address from the letterhead (else the header line, the first
         address); the document's first value of another primary type."""
         street = expected == ADDRESS and "street" in focus_words(question)  # the street line, not the whole address
-        if expected in (ORG, ADDRESS) and not vocabulary.qualifiers(question) and not street and self._about_issuer(question):
+        if expected in (ORG, ADDRESS) and not self._qualifiers(question) and not street and self._about_issuer(question):
             head = read_letterhead(cells)
             lines = (head.issuer if expected == ORG else head.address) if head.certain else ()
             if lines:
@@ -401,7 +464,7 @@ class Answerer:
             return [(f, 1.0) for f in header]
         if expected == AMOUNT:
             return self._total(question, fields)
-        if expected not in _PRIMARY_TYPES or vocabulary.qualifiers(question):
+        if expected not in _PRIMARY_TYPES or self._qualifiers(question):
             return []
         if expected == ADDRESS:
             found = _address(fields)

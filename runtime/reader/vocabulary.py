@@ -1,8 +1,9 @@
 """Words of questions and labels, in one canonical form so that they can be compared.
 
-"When was the applicant born?" and the label "Dateofbirth:" share the word "birth" once
-both are lowercased, stemmed, split where the recognizer dropped the spaces, and mapped
-through a small synonym table of document-field words. Pure Python.
+"What is the invoice no?" and the label "InvoiceNumber:" share their words once both are
+lowercased, stemmed and split where the recognizer dropped the spaces. No synonyms: a
+question that names a key in other words ("born" for "Date of birth") is matched by the
+sentence encoder (`answering.Answerer`). Pure Python.
 """
 
 from __future__ import annotations
@@ -21,28 +22,11 @@ STOP = frozenset(
 REQUEST_WORDS = frozenset("look up get out know like want let whether d".split())
 # Words that name the expected type rather than the field; a label need not repeat them.
 GENERIC = frozenset("amount value number name date sum figure time address email phone price code".split())
-# Words that say which of several values of a type is meant ("due date", "date of birth").
-_QUALIFIERS = frozenset("due birth expiry delivery order signer".split())
-_SYNONYMS = {
-    "no": "number", "nr": "number", "num": "number", "#": "number",
-    "telephone": "phone", "tel": "phone", "mobile": "phone", "called": "phone", "call": "phone",
-    "addressed": "recipient", "dear": "recipient", "bill": "recipient", "billed": "recipient",
-    "customer": "recipient", "client": "recipient",
-    "signed": "signer", "signature": "signer",
-    "born": "birth", "dob": "birth",
-    "vat": "tax",
-    "paid": "pay", "payment": "pay",
-    "living": "occupation", "profession": "occupation", "work": "occupation",
-    "job": "title", "position": "title", "role": "title",
-    "qty": "quantity", "units": "quantity",
-    "owed": "due", "owing": "due", "outstanding": "due",
-    "whose": "name",
-    "ref": "reference",
-    "mail": "email", "e-mail": "email",
-    "cost": "price",
-    "update": "updated",
-    "total": "total",
-}
+# Words that say which of several values of a type is meant ("due date", "date of birth");
+# a question says them in its own words too ("born", "expires": `Answerer._qualifiers`).
+QUALIFIERS = frozenset("due birth expiry delivery order signer".split())
+# How documents write "number": "No.", "Nr.", "#".
+_NUMBER_SIGNS = frozenset({"no", "nr", "num", "#"})
 # "of the letter", "on this form": the document itself, not a field.
 _DOCUMENT_PHRASE = re.compile(
     r"\b(on|in|of|from)\s+(the|this)\s+(form|receipt|invoice|letter|list|document|page|table|image)\b", re.I
@@ -55,7 +39,7 @@ _DOCUMENT_SUBJECT = re.compile(
 )
 # "subtotal before tax": the excluded part is not a field the question asks for.
 _EXCLUSION = re.compile(r"\b(before|after|excluding|including|without)\s+\w+", re.I)
-_VOCABULARY = STOP | GENERIC | _QUALIFIERS | frozenset(_SYNONYMS) | frozenset(
+_VOCABULARY = STOP | GENERIC | QUALIFIERS | _NUMBER_SIGNS | frozenset(
     "full city occupation subject reference invoice form tax id vat total subtotal due updated recipient signer "
     "title cashier unit quantity item description".split()
 )
@@ -72,10 +56,7 @@ def _stem(word: str) -> str:
 
 def canonical(word: str) -> str:
     word = word.lower()
-    if word in _SYNONYMS:
-        return _SYNONYMS[word]
-    stemmed = _stem(word)
-    return _SYNONYMS.get(stemmed, stemmed)
+    return "number" if word in _NUMBER_SIGNS else _stem(word)
 
 
 def _tokens(text: str) -> list[str]:
@@ -127,4 +108,4 @@ def _split(token: str, known: frozenset[str]) -> list[str] | None:
 
 def qualifiers(text: str) -> frozenset[str]:
     """The qualifier words in a question or label ("due" in "When is payment due?", "Duedate")."""
-    return frozenset(label_words(text)) & _QUALIFIERS
+    return frozenset(label_words(text)) & QUALIFIERS
