@@ -251,7 +251,10 @@ class ReaderAdapter(KindAdapter):
             if reply is not None:
                 return reply
         if intent.name == intents.READ:
-            return PhotoReply(NO_TEXT, ())
+            if not look.regions:
+                return PhotoReply(NO_TEXT, ())
+            lines = order_lines(look.regions)  # "Is there any text?" read as a yes/no question: the text itself
+            return PhotoReply(transcript(lines), tuple(lines))
         if intent.name == intents.UNSEEN:
             return photos.honest(look, "I can't tell that from this picture.")
         if not look.regions:

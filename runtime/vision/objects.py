@@ -27,6 +27,18 @@ MIN_OBJECT_SIMILARITY = 0.74
 # coffee mug 0.92; tree → tree frog 0.64 must not).
 MIN_CLASS_SIMILARITY = 0.85
 TEMPLATE = "a photo of a {}"
+# COCO's own grouping of its 80 classes (the "supercategory" of each category in the
+# dataset's annotation files), so that "how many animals?" counts cats, dogs and birds: a
+# request names a group only by its very name (or plural), as near as `MIN_CLASS_SIMILARITY`.
+# Applied to whichever of these labels the bundle's detector reports.
+COCO_GROUPS = {
+    "vehicle": ("bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat"),
+    "animal": ("bird", "cat", "dog", "horse", "sheep", "cow", "elephant", "bear", "zebra", "giraffe"),
+    "food": ("banana", "apple", "sandwich", "orange", "broccoli", "carrot", "hot dog", "pizza", "donut", "cake"),
+    "furniture": ("chair", "couch", "potted plant", "bed", "dining table", "toilet"),
+    "electronic device": ("tv", "laptop", "mouse", "remote", "keyboard", "cell phone"),
+    "kitchen appliance": ("microwave", "oven", "toaster", "sink", "refrigerator"),
+}
 # Words of requests about pictures that name no object: English function words, the verbs
 # and nouns of looking and counting, and words for the picture itself.
 FUNCTION_WORDS = frozenset(
@@ -48,6 +60,11 @@ class NamedObject:
     source: str
     word: str  # the request's words it was read from
     similarity: float
+    members: tuple[str, ...] = ()  # a group's detector labels ("animal": cat, dog ...); else (label,)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.members or (self.label,)
 
 
 class ObjectVocabulary:
@@ -60,6 +77,10 @@ class ObjectVocabulary:
         self.detector_labels = tuple(detector_labels)
         self.classifier_labels = tuple(classifier_labels)
         self._detector_vectors = self._embed_labels(self.detector_labels)
+        known = set(self.detector_labels)
+        self.groups = {name: tuple(m for m in members if m in known) for name, members in COCO_GROUPS.items()}
+        self.groups = {name: members for name, members in self.groups.items() if members}
+        self._group_vectors = self._embed_labels(tuple(self.groups))
         self._classifier_vectors: np.ndarray | None = None
         self._lock = threading.Lock()
 
@@ -119,6 +140,13 @@ class ObjectVocabulary:
         vectors = self._embed([TEMPLATE.format(form) for _, form in candidates])
         similarities = vectors @ labels.T  # (candidates, labels)
         split = len(self.detector_labels)
+        if self.groups:
+            # A group named by its very name, nearer than any one label ("animals": not "dog").
+            group = vectors @ self._group_vectors.T
+            row, column = np.unravel_index(int(np.argmax(group)), group.shape)
+            if group[row, column] >= MIN_CLASS_SIMILARITY and group[row, column] > similarities[row, :split].max(initial=-1.0):
+                name = tuple(self.groups)[column]
+                return NamedObject(name, "detector", candidates[row][0], float(group[row, column]), self.groups[name])
         best = None
         for source, block, labels, floor in (
             ("detector", similarities[:, :split], self.detector_labels, MIN_OBJECT_SIMILARITY),

@@ -71,12 +71,13 @@ class PhotoAnswerer:
         if named.source != "detector":
             return self.honest(look, f"I can count only the 80 COCO object classes, and {plural(named.label)} "
                                      "are not one of them.")
-        found = look.of_label(named.label)
+        found = look.of_label(*named.labels)
         noun = named.label
         if not found:
             return PhotoReply(f"There are no {plural(noun)} in the picture that I can see.", ())
         verb = "is" if len(found) == 1 else "are"
-        return PhotoReply(f"There {verb} {counted(len(found), noun)} in the picture.", evidence(found))
+        which = f": {objects_phrase(found)}" if named.members else ""  # "2 animals: a cat and a dog"
+        return PhotoReply(f"There {verb} {counted(len(found), noun)} in the picture{which}.", evidence(found))
 
     def presence(self, request: str, look: Look) -> PhotoReply | None:
         """Yes or no with the boxes, or None when the request names no object (the caller
@@ -85,10 +86,12 @@ class PhotoAnswerer:
         if named is None:
             return None
         if named.source == "detector":
-            found = look.of_label(named.label)
+            found = look.of_label(*named.labels)
             if found:
-                return PhotoReply(f"Yes: {counted(len(found), named.label)}.", evidence(found))
-            return PhotoReply(f"No, I see no {plural(named.label)}.", ())
+                which = f" ({objects_phrase(found)})" if named.members else ""
+                return PhotoReply(f"Yes: {counted(len(found), named.label)}{which}.", evidence(found))
+            # What was seen instead: an espresso the detector did not box as a cup.
+            return PhotoReply(f"No, I see no {plural(named.label)}. {seen(look)}", evidence(look.detections))
         label = self._label(named, look)
         if label is not None:
             return PhotoReply(f"Yes: the picture looks like {with_article(label.name)} ({label.score:.0%}).",
@@ -102,11 +105,11 @@ class PhotoAnswerer:
         if named.source != "detector":
             return self.honest(look, f"I can locate only the 80 COCO object classes, and {plural(named.label)} "
                                      "are not one of them.")
-        found = look.of_label(named.label)
+        found = look.of_label(*named.labels)
         if not found:
             return PhotoReply(f"I see no {plural(named.label)} in the picture.", ())
-        places = [f"{with_article(named.label) if len(found) == 1 else 'one'} {position(d.box, look.size)}"
-                  for d in found]
+        places = [f"{with_article(d.label) if named.members else with_article(named.label) if len(found) == 1 else 'one'} "
+                  f"{position(d.box, look.size)}" for d in found]
         lead = "" if len(found) == 1 else f"There are {counted(len(found), named.label)}: "
         text = lead + joined(places) + "."
         return PhotoReply(text[0].upper() + text[1:], evidence(found))

@@ -101,8 +101,8 @@ class Look:
     def text(self) -> str:
         return " ".join(region.text for region in self.regions)
 
-    def of_label(self, label: str) -> list[Detection]:
-        return [d for d in self.detections if d.label == label]
+    def of_label(self, *labels: str) -> list[Detection]:
+        return [d for d in self.detections if d.label in labels]
 
 
 def evidence(detections) -> tuple[TextLine, ...]:

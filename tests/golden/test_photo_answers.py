@@ -165,6 +165,11 @@ def test_questions_through_the_public_path(model, photos):
     assert "cat" in animal
     described = model.ask(photos["horse"], "What is in this image?").text
     assert "horse" in described
+    # A group by COCO's own name: the cat counts as an animal, the astronaut does not.
+    assert model.ask(photos["chelsea"], "How many animals are there?").text == "There is an animal in the picture: a cat."
+    assert model.ask(photos["astronaut"], "Is there an animal?").text.startswith("No")
+    # A "no" says what was seen instead (the espresso the detector does not box as a cup).
+    assert "espresso" in model.ask(photos["coffee"], "Is there a cup?").text
 
 
 @pytest.mark.parametrize("question", ["What colour is the cat?", "Is the cat happy?", "What is the cat doing?",
@@ -210,3 +215,6 @@ def test_text_in_a_photo_is_read_when_asked(model, photos):
     assert "KEEP" in model.ask(photo, "What is written on it?").text.upper()
     assert "cat" in model.ask(photo, "What animal is this?").text
     assert "No text was found" in model.ask(photos["chelsea"], "What is written on it?").text
+    # Whether there is text, asked yes/no: the text, or that there is none.
+    assert "KEEP" in model.ask(photo, "Is there any text?").text.upper()
+    assert "No text was found" in model.ask(photos["chelsea"], "Is there any text in this picture?").text

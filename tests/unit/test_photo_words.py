@@ -77,3 +77,32 @@ def test_merge_keeps_one_box_per_object():
     dog = _detection("dog", (0, 0, 100, 100), 0.5)  # other classes are not merged away
     merged = merge([part, same, whole, other, dog])
     assert [(d.label, d.score) for d in merged] == [("cat", 0.7), ("dog", 0.5), ("cat", 0.45)]
+
+
+def _one_hot(texts, _axes={}):
+    """A stand-in encoder: each distinct text its own axis (equal texts alike, others apart)."""
+    import numpy as np
+
+    for text in texts:
+        _axes.setdefault(text, len(_axes))
+    return np.eye(512, dtype=np.float32)[[_axes[text] % 512 for text in texts]]
+
+
+def test_a_group_of_coco_labels_is_named_by_its_own_name_and_counted_whole():
+    from runtime.vision.objects import ObjectVocabulary
+    from runtime.vision.photo_answers import PhotoAnswerer
+
+    vocabulary = ObjectVocabulary(_one_hot, ("person", "cat", "dog", "car"), (),
+                                  frozenset({"animal", "cat", "dog", "vehicle", "person"}))
+    named = vocabulary.named("How many animals are there?")
+    assert named.label == "animal" and named.labels == ("cat", "dog")  # COCO's own grouping, of the detector's labels
+    assert vocabulary.named("How many dogs?").labels == ("dog",)
+    assert vocabulary.named("Is there a vehicle?").labels == ("car",)
+    look = Look((_detection("cat", (0, 0, 40, 40)), _detection("dog", (50, 0, 90, 40)),
+                 _detection("person", (0, 50, 40, 90))), (), (), (100, 100))
+    photos = PhotoAnswerer(vocabulary)
+    assert photos.count("How many animals?", look).text == "There are two animals in the picture: a cat and a dog."
+    assert photos.presence("Is there an animal?", look).text == "Yes: two animals (a cat and a dog)."
+    no_car = photos.presence("Is there a vehicle?", look)
+    # a "no" says what was seen instead, with its boxes
+    assert no_car.text.startswith("No, I see no vehicles. Here I can see") and len(no_car.evidence) == 3
