@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 import unicodedata
 from collections.abc import Iterator
 
@@ -65,6 +66,11 @@ _EXTRA_KEYS = {
     "chat_format": str, "default_system": str,
 }
 NO_TEXT = "No text was found in the image."
+NO_IMAGE = ("No image was attached to this request. Attach one (an image_url part in the chat message, or "
+            "the image field of /v1/generate) to ask about it.")
+# Words that name the picture a request is about ("Describe this image.").
+_PICTURE_WORDS = intents.DOCUMENT_NOUNS | frozenset("image images picture pictures photo photos photograph".split())
+_ABOUT_OBJECTS = frozenset({intents.COUNT, intents.PRESENCE, intents.WHERE, intents.IDENTIFY})
 # A request naming at most this many words of the page is about them ("Pump Press. Card Roller?").
 _MAX_NAMED_WORDS = 4
 # An image whose pixels vary less than this (standard deviation, 0-255) is one flat colour:
@@ -173,6 +179,8 @@ class ReaderAdapter(KindAdapter):
         if request.task not in self.tasks:
             raise self._unsupported(request.task)
         if request.task == "generate":
+            if request.image is None and self._about_an_image(request.prompt):
+                return self._reply(NO_IMAGE, request, (), ())
             lines = self._lines(request.image) if request.image is not None else ()
             messages = [Message("user", f"{_context(lines)}\n\n{request.prompt}" if lines else request.prompt)]
             return self._lm.generate(messages, request.params, "the image's text and the prompt" if lines else "the prompt")
@@ -189,6 +197,20 @@ class ReaderAdapter(KindAdapter):
         reply = self.answer_regions(request.prompt, regions)
         return self._reply(reply.text, request, regions, reply.evidence)
 
+    def _about_an_image(self, prompt: str) -> bool:
+        """Whether a text-only request asks about a picture it does not include: it names the
+        picture ("Describe this image.", "Summarize the document.") or asks to count, find or
+        identify an object the photo models know ("How many cats are there?"). The last line
+        is the request (a chat's earlier turns and system message come before it)."""
+        request = prompt.strip().splitlines()[-1] if prompt.strip() else ""
+        words = set(re.findall(r"[a-z]+", request.lower()))
+        if self._photos is None:
+            return bool(words & _PICTURE_WORDS) and self._router.classify(request).name in (intents.READ, intents.DESCRIBE)
+        intent = self._photo_router.classify(request)
+        if intent.name in (intents.READ, intents.DESCRIBE):
+            return bool(words & _PICTURE_WORDS)
+        return intent.name in _ABOUT_OBJECTS and self._photos.names_object(request)
+
     def answer_regions(self, prompt: str, regions) -> Reply:
         """The reply to a request about a page's OCR regions, decided by the request's intent."""
         if not regions:
@@ -201,6 +223,19 @@ class ReaderAdapter(KindAdapter):
             named = self._answerer.answer(prompt, regions)
             if named.names_key(prompt) or self._answerer.names_a_key(prompt, regions) or _on_the_page(words, regions):
                 return Reply(named.text, named.evidence)
+            if intent.similarity - intent.score(intents.QUESTION) < intents.NAMED_WHOLE_PAGE_MARGIN:
+                # Names something the page does not show and reads nearly as much as a question
+                # (a request to look up a field the page lacks): not the whole page in its place.
+                return Reply(named.text, named.evidence)
+        if intent.name == intents.QUESTION and intents.only_whole_page_words(prompt):
+            # Every word one of a whole-page request's ("What does the note say?", "Read me the
+            # receipt."): unless it asks one of the page's values ("When was it written?"), the
+            # page is the answer.
+            answer = self._answerer.answer(prompt, regions)
+            if answer.found:
+                return Reply(answer.text, answer.evidence)
+            whole = max((intents.READ, intents.DESCRIBE), key=intent.score)
+            intent = intents.Intent(whole, intent.score(whole), "", intent.scores)
         if intent.name == intents.READ:
             lines = order_lines(regions)
             return Reply(transcript(lines), tuple(lines))

@@ -175,3 +175,25 @@ def test_a_long_form_is_described_not_refused(model):
     image = draw(rows)
     reply = model.ask(image, "Describe this image.")
     assert reply.text.startswith(("This looks like", "This is a page")), reply.text
+
+
+def test_requests_for_the_page_in_few_words_get_the_page(model, pages):
+    image, lines = pages["receipt"]
+    # every word one of a whole-page request's: the transcript, not "Not found"
+    assert model.ask(image, "Read me the receipt.").text == transcript(lines)
+    image, lines = pages["letter"]
+    assert model.ask(image, "What does the note say?").text == transcript(lines)
+    # whether there is text, asked yes/no: the text (a yes/no about something else stays one)
+    assert model.ask(image, "Is there any writing on it?").text == transcript(lines)
+    assert model.ask(pages["invoice"][0], "Is there a payment deadline?").text == "I can't tell from the text."
+    assert model.ask(Image.new("RGB", (320, 240), (200, 210, 220)), "Is there any text?").text == NO_TEXT
+
+
+def test_a_request_about_a_picture_without_one_says_none_was_attached(model):
+    from runtime.kinds.reader import NO_IMAGE
+
+    for request_text in ("Describe this image.", "How many cats are there?", "Summarize this document."):
+        assert model.generate(None, request_text, max_new_tokens=48).text.startswith("No image was attached"), request_text
+    assert NO_IMAGE.startswith("No image was attached")
+    # a request about no picture is the language model's to answer
+    assert not model.generate(None, "What is the capital of France?", max_new_tokens=8).text.startswith("No image")
