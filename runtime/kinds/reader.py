@@ -92,6 +92,16 @@ def _fold(lines):
     return tuple(dataclasses.replace(line, text=unicodedata.normalize("NFKC", line.text)) for line in lines)
 
 
+# A region of one or two characters read with less confidence than this is a speck of
+# texture, not text, in a photo (JPEG blocks on a cat's fur read as 'O' at 0.54; coins' rims
+# as 'M6' at 0.70); a word or a confident figure stays.
+MIN_SHORT_TEXT_CONFIDENCE = 0.8
+
+
+def _speck(region) -> bool:
+    return sum(ch.isalnum() for ch in region.text) <= 2 and region.confidence < MIN_SHORT_TEXT_CONFIDENCE
+
+
 def _on_the_page(words: list[str], regions) -> bool:
     """Whether every word a short request names (three letters or more) is written on the page,
     as the recognizer may have misread it ("Sensitive?" and "NOSENSITIWE TO"): a request that
@@ -253,6 +263,7 @@ class ReaderAdapter(KindAdapter):
         has no photo model or the picture is one flat colour."""
         if self._photos is None or _is_flat(image):
             return None
+        regions = tuple(r for r in regions if not _speck(r))
         detections = tuple(detect_tiled(self._detector, image)) if self._detector is not None else ()
         detections = beside_text(detections, regions, image.size)  # a form's lines read as kites are text
         labels = tuple(self._classifier.classify([image])[0]) if self._classifier is not None else ()
@@ -278,13 +289,15 @@ class ReaderAdapter(KindAdapter):
         if intent.name == intents.WHERE:
             return photos.where(prompt, look)
         if intent.name == intents.IDENTIFY:
-            return photos.identify(look)
+            return photos.identify(look, prompt)
         if intent.name == intents.DESCRIBE:
             return photos.describe(look)
         if intent.name == intents.PRESENCE:
             reply = photos.presence(prompt, look)
             if reply is not None:
                 return reply
+            if photos.content_words(prompt):  # "Is there a camera?": a thing neither model knows
+                return photos.unknown(prompt, look)
         if intent.name == intents.READ:
             if not look.regions:
                 return PhotoReply(NO_TEXT, ())

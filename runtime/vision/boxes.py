@@ -93,3 +93,14 @@ def class_wise_nms(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray,
     indices = np.concatenate(kept)
     order = np.argsort(-scores[indices], kind="stable")
     return indices[order][:max_detections]
+
+
+def one_label_per_object(boxes: np.ndarray, kept: np.ndarray, iou_threshold: float) -> np.ndarray:
+    """`kept` (indices, best score first) without a box that lies almost exactly on a better
+    one of another class (IoU above `iou_threshold`): one object seen as two ("a cat and a
+    dog" over the same cat in a JPEG). A rider and a horse, a cup on a table, overlap far less."""
+    chosen: list[int] = []
+    for index in kept:
+        if not chosen or not (box_iou(boxes[index], boxes[chosen]) > iou_threshold).any():
+            chosen.append(int(index))
+    return np.asarray(chosen, dtype=np.int64)

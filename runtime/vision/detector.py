@@ -40,6 +40,7 @@ class DetectorConfig:
 
     score_threshold: float = 0.4
     iou_threshold: float = 0.6  # NanoDet's own NMS setting
+    same_object_iou: float = 0.85  # boxes of two classes this alike are one object (`boxes.one_label_per_object`)
     max_detections: int = 100
     batch_size: int = 8
 
@@ -117,6 +118,7 @@ class ObjectDetector:
         scores = np.concatenate([p[1] for p in parts])
         class_ids = np.concatenate([p[2] for p in parts])
         kept = boxes.class_wise_nms(found, scores, class_ids, config.iou_threshold, config.max_detections)
+        kept = boxes.one_label_per_object(found, kept, config.same_object_iou)
         width, height = image_size
         offset = np.asarray([where.left, where.top, where.left, where.top], dtype=np.float32)
         limits = np.asarray([width, height, width, height], dtype=np.float32)

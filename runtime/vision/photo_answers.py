@@ -64,7 +64,7 @@ class PhotoAnswerer:
         named = self._vocabulary.named(request)
         if named is None:
             if self._vocabulary.content_words(request):
-                return self._unknown(request, look)
+                return self.unknown(request, look)
             if not look.detections:
                 return PhotoReply(f"I count no objects I know. {seen(look)}", ())
             return PhotoReply(f"I count {objects_phrase(look.detections)}.", evidence(look.detections))
@@ -101,7 +101,7 @@ class PhotoAnswerer:
     def where(self, request: str, look: Look) -> PhotoReply:
         named = self._vocabulary.named(request)
         if named is None:
-            return self._unknown(request, look) if self._vocabulary.content_words(request) else self.describe(look)
+            return self.unknown(request, look) if self._vocabulary.content_words(request) else self.describe(look)
         if named.source != "detector":
             return self.honest(look, f"I can locate only the 80 COCO object classes, and {plural(named.label)} "
                                      "are not one of them.")
@@ -114,8 +114,10 @@ class PhotoAnswerer:
         text = lead + joined(places) + "."
         return PhotoReply(text[0].upper() + text[1:], evidence(found))
 
-    def identify(self, look: Look) -> PhotoReply:
-        """ "What animal is this?": the detector's objects and the classifier's best labels."""
+    def identify(self, look: Look, request: str = "") -> PhotoReply:
+        """ "What animal is this?": the detector's objects and the classifier's best labels;
+        first, when the request names a kind the detector knows and found none of, that it
+        found none ("I see no animal here.")."""
         labels = [f"{label.name} ({label.score:.0%})" for label in look.labels[:_SHOWN_LABELS]
                   if label.score >= MIN_LABEL_PRESENT / 2]
         parts = []
@@ -126,12 +128,19 @@ class PhotoAnswerer:
         if not parts:
             return self.honest(look, "I don't recognise what this is.")
         text = "; ".join(parts) + "."
-        return PhotoReply(text[0].upper() + text[1:], evidence(look.detections))
+        text = text[0].upper() + text[1:]
+        named = self._vocabulary.named(request) if request else None
+        if named is not None and named.source == "detector" and not look.of_label(*named.labels):
+            text = f"I see no {named.label} here. {text}"
+        return PhotoReply(text, evidence(look.detections))
 
     def _label(self, named: NamedObject, look: Look):
         return next((label for label in look.labels if label.score >= MIN_LABEL_PRESENT and label.name == named.label),
                     None)
 
-    def _unknown(self, request: str, look: Look) -> PhotoReply:
+    def content_words(self, request: str) -> list[str]:
+        return self._vocabulary.content_words(request)
+
+    def unknown(self, request: str, look: Look) -> PhotoReply:
         words = " ".join(self._vocabulary.content_words(request))
         return self.honest(look, f"I don't know '{words}' among the things I can recognise.")

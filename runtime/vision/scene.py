@@ -28,6 +28,10 @@ PHOTO, DOCUMENT, BOTH = "photo", "document", "both"
 # and is added beside detected objects from the higher one: espresso 0.96, tripod 0.94 are
 # said; bobsled 0.13 for the astronaut is not.
 MIN_LABEL_ALONE = 0.2
+# The detector's score under which a caption hedges an object ("what may be a giraffe"):
+# scikit-image's photos score their subjects 0.57-0.88 (cat, person, horse); a microscope
+# slide's "giraffe" 0.47, the coffee photo's table 0.49.
+SURE_SCORE = 0.5
 MIN_LABEL_BESIDE = 0.5
 # A classifier label this similar (sentence encoder) to a detected label says the same thing
 # ("Egyptian cat" / cat 0.73, "motor scooter" / motorcycle 0.64); "tripod" / person 0.29 is new.
@@ -146,8 +150,16 @@ def quote(text: str) -> str:
 
 
 def caption(look: Look, similarity: Callable[[str, str], float]) -> str:
-    """One sentence from what was detected, classified and read."""
-    parts = object_phrases(look.detections)
+    """One sentence from what was detected, classified and read; an object the detector
+    never scored `SURE_SCORE` or more is said as what it "may be"."""
+    best: dict[str, float] = {}
+    for d in look.detections:
+        best[d.label] = max(best.get(d.label, 0.0), d.score)
+    sure = [d for d in look.detections if best[d.label] >= SURE_SCORE]
+    unsure = [d for d in look.detections if best[d.label] < SURE_SCORE]
+    parts = object_phrases(sure)
+    if unsure:
+        parts.append(f"what may be {objects_phrase(unsure)}")
     label = new_label(look, similarity)
     if label is not None:
         parts.append(with_article(label.name))

@@ -106,3 +106,47 @@ def test_a_group_of_coco_labels_is_named_by_its_own_name_and_counted_whole():
     no_car = photos.presence("Is there a vehicle?", look)
     # a "no" says what was seen instead, with its boxes
     assert no_car.text.startswith("No, I see no vehicles. Here I can see") and len(no_car.evidence) == 3
+
+
+def test_one_object_seen_as_two_classes_is_kept_once():
+    import numpy as np
+
+    from runtime.vision.boxes import one_label_per_object
+
+    found = np.array([[10, 10, 100, 100], [12, 11, 101, 99], [40, 40, 200, 200], [10, 10, 100, 100]], dtype=np.float32)
+    # best first: a cat, the same box as a dog (dropped), a table under it, and the cat's twin
+    kept = one_label_per_object(found, np.array([0, 1, 2, 3]), 0.85)
+    assert kept.tolist() == [0, 2]
+
+
+def test_a_caption_hedges_an_object_the_detector_was_unsure_of():
+    sure = Look((_detection("cat", (0, 0, 40, 40), 0.6),), (), (), (100, 100))
+    unsure = Look((Detection("giraffe", 23, 0.47, (0, 0, 40, 40)),), (), (), (100, 100))
+    both = Look(sure.detections + unsure.detections, (), (), (100, 100))
+    never = lambda a, b: 0.0  # noqa: E731 - no label alike
+    assert caption(sure, never) == "A photo of a cat."
+    assert caption(unsure, never) == "A photo of what may be a giraffe."
+    assert caption(both, never) == "A photo of a cat and what may be a giraffe."
+
+
+def test_what_kind_of_thing_says_when_none_of_that_kind_was_found():
+    from runtime.vision.objects import ObjectVocabulary
+    from runtime.vision.photo_answers import PhotoAnswerer
+
+    vocabulary = ObjectVocabulary(_one_hot, ("person", "cat", "dog"), (), frozenset({"animal", "cat", "person"}))
+    photos = PhotoAnswerer(vocabulary)
+    person = Look((_detection("person", (0, 0, 40, 90)),), (), (), (100, 100))
+    cat = Look((_detection("cat", (0, 0, 40, 40)),), (), (), (100, 100))
+    assert photos.identify(person, "What animal is this?").text.startswith("I see no animal here. The detector found a person")
+    assert photos.identify(cat, "What animal is this?").text == "The detector found a cat."
+    assert photos.identify(person, "What object is this?").text == "The detector found a person."  # "object" names no class
+
+
+def test_a_short_faint_reading_in_a_photo_is_a_speck_not_text():
+    from runtime.kinds.reader import _speck
+    from runtime.results import TextLine
+
+    box = ((0, 0), (10, 0), (10, 10), (0, 10))
+    assert _speck(TextLine("O", box, 0.54))  # JPEG blocks on fur
+    assert not _speck(TextLine("O", box, 0.95))  # a confident letter stays
+    assert not _speck(TextLine("STOP", box, 0.6))  # a word stays
