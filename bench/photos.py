@@ -7,8 +7,8 @@ load time with and without them (the classifier's labels are embedded on first u
 first photo question's extra cost is printed too), and per scikit-image photo the median
 latency of the detector (with tiling, as answers use it), the classifier, OCR, and a whole
 caption / count / presence answer through `model.caption` / `model.ask`. fp32 only: the
-photo components ship no int8 variant (packaging/photo_models.py measured int8 5-14x slower
-with the classifier's top-1 moved on 5 of 8 photos). The captions are printed as a table.
+photo components ship no int8 variant (bench/photos_int8.py measures why: no int8 variant
+kept the results and ran faster). The captions are printed as a table.
 """
 
 from __future__ import annotations
