@@ -260,14 +260,17 @@ class ReaderAdapter(KindAdapter):
 
     def look(self, image, regions) -> Look | None:
         """What the photo models see in `image` (OCR `regions` given), or None when the bundle
-        has no photo model or the picture is one flat colour."""
+        has no photo model or the picture is one flat colour. A page of text (a DOCUMENT by
+        its text and detections) is not classified: no document reply uses the labels."""
         if self._photos is None or _is_flat(image):
             return None
         regions = tuple(r for r in regions if not _speck(r))
         detections = tuple(detect_tiled(self._detector, image)) if self._detector is not None else ()
         detections = beside_text(detections, regions, image.size)  # a form's lines read as kites are text
-        labels = tuple(self._classifier.classify([image])[0]) if self._classifier is not None else ()
-        return Look(detections, labels, tuple(regions), image.size)
+        look = Look(detections, (), regions, image.size)
+        if look.kind == DOCUMENT or self._classifier is None:
+            return look
+        return dataclasses.replace(look, labels=tuple(self._classifier.classify([image])[0]))
 
     def answer_photo(self, task: str, prompt: str, look: Look) -> PhotoReply:
         """The reply to a caption or a request about a photo (or a photo with text)."""
