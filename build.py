@@ -3,7 +3,7 @@
 
     python3 build.py          build the release into dist/ (tarball, SHA256SUMS, release notes)
     python3 build.py test     set up .venv and run the whole test suite (offline where possible)
-    python3 build.py serve    set up .venv, assemble the default bundle, start the main job
+    python3 build.py serve    set up .venv (the bundle build's packages only), assemble the default bundle, start the main job
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ import environment  # noqa: E402  (packaging/ is a folder of build files, not a 
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "release"
     if command == "release":
-        python = environment.ensure_environment("test")
+        python = environment.ensure_environment(environment.TEST_EXTRAS)
         return environment.run_in_environment(python, [str(Path("packaging") / "release.py"), *argv[1:]])
     if command == "test":
-        python = environment.ensure_environment("test")
+        python = environment.ensure_environment(environment.TEST_EXTRAS)
         return environment.run_tests_offline(python, argv[1:])
     if command == "serve":
-        python = environment.ensure_environment("test")
+        python = environment.ensure_environment(environment.SERVE_EXTRAS)
         # exec, not a child process: SIGTERM to `python3 build.py serve` must stop the server.
         return environment.exec_in_environment(python, [str(Path("packaging") / "main_job.py"), *argv[1:]])
     print(__doc__)

@@ -10,6 +10,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
@@ -22,22 +23,36 @@ def venv_python() -> Path:
     return VENV / scripts / ("python.exe" if os.name == "nt" else "python")
 
 
-def ensure_environment(extras: str = "test") -> Path:
-    """Make `.venv` hold this checkout (editable) with `extras`; return its python."""
+# The extras each command needs (pyproject.toml): serving builds the default bundle, the
+# tests and the release need the test tools too.
+SERVE_EXTRAS = ("build",)
+TEST_EXTRAS = ("build", "test")
+
+
+def ensure_environment(extras: tuple[str, ...] = TEST_EXTRAS) -> Path:
+    """Make `.venv` hold this checkout (editable) with `extras`; return its python. An install
+    of more extras from the same pyproject.toml covers fewer (a tested checkout serves at once)."""
     python = venv_python()
     if not python.exists():
         print(f"[build] creating {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    stamp = VENV / f".installed-{extras}"
     digest = hashlib.sha256((REPO / "pyproject.toml").read_bytes()).hexdigest()
-    if stamp.exists() and stamp.read_text() == digest:
-        return python
-    print(f"[build] installing dependencies ({extras}) into {VENV}", flush=True)
+    for stamp in VENV.glob(".installed-*"):
+        installed = set(stamp.name.removeprefix(".installed-").split(","))
+        if set(extras) <= installed and stamp.read_text() == digest:
+            return python
+    names = ",".join(extras)
+    print(f"[build] installing the pinned dependencies [{names}] into {VENV}: a few minutes on a fresh machine "
+          "(PyTorch's CPU wheel is the largest)", flush=True)
+    began = time.monotonic()
     # torch first, pinned, so nothing later resolves an unpinned (CUDA) build.
-    if extras == "test":
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "torch==2.13.0"], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", f"{REPO}[{extras}]"], check=True)
-    stamp.write_text(digest)
+    subprocess.run([str(python), "-m", "pip", "install", "--progress-bar", "off", "torch==2.13.0"], check=True)
+    print(f"[build] torch installed ({time.monotonic() - began:.0f} s); the rest of [{names}] next", flush=True)
+    subprocess.run([str(python), "-m", "pip", "install", "--progress-bar", "off", "-e", f"{REPO}[{names}]"], check=True)
+    for stale in VENV.glob(".installed-*"):
+        stale.unlink()
+    (VENV / f".installed-{names}").write_text(digest)
+    print(f"[build] dependencies installed in {time.monotonic() - began:.0f} s", flush=True)
     return python
 
 
