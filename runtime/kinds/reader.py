@@ -71,6 +71,7 @@ NO_IMAGE = ("No image was attached to this request. Attach one (an image_url par
 # Words that name the picture a request is about ("Describe this image.").
 _PICTURE_WORDS = intents.DOCUMENT_NOUNS | frozenset("image images picture pictures photo photos photograph".split())
 _ABOUT_OBJECTS = frozenset({intents.COUNT, intents.PRESENCE, intents.WHERE, intents.IDENTIFY})
+_MAX_PICTURE_REQUEST_WORDS = 30
 # A request naming at most this many words of the page is about them ("Pump Press. Card Roller?").
 _MAX_NAMED_WORDS = 4
 # An image whose pixels vary less than this (standard deviation, 0-255) is one flat colour:
@@ -214,12 +215,19 @@ class ReaderAdapter(KindAdapter):
         is the request (a chat's earlier turns and system message come before it)."""
         request = prompt.strip().splitlines()[-1] if prompt.strip() else ""
         words = set(re.findall(r"[a-z]+", request.lower()))
+        if not words or len(words) > _MAX_PICTURE_REQUEST_WORDS:  # a long text is no question about a picture
+            return False
         if self._photos is None:
             return bool(words & _PICTURE_WORDS) and self._router.classify(request).name in (intents.READ, intents.DESCRIBE)
         intent = self._photo_router.classify(request)
         if intent.name in (intents.READ, intents.DESCRIBE):
             return bool(words & _PICTURE_WORDS)
-        return intent.name in _ABOUT_OBJECTS and self._photos.names_object(request)
+        if intent.name not in _ABOUT_OBJECTS:
+            return False
+        # Nothing but the object: "How many cats are there?" asks about a picture, "How many
+        # legs does a cat have?" or "Where do dogs come from?" about the world.
+        named = self._photos.named(request)
+        return named is not None and set(self._photos.content_words(request)) <= set(named.word.split())
 
     def answer_regions(self, prompt: str, regions) -> Reply:
         """The reply to a request about a page's OCR regions, decided by the request's intent."""
@@ -233,9 +241,10 @@ class ReaderAdapter(KindAdapter):
             named = self._answerer.answer(prompt, regions)
             if named.names_key(prompt) or self._answerer.names_a_key(prompt, regions) or _on_the_page(words, regions):
                 return Reply(named.text, named.evidence)
-            if intent.similarity - intent.score(intents.QUESTION) < intents.NAMED_WHOLE_PAGE_MARGIN:
+            if intent.name == intents.READ and intent.similarity - intent.score(intents.QUESTION) < intents.NAMED_WHOLE_PAGE_MARGIN:
                 # Names something the page does not show and reads nearly as much as a question
                 # (a request to look up a field the page lacks): not the whole page in its place.
+                # A summary's extra words ("in one sentence") are how to describe, not a field.
                 return Reply(named.text, named.evidence)
         if intent.name == intents.QUESTION and intents.only_whole_page_words(prompt):
             # Every word one of a whole-page request's ("What does the note say?", "Read me the
@@ -264,11 +273,13 @@ class ReaderAdapter(KindAdapter):
         its text and detections) is not classified: no document reply uses the labels."""
         if self._photos is None or _is_flat(image):
             return None
-        regions = tuple(r for r in regions if not _speck(r))
         detections = tuple(detect_tiled(self._detector, image)) if self._detector is not None else ()
         detections = beside_text(detections, regions, image.size)  # a form's lines read as kites are text
-        look = Look(detections, (), regions, image.size)
-        if look.kind == DOCUMENT or self._classifier is None:
+        look = Look(detections, (), tuple(regions), image.size)
+        if look.kind == DOCUMENT:
+            return look
+        look = dataclasses.replace(look, regions=tuple(r for r in regions if not _speck(r)))
+        if self._classifier is None:
             return look
         return dataclasses.replace(look, labels=tuple(self._classifier.classify([image])[0]))
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -221,6 +222,11 @@ def _misread(word: str, text: str) -> bool:
     return len(word) >= 3 and occurs_in(word, text)
 
 
+def _header(fields: list[Field]) -> list[tuple[Field, float]]:
+    """The page's first line that is not a document title ("INVOICE"): who issued it."""
+    return [(f, 1.0) for f in fields if f.source == "line" and not is_document_title(f.value)][:1]
+
+
 def _address(fields: list[Field]) -> Field | None:
     """The page's address: a street line on its own ("12 Oak Street"), else the first block of
     lines that reads as one: it starts below the page's first line (the letterhead), on a line
@@ -255,7 +261,8 @@ class Answerer:
         self._config = config
         self._words = words
         self._readable: dict[str, str] = {}
-        self._word_vectors: dict[str, np.ndarray] = {}
+        self._word_vectors: dict[str, np.ndarray] = {}  # a cache, under `_lock`
+        self._lock = threading.Lock()
 
     def _read(self, key: str) -> str:
         readable = self._readable.get(key)
@@ -284,6 +291,8 @@ class Answerer:
             # A key named in other words of the page's own ("born" for "birth").
             reworded = self._in_page_words(question, every)
             candidates = self._keyed(reworded, expected, every, fields) if reworded != question else []
+        if not candidates and expected == ORG:
+            candidates = _header(fields)
         if not candidates:
             candidates = self._similar(question, fields)
         if not candidates:
@@ -341,7 +350,8 @@ class Answerer:
         for word, row in zip(asked, near):
             best = int(np.argmax(row))
             if row[best] >= MIN_WORD_SIMILARITY and page[best] not in focus + owners:
-                question = re.sub(rf"\b{re.escape(word)}\w*", page[best], question, flags=re.I)
+                # the word as asked: canonical forms drop a plural's "s" only
+                question = re.sub(rf"\b{re.escape(word)}s?\b", page[best], question, flags=re.I)
         return question
 
     def _qualifiers(self, question: str) -> frozenset[str]:
@@ -359,14 +369,16 @@ class Answerer:
         return said | {qualifiers[int(np.argmax(row))] for row in near if row.max() >= MIN_WORD_SIMILARITY}
 
     def _vectors(self, words: list[str]) -> np.ndarray:
-        """The sentence encoder's vectors of single words, kept across questions."""
-        known = {w: self._word_vectors.get(w) for w in words}  # several workers may share the answerer
+        """The sentence encoder's vectors of short texts (words, keys), kept across questions."""
+        with self._lock:  # several workers may share the answerer
+            known = {w: self._word_vectors.get(w) for w in words}
         missing = [w for w, vector in known.items() if vector is None]
         if missing:
             known.update(zip(missing, self._embed(missing)))
-            if len(self._word_vectors) > 8192:
-                self._word_vectors.clear()
-            self._word_vectors.update((w, known[w]) for w in missing)
+            with self._lock:
+                if len(self._word_vectors) > 8192:
+                    self._word_vectors.clear()
+                self._word_vectors.update((w, known[w]) for w in missing)
         return np.stack([known[w] for w in words])
 
     def _in_key(self, word: str, key: str) -> bool:
@@ -438,7 +450,8 @@ class Answerer:
         keys = [self._read(f.key) for f in keyed]
         focus, owners = vocabulary.question_words(question)  # "printed here" names no key "PRINT"
         asked = " ".join(focus + owners) or question
-        vectors = self._embed([asked, *keys, *(f"{key} {f.value}" for key, f in zip(keys, keyed))])
+        # The page's keys (and key-value texts) come back with every question about it: kept.
+        vectors = self._vectors([asked, *keys, *(f"{key} {f.value}" for key, f in zip(keys, keyed))])
         alone, together = vectors[1:len(keyed) + 1] @ vectors[0], vectors[len(keyed) + 1:] @ vectors[0]
         scores = np.maximum(alone, together)
         best = int(np.argmax(scores))
@@ -452,7 +465,8 @@ class Answerer:
         """The issuer's name or address from the letterhead (else the header line, the first
         address); the document's first value of another primary type."""
         street = expected == ADDRESS and "street" in focus_words(question)  # the street line, not the whole address
-        if expected in (ORG, ADDRESS) and not self._qualifiers(question) and not street and self._about_issuer(question):
+        about_issuer = expected in (ORG, ADDRESS) and not self._qualifiers(question) and self._about_issuer(question)
+        if about_issuer and not street:
             head = read_letterhead(cells)
             lines = (head.issuer if expected == ORG else head.address) if head.certain else ()
             if lines:
@@ -460,8 +474,9 @@ class Answerer:
                 text = ", ".join(" ".join(cells[lines[i]].text.strip() for i in row).rstrip(",") for row in rows)
                 return [(Field("", text, lines[0], "letterhead", tuple(lines)), 1.0)]
         if expected == ORG:
-            header = [f for f in fields if f.source == "line" and not is_document_title(f.value)][:1]
-            return [(f, 1.0) for f in header]
+            # "Which company is billed?" is about another party, whose key the question may name
+            # in other words: the header line answers it only when those find nothing (`answer`).
+            return _header(fields) if about_issuer else []
         if expected == AMOUNT:
             return self._total(question, fields)
         if expected not in _PRIMARY_TYPES or self._qualifiers(question):

@@ -197,7 +197,7 @@ def named_words(request: str, common: frozenset[str]) -> list[str]:
 
 
 # Function words a whole-page request may add ("Read me the receipt.", "Is there any text on it?").
-_SHORT_WORDS = frozenset("a an i is it me my of on in to us are any there has have contain contains".split())
+_SHORT_WORDS = frozenset("a an i is it me my of on in to us are any anything there has have contain contains s".split())
 
 
 def only_whole_page_words(request: str) -> bool:

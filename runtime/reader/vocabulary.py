@@ -1,6 +1,6 @@
 """Words of questions and labels, in one canonical form so that they can be compared.
 
-"What is the invoice no?" and the label "InvoiceNumber:" share their words once both are
+"Order no?" and the label "OrderNumber:" share their words once both are
 lowercased, stemmed and split where the recognizer dropped the spaces. No synonyms: a
 question that names a key in other words ("born" for "Date of birth") is matched by the
 sentence encoder (`answering.Answerer`). Pure Python.

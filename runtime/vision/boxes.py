@@ -97,8 +97,9 @@ def class_wise_nms(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray,
 
 def one_label_per_object(boxes: np.ndarray, kept: np.ndarray, iou_threshold: float) -> np.ndarray:
     """`kept` (indices, best score first) without a box that lies almost exactly on a better
-    one of another class (IoU above `iou_threshold`): one object seen as two ("a cat and a
-    dog" over the same cat in a JPEG). A rider and a horse, a cup on a table, overlap far less."""
+    one (IoU above `iou_threshold`), whatever the classes: one object seen as two ("a cat and
+    a dog" over the same cat in a JPEG; same-class twins class-wise NMS has already merged).
+    A rider and a horse, a cup on a table, overlap far less."""
     chosen: list[int] = []
     for index in kept:
         if not chosen or not (box_iou(boxes[index], boxes[chosen]) > iou_threshold).any():

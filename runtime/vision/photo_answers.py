@@ -141,6 +141,9 @@ class PhotoAnswerer:
     def content_words(self, request: str) -> list[str]:
         return self._vocabulary.content_words(request)
 
+    def named(self, request: str) -> NamedObject | None:
+        return self._vocabulary.named(request)
+
     def unknown(self, request: str, look: Look) -> PhotoReply:
         words = " ".join(self._vocabulary.content_words(request))
         return self.honest(look, f"I don't know '{words}' among the things I can recognise.")

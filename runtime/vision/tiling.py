@@ -18,8 +18,8 @@ import math
 
 import numpy as np
 
-from .boxes import class_wise_nms
-from .detector import Detection
+from .boxes import class_wise_nms, one_label_per_object
+from .detector import Detection, DetectorConfig
 
 # An image is tiled when its long side is at least this many times the detector's input.
 MIN_TILING_RATIO = 1.5
@@ -27,6 +27,7 @@ TILE_SCALE = 1.25
 OVERLAP = 0.25
 MERGE_IOU = 0.5
 HELD = 0.8  # share of a box's area inside a better box of its class: the same object
+SAME_OBJECT_IOU = DetectorConfig.same_object_iou  # two classes on one box: one object, as in the detector
 EDGE_PX = 3  # a box this close to a shared tile edge touches it
 
 
@@ -63,7 +64,8 @@ def merge(detections: list[Detection], max_detections: int = 100) -> list[Detect
     boxes = np.asarray([d.box for d in detections], dtype=np.float32)
     scores = np.asarray([d.score for d in detections], dtype=np.float32)
     classes = np.asarray([d.class_id for d in detections], dtype=np.int64)
-    kept = [detections[i] for i in class_wise_nms(boxes, scores, classes, MERGE_IOU, max_detections)]
+    indices = class_wise_nms(boxes, scores, classes, MERGE_IOU, max_detections)
+    kept = [detections[i] for i in one_label_per_object(boxes, indices, SAME_OBJECT_IOU)]
     return [d for i, d in enumerate(kept)
             if not any(b.label == d.label and _held(d.box, b.box) >= HELD for b in kept[:i])]
 

@@ -74,8 +74,9 @@ def test_merge_keeps_one_box_per_object():
     same = _detection("cat", (2, 2, 98, 101), 0.6)  # the same cat seen in a tile
     part = _detection("cat", (10, 10, 60, 60), 0.5)  # a part of it
     other = _detection("cat", (200, 0, 300, 100), 0.45)
-    dog = _detection("dog", (0, 0, 100, 100), 0.5)  # other classes are not merged away
-    merged = merge([part, same, whole, other, dog])
+    dog = _detection("dog", (60, 0, 160, 100), 0.5)  # another class beside it is not merged away ...
+    twin = _detection("dog", (1, 0, 100, 99), 0.55)  # ... but the same box read as another class is
+    merged = merge([part, same, whole, other, dog, twin])
     assert [(d.label, d.score) for d in merged] == [("cat", 0.7), ("dog", 0.5), ("cat", 0.45)]
 
 

@@ -402,6 +402,32 @@ def test_a_question_word_the_page_lacks_stands_for_the_nearest_key_word():
     assert answerer.answer("When was the holder born?", receipt).text == NOT_FOUND
 
 
+def _words_alike(*groups):
+    """An embedder that puts single words of a group together and every other text (a phrase,
+    "holder born") on an axis of its own: only a word-for-word comparison finds the likeness."""
+    own: dict[str, int] = {}
+
+    def embed(texts):
+        vectors = np.zeros((len(texts), len(groups) + 4096), dtype=np.float32)
+        for row, text in enumerate(texts):
+            hits = [k for k, words in enumerate(groups) if text.lower() in words]
+            vectors[row, hits[0] if hits else len(groups) + own.setdefault(text, len(own) % 4096)] = 1.0
+        return vectors
+    return embed
+
+
+def test_the_page_word_a_question_word_stands_for_answers_where_the_phrase_is_not_alike():
+    lines = (_line("Issued:", 20, 10), _line("05/01/2024", 300, 10),
+             _line("Date of birth:", 20, 60), _line("12/03/1971", 300, 60))
+
+    lm = lambda question, context, answers: [0.0] * len(answers)  # noqa: E731 - a constant LM
+    # "holder born" is near no key as a phrase; the word "born" is near the key's word "birth"
+    # (and says a date of birth is meant, so the first date does not answer).
+    assert Answerer(_words_alike(("born", "birth")), lm).answer("When was the holder born?", lines).text == "12/03/1971"
+    # without that likeness nothing says which date is meant: the document's first
+    assert Answerer(_words_alike(), lm).answer("When was the holder born?", lines).text == "05/01/2024"
+
+
 def test_review_cases_of_run_together_keys_request_words_and_long_tokens():
     from runtime.reader.answering import _run_together
     from runtime.reader.document import Field
