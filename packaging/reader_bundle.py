@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -55,14 +56,24 @@ def _eos_ids(generation: dict) -> list[int]:
     return eos if isinstance(eos, list) else [eos]
 
 
+def _step(what: str, build, out_dir: Path):
+    """Run one part of the assembly, saying what and how long (a first build takes minutes;
+    a cached one re-hashes files)."""
+    print(f"[bundle] {what} ...", flush=True)
+    began = time.monotonic()
+    result = build(out_dir)
+    print(f"[bundle] {what}: ready in {time.monotonic() - began:.0f} s", flush=True)
+    return result
+
+
 def assemble_reader_bundle(out_dir: str | Path) -> Path:
     """Build (or refresh) the reader bundle in `out_dir` and write its bundle.json."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    components = ocr_bundle.copy_ocr_models(out_dir)
-    lm = smollm2.assemble_lm(out_dir)
-    embedder = minilm.assemble_embedder(out_dir)
-    photo = photo_models.assemble_photo_models(out_dir)
+    components = _step("OCR models (PP-OCRv4 from rapidocr-onnxruntime)", ocr_bundle.copy_ocr_models, out_dir)
+    lm = _step("language model (SmolLM2-135M: export, int8)", smollm2.assemble_lm, out_dir)
+    embedder = _step("sentence encoder (all-MiniLM-L6-v2: export, int8)", minilm.assemble_embedder, out_dir)
+    photo = _step("photo models (NanoDet-g, EfficientNet-Lite0)", photo_models.assemble_photo_models, out_dir)
     lm_dir, embedder_dir = smollm2.LM_FOLDER, minilm.FOLDER
     components["lm_decoder"] = {"variants": [
         _variant(out_dir, f"{lm_dir}/{smollm2.FP32_FILE}", "fp32", "fp32"),
