@@ -40,11 +40,13 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "Write down every word you see.",
         "What words appear in the image?",
         "Is there any writing on it?",
+        "Read this document to me.",
     ),
     DESCRIBE: (
         "Describe this image.",
         "What is this?",
         "Summarize this.",
+        "Summarize this document.",
         "What is this document about?",
         "Give me a short summary.",
         "What am I looking at?",
