@@ -72,12 +72,17 @@ def load_seconds(bundle: Path) -> tuple[float, object]:
     return time.perf_counter() - began, model
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(description: str, argv: list[str] | None) -> argparse.Namespace:
+    """--bundle (the built reader bundle, else the tests' one), --repeats, --out: the photo benches' options."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--bundle", type=Path, default=next((b for b in BUNDLES if b.exists()), BUNDLES[0]))
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(__doc__.splitlines()[0], argv)
     hardware = detect_hardware()
     lines = [
         "# Photo models: cost and captions", "",

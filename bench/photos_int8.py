@@ -18,11 +18,9 @@ classifier's top-1 compared with fp32's. The CPU flags are printed with the figu
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +29,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "packaging"))
 
-from photo_models import photo  # noqa: E402  (scikit-image's samples as RGB images, as the build checks parity on)
+import photo_models  # noqa: E402  (photo(): scikit-image's samples as RGB images, as the build checks parity on)
+from photos import arguments, median_s  # noqa: E402  (bench/photos.py: the photo benches' options and timer)
 
 from runtime.placement import detect_hardware  # noqa: E402
 from runtime.session import ComponentSession, SessionConfig  # noqa: E402
@@ -39,7 +38,6 @@ from runtime.vision.boxes import box_iou  # noqa: E402
 from runtime.vision.classifier import ImageClassifier, centre_crop  # noqa: E402
 from runtime.vision.detector import ObjectDetector, letterbox  # noqa: E402
 
-BUNDLES = (REPO / "build" / "bundles" / "reader", REPO / ".cache" / "tests" / "bundles" / "reader")
 EVALUATED = ("astronaut", "chelsea", "coffee", "rocket", "camera", "horse", "motorcycle")
 CALIBRATION = ("immunohistochemistry", "retina", "colorwheel", "coins", "clock", "moon", "hubble_deep_field")
 DETECTOR_SIZE = 416
@@ -92,15 +90,6 @@ def session(path: Path, component: str) -> ComponentSession:
     return ComponentSession(component, path, SessionConfig(intra_op_threads=2))
 
 
-def median_ms(function, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - began)
-    return 1000 * statistics.median(times)
-
-
 def same_detections(reference, other) -> bool:
     if sorted(d.label for d in reference) != sorted(d.label for d in other):
         return False
@@ -112,15 +101,12 @@ def same_detections(reference, other) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bundle", type=Path, default=next((b for b in BUNDLES if b.exists()), BUNDLES[0]))
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args(argv)
+    args = arguments(__doc__.splitlines()[0], argv)
     hardware = detect_hardware()
-    files = {"detector": args.bundle / "photo" / "detector.onnx", "classifier": args.bundle / "photo" / "classifier.onnx"}
-    photos = {name: photo(name) for name in EVALUATED}
-    calibration = [photo(name) for name in CALIBRATION]
+    files = {"detector": args.bundle / photo_models.FOLDER / photo_models.DETECTOR_FILE,
+             "classifier": args.bundle / photo_models.FOLDER / photo_models.CLASSIFIER_FILE}
+    photos = {name: photo_models.photo(name) for name in EVALUATED}
+    calibration = [photo_models.photo(name) for name in CALIBRATION]
     lines = [f"# Photo models, fp32 vs int8\n",
              f"CPU: {hardware.cpu_model}; flags {', '.join(sorted(hardware.isa))}; "
              f"2 intra-op threads; median of {args.repeats} runs per photo.\n"]
@@ -146,13 +132,13 @@ def main(argv: list[str] | None = None) -> int:
                 if component == "detector":
                     model = ObjectDetector(loaded)
                     results = {name: model.detect([image])[0] for name, image in photos.items()}
-                    times = [median_ms(lambda image=image: model.detect([image]), args.repeats) for image in photos.values()]
+                    times = [1000 * median_s(lambda image=image: model.detect([image]), args.repeats) for image in photos.values()]
                     agree = (lambda a, b: same_detections(a, b))
                     shown = {name: ", ".join(f"{d.label} {d.score:.2f}" for d in found) or "-" for name, found in results.items()}
                 else:
                     model = ImageClassifier(loaded)
                     results = {name: model.classify([image])[0][0] for name, image in photos.items()}
-                    times = [median_ms(lambda image=image: model.classify([image]), args.repeats) for image in photos.values()]
+                    times = [1000 * median_s(lambda image=image: model.classify([image]), args.repeats) for image in photos.values()]
                     agree = (lambda a, b: a.name == b.name)
                     shown = {name: f"{label.name} {label.score:.2f}" for name, label in results.items()}
                 reference = reference or results

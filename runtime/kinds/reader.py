@@ -103,6 +103,12 @@ def _speck(region) -> bool:
     return sum(ch.isalnum() for ch in region.text) <= 2 and region.confidence < MIN_SHORT_TEXT_CONFIDENCE
 
 
+def _read_out(regions) -> tuple[str, tuple]:
+    """The text in reading order, and its lines as evidence."""
+    lines = tuple(order_lines(regions))
+    return transcript(lines), lines
+
+
 def _on_the_page(words: list[str], regions) -> bool:
     """Whether every word a short request names (three letters or more) is written on the page,
     as the recognizer may have misread it ("Sensitive?" and "NOSENSITIWE TO"): a request that
@@ -256,8 +262,7 @@ class ReaderAdapter(KindAdapter):
             whole = max((intents.READ, intents.DESCRIBE), key=intent.score)
             intent = intents.Intent(whole, intent.score(whole), "", intent.scores)
         if intent.name == intents.READ:
-            lines = order_lines(regions)
-            return Reply(transcript(lines), tuple(lines))
+            return Reply(*_read_out(regions))
         if intent.name == intents.DESCRIBE:
             description = self._describer.describe(read_cells(regions))
             return Reply(description.text, tuple(description.evidence))
@@ -315,8 +320,7 @@ class ReaderAdapter(KindAdapter):
         if intent.name == intents.READ:
             if not look.regions:
                 return PhotoReply(NO_TEXT, ())
-            lines = order_lines(look.regions)  # "Is there any text?" read as a yes/no question: the text itself
-            return PhotoReply(transcript(lines), tuple(lines))
+            return PhotoReply(*_read_out(look.regions))  # "Is there any text?" as a yes/no question: the text
         if intent.name == intents.UNSEEN:
             return photos.honest(look, "I can't tell that from this picture.")
         if not look.regions:
