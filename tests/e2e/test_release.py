@@ -55,9 +55,11 @@ def _unpack(archive: Path, into: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app(archive, tmp_path_factory) -> Path:
-    """The release unpacked into an empty folder."""
-    return _unpack(archive, tmp_path_factory.mktemp("unpacked"))
+def app(archive, tmp_path_factory):
+    """The release unpacked into an empty folder (removed after the session: ~0.9 GB)."""
+    folder = tmp_path_factory.mktemp("unpacked")
+    yield _unpack(archive, folder)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
@@ -180,14 +182,29 @@ def test_reads_the_invoice_offline(app, elsewhere, tmp_path):
     assert "42.50" in done.stdout
 
 
+def _linked_copy(source: Path, into: Path) -> Path:
+    """`source` mirrored into `into` with hard links (a copy where linking fails): an unpacked
+    release is ~0.9 GB, and a full copy per tampering test once filled CI's disk. Safe because
+    the binary never writes inside its folder (test_binary_never_writes_inside_its_folder)."""
+    def link(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    return Path(shutil.copytree(source, into / source.name, symlinks=True, copy_function=link))
+
+
 @pytest.fixture
-def tampered(archive, tmp_path) -> tuple[Path, str, str, str]:
-    """A fresh unpacked release with one byte flipped in a bundle model file."""
-    app = _unpack(archive, tmp_path)
+def tampered(app, tmp_path) -> tuple[Path, str, str, str]:
+    """The unpacked release with one byte flipped in a bundle model file (its own copy of that
+    file; the rest linked to the shared unpacked release)."""
+    app = _linked_copy(app, tmp_path)
     entry = max(read_manifest(app / "bundle").all_files(), key=lambda e: e.bytes)
     path = app / "bundle" / entry.file
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x01
+    path.unlink()  # a new inode: the shared release keeps its bytes
     path.write_bytes(bytes(data))
     return app, entry.file, entry.sha256, sha256_file(path)
 
