@@ -88,7 +88,7 @@ class BoundDecoder:
         if "use_cache_branch" in session.inputs:
             feeds["use_cache_branch"] = np.array([not first_step])
         if any(n.startswith(_PAST) for n in session.inputs):
-            feeds.update(state.past if not first_step else self._empty_past(session, batch))
+            feeds.update(state.past if not first_step else empty_past(session, batch))
         outputs = session.run(feeds)
         logits = outputs["logits"]
         past = {}
@@ -105,12 +105,15 @@ class BoundDecoder:
             result[name] = value if value.shape[0] == batch else np.repeat(value, batch // value.shape[0], axis=0)
         return result
 
-    def _empty_past(self, session: ComponentSession, batch: int) -> dict[str, np.ndarray]:
-        empty = {}
-        for name, spec in session.inputs.items():
-            if not name.startswith(_PAST):
-                continue
-            dims = [d if isinstance(d, int) else 0 for d in spec.shape]
-            dims[0] = batch
-            empty[name] = np.zeros(dims, dtype=spec.dtype)
-        return empty
+
+
+def empty_past(session: ComponentSession, batch: int) -> dict[str, np.ndarray]:
+    """Zero-length past inputs for a first step of `batch` rows."""
+    empty = {}
+    for name, spec in session.inputs.items():
+        if not name.startswith(_PAST):
+            continue
+        dims = [d if isinstance(d, int) else 0 for d in spec.shape]
+        dims[0] = batch
+        empty[name] = np.zeros(dims, dtype=spec.dtype)
+    return empty

@@ -15,10 +15,12 @@ class ModelConfig:
     or, without one, the model's own limit (None: the model states none).
     `max_image_pixels` refuses decompression bombs before decoding. `workers` is how many
     requests a server runs at once (the thread budget, runtime.scheduler); each session
-    runs on `session.intra_op_threads` threads.
+    runs on `session.intra_op_threads` threads. `max_batch` is the most sequences a
+    language model decodes in one batched step (serve's --max-batch-size; 1: no batching).
     """
 
     session: SessionConfig = SessionConfig()
     max_seq_len: int | None = None
     max_image_pixels: int = 50_000_000
     workers: int = 1
+    max_batch: int = 1

@@ -319,6 +319,56 @@ def _check_text_support(params: GenerationParams, detokenizer: TextDecoder | Non
 # ---------------------------------------------------------------- greedy and sampling
 
 
+class TokenStream:
+    """One sequence's side of greedy or sampled decoding (num_beams == 1): given the logits
+    of its last position, choose the next token and say what it shows and whether it ends.
+
+    `generate_stream` drives one of these with its own model; the continuous batcher
+    (`runtime.batching`) drives many, one row of a batched step each. Same tokens either way.
+    """
+
+    def __init__(self, prompt_ids: Sequence[int], params: GenerationParams, eos_token_ids: Sequence[int],
+                 detokenizer: TextDecoder | None = None):
+        """Checks the request (raises `InvalidRequestError`) before any step is run."""
+        if params.num_beams != 1:
+            raise InvalidRequestError("Streaming needs num_beams=1; beam search returns at the end.",
+                                      param="num_beams")
+        _check_text_support(params, detokenizer)
+        self.prompt = _prompt_array(prompt_ids)
+        self._prompt_ids = prompt_ids
+        self._params = params
+        self._rng = np.random.Generator(np.random.PCG64(params.seed))
+        self._tracker = _TextTracker(detokenizer, params.stop) if detokenizer is not None else None
+        self._eos = frozenset(int(i) for i in eos_token_ids)
+        self._seen = self._counts = None
+        self.generated = 0
+
+    def advance(self, logits: np.ndarray) -> StreamEvent:
+        """The event for the token chosen from `logits` (vocab,); `finish_reason` set on the last."""
+        params = self._params
+        row = np.asarray(logits, dtype=np.float32)
+        if self._seen is None:
+            self._seen = _seen_mask(1, row.shape[-1], self._prompt_ids)[0]
+            self._counts = np.zeros(row.shape[-1], dtype=np.float32)
+        token = choose_token(row, self._seen, params, self._rng, self._counts)
+        self._seen[token] = True
+        self._counts[token] += 1
+        index, self.generated = self.generated, self.generated + 1
+        logprobs = _step_logprobs(row, token, params.top_logprobs) if params.top_logprobs else None
+        finish = "stop" if token in self._eos else ("length" if index == params.max_new_tokens - 1 else None)
+        text = token_text = ""
+        tracker = self._tracker
+        if tracker is not None:
+            text, stopped = tracker.push(token)
+            token_text = tracker.raw
+            if stopped:
+                finish = "stop"
+            elif finish is not None:
+                tail, stopped = tracker.finish()
+                text, finish, token_text = text + tail, ("stop" if stopped else finish), token_text + tracker.raw
+        return StreamEvent(token, text, logprobs, finish, token_text)
+
+
 def generate_stream(
     model: StepModel,
     prompt_ids: Sequence[int],
@@ -338,40 +388,16 @@ def generate_stream(
     Yields:
         `StreamEvent` per generated token; the last one carries the finish reason.
     """
-    if params.num_beams != 1:
-        raise InvalidRequestError("Streaming needs num_beams=1; beam search returns at the end.",
-                                  param="num_beams")
-    _check_text_support(params, detokenizer)
-    rng = np.random.Generator(np.random.PCG64(params.seed))
-    tracker = _TextTracker(detokenizer, params.stop) if detokenizer is not None else None
-    eos = frozenset(int(i) for i in eos_token_ids)
-    feed = _prompt_array(prompt_ids)
+    tokens = TokenStream(prompt_ids, params, eos_token_ids, detokenizer)
+    feed = tokens.prompt
     state = model.start(1)
-    seen = counts = None
-    for index in range(params.max_new_tokens):
+    for _ in range(params.max_new_tokens):
         logits, state = model.step(feed, state)
-        row = np.asarray(logits, dtype=np.float32)[0]
-        if seen is None:
-            seen = _seen_mask(1, row.shape[-1], prompt_ids)[0]
-            counts = np.zeros(row.shape[-1], dtype=np.float32)
-        token = choose_token(row, seen, params, rng, counts)
-        seen[token] = True
-        counts[token] += 1
-        logprobs = _step_logprobs(row, token, params.top_logprobs) if params.top_logprobs else None
-        finish = "stop" if token in eos else ("length" if index == params.max_new_tokens - 1 else None)
-        text = token_text = ""
-        if tracker is not None:
-            text, stopped = tracker.push(token)
-            token_text = tracker.raw
-            if stopped:
-                finish = "stop"
-            elif finish is not None:
-                tail, stopped = tracker.finish()
-                text, finish, token_text = text + tail, ("stop" if stopped else finish), token_text + tracker.raw
-        yield StreamEvent(token, text, logprobs, finish, token_text)
-        if finish is not None:
+        event = tokens.advance(logits[0])
+        yield event
+        if event.finish_reason is not None:
             return
-        feed = np.asarray([[token]], dtype=np.int64)
+        feed = np.asarray([[event.token_id]], dtype=np.int64)
 
 
 def generate(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from .batching import ContinuousBatcher
 from .decoding import StepModel, generate, generate_stream
 from .errors import ContextLengthExceededError
 from .params import GenerationParams
@@ -26,12 +27,15 @@ def run_generation(
     tokenizer: Tokenizer,
     eos_token_ids: Sequence[int],
     prompt_tokens: int | None = None,
+    batcher: ContinuousBatcher | None = None,
 ) -> Iterator[TextDelta | GenerationResult]:
     """Decode and stream: `TextDelta`s while tokens come, the `GenerationResult` last.
 
     `prompt_tokens` is what usage reports as the prompt (defaults to len(prompt_ids));
     kinds that spend tokens on the image pass their true count. Log-probs name each
     token by the text it contributed (`TokenTexts`), so joined they equal the text.
+    With `batcher`, greedy and sampled decoding run in its shared batch (beam search
+    still runs alone on `model`); closing this generator takes the sequence out.
     """
     counted = len(prompt_ids) if prompt_tokens is None else prompt_tokens
     detokenizer = IncrementalDetokenizer(tokenizer, context_ids=prompt_ids)
@@ -46,10 +50,23 @@ def run_generation(
             steps = [_named(step, text, tokenizer) for step, text in zip(output.logprobs, texts)]
         yield _result(tokenizer, output.token_ids, output.text or "", output.finish_reason, counted, steps)
         return
+    if batcher is not None:
+        events = batcher.stream(prompt_ids, params, eos_token_ids, detokenizer)
+    else:
+        events = generate_stream(model, prompt_ids, params, eos_token_ids, detokenizer)
+    try:
+        yield from _deltas(events, tokenizer, params, counted)
+    finally:
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()
+
+
+def _deltas(events, tokenizer: Tokenizer, params: GenerationParams, counted: int) -> Iterator[TextDelta | GenerationResult]:
     ids, pieces, raw_logprobs, raw_texts, logprobs, finish = [], [], [], [], [], "length"
     token_texts = TokenTexts()
     shown = 0  # tokens already reported by a delta
-    for event in generate_stream(model, prompt_ids, params, eos_token_ids, detokenizer):
+    for event in events:
         ids.append(event.token_id)
         raw_texts.append(event.token_text)
         if event.logprobs is not None:

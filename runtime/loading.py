@@ -160,9 +160,10 @@ def load_model(path_or_plan: str | os.PathLike | LoadPlan, precision: str = "aut
     selection = plan.selection
     session_config = SessionConfig(device=selection.device, intra_op_threads=plan.budget.intra_op_threads)
     config = ModelConfig(session=session_config, max_seq_len=plan.max_seq_len,
-                         max_image_pixels=plan.max_image_pixels, workers=plan.budget.workers)
+                         max_image_pixels=plan.max_image_pixels, workers=plan.budget.workers,
+                         max_batch=plan.budget.max_concurrent)
     sessions = {
-        name: ComponentSession(name, plan.bundle_dir / choice.variant.file, session_config)
+        name: ComponentSession(name, plan.bundle_dir / choice.variant.file, session_config, choice.variant.precision)
         for name, choice in selection.components.items()
     }
     adapter = adapter_for(plan.manifest.kind)(LoadContext(plan.bundle_dir, plan.manifest, sessions, config))

@@ -10,7 +10,8 @@ their thread count) and the `EngineRunner` of a server runs that many workers.
 (waiting or running); the next one is refused with `OverloadedError` (503 + Retry-After).
 Streams advance one `next()` per executor job, so a caller that stops iterating (a client
 gone) stops the generation after the step in flight. Requests are not batched together
-yet: each worker runs one request's calls.
+across requests here: a language model's decode steps are (`runtime.batching`, up to
+`max_concurrent` sequences per step); other calls run one request's work per worker.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class ThreadBudget:
     intra_op_threads: int
     usable_cores: int
     reason: str
+    max_concurrent: int = 1  # requests a server takes at once: also the most sequences a decoder batches
 
     @property
     def total_threads(self) -> int:
@@ -63,7 +65,7 @@ def thread_budget(usable_cores: int, max_concurrent: int = 1, threads: int | Non
         reason = f"--threads {intra}: {workers} worker(s) x {intra} intra-op thread(s) on {cores} usable cores"
         if workers * intra > cores:
             reason += " (over the cores: the threads will compete)"
-    return ThreadBudget(workers, intra, cores, reason)
+    return ThreadBudget(workers, intra, cores, reason, wanted)
 
 
 class Slot:

@@ -49,9 +49,11 @@ class TensorSpec:
 class ComponentSession:
     """A loaded ONNX graph for one component variant."""
 
-    def __init__(self, component: str, path: str | os.PathLike, config: SessionConfig):
+    def __init__(self, component: str, path: str | os.PathLike, config: SessionConfig, precision: str | None = None):
+        """`precision`: the bundle variant's (fp32, int8 ...), None when not known."""
         self.component = component
         self.path = os.fspath(path)
+        self.precision = precision
         options = ort.SessionOptions()
         if config.intra_op_threads:
             options.intra_op_num_threads = config.intra_op_threads

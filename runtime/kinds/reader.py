@@ -161,7 +161,8 @@ class ReaderAdapter(KindAdapter):
         lm_tokenizer = Tokenizer.from_file(context.path(manifest.tokenizer, "tokenizer"), eos_token_ids=eos)
         self.prompt_tokenizer = lm_tokenizer  # one copy counts prompts and decodes
         self._lm = LanguageModel(sessions["lm_decoder"], lm_tokenizer, extra["chat_format"],
-                                 extra.get("default_system"), eos, context.config.max_seq_len)
+                                 extra.get("default_system"), eos, context.config.max_seq_len,
+                                 max_batch=context.config.max_batch)
         self._match = match = functools.partial(self._embedder.embed, truncate=True)  # a long page or request is cut, not refused
         self._answerer = Answerer(match, self._lm.score_answers, words=embedder_tokenizer.whole_words())
         self._router = intents.IntentRouter(match)

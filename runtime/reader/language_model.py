@@ -6,6 +6,8 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
+from runtime import batching
+from runtime.batching import ContinuousBatcher
 from runtime.cached_decoder import CachedDecoder
 from runtime.chat import END_OF_TURN, Message, chat_formatter
 from runtime.decoding import log_softmax
@@ -23,8 +25,13 @@ class LanguageModel:
     """A causal LM with a KV cache. Read-only after construction."""
 
     def __init__(self, session: ComponentSession, tokenizer: Tokenizer, chat_format: str,
-                 default_system: str | None, eos_token_ids: Sequence[int], max_seq_len: int | None):
+                 default_system: str | None, eos_token_ids: Sequence[int], max_seq_len: int | None,
+                 max_batch: int = 1):
+        """`max_batch` > 1: replies are decoded together, up to that many per step
+        (`runtime.batching`), where the graph allows it."""
         self._decoder = CachedDecoder(session)
+        self.batcher = (ContinuousBatcher(self._decoder, max_batch)
+                        if max_batch > 1 and batching.supports(self._decoder) else None)
         self.tokenizer = tokenizer
         self._format = chat_formatter(chat_format)
         self._end_of_turn = tokenizer.encode(END_OF_TURN[chat_format], add_special_tokens=False)
@@ -41,7 +48,8 @@ class LanguageModel:
         (`input_text` says what the messages hold, for that error: "the prompt")."""
         prompt_ids = self.chat_ids(messages)
         check_context_length(len(prompt_ids), params, self.max_seq_len, input_text)
-        return run_generation(self._decoder.bind({}), prompt_ids, params, self.tokenizer, self.eos_token_ids)
+        return run_generation(self._decoder.bind({}), prompt_ids, params, self.tokenizer, self.eos_token_ids,
+                              batcher=self.batcher)
 
     def score_answers(self, question: str, context: Sequence[str], answers: Sequence[str]) -> list[float]:
         """Mean log-probability per token of each answer (and the end of turn after it)."""

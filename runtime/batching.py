@@ -1,0 +1,270 @@
+"""Continuous batching for a causal decoder: streams join and leave between steps.
+
+One `ContinuousBatcher` per language model owns a decode thread. A request's `stream()` hands
+it a sequence (prompt ids, decoding settings, its own detokenizer) and reads that sequence's
+tokens from a queue; the thread, between two batched steps, runs the prompts of sequences
+that joined (each alone: its prefill), then one step for every running sequence at once,
+each row fed its own last token. Sequences that finish, or whose reader went away
+(`close()` on the stream: a client that disconnected), leave the batch before the next step.
+
+The batch's KV cache is one array per past input, (batch, heads, length, head dim), left
+padded: row i holds its own `lengths[i]` positions at the right end, the attention mask
+hides the padding, and position ids are each row's own length, so a row's logits equal
+those of the same sequence decoded alone (within float rounding: the matmuls have another
+shape). Token choice is `decoding.TokenStream`, the same code the one-request path runs.
+
+Only decoders whose graph takes `attention_mask` and `position_ids`, has no cross-attention
+and computes rows independently (`supports`: not the dynamically quantized int8 graphs) are
+batched; the others decode per request as before.
+At most `max_batch` sequences run at once; later ones wait for a free row in order.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections import deque
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+from .cached_decoder import CachedDecoder, empty_past
+from .decoding import StreamEvent, TextDecoder, TokenStream
+from .params import GenerationParams
+
+_PAST = "past_key_values."
+_PRESENT = "present."
+
+
+# Graphs whose rows are computed independently. Dynamic int8 quantization (the bundles' int8
+# variants) scales activations per tensor, so a row's numbers would depend on the other rows
+# in the batch: a greedy reply would change with what else the server is doing.
+ROW_INDEPENDENT_PRECISIONS = ("fp32", "fp16", "bf16")
+
+
+def supports(decoder: CachedDecoder) -> bool:
+    """True when `decoder` can be batched here: masks and positions are inputs, every past
+    input is self-attention (a captioner's cross-attention keys come from its image), and its
+    precision is known to keep rows independent (`ROW_INDEPENDENT_PRECISIONS`)."""
+    needed = {"attention_mask", "position_ids"}
+    sessions = (decoder.first, decoder.with_past)
+    return (all(needed <= set(session.inputs) for session in sessions)
+            and all(session.precision in ROW_INDEPENDENT_PRECISIONS for session in sessions)
+            and not any(".encoder." in name for name in decoder.past_names))
+
+
+class _Sequence:
+    """One request inside the batcher: its token chooser, its outbox and whether it still runs."""
+
+    def __init__(self, tokens: TokenStream):
+        self.tokens = tokens
+        self.events: queue.SimpleQueue = queue.SimpleQueue()  # StreamEvent, BaseException, or _DONE
+        self.cancelled = False
+        self.length = 0  # positions in its KV cache
+        self.last = 0  # the token to feed next
+
+
+_DONE = object()
+
+
+class ContinuousBatcher:
+    """Decodes every running sequence of one decoder in a single batched step.
+
+    Thread-safe: `stream()` may be called from any number of threads. The decode thread
+    starts with the first stream and waits (no CPU) while nothing runs.
+    """
+
+    def __init__(self, decoder: CachedDecoder, max_batch: int):
+        if not supports(decoder):
+            raise ValueError("this decoder graph cannot be batched (needs attention_mask and position_ids inputs, "
+                             "no cross-attention)")
+        self._decoder = decoder
+        self.max_batch = max(1, max_batch)
+        self._waiting: deque[_Sequence] = deque()
+        self._running: list[_Sequence] = []
+        self._past: dict[str, np.ndarray] = {}
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        #: Rows per batched step so far (for tests and metrics): a step of k rows adds 1 at k.
+        self.step_sizes: dict[int, int] = {}
+
+    # --- the caller's side -------------------------------------------------------------
+
+    def stream(self, prompt_ids: Sequence[int], params: GenerationParams, eos_token_ids: Sequence[int],
+               detokenizer: TextDecoder | None = None) -> Iterator[StreamEvent]:
+        """Like `decoding.generate_stream`, decoded in the shared batch. Invalid requests
+        raise `InvalidRequestError` here, before anything is queued."""
+        sequence = _Sequence(TokenStream(prompt_ids, params, eos_token_ids, detokenizer))
+        if params.max_new_tokens < 1:
+            return iter(())
+        with self._wake:
+            if self._closed:
+                raise RuntimeError("the batcher is closed")
+            self._waiting.append(sequence)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="wan-decode", daemon=True)
+                self._thread.start()
+            self._wake.notify()
+        return self._read(sequence)
+
+    @staticmethod
+    def _read(sequence: _Sequence) -> Iterator[StreamEvent]:
+        try:
+            while True:
+                item = sequence.events.get()
+                if item is _DONE:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            sequence.cancelled = True  # finished already, or the reader stopped: leave the batch
+
+    def close(self) -> None:
+        """Stop the decode thread; running and waiting streams end with an error."""
+        with self._wake:
+            self._closed = True
+            self._wake.notify()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    # --- the decode thread -------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                if not self._cycle():
+                    break
+            except BaseException as error:  # noqa: BLE001 - a bug here must not leave readers waiting forever
+                for sequence in self._running:
+                    sequence.events.put(error)
+                self._running, self._past = [], {}
+        failure = RuntimeError("The model was unloaded while this request was generating.")
+        for sequence in [*self._running, *self._waiting]:
+            sequence.events.put(failure)
+
+    def _cycle(self) -> bool:
+        """Admit waiting sequences, run one batched step; False once closed."""
+        joining: list[_Sequence] = []
+        try:
+            with self._wake:
+                while not self._closed and not self._waiting and not self._running:
+                    self._wake.wait()
+                if self._closed:
+                    return False
+                while self._waiting and len(self._running) + len(joining) < self.max_batch:
+                    joining.append(self._waiting.popleft())
+            self._leave_cancelled()
+            while joining:
+                sequence = joining.pop(0)
+                if not sequence.cancelled:
+                    self._join(sequence)
+            if self._running:
+                self._step()
+            return True
+        except BaseException as error:
+            for sequence in joining:
+                sequence.events.put(error)
+            raise
+
+    def _join(self, sequence: _Sequence) -> None:
+        """Run the sequence's prompt alone, emit its first token, and add its cache as a row."""
+        try:
+            logits, present = self._run(sequence.tokens.prompt, np.ones_like(sequence.tokens.prompt),
+                                        np.arange(sequence.tokens.prompt.shape[1])[None], None)
+            event = sequence.tokens.advance(logits[0, -1])
+        except Exception as error:  # noqa: BLE001 - the request gets it, the batch goes on
+            sequence.events.put(error)
+            return
+        sequence.length = sequence.tokens.prompt.shape[1]
+        if not self._emit(sequence, event):
+            return
+        width = max([sequence.length, *(s.length for s in self._running)])
+        for name, value in present.items():
+            row = _left_pad(value, width)
+            old = self._past.get(name)
+            self._past[name] = row if old is None else np.concatenate([_left_pad(old, width), row], axis=0)
+        self._running.append(sequence)
+
+    def _step(self) -> None:
+        running = self._running
+        width = self._width()
+        feed = np.asarray([[s.last] for s in running], dtype=np.int64)
+        mask = np.zeros((len(running), width + 1), dtype=np.int64)
+        for row, sequence in enumerate(running):
+            mask[row, width - sequence.length:] = 1
+        positions = np.asarray([[s.length] for s in running], dtype=np.int64)
+        try:
+            logits, present = self._run(feed, mask, positions, self._past)
+        except Exception as error:  # noqa: BLE001 - every running request gets it
+            for sequence in running:
+                sequence.events.put(error)
+            self._running, self._past = [], {}
+            return
+        self.step_sizes[len(running)] = self.step_sizes.get(len(running), 0) + 1
+        self._past = present
+        keep = []
+        for row, sequence in enumerate(running):
+            sequence.length += 1
+            try:
+                event = sequence.tokens.advance(logits[row, -1])
+            except Exception as error:  # noqa: BLE001
+                sequence.events.put(error)
+                continue
+            if self._emit(sequence, event):
+                keep.append(row)
+        if len(keep) < len(running):
+            self._keep_rows(keep)
+
+    def _emit(self, sequence: _Sequence, event: StreamEvent) -> bool:
+        """Hand `event` to the reader; True while the sequence goes on."""
+        sequence.events.put(event)
+        sequence.last = event.token_id
+        if event.finish_reason is not None:
+            sequence.events.put(_DONE)
+            return False
+        return not sequence.cancelled
+
+    def _leave_cancelled(self) -> None:
+        keep = [row for row, sequence in enumerate(self._running) if not sequence.cancelled]
+        if len(keep) < len(self._running):
+            self._keep_rows(keep)
+
+    def _keep_rows(self, rows: list[int]) -> None:
+        self._running = [self._running[row] for row in rows]
+        if not self._running:
+            self._past = {}
+            return
+        trim = self._width_of_past() - self._width()  # columns that are padding in every row left
+        index = np.asarray(rows)
+        self._past = {name: value[index, :, trim:] for name, value in self._past.items()}
+
+    def _width(self) -> int:
+        return max(sequence.length for sequence in self._running)
+
+    def _width_of_past(self) -> int:
+        return next(iter(self._past.values())).shape[2]
+
+    def _run(self, token_ids: np.ndarray, mask: np.ndarray, positions: np.ndarray,
+             past: dict[str, np.ndarray] | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        decoder = self._decoder
+        first = past is None
+        session = decoder.first if first else decoder.with_past
+        feeds = {"input_ids": token_ids, "attention_mask": mask, "position_ids": positions}
+        if "use_cache_branch" in session.inputs:
+            feeds["use_cache_branch"] = np.array([not first])
+        if any(name.startswith(_PAST) for name in session.inputs):
+            feeds.update(empty_past(session, token_ids.shape[0]) if first else past)
+        outputs = session.run({name: value for name, value in feeds.items() if name in session.inputs})
+        present = {name: outputs[_PRESENT + name[len(_PAST):]] for name in decoder.past_names}
+        return outputs["logits"], present
+
+
+def _left_pad(value: np.ndarray, width: int) -> np.ndarray:
+    """`value` (batch, heads, length, dim) with zero columns added on the left up to `width`."""
+    missing = width - value.shape[2]
+    if missing <= 0:
+        return value
+    pad = np.zeros((value.shape[0], value.shape[1], missing, value.shape[3]), dtype=value.dtype)
+    return np.concatenate([pad, value], axis=2)

@@ -1,0 +1,79 @@
+"""The default bundle's SmolLM2 decoded in one batch: replies equal those decoded alone.
+
+fp32 (row-independent) is batched when a model is loaded for several requests at once; the
+dynamically quantized int8 graph is not (its activation scales span the batch). Speed is a
+benchmark's business: bench/lm_batching.py.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from runtime import load_model
+from runtime.results import GenerationResult, TextDelta
+
+pytestmark = pytest.mark.slow
+
+PROMPTS = ("What is the capital of France?", "Write a haiku about rain.", "List three fruits.",
+           "Explain what an invoice is in one sentence.", "Count from one to five.")  # fmt: skip
+NEW_TOKENS = 24
+
+
+@pytest.fixture(scope="module")
+def alone(reader_bundle):
+    return load_model(reader_bundle, precision="fp32", max_concurrent=1)
+
+
+@pytest.fixture(scope="module")
+def together(reader_bundle):
+    return load_model(reader_bundle, precision="fp32", max_concurrent=4)
+
+
+def _reply(model, prompt: str, **params) -> GenerationResult:
+    return model.generate(None, prompt, max_new_tokens=NEW_TOKENS, do_sample=False, **params)
+
+
+def test_fp32_replies_in_a_batch_equal_replies_alone(alone, together):
+    batcher = together._adapter._lm.batcher  # noqa: SLF001
+    assert batcher is not None and alone._adapter._lm.batcher is None  # noqa: SLF001
+    expected = [_reply(alone, prompt) for prompt in PROMPTS]
+    with ThreadPoolExecutor(len(PROMPTS)) as pool:
+        got = list(pool.map(lambda prompt: _reply(together, prompt), PROMPTS))
+    assert [r.text for r in got] == [r.text for r in expected]
+    assert [r.token_ids for r in got] == [r.token_ids for r in expected]
+    assert [r.usage for r in got] == [r.usage for r in expected]
+    assert max(batcher.step_sizes) > 1 and max(batcher.step_sizes) <= 4, batcher.step_sizes
+
+
+def test_stop_strings_logprobs_and_seeded_sampling_survive_batching(alone, together):
+    options = [dict(stop=["Paris"]), dict(top_logprobs=2), dict(do_sample=True, seed=7, temperature=0.8)]
+
+    def reply(model, option):
+        merged = {"do_sample": False, **option}
+        return model.generate(None, PROMPTS[0], max_new_tokens=NEW_TOKENS, **merged)
+
+    expected = [reply(alone, option) for option in options]
+    with ThreadPoolExecutor(len(options)) as pool:
+        got = list(pool.map(lambda option: reply(together, option), options))
+    assert [r.text for r in got] == [r.text for r in expected]
+    assert [r.finish_reason for r in got] == [r.finish_reason for r in expected]
+    steps, expected_steps = got[1].logprobs, expected[1].logprobs
+    assert [s.chosen.token for s in steps] == [s.chosen.token for s in expected_steps]
+    assert [s.chosen.logprob for s in steps] == pytest.approx([s.chosen.logprob for s in expected_steps], abs=1e-3)
+
+
+def test_a_stream_stopped_early_leaves_the_others_intact(alone, together):
+    expected = _reply(alone, PROMPTS[1]).text
+    early = together.stream("generate", None, PROMPTS[2], max_new_tokens=200, do_sample=False)
+    assert isinstance(next(early), TextDelta)
+    with ThreadPoolExecutor(1) as pool:
+        other = pool.submit(_reply, together, PROMPTS[1])
+        early.close()
+        assert other.result(timeout=120).text == expected
+
+
+def test_int8_is_not_batched(reader_bundle):
+    model = load_model(reader_bundle, precision="int8", max_concurrent=4)
+    assert model._adapter._lm.batcher is None  # noqa: SLF001
