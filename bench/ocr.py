@@ -1,0 +1,163 @@
+"""Our PP-OCR pipeline against rapidocr-onnxruntime's own, on the same model files (issue 13, comparison 1).
+
+    .venv/bin/python bench/ocr.py [--data /work/realdocs] [--repeats 5] [--in-flight 8]
+        [--rec-batch 6] [--out bench/results/ocr.md]
+
+Images: scikit-image's `page` and `text`, four pages of the project's document generator
+(seed 1, a development seed) and, with `--data` (a folder with `funsd/` and `split.json`, see
+bench/realdocs.py), the first four FUNSD forms of the development split: real scans.
+
+Measured side by side in one run, medians of `--repeats`:
+- single-image latency: ours (one worker, intra-op threads = usable cores) vs `RapidOCR()`
+  with its defaults; the ratio per image and its median;
+- throughput with `--in-flight` images submitted at once: ours through the engine's thread
+  budget (`runtime.scheduler.thread_budget`: workers x intra-op threads <= usable cores) vs
+  RapidOCR called from as many threads, and RapidOCR one image after another;
+- identical text: per image, whether our regions' texts equal RapidOCR's as a multiset
+  (whitespace aside; the order differs: ours is reading order by rows).
+Prints a table with the CPU flags and writes it to `--out` when given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import statistics
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests" / "golden"))
+
+from runtime.ocr.pipeline import OcrConfig, OcrPipeline  # noqa: E402
+from runtime.ocr.recognize import RecognizeConfig  # noqa: E402
+from runtime.placement import detect_hardware  # noqa: E402
+from runtime.scheduler import thread_budget  # noqa: E402
+from runtime.session import ComponentSession, SessionConfig  # noqa: E402
+
+FILES = {"det": "ch_PP-OCRv4_det_infer.onnx", "cls": "ch_ppocr_mobile_v2.0_cls_infer.onnx",
+         "rec": "ch_PP-OCRv4_rec_infer.onnx"}  # fmt: skip
+
+
+def images(data: Path | None) -> dict[str, Image.Image]:
+    from skimage import data as samples
+
+    import docvqa
+
+    found = {"skimage page": Image.fromarray(samples.page()), "skimage text": Image.fromarray(samples.text())}
+    for document in docvqa.make_documents(seed=1, count=4):
+        found[f"generated {document.name}"] = document.image
+    if data is not None:
+        for name in sorted(json.loads((data / "split.json").read_text())["funsd"]["dev"])[:4]:
+            found[f"FUNSD dev {name}"] = Image.open(data / "funsd" / "images" / f"{name}.png").convert("RGB")
+    return found
+
+
+def pipeline(models: str, threads: int, rec_batch: int) -> OcrPipeline:
+    config = SessionConfig(intra_op_threads=threads, extra_session_options={"session.intra_op.allow_spinning": "0"})
+    sessions = {name: ComponentSession(f"ocr-{name}", os.path.join(models, file), config) for name, file in FILES.items()}
+    return OcrPipeline(sessions["det"], sessions["cls"], sessions["rec"],
+                       OcrConfig(recognize=RecognizeConfig(batch_size=rec_batch)))  # fmt: skip
+
+
+def median_s(function, repeats: int) -> float:
+    function()  # warm-up
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
+def squash(texts) -> list[str]:
+    return ["".join(text.split()) for text in texts]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=None, help="folder with funsd/ and split.json (real scanned forms)")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--in-flight", type=int, default=8)
+    parser.add_argument("--rec-batch", type=int, default=RecognizeConfig().batch_size,
+                        help="crops per recogniser run (ours)")  # fmt: skip
+    parser.add_argument("--out", type=Path, default=None)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    spec = importlib.util.find_spec("rapidocr_onnxruntime")
+    if spec is None:
+        print("rapidocr-onnxruntime is not installed (pip install '.[test]')", file=sys.stderr)
+        return 2
+    import rapidocr_onnxruntime
+
+    models = os.path.join(spec.submodule_search_locations[0], "models")
+    hardware = detect_hardware()
+    cores = hardware.usable_cores
+    theirs = rapidocr_onnxruntime.RapidOCR()
+    ours = pipeline(models, cores, args.rec_batch)
+    pages = images(args.data)
+    bgr = {name: np.asarray(image.convert("RGB"))[:, :, ::-1].copy() for name, image in pages.items()}
+
+    rows, ratios, same = [], [], 0
+    for name, image in pages.items():
+        ours_s = median_s(lambda: ours.read_regions(image), args.repeats)
+        theirs_s = median_s(lambda: theirs(bgr[name]), args.repeats)
+        found, _ = theirs(bgr[name])
+        # The same texts (as a multiset): the order of regions is our reading order, not theirs.
+        identical = sorted(squash(line.text for line in ours.read_regions(image))) == sorted(
+            squash(t for _, t, _ in (found or [])))
+        same += identical
+        ratios.append(ours_s / theirs_s)
+        rows.append(f"| {name} | {image.width}x{image.height} | {ours_s * 1000:.0f} | {theirs_s * 1000:.0f} "
+                    f"| {ours_s / theirs_s:.2f} | {'yes' if identical else 'no'} |")  # fmt: skip
+
+    budget = thread_budget(cores, args.in_flight)
+    pooled = pipeline(models, budget.intra_op_threads, args.rec_batch)
+    batch = [pages[name] for name in pages] * max(1, -(-args.in_flight // len(pages)))
+    batch = batch[: max(args.in_flight, len(pages))]
+    batch_bgr = [np.asarray(image.convert("RGB"))[:, :, ::-1].copy() for image in batch]
+    with ThreadPoolExecutor(budget.workers) as pool:
+        ours_all = median_s(lambda: list(pool.map(pooled.read_regions, batch)), args.repeats)
+    with ThreadPoolExecutor(args.in_flight) as pool:
+        theirs_all = median_s(lambda: list(pool.map(theirs, batch_bgr)), args.repeats)
+    theirs_serial = median_s(lambda: [theirs(image) for image in batch_bgr], args.repeats)
+
+    lines = [
+        f"# OCR: ours vs rapidocr-onnxruntime {rapidocr_onnxruntime.__version__ if hasattr(rapidocr_onnxruntime, '__version__') else '1.4.4'}"
+        " (same PP-OCRv4 files)",
+        "",
+        f"CPU: {hardware.cpu_model}; usable cores {cores}; flags {', '.join(sorted(hardware.isa))}. "
+        f"Medians of {args.repeats}. Ours: recogniser batch {args.rec_batch}.",
+        "",
+        "| image | size | ours ms | rapidocr ms | ratio | same text |",
+        "|---|---|---|---|---|---|",
+        *rows,
+        "",
+        f"Single image: median ratio ours/rapidocr **{statistics.median(ratios):.2f}** (target <= 0.9); "
+        f"identical text on {same}/{len(pages)} images.",
+        "",
+        f"{len(batch)} images in flight: ours {len(batch) / ours_all:.2f} images/s ({budget.reason}); "
+        f"rapidocr from {args.in_flight} threads {len(batch) / theirs_all:.2f} images/s, one after another "
+        f"{len(batch) / theirs_serial:.2f} images/s; throughput ratio ours/rapidocr(threads) "
+        f"**{theirs_all / ours_all:.2f}** (target >= 1.5).",
+    ]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.out:
+        args.out.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
