@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .bundle import MANIFEST_NAME, Manifest, VerifiedFiles, read_manifest, verify_files
+from .batching import ROW_INDEPENDENT_PRECISIONS
 from .bundle.importer import describe_folder
 from .config import ModelConfig
 from .errors import BundleError, InvalidRequestError
@@ -22,6 +23,8 @@ from .model import ComponentInfo, Model
 from .placement import HardwareInfo, Selection, detect_hardware, select_variants
 from .scheduler import ThreadBudget, thread_budget
 from .session import ComponentSession, SessionConfig
+
+LANGUAGE_MODEL = "lm_decoder"  # the reader kind's chat model: the component continuous batching serves
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,18 @@ class LoadPlan:
     verified: VerifiedFiles | None = field(default=None, init=False)
 
     def lines(self) -> list[str]:
-        """Human-readable: the device and each component's variant with its reason, then threads."""
-        return [*self.selection.lines(), f"threads: {self.budget.reason}"]
+        """Human-readable: the device and each component's variant with its reason, then threads
+        (and, for a language model, whether replies are batched)."""
+        return [*self.selection.lines(), f"threads: {self.budget.reason}{self._batching()}"]
+
+    def _batching(self) -> str:
+        lm = self.selection.components.get(LANGUAGE_MODEL)
+        if lm is None or self.budget.max_concurrent < 2:
+            return ""
+        if lm.variant.precision in ROW_INDEPENDENT_PRECISIONS:
+            return f"; the language model decodes up to {self.budget.max_concurrent} replies per batched step"
+        return (f"; the language model ({lm.variant.precision}, dynamic quantization) decodes each reply alone: "
+                "batched rows would share activation scales")
 
     def to_dict(self) -> dict:
         """JSON-ready: the selection plus the thread budget and the effective limits."""

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from runtime import load_model
+from runtime import load_model, plan_load
 from runtime.results import GenerationResult, TextDelta
 
 pytestmark = pytest.mark.slow
@@ -74,6 +74,10 @@ def test_a_stream_stopped_early_leaves_the_others_intact(alone, together):
         assert other.result(timeout=120).text == expected
 
 
-def test_int8_is_not_batched(reader_bundle):
+def test_int8_is_not_batched_and_the_plan_says_which(reader_bundle):
     model = load_model(reader_bundle, precision="int8", max_concurrent=4)
     assert model._adapter._lm.batcher is None  # noqa: SLF001
+    int8 = plan_load(reader_bundle, precision="int8", max_concurrent=4).lines()[-1]
+    assert "(int8, dynamic quantization) decodes each reply alone" in int8
+    assert "decodes up to 4 replies per batched step" in plan_load(reader_bundle, precision="fp32", max_concurrent=4).lines()[-1]
+    assert "replies" not in plan_load(reader_bundle, precision="fp32", max_concurrent=1).lines()[-1]
