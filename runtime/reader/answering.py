@@ -38,7 +38,7 @@ from runtime.ocr.grid import group_regions
 from runtime.results import TextLine
 
 from . import vocabulary
-from .document import Field, extract_fields, read_cells, row_label
+from .document import PEOPLE_SOURCES, Field, extract_fields, read_cells, row_label
 from . import intents
 from .letterhead import is_document_title, read_letterhead
 from .spelling import occurs_in, split_run_together
@@ -283,6 +283,8 @@ class Answerer:
             return looked_up
         expected = question_type(question)
         every = extract_fields(cells)
+        if expected == ORG:  # "Which company is the letter from?" does not ask for its signer
+            every = [f for f in every if f.source not in PEOPLE_SOURCES]
         fields = [f for f in every if compatible(expected, f.value)]
         candidates = self._keyed(question, expected, every, fields)
         if not candidates:

@@ -10,7 +10,7 @@ be answers, each with the words that label it (its key) and the cell it came fro
 - a table: a header row labels the cells of its columns below it, the row's first cell
   names the row;
 - letter conventions: "Dear X," names the recipient, the row after a closing names the
-  signer and the row after that the signer's title;
+  signer (who sent the letter) and the row after that the signer's title;
 - a date or time inside a cell ("Signed on March 24, 2025"), keyed by the rest of it;
 - every cell on its own, unlabelled (vendor names, titles, addresses).
 Pure Python: no models here. Rows and columns come from the boxes (`runtime.ocr.grid`), not
@@ -327,16 +327,23 @@ def _table_fields(cells, grid: Grid, keys: list[bool]) -> list[Field]:
     return fields
 
 
+# What a letter's two people are called: each name is a key of its own, so that a question
+# naming one of them ("Who is it addressed to?", "Who is the sender?") covers the key in full.
+_RECIPIENT_KEYS = ("recipient", "addressed to", "dear")
+_SIGNER_KEYS = ("signer", "signed by", "sender", "from", "written by")
+PEOPLE_SOURCES = frozenset({"greeting", "closing"})  # fields whose value is a person by its place
+
+
 def _letter_fields(cells, rows: tuple[tuple[int, ...], ...]) -> list[Field]:
     fields = []
     for position, row in enumerate(rows):
         text = " ".join(cells[i].text.strip() for i in row)
         greeting = _GREETING.match(text)
         if greeting:
-            fields.append(Field("recipient addressed to dear", greeting["name"].strip(), row[0], "greeting"))
+            fields += [Field(key, greeting["name"].strip(), row[0], "greeting") for key in _RECIPIENT_KEYS]
         if _CLOSINGS.match(re.sub(r"\s+", "", text)) and position + 1 < len(rows):
             signer = rows[position + 1][0]
-            fields.append(Field("signer signed by", cells[signer].text.strip(), signer, "closing"))
+            fields += [Field(key, cells[signer].text.strip(), signer, "closing") for key in _SIGNER_KEYS]
             if position + 2 < len(rows):
                 title = rows[position + 2][0]
                 fields.append(Field("signer title position", cells[title].text.strip(), title, "title"))
