@@ -41,6 +41,7 @@ from runtime.chat import Message
 from runtime.embedder import TextEmbedder
 from runtime.errors import BundleError
 from runtime.ocr.layout import order_lines
+from runtime.ocr.memo import ImageMemo
 from runtime.ocr.pipeline import OcrPipeline
 from runtime.reader import intents
 from runtime.reader.answering import NOT_FOUND, Answerer
@@ -85,6 +86,11 @@ class Reply:
 
     text: str
     evidence: tuple
+
+
+# Pictures whose OCR regions are kept (a few KB each): enough for the images of a handful of
+# chats going on at once.
+OCR_MEMO_IMAGES = 32
 
 
 def _fold(lines):
@@ -153,6 +159,7 @@ class ReaderAdapter(KindAdapter):
         eos = generation.get("eos_token_id", [])
         eos = eos if isinstance(eos, list) else [eos]
         self._ocr = OcrPipeline(sessions["ocr_det"], sessions.get("ocr_cls"), sessions["ocr_rec"])
+        self._ocr_memo = ImageMemo(OCR_MEMO_IMAGES)
         embedder_tokenizer = Tokenizer.from_file(
             context.path(extra["embedder_tokenizer"], "embedder tokenizer"), pad_token_id=extra["embedder_pad_token_id"]
         )
@@ -186,12 +193,17 @@ class ReaderAdapter(KindAdapter):
 
     def _lines(self, image):
         """OCR lines in reading order, NFKC-folded (see `_fold`)."""
-        return _fold(self._ocr.read(image))
+        return _fold(order_lines(self._read_regions(image), self._ocr.config.layout))
+
+    def _read_regions(self, image):
+        """The OCR's regions of `image`, read once per picture while it stays among the last
+        `OCR_MEMO_IMAGES` (a chat sends its image again with every turn)."""
+        return self._ocr_memo.get(image, lambda: self._ocr.read_regions(image))
 
     def _regions(self, image):
         """OCR regions (one per detected box, not merged into lines) row by row, NFKC-folded:
         the answerer takes its cells from their boxes."""
-        return _fold(self._ocr.read_regions(image))
+        return _fold(self._read_regions(image))
 
     def generate(self, request: GenerationRequest) -> Iterator[TextDelta | GenerationResult]:
         if request.task not in self.tasks:
