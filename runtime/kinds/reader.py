@@ -88,8 +88,8 @@ class Reply:
     evidence: tuple
 
 
-# Pictures whose OCR regions are kept (a few KB each): enough for the images of a handful of
-# chats going on at once.
+# Pictures whose OCR regions (and detections, labels) are kept, a few KB each: enough for the
+# images of a handful of chats going on at once.
 OCR_MEMO_IMAGES = 32
 
 
@@ -160,6 +160,8 @@ class ReaderAdapter(KindAdapter):
         eos = eos if isinstance(eos, list) else [eos]
         self._ocr = OcrPipeline(sessions["ocr_det"], sessions.get("ocr_cls"), sessions["ocr_rec"])
         self._ocr_memo = ImageMemo(OCR_MEMO_IMAGES)
+        # What the photo models saw, remembered the same way (a follow-up about a photo).
+        self._detections_memo, self._labels_memo = ImageMemo(OCR_MEMO_IMAGES), ImageMemo(OCR_MEMO_IMAGES)
         embedder_tokenizer = Tokenizer.from_file(
             context.path(extra["embedder_tokenizer"], "embedder tokenizer"), pad_token_id=extra["embedder_pad_token_id"]
         )
@@ -291,7 +293,8 @@ class ReaderAdapter(KindAdapter):
         its text and detections) is not classified: no document reply uses the labels."""
         if self._photos is None or _is_flat(image):
             return None
-        detections = tuple(detect_tiled(self._detector, image)) if self._detector is not None else ()
+        detections = (self._detections_memo.get(image, lambda: tuple(detect_tiled(self._detector, image)))
+                      if self._detector is not None else ())
         detections = beside_text(detections, regions, image.size)  # a form's lines read as kites are text
         look = Look(detections, (), tuple(regions), image.size)
         if look.kind == DOCUMENT:
@@ -299,7 +302,8 @@ class ReaderAdapter(KindAdapter):
         look = dataclasses.replace(look, regions=tuple(r for r in regions if not _speck(r)))
         if self._classifier is None:
             return look
-        return dataclasses.replace(look, labels=tuple(self._classifier.classify([image])[0]))
+        labels = self._labels_memo.get(image, lambda: tuple(self._classifier.classify([image])[0]))
+        return dataclasses.replace(look, labels=labels)
 
     def answer_photo(self, task: str, prompt: str, look: Look) -> PhotoReply:
         """The reply to a caption or a request about a photo (or a photo with text)."""
