@@ -65,6 +65,16 @@ class _Sequence:
 
 
 _DONE = object()
+IDLE_EXIT_S = 5.0  # the decode thread ends after this long with nothing to do
+
+
+def _deliver(sequences, error: BaseException) -> None:
+    """End each sequence's stream with `error` (its traceback dropped: it would keep the step's
+    inputs, the whole KV cache, alive)."""
+    error = error.with_traceback(None)
+    for sequence in sequences:
+        sequence.events.put(error)
+        sequence.events.put(_DONE)
 
 
 class ContinuousBatcher:
@@ -86,14 +96,17 @@ class ContinuousBatcher:
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._rows = 0  # sequences running or being admitted (read under `_wake` by stream())
         #: Rows per batched step so far (for tests and metrics): a step of k rows adds 1 at k.
         self.step_sizes: dict[int, int] = {}
 
     # --- the caller's side -------------------------------------------------------------
 
     def stream(self, prompt_ids: Sequence[int], params: GenerationParams, eos_token_ids: Sequence[int],
-               detokenizer: TextDecoder | None = None) -> Iterator[StreamEvent]:
-        """Like `decoding.generate_stream`, decoded in the shared batch. Invalid requests
+               detokenizer: TextDecoder | None = None) -> Iterator[StreamEvent] | None:
+        """Like `decoding.generate_stream`, decoded in the shared batch; None when every row is
+        taken (the caller decodes alone instead: waiting for a row would hold the caller's
+        thread, an engine worker, which other streams and requests need). Invalid requests
         raise `InvalidRequestError` here, before anything is queued."""
         sequence = _Sequence(TokenStream(prompt_ids, params, eos_token_ids, detokenizer))
         if params.max_new_tokens < 1:
@@ -101,10 +114,17 @@ class ContinuousBatcher:
         with self._wake:
             if self._closed:
                 raise RuntimeError("the batcher is closed")
+            if self._rows + len(self._waiting) >= self.max_batch:
+                return None
             self._waiting.append(sequence)
             if self._thread is None:
-                self._thread = threading.Thread(target=self._loop, name="wan-decode", daemon=True)
-                self._thread.start()
+                thread = threading.Thread(target=self._loop, name="wan-decode", daemon=True)
+                try:
+                    thread.start()
+                except BaseException:
+                    self._waiting.remove(sequence)
+                    raise
+                self._thread = thread
             self._wake.notify()
         return self._read(sequence)
 
@@ -116,7 +136,7 @@ class ContinuousBatcher:
                 if item is _DONE:
                     return
                 if isinstance(item, BaseException):
-                    raise item
+                    raise item  # one object for every reader of a failed step (exceptions rarely copy)
                 yield item
         finally:
             sequence.cancelled = True  # finished already, or the reader stopped: leave the batch
@@ -137,54 +157,64 @@ class ContinuousBatcher:
                 if not self._cycle():
                     break
             except BaseException as error:  # noqa: BLE001 - a bug here must not leave readers waiting forever
-                for sequence in self._running:
-                    sequence.events.put(error)
+                _deliver(self._running, error)
                 self._running, self._past = [], {}
-        failure = RuntimeError("The model was unloaded while this request was generating.")
-        for sequence in [*self._running, *self._waiting]:
-            sequence.events.put(failure)
+                with self._wake:
+                    self._rows = 0
+        if self._closed:
+            _deliver([*self._running, *self._waiting],
+                     RuntimeError("The model was unloaded while this request was generating."))
 
     def _cycle(self) -> bool:
-        """Admit waiting sequences, run one batched step; False once closed."""
+        """Admit waiting sequences, run one batched step. False when the thread should end:
+        closed, or idle for `IDLE_EXIT_S` (it ends so that a dropped model can be freed;
+        the next stream starts a new one)."""
         joining: list[_Sequence] = []
         try:
+            self._leave_cancelled()
             with self._wake:
+                self._rows = len(self._running)
                 while not self._closed and not self._waiting and not self._running:
-                    self._wake.wait()
+                    if not self._wake.wait(IDLE_EXIT_S) and not self._waiting:
+                        self._thread = None
+                        return False
                 if self._closed:
                     return False
                 while self._waiting and len(self._running) + len(joining) < self.max_batch:
                     joining.append(self._waiting.popleft())
-            self._leave_cancelled()
+                self._rows = len(self._running) + len(joining)
             while joining:
-                sequence = joining.pop(0)
+                sequence = joining[0]
                 if not sequence.cancelled:
                     self._join(sequence)
+                joining.pop(0)
             if self._running:
                 self._step()
             return True
         except BaseException as error:
-            for sequence in joining:
-                sequence.events.put(error)
+            _deliver(joining, error)
             raise
 
     def _join(self, sequence: _Sequence) -> None:
-        """Run the sequence's prompt alone, emit its first token, and add its cache as a row."""
+        """Run the sequence's prompt alone, emit its first token, and add its cache as a row.
+        Any failure goes to this sequence alone; the batch goes on."""
         try:
-            logits, present = self._run(sequence.tokens.prompt, np.ones_like(sequence.tokens.prompt),
-                                        np.arange(sequence.tokens.prompt.shape[1])[None], None)
+            prompt = sequence.tokens.prompt
+            logits, present = self._run(prompt, np.ones_like(prompt), np.arange(prompt.shape[1])[None], None)
             event = sequence.tokens.advance(logits[0, -1])
+            sequence.length = prompt.shape[1]
+            if not self._emit(sequence, event):
+                return
+            width = max([sequence.length, *(s.length for s in self._running)])
+            past = {}
+            for name, value in present.items():
+                row = _left_pad(value, width)
+                old = self._past.get(name)
+                past[name] = row if old is None else np.concatenate([_left_pad(old, width), row], axis=0)
         except Exception as error:  # noqa: BLE001 - the request gets it, the batch goes on
-            sequence.events.put(error)
+            _deliver([sequence], error)
             return
-        sequence.length = sequence.tokens.prompt.shape[1]
-        if not self._emit(sequence, event):
-            return
-        width = max([sequence.length, *(s.length for s in self._running)])
-        for name, value in present.items():
-            row = _left_pad(value, width)
-            old = self._past.get(name)
-            self._past[name] = row if old is None else np.concatenate([_left_pad(old, width), row], axis=0)
+        self._past = past
         self._running.append(sequence)
 
     def _step(self) -> None:
@@ -198,8 +228,7 @@ class ContinuousBatcher:
         try:
             logits, present = self._run(feed, mask, positions, self._past)
         except Exception as error:  # noqa: BLE001 - every running request gets it
-            for sequence in running:
-                sequence.events.put(error)
+            _deliver(running, error)
             self._running, self._past = [], {}
             return
         self.step_sizes[len(running)] = self.step_sizes.get(len(running), 0) + 1
@@ -210,7 +239,7 @@ class ContinuousBatcher:
             try:
                 event = sequence.tokens.advance(logits[row, -1])
             except Exception as error:  # noqa: BLE001
-                sequence.events.put(error)
+                _deliver([sequence], error)
                 continue
             if self._emit(sequence, event):
                 keep.append(row)

@@ -34,8 +34,9 @@ def run_generation(
     `prompt_tokens` is what usage reports as the prompt (defaults to len(prompt_ids));
     kinds that spend tokens on the image pass their true count. Log-probs name each
     token by the text it contributed (`TokenTexts`), so joined they equal the text.
-    With `batcher`, greedy and sampled decoding run in its shared batch (beam search
-    still runs alone on `model`); closing this generator takes the sequence out.
+    With `batcher`, greedy and sampled decoding run in its shared batch when a row is free
+    (else alone, as without one; beam search always alone on `model`); closing this
+    generator takes the sequence out.
     """
     counted = len(prompt_ids) if prompt_tokens is None else prompt_tokens
     detokenizer = IncrementalDetokenizer(tokenizer, context_ids=prompt_ids)
@@ -50,9 +51,8 @@ def run_generation(
             steps = [_named(step, text, tokenizer) for step, text in zip(output.logprobs, texts)]
         yield _result(tokenizer, output.token_ids, output.text or "", output.finish_reason, counted, steps)
         return
-    if batcher is not None:
-        events = batcher.stream(prompt_ids, params, eos_token_ids, detokenizer)
-    else:
+    events = batcher.stream(prompt_ids, params, eos_token_ids, detokenizer) if batcher is not None else None
+    if events is None:  # no batcher, or every row taken: decode alone
         events = generate_stream(model, prompt_ids, params, eos_token_ids, detokenizer)
     try:
         yield from _deltas(events, tokenizer, params, counted)

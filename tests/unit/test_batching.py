@@ -86,10 +86,14 @@ def test_batched_streams_equal_streams_decoded_alone():
     params = [_params(max_new_tokens=n) for n in (12, 3, 20, 7, 15)]  # rows leave at different steps
     expected = [_alone(CountingDecoderSession(), p, q) for p, q in zip(PROMPTS, params)]
     streams = [batcher.stream(p, q, [EOS]) for p, q in zip(PROMPTS, params)]  # all queued before any is read
-    got = [[event.token_id for event in stream] for stream in streams]
-    assert got == expected
+    # Every row taken: the fifth is not queued (its caller decodes alone rather than wait).
+    assert streams[4] is None
+    got = [[event.token_id for event in stream] for stream in streams[:4]]
+    assert got == expected[:4]
     assert max(batcher.step_sizes) > 1, batcher.step_sizes  # some steps really ran several rows
     assert max(batcher.step_sizes) <= 4  # never more rows than max_batch
+    later = batcher.stream(PROMPTS[4], params[4], [EOS])  # rows free again
+    assert [event.token_id for event in later] == expected[4]
     batcher.close()
 
 
@@ -147,16 +151,52 @@ def test_invalid_requests_are_refused_before_queueing():
     batcher.close()
 
 
-def test_closing_the_batcher_ends_waiting_streams_with_an_error():
+def test_closing_the_batcher_ends_running_streams_with_an_error():
     session = CountingDecoderSession(delay_s=0.01)
-    batcher = ContinuousBatcher(CachedDecoder(session), max_batch=1)
+    batcher = ContinuousBatcher(CachedDecoder(session), max_batch=2)
     params = _params(max_new_tokens=50)
     first = batcher.stream(PROMPTS[0], params, [EOS])
-    second = batcher.stream(PROMPTS[1], params, [EOS])  # waits: max_batch 1
+    second = batcher.stream(PROMPTS[1], params, [EOS])
     next(first)
     batcher.close()
     with pytest.raises(RuntimeError, match="unloaded"):
         list(second)
+    with pytest.raises(RuntimeError, match="closed"):
+        batcher.stream(PROMPTS[2], params, [EOS])
+
+
+def test_a_failure_while_a_sequence_joins_reaches_it_alone(monkeypatch):
+    session = CountingDecoderSession(delay_s=0.002)
+    batcher = ContinuousBatcher(CachedDecoder(session), max_batch=4)
+    params = _params(max_new_tokens=20)
+    running = batcher.stream(PROMPTS[2], params, [EOS])
+    first = next(running)
+    calls = []
+
+    def failing_pad(value, width):
+        calls.append(width)
+        raise MemoryError("no room for the joined row")
+
+    monkeypatch.setattr(batching, "_left_pad", failing_pad)
+    joining = batcher.stream(PROMPTS[0], params, [EOS])
+    with pytest.raises(MemoryError, match="no room"):
+        list(joining)  # its first token, then the error: never a reader left waiting
+    monkeypatch.undo()
+    assert calls and [first.token_id, *(e.token_id for e in running)] == _alone(CountingDecoderSession(), PROMPTS[2], params)
+    batcher.close()
+
+
+def test_the_decode_thread_ends_when_idle_and_comes_back(monkeypatch):
+    monkeypatch.setattr(batching, "IDLE_EXIT_S", 0.05)
+    batcher = ContinuousBatcher(CachedDecoder(CountingDecoderSession()), max_batch=2)
+    params = _params(max_new_tokens=3)
+    stream = batcher.stream(PROMPTS[0], params, [EOS])
+    thread = batcher._thread  # noqa: SLF001 - started by stream()
+    assert len(list(stream)) == 3
+    thread.join(timeout=10)
+    assert not thread.is_alive() and batcher._thread is None  # noqa: SLF001 - a dropped model can be freed
+    assert [e.token_id for e in batcher.stream(PROMPTS[1], params, [EOS])] == _alone(CountingDecoderSession(), PROMPTS[1], params)
+    batcher.close()
 
 
 def test_only_row_independent_graphs_are_batched():
