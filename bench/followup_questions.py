@@ -6,8 +6,9 @@
 A chat client sends its image again with every turn. On generated pages of a development
 seed (tests/golden/docvqa.py, seed 1) it asks `--questions` questions per page in a row and
 reports the median latency of first questions and of follow-ups, with the reader's OCR memo
-(`runtime/ocr/memo.py`, the default) and with it emptied (size 0: every question reads the
-page, as before), and whether the replies are the same. CPU flags are printed with it.
+(`runtime/ocr/memo.py`, the default: OCR regions, detections, labels) and with the memos
+emptied (size 0: every question reads the page and runs the photo models, as before), and
+whether the replies are the same. CPU flags are printed with it.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "golden"))
 
 import docvqa  # noqa: E402
+from bench_common import cpu_line, default_bundle, remember_pictures, report  # noqa: E402
 
 from runtime import load_model  # noqa: E402
 from runtime.kinds.reader import OCR_MEMO_IMAGES  # noqa: E402
 from runtime.placement import detect_hardware  # noqa: E402
 
-BUNDLES = (REPO / "build" / "bundles" / "reader", REPO / ".cache" / "tests" / "bundles" / "reader")
 
 
 def ask_in_turns(model, documents, questions: int) -> tuple[list[float], list[float], list[str]]:
@@ -43,7 +44,7 @@ def ask_in_turns(model, documents, questions: int) -> tuple[list[float], list[fl
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bundle", type=Path, default=next((b for b in BUNDLES if b.exists()), BUNDLES[0]))
+    parser.add_argument("--bundle", type=Path, default=default_bundle())
     parser.add_argument("--pages", type=int, default=4)
     parser.add_argument("--questions", type=int, default=4)
     parser.add_argument("--precision", default="auto")
@@ -51,13 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     hardware = detect_hardware()
     model = load_model(args.bundle, precision=args.precision)
-    memo = model._adapter._ocr_memo  # noqa: SLF001 - a bench may look inside
     documents = docvqa.make_documents(seed=1, count=args.pages)
     model.ask(documents[0].image, "What is this?")  # warm-up
     rows, results = [], {}
     for label, size in (("with the OCR memo", OCR_MEMO_IMAGES), ("without (size 0)", 0)):
-        memo.size = size
-        memo._entries.clear()  # noqa: SLF001
+        remember_pictures(model._adapter, size)  # noqa: SLF001 - a bench may look inside
         firsts, follow_ups, replies = ask_in_turns(model, documents, args.questions)
         results[label] = replies
         rows.append(f"| {label} | {statistics.median(firsts) * 1000:.0f} | {statistics.median(follow_ups) * 1000:.0f} |")
@@ -65,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join([
         f"# Follow-up questions about the same page ({args.bundle.name} bundle, precision {args.precision})",
         "",
-        f"CPU: {hardware.cpu_model}; usable cores {hardware.usable_cores}; flags {', '.join(sorted(hardware.isa))}. "
+        f"{cpu_line(hardware)}. "
         f"{args.pages} generated pages (seed 1), {args.questions} questions each, asked in a row with the image "
         "sent again each time. `.venv/bin/python bench/followup_questions.py`",
         "",
@@ -76,10 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Replies the same with and without the memo: {same}/{len(next(iter(results.values())))}.",
         "",
     ])
-    print(text)
-    if args.out:
-        args.out.write_text(text)
-    return 0
+    return report(text, args.out)
 
 
 if __name__ == "__main__":

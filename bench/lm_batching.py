@@ -28,11 +28,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench_common import cpu_line, default_bundle, report  # noqa: E402
 from runtime import load_model  # noqa: E402
 from runtime.placement import detect_hardware  # noqa: E402
 from runtime.results import TextDelta  # noqa: E402
 
-BUNDLES = (REPO / "build" / "bundles" / "reader", REPO / ".cache" / "tests" / "bundles" / "reader")
 PROMPTS = (
     "Write a short poem about the sea.", "Give three tips for sleeping well.", "Explain what a receipt is.",
     "Tell me a story about a lighthouse keeper.", "List the planets of the solar system.",
@@ -82,7 +82,7 @@ def measure(model, prompts, new_tokens: int, clients: int, workers: int, rounds:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bundle", type=Path, default=next((b for b in BUNDLES if b.exists()), BUNDLES[0]))
+    parser.add_argument("--bundle", type=Path, default=default_bundle())
     parser.add_argument("--streams", type=int, default=8)
     parser.add_argument("--new-tokens", type=int, default=48)
     parser.add_argument("--rounds", type=int, default=3, help="requests each client sends back to back")
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join([
         f"# Language model, {args.streams} streams at once vs one at a time ({args.bundle.name} bundle's SmolLM2-135M)",
         "",
-        f"CPU: {hardware.cpu_model}; usable cores {hardware.usable_cores}; flags {', '.join(sorted(hardware.isa))}. "
+        f"{cpu_line(hardware)}. "
         f"Greedy, up to {args.new_tokens} new tokens per reply, {args.rounds} requests per client, medians of {args.repeats} runs. "
         f"`.venv/bin/python bench/lm_batching.py --streams {args.streams}`",
         "",
@@ -123,10 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         *rows,
         "",
     ])
-    print(text)
-    if args.out:
-        args.out.write_text(text)
-    return 0
+    return report(text, args.out)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ import json
 import os
 import statistics
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -36,6 +35,8 @@ from PIL import Image
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "golden"))
+
+from bench_common import cpu_line, median_s, report  # noqa: E402
 
 from runtime.ocr.pipeline import OcrConfig, OcrPipeline  # noqa: E402
 from runtime.ocr.recognize import RecognizeConfig  # noqa: E402
@@ -66,16 +67,6 @@ def pipeline(models: str, threads: int, rec_batch: int) -> OcrPipeline:
     sessions = {name: ComponentSession(f"ocr-{name}", os.path.join(models, file), config) for name, file in FILES.items()}
     return OcrPipeline(sessions["det"], sessions["cls"], sessions["rec"],
                        OcrConfig(recognize=RecognizeConfig(batch_size=rec_batch)))  # fmt: skip
-
-
-def median_s(function, repeats: int) -> float:
-    function()  # warm-up
-    times = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times)
 
 
 def squash(texts) -> list[str]:
@@ -111,8 +102,8 @@ def main(argv: list[str] | None = None) -> int:
 
     rows, ratios, same = [], [], 0
     for name, image in pages.items():
-        ours_s = median_s(lambda: ours.read_regions(image), args.repeats)
-        theirs_s = median_s(lambda: theirs(bgr[name]), args.repeats)
+        ours_s = median_s(lambda: ours.read_regions(image), args.repeats, warm_up=True)
+        theirs_s = median_s(lambda: theirs(bgr[name]), args.repeats, warm_up=True)
         found, _ = theirs(bgr[name])
         # The same texts (as a multiset): the order of regions is our reading order, not theirs.
         identical = sorted(squash(line.text for line in ours.read_regions(image))) == sorted(
@@ -128,16 +119,16 @@ def main(argv: list[str] | None = None) -> int:
     batch = batch[: max(args.in_flight, len(pages))]
     batch_bgr = [np.asarray(image.convert("RGB"))[:, :, ::-1].copy() for image in batch]
     with ThreadPoolExecutor(budget.workers) as pool:
-        ours_all = median_s(lambda: list(pool.map(pooled.read_regions, batch)), args.repeats)
+        ours_all = median_s(lambda: list(pool.map(pooled.read_regions, batch)), args.repeats, warm_up=True)
     with ThreadPoolExecutor(args.in_flight) as pool:
-        theirs_all = median_s(lambda: list(pool.map(theirs, batch_bgr)), args.repeats)
-    theirs_serial = median_s(lambda: [theirs(image) for image in batch_bgr], args.repeats)
+        theirs_all = median_s(lambda: list(pool.map(theirs, batch_bgr)), args.repeats, warm_up=True)
+    theirs_serial = median_s(lambda: [theirs(image) for image in batch_bgr], args.repeats, warm_up=True)
 
     lines = [
         f"# OCR: ours vs rapidocr-onnxruntime {rapidocr_onnxruntime.__version__ if hasattr(rapidocr_onnxruntime, '__version__') else '1.4.4'}"
         " (same PP-OCRv4 files)",
         "",
-        f"CPU: {hardware.cpu_model}; usable cores {cores}; flags {', '.join(sorted(hardware.isa))}. "
+        f"{cpu_line(hardware)}. "
         f"Medians of {args.repeats}. Ours: recogniser batch {args.rec_batch}.",
         "",
         "| image | size | ours ms | rapidocr ms | ratio | same text |",
@@ -152,11 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(batch) / theirs_serial:.2f} images/s; throughput ratio ours/rapidocr(threads) "
         f"**{theirs_all / ours_all:.2f}** (target >= 1.5).",
     ]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.out:
-        args.out.write_text(text)
-    return 0
+    return report("\n".join(lines) + "\n", args.out)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "packaging"))
 
 import photo_models  # noqa: E402  (photo(): scikit-image's samples as RGB images, as the build checks parity on)
+from bench_common import report  # noqa: E402
 from photos import arguments, median_s  # noqa: E402  (bench/photos.py: the photo benches' options and timer)
 
 from runtime.placement import detect_hardware  # noqa: E402
@@ -147,11 +148,7 @@ def main(argv: list[str] | None = None) -> int:
                 lines.append(f"| {component} | {variant} | {size:.1f} | {statistics.median(times):.0f} | {same}/{len(photos)} |")
                 details.append(f"- {component} {variant}: " + "; ".join(f"{name}: {text}" for name, text in shown.items()))
                 print(lines[-1], flush=True)
-    text = "\n".join(lines + ["", "What each variant found:", *details, ""])
-    print(text)
-    if args.out:
-        args.out.write_text(text)
-    return 0
+    return report("\n".join(lines + ["", "What each variant found:", *details, ""]), args.out)
 
 
 if __name__ == "__main__":

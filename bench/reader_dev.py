@@ -30,8 +30,9 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "golden"))
 sys.path.insert(0, str(REPO / "bench"))
 
+from bench_common import BUNDLES  # noqa: E402
+
 CACHE = REPO / ".cache" / "reader_calibration"
-BUNDLES = (REPO / "build" / "bundles" / "reader", REPO / ".cache" / "tests" / "bundles" / "reader")
 DEVELOPMENT = ("gen1", "gen2", "sroie", "funsd")
 
 

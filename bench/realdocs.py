@@ -62,11 +62,11 @@ from PIL import Image, ImageChops, ImageDraw, ImageFont
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench_common import default_bundle  # noqa: E402
 from runtime import load_model  # noqa: E402
 from runtime.placement import detect_hardware  # noqa: E402
 
 NOT_FOUND = "Not found in the image."
-BUNDLES = (REPO / "build" / "bundles" / "reader", REPO / ".cache" / "tests" / "bundles" / "reader")
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 DATASETS = ("sroie", "funsd")
 MAX_ANSWER_WORDS = 6
@@ -399,7 +399,7 @@ def header(args: argparse.Namespace, model, documents: list[Document]) -> list[s
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="folder with sroie/, funsd/ and split.json")
-    parser.add_argument("--bundle", type=Path, default=next((b for b in BUNDLES if b.exists()), BUNDLES[0]))
+    parser.add_argument("--bundle", type=Path, default=default_bundle())
     parser.add_argument("--precision", default="auto", help="auto, fp32 or int8")
     parser.add_argument("--split", choices=("dev", "report"), default="dev")
     parser.add_argument("--dataset", choices=DATASETS, action="append", help="repeatable; default both")

@@ -1,0 +1,53 @@
+"""What the benches share: where the reader bundle is, the median timer, the CPU line, the report.
+
+Imported by the scripts in bench/ (run as `python bench/<name>.py`, so this folder is on
+sys.path).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+# The built reader bundle, else the one the tests assemble.
+BUNDLES = (REPO / "build" / "bundles" / "reader", REPO / ".cache" / "tests" / "bundles" / "reader")
+
+
+def default_bundle() -> Path:
+    return next((bundle for bundle in BUNDLES if bundle.exists()), BUNDLES[0])
+
+
+def median_s(function, repeats: int, warm_up: bool = False) -> float:
+    """Median seconds of `repeats` calls of `function` (after one untimed call with `warm_up`)."""
+    if warm_up:
+        function()
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
+def cpu_line(hardware) -> str:
+    """'CPU: <model>; usable cores N; flags a, b': what every figure is recorded with."""
+    return f"CPU: {hardware.cpu_model}; usable cores {hardware.usable_cores}; flags {', '.join(sorted(hardware.isa))}"
+
+
+def remember_pictures(adapter, size: int) -> None:
+    """Set how many pictures the reader adapter's memos keep (OCR regions, detections,
+    classifier labels; `runtime/ocr/memo.py`), emptying them: 0 makes every call do the work."""
+    for memo in (adapter._ocr_memo, adapter._detections_memo, adapter._labels_memo):
+        memo.size = size
+        memo._entries.clear()
+
+
+def report(text: str, out: Path | None) -> int:
+    """Print the report and write it to `out` when given; the bench's exit status (0)."""
+    print(text)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    return 0
