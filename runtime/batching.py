@@ -28,13 +28,9 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from .cached_decoder import CachedDecoder, empty_past
+from .cached_decoder import CachedDecoder
 from .decoding import StreamEvent, TextDecoder, TokenStream
 from .params import GenerationParams
-
-_PAST = "past_key_values."
-_PRESENT = "present."
-
 
 # Graphs whose rows are computed independently. Dynamic int8 quantization (the bundles' int8
 # variants) scales activations per tensor, so a row's numbers would depend on the other rows
@@ -200,7 +196,7 @@ class ContinuousBatcher:
         Any failure goes to this sequence alone; the batch goes on."""
         try:
             prompt = sequence.tokens.prompt
-            logits, present = self._run(prompt, np.ones_like(prompt), np.arange(prompt.shape[1])[None], None)
+            logits, present = self._decoder.run(prompt, None, np.ones_like(prompt), np.arange(prompt.shape[1])[None])
             event = sequence.tokens.advance(logits[0, -1])
             sequence.length = prompt.shape[1]
             if not self._emit(sequence, event):
@@ -226,7 +222,7 @@ class ContinuousBatcher:
             mask[row, width - sequence.length:] = 1
         positions = np.asarray([[s.length] for s in running], dtype=np.int64)
         try:
-            logits, present = self._run(feed, mask, positions, self._past)
+            logits, present = self._decoder.run(feed, self._past, mask, positions)
         except Exception as error:  # noqa: BLE001 - every running request gets it
             _deliver(running, error)
             self._running, self._past = [], {}
@@ -274,20 +270,6 @@ class ContinuousBatcher:
 
     def _width_of_past(self) -> int:
         return next(iter(self._past.values())).shape[2]
-
-    def _run(self, token_ids: np.ndarray, mask: np.ndarray, positions: np.ndarray,
-             past: dict[str, np.ndarray] | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        decoder = self._decoder
-        first = past is None
-        session = decoder.first if first else decoder.with_past
-        feeds = {"input_ids": token_ids, "attention_mask": mask, "position_ids": positions}
-        if "use_cache_branch" in session.inputs:
-            feeds["use_cache_branch"] = np.array([not first])
-        if any(name.startswith(_PAST) for name in session.inputs):
-            feeds.update(empty_past(session, token_ids.shape[0]) if first else past)
-        outputs = session.run({name: value for name, value in feeds.items() if name in session.inputs})
-        present = {name: outputs[_PRESENT + name[len(_PAST):]] for name in decoder.past_names}
-        return outputs["logits"], present
 
 
 def _left_pad(value: np.ndarray, width: int) -> np.ndarray:

@@ -50,6 +50,25 @@ class CachedDecoder:
     def bind(self, static_feeds: dict[str, np.ndarray]) -> "BoundDecoder":
         return BoundDecoder(self, static_feeds)
 
+    def run(self, token_ids: np.ndarray, past: dict[str, np.ndarray] | None, attention_mask: np.ndarray,
+            position_ids: np.ndarray, static: dict[str, np.ndarray] | None = None
+            ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """One graph call: the first session with empty pasts when `past` is None, else the
+        with-past one. Inputs a graph does not take are left out. Returns the logits and the
+        present outputs by their past-input names (those the graph returns)."""
+        first = past is None
+        session = self.first if first else self.with_past
+        feeds = {"input_ids": token_ids.astype(np.int64), "attention_mask": attention_mask,
+                 "position_ids": position_ids, **(static or {})}
+        if "use_cache_branch" in session.inputs:
+            feeds["use_cache_branch"] = np.array([not first])
+        if any(n.startswith(_PAST) for n in session.inputs):
+            feeds.update(empty_past(session, token_ids.shape[0]) if first else past)
+        outputs = session.run({name: value for name, value in feeds.items() if name in session.inputs})
+        present = {name: outputs[_PRESENT + name[len(_PAST):]] for name in self.past_names
+                   if _PRESENT + name[len(_PAST):] in outputs}
+        return outputs["logits"], present
+
 
 class BoundDecoder:
     """A `CachedDecoder` with one request's static inputs: implements `StepModel`."""
@@ -73,29 +92,15 @@ class BoundDecoder:
         """Like `step`, but return the logits of every fed position (batch, n_new, vocab)."""
         decoder = self.decoder
         first_step = state.past_length == 0
-        session = decoder.first if first_step else decoder.with_past
         batch, count = token_ids.shape
-        feeds = {"input_ids": token_ids.astype(np.int64)}
-        for name, value in self._static_for(batch).items():
-            if name in session.inputs:
-                feeds[name] = value
         total = state.past_length + count
-        if "attention_mask" in session.inputs:
-            feeds["attention_mask"] = np.ones((batch, total), dtype=np.int64)
-        if "position_ids" in session.inputs:
-            positions = np.arange(state.past_length, total, dtype=np.int64)
-            feeds["position_ids"] = np.broadcast_to(positions, (batch, count))
-        if "use_cache_branch" in session.inputs:
-            feeds["use_cache_branch"] = np.array([not first_step])
-        if any(n.startswith(_PAST) for n in session.inputs):
-            feeds.update(state.past if not first_step else empty_past(session, batch))
-        outputs = session.run(feeds)
-        logits = outputs["logits"]
+        positions = np.broadcast_to(np.arange(state.past_length, total, dtype=np.int64), (batch, count))
+        logits, present = decoder.run(token_ids, None if first_step else state.past,
+                                      np.ones((batch, total), dtype=np.int64), positions, self._static_for(batch))
         past = {}
         for name in decoder.past_names:
-            present = outputs.get(_PRESENT + name[len(_PAST):])
             keep_old = ".encoder." in name and not first_step
-            past[name] = state.past[name] if keep_old or present is None else present
+            past[name] = state.past[name] if keep_old or name not in present else present[name]
         state.calls.append((count, state.past_length))
         return logits, DecoderState(batch, past, total, state.calls)
 

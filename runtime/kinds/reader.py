@@ -195,7 +195,7 @@ class ReaderAdapter(KindAdapter):
 
     def _lines(self, image):
         """OCR lines in reading order, NFKC-folded (see `_fold`)."""
-        return _fold(order_lines(self._read_regions(image), self._ocr.config.layout))
+        return _fold(self._ocr.order(self._read_regions(image)))
 
     def _read_regions(self, image):
         """The OCR's regions of `image`, read once per picture while it stays among the last

@@ -81,7 +81,11 @@ class OcrPipeline:
             TextLines with corners clockwise from top-left in the image's pixels; an empty
             tuple when there is no text.
         """
-        return order_lines(self.read_regions(image), self._config.layout)
+        return self.order(self.read_regions(image))
+
+    def order(self, regions: tuple[TextLine, ...]) -> tuple[TextLine, ...]:
+        """`read_regions`' regions merged into lines in reading order (what `read` returns)."""
+        return order_lines(regions, self._config.layout)
 
     def read_regions(self, image: Image.Image) -> tuple[TextLine, ...]:
         """One TextLine per detected box, before merging, row by row (`runtime.ocr.grid`:
