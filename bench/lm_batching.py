@@ -3,14 +3,17 @@
     .venv/bin/python bench/lm_batching.py [--bundle DIR] [--streams 8] [--new-tokens 48]
         [--repeats 3] [--out bench/results/lm_batching.md]
 
-For each LM precision in the bundle (fp32, int8), side by side in one run:
+For each LM precision in the bundle (fp32, int8, int4; `--precision` to choose), side by side in one run:
 - one stream: one client sending `--rounds` requests back to back to a model loaded as `run`
   loads it (one request at a time, all usable cores per session);
 - `--streams` clients at once, each sending `--rounds` requests back to back (a sustained
   load: a finished reply's row is taken by the next request) to a model loaded as `serve
   --max-batch-size <streams>` loads it. Where the graph is batched (`runtime.batching`:
-  fp32), their steps share one batched step; where it is not (dynamic int8: rows would
-  share activation scales), the requests run on the thread budget's workers, as the server does.
+  fp32 with a left-padded cache, the fused int4 graph in its shared GQA buffers), their steps
+  share one batched step; where it is not (dynamic int8: rows would share activation
+  scales), the requests run on the thread budget's workers, as the server does. A precision
+  the launcher refuses on this CPU (an accuracy contract not measured for its int8 kernels)
+  gets a row saying so.
 Greedy decoding (`do_sample=False`); reported: aggregate generated tokens/s (median of
 `--repeats`), the ratio to the one-stream rate, time to first token (median over streams), and
 whether every reply equals the one-stream reply (it must, where batched, for fp32).
@@ -30,6 +33,7 @@ sys.path.insert(0, str(REPO))
 
 from bench_common import cpu_line, default_bundle, report  # noqa: E402
 from runtime import load_model  # noqa: E402
+from runtime.errors import ProviderUnavailableError  # noqa: E402
 from runtime.placement import detect_hardware  # noqa: E402
 from runtime.results import TextDelta  # noqa: E402
 
@@ -88,13 +92,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="requests each client sends back to back")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None, help="intra-op threads per session (default: the thread budget)")
+    parser.add_argument("--precision", action="append", choices=("fp32", "int8", "int4"),
+                        help="LM precision to run (repeatable; default: all three)")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     hardware = detect_hardware()
     prompts = [PROMPTS[i % len(PROMPTS)] for i in range(args.streams)]
     rows = []
-    for precision in ("fp32", "int8"):
-        alone = load_model(args.bundle, precision=precision, max_concurrent=1)
+    for precision in args.precision or ("fp32", "int8", "int4"):
+        try:
+            alone = load_model(args.bundle, precision=precision, max_concurrent=1)
+        except ProviderUnavailableError as error:
+            rows.append(f"| {precision} | not run on this CPU: {error} | | | | | | |")
+            print(rows[-1], flush=True)
+            continue
         together = load_model(args.bundle, precision=precision, max_concurrent=args.streams, threads=args.threads)
         batched = together._adapter._lm.batcher is not None  # noqa: SLF001 - a bench may look inside
         for model in (alone, together):  # warm-up: first runs allocate

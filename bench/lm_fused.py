@@ -22,7 +22,11 @@ shared with three other test runs), never into .venv:
     python3 -m venv .cache/llama_bench/venv
     .cache/llama_bench/venv/bin/pip install llama-cpp-python==0.3.36
 
-Writes bench/results/lm_fused.md (CPU model and flags, versions, medians, ratios).
+Writes bench/results/lm_fused.md (CPU model and flags, versions, medians, ratios). With
+`--record`, also stores the shipped variants' figures for this CPU's int8 kernel family in
+bench/results/variant_measurements.json, which the reader bundle's build copies into
+bundle.json: variant selection ranks by them (runtime/placement/selection.py, rule 4). It
+refuses to record when the load average went above the CPU count during the run.
 """
 
 from __future__ import annotations
@@ -323,6 +327,8 @@ def main() -> None:
     parser.add_argument("--no-llama", action="store_true")
     parser.add_argument("--skip", action="append", default=[], help="leave out variants whose label starts so")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "lm_fused.md")
+    parser.add_argument("--record", action="store_true",
+                        help="store the shipped variants' figures in " + str(MEASUREMENTS.relative_to(REPO)))
     args = parser.parse_args()
 
     import onnxruntime
@@ -357,6 +363,47 @@ def main() -> None:
             llama.close()
     print(write_table(args.out, args, cpu_facts(), versions, speed, accuracy, sizes, len(prompt),
                       (load_before, load_after)))
+    if args.record:
+        if max(load_before, load_after) > (os.cpu_count() or 1):
+            sys.exit(f"Not recorded: the load average ({load_before:.1f} before, {load_after:.1f} after) went above "
+                     "the CPU count, so the speeds are not this machine's. Rerun on a quieter machine.")
+        print(record_measurements(speed, accuracy, args))
+
+
+# The shipped reader bundle's LM variants (packaging/reader_bundle.py labels) by bench label.
+SHIPPED = {"fp32 export": "fp32", "int8 export (dynamic)": "quantized",
+           "fused int4 (GGUF Q4_1), shared KV buffer": "fused-q4"}
+MEASUREMENTS = REPO / "bench" / "results" / "variant_measurements.json"
+# Issue 13's bar for automatic selection: top-1 agreement with fp32 at least llama.cpp's own
+# on the same GGUF (~0.95; 0.985 on this bench's positions).
+TOP1_FLOOR = 0.95
+
+
+def record_measurements(speed: dict, accuracy: dict, args) -> str:
+    """Merge this run's figures for the shipped variants into MEASUREMENTS (one entry per
+    variant and int8 kernel family; a rerun on the same family replaces it)."""
+    from bench_common import cpu_line
+
+    from runtime.placement.hardware import detect_hardware
+
+    hardware = detect_hardware()
+    kernels = hardware.int8_kernels
+    data = json.loads(MEASUREMENTS.read_text(encoding="utf-8")) if MEASUREMENTS.exists() else {}
+    component = data.setdefault("lm_decoder", {})
+    for bench_label, variant in SHIPPED.items():
+        if bench_label not in speed:
+            continue
+        top1 = 1.0 if bench_label == "fp32 export" else accuracy[bench_label]["top1"]
+        entry = {
+            "kernels": kernels, "speed": round(speed[bench_label]["decode_tps"], 1), "unit": "tokens/s",
+            "accuracy": round(top1, 3), "metric": "top-1 agreement with fp32", "floor": TOP1_FLOOR,
+            "cpu": f"{cpu_line(hardware)}; {args.threads} threads, batch 1",
+            "source": f"bench/lm_fused.py --runs {args.runs} --threads {args.threads} (bench/results/lm_fused.md)",
+        }
+        entries = [e for e in component.get(variant, []) if e["kernels"] != kernels]
+        component[variant] = sorted([*entries, entry], key=lambda e: e["kernels"])
+    MEASUREMENTS.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return f"recorded {kernels} figures in {MEASUREMENTS.relative_to(REPO)}"
 
 
 if __name__ == "__main__":

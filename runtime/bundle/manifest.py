@@ -37,6 +37,26 @@ class FileEntry:
 
 
 @dataclass(frozen=True)
+class Measurement:
+    """One benchmark figure of a variant, measured on a CPU of one int8 kernel family: how
+    fast it ran and how close it stayed to the component's full-precision variant.
+    Variant selection ranks by these (runtime.placement.selection, rule 4)."""
+
+    kernels: str  # INT8_KERNELS family of the CPU it ran on
+    speed: float  # `unit`s per second, higher is faster
+    unit: str  # e.g. "tokens/s"
+    accuracy: float  # `metric` against the full-precision variant (1.0 for that variant itself)
+    metric: str  # e.g. "top-1 agreement with fp32"
+    floor: float  # the accuracy a variant needs to be picked automatically
+    cpu: str  # the CPU model and flags it ran on, and with how many threads
+    source: str  # the benchmark that measured it (and its results file)
+
+    @property
+    def meets_floor(self) -> bool:
+        return self.accuracy >= self.floor
+
+
+@dataclass(frozen=True)
 class Variant:
     """One way to run a component (a precision), with what it needs."""
 
@@ -51,6 +71,7 @@ class Variant:
     # For integer variants: the int8 kernel families (INT8_KERNELS) on which the variant's
     # accuracy contract was measured to hold. Empty: not stated, so not restricted.
     accurate_on: tuple[str, ...] = ()
+    measured: tuple[Measurement, ...] = ()  # benchmark figures, at most one per int8 kernel family
 
     @property
     def label(self) -> str:
@@ -58,6 +79,10 @@ class Variant:
 
     def files(self) -> tuple[FileEntry, ...]:
         return (FileEntry(self.file, self.sha256, self.bytes), *self.data_files)
+
+    def measurement(self, kernels: str) -> Measurement | None:
+        """The figure measured on CPUs of this int8 kernel family, if any."""
+        return next((m for m in self.measured if m.kernels == kernels), None)
 
 
 @dataclass(frozen=True)
@@ -164,7 +189,8 @@ def _parse_variant(data, where: str) -> Variant:
         data,
         where,
         {"precision": str, "file": str, "sha256": str, "bytes": int},
-        {"name": str, "min_memory_bytes": int, "preferred_isa": list, "data_files": list, "accurate_on": list},
+        {"name": str, "min_memory_bytes": int, "preferred_isa": list, "data_files": list, "accurate_on": list,
+         "measured": list},
     )
     unknown_kernels = [k for k in data.get("accurate_on", []) if k not in INT8_KERNELS]
     if unknown_kernels:
@@ -188,7 +214,27 @@ def _parse_variant(data, where: str) -> Variant:
         preferred_isa=tuple(str(isa) for isa in data.get("preferred_isa", [])),
         data_files=data_files,
         accurate_on=tuple(data.get("accurate_on", [])),
+        measured=_parse_measurements(data.get("measured", []), f"{where}.measured"),
     )
+
+
+def _parse_measurements(items: list, where: str) -> tuple[Measurement, ...]:
+    found = []
+    for i, item in enumerate(items):
+        here = f"{where}[{i}]"
+        _take(item, here, {"kernels": str, "speed": (int, float), "unit": str, "accuracy": (int, float),
+                           "metric": str, "floor": (int, float), "cpu": str, "source": str}, {})
+        if item["kernels"] not in INT8_KERNELS:
+            raise BundleError(f"{here}.kernels '{item['kernels']}' invalid; int8 kernel families: "
+                              f"{', '.join(INT8_KERNELS)}.")
+        if item["speed"] <= 0:
+            raise BundleError(f"{here}.speed must be positive, got {item['speed']}.")
+        found.append(Measurement(**{**item, "speed": float(item["speed"]), "accuracy": float(item["accuracy"]),
+                                    "floor": float(item["floor"])}))
+    families = [m.kernels for m in found]
+    if len(set(families)) < len(families):
+        raise BundleError(f"{where} lists one int8 kernel family twice ({', '.join(families)}).")
+    return tuple(found)
 
 
 def _parse_component(name: str, data) -> Component:

@@ -20,16 +20,21 @@ The runtime's plan (runtime.loading.plan_load) decides here; sessions obey. The 
 3. Drop what does not fit: a variant needs `min_memory_bytes`, or twice its file size when
    the bundle does not say. The budget is the free memory of the largest GPU on GPU
    devices (RAM where GPU memory cannot be read) and available RAM on the CPU.
-4. Prefer: on GPUs fp16, then fp32; on CPUs with VNNI/AMX/dot-product int8 (unless the
-   variant's `preferred_isa` names instructions this CPU lacks: such a variant comes after
-   every other), else fp32 first —
-   int8 without VNNI is often no faster and has given wrong answers. Ties go to the
-   largest variant.
+4. Prefer, on CPUs, by measurement: where variants carry benchmark figures (`measured`)
+   for this CPU's int8 kernel family, the fastest measured variant whose accuracy meets its
+   floor wins; unmeasured variants come next (by the order below), measured ones under
+   their floor last. The reason names the figures and the benchmark. Without figures for
+   this family: on CPUs with VNNI/AMX/dot-product int8 (unless the variant's
+   `preferred_isa` names instructions this CPU lacks: such a variant comes after every
+   other), else fp32 first — int8 without VNNI has been no faster and has given wrong
+   answers where it was measured. On GPUs fp16, then fp32. Ties go to the largest variant.
 
 An explicit `--precision` is honoured exactly: every component that offers that precision
-gets it (even when memory looks short — the estimate is a heuristic, and the user asked),
-a component with a single variant keeps it, and anything else is a `ProviderUnavailableError`.
-Never a silent fallback.
+gets it (even when memory looks short — the estimate is a heuristic, and the user asked);
+a component that does not offer it keeps what auto picks, and its reason says so (the
+bundle's LM has an int4 variant, its embedder none); a precision no component offers, or
+one this device or CPU cannot run accurately, is a `ProviderUnavailableError`. Never a
+silent fallback.
 """
 
 from __future__ import annotations
@@ -173,11 +178,9 @@ def _choose_explicit(name, variants, hardware, device, budget, precision) -> Cho
     if broken and (matching or len(variants) == 1):
         raise ProviderUnavailableError(f"--precision {precision}: {_contract_refusal(name, broken[0], variants, hardware)}")
     if not matching:
-        if len(variants) > 1:
-            have = ", ".join(sorted({v.precision for v in variants}))
-            raise ProviderUnavailableError(
-                f"--precision {precision}: component '{name}' has no {precision} variant (it has: {have})."
-            )
+        if len(variants) > 1:  # the precision is the bundle's other components' business
+            auto = _choose_auto(name, variants, hardware, device, budget, "auto")
+            return Choice(auto.variant, f"no {precision} variant, so as with auto: {auto.reason}")
         return Choice(variants[0], f"only {variants[0].precision} available")
     best = max(matching, key=lambda v: v.bytes)
     reason = f"--precision {precision}"
@@ -205,7 +208,7 @@ def _choose_auto(name, variants, hardware, device, budget, precision) -> Choice:
             f"Component '{name}' needs at least {memory_need(smallest)} bytes "
             f"(~{_gib(memory_need(smallest))} GiB) of memory; {bytes_free} bytes of {budget_name} are left."
         )
-    rank, why = _ranking(hardware, device, variants)
+    rank, why = _measured_ranking(hardware, device, fitting) or _ranking(hardware, device, variants)
     best = min(fitting, key=lambda v: (rank(v), -v.bytes))
     if len({v.precision for v in variants}) == 1:
         reason = f"only {best.precision} available"
@@ -215,7 +218,8 @@ def _choose_auto(name, variants, hardware, device, budget, precision) -> Choice:
     if len(executable) < len(variants):
         dropped.append(f"{device} cannot run integer variants")
     if len(runnable) < len(executable):
-        dropped.append(f"the int8 variant's accuracy does not hold with {hardware.int8_kernels} int8 kernels")
+        held_back = "/".join(sorted({v.label for v in executable if v not in runnable}))
+        dropped.append(f"the accuracy of {held_back} is not shown to hold with {hardware.int8_kernels} int8 kernels")
     if len(fitting) < len(runnable):
         dropped.append(f"larger variants do not fit in {budget_name}")
     return Choice(best, "; ".join([reason, *dropped]))
@@ -247,6 +251,33 @@ def _ranking(hardware: HardwareInfo, device: str, offered: tuple[Variant, ...]):
         if any(v.precision in _INTEGER_PRECISIONS for v in offered):
             return f"{best.precision}: int8 would be preferred (CPU has {fast}), but its variant is not accurate here"
         return f"{best.precision}: int8 would be preferred (CPU has {fast}) but none is offered"
+
+    return rank, why
+
+
+def _measured_ranking(hardware: HardwareInfo, device: str, candidates: list[Variant]):
+    """Rule 4 by benchmark figures for this CPU's int8 kernel family; None without any."""
+    kernels = hardware.int8_kernels
+    if device != "cpu" or not any(v.measurement(kernels) for v in candidates):
+        return None
+    fallback, _ = _ranking(hardware, device, candidates)
+
+    def rank(variant: Variant) -> tuple:
+        figure = variant.measurement(kernels)
+        if figure is None:
+            return (1, fallback(variant))
+        return (0 if figure.meets_floor else 2, -figure.speed)
+
+    def why(best: Variant, others: list[Variant]) -> str:
+        figure = best.measurement(kernels)
+        if figure is None or not figure.meets_floor:
+            return f"{best.label}: no measured variant meets its accuracy floor on {kernels} CPUs"
+        rivals = [f"{v.label} {v.measurement(kernels).speed:.1f}" for v in others
+                  if v is not best and v.measurement(kernels)]
+        versus = f" (vs {', '.join(rivals)})" if rivals else ""
+        return (f"fastest measured on {kernels} int8-kernel CPUs that keeps accuracy: {figure.speed:.1f} "
+                f"{figure.unit}{versus}; {figure.metric} {figure.accuracy:.3f} >= {figure.floor:.2f} "
+                f"[{figure.source}; {figure.cpu}]")
 
     return rank, why
 

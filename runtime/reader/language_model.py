@@ -9,6 +9,7 @@ import numpy as np
 from runtime import batching
 from runtime.batching import ContinuousBatcher
 from runtime.cached_decoder import CachedDecoder
+from runtime.fused_decoder import FusedDecoder, is_fused_graph
 from runtime.chat import END_OF_TURN, Message, chat_formatter
 from runtime.decoding import log_softmax
 from runtime.errors import ContextLengthExceededError
@@ -29,7 +30,7 @@ class LanguageModel:
                  max_batch: int = 1):
         """`max_batch` > 1: replies are decoded together, up to that many per step
         (`runtime.batching`), where the graph allows it."""
-        self._decoder = CachedDecoder(session)
+        self._decoder = FusedDecoder(session) if is_fused_graph(session) else CachedDecoder(session)
         self.batcher = (ContinuousBatcher(self._decoder, max_batch)
                         if max_batch > 1 and batching.supports(self._decoder) else None)
         self.tokenizer = tokenizer

@@ -1,8 +1,9 @@
 """The default bundle's SmolLM2 decoded in one batch: replies equal those decoded alone.
 
-fp32 (row-independent) is batched when a model is loaded for several requests at once; the
-dynamically quantized int8 graph is not (its activation scales span the batch). Speed is a
-benchmark's business: bench/lm_batching.py.
+fp32 and the fused int4 graph (row-independent) are batched when a model is loaded for
+several requests at once, the exported graph with a left-padded cache, the fused one in its
+shared GQA buffers; the dynamically quantized int8 graph is not (its activation scales span
+the batch). Speed is a benchmark's business: bench/lm_batching.py.
 """
 
 from __future__ import annotations
@@ -12,7 +13,15 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from runtime import load_model, plan_load
+from runtime.batching import SharedBufferCache
+from runtime.bundle import read_manifest
+from runtime.chat import Message
+from runtime.params import GenerationParams
+from runtime.placement.hardware import detect_hardware
+from runtime.reader.language_model import LanguageModel
 from runtime.results import GenerationResult, TextDelta
+from runtime.session import ComponentSession, SessionConfig
+from runtime.tokenizer import Tokenizer
 
 pytestmark = pytest.mark.slow
 
@@ -31,8 +40,23 @@ def together(reader_bundle):
     return load_model(reader_bundle, precision="fp32", max_concurrent=4)
 
 
+@pytest.fixture(scope="module")
+def int4_language_models(reader_bundle):
+    """The bundle's fused int4 LM alone and with 3 rows, built directly: the launcher keeps
+    int4 off CPUs whose int8 kernels its accuracy was not measured on, batching works anywhere."""
+    manifest = read_manifest(reader_bundle)
+    variant = manifest.components["lm_decoder"].variant("fused-q4")
+    session = ComponentSession("lm_decoder", reader_bundle / variant.file, SessionConfig(intra_op_threads=2), "int4")
+    tokenizer = Tokenizer.from_file(reader_bundle / manifest.tokenizer, eos_token_ids=manifest.generation["eos_token_id"])
+
+    def language_model(max_batch):
+        return LanguageModel(session, tokenizer, "chatml", manifest.extra["default_system"],
+                             manifest.generation["eos_token_id"], manifest.max_seq_len, max_batch=max_batch)
+    return language_model(1), language_model(3)
+
+
 def _reply(model, prompt: str, **params) -> GenerationResult:
-    return model.generate(None, prompt, max_new_tokens=NEW_TOKENS, do_sample=False, **params)
+    return model.generate(None, prompt, **{"max_new_tokens": NEW_TOKENS, "do_sample": False, **params})
 
 
 def test_fp32_replies_in_a_batch_equal_replies_alone(alone, together):
@@ -45,6 +69,24 @@ def test_fp32_replies_in_a_batch_equal_replies_alone(alone, together):
     assert [r.token_ids for r in got] == [r.token_ids for r in expected]
     assert [r.usage for r in got] == [r.usage for r in expected]
     assert max(batcher.step_sizes) > 1 and max(batcher.step_sizes) <= 4, batcher.step_sizes
+
+
+def test_fused_int4_replies_in_a_batch_equal_replies_alone(int4_language_models):
+    alone, together = int4_language_models
+    assert alone.batcher is None and isinstance(together.batcher._cache, SharedBufferCache)  # noqa: SLF001
+    params = GenerationParams(max_new_tokens=40, do_sample=False)
+
+    def reply(model, prompt):
+        *_, result = model.generate([Message("user", prompt)], params)
+        return result
+
+    expected = [reply(alone, prompt) for prompt in PROMPTS]
+    with ThreadPoolExecutor(len(PROMPTS)) as pool:  # 5 clients, 3 rows: joins and leaves while others run
+        got = list(pool.map(lambda prompt: reply(together, prompt), PROMPTS))
+    assert [r.token_ids for r in got] == [r.token_ids for r in expected]
+    assert [r.text for r in got] == [r.text for r in expected]
+    steps = together.batcher.step_sizes
+    assert max(steps) > 1 and max(steps) <= 3, steps
 
 
 def test_stop_strings_logprobs_and_seeded_sampling_survive_batching(alone, together):
@@ -81,3 +123,6 @@ def test_int8_is_not_batched_and_the_plan_says_which(reader_bundle):
     assert "(int8, dynamic quantization) decodes each reply alone" in int8
     assert "decodes up to 4 replies per batched step" in plan_load(reader_bundle, precision="fp32", max_concurrent=4).lines()[-1]
     assert "replies" not in plan_load(reader_bundle, precision="fp32", max_concurrent=1).lines()[-1]
+    if detect_hardware().int8_kernels in read_manifest(reader_bundle).components["lm_decoder"].variant("fused-q4").accurate_on:
+        int4 = plan_load(reader_bundle, precision="int4", max_concurrent=4).lines()[-1]
+        assert "decodes up to 4 replies per batched step" in int4

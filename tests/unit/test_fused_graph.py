@@ -265,3 +265,45 @@ def test_split_minimums_is_exact_and_falls_back():
     assert residuals.tolist() == [[0.25, -1.0, -1000.0]]
     rebuilt = d[..., None] * (values - zero_points[..., None].astype(np.float32)) + residuals[..., None]
     assert np.array_equal(rebuilt.reshape(1, -1), weight.dequantize())
+
+
+def test_shared_buffer_batch_rows_equal_sequences_alone(decoder, monkeypatch):
+    """The continuous batcher's layout for fused graphs (runtime.batching.SharedBufferCache):
+    rows of different lengths, left aligned in one buffer, stepped together; a row leaving
+    from the middle; buffers growing in rows and length. Every row's logits equal its
+    sequence run alone (a wrong mask, row or write position changes them)."""
+    import runtime.batching as batching
+
+    monkeypatch.setattr(batching, "CAPACITY_STEP", 4)
+    prompts = [[5, 9, 13], [88, 40, 31, 77, 6, 1, 19], [23, 2]]
+    following = [[7, 8, 9, 10, 11, 12], [50, 51, 52, 53, 54, 55], [60, 61, 62, 63, 64, 65]]
+    bound = decoder.bind({})
+
+    def alone(ids):
+        logits, _ = bound.step_all(np.array([ids]), bound.start(1))
+        return logits[0]
+
+    cache = batching.SharedBufferCache(decoder, max_batch=4)
+    lengths = []
+    for row, prompt in enumerate(prompts):
+        logits = cache.prefill(np.array([prompt]), row)
+        assert np.abs(logits[0] - alone(prompt)).max() < 1e-4
+        lengths.append(len(prompt))
+        cache.admit(lengths)
+    sequences = [list(p) for p in prompts]
+    for step in range(6):
+        if step == 3:  # the middle row leaves
+            keep = [0, 2]
+            sequences = [sequences[i] for i in keep]
+            following = [following[i] for i in keep]
+            lengths = [lengths[i] for i in keep]
+            cache.keep(keep, lengths)
+        feed = np.array([[f[step]] for f in following])
+        logits = cache.step(feed, lengths)
+        for row, sequence in enumerate(sequences):
+            sequence.append(following[row][step])
+            assert np.abs(logits[row, -1] - alone(sequence)[-1]).max() < 1e-4, (step, row)
+        lengths = [length + 1 for length in lengths]
+    assert next(iter(cache._arrays.values())).shape[2] >= max(lengths)  # noqa: SLF001 - grew past 4
+    cache.keep([], [])
+    assert cache._arrays == {}  # noqa: SLF001 - an empty batch frees its buffers

@@ -2,7 +2,7 @@
 
 import pytest
 
-from runtime.bundle import Component, Manifest, Variant
+from runtime.bundle import Component, Manifest, Measurement, Variant
 from runtime.errors import ProviderUnavailableError
 from runtime.placement.hardware import GpuInfo, HardwareInfo
 from runtime.placement.selection import select_variants
@@ -160,11 +160,14 @@ def test_int8_asked_for_but_absent_in_the_bundle_is_an_error():
         select_variants(manifest, _hardware(), precision="int8")
 
 
-def test_explicit_precision_missing_from_a_multi_variant_component_is_an_error():
+def test_explicit_precision_missing_from_a_multi_variant_component_keeps_auto_and_says_so():
     manifest = _reader_manifest()
     manifest.components["lm_decoder"] = Component("lm_decoder", (_variant("fp32", 1000), _variant("fp16", 500)))
-    with pytest.raises(ProviderUnavailableError, match="component 'lm_decoder' has no int8 variant"):
-        select_variants(manifest, _hardware(), precision="int8")
+    selection = select_variants(manifest, _hardware(), precision="int8")
+    choice = selection.components["lm_decoder"]
+    assert choice.variant.precision == "fp32"
+    assert choice.reason.startswith("no int8 variant, so as with auto: fp32 preferred")
+    assert any(c.variant.precision == "int8" for c in selection.components.values())
 
 
 def test_unknown_device_is_an_error():
@@ -263,7 +266,7 @@ def test_auto_says_when_the_contract_dropped_a_variant():
     assert _precisions(selection) == {"lm_decoder": "fp32", "embedder": "int8"}
     assert selection.components["lm_decoder"].reason == (
         "fp32: int8 would be preferred (CPU has avx512_vnni), but its variant is not accurate here; "
-        "the int8 variant's accuracy does not hold with vnni int8 kernels"
+        "the accuracy of int8 is not shown to hold with vnni int8 kernels"
     )
 
 
@@ -283,3 +286,90 @@ def test_a_single_int8_variant_outside_its_contract_is_refused_whatever_is_asked
     for precision in ("fp32", "auto"):
         with pytest.raises(ProviderUnavailableError, match="This bundle has no variant of it that holds here"):
             select_variants(manifest, _hardware(isa=("avx2",)), precision=precision)
+
+
+# --- rule 4 by benchmark figures (issue 13) ------------------------------------------------------
+
+def _figure(kernels, speed, accuracy, floor=0.95):
+    return Measurement(kernels, speed, "tokens/s", accuracy, "top-1 agreement with fp32", floor,
+                       "test cpu; 2 threads", "bench/lm_fused.py")
+
+
+def _measured_manifest(fp32=(), int8=(), int4=(), int4_on=("vnni",)):
+    return Manifest("reader", "1", "reader", ("read",), {"lm_decoder": Component("lm_decoder", (
+        Variant("fp32", "fp32.onnx", "0" * 64, 540_000_000, name="fp32", measured=fp32),
+        Variant("int8", "int8.onnx", "0" * 64, 137_000_000, name="quantized", accurate_on=("vnni",), measured=int8),
+        Variant("int4", "int4.onnx", "0" * 64, 120_000_000, name="fused-q4", accurate_on=int4_on, measured=int4),
+    ))})
+
+
+VNNI = ("avx2", "avx512f", "avx512_vnni")
+
+
+def test_the_fastest_measured_variant_that_keeps_accuracy_wins():
+    manifest = _measured_manifest(fp32=(_figure("vnni", 32.4, 1.0),), int8=(_figure("vnni", 51.9, 0.591),),
+                                  int4=(_figure("vnni", 85.5, 0.970),))
+    choice = select_variants(manifest, _hardware(isa=VNNI)).components["lm_decoder"]
+    assert choice.variant.label == "fused-q4"
+    assert choice.reason.startswith("fastest measured on vnni int8-kernel CPUs that keeps accuracy: 85.5 tokens/s "
+                                    "(vs fp32 32.4, quantized 51.9); top-1 agreement with fp32 0.970 >= 0.95")
+    assert "bench/lm_fused.py" in choice.reason and "test cpu" in choice.reason
+
+
+def test_a_faster_variant_under_its_floor_is_not_picked():
+    # int8 measured fastest but inaccurate; int4 measured accurate but slower than int8.
+    manifest = _measured_manifest(fp32=(_figure("vnni", 30.0, 1.0),), int8=(_figure("vnni", 90.0, 0.59),),
+                                  int4=(_figure("vnni", 60.0, 0.97),))
+    assert select_variants(manifest, _hardware(isa=VNNI)).components["lm_decoder"].variant.label == "fused-q4"
+    manifest = _measured_manifest(fp32=(_figure("vnni", 30.0, 1.0),), int8=(_figure("vnni", 90.0, 0.59),),
+                                  int4=(_figure("vnni", 60.0, 0.90),))
+    assert select_variants(manifest, _hardware(isa=VNNI)).components["lm_decoder"].variant.label == "fp32"
+
+
+def test_figures_from_another_kernel_family_do_not_decide():
+    manifest = _measured_manifest(fp32=(_figure("vnni", 32.4, 1.0),), int4=(_figure("vnni", 85.5, 0.97),),
+                                  int4_on=("vnni", "avx2"))
+    choice = select_variants(manifest, _hardware(isa=("avx2",))).components["lm_decoder"]
+    assert choice.variant.label == "fp32" and "lacks VNNI" in choice.reason  # the order rule, not the figures
+    measured_here = _measured_manifest(fp32=(_figure("avx2", 25.0, 1.0),), int4=(_figure("avx2", 110.0, 0.96),),
+                                       int4_on=("vnni", "avx2"))
+    choice = select_variants(measured_here, _hardware(isa=("avx2",))).components["lm_decoder"]
+    assert choice.variant.label == "fused-q4" and "on avx2 int8-kernel CPUs" in choice.reason
+
+
+def test_figures_never_bring_back_a_variant_outside_its_contract():
+    manifest = _measured_manifest(fp32=(_figure("avx2", 25.0, 1.0),), int4=(_figure("avx2", 110.0, 0.96),))
+    choice = select_variants(manifest, _hardware(isa=("avx2",))).components["lm_decoder"]
+    assert choice.variant.label == "fp32"
+    assert "fused-q4/quantized is not shown to hold with avx2" in choice.reason
+
+
+def test_unmeasured_variants_come_after_measured_ones_that_keep_accuracy():
+    manifest = _measured_manifest(fp32=(_figure("vnni", 32.4, 1.0),))
+    # int8 would win by the order rule on a VNNI CPU; only fp32 is measured here.
+    assert select_variants(manifest, _hardware(isa=VNNI)).components["lm_decoder"].variant.label == "fp32"
+
+
+def test_explicit_precision_ignores_figures():
+    manifest = _measured_manifest(fp32=(_figure("vnni", 32.4, 1.0),), int4=(_figure("vnni", 85.5, 0.97),))
+    selection = select_variants(manifest, _hardware(isa=VNNI), precision="fp32")
+    assert selection.components["lm_decoder"].variant.label == "fp32"
+
+
+def test_measurements_round_trip_through_bundle_json(tmp_path):
+    from runtime.bundle import parse_manifest
+    from runtime.errors import BundleError
+
+    manifest = _measured_manifest(int4=(_figure("vnni", 85.5, 0.97),))
+    import json
+
+    data = json.loads(manifest.to_json())
+    data.update(format=1)
+    again = parse_manifest(data)
+    assert again.components["lm_decoder"].variant("fused-q4").measured == (_figure("vnni", 85.5, 0.97),)
+    data["components"]["lm_decoder"]["variants"][2]["measured"][0]["kernels"] = "sse"
+    with pytest.raises(BundleError, match="kernels 'sse' invalid"):
+        parse_manifest(data)
+    data["components"]["lm_decoder"]["variants"][2]["measured"][0].update(kernels="vnni", speed=0)
+    with pytest.raises(BundleError, match="speed must be positive"):
+        parse_manifest(data)
