@@ -6,8 +6,10 @@ sys.path).
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -51,3 +53,35 @@ def report(text: str, out: Path | None) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
     return 0
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One headline figure of a comparison, for bench/run_all.py's table: what was measured,
+    its value, and the issue's target (`at_most` / `at_least`) when it has one."""
+
+    comparison: str  # e.g. "1. OCR vs rapidocr-onnxruntime"
+    name: str
+    value: float
+    unit: str = ""
+    at_most: float | None = None
+    at_least: float | None = None
+    note: str = ""
+
+    @property
+    def met(self) -> bool | None:
+        if self.at_most is not None:
+            return self.value <= self.at_most
+        if self.at_least is not None:
+            return self.value >= self.at_least
+        return None
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "met": self.met}
+
+
+def write_figures(figures: list[Figure], path: Path | None) -> None:
+    """Write the bench's headline figures as JSON (`--json PATH`) for bench/run_all.py."""
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps([f.to_dict() for f in figures], indent=1) + "\n", encoding="utf-8")

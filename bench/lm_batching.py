@@ -31,8 +31,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench_common import cpu_line, default_bundle, report  # noqa: E402
-from runtime import load_model  # noqa: E402
+from bench_common import Figure, cpu_line, default_bundle, report, write_figures  # noqa: E402
+from runtime import load_model, plan_load  # noqa: E402
 from runtime.errors import ProviderUnavailableError  # noqa: E402
 from runtime.placement import detect_hardware  # noqa: E402
 from runtime.results import TextDelta  # noqa: E402
@@ -95,10 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--precision", action="append", choices=("fp32", "int8", "int4"),
                         help="LM precision to run (repeatable; default: all three)")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--json", type=Path, default=None, help="also write the headline figures here (bench/run_all.py)")
     args = parser.parse_args(argv)
     hardware = detect_hardware()
     prompts = [PROMPTS[i % len(PROMPTS)] for i in range(args.streams)]
-    rows = []
+    rows, figures = [], []
+    auto = plan_load(args.bundle).selection.components["lm_decoder"].variant.precision
     for precision in args.precision or ("fp32", "int8", "int4"):
         try:
             alone = load_model(args.bundle, precision=precision, max_concurrent=1)
@@ -121,6 +123,16 @@ def main(argv: list[str] | None = None) -> int:
             f"{rate_n:.1f} | **{rate_n / rate_1:.2f}** | {first_1 * 1000:.0f} | {first_n * 1000:.0f} | {same}/{len(prompts)} |"
         )
         print(rows[-1], flush=True)
+        if precision == auto:
+            comparison = f"2. LM decode, {args.streams} concurrent streams (auto's {precision} LM)"
+            figures += [
+                Figure(comparison, f"aggregate tok/s with {args.streams} streams / one stream's", rate_n / rate_1, "x",
+                       at_least=4.0),
+                Figure(comparison, f"time to first token, 1 / {args.streams} streams", first_1 * 1000, "ms",
+                       note=f"{first_n * 1000:.0f} ms with {args.streams} streams"),
+                Figure(comparison, "replies equal to decoding alone", same, f"of {len(prompts)}", at_least=len(prompts)),
+            ]
+    write_figures(figures, args.json)
     text = "\n".join([
         f"# Language model, {args.streams} streams at once vs one at a time ({args.bundle.name} bundle's SmolLM2-135M)",
         "",

@@ -152,6 +152,43 @@ class LlamaCpp:
         self.process.wait(timeout=30)
 
 
+# ---------------------------------------------------------------- transformers (PyTorch eager)
+
+
+class TransformersEager:
+    """The same weights (the GGUF dequantized, as the fp32 export) in transformers' own
+    LlamaForCausalLM on PyTorch, eager mode, fp32, its default attention; a greedy loop with
+    its KV cache (what `generate()` does, without its per-step bookkeeping)."""
+
+    label = "transformers eager fp32 (PyTorch)"
+
+    def __init__(self, threads: int):
+        import smollm2
+        import torch
+
+        torch.set_num_threads(threads)
+        self.torch = torch
+        self.model = smollm2.load_reference_model(smollm2.gguf_path())
+        self.version = f"torch {torch.__version__}"
+
+    def generate(self, prompt: list[int], new_tokens: int) -> dict:
+        torch = self.torch
+        with torch.inference_mode():
+            start = time.perf_counter()
+            out = self.model(input_ids=torch.tensor([prompt]), use_cache=True)
+            tokens = [int(out.logits[0, -1].argmax())]
+            first = time.perf_counter() - start
+            while len(tokens) < new_tokens:
+                out = self.model(input_ids=torch.tensor([[tokens[-1]]]), past_key_values=out.past_key_values,
+                                 use_cache=True)
+                tokens.append(int(out.logits[0, -1].argmax()))
+        return {"first_s": first, "total_s": time.perf_counter() - start, "tokens": tokens}
+
+    def logits(self, sequences: list[list[int]]) -> list[np.ndarray]:
+        with self.torch.inference_mode():
+            return [self.model(input_ids=self.torch.tensor([s])).logits[0].float().numpy() for s in sequences]
+
+
 # ---------------------------------------------------------------- ONNX variants
 
 
@@ -325,6 +362,8 @@ def main() -> None:
     parser.add_argument("--new-tokens", type=int, default=128)
     parser.add_argument("--llama-python", type=Path, default=LLAMA_PYTHON)
     parser.add_argument("--no-llama", action="store_true")
+    parser.add_argument("--no-transformers", action="store_true", help="leave out transformers eager fp32 (PyTorch)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the headline figures here (bench/run_all.py)")
     parser.add_argument("--skip", action="append", default=[], help="leave out variants whose label starts so")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "lm_fused.md")
     parser.add_argument("--record", action="store_true",
@@ -352,6 +391,11 @@ def main() -> None:
         runners[label] = llama
         sizes[label] = gguf.stat().st_size
         versions["llama-cpp-python"] = llama.version
+    if not args.no_transformers:
+        eager = TransformersEager(args.threads)
+        runners[eager.label] = eager
+        sizes[eager.label] = sizes["fp32 export"]
+        versions["transformers"] = __import__("transformers").__version__ + ", " + eager.version
     try:
         prompt = tokenizer.encode(PROMPT)
         load_before = os.getloadavg()[0]
@@ -363,6 +407,9 @@ def main() -> None:
             llama.close()
     print(write_table(args.out, args, cpu_facts(), versions, speed, accuracy, sizes, len(prompt),
                       (load_before, load_after)))
+    from bench_common import write_figures
+
+    write_figures(headline_figures(speed, accuracy, args), args.json)
     if args.record:
         if max(load_before, load_after) > (os.cpu_count() or 1):
             sys.exit(f"Not recorded: the load average ({load_before:.1f} before, {load_after:.1f} after) went above "
@@ -377,6 +424,34 @@ MEASUREMENTS = REPO / "bench" / "results" / "variant_measurements.json"
 # Issue 13's bar for automatic selection: top-1 agreement with fp32 at least llama.cpp's own
 # on the same GGUF (~0.95; 0.985 on this bench's positions).
 TOP1_FLOOR = 0.95
+
+
+def headline_figures(speed: dict, accuracy: dict, args) -> list:
+    """Issue 13's comparison 2 at batch 1, for the variant auto picks from the default bundle here."""
+    from bench_common import Figure, default_bundle
+
+    from runtime import plan_load
+
+    picked = plan_load(default_bundle()).selection.components["lm_decoder"].variant.label
+    ours = next((bench for bench, label in SHIPPED.items() if label == picked), None)
+    if ours not in speed:
+        return []
+    comparison = f"2. LM decode, batch 1, {args.threads} threads (auto's {picked} LM)"
+    figures = []
+    llama = next((label for label in speed if label.startswith("llama.cpp")), None)
+    mine = speed[ours]["decode_tps"]
+    if llama:
+        figures.append(Figure(comparison, "decode tok/s, ours / llama.cpp (same GGUF)", mine / speed[llama]["decode_tps"],
+                              "x", at_least=1.3, note=f"{mine:.1f} vs {speed[llama]['decode_tps']:.1f} tok/s"))
+        top1 = 1.0 if ours == "fp32 export" else accuracy[ours]["top1"]
+        figures.append(Figure(comparison, "top-1 agreement with fp32, ours (target: llama.cpp's own)", top1, "",
+                              at_least=accuracy[llama]["top1"]))
+    if TransformersEager.label in speed:
+        eager = speed[TransformersEager.label]["decode_tps"]
+        figures.append(Figure(comparison, "decode tok/s, ours / transformers eager fp32", mine / eager, "x",
+                              at_least=4.0, note=f"{mine:.1f} vs {eager:.1f} tok/s"))
+    figures.append(Figure(comparison, "time to first token (46-token prompt)", speed[ours]["first_ms"], "ms"))
+    return figures
 
 
 def record_measurements(speed: dict, accuracy: dict, args) -> str:

@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "golden"))
 
-from bench_common import cpu_line, median_s, report  # noqa: E402
+from bench_common import Figure, cpu_line, median_s, report, write_figures  # noqa: E402
 
 from runtime.ocr.pipeline import OcrConfig, OcrPipeline  # noqa: E402
 from runtime.ocr.recognize import RecognizeConfig  # noqa: E402
@@ -81,6 +81,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rec-batch", type=int, default=RecognizeConfig().batch_size,
                         help="crops per recogniser run (ours)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--json", type=Path, default=None, help="also write the headline figures here (bench/run_all.py)")
     return parser.parse_args(argv)
 
 
@@ -143,6 +144,14 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(batch) / theirs_serial:.2f} images/s; throughput ratio ours/rapidocr(threads) "
         f"**{theirs_all / ours_all:.2f}** (target >= 1.5).",
     ]
+    comparison = "1. OCR vs rapidocr-onnxruntime (same PP-OCRv4 files)"
+    write_figures([
+        Figure(comparison, "single image latency, ours / theirs (median over images)", statistics.median(ratios), "x",
+               at_most=0.9),
+        Figure(comparison, f"throughput with {len(batch)} images in flight, ours / theirs", theirs_all / ours_all, "x",
+               at_least=1.5),
+        Figure(comparison, "images whose texts are identical", same, f"of {len(pages)}", at_least=len(pages)),
+    ], args.json)
     return report("\n".join(lines) + "\n", args.out)
 
 

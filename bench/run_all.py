@@ -1,0 +1,154 @@
+"""Every comparison of issue 13 in one command: one table, JSON and Markdown.
+
+    .venv/bin/python bench/run_all.py [--quick] [--only N ...] [--out-dir bench/results]
+
+Runs, one after another (never two at once: they would share the cores), each comparison's
+bench with `--json` and collects their headline figures:
+1. OCR vs rapidocr-onnxruntime — bench/ocr.py
+2. LM decode at batch 1 vs llama.cpp and transformers — bench/lm_fused.py (llama.cpp only
+   when its venv exists, see that script); with 8 streams — bench/lm_batching.py
+3. Embeddings vs sentence-transformers — bench/embed_throughput.py
+4. Document questions through the HTTP server — bench/http_requests.py
+5. Captioning at real size — no bench yet: reported as not measured
+6. Cold start of the frozen binary — bench/cold_start.py (needs a release tarball in dist/:
+   `python3 build.py`)
+`--quick` runs each with fewer repeats (a smoke run; its figures are noisier). Each bench also
+writes its own full report under bench/results/. Writes `run_all.json` (machine, CPU flags,
+versions, load averages, every figure with its target and whether it was met) and
+`run_all.md` to `--out-dir`, and prints the table. Exit status 1 if a bench failed (the
+others still run); a missed target is a result, not a failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench_common import cpu_line  # noqa: E402
+
+from runtime.placement import detect_hardware  # noqa: E402
+
+LLAMA_PYTHON = REPO / ".cache" / "llama_bench" / "venv" / "bin" / "python"
+
+
+def steps(quick: bool) -> list[tuple[int, str, list[str]]]:
+    """(comparison number, label, argv after the interpreter) per bench run."""
+    runs = ["--runs", "2" if quick else "5"]
+    lm_fused = ["bench/lm_fused.py", *runs, "--skip", "fused int4, minimums", "--skip", "fused int4, copying"]
+    if quick:
+        lm_fused += ["--new-tokens", "32"]
+    if not LLAMA_PYTHON.is_file():
+        lm_fused.append("--no-llama")
+    return [
+        (1, "OCR vs rapidocr", ["bench/ocr.py", "--repeats", "2" if quick else "5", "--out", "bench/results/ocr.md"]),
+        (2, "LM batch 1", lm_fused),
+        (2, "LM 8 streams", ["bench/lm_batching.py", "--repeats", "1" if quick else "3", "--out",
+                             "bench/results/lm_batching.md"]),
+        (3, "embeddings", ["bench/embed_throughput.py", "--repeats", "2" if quick else "7"]),
+        (4, "HTTP requests", ["bench/http_requests.py", "--requests", "16" if quick else "48", "--out",
+                              "bench/results/http_requests.md"]),
+        (6, "cold start", ["bench/cold_start.py", "--runs", "2" if quick else "5"]),
+    ]
+
+
+def versions() -> dict:
+    from importlib import metadata
+
+    found = {"python": platform.python_version()}
+    for name in ("onnxruntime", "numpy", "torch", "transformers", "sentence-transformers", "rapidocr-onnxruntime"):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return found
+
+
+def commit() -> str:
+    result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO, capture_output=True,
+                           text=True).stdout.strip()
+    return result.stdout.strip() + (" (with uncommitted changes)" if dirty else "")
+
+
+def markdown(record: dict) -> str:
+    lines = [
+        "# Issue 13's comparisons, one run", "",
+        f"{record['cpu']}. Commit {record['commit']}, {record['date']}; "
+        + ", ".join(f"{k} {v}" for k, v in record["versions"].items()) + ".",
+        f"Load average {record['load'][0]:.1f} before, {record['load'][1]:.1f} after. "
+        f"`.venv/bin/python bench/run_all.py{' --quick' if record['quick'] else ''}`", "",
+        "| comparison | figure | value | target | met | note |", "|---|---|---:|---|---|---|",
+    ]
+    for figure in record["figures"]:
+        target = (f"<= {figure['at_most']:g}" if figure["at_most"] is not None
+                  else f">= {figure['at_least']:g}" if figure["at_least"] is not None else "")
+        met = {True: "yes", False: "**no**", None: ""}[figure["met"]]
+        lines.append(f"| {figure['comparison']} | {figure['name']} | {figure['value']:.3g} {figure['unit']} | "
+                     f"{target} | {met} | {figure['note']} |")
+    for run in record["runs"]:
+        if run["status"] != "ok":
+            lines.append(f"| {run['comparison']}. {run['label']} | not measured | | | | {run['status']} |")
+    lines += ["", "Each bench's full report is in bench/results/ beside this file.", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats: a smoke run")
+    parser.add_argument("--only", type=int, action="append", help="comparison numbers to run (repeatable)")
+    parser.add_argument("--out-dir", type=Path, default=REPO / "bench" / "results")
+    args = parser.parse_args(argv)
+    hardware = detect_hardware()
+    load_before = os.getloadavg()[0]
+    figures, runs, failed = [], [], False
+    dist = sorted((REPO / "dist").glob("wan2.2-turbo-*.tar.gz"))
+    with tempfile.TemporaryDirectory() as scratch:
+        for number, label, command in steps(args.quick):
+            if args.only and number not in args.only:
+                continue
+            if number == 6 and not dist:
+                runs.append({"comparison": number, "label": label,
+                             "status": "no release tarball in dist/: build one with `python3 build.py`"})
+                continue
+            out = Path(scratch) / f"{number}-{len(runs)}.json"
+            print(f"[run_all] {number}. {label}: {' '.join(command)}", flush=True)
+            began = time.monotonic()
+            result = subprocess.run([sys.executable, *command, "--json", str(out)], cwd=REPO)
+            took = time.monotonic() - began
+            status = "ok" if result.returncode == 0 and out.is_file() else f"failed (exit {result.returncode})"
+            failed |= status != "ok"
+            runs.append({"comparison": number, "label": label, "command": command, "seconds": round(took, 1),
+                         "status": status})
+            print(f"[run_all] {number}. {label}: {status} in {took:.0f} s", flush=True)
+            if out.is_file():
+                figures += json.loads(out.read_text(encoding="utf-8"))
+    if not args.only or 5 in args.only:
+        runs.append({"comparison": 5, "label": "captioning at real size",
+                     "status": "no bench yet (the captioner decoders are not batched; issue 13 item open)"})
+    record = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "commit": commit(), "cpu": cpu_line(hardware), "isa": sorted(hardware.isa),
+        "int8_kernels": hardware.int8_kernels, "versions": versions(),
+        "load": [load_before, os.getloadavg()[0]], "quick": args.quick, "runs": runs, "figures": figures,
+    }
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    (args.out_dir / "run_all.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    text = markdown(record)
+    (args.out_dir / "run_all.md").write_text(text, encoding="utf-8")
+    print(text)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
