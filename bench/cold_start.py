@@ -95,6 +95,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("tarball", nargs="?", type=Path)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "cold_start.md")
     parser.add_argument("--json", type=Path, default=None, help="also write the headline figures here (bench/run_all.py)")
     args = parser.parse_args()
     tarball = args.tarball or max((REPO / "dist").glob("wan2.2-turbo-*.tar.gz"), key=lambda p: p.stat().st_mtime)
@@ -127,7 +128,8 @@ def main() -> None:
 
     write_figures([Figure("6. Cold start of the frozen binary", "/health 200 / plain script creating the same sessions",
                           ready / floor, "x", at_most=1.3, note=f"{ready:.2f} s vs {floor:.2f} s")], args.json)
-    (REPO / "bench" / "results" / "cold_start.md").write_text("\n".join(lines))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(lines))
     print("\n".join(lines))
 
 

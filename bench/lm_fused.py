@@ -414,16 +414,13 @@ def main() -> None:
         if max(load_before, load_after) > (os.cpu_count() or 1):
             sys.exit(f"Not recorded: the load average ({load_before:.1f} before, {load_after:.1f} after) went above "
                      "the CPU count, so the speeds are not this machine's. Rerun on a quieter machine.")
-        print(record_measurements(speed, accuracy, args))
+        print(record_measurements(speed, accuracy, args, {v.label: v.path for v in variants}))
 
 
 # The shipped reader bundle's LM variants (packaging/reader_bundle.py labels) by bench label.
 SHIPPED = {"fp32 export": "fp32", "int8 export (dynamic)": "quantized",
            "fused int4 (GGUF Q4_1), shared KV buffer": "fused-q4"}
 MEASUREMENTS = REPO / "bench" / "results" / "variant_measurements.json"
-# Issue 13's bar for automatic selection: top-1 agreement with fp32 at least llama.cpp's own
-# on the same GGUF (~0.95; 0.985 on this bench's positions).
-TOP1_FLOOR = 0.95
 
 
 def headline_figures(speed: dict, accuracy: dict, args) -> list:
@@ -454,11 +451,13 @@ def headline_figures(speed: dict, accuracy: dict, args) -> list:
     return figures
 
 
-def record_measurements(speed: dict, accuracy: dict, args) -> str:
+def record_measurements(speed: dict, accuracy: dict, args, paths: dict) -> str:
     """Merge this run's figures for the shipped variants into MEASUREMENTS (one entry per
     variant and int8 kernel family; a rerun on the same family replaces it)."""
+    import fused_lm
     from bench_common import cpu_line
 
+    from runtime.bundle import sha256_file
     from runtime.placement.hardware import detect_hardware
 
     hardware = detect_hardware()
@@ -469,9 +468,9 @@ def record_measurements(speed: dict, accuracy: dict, args) -> str:
         if bench_label not in speed:
             continue
         top1 = 1.0 if bench_label == "fp32 export" else accuracy[bench_label]["top1"]
-        entry = {
+        entry = {"sha256": sha256_file(paths[bench_label]),
             "kernels": kernels, "speed": round(speed[bench_label]["decode_tps"], 1), "unit": "tokens/s",
-            "accuracy": round(top1, 3), "metric": "top-1 agreement with fp32", "floor": TOP1_FLOOR,
+            "accuracy": round(top1, 3), "metric": "top-1 agreement with fp32", "floor": fused_lm.TOP1_FLOOR,
             "cpu": f"{cpu_line(hardware)}; {args.threads} threads, batch 1",
             "source": f"bench/lm_fused.py --runs {args.runs} --threads {args.threads} (bench/results/lm_fused.md)",
         }

@@ -53,6 +53,7 @@ from onnx import TensorProto, helper, numpy_helper
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(REPO))
 
 import build_lock  # noqa: E402
 import onnx_tools  # noqa: E402
@@ -62,12 +63,19 @@ import wheels  # noqa: E402
 FUSED_FILE = "decoder_model_fused_q4.onnx"
 DEFAULT_CACHE_DIR = REPO / ".cache" / "fused_lm"
 BLOCK = 32  # Q4_1 and Q8_0 block length (along the input axis)
+# How runtime/fused_decoder.py recognises this graph (its metadata; is_fused_graph).
+from runtime.fused_decoder import KV_CACHE_KEY, KV_CACHE_SHARED  # noqa: E402
+
+# Issue 13's bar for picking a variant automatically: top-1 agreement with fp32 of about
+# llama.cpp's own on the same GGUF (the issue: "≈ 0.95 over 100+ teacher-forced positions";
+# 0.954 in FACTS, 0.985 on bench/lm_fused.py's positions, which the bench reports beside it).
+TOP1_FLOOR = 0.95
 # The int4 variant's accuracy contract, per onnxruntime int8 kernel family (accuracy level 4
 # multiplies with int8 activations, so the family matters): top-1 agreement with the fp32
 # export on bench/lm_fused.py's 132 teacher-forced positions. Measured 0.970 / mean KL 0.0032
 # with VNNI kernels (bench/results/lm_fused.md); not yet measured with AVX2's, so the
 # launcher keeps this variant off AVX2-only CPUs until it is.
-INT4_CONTRACT = {"vnni": {"min_top1_agreement": 0.95}}
+INT4_CONTRACT = {"vnni": {"min_top1_agreement": TOP1_FLOOR}}
 ACCURACY_LEVEL = 4  # int8 activations, per block
 Q8_OFFSET = 128  # Q8_0's int8 q stored as uint8 q + 128 (MatMulNBits' 8-bit zero point)
 OPSET = 17
@@ -405,7 +413,8 @@ def build_graph(model: GGUFModel, accuracy_level: int = ACCURACY_LEVEL,
                                producer_name="wan2.2-turbo packaging/fused_lm.py")
     result.ir_version = 8
     helper.set_model_props(result, {"weights": "GGUF Q4_1 linears and Q8_0 tied embedding, written unchanged",
-                                    "source": smollm2.REQUIREMENT + " " + smollm2.GGUF_MEMBER})
+                                    "source": smollm2.REQUIREMENT + " " + smollm2.GGUF_MEMBER,
+                                    KV_CACHE_KEY: KV_CACHE_SHARED})
     return result
 
 
@@ -461,7 +470,8 @@ def compare_logits(reference: np.ndarray, candidate: np.ndarray) -> dict:
 
 
 def build_stamp(wheel: Path) -> str:
-    salt = "\n".join((smollm2.REQUIREMENT, wheels.sha256_file(wheel), f"opset {OPSET}", f"level {ACCURACY_LEVEL}"))
+    salt = "\n".join((smollm2.REQUIREMENT, wheels.sha256_file(wheel), f"opset {OPSET}", f"level {ACCURACY_LEVEL}",
+                      f"{KV_CACHE_KEY}={KV_CACHE_SHARED}"))
     return onnx_tools.build_stamp([Path(__file__)], _VERSIONED_PACKAGES, salt)
 
 

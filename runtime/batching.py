@@ -37,12 +37,9 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-import onnxruntime as ort
-
 from .cached_decoder import CachedDecoder
 from .decoding import StreamEvent, TextDecoder, TokenStream
-from .errors import InferenceError
-from .fused_decoder import CAPACITY_STEP, FusedDecoder
+from .fused_decoder import CAPACITY_STEP, FusedDecoder, allocate_kv
 from .params import GenerationParams
 
 # Graphs whose rows are computed independently. Dynamic int8 quantization (the bundles' int8
@@ -122,7 +119,8 @@ class SharedBufferCache:
     """The batch's KV cache for a fused GQA graph (`FusedDecoder`): see the module docstring.
 
     Same methods as `LeftPaddedCache`. The buffers grow (rows up to the batch limit, length
-    by `CAPACITY_STEP`s) and are dropped by `clear`.
+    by `CAPACITY_STEP`s, doubling), shrink when rows leave and the rest fit in a quarter, and
+    are dropped by `clear`.
     """
 
     def __init__(self, decoder: FusedDecoder, max_batch: int):
@@ -156,6 +154,16 @@ class SharedBufferCache:
         self._rows, self._lengths = len(rows), list(lengths)
         if not rows:
             self.clear()
+            return
+        # Shrink once a quarter would do (not a half: rows leave and join all the time under load,
+        # and each reallocation copies every kept row's cache); one long reply need not hold 8 rows.
+        current = next(iter(self._arrays.values()))
+        needed = _round_up(max(lengths) + 1)
+        have_rows, have_length = current.shape[0], current.shape[2]
+        new_rows = len(rows) if 4 * len(rows) <= have_rows else have_rows
+        new_length = needed if 4 * needed <= have_length else have_length
+        if (new_rows, new_length) != (have_rows, have_length):
+            self._reallocate(new_rows, new_length)
 
     def clear(self) -> None:
         self._arrays, self._rows, self._lengths = {}, 0, []
@@ -163,37 +171,28 @@ class SharedBufferCache:
     def _reserve(self, rows: int, length: int) -> None:
         """Buffers with room for `rows` rows of `length` positions, the kept rows copied over."""
         current = next(iter(self._arrays.values()), None)
-        if current is not None and rows <= current.shape[0] and length <= current.shape[2]:
-            return
         have_rows, have_length = (current.shape[0], current.shape[2]) if current is not None else (0, 0)
+        if rows <= have_rows and length <= have_length:
+            return
         new_rows = have_rows if rows <= have_rows else max(rows, min(self._max_batch, 2 * have_rows))
-        new_length = have_length if length <= have_length else \
-            -(-max(length, 2 * have_length) // CAPACITY_STEP) * CAPACITY_STEP
-        decoder = self._decoder
-        arrays = {}
-        for name in decoder.past_names:
-            array = np.zeros((new_rows, decoder.kv_heads, new_length, decoder.head_dim), dtype=np.float32)
-            if current is not None and self._rows:
-                longest = max(self._lengths)
-                array[:self._rows, :, :longest] = self._arrays[name][:self._rows, :, :longest]
-            arrays[name] = array
+        new_length = have_length if length <= have_length else _round_up(max(length, 2 * have_length))
+        self._reallocate(new_rows, new_length)
+
+    def _reallocate(self, rows: int, length: int) -> None:
+        arrays = allocate_kv(self._decoder, rows, length)
+        if self._rows:
+            kept = max(self._lengths)
+            for name, array in arrays.items():
+                array[:self._rows, :, :kept] = self._arrays[name][:self._rows, :, :kept]
         self._arrays = arrays
 
     def _run(self, token_ids: np.ndarray, mask: np.ndarray, rows: slice) -> np.ndarray:
-        decoder = self._decoder
-        binding = decoder._ort.io_binding()  # noqa: SLF001 - IOBinding needs the onnxruntime session
-        binding.bind_cpu_input("input_ids", np.ascontiguousarray(token_ids, dtype=np.int64))
-        binding.bind_cpu_input("attention_mask", mask)
-        binding.bind_output("logits")
-        for name in decoder.past_names:
-            value = ort.OrtValue.ortvalue_from_numpy(self._arrays[name][rows])  # a view: the rows' memory
-            binding.bind_ortvalue_input(name, value)
-            binding.bind_ortvalue_output(decoder.present_names[name], value)
-        try:
-            decoder._ort.run_with_iobinding(binding)  # noqa: SLF001
-        except Exception as error:  # onnxruntime raises several unrelated types
-            raise InferenceError(decoder.session.component, str(error)) from error
-        return binding.get_outputs()[0].numpy()
+        # A slice of the first axis of a C-ordered array is contiguous: a view onnxruntime writes into.
+        return self._decoder.run(token_ids, mask, {name: array[rows] for name, array in self._arrays.items()})
+
+
+def _round_up(length: int) -> int:
+    return -(-length // CAPACITY_STEP) * CAPACITY_STEP
 
 
 def batch_cache(decoder: CachedDecoder | FusedDecoder, max_batch: int) -> LeftPaddedCache | SharedBufferCache:
@@ -219,9 +218,11 @@ IDLE_EXIT_S = 5.0  # the decode thread ends after this long with nothing to do
 
 
 def _deliver(sequences, error: BaseException) -> None:
-    """End each sequence's stream with `error` (its traceback dropped: it would keep the step's
-    inputs, the whole KV cache, alive)."""
+    """End each sequence's stream with `error` (its traceback and its cause's dropped: their
+    frames would keep the step's inputs, the whole KV cache, alive)."""
     error = error.with_traceback(None)
+    if error.__cause__ is not None:
+        error.__cause__ = error.__cause__.with_traceback(None)
     for sequence in sequences:
         sequence.events.put(error)
         sequence.events.put(_DONE)
@@ -236,8 +237,8 @@ class ContinuousBatcher:
 
     def __init__(self, decoder: CachedDecoder | FusedDecoder, max_batch: int):
         if not supports(decoder):
-            raise ValueError("this decoder graph cannot be batched (needs attention_mask and position_ids inputs, "
-                             "no cross-attention, a row-independent precision)")
+            raise ValueError("this decoder graph cannot be batched (it needs an attention mask and position ids, "
+                             "or a fused GQA graph; no cross-attention; a row-independent precision)")
         self.max_batch = max(1, max_batch)
         self._cache = batch_cache(decoder, self.max_batch)
         self._waiting: deque[_Sequence] = deque()

@@ -27,6 +27,11 @@ from .session import ComponentSession
 _PAST = "past_key_values."
 _PRESENT = "present."
 CAPACITY_STEP = 256  # buffer lengths are multiples of this
+# The graph's metadata that says its past inputs and present outputs may be one buffer
+# (packaging/fused_lm.py writes it): a positive sign, since many exported decoders also
+# take an attention mask and no position ids, and those must go to `CachedDecoder`.
+KV_CACHE_KEY = "wan.kv_cache"
+KV_CACHE_SHARED = "gqa-shared-buffer"
 
 
 @dataclass
@@ -34,7 +39,6 @@ class KVBuffers:
     """One request's KV buffers (batch first) and where each step began writing."""
 
     arrays: dict[str, np.ndarray]
-    values: dict[str, ort.OrtValue]
     capacity: int
     write_starts: list[int] = field(default_factory=list)
 
@@ -51,11 +55,9 @@ class FusedState:
 
 
 def is_fused_graph(session: ComponentSession) -> bool:
-    """True for a decoder graph that derives positions from its attention mask (a fused
-    GroupQueryAttention graph): `FusedDecoder` runs it; exported graphs go to `CachedDecoder`."""
-    inputs = set(session.inputs)
-    return ({"input_ids", "attention_mask"} <= inputs and "position_ids" not in inputs
-            and any(name.startswith(_PAST) for name in inputs))
+    """True for a fused GroupQueryAttention graph marked as such (`KV_CACHE_KEY`):
+    `FusedDecoder` runs it; every other decoder goes to `CachedDecoder`."""
+    return session.metadata.get(KV_CACHE_KEY) == KV_CACHE_SHARED
 
 
 class FusedDecoder:
@@ -73,8 +75,34 @@ class FusedDecoder:
             raise InferenceError(session.component, f"past inputs need fixed head axes, got {shape}")
         self.kv_heads, self.head_dim = shape[1], shape[3]
         self.present_names = {name: _PRESENT + name[len(_PAST):] for name in self.past_names}
+        if session.provider != "CPUExecutionProvider":
+            # The buffers are host memory bound as both input and output: on a GPU provider
+            # onnxruntime would copy them over and back, and the in-place append would be lost.
+            raise InferenceError(session.component, f"the fused decoder shares host-memory KV buffers and runs on the "
+                                 f"CPU only, not on {session.provider}. Use --precision fp32 or fp16 on this device.")
         # IOBinding needs the onnxruntime session itself; ComponentSession.run cannot bind buffers.
         self._ort = session._session
+
+    def run(self, token_ids: np.ndarray, attention_mask: np.ndarray, kv: dict[str, np.ndarray]) -> np.ndarray:
+        """One graph call: `kv` maps each past input to a (rows, heads, capacity, dim) array that
+        is bound as both that input and its present output, so the new keys/values land in it.
+        Returns the logits (rows, fed tokens, vocab)."""
+        binding = self._ort.io_binding()
+        binding.bind_cpu_input("input_ids", np.ascontiguousarray(token_ids, dtype=np.int64))
+        binding.bind_cpu_input("attention_mask", np.ascontiguousarray(attention_mask, dtype=np.int64))
+        binding.bind_output("logits")  # first: get_outputs() lists outputs in binding order
+        for name in self.past_names:
+            array = kv[name]
+            if not array.flags.c_contiguous:  # onnxruntime would copy it, and the appended keys would be lost
+                raise InferenceError(self.session.component, f"KV buffer for {name} is not contiguous")
+            value = ort.OrtValue.ortvalue_from_numpy(array)  # shares the array's memory
+            binding.bind_ortvalue_input(name, value)
+            binding.bind_ortvalue_output(self.present_names[name], value)
+        try:
+            self._ort.run_with_iobinding(binding)
+        except Exception as error:  # onnxruntime raises several unrelated types
+            raise InferenceError(self.session.component, str(error)) from error
+        return binding.get_outputs()[0].numpy()
 
     def bind(self, static_feeds: dict[str, np.ndarray]) -> "BoundFusedDecoder":
         if static_feeds:
@@ -113,19 +141,7 @@ class BoundFusedDecoder:
             raise InferenceError(decoder.session.component, f"{batch} rows fed to a state of {state.batch_size}")
         past, total = state.past_length, state.past_length + count
         buffers = self._buffers_for(state, total)
-        binding = decoder._ort.io_binding()
-        binding.bind_cpu_input("input_ids", np.ascontiguousarray(token_ids, dtype=np.int64))
-        binding.bind_cpu_input("attention_mask", np.ones((batch, total), dtype=np.int64))
-        binding.bind_output("logits")  # first: get_outputs() lists outputs in binding order
-        for name in decoder.past_names:
-            value = buffers.values[name]
-            binding.bind_ortvalue_input(name, value)
-            binding.bind_ortvalue_output(decoder.present_names[name], value)
-        try:
-            decoder._ort.run_with_iobinding(binding)
-        except Exception as error:  # onnxruntime raises several unrelated types
-            raise InferenceError(decoder.session.component, str(error)) from error
-        logits = binding.get_outputs()[0].numpy()
+        logits = decoder.run(token_ids, np.ones((batch, total), dtype=np.int64), buffers.arrays)
         buffers.write_starts.append(past)
         state.calls.append((count, past))
         return logits, FusedState(batch, buffers, total, len(buffers.write_starts), state.calls)
@@ -146,10 +162,10 @@ class BoundFusedDecoder:
         return grown
 
     def _allocate(self, batch: int, capacity: int) -> KVBuffers:
-        decoder = self.decoder
-        arrays, values = {}, {}
-        for name in decoder.past_names:
-            array = np.zeros((batch, decoder.kv_heads, capacity, decoder.head_dim), dtype=np.float32)
-            arrays[name] = array
-            values[name] = ort.OrtValue.ortvalue_from_numpy(array)  # shares the array's memory
-        return KVBuffers(arrays, values, capacity)
+        return KVBuffers(allocate_kv(self.decoder, batch, capacity), capacity)
+
+
+def allocate_kv(decoder: FusedDecoder, rows: int, capacity: int) -> dict[str, np.ndarray]:
+    """Zeroed KV buffers, one per past input: (rows, kv heads, capacity, head dim)."""
+    return {name: np.zeros((rows, decoder.kv_heads, capacity, decoder.head_dim), dtype=np.float32)
+            for name in decoder.past_names}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -50,6 +51,7 @@ class Measurement:
     floor: float  # the accuracy a variant needs to be picked automatically
     cpu: str  # the CPU model and flags it ran on, and with how many threads
     source: str  # the benchmark that measured it (and its results file)
+    sha256: str  # of the file measured: it must be the variant's own
 
     @property
     def meets_floor(self) -> bool:
@@ -214,27 +216,48 @@ def _parse_variant(data, where: str) -> Variant:
         preferred_isa=tuple(str(isa) for isa in data.get("preferred_isa", [])),
         data_files=data_files,
         accurate_on=tuple(data.get("accurate_on", [])),
-        measured=_parse_measurements(data.get("measured", []), f"{where}.measured"),
+        measured=_parse_measurements(data.get("measured", []), f"{where}.measured", entry.sha256),
     )
 
 
-def _parse_measurements(items: list, where: str) -> tuple[Measurement, ...]:
+def _parse_measurements(items: list, where: str, variant_sha256: str) -> tuple[Measurement, ...]:
     found = []
     for i, item in enumerate(items):
         here = f"{where}[{i}]"
         _take(item, here, {"kernels": str, "speed": (int, float), "unit": str, "accuracy": (int, float),
-                           "metric": str, "floor": (int, float), "cpu": str, "source": str}, {})
+                           "metric": str, "floor": (int, float), "cpu": str, "source": str, "sha256": str}, {})
+        numbers = {key: item[key] for key in ("speed", "accuracy", "floor")}
+        if any(isinstance(v, bool) or not math.isfinite(v) for v in numbers.values()):
+            raise BundleError(f"{here}: speed, accuracy and floor must be finite numbers, got {numbers}.")
         if item["kernels"] not in INT8_KERNELS:
             raise BundleError(f"{here}.kernels '{item['kernels']}' invalid; int8 kernel families: "
                               f"{', '.join(INT8_KERNELS)}.")
         if item["speed"] <= 0:
             raise BundleError(f"{here}.speed must be positive, got {item['speed']}.")
-        found.append(Measurement(**{**item, "speed": float(item["speed"]), "accuracy": float(item["accuracy"]),
-                                    "floor": float(item["floor"])}))
+        if not (0 <= item["accuracy"] <= 1 and 0 <= item["floor"] <= 1):
+            raise BundleError(f"{here}: accuracy and floor are fractions (0 to 1), got {item['accuracy']} and "
+                              f"{item['floor']}.")
+        if item["sha256"] != variant_sha256:
+            raise BundleError(f"{here} was measured on another file (sha256 {item['sha256'][:12]}…, the variant's is "
+                              f"{variant_sha256[:12]}…): its figures say nothing about this one. Rebuild the bundle.")
+        found.append(Measurement(**{**item, **{key: float(value) for key, value in numbers.items()}}))
     families = [m.kernels for m in found]
     if len(set(families)) < len(families):
         raise BundleError(f"{where} lists one int8 kernel family twice ({', '.join(families)}).")
     return tuple(found)
+
+
+def _check_comparable(where: str, variants: tuple[Variant, ...]) -> None:
+    """Figures that selection compares (one component, one kernel family) must measure the
+    same thing against the same floor."""
+    by_family: dict[str, set] = {}
+    for variant in variants:
+        for m in variant.measured:
+            by_family.setdefault(m.kernels, set()).add((m.unit, m.metric, m.floor))
+    for family, kinds in by_family.items():
+        if len(kinds) > 1:
+            raise BundleError(f"{where}: the {family} figures of its variants are not comparable (units, metrics or "
+                              f"floors differ: {sorted(kinds)}).")
 
 
 def _parse_component(name: str, data) -> Component:
@@ -243,6 +266,7 @@ def _parse_component(name: str, data) -> Component:
     if not data["variants"]:
         raise BundleError(f"{where} has no variants.")
     variants = tuple(_parse_variant(v, f"{where}.variants[{i}]") for i, v in enumerate(data["variants"]))
+    _check_comparable(where, variants)
     labels = [v.label for v in variants]
     if len(set(labels)) != len(labels):
         raise BundleError(f"{where} has two variants with the same name: give them distinct 'name's.")

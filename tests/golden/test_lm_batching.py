@@ -81,7 +81,9 @@ def test_fused_int4_replies_in_a_batch_equal_replies_alone(int4_language_models)
         return result
 
     expected = [reply(alone, prompt) for prompt in PROMPTS]
-    with ThreadPoolExecutor(len(PROMPTS)) as pool:  # 5 clients, 3 rows: joins and leaves while others run
+    # 5 clients, 3 rows: three share the batch, joining as each prompt is run and leaving at their
+    # own lengths; the two that find it full decode alone beside it.
+    with ThreadPoolExecutor(len(PROMPTS)) as pool:
         got = list(pool.map(lambda prompt: reply(together, prompt), PROMPTS))
     assert [r.token_ids for r in got] == [r.token_ids for r in expected]
     assert [r.text for r in got] == [r.text for r in expected]

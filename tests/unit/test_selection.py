@@ -292,7 +292,7 @@ def test_a_single_int8_variant_outside_its_contract_is_refused_whatever_is_asked
 
 def _figure(kernels, speed, accuracy, floor=0.95):
     return Measurement(kernels, speed, "tokens/s", accuracy, "top-1 agreement with fp32", floor,
-                       "test cpu; 2 threads", "bench/lm_fused.py")
+                       "test cpu; 2 threads", "bench/lm_fused.py", "0" * 64)
 
 
 def _measured_manifest(fp32=(), int8=(), int4=(), int4_on=("vnni",)):
@@ -356,20 +356,41 @@ def test_explicit_precision_ignores_figures():
     assert selection.components["lm_decoder"].variant.label == "fp32"
 
 
-def test_measurements_round_trip_through_bundle_json(tmp_path):
+def test_measurements_round_trip_through_bundle_json():
+    import json
+
     from runtime.bundle import parse_manifest
     from runtime.errors import BundleError
 
     manifest = _measured_manifest(int4=(_figure("vnni", 85.5, 0.97),))
-    import json
-
     data = json.loads(manifest.to_json())
     data.update(format=1)
     again = parse_manifest(data)
     assert again.components["lm_decoder"].variant("fused-q4").measured == (_figure("vnni", 85.5, 0.97),)
-    data["components"]["lm_decoder"]["variants"][2]["measured"][0]["kernels"] = "sse"
-    with pytest.raises(BundleError, match="kernels 'sse' invalid"):
-        parse_manifest(data)
-    data["components"]["lm_decoder"]["variants"][2]["measured"][0].update(kernels="vnni", speed=0)
-    with pytest.raises(BundleError, match="speed must be positive"):
+
+    def refused(match, **changes):
+        broken = json.loads(json.dumps(data))
+        broken["components"]["lm_decoder"]["variants"][2]["measured"][0].update(changes)
+        with pytest.raises(BundleError, match=match):
+            parse_manifest(broken)
+
+    refused("kernels 'sse' invalid", kernels="sse")
+    refused("speed must be positive", speed=0)
+    refused("must be finite numbers", speed=float("nan"))
+    refused("must be finite numbers", accuracy=float("inf"))
+    refused("must be finite numbers", speed=True)
+    refused("fractions", accuracy=97.0)
+    refused("measured on another file", sha256="1" * 64)
+
+
+def test_figures_that_measure_different_things_are_refused():
+    from runtime.bundle import parse_manifest
+    from runtime.errors import BundleError
+
+    cosine = Measurement("vnni", 300.0, "texts/s", 0.99, "cosine with fp32", 0.97, "cpu", "bench", "0" * 64)
+    manifest = _measured_manifest(fp32=(_figure("vnni", 32.4, 1.0),), int4=(cosine,))
+    import json
+
+    data = {**json.loads(manifest.to_json()), "format": 1}
+    with pytest.raises(BundleError, match="vnni figures of its variants are not comparable"):
         parse_manifest(data)
