@@ -86,12 +86,12 @@ def cached_entry(name: str, inputs: dict, build: Callable[[Path], dict]) -> tupl
 
     `build` fills the folder it is given (which does not exist yet when called: debootstrap
     wants to create its target) and returns facts to keep in the entry's record. One builder
-    at a time per cache (a lock file); the staging folder is renamed into place when done.
+    at a time per entry (a lock file beside it); the staging folder is renamed into place when done.
     """
     root = cache_root()
     root.mkdir(parents=True, exist_ok=True)
     entry = root / f"{name}-{inputs_key(inputs)}"
-    with build_lock.exclusive(root / ".lock"):
+    with build_lock.exclusive(root / f".{entry.name}.lock"):
         if (entry / RECORD_FILE).is_file():
             record = json.loads((entry / RECORD_FILE).read_text())
             say(f"{name}: cached at {entry} (built in {record.get('build_s', '?')} s)")

@@ -227,8 +227,9 @@ def _make_venv(tree: Path, wheels: Path, target: Path) -> dict:
     return {}
 
 
-def venv() -> tuple[Path, dict]:
-    tree, _ = python_tree()
+def venv(tree: Path | None = None) -> tuple[Path, dict]:
+    """The venv entry for `tree` (python_tree()'s, found or built when not given)."""
+    tree = tree or python_tree()[0]
     wheels, _ = wheelhouse()
     inputs = {"tree": tree.name, "wheels": wheels.name, "script": debian_tree.source_of(_make_venv)}
     return debian_tree.cached_entry("venv", inputs, lambda target: _make_venv(tree, wheels, target))
@@ -259,7 +260,7 @@ def freeze_portable(work: Path, epoch: int, bundle_dir: Path) -> PortableFreeze:
     """Freeze the app inside the Debian 11 tree into `work`; build the cached layers first if needed."""
     work = work.resolve()
     tree, tree_record = python_tree()
-    environment, _ = venv()
+    environment, _ = venv(tree)
     shutil.rmtree(work, ignore_errors=True)
     out = work / "out"
     out.mkdir(parents=True)
