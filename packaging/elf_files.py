@@ -5,6 +5,8 @@
 - `required_versions`: the symbol versions a file needs from its libraries, read from
   `.gnu.version_r` (SHT_GNU_verneed); the highest `GLIBC_x.y` over a folder is the oldest
   glibc the release runs on.
+- `needed_libraries`: the libraries a file names as DT_NEEDED; those that no file of the
+  release provides are what it takes from the system it runs on (`system_libraries`).
 
 Not an importable package: put packaging/ on ``sys.path`` and ``import elf_files``.
 """
@@ -18,6 +20,8 @@ from pathlib import Path
 
 ELF_MAGIC = b"\x7fELF"
 _SHT_GNU_VERNEED = 0x6FFFFFFE
+_SHT_DYNAMIC = 6
+_DT_NEEDED = 1
 _GLIBC = re.compile(r"GLIBC_(\d+)\.(\d+)(?:\.(\d+))?$")
 
 
@@ -133,3 +137,37 @@ def highest_glibc(folder: Path) -> tuple[tuple[int, ...], list[str]] | None:
         elif top == best:
             files.append(relative)
     return (best, files) if best is not None else None
+
+
+def needed_libraries(path: Path) -> list[str]:
+    """The DT_NEEDED entries of `path` (e.g. ["libc.so.6", "libm.so.6"]), in file order."""
+    data = Path(path).read_bytes()
+    is64, order = data[4] == 2, "<" if data[5] == 1 else ">"
+    entry_format = order + ("qQ" if is64 else "iI")
+    entry_size = struct.calcsize(entry_format)
+    sections = _sections(data)
+    found: list[str] = []
+    for section in sections:
+        if section.type != _SHT_DYNAMIC or section.link >= len(sections):
+            continue
+        strings = sections[section.link]
+        for offset in range(section.offset, section.offset + section.size - entry_size + 1, entry_size):
+            tag, value = struct.unpack_from(entry_format, data, offset)
+            if tag == 0:  # DT_NULL ends the table
+                break
+            if tag == _DT_NEEDED:
+                found.append(_string(data, strings, value))
+    return found
+
+
+def system_libraries(folder: Path) -> dict[str, list[str]]:
+    """Libraries that ELF files under `folder` need and that no file under `folder` is named:
+    {library: [files that need it]}. These come from the system the release runs on."""
+    files = sorted(p for p in Path(folder).rglob("*") if p.is_file() and not p.is_symlink() and is_elf(p))
+    present = {p.name for p in Path(folder).rglob("*")}
+    wanted: dict[str, list[str]] = {}
+    for path in files:
+        for library in needed_libraries(path):
+            if library not in present:
+                wanted.setdefault(library, []).append(path.relative_to(folder).as_posix())
+    return dict(sorted(wanted.items()))

@@ -1,11 +1,14 @@
 """Build the release: bundle → frozen binary → tarball, SHA256SUMS, release notes (DESIGN §7).
 
-    python packaging/release.py [--bundle reader|ocr|DIR] [--dist DIR] [--work DIR] [--no-smoke]
+    python packaging/release.py [--bundle reader|ocr|DIR] [--dist DIR] [--work DIR] [--no-smoke] [--native]
     python packaging/release.py checksums DIR        write DIR/SHA256SUMS over the files in DIR
     python packaging/release.py compare A B          which members of two archives differ
     python packaging/release.py reproducibility      build twice, compare the archives
 
-`python3 build.py` (no arguments) runs the first form. The archive is reproducible: members
+`python3 build.py` (no arguments) runs the first form. On Linux the binary is frozen inside a
+Debian 11 tree (packaging/portable.py), so it runs on glibc >= 2.31 (issue 15); `--native`
+freezes with this machine's Python instead (faster, but the binary needs this machine's
+glibc), as builds on macOS and Windows always do. The archive is reproducible: members
 sorted by name, mtime SOURCE_DATE_EPOCH (the last commit's time), owner/group 0, permissions
 normalized to 0755/0644, gzip header without name or time.
 
@@ -53,6 +56,7 @@ ARGS_TEXT = """\
 bundle
 """
 FALLBACK_EPOCH = 315532800  # 1980-01-01, the earliest time a zip file can hold
+PORTABLE_GLIBC_LIMIT = (2, 31)  # Debian 11, Ubuntu 20.04: the oldest glibc the portable build promises
 _HASH_CHUNK_BYTES = 1 << 20
 
 
@@ -113,8 +117,9 @@ def assemble_bundle(choice: str) -> Path:
 
 # --- the release folder -----------------------------------------------------------------------------
 
-def stage_release(frozen: Path, bundle_dir: Path, stage: Path, record: dict) -> Path:
-    """Lay out `<stage>/wan2.2-turbo/`: binary folder, bundle/, args file, LICENSE, README, licenses/."""
+def stage_release(frozen: Path, bundle_dir: Path, stage: Path, record: dict, licenses: Path | None = None) -> Path:
+    """Lay out `<stage>/wan2.2-turbo/`: binary folder, bundle/, args file, LICENSE, README, licenses/.
+    `licenses`: a licenses/ folder already collected where the freeze ran (the portable build)."""
     from runtime.bundle import MANIFEST_NAME, read_manifest, verify_files
 
     shutil.rmtree(stage, ignore_errors=True)
@@ -130,7 +135,10 @@ def stage_release(frozen: Path, bundle_dir: Path, stage: Path, record: dict) -> 
     (app / ARGS_FILE).write_text(ARGS_TEXT, encoding="utf-8", newline="\n")
     shutil.copyfile(REPO / "LICENSE", app / "LICENSE")
     shutil.copyfile(REPO / "README.md", app / "README.md")
-    collect_licenses.collect_licenses(app / "licenses", record, manifest)
+    if licenses is not None:
+        shutil.copytree(licenses, app / "licenses")
+    else:
+        collect_licenses.collect_licenses(app / "licenses", record, manifest)
     return app
 
 
@@ -222,6 +230,7 @@ class Requirements:
     glibc_by_file: tuple[tuple[str, str], ...]  # the files that need the most, highest first
     glibc_wheels: str | None  # the highest needed by libraries that came from wheels (site-packages)
     cpu: str
+    system_libraries: tuple[str, ...] = ()  # what ELF files need that the release does not carry
 
 
 def _cpu_requirement() -> str:
@@ -260,10 +269,23 @@ def measure_requirements(app: Path, record: dict | None = None) -> Requirements:
         ".".join(map(str, top)), tuple(name for version, name in per_file if version == top),
         tuple((name, ".".join(map(str, version))) for version, name in per_file[:8]),
         ".".join(map(str, max(wheels))) if wheels else None, _cpu_requirement(),
+        tuple(elf_files.system_libraries(app)),
     )
 
 
-def write_notes(dist: Path, archive: Path, version: str, epoch: int, app: Path, requirements: Requirements) -> Path:
+def check_portable_floor(requirements: Requirements) -> None:
+    """Stop a portable build whose binary would need a newer glibc than it promises."""
+    if requirements.glibc and tuple(map(int, requirements.glibc.split("."))) > PORTABLE_GLIBC_LIMIT:
+        limit = ".".join(map(str, PORTABLE_GLIBC_LIMIT))
+        raise SystemExit(f"the portable build needs glibc {requirements.glibc} (> {limit}): "
+                         f"{dict(requirements.glibc_by_file)}. A library came from outside the Debian 11 tree, "
+                         f"or a wheel needs a newer manylinux: pin an older one in packaging/portable-requirements-*.txt.")
+
+
+def write_notes(dist: Path, archive: Path, version: str, epoch: int, app: Path, requirements: Requirements,
+                built_on: dict | None = None) -> Path:
+    """RELEASE_NOTES.md. `built_on`: the portable build's facts (portable.PortableFreeze.facts);
+    None for a --native build."""
     from runtime.bundle import read_manifest
 
     manifest = read_manifest(app / "bundle")
@@ -286,8 +308,17 @@ def write_notes(dist: Path, archive: Path, version: str, epoch: int, app: Path, 
         lines += [f"  - `{name}`: GLIBC_{needed}" for name, needed in requirements.glibc_by_file]
         wheels = (f"the libraries that came from wheels need at most GLIBC_{requirements.glibc_wheels}"
                   if requirements.glibc_wheels else "the wheels' own libraries were not told apart")
-        lines.append(f"  The Python runtime, libstdc++ and the other system libraries come from the build machine; "
-                     f"{wheels}. A build on an older base lowers the minimum.")
+        if built_on:
+            lines.append(f"  Built inside a Debian 11 ({built_on['suite']}) tree, libc6 {built_on['libc6']}: the Python "
+                         f"runtime (CPython {built_on['python']}, compiled there from Debian's {built_on['python_source']} "
+                         f"source package), libstdc++, libssl and the other system libraries come from that tree; "
+                         f"{wheels} (pinned with hashes in packaging/{built_on['requirements']}).")
+        else:
+            lines.append(f"  The Python runtime, libstdc++ and the other system libraries come from the build machine "
+                         f"(a --native build); {wheels}. The portable build (`python3 build.py`) lowers the minimum.")
+        if requirements.system_libraries:
+            lines.append(f"- Libraries taken from the system it runs on (needed, not carried): "
+                         f"{', '.join(requirements.system_libraries)}.")
     else:
         lines.append("- No glibc requirement (not a glibc system); OS version: that of the build machine's Python.")
     lines += [f"- CPU ({arch}): {requirements.cpu}", "", "## Model bundle", "",
@@ -319,15 +350,35 @@ def compare_archives(first: Path, second: Path) -> list[str]:
 
 # --- the whole build ---------------------------------------------------------------------------------
 
-def build_release(bundle: str, dist: Path, work: Path, run_smoke: bool = True) -> Path:
+def portable_applies(native: bool) -> bool:
+    """Whether this build freezes inside the Debian 11 tree: on Linux unless --native."""
+    return platform.system() == "Linux" and not native
+
+
+def build_release(bundle: str, dist: Path, work: Path, run_smoke: bool = True, native: bool = False) -> Path:
     """Build the release into `dist`; returns the archive."""
     started = time.monotonic()
     version, epoch = read_version(), source_date_epoch()
     os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
     bundle_dir = assemble_bundle(bundle)
-    print(f"[release] {APP_NAME} {version}, bundle {bundle_dir}, SOURCE_DATE_EPOCH={epoch}", flush=True)
-    frozen = freeze.freeze(work / "pyinstaller", epoch)
-    app = stage_release(frozen, bundle_dir, work / "stage", freeze.frozen_record(frozen))
+    portable_build = portable_applies(native)
+    print(f"[release] {APP_NAME} {version}, bundle {bundle_dir}, SOURCE_DATE_EPOCH={epoch}, "
+          f"{'portable (Debian 11 tree)' if portable_build else 'native'} freeze", flush=True)
+    built_on, licenses = None, None
+    if portable_build:
+        import portable
+
+        result = portable.freeze_portable(work / "portable", epoch, bundle_dir)
+        frozen, record, licenses, built_on = result.folder, result.record, result.licenses, result.facts
+    else:
+        frozen = freeze.freeze(work / "pyinstaller", epoch)
+        record = freeze.frozen_record(frozen)
+    app = stage_release(frozen, bundle_dir, work / "stage", record, licenses)
+    requirements = measure_requirements(app, record)
+    print(f"[release] glibc floor {requirements.glibc} (highest GLIBC_ version over every ELF file); "
+          f"from the system: {', '.join(requirements.system_libraries) or 'nothing'}", flush=True)
+    if portable_build:
+        check_portable_floor(requirements)
     dist.mkdir(parents=True, exist_ok=True)
     for old in [*dist.glob(f"{APP_NAME}-*"), dist / SUMS_FILE, dist / NOTES_FILE]:
         old.unlink(missing_ok=True)
@@ -337,18 +388,18 @@ def build_release(bundle: str, dist: Path, work: Path, run_smoke: bool = True) -
     if run_smoke:
         with tempfile.TemporaryDirectory(prefix="wan-release-smoke-") as scratch:
             smoke.run_checks(unpack(archive, Path(scratch)))
-    write_notes(dist, archive, version, epoch, app, measure_requirements(app, freeze.frozen_record(frozen)))
+    write_notes(dist, archive, version, epoch, app, requirements, built_on)
     sums = write_checksums(dist)
     print(f"[release] {sums}:\n{sums.read_text()}[release] done in {time.monotonic() - started:.0f} s", flush=True)
     return archive
 
 
-def check_reproducible(bundle: str, work: Path) -> int:
+def check_reproducible(bundle: str, work: Path, native: bool = False) -> int:
     """Build twice from scratch and compare the archives; 0 when the bytes are identical."""
     archives = []
     for attempt in (1, 2):
         archives.append(build_release(bundle, work / f"repro-{attempt}" / "dist", work / f"repro-{attempt}",
-                                      run_smoke=False))
+                                      run_smoke=False, native=native))
     hashes = [sha256_file(a) for a in archives]
     if hashes[0] == hashes[1]:
         print(f"[release] reproducible: both builds give sha256 {hashes[0]}")
@@ -373,10 +424,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--dist", type=Path, default=REPO / "dist")
     parser.add_argument("--work", type=Path, default=REPO / "build" / "release")
     parser.add_argument("--no-smoke", action="store_true", help="skip the smoke test of the unpacked archive")
+    parser.add_argument("--native", action="store_true",
+                        help="freeze with this machine's Python instead of inside the Debian 11 tree (Linux): faster, "
+                             "but the binary needs this machine's glibc")
     args = parser.parse_args(argv)
     if args.command == "reproducibility":
-        return check_reproducible(args.bundle, args.work.resolve())
-    build_release(args.bundle, args.dist.resolve(), args.work.resolve(), run_smoke=not args.no_smoke)
+        return check_reproducible(args.bundle, args.work.resolve(), args.native)
+    build_release(args.bundle, args.dist.resolve(), args.work.resolve(), run_smoke=not args.no_smoke,
+                  native=args.native)
     return 0
 
 
