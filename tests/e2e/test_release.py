@@ -1,7 +1,7 @@
 """The release as a user gets it: build once, unpack, verify, run with no network (issue 6).
 
-The build (PyInstaller + archive, ~1 min on 2 cores plus the default bundle when not cached)
-runs once per session into `<repo>/.cache/tests/release`; every test reads that one build.
+The build (conftest.py's `release_build`: `python3 build.py`'s release, frozen in the Debian 11
+tree on Linux) runs once per session; every test here and in test_portable.py reads it.
 """
 
 from __future__ import annotations
@@ -24,42 +24,6 @@ pytestmark = pytest.mark.slow
 
 APP = release.APP_NAME
 LINUX = sys.platform.startswith("linux")
-
-
-@pytest.fixture(scope="session")
-def release_build(cache_dir) -> Path:
-    """Build the release once (default bundle); returns its dist folder."""
-    root = cache_dir / "release"
-    shutil.rmtree(root / "dist", ignore_errors=True)
-    command = [sys.executable, str(release.HERE / "release.py"), "--dist", str(root / "dist"),
-               "--work", str(root / "work"), "--no-smoke"]
-    done = subprocess.run(command, cwd=release.REPO, env=dict(os.environ, PYTHONHASHSEED="0"),
-                          capture_output=True, text=True, check=False)
-    assert done.returncode == 0, f"release build failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
-    return root / "dist"
-
-
-@pytest.fixture(scope="session")
-def archive(release_build) -> Path:
-    found = sorted(release_build.glob(f"{APP}-*"))
-    assert [p.name for p in found] == [release.archive_name(release.read_version())]
-    return found[0]
-
-
-def _unpack(archive: Path, into: Path) -> Path:
-    """As a user would: `tar xzf` where tar exists."""
-    if archive.suffix != ".zip" and shutil.which("tar"):
-        subprocess.run(["tar", "-xzf", str(archive), "-C", str(into)], check=True)
-        return into / APP
-    return release.unpack(archive, into)
-
-
-@pytest.fixture(scope="session")
-def app(archive, tmp_path_factory):
-    """The release unpacked into an empty folder (removed after the session: ~0.9 GB)."""
-    folder = tmp_path_factory.mktemp("unpacked")
-    yield _unpack(archive, folder)
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

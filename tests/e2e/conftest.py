@@ -1,0 +1,59 @@
+"""The release build that the e2e tests share: built once per session, unpacked once.
+
+`release_build` runs `packaging/release.py` as `python3 build.py` does: on Linux the binary
+is frozen inside the cached Debian 11 tree (packaging/portable.py; a cold cache adds the
+tree and the interpreter, ~15 min on 2 cores, a warm one only the freeze), elsewhere with
+this machine's Python. test_release.py and test_portable.py read the same tarball.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import release
+
+APP = release.APP_NAME
+
+
+@pytest.fixture(scope="session")
+def release_build(cache_dir) -> Path:
+    """Build the release once (default bundle); returns its dist folder. The build's output is
+    kept in build.log beside that folder."""
+    root = cache_dir / "release"
+    shutil.rmtree(root / "dist", ignore_errors=True)
+    command = [sys.executable, str(release.HERE / "release.py"), "--dist", str(root / "dist"),
+               "--work", str(root / "work"), "--no-smoke"]
+    done = subprocess.run(command, cwd=release.REPO, env=dict(os.environ, PYTHONHASHSEED="0"),
+                          capture_output=True, text=True, check=False)
+    (root / "build.log").write_text(done.stdout + done.stderr)  # the portable build's steps and their times
+    assert done.returncode == 0, f"release build failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    return root / "dist"
+
+
+@pytest.fixture(scope="session")
+def archive(release_build) -> Path:
+    found = sorted(release_build.glob(f"{APP}-*"))
+    assert [p.name for p in found] == [release.archive_name(release.read_version())]
+    return found[0]
+
+
+def unpack_as_user(archive: Path, into: Path) -> Path:
+    """As a user would: `tar xzf` where tar exists."""
+    if archive.suffix != ".zip" and shutil.which("tar"):
+        subprocess.run(["tar", "-xzf", str(archive), "-C", str(into)], check=True)
+        return into / APP
+    return release.unpack(archive, into)
+
+
+@pytest.fixture(scope="session")
+def app(archive, tmp_path_factory):
+    """The release unpacked into an empty folder (removed after the session: ~0.9 GB)."""
+    folder = tmp_path_factory.mktemp("unpacked")
+    yield unpack_as_user(archive, folder)
+    shutil.rmtree(folder, ignore_errors=True)
