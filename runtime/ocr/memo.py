@@ -36,13 +36,15 @@ class ImageMemo:
         self.hits = 0
         self.misses = 0
 
-    def get(self, image: Image.Image, compute: Callable[[], T]) -> T:
-        """The result for `image`, from memory or from `compute()` (then remembered)."""
+    def get(self, image: Image.Image, compute: Callable[[], T], enough: Callable[[T], bool] | None = None) -> T:
+        """The result for `image`, from memory or from `compute()` (then remembered). With
+        `enough`, a remembered result it rejects is computed again and replaced (one caller
+        remembered less than another needs)."""
         if self.size == 0:
             return compute()
         key = image_key(image)
         with self._lock:
-            if key in self._entries:
+            if key in self._entries and (enough is None or enough(self._entries[key])):
                 self._entries.move_to_end(key)
                 self.hits += 1
                 return self._entries[key]

@@ -15,6 +15,7 @@ the same object seen twice and is dropped too.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -70,12 +71,14 @@ def merge(detections: list[Detection], max_detections: int = 100) -> list[Detect
             if not any(b.label == d.label and _held(d.box, b.box) >= HELD for b in kept[:i])]
 
 
-def detect_tiled(detector, image, input_size: int = 416) -> list[Detection]:
-    """The detector's objects in `image`, tiled when it is large (see the module docstring)."""
+def detect_tiled(detector, image, input_size: int = 416, whole: list[Detection] | None = None) -> list[Detection]:
+    """The detector's objects in `image`, tiled when it is large (see the module docstring).
+    `whole`: the whole image's detections, when already run."""
     if max(image.size) < MIN_TILING_RATIO * input_size:
-        return detector.detect([image])[0]
+        return whole if whole is not None else detector.detect([image])[0]
     windows = tiles(image.size, round(input_size * TILE_SCALE))
-    found = detector.detect([image] + [image.crop(window) for window in windows])
+    crops = [image.crop(window) for window in windows]
+    found = [whole, *detector.detect(crops)] if whole is not None else detector.detect([image] + crops)
     detections = list(found[0])
     for window, part in zip(windows, found[1:]):
         x0, y0 = window[0], window[1]
@@ -84,3 +87,25 @@ def detect_tiled(detector, image, input_size: int = 416) -> list[Detection]:
             if not _touches_shared_edge(box, window, image.size):
                 detections.append(Detection(d.label, d.class_id, d.score, box))
     return merge(detections)
+
+
+@dataclass(frozen=True)
+class Found:
+    found: list[Detection]
+    complete: bool  # the tiles ran too (every object), or only the whole image
+
+
+def detect_large_first(detector, image, min_fraction: float, counts, input_size: int = 416) -> Found:
+    """The whole image's detections alone when none that `counts` covers `min_fraction` of the
+    image and no tile could hold such an object (each window smaller than that): the caller
+    only asks whether a large object is there (a page of text: runtime/vision/scene.py).
+    Otherwise every detection, tiles included (`detect_tiled`), the whole image not run twice.
+    A page then costs one detector call instead of one per tile."""
+    whole = detector.detect([image])[0]
+    area = image.size[0] * image.size[1]
+    large = [d for d in counts(whole) if (d.box[2] - d.box[0]) * (d.box[3] - d.box[1]) >= min_fraction * area]
+    tiled = max(image.size) >= MIN_TILING_RATIO * input_size
+    windows = tiles(image.size, round(input_size * TILE_SCALE)) if tiled else []
+    if not large and all((x1 - x0) * (y1 - y0) < min_fraction * area for x0, y0, x1, y1 in windows):
+        return Found(whole, not tiled)
+    return Found(detect_tiled(detector, image, input_size, whole=whole), True)

@@ -49,3 +49,17 @@ def test_size_zero_keeps_nothing_and_threads_share_one_memo():
     with ThreadPoolExecutor(4) as pool:
         keys = list(pool.map(lambda image: shared.get(image, lambda: image_key(image)), images))
     assert keys == [image_key(image) for image in images]
+
+
+def test_a_remembered_result_that_is_not_enough_is_computed_again():
+    from PIL import Image
+
+    from runtime.ocr.memo import ImageMemo
+
+    memo, picture = ImageMemo(4), Image.new("RGB", (8, 8), "red")
+    assert memo.get(picture, lambda: ("whole image only", False)) == ("whole image only", False)
+    assert memo.get(picture, lambda: ("never", True)) == ("whole image only", False)  # enough for this caller
+    every = memo.get(picture, lambda: ("with the tiles", True), enough=lambda remembered: remembered[1])
+    assert every == ("with the tiles", True)
+    assert memo.get(picture, lambda: ("never", True), enough=lambda remembered: remembered[1]) == every
+    assert (memo.hits, memo.misses) == (2, 2)

@@ -34,3 +34,42 @@ def test_a_page_of_text_with_a_small_object_is_a_document_and_a_large_one_makes_
     sign = PAGE[:1]  # one line of text in a street: a few lines are no page
     assert Look((stamp,), (), sign, (600, 800)).kind == BOTH
     assert Look((stamp,), (), (), (600, 800)).kind == PHOTO
+
+
+class _CountingDetector:
+    """Answers every image with `by_size[image.size]` (tiles are smaller than the page)."""
+
+    def __init__(self, whole, tile=()):
+        self.whole, self.tile, self.calls = list(whole), list(tile), []
+
+    def detect(self, images):
+        self.calls.append([image.size for image in images])
+        return [self.whole if i == 0 and images[0].size == (1700, 2200) else list(self.tile) for i in range(len(images))]
+
+
+def test_a_page_runs_the_tiles_only_when_the_whole_image_shows_a_large_object():
+    """Tiles find small objects; on a page only a large one changes its kind, so a page with
+    none is settled by one detector call, and what it returns says it is not every object."""
+    from PIL import Image
+
+    from runtime.vision.tiling import detect_large_first, detect_tiled
+
+    page = Image.new("RGB", (1700, 2200), "white")
+    stamp = _thing("bird", (1500, 2000, 1600, 2100))
+    detector = _CountingDetector([stamp], tile=[_thing("cat", (10, 10, 60, 60))])
+    found = detect_large_first(detector, page, 0.15, lambda found: found)
+    assert found.found == [stamp] and not found.complete and detector.calls == [[(1700, 2200)]]
+
+    person = _thing("person", (0, 0, 1200, 2200))  # over half the page
+    detector = _CountingDetector([person], tile=[_thing("cat", (10, 10, 60, 60))])
+    found = detect_large_first(detector, page, 0.15, lambda found: found)
+    assert found.complete and len(detector.calls) == 2 and len(detector.calls[1]) > 1  # tiles, whole not again
+    assert found.found == detect_tiled(_CountingDetector([person], tile=[_thing("cat", (10, 10, 60, 60))]), page)
+
+    # A large object the caller does not count (text seen as an object) does not run the tiles.
+    detector = _CountingDetector([person])
+    assert not detect_large_first(detector, page, 0.15, lambda found: ()).complete
+
+    # A small picture has no tiles: its one call is every object.
+    small = Image.new("RGB", (400, 300), "white")
+    assert detect_large_first(_CountingDetector([]), small, 0.15, lambda found: found).complete
