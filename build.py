@@ -3,7 +3,8 @@
 
     python3 build.py          build the release into dist/ (tarball, SHA256SUMS, release notes); on Linux
                               frozen inside a cached Debian 11 tree, so it runs on glibc >= 2.31
-    python3 build.py --native the same, frozen with this machine's Python (faster; needs this machine's glibc)
+    python3 build.py --native the same, frozen with this machine's Python (no root or debootstrap; the
+                              binary then needs this machine's glibc)
     python3 build.py test     set up .venv and run the whole test suite (offline where possible)
     python3 build.py serve    set up .venv (the bundle build's packages only), assemble the default bundle, start the main job
 """

@@ -2,8 +2,8 @@
 
 `release_build` runs `packaging/release.py` as `python3 build.py` does: on Linux the binary
 is frozen inside the cached Debian 11 tree (packaging/portable.py; a cold cache adds the
-tree and the interpreter, ~15 min on 2 cores, a warm one only the freeze), elsewhere with
-this machine's Python. test_release.py and test_portable.py read the same tarball.
+trees, the interpreter and the venv, ~7 min on 2 cores; warm, the freeze takes ~25 s),
+elsewhere with this machine's Python. test_release.py and test_portable.py read one tarball.
 """
 
 from __future__ import annotations
