@@ -107,7 +107,7 @@ def cached_entry(name: str, inputs: dict, build: Callable[[Path], dict]) -> tupl
             raise
         record = {"name": name, "inputs": inputs, "build_s": round(time.monotonic() - started), **facts}
         (staging / RECORD_FILE).write_text(json.dumps(record, indent=1, sort_keys=True))
-        remove_tree(entry)  # an entry without its record: a crash between rename and record cannot happen, but be safe
+        remove_tree(entry)  # a folder without a record was not made by this function: never take it for an entry
         os.replace(staging, entry)
         say(f"{name}: {entry} ({folder_megabytes(entry):.0f} MB)")
     return entry, record

@@ -48,7 +48,7 @@ sys.path.insert(0, str(HERE))
 
 import debian_tree  # noqa: E402
 import elf_files  # noqa: E402
-from debian_tree import Bind, TreeError, say, step  # noqa: E402
+from debian_tree import Bind, TreeError, step  # noqa: E402
 
 # Debian's python3.11 source package: pinned. The archive keeps only the newest revision of
 # each suite, so when this one is superseded `apt-get source` fails and says which exist:
