@@ -121,7 +121,7 @@ def main() -> None:
         f"{', '.join(f'{t:.2f}' for t in plain)} |",
         f"| exit code after SIGTERM | {', '.join(str(r[2]) for r in runs)} | |", "",
         f"/health 200 / plain script: **{ready / floor:.2f}x** (issue 13's target <= 1.3x). The binary also hashes "
-        "every bundle file and warms every model up before /health says 200.", "",
+        "the files it loads and warms every model up before /health says 200.", "",
     ]
     sys.path.insert(0, str(REPO / "bench"))
     from bench_common import Figure, write_figures

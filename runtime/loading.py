@@ -85,6 +85,14 @@ def read_bundle(path: str | os.PathLike) -> tuple[Manifest, bool]:
     return read_manifest(folder), True
 
 
+def loaded_files(manifest: Manifest, selection: Selection) -> tuple:
+    """The files a load with `selection` reads: the bundle's listed non-model files and the
+    chosen variant of each component (other precisions are never opened, so never hashed at
+    start: a bundle's unused fp32 LM alone is 540 MB)."""
+    chosen = [f for choice in selection.components.values() for f in choice.variant.files()]
+    return (*manifest.files, *chosen)
+
+
 def plan_load(
     path: str | os.PathLike,
     precision: str = "auto",
@@ -111,8 +119,8 @@ def plan_load(
             each its share of the usable cores (`runtime.scheduler.thread_budget`).
         max_image_pixels: decoded images above this many pixels are refused.
         hardware: detected facts to decide with (tests pass fake hardware).
-        verify: check every file bundle.json lists against its sha256 now
-            (`IntegrityError` on a mismatch).
+        verify: check every file the plan would load (`loaded_files`) against its sha256
+            now (`IntegrityError` on a mismatch).
 
     Returns:
         The `LoadPlan`.
@@ -132,7 +140,7 @@ def plan_load(
             f"--max-seq-len {max_seq_len} is above the model's own limit of {limit} tokens "
             f"(bundle '{manifest.name}'); use at most {limit}, or leave it out to use {limit}."
         )
-    verified = verify_files(bundle_dir, manifest.all_files()) if verify and has_manifest else None
+    verified = verify_files(bundle_dir, loaded_files(manifest, selection)) if verify and has_manifest else None
     plan = LoadPlan(
         bundle_dir=bundle_dir,
         manifest=manifest,
@@ -155,10 +163,12 @@ def load_model(path_or_plan: str | os.PathLike | LoadPlan, precision: str = "aut
         path_or_plan: a `LoadPlan` from `plan_load`, or a folder (then the other arguments
             go to `plan_load`, see there).
 
-    Every file bundle.json lists is checked against its sha256 before any session is
+    Every file it loads (`loaded_files`: the selected variants' and the bundle's tokenizer,
+    config and other listed files) is checked against its sha256 before any session is
     created (a plan made with `verify=True` checked them already: then only files changed
     on disk since, by size, modification time or inode, are hashed again); a mismatch
-    raises `IntegrityError`. A folder described on the fly has no recorded hashes.
+    raises `IntegrityError`. Variants it does not load are not hashed (`wan2.2-turbo verify`
+    checks every file). A folder described on the fly has no recorded hashes.
     """
     if isinstance(path_or_plan, LoadPlan):
         if precision != "auto" or device != "auto" or max_seq_len is not None or plan_options:
@@ -167,7 +177,7 @@ def load_model(path_or_plan: str | os.PathLike | LoadPlan, precision: str = "aut
     else:
         plan = plan_load(path_or_plan, precision, device, max_seq_len, **plan_options)
     if plan.has_manifest and plan.verified is None:
-        verify_files(plan.bundle_dir, plan.manifest.all_files())
+        verify_files(plan.bundle_dir, loaded_files(plan.manifest, plan.selection))
     elif plan.has_manifest:
         plan.verified.recheck()  # a file changed on disk since the plan verified it is refused
     selection = plan.selection

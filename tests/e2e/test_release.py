@@ -18,7 +18,9 @@ import pytest
 
 import release
 import smoke
+from runtime import plan_load
 from runtime.bundle import read_manifest, sha256_file
+from runtime.loading import loaded_files
 
 pytestmark = pytest.mark.slow
 
@@ -161,10 +163,12 @@ def _linked_copy(source: Path, into: Path) -> Path:
 
 @pytest.fixture
 def tampered(app, tmp_path) -> tuple[Path, str, str, str]:
-    """The unpacked release with one byte flipped in a bundle model file (its own copy of that
-    file; the rest linked to the shared unpacked release)."""
+    """The unpacked release with one byte flipped in the largest bundle file that start-up
+    loads on this machine (its own copy of that file; the rest linked to the shared unpacked
+    release). Start-up hashes the files of the variants it loads, not the other precisions."""
     app = _linked_copy(app, tmp_path)
-    entry = max(read_manifest(app / "bundle").all_files(), key=lambda e: e.bytes)
+    bundle = app / "bundle"
+    entry = max(loaded_files(read_manifest(bundle), plan_load(bundle).selection), key=lambda e: e.bytes)
     path = app / "bundle" / entry.file
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x01

@@ -59,3 +59,32 @@ def test_tampered_file_is_refused_when_verifying_and_when_loading(bundle):
 def test_a_plan_takes_no_other_options(bundle):
     with pytest.raises(TypeError):
         load_model(plan_load(bundle, hardware=HARDWARE), precision="fp32")
+
+
+def test_start_up_hashes_the_variants_it_loads_and_verify_checks_them_all(bundle):
+    """A second, unselected variant (an 'int8' copy of the recognizer, which this AVX2 machine
+    would not pick) is not read at start, so a change to it does not stop loading; `verify`
+    (check_files over every listed file) still reports it, and a change to what is loaded is
+    refused."""
+    from runtime.bundle import check_files, read_manifest, sha256_file
+
+    source = bundle / "models" / "ch_PP-OCRv4_rec_infer.onnx"
+    spare = bundle / "models" / "rec_int8.onnx"
+    shutil.copy(source, spare)
+    data = json.loads((bundle / "bundle.json").read_text())
+    variants = data["components"]["ocr_rec"]["variants"]
+    variants.append({"precision": "int8", "name": "int8", "file": "models/rec_int8.onnx",
+                     "sha256": sha256_file(spare), "bytes": spare.stat().st_size})
+    (bundle / "bundle.json").write_text(json.dumps(data))
+    spare.write_bytes(b"changed after the bundle was made")
+
+    plan = plan_load(bundle, hardware=HARDWARE, verify=True)
+    assert plan.selection.components["ocr_rec"].variant.file == "models/ch_PP-OCRv4_rec_infer.onnx"
+    assert load_model(plan) is not None
+    failed = [c.entry.file for c in check_files(bundle, read_manifest(bundle).all_files()) if not c.ok]
+    assert failed == ["models/rec_int8.onnx"]
+    with pytest.raises(IntegrityError):
+        plan_load(bundle, hardware=HARDWARE, precision="int8", verify=True)
+    source.write_bytes(b"tampered")
+    with pytest.raises(IntegrityError):
+        load_model(bundle, hardware=HARDWARE)
