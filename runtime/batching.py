@@ -39,7 +39,7 @@ import numpy as np
 
 from .cached_decoder import CachedDecoder
 from .decoding import StreamEvent, TextDecoder, TokenStream
-from .fused_decoder import CAPACITY_STEP, FusedDecoder, allocate_kv
+from .fused_decoder import FusedDecoder, allocate_kv, round_capacity
 from .params import GenerationParams
 
 # Graphs whose rows are computed independently. Dynamic int8 quantization (the bundles' int8
@@ -119,23 +119,22 @@ class SharedBufferCache:
     """The batch's KV cache for a fused GQA graph (`FusedDecoder`): see the module docstring.
 
     Same methods as `LeftPaddedCache`. The buffers grow (rows up to the batch limit, length
-    by `CAPACITY_STEP`s, doubling), shrink when rows leave and the rest fit in a quarter, and
-    are dropped by `clear`.
+    doubling, in `round_capacity` steps), shrink when rows leave and the rest fit in a
+    quarter, and are dropped by `clear`.
     """
 
     def __init__(self, decoder: FusedDecoder, max_batch: int):
         self._decoder = decoder
         self._max_batch = max_batch
         self._arrays: dict[str, np.ndarray] = {}
-        self._rows = 0  # rows whose cache is kept (admitted)
-        self._lengths: list[int] = []
+        self._lengths: list[int] = []  # of the rows whose cache is kept (admitted)
 
     def prefill(self, prompt: np.ndarray, row: int) -> np.ndarray:
         self._reserve(row + 1, prompt.shape[1] + 1)
         return self._run(prompt, np.ones_like(prompt), slice(row, row + 1))
 
     def admit(self, lengths: Sequence[int]) -> None:
-        self._rows, self._lengths = len(lengths), list(lengths)
+        self._lengths = list(lengths)
 
     def step(self, feed: np.ndarray, lengths: Sequence[int]) -> np.ndarray:
         rows = len(lengths)
@@ -151,14 +150,14 @@ class SharedBufferCache:
             if target != source:
                 for array in self._arrays.values():
                     array[target, :, :lengths[target]] = array[source, :, :lengths[target]]
-        self._rows, self._lengths = len(rows), list(lengths)
+        self._lengths = list(lengths)
         if not rows:
             self.clear()
             return
         # Shrink once a quarter would do (not a half: rows leave and join all the time under load,
         # and each reallocation copies every kept row's cache); one long reply need not hold 8 rows.
         current = next(iter(self._arrays.values()))
-        needed = _round_up(max(lengths) + 1)
+        needed = round_capacity(max(lengths) + 1)
         have_rows, have_length = current.shape[0], current.shape[2]
         new_rows = len(rows) if 4 * len(rows) <= have_rows else have_rows
         new_length = needed if 4 * needed <= have_length else have_length
@@ -166,7 +165,7 @@ class SharedBufferCache:
             self._reallocate(new_rows, new_length)
 
     def clear(self) -> None:
-        self._arrays, self._rows, self._lengths = {}, 0, []
+        self._arrays, self._lengths = {}, []
 
     def _reserve(self, rows: int, length: int) -> None:
         """Buffers with room for `rows` rows of `length` positions, the kept rows copied over."""
@@ -175,24 +174,20 @@ class SharedBufferCache:
         if rows <= have_rows and length <= have_length:
             return
         new_rows = have_rows if rows <= have_rows else max(rows, min(self._max_batch, 2 * have_rows))
-        new_length = have_length if length <= have_length else _round_up(max(length, 2 * have_length))
+        new_length = have_length if length <= have_length else round_capacity(max(length, 2 * have_length))
         self._reallocate(new_rows, new_length)
 
     def _reallocate(self, rows: int, length: int) -> None:
         arrays = allocate_kv(self._decoder, rows, length)
-        if self._rows:
-            kept = max(self._lengths)
+        if self._lengths:
+            rows, kept = len(self._lengths), max(self._lengths)
             for name, array in arrays.items():
-                array[:self._rows, :, :kept] = self._arrays[name][:self._rows, :, :kept]
+                array[:rows, :, :kept] = self._arrays[name][:rows, :, :kept]
         self._arrays = arrays
 
     def _run(self, token_ids: np.ndarray, mask: np.ndarray, rows: slice) -> np.ndarray:
         # A slice of the first axis of a C-ordered array is contiguous: a view onnxruntime writes into.
         return self._decoder.run(token_ids, mask, {name: array[rows] for name, array in self._arrays.items()})
-
-
-def _round_up(length: int) -> int:
-    return -(-length // CAPACITY_STEP) * CAPACITY_STEP
 
 
 def batch_cache(decoder: CachedDecoder | FusedDecoder, max_batch: int) -> LeftPaddedCache | SharedBufferCache:

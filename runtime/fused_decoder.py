@@ -154,7 +154,7 @@ class BoundFusedDecoder:
                                  "decoder state reused after a step from an earlier state overwrote its cache")
         if buffers is not None and total <= buffers.capacity:
             return buffers
-        capacity = -(-max(total, 2 * buffers.capacity if buffers else 0) // CAPACITY_STEP) * CAPACITY_STEP
+        capacity = round_capacity(max(total, 2 * buffers.capacity if buffers else 0))
         grown = self._allocate(state.batch_size, capacity)
         if buffers is not None:
             for name, array in buffers.arrays.items():
@@ -163,6 +163,11 @@ class BoundFusedDecoder:
 
     def _allocate(self, batch: int, capacity: int) -> KVBuffers:
         return KVBuffers(allocate_kv(self.decoder, batch, capacity), capacity)
+
+
+def round_capacity(length: int) -> int:
+    """`length` positions rounded up to a buffer length (a multiple of `CAPACITY_STEP`)."""
+    return -(-length // CAPACITY_STEP) * CAPACITY_STEP
 
 
 def allocate_kv(decoder: FusedDecoder, rows: int, capacity: int) -> dict[str, np.ndarray]:

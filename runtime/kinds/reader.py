@@ -57,7 +57,7 @@ from runtime.vision import Detection, ImageClassifier, Label, ObjectDetector
 from runtime.vision.objects import ObjectVocabulary
 from runtime.vision.photo_answers import PhotoAnswerer, PhotoReply
 from runtime.vision.scene import DOCUMENT, MIN_OBJECT_ON_PAGE, PAGE_LINES, Look, beside_text, photo_phrases
-from runtime.vision.tiling import detect_large_first, detect_tiled
+from runtime.vision.tiling import Found, detect_large_first, detect_tiled
 
 from . import register_kind
 from .base import GenerationRequest, KindAdapter, LoadContext
@@ -310,16 +310,12 @@ class ReaderAdapter(KindAdapter):
         ones, run only when the whole image shows one; a caller with fewer regions needs every
         object, and a remembered page-only result is not enough for it."""
         if len(regions) < PAGE_LINES:
-            found = self._detections_memo.get(image, lambda: _Detections(tuple(detect_tiled(self._detector, image)), True),
+            found = self._detections_memo.get(image, lambda: Found(tuple(detect_tiled(self._detector, image)), True),
                                               enough=lambda remembered: remembered.complete)
         else:
-            found = self._detections_memo.get(image, lambda: self._page_detections(image, regions))
+            found = self._detections_memo.get(image, lambda: detect_large_first(
+                self._detector, image, MIN_OBJECT_ON_PAGE, lambda whole: beside_text(whole, regions, image.size)))
         return found.detections
-
-    def _page_detections(self, image, regions) -> "_Detections":
-        detections = detect_large_first(self._detector, image, MIN_OBJECT_ON_PAGE,
-                                        lambda found: beside_text(found, regions, image.size))
-        return _Detections(tuple(detections.found), detections.complete)
 
     def answer_photo(self, task: str, prompt: str, look: Look) -> PhotoReply:
         """The reply to a caption or a request about a photo (or a photo with text)."""
@@ -416,15 +412,6 @@ class ReaderAdapter(KindAdapter):
             mean = self._embedder.embed(texts, truncate=True).mean(axis=0)
             vectors.append(mean / max(float(np.linalg.norm(mean)), 1e-12))
         return np.stack(vectors)
-
-
-@dataclasses.dataclass(frozen=True)
-class _Detections:
-    """What the detector found in a picture, and whether the tiles ran (every object) or only
-    the whole image (enough to tell a page of text from a photo)."""
-
-    detections: tuple[Detection, ...]
-    complete: bool
 
 
 def _is_flat(image) -> bool:

@@ -91,8 +91,11 @@ def detect_tiled(detector, image, input_size: int = 416, whole: list[Detection] 
 
 @dataclass(frozen=True)
 class Found:
-    found: list[Detection]
-    complete: bool  # the tiles ran too (every object), or only the whole image
+    """What the detector found in a picture, and whether the tiles ran (every object) or only
+    the whole image (enough to tell a page of text from a photo)."""
+
+    detections: tuple[Detection, ...]
+    complete: bool
 
 
 def detect_large_first(detector, image, min_fraction: float, counts, input_size: int = 416) -> Found:
@@ -107,5 +110,5 @@ def detect_large_first(detector, image, min_fraction: float, counts, input_size:
     tiled = max(image.size) >= MIN_TILING_RATIO * input_size
     windows = tiles(image.size, round(input_size * TILE_SCALE)) if tiled else []
     if not large and all((x1 - x0) * (y1 - y0) < min_fraction * area for x0, y0, x1, y1 in windows):
-        return Found(whole, not tiled)
-    return Found(detect_tiled(detector, image, input_size, whole=whole), True)
+        return Found(tuple(whole), not tiled)
+    return Found(tuple(detect_tiled(detector, image, input_size, whole=whole)), True)

@@ -274,12 +274,13 @@ def test_shared_buffer_batch_rows_equal_sequences_alone(decoder, monkeypatch):
     growing in rows and length. Every row's logits equal its sequence run alone (a wrong
     mask, row or write position changes them)."""
     import runtime.batching as batching
+    import runtime.fused_decoder as fused_decoder
 
     # Float rounding of matmuls of other shapes (logits up to ~15 here): ~1e-3; a wrong mask,
     # row or write position moves logits by whole units.
     TOLERANCE = 5e-3  # noqa: N806
 
-    monkeypatch.setattr(batching, "CAPACITY_STEP", 4)
+    monkeypatch.setattr(fused_decoder, "CAPACITY_STEP", 4)
     prompts = [[5, 9, 13], [88, 40, 31, 77, 6, 1, 19], [23, 2, 44, 45, 46, 47, 48, 49]]
     following = [[7, 8, 9, 10, 11, 12, 13], [50, 51, 52, 53, 54, 55, 56], [60, 61, 62, 63, 64, 65, 66]]
     bound = decoder.bind({})

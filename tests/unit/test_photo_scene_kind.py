@@ -58,13 +58,13 @@ def test_a_page_runs_the_tiles_only_when_the_whole_image_shows_a_large_object():
     stamp = _thing("bird", (1500, 2000, 1600, 2100))
     detector = _CountingDetector([stamp], tile=[_thing("cat", (10, 10, 60, 60))])
     found = detect_large_first(detector, page, 0.15, lambda found: found)
-    assert found.found == [stamp] and not found.complete and detector.calls == [[(1700, 2200)]]
+    assert found.detections == (stamp,) and not found.complete and detector.calls == [[(1700, 2200)]]
 
     person = _thing("person", (0, 0, 1200, 2200))  # over half the page
     detector = _CountingDetector([person], tile=[_thing("cat", (10, 10, 60, 60))])
     found = detect_large_first(detector, page, 0.15, lambda found: found)
     assert found.complete and len(detector.calls) == 2 and len(detector.calls[1]) > 1  # tiles, whole not again
-    assert found.found == detect_tiled(_CountingDetector([person], tile=[_thing("cat", (10, 10, 60, 60))]), page)
+    assert list(found.detections) == detect_tiled(_CountingDetector([person], tile=[_thing("cat", (10, 10, 60, 60))]), page)
 
     # A large object the caller does not count (text seen as an object) does not run the tiles.
     detector = _CountingDetector([person])
