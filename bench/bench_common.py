@@ -80,6 +80,11 @@ class Figure:
         return {**asdict(self), "met": self.met}
 
 
+def add_json_argument(parser) -> None:
+    """`--json PATH`: where a bench writes its headline figures for bench/run_all.py."""
+    parser.add_argument("--json", type=Path, default=None, help="also write the headline figures here (bench/run_all.py)")
+
+
 def write_figures(figures: list[Figure], path: Path | None) -> None:
     """Write the bench's headline figures as JSON (`--json PATH`) for bench/run_all.py."""
     if path:

@@ -34,7 +34,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench_common import Figure, cpu_line, report, write_figures  # noqa: E402
+from bench_common import Figure, add_json_argument, cpu_line, report, write_figures  # noqa: E402
 
 from runtime import load_model  # noqa: E402
 from runtime.placement import detect_hardware  # noqa: E402
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--json", type=Path, default=None, help="also write the headline figures here (bench/run_all.py)")
+    add_json_argument(parser)
     args = parser.parse_args(argv)
     hf_dir, export_dir, bundle_dir = build()
     hardware = detect_hardware()

@@ -92,11 +92,13 @@ def plain_load(bundle: Path) -> tuple[float, list[str]]:
 
 
 def main() -> None:
+    from bench_common import add_json_argument  # this script's folder is on sys.path
+
     parser = argparse.ArgumentParser()
     parser.add_argument("tarball", nargs="?", type=Path)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "cold_start.md")
-    parser.add_argument("--json", type=Path, default=None, help="also write the headline figures here (bench/run_all.py)")
+    add_json_argument(parser)
     args = parser.parse_args()
     tarball = args.tarball or max((REPO / "dist").glob("wan2.2-turbo-*.tar.gz"), key=lambda p: p.stat().st_mtime)
     with tempfile.TemporaryDirectory() as folder:

@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO / "packaging"))
 
 import minilm  # noqa: E402
 import onnxruntime  # noqa: E402
-from bench_common import write_figures  # noqa: E402
+from bench_common import add_json_argument, write_figures  # noqa: E402
 
 from runtime.embedder import TextEmbedder  # noqa: E402
 from runtime.session import ComponentSession, SessionConfig  # noqa: E402
@@ -189,7 +189,7 @@ def main() -> None:
     parser.add_argument("--alternatives", action="store_true")
     parser.add_argument("--no-sentence-transformers", action="store_true")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "embed_throughput.md")
-    parser.add_argument("--json", type=Path, default=None, help="also write the headline figures here (bench/run_all.py)")
+    add_json_argument(parser)
     args = parser.parse_args()
     logging.disable(logging.WARNING)  # onnxruntime's quantizer logs pre-processing advice
     args.load_before = os.getloadavg()[0]

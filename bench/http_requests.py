@@ -39,7 +39,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "golden"))
 
 import docvqa  # noqa: E402
-from bench_common import Figure, cpu_line, default_bundle, report, write_figures  # noqa: E402
+from bench_common import Figure, add_json_argument, cpu_line, default_bundle, report, write_figures  # noqa: E402
 from soak import ServerProcess  # noqa: E402
 
 from runtime import load_model  # noqa: E402
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", type=int, default=8)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--json", type=Path, default=None, help="also write the headline figures here (bench/run_all.py)")
+    add_json_argument(parser)
     args = parser.parse_args(argv)
     hardware = detect_hardware()
     pairs = requests_from_pages(args.requests, args.pages)

@@ -31,7 +31,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench_common import Figure, cpu_line, default_bundle, report, write_figures  # noqa: E402
+from bench_common import Figure, add_json_argument, cpu_line, default_bundle, report, write_figures  # noqa: E402
 from runtime import load_model, plan_load  # noqa: E402
 from runtime.errors import ProviderUnavailableError  # noqa: E402
 from runtime.placement import detect_hardware  # noqa: E402
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--precision", action="append", choices=("fp32", "int8", "int4"),
                         help="LM precision to run (repeatable; default: all three)")
     parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--json", type=Path, default=None, help="also write the headline figures here (bench/run_all.py)")
+    add_json_argument(parser)
     args = parser.parse_args(argv)
     hardware = detect_hardware()
     prompts = [PROMPTS[i % len(PROMPTS)] for i in range(args.streams)]

@@ -357,6 +357,8 @@ def write_table(path: Path, args, cpu: dict, versions: dict, speed: dict, accura
 
 
 def main() -> None:
+    from bench_common import add_json_argument  # not at the top: the llama.cpp worker runs this file too
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
@@ -364,7 +366,7 @@ def main() -> None:
     parser.add_argument("--llama-python", type=Path, default=LLAMA_PYTHON)
     parser.add_argument("--no-llama", action="store_true")
     parser.add_argument("--no-transformers", action="store_true", help="leave out transformers eager fp32 (PyTorch)")
-    parser.add_argument("--json", type=Path, default=None, help="also write the headline figures here (bench/run_all.py)")
+    add_json_argument(parser)
     parser.add_argument("--skip", action="append", default=[], help="leave out variants whose label starts so")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "lm_fused.md")
     parser.add_argument("--record", action="store_true",

@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "golden"))
 
-from bench_common import Figure, cpu_line, median_s, report, write_figures  # noqa: E402
+from bench_common import Figure, add_json_argument, cpu_line, median_s, report, write_figures  # noqa: E402
 
 from runtime.ocr.pipeline import OcrConfig, OcrPipeline  # noqa: E402
 from runtime.ocr.recognize import RecognizeConfig  # noqa: E402
@@ -81,7 +81,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rec-batch", type=int, default=RecognizeConfig().batch_size,
                         help="crops per recogniser run (ours)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--json", type=Path, default=None, help="also write the headline figures here (bench/run_all.py)")
+    add_json_argument(parser)
     return parser.parse_args(argv)
 
 

@@ -40,4 +40,4 @@ def test_every_comparison_has_a_step_or_says_why_not():
     assert numbers == {1, 2, 3, 4, 5, 6}
     for _, _, command in run_all.steps(quick=False):
         source = (BENCH.parent / command[0]).read_text(encoding="utf-8")
-        assert 'add_argument("--json"' in source and "write_figures(" in source, command[0]
+        assert "add_json_argument(parser)" in source and "write_figures(" in source, command[0]
