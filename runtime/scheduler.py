@@ -8,6 +8,10 @@ their thread count) and the `EngineRunner` of a server runs that many workers.
 
 `EngineRunner` is transport-free (asyncio only). At most `max_queue` requests hold a slot
 (waiting or running); the next one is refused with `OverloadedError` (503 + Retry-After).
+A slot is *waiting* until the first engine job submitted under it starts on a worker thread,
+then *running* until it is released: `waiting` and `running` are the queue-depth gauges a
+cluster autoscales on (issue 16). The slot a job belongs to is the one the submitting task
+acquired last (a context variable), so hosts need not pass it along.
 Streams advance one `next()` per executor job, so a caller that stops iterating (a client
 gone) stops the generation after the step in flight. Requests are not batched together
 across requests here: a language model's decode steps are (`runtime.batching`, up to
@@ -17,6 +21,7 @@ across requests here: a language model's decode steps are (`runtime.batching`, u
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import threading
 from collections.abc import Callable, Iterator
@@ -74,11 +79,12 @@ class Slot:
     def __init__(self, runner: "EngineRunner"):
         self._runner = runner
         self._held = True
+        self.running = False  # set when its first engine job starts (under the runner's lock)
 
     def release(self) -> None:
         if self._held:
             self._held = False
-            self._runner._release()
+            self._runner._release(self)
 
     def __enter__(self) -> "Slot":
         return self
@@ -96,7 +102,9 @@ class EngineRunner:
         self.workers = 0
         self._lock = threading.Lock()
         self._in_use = 0
+        self._running = 0
         self._on_depth = on_depth or (lambda depth: None)
+        self._current: contextvars.ContextVar[Slot | None] = contextvars.ContextVar("wan_slot", default=None)
 
     def start(self, workers: int) -> None:
         """Start the worker threads (once the model, and so its `ThreadBudget`, is known)."""
@@ -109,6 +117,17 @@ class EngineRunner:
     def depth(self) -> int:
         return self._in_use
 
+    @property
+    def running(self) -> int:
+        """Requests whose engine work has started and that still hold their slot."""
+        return self._running
+
+    @property
+    def waiting(self) -> int:
+        """Requests holding a slot whose engine work has not started yet."""
+        with self._lock:
+            return self._in_use - self._running
+
     def acquire(self) -> Slot:
         """Take a slot or raise `OverloadedError` when all `max_queue` are taken."""
         with self._lock:
@@ -120,23 +139,46 @@ class EngineRunner:
             self._in_use += 1
             depth = self._in_use
         self._on_depth(depth)
-        return Slot(self)
+        slot = Slot(self)
+        self._current.set(slot)
+        return slot
 
-    def _release(self) -> None:
+    def _release(self, slot: Slot) -> None:
         with self._lock:
             self._in_use -= 1
+            if slot.running:
+                self._running -= 1
             depth = self._in_use
         self._on_depth(depth)
+
+    def _begin(self, slot: Slot) -> None:
+        """On a worker thread, as a job of `slot` starts: the request is running from now on."""
+        with self._lock:
+            if slot._held and not slot.running:
+                slot.running = True
+                self._running += 1
+
+    def _job(self, function: Callable, args, kwargs) -> Callable:
+        slot = self._current.get()
+        job = functools.partial(function, *args, **kwargs)
+        if slot is None or slot.running or not slot._held:
+            return job
+
+        def begin_then_run():
+            self._begin(slot)
+            return job()
+
+        return begin_then_run
 
     async def call(self, function: Callable, *args, **kwargs):
         """Run `function(*args, **kwargs)` on an engine thread."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._started(), functools.partial(function, *args, **kwargs))
+        return await loop.run_in_executor(self._started(), self._job(function, args, kwargs))
 
     def submit(self, function: Callable, *args, **kwargs) -> asyncio.Future:
         """Start `function(*args, **kwargs)` on an engine thread; await the future for its result."""
         loop = asyncio.get_running_loop()
-        return loop.run_in_executor(self._started(), functools.partial(function, *args, **kwargs))
+        return loop.run_in_executor(self._started(), self._job(function, args, kwargs))
 
     def stream(self, events: Iterator) -> "EngineStream":
         return EngineStream(self, events)

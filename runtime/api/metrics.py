@@ -21,6 +21,16 @@ class ServerMetrics:
         )
         self.errors = Counter("wan_errors", "Error responses by error code.", ["code"], registry=registry)
         self.queue_depth = Gauge("wan_queue_depth", "Requests holding a queue slot (waiting or running).", registry=registry)
+        # The two parts of the queue depth, read from the engine's scheduler at each scrape: what a
+        # cluster autoscales on (issue 16).
+        self.requests_waiting = Gauge(
+            "wan_requests_waiting", "Requests holding a queue slot whose engine work has not started yet.",
+            registry=registry,
+        )
+        self.requests_running = Gauge(
+            "wan_requests_running", "Requests whose engine work has started and that have not finished.",
+            registry=registry,
+        )
         self.batch_size = Histogram(
             "wan_batch_size", "Items per engine call (images or texts).", ["task"], buckets=_BATCH_BUCKETS, registry=registry
         )
@@ -39,6 +49,11 @@ class ServerMetrics:
             "wan_cancelled_requests", "Requests cancelled because the client went away.", registry=registry
         )
         self.timeouts = Counter("wan_timed_out_requests", "Requests that ran past the request timeout.", registry=registry)
+
+    def watch_queue(self, runner) -> None:
+        """Report `runner`'s (a `runtime.scheduler.EngineRunner`) waiting and running requests."""
+        self.requests_waiting.set_function(lambda: runner.waiting)
+        self.requests_running.set_function(lambda: runner.running)
 
     def count_usage(self, prompt_tokens: int, completion_tokens: int) -> None:
         self.tokens.labels("prompt").inc(prompt_tokens)

@@ -67,6 +67,7 @@ class ApiService:
         self.fetch_remote = fetch_remote
         self.metrics = ServerMetrics()
         self.engine = EngineRunner(config.max_queue, self.metrics.queue_depth.set)
+        self.metrics.watch_queue(self.engine)
         self.policy = images.ImagePolicy(
             max_bytes=config.max_body_bytes,
             max_pixels=config.max_image_pixels,

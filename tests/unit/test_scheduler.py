@@ -40,3 +40,70 @@ def test_runner_starts_once_with_the_budget():
     with pytest.raises(RuntimeError):
         runner.start(2)
     runner.shutdown()
+
+
+def test_a_slot_waits_until_its_first_engine_job_starts_then_runs_until_released():
+    """The queue-depth gauges (issue 16): with the one worker busy, a second request's job is
+    queued, so that request is waiting; once its job has started it is running, and releasing
+    a slot takes it off the counts."""
+    import asyncio
+    import threading
+
+    async def scenario():
+        runner = EngineRunner(max_queue=4)
+        runner.start(1)
+        gate = threading.Event()
+        release = {"first": asyncio.Event(), "second": asyncio.Event()}
+        done = {"first": asyncio.Event(), "second": asyncio.Event()}
+        seen = {}
+
+        async def request(name, function):
+            with runner.acquire():
+                seen[f"{name} acquired"] = (runner.waiting, runner.running)
+                await runner.submit(function)
+                done[name].set()
+                await release[name].wait()
+
+        first = asyncio.ensure_future(request("first", lambda: gate.wait(10)))
+        while runner.running < 1:  # the worker has picked the first job up
+            await asyncio.sleep(0.01)
+        second = asyncio.ensure_future(request("second", lambda: None))
+        while "second acquired" not in seen:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        seen["second queued behind the first"] = (runner.waiting, runner.running)
+        gate.set()
+        await done["first"].wait()
+        await done["second"].wait()
+        seen["both jobs done"] = (runner.waiting, runner.running)
+        release["first"].set()
+        await first
+        seen["first released"] = (runner.waiting, runner.running)
+        release["second"].set()
+        await second
+        seen["all released"] = (runner.waiting, runner.running, runner.depth)
+        runner.shutdown()
+        return seen
+
+    assert asyncio.run(scenario()) == {
+        "first acquired": (1, 0),
+        "second acquired": (1, 1),
+        "second queued behind the first": (1, 1),
+        "both jobs done": (0, 2),
+        "first released": (0, 1),
+        "all released": (0, 0, 0),
+    }
+
+
+def test_work_submitted_outside_any_slot_counts_as_neither():
+    import asyncio
+
+    async def scenario():
+        runner = EngineRunner(max_queue=2)
+        runner.start(1)
+        result = await runner.submit(lambda: 7)
+        counts = (runner.waiting, runner.running, runner.depth)
+        runner.shutdown()
+        return result, counts
+
+    assert asyncio.run(scenario()) == (7, (0, 0, 0))
