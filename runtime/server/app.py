@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
-import ipaddress
 import json
 import logging
 import threading
 import time
 from collections.abc import Callable
 from contextlib import aclosing
-from urllib.parse import urlsplit
 
 import msgspec
 from aiohttp import web
 
-from runtime.api import completions, native, openai, sse
+from runtime.api import access, native, routes, sse
 from runtime.api.bodies import find_model, parse_json
 from runtime.api.config import ServerConfig
 from runtime.api.errors import ApiError, envelope, error_reply, request_id_from
@@ -39,7 +36,6 @@ REQUEST_ID = web.RequestKey("request_id", str)
 STARTED = web.RequestKey("started", float)
 CORS_ORIGIN = web.RequestKey("cors_origin", str)
 
-_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _JSON_TYPES = frozenset({"application/json"})
 _FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
 
@@ -80,14 +76,8 @@ def _add_routes(app: web.Application) -> None:
     app.router.add_get("/openapi.json", openapi)
     app.router.add_get("/v1/models", models)
     app.router.add_get("/v1/models/{model_id}", model_detail)
-    app.router.add_post("/v1/chat/completions", chat_completions)
-    app.router.add_post("/v1/completions", text_completions)
-    app.router.add_post("/v1/embeddings", embeddings)
-    app.router.add_post("/v1/generate", generate)
-    app.router.add_post("/v1/read", read)
-    app.router.add_post("/v1/detect", detect)
-    app.router.add_post("/v1/rank", rank)
-    app.router.add_post("/v1/seed", seed)
+    for path, route in routes.POST_ROUTES.items():  # runtime/api/routes.py, shared with the ASGI ingress
+        app.router.add_post(path, _post_handler(route))
 
 
 # --- lifecycle ---------------------------------------------------------------------------
@@ -235,54 +225,15 @@ def _log_access(request: web.Request, response: web.StreamResponse, error_code: 
         )
 
 
-def _origin_allowed(request: web.Request, origin: str) -> bool:
-    configured = request.app[CONFIG].cors_origins
-    if "*" in configured or origin in configured:
-        return True
-    if origin == f"{request.scheme}://{request.host}" and _names_this_machine(urlsplit(origin).hostname):
-        # Same origin: the page served by this server. Only when it is addressed by an IP
-        # address or localhost: a page on a DNS name that the attacker re-points at this
-        # server (DNS rebinding) sends matching Origin and Host headers (issue 12).
-        return True
-    if configured:
-        return False
-    parts = urlsplit(origin)
-    return parts.scheme in ("http", "https") and (parts.hostname or "") in _LOCAL_HOSTS
-
-
-def _names_this_machine(hostname: str | None) -> bool:
-    """An IP address or localhost, which no DNS record can re-point elsewhere."""
-    if hostname in _LOCAL_HOSTS:
-        return True
-    try:
-        ipaddress.ip_address((hostname or "").split("%", 1)[0])
-    except ValueError:
-        return False
-    return True
-
-
 @web.middleware
 async def _cors_middleware(request: web.Request, handler):
     origin = request.headers.get("Origin")
     if origin is None:
         return await handler(request)
-    if not _origin_allowed(request, origin):
-        raise ApiError(
-            403,
-            f"Cross-origin requests from {origin} are refused; start the server with --cors-origin "
-            f"{origin} to allow them.",
-            error_type="invalid_request_error",
-            code="cors_origin_refused",
-        )
+    access.check_origin(request.app[CONFIG].cors_origins, origin, f"{request.scheme}://{request.host}")
     request[CORS_ORIGIN] = origin
     if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
-        headers = {
-            "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-            "Access-Control-Allow-Headers": request.headers.get(
-                "Access-Control-Request-Headers", "Authorization, Content-Type, X-Request-Id"
-            ),
-            "Access-Control-Max-Age": "600",
-        }
+        headers = access.preflight_headers(request.headers.get("Access-Control-Request-Headers"))
         return web.Response(status=204, headers=headers)
     return await handler(request)
 
@@ -293,20 +244,7 @@ async def _auth_middleware(request: web.Request, handler):
     # The page's files hold no data; the page asks for the key and sends it with each call.
     if key is None or request.path == "/health" or request.path in PUBLIC_PATHS:
         return await handler(request)
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    # Constant time (hmac), so response timing does not reveal how much of a guess was right.
-    # aiohttp keeps undecodable header bytes as surrogates: encode them back, never fail.
-    presented = token.strip().encode("utf-8", "surrogateescape")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(presented, key.encode("utf-8", "surrogateescape")):
-        raise ApiError(
-            401,
-            "Missing or wrong API key: send 'Authorization: Bearer <key>' with the key the server was "
-            "started with (--api-key).",
-            error_type="authentication_error",
-            code="invalid_api_key",
-            headers={"WWW-Authenticate": 'Bearer realm="wan2.2-turbo"'},
-        )
+    access.check_api_key(key, request.headers.get("Authorization", ""))
     return await handler(request)
 
 
@@ -316,9 +254,7 @@ async def _add_headers(request: web.Request, response: web.StreamResponse) -> No
         response.headers["X-Request-Id"] = request_id
     origin = request.get(CORS_ORIGIN)
     if origin:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Expose-Headers"] = "X-Request-Id, Retry-After"
-        response.headers["Vary"] = "Origin"
+        response.headers.update(access.cors_headers(origin))
 
 
 # --- body reading ------------------------------------------------------------------------
@@ -389,28 +325,19 @@ async def model_detail(request: web.Request) -> web.Response:
     return _reply(listing.data[0])
 
 
-async def chat_completions(request: web.Request) -> web.StreamResponse:
-    service = request.app[SERVICE]
-    model = service.require_model()
-    call = openai.parse_chat_request(
-        await _json_body(request), service.served_ids, model.tasks, model.max_seq_len, model.count_prompt_tokens
-    )
-    context = _context(request)
-    if not call.stream:
-        return _reply(await service.chat(call, context))
-    return await _stream(request, service.chat_stream(call, context))
+def _post_handler(route: routes.PostRoute):
+    """An aiohttp handler for one of the shared POST routes (runtime/api/routes.py)."""
 
+    async def handler(request: web.Request) -> web.StreamResponse:
+        async def read_body():
+            return await (_json_or_form(request) if route.forms else _json_body(request))
 
-async def text_completions(request: web.Request) -> web.StreamResponse:
-    service = request.app[SERVICE]
-    model = service.require_model()
-    call = completions.parse_completion_request(
-        await _json_body(request), service.served_ids, model.tasks, model.max_seq_len, model.count_prompt_tokens
-    )
-    context = _context(request)
-    if not call.stream:
-        return _reply(await service.completions(call, context))
-    return await _stream(request, service.completions_stream(call, context))
+        result = await route.handler(request.app[SERVICE], read_body, _context(request))
+        if isinstance(result, routes.Streamed):
+            return await _stream(request, result.events)
+        return _reply(result)
+
+    return handler
 
 
 async def _stream(request: web.Request, events) -> web.StreamResponse:
@@ -432,47 +359,3 @@ async def _stream(request: web.Request, events) -> web.StreamResponse:
             return response
     await response.write_eof()
     return response
-
-
-async def embeddings(request: web.Request) -> web.Response:
-    service = request.app[SERVICE]
-    service.require_model()
-    call = openai.parse_embeddings_request(await _json_body(request), service.served_ids)
-    return _reply(await service.embeddings(call, _context(request)))
-
-
-async def generate(request: web.Request) -> web.Response:
-    service = request.app[SERVICE]
-    model = service.require_model()
-    call = native.parse_generate_request(
-        await _json_or_form(request), service.served_ids, model.tasks, model.max_seq_len, model.count_prompt_tokens
-    )
-    return _reply(await service.generate(call, _context(request)))
-
-
-async def read(request: web.Request) -> web.Response:
-    service = request.app[SERVICE]
-    service.require_model()
-    image = native.parse_read_request(await _json_or_form(request), service.served_ids)
-    return _reply(await service.read(image, _context(request)))
-
-
-async def detect(request: web.Request) -> web.Response:
-    service = request.app[SERVICE]
-    service.require_model()
-    image = native.parse_detect_request(await _json_or_form(request), service.served_ids)
-    return _reply(await service.detect(image, _context(request)))
-
-
-async def rank(request: web.Request) -> web.Response:
-    service = request.app[SERVICE]
-    service.require_model()
-    call = native.parse_rank_request(await _json_body(request), service.served_ids)
-    return _reply(await service.rank(call, _context(request)))
-
-
-async def seed(request: web.Request) -> web.Response:
-    service = request.app[SERVICE]
-    service.require_model()
-    text = native.parse_seed_request(await _json_body(request), service.served_ids)
-    return _reply(await service.seed(text, _context(request)))
