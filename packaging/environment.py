@@ -24,9 +24,9 @@ def venv_python() -> Path:
 
 
 # The extras each command needs (pyproject.toml): serving builds the default bundle, the
-# tests and the release need the test tools too.
+# tests and the release need the test tools too, and the tests the Ray Serve host (`ray`).
 SERVE_EXTRAS = ("build",)
-TEST_EXTRAS = ("build", "test")
+TEST_EXTRAS = ("build", "test", "ray")
 
 
 def ensure_environment(extras: tuple[str, ...] = TEST_EXTRAS) -> Path:

@@ -38,7 +38,7 @@ def test_serving_installs_the_build_extra_only(venv_dir, monkeypatch):
 
 
 def test_a_tested_checkout_serves_without_installing(venv_dir, monkeypatch):
-    (venv_dir / ".installed-build,test").write_text(_digest())
+    (venv_dir / ".installed-build,test,ray").write_text(_digest())
     calls = _pip_calls(monkeypatch)
     environment.ensure_environment(environment.SERVE_EXTRAS)
     environment.ensure_environment(environment.TEST_EXTRAS)
@@ -49,9 +49,9 @@ def test_more_extras_or_a_changed_pyproject_install_again(venv_dir, monkeypatch)
     (venv_dir / ".installed-build").write_text(_digest())
     calls = _pip_calls(monkeypatch)
     environment.ensure_environment(environment.TEST_EXTRAS)  # the test tools are missing
-    assert calls[-1][-1].endswith("[build,test]")
-    assert [p.name for p in venv_dir.glob(".installed-*")] == [".installed-build,test"]
-    (venv_dir / ".installed-build,test").write_text("an older pyproject.toml")
+    assert calls[-1][-1].endswith("[build,test,ray]")
+    assert [p.name for p in venv_dir.glob(".installed-*")] == [".installed-build,test,ray"]
+    (venv_dir / ".installed-build,test,ray").write_text("an older pyproject.toml")
     calls.clear()
     environment.ensure_environment(environment.SERVE_EXTRAS)
     assert calls and calls[-1][-1].endswith("[build]")

@@ -1,0 +1,190 @@
+"""The ASGI ingress (runtime/asgi/) serves the aiohttp server's API from the same layer:
+the same requests get the same statuses and bodies from both hosts, SSE streams end in
+[DONE], a client that leaves a stream frees its slot, and the access rules hold."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+
+import aiohttp
+import pytest
+from http_fakes import FakeModel, chat_body, data_uri
+
+from runtime.api.service import ApiService
+from runtime.asgi import REPLICA_HEADER, create_asgi_app
+from runtime.server import ServerConfig, create_app
+
+from conftest import AsgiServer
+
+pytestmark = pytest.mark.asyncio
+
+IMAGE = data_uri()
+CASES = [
+    ("POST", "/v1/chat/completions", chat_body(image=IMAGE, max_tokens=3)),
+    ("POST", "/v1/chat/completions", chat_body(image=IMAGE, max_tokens=2, logprobs=True, top_logprobs=2)),
+    ("POST", "/v1/chat/completions", chat_body(image=IMAGE, max_tokens=500)),  # context too long
+    ("POST", "/v1/chat/completions", {"model": "other", "messages": []}),
+    ("POST", "/v1/chat/completions", "not json"),
+    ("POST", "/v1/completions", {"model": "fake-vlm", "prompt": "Say hi", "max_tokens": 2}),
+    ("POST", "/v1/embeddings", {"model": "fake-vlm", "input": ["a cat", "two dogs"]}),
+    ("POST", "/v1/embeddings", {"model": "fake-vlm", "input": [{"content": [{"type": "image_url", "image_url": {"url": IMAGE}}]}]}),
+    ("POST", "/v1/generate", {"model": "fake-vlm", "task": "caption", "image": IMAGE.split(",", 1)[1]}),
+    ("POST", "/v1/read", {"model": "fake-vlm", "image": IMAGE.split(",", 1)[1]}),
+    ("POST", "/v1/detect", {"model": "fake-vlm", "image": IMAGE.split(",", 1)[1]}),
+    ("POST", "/v1/rank", {"model": "fake-vlm", "query": "a cat", "images": [IMAGE, IMAGE]}),
+    ("POST", "/v1/seed", {"model": "fake-vlm", "text": "a red boat"}),
+    ("POST", "/v1/seed", {"model": "fake-vlm", "text": "x", "unknown": 1}),
+    ("GET", "/v1/models", None),
+    ("GET", "/v1/models/fake-vlm", None),
+    ("GET", "/v1/models/nope", None),
+    ("GET", "/health", None),
+    ("GET", "/nowhere", None),
+    ("GET", "/v1/chat/completions", None),
+]
+_VARYING = {"id", "created", "timings_ms", "system_fingerprint"}
+
+
+def _stable(value):
+    """A body without the fields that differ between any two requests (ids, clocks)."""
+    if isinstance(value, dict):
+        return {k: _stable(v) for k, v in value.items() if k not in _VARYING}
+    if isinstance(value, list):
+        return [_stable(v) for v in value]
+    return value
+
+
+@pytest.fixture
+def hosts(aiohttp_client):
+    """(aiohttp test client, ASGI server URL) serving one FakeModel each, same settings."""
+    started = []
+
+    async def make(model_factory=FakeModel, **settings):
+        config = ServerConfig(**settings)
+        client = await aiohttp_client(create_app(model_factory(), config))
+        service = ApiService(config, model_factory())
+        server = AsgiServer(create_asgi_app(service, replica="replica-under-test")).__enter__()
+        started.append(server)
+        return client, server.url
+
+    yield make
+    for server in started:
+        server.__exit__(None, None, None)
+
+
+async def _ask(session, url, method, path, body, **kwargs):
+    data = body if isinstance(body, str) else None
+    payload = None if isinstance(body, str) else body
+    headers = {"Content-Type": "application/json"} if data is not None else None
+    async with session.request(method, url + path, json=payload, data=data, headers=headers, **kwargs) as response:
+        return response.status, await response.read(), response.headers
+
+
+async def test_every_route_answers_as_the_aiohttp_server_does(hosts):
+    client, url = await hosts()
+    async with aiohttp.ClientSession() as session:
+        for method, path, body in CASES:
+            aio = await _ask(session, str(client.make_url("")), method, path, body)
+            asgi = await _ask(session, url, method, path, body)
+            assert asgi[0] == aio[0], (method, path, asgi[1][:300])
+            assert _stable(json.loads(asgi[1])) == _stable(json.loads(aio[1])), (method, path)
+            assert asgi[2][REPLICA_HEADER] == "replica-under-test"
+            assert re.fullmatch(r"req_[0-9a-f]{24}", asgi[2]["X-Request-Id"])
+
+
+async def test_a_stream_is_the_same_events_ending_in_done(hosts):
+    client, url = await hosts()
+    body = chat_body(image=IMAGE, stream=True, stream_options={"include_usage": True})
+    async with aiohttp.ClientSession() as session:
+        aio = await _ask(session, str(client.make_url("")), "POST", "/v1/chat/completions", body)
+        asgi = await _ask(session, url, "POST", "/v1/chat/completions", body)
+    assert asgi[0] == 200 and asgi[2]["Content-Type"].startswith("text/event-stream")
+    events = [line for line in asgi[1].decode().split("\n\n") if line]
+    assert events[-1] == "data: [DONE]"
+    chunks = [_stable(json.loads(e.removeprefix("data: "))) for e in events[:-1]]
+    assert chunks == [_stable(json.loads(e.removeprefix("data: ")))
+                      for e in aio[1].decode().split("\n\n") if e and e != "data: [DONE]"]
+    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+    assert text == "Hello world!"
+    assert chunks[-1]["usage"]["completion_tokens"] == 3
+
+
+async def test_errors_before_the_first_event_are_a_json_reply(hosts):
+    _, url = await hosts()
+    async with aiohttp.ClientSession() as session:
+        status, body, _ = await _ask(session, url, "POST", "/v1/chat/completions",
+                                     chat_body(image=IMAGE, stream=True, max_tokens=500))
+    assert status == 400 and json.loads(body)["error"]["code"] == "context_length_exceeded"
+
+
+async def test_a_client_that_leaves_a_stream_frees_its_slot_and_is_counted(hosts):
+    def slow():
+        model = FakeModel(script=tuple(f"t{i} " for i in range(40)), step_delay_s=0.05)
+        model.default_params = model.default_params.with_overrides(max_new_tokens=40)
+        return model
+
+    _, url = await hosts(slow, max_queue=1)
+    async with aiohttp.ClientSession() as session:
+        response = await session.post(url + "/v1/chat/completions", json=chat_body(image=IMAGE, stream=True))
+        assert response.status == 200
+        assert (await response.content.readline()).startswith(b"data: ")
+        response.close()
+        deadline = time.monotonic() + 10
+        while True:
+            metrics = await (await session.get(url + "/metrics")).text()
+            if re.search(r"^wan_queue_depth 0.0$", metrics, re.M) and "wan_cancelled_requests_total 1.0" in metrics:
+                break
+            assert time.monotonic() < deadline, metrics[-2000:]
+            await asyncio.sleep(0.05)
+        again = await session.post(url + "/v1/chat/completions", json=chat_body(image=IMAGE, max_tokens=2))
+        assert again.status == 200  # the one slot serves again
+
+
+async def test_the_api_key_guards_everything_but_health(hosts):
+    _, url = await hosts(api_key="s3cret")
+    async with aiohttp.ClientSession() as session:
+        assert (await session.get(url + "/health")).status == 200
+        refused = await session.get(url + "/v1/models")
+        assert refused.status == 401 and (await refused.json())["error"]["code"] == "invalid_api_key"
+        assert refused.headers["WWW-Authenticate"].startswith("Bearer")
+        allowed = await session.get(url + "/v1/models", headers={"Authorization": "Bearer s3cret"})
+        assert allowed.status == 200
+
+
+async def test_cors_allows_local_pages_and_refuses_others(hosts):
+    _, url = await hosts()
+    async with aiohttp.ClientSession() as session:
+        local = await session.get(url + "/health", headers={"Origin": "http://localhost:3000"})
+        assert local.status == 200 and local.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+        assert REPLICA_HEADER in local.headers["Access-Control-Expose-Headers"]
+        preflight = await session.options(url + "/v1/chat/completions", headers={
+            "Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"})
+        assert preflight.status == 204 and "POST" in preflight.headers["Access-Control-Allow-Methods"]
+        foreign = await session.get(url + "/v1/models", headers={"Origin": "https://evil.example"})
+        assert foreign.status == 403 and (await foreign.json())["error"]["code"] == "cors_origin_refused"
+
+
+async def test_bodies_over_the_limit_and_forms_get_clear_errors(hosts):
+    _, url = await hosts(max_body_bytes=2000)
+    async with aiohttp.ClientSession() as session:
+        big = await session.post(url + "/v1/seed", json={"model": "fake-vlm", "text": "x" * 5000})
+        assert big.status == 413 and "2000 bytes" in (await big.json())["error"]["message"]
+        form = aiohttp.FormData()
+        form.add_field("task", "caption")
+        form.add_field("image", b"\x89PNG", filename="a.png", content_type="image/png")
+        refused = await session.post(url + "/v1/generate", data=form)
+        error = (await refused.json())["error"]
+        assert refused.status == 415 and "base64" in error["message"] and error["code"] == "unsupported_media_type"
+
+
+async def test_metrics_count_requests_by_route_and_show_the_queue(hosts):
+    _, url = await hosts()
+    async with aiohttp.ClientSession() as session:
+        await session.post(url + "/v1/seed", json={"model": "fake-vlm", "text": "a boat"})
+        await session.get(url + "/nowhere")
+        text = await (await session.get(url + "/metrics")).text()
+    assert 'wan_http_requests_total{method="POST",route="/v1/seed",status="200"} 1.0' in text
+    assert 'wan_http_requests_total{method="GET",route="unmatched",status="404"} 1.0' in text
+    assert "wan_requests_waiting 0.0" in text and "wan_requests_running 0.0" in text
