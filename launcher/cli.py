@@ -237,6 +237,62 @@ def serve(**params):
     sys.exit(_exit_code(failures[0]) if code == 1 and failures else code)
 
 
+_RAY_OPTIONS = (
+    _option("--address", default="local", show_default=True,
+            help="Ray cluster: 'local' starts one on this machine for this command (stopped on exit); 'auto' "
+                 "joins the cluster this machine belongs to; HOST:PORT joins that head node."),
+    _option("--replicas", type=click.IntRange(min=1),
+            help="Replicas to run (default 1); or autoscale with --min-replicas and --max-replicas."),
+    _option("--min-replicas", type=click.IntRange(min=0), help="Autoscaling: fewest replicas."),
+    _option("--max-replicas", type=click.IntRange(min=1), help="Autoscaling: most replicas."),
+    _option("--target-ongoing-requests", type=click.FloatRange(min=0, min_open=True), default=2.0,
+            show_default=True, help="Autoscaling: requests in progress per replica that Serve aims for."),
+    _option("--num-cpus", type=click.IntRange(min=1), default=1, show_default=True,
+            help="CPUs each replica reserves from Ray; its workers x onnxruntime threads stay within them."),
+)
+
+
+# --threads and --log-format do not apply: each replica sizes its threads from --num-cpus, and Ray
+# writes the replicas' logs.
+@main.command(name="ray")
+@_with(_LOAD_OPTIONS[:3] + _LOAD_OPTIONS[4:] + _SERVER_OPTIONS[:9] + _RAY_OPTIONS)
+def ray_command(address, replicas, min_replicas, max_replicas, target_ongoing_requests, num_cpus, **params):
+    """Serve the model on Ray Serve: the same API from several replicas and machines.
+
+    Needs the optional `ray` extra (pip install "wan2.2-turbo[ray]" on every node); the
+    release binary does not include Ray. Each replica loads the bundle from the same path
+    (shared storage or a baked image: weights are never shipped through Ray), plans its
+    variants for its own node and serves the API of `serve` except the web page and form
+    uploads (send images as JSON). Every response names its replica in X-Wan-Replica. Prints
+    the URL once every replica is ready; SIGTERM or Ctrl+C takes the application down (and a
+    local cluster with it). Exit status 6 when the cluster has fewer CPUs than the replicas
+    need; 3, 4 or 5 as for `serve`.
+    """
+    try:
+        from runtime.ray_serve import ReplicaSpec, ScalingSpec
+        from runtime.ray_serve.launch import serve_on_ray
+    except ImportError as error:
+        raise WanError(f"`ray` needs the optional Ray extra, which is not installed ({error}); install it with "
+                       "pip install \"wan2.2-turbo[ray]\" (the release binary does not include Ray).") from None
+    from runtime.server.serve import exposure_warning
+
+    model_dir = _resolve_model_dir(params["model_dir"])
+    config = launch_config({**params, "threads": None, "log_format": "text"}, model_dir)
+    autoscaling = min_replicas is not None or max_replicas is not None
+    scaling = ScalingSpec(replicas=replicas if replicas is not None or autoscaling else 1, min_replicas=min_replicas,
+                          max_replicas=max_replicas, target_ongoing_requests=target_ongoing_requests)
+    load = config.load
+    spec = ReplicaSpec(str(model_dir.resolve()), load.precision, load.device, load.max_seq_len,
+                       load.max_image_pixels, load.max_concurrent, num_cpus)
+    plan = _plan(load)  # the bundle's hashes and --precision/--device checked here, before any cluster
+    click.echo(f"wan2.2-turbo {__version__}: bundle '{plan.manifest.name}' ({plan.manifest.kind}) from {model_dir}; "
+               f"each replica plans its variants on its own node with {num_cpus} CPU(s)", err=True)
+    warning = exposure_warning([config.server.host], config.server.api_key is not None)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
+    sys.exit(serve_on_ray(spec, config.server, scaling, address, announce=lambda line: click.echo(line)))
+
+
 @main.command(name="run")
 @_with(_LOAD_OPTIONS)
 @click.option("--task", required=True, type=click.Choice(TASKS),

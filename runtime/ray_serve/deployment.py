@@ -72,14 +72,16 @@ def _replica_name() -> str:
 
 
 def build_application(spec: ReplicaSpec, server: ServerConfig, scaling: ScalingSpec) -> Application:
-    """The Serve application: `ModelReplica` with its CPUs, replica count and queue bound.
+    """The Serve application: `ModelReplica` with its CPUs and replica count.
 
-    `max_ongoing_requests` is the server's `max_queue`: a replica takes as many requests as
-    its own queue holds, and answers 503 past it, as the single-process server does.
+    Serve lets a replica take up to twice its `--max-queue` at once, so Serve forwards
+    requests rather than holding them in its own (unbounded) queue: each replica's queue is
+    the bound, and past it the replica answers 503 with Retry-After as the single-process
+    server does.
     """
     options = {
         "ray_actor_options": {"num_cpus": spec.num_cpus},
-        "max_ongoing_requests": server.max_queue,
+        "max_ongoing_requests": 2 * server.max_queue,
         **scaling.serve_options(),
     }
     return ModelReplica.options(**options).bind(spec, server)
