@@ -333,7 +333,11 @@ def run_command(task, prompt, max_new_tokens, num_beams, as_json, images, **para
 @_with(_LOAD_OPTIONS[:3])
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def info(as_json: bool, **params):
-    """Show the hardware, the bundle, and the variant chosen for each component and why."""
+    """Show the hardware, the bundle, and the variant chosen for each component and why.
+
+    Also which precisions are installed, and which variants an optional download of the
+    release adds (the archive to get, unpacked into the same folder).
+    """
     from runtime.placement import detect_hardware
 
     hardware = detect_hardware()
@@ -349,6 +353,7 @@ def info(as_json: bool, **params):
                             "tasks": list(manifest.tasks), "path": str(load.model_dir),
                             "max_seq_len": plan.max_seq_len}
         report["selection"] = plan.to_dict()
+        report["precisions"] = plan.precisions()
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
@@ -377,6 +382,12 @@ def _print_info(report, hardware, plan) -> None:
         return
     b = report["bundle"]
     click.echo(f"bundle: {b['name']} {b['version']} ({b['kind']}; tasks: {', '.join(b['tasks'])}) at {b['path']}")
+    precisions = report["precisions"]
+    click.echo("precisions installed: " + "; ".join(f"{precision} ({', '.join(components)})"
+                                                    for precision, components in precisions["installed"].items()))
+    for item in precisions["to_download"]:
+        click.echo(f"available to download: {item['precision']} for {item['component']} ({item['file']}, "
+                   f"{item['bytes'] / 1e6:.0f} MB) in {item['archive']}")
     *choices, threads = plan.lines()
     for line in choices:
         click.echo(line)
@@ -392,8 +403,10 @@ def verify(ctx, model_dir: Path | None, sums_file: Path | None):
     """Check a bundle's files against bundle.json, and with --sums a release's SHA256SUMS.
 
     FOLDER defaults to the bundle served by default; with only --sums, only the sums are checked.
-    Every file is checked and listed (OK or FAILED, with why), bad ones included. Exit status 4
-    if any file differs from its recorded hash, 3 if any is missing or unreadable.
+    Every file is checked and listed (OK or FAILED, with why), bad ones included; the files of
+    optional variants that are not installed (another download of the release) are listed as
+    such, not as failures. Exit status 4 if any file differs from its recorded hash, 3 if any
+    is missing or unreadable.
     """
     failures: list[BundleError] = []
     if sums_file is not None:
@@ -410,15 +423,21 @@ def verify(ctx, model_dir: Path | None, sums_file: Path | None):
 
 
 def _verify_bundle(folder: Path) -> list[BundleError]:
-    from runtime.bundle import check_files, read_manifest
+    from runtime.bundle import check_files, not_installed, read_manifest
 
     manifest = read_manifest(folder)
-    checks = check_files(folder, manifest.all_files())
+    optional = not_installed(folder, manifest)
+    skipped = {entry for item in optional for entry in item.variant.files()}
+    checks = check_files(folder, [entry for entry in manifest.all_files() if entry not in skipped])
     for check in checks:
         click.echo(f"{check.entry.file}: {check.describe()}")
+    for item in optional:
+        click.echo(f"{item.variant.file}: not installed (optional {item.variant.precision} variant of "
+                   f"{item.component}, in {item.variant.archive})")
     failures = [check.error() for check in checks if not check.ok]
     if not failures:
-        click.echo(f"ok: {len(checks)} files of bundle '{manifest.name}' match bundle.json")
+        also = f"; {len(optional)} optional variant(s) not installed" if optional else ""
+        click.echo(f"ok: {len(checks)} files of bundle '{manifest.name}' match bundle.json{also}")
     return failures
 
 

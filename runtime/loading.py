@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .bundle import MANIFEST_NAME, Manifest, VerifiedFiles, read_manifest, verify_files
+from .bundle import MANIFEST_NAME, Manifest, NotInstalled, VerifiedFiles, not_installed, read_manifest, verify_files
 from .batching import ROW_INDEPENDENT_PRECISIONS
 from .bundle.importer import describe_folder
 from .config import ModelConfig
@@ -44,6 +44,7 @@ class LoadPlan:
     max_seq_len: int | None
     max_image_pixels: int
     has_manifest: bool
+    not_installed: tuple[NotInstalled, ...] = ()  # optional variants whose files are absent (another download)
     # Set only by plan_load(verify=True): what was verified, and when (each file's stat), so
     # that load_model refuses a file changed since. A dataclasses.replace copy is unverified.
     verified: VerifiedFiles | None = field(default=None, init=False)
@@ -71,6 +72,17 @@ class LoadPlan:
                         "usable_cores": budget.usable_cores, "reason": budget.reason},
             "max_seq_len": self.max_seq_len,
         }
+
+    def precisions(self) -> dict:
+        """Which precisions are installed (precision -> components that have it here) and which
+        variants are available to download (with the archive that carries each)."""
+        absent = {(item.component, item.variant.label) for item in self.not_installed}
+        installed: dict[str, list[str]] = {}
+        for name, component in self.manifest.components.items():
+            for precision in dict.fromkeys(v.precision for v in component.variants if (name, v.label) not in absent):
+                installed.setdefault(precision, []).append(name)
+        return {"installed": dict(sorted(installed.items())),
+                "to_download": [item.to_dict() for item in self.not_installed]}
 
 
 def read_bundle(path: str | os.PathLike) -> tuple[Manifest, bool]:
@@ -133,7 +145,9 @@ def plan_load(
     manifest, has_manifest = read_bundle(bundle_dir)
     adapter_for(manifest.kind).check_manifest(manifest)
     hardware = hardware or detect_hardware()
-    selection = select_variants(manifest, hardware, precision, device)
+    absent = not_installed(bundle_dir, manifest) if has_manifest else ()
+    selection = select_variants(manifest, hardware, precision, device,
+                                absent={(item.component, item.variant.label) for item in absent})
     limit = manifest.max_seq_len
     if max_seq_len is not None and limit is not None and max_seq_len > limit:
         raise BundleError(
@@ -150,6 +164,7 @@ def plan_load(
         max_seq_len=max_seq_len or limit,
         max_image_pixels=max_image_pixels,
         has_manifest=has_manifest,
+        not_installed=absent,
     )
     object.__setattr__(plan, "verified", verified)
     return plan

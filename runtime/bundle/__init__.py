@@ -17,8 +17,10 @@ from .manifest import (
     sha256_file,
     verify_files,
 )
+from .optional import NotInstalled, install_advice, not_installed
 
 __all__ = [
     "MANIFEST_NAME", "Component", "FileCheck", "FileEntry", "Manifest", "Measurement", "Variant", "VerifiedFiles", "check_files",
-    "file_entry", "parse_manifest", "read_manifest", "sha256_file", "verify_files",
+    "file_entry", "parse_manifest", "read_manifest", "sha256_file", "verify_files", "NotInstalled", "install_advice",
+    "not_installed",
 ]

@@ -74,6 +74,9 @@ class Variant:
     # accuracy contract was measured to hold. Empty: not stated, so not restricted.
     accurate_on: tuple[str, ...] = ()
     measured: tuple[Measurement, ...] = ()  # benchmark figures, at most one per int8 kernel family
+    # An optional download: the release archive that carries this variant's files when they
+    # are not in the folder (runtime.bundle.optional). Empty: the files always ship with it.
+    archive: str = ""
 
     @property
     def label(self) -> str:
@@ -192,8 +195,11 @@ def _parse_variant(data, where: str) -> Variant:
         where,
         {"precision": str, "file": str, "sha256": str, "bytes": int},
         {"name": str, "min_memory_bytes": int, "preferred_isa": list, "data_files": list, "accurate_on": list,
-         "measured": list},
+         "measured": list, "archive": str},
     )
+    archive = data.get("archive", "")
+    if archive and (archive != Path(archive).name or "\\" in archive or archive in (".", "..")):
+        raise BundleError(f"{where}.archive must be a file name (the release archive to download), got '{archive}'.")
     unknown_kernels = [k for k in data.get("accurate_on", []) if k not in INT8_KERNELS]
     if unknown_kernels:
         raise BundleError(f"{where}.accurate_on {unknown_kernels} invalid; int8 kernel families: {', '.join(INT8_KERNELS)}.")
@@ -217,6 +223,7 @@ def _parse_variant(data, where: str) -> Variant:
         data_files=data_files,
         accurate_on=tuple(data.get("accurate_on", [])),
         measured=_parse_measurements(data.get("measured", []), f"{where}.measured", entry.sha256),
+        archive=archive,
     )
 
 

@@ -29,6 +29,12 @@ The runtime's plan (runtime.loading.plan_load) decides here; sessions obey. The 
    other), else fp32 first — int8 without VNNI has been no faster and has given wrong
    answers where it was measured. On GPUs fp16, then fp32. Ties go to the largest variant.
 
+Variants not installed (optional downloads whose files are absent: `absent`, from
+runtime.bundle.optional) are left out before rule 2, and the reason names what they are and
+the archive that carries them. An explicit `--precision` that needs one is refused with that
+archive's name (after rule 2's accuracy check: nobody should download a variant that would
+be refused here anyway).
+
 An explicit `--precision` is honoured exactly: every component that offers that precision
 gets it (even when memory looks short — the estimate is a heuristic, and the user asked);
 a component that does not offer it keeps what auto picks, and its reason says so (the
@@ -39,10 +45,11 @@ silent fallback.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from runtime.bundle import Manifest, Variant
-from runtime.errors import ProviderUnavailableError
+from runtime.bundle import Manifest, Variant, install_advice
+from runtime.errors import BundleError, ProviderUnavailableError
 
 from .hardware import FAST_INT8_ISA, HardwareInfo
 from .providers import provider_for_device
@@ -144,12 +151,16 @@ def memory_need(variant: Variant) -> int:
 
 
 def select_variants(
-    manifest: Manifest, hardware: HardwareInfo, precision: str = "auto", device: str = "auto"
+    manifest: Manifest, hardware: HardwareInfo, precision: str = "auto", device: str = "auto",
+    absent: Collection[tuple[str, str]] = (),
 ) -> Selection:
     """Pick one variant per component by the rules of the module docstring.
 
+    `absent`: (component, variant label) of the variants that are not installed.
+
     Raises `ProviderUnavailableError` when an explicit device or precision cannot be
-    honoured, or when no variant of a component fits.
+    honoured, or when no variant of a component fits; `BundleError` when what is needed is
+    not installed (the message names the archive that carries it).
     """
     chosen_device, device_reason = choose_device(hardware, device)
     offered = sorted({v.precision for c in manifest.components.values() for v in c.variants})
@@ -165,11 +176,36 @@ def select_variants(
         )
     budget = memory_budget(hardware, chosen_device)
     choose = _choose_explicit if precision != "auto" else _choose_auto
-    choices = {
-        name: choose(name, component.variants, hardware, chosen_device, budget, precision)
-        for name, component in manifest.components.items()
-    }
+    choices = {}
+    for name, component in manifest.components.items():
+        missing = [v for v in component.variants if (name, v.label) in absent]
+        present = tuple(v for v in component.variants if v not in missing)
+        if precision != "auto":
+            _require_installed(name, precision, component.variants, present, hardware)
+        if not present:
+            archives = ", ".join(sorted({v.archive for v in missing}))
+            raise BundleError(f"Component '{name}' has no variant installed. {install_advice(archives)}")
+        choice = choose(name, present, hardware, chosen_device, budget, precision)
+        if missing:
+            listed = ", ".join(f"{v.label} (in {v.archive})" for v in missing)
+            choice = Choice(choice.variant, f"{choice.reason}; not installed: {listed}")
+        choices[name] = choice
     return Selection(chosen_device, provider_for_device(chosen_device), choices, device_reason)
+
+
+def _require_installed(name, precision, variants, present, hardware) -> None:
+    """An explicit precision whose variants of this component are all absent: refused, naming
+    the archive to get (unless rule 2 would refuse it here anyway: then that is the message)."""
+    matching = [v for v in variants if v.precision == precision]
+    if not matching or any(v in present for v in matching):
+        return
+    broken = [v for v in matching if not holds_contract(v, hardware)]
+    if broken:
+        raise ProviderUnavailableError(f"--precision {precision}: {_contract_refusal(name, broken[0], variants, hardware)}")
+    raise BundleError(
+        f"--precision {precision}: the {precision} variant of component '{name}' ({matching[0].file}) is not "
+        f"installed. {install_advice(matching[0].archive)} Or use --precision auto."
+    )
 
 
 def _choose_explicit(name, variants, hardware, device, budget, precision) -> Choice:

@@ -1,0 +1,76 @@
+"""A bundle with an optional variant (issue 15): `info` says what is installed and what an
+optional download adds, `verify` does not fail on what is not installed, an explicit
+`--precision` that needs it names the archive, and once its file is there it is selected,
+verified and hashed before loading like every other file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from runtime.bundle import sha256_file
+
+EXTRA = "wan2.2-turbo-0.1.0-linux-x86_64-extra.tar.gz"
+SPARE = "models/rec_int8.onnx"
+
+
+@pytest.fixture
+def optional_bundle(ocr_bundle, tmp_path):
+    """The OCR bundle with an 'int8' recognizer (a copy of the fp32 file) that ships in EXTRA;
+    returns (bundle, the spare file's bytes), the file itself not installed."""
+    bundle = shutil.copytree(ocr_bundle, tmp_path / "ocr")
+    data = (bundle / "models" / "ch_PP-OCRv4_rec_infer.onnx").read_bytes()
+    (bundle / SPARE).write_bytes(data)
+    manifest = json.loads((bundle / "bundle.json").read_text())
+    manifest["components"]["ocr_rec"]["variants"].append(
+        {"precision": "int8", "name": "int8", "file": SPARE, "sha256": sha256_file(bundle / SPARE),
+         "bytes": len(data), "archive": EXTRA})
+    (bundle / "bundle.json").write_text(json.dumps(manifest))
+    (bundle / SPARE).unlink()
+    return bundle, data
+
+
+def test_info_lists_what_is_installed_and_what_to_download(invoke, optional_bundle):
+    bundle, data = optional_bundle
+    report = json.loads(invoke("info", "--json", "--model", bundle).stdout)
+    assert report["precisions"]["installed"] == {"fp32": ["ocr_cls", "ocr_det", "ocr_rec"]}
+    assert report["precisions"]["to_download"] == [
+        {"component": "ocr_rec", "variant": "int8", "precision": "int8", "file": SPARE, "bytes": len(data),
+         "archive": EXTRA}]
+    assert f"not installed: int8 (in {EXTRA})" in report["selection"]["components"]["ocr_rec"]["reason"]
+    text = invoke("info", "--model", bundle).stdout
+    assert "precisions installed: fp32 (ocr_cls, ocr_det, ocr_rec)" in text
+    assert f"available to download: int8 for ocr_rec ({SPARE}, 11 MB) in {EXTRA}" in text
+
+
+def test_precision_that_is_not_installed_names_the_archive(invoke, optional_bundle):
+    bundle, _ = optional_bundle
+    result = invoke("info", "--model", bundle, "--precision", "int8")
+    assert result.exit_code == 3, result.output
+    assert f"the int8 variant of component 'ocr_rec' ({SPARE}) is not installed" in result.stderr
+    assert f"tar -xzf {EXTRA}" in result.stderr and "--ignore-missing" in result.stderr
+
+
+def test_verify_reports_it_as_not_installed_without_failing(invoke, optional_bundle):
+    bundle, _ = optional_bundle
+    result = invoke("verify", bundle)
+    assert result.exit_code == 0, result.output
+    assert f"{SPARE}: not installed (optional int8 variant of ocr_rec, in {EXTRA})" in result.stdout
+    assert "1 optional variant(s) not installed" in result.stdout
+
+
+def test_once_installed_it_is_selected_verified_and_hashed_before_loading(invoke, optional_bundle):
+    bundle, data = optional_bundle
+    (bundle / SPARE).write_bytes(data)  # what unpacking the optional archive does
+    report = json.loads(invoke("info", "--json", "--model", bundle, "--precision", "int8").stdout)
+    assert report["precisions"] == {"installed": {"fp32": ["ocr_cls", "ocr_det", "ocr_rec"], "int8": ["ocr_rec"]},
+                                    "to_download": []}
+    assert report["selection"]["components"]["ocr_rec"]["file"] == SPARE
+    verified = invoke("verify", bundle)
+    assert verified.exit_code == 0 and f"{SPARE}: OK" in verified.stdout and "not installed" not in verified.stdout
+    (bundle / SPARE).write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    refused = invoke("info", "--model", bundle, "--precision", "int8")
+    assert refused.exit_code == 4 and SPARE in refused.stderr, refused.output
+    assert invoke("verify", bundle).exit_code == 4
