@@ -145,7 +145,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     caching = commands.add_parser("cache")
-    caching.add_argument("--data")
+    caching.add_argument("--data", type=Path)
     caching.add_argument("--bundle")
     caching.add_argument("--seeds", type=int, nargs="*", default=[1, 2])
     caching.add_argument("--count", type=int, default=20)
