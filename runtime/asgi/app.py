@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import msgspec
@@ -253,44 +253,64 @@ async def _not_allowed(request: Request, error) -> Response:
 
 # --- in-process calls ----------------------------------------------------------------------
 
-async def call_app(app: ASGIApp, method: str, path: str, body: bytes = b"",
-                   headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-    """One HTTP request through `app` in this process (no socket): (status, headers, body).
+async def stream_app(app: ASGIApp, method: str, path: str, body: bytes = b"",
+                     headers: list[tuple[str, str]] | None = None) -> AsyncIterator[tuple[int, list] | bytes]:
+    """One HTTP request through `app` in this process (no socket), as it is answered: first
+    `(status, headers)`, then each piece of the body as bytes.
 
-    A Ray deployment handle uses it (`ModelReplica.call`) to reach the replica's API without
-    the HTTP proxy; a streamed reply comes back whole.
+    Closing the iterator early (the caller's client went away) cancels the request, which
+    stops its generation and frees its queue slot.
     """
-    sent = {"body": False}
-    header_list = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
-    if body and "content-length" not in {k for k, _ in header_list}:
+    header_list = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or [])]
+    if body and b"content-length" not in {k for k, _ in header_list}:
         header_list.append((b"content-length", str(len(body)).encode()))
     path_only, _, query = path.partition("?")
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method.upper(),
              "scheme": "http", "path": path_only, "raw_path": path_only.encode(), "query_string": query.encode(),
              "root_path": "", "headers": header_list, "client": ("127.0.0.1", 0), "server": ("127.0.0.1", 80)}
+    messages: asyncio.Queue = asyncio.Queue()
     finished = asyncio.Event()
-    reply = {"status": 0, "headers": {}, "chunks": []}
+    body_sent = False
 
     async def receive() -> Message:
-        if not sent["body"]:
-            sent["body"] = True
+        nonlocal body_sent
+        if not body_sent:
+            body_sent = True
             return {"type": "http.request", "body": body, "more_body": False}
         await finished.wait()
         return {"type": "http.disconnect"}
 
-    async def send(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            reply["status"] = message["status"]
-            reply["headers"] = {k.decode("latin-1"): v.decode("latin-1") for k, v in message.get("headers", [])}
-        elif message["type"] == "http.response.body":
-            reply["chunks"].append(message.get("body", b""))
-            if not message.get("more_body", False):
-                finished.set()
+    async def run() -> None:
+        try:
+            await app(scope, receive, messages.put)
+        finally:
+            messages.put_nowait(None)
 
+    task = asyncio.ensure_future(run())
     try:
-        await app(scope, receive, send)
+        while (message := await messages.get()) is not None:
+            if message["type"] == "http.response.start":
+                yield message["status"], [(k.decode("latin-1"), v.decode("latin-1")) for k, v in message.get("headers", [])]
+            elif message["type"] == "http.response.body":
+                if message.get("body"):
+                    yield message["body"]
+                if not message.get("more_body", False):
+                    break
+        await task  # the app's own exception, if it raised one
     finally:
         finished.set()
-    return reply["status"], reply["headers"], b"".join(reply["chunks"])
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
 
+async def call_app(app: ASGIApp, method: str, path: str, body: bytes = b"",
+                   headers: list[tuple[str, str]] | None = None) -> tuple[int, dict[str, str], bytes]:
+    """`stream_app` collected: (status, headers, whole body)."""
+    status, reply_headers, chunks = 0, {}, []
+    async for item in stream_app(app, method, path, body, headers):
+        if isinstance(item, tuple):
+            status, reply_headers = item[0], dict(item[1])
+        else:
+            chunks.append(item)
+    return status, reply_headers, b"".join(chunks)

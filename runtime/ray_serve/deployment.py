@@ -1,37 +1,42 @@
-"""The Serve deployment: each replica loads the bundle with the launcher's planner and serves
-the ASGI ingress (runtime/asgi/) over its own `ApiService` (issue 16)."""
+"""The Serve application (issue 16): `ModelReplica`s each load the bundle with the launcher's
+planner and answer through the ASGI app (runtime/asgi/) over their own `ApiService`; one
+`Ingress` relays HTTP requests to them through a deployment handle."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
 import os
+from collections.abc import AsyncIterator
 
 from ray import serve
 from ray.serve import Application
 from ray.serve.exceptions import RayServeException
+from ray.serve.handle import DeploymentHandle
 
 from runtime.api.config import ServerConfig
 from runtime.api.service import ApiService
-from runtime.asgi import call_app, create_asgi_app
+from runtime.asgi import call_app, create_asgi_app, stream_app
 from runtime.loading import load_model, plan_load
 from runtime.placement import detect_hardware
 from runtime.server.remote import fetch_remote_image
 
 from .config import ReplicaSpec, ScalingSpec
+from .forwarding import ForwardingApp
 
 logger = logging.getLogger("runtime.server")
 
 DEPLOYMENT_NAME = "wan-model"
+INGRESS_NAME = "wan-ingress"
 
 
 @serve.deployment(name=DEPLOYMENT_NAME)
-@serve.ingress()
 class ModelReplica:
     """One replica: the model planned and loaded from `spec`, warmed up, behind the API.
 
     The planner sees `spec.num_cpus` usable cores (what Ray reserved for the replica), so
-    workers x intra-op threads stay within them. Every response carries the replica's id in
+    workers x intra-op threads stay within them. Requests reach it from the `Ingress`
+    through a deployment handle (`stream`); every response carries the replica's id in
     `X-Wan-Replica`.
     """
 
@@ -45,21 +50,40 @@ class ModelReplica:
             logger.info("replica %s: %s", self.replica, line)
         self.service = ApiService(server, None, fetch_remote_image)
         self.service.set_model(self.service.load(lambda: load_model(plan)))  # load, then the warm-up request
-        self.threads = plan.budget
-        self.ingress = create_asgi_app(self.service, replica=self.replica)
+        self.budget = plan.budget
+        self.api = create_asgi_app(self.service, replica=self.replica)
 
-    def __serve_build_asgi_app__(self):
-        return self.ingress
+    async def stream(self, method: str, path: str, body: bytes = b"",
+                     headers: list[tuple[str, str]] | None = None) -> AsyncIterator[tuple[int, list] | bytes]:
+        """One API request: `(status, headers)`, then the body as it is written (SSE too)."""
+        async for item in stream_app(self.api, method, path, body, headers):
+            yield item
 
     async def call(self, method: str, path: str, body: bytes = b"",
-                   headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-        """One API request without the HTTP proxy, for deployment-handle callers (another
-        deployment, or tests): (status, headers, body); a streamed reply comes back whole."""
-        return await call_app(self.ingress, method, path, body, headers)
+                   headers: list[tuple[str, str]] | None = None) -> tuple[int, dict[str, str], bytes]:
+        """One API request, its reply whole: (status, headers, body)."""
+        return await call_app(self.api, method, path, body, headers)
 
     def thread_budget(self) -> dict:
         """How this replica split its `num_cpus` (workers, intra-op threads, reason)."""
-        return dataclasses.asdict(self.threads)
+        return dataclasses.asdict(self.budget)
+
+
+@serve.deployment(name=INGRESS_NAME)
+@serve.ingress()
+class Ingress:
+    """Serve's HTTP entry: relays each request to a `ModelReplica` (runtime/ray_serve/forwarding.py)."""
+
+    def __init__(self, model: DeploymentHandle, server: ServerConfig):
+        self.forwarding = ForwardingApp(model, server.max_body_bytes)
+
+    def __serve_build_asgi_app__(self):
+        return self.forwarding
+
+    async def call(self, method: str, path: str, body: bytes = b"",
+                   headers: list[tuple[str, str]] | None = None) -> tuple[int, dict[str, str], bytes]:
+        """One request through the ingress and a replica, without Serve's HTTP proxy."""
+        return await call_app(self.forwarding, method, path, body, headers)
 
 
 def _replica_name() -> str:
@@ -72,16 +96,23 @@ def _replica_name() -> str:
 
 
 def build_application(spec: ReplicaSpec, server: ServerConfig, scaling: ScalingSpec) -> Application:
-    """The Serve application: `ModelReplica` with its CPUs and replica count.
+    """The Serve application: one `Ingress` on the head node (no CPU reserved) in front of the
+    `ModelReplica` deployment with its CPUs and replica count.
 
     Serve lets a replica take up to twice its `--max-queue` at once, so Serve forwards
     requests rather than holding them in its own (unbounded) queue: each replica's queue is
     the bound, and past it the replica answers 503 with Retry-After as the single-process
     server does.
     """
-    options = {
-        "ray_actor_options": {"num_cpus": spec.num_cpus},
-        "max_ongoing_requests": 2 * server.max_queue,
+    model = ModelReplica.options(
+        ray_actor_options={"num_cpus": spec.num_cpus},
+        max_ongoing_requests=2 * server.max_queue,
         **scaling.serve_options(),
-    }
-    return ModelReplica.options(**options).bind(spec, server)
+    ).bind(spec, server)
+    # The head node carries Ray's `node:__internal_head__` resource: the ingress lives beside the
+    # proxy (HeadOnly, launch.py), so losing a worker node never takes the entry point with it.
+    return Ingress.options(
+        num_replicas=1,
+        ray_actor_options={"num_cpus": 0, "resources": {"node:__internal_head__": 0.001}},
+        max_ongoing_requests=100_000,
+    ).bind(model, server)

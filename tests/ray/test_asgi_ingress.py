@@ -133,58 +133,66 @@ async def test_a_client_that_leaves_a_stream_frees_its_slot_and_is_counted(hosts
         response.close()
         deadline = time.monotonic() + 10
         while True:
-            metrics = await (await session.get(url + "/metrics")).text()
+            metrics = (await _fetch(session, "GET", url + "/metrics"))[1]
             if re.search(r"^wan_queue_depth 0.0$", metrics, re.M) and "wan_cancelled_requests_total 1.0" in metrics:
                 break
             assert time.monotonic() < deadline, metrics[-2000:]
             await asyncio.sleep(0.05)
-        again = await session.post(url + "/v1/chat/completions", json=chat_body(image=IMAGE, max_tokens=2))
-        assert again.status == 200  # the one slot serves again
+        again = await _fetch(session, "POST", url + "/v1/chat/completions", json=chat_body(image=IMAGE, max_tokens=2))
+        assert again[0] == 200  # the one slot serves again
+
+
+async def _fetch(session, method: str, url: str, **kwargs):
+    """(status, parsed JSON or text, headers), the response released."""
+    async with session.request(method, url, **kwargs) as response:
+        text = await response.text()
+        body = json.loads(text) if response.content_type == "application/json" else text
+        return response.status, body, response.headers
 
 
 async def test_the_api_key_guards_everything_but_health(hosts):
     _, url = await hosts(api_key="s3cret")
     async with aiohttp.ClientSession() as session:
-        assert (await session.get(url + "/health")).status == 200
-        refused = await session.get(url + "/v1/models")
-        assert refused.status == 401 and (await refused.json())["error"]["code"] == "invalid_api_key"
-        assert refused.headers["WWW-Authenticate"].startswith("Bearer")
-        allowed = await session.get(url + "/v1/models", headers={"Authorization": "Bearer s3cret"})
-        assert allowed.status == 200
+        assert (await _fetch(session, "GET", url + "/health"))[0] == 200
+        status, body, headers = await _fetch(session, "GET", url + "/v1/models")
+        assert status == 401 and body["error"]["code"] == "invalid_api_key"
+        assert headers["WWW-Authenticate"].startswith("Bearer")
+        allowed = await _fetch(session, "GET", url + "/v1/models", headers={"Authorization": "Bearer s3cret"})
+        assert allowed[0] == 200
 
 
 async def test_cors_allows_local_pages_and_refuses_others(hosts):
     _, url = await hosts()
     async with aiohttp.ClientSession() as session:
-        local = await session.get(url + "/health", headers={"Origin": "http://localhost:3000"})
-        assert local.status == 200 and local.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
-        assert REPLICA_HEADER in local.headers["Access-Control-Expose-Headers"]
-        preflight = await session.options(url + "/v1/chat/completions", headers={
+        status, _, headers = await _fetch(session, "GET", url + "/health", headers={"Origin": "http://localhost:3000"})
+        assert status == 200 and headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+        assert REPLICA_HEADER in headers["Access-Control-Expose-Headers"]
+        status, _, headers = await _fetch(session, "OPTIONS", url + "/v1/chat/completions", headers={
             "Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"})
-        assert preflight.status == 204 and "POST" in preflight.headers["Access-Control-Allow-Methods"]
-        foreign = await session.get(url + "/v1/models", headers={"Origin": "https://evil.example"})
-        assert foreign.status == 403 and (await foreign.json())["error"]["code"] == "cors_origin_refused"
+        assert status == 204 and "POST" in headers["Access-Control-Allow-Methods"]
+        status, body, _ = await _fetch(session, "GET", url + "/v1/models", headers={"Origin": "https://evil.example"})
+        assert status == 403 and body["error"]["code"] == "cors_origin_refused"
 
 
 async def test_bodies_over_the_limit_and_forms_get_clear_errors(hosts):
     _, url = await hosts(max_body_bytes=2000)
     async with aiohttp.ClientSession() as session:
-        big = await session.post(url + "/v1/seed", json={"model": "fake-vlm", "text": "x" * 5000})
-        assert big.status == 413 and "2000 bytes" in (await big.json())["error"]["message"]
+        status, body, _ = await _fetch(session, "POST", url + "/v1/seed", json={"model": "fake-vlm", "text": "x" * 5000})
+        assert status == 413 and "2000 bytes" in body["error"]["message"]
         form = aiohttp.FormData()
         form.add_field("task", "caption")
         form.add_field("image", b"\x89PNG", filename="a.png", content_type="image/png")
-        refused = await session.post(url + "/v1/generate", data=form)
-        error = (await refused.json())["error"]
-        assert refused.status == 415 and "base64" in error["message"] and error["code"] == "unsupported_media_type"
+        status, body, _ = await _fetch(session, "POST", url + "/v1/generate", data=form)
+        error = body["error"]
+        assert status == 415 and "base64" in error["message"] and error["code"] == "unsupported_media_type"
 
 
 async def test_metrics_count_requests_by_route_and_show_the_queue(hosts):
     _, url = await hosts()
     async with aiohttp.ClientSession() as session:
-        await session.post(url + "/v1/seed", json={"model": "fake-vlm", "text": "a boat"})
-        await session.get(url + "/nowhere")
-        text = await (await session.get(url + "/metrics")).text()
+        await _fetch(session, "POST", url + "/v1/seed", json={"model": "fake-vlm", "text": "a boat"})
+        await _fetch(session, "GET", url + "/nowhere")
+        text = (await _fetch(session, "GET", url + "/metrics"))[1]
     assert 'wan_http_requests_total{method="POST",route="/v1/seed",status="200"} 1.0' in text
     assert 'wan_http_requests_total{method="GET",route="unmatched",status="404"} 1.0' in text
     assert "wan_requests_waiting 0.0" in text and "wan_requests_running 0.0" in text

@@ -1,12 +1,17 @@
 """`wan2.2-turbo ray` on a local 2-replica cluster on loopback (issue 16): the official
 `openai` client's chat requests with images reach both replicas (X-Wan-Replica), streamed and
-not, with the single-process server's answers under greedy decoding."""
+not, with the single-process server's answers under greedy decoding; a replica killed during
+a bounded load run costs no hung request (each succeeds or gets a clean 503) and is replaced."""
 
 from __future__ import annotations
 
 import base64
 import collections
 import io
+import os
+import signal
+import threading
+import time
 
 import openai
 import pytest
@@ -16,6 +21,7 @@ from conftest import CliProcess
 pytestmark = pytest.mark.slow  # a Ray cluster starts (~10 s) and two replicas load a model
 
 MAX_TOKENS = 12
+MODEL_REPLICA = "ServeReplica:wan2.2-turbo:wan-model"  # a model replica's process title (not the ingress's)
 
 
 def _data_uri(image) -> str:
@@ -117,3 +123,60 @@ def test_streamed_answers_equal_the_single_server(cluster, single_server, captio
             pieces += [choice.delta.content or "" for choice in chunk.choices]
         assert "".join(pieces) == expected
         assert usage is not None and usage.completion_tokens > 0
+
+
+def test_a_replica_killed_under_load_costs_no_hung_request_and_is_replaced(cluster, captioner):
+    replicas = {pid for pid, command in cluster.descendants().items() if MODEL_REPLICA in command}
+    assert len(replicas) == 2, cluster.descendants()
+    pictures = _pictures(captioner, 8)
+    client = _clients(cluster.url)
+    expected, initial_tags = {}, set()
+    for index in range(40):  # every picture's answer, and both replicas' tags
+        answer, tag = _ask(client, pictures[index % len(pictures)])
+        expected[index % len(pictures)] = answer
+        initial_tags.add(tag)
+        if len(expected) == len(pictures) and len(initial_tags) == 2:
+            break
+    assert len(initial_tags) == 2
+    outcomes: list[tuple] = []
+    load_ends = time.monotonic() + 12  # a bounded load run: 4 clients for 12 s
+
+    def load(worker: int) -> None:
+        index = worker
+        while time.monotonic() < load_ends:
+            index = (index + 1) % len(pictures)
+            began = time.monotonic()
+            try:
+                answer, replica = _ask(client, pictures[index])
+                outcomes.append(("ok", answer == expected[index], replica, time.monotonic() - began))
+            except openai.APIStatusError as error:  # a reply, but not 200
+                outcomes.append((error.status_code, error.response.text[:200], None, time.monotonic() - began))
+            except openai.APIError as error:  # no reply: a timeout or a dropped connection
+                outcomes.append(("no reply", repr(error)[:200], None, time.monotonic() - began))
+
+    clients = [threading.Thread(target=load, args=(worker,)) for worker in range(4)]
+    for thread in clients:
+        thread.start()
+    time.sleep(3)
+    victim = min(replicas)
+    signal_time = time.monotonic()
+    os.kill(victim, signal.SIGKILL)
+    for thread in clients:
+        thread.join(90)  # each request times out after 60 s: nothing can hang past this
+    assert not any(thread.is_alive() for thread in clients)
+
+    kinds = collections.Counter(outcome[0] for outcome in outcomes)
+    assert set(kinds) <= {"ok", 503}, [o for o in outcomes if o[0] not in ("ok", 503)][:5]
+    assert all(outcome[1] for outcome in outcomes if outcome[0] == "ok"), "a wrong answer under load"
+    assert kinds["ok"] > 0
+
+    # Replaced: Ray starts a new replica process, and it answers (a tag neither had before).
+    deadline = signal_time + 120
+    while True:
+        now = {pid for pid, command in cluster.descendants().items() if MODEL_REPLICA in command}
+        if len(now) == 2 and now - replicas:
+            tags = {_ask(client, pictures[i % len(pictures)])[1] for i in range(12)}
+            if tags - initial_tags:
+                break
+        assert time.monotonic() < deadline, f"not replaced: replica processes {now}, was {replicas}"
+        time.sleep(0.5)

@@ -40,7 +40,7 @@ def _chat(**extra) -> bytes:
     return json.dumps(body).encode()
 
 
-JSON = {"content-type": "application/json"}
+JSON = [("content-type", "application/json")]
 
 
 @pytest.fixture(scope="module")
@@ -48,15 +48,30 @@ def captioner(tiny_models):
     return tiny_models("vit_gpt2").folder
 
 
+SPEC_CPUS = 2
+
+
 @pytest.fixture(scope="module")
-def handle(captioner):
-    spec = ReplicaSpec(model_dir=str(captioner), precision="fp32", num_cpus=2, max_batch_size=2)
+def spec(captioner):
+    return ReplicaSpec(model_dir=str(captioner), precision="fp32", num_cpus=SPEC_CPUS, max_batch_size=2)
+
+
+@pytest.fixture(scope="module")
+def handle(spec):
+    """The whole application (the ingress in front of a model replica), in this process."""
     app = deployment.build_application(spec, ServerConfig(model_id="m"), ScalingSpec(replicas=1))
-    yield serve.run(app, name="wan-local", _local_testing_mode=True)
+    return serve.run(app, name="wan-local", _local_testing_mode=True)
 
 
-def test_the_replica_splits_its_cpus_between_workers_and_onnxruntime_threads(handle):
-    budget = handle.thread_budget.remote().result()
+@pytest.fixture(scope="module")
+def replica(spec):
+    """A model replica alone, as the ingress's deployment handle reaches it."""
+    return serve.run(deployment.ModelReplica.bind(spec, ServerConfig(model_id="m")), name="wan-replica",
+                     _local_testing_mode=True)
+
+
+def test_the_replica_splits_its_cpus_between_workers_and_onnxruntime_threads(replica):
+    budget = replica.thread_budget.remote().result()
     assert budget["usable_cores"] == 2
     assert budget["workers"] * budget["intra_op_threads"] <= 2
     assert (budget["workers"], budget["intra_op_threads"]) == (2, 1)  # --max-batch-size 2 on 2 CPUs
@@ -71,6 +86,15 @@ def test_a_chat_with_an_image_answers_as_the_engine_does_and_names_the_replica(h
     assert reply["usage"]["completion_tokens"] == len(expected.token_ids)
     assert headers["x-wan-replica"]
     assert headers["x-request-id"].startswith("req_")
+
+
+def test_the_ingress_relays_the_replicas_reply(handle, replica):
+    direct = replica.call.remote("POST", "/v1/chat/completions", _chat(), JSON).result()
+    relayed = handle.call.remote("POST", "/v1/chat/completions", _chat(), JSON).result()
+    assert relayed[0] == direct[0] == 200
+    answer = [json.loads(reply[2])["choices"][0]["message"]["content"] for reply in (direct, relayed)]
+    assert answer[0] == answer[1]
+    assert relayed[1]["content-type"] == direct[1]["content-type"] == "application/json; charset=utf-8"
 
 
 def test_a_streamed_chat_sends_the_same_text_and_ends_in_done(handle):
