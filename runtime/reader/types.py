@@ -21,6 +21,11 @@ PERCENT = "percent"
 # Checked in order: the first matching rule decides (e.g. "due date" is a date, not an amount;
 # "phone number" is a phone, not an id; "what time" is a time, not a date).
 _QUESTION_RULES = (
+    # The interrogative itself says what is asked, whatever nouns follow it: "How much did the
+    # phone charger cost?" asks an amount, "How many date rolls?" a count.
+    (AMOUNT, r"\bhow much\b(?! time)"),
+    (COUNT, r"\bhow many\b"),
+    (TIME, r"^\W*(at )?what time\b"),
     (EMAIL, r"\be-?mail\b|\belectronic mail\b|\bmail address\b"),
     # "the number to ring / reach ...": a phone, whatever the verb ("called" alone names things).
     (PHONE, r"\b(phone|telephone|tel|mobile|fax|dial)\b|\bcalled on\b|\bnumber\b.*\bto (call|ring|reach|dial)\b"),

@@ -128,6 +128,14 @@ def test_question_types_check_specific_before_general():
     assert question_type("Who signed the letter?") == "person"
 
 
+def test_the_interrogative_outranks_the_nouns_after_it():
+    # An item's name holds words that would ask for another type on their own.
+    assert question_type("How much did the phone charger cost?") == "amount"
+    assert question_type("Tell me how much the date loaf cost.") == "amount"
+    assert question_type("How many phone cases were bought?") == "count"
+    assert question_type("How much time is left?") == "time"
+
+
 def test_value_types():
     assert "amount" in value_types("$ 42.50") and "amount" in value_types("42.50EUR")
     assert "date" in value_types("March 15, 2024") and "date" in value_types("15/03/2024")
