@@ -111,8 +111,9 @@ class CliProcess:
             raise AssertionError(f"no URL within {ready_s} s; stderr:\n{''.join(self.stderr)[-4000:]}")
         return found[0]
 
-    def descendants(self) -> dict[int, str]:
-        """pid -> command line of every process started under this one (Ray's workers)."""
+    def descendants(self, root: int | None = None) -> dict[int, str]:
+        """pid -> command line of every process started under this one (Ray's workers), or
+        under `root`."""
         parents = {}
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
@@ -120,7 +121,7 @@ class CliProcess:
                     parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
                 except (OSError, IndexError, ValueError):
                     continue
-        found, frontier = {}, [self.process.pid]
+        found, frontier = {}, [root or self.process.pid]
         while frontier:
             parent = frontier.pop()
             for pid, ppid in parents.items():
