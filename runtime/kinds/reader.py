@@ -50,7 +50,7 @@ from runtime.reader.document import read_cells, transcript
 from runtime.reader.language_model import LanguageModel
 from runtime.reader.spelling import occurs_in
 from runtime.reader.vocabulary import STOP
-from runtime.reader.yes_no import CANT_TELL, answer_yes_no
+from runtime.reader.yes_no import CANT_TELL, answer_choice, answer_yes_no
 from runtime.results import GenerationResult, ReadResult, TextDelta, Usage
 from runtime.tokenizer import Tokenizer
 from runtime.vision import Detection, ImageClassifier, Label, ObjectDetector
@@ -254,6 +254,9 @@ class ReaderAdapter(KindAdapter):
         """The reply to a request about a page's OCR regions, decided by the request's intent."""
         if not regions:
             return Reply(NO_TEXT, ())
+        choice = answer_choice(prompt, read_cells(regions))  # "Was it paid by card or cash?"
+        if choice is not None:
+            return Reply(choice.text, choice.evidence)
         intent = self._router.classify(prompt)
         words = intents.named_words(prompt, STOP)
         if intent.name in (intents.READ, intents.DESCRIBE) and words:

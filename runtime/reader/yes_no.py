@@ -69,3 +69,45 @@ def answer_yes_no(question: str, cells: tuple[TextLine, ...], embed: Callable[[l
     best = int(np.argmax(similarities))
     cell, polarity = speaking[best]
     return YesNo(f'{"Yes" if polarity else "No"}: the text says "{" ".join(cell.text.split())}".', True, (cell,))
+
+
+# "Was it paid by card or cash?", "Say whether the order is open or closed.": English offers
+# the alternatives around "or" in a question that asks yes/no or "whether".
+_CHOICE_CUE = re.compile(r"^\s*(is|are|was|were|do|does|did|has|have|had|will|would|should|can|could)\b|\bwhether\b", re.I)
+_KEY_VALUE = re.compile(r"^[^:]{1,40}:\s*(?P<value>.+)$")
+_MAX_VALUE_WORDS = 6
+
+
+def alternatives(question: str) -> tuple[str, str] | None:
+    """The two alternatives a choice question offers (the content words either side of its
+    last "or"), or None when it offers none."""
+    if not _CHOICE_CUE.search(question):
+        return None
+    before, _, after = question.lower().rpartition(" or ")
+    if not before:
+        return None
+    left, right = content_words(before), content_words(after)
+    if not left or not right or left[-1] == right[0]:
+        return None
+    return left[-1], right[0]
+
+
+def answer_choice(question: str, cells: tuple[TextLine, ...]) -> YesNo | None:
+    """The alternative the page's text states, as the page words it ("Paid by: Debit card" →
+    "Debit card"), with its cell; None when the question offers no alternatives or the text
+    states neither or both."""
+    options = alternatives(question)
+    if options is None:
+        return None
+    stating = {option: [cell for cell in cells if option in (w.lower() for w in _WORD.findall(cell.text))]
+               for option in options}
+    said = [option for option, found in stating.items() if found]
+    if len(said) != 1:
+        return None
+    option, cell = said[0], stating[said[0]][0]
+    text = " ".join(cell.text.split())
+    labelled = _KEY_VALUE.match(text)
+    value = labelled.group("value") if labelled else text
+    if option not in value.lower() or len(value.split()) > _MAX_VALUE_WORDS:
+        value = next(w for w in _WORD.findall(text) if w.lower() == option)
+    return YesNo(value, True, (cell,))

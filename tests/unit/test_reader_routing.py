@@ -13,7 +13,7 @@ import pytest
 from runtime.reader import intents
 from runtime.reader.describe import Describer
 from runtime.reader.document import read_cells, transcript
-from runtime.reader.yes_no import CANT_TELL, answer_yes_no, content_words
+from runtime.reader.yes_no import CANT_TELL, alternatives, answer_choice, answer_yes_no, content_words
 from runtime.results import TextLine
 
 DIMENSION = 512
@@ -105,6 +105,21 @@ def test_yes_no(question, cells, reply):
     answer = answer_yes_no(question, cells, bag_of_words)
     assert answer.text == reply
     assert answer.found == (reply != CANT_TELL) and len(answer.evidence) == answer.found
+
+
+def test_a_choice_question_gets_the_alternative_the_text_states():
+    receipt = (_cell("TOTAL 12.50", 20, 10), _cell("Paid by: Debit card", 20, 50), _cell("Thank you", 20, 90))
+    assert alternatives("Was it paid by card or cash?") == ("card", "cash")
+    assert alternatives("Say whether the bill was paid in cash or by card.") == ("cash", "card")
+    assert alternatives("What is the total or subtotal?") is None  # no yes/no or "whether" shape
+    assert alternatives("Is this paid?") is None
+    answer = answer_choice("Was it paid by card or cash?", receipt)
+    assert answer.text == "Debit card" and answer.evidence == (receipt[1],)
+    assert answer_choice("Was it paid by cheque or transfer?", receipt) is None  # neither stated
+    both = (*receipt, _cell("Cash back 0.00", 20, 130))
+    assert answer_choice("Was it paid by card or cash?", both) is None  # both stated: not settled here
+    long_cell = (_cell("We accept every card issued by a bank in the region today", 20, 10),)
+    assert answer_choice("Do they take card or cheque?", long_cell).text == "card"
 
 
 def test_content_words_drop_the_grammar():
