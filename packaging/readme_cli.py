@@ -1,7 +1,10 @@
-"""Write the README's CLI section from the `--help` of every command.
+"""Write the READMEs' CLI section from the `--help` of every command.
 
-    python packaging/readme_cli.py          # rewrite README.md between the markers
-    python packaging/readme_cli.py --check  # exit 1 if README.md is out of date
+    python packaging/readme_cli.py          # rewrite both READMEs between the markers
+    python packaging/readme_cli.py --check  # exit 1 if one is out of date
+
+The READMEs: the repository's README.md, and packaging/README.release.md, the user README
+that the release archive carries as README.md.
 
 The section lies between `<!-- cli:start -->` and `<!-- cli:end -->`; nothing outside the
 markers is touched. Help is rendered at a fixed width, so the text does not depend on the
@@ -15,6 +18,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 README = REPO_ROOT / "README.md"
+RELEASE_README = REPO_ROOT / "packaging" / "README.release.md"
 START, END = "<!-- cli:start -->", "<!-- cli:end -->"
 WIDTH = 88
 PROG = "wan2.2-turbo"
@@ -53,17 +57,18 @@ def update(text: str, section: str, start: str = START, end: str = END) -> str:
 
 
 def main(argv: list[str]) -> int:
-    text = README.read_text(encoding="utf-8")
-    wanted = update(text, render_help())
-    if "--check" in argv:
-        if wanted != text:
-            print(f"README.md's CLI section is out of date; run: {REGENERATE}", file=sys.stderr)
-            return 1
-        return 0
-    if wanted != text:
-        README.write_text(wanted, encoding="utf-8")
-        print("README.md: CLI section updated")
-    return 0
+    section, stale = render_help(), 0
+    for readme in (README, RELEASE_README):
+        text = readme.read_text(encoding="utf-8")
+        wanted = update(text, section)
+        if "--check" in argv:
+            if wanted != text:
+                print(f"{readme.name}'s CLI section is out of date; run: {REGENERATE}", file=sys.stderr)
+                stale = 1
+        elif wanted != text:
+            readme.write_text(wanted, encoding="utf-8")
+            print(f"{readme.name}: CLI section updated")
+    return stale
 
 
 if __name__ == "__main__":

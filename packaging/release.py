@@ -43,6 +43,7 @@ from runtime.bundle import sha256_file  # noqa: E402
 import collect_licenses  # noqa: E402
 import elf_files  # noqa: E402
 import freeze  # noqa: E402
+import release_parts  # noqa: E402
 import smoke  # noqa: E402
 
 APP_NAME = "wan2.2-turbo"
@@ -97,9 +98,15 @@ def platform_tag() -> tuple[str, str]:
     return system, arch
 
 
-def archive_name(version: str) -> str:
+def archive_name(version: str, part: str = "") -> str:
+    """The default archive's name; with `part` ("extra") the optional archive's, which unpacks
+    into the same folder (release_parts)."""
     system, arch = platform_tag()
-    return f"{APP_NAME}-{version}-{system}-{arch}" + (".zip" if system == "windows" else ".tar.gz")
+    suffix = f"-{part}" if part else ""
+    return f"{APP_NAME}-{version}-{system}-{arch}{suffix}" + (".zip" if system == "windows" else ".tar.gz")
+
+
+EXTRA_PART = "extra"  # the optional archive: the precisions auto picks on none of the reference CPUs
 
 
 def default_bundle() -> str:
@@ -118,7 +125,8 @@ def assemble_bundle(choice: str) -> Path:
 # --- the release folder -----------------------------------------------------------------------------
 
 def stage_release(frozen: Path, bundle_dir: Path, stage: Path, record: dict, licenses: Path | None = None) -> Path:
-    """Lay out `<stage>/wan2.2-turbo/`: binary folder, bundle/, args file, LICENSE, README, licenses/.
+    """Lay out `<stage>/wan2.2-turbo/`: binary folder, bundle/, args file, LICENSE, the user README
+    (packaging/README.release.md), licenses/.
     `licenses`: a licenses/ folder already collected where the freeze ran (the portable build)."""
     from runtime.bundle import MANIFEST_NAME, read_manifest, verify_files
 
@@ -134,7 +142,7 @@ def stage_release(frozen: Path, bundle_dir: Path, stage: Path, record: dict, lic
         shutil.copyfile(bundle_dir / name, target)
     (app / ARGS_FILE).write_text(ARGS_TEXT, encoding="utf-8", newline="\n")
     shutil.copyfile(REPO / "LICENSE", app / "LICENSE")
-    shutil.copyfile(REPO / "README.md", app / "README.md")
+    shutil.copyfile(HERE / "README.release.md", app / "README.md")  # the user README, not the contributors' one
     if licenses is not None:
         shutil.copytree(licenses, app / "licenses")
     else:
@@ -282,24 +290,103 @@ def check_portable_floor(requirements: Requirements) -> None:
                          f"or a wheel needs a newer manylinux: pin an older one in packaging/portable-requirements-*.txt.")
 
 
+@dataclass(frozen=True)
+class Parts:
+    """How the bundle was split between the default and the optional archive (release_parts)."""
+
+    split: release_parts.Split
+    extra: Path | None  # the optional archive; None when every variant is in the default one
+
+
+def _parts_lines(parts: Parts, manifest) -> list[str]:
+    """The notes' section on what each download holds and why (from the selection rule)."""
+    lines = ["## What each download holds", ""]
+    if not parts.split.picks:
+        return lines + ["Everything: this architecture has no reference CPUs to pick variants for.", ""]
+    lines += ["The default download carries, per component, the variants that `--precision auto` picks on these "
+              "reference CPUs (computed at build time by the selection rule from the figures recorded in "
+              "bundle.json, not listed by hand):", "", *parts.split.lines(manifest)]
+    if parts.extra is None:
+        return lines + ["", "There is no optional download: every variant is picked on some reference CPU.", ""]
+    added = sum(e.bytes for _, v in parts.split.optional for e in v.files())
+    lines += ["", f"The optional download `{parts.extra.name}` ({parts.extra.stat().st_size / 1e6:.0f} MB, "
+              f"{added / 1e6:.0f} MB unpacked) adds the other variants:", ""]
+    lines += [f"- {name}: {v.label} ({v.precision}, `{v.file}`, {v.bytes / 1e6:.0f} MB)"
+              for name, v in parts.split.optional]
+    lines += ["", f"Unpack it where you unpacked the default one (`tar -xzf {parts.extra.name}`): it adds files to "
+              f"`{APP_NAME}/bundle/`. `{APP_NAME} info` lists what is installed and what is available to download; "
+              "`--precision` for a variant that is not installed stops with the name of this file.", ""]
+    return lines
+
+
+def _normalized(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def lock_pins(lock: Path) -> dict[str, tuple[str, str]]:
+    """{normalized name: (version, sha256)} of a requirements file pinned with hashes."""
+    pins = {}
+    for line in lock.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            requirement, _, digest = line.partition(" --hash=sha256:")
+            name, _, pinned = requirement.partition("==")
+            pins[_normalized(name)] = (pinned.strip(), digest.strip())
+    return pins
+
+
+def _components_lines(app: Path, built_on: dict | None) -> list[str]:
+    """Each third-party component frozen into the binary (licenses/README.md's rows), with
+    whether the lock file pins it; a frozen package at another version than its pin stops the build."""
+    lock = HERE / built_on["requirements"] if built_on else None
+    pins = lock_pins(lock) if lock else {}
+    rows, moved = [], []
+    for record in collect_licenses.read_index(app / "licenses" / "README.md"):
+        pin = pins.get(_normalized(record.component.replace("PyInstaller bootloader", "pyinstaller")))
+        if pin and pin[0] != record.version:
+            moved.append(f"{record.component} {record.version} (pinned {pin[0]})")
+        if record.note.startswith("copied from"):  # a system library: its row names the Debian package
+            version = f"package {record.version}" if record.version else "—"
+            pinned = "Debian 11 tree" if lock else "build machine"
+        else:
+            version = record.version or "—"
+            pinned = f"{pin[0]}, sha256 `{pin[1][:12]}…`" if pin else ("—" if lock else "not pinned (--native build)")
+        rows.append(f"| {record.component} | {version} | {record.license} | {pinned} |")
+    if moved:
+        raise SystemExit(f"frozen packages differ from the lock file {lock}: {', '.join(moved)}")
+    where = (f"`packaging/{lock.name}`: one version and the sha256 of one wheel each, installed with "
+             "`pip install --require-hashes --no-deps` and nothing else (a file with another hash stops the build)"
+             if lock else "nowhere: a --native build freezes whatever this machine's .venv holds")
+    return ["## Bundled third-party components", "",
+            f"Everything frozen into the binary that wan2.2-turbo did not write, as listed in "
+            f"`{APP_NAME}/licenses/README.md` (the license texts are beside it). Python packages are pinned in {where}; "
+            f"the system libraries come from {'the Debian 11 tree' if lock else 'the build machine'}'s packages "
+            "(their copyright files are in `licenses/system/`).", "",
+            "| component | version | license | pinned in the lock file |", "| --- | --- | --- | --- |", *rows, ""]
+
+
 def write_notes(dist: Path, archive: Path, version: str, epoch: int, app: Path, requirements: Requirements,
-                built_on: dict | None = None) -> Path:
+                built_on: dict | None = None, parts: Parts | None = None) -> Path:
     """RELEASE_NOTES.md. `built_on`: the portable build's facts (portable.PortableFreeze.facts);
-    None for a --native build."""
+    None for a --native build. `parts`: the default/optional split (None: one archive)."""
     from runtime.bundle import read_manifest
 
     manifest = read_manifest(app / "bundle")
     system, arch = platform_tag()
     commit = _git("rev-parse", "HEAD") or "unknown"
+    archives = [archive, *([parts.extra] if parts and parts.extra else [])]
     lines = [
         f"# wan2.2-turbo {version}", "",
         f"Built from commit `{commit}` (SOURCE_DATE_EPOCH={epoch}) for {system} {arch}.", "",
         "## Files", "", "| file | bytes | sha256 |", "| --- | --- | --- |",
-        f"| {archive.name} | {archive.stat().st_size} | `{sha256_file(archive)}` |", "",
-        "Check the download with `sha256sum -c SHA256SUMS` (macOS: `shasum -a 256 -c SHA256SUMS`), unpack it "
+        *(f"| {path.name} | {path.stat().st_size} | `{sha256_file(path)}` |" for path in archives), "",
+        "Check what you downloaded with `sha256sum -c --ignore-missing SHA256SUMS` (macOS: `shasum -a 256 -c "
+        "--ignore-missing SHA256SUMS`; without the optional download, plain `-c` reports it missing), unpack it "
         f"and run `./{APP_NAME}/{APP_NAME}`: it serves the bundled model on http://127.0.0.1:8000.", "",
+        *(_parts_lines(parts, manifest) if parts else []),
         "## Minimal runtime requirements (measured from the built binary)", "",
-        f"- Unpacked size: {folder_bytes(app) / 1e6:.0f} MB.",
+        f"- Download size: {archive.stat().st_size / 1e6:.0f} MB; unpacked size: {folder_bytes(app) / 1e6:.0f} MB "
+        f"(binary folder {(folder_bytes(app) - folder_bytes(app / 'bundle')) / 1e6:.0f} MB, bundle "
+        f"{folder_bytes(app / 'bundle') / 1e6:.0f} MB).",
     ]
     if requirements.glibc:
         lines.append(f"- glibc ≥ {requirements.glibc}: the highest `GLIBC_x.y` symbol version needed by any ELF file "
@@ -324,7 +411,8 @@ def write_notes(dist: Path, archive: Path, version: str, epoch: int, app: Path, 
     lines += [f"- CPU ({arch}): {requirements.cpu}", "", "## Model bundle", "",
               f"`{manifest.name}` {manifest.version} (kind `{manifest.kind}`): tasks {', '.join(manifest.tasks)}.", "",
               manifest.license or "", "",
-              f"Third-party licenses: `{APP_NAME}/licenses/README.md` inside the archive.", ""]
+              f"Third-party licenses: `{APP_NAME}/licenses/README.md` inside the archive.", "",
+              *_components_lines(app, built_on)]
     target = dist / NOTES_FILE
     target.write_text("\n".join(lines), encoding="utf-8", newline="\n")
     return target
@@ -374,6 +462,8 @@ def build_release(bundle: str, dist: Path, work: Path, run_smoke: bool = True, n
         frozen = freeze.freeze(work / "pyinstaller", epoch)
         record = freeze.frozen_record(frozen)
     app = stage_release(frozen, bundle_dir, work / "stage", record, licenses)
+    extra_name = archive_name(version, EXTRA_PART)
+    split = release_parts.split_release(app, work / "stage-extra" / APP_NAME, platform_tag()[1], extra_name)
     requirements = measure_requirements(app, record)
     print(f"[release] glibc floor {requirements.glibc} (highest GLIBC_ version over every ELF file); "
           f"from the system: {', '.join(requirements.system_libraries) or 'nothing'}", flush=True)
@@ -385,6 +475,11 @@ def build_release(bundle: str, dist: Path, work: Path, run_smoke: bool = True, n
     archive = write_archive(app, dist / archive_name(version), epoch)
     print(f"[release] {archive} ({archive.stat().st_size / 1e6:.1f} MB; unpacked {folder_bytes(app) / 1e6:.1f} MB)",
           flush=True)
+    extra = None
+    if split.optional:
+        extra = write_archive(work / "stage-extra" / APP_NAME, dist / extra_name, epoch)
+        print(f"[release] {extra} ({extra.stat().st_size / 1e6:.1f} MB; optional: "
+              f"{', '.join(f'{name} {v.label}' for name, v in split.optional)})", flush=True)
     if run_smoke:
         with tempfile.TemporaryDirectory(prefix="wan-release-smoke-") as scratch:
             unpacked = unpack(archive, Path(scratch))
@@ -393,7 +488,7 @@ def build_release(bundle: str, dist: Path, work: Path, run_smoke: bool = True, n
                 import portable_check
 
                 print(f"[release] in Debian 11: {portable_check.check_in_tree(unpacked)}", flush=True)
-    write_notes(dist, archive, version, epoch, app, requirements, built_on)
+    write_notes(dist, archive, version, epoch, app, requirements, built_on, Parts(split, extra))
     sums = write_checksums(dist)
     print(f"[release] {sums}:\n{sums.read_text()}[release] done in {time.monotonic() - started:.0f} s", flush=True)
     return archive

@@ -177,6 +177,23 @@ def write_models_notes(manifest, out_dir: Path) -> LicenseRecord:
     return LicenseRecord(f"bundle {manifest.name}", manifest.version, "see MODELS.md", ("MODELS.md",))
 
 
+_INDEX_HEADER = "| component | version | license | files | note |"
+
+
+def read_index(index: Path) -> list[LicenseRecord]:
+    """The rows of an index that `collect_licenses` wrote (licenses/README.md), read back."""
+    lines = index.read_text(encoding="utf-8").splitlines()
+    rows = lines[lines.index(_INDEX_HEADER) + 2:]
+    records = []
+    for row in rows:
+        if not row.startswith("| "):
+            break
+        component, version, declared, files, note = (cell.strip() for cell in row[2:-2].split(" | ", 4))
+        records.append(LicenseRecord(component, version, declared,
+                                     () if files == "—" else tuple(files.split(", ")), note))
+    return records
+
+
 def collect_licenses(out_dir: Path, frozen: dict, manifest) -> list[LicenseRecord]:
     """Fill `out_dir` with license texts and an index (README.md); return the index rows."""
     shutil.rmtree(out_dir, ignore_errors=True)
@@ -189,7 +206,7 @@ def collect_licenses(out_dir: Path, frozen: dict, manifest) -> list[LicenseRecor
     ]
     lines = ["# Third-party licenses", "",
              "Everything inside this release that wan2.2-turbo (MIT, see ../LICENSE) did not write.", "",
-             "| component | version | license | files | note |", "| --- | --- | --- | --- | --- |"]
+             _INDEX_HEADER, "| --- | --- | --- | --- | --- |"]
     for record in records:
         files = ", ".join(record.files) or "—"
         lines.append(f"| {record.component} | {record.version} | {record.license} | {files} | {record.note} |")

@@ -35,10 +35,21 @@ def test_update_replaces_only_between_the_markers():
         readme_cli.update("no markers here", "NEW")
 
 
+def test_release_readme_cli_section_is_up_to_date():
+    """The user README that the release carries (packaging/README.release.md)."""
+    text = readme_cli.RELEASE_README.read_text(encoding="utf-8")
+    assert readme_cli.update(text, readme_cli.render_help()) == text, (
+        f"packaging/README.release.md's CLI section is out of date; regenerate it with: {readme_cli.REGENERATE}"
+    )
+
+
 def test_check_mode_fails_on_a_stale_readme(tmp_path, monkeypatch, capsys):
     readme = tmp_path / "README.md"
     readme.write_text(f"x\n{readme_cli.START}\nstale\n{readme_cli.END}\n")
     monkeypatch.setattr(readme_cli, "README", readme)
+    release_readme = tmp_path / "README.release.md"
+    release_readme.write_text(f"y\n{readme_cli.START}\n{readme_cli.render_help()}\n{readme_cli.END}\n")
+    monkeypatch.setattr(readme_cli, "RELEASE_README", release_readme)
     assert readme_cli.main(["--check"]) == 1
     assert "python packaging/readme_cli.py" in capsys.readouterr().err
     assert readme_cli.main([]) == 0

@@ -38,9 +38,18 @@ def release_build(cache_dir) -> Path:
 
 @pytest.fixture(scope="session")
 def archive(release_build) -> Path:
-    found = sorted(release_build.glob(f"{APP}-*"))
-    assert [p.name for p in found] == [release.archive_name(release.read_version())]
-    return found[0]
+    """The default archive (the one a user downloads first)."""
+    version = release.read_version()
+    found = sorted(p.name for p in release_build.glob(f"{APP}-*"))
+    assert set(found) <= {release.archive_name(version), release.archive_name(version, release.EXTRA_PART)}, found
+    return release_build / release.archive_name(version)
+
+
+@pytest.fixture(scope="session")
+def extra_archive(release_build, archive) -> Path | None:
+    """The optional archive (the other precisions), None when the build made none."""
+    path = release_build / release.archive_name(release.read_version(), release.EXTRA_PART)
+    return path if path.is_file() else None
 
 
 def unpack_as_user(archive: Path, into: Path) -> Path:
@@ -57,3 +66,24 @@ def app(archive, tmp_path_factory):
     folder = tmp_path_factory.mktemp("unpacked")
     yield unpack_as_user(archive, folder)
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def _linked_copy(source: Path, into: Path) -> Path:
+    """`source` mirrored into `into` with hard links (a copy where linking fails): an unpacked
+    release is ~0.9 GB, and a full copy per tampering test once filled CI's disk. Safe because
+    the binary never writes inside its folder (test_binary_never_writes_inside_its_folder); a
+    test that changes a file replaces it (a new inode) rather than writing into it."""
+    def link(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    return Path(shutil.copytree(source, into / source.name, symlinks=True, copy_function=link))
+
+
+@pytest.fixture
+def linked_app(app, tmp_path) -> Path:
+    """A private copy of the unpacked release (hard links, see `_linked_copy`) in tmp_path/unpacked."""
+    (tmp_path / "unpacked").mkdir()
+    return _linked_copy(app, tmp_path / "unpacked")

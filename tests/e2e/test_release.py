@@ -148,25 +148,12 @@ def test_reads_the_invoice_offline(app, elsewhere, tmp_path):
     assert "42.50" in done.stdout
 
 
-def _linked_copy(source: Path, into: Path) -> Path:
-    """`source` mirrored into `into` with hard links (a copy where linking fails): an unpacked
-    release is ~0.9 GB, and a full copy per tampering test once filled CI's disk. Safe because
-    the binary never writes inside its folder (test_binary_never_writes_inside_its_folder)."""
-    def link(src: str, dst: str) -> None:
-        try:
-            os.link(src, dst)
-        except OSError:
-            shutil.copy2(src, dst)
-
-    return Path(shutil.copytree(source, into / source.name, symlinks=True, copy_function=link))
-
-
 @pytest.fixture
-def tampered(app, tmp_path) -> tuple[Path, str, str, str]:
+def tampered(linked_app) -> tuple[Path, str, str, str]:
     """The unpacked release with one byte flipped in the largest bundle file that start-up
     loads on this machine (its own copy of that file; the rest linked to the shared unpacked
     release). Start-up hashes the files of the variants it loads, not the other precisions."""
-    app = _linked_copy(app, tmp_path)
+    app = linked_app
     bundle = app / "bundle"
     entry = max(loaded_files(read_manifest(bundle), plan_load(bundle).selection), key=lambda e: e.bytes)
     path = app / "bundle" / entry.file

@@ -1,0 +1,97 @@
+"""The default download's variants come from the selection rule (issue 15), not from a list:
+what auto picks on the reference CPUs ships by default, the rest in the optional archive."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import release_parts  # packaging/ is on sys.path (tests/conftest.py)
+from runtime.bundle import Component, Manifest, Measurement, Variant, read_manifest
+from runtime.bundle.manifest import sha256_file
+
+EXTRA = "wan2.2-turbo-0.1.0-linux-x86_64-extra.tar.gz"
+
+
+def _figure(kernels, speed, accuracy, sha):
+    return Measurement(kernels, speed, "tokens/s", accuracy, "top-1 agreement with fp32", 0.95, "test cpu", "test",
+                       sha)
+
+
+def _variant(precision, label, size, accurate_on=(), figures=(), sha=None):
+    sha = sha or f"{size:064x}"
+    return Variant(precision, f"{label}.onnx", sha, size, name=label, accurate_on=tuple(accurate_on),
+                   measured=tuple(_figure(*figure, sha) for figure in figures))
+
+
+def _reader_like(int4_on=("vnni",), int4_figures=(("vnni", 67.3, 0.97),)) -> Manifest:
+    """The shape of the reader bundle's choices: LM fp32 / dynamic int8 / fused int4, measured on
+    VNNI; embedder fp32 / int8 accurate on VNNI and AVX2; a one-variant detector."""
+    lm = Component("lm_decoder", (
+        _variant("fp32", "fp32", 540, figures=(("vnni", 27.7, 1.0), ("avx2", 30.0, 1.0))),
+        _variant("int8", "quantized", 140, ("vnni",), (("vnni", 43.8, 0.591),)),
+        _variant("int4", "fused-q4", 100, int4_on, int4_figures),
+    ))
+    embedder = Component("embedder", (_variant("fp32", "fp32-embed", 90), _variant("int8", "q-embed", 23, ("vnni", "avx2"))))
+    detector = Component("detector", (_variant("fp32", "det", 8),))
+    return Manifest("reader", "1", "reader", ("read",), {"lm_decoder": lm, "embedder": embedder, "detector": detector})
+
+
+def _optional(split):
+    return [(name, variant.label) for name, variant in split.optional]
+
+
+def test_default_set_is_what_auto_picks_on_avx2_and_on_vnni():
+    split = release_parts.split_bundle(_reader_like(), "x86_64")
+    assert split.default == {("lm_decoder", "fp32"), ("lm_decoder", "fused-q4"), ("embedder", "fp32-embed"),
+                             ("embedder", "q-embed"), ("detector", "det")}
+    assert _optional(split) == [("lm_decoder", "quantized")]
+    picks = {cpu: {name: c.variant.label for name, c in selection.components.items()}
+             for cpu, _, selection in split.picks}
+    assert picks["x86_64 with AVX2, no VNNI"]["lm_decoder"] == "fp32"
+    assert picks["x86_64 with AVX-512 VNNI"]["lm_decoder"] == "fused-q4"
+    notes = "\n".join(split.lines(_reader_like()))
+    assert "AVX2, no VNNI gets lm_decoder fp32 (0 MB) because the smaller quantized (0 MB; contract: vnni), " \
+           "fused-q4 (0 MB; contract: vnni) are not shown accurate with avx2 int8 kernels" in notes
+
+
+def test_an_int4_measurement_on_avx2_takes_the_fp32_lm_out_of_the_default_download():
+    """What the AVX2 session's measurement would do: nothing else has to change."""
+    measured = _reader_like(int4_on=("vnni", "avx2"), int4_figures=(("vnni", 67.3, 0.97), ("avx2", 115.0, 0.96)))
+    split = release_parts.split_bundle(measured, "x86_64")
+    assert ("lm_decoder", "fp32") not in split.default
+    assert _optional(split) == [("lm_decoder", "fp32"), ("lm_decoder", "quantized")]
+
+
+def test_an_architecture_without_reference_cpus_ships_everything():
+    split = release_parts.split_bundle(_reader_like(), "riscv64")
+    assert split.optional == () and len(split.default) == 6
+
+
+def test_split_release_moves_the_optional_files_and_names_the_archive(tmp_path):
+    app, extra = tmp_path / "stage" / "wan2.2-turbo", tmp_path / "stage-extra" / "wan2.2-turbo"
+    bundle = app / "bundle"
+    bundle.mkdir(parents=True)
+    components = {}
+    for name, component in _reader_like().components.items():
+        variants = []
+        for variant in component.variants:
+            (bundle / variant.file).write_bytes(variant.label.encode() * variant.bytes)
+            sha = sha256_file(bundle / variant.file)
+            figures = tuple(dataclasses.replace(m, sha256=sha) for m in variant.measured)
+            variants.append(dataclasses.replace(variant, sha256=sha, bytes=(bundle / variant.file).stat().st_size,
+                                                measured=figures))
+        components[name] = Component(name, tuple(variants))
+    manifest = dataclasses.replace(_reader_like(), components=components)
+    (bundle / "bundle.json").write_text(manifest.to_json())
+
+    split = release_parts.split_release(app, extra, "x86_64", EXTRA)
+    assert _optional(split) == [("lm_decoder", "quantized")]
+    assert sorted(p.name for p in (extra / "bundle").iterdir()) == ["quantized.onnx"]
+    assert not (bundle / "quantized.onnx").exists() and (bundle / "fused-q4.onnx").exists()
+    written = read_manifest(bundle)
+    archives = {(n, v.label): v.archive for n, c in written.components.items() for v in c.variants}
+    assert archives.pop(("lm_decoder", "quantized")) == EXTRA
+    assert set(archives.values()) == {""}
+    assert release_parts.mark_optional(written, split, EXTRA) == written  # idempotent
+    assert json.loads((bundle / "bundle.json").read_text())["components"]["lm_decoder"]["variants"][1]["archive"] == EXTRA
