@@ -263,10 +263,11 @@ def ray_command(address, replicas, min_replicas, max_replicas, target_ongoing_re
     release binary does not include Ray. Each replica loads the bundle from the same path
     (shared storage or a baked image: weights are never shipped through Ray), plans its
     variants for its own node and serves the API of `serve` except the web page and form
-    uploads (send images as JSON). Every response names its replica in X-Wan-Replica. Prints
-    the URL once every replica is ready; SIGTERM or Ctrl+C takes the application down (and a
-    local cluster with it). Exit status 6 when the cluster has fewer CPUs than the replicas
-    need; 3, 4 or 5 as for `serve`.
+    uploads (send images as JSON). Every reply from a replica names it in X-Wan-Replica.
+    Prints the URL once every replica is ready; SIGTERM or Ctrl+C takes the application down
+    (and a local cluster with it). Exit status 6 when the cluster has fewer CPUs than the
+    replicas need; 3, 4 or 5 when the bundle, its integrity or the device is refused on this
+    machine, before any cluster starts; 1 when the replicas cannot start (the error says why).
     """
     try:
         from runtime.ray_serve import ReplicaSpec, ScalingSpec

@@ -10,6 +10,7 @@ does not see Ray's CPU accounting, so each replica sizes its threads from `num_c
 from __future__ import annotations
 
 import logging
+import re
 import signal
 import socket
 import threading
@@ -19,10 +20,10 @@ import ray
 from ray import serve
 
 from runtime.api.config import ServerConfig
-from runtime.errors import InvalidRequestError
+from runtime.errors import InvalidRequestError, WanError
 
 from .config import ReplicaSpec, ScalingSpec
-from .deployment import build_application
+from .deployment import DEPLOYMENT_NAME, build_application
 
 logger = logging.getLogger("runtime.server")
 
@@ -54,7 +55,11 @@ def serve_on_ray(spec: ReplicaSpec, server: ServerConfig, scaling: ScalingSpec, 
         _check_cpus(spec, scaling)
         port = server.port or _free_port(server.host)
         serve.start(http_options={"host": server.host, "port": port}, proxy_location="HeadOnly")
-        serve.run(build_application(spec, server, scaling), name=APP_NAME, route_prefix="/")
+        try:
+            serve.run(build_application(spec, server, scaling), name=APP_NAME, route_prefix="/")
+        except RuntimeError:  # Serve gave up starting the replicas (DEPLOY_FAILED)
+            raise WanError(f"The replicas could not start: {_replica_error()} (each replica's log is in Ray's "
+                           "session folder, logs/serve/, on its node).") from None
         announce(f"Serving {spec.model_dir} on Ray Serve ({scaling.describe()}, {spec.num_cpus} CPU(s) each) "
                  f"at {_url()}")
         stop.wait()
@@ -79,6 +84,15 @@ def _check_cpus(spec: ReplicaSpec, scaling: ScalingSpec) -> None:
     if scaling.autoscaling and spec.num_cpus * scaling.max_replicas > total:
         logger.warning("--max-replicas %d x %d CPU(s) is more than the cluster's %d CPUs: it will not scale that "
                        "far unless nodes are added.", scaling.max_replicas, spec.num_cpus, total)
+
+
+def _replica_error() -> str:
+    """The model deployment's own error, out of Serve's status (which carries its traceback)."""
+    application = serve.status().applications.get(APP_NAME)
+    deployment = application.deployments.get(DEPLOYMENT_NAME) if application else None
+    lines = [line.strip() for line in (deployment.message if deployment else "").splitlines() if line.strip()]
+    errors = [line for line in lines if re.match(r"^[\w.]+(Error|Exception):", line)]
+    return errors[-1] if errors else (lines[-1] if lines else "Serve gave no reason")
 
 
 def _free_port(host: str) -> int:

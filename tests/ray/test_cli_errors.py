@@ -46,3 +46,18 @@ def test_without_the_ray_extra_it_says_how_to_install_it(captioner):
     done = _run("ray", "--model", captioner, prelude="import sys; sys.modules['ray'] = None")
     assert done.returncode == 1
     assert "`ray` needs the optional Ray extra" in done.stderr and 'pip install "wan2.2-turbo[ray]"' in done.stderr
+
+
+@pytest.mark.slow  # a local cluster starts and Serve tries the replica a few times (~17 s)
+def test_a_replica_that_cannot_load_its_bundle_stops_the_command_with_its_reason():
+    # The launcher plans the bundle on this machine first; a node that lacks it is this case.
+    code = ("import threading\n"
+            "from runtime.api.config import ServerConfig\n"
+            "from runtime.ray_serve import ReplicaSpec, ScalingSpec\n"
+            "from runtime.ray_serve.launch import serve_on_ray\n"
+            "serve_on_ray(ReplicaSpec('/nonexistent/bundle'), ServerConfig(port=0), ScalingSpec(replicas=1), 'local',\n"
+            "             stop=threading.Event())\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1
+    assert ("runtime.errors.WanError: The replicas could not start: runtime.errors.BundleError: No bundle.json in "
+            "/nonexistent/bundle.") in done.stderr
