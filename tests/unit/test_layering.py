@@ -50,3 +50,23 @@ def test_importing_the_engine_loads_nothing_from_launcher():
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_only_the_ray_hosts_import_ray_or_starlette():
+    """The `ray` extra is optional and never frozen (packaging/wan.spec): only runtime/asgi and
+    runtime/ray_serve may import it (issue 16)."""
+    hosts = (REPO / "runtime" / "asgi", REPO / "runtime" / "ray_serve")
+    offenders = sorted(str(path.relative_to(REPO)) for path in [*(REPO / "runtime").rglob("*.py"),
+                                                                *(REPO / "launcher").rglob("*.py")]
+                       if _imported_modules(path) & {"ray", "starlette", "uvicorn", "fastapi"}
+                       and not any(host in path.parents for host in hosts))
+    assert offenders == []
+
+
+def test_the_cli_and_the_aiohttp_server_load_no_ray():
+    code = (
+        "import sys, launcher.cli, runtime.server.app, runtime.server.serve, runtime.ray_serve.config\n"
+        "print(sorted(m for m in ('ray', 'starlette', 'uvicorn', 'runtime.asgi') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
