@@ -15,13 +15,16 @@ STOP = frozenset(
     "a an the is are was were be been of for to in on at by with this that these those what which who whom "
     "when where how much many does do did please tell me give show find state listed written mentioned printed "
     "given shown used made it its as and or our your their his her can could per there here line details "
-    "person applicant s say says said".split()
+    "person applicant s say says said have has had".split()
 )
 # The verbs of a request that fetches something ("Look up ...", "I'd like to know ..."): no
 # field words in a question, but words of labels ("Check Out Time", "Pick Up") all the same.
 REQUEST_WORDS = frozenset("look up get out know like want let whether d".split())
 # Words that name the expected type rather than the field; a label need not repeat them.
-GENERIC = frozenset("amount value number name date sum figure time address email phone price code".split())
+# So do the words for where a value stands in a table or form ("In the Week 4 column ...").
+GENERIC = frozenset(
+    "amount value number name date sum figure time address email phone price code column row entry field cell box".split()
+)
 # Words that say which of several values of a type is meant ("due date", "date of birth");
 # a question says them in its own words too ("born", "expires": `Answerer._qualifiers`).
 QUALIFIERS = frozenset("due birth expiry delivery order signer".split())

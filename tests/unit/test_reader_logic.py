@@ -203,6 +203,19 @@ def test_labels_written_without_spaces_are_split_into_known_words():
     assert qualifiers("Duedate") == {"due"} and qualifiers("When was this purchase made?") == frozenset()
 
 
+def test_a_table_cell_named_by_row_and_column_words():
+    # "have" is grammar and "column" says where the value stands: neither is a word the key must hold.
+    assert question_words("In the Week 4 column, what figure does Lamps have?")[0] == ["week", "4", "column", "figure", "lamp"]
+    lines = (
+        _line("Week 1", 300, 10), _line("Week 4", 600, 10),
+        _line("Tyres", 20, 60), _line("990,42", 300, 60), _line("2.298,11", 600, 60),
+        _line("Lamps", 20, 110), _line("6.392,83", 300, 110), _line("823,00", 600, 110),
+    )
+    answerer = _answerer()
+    assert answerer.answer("In the Week 4 column, what figure does Lamps have?", lines).text == "823,00"
+    assert answerer.answer("What is the Week 1 value for Saddles?", lines).text == NOT_FOUND
+
+
 def test_a_region_is_one_cell_never_split_at_its_spaces():
     regions = (_line("SW1A 1AA", 300, 10), _line("Postcode", 20, 10), _line("(661) 427-6672", 20, 60))
     cells = read_cells(regions)
