@@ -74,3 +74,19 @@ def test_once_installed_it_is_selected_verified_and_hashed_before_loading(invoke
     refused = invoke("info", "--model", bundle, "--precision", "int8")
     assert refused.exit_code == 4 and SPARE in refused.stderr, refused.output
     assert invoke("verify", bundle).exit_code == 4
+
+
+def test_verify_sums_does_not_fail_on_an_optional_archive_not_downloaded(invoke, optional_bundle, tmp_path):
+    bundle, _ = optional_bundle
+    release = tmp_path / "release"
+    release.mkdir()
+    (release / "default.tar.gz").write_bytes(b"the default archive")
+    lines = f"{sha256_file(release / 'default.tar.gz')}  default.tar.gz\n{'0' * 64}  {EXTRA}\n"
+    (release / "SHA256SUMS").write_text(lines)
+    result = invoke("verify", bundle, "--sums", release / "SHA256SUMS")
+    assert result.exit_code == 0, result.output
+    assert "default.tar.gz: OK" in result.stdout and f"{EXTRA}: not downloaded (optional" in result.stdout
+    (release / "SHA256SUMS").write_text(lines + f"{'1' * 64}  other.tar.gz\n")  # not optional: still missing
+    assert invoke("verify", bundle, "--sums", release / "SHA256SUMS").exit_code == 3
+    (release / EXTRA).write_bytes(b"downloaded, but not what SHA256SUMS lists")
+    assert invoke("verify", bundle, "--sums", release / "SHA256SUMS").exit_code == 4
