@@ -3,7 +3,8 @@
 `release_build` runs `packaging/release.py` as `python3 build.py` does: on Linux the binary
 is frozen inside the cached Debian 11 tree (packaging/portable.py; a cold cache adds the
 trees, the interpreter and the venv, ~7 min on 2 cores; warm, the freeze takes ~25 s),
-elsewhere with this machine's Python. test_release.py and test_portable.py read one tarball.
+elsewhere with this machine's Python. Every test here reads that one build (test_reproducible.py
+builds a second time to compare).
 """
 
 from __future__ import annotations
