@@ -1,0 +1,54 @@
+"""`wan2.2-turbo ray --min-replicas 1 --max-replicas 2 --target-ongoing-requests 1` (issue 16):
+one replica while idle; under load from 4 clients Serve adds the second (after its default
+30 s upscale delay), and both answer."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import openai
+import pytest
+
+from conftest import CliProcess
+from test_cluster import MODEL_REPLICA, _ask, _pictures
+
+pytestmark = pytest.mark.slow  # Serve waits 30 s of sustained load before it adds a replica
+
+
+def test_load_adds_a_replica_up_to_the_maximum(tiny_models):
+    captioner = tiny_models("vit_gpt2")
+    process = CliProcess("ray", "--model", str(captioner.folder), "--precision", "fp32", "--min-replicas", "1",
+                         "--max-replicas", "2", "--target-ongoing-requests", "1", "--num-cpus", "1",
+                         "--max-batch-size", "1", "--port", "0")
+    client = openai.OpenAI(base_url=process.url + "/v1", api_key="unused", max_retries=0, timeout=60)
+    stop = threading.Event()
+    tags: set[str] = set()
+    failures: list[str] = []
+    try:
+        assert len([c for c in process.descendants().values() if MODEL_REPLICA in c]) == 1
+        pictures = _pictures(captioner, 4)
+
+        def load(worker: int) -> None:
+            while not stop.is_set():
+                try:
+                    tags.add(_ask(client, pictures[worker])[1])
+                except openai.APIError as error:
+                    failures.append(repr(error))
+
+        threads = [threading.Thread(target=load, args=(worker,)) for worker in range(4)]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 150
+        while len(tags) < 2:
+            assert time.monotonic() < deadline, f"no second replica answered; replicas seen {tags}"
+            time.sleep(0.5)
+        stop.set()
+        for thread in threads:
+            thread.join(90)
+        assert failures == []
+        assert len([c for c in process.descendants().values() if MODEL_REPLICA in c]) == 2
+    finally:
+        stop.set()
+        client.close()
+        assert process.stop() == 0
