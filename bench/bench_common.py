@@ -90,3 +90,30 @@ def write_figures(figures: list[Figure], path: Path | None) -> None:
     if path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps([f.to_dict() for f in figures], indent=1) + "\n", encoding="utf-8")
+
+
+# Figures that rank a bundle's variants (runtime.placement.selection, rule 4): the reader
+# bundle's build copies them into each variant's `measured` (packaging/reader_bundle.py).
+MEASUREMENTS = REPO / "bench" / "results" / "variant_measurements.json"
+
+
+def too_busy_to_record(load_before: float, cpu_count: int) -> str | None:
+    """Why figures measured after this 1-minute load average must not be recorded, or None.
+    The bench's own threads lift the load during the run, so only the load before counts."""
+    if load_before > cpu_count - 1:
+        return (f"Not recorded: the load average before the run ({load_before:.1f}) says other work was running on "
+                "more than one core's worth, so the speeds are not this machine's. Rerun on a quieter machine.")
+    return None
+
+
+def record_figures(component: str, entries: dict[str, dict], path: Path = MEASUREMENTS) -> str:
+    """Merge figures into `path`: variant label -> one entry (with its int8 `kernels` family);
+    a variant keeps one entry per family, so a rerun on the same family replaces it."""
+    data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    figures = data.setdefault(component, {})
+    kinds = sorted({entry["kernels"] for entry in entries.values()})
+    for label, entry in entries.items():
+        kept = [e for e in figures.get(label, []) if e["kernels"] != entry["kernels"]]
+        figures[label] = sorted([*kept, entry], key=lambda e: e["kernels"])
+    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return f"recorded {component} figures for {', '.join(kinds)} int8 kernels in {path.name}"

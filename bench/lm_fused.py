@@ -357,7 +357,7 @@ def write_table(path: Path, args, cpu: dict, versions: dict, speed: dict, accura
 
 
 def main() -> None:
-    from bench_common import add_json_argument  # not at the top: the llama.cpp worker runs this file too
+    from bench_common import MEASUREMENTS, add_json_argument  # not at the top: the llama.cpp worker runs this file too
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -414,18 +414,17 @@ def main() -> None:
 
     write_figures(headline_figures(speed, accuracy, args), args.json)
     if args.record:
-        if load_before > (os.cpu_count() or 1) - 1:  # the bench's own threads make the load after ~ the CPU count
-            sys.exit(f"Not recorded: the load average before the run ({load_before:.1f}) says other work was running "
-                     "on more than one core's worth, so the speeds are not this machine's. Rerun on a quieter machine.")
+        from bench_common import too_busy_to_record
+
+        refusal = too_busy_to_record(load_before, os.cpu_count() or 1)
+        if refusal:
+            sys.exit(refusal)
         print(record_measurements(speed, accuracy, args, {v.label: v.path for v in variants}))
 
 
 # The shipped reader bundle's LM variants (packaging/reader_bundle.py labels) by bench label.
 SHIPPED = {"fp32 export": "fp32", "int8 export (dynamic)": "quantized",
            "fused int4 (GGUF Q4_1), shared KV buffer": "fused-q4"}
-MEASUREMENTS = REPO / "bench" / "results" / "variant_measurements.json"
-
-
 def headline_figures(speed: dict, accuracy: dict, args) -> list:
     """Issue 13's comparison 2 at batch 1, for the variant auto picks from the default bundle here."""
     from bench_common import Figure, default_bundle
@@ -455,18 +454,17 @@ def headline_figures(speed: dict, accuracy: dict, args) -> list:
 
 
 def record_measurements(speed: dict, accuracy: dict, args, paths: dict) -> str:
-    """Merge this run's figures for the shipped variants into MEASUREMENTS (one entry per
-    variant and int8 kernel family; a rerun on the same family replaces it)."""
+    """Merge this run's figures for the shipped variants into bench_common.MEASUREMENTS (one
+    entry per variant and int8 kernel family; a rerun on the same family replaces it)."""
     import fused_lm
-    from bench_common import cpu_line
+    from bench_common import cpu_line, record_figures
 
     from runtime.bundle import sha256_file
     from runtime.placement.hardware import detect_hardware
 
     hardware = detect_hardware()
     kernels = hardware.int8_kernels
-    data = json.loads(MEASUREMENTS.read_text(encoding="utf-8")) if MEASUREMENTS.exists() else {}
-    component = data.setdefault("lm_decoder", {})
+    entries = {}
     for bench_label, variant in SHIPPED.items():
         if bench_label not in speed:
             continue
@@ -477,10 +475,8 @@ def record_measurements(speed: dict, accuracy: dict, args, paths: dict) -> str:
             "cpu": f"{cpu_line(hardware)}; {args.threads} threads, batch 1",
             "source": f"bench/lm_fused.py --runs {args.runs} --threads {args.threads} (bench/results/lm_fused.md)",
         }
-        entries = [e for e in component.get(variant, []) if e["kernels"] != kernels]
-        component[variant] = sorted([*entries, entry], key=lambda e: e["kernels"])
-    MEASUREMENTS.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    return f"recorded {kernels} figures in {MEASUREMENTS.relative_to(REPO)}"
+        entries[variant] = entry
+    return record_figures("lm_decoder", entries)
 
 
 if __name__ == "__main__":

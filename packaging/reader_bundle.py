@@ -46,7 +46,8 @@ LICENSE_NOTE = " ".join((
 
 
 # Benchmark figures per component and variant label (bench/lm_fused.py --record writes the
-# LM's): copied into each variant's `measured`, which variant selection ranks by.
+# LM's, bench/embed_throughput.py --record the embedder's): copied into each variant's
+# `measured`, which variant selection ranks by.
 MEASUREMENTS = REPO / "bench" / "results" / "variant_measurements.json"
 
 
@@ -67,7 +68,8 @@ def _variant(out_dir: Path, relative: str, precision: str, name: str, contract: 
         variant["measured"] = figures
     elif measured:
         print(f"[bundle] {relative}: its recorded figures were measured on another build of the file; selection "
-              "falls back to the order rule until `bench/lm_fused.py --record` measures this one", flush=True)
+              f"falls back to the order rule until `{measured[0]['source'].split(' (')[0]} --record` measures this one",
+              flush=True)
     return variant
 
 
@@ -115,9 +117,11 @@ def assemble_reader_bundle(out_dir: str | Path) -> Path:
                  measured.get("quantized")),
         _variant(out_dir, fused, "int4", "fused-q4", fused_lm.INT4_CONTRACT, measured.get("fused-q4")),
     ]}
+    embedder_measured = _measurements().get("embedder", {})  # bench/embed_throughput.py --record
     components["embedder"] = {"variants": [
-        _variant(out_dir, f"{embedder_dir}/{minilm.FP32_FILE}", "fp32", "fp32"),
-        _variant(out_dir, f"{embedder_dir}/{minilm.INT8_FILE}", "int8", "quantized", minilm.INT8_CONTRACT),
+        _variant(out_dir, f"{embedder_dir}/{minilm.FP32_FILE}", "fp32", "fp32", None, embedder_measured.get("fp32")),
+        _variant(out_dir, f"{embedder_dir}/{minilm.INT8_FILE}", "int8", "quantized", minilm.INT8_CONTRACT,
+                 embedder_measured.get("quantized")),
     ]}
     for component, name in (("detector", photo_models.DETECTOR_FILE), ("classifier", photo_models.CLASSIFIER_FILE)):
         components[component] = {"variants": [_variant(out_dir, f"{photo_models.FOLDER}/{name}", "fp32", "fp32")]}
