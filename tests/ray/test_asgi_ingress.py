@@ -196,3 +196,28 @@ async def test_metrics_count_requests_by_route_and_show_the_queue(hosts):
     assert 'wan_http_requests_total{method="POST",route="/v1/seed",status="200"} 1.0' in text
     assert 'wan_http_requests_total{method="GET",route="unmatched",status="404"} 1.0' in text
     assert "wan_requests_waiting 0.0" in text and "wan_requests_running 0.0" in text
+
+
+async def test_closing_an_in_process_stream_cancels_the_request_and_frees_its_slot():
+    """What a Ray replica does when Serve cancels a relayed request (the client left):
+    `stream_app` is closed after the first event; the generation stops, the slot is freed."""
+    from runtime.asgi import stream_app
+
+    model = FakeModel(script=tuple(f"t{i} " for i in range(40)), step_delay_s=0.05)
+    model.default_params = model.default_params.with_overrides(max_new_tokens=40)
+    service = ApiService(ServerConfig(max_queue=1), model)
+    app = create_asgi_app(service, replica="r1")
+    body = json.dumps(chat_body(image=IMAGE, stream=True)).encode()
+    items = stream_app(app, "POST", "/v1/chat/completions", body, [("content-type", "application/json")])
+    status, headers = await items.__anext__()
+    assert status == 200 and ("x-wan-replica", "r1") in headers
+    assert (await items.__anext__()).startswith(b"data: ")
+    assert service.engine.depth == 1
+    await items.aclose()
+    assert await asyncio.to_thread(model.closed.wait, 5), "the generation was not closed"
+    deadline = time.monotonic() + 5
+    while service.engine.depth:
+        assert time.monotonic() < deadline, "the slot was not freed"
+        await asyncio.sleep(0.02)
+    assert model.steps_taken < 40
+    service.engine.shutdown()
