@@ -287,6 +287,13 @@ class Answerer:
             every = [f for f in every if f.source not in PEOPLE_SOURCES]
         fields = [f for f in every if compatible(expected, f.value)]
         candidates = self._keyed(question, expected, every, fields)
+        if (expected == AMOUNT and candidates and max(score for _, score in candidates) < _NAMED_KEY
+                and "total" in focus_words(question)):
+            # A key that holds only part of what a question about the total says ("grand
+            # total" and a tax summary's "TOTAL"): the total the receipt's arithmetic shows
+            # (paid, tendered, change) answers before it.
+            paid = paid_total(fields)
+            candidates = [(paid, 1.0)] if paid is not None else candidates
         if not candidates:
             candidates = self._unlabelled(question, expected, fields, cells)
         if not candidates:

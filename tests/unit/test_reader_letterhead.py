@@ -140,6 +140,20 @@ def test_a_first_line_of_words_is_an_issuer_only_with_more_to_say_so():
     assert read_letterhead(receipt).certain
 
 
+def test_a_total_question_a_key_holds_only_in_part_gets_the_paid_total():
+    lines = (
+        _line("TOTAL AMT PAYABLE:", 20, 100), _line("6.35", 600, 100),
+        _line("PAID AMOUNT:", 20, 140), _line("10.00", 600, 140),
+        _line("CHANGE:", 20, 180), _line("3.65", 600, 180),
+        _line("GST SUMMARY", 20, 260),
+        _line("TOTAL", 20, 300, width=80), _line("6.00", 300, 300, width=80), _line("0.36", 600, 300, width=80),
+    )
+    answerer = _answerer()
+    # "grand" is no word of the tax summary's "TOTAL": the receipt's arithmetic says which total was paid.
+    assert answerer.answer("What was the grand total?", lines).text == "6.35"
+    assert answerer.answer("What is the change?", lines).text == "3.65"  # a key named in full still answers
+
+
 def test_review_cases_give_no_confident_wrong_answer():
     answerer = _answerer()
     totals = (_line("TOTAL EXCL GST", 20, 100), _line("100.00", 600, 100),
