@@ -17,7 +17,7 @@ from runtime.api.service import ApiService
 from runtime.asgi import REPLICA_HEADER, create_asgi_app
 from runtime.server import ServerConfig, create_app
 
-from conftest import AsgiServer
+from ray_support import AsgiServer
 
 pytestmark = pytest.mark.asyncio
 

@@ -10,8 +10,8 @@ import time
 import openai
 import pytest
 
-from conftest import CliProcess
-from test_cluster import MODEL_REPLICA, _ask, _pictures
+from ray_support import CliProcess
+from ray_support import MODEL_REPLICA, ask, pictures
 
 pytestmark = pytest.mark.slow  # Serve waits 30 s of sustained load before it adds a replica
 
@@ -27,12 +27,12 @@ def test_load_adds_a_replica_up_to_the_maximum(tiny_models):
     failures: list[str] = []
     try:
         assert len([c for c in process.descendants().values() if MODEL_REPLICA in c]) == 1
-        pictures = _pictures(captioner, 4)
+        images = pictures(captioner, 4)
 
         def load(worker: int) -> None:
             while not stop.is_set():
                 try:
-                    tags.add(_ask(client, pictures[worker])[1])
+                    tags.add(ask(client, images[worker])[1])
                 except openai.APIError as error:
                     failures.append(repr(error))
 

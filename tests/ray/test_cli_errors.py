@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import REPO
+from ray_support import REPO
 
 
 def _run(*args: str, prelude: str = "") -> subprocess.CompletedProcess:

@@ -5,9 +5,7 @@ a bounded load run costs no hung request (each succeeds or gets a clean 503) and
 
 from __future__ import annotations
 
-import base64
 import collections
-import io
 import os
 import signal
 import threading
@@ -16,32 +14,9 @@ import time
 import openai
 import pytest
 
-from conftest import CliProcess
+from ray_support import MAX_TOKENS, MODEL_REPLICA, CliProcess, ask, messages, pictures
 
 pytestmark = pytest.mark.slow  # a Ray cluster starts (~10 s) and two replicas load a model
-
-MAX_TOKENS = 12
-MODEL_REPLICA = "ServeReplica:wan2.2-turbo:wan-model"  # a model replica's process title (not the ingress's)
-
-
-def _data_uri(image) -> str:
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-
-
-def _pictures(reference, count: int):
-    """`count` different pictures of the size the tiny captioner takes."""
-    from PIL import Image
-
-    base = reference.pil_images()
-    pictures = []
-    for index in range(count):
-        picture = base[index % len(base)].copy()
-        picture.paste(Image.new("RGB", (6, 6), ((37 * index) % 256, (91 * index) % 256, 128)), (index % 20, 3))
-        pictures.append(picture)
-    return pictures
-
 
 _CLIENTS: list[openai.OpenAI] = []
 
@@ -58,17 +33,6 @@ def _close_clients():
     yield
     while _CLIENTS:
         _CLIENTS.pop().close()
-
-
-def _messages(picture) -> list:
-    return [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": _data_uri(picture)}}]}]
-
-
-def _ask(client, picture) -> tuple[str, str | None]:
-    """(answer, replica) of one chat request; the single-process server names no replica."""
-    raw = client.chat.completions.with_raw_response.create(model="m", messages=_messages(picture),
-                                                           max_tokens=MAX_TOKENS, temperature=0)
-    return raw.parse().choices[0].message.content, raw.headers.get("x-wan-replica")
 
 
 @pytest.fixture(scope="module")
@@ -99,23 +63,23 @@ def single_server(captioner):
 def test_chats_with_images_spread_over_both_replicas_and_answer_as_the_single_server(cluster, single_server, captioner):
     ray_client, single_client = _clients(cluster.url), _clients(single_server.url)
     replicas = collections.Counter()
-    pictures = _pictures(captioner, 40)
+    images = pictures(captioner, 40)
     # Serve routes each request to the less busy of two replicas picked at random: asked one
     # after another, both are seen within a few requests (40 all on one: p = 2**-39).
-    for picture in pictures:
-        answer, replica = _ask(ray_client, picture)
+    for picture in images:
+        answer, replica = ask(ray_client, picture)
         replicas[replica] += 1
-        assert answer == _ask(single_client, picture)[0]
+        assert answer == ask(single_client, picture)[0]
         if len(replicas) == 2 and sum(replicas.values()) >= 6:
             break
     assert len(replicas) == 2, replicas
 
 
 def test_streamed_answers_equal_the_single_server(cluster, single_server, captioner):
-    for picture in _pictures(captioner, 3):
-        expected = _ask(_clients(single_server.url), picture)[0]
+    for picture in pictures(captioner, 3):
+        expected = ask(_clients(single_server.url), picture)[0]
         stream = _clients(cluster.url).chat.completions.create(
-            model="m", messages=_messages(picture), max_tokens=MAX_TOKENS, temperature=0, stream=True,
+            model="m", messages=messages(picture), max_tokens=MAX_TOKENS, temperature=0, stream=True,
             stream_options={"include_usage": True})
         pieces, usage = [], None
         for chunk in stream:
@@ -128,14 +92,14 @@ def test_streamed_answers_equal_the_single_server(cluster, single_server, captio
 def test_a_replica_killed_under_load_costs_no_hung_request_and_is_replaced(cluster, captioner):
     replicas = {pid for pid, command in cluster.descendants().items() if MODEL_REPLICA in command}
     assert len(replicas) == 2, cluster.descendants()
-    pictures = _pictures(captioner, 8)
+    images = pictures(captioner, 8)
     client = _clients(cluster.url)
     expected, initial_tags = {}, set()
     for index in range(40):  # every picture's answer, and both replicas' tags
-        answer, tag = _ask(client, pictures[index % len(pictures)])
-        expected[index % len(pictures)] = answer
+        answer, tag = ask(client, images[index % len(images)])
+        expected[index % len(images)] = answer
         initial_tags.add(tag)
-        if len(expected) == len(pictures) and len(initial_tags) == 2:
+        if len(expected) == len(images) and len(initial_tags) == 2:
             break
     assert len(initial_tags) == 2
     outcomes: list[tuple] = []
@@ -144,10 +108,10 @@ def test_a_replica_killed_under_load_costs_no_hung_request_and_is_replaced(clust
     def load(worker: int) -> None:
         index = worker
         while time.monotonic() < load_ends:
-            index = (index + 1) % len(pictures)
+            index = (index + 1) % len(images)
             began = time.monotonic()
             try:
-                answer, replica = _ask(client, pictures[index])
+                answer, replica = ask(client, images[index])
                 outcomes.append(("ok", answer == expected[index], replica, time.monotonic() - began))
             except openai.APIStatusError as error:  # a reply, but not 200
                 outcomes.append((error.status_code, error.response.text[:200], None, time.monotonic() - began))
@@ -175,7 +139,7 @@ def test_a_replica_killed_under_load_costs_no_hung_request_and_is_replaced(clust
     while True:
         now = {pid for pid, command in cluster.descendants().items() if MODEL_REPLICA in command}
         if len(now) == 2 and now - replicas:
-            tags = {_ask(client, pictures[i % len(pictures)])[1] for i in range(12)}
+            tags = {ask(client, images[i % len(images)])[1] for i in range(12)}
             if tags - initial_tags:
                 break
         assert time.monotonic() < deadline, f"not replaced: replica processes {now}, was {replicas}"

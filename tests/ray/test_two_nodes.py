@@ -13,8 +13,8 @@ import openai
 import pytest
 from ray.cluster_utils import Cluster
 
-from conftest import CliProcess
-from test_cluster import MAX_TOKENS, MODEL_REPLICA, _ask, _messages, _pictures
+from ray_support import CliProcess
+from ray_support import MAX_TOKENS, MODEL_REPLICA, ask, messages, pictures
 
 pytestmark = pytest.mark.slow  # two Ray nodes and a deployment start (~20 s)
 
@@ -38,7 +38,7 @@ def nodes():
 
 
 def _stream_text(client, picture) -> str:
-    stream = client.chat.completions.create(model="m", messages=_messages(picture), max_tokens=MAX_TOKENS,
+    stream = client.chat.completions.create(model="m", messages=messages(picture), max_tokens=MAX_TOKENS,
                                             temperature=0, stream=True)
     return "".join(choice.delta.content or "" for chunk in stream for choice in chunk.choices)
 
@@ -56,13 +56,13 @@ def test_killing_the_worker_node_mid_load_fails_requests_cleanly_and_the_head_re
         assert len(_replicas_under(process, head_raylet)) == 1 and len(_replicas_under(process, worker_raylet)) == 1
         assert process.url.startswith(f"http://{HEAD_IP}:")
 
-        pictures = _pictures(captioner, 6)
+        images = pictures(captioner, 6)
         expected, initial_tags = {}, set()
         for index in range(40):
-            answer, tag = _ask(client, pictures[index % len(pictures)])
-            expected[index % len(pictures)] = answer
+            answer, tag = ask(client, images[index % len(images)])
+            expected[index % len(images)] = answer
             initial_tags.add(tag)
-            if len(expected) == len(pictures) and len(initial_tags) == 2:
+            if len(expected) == len(images) and len(initial_tags) == 2:
                 break
         assert len(initial_tags) == 2  # both nodes' replicas answer
 
@@ -72,13 +72,13 @@ def test_killing_the_worker_node_mid_load_fails_requests_cleanly_and_the_head_re
         def load(worker_index: int, streamed: bool) -> None:
             index = worker_index
             while time.monotonic() < load_ends:
-                index = (index + 1) % len(pictures)
+                index = (index + 1) % len(images)
                 began = time.monotonic()
                 try:
                     if streamed:
-                        text, tag = _stream_text(client, pictures[index]), None
+                        text, tag = _stream_text(client, images[index]), None
                     else:
-                        text, tag = _ask(client, pictures[index])
+                        text, tag = ask(client, images[index])
                     outcomes.append(("ok", text == expected[index], tag, time.monotonic() - began))
                 except openai.APIStatusError as error:
                     outcomes.append((error.status_code, error.response.text[:200], None, time.monotonic() - began))
@@ -103,7 +103,7 @@ def test_killing_the_worker_node_mid_load_fails_requests_cleanly_and_the_head_re
         assert max(outcome[3] for outcome in outcomes) < 60
 
         # New requests: all answered, by the head node's replica (the one left).
-        tags = collections.Counter(_ask(client, pictures[i % len(pictures)])[1] for i in range(10))
+        tags = collections.Counter(ask(client, images[i % len(images)])[1] for i in range(10))
         assert len(tags) == 1 and set(tags) <= initial_tags, tags
         assert len(_replicas_under(process, head_raylet)) == 1
     finally:
