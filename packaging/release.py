@@ -438,6 +438,21 @@ def compare_archives(first: Path, second: Path) -> list[str]:
 
 # --- the whole build ---------------------------------------------------------------------------------
 
+FROZEN_SOURCES = ("runtime", "launcher", "packaging")  # the checkout's folders that the binary and the archive take
+
+
+def inputs_digest(bundle_dir: Path) -> str:
+    """sha256 over what a build takes from the checkout (FROZEN_SOURCES' files, the bundle's
+    bundle.json): two builds with the same digest must give the same archives. Printed with
+    each build, so that a comparison can tell a changed checkout from a build that drifts."""
+    digest = hashlib.sha256()
+    files = sorted(path for name in FROZEN_SOURCES for path in (REPO / name).rglob("*")
+                   if path.is_file() and "__pycache__" not in path.parts)
+    for name, path in [*((f.relative_to(REPO).as_posix(), f) for f in files), ("bundle.json", bundle_dir / "bundle.json")]:
+        digest.update(f"{name}\0{sha256_file(path)}\n".encode())
+    return digest.hexdigest()
+
+
 def portable_applies(native: bool) -> bool:
     """Whether this build freezes inside the Debian 11 tree: on Linux unless --native."""
     return platform.system() == "Linux" and not native
@@ -452,6 +467,7 @@ def build_release(bundle: str, dist: Path, work: Path, run_smoke: bool = True, n
     portable_build = portable_applies(native)
     print(f"[release] {APP_NAME} {version}, bundle {bundle_dir}, SOURCE_DATE_EPOCH={epoch}, "
           f"{'portable (Debian 11 tree)' if portable_build else 'native'} freeze", flush=True)
+    print(f"[release] inputs sha256 {inputs_digest(bundle_dir)}", flush=True)
     built_on, licenses = None, None
     if portable_build:
         import portable

@@ -23,6 +23,12 @@ from runtime.bundle import sha256_file
 pytestmark = pytest.mark.slow
 
 
+def _inputs(log: str) -> str | None:
+    """The inputs digest a build printed (release.inputs_digest)."""
+    marker = "[release] inputs sha256 "
+    return next((line[len(marker):].strip() for line in log.splitlines() if line.startswith(marker)), None)
+
+
 def test_two_builds_of_one_commit_give_the_same_archives(release_build, archive, extra_archive, cache_dir):
     built = (release_build / release.NOTES_FILE).read_text().split("Built from commit `", 1)[1].split("`", 1)[0]
     if release._git("rev-parse", "HEAD") != built:  # a shared checkout where someone committed since
@@ -38,6 +44,11 @@ def test_two_builds_of_one_commit_give_the_same_archives(release_build, archive,
     (root / "build.log").write_text(done.stdout + done.stderr + f"\nsecond build: {seconds:.0f} s\n")
     print(f"second build of the same commit: {seconds:.0f} s")
     assert done.returncode == 0, f"second build failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    inputs = [_inputs(log) for log in ((release_build.parent / "build.log").read_text(), done.stdout)]
+    assert inputs[0] and inputs[1], "a build did not print its inputs digest"
+    if inputs[0] != inputs[1]:  # a shared checkout edited between the builds: not two builds of one commit
+        pytest.skip(f"the checkout's frozen sources or bundle changed between the two builds ({inputs[0][:12]} vs "
+                    f"{inputs[1][:12]})")
     try:
         for first in (archive, extra_archive):
             if first is None:
