@@ -1,7 +1,11 @@
-"""Helpers of the Ray host tests (issue 16): the ASGI app on uvicorn, `wan2.2-turbo` commands
-in their own process group, and the chat requests the cluster tests send. A module of its
-own, not conftest.py: several test folders have a conftest, and `from conftest import ...`
-finds whichever was imported last."""
+"""Helpers and fixtures of the Ray host tests (issue 16): the ASGI app on uvicorn,
+`wan2.2-turbo` commands in their own process group, the chat requests the cluster tests send,
+and the tiny models. Ray and Starlette come with the `ray` extra, which `python3 build.py test`
+installs with the test extras.
+
+A module that each test file imports first, not a conftest.py: with several test folders on
+one command line pytest loads every folder's conftest before collecting, and another folder's
+`from conftest import ...` (tests/http/test_batched_streams.py) would find this one."""
 
 from __future__ import annotations
 
@@ -14,9 +18,20 @@ import signal
 import subprocess
 import sys
 import threading
+import warnings
 from pathlib import Path
 
+import pytest
+
+# Ray Serve 2.60 defines its config models with a pydantic 1 idiom that pydantic 2 warns about
+# once, at import; the suite turns warnings into errors, so import it here with that one allowed.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="Using extra keyword arguments on `Field` is deprecated")
+    import ray.serve  # noqa: F401
+
 REPO = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(REPO / "tests" / "http"))  # http_fakes.py: the scripted model
+sys.path.insert(0, str(REPO / "tests" / "contract"))  # factory.py: tiny models built at test time
 MAX_TOKENS = 12
 MODEL_REPLICA = "ServeReplica:wan2.2-turbo:wan-model"  # a model replica's process title (not the ingress's)
 
@@ -129,6 +144,21 @@ class CliProcess:
             pass
         self.process.wait(30)
         self.process.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def tiny_models(cache_dir):
+    """tiny_models(kind) -> factory reference of a cached tiny export (vit_gpt2, clip_split)."""
+    import factory
+
+    cache = {}
+
+    def get(kind: str):
+        if kind not in cache:
+            cache[kind] = factory.cached_build(kind, cache_dir / "contract")
+        return cache[kind]
+
+    return get
 
 
 def pictures(reference, count: int):

@@ -4,6 +4,9 @@ the same requests get the same statuses and bodies from both hosts, SSE streams 
 
 from __future__ import annotations
 
+import ray_support  # noqa: F401  (first: it imports Ray with its one known warning allowed)
+from ray_support import AsgiServer  # noqa: F401
+
 import asyncio
 import json
 import re
@@ -17,7 +20,6 @@ from runtime.api.service import ApiService
 from runtime.asgi import REPLICA_HEADER, create_asgi_app
 from runtime.server import ServerConfig, create_app
 
-from ray_support import AsgiServer
 
 pytestmark = pytest.mark.asyncio
 

@@ -4,13 +4,15 @@ one replica while idle; under load from 4 clients Serve adds the second (after i
 
 from __future__ import annotations
 
+import ray_support  # noqa: F401  (first: it imports Ray with its one known warning allowed)
+from ray_support import CliProcess, tiny_models  # noqa: F401
+
 import threading
 import time
 
 import openai
 import pytest
 
-from ray_support import CliProcess
 from ray_support import MODEL_REPLICA, ask, pictures
 
 pytestmark = pytest.mark.slow  # Serve waits 30 s of sustained load before it adds a replica

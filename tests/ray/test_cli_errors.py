@@ -3,13 +3,15 @@ instead of waiting on a cluster (issue 16)."""
 
 from __future__ import annotations
 
+import ray_support  # noqa: F401  (first: it imports Ray with its one known warning allowed)
+from ray_support import REPO, tiny_models  # noqa: F401
+
 import os
 import subprocess
 import sys
 
 import pytest
 
-from ray_support import REPO
 
 
 def _run(*args: str, prelude: str = "") -> subprocess.CompletedProcess:

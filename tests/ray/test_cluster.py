@@ -5,6 +5,9 @@ a bounded load run costs no hung request (each succeeds or gets a clean 503) and
 
 from __future__ import annotations
 
+import ray_support  # noqa: F401  (first: it imports Ray with its one known warning allowed)
+from ray_support import ask, CliProcess, MAX_TOKENS, messages, MODEL_REPLICA, pictures, tiny_models  # noqa: F401
+
 import collections
 import os
 import signal
@@ -14,7 +17,6 @@ import time
 import openai
 import pytest
 
-from ray_support import MAX_TOKENS, MODEL_REPLICA, CliProcess, ask, messages, pictures
 
 pytestmark = pytest.mark.slow  # a Ray cluster starts (~10 s) and two replicas load a model
 

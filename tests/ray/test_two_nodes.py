@@ -5,6 +5,9 @@ new requests are served by the head node's replica."""
 
 from __future__ import annotations
 
+import ray_support  # noqa: F401  (first: it imports Ray with its one known warning allowed)
+from ray_support import CliProcess, tiny_models  # noqa: F401
+
 import collections
 import threading
 import time
@@ -13,7 +16,6 @@ import openai
 import pytest
 from ray.cluster_utils import Cluster
 
-from ray_support import CliProcess
 from ray_support import MAX_TOKENS, MODEL_REPLICA, ask, messages, pictures
 
 pytestmark = pytest.mark.slow  # two Ray nodes and a deployment start (~20 s)
