@@ -247,6 +247,10 @@ _RAY_OPTIONS = (
     _option("--max-replicas", type=click.IntRange(min=1), help="Autoscaling: most replicas."),
     _option("--target-ongoing-requests", type=click.FloatRange(min=0, min_open=True), default=2.0,
             show_default=True, help="Autoscaling: requests in progress per replica that Serve aims for."),
+    _option("--upscale-delay-s", type=click.FloatRange(min=0), default=30.0, show_default=True,
+            help="Autoscaling: seconds the load must stay above the target before a replica is added."),
+    _option("--downscale-delay-s", type=click.FloatRange(min=0), default=600.0, show_default=True,
+            help="Autoscaling: seconds it must stay below before a replica is removed."),
     _option("--num-cpus", type=click.IntRange(min=1), default=1, show_default=True,
             help="CPUs each replica reserves from Ray; its workers x onnxruntime threads stay within them."),
 )
@@ -256,7 +260,8 @@ _RAY_OPTIONS = (
 # writes the replicas' logs.
 @main.command(name="ray")
 @_with(_LOAD_OPTIONS[:3] + _LOAD_OPTIONS[4:] + _SERVER_OPTIONS[:9] + _RAY_OPTIONS)
-def ray_command(address, replicas, min_replicas, max_replicas, target_ongoing_requests, num_cpus, **params):
+def ray_command(address, replicas, min_replicas, max_replicas, target_ongoing_requests, upscale_delay_s,
+                downscale_delay_s, num_cpus, **params):
     """Serve the model on Ray Serve: the same API from several replicas and machines.
 
     Needs the optional `ray` extra (pip install "wan2.2-turbo[ray]" on every node); the
@@ -281,7 +286,8 @@ def ray_command(address, replicas, min_replicas, max_replicas, target_ongoing_re
     config = launch_config({**params, "threads": None, "log_format": "text"}, model_dir)
     autoscaling = min_replicas is not None or max_replicas is not None
     scaling = ScalingSpec(replicas=replicas if replicas is not None or autoscaling else 1, min_replicas=min_replicas,
-                          max_replicas=max_replicas, target_ongoing_requests=target_ongoing_requests)
+                          max_replicas=max_replicas, target_ongoing_requests=target_ongoing_requests,
+                          upscale_delay_s=upscale_delay_s, downscale_delay_s=downscale_delay_s)
     load = config.load
     spec = ReplicaSpec(str(model_dir.resolve()), load.precision, load.device, load.max_seq_len,
                        load.max_image_pixels, load.max_concurrent, num_cpus)

@@ -38,12 +38,15 @@ class ReplicaSpec:
 @dataclass(frozen=True)
 class ScalingSpec:
     """A fixed number of replicas, or autoscaling between `min_replicas` and `max_replicas`
-    on Serve's ongoing requests per replica (`target_ongoing_requests`)."""
+    on Serve's ongoing requests per replica (`target_ongoing_requests`), adding a replica once
+    the load has lasted `upscale_delay_s` and removing one after `downscale_delay_s`."""
 
     replicas: int | None = 1
     min_replicas: int | None = None
     max_replicas: int | None = None
     target_ongoing_requests: float = 2.0
+    upscale_delay_s: float = 30.0  # Serve's defaults: how long the load must last before it adds
+    downscale_delay_s: float = 600.0  # or removes a replica
 
     def __post_init__(self):
         autoscaling = self.min_replicas is not None or self.max_replicas is not None
@@ -60,6 +63,9 @@ class ScalingSpec:
                     f"{self.min_replicas} and {self.max_replicas}).", param="max_replicas")
             if not self.target_ongoing_requests > 0:
                 raise InvalidRequestError("--target-ongoing-requests must be above 0.", param="target_ongoing_requests")
+            if self.upscale_delay_s < 0 or self.downscale_delay_s < 0:
+                raise InvalidRequestError("--upscale-delay-s and --downscale-delay-s must be 0 or more.",
+                                          param="upscale_delay_s")
         elif self.replicas is None or self.replicas < 1:
             raise InvalidRequestError(f"--replicas must be at least 1 (got {self.replicas}).", param="replicas")
 
@@ -81,6 +87,8 @@ class ScalingSpec:
             "max_replicas": self.max_replicas,
             "initial_replicas": max(1, self.min_replicas),
             "target_ongoing_requests": self.target_ongoing_requests,
+            "upscale_delay_s": self.upscale_delay_s,
+            "downscale_delay_s": self.downscale_delay_s,
         }}
 
     def describe(self) -> str:

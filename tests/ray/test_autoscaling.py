@@ -1,6 +1,6 @@
-"""`wan2.2-turbo ray --min-replicas 1 --max-replicas 2 --target-ongoing-requests 1` (issue 16):
-one replica while idle; under load from 4 clients Serve adds the second (after its default
-30 s upscale delay), and both answer."""
+"""`wan2.2-turbo ray --min-replicas 1 --max-replicas 2 --target-ongoing-requests 1
+--upscale-delay-s 3` (issue 16): one replica while idle; under load from 4 clients Serve adds
+the second once the load has lasted 3 s, and both answer."""
 
 from __future__ import annotations
 
@@ -15,14 +15,14 @@ import pytest
 
 from ray_support import MODEL_REPLICA, ask, pictures
 
-pytestmark = pytest.mark.slow  # Serve waits 30 s of sustained load before it adds a replica
+pytestmark = pytest.mark.slow  # a local cluster, a replica added under load
 
 
 def test_load_adds_a_replica_up_to_the_maximum(tiny_models):
     captioner = tiny_models("vit_gpt2")
     process = CliProcess("ray", "--model", str(captioner.folder), "--precision", "fp32", "--min-replicas", "1",
-                         "--max-replicas", "2", "--target-ongoing-requests", "1", "--num-cpus", "1",
-                         "--max-batch-size", "1", "--port", "0")
+                         "--max-replicas", "2", "--target-ongoing-requests", "1", "--upscale-delay-s", "3",
+                         "--num-cpus", "1", "--max-batch-size", "1", "--port", "0")
     client = openai.OpenAI(base_url=process.url + "/v1", api_key="unused", max_retries=0, timeout=60)
     stop = threading.Event()
     tags: set[str] = set()

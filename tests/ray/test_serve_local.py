@@ -137,4 +137,7 @@ def test_bad_scaling_and_cpu_values_are_refused_before_any_cluster():
     with pytest.raises(InvalidRequestError, match="at least 1"):
         ScalingSpec(replicas=0)
     assert ScalingSpec(replicas=None, min_replicas=1, max_replicas=4).serve_options()["autoscaling_config"] == {
-        "min_replicas": 1, "max_replicas": 4, "initial_replicas": 1, "target_ongoing_requests": 2.0}
+        "min_replicas": 1, "max_replicas": 4, "initial_replicas": 1, "target_ongoing_requests": 2.0,
+        "upscale_delay_s": 30.0, "downscale_delay_s": 600.0}
+    with pytest.raises(InvalidRequestError, match="delay"):
+        ScalingSpec(replicas=None, min_replicas=1, max_replicas=2, upscale_delay_s=-1)
