@@ -6,15 +6,17 @@
 Three deployments of the same bundle on this machine, one after another, on loopback:
 - `serve`: `python -m launcher.cli serve --max-batch-size 2` (one process, every core);
 - `ray`, 1 replica x 2 CPUs, and `ray`, 2 replicas x 1 CPU (`--address local`, `--max-batch-size 2`
-  and 1: the same cores in all three).
+  and 1: the same cores in all three);
+- `ray` on two Ray nodes of this machine (head 127.0.0.2, worker 127.0.0.3, 1 CPU each; one
+  replica on each), for the memory each node holds.
 `--rounds` times, the order reversed every other round.
 For each: the added cost of a request (p50 of `--probes` sequential `POST /v1/embeddings`
 with one short text, the cheapest model call, so the path's overhead shows), throughput of
 document questions (`/v1/chat/completions` with a generated page and its question, every
 picture unique so no memo answers; `--clients` clients at once, requests/s over the batch,
 after one warm-up request), and memory: resident set size of every process of the
-deployment (for Ray: the command, Ray's own processes and the replicas; all on this one
-node), read while serving. Replies must be equal across the three (greedy decoding).
+deployment (for Ray: the command, Ray's own processes and the replicas), per node, read
+while serving. Replies must be equal across the three (greedy decoding).
 The load averages before and after are printed: figures from a busy machine compare only
 with each other.
 """
@@ -43,6 +45,7 @@ from http_requests import Client, chat_body, percentile, requests_from_pages, ru
 from runtime.placement import detect_hardware  # noqa: E402
 
 URL = re.compile(r"(http://[0-9.:]+)\s*$")
+TWO_NODES = "ray, 2 nodes (127.0.0.2, .3) x 1 replica x 1 CPU"
 
 
 class Deployment:
@@ -70,32 +73,7 @@ class Deployment:
 
     def rss_bytes(self) -> tuple[int, dict[str, int]]:
         """Resident bytes of the command and every process under it, and per model replica."""
-        parents, names = {}, {}
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                    names[int(entry.name)] = (entry / "cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
-                except (OSError, IndexError, ValueError):
-                    continue
-        tree, frontier = {self.process.pid}, [self.process.pid]
-        while frontier:
-            parent = frontier.pop()
-            children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
-            tree.update(children)
-            frontier += children
-        total, replicas = 0, {}
-        for pid in tree:
-            try:
-                status = Path(f"/proc/{pid}/status").read_text()
-            except OSError:
-                continue
-            match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
-            rss = int(match.group(1)) * 1024 if match else 0
-            total += rss
-            if "ServeReplica" in names.get(pid, "") and "wan-model" in names[pid]:
-                replicas[str(pid)] = rss
-        return total, replicas
+        return tree_rss([self.process.pid])
 
     def stop(self) -> int:
         self.process.send_signal(signal.SIGTERM)
@@ -106,6 +84,62 @@ class Deployment:
             return self.process.wait(30)
         finally:
             self.process.stdout.close()
+
+
+def tree_rss(roots: list[int]) -> tuple[int, dict[str, int]]:
+    """Resident bytes of the processes `roots` and every process under them, and per model replica."""
+    parents, names = {}, {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                names[int(entry.name)] = (entry / "cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, frontier = set(roots), list(roots)
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        tree.update(children)
+        frontier += children
+    total, replicas = 0, {}
+    for pid in tree:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+        rss = int(match.group(1)) * 1024 if match else 0
+        total += rss
+        if "ServeReplica" in names.get(pid, "") and "wan-model" in names[pid]:
+            replicas[str(pid)] = rss
+    return total, replicas
+
+
+class TwoNodes:
+    """Two Ray nodes on this machine, head on 127.0.0.2 and worker on 127.0.0.3, 1 CPU each
+    (`ray.cluster_utils.Cluster`, as tests/ray/test_two_nodes.py)."""
+
+    HEAD_IP, WORKER_IP = "127.0.0.2", "127.0.0.3"
+
+    def __init__(self):
+        from ray.cluster_utils import Cluster
+
+        self.cluster = Cluster(initialize_head=True, head_node_args={
+            "num_cpus": 1, "node_ip_address": self.HEAD_IP, "include_dashboard": False})
+        self.worker = self.cluster.add_node(num_cpus=1, node_ip_address=self.WORKER_IP)
+
+    @staticmethod
+    def _roots(node) -> list[int]:
+        return [info.process.pid for infos in node.all_processes.values() for info in infos if info.process]
+
+    def rss_by_node(self, driver: Deployment) -> dict[str, int]:
+        """The head's processes (with the `ray` command, its driver) and the worker's."""
+        return {"head": tree_rss([driver.process.pid, *self._roots(self.cluster.head_node)])[0],
+                "worker": tree_rss(self._roots(self.worker))[0]}
+
+    def shutdown(self) -> None:
+        self.cluster.shutdown()
 
 
 def _probe(url: str, probes: int) -> list[float]:
@@ -125,14 +159,19 @@ def _probe(url: str, probes: int) -> list[float]:
     return times
 
 
-def _measure(deployment: Deployment, bodies: list[bytes], warm_up: bytes, clients: int, probes: int) -> dict:
+def _measure(deployment: Deployment, bodies: list[bytes], warm_up: bytes, clients: int, probes: int,
+             nodes: TwoNodes | None = None) -> dict:
     Client(deployment.url).ask(warm_up)
     latencies = _probe(deployment.url, probes)
     chat_latencies, wall_s, replies = run_clients(deployment.url, bodies, clients)
     total, replicas = deployment.rss_bytes()
+    by_node = nodes.rss_by_node(deployment) if nodes else {"this node": total}
+    if nodes:
+        total, replicas = sum(by_node.values()), {**tree_rss(TwoNodes._roots(nodes.cluster.head_node))[1],
+                                                  **tree_rss(TwoNodes._roots(nodes.worker))[1]}
     return {"probe_p50_s": statistics.median(latencies), "probe_p99_s": percentile(latencies, 99),
             "chat_p50_s": statistics.median(chat_latencies), "rate": len(bodies) / wall_s, "replies": replies,
-            "rss_total": total, "rss_replicas": replicas}
+            "rss_total": total, "rss_replicas": replicas, "rss_nodes": by_node}
 
 
 def _combine(measured: list[dict]) -> dict:
@@ -141,6 +180,7 @@ def _combine(measured: list[dict]) -> dict:
               for key in ("probe_p50_s", "probe_p99_s", "chat_p50_s", "rate")}
     largest = max(measured, key=lambda m: m["rss_total"])
     return {**middle, "rss_total": largest["rss_total"], "rss_replicas": largest["rss_replicas"],
+            "rss_nodes": largest["rss_nodes"],
             "replies": [reply for m in measured for reply in m["replies"]], "rates": [m["rate"] for m in measured]}
 
 
@@ -162,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         ("serve (1 process, --max-batch-size 2)", ["serve", *common, "--max-batch-size", "2"]),
         ("ray, 1 replica x 2 CPUs", ["ray", *common, "--replicas", "1", "--num-cpus", "2", "--max-batch-size", "2"]),
         ("ray, 2 replicas x 1 CPU", ["ray", *common, "--replicas", "2", "--num-cpus", "1", "--max-batch-size", "1"]),
+        (TWO_NODES, ["ray", *common, "--replicas", "2", "--num-cpus", "1", "--max-batch-size", "1",
+                     "--host", TwoNodes.HEAD_IP]),
     ]
     runs: dict[str, list[dict]] = {name: [] for name, _ in plans}
     phase = 0
@@ -171,26 +213,35 @@ def main(argv: list[str] | None = None) -> int:
             pairs = requests_from_pages(args.requests, args.pages, offset=phase * 10_000)
             bodies = [chat_body(image, question) for image, question in pairs]
             warm_up = chat_body(*requests_from_pages(1, 1, offset=phase + 500)[0])
-            deployment = Deployment(name, command)
+            nodes = TwoNodes() if name == TWO_NODES else None
             try:
-                runs[name].append(_measure(deployment, bodies, warm_up, args.clients, args.probes))
+                if nodes:
+                    command = [*command, "--address", nodes.cluster.gcs_address]
+                deployment = Deployment(name, command)
+                try:
+                    runs[name].append(_measure(deployment, bodies, warm_up, args.clients, args.probes, nodes))
+                finally:
+                    deployment.stop()
             finally:
-                deployment.stop()
+                if nodes:
+                    nodes.shutdown()
     load_after = os.getloadavg()
     results = {name: _combine(measured) for name, measured in runs.items()}
 
-    serve_name, one_name, two_name = (name for name, _ in plans)
+    serve_name, one_name, two_name, _ = (name for name, _ in plans)
     base = results[serve_name]
     replies = [r["replies"] for r in results.values()]
     # Each phase asks about differently marked pictures; the marks change no answer, so the
     # replies of the three runs are compared item by item.
     same = sum(len({run[i] for run in replies}) == 1 for i in range(args.requests * args.rounds))
+    nodes = results[TWO_NODES]["rss_nodes"]
     rows = []
     for name, r in results.items():
         replicas = ", ".join(f"{v / 2**20:.0f}" for v in r["rss_replicas"].values()) or "-"
         rates = " / ".join(f"{rate:.2f}" for rate in r["rates"])
+        per_node = ", ".join(f"{node} {value / 2**20:.0f}" for node, value in r["rss_nodes"].items())
         rows.append(f"| {name} | {r['probe_p50_s'] * 1000:.1f} | {r['probe_p99_s'] * 1000:.1f} | "
-                    f"{r['chat_p50_s'] * 1000:.0f} | {r['rate']:.2f} ({rates}) | {r['rss_total'] / 2**20:.0f} | {replicas} |")
+                    f"{r['chat_p50_s'] * 1000:.0f} | {r['rate']:.2f} ({rates}) | {per_node} | {replicas} |")
     added_ms = (results[one_name]["probe_p50_s"] - base["probe_p50_s"]) * 1000
     comparison = "Ray Serve vs the single-process server"
     write_figures([
@@ -198,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
         Figure(comparison, "throughput ray 2x1 / serve", results[two_name]["rate"] / base["rate"], "x"),
         Figure(comparison, "throughput ray 1x2 / serve", results[one_name]["rate"] / base["rate"], "x"),
         Figure(comparison, "memory ray 2x1 / serve (this node)", results[two_name]["rss_total"] / base["rss_total"], "x"),
+        Figure(comparison, "memory per node, 2 nodes: head", nodes["head"] / 2**20, "MiB"),
+        Figure(comparison, "memory per node, 2 nodes: worker", nodes["worker"] / 2**20, "MiB"),
     ], args.json)
     text = "\n".join([
         f"# Ray Serve vs the single-process server ({args.bundle.name} bundle, auto precision)",
@@ -208,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         f"--rounds {args.rounds}`. Each row: medians over the rounds (requests/s of each round in brackets), the "
         "largest memory seen.",
         "",
-        "| deployment | embed p50 ms | embed p99 ms | chat p50 ms | chat requests/s (rounds) | RSS MiB (node) | RSS MiB per replica |",
+        "| deployment | embed p50 ms | embed p99 ms | chat p50 ms | chat requests/s (rounds) | RSS MiB per node | RSS MiB per replica |",
         "|---|---:|---:|---:|---:|---:|---:|",
         *rows,
         "",
@@ -217,8 +270,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.clients} clients): 2 replicas x 1 CPU **{results[two_name]['rate'] / base['rate']:.2f}x** and 1 replica x "
         f"2 CPUs **{results[one_name]['rate'] / base['rate']:.2f}x** the single process's requests/s. Memory on this "
         f"node: {results[two_name]['rss_total'] / base['rss_total']:.2f}x (2 replicas) and "
-        f"{results[one_name]['rss_total'] / base['rss_total']:.2f}x (1 replica) the single process's. Replies equal "
-        f"in all three: {same}/{args.requests * args.rounds}.",
+        f"{results[one_name]['rss_total'] / base['rss_total']:.2f}x (1 replica) the single process's; with 2 nodes "
+        f"the head (Ray's cluster processes, the `ray` command, the ingress, a replica) held {nodes['head'] / 2**20:.0f} "
+        f"MiB and the worker {nodes['worker'] / 2**20:.0f} MiB. Replies equal in all four: "
+        f"{same}/{args.requests * args.rounds}.",
         "",
     ])
     return report(text, args.out)
