@@ -6,7 +6,7 @@
 Three deployments of the same bundle on this machine, one after another, on loopback:
 - `serve`: `python -m launcher.cli serve --max-batch-size 2` (one process, every core);
 - `ray`, 1 replica x 2 CPUs, and `ray`, 2 replicas x 1 CPU (`--address local`, `--max-batch-size 2`
-  and 1: the same cores in all three);
+  and 1: the same cores as `serve`);
 - `ray` on two Ray nodes of this machine (head 127.0.0.2, worker 127.0.0.3, 1 CPU each; one
   replica on each), for the memory each node holds.
 `--rounds` times, the order reversed every other round.
@@ -16,7 +16,7 @@ document questions (`/v1/chat/completions` with a generated page and its questio
 picture unique so no memo answers; `--clients` clients at once, requests/s over the batch,
 after one warm-up request), and memory: resident set size of every process of the
 deployment (for Ray: the command, Ray's own processes and the replicas), per node, read
-while serving. Replies must be equal across the three (greedy decoding).
+while serving. Replies must be equal across all four (greedy decoding).
 The load averages before and after are printed: figures from a busy machine compare only
 with each other.
 """
@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     base = results[serve_name]
     replies = [r["replies"] for r in results.values()]
     # Each phase asks about differently marked pictures; the marks change no answer, so the
-    # replies of the three runs are compared item by item.
+    # replies of the four deployments are compared item by item.
     same = sum(len({run[i] for run in replies}) == 1 for i in range(args.requests * args.rounds))
     nodes = results[TWO_NODES]["rss_nodes"]
     rows = []
