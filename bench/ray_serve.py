@@ -3,7 +3,7 @@
     .venv/bin/python bench/ray_serve.py [--bundle DIR] [--requests 24] [--clients 4] [--probes 60]
         [--out bench/results/ray_serve.md] [--json PATH]
 
-Three deployments of the same bundle on this machine, one after another, on loopback:
+Four deployments of the same bundle on this machine, one after another, on loopback:
 - `serve`: `python -m launcher.cli serve --max-batch-size 2` (one process, every core);
 - `ray`, 1 replica x 2 CPUs, and `ray`, 2 replicas x 1 CPU (`--address local`, `--max-batch-size 2`
   and 1: the same cores as `serve`);
