@@ -44,7 +44,7 @@ from runtime.ocr.layout import order_lines
 from runtime.ocr.memo import ImageMemo
 from runtime.ocr.pipeline import OcrPipeline
 from runtime.reader import intents
-from runtime.reader.answering import NOT_FOUND, Answerer
+from runtime.reader.answering import NOT_FOUND, Answerer, bare_name
 from runtime.reader.describe import Describer
 from runtime.reader.document import read_cells, transcript
 from runtime.reader.language_model import LanguageModel
@@ -257,6 +257,10 @@ class ReaderAdapter(KindAdapter):
         choice = answer_choice(prompt, read_cells(regions))  # "Was it paid by card or cash?"
         if choice is not None:
             return Reply(choice.text, choice.evidence)
+        name = bare_name(prompt)
+        if name is not None:  # "Total?", "To?": a field's name, never a request for the whole page
+            answer = self._answerer.field_named(name, regions) or self._answerer.answer(prompt, regions)
+            return Reply(answer.text, answer.evidence)
         intent = self._router.classify(prompt)
         words = intents.named_words(prompt, STOP)
         if intent.name in (intents.READ, intents.DESCRIBE) and words:

@@ -108,6 +108,36 @@ class Answer:
         return bool(key) and set(key) <= _specific_words(request)
 
 
+# A request that is only a field's name and a question mark ("Total?", "To?", "Paper?"): how
+# people query a form. Longer than this it is a sentence, not a name.
+_BARE_NAME = re.compile(r"^\s*(?P<name>[^?.!]{1,40}?)\s*\?\s*$")
+_MAX_BARE_WORDS = 4
+_QUESTION_OPENINGS = frozenset(
+    "what which who whom whose when where why how is are was were do does did has have had can could will would "
+    "should shall may must".split()
+)
+# Words that alone ask for the whole page ("Summary?"), not for a field of that name.
+_WHOLE_PAGE_NAMES = frozenset("summary summarize text transcribe transcript read describe description caption ocr gist".split())
+
+
+def bare_name(request: str) -> str | None:
+    """The field name a request consisting of only a name and "?" asks for, else None."""
+    found = _BARE_NAME.match(request)
+    if not found:
+        return None
+    name = found.group("name")
+    words = re.findall(r"[a-z]+", name.lower())
+    if not words or len(name.split()) > _MAX_BARE_WORDS or words[0] in _QUESTION_OPENINGS:
+        return None
+    if len(words) == 1 and words[0] in _WHOLE_PAGE_NAMES:
+        return None
+    return name
+
+
+def _name_form(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
 def _specific_words(request: str) -> set[str]:
     """The request's focus words that no whole-page request needs ("page" in "Read this page"
     names no key "Page")."""
@@ -394,6 +424,23 @@ class Answerer:
         """Whether a question's word is one of the key's words, or reads in it as the
         recognizer misread it."""
         return word in vocabulary.label_words(self._read(key), [word]) or _misread(word, key)
+
+    def field_named(self, name: str, regions: tuple[TextLine, ...]) -> Answer | None:
+        """The value of the page's key written exactly `name` (case, spaces and punctuation
+        aside: "To?" and "TO:", "Cas#?" and "CAS #"), from the key's own cell, the next cell
+        or the line below, else the last cell of its row; None when no key reads so. Short keys ("To", "By", "No") hold
+        only words the word matching drops, so they are matched here as written."""
+        wanted = _name_form(name)
+        if not wanted:
+            return None
+        cells = read_cells(regions)
+        named = [f for f in extract_fields(cells) if f.value.strip() and _name_form(f.key) == wanted]
+        for sources in (_ADJACENT_SOURCES | {"colon"}, {"row"}):  # the key's neighbour before its row's last cell
+            for field in named:
+                if field.source in sources:
+                    return Answer(clean_value(field.value, question_type(name)), True,
+                                  tuple(cells[i] for i in field.lines), 1.0, field)
+        return None
 
     def names_a_key(self, request: str, regions: tuple[TextLine, ...]) -> bool:
         """Whether the request says every word of one of the page's keys ("... for physical

@@ -4,7 +4,7 @@ import zlib
 
 import numpy as np
 
-from runtime.reader.answering import NOT_FOUND, Answerer, coverage, focus_words
+from runtime.reader.answering import NOT_FOUND, Answerer, bare_name, coverage, focus_words
 from runtime.reader.document import extract_fields, is_label, key_cells, read_cells, row_label
 from runtime.reader.types import clean_value, question_type, value_types
 from runtime.reader.vocabulary import label_words, qualifiers, question_words
@@ -214,6 +214,19 @@ def test_a_table_cell_named_by_row_and_column_words():
     answerer = _answerer()
     assert answerer.answer("In the Week 4 column, what figure does Lamps have?", lines).text == "823,00"
     assert answerer.answer("What is the Week 1 value for Saddles?", lines).text == NOT_FOUND
+
+
+def test_a_field_asked_by_its_name_alone():
+    assert bare_name("To?") == "To" and bare_name("  Cas# ?") == "Cas#"
+    assert bare_name("Total Denier as Marked?") == "Total Denier as Marked"
+    for request in ("What is it?", "Is it paid?", "Summary?", "Read the text.", "A name of five words or more?"):
+        assert bare_name(request) is None
+    memo = (_line("TO:", 20, 10, width=60), _line("S.P. Zolot", 200, 10),
+            _line("FROM:", 20, 60, width=80), _line("J. Buxton", 200, 60), _line("CAS #", 20, 110, width=80), _line("108-05-4", 200, 110))
+    answerer = _answerer()
+    assert answerer.field_named("To", memo).text == "S.P. Zolot"  # "to" alone is a word the matching drops
+    assert answerer.field_named("cas#", memo).text == "108-05-4"
+    assert answerer.field_named("Subject", memo) is None
 
 
 def test_a_region_is_one_cell_never_split_at_its_spaces():
