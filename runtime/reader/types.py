@@ -21,8 +21,8 @@ PERCENT = "percent"
 # Checked in order: the first matching rule decides (e.g. "due date" is a date, not an amount;
 # "phone number" is a phone, not an id; "what time" is a time, not a date).
 _QUESTION_RULES = (
-    # The interrogative itself says what is asked, whatever nouns follow it: "How much did the
-    # phone charger cost?" asks an amount, "How many date rolls?" a count.
+    # The interrogative itself says what is asked, whatever nouns follow it: "how much" with a
+    # phone charger named after it asks an amount, "how many" with date rolls a count.
     (AMOUNT, r"\bhow much\b(?! time)"),
     (COUNT, r"\bhow many\b"),
     (TIME, r"^\W*(at )?what time\b"),
