@@ -251,15 +251,19 @@ class ReaderAdapter(KindAdapter):
         return named is not None and set(self._photos.content_words(request)) <= set(named.word.split())
 
     def answer_regions(self, prompt: str, regions) -> Reply:
-        """The reply to a request about a page's OCR regions, decided by the request's intent."""
+        """The reply to a request about a page's OCR regions: a choice question gets the
+        alternative the text states, a field's bare name ("To?") that field, anything else is
+        decided by the request's intent."""
         if not regions:
             return Reply(NO_TEXT, ())
         choice = answer_choice(prompt, read_cells(regions))  # "Was it paid by card or cash?"
         if choice is not None:
             return Reply(choice.text, choice.evidence)
         name = bare_name(prompt)
-        if name is not None:  # "Total?", "To?": a field's name, never a request for the whole page
-            answer = self._answerer.field_named(name, regions) or self._answerer.answer(prompt, regions)
+        if name is not None:  # "Total?", "To?", "Paper?": a field's name, not a request for the whole page
+            answer = self._answerer.answer(prompt, regions)
+            if not answer.found:
+                answer = self._answerer.field_named(name, regions) or answer
             return Reply(answer.text, answer.evidence)
         intent = self._router.classify(prompt)
         words = intents.named_words(prompt, STOP)

@@ -21,7 +21,11 @@ The answer is always a span of the recognized text, or "not found". Steps:
    (total, tendered, change) or the key nearest "total amount to pay" gives its total; a
    document's first date, time, phone, e-mail or street line answers a question about that
    type unless the question qualifies it ("due date", "date of birth") and no label says so;
-6. nothing matches → "Not found in the image." (never an invented answer).
+6. a total question whose best key holds "total" but not the rest of what it says ("grand
+   total" and a tax summary's "TOTAL") takes the receipt's arithmetic total instead; a
+   request that is a key's bare name ("To?") is looked up as written (`field_named`), since
+   short keys hold only words the matching drops;
+7. nothing matches → "Not found in the image." (never an invented answer).
 """
 
 from __future__ import annotations
@@ -110,27 +114,28 @@ class Answer:
 
 # A request that is only a field's name and a question mark ("Total?", "To?", "Paper?"): how
 # people query a form. Longer than this it is a sentence, not a name.
-_BARE_NAME = re.compile(r"^\s*(?P<name>[^?.!]{1,40}?)\s*\?\s*$")
+_MAX_BARE_CHARS = 40
 _MAX_BARE_WORDS = 4
 _QUESTION_OPENINGS = frozenset(
     "what which who whom whose when where why how is are was were do does did has have had can could will would "
     "should shall may must".split()
 )
-# Words that alone ask for the whole page ("Summary?"), not for a field of that name.
-_WHOLE_PAGE_NAMES = frozenset("summary summarize text transcribe transcript read describe description caption ocr gist".split())
 
 
 def bare_name(request: str) -> str | None:
-    """The field name a request consisting of only a name and "?" asks for, else None."""
-    found = _BARE_NAME.match(request)
-    if not found:
+    """The field name a request consisting of only a name and "?" asks for ("Bale No.?",
+    "To?"), else None. A name made only of whole-page words ("Read this?", "Summary?") is a
+    request for the page."""
+    text = request.strip()
+    if not text.endswith("?") or len(text) > _MAX_BARE_CHARS + 1:
         return None
-    name = found.group("name")
-    words = re.findall(r"[a-z]+", name.lower())
-    if not words or len(name.split()) > _MAX_BARE_WORDS or words[0] in _QUESTION_OPENINGS:
+    name = text[:-1].strip()
+    words = re.findall(r"[^\W\d_]+", name.lower())
+    if not words or "?" in name or len(name.split()) > _MAX_BARE_WORDS or words[0] in _QUESTION_OPENINGS:
         return None
-    if len(words) == 1 and words[0] in _WHOLE_PAGE_NAMES:
-        return None
+    if intents.only_whole_page_words(name) and any(
+            w in intents.WHOLE_PAGE_WORDS and w not in intents.DOCUMENT_NOUNS for w in words):
+        return None  # "Read this?", "Text?" ask for the page; "Paper?", "To?" name a field
     return name
 
 
@@ -317,13 +322,14 @@ class Answerer:
             every = [f for f in every if f.source not in PEOPLE_SOURCES]
         fields = [f for f in every if compatible(expected, f.value)]
         candidates = self._keyed(question, expected, every, fields)
-        if (expected == AMOUNT and candidates and max(score for _, score in candidates) < _NAMED_KEY
-                and "total" in focus_words(question)):
-            # A key that holds only part of what a question about the total says ("grand
-            # total" and a tax summary's "TOTAL"): the total the receipt's arithmetic shows
-            # (paid, tendered, change) answers before it.
-            paid = paid_total(fields)
-            candidates = [(paid, 1.0)] if paid is not None else candidates
+        if expected == AMOUNT and candidates and "total" in focus_words(question):
+            # A key "total" that holds only part of what the question says ("grand total" and a
+            # tax summary's "TOTAL"): the total the receipt's arithmetic shows (paid, tendered,
+            # change) answers before it. A total of something else ("total discount") keeps its key.
+            best, score = max(candidates, key=lambda item: item[1])
+            if score < _NAMED_KEY and "total" in vocabulary.label_words(self._read(best.key)):
+                paid = paid_total(fields)
+                candidates = [(paid, 1.0)] if paid is not None else candidates
         if not candidates:
             candidates = self._unlabelled(question, expected, fields, cells)
         if not candidates:
@@ -427,19 +433,22 @@ class Answerer:
 
     def field_named(self, name: str, regions: tuple[TextLine, ...]) -> Answer | None:
         """The value of the page's key written exactly `name` (case, spaces and punctuation
-        aside: "To?" and "TO:", "Cas#?" and "CAS #"), from the key's own cell, the next cell
-        or the line below, else the last cell of its row; None when no key reads so. Short keys ("To", "By", "No") hold
-        only words the word matching drops, so they are matched here as written."""
+        aside: "To?" and "TO:", "Cas#?" and "CAS #"): short keys ("To", "By", "No") hold only
+        words the word matching drops, so they are matched here as written. The value must be
+        of the type the name asks for and no label itself (a blank "Date:" above "Remarks:");
+        the key's own cell, next cell or line below come before the last cell of its row.
+        None when no key reads so."""
         wanted = _name_form(name)
         if not wanted:
             return None
+        expected = question_type(name)
         cells = read_cells(regions)
-        named = [f for f in extract_fields(cells) if f.value.strip() and _name_form(f.key) == wanted]
-        for sources in (_ADJACENT_SOURCES | {"colon"}, {"row"}):  # the key's neighbour before its row's last cell
+        named = [f for f in extract_fields(cells) if f.value.strip() and _name_form(f.key) == wanted
+                 and compatible(expected, f.value) and ":" not in f.value]
+        for sources in (_ADJACENT_SOURCES | {"colon"}, {"row"}):
             for field in named:
                 if field.source in sources:
-                    return Answer(clean_value(field.value, question_type(name)), True,
-                                  tuple(cells[i] for i in field.lines), 1.0, field)
+                    return Answer(clean_value(field.value, expected), True, tuple(cells[i] for i in field.lines), 1.0, field)
         return None
 
     def names_a_key(self, request: str, regions: tuple[TextLine, ...]) -> bool:

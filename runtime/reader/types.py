@@ -22,9 +22,10 @@ PERCENT = "percent"
 # "phone number" is a phone, not an id; "what time" is a time, not a date).
 _QUESTION_RULES = (
     # The interrogative itself says what is asked, whatever nouns follow it: "how much" with a
-    # phone charger named after it asks an amount, "how many" with date rolls a count.
-    (AMOUNT, r"\bhow much\b(?! time)"),
-    (COUNT, r"\bhow many\b"),
+    # phone charger named after it asks an amount, "how many" with date rolls a count (unless
+    # another question word comes first: "When was it noted how much was paid?").
+    (AMOUNT, r"^(?:(?!\b(?:what|when|where|who|which|whose)\b).)*\bhow much\b(?!\s+(?:of\s+the\s+)?time\b)"),
+    (COUNT, r"^(?:(?!\b(?:what|when|where|who|which|whose)\b).)*\bhow many\b"),
     (TIME, r"^\W*(at )?what time\b"),
     (EMAIL, r"\be-?mail\b|\belectronic mail\b|\bmail address\b"),
     # "the number to ring / reach ...": a phone, whatever the verb ("called" alone names things).

@@ -21,9 +21,9 @@ STOP = frozenset(
 # field words in a question, but words of labels ("Check Out Time", "Pick Up") all the same.
 REQUEST_WORDS = frozenset("look up get out know like want let whether d".split())
 # Words that name the expected type rather than the field; a label need not repeat them.
-# So do the words for where a value stands in a table or form ("In the Week 4 column ...").
+# So do the words for where a value stands in a table ("In the Week 4 column ...").
 GENERIC = frozenset(
-    "amount value number name date sum figure time address email phone price code column row entry field cell box".split()
+    "amount value number name date sum figure time address email phone price code column row".split()
 )
 # Words that say which of several values of a type is meant ("due date", "date of birth");
 # a question says them in its own words too ("born", "expires": `Answerer._qualifiers`).

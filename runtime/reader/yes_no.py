@@ -1,4 +1,5 @@
-"""Yes/no questions about a page's text ("Is this paid?"), answered only with evidence.
+"""Yes/no questions about a page's text ("Is this paid?"), answered only with evidence, and
+choice questions ("Was it paid by card or cash?"), answered with the alternative the text states.
 
 A cell is evidence when it holds every content word of the question, each as it is or one
 negated by a prefix ("paid" / "unpaid", "taxable" / "non-taxable"): "PAID by card" says yes
@@ -72,35 +73,45 @@ def answer_yes_no(question: str, cells: tuple[TextLine, ...], embed: Callable[[l
 
 
 # "Was it paid by card or cash?", "Say whether the order is open or closed.": English offers
-# the alternatives around "or" in a question that asks yes/no or "whether".
-_CHOICE_CUE = re.compile(r"^\s*(is|are|was|were|do|does|did|has|have|had|will|would|should|can|could)\b|\bwhether\b", re.I)
+# the alternatives around "or" in a question that asks yes/no or "whether" ("Can you ... or
+# ...?" is a request, not a choice).
+_CHOICE_CUE = re.compile(
+    r"^\s*(is|are|was|were|do|does|did|has|have|had|will|would|should|can|could)\b(?!\s+(you|u)\b)|\bwhether\b", re.I
+)
 _KEY_VALUE = re.compile(r"^[^:]{1,40}:\s*(?P<value>.+)$")
 _MAX_VALUE_WORDS = 6
 
 
 def alternatives(question: str) -> tuple[str, str] | None:
-    """The two alternatives a choice question offers (the content words either side of its
-    last "or"), or None when it offers none."""
+    """The two alternatives a choice question offers (the words either side of its last "or"
+    that tell them apart: "debit card or credit card" → debit / credit), or None when it
+    offers none ("... ticked or not?" asks yes or no)."""
     if not _CHOICE_CUE.search(question):
         return None
     before, _, after = question.lower().rpartition(" or ")
     if not before:
         return None
     left, right = content_words(before), content_words(after)
-    if not left or not right or left[-1] == right[0]:
+    if not left or not right or right[0] in _NEGATIONS or set(right) & _NEGATIONS:
         return None
-    return left[-1], right[0]
+    if len(left) >= 2 and len(right) >= 2 and left[-1] == right[-1]:
+        options = left[-2], right[0]  # a shared head noun: "debit card or credit card"
+    elif len(left) >= 2 and len(right) >= 2 and left[-2] == right[0]:
+        options = left[-1], right[-1]  # a shared first word: "New York or New Jersey"
+    else:
+        options = left[-1], right[0]
+    return options if options[0] != options[1] else None
 
 
 def answer_choice(question: str, cells: tuple[TextLine, ...]) -> YesNo | None:
-    """The alternative the page's text states, as the page words it ("Paid by: Debit card" →
-    "Debit card"), with its cell; None when the question offers no alternatives or the text
-    states neither or both."""
+    """The alternative the page's text states as a value, as the page words it ("Paid by:
+    Debit card" → "Debit card"), with its cell; None when the question offers no alternatives
+    or the text states neither or both. An alternative that is only a label on the page
+    ("Phone:" for "Is there a phone or fax number?") leaves the question to yes/no."""
     options = alternatives(question)
     if options is None:
         return None
-    stating = {option: [cell for cell in cells if option in (w.lower() for w in _WORD.findall(cell.text))]
-               for option in options}
+    stating = {option: [cell for cell in cells if _states(option, cell.text)] for option in options}
     said = [option for option, found in stating.items() if found]
     if len(said) != 1:
         return None
@@ -108,6 +119,14 @@ def answer_choice(question: str, cells: tuple[TextLine, ...]) -> YesNo | None:
     text = " ".join(cell.text.split())
     labelled = _KEY_VALUE.match(text)
     value = labelled.group("value") if labelled else text
-    if option not in value.lower() or len(value.split()) > _MAX_VALUE_WORDS:
-        value = next(w for w in _WORD.findall(text) if w.lower() == option)
+    if len(value.split()) > _MAX_VALUE_WORDS:
+        value = next(w for w in _WORD.findall(value) if w.lower() == option)
     return YesNo(value, True, (cell,))
+
+
+def _states(option: str, text: str) -> bool:
+    """Whether a cell's text holds `option` as a value: after its label's colon, or in a cell
+    with no label."""
+    labelled = _KEY_VALUE.match(" ".join(text.split()))
+    value = labelled.group("value") if labelled else text
+    return option in (w.lower() for w in _WORD.findall(value)) and not (labelled is None and text.rstrip().endswith(":"))

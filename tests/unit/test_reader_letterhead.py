@@ -151,7 +151,10 @@ def test_a_total_question_a_key_holds_only_in_part_gets_the_paid_total():
     answerer = _answerer()
     # "grand" is no word of the tax summary's "TOTAL": the receipt's arithmetic says which total was paid.
     assert answerer.answer("What was the grand total?", lines).text == "6.35"
-    assert answerer.answer("What is the change?", lines).text == "3.65"  # a key named in full still answers
+    assert answerer.answer("What is the change?", lines).text == "3.65"
+    discounted = (*lines, _line("TOTAL DISCOUNT:", 20, 400), _line("1.00", 600, 400))
+    assert answerer.answer("What was the grand total?", discounted).text == "6.35"
+    assert answerer.answer("What was the total discount?", discounted).text == "1.00"  # a total of something else
 
 
 def test_review_cases_give_no_confident_wrong_answer():

@@ -217,16 +217,19 @@ def test_a_table_cell_named_by_row_and_column_words():
 
 
 def test_a_field_asked_by_its_name_alone():
-    assert bare_name("To?") == "To" and bare_name("  Cas# ?") == "Cas#"
-    assert bare_name("Total Denier as Marked?") == "Total Denier as Marked"
-    for request in ("What is it?", "Is it paid?", "Summary?", "Read the text.", "A name of five words or more?"):
-        assert bare_name(request) is None
+    assert bare_name("To?") == "To" and bare_name("  Cas# ?") == "Cas#" and bare_name("Bale No.?") == "Bale No."
+    assert bare_name("Total Denier as Marked?") == "Total Denier as Marked" and bare_name("Paper?") == "Paper"
+    for request in ("What is it?", "Is it paid?", "Summary?", "Text?", "Read this?", "Describe this image?",
+                    "Read the text.", "A name of five words or more?", " " * 4000 + "!"):
+        assert bare_name(request) is None, request
     memo = (_line("TO:", 20, 10, width=60), _line("S.P. Zolot", 200, 10),
-            _line("FROM:", 20, 60, width=80), _line("J. Buxton", 200, 60), _line("CAS #", 20, 110, width=80), _line("108-05-4", 200, 110))
+            _line("FROM:", 20, 60, width=80), _line("J. Buxton", 200, 60), _line("CAS #", 20, 110, width=80), _line("108-05-4", 200, 110),
+            _line("Date:", 20, 160, width=80), _line("Remarks: none", 20, 200))
     answerer = _answerer()
     assert answerer.field_named("To", memo).text == "S.P. Zolot"  # "to" alone is a word the matching drops
     assert answerer.field_named("cas#", memo).text == "108-05-4"
     assert answerer.field_named("Subject", memo) is None
+    assert answerer.field_named("Date", memo) is None  # a blank field: the label under it is no value
 
 
 def test_a_region_is_one_cell_never_split_at_its_spaces():

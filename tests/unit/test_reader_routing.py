@@ -113,6 +113,12 @@ def test_a_choice_question_gets_the_alternative_the_text_states():
     assert alternatives("Say whether the bill was paid in cash or by card.") == ("cash", "card")
     assert alternatives("What is the total or subtotal?") is None  # no yes/no or "whether" shape
     assert alternatives("Is this paid?") is None
+    assert alternatives("Is the box ticked or not?") is None  # yes or no
+    assert alternatives("Can you read this or describe it?") is None  # a request
+    assert alternatives("Was it paid by debit card or credit card?") == ("debit", "credit")
+    assert alternatives("Is it in New York or New Jersey?") == ("york", "jersey")
+    labels = (_cell("Phone: 555-0199", 20, 10),)
+    assert answer_choice("Is there a phone or fax number?", labels) is None  # "phone" is a label: yes/no's question
     answer = answer_choice("Was it paid by card or cash?", receipt)
     assert answer.text == "Debit card" and answer.evidence == (receipt[1],)
     assert answer_choice("Was it paid by cheque or transfer?", receipt) is None  # neither stated
