@@ -39,6 +39,23 @@ def cache_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_models(cache_dir):
+    """tiny_models(kind) -> factory reference of a cached tiny export (vit_gpt2, clip_split).
+    tests/contract/factory.py must be importable: the folders using this (tests/http,
+    tests/ray) put tests/contract on sys.path."""
+    import factory
+
+    cache = {}
+
+    def get(kind: str):
+        if kind not in cache:
+            cache[kind] = factory.cached_build(kind, cache_dir / "contract")
+        return cache[kind]
+
+    return get
+
+
+@pytest.fixture(scope="session")
 def ocr_bundle(cache_dir) -> Path:
     """The `ocr` bundle assembled from the pinned rapidocr wheel (copied fresh per session)."""
     import ocr_bundle as assembly

@@ -42,21 +42,6 @@ async def client(make_client):
 
 # --- real models on a live server ----------------------------------------------------
 
-@pytest.fixture(scope="session")
-def tiny_models(cache_dir):
-    """tiny_models(kind) -> factory reference of a cached tiny export (vit_gpt2, clip_split)."""
-    import factory
-
-    cache = {}
-
-    def get(kind: str):
-        if kind not in cache:
-            cache[kind] = factory.cached_build(kind, cache_dir / "contract")
-        return cache[kind]
-
-    return get
-
-
 class LiveServer:
     """`create_app` + `web.AppRunner` on a free 127.0.0.1 port, on a thread with its own loop."""
 

@@ -21,7 +21,6 @@ import threading
 import warnings
 from pathlib import Path
 
-import pytest
 
 # Ray Serve 2.60 defines its config models with a pydantic 1 idiom that pydantic 2 warns about
 # once, at import; the suite turns warnings into errors, so import it here with that one allowed.
@@ -144,21 +143,6 @@ class CliProcess:
             pass
         self.process.wait(30)
         self.process.stdout.close()
-
-
-@pytest.fixture(scope="session")
-def tiny_models(cache_dir):
-    """tiny_models(kind) -> factory reference of a cached tiny export (vit_gpt2, clip_split)."""
-    import factory
-
-    cache = {}
-
-    def get(kind: str):
-        if kind not in cache:
-            cache[kind] = factory.cached_build(kind, cache_dir / "contract")
-        return cache[kind]
-
-    return get
 
 
 def pictures(reference, count: int):

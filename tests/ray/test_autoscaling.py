@@ -5,7 +5,7 @@ the second once the load has lasted 3 s, and both answer."""
 from __future__ import annotations
 
 import ray_support  # noqa: F401  (first: it imports Ray with its one known warning allowed)
-from ray_support import CliProcess, tiny_models  # noqa: F401
+from ray_support import CliProcess  # noqa: F401
 
 import threading
 import time

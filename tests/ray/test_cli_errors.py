@@ -4,7 +4,7 @@ instead of waiting on a cluster (issue 16)."""
 from __future__ import annotations
 
 import ray_support  # noqa: F401  (first: it imports Ray with its one known warning allowed)
-from ray_support import REPO, tiny_models  # noqa: F401
+from ray_support import REPO  # noqa: F401
 
 import os
 import subprocess

@@ -6,7 +6,7 @@ a bounded load run costs no hung request (each succeeds or gets a clean 503) and
 from __future__ import annotations
 
 import ray_support  # noqa: F401  (first: it imports Ray with its one known warning allowed)
-from ray_support import ask, CliProcess, MAX_TOKENS, messages, MODEL_REPLICA, pictures, tiny_models  # noqa: F401
+from ray_support import ask, CliProcess, MAX_TOKENS, messages, MODEL_REPLICA, pictures  # noqa: F401
 
 import collections
 import os

@@ -6,7 +6,6 @@ engine's own, streams end in [DONE], and each response names the replica."""
 from __future__ import annotations
 
 import ray_support  # noqa: F401  (first: it imports Ray with its one known warning allowed)
-from ray_support import tiny_models  # noqa: F401
 
 import base64
 import io

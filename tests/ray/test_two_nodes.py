@@ -6,7 +6,7 @@ new requests are served by the head node's replica."""
 from __future__ import annotations
 
 import ray_support  # noqa: F401  (first: it imports Ray with its one known warning allowed)
-from ray_support import CliProcess, tiny_models  # noqa: F401
+from ray_support import CliProcess  # noqa: F401
 
 import collections
 import threading
