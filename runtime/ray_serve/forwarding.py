@@ -6,6 +6,13 @@ replica that dies with requests in flight makes the proxy answer 500. Here the f
 reaches code of ours: a request whose reply has not started is tried once more (on another
 replica when there is one), and if that fails too it gets a clean 503 with Retry-After; a
 reply already streaming is cut off (the client sees the stream close).
+
+"Started" means the client has been sent something. The replica's status line and its body
+are separate items of the handle's stream, so the status line is held until the body's first
+bytes arrive: a replica killed between the two (seen under load: a 200 status line and then
+nothing, the client's connection dropped) leaves nothing sent, and the request is retried. A
+reply whose whole body (its Content-Length) has arrived is complete, even if the replica dies
+before its stream formally ends.
 """
 
 from __future__ import annotations
@@ -44,26 +51,67 @@ class ForwardingApp:
         path = scope["path"] + (f"?{scope['query_string'].decode('latin-1')}" if scope.get("query_string") else "")
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         for attempt in range(1, _TRIES + 1):
-            started = False
+            relay = _Relay(send)
             try:
                 async for item in self.model.stream.remote(scope["method"], path, body, headers):
-                    if isinstance(item, tuple):
-                        status, reply_headers = item
-                        started = True
-                        await send({"type": "http.response.start", "status": status,
-                                    "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply_headers]})
-                    else:
-                        await send({"type": "http.response.body", "body": item, "more_body": True})
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                    await relay.forward(item)
+                await relay.finish()
                 return
             except _REPLICA_GONE as error:
-                if started:
+                if relay.complete:
+                    await relay.finish()
+                    return
+                if relay.started:
                     raise  # mid-reply: the proxy closes the connection, the client sees the stream end
                 logger.warning("A replica failed before answering %s %s (try %d of %d): %s", scope["method"],
                                scope["path"], attempt, _TRIES, type(error).__name__)
             except BackPressureError:
                 break
         await _send_unavailable(send)
+
+
+class _Relay:
+    """One replica's reply on its way to the client: `(status, headers)`, then body pieces.
+
+    The status line goes out with the first body piece (or at the end, for an empty body),
+    so until then nothing has been sent and the request can still be tried again.
+    """
+
+    def __init__(self, send: Send):
+        self._send = send
+        self._head: tuple[int, list] | None = None
+        self._length: int | None = None  # the reply's Content-Length, when it has one
+        self._sent_bytes = 0
+        self.started = False  # the client has been sent the status line
+
+    @property
+    def complete(self) -> bool:
+        """The client has the whole body its Content-Length announced."""
+        return self.started and self._length is not None and self._sent_bytes >= self._length
+
+    async def forward(self, item: tuple[int, list] | bytes) -> None:
+        if isinstance(item, tuple):
+            self._head = item
+            length = next((v for k, v in item[1] if k.lower() == "content-length"), "")
+            self._length = int(length) if length.isdigit() else None
+            return
+        await self._start()
+        self._sent_bytes += len(item)
+        await self._send({"type": "http.response.body", "body": item, "more_body": True})
+
+    async def finish(self) -> None:
+        await self._start()
+        await self._send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _start(self) -> None:
+        if self.started:
+            return
+        if self._head is None:
+            raise RuntimeError("The replica's reply ended before its status line.")
+        status, headers = self._head
+        self.started = True
+        await self._send({"type": "http.response.start", "status": status,
+                          "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]})
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:
