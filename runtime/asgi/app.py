@@ -2,8 +2,8 @@
 
 The routes, their parsing and replies, the access rules and the error table come from
 runtime/api (routes.py, access.py, errors.py); this module only reads bodies and writes
-responses. Differences from the aiohttp server, by design: no web page at `/`, and JSON
-bodies only (a form upload gets a 415 that says to send the image base64-encoded).
+responses. Body parsing (JSON and forms: runtime/api/forms.py) and the web page's files
+(runtime/server/page/, transport-free) are the aiohttp server's too.
 """
 
 from __future__ import annotations
@@ -23,11 +23,13 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runtime.api import access, routes, sse
-from runtime.api.bodies import find_model, parse_json
+from runtime.api.bodies import find_model
 from runtime.api.errors import ApiError, envelope, error_reply, request_id_from
+from runtime.api.forms import read_body
 from runtime.api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from runtime.api.openapi import openapi_document
 from runtime.api.service import ApiService, RequestContext
+from runtime.server.page import PUBLIC_PATHS, PageFile, load_files
 
 logger = logging.getLogger("runtime.server")
 
@@ -51,7 +53,8 @@ def create_asgi_app(service: ApiService, replica: str | None = None) -> Starlett
         yield
         service.engine.shutdown()
 
-    route_table = [
+    route_table = [_get(service, path, _page_endpoint(page_file)) for path, page_file in load_files().items()]
+    route_table += [
         _get(service, "/health", _health),
         _get(service, "/metrics", _metrics),
         _get(service, "/openapi.json", lambda s, r: _json(openapi_document())),
@@ -110,7 +113,8 @@ class _CoreMiddleware:
                     preflight = access.preflight_headers(request.headers.get("access-control-request-headers"))
                     await Response(status_code=204, headers=preflight)(scope, receive, send_with_headers)
                     return
-            if request.url.path != "/health":
+            # The page's files hold no data; the page asks for the key and sends it with each call.
+            if request.url.path != "/health" and request.url.path not in PUBLIC_PATHS:
                 access.check_api_key(config.api_key, request.headers.get("authorization", ""))
         except ApiError as error:
             reply = _error_response(self.service, error, facts["request_id"])
@@ -160,7 +164,7 @@ def _post(service: ApiService, path: str, route: routes.PostRoute):
         facts = request.scope["state"][_STATE]
         facts["route"] = path
         try:
-            result = await route.handler(service, lambda: _json_body(service, request, route.forms),
+            result = await route.handler(service, lambda: _read_body(service, request, route.forms),
                                          _context(service, request))
             if isinstance(result, routes.Streamed):
                 return await _stream(service, result)
@@ -171,14 +175,10 @@ def _post(service: ApiService, path: str, route: routes.PostRoute):
     return endpoint
 
 
-async def _json_body(service: ApiService, request: Request, forms: bool) -> object:
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != "application/json":
-        advice = (" This host takes JSON bodies only: send the image base64-encoded in the 'image' field."
-                  if forms and media_type in ("multipart/form-data", "application/x-www-form-urlencoded") else "")
-        raise ApiError(415, f"Content-Type must be application/json (got '{media_type}').{advice}",
-                       error_type="invalid_request_error", code="unsupported_media_type")
-    return parse_json(await _read_limited(request, service.config.max_body_bytes))
+def _read_body(service: ApiService, request: Request, forms: bool):
+    """The body as the route parses it (runtime/api/forms.py, as the aiohttp server reads it)."""
+    return read_body(request.headers.get("content-type"),
+                     lambda: _read_limited(request, service.config.max_body_bytes), forms)
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:
@@ -223,6 +223,14 @@ async def _stream(service: ApiService, result: routes.Streamed) -> Response:
 
 
 # --- GET routes and the router's own errors ----------------------------------------------
+
+def _page_endpoint(page_file: PageFile) -> Callable[[ApiService, Request], Response]:
+    def endpoint(service: ApiService, request: Request) -> Response:
+        status, headers, body = page_file.reply(request.headers.get("if-none-match"))
+        return Response(body, status_code=status, headers=headers)
+
+    return endpoint
+
 
 def _health(service: ApiService, request: Request) -> Response:
     status, body = service.health()

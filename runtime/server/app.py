@@ -13,16 +13,16 @@ from contextlib import aclosing
 import msgspec
 from aiohttp import web
 
-from runtime.api import access, native, routes, sse
-from runtime.api.bodies import find_model, parse_json
+from runtime.api import access, routes, sse
+from runtime.api.bodies import find_model
 from runtime.api.config import ServerConfig
-from runtime.api.errors import ApiError, envelope, error_reply, request_id_from
+from runtime.api.errors import envelope, error_reply, request_id_from
+from runtime.api.forms import read_body as read_body_as
 from runtime.api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from runtime.api.openapi import openapi_document
 from runtime.api.service import ApiService, RequestContext
 
-from .forms import read_form
-from .page import PUBLIC_PATHS, add_page_routes
+from .page import PUBLIC_PATHS, PageFile, load_files
 from .remote import fetch_remote_image
 
 logger = logging.getLogger("runtime.server")
@@ -35,9 +35,6 @@ LOADED = web.AppKey("loaded", asyncio.Future)
 REQUEST_ID = web.RequestKey("request_id", str)
 STARTED = web.RequestKey("started", float)
 CORS_ORIGIN = web.RequestKey("cors_origin", str)
-
-_JSON_TYPES = frozenset({"application/json"})
-_FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
 
 
 def create_app(model_or_loader, config: ServerConfig | None = None) -> web.Application:
@@ -70,7 +67,8 @@ def create_app(model_or_loader, config: ServerConfig | None = None) -> web.Appli
 
 
 def _add_routes(app: web.Application) -> None:
-    add_page_routes(app)  # the web page at / (runtime/server/page/)
+    for path, page_file in load_files().items():  # the web page at / (runtime/server/page/)
+        app.router.add_get(path, _page_handler(page_file))
     app.router.add_get("/health", health)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/openapi.json", openapi)
@@ -257,7 +255,7 @@ async def _add_headers(request: web.Request, response: web.StreamResponse) -> No
         response.headers.update(access.cors_headers(origin))
 
 
-# --- body reading ------------------------------------------------------------------------
+# --- replies -----------------------------------------------------------------------------
 
 def _reply(body: msgspec.Struct | dict, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     """A JSON response; bodies are built from runtime/api/schemas.py."""
@@ -265,26 +263,6 @@ def _reply(body: msgspec.Struct | dict, status: int = 200, headers: dict[str, st
         body=msgspec.json.encode(body), status=status, headers=headers,
         content_type="application/json", charset="utf-8",
     )
-
-
-async def _json_body(request: web.Request, accepted: str = "application/json") -> object:
-    if request.content_type not in _JSON_TYPES:
-        raise ApiError(
-            415,
-            f"Content-Type must be {accepted} (got '{request.content_type}').",
-            error_type="invalid_request_error",
-            code="unsupported_media_type",
-        )
-    return parse_json(await request.read())
-
-
-async def _json_or_form(request: web.Request) -> object:
-    """JSON, or a form (multipart: text fields + an `image` file; or url-encoded text
-    fields) as a `native.FormBody`."""
-    if request.content_type not in _FORM_TYPES:
-        return await _json_body(request, "application/json, multipart/form-data or application/x-www-form-urlencoded")
-    fields, files = await read_form(request, request.app[CONFIG].max_body_bytes)
-    return native.form_to_body(fields, files)
 
 
 def _context(request: web.Request) -> RequestContext:
@@ -298,6 +276,14 @@ def _context(request: web.Request) -> RequestContext:
 
 
 # --- routes ------------------------------------------------------------------------------
+
+def _page_handler(page_file: PageFile):
+    async def handler(request: web.Request) -> web.Response:
+        status, headers, body = page_file.reply(request.headers.get("If-None-Match"))
+        return web.Response(status=status, headers=headers, body=body or None)
+
+    return handler
+
 
 async def health(request: web.Request) -> web.Response:
     status, body = request.app[SERVICE].health()
@@ -330,7 +316,9 @@ def _post_handler(route: routes.PostRoute):
 
     async def handler(request: web.Request) -> web.StreamResponse:
         async def read_body():
-            return await (_json_or_form(request) if route.forms else _json_body(request))
+            # Body parsing and its 415 live in runtime/api/forms.py, shared with the ASGI ingress;
+            # read() raises aiohttp's 413 past client_max_size (--max-body-bytes).
+            return await read_body_as(request.headers.get("Content-Type"), request.read, route.forms)
 
         result = await route.handler(request.app[SERVICE], read_body, _context(request))
         if isinstance(result, routes.Streamed):

@@ -1,6 +1,8 @@
 """The ASGI ingress (runtime/asgi/) serves the aiohttp server's API from the same layer:
-the same requests get the same statuses and bodies from both hosts, SSE streams end in
-[DONE], a client that leaves a stream frees its slot, and the access rules hold."""
+the same requests (JSON, multipart and url-encoded forms, the whole hostile-input corpus)
+get the same statuses and bodies from both hosts, the web page's files are the same, SSE
+streams end in [DONE], a client that leaves a stream frees its slot, and the access rules
+hold."""
 
 from __future__ import annotations
 
@@ -8,17 +10,21 @@ import ray_support  # noqa: F401  (first: it imports Ray with its one known warn
 from ray_support import AsgiServer  # noqa: F401
 
 import asyncio
+import io
 import json
 import re
 import time
+from pathlib import Path
 
 import aiohttp
 import pytest
+from hostile_cases import CASES as HOSTILE_CASES, MAX_BODY_BYTES, Case, Json, Raw, Upload, png
 from http_fakes import FakeModel, chat_body, data_uri
 
 from runtime.api.service import ApiService
 from runtime.asgi import REPLICA_HEADER, create_asgi_app
 from runtime.server import ServerConfig, create_app
+from runtime.server.page import PUBLIC_PATHS
 
 
 pytestmark = pytest.mark.asyncio
@@ -176,17 +182,84 @@ async def test_cors_allows_local_pages_and_refuses_others(hosts):
         assert status == 403 and body["error"]["code"] == "cors_origin_refused"
 
 
-async def test_bodies_over_the_limit_and_forms_get_clear_errors(hosts):
+async def test_a_body_over_the_limit_is_413_naming_the_limit(hosts):
     _, url = await hosts(max_body_bytes=2000)
     async with aiohttp.ClientSession() as session:
         status, body, _ = await _fetch(session, "POST", url + "/v1/seed", json={"model": "fake-vlm", "text": "x" * 5000})
         assert status == 413 and "2000 bytes" in body["error"]["message"]
+
+
+def _hostile_request(case: Case, media_dir: Path) -> dict:
+    """`session.request` arguments for one case of the hostile-input corpus (tests/http)."""
+    if isinstance(case.send, Upload):
         form = aiohttp.FormData()
-        form.add_field("task", "caption")
-        form.add_field("image", b"\x89PNG", filename="a.png", content_type="image/png")
-        status, body, _ = await _fetch(session, "POST", url + "/v1/generate", data=form)
-        error = body["error"]
-        assert status == 415 and "base64" in error["message"] and error["code"] == "unsupported_media_type"
+        for key, value in case.send.fields.items():
+            form.add_field(key, value)
+        # A stream, not bytes: aiohttp warns that a large bytes body may block the loop.
+        form.add_field("image", io.BytesIO(case.send.image), filename="upload.bin",
+                       content_type="application/octet-stream")
+        return {"data": form}
+    if isinstance(case.send, Json):
+        body = json.dumps(case.send.body).replace("@MEDIA@", str(media_dir)).encode()
+        return {"data": body, "headers": {"Content-Type": "application/json"}}
+    assert isinstance(case.send, Raw)
+    return {"data": io.BytesIO(case.send.body), "headers": {"Content-Type": case.send.content_type}}
+
+
+async def test_every_hostile_input_and_form_upload_gets_the_aiohttp_servers_answer(hosts, tmp_path):
+    """The whole hostile-input corpus (multipart uploads with text fields, malformed multipart,
+    url-encoded forms, bad JSON, bad images, limits) through both hosts: same status, same body."""
+    media = tmp_path / "media"
+    (media / "sub").mkdir(parents=True)
+    (media / "ok.png").write_bytes(png())
+    client, url = await hosts(media_dir=media, max_body_bytes=MAX_BODY_BYTES)
+    assert sum(isinstance(case.send, Upload) or case.send.content_type.startswith("multipart/")
+               for case in HOSTILE_CASES if not isinstance(case.send, Json)) >= 10
+    async with aiohttp.ClientSession() as session:
+        for case in HOSTILE_CASES:
+            replies = []
+            for base in (str(client.make_url("")), url):
+                async with session.post(base + case.route, **_hostile_request(case, media)) as response:
+                    replies.append((response.status, await response.read()))
+            (aio_status, aio_body), (asgi_status, asgi_body) = replies
+            assert asgi_status == aio_status == case.status, (case.name, asgi_body[:300], aio_body[:300])
+            # Pillow's messages name an object's address (<_io.BytesIO object at 0x...>), which differs.
+            same = [re.sub(rb" at 0x[0-9a-f]+", b"", body) for body in (asgi_body, aio_body)]
+            assert _stable(json.loads(same[0])) == _stable(json.loads(same[1])), case.name
+
+
+async def test_a_form_upload_reaches_the_model_as_from_the_aiohttp_server(hosts):
+    client, url = await hosts()
+    answers = []
+    async with aiohttp.ClientSession() as session:
+        for base in (str(client.make_url("")), url):
+            form = aiohttp.FormData()
+            form.add_field("prompt", "what colour?")
+            form.add_field("max_new_tokens", "2")
+            form.add_field("return_tokens", "true")
+            form.add_field("image", png(), filename="a.png", content_type="image/png")
+            status, body, _ = await _fetch(session, "POST", base + "/v1/generate", data=form)
+            assert status == 200, body
+            answers.append(_stable(body))
+    assert answers[0] == answers[1]
+    assert answers[1]["metadata"]["task"] == "vqa" and answers[1]["tokens"]
+
+
+async def test_the_web_page_is_served_as_the_aiohttp_server_serves_it_without_the_key(hosts):
+    client, url = await hosts(api_key="s3cret")
+    async with aiohttp.ClientSession() as session:
+        for path in PUBLIC_PATHS:
+            replies = []
+            for base in (str(client.make_url("")), url):
+                async with session.get(base + path) as response:
+                    replies.append((response.status, await response.read(), response.headers))
+            (aio_status, aio_body, aio_headers), (status, body, headers) = replies
+            assert status == aio_status == 200 and body == aio_body and len(body) > 500, path
+            for name in ("Content-Type", "Content-Security-Policy", "X-Content-Type-Options", "ETag"):
+                assert headers[name] == aio_headers[name], (path, name)
+            async with session.get(url + path, headers={"If-None-Match": headers["ETag"]}) as again:
+                assert again.status == 304 and await again.read() == b""
+        assert (await _fetch(session, "GET", url + "/v1/models"))[0] == 401  # the API keeps its key
 
 
 async def test_metrics_count_requests_by_route_and_show_the_queue(hosts):

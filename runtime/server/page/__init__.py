@@ -5,6 +5,9 @@ The page's files hold no data, so they are served without the API key: the page 
 the key itself and sends it with every API call (`--api-key`). Everything else stays behind
 the key. A strict Content-Security-Policy keeps the page to this server: no inline script,
 no other origin, images only from the page itself (`data:`/`blob:` previews).
+
+Transport-free (no aiohttp here): the aiohttp server (runtime/server/app.py) and the ASGI
+ingress (runtime/asgi/) both serve these files through `PageFile.reply` (issue 16).
 """
 
 from __future__ import annotations
@@ -12,8 +15,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-
-from aiohttp import web
 
 HERE = Path(__file__).resolve().parent
 
@@ -43,11 +44,12 @@ class PageFile:
     content_type: str
     etag: str
 
-    async def handle(self, request: web.Request) -> web.Response:
+    def reply(self, if_none_match: str | None) -> tuple[int, dict[str, str], bytes]:
+        """(status, headers, body) of a GET: 304 and no body when the client has this version."""
         headers = dict(HEADERS, ETag=self.etag)
-        if request.headers.get("If-None-Match") == self.etag:
-            return web.Response(status=304, headers=headers)
-        return web.Response(body=self.body, content_type=self.content_type, charset="utf-8", headers=headers)
+        if if_none_match == self.etag:
+            return 304, headers, b""
+        return 200, dict(headers, **{"Content-Type": f"{self.content_type}; charset=utf-8"}), self.body
 
 
 def load_files(folder: Path = HERE) -> dict[str, PageFile]:
@@ -58,8 +60,3 @@ def load_files(folder: Path = HERE) -> dict[str, PageFile]:
         loaded[path] = PageFile(body, content_type, '"' + hashlib.sha256(body).hexdigest()[:16] + '"')
     return loaded
 
-
-def add_page_routes(app: web.Application) -> None:
-    """GET (and HEAD) `/` and the page's two assets."""
-    for path, page_file in load_files().items():
-        app.router.add_get(path, page_file.handle)
