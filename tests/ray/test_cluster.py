@@ -1,7 +1,8 @@
 """`wan2.2-turbo ray` on a local 2-replica cluster on loopback (issue 16): the official
 `openai` client's chat requests with images reach both replicas (X-Wan-Replica), streamed and
-not, with the single-process server's answers under greedy decoding; a replica killed during
-a bounded load run costs no hung request (each succeeds or gets a clean 503) and is replaced."""
+not, with the single-process server's answers under greedy decoding; /metrics is the answering
+replica's own, not the cluster's; a replica killed during a bounded load run costs no hung
+request (each succeeds or gets a clean 503) and is replaced."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from ray_support import ask, CliProcess, MAX_TOKENS, messages, MODEL_REPLICA, pi
 
 import collections
 import os
+import re
 import signal
 import threading
 import time
+import urllib.request
 
 import openai
 import pytest
@@ -89,6 +92,41 @@ def test_streamed_answers_equal_the_single_server(cluster, single_server, captio
             pieces += [choice.delta.content or "" for choice in chunk.choices]
         assert "".join(pieces) == expected
         assert usage is not None and usage.completion_tokens > 0
+
+
+def _metrics_by_replica(url: str, replicas: int = 2, tries: int = 60) -> dict[str, str]:
+    """GET /metrics until `replicas` different replicas answered: X-Wan-Replica -> its text."""
+    seen: dict[str, str] = {}
+    for _ in range(tries):  # Serve picks the replica: 60 tries all on one of two is p = 2**-59
+        with urllib.request.urlopen(url + "/metrics", timeout=30) as response:
+            seen[response.headers["X-Wan-Replica"]] = response.read().decode()
+        if len(seen) == replicas:
+            break
+    assert len(seen) == replicas, seen.keys()
+    return seen
+
+
+def _chats_answered(metrics: str) -> float:
+    found = re.search(r'^wan_http_requests_total\{method="POST",route="/v1/chat/completions",status="200"\} (\S+)$',
+                      metrics, re.M)
+    return float(found.group(1)) if found else 0.0
+
+
+def test_metrics_through_ray_are_the_answering_replicas_own(cluster, captioner):
+    """What README and docs/kubernetes.md say: /metrics is per replica, not the cluster's sum;
+    each scrape is one replica's (named by X-Wan-Replica)."""
+    client = _clients(cluster.url)
+    before = _metrics_by_replica(cluster.url)
+    sent = collections.Counter()
+    for picture in pictures(captioner, 40):  # until both replicas answered some: a sum would then differ
+        sent[ask(client, picture)[1]] += 1
+        if len(sent) == 2 and sum(sent.values()) >= 6:
+            break
+    after = _metrics_by_replica(cluster.url)
+    assert set(after) == set(before) == set(sent)
+    for replica, text in after.items():
+        assert _chats_answered(text) - _chats_answered(before[replica]) == sent[replica], (replica, sent)
+        assert "wan_requests_waiting" in text and "wan_requests_running" in text
 
 
 def test_a_replica_killed_under_load_costs_no_hung_request_and_is_replaced(cluster, captioner):
