@@ -19,6 +19,7 @@ from runtime import load_model
 from runtime.api.config import ServerConfig
 from runtime.errors import BundleError, InvalidRequestError
 from runtime.ray_serve import ReplicaSpec, ScalingSpec, deployment
+from runtime.server.page import load_files
 
 pytestmark = pytest.mark.slow  # exports a tiny captioner once per cache; a replica loads it
 
@@ -107,6 +108,23 @@ def test_a_streamed_chat_sends_the_same_text_and_ends_in_done(handle):
     assert events[-1] == "[DONE]"
     text = "".join(json.loads(e)["choices"][0]["delta"].get("content") or "" for e in events[:-1])
     assert text == json.loads(whole)["choices"][0]["message"]["content"]
+
+
+def test_a_form_upload_and_the_web_page_pass_through_the_ingress(handle, captioner):
+    buffer = io.BytesIO()
+    _picture().save(buffer, "PNG")
+    form = (b"--b0undary\r\nContent-Disposition: form-data; name=\"task\"\r\n\r\ncaption\r\n"
+            b"--b0undary\r\nContent-Disposition: form-data; name=\"max_new_tokens\"\r\n\r\n8\r\n"
+            b"--b0undary\r\nContent-Disposition: form-data; name=\"image\"; filename=\"p.png\"\r\n"
+            b"Content-Type: image/png\r\n\r\n" + buffer.getvalue() + b"\r\n--b0undary--\r\n")
+    status, _, body = handle.call.remote("POST", "/v1/generate", form,
+                                         [("content-type", "multipart/form-data; boundary=b0undary")]).result()
+    assert status == 200, body
+    expected = load_model(captioner, precision="fp32").caption(_picture(), max_new_tokens=8)
+    assert json.loads(body)["text"] == expected.text
+    status, headers, page = handle.call.remote("GET", "/").result()
+    assert status == 200 and headers["content-type"] == "text/html; charset=utf-8"
+    assert page == load_files()["/"].body
 
 
 def test_health_models_and_metrics_come_from_the_replica(handle):
