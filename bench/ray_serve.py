@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(f"| {name} | {r['probe_p50_s'] * 1000:.1f} | {r['probe_p99_s'] * 1000:.1f} | "
                     f"{r['chat_p50_s'] * 1000:.0f} | {r['rate']:.2f} ({rates}) | {per_node} | {replicas} |")
     added_ms = (results[one_name]["probe_p50_s"] - base["probe_p50_s"]) * 1000
-    comparison = "Ray Serve vs the single-process server"
+    comparison = "7. Ray Serve vs the single-process server"  # bench/run_all.py's numbering
     write_figures([
         Figure(comparison, "added latency per request (ray 1 replica - serve, p50)", added_ms, "ms"),
         Figure(comparison, "throughput ray 2x1 / serve", results[two_name]["rate"] / base["rate"], "x"),

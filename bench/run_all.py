@@ -1,4 +1,4 @@
-"""Every comparison of issue 13 in one command: one table, JSON and Markdown.
+"""Every comparison of issue 13 (and issue 16's Ray Serve) in one command: one table, JSON and Markdown.
 
     .venv/bin/python bench/run_all.py [--quick] [--only N ...] [--out-dir bench/results]
 
@@ -12,6 +12,8 @@ bench with `--json` and collects their headline figures:
 5. Captioning at real size — bench/captioner.py (builds a 2 GB random-weight model once)
 6. Cold start of the frozen binary — bench/cold_start.py (needs a release tarball in dist/:
    `python3 build.py`)
+7. Ray Serve vs the single-process server (issue 16) — bench/ray_serve.py (needs the optional
+   `ray` extra: `pip install ".[ray]"`; without it the table says so)
 `--quick` runs each with fewer repeats (a smoke run; its figures are noisier, and its reports
 go to `--out-dir`, never over the committed ones). Otherwise each bench writes its full
 report under bench/results/. Writes `run_all.json` (machine, CPU flags, versions, load
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.util
 import json
 import os
 import platform
@@ -69,7 +72,18 @@ def steps(quick: bool, reports: Path = REPO / "bench" / "results") -> list[tuple
         (5, "captioning", ["bench/captioner.py", "--runs", "2" if quick else "5", "--out", str(reports / "captioner.md")]),
         (6, "cold start", ["bench/cold_start.py", "--runs", "2" if quick else "5", "--out",
                            str(reports / "cold_start.md")]),
+        (7, "Ray Serve", ["bench/ray_serve.py", *(["--requests", "8", "--probes", "20", "--rounds", "1"]
+                                                    if quick else []), "--out", str(reports / "ray_serve.md")]),
     ]
+
+
+def missing_requirement(number: int, dist: list[Path]) -> str | None:
+    """Why comparison `number` cannot run on this machine, or None."""
+    if number == 6 and not dist:
+        return "no release tarball in dist/: build one with `python3 build.py`"
+    if number == 7 and importlib.util.find_spec("ray") is None:
+        return 'Ray is not installed: pip install ".[ray]" (an optional extra)'
+    return None
 
 
 def versions() -> dict:
@@ -93,7 +107,7 @@ def commit() -> str:
 
 def markdown(record: dict) -> str:
     lines = [
-        "# Issue 13's comparisons, one run", "",
+        "# Issue 13's comparisons (and issue 16's Ray Serve), one run", "",
         f"{record['cpu']}. Commit {record['commit']}, {record['date']}; "
         + ", ".join(f"{k} {v}" for k, v in record["versions"].items()) + ".",
         f"Load average {record['load'][0]:.1f} before, {record['load'][1]:.1f} after"
@@ -131,9 +145,9 @@ def main(argv: list[str] | None = None) -> int:
         for number, label, command in steps(args.quick, reports):
             if args.only and number not in args.only:
                 continue
-            if number == 6 and not dist:
-                runs.append({"comparison": number, "label": label,
-                             "status": "no release tarball in dist/: build one with `python3 build.py`"})
+            missing = missing_requirement(number, dist)
+            if missing:
+                runs.append({"comparison": number, "label": label, "status": missing})
                 continue
             out = Path(scratch) / f"{number}-{len(runs)}.json"
             print(f"[run_all] {number}. {label}: {' '.join(command)}", flush=True)

@@ -37,7 +37,17 @@ def test_figures_round_trip_into_the_table(tmp_path):
 
 def test_every_comparison_has_a_step_or_says_why_not():
     numbers = {number for number, _, _ in run_all.steps(quick=True)}
-    assert numbers == {1, 2, 3, 4, 5, 6}
+    assert numbers == {1, 2, 3, 4, 5, 6, 7}
     for _, _, command in run_all.steps(quick=False):
         source = (BENCH.parent / command[0]).read_text(encoding="utf-8")
         assert "add_json_argument(parser)" in source and "write_figures(" in source, command[0]
+
+
+def test_ray_serve_runs_only_where_ray_is_installed(monkeypatch):
+    real_find_spec = run_all.importlib.util.find_spec
+    monkeypatch.setattr(run_all.importlib.util, "find_spec", lambda name: None if name == "ray" else real_find_spec(name))
+    assert "pip install" in run_all.missing_requirement(7, dist=[])
+    assert run_all.missing_requirement(6, dist=[]).startswith("no release tarball")
+    monkeypatch.setattr(run_all.importlib.util, "find_spec", lambda name: object())
+    assert run_all.missing_requirement(7, dist=[]) is None
+    assert run_all.missing_requirement(6, dist=[Path("dist/x.tar.gz")]) is None
