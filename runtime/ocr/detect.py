@@ -123,14 +123,21 @@ def box_score_fast(probability: np.ndarray, corners: np.ndarray) -> float:
 
 
 def unclip(corners: np.ndarray, unclip_ratio: float) -> tuple[np.ndarray, float]:
-    """Grow the box by area × ratio / perimeter; returns (rectangle, its shorter side)."""
+    """Grow the box by area × ratio / perimeter; returns (rectangle, its shorter side).
+
+    The grown outline is pyclipper's round-joined offset of the (truncated) box, vertex for
+    vertex (`geometry.offset_polygon_round`), and the rectangle its minimum-area one, as the
+    reference computes them: approximating the outline by the box grown by the distance on
+    every side moved box edges by a pixel or two, and the recogniser's crops with them.
+    """
     area, perimeter = geometry.polygon_area_perimeter(corners)
     distance = area * unclip_ratio / perimeter if perimeter > 0 else 0.0
-    # pyclipper works on integer points: truncating first keeps boxes within a pixel of it.
-    rect, side_a, side_b = geometry.min_area_rect(np.trunc(corners))
-    if min(side_a, side_b) == 0:
+    outline = geometry.offset_polygon_round(corners, distance)
+    if len(outline) == 0:  # a box that truncates to a line or a point: grow it as a rectangle
         rect, side_a, side_b = geometry.min_area_rect(corners)
-    return geometry.expand_rect(rect, distance), min(side_a, side_b) + 2 * distance
+        return geometry.expand_rect(rect, distance), min(side_a, side_b) + 2 * distance
+    rect, side_a, side_b = geometry.min_area_rect(outline.astype(np.float64))
+    return rect, min(side_a, side_b)
 
 
 def filter_boxes(boxes: list[np.ndarray], width: int, height: int) -> np.ndarray:

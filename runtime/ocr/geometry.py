@@ -8,7 +8,6 @@ a pixel's centre sits at integer (x, y), and shapes built from pixels use those 
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image
 
 
 def find_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -243,21 +242,144 @@ def _linear_taps(source_size: int, target_size: int) -> tuple[tuple[np.ndarray, 
     return (left, right), weight
 
 
-def crop_quad(image: Image.Image, quad: np.ndarray) -> np.ndarray | None:
-    """Rectify the quadrilateral (TL, TR, BR, BL) of `image` into an upright array.
+def crop_quad(image: np.ndarray, quad: np.ndarray) -> np.ndarray | None:
+    """Rectify the quadrilateral (TL, TR, BR, BL) of an (H, W[, C]) uint8 array into an upright array.
 
-    The output size and corner mapping follow PP-OCR's `get_rotate_crop_image`; a crop
-    at least 1.5 times taller than wide is turned 90° counter-clockwise (vertical text).
-    Returns None for a degenerate quad.
+    PP-OCR's `get_rotate_crop_image` as RapidOCR runs it: the output is as wide and tall as
+    the quad's longer opposite sides, its corners (0, 0), (w, 0), (w, h), (0, h) map to the
+    quad's by a perspective transform, samples are bicubic (A = -0.75) with the border
+    replicated, and a crop at least 1.5 times taller than wide is turned 90° counter-clockwise
+    (vertical text). This is OpenCV's `warpPerspective(INTER_CUBIC, BORDER_REPLICATE)`:
+    Pillow's QUAD transform (corner-based pixels, A = -0.5, black border) moved the
+    recogniser's confidences by up to 0.1 and changed texts (issue 13). Returns None for a
+    degenerate quad.
     """
-    quad = np.asarray(quad, dtype=np.float64)
-    width = int(max(np.hypot(*(quad[0] - quad[1])), np.hypot(*(quad[2] - quad[3]))))
-    height = int(max(np.hypot(*(quad[0] - quad[3])), np.hypot(*(quad[1] - quad[2]))))
+    quad = np.asarray(quad, dtype=np.float32)
+    # float32 lengths, truncated, as the reference computes them (29.9999 is 29 wide)
+    width = int(max(np.linalg.norm(quad[0] - quad[1]), np.linalg.norm(quad[2] - quad[3])))
+    height = int(max(np.linalg.norm(quad[0] - quad[3]), np.linalg.norm(quad[1] - quad[2])))
     if width < 1 or height < 1:
         return None
-    top_left, top_right, bottom_right, bottom_left = quad
-    data = (*top_left, *bottom_left, *bottom_right, *top_right)
-    crop = image.transform((width, height), Image.Transform.QUAD, data, resample=Image.Resampling.BICUBIC)
+    corners = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float64)
+    crop = warp_perspective_cubic(image, perspective_transform(corners, quad), width, height)
     if height / width >= 1.5:
-        crop = crop.transpose(Image.Transpose.ROTATE_90)
-    return np.asarray(crop)
+        crop = np.rot90(crop)
+    return np.ascontiguousarray(crop)
+
+
+def perspective_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The 3x3 homography mapping each of 4 `source` points onto its `target` point."""
+    system = np.zeros((8, 8))
+    values = np.zeros(8)
+    for index, ((x, y), (u, v)) in enumerate(zip(np.asarray(source, np.float64), np.asarray(target, np.float64))):
+        system[index] = (x, y, 1, 0, 0, 0, -x * u, -y * u)
+        system[index + 4] = (0, 0, 0, x, y, 1, -x * v, -y * v)
+        values[index], values[index + 4] = u, v
+    return np.append(np.linalg.solve(system, values), 1.0).reshape(3, 3)
+
+
+def warp_perspective_cubic(image: np.ndarray, to_source: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A `height` x `width` uint8 array whose pixel (x, y) samples `image` at `to_source` @
+    (x, y, 1), bicubically (OpenCV's A = -0.75 kernel, border replicated), rounded to even.
+
+    Within one grey level of `cv2.warpPerspective(..., INTER_CUBIC, BORDER_REPLICATE)` (4.x
+    and 5.x) on all but a few pixels in ten thousand (tests/unit/test_ocr_geometry.py).
+    """
+    source = np.asarray(image)
+    rows, columns = np.mgrid[0:height, 0:width].astype(np.float64)
+    m = np.asarray(to_source, dtype=np.float64).ravel()
+    scale = m[6] * columns + m[7] * rows + m[8]
+    xs = (m[0] * columns + m[1] * rows + m[2]) / scale
+    ys = (m[3] * columns + m[4] * rows + m[5]) / scale
+    x_floor, y_floor = np.floor(xs), np.floor(ys)
+    x_taps = _cubic_weights((xs - x_floor).astype(np.float32))
+    y_taps = _cubic_weights((ys - y_floor).astype(np.float32))
+    source_h, source_w = source.shape[:2]
+    data = source.reshape(source_h, source_w, -1).astype(np.float32)
+    x_index = np.clip(x_floor.astype(np.int64)[..., None] + np.arange(-1, 3), 0, source_w - 1)
+    y_index = np.clip(y_floor.astype(np.int64)[..., None] + np.arange(-1, 3), 0, source_h - 1)
+    total = np.zeros((height, width, data.shape[2]), dtype=np.float64)
+    for i in range(4):
+        row = sum(data[y_index[..., i], x_index[..., k]] * x_taps[..., k, None] for k in range(4))
+        total += row * y_taps[..., i, None]
+    result = np.clip(np.rint(total), 0, 255).astype(np.uint8)
+    return result.reshape((height, width) + source.shape[2:])
+
+
+def _cubic_weights(fraction: np.ndarray) -> np.ndarray:
+    """OpenCV's `interpolateCubic` (A = -0.75) in float32: (..., 4) weights of the taps at
+    offsets -1, 0, 1, 2 from the sample's floor."""
+    a, one = np.float32(-0.75), np.float32(1)
+    x = fraction.astype(np.float32)
+    w0 = ((a * (x + one) - np.float32(5) * a) * (x + one) + np.float32(8) * a) * (x + one) - np.float32(4) * a
+    w1 = ((a + np.float32(2)) * x - (a + np.float32(3))) * x * x + one
+    w2 = ((a + np.float32(2)) * (one - x) - (a + np.float32(3))) * (one - x) * (one - x) + one
+    return np.stack([w0, w1, w2, one - w0 - w1 - w2], axis=-1)
+
+
+def offset_polygon_round(polygon: np.ndarray, distance: float) -> np.ndarray:
+    """The integer outline of a closed polygon grown by `distance` with round joins: Clipper
+    6.4's `ClipperOffset` (JT_ROUND, ET_CLOSEDPOLYGON, arc tolerance 0.25) as DB's "unclip"
+    calls it through pyclipper, vertex for vertex before its final union (which, for the
+    convex boxes DB grows, only drops points on straight edges: the same minimum-area
+    rectangle). Vertices are truncated to integers first, as pyclipper does. (k, 2) int64;
+    empty when fewer than 3 distinct vertices remain or `distance` is not positive."""
+    points = [(int(x), int(y)) for x, y in np.trunc(np.asarray(polygon, dtype=np.float64))]
+    while len(points) > 1 and points[0] == points[-1]:
+        points.pop()
+    contour = [points[0]] if points else []
+    for point in points[1:]:
+        if point != contour[-1]:
+            contour.append(point)
+    if len(contour) < 3 or distance <= 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    if _clipper_area(contour) < 0:  # Clipper offsets counter-clockwise (in its y-up sense) paths
+        contour.reverse()
+    tolerance = min(0.25, distance * 0.25)
+    steps = np.pi / np.arccos(1 - tolerance / distance)
+    steps = min(steps, distance * np.pi)
+    step_sin, step_cos = np.sin(2 * np.pi / steps), np.cos(2 * np.pi / steps)
+    steps_per_radian = steps / (2 * np.pi)
+    normals = [_unit_normal(contour[j], contour[(j + 1) % len(contour)]) for j in range(len(contour))]
+    outline = []
+    previous = len(contour) - 1
+    for j, (x, y) in enumerate(contour):
+        (kx, ky), (jx, jy) = normals[previous], normals[j]
+        sin_a = kx * jy - jx * ky
+        if abs(sin_a * distance) < 1.0 and kx * jx + ky * jy > 0:  # (nearly) straight on
+            outline.append((_clipper_round(x + kx * distance), _clipper_round(y + ky * distance)))
+            previous = j
+            continue
+        sin_a = min(1.0, max(-1.0, sin_a))
+        if sin_a * distance < 0:  # a concave vertex
+            outline += [(_clipper_round(x + kx * distance), _clipper_round(y + ky * distance)), (x, y),
+                        (_clipper_round(x + jx * distance), _clipper_round(y + jy * distance))]
+        else:
+            angle = np.arctan2(sin_a, kx * jx + ky * jy)
+            nx, ny = kx, ky
+            for _ in range(max(_clipper_round(steps_per_radian * abs(angle)), 1)):
+                outline.append((_clipper_round(x + nx * distance), _clipper_round(y + ny * distance)))
+                nx, ny = nx * step_cos - step_sin * ny, nx * step_sin + ny * step_cos
+            outline.append((_clipper_round(x + jx * distance), _clipper_round(y + jy * distance)))
+        previous = j
+    return np.array(outline, dtype=np.int64)
+
+
+def _clipper_area(path) -> float:
+    total = 0.0
+    for (x0, y0), (x1, y1) in zip([path[-1], *path[:-1]], path):
+        total += (float(x0) + x1) * (float(y0) - y1)
+    return -total * 0.5
+
+
+def _unit_normal(start, end) -> tuple[float, float]:
+    if start == end:
+        return 0.0, 0.0
+    dx, dy = float(end[0] - start[0]), float(end[1] - start[1])
+    scale = 1.0 / np.sqrt(dx * dx + dy * dy)
+    return dy * scale, -dx * scale
+
+
+def _clipper_round(value: float) -> int:
+    """Clipper's Round: halves away from zero."""
+    return int(value - 0.5) if value < 0 else int(value + 0.5)

@@ -98,10 +98,9 @@ class OcrPipeline:
         if len(boxes) == 0:
             return ()
         boxes = [boxes[index] for row in grid.group_regions(boxes, config.layout.rows).rows for index in row]
-        working = Image.fromarray(prepared.image)
         crops, kept = [], []
         for box in boxes:
-            crop = geometry.crop_quad(working, box)
+            crop = geometry.crop_quad(prepared.image, box)
             if crop is not None:
                 crops.append(crop)
                 kept.append(box)
@@ -109,7 +108,7 @@ class OcrPipeline:
             return ()
         if self._cls is not None:
             crops = upright_crops(self._cls, crops, config.classify)
-        texts = recognize_crops(self._rec, crops, self._alphabet, config.recognize)
+        texts = _recognize_in_scan_order(self._rec, crops, kept, self._alphabet, config.recognize)
         lines = []
         for box, (text, confidence) in zip(kept, texts):
             if confidence >= config.text_score and text:
@@ -139,6 +138,34 @@ class OcrPipeline:
         scale_x = width / working.shape[1]
         working, pad_top = _letterbox(working, config)
         return _Prepared(working, scale_x, scale_y, pad_top, width, height)
+
+
+def _recognize_in_scan_order(rec: ComponentSession, crops: list, boxes: list, alphabet, config) -> list:
+    """`recognize_crops` of `crops` (given in our row order), run in the order RapidOCR hands
+    crops to its recogniser (`scan_order`), results back in ours. The recogniser pads a
+    batch to its widest crop and its SVTR neck mixes the whole padded line, so a crop's text
+    depends on its batch neighbours: the same batches as RapidOCR's give the same texts."""
+    order = scan_order(boxes)
+    texts = recognize_crops(rec, [crops[index] for index in order], alphabet, config)
+    result = [("", 0.0)] * len(crops)
+    for index, text in zip(order, texts):
+        result[index] = text
+    return result
+
+
+def scan_order(boxes: list) -> list[int]:
+    """Indices of `boxes` (TL, TR, BR, BL corners) in PaddleOCR's `sorted_boxes` order: by
+    the top-left corner's y then x, then each box moved left past neighbours whose top-left
+    y is within 10 px and that start further right."""
+    order = sorted(range(len(boxes)), key=lambda index: (boxes[index][0][1], boxes[index][0][0]))
+    for i in range(len(order) - 1):
+        for j in range(i, -1, -1):
+            upper, lower = boxes[order[j]][0], boxes[order[j + 1]][0]
+            if abs(lower[1] - upper[1]) < 10 and lower[0] < upper[0]:
+                order[j], order[j + 1] = order[j + 1], order[j]
+            else:
+                break
+    return order
 
 
 def _to_bgr(image: Image.Image) -> np.ndarray:

@@ -33,11 +33,13 @@ def recognize_crops(
     """(text, confidence) per BGR crop, in input order.
 
     Crops are batched by increasing width/height ratio; each batch is padded to the widest
-    ratio in it (never narrower than the configured width), as PaddleOCR does.
+    ratio in it (never narrower than the configured width), as PaddleOCR does. Ties are
+    ordered by numpy's default sort, as RapidOCR orders them: a batch's padding changes
+    its crops' texts.
     """
     _, height, base_width = config.image_shape
     ratios = [crop.shape[1] / crop.shape[0] for crop in crops]
-    order = np.argsort(ratios, kind="stable")
+    order = np.argsort(np.array(ratios))
     results: list[tuple[str, float]] = [("", 0.0)] * len(crops)
     input_name = next(iter(session.inputs))
     for begin in range(0, len(order), config.batch_size):

@@ -170,9 +170,61 @@ def test_order_points_clockwise():
 
 def test_crop_quad_of_an_axis_aligned_box_is_a_plain_crop():
     pixels = np.random.default_rng(2).integers(0, 256, (40, 60, 3), dtype=np.uint8)
-    crop = geometry.crop_quad(Image.fromarray(pixels), np.array([[10, 5], [40, 5], [40, 20], [10, 20]]))
+    crop = geometry.crop_quad(pixels, np.array([[10, 5], [40, 5], [40, 20], [10, 20]]))
     assert crop.shape == (15, 30, 3)
     assert np.array_equal(crop, pixels[5:20, 10:40])
+
+
+def _quads(rng, count: int, image_w: int, image_h: int):
+    for index in range(count):
+        center = rng.uniform([10, 10], [image_w - 10, image_h - 10])
+        angle, length, height = rng.uniform(-0.6, 0.6), rng.uniform(5, 150), rng.uniform(3, 40)
+        along = np.array([math.cos(angle), math.sin(angle)])
+        across = np.array([-along[1], along[0]])
+        quad = np.array([center - along * length / 2 - across * height / 2, center + along * length / 2 - across * height / 2,
+                         center + along * length / 2 + across * height / 2, center - along * length / 2 + across * height / 2])
+        yield (np.round(quad) if index % 3 == 0 else quad).astype(np.float32)
+
+
+def test_crop_quad_matches_opencv_perspective_crops():
+    # RapidOCR's get_rotate_crop_image: warpPerspective, bicubic, border replicated, rotated
+    # when tall. Rotated quads reaching past the border included.
+    rng = np.random.default_rng(5)
+    pixels = rng.integers(0, 256, (120, 200, 3), dtype=np.uint8)
+    differing = total = 0
+    for quad in _quads(rng, 200, 200, 120):
+        width = int(max(np.linalg.norm(quad[0] - quad[1]), np.linalg.norm(quad[2] - quad[3])))
+        height = int(max(np.linalg.norm(quad[0] - quad[3]), np.linalg.norm(quad[1] - quad[2])))
+        target = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
+        theirs = cv2.warpPerspective(pixels, cv2.getPerspectiveTransform(quad, target), (width, height),
+                                     borderMode=cv2.BORDER_REPLICATE, flags=cv2.INTER_CUBIC)
+        if height / width >= 1.5:
+            theirs = np.rot90(theirs)
+        ours = geometry.crop_quad(pixels, quad)
+        assert ours.shape == theirs.shape
+        difference = np.abs(ours.astype(int) - theirs)
+        assert difference.max() <= 1
+        differing += int((difference > 0).sum())
+        total += difference.size
+    assert differing <= total // 1000  # OpenCV rounds a few sums that sit on .5 the other way
+
+
+def test_round_offset_matches_pyclipper():
+    pyclipper = pytest.importorskip("pyclipper")
+    rng = np.random.default_rng(6)
+    for quad in _quads(rng, 300, 400, 300):
+        area, perimeter = geometry.polygon_area_perimeter(quad)
+        distance = area * 1.6 / perimeter
+        offset = pyclipper.PyclipperOffset()
+        offset.AddPath(quad.tolist(), pyclipper.JT_ROUND, pyclipper.ET_CLOSEDPOLYGON)
+        (theirs,) = offset.Execute(distance)
+        ours = geometry.offset_polygon_round(quad, distance)
+        # Clipper's closing union only drops vertices on straight runs: theirs are ours, and
+        # the minimum-area rectangle (all the detector takes from the outline) is the same.
+        assert {tuple(point) for point in theirs} <= {tuple(point) for point in ours.tolist()}
+        rect_theirs = geometry.min_area_rect(np.array(theirs, dtype=np.float64))
+        rect_ours = geometry.min_area_rect(ours.astype(np.float64))
+        assert sorted(map(tuple, rect_ours[0].round(6))) == sorted(map(tuple, rect_theirs[0].round(6)))
 
 
 def test_db_postprocess_finds_a_bar_and_unclips_it():
@@ -182,10 +234,12 @@ def test_db_postprocess_finds_a_bar_and_unclips_it():
     assert len(boxes) == 1 and scores[0] > 0.8
     xs, ys = boxes[0][:, 0], boxes[0][:, 1]
     # Dilated, the bar covers pixel centres x 10..110, y 20..30: a 100 × 10 rectangle,
-    # unclipped by 100·10·1.6 / 220 ≈ 7.27 px, then doubled to the 256 × 128 destination.
+    # unclipped by 100·10·1.6 / 220 ≈ 7.27 px into pyclipper's integer outline (edges at
+    # x 3 and 117, y 13 and 37), then doubled to the 256 × 128 destination: RapidOCR's
+    # DBPostProcess gives the same [[6, 26], [234, 26], [234, 74], [6, 74]].
     distance = 100 * 10 * 1.6 / 220
-    assert sorted(set(xs.tolist())) == [round(2 * (10 - distance)), round(2 * (110 + distance))]
-    assert sorted(set(ys.tolist())) == [round(2 * (20 - distance)), round(2 * (30 + distance))]
+    assert sorted(set(xs.tolist())) == [2 * round(10 - distance), 2 * round(110 + distance)] == [6, 234]
+    assert sorted(set(ys.tolist())) == [2 * round(20 - distance), 2 * round(30 + distance)] == [26, 74]
 
 
 def test_db_postprocess_drops_faint_regions():
