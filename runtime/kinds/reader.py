@@ -335,11 +335,19 @@ class ReaderAdapter(KindAdapter):
             return photos.describe(look)
         intent = self._photo_router.classify(prompt)
         object_intents = (intents.COUNT, intents.WHERE, intents.PRESENCE)
+        # A page of text with an object on it (a receipt read as lying on a book): a question,
+        # or a request to identify an object that is not there ("What is the vehicle's licence
+        # plate?"), is about the text; one to find, count or look for an object that is not
+        # there ("Where is the phone number?" on a receipt) is too when the text answers it.
+        page = len(look.regions) >= PAGE_LINES
+        unseen = page and photos.names_object(prompt) and not photos.sees_named(prompt, look)
+        page = page and (intent.name == intents.QUESTION or intent.name == intents.IDENTIFY and unseen)
         if look.regions and (intent.name in (intents.READ, intents.QUESTION)
-                             or intent.name in object_intents and not photos.names_object(prompt)):
+                             or intent.name in object_intents and (unseen or not photos.names_object(prompt))) or page:
             # About the text it shows (the amount due on a photo of a receipt lying on a table).
             answer = self.answer_regions(prompt, look.regions)
-            if answer.text not in (NOT_FOUND, CANT_TELL) or (intent.name == intents.QUESTION and not photos.names_object(prompt)):
+            if (answer.text not in (NOT_FOUND, CANT_TELL) or page
+                    or intent.name == intents.QUESTION and not photos.names_object(prompt)):
                 # A question that names no object is about the text, which was read: when the
                 # text does not answer it, "Not found in the image." is the honest reply.
                 return PhotoReply(answer.text, answer.evidence)

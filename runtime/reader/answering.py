@@ -53,6 +53,13 @@ NOT_FOUND = "Not found in the image."
 # The total of a page: the amount whose key is nearest this sentence (shared with `describe`).
 TOTAL_KEY = "total amount to pay"
 MIN_TOTAL_SIMILARITY = 0.5
+# A question about the page's total stands near TOTAL_KEY (MIN_TOTAL_SIMILARITY, or
+# MIN_TOTAL_QUESTION when it says "total") and nearer it than this sentence about the other
+# amounts of a bill, by this margin ("grand total" does, "total tax" and "subtotal" do not);
+# calibrated on the development sets of bench/reader_dev.py and requests written for it.
+PART_SENTENCE = "a subtotal, a tax or a discount"
+MIN_TOTAL_QUESTION = 0.4
+MIN_TOTAL_MARGIN = 0.08
 # Who a question about a name or an address is about: the issuer, or someone else.
 ISSUER_SENTENCE = "the shop or company that issued this, its name and where it is"
 OTHER_PARTY_SENTENCE = "the customer or person it is billed, sent or shipped to"
@@ -164,11 +171,13 @@ def coverage(focus: Sequence[str], label: str) -> float:
     return sum(1 for w in needed if w in have) / len(needed)
 
 
-def paid_total(fields: list[Field]) -> Field | None:
+def paid_total(fields: list[Field], cells: tuple[TextLine, ...]) -> Field | None:
     """The total a receipt was paid with, from its arithmetic rather than its wording: three
     amounts in a row of the page's amounts, the paid one, the amount tendered and the change
-    (at least zero), where tendered − change = the paid one ("TOTAL 59.20 / CASH 60.20 / CHANGE 1.00"; change 0.00 when paid exactly).
-    Of several such amounts, the largest; None when the page has no such triple."""
+    (at least zero), where tendered − change = the paid one ("TOTAL 59.20 / CASH 60.20 / CHANGE 1.00"; change 0.00 when paid exactly),
+    each on a line of its own below the one before (a tax summary's "6.79 | 0.41 | 7.20" row
+    is no payment). Of several such amounts, the largest; None when the page has no such triple."""
+    rows = {index: number for number, row in enumerate(group_regions([cell.box for cell in cells]).rows) for index in row}
     amounts = []
     for field in fields:
         if field.source == "line":
@@ -176,8 +185,9 @@ def paid_total(fields: list[Field]) -> Field | None:
             if money is not None:
                 amounts.append((money.amount, field))
     found = []
-    for (paid, field), (tendered, _), (change, _) in zip(amounts, amounts[1:], amounts[2:]):
-        if paid > 0 and 0 <= change < tendered and tendered - change == paid:
+    for (paid, field), (tendered, given), (change, back) in zip(amounts, amounts[1:], amounts[2:]):
+        below = rows.get(field.line, -1) < rows.get(given.line, -1) < rows.get(back.line, -1)
+        if below and paid > 0 and 0 <= change < tendered and tendered - change == paid:
             found.append((paid, field))
     return max(found, key=lambda item: (item[0], -item[1].line))[1] if found else None
 
@@ -325,10 +335,17 @@ class Answerer:
         if expected == AMOUNT and candidates and "total" in focus_words(question):
             # A key "total" that holds only part of what the question says ("grand total" and a
             # tax summary's "TOTAL"): the total the receipt's arithmetic shows (paid, tendered,
-            # change) answers before it. A total of something else ("total discount") keeps its key.
+            # change) answers before it, else the largest of the amounts keyed as totals (a
+            # subtotal or a tax summary's total is smaller than the one paid). A total of
+            # something else ("total discount") keeps its key.
             best, score = max(candidates, key=lambda item: item[1])
-            if score < _NAMED_KEY and "total" in vocabulary.label_words(self._read(best.key)):
-                paid = paid_total(fields)
+            partial = score < _NAMED_KEY and "total" in vocabulary.label_words(self._read(best.key))
+            if partial and self._total_margin(question) >= 0:  # not nearer a tax or a discount
+                paid = paid_total(fields, cells)
+                totals = [(money.amount, f) for f, _ in candidates if "total" in vocabulary.label_words(self._read(f.key))
+                          for money in [parse_money(f.value, currency_optional=True)] if money is not None]
+                if paid is None and totals:
+                    paid = max(totals, key=lambda item: (item[0], -item[1].line))[1]
                 candidates = [(paid, 1.0)] if paid is not None else candidates
         if not candidates:
             candidates = self._unlabelled(question, expected, fields, cells)
@@ -543,7 +560,7 @@ class Answerer:
             # in other words: the header line answers it only when those find nothing (`answer`).
             return _header(fields) if about_issuer else []
         if expected == AMOUNT:
-            return self._total(question, fields)
+            return self._total(question, fields, cells)
         if expected not in _PRIMARY_TYPES or self._qualifiers(question):
             return []
         if expected == ADDRESS:
@@ -556,6 +573,31 @@ class Answerer:
                 if (field.source == "block") == blocks and not vocabulary.qualifiers(field.key):
                     return [(field, 0.5)]  # "Due date: ..." is not the document's date
         return []
+
+    def _asks_total(self, question: str) -> bool:
+        """Whether a question asks for the page's total ("What is the final amount?", "How much
+        did the customer pay altogether?", "grand total"): near the sentence "total amount to
+        pay", and nearer it than a sentence about the bill's other amounts (a tax, a discount,
+        a subtotal are totals of something else)."""
+        near, margin = self._total_similarities(question)
+        # A question that says "total" needs less of the sentence's other words ("grand total");
+        # one that does not must stand nearer ("the amount for an item" is no total).
+        least = MIN_TOTAL_QUESTION if "total" in focus_words(question) else MIN_TOTAL_SIMILARITY
+        return near >= least and margin >= MIN_TOTAL_MARGIN
+
+    def _total_margin(self, question: str) -> float:
+        return self._total_similarities(question)[1]
+
+    def _total_similarities(self, question: str) -> tuple[float, float]:
+        """The question's cosine to TOTAL_KEY, and how much nearer it is than to PART_SENTENCE."""
+        total, part = self._total_sentences
+        vector = self._embed([question])[0]
+        near = float(vector @ total)
+        return near, near - float(vector @ part)
+
+    @functools.cached_property
+    def _total_sentences(self) -> np.ndarray:
+        return self._embed([TOTAL_KEY, PART_SENTENCE])
 
     def _about_issuer(self, question: str) -> bool:
         """Whether a question about a name or an address asks for the issuer's ("Where is the
@@ -571,7 +613,7 @@ class Answerer:
         """The two sentences' vectors, embedded once per answerer."""
         return self._embed([ISSUER_SENTENCE, OTHER_PARTY_SENTENCE])
 
-    def _total(self, question: str, fields: list[Field]) -> list[tuple[Field, float]]:
+    def _total(self, question: str, fields: list[Field], cells) -> list[tuple[Field, float]]:
         """"What is the final amount?", "How much did the customer pay altogether?": a question
         as near the sentence "total amount to pay" as a total question is gets the page's total:
         of the amounts whose keys are that near it too, the largest (a total before rounding or
@@ -582,13 +624,13 @@ class Answerer:
         if not keyed:
             return []
         keys = sorted({f.key for f in keyed})
-        vectors = self._embed([TOTAL_KEY, question, *map(self._read, keys)])
-        if float(vectors[1] @ vectors[0]) < MIN_TOTAL_SIMILARITY:
+        if not self._asks_total(question):
             return []
-        paid = paid_total(fields)
+        vectors = self._embed([TOTAL_KEY, *map(self._read, keys)])
+        paid = paid_total(fields, cells)
         if paid is not None:
             return [(paid, 0.5)]
-        near = {key for key, vector in zip(keys, vectors[2:]) if float(vector @ vectors[0]) >= MIN_TOTAL_SIMILARITY}
+        near = {key for key, vector in zip(keys, vectors[1:]) if float(vector @ vectors[0]) >= MIN_TOTAL_SIMILARITY}
         totals = [(parse_money(f.value, currency_optional=True) or parse_money(re.sub(r"\s+", "", f.value)), f)
                   for f in keyed if f.key in near]
         totals = [(money.amount, f) for money, f in totals if money is not None]

@@ -102,7 +102,7 @@ class Describer:
         """The amount a receipt's arithmetic says was paid (`answering.paid_total`), else the
         amount whose label is nearest to "total amount to pay" (the lowest one on ties)."""
         fields = extract_fields(cells)
-        paid = paid_total([f for f in fields if AMOUNT in value_types(f.value)])
+        paid = paid_total([f for f in fields if AMOUNT in value_types(f.value)], cells)
         if paid is not None:
             return paid.value, paid.line
         keyed = [f for f in fields if f.key and AMOUNT in value_types(f.value)]

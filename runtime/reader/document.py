@@ -26,7 +26,7 @@ from runtime.ocr.grid import Grid, group_regions, split_runs
 from runtime.ocr.layout import join_lines
 from runtime.results import TextLine
 
-from .values import find_dates, find_times, parse_money
+from .values import currency_mark, find_dates, find_times, parse_money
 from .types import AMOUNT, DATE, EMAIL, PERCENT, PHONE, TIME, value_types
 from .vocabulary import GENERIC
 
@@ -231,7 +231,10 @@ def left_aligned(cells: tuple[TextLine, ...]) -> list[list[int]]:
 def is_label(text: str) -> bool:
     """Words short enough to name a field ("Project #", "Brand"), without figures but for a
     numbered word inside ("F.P.M. No.1 Roller", "Line 2 Address"): a text that ends in a figure
-    reads as a value ("Room 101", "March 25, 1974")."""
+    reads as a value ("Room 101", "March 25, 1974"). A currency alone ("RM", "USD") is part
+    of the amount beside it, not its label."""
+    if currency_mark(text):
+        return False
     tokens = text.split()
     numbered = [position for position, token in enumerate(tokens) if any(ch.isdigit() for ch in token)]
     if not re.search(r"[^\W\d_]{2}", text) or len(tokens) > 5 or len(numbered) > 1:

@@ -225,6 +225,13 @@ def parse_money(text: str, *, currency_optional: bool = False) -> Money | None:
     return Money(-amount if negative else amount, currency)
 
 
+def currency_mark(text: str) -> str | None:
+    """The currency a text consisting of only its sign, code or abbreviation names ("RM",
+    "USD", "€"), else None: a column or cell of its own that belongs to the amount beside it."""
+    mark = text.strip()
+    return _currency(mark) if mark and mark not in ("f", "F") else None
+
+
 def _currency(mark: str) -> str | None:
     if mark in ("f", "F"):
         return "£"

@@ -134,6 +134,16 @@ class PhotoAnswerer:
             text = f"I see no {named.label} here. {text}"
         return PhotoReply(text, evidence(look.detections))
 
+    def sees_named(self, request: str, look: Look) -> bool:
+        """Whether the object the request names is in the picture: boxed by the detector, or
+        among the classifier's labels."""
+        named = self._vocabulary.named(request)
+        if named is None:
+            return False
+        if named.source == "detector":
+            return bool(look.of_label(*named.labels))
+        return self._label(named, look) is not None
+
     def _label(self, named: NamedObject, look: Look):
         return next((label for label in look.labels if label.score >= MIN_LABEL_PRESENT and label.name == named.label),
                     None)

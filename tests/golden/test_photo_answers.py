@@ -218,3 +218,25 @@ def test_text_in_a_photo_is_read_when_asked(model, photos):
     # Whether there is text, asked yes/no: the text, or that there is none.
     assert "KEEP" in model.ask(photo, "Is there any text?").text.upper()
     assert "No text was found" in model.ask(photos["chelsea"], "Is there any text in this picture?").text
+
+
+def test_a_page_of_text_beside_an_object_answers_text_questions_from_the_text(model, photos):
+    # A generated receipt beside a cup of coffee: the picture is both, but a question about a
+    # value the text lacks ("flight number") or about an object that is not there (a vehicle's
+    # plate) is about the text, which was read: "Not found in the image.", not an object reply.
+    from docvqa import make_documents
+
+    document = make_documents(seed=1, count=1)[0]
+    page = document.image.convert("RGB")
+    cup = ImageOps.pad(photos["coffee"].convert("RGB"), (page.height, page.height), color=(255, 255, 255))
+    picture = Image.new("RGB", (page.width + cup.width, page.height), (255, 255, 255))
+    picture.paste(page, (0, 0))
+    picture.paste(cup, (page.width, 0))
+    adapter = model._adapter
+    regions = adapter._regions(picture)
+    assert adapter.look(picture, regions).kind == "both"
+    assert model.ask(picture, "What is the flight number?").text == NOT_FOUND
+    assert model.ask(picture, "What is the vehicle's licence plate?").text == NOT_FOUND
+    assert model.ask(picture, "Is there a cup?").text.startswith("Yes")
+    answerable = next(q for q in document.questions if q.answer is not None)
+    assert model.ask(picture, answerable.text).text == adapter.answer_regions(answerable.text, adapter._regions(page)).text

@@ -95,9 +95,9 @@ def test_thepaid_total_follows_from_tendered_minus_change():
     from runtime.reader.document import extract_fields, read_cells
 
     # ... but the arithmetic alone names 59.20, not the larger amount tendered.
-    assert paid_total(extract_fields(read_cells(lines))).value == "RM 59.20"
+    assert paid_total(extract_fields(read_cells(lines)), read_cells(lines)).value == "RM 59.20"
     shuffled = lines[:2] + (_line("RM 61.20", 600, 140),) + lines[4:]
-    assert paid_total(extract_fields(read_cells(shuffled))) is None  # 61.20 - 1.00 is no amount on the page
+    assert paid_total(extract_fields(read_cells(shuffled)), read_cells(shuffled)) is None  # 61.20 - 1.00 is no amount on the page
 
 
 def test_a_named_key_answers_whatever_its_value_looks_like_but_never_with_a_price_for_an_id():
@@ -169,6 +169,28 @@ def test_review_cases_give_no_confident_wrong_answer():
     card = (_line("SUBTOTAL", 20, 100), _line("100.00", 600, 100), _line("GST", 20, 140), _line("6.00", 600, 140),
             _line("TOTAL", 20, 180), _line("106.00", 600, 180), _line("VISA", 20, 220), _line("106.00", 600, 220),
             _line("GST SUMMARY", 20, 300), _line("100.00", 300, 340), _line("6.00", 600, 340))
-    assert paid_total(extract_fields(read_cells(card))) is None  # no tendered-minus-change triple in a row
+    assert paid_total(extract_fields(read_cells(card)), read_cells(card)) is None  # no tendered-minus-change triple in a row
     assert not ends_in_legal_form("Topeka Kansas") and not ends_in_legal_form("Royal Day Spa")
     assert ends_in_legal_form("OJCMARKETINGSDNBHD") and ends_in_legal_form("Old Mill Software Inc.")
+
+
+def test_a_currency_cell_belongs_to_its_amount_and_a_tax_summary_row_is_no_payment():
+    from runtime.reader.answering import paid_total
+    from runtime.reader.document import extract_fields, is_label, read_cells
+
+    assert not is_label("RM") and not is_label("USD") and not is_label("€") and is_label("Rice")
+    # "***TOTAL | RM | 21.60": the row's label is "***TOTAL", not the currency beside the amount.
+    receipt = (_line("***TOTAL", 20, 100, width=80), _line("RM", 300, 100, width=40), _line("21.60", 600, 100, width=80),
+               _line("CASH", 20, 140, width=80), _line("RM30.00", 600, 140, width=80))
+    assert _answerer().answer("What was the grand total?", receipt).text == "21.60"
+    # A GST summary's rows "6.79 | 0.41 | 7.20" hold 7.20 − 6.79 = 0.41 across a row: no
+    # payment (each amount of a payment stands on its own line below the one before).
+    summary = (_line("TOTAL", 20, 100, width=80), _line("7.20", 600, 100, width=80),
+               _line("CODE", 20, 160, width=60), _line("AMT", 200, 160, width=60), _line("GST", 400, 160, width=60),
+               _line("TOTAL(RM)", 600, 160, width=80),
+               _line("SR", 20, 200, width=60), _line("6.79", 200, 200, width=60), _line("0.41", 400, 200, width=60),
+               _line("7.20", 600, 200, width=60),
+               _line("TOTAL", 20, 240, width=60), _line("6.79", 200, 240, width=60), _line("0.41", 400, 240, width=60),
+               _line("7.20", 600, 240, width=60))
+    assert paid_total(extract_fields(read_cells(summary)), read_cells(summary)) is None
+    assert _answerer().answer("What was the grand total?", summary).text == "7.20"
