@@ -21,7 +21,7 @@ from .errors import BundleError, InvalidRequestError
 from .kinds import LoadContext, adapter_for
 from .model import ComponentInfo, Model
 from .placement import HardwareInfo, Selection, detect_hardware, select_variants
-from .scheduler import ThreadBudget, thread_budget
+from .scheduler import RunGauge, ThreadBudget, WorkerPool, thread_budget
 from .session import ComponentSession, SessionConfig
 
 LANGUAGE_MODEL = "lm_decoder"  # the reader kind's chat model: the component continuous batching serves
@@ -52,7 +52,17 @@ class LoadPlan:
     def lines(self) -> list[str]:
         """Human-readable: the device and each component's variant with its reason, then threads
         (and, for a language model, whether replies are batched)."""
-        return [*self.selection.lines(), f"threads: {self.budget.reason}{self._batching()}"]
+        return [*self.selection.lines(), f"threads: {self.budget.reason}{self._wide()}{self._batching()}"]
+
+    def wide_components(self) -> tuple[str, ...]:
+        """Components that get a twin session on `budget.wide_threads` threads (see `RunGauge`)."""
+        if not self.budget.wide_threads:
+            return ()
+        return tuple(name for name in adapter_for(self.manifest.kind).wide_components if name in self.selection.components)
+
+    def _wide(self) -> str:
+        wide = self.wide_components()
+        return f"; {', '.join(wide)} on {self.budget.wide_threads} when alone in flight" if wide else ""
 
     def _batching(self) -> str:
         lm = self.selection.components.get(LANGUAGE_MODEL)
@@ -200,13 +210,16 @@ def load_model(path_or_plan: str | os.PathLike | LoadPlan, precision: str = "aut
     config = ModelConfig(session=session_config, max_seq_len=plan.max_seq_len,
                          max_image_pixels=plan.max_image_pixels, workers=plan.budget.workers,
                          max_batch=plan.budget.max_concurrent)
+    gauge, wide = RunGauge(), plan.wide_components()
     sessions = {
-        name: ComponentSession(name, plan.bundle_dir / choice.variant.file, session_config, choice.variant.precision)
+        name: ComponentSession(name, plan.bundle_dir / choice.variant.file, session_config, choice.variant.precision,
+                               plan.budget.wide_threads if name in wide else 0, gauge)
         for name, choice in selection.components.items()
     }
-    adapter = adapter_for(plan.manifest.kind)(LoadContext(plan.bundle_dir, plan.manifest, sessions, config))
+    pool = WorkerPool(plan.budget.workers)
+    adapter = adapter_for(plan.manifest.kind)(LoadContext(plan.bundle_dir, plan.manifest, sessions, config, pool))
     components = [
         ComponentInfo(name, c.variant.precision, c.variant.label, c.variant.file, sessions[name].provider, c.reason)
         for name, c in selection.components.items()
     ]
-    return Model(adapter, components, config)
+    return Model(adapter, components, config, pool)

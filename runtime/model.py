@@ -14,6 +14,7 @@ from .image import load_image
 from .kinds.base import GenerationRequest, KindAdapter
 from .params import GenerationParams
 from .results import GenerationResult, RankResult, ReadResult, SeedResult, TextDelta
+from .scheduler import WorkerPool
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,11 @@ class Model:
     Generation methods take `GenerationParams` fields as keyword arguments.
     """
 
-    def __init__(self, adapter: KindAdapter, components: Sequence[ComponentInfo], config: ModelConfig):
+    def __init__(self, adapter: KindAdapter, components: Sequence[ComponentInfo], config: ModelConfig,
+                 worker_pool: WorkerPool | None = None):
+        """`worker_pool`: the engine's workers (a server runs its requests on them too)."""
         self._adapter = adapter
+        self.worker_pool = worker_pool or WorkerPool(config.workers)
         manifest = adapter.context.manifest
         self.name = manifest.name
         self.version = manifest.version

@@ -15,12 +15,15 @@ acquired last (a context variable), so hosts need not pass it along.
 Streams advance one `next()` per executor job, so a caller that stops iterating (a client
 gone) stops the generation after the step in flight. Requests are not batched together
 across requests here: a language model's decode steps are (`runtime.batching`, up to
-`max_concurrent` sequences per step); other calls run one request's work per worker.
+`max_concurrent` sequences per step); other calls run one request's work per worker, and
+a request may hand independent pieces of it (OCR recognition batches) to idle workers of
+the same pool (`WorkerPool.map`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import threading
@@ -43,6 +46,8 @@ class ThreadBudget:
     usable_cores: int
     reason: str
     max_concurrent: int = 1  # requests a server takes at once: also the most sequences a decoder batches
+    wide_threads: int = 0  # intra-op threads of a run alone in flight (`RunGauge`); 0: none
+
 
     @property
     def total_threads(self) -> int:
@@ -57,20 +62,131 @@ def thread_budget(usable_cores: int, max_concurrent: int = 1, threads: int | Non
     With `threads` (an explicit `--threads`): that many intra-op threads, and as many
     workers as fit in the cores beside them (at least one: a `threads` above the core count
     is honoured as asked, over budget, and the reason says so).
+    Without `threads` and with cores split between workers, `wide_threads` is the core
+    count: the sessions a kind names (`KindAdapter.wide_components`) get a twin on all the
+    cores for a run that is alone in flight (`RunGauge`).
     """
     cores = max(1, usable_cores)
     wanted = max(1, max_concurrent)
+    wide = 0
     if threads is None:
         workers = min(wanted, cores)
         intra = max(1, cores // workers)
         reason = f"{cores} usable cores: {workers} worker(s) x {intra} intra-op thread(s)"
+        if intra < cores:
+            wide = cores
     else:
         intra = max(1, threads)
         workers = max(1, min(wanted, cores // intra))
         reason = f"--threads {intra}: {workers} worker(s) x {intra} intra-op thread(s) on {cores} usable cores"
         if workers * intra > cores:
             reason += " (over the cores: the threads will compete)"
-    return ThreadBudget(workers, intra, cores, reason, wanted)
+    return ThreadBudget(workers, intra, cores, reason, wanted, wide)
+
+
+class RunGauge:
+    """How many session runs of one model are in flight, across all its sessions and threads.
+
+    A session with a wide twin (`ComponentSession`, `wide_threads`) runs on all the usable
+    cores when its run is the only one in flight: a request alone on a server whose budget
+    splits the cores (2 workers x 1 thread) then gets both cores for its detector passes
+    instead of one, and two requests at once still run one thread each.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._running = 0
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[bool]:
+        """Counts one run while the block runs; yields whether it was the only one at its start."""
+        with self._lock:
+            self._running += 1
+            alone = self._running == 1
+        try:
+            yield alone
+        finally:
+            with self._lock:
+                self._running -= 1
+
+
+class WorkerPool:
+    """The engine's worker threads, `workers` of them (the thread budget's), shared by the
+    server's request jobs (`EngineRunner` runs them here) and by `map`, which lets a
+    request hand independent pieces of its own work to workers that are idle.
+
+    Why: the budget gives each worker a 1/workers share of the cores as intra-op threads,
+    so a request alone on a 2-core server ran its sessions on one core while the other
+    sat idle (a document question over HTTP took 1.37x the in-process time, which runs
+    one worker on both cores; issue 13). Independent pieces (the OCR recogniser's batches)
+    now run on both workers, and never on more threads than the budget: helpers are jobs
+    of this pool, not threads of their own. Threads start on first use.
+    """
+
+    def __init__(self, workers: int):
+        self.workers = max(1, workers)
+        self._lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="wan-engine")
+            return self._executor
+
+    def map(self, function: Callable, items) -> list:
+        """`[function(item) for item in items]`, in order, with idle workers taking part.
+
+        The caller runs items itself until none is left unclaimed, and up to `workers - 1`
+        helper jobs are queued on the pool: a helper that starts while items are left takes
+        them, one that starts later (every worker was busy with other requests) finds none
+        and ends at once. The caller never waits for an item nobody has started, so a
+        caller that is itself a pool worker cannot deadlock. The first exception is raised
+        once every started item has finished.
+        """
+        items = list(items)
+        helpers = min(self.workers - 1, len(items) - 1)
+        if helpers < 1:
+            return [function(item) for item in items]
+        results: list = [None] * len(items)
+        errors: list[BaseException] = []
+        claimed = iter(range(len(items)))
+        lock = threading.Lock()
+        unfinished = [len(items)]
+        finished = threading.Event()
+
+        def drain() -> None:
+            while True:
+                with lock:
+                    index = next(claimed, None)
+                if index is None:
+                    return
+                try:
+                    results[index] = function(items[index])
+                except BaseException as error:  # noqa: BLE001 - raised by the caller below
+                    errors.append(error)
+                with lock:
+                    unfinished[0] -= 1
+                    if unfinished[0] == 0:
+                        finished.set()
+
+        try:
+            for _ in range(helpers):
+                self.executor.submit(drain)
+        except RuntimeError:  # the pool is shut down (the server is stopping): run alone
+            pass
+        drain()
+        finished.wait()
+        if errors:
+            raise errors[0]
+        return results
+
+    def shutdown(self) -> None:
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
 
 
 class Slot:
@@ -106,10 +222,17 @@ class EngineRunner:
         self._on_depth = on_depth or (lambda depth: None)
         self._current: contextvars.ContextVar[Slot | None] = contextvars.ContextVar("wan_slot", default=None)
 
-    def start(self, workers: int) -> None:
-        """Start the worker threads (once the model, and so its `ThreadBudget`, is known)."""
+    def start(self, workers: int, pool: WorkerPool | None = None) -> None:
+        """Start the worker threads (once the model, and so its `ThreadBudget`, is known).
+
+        With `pool` (the model's `WorkerPool`), requests run on its threads, so the model's
+        own helper jobs (`WorkerPool.map`) share the budget's workers with them."""
         if self._executor is not None:
             raise RuntimeError("the engine runner is already started")
+        if pool is not None:
+            self.workers = pool.workers
+            self._executor = pool.executor
+            return
         self.workers = max(1, workers)
         self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="wan-engine")
 

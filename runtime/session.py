@@ -16,6 +16,7 @@ import onnxruntime as ort
 
 from .errors import InferenceError, ProviderUnavailableError
 from .placement.providers import provider_for_device
+from .scheduler import RunGauge
 
 _ORT_TO_NUMPY = {
     "tensor(float)": np.float32,
@@ -49,19 +50,20 @@ class TensorSpec:
 class ComponentSession:
     """A loaded ONNX graph for one component variant."""
 
-    def __init__(self, component: str, path: str | os.PathLike, config: SessionConfig, precision: str | None = None):
-        """`precision`: the bundle variant's (fp32, int8 ...), None when not known."""
+    def __init__(self, component: str, path: str | os.PathLike, config: SessionConfig, precision: str | None = None,
+                 wide_threads: int = 0, gauge: RunGauge | None = None):
+        """`precision`: the bundle variant's (fp32, int8 ...), None when not known.
+
+        `wide_threads` above `config.intra_op_threads` (with the model's `gauge`) adds a twin
+        session on that many threads, used for a run that is the only one of the model in
+        flight (`RunGauge`): the same graph and weights, so the same outputs (checked for the
+        OCR detector, bit for bit), on the cores the other workers leave idle. Its pool
+        threads do not spin, so a request arriving meanwhile loses little to them.
+        """
         self.component = component
         self.path = os.fspath(path)
         self.precision = precision
-        options = ort.SessionOptions()
-        if config.intra_op_threads:
-            options.intra_op_num_threads = config.intra_op_threads
-        if config.inter_op_threads:
-            options.inter_op_num_threads = config.inter_op_threads
-        options.log_severity_level = 3
-        for key, value in config.extra_session_options.items():
-            options.add_session_config_entry(key, str(value))
+        options = _options(config, config.intra_op_threads)
         wanted = provider_for_device(config.device)
         available = ort.get_available_providers()
         if wanted not in available:
@@ -71,10 +73,13 @@ class ComponentSession:
                 "Use --device cpu or install an onnxruntime build with that provider."
             )
         providers = [wanted] if wanted == "CPUExecutionProvider" else [wanted, "CPUExecutionProvider"]
-        try:
-            self._session = ort.InferenceSession(self.path, sess_options=options, providers=providers)
-        except Exception as error:  # onnxruntime raises several unrelated types here
-            raise InferenceError(component, f"could not load {self.path}: {error}") from error
+        self._session = self._create(options, providers)
+        self._wide = None
+        self._gauge = gauge or RunGauge()
+        if gauge is not None and wide_threads > max(config.intra_op_threads, 1):
+            wide = _options(config, wide_threads)
+            wide.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            self._wide = self._create(wide, providers)
         obtained = self._session.get_providers()
         if obtained[0] != wanted and not config.allow_fallback:
             raise ProviderUnavailableError(
@@ -103,11 +108,31 @@ class ComponentSession:
         if unknown:
             raise InferenceError(self.component, f"unknown inputs {sorted(unknown)}")
         names = output_names or list(self.outputs)
-        try:
-            values = self._session.run(names, checked)
-        except Exception as error:
-            raise InferenceError(self.component, str(error)) from error
+        with self._gauge.running() as alone:
+            session = self._wide if alone and self._wide is not None else self._session
+            try:
+                values = session.run(names, checked)
+            except Exception as error:
+                raise InferenceError(self.component, str(error)) from error
         return dict(zip(names, values))
+
+    def _create(self, options: ort.SessionOptions, providers: list[str]) -> ort.InferenceSession:
+        try:
+            return ort.InferenceSession(self.path, sess_options=options, providers=providers)
+        except Exception as error:  # onnxruntime raises several unrelated types here
+            raise InferenceError(self.component, f"could not load {self.path}: {error}") from error
+
+
+def _options(config: SessionConfig, intra_op_threads: int) -> ort.SessionOptions:
+    options = ort.SessionOptions()
+    if intra_op_threads:
+        options.intra_op_num_threads = intra_op_threads
+    if config.inter_op_threads:
+        options.inter_op_num_threads = config.inter_op_threads
+    options.log_severity_level = 3
+    for key, value in config.extra_session_options.items():
+        options.add_session_config_entry(key, str(value))
+    return options
 
 
 def _spec(node) -> TensorSpec:

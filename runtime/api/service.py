@@ -84,7 +84,8 @@ class ApiService:
     # --- lifecycle ---------------------------------------------------------------------
 
     def set_model(self, model) -> None:
-        self.engine.start(model.config.workers)  # the model's thread budget (runtime.scheduler)
+        # the model's thread budget (runtime.scheduler), on the model's own workers when it has them
+        self.engine.start(model.config.workers, getattr(model, "worker_pool", None))
         self.model = model
         self.status = "ok"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
@@ -15,6 +15,7 @@ from runtime.config import ModelConfig
 from runtime.errors import BundleError, TaskNotSupportedError
 from runtime.params import GenerationParams
 from runtime.results import GenerationResult, ReadResult, TextDelta
+from runtime.scheduler import WorkerPool
 from runtime.session import ComponentSession
 from runtime.tokenizer import Tokenizer
 
@@ -24,12 +25,14 @@ PROMPT_TASKS = frozenset({"vqa", "generate"})
 
 @dataclass(frozen=True)
 class LoadContext:
-    """What an adapter gets at load: the verified bundle and one session per component."""
+    """What an adapter gets at load: the verified bundle and one session per component, and
+    the engine's worker pool (idle workers may run independent pieces of one request)."""
 
     bundle_dir: Path
     manifest: Manifest
     sessions: Mapping[str, ComponentSession]
     config: ModelConfig
+    pool: WorkerPool = field(default_factory=lambda: WorkerPool(1))
 
     def path(self, relative: str | None, what: str) -> Path:
         if relative is None:
@@ -67,6 +70,10 @@ class KindAdapter:
     kind_tasks: ClassVar[frozenset[str]]  # the most this kind can do
     required_components: ClassVar[tuple[str, ...]] = ()
     optional_components: ClassVar[tuple[str, ...]] = ()
+    # Components run one image at a time whose passes cannot be split between workers (a
+    # detector): they get a twin session on all the cores for a run alone in flight
+    # (runtime.scheduler.RunGauge). Kept to small graphs: each twin is another copy of the weights.
+    wide_components: ClassVar[tuple[str, ...]] = ()
     #: For `import`: config.json model_type values of this kind, ONNX file stem → component.
     import_model_types: ClassVar[tuple[str, ...]] = ()
     import_layout: ClassVar[dict[str, str]] = {}

@@ -15,11 +15,12 @@ class OcrAdapter(KindAdapter):
     kind_tasks = frozenset({"read"})
     required_components = ("ocr_det", "ocr_rec")
     optional_components = ("ocr_cls",)
+    wide_components = ("ocr_det",)
 
     def __init__(self, context: LoadContext):
         super().__init__(context)
         sessions = context.sessions
-        self._pipeline = OcrPipeline(sessions["ocr_det"], sessions.get("ocr_cls"), sessions["ocr_rec"])
+        self._pipeline = OcrPipeline(sessions["ocr_det"], sessions.get("ocr_cls"), sessions["ocr_rec"], pool=context.pool)
 
     def read(self, image) -> ReadResult:
         return ReadResult(lines=self._pipeline.read(image))

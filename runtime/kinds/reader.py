@@ -137,6 +137,7 @@ class ReaderAdapter(KindAdapter):
     kind_tasks = frozenset({"read", "vqa", "caption", "generate", "embed", "rank", "seed"})
     required_components = ("ocr_det", "ocr_rec", "lm_decoder", "embedder")
     optional_components = ("ocr_cls", "detector", "classifier")
+    wide_components = ("ocr_det", "detector", "classifier")  # 5, 8 and 19 MB of weights
 
     @classmethod
     def check_manifest(cls, manifest) -> None:
@@ -158,7 +159,7 @@ class ReaderAdapter(KindAdapter):
         generation = manifest.generation
         eos = generation.get("eos_token_id", [])
         eos = eos if isinstance(eos, list) else [eos]
-        self._ocr = OcrPipeline(sessions["ocr_det"], sessions.get("ocr_cls"), sessions["ocr_rec"])
+        self._ocr = OcrPipeline(sessions["ocr_det"], sessions.get("ocr_cls"), sessions["ocr_rec"], pool=context.pool)
         self._ocr_memo = ImageMemo(OCR_MEMO_IMAGES)
         # What the photo models saw, remembered the same way (a follow-up about a photo).
         self._detections_memo, self._labels_memo = ImageMemo(OCR_MEMO_IMAGES), ImageMemo(OCR_MEMO_IMAGES)

@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from ..results import TextLine
+from ..scheduler import WorkerPool
 from ..session import ComponentSession
 from . import geometry, grid
 from .classify import ClassifyConfig, upright_crops
@@ -61,8 +62,11 @@ class OcrPipeline:
         cls: ComponentSession | None,
         rec: ComponentSession,
         config: OcrConfig = OcrConfig(),
+        pool: WorkerPool | None = None,
     ):
+        """`pool`: the engine's workers; idle ones recognise some of a page's batches."""
         self._det = det
+        self._pool = pool or WorkerPool(1)
         self._cls = cls
         self._rec = rec
         self._config = config
@@ -108,7 +112,7 @@ class OcrPipeline:
             return ()
         if self._cls is not None:
             crops = upright_crops(self._cls, crops, config.classify)
-        texts = _recognize_in_scan_order(self._rec, crops, kept, self._alphabet, config.recognize)
+        texts = _recognize_in_scan_order(self._rec, crops, kept, self._alphabet, config.recognize, self._pool.map)
         lines = []
         for box, (text, confidence) in zip(kept, texts):
             if confidence >= config.text_score and text:
@@ -140,13 +144,13 @@ class OcrPipeline:
         return _Prepared(working, scale_x, scale_y, pad_top, width, height)
 
 
-def _recognize_in_scan_order(rec: ComponentSession, crops: list, boxes: list, alphabet, config) -> list:
+def _recognize_in_scan_order(rec: ComponentSession, crops: list, boxes: list, alphabet, config, run_batches) -> list:
     """`recognize_crops` of `crops` (given in our row order), run in the order RapidOCR hands
     crops to its recogniser (`scan_order`), results back in ours. The recogniser pads a
     batch to its widest crop and its SVTR neck mixes the whole padded line, so a crop's text
     depends on its batch neighbours: the same batches as RapidOCR's give the same texts."""
     order = scan_order(boxes)
-    texts = recognize_crops(rec, [crops[index] for index in order], alphabet, config)
+    texts = recognize_crops(rec, [crops[index] for index in order], alphabet, config, run_batches)
     result = [("", 0.0)] * len(crops)
     for index, text in zip(order, texts):
         result[index] = text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,9 +29,13 @@ def load_alphabet(session: ComponentSession, key: str = "character") -> tuple[st
 
 
 def recognize_crops(
-    session: ComponentSession, crops: list[np.ndarray], alphabet: tuple[str, ...], config: RecognizeConfig
+    session: ComponentSession, crops: list[np.ndarray], alphabet: tuple[str, ...], config: RecognizeConfig,
+    run_batches: Callable[[Callable, list], list] | None = None,
 ) -> list[tuple[str, float]]:
     """(text, confidence) per BGR crop, in input order.
+
+    `run_batches(function, batches)` returns `[function(batch) for batch in batches]`; the
+    engine passes `WorkerPool.map`, so idle workers recognise some of the batches.
 
     Crops are batched by increasing width/height ratio; each batch is padded to the widest
     ratio in it (never narrower than the configured width), as PaddleOCR does. Ties are
@@ -42,14 +47,19 @@ def recognize_crops(
     order = np.argsort(np.array(ratios))
     results: list[tuple[str, float]] = [("", 0.0)] * len(crops)
     input_name = next(iter(session.inputs))
-    for begin in range(0, len(order), config.batch_size):
-        indices = order[begin : begin + config.batch_size]
+
+    def recognize_batch(indices: np.ndarray) -> list[tuple[str, float]]:
         max_ratio = max([base_width / height] + [ratios[i] for i in indices])
         width = int(height * max_ratio)
         batch = np.stack([normalise_crop(crops[i], height, width, width) for i in indices])
         probabilities = next(iter(session.run({input_name: batch}).values()))
-        for index, decoded in zip(indices, ctc_greedy_decode(probabilities, alphabet)):
-            results[index] = decoded
+        return ctc_greedy_decode(probabilities, alphabet)
+
+    batches = [order[begin : begin + config.batch_size] for begin in range(0, len(order), config.batch_size)]
+    run = run_batches or (lambda function, items: [function(item) for item in items])
+    for indices, decoded in zip(batches, run(recognize_batch, batches)):
+        for index, text in zip(indices, decoded):
+            results[index] = text
     return results
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from runtime import load_model, plan_load
@@ -31,10 +32,32 @@ def test_plan_creates_no_session_and_load_obeys_it(bundle):
     assert plan.verified and plan.has_manifest
     assert (plan.budget.workers, plan.budget.intra_op_threads) == (2, 2)
     assert plan.selection.device == "cpu"
-    assert plan.lines()[-1] == "threads: 4 usable cores: 2 worker(s) x 2 intra-op thread(s)"
+    # The detector gets a twin on all 4 cores for a pass alone in flight (runtime.scheduler.RunGauge).
+    assert plan.lines()[-1] == ("threads: 4 usable cores: 2 worker(s) x 2 intra-op thread(s); "
+                                "ocr_det on 4 when alone in flight")
+    assert plan.wide_components() == ("ocr_det",)
     model = load_model(plan)
     assert model.config.workers == 2 and model.config.session.intra_op_threads == 2
+    assert model.worker_pool.workers == 2
+    one_at_a_time = plan_load(bundle, max_concurrent=1, hardware=HARDWARE)
+    assert one_at_a_time.wide_components() == () and one_at_a_time.lines()[-1].endswith("4 intra-op thread(s)")
     assert [c.name for c in model.components] == list(plan.selection.components)
+
+
+def test_a_wide_component_runs_on_all_cores_only_when_alone(bundle):
+    model = load_model(plan_load(bundle, max_concurrent=2, hardware=HARDWARE))
+    sessions = model._adapter.context.sessions
+    detector, recogniser = sessions["ocr_det"], sessions["ocr_rec"]
+    assert recogniser._wide is None and detector._wide is not None
+    used = []
+    for name, session in (("narrow", detector._session), ("wide", detector._wide)):
+        session.run = lambda *args, run=session.run, name=name: used.append(name) or run(*args)
+    feed = {"x": np.zeros((1, 3, 64, 64), dtype=np.float32)}
+    detector.run(feed)
+    with detector._gauge.running():  # another run of the model in flight (any session)
+        detector.run(feed)
+    assert used == ["wide", "narrow"]
+    assert detector._gauge is recogniser._gauge  # one gauge per model
 
 
 def test_plan_refuses_a_cap_above_the_models_limit(bundle):

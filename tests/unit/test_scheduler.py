@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import pytest
 
-from runtime.scheduler import EngineRunner, thread_budget
+from runtime.scheduler import EngineRunner, RunGauge, WorkerPool, thread_budget
 
 
 @pytest.mark.parametrize(
@@ -26,6 +29,83 @@ def test_budget(cores, concurrent, threads, workers, intra):
     if threads is None or threads <= cores:
         assert budget.total_threads <= cores
     assert str(workers) in budget.reason and str(intra) in budget.reason
+
+
+@pytest.mark.parametrize(("cores", "concurrent", "threads", "wide"), [
+    (2, 8, None, 2),   # cores split between workers: a pass alone in flight may take them all
+    (16, 8, None, 16),
+    (2, 1, None, 0),   # one worker has every core already
+    (8, 8, 2, 0),      # an explicit --threads is honoured exactly
+])
+def test_wide_threads(cores, concurrent, threads, wide):
+    assert thread_budget(cores, concurrent, threads).wide_threads == wide
+
+
+def test_run_gauge_says_whether_a_run_is_alone():
+    gauge = RunGauge()
+    with gauge.running() as first:
+        with gauge.running() as second:
+            assert (first, second) == (True, False)
+    with gauge.running() as again:
+        assert again
+
+
+def test_pool_map_keeps_order_and_idle_workers_take_part():
+    pool = WorkerPool(2)
+    both = threading.Barrier(2, timeout=10)  # passes only when two items run at the same time
+    threads = set()
+
+    def work(item):
+        threads.add(threading.current_thread().name)
+        if item < 2:
+            both.wait()
+        return item * 10
+
+    assert pool.map(work, range(6)) == [0, 10, 20, 30, 40, 50]
+    assert len(threads) == 2
+    pool.shutdown()
+
+
+def test_pool_map_on_one_worker_runs_in_the_caller():
+    caller = threading.current_thread().name
+    assert WorkerPool(1).map(lambda item: (item, threading.current_thread().name), [1, 2]) == [(1, caller), (2, caller)]
+
+
+def test_pool_map_from_busy_workers_does_not_wait_for_helpers():
+    # Both workers run a request that maps: the helpers queue behind them, so each caller
+    # runs its own items and returns (a caller waiting for its helpers would never return).
+    pool = WorkerPool(2)
+    futures = [pool.executor.submit(pool.map, lambda item: item + 1, range(5)) for _ in range(2)]
+    assert [future.result(timeout=10) for future in futures] == [[1, 2, 3, 4, 5]] * 2
+    pool.shutdown()
+
+
+def test_pool_map_raises_the_first_error_after_the_others_finish():
+    pool = WorkerPool(2)
+    finished = []
+
+    def work(item):
+        if item == 1:
+            raise ValueError("item 1")
+        finished.append(item)
+
+    with pytest.raises(ValueError, match="item 1"):
+        pool.map(work, range(4))
+    assert sorted(finished) == [0, 2, 3]
+    pool.shutdown()
+
+
+def test_runner_runs_requests_on_the_model_pool():
+    pool = WorkerPool(3)
+    runner = EngineRunner(max_queue=4)
+    runner.start(1, pool)
+    assert runner.workers == 3
+
+    async def name():
+        return await runner.call(lambda: threading.current_thread())
+
+    assert asyncio.run(name()) in pool.executor._threads
+    runner.shutdown()
 
 
 def test_over_budget_is_said():
