@@ -115,6 +115,11 @@ def _read_out(regions) -> tuple[str, tuple]:
     return transcript(lines), lines
 
 
+# Words that open a question, and those that point at the picture itself ("this report").
+_QUESTION_WORDS = frozenset("what which who whose whom when where how".split())
+_DEICTIC = frozenset("this these that those its".split())
+
+
 def _on_the_page(words: list[str], regions) -> bool:
     """Whether every word a short request names (three letters or more) is written on the page,
     as the recognizer may have misread it ("Sensitive?" and "NOSENSITIWE TO"): a request that
@@ -288,6 +293,10 @@ class ReaderAdapter(KindAdapter):
                 return Reply(answer.text, answer.evidence)
             whole = max((intents.READ, intents.DESCRIBE), key=intent.score)
             intent = intents.Intent(whole, intent.score(whole), "", intent.scores)
+        if intent.name in (intents.READ, intents.DESCRIBE):
+            keyed = self._key_at_the_end(prompt, regions)  # "What does the form say for No?"
+            if keyed is not None:
+                return keyed
         if intent.name == intents.READ:
             return Reply(*_read_out(regions))
         if intent.name == intents.DESCRIBE:
@@ -298,6 +307,30 @@ class ReaderAdapter(KindAdapter):
             return Reply(reply.text, tuple(reply.evidence))
         answer = self._answerer.answer(prompt, regions)
         return Reply(answer.text, answer.evidence)
+
+    def _key_at_the_end(self, prompt: str, regions) -> Reply | None:
+        """The field of a request that ends with one of the page's keys written as the page
+        writes it ("What does the form say for No?", "What is the Report?", "Kind?" over a
+        form's "Kind" row), however much the rest reads like a request for the whole page. An
+        ending made only of whole-page words counts in a question or a bare name, not in a
+        request to read or describe ("Describe the form.") nor after "this" ("What is this
+        report?" asks about the page)."""
+        lines = prompt.strip().splitlines()
+        request = lines[-1].strip() if lines else ""
+        tokens = request.rstrip("?.!").split()
+        asked = request.endswith("?") and (len(tokens) <= 2 or tokens[0].lower() in _QUESTION_WORDS)
+        for size in (3, 2, 1):
+            if len(tokens) < size:
+                continue
+            ending = " ".join(tokens[-size:])
+            before = tokens[-size - 1].lower() if len(tokens) > size else ""
+            if before in _DEICTIC:
+                break
+            if asked or not intents.only_whole_page_words(ending):
+                found = self._answerer.field_named(ending, regions)
+                if found is not None:
+                    return Reply(found.text, found.evidence)
+        return None
 
     def look(self, image, regions) -> Look | None:
         """What the photo models see in `image` (OCR `regions` given), or None when the bundle

@@ -129,10 +129,10 @@ _QUESTION_OPENINGS = frozenset(
 )
 
 
-def bare_name(request: str) -> str | None:
+def bare_name(request: str, whole_page: bool = False) -> str | None:
     """The field name a request consisting of only a name and "?" asks for ("Bale No.?",
     "To?"), else None. A name made only of whole-page words ("Read this?", "Summary?") is a
-    request for the page."""
+    request for the page, unless `whole_page`."""
     text = request.strip()
     if not text.endswith("?") or len(text) > _MAX_BARE_CHARS + 1:
         return None
@@ -140,7 +140,7 @@ def bare_name(request: str) -> str | None:
     words = re.findall(r"[^\W\d_]+", name.lower())
     if not words or "?" in name or len(name.split()) > _MAX_BARE_WORDS or words[0] in _QUESTION_OPENINGS:
         return None
-    if intents.only_whole_page_words(name) and any(
+    if not whole_page and intents.only_whole_page_words(name) and any(
             w in intents.WHOLE_PAGE_WORDS and w not in intents.DOCUMENT_NOUNS for w in words):
         return None  # "Read this?", "Text?" ask for the page; "Paper?", "To?" name a field
     return name
@@ -462,7 +462,7 @@ class Answerer:
         cells = read_cells(regions)
         named = [f for f in extract_fields(cells) if f.value.strip() and _name_form(f.key) == wanted
                  and compatible(expected, f.value) and ":" not in f.value]
-        for sources in (_ADJACENT_SOURCES | {"colon"}, {"row"}):
+        for sources in (_ADJACENT_SOURCES | {"colon", "inline"}, {"row"}):
             for field in named:
                 if field.source in sources:
                     return Answer(clean_value(field.value, expected), True, tuple(cells[i] for i in field.lines), 1.0, field)

@@ -197,3 +197,18 @@ def test_a_request_about_a_picture_without_one_says_none_was_attached(model):
     assert NO_IMAGE.startswith("No image was attached")
     # a request about no picture is the language model's to answer
     assert not model.generate(None, "What is the capital of France?", max_new_tokens=8).text.startswith("No image")
+
+
+def test_a_request_ending_in_a_key_of_the_page_asks_for_that_field(model):
+    # Keys a whole-page request could hold ("Report", "Kind", "To") or too short for the word
+    # matching ("Yr"), written on the page as the request writes them: the field, not the page.
+    rows = [("QUALITY REPORT", None), ("To: Lab files", None), ("Report", "517"), ("Kind", "Plastic rod"),
+            ("Yr", "1988"), ("Prepared for the smoke analysis group", None)]
+    image = draw(rows)
+    lines = model.read(image).lines
+    for request_text, value in (("What does the form say for To?", "Lab files"), ("What does the form say for Yr?", "1988"),
+                                ("What is the Report?", "517"), ("Kind?", "Plastic rod")):
+        assert _squash(model.ask(image, request_text).text) == _squash(value), request_text
+    # ... but asked about the page itself, the page
+    assert model.ask(image, "What does the form say?").text == transcript(lines)
+    assert model.ask(image, "Describe this report.").text.startswith(("This looks like", "This is a page"))
