@@ -78,7 +78,8 @@ class ComponentSession:
         self._gauge = gauge or RunGauge()
         if gauge is not None and wide_threads > max(config.intra_op_threads, 1):
             wide = _options(config, wide_threads)
-            wide.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            if "session.intra_op.allow_spinning" not in config.extra_session_options:
+                wide.add_session_config_entry("session.intra_op.allow_spinning", "0")
             self._wide = self._create(wide, providers)
         obtained = self._session.get_providers()
         if obtained[0] != wanted and not config.allow_fallback:
