@@ -27,6 +27,7 @@ import http.client
 import io
 import json
 import math
+import os
 import statistics
 import sys
 import time
@@ -129,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None)
     add_json_argument(parser)
     args = parser.parse_args(argv)
+    load_before = os.getloadavg()[0]  # other work on the machine moves these latencies a lot: say how much
     hardware = detect_hardware()
     pairs = requests_from_pages(args.requests, args.pages)
     bodies = [chat_body(image, question) for image, question in pairs]  # the same pictures as in-process
@@ -170,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join([
         f"# Document questions through the HTTP server vs in-process ({args.bundle.name} bundle, auto precision)",
         "",
-        f"{cpu_line(hardware)}. {len(bodies)} requests over {args.pages} generated pages (seed 1), every image unique. "
+        f"{cpu_line(hardware)}. Load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after. "
+        f"{len(bodies)} requests over {args.pages} generated pages (seed 1), every image unique. "
         f"`.venv/bin/python bench/http_requests.py --requests {args.requests} --clients {args.clients}`",
         "",
         "| path | clients | p50 ms | p99 ms | requests/s |",
