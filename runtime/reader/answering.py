@@ -527,10 +527,15 @@ class Answerer:
         # A table's keys begin with its row labels, which are data ("Power strip"), not words
         # another word may stand for: "extension cord" is no other name for them.
         keyed = [f for f in fields if f.key and f.source not in _DATA_KEYED and wanted <= vocabulary.qualifiers(f.key)]
+        focus, owners = vocabulary.question_words(question)  # "printed here" names no key "PRINT"
+        if any(word not in vocabulary.GENERIC for word in focus):
+            # A key of type words only ("Number", "Date") names no particular number: it is
+            # near every question about one ("the flight number"), so it answers only a
+            # question that names nothing more particular either.
+            keyed = [f for f in keyed if not set(vocabulary.label_words(self._read(f.key))) <= vocabulary.GENERIC]
         if not keyed:
             return []
         keys = [self._read(f.key) for f in keyed]
-        focus, owners = vocabulary.question_words(question)  # "printed here" names no key "PRINT"
         asked = " ".join(focus + owners) or question
         # The page's keys (and key-value texts) come back with every question about it: kept.
         vectors = self._vectors([asked, *keys, *(f"{key} {f.value}" for key, f in zip(keys, keyed))])

@@ -43,6 +43,8 @@ _ALIGN_RATIO = 1.5  # left edges this × a line height apart still line up
 _COMPLETE_TYPES = frozenset({AMOUNT, DATE, TIME, PHONE, EMAIL, PERCENT})
 # A column of this many cells or more says whether its cells are keys or values.
 _MIN_COLUMN = 4
+# A value written under its key starts at most this × the key's height below the key's bottom.
+_UNDER_GAP_RATIO = 1.0
 
 # Compared with spaces removed: the recognizer often drops them ("Bestregards,").
 _CLOSINGS = re.compile(r"^(sincerely|regards|bestregards|kindregards|warmregards|yours(truly|faithfully|sincerely)|"
@@ -118,6 +120,7 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
         text = cells[row[0]].text.strip()
         if len(row) == 1 and keys[row[0]] and not text.endswith(":") and adjacent(cells[row[0]], cells[below[0]]):
             fields.append(Field(text, cells[below[0]].text.strip(), below[0], "below", key_line=row[0]))
+    fields.extend(_under_fields(cells, keys, fields))
     fields.extend(_table_fields(cells, grid, keys))
     fields.extend(_letter_fields(cells, grid.rows))
     fields.extend(_span_fields(cells))
@@ -277,6 +280,39 @@ def _colon_fields(cells, rows: tuple[tuple[int, ...], ...], position: int, keys:
         if value:
             fields.append(Field(key, value, index, "colon", key_line=key_index))
     return fields
+
+
+def _under_fields(cells, keys: list[bool], fields: list[Field]) -> list[Field]:
+    """A form's key with its value written under it ("DEPARTMENT CHARGED" over "Brand
+    Operations"), by the boxes alone: a key cell that labels nothing else yet takes the nearest
+    cell below it that starts within a line gap of its bottom and overlaps its width, unless
+    that cell labels a value of its own. Rows
+    grouped from slightly skewed boxes may put such a value in the key's row or in another's
+    (a form's small printed keys and the larger typed values overlap in height)."""
+    labelled = {f.key_line for f in fields if f.key_line >= 0} | {f.line for f in fields if f.source == "colon"}
+    found = []
+    for index, cell in enumerate(cells):
+        if not keys[index] or index in labelled:
+            continue
+        left, right = _extent(cell)
+        top, bottom = min(p[1] for p in cell.box), max(p[1] for p in cell.box)
+        height = bottom - top
+        best = None
+        for other, candidate in enumerate(cells):
+            c_left, c_right = _extent(candidate)
+            c_top = min(p[1] for p in candidate.box)
+            gap = c_top - bottom
+            if other == index or c_top < top + 0.5 * height or gap > _UNDER_GAP_RATIO * height:
+                continue
+            if min(right, c_right) - max(left, c_left) <= 0 or c_left < left - height:
+                continue
+            if best is None or c_top < best[0]:
+                best = (c_top, other)
+        if best is not None:
+            text = cells[best[1]].text.strip()
+            if text and best[1] not in labelled and not text.endswith(":") and not _KEY_VALUE.match(text):
+                found.append(Field(cell.text.strip().rstrip(" :"), text, best[1], "below", key_line=index))
+    return found
 
 
 def _cell_below(cells, rows: tuple[tuple[int, ...], ...], position: int, index: int) -> int | None:

@@ -489,3 +489,28 @@ def test_a_name_beside_a_date_heads_the_letter_but_a_label_beside_a_name_does_no
     assert [dated[i].text for i in head.issuer] == ["Redstone Media Group"] and head.certain
     labelled = read_cells((_line("Bill To:", 20, 10), _line("Jane Doe", 700, 10), _line("12 Oak Street", 20, 50)))
     assert "Jane Doe" not in [labelled[i].text for i in read_letterhead(labelled).issuer]
+
+
+def test_a_form_key_with_its_value_under_it_whatever_rows_the_boxes_fall_into():
+    # Small printed keys over larger typed values, the boxes overlapping in height (a scanned
+    # form): each key takes the cell under it, not the next key's.
+    lines = (
+        _line("DEPARTMENT CHARGED", 34, 763, width=93, height=15), _line("ACCOUNTING CHARGE NO.", 256, 765, width=103, height=15),
+        _line("EXTRA COPIES TO:", 378, 763, width=73, height=18),
+        _line("Brand Operations", 60, 776, width=117, height=18), _line("Adv. Expense", 258, 776, width=93, height=19),
+        _line("D. Barcia", 382, 775, width=65, height=20),
+    )
+    fields = {(f.key, f.value) for f in extract_fields(lines) if f.source == "below"}
+    assert {("DEPARTMENT CHARGED", "Brand Operations"), ("ACCOUNTING CHARGE NO.", "Adv. Expense")} <= fields
+    # A cell under a key that labels a value of its own is no value of the key above it.
+    stacked = (_line("12", 20, 100, width=30), _line("Shipping", 300, 100, width=90),
+               _line("Sample Requisition", 300, 125, width=160), _line("Routh", 600, 125, width=80))
+    assert ("Shipping", "Sample Requisition") not in {(f.key, f.value) for f in extract_fields(stacked)}
+
+
+def test_a_key_of_type_words_only_answers_no_question_about_something_particular():
+    # "Number" over "288": near "the flight number" for the encoder, but it names no flight.
+    lines = (_line("Number", 20, 100, width=90), _line("288", 20, 125, width=50), _line("Promotion", 300, 300))
+    answerer = Answerer(_concepts(("number",)), lambda question, context, answers: [0.0] * len(answers))
+    assert answerer.answer("What is the flight number?", lines).text == NOT_FOUND
+    assert answerer.answer("What is the number?", lines).text == "288"
