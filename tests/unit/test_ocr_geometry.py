@@ -155,12 +155,20 @@ def test_dilation_matches_opencv():
     assert np.array_equal(dilate_2x2(mask), theirs)
 
 
-@pytest.mark.parametrize("size", [(37, 53), (200, 90), (7, 300)])
-def test_bilinear_resize_matches_opencv(size):
-    image = np.random.default_rng(1).integers(0, 256, (60, 80, 3), dtype=np.uint8)
-    ours = geometry.resize_bilinear(image, *size).astype(int)
-    theirs = cv2.resize(image, size).astype(int)
-    assert np.abs(ours - theirs).max() <= 1
+@pytest.mark.parametrize(("shape", "size"), [
+    ((60, 80, 3), (37, 53)), ((60, 80, 3), (200, 90)), ((60, 80, 3), (7, 300)),  # shrink, grow, both
+    ((27, 164, 3), (288, 48)), ((31, 97, 3), (153, 48)),  # a text line to the recogniser's height
+    ((818, 701, 3), (704, 832)),  # a page to the detector's multiple of 32
+    ((40, 50), (23, 61)),  # one channel
+])
+def test_bilinear_resize_equals_opencv(shape, size):
+    image = np.random.default_rng(1).integers(0, 256, shape, dtype=np.uint8)
+    assert np.array_equal(geometry.resize_bilinear(image, *size), cv2.resize(image, size))
+
+
+def test_float_resize_stays_within_rounding_of_opencv():
+    image = np.random.default_rng(1).random((60, 80, 3), dtype=np.float32)
+    assert np.abs(geometry.resize_bilinear(image, 37, 53) - cv2.resize(image, (37, 53))).max() < 1e-5
 
 
 def test_order_points_clockwise():
