@@ -1,7 +1,7 @@
 """The reader's development loop (issue 10): answer cached questions without re-reading pages.
 
     .venv/bin/python bench/reader_dev.py cache --data /work/realdocs [--seeds 1 2] [--count 20] [--limit 25]
-    .venv/bin/python bench/reader_dev.py eval [--sets gen1 gen2 sroie funsd] [--precision fp32|int8] [--misses N]
+    .venv/bin/python bench/reader_dev.py eval [--sets gen1 gen2 sroie funsd para] [--precision fp32|int8] [--misses N]
 
 `cache` reads every page once with the bundle's OCR and stores its regions and questions
 under .cache/reader_calibration/ (outside git: the real documents are research data).
@@ -14,7 +14,9 @@ the public engine, aggregate numbers only).
 the reply as each benchmark scores it: right on answerable questions, invented on
 unanswerable ones; on the real sets it also asks every page each unanswerable question of
 bench/realdocs.py whose cues its OCR text lacks, to calibrate "not found" on more than one
-question per page. `--misses N` prints N wrong replies per set (development sets only).
+question per page. `para` asks the development seeds' documents in a third pool of
+phrasings (tests/golden/docvqa_paraphrases.py), to see how the reader does on phrasings it was
+not tuned on. `--misses N` prints N wrong replies per set (development sets only).
 """
 
 from __future__ import annotations
@@ -92,6 +94,9 @@ def evaluate(args) -> None:
     model = load_model(_bundle(args.bundle), precision=args.precision)
     adapter = model._adapter  # noqa: SLF001
     for set_name in args.sets:
+        if set_name == "para":
+            _paraphrases(adapter, args.misses)
+            continue
         if set_name.startswith("gen0") and args.misses:
             raise SystemExit("gen0 is the reported seed: measure it without --misses.")
         started = time.perf_counter()
@@ -120,6 +125,44 @@ def evaluate(args) -> None:
             misses += [f"  {line} (gold None)" for line in wrong_replies]
         for line in misses[: args.misses]:
             print(line)
+
+
+def _paraphrases(adapter, shown: int) -> None:
+    """The development seeds' documents asked in tests/golden/docvqa_paraphrases.py's
+    phrasings: each where a development question asked the same field, scored as
+    bench/docvqa_eval.py scores (answerable fields only)."""
+    import re
+
+    import docvqa
+    from docvqa_paraphrases import PARAPHRASES
+    from docvqa_questions import DEVELOPMENT
+
+    started = time.perf_counter()
+    field_of = {template: field for field, templates in DEVELOPMENT.items() for template in templates}
+    right = asked = 0
+    misses = []
+    for seed in (1, 2):
+        cached = pickle.loads((CACHE / f"gen{seed}.pkl").read_bytes())
+        for (name, regions, _), document in zip(cached, docvqa.make_documents(seed=seed, count=len(cached))):
+            for question in document.questions:
+                field = field_of.get(question.template)
+                if field not in PARAPHRASES or question.answer is None:
+                    continue
+                pattern = re.escape(question.template).replace(r"\{item\}", "(?P<item>.+)")
+                slots = (re.fullmatch(pattern, question.text) or re.match("", "")).groupdict()
+                for phrasing in PARAPHRASES[field]:
+                    if "{item}" in phrasing and "item" not in slots:
+                        continue
+                    text = phrasing.format(**slots)
+                    reply = adapter.answer_regions(text, regions).text
+                    asked += 1
+                    if docvqa.normalize_answer(reply) == docvqa.normalize_answer(question.answer):
+                        right += 1
+                    else:
+                        misses.append(f"  {name} [{field}] {text!r} -> {reply[:80]!r} (gold {question.answer!r})")
+    print(f"para: right {right}/{asked} = {right / max(asked, 1):.1%} ({time.perf_counter() - started:.0f} s)")
+    for line in misses[:shown]:
+        print(line)
 
 
 def _every_absent(adapter, set_name: str) -> tuple[int, list[str]]:

