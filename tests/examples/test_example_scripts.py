@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -110,5 +111,5 @@ def test_openai_client_against_a_running_server(reader_bundle, receipts, tmp_pat
     for name, (_, expected) in RECEIPTS.items():
         assert f"{name}: {expected['total']}" in streamed, streamed
         assert f"{name}: {expected['total']}" in whole, whole
-    assert "read from 'Total:9.20' at x " in whole, whole
+    assert re.search(r"read from 'Total: ?9\.20' at x ", whole), whole  # the recognizer may drop the space
     assert "blank.png: " in streamed and "notes.txt" not in streamed
