@@ -115,8 +115,7 @@ def _read_out(regions) -> tuple[str, tuple]:
     return transcript(lines), lines
 
 
-# Words that open a question, and those that point at the picture itself ("this report").
-_QUESTION_WORDS = frozenset("what which who whose whom when where how".split())
+# Words that point at the picture itself ("this report").
 _DEICTIC = frozenset("this these that those its".split())
 
 
@@ -312,21 +311,23 @@ class ReaderAdapter(KindAdapter):
         """The field of a request that ends with one of the page's keys written as the page
         writes it ("What does the form say for No?", "What is the Report?", "Kind?" over a
         form's "Kind" row), however much the rest reads like a request for the whole page. An
-        ending made only of whole-page words counts in a question or a bare name, not in a
-        request to read or describe ("Describe the form.") nor after "this" ("What is this
-        report?" asks about the page)."""
+        ending made only of whole-page words counts in a bare name or after "for", not in a
+        request to read or describe ("Describe the form.", "What is on the page?" over a
+        "Page 2") nor after "this" ("What is this report?" asks about the page)."""
         lines = prompt.strip().splitlines()
         request = lines[-1].strip() if lines else ""
         tokens = request.rstrip("?.!").split()
-        asked = request.endswith("?") and (len(tokens) <= 2 or tokens[0].lower() in _QUESTION_WORDS)
+        bare = request.rstrip("!. ").endswith("?") and len(tokens) <= 2
         for size in (3, 2, 1):
             if len(tokens) < size:
                 continue
             ending = " ".join(tokens[-size:])
             before = tokens[-size - 1].lower() if len(tokens) > size else ""
             if before in _DEICTIC:
-                break
-            if asked or not intents.only_whole_page_words(ending):
+                continue
+            # Whole-page words name a key only as a bare name or after "for" ("... say for
+            # Report?"); "What is on the page?" over "Page 2" asks for the page.
+            if bare or before == "for" or not intents.only_whole_page_words(ending):
                 found = self._answerer.field_named(ending, regions)
                 if found is not None:
                     return Reply(found.text, found.evidence)
@@ -375,7 +376,8 @@ class ReaderAdapter(KindAdapter):
         # there ("Where is the phone number?" on a receipt) is too when the text answers it.
         page = len(look.regions) >= PAGE_LINES
         unseen = page and photos.names_object(prompt) and not photos.sees_named(prompt, look)
-        page = page and (intent.name == intents.QUESTION or intent.name == intents.IDENTIFY and unseen)
+        named = photos.names_object(prompt)
+        page = page and (intent.name == intents.QUESTION and (unseen or not named) or intent.name == intents.IDENTIFY and unseen)
         if look.regions and (intent.name in (intents.READ, intents.QUESTION)
                              or intent.name in object_intents and (unseen or not photos.names_object(prompt))) or page:
             # About the text it shows (the amount due on a photo of a receipt lying on a table).

@@ -175,8 +175,9 @@ def paid_total(fields: list[Field], cells: tuple[TextLine, ...]) -> Field | None
     """The total a receipt was paid with, from its arithmetic rather than its wording: three
     amounts in a row of the page's amounts, the paid one, the amount tendered and the change
     (at least zero), where tendered − change = the paid one ("TOTAL 59.20 / CASH 60.20 / CHANGE 1.00"; change 0.00 when paid exactly),
-    each on a line of its own below the one before (a tax summary's "6.79 | 0.41 | 7.20" row
-    is no payment). Of several such amounts, the largest; None when the page has no such triple."""
+    the tendered amount on a line below the paid one and the change on its line or below (a
+    tax summary's "6.79 | 0.41 | 7.20" row is no payment; "CASH 60.20 CHANGE 1.00" on one
+    line is). Of several such amounts, the largest; None when the page has no such triple."""
     rows = {index: number for number, row in enumerate(group_regions([cell.box for cell in cells]).rows) for index in row}
     amounts = []
     for field in fields:
@@ -186,7 +187,7 @@ def paid_total(fields: list[Field], cells: tuple[TextLine, ...]) -> Field | None
                 amounts.append((money.amount, field))
     found = []
     for (paid, field), (tendered, given), (change, back) in zip(amounts, amounts[1:], amounts[2:]):
-        below = rows.get(field.line, -1) < rows.get(given.line, -1) < rows.get(back.line, -1)
+        below = rows.get(field.line, -1) < rows.get(given.line, -1) <= rows.get(back.line, -1)
         if below and paid > 0 and 0 <= change < tendered and tendered - change == paid:
             found.append((paid, field))
     return max(found, key=lambda item: (item[0], -item[1].line))[1] if found else None

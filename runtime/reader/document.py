@@ -45,6 +45,8 @@ _COMPLETE_TYPES = frozenset({AMOUNT, DATE, TIME, PHONE, EMAIL, PERCENT})
 _MIN_COLUMN = 4
 # A value written under its key starts at most this × the key's height below the key's bottom.
 _UNDER_GAP_RATIO = 1.0
+# A value typed or written under a form's printed key stands taller than the key by this ratio.
+_TYPED_RATIO = 1.1
 
 # Compared with spaces removed: the recognizer often drops them ("Bestregards,").
 _CLOSINGS = re.compile(r"^(sincerely|regards|bestregards|kindregards|warmregards|yours(truly|faithfully|sincerely)|"
@@ -284,9 +286,11 @@ def _colon_fields(cells, rows: tuple[tuple[int, ...], ...], position: int, keys:
 
 def _under_fields(cells, keys: list[bool], fields: list[Field]) -> list[Field]:
     """A form's key with its value written under it ("DEPARTMENT CHARGED" over "Brand
-    Operations"), by the boxes alone: a key cell that labels nothing else yet takes the nearest
-    cell below it that starts within a line gap of its bottom and overlaps its width, unless
-    that cell labels a value of its own. Rows
+    Operations"), by the boxes alone: a key cell that labels nothing else yet takes the cell
+    below it with the highest top that starts within one key height of the key's bottom,
+    overlaps its width and starts no more than a key height left of it, unless that cell
+    labels a value of its own or reads like a key in the key's own print (no taller than
+    `_TYPED_RATIO` × the key: a blank form's next row of keys). Rows
     grouped from slightly skewed boxes may put such a value in the key's row or in another's
     (a form's small printed keys and the larger typed values overlap in height)."""
     labelled = {f.key_line for f in fields if f.key_line >= 0} | {f.line for f in fields if f.source == "colon"}
@@ -300,10 +304,12 @@ def _under_fields(cells, keys: list[bool], fields: list[Field]) -> list[Field]:
         best = None
         for other, candidate in enumerate(cells):
             c_left, c_right = _extent(candidate)
-            c_top = min(p[1] for p in candidate.box)
+            c_top, c_bottom = min(p[1] for p in candidate.box), max(p[1] for p in candidate.box)
             gap = c_top - bottom
             if other == index or c_top < top + 0.5 * height or gap > _UNDER_GAP_RATIO * height:
                 continue
+            if keys[other] and c_bottom - c_top <= _TYPED_RATIO * height:
+                continue  # a key of the same print under a key: a blank form's next row of keys
             if min(right, c_right) - max(left, c_left) <= 0 or c_left < left - height:
                 continue
             if best is None or c_top < best[0]:

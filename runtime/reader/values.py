@@ -226,10 +226,15 @@ def parse_money(text: str, *, currency_optional: bool = False) -> Money | None:
 
 
 def currency_mark(text: str) -> str | None:
-    """The currency a text consisting of only its sign, code or abbreviation names ("RM",
-    "USD", "€"), else None: a column or cell of its own that belongs to the amount beside it."""
+    """The currency a text consisting of only its sign, or its code or abbreviation as
+    currencies are written ("RM", "USD", "€", "Kč"), names, else None: a cell of its own,
+    printed beside an amount, is no label of it."""
     mark = text.strip()
-    return _currency(mark) if mark and mark not in ("f", "F") else None
+    if not mark or mark in ("f", "F"):
+        return None
+    if any(ch.isalpha() for ch in mark) and mark != mark.upper() and mark not in _CURRENCY_WORDS.values():
+        return None  # "Rm", "Pen", "Try" are words; "RM", "PEN", "Kč" as written are currencies
+    return _currency(mark)
 
 
 def _currency(mark: str) -> str | None:

@@ -203,12 +203,13 @@ def test_a_request_ending_in_a_key_of_the_page_asks_for_that_field(model):
     # Keys a whole-page request could hold ("Report", "Kind", "To") or too short for the word
     # matching ("Yr"), written on the page as the request writes them: the field, not the page.
     rows = [("QUALITY REPORT", None), ("To: Lab files", None), ("Report", "517"), ("Kind", "Plastic rod"),
-            ("Yr", "1988"), ("Prepared for the smoke analysis group", None)]
+            ("Yr", "1988"), ("Prepared for the smoke analysis group", None), ("Page", "2")]
     image = draw(rows)
     lines = model.read(image).lines
     for request_text, value in (("What does the form say for To?", "Lab files"), ("What does the form say for Yr?", "1988"),
-                                ("What is the Report?", "517"), ("Kind?", "Plastic rod")):
+                                ("What does the form say for Report?", "517"), ("Kind?", "Plastic rod")):
         assert _squash(model.ask(image, request_text).text) == _squash(value), request_text
     # ... but asked about the page itself, the page
     assert model.ask(image, "What does the form say?").text == transcript(lines)
     assert model.ask(image, "Describe this report.").text.startswith(("This looks like", "This is a page"))
+    assert model.ask(image, "What is on the page?").text != "2"  # the page, not its "Page 2" field

@@ -514,3 +514,20 @@ def test_a_key_of_type_words_only_answers_no_question_about_something_particular
     answerer = Answerer(_concepts(("number",)), lambda question, context, answers: [0.0] * len(answers))
     assert answerer.answer("What is the flight number?", lines).text == NOT_FOUND
     assert answerer.answer("What is the number?", lines).text == "288"
+
+
+def test_review_cases_of_values_under_keys_payments_on_one_row_and_currency_words():
+    from runtime.reader.answering import paid_total
+
+    # A blank form's second row of keys, printed as the first: no key is the value of another.
+    blank = (_line("DEPARTMENT", 20, 100, width=90, height=15), _line("ACCOUNT NO.", 200, 100, width=90, height=15),
+             _line("DATE", 20, 118, width=90, height=15), _line("APPROVED BY", 200, 118, width=90, height=15))
+    assert not [f for f in extract_fields(blank) if f.source == "below" and f.key == "ACCOUNT NO."]
+    # Tendered and change on one row below the total: still a payment.
+    till = (_line("TOTAL", 20, 100, width=80), _line("59.20", 600, 100, width=80),
+            _line("CASH", 20, 140, width=60), _line("60.20", 200, 140, width=60),
+            _line("CHANGE", 400, 140, width=80), _line("1.00", 600, 140, width=60))
+    cells = read_cells(till)
+    assert paid_total(extract_fields(cells), cells).value == "59.20"
+    # "Rm" and "Pen" as words label their values; "RM" written as a currency does not.
+    assert is_label("Rm") and is_label("Pen") and not is_label("RM")
