@@ -309,7 +309,7 @@ class ReaderAdapter(KindAdapter):
 
     def _key_at_the_end(self, prompt: str, regions) -> Reply | None:
         """The field of a request that ends with one of the page's keys written as the page
-        writes it ("What does the form say for No?", "What is the Report?", "Kind?" over a
+        writes it ("What does the form say for No?", "... for Report?", "Kind?" over a
         form's "Kind" row), however much the rest reads like a request for the whole page. An
         ending made only of whole-page words counts in a bare name or after "for", not in a
         request to read or describe ("Describe the form.", "What is on the page?" over a
@@ -374,16 +374,15 @@ class ReaderAdapter(KindAdapter):
         # or a request to identify an object that is not there ("What is the vehicle's licence
         # plate?"), is about the text; one to find, count or look for an object that is not
         # there ("Where is the phone number?" on a receipt) is too when the text answers it.
-        page = len(look.regions) >= PAGE_LINES
-        unseen = page and photos.names_object(prompt) and not photos.sees_named(prompt, look)
         named = photos.names_object(prompt)
+        page = len(look.regions) >= PAGE_LINES
+        unseen = page and named and not photos.sees_named(prompt, look)
         page = page and (intent.name == intents.QUESTION and (unseen or not named) or intent.name == intents.IDENTIFY and unseen)
         if look.regions and (intent.name in (intents.READ, intents.QUESTION)
-                             or intent.name in object_intents and (unseen or not photos.names_object(prompt))) or page:
+                             or intent.name in object_intents and (unseen or not named)) or page:
             # About the text it shows (the amount due on a photo of a receipt lying on a table).
             answer = self.answer_regions(prompt, look.regions)
-            if (answer.text not in (NOT_FOUND, CANT_TELL) or page
-                    or intent.name == intents.QUESTION and not photos.names_object(prompt)):
+            if answer.text not in (NOT_FOUND, CANT_TELL) or page or intent.name == intents.QUESTION and not named:
                 # A question that names no object is about the text, which was read: when the
                 # text does not answer it, "Not found in the image." is the honest reply.
                 return PhotoReply(answer.text, answer.evidence)

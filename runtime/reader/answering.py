@@ -129,10 +129,10 @@ _QUESTION_OPENINGS = frozenset(
 )
 
 
-def bare_name(request: str, whole_page: bool = False) -> str | None:
+def bare_name(request: str) -> str | None:
     """The field name a request consisting of only a name and "?" asks for ("Bale No.?",
     "To?"), else None. A name made only of whole-page words ("Read this?", "Summary?") is a
-    request for the page, unless `whole_page`."""
+    request for the page."""
     text = request.strip()
     if not text.endswith("?") or len(text) > _MAX_BARE_CHARS + 1:
         return None
@@ -140,7 +140,7 @@ def bare_name(request: str, whole_page: bool = False) -> str | None:
     words = re.findall(r"[^\W\d_]+", name.lower())
     if not words or "?" in name or len(name.split()) > _MAX_BARE_WORDS or words[0] in _QUESTION_OPENINGS:
         return None
-    if not whole_page and intents.only_whole_page_words(name) and any(
+    if intents.only_whole_page_words(name) and any(
             w in intents.WHOLE_PAGE_WORDS and w not in intents.DOCUMENT_NOUNS for w in words):
         return None  # "Read this?", "Text?" ask for the page; "Paper?", "To?" name a field
     return name
@@ -632,10 +632,10 @@ class Answerer:
         keys = sorted({f.key for f in keyed})
         if not self._asks_total(question):
             return []
-        vectors = self._embed([TOTAL_KEY, *map(self._read, keys)])
         paid = paid_total(fields, cells)
         if paid is not None:
             return [(paid, 0.5)]
+        vectors = self._embed([TOTAL_KEY, *map(self._read, keys)])
         near = {key for key, vector in zip(keys, vectors[1:]) if float(vector @ vectors[0]) >= MIN_TOTAL_SIMILARITY}
         totals = [(parse_money(f.value, currency_optional=True) or parse_money(re.sub(r"\s+", "", f.value)), f)
                   for f in keyed if f.key in near]

@@ -294,17 +294,15 @@ def _under_fields(cells, keys: list[bool], fields: list[Field]) -> list[Field]:
     grouped from slightly skewed boxes may put such a value in the key's row or in another's
     (a form's small printed keys and the larger typed values overlap in height)."""
     labelled = {f.key_line for f in fields if f.key_line >= 0} | {f.line for f in fields if f.source == "colon"}
+    spans = [(*_extent(cell), min(p[1] for p in cell.box), max(p[1] for p in cell.box)) for cell in cells]
     found = []
     for index, cell in enumerate(cells):
         if not keys[index] or index in labelled:
             continue
-        left, right = _extent(cell)
-        top, bottom = min(p[1] for p in cell.box), max(p[1] for p in cell.box)
+        left, right, top, bottom = spans[index]
         height = bottom - top
         best = None
-        for other, candidate in enumerate(cells):
-            c_left, c_right = _extent(candidate)
-            c_top, c_bottom = min(p[1] for p in candidate.box), max(p[1] for p in candidate.box)
+        for other, (c_left, c_right, c_top, c_bottom) in enumerate(spans):
             gap = c_top - bottom
             if other == index or c_top < top + 0.5 * height or gap > _UNDER_GAP_RATIO * height:
                 continue
