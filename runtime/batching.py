@@ -386,6 +386,11 @@ class ContinuousBatcher:
         sequence.events.put(event)
         sequence.last = event.token_id
         if event.finish_reason is not None:
+            # Free the row before the reader can see the end: a client that sends its next
+            # request at once must find it free (the row count was only lowered at the next
+            # cycle, so that request decoded alone, beside the batch, on the same cores).
+            with self._wake:
+                self._rows -= 1
             sequence.events.put(_DONE)
             return False
         return not sequence.cancelled

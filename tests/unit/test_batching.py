@@ -129,6 +129,26 @@ def test_a_closed_stream_leaves_the_batch_and_the_others_go_on():
     batcher.close()
 
 
+def test_a_row_is_free_as_soon_as_its_reply_has_ended(monkeypatch):
+    # A client that sends its next request the moment a reply ends gets the freed row, even
+    # while the decode thread is still moving rows: it used to be told every row was taken
+    # and decode alone, beside the batch, on the same cores.
+    session = CountingDecoderSession(delay_s=0.002)
+    batcher = ContinuousBatcher(CachedDecoder(session), max_batch=2)
+    long_params, short_params = _params(max_new_tokens=40), _params(max_new_tokens=3)
+    running = batcher.stream(PROMPTS[2], long_params, [EOS])
+    first = next(running)
+    cache = batcher._cache  # noqa: SLF001 - slow its row moves down to widen the race
+    keep = cache.keep
+    monkeypatch.setattr(cache, "keep", lambda rows, lengths: (time.sleep(0.3), keep(rows, lengths)))
+    assert len(list(batcher.stream(PROMPTS[0], short_params, [EOS]))) == 3
+    again = batcher.stream(PROMPTS[1], short_params, [EOS])
+    assert again is not None
+    assert [e.token_id for e in again] == _alone(CountingDecoderSession(), PROMPTS[1], short_params)
+    assert [first.token_id, *(e.token_id for e in running)] == _alone(CountingDecoderSession(), PROMPTS[2], long_params)
+    batcher.close()
+
+
 def test_a_failing_step_reaches_every_running_stream_and_the_batcher_recovers():
     session = CountingDecoderSession()
     batcher = ContinuousBatcher(CachedDecoder(session), max_batch=4)
