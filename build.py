@@ -2,7 +2,7 @@
 """Build orchestration for wan2.2-turbo. Logic lives in packaging/; this file only sequences it.
 
     python3 build.py          build the release into dist/ (the default tarball, the optional one with the
-                              other precisions, SHA256SUMS, release notes); on Linux
+                              other precisions, named by them: ...-fp32.tar.gz, SHA256SUMS, release notes); on Linux
                               frozen inside a cached Debian 11 tree, so it runs on glibc >= 2.31
     python3 build.py --native the same, frozen with this machine's Python (no root or debootstrap; the
                               binary then needs this machine's glibc)

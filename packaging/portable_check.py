@@ -7,7 +7,8 @@ only the release's own files and that tree's libraries are there to load. In a p
 namespace and a fresh network namespace (loopback only), the release folder is bind-mounted
 read-only at /mnt of the tree with /proc, /sys and /dev; then packaging/smoke.py's server
 check runs against it: start `chroot TREE /mnt/wan2.2-turbo --port N`, wait for /health, ask
-the drawn invoice's total through /v1/chat/completions, SIGTERM → exit 0, nothing left running.
+the drawn invoice's total through /v1/chat/completions and, with the reader bundle's photo
+models, a question about a photo, SIGTERM → exit 0, nothing left running.
 Used by tests/e2e/test_portable.py.
 
 Not an importable package: put packaging/ on ``sys.path`` and ``import portable_check``.
@@ -73,7 +74,7 @@ def serve_inside(tree: Path, app: Path, scratch: Path) -> dict:
     home.mkdir()
     _mount(tree, app, home)
     loopback_up()
-    return smoke.serve_steps(_launcher(tree, scratch / "launcher"), scratch)
+    return smoke.serve_steps(_launcher(tree, scratch / "launcher"), scratch, photo=smoke.serves_photos(app))
 
 
 def check_in_tree(app: Path) -> dict:

@@ -38,7 +38,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path[:0] = [str(HERE), str(HERE / "licenses"), str(REPO)]
 
-from runtime.bundle import sha256_file  # noqa: E402
+from runtime.bundle import read_manifest, sha256_file  # noqa: E402
 
 import collect_licenses  # noqa: E402
 import elf_files  # noqa: E402
@@ -99,14 +99,12 @@ def platform_tag() -> tuple[str, str]:
 
 
 def archive_name(version: str, part: str = "") -> str:
-    """The default archive's name; with `part` ("extra") the optional archive's, which unpacks
-    into the same folder (release_parts)."""
+    """The default archive's name; with `part` the optional archive's, which unpacks into the
+    same folder: `part` names the precisions it carries (release_parts.optional_part), e.g.
+    `wan2.2-turbo-<ver>-<os>-<arch>-fp32.tar.gz` (issue 15)."""
     system, arch = platform_tag()
     suffix = f"-{part}" if part else ""
     return f"{APP_NAME}-{version}-{system}-{arch}{suffix}" + (".zip" if system == "windows" else ".tar.gz")
-
-
-EXTRA_PART = "extra"  # the optional archive: the precisions auto picks on none of the reference CPUs
 
 
 def default_bundle() -> str:
@@ -295,7 +293,7 @@ class Parts:
     """How the bundle was split between the default and the optional archive (release_parts)."""
 
     split: release_parts.Split
-    extra: Path | None  # the optional archive; None when every variant is in the default one
+    optional: Path | None  # the optional archive; None when every variant is in the default one
 
 
 def _parts_lines(parts: Parts, manifest) -> list[str]:
@@ -306,14 +304,16 @@ def _parts_lines(parts: Parts, manifest) -> list[str]:
     lines += ["The default download carries, per component, the variants that `--precision auto` picks on these "
               "reference CPUs (computed at build time by the selection rule from the figures recorded in "
               "bundle.json, not listed by hand):", "", *parts.split.lines(manifest)]
-    if parts.extra is None:
+    if parts.optional is None:
         return lines + ["", "There is no optional download: every variant is picked on some reference CPU.", ""]
     added = sum(e.bytes for _, v in parts.split.optional for e in v.files())
-    lines += ["", f"The optional download `{parts.extra.name}` ({parts.extra.stat().st_size / 1e6:.0f} MB, "
-              f"{added / 1e6:.0f} MB unpacked) adds the other variants:", ""]
+    precisions = release_parts.optional_part(parts.split).replace("-", ", ")
+    lines += ["", f"The optional download `{parts.optional.name}` ({parts.optional.stat().st_size / 1e6:.0f} MB, "
+              f"{added / 1e6:.0f} MB unpacked; named by the precisions it carries: {precisions}) adds the other "
+              "variants:", ""]
     lines += [f"- {name}: {v.label} ({v.precision}, `{v.file}`, {v.bytes / 1e6:.0f} MB)"
               for name, v in parts.split.optional]
-    lines += ["", f"Unpack it where you unpacked the default one (`tar -xzf {parts.extra.name}`): it adds files to "
+    lines += ["", f"Unpack it where you unpacked the default one (`tar -xzf {parts.optional.name}`): it adds files to "
               f"`{APP_NAME}/bundle/`. `{APP_NAME} info` lists what is installed and what is available to download; "
               "`--precision` for a variant that is not installed stops with the name of this file.", ""]
     return lines
@@ -373,7 +373,7 @@ def write_notes(dist: Path, archive: Path, version: str, epoch: int, app: Path, 
     manifest = read_manifest(app / "bundle")
     system, arch = platform_tag()
     commit = _git("rev-parse", "HEAD") or "unknown"
-    archives = [archive, *([parts.extra] if parts and parts.extra else [])]
+    archives = [archive, *([parts.optional] if parts and parts.optional else [])]
     lines = [
         f"# wan2.2-turbo {version}", "",
         f"Built from commit `{commit}` (SOURCE_DATE_EPOCH={epoch}) for {system} {arch}.", "",
@@ -478,8 +478,9 @@ def build_release(bundle: str, dist: Path, work: Path, run_smoke: bool = True, n
         frozen = freeze.freeze(work / "pyinstaller", epoch)
         record = freeze.frozen_record(frozen)
     app = stage_release(frozen, bundle_dir, work / "stage", record, licenses)
-    extra_name = archive_name(version, EXTRA_PART)
-    split = release_parts.split_release(app, work / "stage-extra" / APP_NAME, platform_tag()[1], extra_name)
+    split = release_parts.split_bundle(read_manifest(app / "bundle"), platform_tag()[1])
+    optional_name = archive_name(version, release_parts.optional_part(split))
+    release_parts.split_release(app, work / "stage-optional" / APP_NAME, split, optional_name)
     requirements = measure_requirements(app, record)
     print(f"[release] glibc floor {requirements.glibc} (highest GLIBC_ version over every ELF file); "
           f"from the system: {', '.join(requirements.system_libraries) or 'nothing'}", flush=True)
@@ -491,10 +492,10 @@ def build_release(bundle: str, dist: Path, work: Path, run_smoke: bool = True, n
     archive = write_archive(app, dist / archive_name(version), epoch)
     print(f"[release] {archive} ({archive.stat().st_size / 1e6:.1f} MB; unpacked {folder_bytes(app) / 1e6:.1f} MB)",
           flush=True)
-    extra = None
+    optional = None
     if split.optional:
-        extra = write_archive(work / "stage-extra" / APP_NAME, dist / extra_name, epoch)
-        print(f"[release] {extra} ({extra.stat().st_size / 1e6:.1f} MB; optional: "
+        optional = write_archive(work / "stage-optional" / APP_NAME, dist / optional_name, epoch)
+        print(f"[release] {optional} ({optional.stat().st_size / 1e6:.1f} MB; optional: "
               f"{', '.join(f'{name} {v.label}' for name, v in split.optional)})", flush=True)
     if run_smoke:
         with tempfile.TemporaryDirectory(prefix="wan-release-smoke-") as scratch:
@@ -504,7 +505,7 @@ def build_release(bundle: str, dist: Path, work: Path, run_smoke: bool = True, n
                 import portable_check
 
                 print(f"[release] in Debian 11: {portable_check.check_in_tree(unpacked)}", flush=True)
-    write_notes(dist, archive, version, epoch, app, requirements, built_on, Parts(split, extra))
+    write_notes(dist, archive, version, epoch, app, requirements, built_on, Parts(split, optional))
     sums = write_checksums(dist)
     print(f"[release] {sums}:\n{sums.read_text()}[release] done in {time.monotonic() - started:.0f} s", flush=True)
     return archive

@@ -5,7 +5,9 @@ The default archive carries, per component, the variants that `--precision auto`
 of the build's architecture: on x86_64 one with AVX2 and no VNNI and one with AVX-512 VNNI.
 Every other variant goes into the optional archive, which unpacks into the same folder; the
 release's bundle.json names that archive in those variants (`archive`), so the launcher can
-say what is not installed and where it is.
+say what is not installed and where it is. The optional archive is named by the precisions it
+carries (`optional_part`): `wan2.2-turbo-<ver>-<os>-<arch>-fp32.tar.gz` when it holds the fp32
+variants (issue 15), and never a precision it does not hold.
 
 The split is derived from the rule, never listed by hand: when a measurement changes a pick
 (e.g. the fused int4 LM measured accurate on AVX2, which would take the fp32 LM out of
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runtime.bundle import MANIFEST_NAME, Manifest, Variant, read_manifest
+from runtime.bundle.manifest import PRECISIONS
 from runtime.placement.hardware import HardwareInfo
 from runtime.placement.selection import Selection, holds_contract, select_variants
 
@@ -103,19 +106,26 @@ def mark_optional(manifest: Manifest, split: Split, archive: str) -> Manifest:
     return dataclasses.replace(manifest, components=components)
 
 
-def split_release(app: Path, extra_app: Path, arch: str, archive: str) -> Split:
-    """Move the optional variants' files from the staged release `app` (…/wan2.2-turbo) into
-    `extra_app` (the optional archive's …/wan2.2-turbo, same relative paths) and rewrite
+def optional_part(split: Split) -> str:
+    """What the optional archive's name adds: the precisions it carries, in bundle.json's order
+    of precisions, joined by '-' ("fp32", "int8", "fp32-int8"); "" when nothing is optional.
+    Derived from the split like the split itself, so the name says what the archive holds."""
+    held = {variant.precision for _, variant in split.optional}
+    return "-".join(precision for precision in PRECISIONS if precision in held)
+
+
+def split_release(app: Path, optional_app: Path, split: Split, archive: str) -> Split:
+    """Move `split`'s optional variants' files from the staged release `app` (…/wan2.2-turbo)
+    into `optional_app` (the optional archive's …/wan2.2-turbo, same relative paths) and rewrite
     app's bundle.json to name `archive` in them. Nothing moves when nothing is optional."""
     bundle = app / "bundle"
     manifest = read_manifest(bundle)
-    split = split_bundle(manifest, arch)
-    shutil.rmtree(extra_app, ignore_errors=True)
+    shutil.rmtree(optional_app, ignore_errors=True)
     if not split.optional:
         return split
     for _, variant in split.optional:
         for entry in variant.files():
-            target = extra_app / "bundle" / entry.file
+            target = optional_app / "bundle" / entry.file
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(bundle / entry.file, target)
     (bundle / MANIFEST_NAME).write_text(mark_optional(manifest, split, archive).to_json(), encoding="utf-8",

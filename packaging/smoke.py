@@ -5,7 +5,8 @@
 Checks `--version`, `info --json` and `verify bundle` from another working directory with no
 network (`unshare -n` where it works), then the server: start it on a free port with no
 network, wait for /health, fetch the web page at /, ask a chat completion about a drawn invoice (the answer must hold
-"42.50"), SIGTERM → exit 0 within 10 s and no process left. `auto` serves only once the
+"42.50") and, where the bundle has the photo models, one about a photo (scikit-image's `chelsea`: the answer must
+name the cat), SIGTERM → exit 0 within 10 s and no process left. `auto` serves only once the
 server (runtime/server/app.py) and a bundle with the `vqa` task exist.
 Used by release.py after each build and by tests/e2e/test_release.py.
 
@@ -37,6 +38,12 @@ SERVER_MODULE = REPO / "runtime" / "server" / "app.py"
 INVOICE_LINES = ("NORTHWIND HARDWARE", "Invoice INV-20417", "Total due: 42.50 EUR")
 QUESTION = "What is the total due?"
 EXPECTED_ANSWER = "42.50"
+# A real photo (inside scikit-image's wheel, which the build environment has) and what the
+# detector must have found in it (tests/golden/test_photo_answers.py asks the same at fp32).
+PHOTO_NAME = "chelsea"
+PHOTO_QUESTION = "How many animals are there?"
+PHOTO_EXPECTED = "a cat"
+PHOTO_COMPONENT = "detector"  # a bundle with this component answers questions about photos
 SHUTDOWN_LIMIT_S = 10.0
 START_LIMIT_S = 180.0
 
@@ -112,6 +119,22 @@ def serve_skip_reason(app: Path) -> str | None:
     return None
 
 
+def serves_photos(app: Path) -> bool:
+    """Whether the release's bundle has the photo models (the reader bundle since issue 11)."""
+    manifest = app / "bundle" / "bundle.json"
+    return manifest.is_file() and PHOTO_COMPONENT in json.loads(manifest.read_text(encoding="utf-8"))["components"]
+
+
+def photo_png() -> bytes:
+    """scikit-image's sample photo PHOTO_NAME as PNG bytes."""
+    import skimage.data
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(getattr(skimage.data, PHOTO_NAME)()).convert("RGB").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def invoice_png() -> bytes:
     """A drawn invoice (the same text as the main job's sample document)."""
     from PIL import Image, ImageDraw, ImageFont
@@ -166,8 +189,17 @@ def _session_processes(session_id: int) -> list[int]:
     return found
 
 
-def serve_steps(app: Path, log_dir: Path) -> dict:
-    """Start the server, ask one question, stop it. Runs in the current network namespace."""
+def _chat(base: str, model_id: str, question: str, png: bytes) -> tuple[int, bytes]:
+    image = "data:image/png;base64," + base64.b64encode(png).decode()
+    request = {"model": model_id, "max_tokens": 32, "messages": [{"role": "user", "content": [
+        {"type": "text", "text": question}, {"type": "image_url", "image_url": {"url": image}}]}]}
+    return _http("POST", f"{base}/v1/chat/completions", request)
+
+
+def serve_steps(app: Path, log_dir: Path, photo: bool | None = None) -> dict:
+    """Start the server, ask a document question (and a photo question when `photo`; None:
+    when `app`'s bundle serves photos), stop it. Runs in the current network namespace."""
+    photo = serves_photos(app) if photo is None else photo
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     log_path = log_dir / "server.log"
@@ -203,17 +235,23 @@ def serve_steps(app: Path, log_dir: Path) -> dict:
         status, body = _http("GET", f"{base}/")  # the web page is frozen into the binary with its assets
         if status != 200 or b"<html" not in body.lower():
             raise fail(f"GET / gave {status}, not the web page: {body[:300]!r}")
-        image = "data:image/png;base64," + base64.b64encode(invoice_png()).decode()
-        request = {"model": model_id, "max_tokens": 32, "messages": [{"role": "user", "content": [
-            {"type": "text", "text": QUESTION}, {"type": "image_url", "image_url": {"url": image}}]}]}
         asked = time.perf_counter()
-        status, body = _http("POST", f"{base}/v1/chat/completions", request)
+        status, body = _chat(base, model_id, QUESTION, invoice_png())
         answer_s = time.perf_counter() - asked
         if status != 200:
             raise fail(f"chat completion gave {status}: {body[:500]!r}")
         answer = json.loads(body)["choices"][0]["message"]["content"]
         if EXPECTED_ANSWER not in answer:
             raise fail(f"the answer to {QUESTION!r} lacks {EXPECTED_ANSWER!r}: {answer!r}")
+        photo_answer = None
+        if photo:
+            status, body = _chat(base, model_id, PHOTO_QUESTION, photo_png())
+            if status != 200:
+                raise fail(f"chat completion about the photo gave {status}: {body[:500]!r}")
+            photo_answer = json.loads(body)["choices"][0]["message"]["content"]
+            if PHOTO_EXPECTED not in photo_answer:
+                raise fail(f"the answer to {PHOTO_QUESTION!r} about {PHOTO_NAME} lacks {PHOTO_EXPECTED!r}: "
+                           f"{photo_answer!r}")
         stopping = time.perf_counter()
         server.send_signal(signal.SIGTERM if os.name != "nt" else signal.CTRL_BREAK_EVENT)
         try:
@@ -229,7 +267,7 @@ def serve_steps(app: Path, log_dir: Path) -> dict:
                 os.kill(pid, signal.SIGKILL)
             raise fail(f"processes left after shutdown: {left}")
     return {"ready_s": round(ready_s, 2), "answer_s": round(answer_s, 2), "stop_s": round(stop_s, 2),
-            "answer": answer}
+            "answer": answer, **({"photo_answer": photo_answer} if photo else {})}
 
 
 def check_serve(app: Path, offline: bool = True) -> dict:

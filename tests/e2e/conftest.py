@@ -9,15 +9,18 @@ builds a second time to compare).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
 
 import release
+from runtime.bundle.manifest import PRECISIONS
 
 APP = release.APP_NAME
 
@@ -38,19 +41,36 @@ def release_build(cache_dir) -> Path:
 
 
 @pytest.fixture(scope="session")
-def archive(release_build) -> Path:
+def optional_name(release_build) -> str | None:
+    """The optional archive's name as the build must have made it: named by the precisions it
+    carries, computed again here from the default archive's bundle.json (which the build
+    rewrote to name it in each optional variant); None when no variant names one."""
+    version = release.read_version()
+    with tarfile.open(release_build / release.archive_name(version)) as handle:
+        member = next(m for m in handle if m.name == f"{APP}/bundle/bundle.json")  # stops early: ~0.6 GB archive
+        data = json.load(handle.extractfile(member))
+    optional = [v for c in data["components"].values() for v in c["variants"] if v.get("archive")]
+    if not optional:
+        return None
+    expected = release.archive_name(version, "-".join(p for p in PRECISIONS if p in {v["precision"] for v in optional}))
+    assert {v["archive"] for v in optional} == {expected}, f"bundle.json names {optional}; expected {expected}"
+    return expected
+
+
+@pytest.fixture(scope="session")
+def archive(release_build, optional_name) -> Path:
     """The default archive (the one a user downloads first)."""
     version = release.read_version()
     found = sorted(p.name for p in release_build.glob(f"{APP}-*"))
-    assert set(found) <= {release.archive_name(version), release.archive_name(version, release.EXTRA_PART)}, found
+    assert set(found) == {release.archive_name(version), *filter(None, [optional_name])}, found
     return release_build / release.archive_name(version)
 
 
 @pytest.fixture(scope="session")
-def extra_archive(release_build, archive) -> Path | None:
-    """The optional archive (the other precisions), None when the build made none."""
-    path = release_build / release.archive_name(release.read_version(), release.EXTRA_PART)
-    return path if path.is_file() else None
+def optional_archive(release_build, archive, optional_name) -> Path | None:
+    """The optional archive (the other precisions, named by them: `...-fp32.tar.gz` when it
+    carries fp32), None when the build made none."""
+    return release_build / optional_name if optional_name else None
 
 
 def unpack_as_user(archive: Path, into: Path) -> Path:

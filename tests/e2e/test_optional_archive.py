@@ -1,5 +1,6 @@
 """The release's two downloads (issue 15): the default archive carries what auto picks on the
-reference CPUs, the optional one the other precisions and unpacks into the same folder. The
+reference CPUs, the optional one the other precisions (named by them, `...-fp32.tar.gz` when
+it carries fp32: conftest.py checks the name) and unpacks into the same folder. The
 frozen binary says what is installed and what to download, refuses a precision that is not
 installed by naming the archive, and once the archive is unpacked selects, verifies and hashes
 its files like every other."""
@@ -15,7 +16,7 @@ import pytest
 import release
 import release_parts
 import smoke
-from runtime.bundle import read_manifest
+from runtime.bundle import read_manifest, sha256_file
 
 pytestmark = pytest.mark.slow
 
@@ -23,9 +24,9 @@ APP = release.APP_NAME
 
 
 @pytest.fixture
-def optional(extra_archive, app) -> list[tuple[str, object]]:
+def optional(optional_archive, app) -> list[tuple[str, object]]:
     """(component, variant) of each optional variant, as the release's bundle.json names them."""
-    if extra_archive is None:
+    if optional_archive is None:
         pytest.skip("this build has no optional archive: every variant is picked on a reference CPU")
     manifest = read_manifest(app / "bundle")
     return [(name, v) for name, c in manifest.components.items() for v in c.variants if v.archive]
@@ -40,12 +41,12 @@ def _holds_here(variant, int8_kernels: str) -> bool:
         or int8_kernels in variant.accurate_on
 
 
-def test_the_split_follows_the_selection_rule(app, archive, extra_archive, optional, release_build):
+def test_the_split_follows_the_selection_rule(app, archive, optional_archive, optional, release_build):
     manifest = read_manifest(app / "bundle")
     split = release_parts.split_bundle(manifest, release.platform_tag()[1])
     assert [(name, v.label) for name, v in split.optional] == [(name, v.label) for name, v in optional]
-    assert {v.archive for _, v in optional} == {extra_archive.name}
-    with tarfile.open(extra_archive) as handle:
+    assert {v.archive for _, v in optional} == {optional_archive.name}
+    with tarfile.open(optional_archive) as handle:
         members = handle.getmembers()
     files = sorted(m.name for m in members if m.isfile())
     assert files == sorted(f"{APP}/bundle/{e.file}" for _, v in optional for e in v.files())
@@ -56,21 +57,22 @@ def test_the_split_follows_the_selection_rule(app, archive, extra_archive, optio
     assert [m.name for m in members] == sorted(m.name for m in members)
     assert {(m.uid, m.gid, m.mtime) for m in members} == {(m.uid, m.gid, m.mtime) for m in default_members[:1]} \
         == {(0, 0, default_members[0].mtime)}
-    sums = (release_build / release.SUMS_FILE).read_text()
-    assert archive.name in sums and extra_archive.name in sums
+    sums = (release_build / release.SUMS_FILE).read_text().splitlines()
+    for path in (archive, optional_archive):  # each archive its own line, as `sha256sum -c` reads it
+        assert f"{sha256_file(path)}  {path.name}" in sums, sums
     notes = (release_build / release.NOTES_FILE).read_text()
-    assert f"| {extra_archive.name} | {extra_archive.stat().st_size} |" in notes
+    assert f"| {optional_archive.name} | {optional_archive.stat().st_size} |" in notes
     assert "## What each download holds" in notes and "--ignore-missing" in notes
 
 
-def test_optional_archive_adds_its_precisions(linked_app, extra_archive, optional, int8_kernels, tmp_path):
+def test_optional_archive_adds_its_precisions(linked_app, optional_archive, optional, int8_kernels, tmp_path):
     app, cwd = linked_app, tmp_path
     component, variant = optional[0]
     report = json.loads(_info(app, cwd, "--json").stdout)
     assert [(item["component"], item["variant"], item["archive"]) for item in report["precisions"]["to_download"]] \
-        == [(name, v.label, extra_archive.name) for name, v in optional]
+        == [(name, v.label, optional_archive.name) for name, v in optional]
     text = _info(app, cwd).stdout
-    assert f"available to download: {variant.precision} for {component}" in text and extra_archive.name in text
+    assert f"available to download: {variant.precision} for {component}" in text and optional_archive.name in text
     verified = smoke.run_app(app, ["verify", str(app / "bundle")], cwd, offline=False)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert f"{variant.file}: not installed" in verified.stdout
@@ -79,11 +81,11 @@ def test_optional_archive_adds_its_precisions(linked_app, extra_archive, optiona
     if _holds_here(variant, int8_kernels):
         assert refused.returncode == 3, refused.stderr
         assert f"the {variant.precision} variant of component '{component}' ({variant.file}) is not installed" \
-            in refused.stderr and extra_archive.name in refused.stderr
+            in refused.stderr and optional_archive.name in refused.stderr
     else:  # refused for accuracy on this CPU, before any download advice
         assert refused.returncode == 5 and "keeps its accuracy only with" in refused.stderr, refused.stderr
 
-    subprocess.run(["tar", "-xzf", str(extra_archive), "-C", str(app.parent)], check=True)
+    subprocess.run(["tar", "-xzf", str(optional_archive), "-C", str(app.parent)], check=True)
     report = json.loads(_info(app, cwd, "--json").stdout)
     assert report["precisions"]["to_download"] == []
     assert component in report["precisions"]["installed"][variant.precision]

@@ -53,12 +53,13 @@ def test_needs_nothing_from_the_system_but_glibc(app):
                                            if name not in GLIBC_LIBRARIES}
 
 
-def test_serves_a_document_question_inside_debian_11_and_stops_on_sigterm(app):
+def test_serves_a_document_and_a_photo_question_inside_debian_11_and_stops_on_sigterm(app):
     if smoke.offline_prefix() is None:
         pytest.skip(smoke.offline_unavailable_reason())
     result = portable_check.check_in_tree(app)
     assert result["libc6"].startswith("2.31-"), result
     assert smoke.EXPECTED_ANSWER in result["answer"], result
+    assert smoke.serves_photos(app) and smoke.PHOTO_EXPECTED in result["photo_answer"], result  # issue 11's photos
     assert result["stop_s"] < smoke.SHUTDOWN_LIMIT_S, result
 
 

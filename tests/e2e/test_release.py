@@ -102,6 +102,11 @@ def test_release_notes(release_build, archive, app):
     notes = (release_build / release.NOTES_FILE).read_text()
     assert f"wan2.2-turbo {release.read_version()}" in notes
     assert sha256_file(archive) in notes
+    # The default download's size and what it takes unpacked (issue 15), as measured here.
+    sizes = re.search(r"^- Download size: (\d+) MB; unpacked size: (\d+) MB ", notes, re.MULTILINE)
+    assert sizes, notes
+    measured = (round(archive.stat().st_size / 1e6), round(release.folder_bytes(app) / 1e6))
+    assert (int(sizes[1]), int(sizes[2])) == measured, sizes[0]
     if not LINUX:
         return
     glibc = notes.split("glibc ≥ ", 1)[1].split(":", 1)[0]

@@ -29,7 +29,7 @@ def _inputs(log: str) -> str | None:
     return next((line[len(marker):].strip() for line in log.splitlines() if line.startswith(marker)), None)
 
 
-def test_two_builds_of_one_commit_give_the_same_archives(release_build, archive, extra_archive, cache_dir):
+def test_two_builds_of_one_commit_give_the_same_archives(release_build, archive, optional_archive, cache_dir):
     built = (release_build / release.NOTES_FILE).read_text().split("Built from commit `", 1)[1].split("`", 1)[0]
     if release._git("rev-parse", "HEAD") != built:  # a shared checkout where someone committed since
         pytest.skip(f"HEAD moved since the session's build (of {built}): not two builds of one commit")
@@ -50,7 +50,7 @@ def test_two_builds_of_one_commit_give_the_same_archives(release_build, archive,
         pytest.skip(f"the checkout's frozen sources or bundle changed between the two builds ({inputs[0][:12]} vs "
                     f"{inputs[1][:12]})")
     try:
-        for first in (archive, extra_archive):
+        for first in (archive, optional_archive):
             if first is None:
                 continue
             second = root / "dist" / first.name

@@ -14,7 +14,7 @@ from runtime.placement.hardware import HardwareInfo
 from runtime.placement.selection import select_variants
 
 GIB = 1 << 30
-EXTRA = "wan2.2-turbo-0.1.0-linux-x86_64-extra.tar.gz"
+OPTIONAL = "wan2.2-turbo-0.1.0-linux-x86_64-int8.tar.gz"  # named by the precisions it carries
 VNNI = HardwareInfo("Linux", "x86_64", "test", 8, 8, frozenset({"avx2", "avx512f", "avx512_vnni"}), 16 * GIB,
                     16 * GIB, ("CPUExecutionProvider",))
 AVX2 = HardwareInfo("Linux", "x86_64", "test", 8, 8, frozenset({"avx2"}), 16 * GIB, 16 * GIB,
@@ -24,7 +24,7 @@ AVX2 = HardwareInfo("Linux", "x86_64", "test", 8, 8, frozenset({"avx2"}), 16 * G
 def _manifest(int8_accurate_on=()) -> Manifest:
     decoder = Component("decoder", (
         Variant("fp32", "lm/fp32.onnx", "0" * 64, 400_000_000, name="fp32"),
-        Variant("int8", "lm/int8.onnx", "1" * 64, 100_000_000, name="quantized", archive=EXTRA,
+        Variant("int8", "lm/int8.onnx", "1" * 64, 100_000_000, name="quantized", archive=OPTIONAL,
                 accurate_on=tuple(int8_accurate_on)),
     ))
     detector = Component("detector", (Variant("fp32", "det.onnx", "2" * 64, 1_000, name="fp32"),))
@@ -35,12 +35,12 @@ def test_auto_leaves_out_what_is_not_installed_and_says_where_it_is():
     selection = select_variants(_manifest(), VNNI, absent={("decoder", "quantized")})
     choice = selection.components["decoder"]
     assert choice.variant.label == "fp32"  # int8 would win on VNNI were it installed
-    assert f"not installed: quantized (in {EXTRA})" in choice.reason
+    assert f"not installed: quantized (in {OPTIONAL})" in choice.reason
     assert select_variants(_manifest(), VNNI).components["decoder"].variant.label == "quantized"
 
 
 def test_explicit_precision_not_installed_names_the_archive():
-    with pytest.raises(BundleError, match=f"not installed.*{EXTRA}.*sha256sum -c --ignore-missing") as error:
+    with pytest.raises(BundleError, match=f"not installed.*{OPTIONAL}.*sha256sum -c --ignore-missing") as error:
         select_variants(_manifest(), VNNI, precision="int8", absent={("decoder", "quantized")})
     assert "lm/int8.onnx" in str(error.value) and "tar -xzf" in str(error.value)
 
@@ -49,13 +49,13 @@ def test_accuracy_refusal_comes_before_the_download_advice():
     """Nobody should download a variant that this CPU would refuse anyway."""
     with pytest.raises(ProviderUnavailableError, match="keeps its accuracy only with vnni"):
         select_variants(_manifest(("vnni",)), AVX2, precision="int8", absent={("decoder", "quantized")})
-    with pytest.raises(BundleError, match=EXTRA):
+    with pytest.raises(BundleError, match=OPTIONAL):
         select_variants(_manifest(("vnni",)), VNNI, precision="int8", absent={("decoder", "quantized")})
 
 
 def test_a_component_with_nothing_installed_is_refused():
     manifest = _manifest()
-    with pytest.raises(BundleError, match=f"'decoder' has no variant installed.*{EXTRA}"):
+    with pytest.raises(BundleError, match=f"'decoder' has no variant installed.*{OPTIONAL}"):
         select_variants(manifest, AVX2, absent={("decoder", "quantized"), ("decoder", "fp32")})
 
 
@@ -71,7 +71,7 @@ def test_not_installed_only_counts_variants_that_name_an_archive(tmp_path):
 def test_manifest_round_trips_the_archive_and_refuses_paths():
     manifest = _manifest()
     data = json.loads(manifest.to_json())
-    assert data["components"]["decoder"]["variants"][1]["archive"] == EXTRA
+    assert data["components"]["decoder"]["variants"][1]["archive"] == OPTIONAL
     assert "archive" not in data["components"]["decoder"]["variants"][0]
     assert parse_manifest(data) == manifest
     for bad in ("../x.tar.gz", "dist/x.tar.gz", "a\\b.zip"):

@@ -10,7 +10,7 @@ import release_parts  # packaging/ is on sys.path (tests/conftest.py)
 from runtime.bundle import Component, Manifest, Measurement, Variant, read_manifest
 from runtime.bundle.manifest import sha256_file
 
-EXTRA = "wan2.2-turbo-0.1.0-linux-x86_64-extra.tar.gz"
+OPTIONAL = "wan2.2-turbo-0.1.0-linux-x86_64-int8.tar.gz"
 
 
 def _figure(kernels, speed, accuracy, sha):
@@ -46,6 +46,7 @@ def test_default_set_is_what_auto_picks_on_avx2_and_on_vnni():
     assert split.default == {("lm_decoder", "fp32"), ("lm_decoder", "fused-q4"), ("embedder", "fp32-embed"),
                              ("embedder", "q-embed"), ("detector", "det")}
     assert _optional(split) == [("lm_decoder", "quantized")]
+    assert release_parts.optional_part(split) == "int8"  # the optional archive's name says what it holds
     picks = {cpu: {name: c.variant.label for name, c in selection.components.items()}
              for cpu, _, selection in split.picks}
     assert picks["x86_64 with AVX2, no VNNI"]["lm_decoder"] == "fp32"
@@ -61,6 +62,17 @@ def test_an_int4_measurement_on_avx2_takes_the_fp32_lm_out_of_the_default_downlo
     split = release_parts.split_bundle(measured, "x86_64")
     assert ("lm_decoder", "fp32") not in split.default
     assert _optional(split) == [("lm_decoder", "fp32"), ("lm_decoder", "quantized")]
+    assert release_parts.optional_part(split) == "fp32-int8"
+
+
+def test_the_optional_archive_is_named_by_the_precisions_it_carries():
+    """Issue 15's `-fp32.tar.gz` once the optional download holds the fp32 variants only; never
+    a precision it does not hold."""
+    int4 = _variant("int4", "fused-q4", 100, ("vnni", "avx2"), (("vnni", 67.3, 0.97), ("avx2", 115.0, 0.96)))
+    lm = Component("lm_decoder", (_variant("fp32", "fp32", 540), int4))
+    split = release_parts.split_bundle(Manifest("reader", "1", "reader", ("read",), {"lm_decoder": lm}), "x86_64")
+    assert _optional(split) == [("lm_decoder", "fp32")] and release_parts.optional_part(split) == "fp32"
+    assert release_parts.optional_part(release_parts.split_bundle(_reader_like(), "riscv64")) == ""
 
 
 def test_an_architecture_without_reference_cpus_ships_everything():
@@ -69,7 +81,7 @@ def test_an_architecture_without_reference_cpus_ships_everything():
 
 
 def test_split_release_moves_the_optional_files_and_names_the_archive(tmp_path):
-    app, extra = tmp_path / "stage" / "wan2.2-turbo", tmp_path / "stage-extra" / "wan2.2-turbo"
+    app, optional = tmp_path / "stage" / "wan2.2-turbo", tmp_path / "stage-optional" / "wan2.2-turbo"
     bundle = app / "bundle"
     bundle.mkdir(parents=True)
     components = {}
@@ -85,13 +97,14 @@ def test_split_release_moves_the_optional_files_and_names_the_archive(tmp_path):
     manifest = dataclasses.replace(_reader_like(), components=components)
     (bundle / "bundle.json").write_text(manifest.to_json())
 
-    split = release_parts.split_release(app, extra, "x86_64", EXTRA)
+    split = release_parts.split_release(app, optional, release_parts.split_bundle(manifest, "x86_64"), OPTIONAL)
     assert _optional(split) == [("lm_decoder", "quantized")]
-    assert sorted(p.name for p in (extra / "bundle").iterdir()) == ["quantized.onnx"]
+    assert sorted(p.name for p in (optional / "bundle").iterdir()) == ["quantized.onnx"]
     assert not (bundle / "quantized.onnx").exists() and (bundle / "fused-q4.onnx").exists()
     written = read_manifest(bundle)
     archives = {(n, v.label): v.archive for n, c in written.components.items() for v in c.variants}
-    assert archives.pop(("lm_decoder", "quantized")) == EXTRA
+    assert archives.pop(("lm_decoder", "quantized")) == OPTIONAL
     assert set(archives.values()) == {""}
-    assert release_parts.mark_optional(written, split, EXTRA) == written  # idempotent
-    assert json.loads((bundle / "bundle.json").read_text())["components"]["lm_decoder"]["variants"][1]["archive"] == EXTRA
+    assert release_parts.mark_optional(written, split, OPTIONAL) == written  # idempotent
+    written_json = json.loads((bundle / "bundle.json").read_text())
+    assert written_json["components"]["lm_decoder"]["variants"][1]["archive"] == OPTIONAL
