@@ -80,28 +80,29 @@ class FusedDecoder:
             # onnxruntime would copy them over and back, and the in-place append would be lost.
             raise InferenceError(session.component, f"the fused decoder shares host-memory KV buffers and runs on the "
                                  f"CPU only, not on {session.provider}. Use --precision fp32 or fp16 on this device.")
-        # IOBinding needs the onnxruntime session itself; ComponentSession.run cannot bind buffers.
-        self._ort = session._session
 
     def run(self, token_ids: np.ndarray, attention_mask: np.ndarray, kv: dict[str, np.ndarray]) -> np.ndarray:
         """One graph call: `kv` maps each past input to a (rows, heads, capacity, dim) array that
         is bound as both that input and its present output, so the new keys/values land in it.
         Returns the logits (rows, fed tokens, vocab)."""
-        binding = self._ort.io_binding()
-        binding.bind_cpu_input("input_ids", np.ascontiguousarray(token_ids, dtype=np.int64))
-        binding.bind_cpu_input("attention_mask", np.ascontiguousarray(attention_mask, dtype=np.int64))
-        binding.bind_output("logits")  # first: get_outputs() lists outputs in binding order
-        for name in self.past_names:
-            array = kv[name]
-            if not array.flags.c_contiguous:  # onnxruntime would copy it, and the appended keys would be lost
-                raise InferenceError(self.session.component, f"KV buffer for {name} is not contiguous")
-            value = ort.OrtValue.ortvalue_from_numpy(array)  # shares the array's memory
-            binding.bind_ortvalue_input(name, value)
-            binding.bind_ortvalue_output(self.present_names[name], value)
-        try:
-            self._ort.run_with_iobinding(binding)
-        except Exception as error:  # onnxruntime raises several unrelated types
-            raise InferenceError(self.session.component, str(error)) from error
+        # IOBinding needs the onnxruntime session itself (ComponentSession.run cannot bind
+        # buffers): the one `picked` gives, the wide twin when this run is alone in flight.
+        with self.session.picked() as session:
+            binding = session.io_binding()
+            binding.bind_cpu_input("input_ids", np.ascontiguousarray(token_ids, dtype=np.int64))
+            binding.bind_cpu_input("attention_mask", np.ascontiguousarray(attention_mask, dtype=np.int64))
+            binding.bind_output("logits")  # first: get_outputs() lists outputs in binding order
+            for name in self.past_names:
+                array = kv[name]
+                if not array.flags.c_contiguous:  # onnxruntime would copy it, and the appended keys would be lost
+                    raise InferenceError(self.session.component, f"KV buffer for {name} is not contiguous")
+                value = ort.OrtValue.ortvalue_from_numpy(array)  # shares the array's memory
+                binding.bind_ortvalue_input(name, value)
+                binding.bind_ortvalue_output(self.present_names[name], value)
+            try:
+                session.run_with_iobinding(binding)
+            except Exception as error:  # onnxruntime raises several unrelated types
+                raise InferenceError(self.session.component, str(error)) from error
         return binding.get_outputs()[0].numpy()
 
     def bind(self, static_feeds: dict[str, np.ndarray]) -> "BoundFusedDecoder":

@@ -25,6 +25,9 @@ from .scheduler import RunGauge, ThreadBudget, WorkerPool, thread_budget
 from .session import ComponentSession, SessionConfig
 
 LANGUAGE_MODEL = "lm_decoder"  # the reader kind's chat model: the component continuous batching serves
+# A twin session holds a second copy of its weights (the fused int4 LM: 120 MB file, +170 MB
+# resident): the batched LM gets one only up to this size (not the 540 MB fp32 export).
+WIDE_LM_MAX_BYTES = 256 << 20
 
 
 @dataclass(frozen=True)
@@ -55,10 +58,23 @@ class LoadPlan:
         return [*self.selection.lines(), f"threads: {self.budget.reason}{self._wide()}{self._batching()}"]
 
     def wide_components(self) -> tuple[str, ...]:
-        """Components that get a twin session on `budget.wide_threads` threads (see `RunGauge`)."""
+        """Components that get a twin session on `budget.wide_threads` threads (see `RunGauge`):
+        the kind's, and a batched language model up to `WIDE_LM_MAX_BYTES`. Its batched step
+        runs on one decode thread for every stream (`runtime.batching`), while the workers that
+        read those streams wait: on one worker's share of the cores, 8 streams decoded at
+        1.0-1.3x one stream's rate (issue 13); alone in flight, the step takes every core."""
         if not self.budget.wide_threads:
             return ()
-        return tuple(name for name in adapter_for(self.manifest.kind).wide_components if name in self.selection.components)
+        wide = [name for name in adapter_for(self.manifest.kind).wide_components if name in self.selection.components]
+        lm = self.selection.components.get(LANGUAGE_MODEL)
+        if self._lm_batched() and lm.variant.bytes <= WIDE_LM_MAX_BYTES and LANGUAGE_MODEL not in wide:
+            wide.append(LANGUAGE_MODEL)
+        return tuple(wide)
+
+    def _lm_batched(self) -> bool:
+        lm = self.selection.components.get(LANGUAGE_MODEL)
+        return (lm is not None and self.budget.max_concurrent >= 2
+                and lm.variant.precision in ROW_INDEPENDENT_PRECISIONS)
 
     def _wide(self) -> str:
         wide = self.wide_components()
@@ -212,8 +228,11 @@ def load_model(path_or_plan: str | os.PathLike | LoadPlan, precision: str = "aut
                          max_batch=plan.budget.max_concurrent)
     gauge, wide = RunGauge(), plan.wide_components()
     sessions = {
+        # The LM's twin spins: a decode step is ~600 small kernels, each a thread wake-up otherwise
+        # (SmolLM2 int4, 2 threads: 10.8 ms a step not spinning, 6.7 spinning, 10.3 on one thread).
         name: ComponentSession(name, plan.bundle_dir / choice.variant.file, session_config, choice.variant.precision,
-                               plan.budget.wide_threads if name in wide else 0, gauge)
+                               plan.budget.wide_threads if name in wide else 0, gauge,
+                               wide_spinning=name == LANGUAGE_MODEL)
         for name, choice in selection.components.items()
     }
     pool = WorkerPool(plan.budget.workers)

@@ -8,7 +8,9 @@ read-only after construction and safe to share between threads (onnxruntime's `r
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -51,14 +53,16 @@ class ComponentSession:
     """A loaded ONNX graph for one component variant."""
 
     def __init__(self, component: str, path: str | os.PathLike, config: SessionConfig, precision: str | None = None,
-                 wide_threads: int = 0, gauge: RunGauge | None = None):
+                 wide_threads: int = 0, gauge: RunGauge | None = None, wide_spinning: bool = False):
         """`precision`: the bundle variant's (fp32, int8 ...), None when not known.
 
         `wide_threads` above `config.intra_op_threads` (with the model's `gauge`) adds a twin
         session on that many threads, used for a run that is the only one of the model in
         flight (`RunGauge`): the same graph and weights, so the same outputs (checked for the
-        OCR detector, bit for bit), on the cores the other workers leave idle. Its pool
-        threads do not spin, so a request arriving meanwhile loses little to them.
+        OCR detector and the fused LM, bit for bit), on the cores the other workers leave
+        idle. Its pool threads do not spin, so a request arriving meanwhile loses little to
+        them, unless `wide_spinning`: a graph of hundreds of small kernels per run (a decoder
+        step) pays a thread wake-up for each of them, more than the spinning costs.
         """
         self.component = component
         self.path = os.fspath(path)
@@ -78,7 +82,7 @@ class ComponentSession:
         self._gauge = gauge or RunGauge()
         if gauge is not None and wide_threads > max(config.intra_op_threads, 1):
             wide = _options(config, wide_threads)
-            if "session.intra_op.allow_spinning" not in config.extra_session_options:
+            if not wide_spinning and "session.intra_op.allow_spinning" not in config.extra_session_options:
                 wide.add_session_config_entry("session.intra_op.allow_spinning", "0")
             self._wide = self._create(wide, providers)
         obtained = self._session.get_providers()
@@ -109,13 +113,20 @@ class ComponentSession:
         if unknown:
             raise InferenceError(self.component, f"unknown inputs {sorted(unknown)}")
         names = output_names or list(self.outputs)
-        with self._gauge.running() as alone:
-            session = self._wide if alone and self._wide is not None else self._session
+        with self.picked() as session:
             try:
                 values = session.run(names, checked)
             except Exception as error:
                 raise InferenceError(self.component, str(error)) from error
         return dict(zip(names, values))
+
+    @contextlib.contextmanager
+    def picked(self) -> Iterator[ort.InferenceSession]:
+        """The onnxruntime session for one run, counted in the model's gauge while the block
+        runs: the wide twin when this run is alone in flight. For callers that bind their
+        own inputs and outputs (`FusedDecoder`'s shared KV buffers); `run` uses it too."""
+        with self._gauge.running() as alone:
+            yield self._wide if alone and self._wide is not None else self._session
 
     def _create(self, options: ort.SessionOptions, providers: list[str]) -> ort.InferenceSession:
         try:

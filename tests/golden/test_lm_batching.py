@@ -8,6 +8,7 @@ the batch). Speed is a benchmark's business: bench/lm_batching.py.
 
 from __future__ import annotations
 
+import dataclasses
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -128,3 +129,18 @@ def test_int8_is_not_batched_and_the_plan_says_which(reader_bundle):
     if detect_hardware().int8_kernels in read_manifest(reader_bundle).components["lm_decoder"].variant("fused-q4").accurate_on:
         int4 = plan_load(reader_bundle, precision="int4", max_concurrent=4).lines()[-1]
         assert "decodes up to 4 replies per batched step" in int4
+
+
+def test_the_batched_lm_gets_a_twin_on_every_core_when_its_weights_are_small(reader_bundle):
+    # The batched step runs on one decode thread for every stream: on 2 cores split 2 x 1 it
+    # gets both when alone in flight (runtime.session.ComponentSession's wide twin). The
+    # fused int4 graph is small enough to hold twice; the 540 MB fp32 export is not.
+    hardware = dataclasses.replace(detect_hardware(), usable_cores=2, logical_cores=2)
+    fp32 = plan_load(reader_bundle, precision="fp32", max_concurrent=4, hardware=hardware)
+    assert "lm_decoder" not in fp32.wide_components()
+    assert "lm_decoder" not in plan_load(reader_bundle, precision="fp32", max_concurrent=1, hardware=hardware).wide_components()
+    if hardware.int8_kernels in read_manifest(reader_bundle).components["lm_decoder"].variant("fused-q4").accurate_on:
+        int4 = plan_load(reader_bundle, precision="int4", max_concurrent=4, hardware=hardware)
+        assert "lm_decoder" in int4.wide_components()
+        assert "lm_decoder on 2 when alone in flight" in int4.lines()[-1]
+        assert load_model(int4).components  # loads with the twin

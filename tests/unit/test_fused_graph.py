@@ -9,13 +9,16 @@ is exact to float rounding; the shipped level 4 is measured in tests/golden/test
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import onnx
 import pytest
 
 import fused_lm
 from runtime.errors import InferenceError
-from runtime.fused_decoder import FusedDecoder
+from runtime.fused_decoder import FusedDecoder, allocate_kv
+from runtime.scheduler import RunGauge
 from runtime.session import ComponentSession, SessionConfig
 
 SHAPE = fused_lm.LlamaShape(layers=2, hidden=64, heads=4, kv_heads=2, intermediate=96, vocab=100,
@@ -339,3 +342,25 @@ def test_only_graphs_marked_as_fused_go_to_the_fused_decoder(tiny, tmp_path):
     plain = ComponentSession("lm_decoder", plain_path, SessionConfig(intra_op_threads=1))
     assert set(plain.inputs) == set(marked.inputs) and KV_CACHE_KEY not in plain.metadata
     assert not is_fused_graph(plain)
+
+
+def test_a_wide_twin_runs_a_step_alone_in_flight_with_the_same_outputs(tiny):
+    # The batched LM's step takes every core when nothing else of the model runs
+    # (runtime.loading gives the LM a twin when it is batched); bind and run go to one session.
+    gauge = RunGauge()
+    session = ComponentSession("lm_decoder", tiny[1], SessionConfig(intra_op_threads=1), "int4",
+                               wide_threads=2, gauge=gauge, wide_spinning=True)
+    decoder = FusedDecoder(session)
+    used = []
+    for name, ort_session in (("narrow", session._session), ("wide", session._wide)):  # noqa: SLF001
+        ort_session.run_with_iobinding = (lambda binding, run=ort_session.run_with_iobinding, name=name:
+                                          used.append(name) or run(binding))
+    ids = np.asarray([[3, 14, 15, 92]], dtype=np.int64)
+    outputs = []
+    for other_run_in_flight in (False, True):
+        kv = allocate_kv(decoder, 1, 16)
+        with gauge.running() if other_run_in_flight else contextlib.nullcontext():
+            outputs.append((decoder.run(ids, np.ones_like(ids), kv), kv))
+    assert used == ["wide", "narrow"]
+    assert np.array_equal(outputs[0][0], outputs[1][0])
+    assert all(np.array_equal(outputs[0][1][name], outputs[1][1][name]) for name in decoder.past_names)
