@@ -512,19 +512,26 @@ def build_release(bundle: str, dist: Path, work: Path, run_smoke: bool = True, n
 
 
 def check_reproducible(bundle: str, work: Path, native: bool = False) -> int:
-    """Build twice from scratch and compare the archives; 0 when the bytes are identical."""
-    archives = []
+    """Build twice from scratch and compare the archives (the default one and the optional
+    one) and SHA256SUMS; 0 when the bytes are identical."""
+    dists = []
     for attempt in (1, 2):
-        archives.append(build_release(bundle, work / f"repro-{attempt}" / "dist", work / f"repro-{attempt}",
-                                      run_smoke=False, native=native))
-    hashes = [sha256_file(a) for a in archives]
-    if hashes[0] == hashes[1]:
-        print(f"[release] reproducible: both builds give sha256 {hashes[0]}")
-        return 0
-    print(f"[release] NOT reproducible ({hashes[0]} vs {hashes[1]}); members that differ:")
-    for name in compare_archives(*archives):
-        print(f"  {name}")
-    return 1
+        dists.append(build_release(bundle, work / f"repro-{attempt}" / "dist", work / f"repro-{attempt}",
+                                   run_smoke=False, native=native).parent)
+    names = sorted({p.name for dist in dists for p in dist.glob(f"{APP_NAME}-*")} | {SUMS_FILE})
+    differing = 0
+    for name in names:
+        first, second = (dist / name for dist in dists)
+        hashes = [sha256_file(p) if p.is_file() else "missing" for p in (first, second)]
+        if hashes[0] == hashes[1]:
+            print(f"[release] reproducible: {name} has sha256 {hashes[0]} in both builds")
+            continue
+        differing += 1
+        print(f"[release] NOT reproducible: {name} ({hashes[0]} vs {hashes[1]})")
+        if "missing" not in hashes and name != SUMS_FILE:
+            for member in compare_archives(first, second):
+                print(f"  {member}")
+    return 1 if differing else 0
 
 
 def main(argv: list[str]) -> int:
