@@ -16,7 +16,9 @@ The batch's KV cache has one of two layouts, by graph:
   buffer per past input, bound as both past and present, rows left aligned: row i holds
   positions 0..lengths[i]-1 and its attention mask is ones over those plus the new token;
   GQA reads each row's length (and rotary position) from its mask and writes the new
-  keys/values in place. A joining prompt is run straight into its row.
+  keys/values in place. A joining prompt is run straight into its row, from where it
+  stops agreeing with the last prompt run: the keys/values of the part they share (the
+  chat template and system prompt, 24 of a short request's ~38 tokens) are copied over.
 Either way a row's logits equal those of the same sequence decoded alone (within float
 rounding where the matmuls have another shape). Token choice is `decoding.TokenStream`,
 the same code the one-request path runs.
@@ -48,6 +50,9 @@ from .params import GenerationParams
 # are weight-only (MatMulNBits): at accuracy level 4 activations are quantized per block of
 # one row, so rows stay independent (tests/golden/test_lm_batching.py checks equal replies).
 ROW_INDEPENDENT_PRECISIONS = ("fp32", "fp16", "bf16", "int4")
+# The longest prompt prefix whose keys/values `SharedBufferCache` keeps for the next prompt
+# (SmolLM2-135M: 46 KB a position, so 12 MB at most).
+PREFIX_MAX_POSITIONS = 256
 
 
 def supports(decoder: CachedDecoder | FusedDecoder) -> bool:
@@ -121,6 +126,15 @@ class SharedBufferCache:
     Same methods as `LeftPaddedCache`. The buffers grow (rows up to the batch limit, length
     doubling, in `round_capacity` steps), shrink when rows leave and the rest fit in a
     quarter, and are dropped by `clear`.
+
+    `prefill` reuses the keys/values of the longest prefix its prompt shares with the last
+    prompt it ran (up to `PREFIX_MAX_POSITIONS` of it are kept). A position's keys/values
+    depend only on the tokens up to it, and the graph gives them, and the last position's
+    logits, bit for bit whether a prompt is run in one call or from a past (checked on the
+    real int4 graph; tests/golden/test_lm_batching.py compares whole replies), so a reply
+    stays equal to the same prompt decoded alone. A prompt's prefill costs about one
+    batch-1 step per token (every matmul is linear in its rows): it is what a joining
+    stream makes the running ones wait for.
     """
 
     def __init__(self, decoder: FusedDecoder, max_batch: int):
@@ -128,10 +142,38 @@ class SharedBufferCache:
         self._max_batch = max_batch
         self._arrays: dict[str, np.ndarray] = {}
         self._lengths: list[int] = []  # of the rows whose cache is kept (admitted)
+        self._prefix_ids = np.zeros(0, dtype=np.int64)  # the last prompt run (its first positions)
+        self._prefix_kv: dict[str, np.ndarray] = {}  # their keys/values, (heads, positions, dim) per past input
+        #: Prompt positions prefilled and reused so far (for tests and metrics).
+        self.prefill_positions = {"run": 0, "reused": 0}
 
     def prefill(self, prompt: np.ndarray, row: int) -> np.ndarray:
-        self._reserve(row + 1, prompt.shape[1] + 1)
-        return self._run(prompt, np.ones_like(prompt), slice(row, row + 1))
+        """Logits (1, positions run, vocab) of `prompt` (1, length) put in row `row`: the last
+        is the prompt's last position."""
+        length = prompt.shape[1]
+        self._reserve(row + 1, length + 1)
+        reused = self._reuse_prefix(prompt[0], row)
+        logits = self._run(prompt[:, reused:], np.ones((1, length), dtype=np.int64), slice(row, row + 1))
+        self._remember_prefix(prompt[0], row)
+        self.prefill_positions["run"] += length - reused
+        self.prefill_positions["reused"] += reused
+        return logits
+
+    def _reuse_prefix(self, ids: np.ndarray, row: int) -> int:
+        """Copy the remembered keys/values of the prefix `ids` shares with the last prompt into
+        `row`; how many positions (at least one position is left to run, for its logits)."""
+        limit = min(len(ids) - 1, len(self._prefix_ids))
+        differs = np.flatnonzero(ids[:limit] != self._prefix_ids[:limit])
+        shared = int(differs[0]) if len(differs) else limit
+        if shared > 0:
+            for name, array in self._arrays.items():
+                array[row, :, :shared] = self._prefix_kv[name][:, :shared]
+        return shared
+
+    def _remember_prefix(self, ids: np.ndarray, row: int) -> None:
+        kept = min(len(ids), PREFIX_MAX_POSITIONS)
+        self._prefix_ids = ids[:kept].copy()
+        self._prefix_kv = {name: array[row, :, :kept].copy() for name, array in self._arrays.items()}
 
     def admit(self, lengths: Sequence[int]) -> None:
         self._lengths = list(lengths)
@@ -152,7 +194,7 @@ class SharedBufferCache:
                     array[target, :, :lengths[target]] = array[source, :, :lengths[target]]
         self._lengths = list(lengths)
         if not rows:
-            self.clear()
+            self._arrays = {}  # the remembered prefix stays: the next request is likely to share it
             return
         # Shrink once a quarter would do (not a half: rows leave and join all the time under load,
         # and each reallocation copies every kept row's cache); one long reply need not hold 8 rows.
@@ -166,6 +208,7 @@ class SharedBufferCache:
 
     def clear(self) -> None:
         self._arrays, self._lengths = {}, []
+        self._prefix_ids, self._prefix_kv = self._prefix_ids[:0], {}
 
     def _reserve(self, rows: int, length: int) -> None:
         """Buffers with room for `rows` rows of `length` positions, the kept rows copied over."""

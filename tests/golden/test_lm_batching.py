@@ -90,6 +90,8 @@ def test_fused_int4_replies_in_a_batch_equal_replies_alone(int4_language_models)
     assert [r.text for r in got] == [r.text for r in expected]
     steps = together.batcher.step_sizes
     assert max(steps) > 1 and max(steps) <= 3, steps
+    # The joining prompts shared the chat template's prefix: equal replies with it reused.
+    assert together.batcher._cache.prefill_positions["reused"] > 0  # noqa: SLF001
 
 
 def test_stop_strings_logprobs_and_seeded_sampling_survive_batching(alone, together):

@@ -364,3 +364,50 @@ def test_a_wide_twin_runs_a_step_alone_in_flight_with_the_same_outputs(tiny):
     assert used == ["wide", "narrow"]
     assert np.array_equal(outputs[0][0], outputs[1][0])
     assert all(np.array_equal(outputs[0][1][name], outputs[1][1][name]) for name in decoder.past_names)
+
+
+def test_a_prompt_reuses_the_prefix_it_shares_with_the_last_one(decoder, monkeypatch):
+    """SharedBufferCache.prefill copies the keys/values of the prefix shared with the last
+    prompt run and runs the rest: first logits and later steps equal the prompt run alone
+    (reusing a position past the shared prefix, or into the wrong place, moves them by units)."""
+    import runtime.batching as batching
+    import runtime.fused_decoder as fused_decoder
+
+    TOLERANCE = 5e-3  # noqa: N806 - as in the test above
+    monkeypatch.setattr(fused_decoder, "CAPACITY_STEP", 4)
+    bound = decoder.bind({})
+
+    def alone(ids):
+        logits, _ = bound.step_all(np.array([ids]), bound.start(1))
+        return logits[0]
+
+    cache = batching.SharedBufferCache(decoder, max_batch=4)
+    # (prompt, positions reused): the first has nothing to reuse; then a shared prefix of 3,
+    # one that differs at its third token, the same prompt again (its last position still
+    # runs, for its logits), and one that is a prefix of the last.
+    cases = [([5, 9, 13, 20, 21], 0), ([5, 9, 13, 40], 3), ([5, 9, 14, 40, 41, 42], 2), ([5, 9, 14, 40, 41, 42], 5),
+             ([5, 9], 1)]
+    sequences, lengths = [], []
+    for row, (prompt, reused) in enumerate(cases[:4]):
+        before = dict(cache.prefill_positions)
+        logits = cache.prefill(np.array([prompt]), row)
+        assert cache.prefill_positions["reused"] - before["reused"] == reused
+        assert logits.shape[1] == len(prompt) - reused
+        assert np.abs(logits[0, -1] - alone(prompt)[-1]).max() < TOLERANCE, prompt
+        sequences.append(list(prompt))
+        lengths.append(len(prompt))
+        cache.admit(lengths)
+    for step in range(3):
+        feed = np.array([[60 + step + row] for row in range(len(sequences))])
+        logits = cache.step(feed, lengths)
+        for row, sequence in enumerate(sequences):
+            sequence.append(60 + step + row)
+            assert np.abs(logits[row, -1] - alone(sequence)[-1]).max() < TOLERANCE, (step, row)
+        lengths = [length + 1 for length in lengths]
+    cache.keep([], [])  # every row gone: the buffers go, the remembered prefix stays
+    prompt, reused = cases[4]
+    logits = cache.prefill(np.array([prompt]), 0)
+    assert logits.shape[1] == len(prompt) - reused
+    assert np.abs(logits[0, -1] - alone(prompt)[-1]).max() < TOLERANCE
+    cache.clear()  # after a failure nothing is reused
+    assert cache.prefill(np.array([prompt]), 0).shape[1] == len(prompt)
