@@ -37,8 +37,11 @@ from runtime.errors import ProviderUnavailableError  # noqa: E402
 from runtime.placement import detect_hardware  # noqa: E402
 from runtime.results import TextDelta  # noqa: E402
 
+# Every prompt must reach the language model: the reader answers 'Explain what a receipt is.'
+# itself (no image attached, 37 tokens at once), which made one client's every third request
+# free, raised the one-stream rate by ~30% and left the batch a tail of 5 rows.
 PROMPTS = (
-    "Write a short poem about the sea.", "Give three tips for sleeping well.", "Explain what a receipt is.",
+    "Write a short poem about the sea.", "Give three tips for sleeping well.", "Explain what a rainbow is.",
     "Tell me a story about a lighthouse keeper.", "List the planets of the solar system.",
     "How do I boil an egg?", "Why is the sky blue?", "Describe a busy market in the morning.",
 )
