@@ -25,7 +25,7 @@ from .scheduler import RunGauge, ThreadBudget, WorkerPool, thread_budget
 from .session import ComponentSession, SessionConfig
 
 LANGUAGE_MODEL = "lm_decoder"  # the reader kind's chat model: the component continuous batching serves
-# A twin session holds a second copy of its weights (the fused int4 LM: 120 MB file, +170 MB
+# A twin session holds a second copy of its weights (the fused int4 LM: 120 MB file, +180 MB
 # resident): the batched LM gets one only up to this size (not the 540 MB fp32 export).
 WIDE_LM_MAX_BYTES = 256 << 20
 
