@@ -88,6 +88,15 @@ def _right(set_name: str, reply: str, gold) -> bool:
     return realdocs.is_right(reply, gold)
 
 
+def _ocr_holds(regions, gold: tuple[str, ...]) -> bool:
+    """Whether the page's OCR text, its regions joined, contains every part of the gold
+    (normalised as `realdocs.is_right` does): no reader answers right where it does not."""
+    import realdocs
+
+    page = "".join(realdocs.normalize(region.text) for region in regions)
+    return all(realdocs.normalize(part) in page for part in gold)
+
+
 def evaluate(args) -> None:
     from runtime import load_model
 
@@ -100,10 +109,12 @@ def evaluate(args) -> None:
         if set_name.startswith("gen0") and args.misses:
             raise SystemExit("gen0 is the reported seed: measure it without --misses.")
         started = time.perf_counter()
-        right = answerable = invented = unanswerable = 0
+        right = answerable = invented = unanswerable = readable = 0
         misses = []
         for name, regions, questions in pickle.loads((CACHE / f"{set_name}.pkl").read_bytes()):
             for text, gold, kind in questions:
+                if not set_name.startswith("gen") and gold is not None and kind != "unanswerable":
+                    readable += _ocr_holds(regions, gold)
                 reply = adapter.answer_regions(text, regions).text
                 if gold is None or kind == "unanswerable":
                     unanswerable += 1
@@ -119,6 +130,8 @@ def evaluate(args) -> None:
         print(f"{set_name} {args.precision}: right {right}/{answerable} = {right / max(answerable, 1):.1%}, "
               f"invented {invented}/{unanswerable} = {invented / max(unanswerable, 1):.1%} ({elapsed:.0f} s)")
         if not set_name.startswith("gen"):
+            print(f"  the OCR text holds every part of the answer (the reader's ceiling): "
+                  f"{readable}/{answerable} = {readable / max(answerable, 1):.1%}")
             asked, wrong_replies = _every_absent(adapter, set_name)
             print(f"  every unanswerable question whose cues the page's OCR text lacks: invented "
                   f"{len(wrong_replies)}/{asked} = {len(wrong_replies) / max(asked, 1):.1%}")
