@@ -29,7 +29,9 @@ _QUESTION_RULES = (
     (TIME, r"^\W*(at )?what time\b"),
     (EMAIL, r"\be-?mail\b|\belectronic mail\b|\bmail address\b"),
     # "the number to ring / reach ...": a phone, whatever the verb ("called" alone names things).
-    (PHONE, r"\b(phone|telephone|tel|mobile|fax|dial)\b|\bcalled on\b|\bnumber\b.*\bto (call|ring|reach|dial)\b"),
+    # Calling someone (call the office, ring them) asks a phone number ("called" alone names).
+    (PHONE, r"\b(phone|telephone|tel|mobile|fax|dial)\b|\bcalled on\b|\bnumber\b.*\bto (call|ring|reach|dial)\b"
+            r"|\b(call|ring) (the|them|him|her|us)\b"),
     (TIME, r"\b(what time|at what time|time|hour|minute|o'clock|clock)\b"),
     (DATE, r"\b(date|when|dated|born|birth|day)\b"),
     (ADDRESS, r"\b(street|address|located|where)\b"),
@@ -38,12 +40,14 @@ _QUESTION_RULES = (
     # "How was the purchase paid?" asks for a payment method, not an amount.
     # So do "How did they pay?" and "how the invoice is to be paid" ("how much", "how large
     # was the amount paid" ask an amount).
+    # So does what one paid with ("paid using", "pay via"): an instrument, not an amount.
     (TEXT, r"\bhow\s+(was|were|did|do|does|is|are|will|should|can|the|this|it)\b.*\b(pay|paid)\b"
-           r"|\bmethod\b|\bway\b.*\b(pay|paid)\b"),
+           r"|\bmethod\b|\bway\b.*\b(pay|paid)\b|\b(pay|paid)\s+(with|using|via)\b"),
     # "the person this bill is charged to": who, not how much.
     (PERSON, r"\b(charged|billed|addressed|sent|issued|made out) to\b"),
     (AMOUNT, r"\b(total|amount|price|cost|subtotal|tax|vat|balance|due|pay|paid|how much|sum|fee|charge|charged|tip|change|owed)\b"),
     (ORG, r"\b(vendor|company|store|shop|merchant|issued|issuer|seller|business|restaurant|supplier|from which|"
+          r"retailer|outlet|dealer|trader|"
           r"organi[sz]ation|firm|sent)\b"),
     (PERSON, r"\b(who|whose|name|signed|recipient|addressed|customer|billed|bill to|sender|wrote|author|patient|employee)\b"),
 )
