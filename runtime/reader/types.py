@@ -26,6 +26,9 @@ _QUESTION_RULES = (
     # another question word comes first: "When was it noted how much was paid?").
     (AMOUNT, r"^(?:(?!\b(?:what|when|where|who|which|whose)\b).)*\bhow much\b(?!\s+(?:of\s+the\s+)?time\b)"),
     (COUNT, r"^(?:(?!\b(?:what|when|where|who|which|whose)\b).)*\bhow many\b"),
+    # So does a question that opens on what a thing cost: the thing named after it ("the price
+    # of a phone case", "the cost of the call") does not make it a question about that thing.
+    (AMOUNT, r"^\W*(?:what(?:'s|\s+is|\s+was)\s+)?(?:the\s+)?(?:price|cost|amount)\s+(?:for|of)\b"),
     (TIME, r"^\W*(at )?what time\b"),
     (EMAIL, r"\be-?mail\b|\belectronic mail\b|\bmail address\b"),
     # "the number to ring / reach ...": a phone, whatever the verb ("called" alone names things).

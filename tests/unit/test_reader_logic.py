@@ -185,6 +185,20 @@ def test_general_question_cues():
     assert question_type("How much tax was charged?") == "amount"
 
 
+def test_question_cues_that_outrank_the_nouns_named_after_them():
+    # Calling someone asks a number; naming something does not.
+    assert question_type("Is there a way to ring them?") == "phone"
+    assert question_type("What is this product called?") == "text"
+    # Paying with something is the instrument; how much was paid is an amount.
+    assert question_type("Which card was this paid using?") == "text"
+    assert question_type("What was paid?") == "amount"
+    # The cost of a thing is an amount whatever the thing is called.
+    assert question_type("The cost of the mobile plan?") == "amount"
+    assert question_type("What's the price of the fax toner?") == "amount"
+    assert question_type("What is the fax number?") == "phone"
+    assert question_type("Which outlet is this from?") == "organization"
+
+
 def test_values_survive_ocr_garbling():
     assert "amount" in value_types("f1.55") and clean_value("f1.55", "amount") == "1.55"
     assert "date" in value_types("0ctober 7, 2025") and clean_value("1l Jun 2025", "date") == "11 Jun 2025"
