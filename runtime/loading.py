@@ -84,7 +84,7 @@ class LoadPlan:
         lm = self.selection.components.get(LANGUAGE_MODEL)
         if lm is None or self.budget.max_concurrent < 2:
             return ""
-        if lm.variant.precision in ROW_INDEPENDENT_PRECISIONS:
+        if self._lm_batched():
             return f"; the language model decodes up to {self.budget.max_concurrent} replies per batched step"
         return (f"; the language model ({lm.variant.precision}, dynamic quantization) decodes each reply alone: "
                 "batched rows would share activation scales")
