@@ -7,6 +7,7 @@ sys.path).
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import time
 from dataclasses import asdict, dataclass
@@ -104,6 +105,17 @@ def too_busy_to_record(load_before: float, cpu_count: int) -> str | None:
         return (f"Not recorded: the load average before the run ({load_before:.1f}) says other work was running on "
                 "more than one core's worth, so the speeds are not this machine's. Rerun on a quieter machine.")
     return None
+
+
+def figure_source(command: str, out: Path) -> str:
+    """How a recorded figure was measured: the bench command, under bench/isa_mask.py when it
+    ran there (which sets WAN_ISA_MASK), and the report it wrote."""
+    prefix = "bench/isa_mask.py -- " if os.environ.get("WAN_ISA_MASK") else ""
+    try:
+        shown = Path(out).resolve().relative_to(REPO)
+    except ValueError:
+        shown = Path(out)
+    return f"{prefix}{command} ({shown})"
 
 
 def record_figures(component: str, entries: dict[str, dict], path: Path = MEASUREMENTS) -> str:

@@ -39,7 +39,7 @@ sys.path.insert(0, str(REPO / "packaging"))
 
 import minilm  # noqa: E402
 import onnxruntime  # noqa: E402
-from bench_common import add_json_argument, record_figures, too_busy_to_record, write_figures  # noqa: E402
+from bench_common import add_json_argument, figure_source, record_figures, too_busy_to_record, write_figures  # noqa: E402
 
 from runtime.embedder import TextEmbedder  # noqa: E402
 from runtime.session import ComponentSession, SessionConfig  # noqa: E402
@@ -256,8 +256,8 @@ def shipped_figures(rows: list[dict], paths: dict[str, Path], args, hardware=Non
             "sha256": sha256_file(paths[row["label"]]), "kernels": kernels, "speed": round(row["median"], 1),
             "unit": "sentences/s", "accuracy": round(min(cosine, 1.0), 4), "metric": "minimum cosine to fp32",
             "floor": floor, "cpu": f"{cpu_line(hardware)}; {args.threads} threads, batch {args.batch_size}",
-            "source": f"bench/embed_throughput.py --repeats {args.repeats} --threads {args.threads} "
-                      "(bench/results/embed_throughput.md)",
+            "source": figure_source(f"bench/embed_throughput.py --repeats {args.repeats} --threads {args.threads}",
+                                    args.out),
         }
     return entries
 

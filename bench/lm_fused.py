@@ -318,7 +318,8 @@ def write_table(path: Path, args, cpu: dict, versions: dict, speed: dict, accura
     lines = [
         "# SmolLM2-135M-Instruct: fused int4 with the GGUF's Q4_1 blocks vs the exports and llama.cpp",
         "",
-        f"`python bench/lm_fused.py --runs {args.runs} --threads {args.threads} --new-tokens {args.new_tokens}`"
+        f"`{'python3 bench/isa_mask.py -- ' if os.environ.get('WAN_ISA_MASK') else ''}"
+        f"python bench/lm_fused.py --runs {args.runs} --threads {args.threads} --new-tokens {args.new_tokens}`"
         f" — {cpu['model']}, {cpu['cpus']} CPUs ({flags}); {args.threads} threads; "
         + ", ".join(f"{k} {v}" for k, v in versions.items())
         + f". Batch 1, greedy, prompt {prompt_tokens} tokens, {args.new_tokens} new tokens (eos ignored); "
@@ -457,7 +458,7 @@ def record_measurements(speed: dict, accuracy: dict, args, paths: dict) -> str:
     """Merge this run's figures for the shipped variants into bench_common.MEASUREMENTS (one
     entry per variant and int8 kernel family; a rerun on the same family replaces it)."""
     import fused_lm
-    from bench_common import cpu_line, record_figures
+    from bench_common import cpu_line, figure_source, record_figures
 
     from runtime.bundle import sha256_file
     from runtime.placement.hardware import detect_hardware
@@ -473,7 +474,7 @@ def record_measurements(speed: dict, accuracy: dict, args, paths: dict) -> str:
             "kernels": kernels, "speed": round(speed[bench_label]["decode_tps"], 1), "unit": "tokens/s",
             "accuracy": round(top1, 3), "metric": "top-1 agreement with fp32", "floor": fused_lm.TOP1_FLOOR,
             "cpu": f"{cpu_line(hardware)}; {args.threads} threads, batch 1",
-            "source": f"bench/lm_fused.py --runs {args.runs} --threads {args.threads} (bench/results/lm_fused.md)",
+            "source": figure_source(f"bench/lm_fused.py --runs {args.runs} --threads {args.threads}", args.out),
         }
         entries[variant] = entry
     return record_figures("lm_decoder", entries)

@@ -61,11 +61,12 @@ def _embedder_rows(tmp_path):
 
 def test_embedder_figures_parse_and_decide_the_avx2_pick(tmp_path):
     rows, paths = _embedder_rows(tmp_path)
-    args = argparse.Namespace(threads=2, batch_size=32, repeats=7)
+    args = argparse.Namespace(threads=2, batch_size=32, repeats=7, out=embed_throughput.REPO / "bench" / "results" / "embed_throughput.md")
     entries = embed_throughput.shipped_figures(rows, paths, args, hardware=AVX2)
     assert set(entries) == {"fp32", "quantized"}
     assert entries["fp32"]["accuracy"] == 1.0 and 0.97 <= entries["quantized"]["accuracy"] < 1.0
     assert entries["quantized"]["floor"] == 0.97 and entries["quantized"]["kernels"] == "avx2"
+    assert entries["fp32"]["source"] == "bench/embed_throughput.py --repeats 7 --threads 2 (bench/results/embed_throughput.md)"
 
     def variant(precision, label, path, contract=()):
         return {"precision": precision, "name": label, "file": path.name, "sha256": sha256_file(path),
