@@ -153,7 +153,8 @@ def report(rows: list[dict], args, build: dict, texts: list[str]) -> str:
     lines = [
         "# Embedding throughput: all-MiniLM-L6-v2, fp32 vs int8",
         "",
-        f"`bench/embed_throughput.py --repeats {args.repeats} --threads {args.threads} --batch-size {args.batch_size}"
+        f"`{'bench/isa_mask.py -- ' if os.environ.get('WAN_ISA_MASK') else ''}"
+        f"bench/embed_throughput.py --repeats {args.repeats} --threads {args.threads} --batch-size {args.batch_size}"
         f"{' --alternatives' if args.alternatives else ''}`; {len(texts)} OCR-like lines of "
         f"{min(tokens)}-{max(tokens)} words, embedded {args.repeats} times per variant (variants take turns each round) after a warm-up pass;",
         f"onnxruntime {onnxruntime.__version__} CPU, {args.threads} intra-op threads, "

@@ -305,7 +305,7 @@ def _parts_lines(parts: Parts, manifest) -> list[str]:
               "reference CPUs (computed at build time by the selection rule from the figures recorded in "
               "bundle.json, not listed by hand):", "", *parts.split.lines(manifest)]
     if parts.optional is None:
-        return lines + ["", "There is no optional download: every variant is picked on some reference CPU.", ""]
+        return lines + ["", "There is no optional download: every released variant is picked on some reference CPU.", ""]
     added = sum(e.bytes for _, v in parts.split.optional for e in v.files())
     precisions = release_parts.optional_part(parts.split).replace("-", ", ")
     lines += ["", f"The optional download `{parts.optional.name}` ({parts.optional.stat().st_size / 1e6:.0f} MB, "
@@ -481,6 +481,9 @@ def build_release(bundle: str, dist: Path, work: Path, run_smoke: bool = True, n
     split = release_parts.split_bundle(read_manifest(app / "bundle"), platform_tag()[1])
     optional_name = archive_name(version, release_parts.optional_part(split))
     release_parts.split_release(app, work / "stage-optional" / APP_NAME, split, optional_name)
+    for name, variant in split.withheld:
+        print(f"[release] not released: {name} {variant.label} ({variant.precision}), under its accuracy floor on "
+              "every CPU kind it was measured on", flush=True)
     requirements = measure_requirements(app, record)
     print(f"[release] glibc floor {requirements.glibc} (highest GLIBC_ version over every ELF file); "
           f"from the system: {', '.join(requirements.system_libraries) or 'nothing'}", flush=True)

@@ -10,8 +10,12 @@ carries (`optional_part`): `wan2.2-turbo-<ver>-<os>-<arch>-fp32.tar.gz` when it 
 variants (issue 15), and never a precision it does not hold.
 
 The split is derived from the rule, never listed by hand: when a measurement changes a pick
-(e.g. the fused int4 LM measured accurate on AVX2, which would take the fp32 LM out of
-AVX2's picks), the default download changes with it.
+(e.g. the fused int4 LM measured accurate on AVX2, which took the fp32 LM out of AVX2's
+picks), the default download changes with it. A variant that no reference CPU picks and whose
+recorded figures put it under its own accuracy floor on every int8 kernel family it was
+measured on (the dynamic int8 LM: top-1 agreement 0.59 against a floor of 0.95) is `withheld`:
+in neither archive, and not in the release's bundle.json, so nobody downloads a variant the
+project measured as wrong everywhere. The notes say which and why.
 
 Not an importable package: put packaging/ on ``sys.path`` and ``import release_parts``.
 """
@@ -47,6 +51,7 @@ class Split:
     default: frozenset[tuple[str, str]]  # (component, variant label)
     optional: tuple[tuple[str, Variant], ...]  # (component, variant), in bundle order
     picks: tuple[tuple[str, HardwareInfo, Selection], ...]  # (reference CPU, its facts, what auto picks there)
+    withheld: tuple[tuple[str, Variant], ...] = ()  # measured under its floor everywhere: not released
 
     def lines(self, manifest: Manifest) -> list[str]:
         """Markdown bullets: per reference CPU, each component's pick and why; then each pick
@@ -70,6 +75,11 @@ class Split:
                         f"{hardware.int8_kernels} int8 kernels. When a measurement on such a CPU extends a contract "
                         "and records its figures, the rule decides again and the next build ships what it then "
                         f"picks ({chosen.label} moves to the optional download once no reference CPU picks it).")
+        for name, variant in self.withheld:
+            figures = ", ".join(f"{m.accuracy:g} with {m.kernels} kernels" for m in variant.measured)
+            found.append(f"- Not released: {name} {variant.label} ({variant.precision}, {variant.bytes / 1e6:.0f} MB): "
+                         f"{variant.measured[0].metric} {figures}, under its floor {variant.measured[0].floor:g} on "
+                         "every CPU kind it was measured on; no reference CPU picks it.")
         return found
 
 
@@ -89,18 +99,26 @@ def split_bundle(manifest: Manifest, arch: str) -> Split:
     picks = tuple((cpu, facts, select_variants(manifest, facts, "auto", "cpu")) for cpu, facts in hardware)
     default = frozenset((name, choice.variant.label) for _, _, selection in picks
                         for name, choice in selection.components.items())
-    optional = tuple((name, v) for name, c in manifest.components.items() for v in c.variants
-                     if (name, v.label) not in default)
-    return Split(default, optional, picks)
+    left = [(name, v) for name, c in manifest.components.items() for v in c.variants if (name, v.label) not in default]
+    withheld = tuple((name, v) for name, v in left if _under_floor_everywhere(v))
+    optional = tuple(item for item in left if item not in withheld)
+    return Split(default, optional, picks, withheld)
+
+
+def _under_floor_everywhere(variant: Variant) -> bool:
+    """Measured, and under its accuracy floor in every figure recorded for it."""
+    return bool(variant.measured) and all(m.accuracy < m.floor for m in variant.measured)
 
 
 def mark_optional(manifest: Manifest, split: Split, archive: str) -> Manifest:
-    """The manifest with `archive` set on each optional variant (and on no other)."""
+    """The manifest with `archive` set on each optional variant (and on no other), without the
+    withheld variants."""
     optional = {(name, variant.label) for name, variant in split.optional}
+    withheld = {(name, variant.label) for name, variant in split.withheld}
     components = {
         name: dataclasses.replace(component, variants=tuple(
             dataclasses.replace(v, archive=archive if (name, v.label) in optional else "")
-            for v in component.variants))
+            for v in component.variants if (name, v.label) not in withheld))
         for name, component in manifest.components.items()
     }
     return dataclasses.replace(manifest, components=components)
@@ -116,13 +134,20 @@ def optional_part(split: Split) -> str:
 
 def split_release(app: Path, optional_app: Path, split: Split, archive: str) -> Split:
     """Move `split`'s optional variants' files from the staged release `app` (…/wan2.2-turbo)
-    into `optional_app` (the optional archive's …/wan2.2-turbo, same relative paths) and rewrite
-    app's bundle.json to name `archive` in them. Nothing moves when nothing is optional."""
+    into `optional_app` (the optional archive's …/wan2.2-turbo, same relative paths), delete the
+    withheld variants' files, and rewrite app's bundle.json to name `archive` in the optional
+    variants and leave out the withheld ones. Nothing changes when neither exists."""
     bundle = app / "bundle"
     manifest = read_manifest(bundle)
     shutil.rmtree(optional_app, ignore_errors=True)
-    if not split.optional:
+    if not split.optional and not split.withheld:
         return split
+    kept = {entry.file for name, c in manifest.components.items() for v in c.variants
+            if (name, v.label) not in {(n, w.label) for n, w in split.withheld} for entry in v.files()}
+    for _, variant in split.withheld:
+        for entry in variant.files():
+            if entry.file not in kept:  # a file another variant also names stays
+                (bundle / entry.file).unlink()
     for _, variant in split.optional:
         for entry in variant.files():
             target = optional_app / "bundle" / entry.file

@@ -1,5 +1,6 @@
 """The default download's variants come from the selection rule (issue 15), not from a list:
-what auto picks on the reference CPUs ships by default, the rest in the optional archive."""
+what auto picks on the reference CPUs ships by default, the rest in the optional archive, except
+variants measured under their accuracy floor on every CPU kind (not released at all)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import release_parts  # packaging/ is on sys.path (tests/conftest.py)
 from runtime.bundle import Component, Manifest, Measurement, Variant, read_manifest
 from runtime.bundle.manifest import sha256_file
 
-OPTIONAL = "wan2.2-turbo-0.1.0-linux-x86_64-int8.tar.gz"
+OPTIONAL = "wan2.2-turbo-0.1.0-linux-x86_64-fp32.tar.gz"
 
 
 def _figure(kernels, speed, accuracy, sha):
@@ -45,8 +46,9 @@ def test_default_set_is_what_auto_picks_on_avx2_and_on_vnni():
     split = release_parts.split_bundle(_reader_like(), "x86_64")
     assert split.default == {("lm_decoder", "fp32"), ("lm_decoder", "fused-q4"), ("embedder", "fp32-embed"),
                              ("embedder", "q-embed"), ("detector", "det")}
-    assert _optional(split) == [("lm_decoder", "quantized")]
-    assert release_parts.optional_part(split) == "int8"  # the optional archive's name says what it holds
+    # The dynamic int8 LM, measured under its floor (0.591 < 0.95) wherever it was measured, is not released.
+    assert _optional(split) == [] and release_parts.optional_part(split) == ""
+    assert [(name, v.label) for name, v in split.withheld] == [("lm_decoder", "quantized")]
     picks = {cpu: {name: c.variant.label for name, c in selection.components.items()}
              for cpu, _, selection in split.picks}
     assert picks["x86_64 with AVX2, no VNNI"]["lm_decoder"] == "fp32"
@@ -61,8 +63,24 @@ def test_an_int4_measurement_on_avx2_takes_the_fp32_lm_out_of_the_default_downlo
     measured = _reader_like(int4_on=("vnni", "avx2"), int4_figures=(("vnni", 67.3, 0.97), ("avx2", 115.0, 0.96)))
     split = release_parts.split_bundle(measured, "x86_64")
     assert ("lm_decoder", "fp32") not in split.default
-    assert _optional(split) == [("lm_decoder", "fp32"), ("lm_decoder", "quantized")]
-    assert release_parts.optional_part(split) == "fp32-int8"
+    assert _optional(split) == [("lm_decoder", "fp32")]
+    assert release_parts.optional_part(split) == "fp32"  # the optional archive's name says what it holds
+
+
+def test_only_a_variant_under_its_floor_on_every_measured_cpu_kind_is_withheld():
+    lm = Component("lm_decoder", (
+        _variant("fp32", "fp32", 540, figures=(("vnni", 27.7, 1.0),)),
+        _variant("int8", "wrong-everywhere", 140, ("vnni", "avx2"), (("vnni", 43.8, 0.59), ("avx2", 50.0, 0.60))),
+        _variant("int8", "right-on-avx2", 130, ("vnni", "avx2"), (("vnni", 20.0, 0.59), ("avx2", 20.0, 0.96))),
+        _variant("int8", "unmeasured", 120, ("vnni",)),
+        _variant("int4", "fused-q4", 100, ("vnni", "avx2"), (("vnni", 67.3, 0.97), ("avx2", 115.0, 0.96))),
+    ))
+    manifest = Manifest("reader", "1", "reader", ("read",), {"lm_decoder": lm})
+    split = release_parts.split_bundle(manifest, "x86_64")
+    assert [v.label for _, v in split.withheld] == ["wrong-everywhere"]
+    assert _optional(split) == [("lm_decoder", "fp32"), ("lm_decoder", "right-on-avx2"), ("lm_decoder", "unmeasured")]
+    assert "- Not released: lm_decoder wrong-everywhere (int8, 0 MB): top-1 agreement with fp32 0.59 with vnni " \
+           "kernels, 0.6 with avx2 kernels, under its floor 0.95" in "\n".join(split.lines(manifest))
 
 
 def test_the_optional_archive_is_named_by_the_precisions_it_carries():
@@ -85,7 +103,8 @@ def test_split_release_moves_the_optional_files_and_names_the_archive(tmp_path):
     bundle = app / "bundle"
     bundle.mkdir(parents=True)
     components = {}
-    for name, component in _reader_like().components.items():
+    measured = _reader_like(int4_on=("vnni", "avx2"), int4_figures=(("vnni", 67.3, 0.97), ("avx2", 115.0, 0.96)))
+    for name, component in measured.components.items():
         variants = []
         for variant in component.variants:
             (bundle / variant.file).write_bytes(variant.label.encode() * variant.bytes)
@@ -94,17 +113,20 @@ def test_split_release_moves_the_optional_files_and_names_the_archive(tmp_path):
             variants.append(dataclasses.replace(variant, sha256=sha, bytes=(bundle / variant.file).stat().st_size,
                                                 measured=figures))
         components[name] = Component(name, tuple(variants))
-    manifest = dataclasses.replace(_reader_like(), components=components)
+    manifest = dataclasses.replace(measured, components=components)
     (bundle / "bundle.json").write_text(manifest.to_json())
 
     split = release_parts.split_release(app, optional, release_parts.split_bundle(manifest, "x86_64"), OPTIONAL)
-    assert _optional(split) == [("lm_decoder", "quantized")]
-    assert sorted(p.name for p in (optional / "bundle").iterdir()) == ["quantized.onnx"]
-    assert not (bundle / "quantized.onnx").exists() and (bundle / "fused-q4.onnx").exists()
+    assert _optional(split) == [("lm_decoder", "fp32")]
+    assert sorted(p.name for p in (optional / "bundle").iterdir()) == ["fp32.onnx"]
+    assert not (bundle / "fp32.onnx").exists() and (bundle / "fused-q4.onnx").exists()
+    assert not (bundle / "quantized.onnx").exists()  # withheld: in neither archive
     written = read_manifest(bundle)
     archives = {(n, v.label): v.archive for n, c in written.components.items() for v in c.variants}
-    assert archives.pop(("lm_decoder", "quantized")) == OPTIONAL
+    assert ("lm_decoder", "quantized") not in archives
+    assert archives.pop(("lm_decoder", "fp32")) == OPTIONAL
     assert set(archives.values()) == {""}
     assert release_parts.mark_optional(written, split, OPTIONAL) == written  # idempotent
     written_json = json.loads((bundle / "bundle.json").read_text())
-    assert written_json["components"]["lm_decoder"]["variants"][1]["archive"] == OPTIONAL
+    assert [v["name"] for v in written_json["components"]["lm_decoder"]["variants"]] == ["fp32", "fused-q4"]
+    assert written_json["components"]["lm_decoder"]["variants"][0]["archive"] == OPTIONAL
