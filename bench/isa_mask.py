@@ -100,6 +100,10 @@ def masked_command(command: list[str]) -> tuple[list[str], dict[str, str]]:
     environment = dict(os.environ)
     environment["LD_PRELOAD"] = " ".join(filter(None, [str(library), environment.get("LD_PRELOAD", "")]))
     environment["WAN_ISA_MASK"] = "avx2"  # for the reader of a report; nothing in runtime/ reads it
+    # The mask's SIGSEGV handler must stay the process's: Python's faulthandler would replace it
+    # and turn the first CPUID into a fatal error. (Programs that install their own SIGSEGV
+    # handler cannot run masked.)
+    environment.pop("PYTHONFAULTHANDLER", None)
     script = 'mount --bind "$0" /proc/cpuinfo && exec "$@"'
     return ["unshare", "-m", "--propagation", "private", "sh", "-c", script, str(fake), *command], environment
 

@@ -75,7 +75,8 @@ TOP1_FLOOR = 0.95
 # export on bench/lm_fused.py's 132 teacher-forced positions. Measured 0.970 / mean KL 0.0032
 # with VNNI kernels (bench/results/lm_fused.md) and 0.962 / 0.0028 with AVX2's (the same bench
 # under bench/isa_mask.py: bench/results/lm_fused_avx2.md; the 4-bit x int8 products cannot
-# reach AVX2's 16-bit saturation: 2 x 15 x 128 < 32767). tests/golden/test_avx2_kernels.py
+# reach AVX2's 16-bit saturation: 2 x 15 x 128 < 32767; the 8-bit LM head's 2 x 128 x 127 = 32512
+# too, barely). 0.962 is 127 of 132 positions: one to spare over the floor. tests/golden/test_avx2_kernels.py
 # checks the AVX2 entry on CPUs that can be masked.
 INT4_CONTRACT = {"vnni": {"min_top1_agreement": TOP1_FLOOR}, "avx2": {"min_top1_agreement": TOP1_FLOOR}}
 ACCURACY_LEVEL = 4  # int8 activations, per block

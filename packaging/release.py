@@ -482,8 +482,8 @@ def build_release(bundle: str, dist: Path, work: Path, run_smoke: bool = True, n
     optional_name = archive_name(version, release_parts.optional_part(split))
     release_parts.split_release(app, work / "stage-optional" / APP_NAME, split, optional_name)
     for name, variant in split.withheld:
-        print(f"[release] not released: {name} {variant.label} ({variant.precision}), under its accuracy floor on "
-              "every CPU kind it was measured on", flush=True)
+        print(f"[release] not released: {name} {variant.label} ({variant.precision}), under the accuracy floor of "
+              "automatic selection on every CPU kind it was measured on", flush=True)
     requirements = measure_requirements(app, record)
     print(f"[release] glibc floor {requirements.glibc} (highest GLIBC_ version over every ELF file); "
           f"from the system: {', '.join(requirements.system_libraries) or 'nothing'}", flush=True)
