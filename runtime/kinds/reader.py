@@ -342,9 +342,10 @@ class ReaderAdapter(KindAdapter):
         detections = self._detections(image, regions) if self._detector is not None else ()
         detections = beside_text(detections, regions, image.size)  # a form's lines read as kites are text
         look = Look(detections, (), tuple(regions), image.size)
-        if look.kind == DOCUMENT:
+        words = tuple(r for r in regions if not _speck(r))
+        if words and look.kind == DOCUMENT:  # specks alone (a silhouette's edge read as '7') make no page
             return look
-        look = dataclasses.replace(look, regions=tuple(r for r in regions if not _speck(r)))
+        look = dataclasses.replace(look, regions=words)
         if self._classifier is None:
             return look
         labels = self._labels_memo.get(image, lambda: tuple(self._classifier.classify([image])[0]))
