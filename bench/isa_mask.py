@@ -73,6 +73,8 @@ def why_not(cpuinfo: str) -> str | None:
     for tool in ("cc", "unshare", "mount"):
         if shutil.which(tool) is None:
             return f"`{tool}` is not installed"
+    if subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode != 0:  # root without CAP_SYS_ADMIN
+        return "this process may not make a mount namespace (unshare -m failed)"
     return None
 
 
