@@ -22,6 +22,7 @@ not tuned on. `--misses N` prints N wrong replies per set (development sets only
 from __future__ import annotations
 
 import argparse
+import json
 import pickle
 import sys
 import time
@@ -47,11 +48,26 @@ def _bundle(path: str | None) -> Path:
     raise SystemExit("No reader bundle: run `python3 build.py test` (or pass --bundle).")
 
 
+def _ocr_stamp(bundle: Path) -> dict:
+    """The OCR files a cache's regions came from (sha256 per component, from bundle.json)."""
+    components = json.loads((bundle / "bundle.json").read_text(encoding="utf-8"))["components"]
+    return {name: [v["sha256"] for v in spec["variants"]] for name, spec in components.items() if name.startswith("ocr_")}
+
+
 def cache(args) -> None:
     from runtime import load_model
 
     CACHE.mkdir(parents=True, exist_ok=True)
-    model = load_model(_bundle(args.bundle), precision="fp32")
+    bundle = _bundle(args.bundle)
+    stamp_path = CACHE / "ocr.json"
+    stamp = _ocr_stamp(bundle)
+    if stamp_path.exists() and json.loads(stamp_path.read_text(encoding="utf-8")) != stamp:
+        stale = sorted(CACHE.glob("*.pkl"))
+        print(f"{CACHE}: regions read by other OCR files than {bundle}'s; re-reading {len(stale)} sets")
+        for path in stale:
+            path.unlink()
+    stamp_path.write_text(json.dumps(stamp, indent=1), encoding="utf-8")
+    model = load_model(bundle, precision="fp32")
     adapter = model._adapter  # noqa: SLF001 - the bench reaches the OCR regions
     for seed in args.seeds:
         import docvqa
@@ -100,7 +116,11 @@ def _ocr_holds(regions, gold: tuple[str, ...]) -> bool:
 def evaluate(args) -> None:
     from runtime import load_model
 
-    model = load_model(_bundle(args.bundle), precision=args.precision)
+    bundle = _bundle(args.bundle)
+    stamp_path = CACHE / "ocr.json"
+    if stamp_path.exists() and json.loads(stamp_path.read_text(encoding="utf-8")) != _ocr_stamp(bundle):
+        print(f"note: {CACHE} holds pages read by other OCR files than {bundle}'s (the reader is {bundle}'s)")
+    model = load_model(bundle, precision=args.precision)
     adapter = model._adapter  # noqa: SLF001
     for set_name in args.sets:
         if set_name == "para":
@@ -198,6 +218,7 @@ def _every_absent(adapter, set_name: str) -> tuple[int, list[str]]:
 
 
 def main() -> None:
+    global CACHE
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     caching = commands.add_parser("cache")
@@ -211,7 +232,11 @@ def main() -> None:
     evaluating.add_argument("--sets", nargs="+", default=list(DEVELOPMENT))
     evaluating.add_argument("--precision", default="fp32")
     evaluating.add_argument("--misses", type=int, default=0)
+    for command in (caching, evaluating):
+        command.add_argument("--cache", type=Path, default=CACHE,
+                             help=f"where the read pages are kept (default {CACHE.relative_to(REPO)}); one folder per OCR set-up")
     args = parser.parse_args()
+    CACHE = args.cache
     {"cache": cache, "eval": evaluate}[args.command](args)
 
 

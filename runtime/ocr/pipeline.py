@@ -9,6 +9,7 @@ every call keeps its state in locals, so one instance may serve several threads.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,7 +20,7 @@ from ..scheduler import WorkerPool
 from ..session import ComponentSession
 from . import geometry, grid
 from .classify import ClassifyConfig, upright_crops
-from .detect import DetectionConfig, detect_boxes
+from .detect import DetectionConfig, detect_boxes, settings_from_metadata
 from .layout import LayoutConfig, order_lines
 from .recognize import RecognizeConfig, load_alphabet, recognize_crops
 
@@ -69,7 +70,8 @@ class OcrPipeline:
         self._pool = pool or WorkerPool(1)
         self._cls = cls
         self._rec = rec
-        self._config = config
+        self._config = dataclasses.replace(
+            config, detection=settings_from_metadata(config.detection, det.metadata, det.path))
         self._alphabet = load_alphabet(rec)
 
     @property

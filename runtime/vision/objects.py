@@ -102,11 +102,21 @@ class ObjectVocabulary:
         request wants ("where is the ...?") is then compared without the object it names, which
         the sentence encoder would otherwise weigh most ("Where is the cat?" came nearer
         "What breed is the cat?" than "Where is the cup?")."""
-        candidates = self.candidates(request)
-        if not candidates or not len(self._detector_vectors):
-            return request
-        vectors = self._embed([TEMPLATE.format(form) for _, form in candidates])
-        best = (vectors @ self._detector_vectors.T).max(axis=1)
+        return self.mask_all([request], stand_in)[0]
+
+    def mask_all(self, requests: list[str], stand_in: str = "thing") -> list[str]:
+        """`mask` of each request, their words embedded in one call (a router masks a hundred
+        examples at start-up: one call each cost ~0.5 s of the bundle's load)."""
+        candidates = [self.candidates(request) for request in requests]
+        forms = list(dict.fromkeys(form for found in candidates for _, form in found))
+        if not forms or not len(self._detector_vectors):
+            return list(requests)
+        vectors = self._embed([TEMPLATE.format(form) for form in forms])
+        nearest = dict(zip(forms, (vectors @ self._detector_vectors.T).max(axis=1)))
+        return [self._masked(request, found, [nearest[form] for _, form in found], stand_in)
+                for request, found in zip(requests, candidates)]
+
+    def _masked(self, request: str, candidates: list[tuple[str, str]], best, stand_in: str) -> str:
         masked = request
         labels = set(self.detector_labels)
         for (words, form), similarity in sorted(zip(candidates, best), key=lambda item: -len(item[0][0])):
