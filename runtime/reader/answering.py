@@ -343,7 +343,9 @@ class Answerer:
             partial = score < _NAMED_KEY and "total" in vocabulary.label_words(self._read(best.key))
             if partial and self._total_margin(question) >= 0:  # not nearer a tax or a discount
                 paid = paid_total(fields, cells)
-                totals = [(money.amount, f) for f, _ in candidates if "total" in vocabulary.label_words(self._read(f.key))
+                # every amount the page keys as a total, not only the keys nearest the question's
+                # words ("TOTAL 0% SUPPLIES" is as near "grand total" as "TOTAL PAYABLE")
+                totals = [(money.amount, f) for f in fields if f.key and "total" in vocabulary.label_words(self._read(f.key))
                           for money in [parse_money(f.value, currency_optional=True)] if money is not None]
                 if paid is None and totals:
                     paid = max(totals, key=lambda item: (item[0], -item[1].line))[1]

@@ -114,6 +114,8 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
             else:
                 slot += 1
         for index, text in zip(row, texts):  # "Total Sample 285", "PDC C273-82-7": words, then a figure
+            if index == row[0] and len(row) >= 2 and any(ch.isdigit() for ch in texts[-1]):
+                continue  # "TOTAL 6% SUPPLIES | 25.68": the row's label whole, its figure at the right
             inline = _inline(text)
             if inline is not None:
                 fields.append(Field(*inline, index, "inline"))

@@ -158,6 +158,17 @@ def test_a_total_asked_without_its_label_is_the_largest_total(model, till, quest
     assert _squash(model.ask(image, question).text) == "30.55"
 
 
+# A tax summary keys its amounts "TOTAL ...": words as near "grand total" as the paid total's.
+TAX_SUMMARY_RECEIPT = [("KILANG ROTI MAJU SDN BHD", None), ("Roti putih", "8.91"), ("Seri kaya", "9.60"),
+                       ("TOTAL 6% SUPPLIES (INC. GST)", "25.68"), ("TOTAL 0% SUPPLIES", "6.78"),
+                       ("TOTAL PAYABLE", "32.46")]
+
+
+@pytest.mark.parametrize("question", ["What was the grand total?", "What is the total?"])
+def test_a_total_of_a_tax_summary_is_not_the_bills_total(model, question):
+    assert _squash(model.ask(draw(TAX_SUMMARY_RECEIPT), question).text) == "32.46"
+
+
 def test_an_item_that_is_not_on_the_receipt_has_no_price(model, till):
     image, _ = till
     assert model.ask(image, "How much did the garden hose cost?").text == "Not found in the image."
