@@ -179,12 +179,14 @@ def paid_total(fields: list[Field], cells: tuple[TextLine, ...]) -> Field | None
     tax summary's "6.79 | 0.41 | 7.20" row is no payment; "CASH 60.20 CHANGE 1.00" on one
     line is). Of several such amounts, the largest; None when the page has no such triple."""
     rows = {index: number for number, row in enumerate(group_regions([cell.box for cell in cells]).rows) for index in row}
-    amounts = []
+    by_line: dict[int, tuple] = {}
     for field in fields:
-        if field.source == "line":
+        # a cell that is an amount, or one that holds its key too ("NETT TOTAL: RM8.75")
+        if field.source == "line" or (field.source in ("colon", "inline") and field.key_line in (-1, field.line)):
             money = parse_money(field.value, currency_optional=True) or parse_money(re.sub(r"\s+", "", field.value))
-            if money is not None:
-                amounts.append((money.amount, field))
+            if money is not None and (field.line not in by_line or field.source == "line"):
+                by_line[field.line] = (money.amount, field)  # the whole cell when it is an amount
+    amounts = [by_line[line] for line in sorted(by_line, key=lambda line: (rows.get(line, -1), line))]
     found = []
     for (paid, field), (tendered, given), (change, back) in zip(amounts, amounts[1:], amounts[2:]):
         below = rows.get(field.line, -1) < rows.get(given.line, -1) <= rows.get(back.line, -1)
@@ -344,8 +346,11 @@ class Answerer:
             if partial and self._total_margin(question) >= 0:  # not nearer a tax or a discount
                 paid = paid_total(fields, cells)
                 # every amount the page keys as a total, not only the keys nearest the question's
-                # words ("TOTAL 0% SUPPLIES" is as near "grand total" as "TOTAL PAYABLE")
-                totals = [(money.amount, f) for f in fields if f.key and "total" in vocabulary.label_words(self._read(f.key))
+                # words ("TOTAL 0% SUPPLIES" is as near "grand total" as "TOTAL PAYABLE"), nor
+                # only those that say "total" ("AMOUNT TO BE PAID")
+                near = self._near_total_keys({f.key for f in fields if f.key})
+                totals = [(money.amount, f) for f in fields if f.key and (
+                              f.key in near or "total" in vocabulary.label_words(self._read(f.key)))
                           for money in [parse_money(f.value, currency_optional=True)] if money is not None]
                 if paid is None and totals:
                     paid = max(totals, key=lambda item: (item[0], -item[1].line))[1]
@@ -637,14 +642,21 @@ class Answerer:
         paid = paid_total(fields, cells)
         if paid is not None:
             return [(paid, 0.5)]
-        vectors = self._embed([TOTAL_KEY, *map(self._read, keys)])
-        near = {key for key, vector in zip(keys, vectors[1:]) if float(vector @ vectors[0]) >= MIN_TOTAL_SIMILARITY}
+        near = self._near_total_keys(keys)
         totals = [(parse_money(f.value, currency_optional=True) or parse_money(re.sub(r"\s+", "", f.value)), f)
                   for f in keyed if f.key in near]
         totals = [(money.amount, f) for money, f in totals if money is not None]
         if not totals:
             return []
         return [(max(totals, key=lambda item: (item[0], -item[1].line))[1], 0.5)]
+
+    def _near_total_keys(self, keys) -> set[str]:
+        """The keys that name a total to pay: as near TOTAL_KEY as MIN_TOTAL_SIMILARITY."""
+        keys = sorted(keys)
+        if not keys:
+            return set()
+        vectors = self._embed(list(map(self._read, keys)))
+        return {key for key, vector in zip(keys, vectors) if float(vector @ self._total_sentences[0]) >= MIN_TOTAL_SIMILARITY}
 
     def _choose(self, question: str, candidates: list[tuple[Field, float]], cells) -> tuple[float, Field]:
         """The best candidate; the LM breaks near-ties (same value counted once)."""

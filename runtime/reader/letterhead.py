@@ -34,6 +34,7 @@ from .values import find_dates, find_times, is_name, parse_email, parse_phone
 LEGAL_FORMS = (
     "sdn bhd", "bhd", "berhad", "ltd", "limited", "llc", "inc", "incorporated", "corp", "corporation", "co",
     "company", "plc", "llp", "gmbh", "kg", "sarl", "srl", "bv", "nv", "oy", "pty", "pte", "kk", "pvt", "ooo",
+    "s/b",  # Malaysia's short form of "Sdn Bhd"
 )  # fmt: skip
 _LEGAL_ENDINGS = tuple(sorted({compact(form) for form in LEGAL_FORMS}, key=len, reverse=True))
 # Lines printed at the very top before the issuer (a title, a table number): at most this many.
@@ -90,6 +91,8 @@ def _is_name_line(text: str) -> bool:
     bare = re.sub(r"\([^()]*$", "", _REGISTRATION.sub("", text))
     bare = re.sub(r"[()]", " ", bare).strip(" *-&")
     letters = sum(ch.isalpha() for ch in bare)
+    if letters >= 3 and ends_in_legal_form(bare) and not is_document_title(bare):
+        return True  # a registered name may hold figures: "99 SPEED MART S/B", "7-ELEVEN MALAYSIA SDN BHD"
     return letters >= 3 and is_name(bare) and not is_document_title(bare)
 
 

@@ -194,3 +194,25 @@ def test_a_currency_cell_belongs_to_its_amount_and_a_tax_summary_row_is_no_payme
                _line("7.20", 600, 240, width=60))
     assert paid_total(extract_fields(read_cells(summary)), read_cells(summary)) is None
     assert _answerer().answer("What was the grand total?", summary).text == "7.20"
+
+
+def test_a_registered_name_may_begin_with_figures():
+    page = _page("99 SPEED MART S/B (519537-X)", "LOT P.T. 2811", "TAMAN BERKELEY", "41150 KLANG", "GST ID. NO : 000181747712")
+    head = read_letterhead(page)
+    assert _texts(page, head.issuer) == ["99 SPEED MART S/B (519537-X)"]
+    assert _texts(page, head.address) == ["LOT P.T. 2811", "TAMAN BERKELEY", "41150 KLANG"]
+    street = _page("12 HIGH STREET", "LONDON")
+    assert "12 HIGH STREET" not in _texts(street, read_letterhead(street).issuer)  # figures without a legal form: no name
+
+
+def test_the_paid_total_may_share_its_cell_with_its_key():
+    from runtime.reader.answering import paid_total
+    from runtime.reader.document import extract_fields, read_cells
+
+    lines = (
+        _line("TOTAL AMOUNT: RM8.76", 300, 100), _line("ROUNDING: -RM0.01", 300, 140),
+        _line("NETT TOTAL: RM8.75", 300, 180), _line("CASH", 20, 240), _line("RM8.75", 600, 240),
+        _line("CHANGE", 20, 280), _line("RM0.00", 600, 280),
+    )
+    cells = read_cells(lines)
+    assert paid_total(extract_fields(cells), cells).value == "RM8.75"

@@ -225,3 +225,11 @@ def test_a_time_glued_to_a_four_digit_year_leaves_the_date_readable():
     assert [date for _, _, date in find_dates("02/01/20192:47:14PM")] == [date(2019, 1, 2)]
     assert find_dates("12/05/201834") == []  # six digits after the slash: not a year
     assert find_dates("INV-2024-01-17") == []
+
+
+def test_a_time_glued_to_a_two_digit_year_or_after_a_hyphen_leaves_the_date_readable():
+    # "05/01/17 10:55" read without its space is no date of the year 1710.
+    assert [date for _, _, date in find_dates("05/01/1710:55")] == [date(2017, 1, 5)]
+    assert [date for _, _, date in find_dates("11/05/1710:13AM")] == [date(2017, 5, 11)]
+    assert [date for _, _, date in find_dates("12/06/2016-13:30:10-28-CASHIER")] == [date(2016, 6, 12)]
+    assert find_dates("12/06/2016-13") == [] and find_dates("Ref 05/01/1710") == []
