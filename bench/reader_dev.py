@@ -61,7 +61,8 @@ def cache(args) -> None:
     bundle = _bundle(args.bundle)
     stamp_path = CACHE / "ocr.json"
     stamp = _ocr_stamp(bundle)
-    if stamp_path.exists() and json.loads(stamp_path.read_text(encoding="utf-8")) != stamp:
+    # Pages kept without a stamp (before there was one) are of unknown OCR: read again.
+    if not stamp_path.exists() or json.loads(stamp_path.read_text(encoding="utf-8")) != stamp:
         stale = sorted(CACHE.glob("*.pkl"))
         print(f"{CACHE}: regions read by other OCR files than {bundle}'s; re-reading {len(stale)} sets")
         for path in stale:
@@ -118,8 +119,9 @@ def evaluate(args) -> None:
 
     bundle = _bundle(args.bundle)
     stamp_path = CACHE / "ocr.json"
-    if stamp_path.exists() and json.loads(stamp_path.read_text(encoding="utf-8")) != _ocr_stamp(bundle):
-        print(f"note: {CACHE} holds pages read by other OCR files than {bundle}'s (the reader is {bundle}'s)")
+    if not stamp_path.exists() or json.loads(stamp_path.read_text(encoding="utf-8")) != _ocr_stamp(bundle):
+        print(f"note: {CACHE} holds pages read by other (or unrecorded) OCR files than {bundle}'s; "
+              "the OCR code is not in the stamp either: `cache` again after changing runtime/ocr")
     model = load_model(bundle, precision=args.precision)
     adapter = model._adapter  # noqa: SLF001
     for set_name in args.sets:

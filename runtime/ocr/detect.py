@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,9 +44,38 @@ class DetectionConfig:
 
 
 # What a detector file may say about itself in its `detection` metadata (JSON): the
-# normalisation it was trained with and the post-processing its authors tuned for it.
-_MODEL_SETTINGS = {"mean": tuple, "std": tuple, "thresh": float, "box_thresh": float,
-                   "unclip_ratio": float, "max_candidates": int}
+# normalisation it was trained with and the post-processing its authors tuned for it, each
+# with the values it may take: mean in [0, 1] per channel, std in (0, 10], probability
+# thresholds in (0, 1], an unclip ratio in (0, 10], a whole number of candidates.
+_MODEL_SETTINGS = {"mean": (0.0, 1.0), "std": (1e-6, 10.0), "thresh": (1e-6, 1.0), "box_thresh": (1e-6, 1.0),
+                   "unclip_ratio": (1e-6, 10.0), "max_candidates": (1, 100_000)}
+
+
+def _setting(key: str, value):
+    low, high = _MODEL_SETTINGS[key]
+
+    def number(item) -> float:
+        if isinstance(item, bool) or not isinstance(item, (int, float)) or not math.isfinite(item) or not low <= item <= high:
+            raise ValueError(f"{key} must be {'a whole number' if key == 'max_candidates' else 'a number'} "
+                             f"in [{low:g}, {high:g}], not {item!r}")
+        return float(item)
+
+    if key in ("mean", "std"):
+        if not (isinstance(value, list) and len(value) == 3):
+            raise ValueError(f"{key} must be three numbers, one per channel")
+        return tuple(number(item) for item in value)
+    if key == "max_candidates":
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(f"max_candidates must be a whole number, not {value!r}")
+        return int(number(value))
+    return number(value)
+
+
+def _unique_keys(pairs):
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"a key is given twice ({sorted(keys)})")
+    return dict(pairs)
 
 
 def settings_from_metadata(config: DetectionConfig, metadata: dict[str, str], path) -> DetectionConfig:
@@ -57,22 +87,11 @@ def settings_from_metadata(config: DetectionConfig, metadata: dict[str, str], pa
     if "detection" not in metadata:
         return config
     try:
-        given = json.loads(metadata["detection"])
+        given = json.loads(metadata["detection"], object_pairs_hook=_unique_keys)
         if not isinstance(given, dict) or not set(given) <= set(_MODEL_SETTINGS):
             raise ValueError(f"keys must be among {sorted(_MODEL_SETTINGS)}")
-        values = {}
-        for key, value in given.items():
-            if _MODEL_SETTINGS[key] is tuple:
-                if not (isinstance(value, list) and len(value) == 3 and all(isinstance(v, (int, float)) for v in value)):
-                    raise ValueError(f"{key} must be three numbers")
-                values[key] = tuple(float(v) for v in value)
-            elif isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise ValueError(f"{key} must be a positive number")
-            else:
-                values[key] = _MODEL_SETTINGS[key](value)
-        if any(v == 0 for v in values.get("std", (1,))):
-            raise ValueError("std must not be 0")
-    except ValueError as error:  # json.JSONDecodeError is one
+        values = {key: _setting(key, value) for key, value in given.items()}
+    except (ValueError, OverflowError) as error:  # json.JSONDecodeError is a ValueError
         raise BundleError(f"The text detector {path} has a malformed 'detection' metadata entry ({error}); "
                           "rebuild the bundle.") from None
     return dataclasses.replace(config, **values)

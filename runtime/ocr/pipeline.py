@@ -29,9 +29,11 @@ _MIN_READABLE_SIDE_PX = 4  # the detector drops boxes 3 px or thinner anyway
 
 @dataclass(frozen=True)
 class OcrConfig:
-    """Start-up settings; the defaults are RapidOCR 1.4.4's `config.yaml`."""
+    """Start-up settings; the defaults are RapidOCR 1.4.4's `config.yaml`, except that
+    `detection` None takes the detector file's own settings where it names them (see
+    `detect.settings_from_metadata`); an explicit DetectionConfig is used as given."""
 
-    detection: DetectionConfig = field(default_factory=DetectionConfig)
+    detection: DetectionConfig | None = None
     classify: ClassifyConfig = field(default_factory=ClassifyConfig)
     recognize: RecognizeConfig = field(default_factory=RecognizeConfig)
     layout: LayoutConfig = field(default_factory=LayoutConfig)
@@ -70,8 +72,10 @@ class OcrPipeline:
         self._pool = pool or WorkerPool(1)
         self._cls = cls
         self._rec = rec
-        self._config = dataclasses.replace(
-            config, detection=settings_from_metadata(config.detection, det.metadata, det.path))
+        if config.detection is None:
+            config = dataclasses.replace(
+                config, detection=settings_from_metadata(DetectionConfig(), det.metadata, det.path))
+        self._config = config
         self._alphabet = load_alphabet(rec)
 
     @property

@@ -179,20 +179,25 @@ def paid_total(fields: list[Field], cells: tuple[TextLine, ...]) -> Field | None
     tax summary's "6.79 | 0.41 | 7.20" row is no payment; "CASH 60.20 CHANGE 1.00" on one
     line is). Of several such amounts, the largest; None when the page has no such triple."""
     rows = {index: number for number, row in enumerate(group_regions([cell.box for cell in cells]).rows) for index in row}
-    by_line: dict[int, tuple] = {}
+    whole: dict[int, tuple] = {}  # cells that are an amount
+    shared: dict[int, tuple] = {}  # cells that hold their key too ("NETT TOTAL: RM8.75")
     for field in fields:
-        # a cell that is an amount, or one that holds its key too ("NETT TOTAL: RM8.75")
         if field.source == "line" or (field.source in ("colon", "inline") and field.key_line in (-1, field.line)):
             money = parse_money(field.value, currency_optional=True) or parse_money(re.sub(r"\s+", "", field.value))
-            if money is not None and (field.line not in by_line or field.source == "line"):
-                by_line[field.line] = (money.amount, field)  # the whole cell when it is an amount
-    amounts = [by_line[line] for line in sorted(by_line, key=lambda line: (rows.get(line, -1), line))]
-    found = []
-    for (paid, field), (tendered, given), (change, back) in zip(amounts, amounts[1:], amounts[2:]):
-        below = rows.get(field.line, -1) < rows.get(given.line, -1) <= rows.get(back.line, -1)
-        if below and paid > 0 and 0 <= change < tendered and tendered - change == paid:
-            found.append((paid, field))
-    return max(found, key=lambda item: (item[0], -item[1].line))[1] if found else None
+            if money is not None:
+                (whole if field.source == "line" else shared).setdefault(field.line, (money.amount, field))
+    # The amounts alone first: a keyed figure between a total and its payment ("Total Qty: 3")
+    # would break the run of three; the keyed cells join only where the amounts alone show none.
+    for by_line in (whole, {**shared, **whole}):
+        amounts = [by_line[line] for line in sorted(by_line, key=lambda line: (rows.get(line, -1), line))]
+        found = []
+        for (paid, field), (tendered, given), (change, back) in zip(amounts, amounts[1:], amounts[2:]):
+            below = rows.get(field.line, -1) < rows.get(given.line, -1) <= rows.get(back.line, -1)
+            if below and paid > 0 and 0 <= change < tendered and tendered - change == paid:
+                found.append((paid, field))
+        if found:
+            return max(found, key=lambda item: (item[0], -item[1].line))[1]
+    return None
 
 
 def _prefixed(fields: list[Field], specific: list[str]) -> list[Field]:

@@ -27,7 +27,7 @@ from runtime.ocr.layout import join_lines
 from runtime.results import TextLine
 
 from .values import currency_mark, find_dates, find_times, parse_money
-from .types import AMOUNT, DATE, EMAIL, PERCENT, PHONE, TIME, value_types
+from .types import AMOUNT, DATE, EMAIL, PERCENT, PHONE, TEXT, TIME, value_types
 from .vocabulary import GENERIC
 
 # Regions of one row closer than this × their height are one cell: a word gap is about a
@@ -114,9 +114,10 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
             else:
                 slot += 1
         for index, text in zip(row, texts):  # "Total Sample 285", "PDC C273-82-7": words, then a figure
-            if index == row[0] and len(row) >= 2 and any(ch.isdigit() for ch in texts[-1]):
-                continue  # "TOTAL 6% SUPPLIES | 25.68": the row's label whole, its figure at the right
             inline = _inline(text)
+            if inline is not None and index == row[0] and len(row) >= 2 and parse_money(texts[-1], currency_optional=True) \
+                    and value_types(inline[1]) == {TEXT}:
+                continue  # "TOTAL 6% SUPPLIES | 25.68": the row's label whole, its amount at the right
             if inline is not None:
                 fields.append(Field(*inline, index, "inline"))
     for position, row in enumerate(grid.rows[:-1]):  # "Market(s)/Zone(s)" over "South Korea"

@@ -36,6 +36,9 @@ LEGAL_FORMS = (
     "company", "plc", "llp", "gmbh", "kg", "sarl", "srl", "bv", "nv", "oy", "pty", "pte", "kk", "pvt", "ooo",
     "s/b",  # Malaysia's short form of "Sdn Bhd"
 )  # fmt: skip
+# Legal forms that also end addresses and item lines ("JALAN 3 KG": kampung; "10 KG"; "& CO"
+# after a house number): not enough to make a line that holds figures a name.
+_AMBIGUOUS_FORMS = frozenset({"kg", "co", "bv", "nv", "oy", "kk"})
 _LEGAL_ENDINGS = tuple(sorted({compact(form) for form in LEGAL_FORMS}, key=len, reverse=True))
 # Lines printed at the very top before the issuer (a title, a table number): at most this many.
 _MAX_LEADING = 3
@@ -87,13 +90,22 @@ def _bare_legal_form(text: str) -> bool:
 
 def _is_name_line(text: str) -> bool:
     """Words without figures once a registration number is cut off; bracketed words are part
-    of a name ("GARDENIA BAKERIES (KL) SDN BHD"), a bracket left open at the end is not ("(CO")."""
+    of a name ("GARDENIA BAKERIES (KL) SDN BHD"), a bracket left open at the end is not ("(CO").
+    A registered name may open with figures ("99 SPEED MART S/B", "7-ELEVEN MALAYSIA SDN BHD")
+    when it ends in a legal form that is no unit or abbreviation of an address ("3 KG", "CO")."""
     bare = re.sub(r"\([^()]*$", "", _REGISTRATION.sub("", text))
     bare = re.sub(r"[()]", " ", bare).strip(" *-&")
     letters = sum(ch.isalpha() for ch in bare)
-    if letters >= 3 and ends_in_legal_form(bare) and not is_document_title(bare):
-        return True  # a registered name may hold figures: "99 SPEED MART S/B", "7-ELEVEN MALAYSIA SDN BHD"
-    return letters >= 3 and is_name(bare) and not is_document_title(bare)
+    if letters < 3 or is_document_title(bare):
+        return False
+    if ends_in_legal_form(bare):
+        first, _, rest = bare.partition(" ")
+        if not any(ch.isdigit() for ch in bare):
+            return True  # "KECHARA VEGETARIAN RESTAURANT S/B"
+        words = [compact(word) for word in bare.split() if compact(word)]
+        return (any(ch.isdigit() for ch in first) and bool(rest) and not any(ch.isdigit() for ch in rest)
+                and words[-1] not in _AMBIGUOUS_FORMS)
+    return is_name(bare)
 
 
 def _is_dated_or_phone(text: str) -> bool:

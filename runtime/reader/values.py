@@ -58,6 +58,10 @@ _DAY = r"(?P<{}>\d{{1,2}})(?:st|nd|rd|th)?"
 _YEAR = r"(?P<{}>\d{{4}}|'?\d{{2}})"
 
 
+# A time of day as the recognizer runs it into a date: hour 0-23, minutes 00-59.
+_CLOCK = r"(?:[01]?\d|2[0-3]):[0-5]\d"
+
+
 # Every date shape, one named group set per alternative (d1/m1/y1, d2/m2/y2, ...).
 _DATE_SHAPES = "|".join(
     (
@@ -65,8 +69,8 @@ _DATE_SHAPES = "|".join(
         rf"(?P<y0>\d{{4}})(?P<s0>[-/.])(?P<m0>\d{{1,2}})(?P=s0)(?P<d0>\d{{1,2}})",
         # Numeric day/month/year or month/day/year, one separator kind throughout.
         # A two-digit year the recognizer ran into the time after it ("05/01/1710:55") is
-        # read as one: no one writes a time "0:55" after the year 1710.
-        rf"(?P<a1>\d{{1,2}})(?P<s1>[-/.])(?P<b1>\d{{1,2}})(?P=s1)(?P<y1>\d{{2}}(?=\d{{1,2}}:\d{{2}})|\d{{4}}|\d{{2}})",
+        # read as one: no one writes a time ":55" after the year 1710 (but "2019:45" is 2019).
+        rf"(?P<a1>\d{{1,2}})(?P<s1>[-/.])(?P<b1>\d{{1,2}})(?P=s1)(?P<y1>(?!19|20)\d{{2}}(?={_CLOCK})|\d{{4}}|\d{{2}})",
         # 5 Jan 2024, 5th of January, 2024, 05-Jan-24, 5.Jan.2024
         rf"{_DAY.format('d2')}[\s./-]*(?:of\s+)?{_MONTH.format('m2')}[\s,./-]*{_YEAR.format('y2')}",
         # Jan 5th, 2024; January 5 2024; Jan-05-2024
@@ -80,10 +84,10 @@ _DATE_SHAPES = "|".join(
 _DATE_WHOLE = re.compile(rf"^{_WEEKDAY}(?:{_DATE_SHAPES})$", re.I)
 # Inside a cell: not glued to a neighbouring figure or id part ("INV-2024-01-17" holds none),
 # except a time glued to the year: the recognizer drops the space of "02/01/2019 2:47:14PM"
-# and "05/01/17 10:55", and no year has five digits; or a time after a hyphen
-# ("12/06/2016-13:30:10").
+# and "05/01/17 10:55", and no year has five digits; or a time after a hyphen and a
+# four-digit year ("12/06/2016-13:30:10"; "10-12-15-16:00" may be a slot of hours).
 _DATE_INSIDE = re.compile(
-    rf"(?<![\d/.-])(?:{_DATE_SHAPES})(?:(?<=\d{{2}})(?=-?\d{{1,2}}:\d{{2}})|(?![\d/-]|\.\d))", re.I
+    rf"(?<![\d/.-])(?:{_DATE_SHAPES})(?:(?<=\d{{2}})(?={_CLOCK})|(?<=\d{{4}})(?=-{_CLOCK})|(?![\d/-]|\.\d))", re.I
 )
 
 _TIME = r"(?<![\d:.])(?P<h>\d{1,2})[:.h](?P<m>\d{2})(?::(?P<s>\d{2}))?(?:\s*(?P<p>[ap])\.?\s*m\b\.?)?(?![\d:])"

@@ -40,10 +40,17 @@ def test_the_pipeline_reads_them_from_its_detector():
     pipeline = OcrPipeline(_Session({"detection": json.dumps({"thresh": 0.2})}), None, rec, OcrConfig())
     assert pipeline.config.detection.thresh == 0.2
     assert pipeline.config.detection.box_thresh == DetectionConfig().box_thresh
+    # a caller's explicit settings are used as given
+    explicit = OcrConfig(detection=DetectionConfig(thresh=0.35))
+    assert OcrPipeline(_Session({"detection": json.dumps({"thresh": 0.2})}), None, rec, explicit).config.detection.thresh == 0.35
 
 
 @pytest.mark.parametrize("entry", ["not json", "[1, 2]", '{"thresh": "high"}', '{"thresh": -1}', '{"thresh": true}',
-                                   '{"mean": [0.5, 0.5]}', '{"std": [0, 1, 1]}', '{"limit_side_len": 960}'])
+                                   '{"mean": [0.5, 0.5]}', '{"std": [0, 1, 1]}', '{"limit_side_len": 960}',
+                                   '{"thresh": NaN}', '{"unclip_ratio": Infinity}', '{"std": [-1, 1, 1]}',
+                                   '{"mean": [true, 0, 0]}', '{"thresh": 7}', '{"box_thresh": 1.5}',
+                                   '{"max_candidates": 2.7}', '{"max_candidates": Infinity}',
+                                   '{"thresh": 0.2, "thresh": 0.3}'])
 def test_a_malformed_entry_stops_loading_and_names_the_file(entry):
     with pytest.raises(BundleError, match="det.onnx.*'detection' metadata"):
         settings_from_metadata(DetectionConfig(), {"detection": entry}, "det.onnx")

@@ -35,7 +35,7 @@ def test_a_thin_image_is_read_as_no_text_with_a_bounded_detector_input(size):
     pipeline = OcrPipeline(det, None, _Session(), OcrConfig())
     assert pipeline.read(Image.new("RGB", size, "white")) == ()
     for shape in det.shapes:
-        assert max(shape[2:]) <= OcrConfig().detection.max_input_side, (size, shape)
+        assert max(shape[2:]) <= DetectionConfig().max_input_side, (size, shape)
 
 
 def test_the_cap_leaves_ordinary_images_as_rapidocr_sizes_them():

@@ -201,8 +201,10 @@ def test_a_registered_name_may_begin_with_figures():
     head = read_letterhead(page)
     assert _texts(page, head.issuer) == ["99 SPEED MART S/B (519537-X)"]
     assert _texts(page, head.address) == ["LOT P.T. 2811", "TAMAN BERKELEY", "41150 KLANG"]
-    street = _page("12 HIGH STREET", "LONDON")
-    assert "12 HIGH STREET" not in _texts(street, read_letterhead(street).issuer)  # figures without a legal form: no name
+    # an address or an item line ending in a unit that is also a legal form is no name
+    for lines in (("KEDAI RUNCIT AH SENG", "NO 12 JALAN 3 KG", "41150 KLANG"), ("KEDAI RUNCIT AH SENG", "BERAS 10 KG")):
+        shop = _page(*lines)
+        assert _texts(shop, read_letterhead(shop).issuer) == ["KEDAI RUNCIT AH SENG"]
 
 
 def test_the_paid_total_may_share_its_cell_with_its_key():
@@ -216,3 +218,10 @@ def test_the_paid_total_may_share_its_cell_with_its_key():
     )
     cells = read_cells(lines)
     assert paid_total(extract_fields(cells), cells).value == "RM8.75"
+    # a keyed figure between the total and its payment does not break the arithmetic
+    lines = (
+        _line("TOTAL", 20, 100), _line("8.75", 600, 100), _line("Total Qty: 3", 20, 140),
+        _line("CASH", 20, 180), _line("10.00", 600, 180), _line("CHANGE", 20, 220), _line("1.25", 600, 220),
+    )
+    cells = read_cells(lines)
+    assert paid_total(extract_fields(cells), cells).value == "8.75"

@@ -233,3 +233,7 @@ def test_a_time_glued_to_a_two_digit_year_or_after_a_hyphen_leaves_the_date_read
     assert [date for _, _, date in find_dates("11/05/1710:13AM")] == [date(2017, 5, 11)]
     assert [date for _, _, date in find_dates("12/06/2016-13:30:10-28-CASHIER")] == [date(2016, 6, 12)]
     assert find_dates("12/06/2016-13") == [] and find_dates("Ref 05/01/1710") == []
+    # no clock, no date: ids, phone numbers, slots of hours, a year 19xx/20xx keeps its digits
+    for text in ("09.30.00-10:30", "Tel 03-12-22-10:30", "10-12-15-16:00", "1/2/1234:56", "12/06/16-17:00"):
+        assert find_dates(text) == [], text
+    assert [date for _, _, date in find_dates("31/12/2019:45")] == [date(2019, 12, 31)]
