@@ -54,20 +54,24 @@ def _ocr_stamp(bundle: Path) -> dict:
     return {name: [v["sha256"] for v in spec["variants"]] for name, spec in components.items() if name.startswith("ocr_")}
 
 
+def _stamped_for(bundle: Path) -> bool:
+    """Whether the cache's pages were read by `bundle`'s OCR files (False when unrecorded)."""
+    stamp_path = CACHE / "ocr.json"
+    return stamp_path.exists() and json.loads(stamp_path.read_text(encoding="utf-8")) == _ocr_stamp(bundle)
+
+
 def cache(args) -> None:
     from runtime import load_model
 
     CACHE.mkdir(parents=True, exist_ok=True)
     bundle = _bundle(args.bundle)
-    stamp_path = CACHE / "ocr.json"
-    stamp = _ocr_stamp(bundle)
     # Pages kept without a stamp (before there was one) are of unknown OCR: read again.
-    if not stamp_path.exists() or json.loads(stamp_path.read_text(encoding="utf-8")) != stamp:
+    if not _stamped_for(bundle):
         stale = sorted(CACHE.glob("*.pkl"))
         print(f"{CACHE}: regions read by other OCR files than {bundle}'s; re-reading {len(stale)} sets")
         for path in stale:
             path.unlink()
-    stamp_path.write_text(json.dumps(stamp, indent=1), encoding="utf-8")
+    (CACHE / "ocr.json").write_text(json.dumps(_ocr_stamp(bundle), indent=1), encoding="utf-8")
     model = load_model(bundle, precision="fp32")
     adapter = model._adapter  # noqa: SLF001 - the bench reaches the OCR regions
     for seed in args.seeds:
@@ -118,8 +122,7 @@ def evaluate(args) -> None:
     from runtime import load_model
 
     bundle = _bundle(args.bundle)
-    stamp_path = CACHE / "ocr.json"
-    if not stamp_path.exists() or json.loads(stamp_path.read_text(encoding="utf-8")) != _ocr_stamp(bundle):
+    if not _stamped_for(bundle):
         print(f"note: {CACHE} holds pages read by other (or unrecorded) OCR files than {bundle}'s; "
               "the OCR code is not in the stamp either: `cache` again after changing runtime/ocr")
     model = load_model(bundle, precision=args.precision)

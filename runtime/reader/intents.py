@@ -276,14 +276,13 @@ class PhotoIntentRouter:
     asking the same thing, whatever object it names. Read-only after construction."""
 
     def __init__(self, embed: Callable[[list[str]], np.ndarray], mask: Callable[[str], str],
-                 mask_all: Callable[[list[str]], list[str]] | None = None):
-        """`mask_all` masks many texts at once (the examples, at start-up); default: `mask` each."""
+                 mask_all: Callable[[list[str]], list[str]]):
+        """`mask_all` masks many texts in one embedder call (the examples, at start-up)."""
         self._embed, self._mask = embed, mask
         examples = {**EXAMPLES, **{k: v + EXAMPLES.get(k, ()) for k, v in PHOTO_EXAMPLES.items()}}
         self._labels = [name for name, texts in examples.items() for _ in texts]
         self._examples = [text for texts in examples.values() for text in texts]
-        masked = mask_all(self._examples) if mask_all else [mask(text) for text in self._examples]
-        self._vectors = embed(masked)
+        self._vectors = embed(mask_all(self._examples))
 
     def classify(self, request: str) -> Intent:
         """ "how many" counts and "where" asks a place (English says so); a yes/no question

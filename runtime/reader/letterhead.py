@@ -99,9 +99,9 @@ def _is_name_line(text: str) -> bool:
     if letters < 3 or is_document_title(bare):
         return False
     if ends_in_legal_form(bare):
-        first, _, rest = bare.partition(" ")
         if not any(ch.isdigit() for ch in bare):
             return True  # "KECHARA VEGETARIAN RESTAURANT S/B"
+        first, _, rest = bare.partition(" ")
         words = [compact(word) for word in bare.split() if compact(word)]
         return (any(ch.isdigit() for ch in first) and bool(rest) and not any(ch.isdigit() for ch in rest)
                 and words[-1] not in _AMBIGUOUS_FORMS)
