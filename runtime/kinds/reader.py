@@ -50,7 +50,7 @@ from runtime.reader.document import read_cells, transcript
 from runtime.reader.language_model import LanguageModel
 from runtime.reader.spelling import occurs_in
 from runtime.reader.vocabulary import STOP
-from runtime.reader.yes_no import CANT_TELL, answer_choice, answer_yes_no
+from runtime.reader.yes_no import CANT_TELL, answer_choice, answer_yes_no, is_bare_choice
 from runtime.results import GenerationResult, ReadResult, TextDelta, Usage
 from runtime.tokenizer import Tokenizer
 from runtime.vision import Detection, ImageClassifier, Label, ObjectDetector
@@ -264,12 +264,21 @@ class ReaderAdapter(KindAdapter):
         choice = answer_choice(prompt, read_cells(regions))  # "Was it paid by card or cash?"
         if choice is not None:
             return Reply(choice.text, choice.evidence)
+        if is_bare_choice(prompt):  # "Debit or credit?" over "Paid by: American Express"
+            return Reply(CANT_TELL, ())
         name = bare_name(prompt)
         if name is not None:  # "Total?", "To?", "Paper?": a field's name, not a request for the whole page
             answer = self._answerer.answer(prompt, regions)
             if not answer.found:
                 answer = self._answerer.field_named(name, regions) or answer
             return Reply(answer.text, answer.evidence)
+        if intents.asks_topic(prompt):  # the subject line where the page has one, else a description
+            cells = read_cells(regions)
+            subject = self._describer.subject(cells)
+            if subject is not None:
+                return Reply(subject.value, tuple(cells[i] for i in subject.lines))
+            description = self._describer.describe(cells)
+            return Reply(description.text, tuple(description.evidence))
         intent = self._router.classify(prompt)
         words = intents.named_words(prompt, STOP)
         if intent.name in (intents.READ, intents.DESCRIBE) and words:

@@ -25,7 +25,13 @@ The answer is always a span of the recognized text, or "not found". Steps:
    total" and a tax summary's "TOTAL") takes the receipt's arithmetic total instead; a
    request that is a key's bare name ("To?") is looked up as written (`field_named`), since
    short keys hold only words the matching drops;
-7. nothing matches → "Not found in the image." (never an invented answer).
+7. general cues of English questions: an abbreviation is spelled out from the initials of
+   a key ("DOB" for "Date of birth"); "which company billed it?" asks who billed, so a key
+   "Bill to" names the other party; "who wrote it?" is the page's signer; "whose ... is
+   it?" its name field; "before tax" is the total less the amount keyed tax, where the
+   page's amounts add up so; an item the question names ("Phone charger") says nothing of
+   the type asked;
+8. nothing matches → "Not found in the image." (never an invented answer).
 """
 
 from __future__ import annotations
@@ -275,6 +281,43 @@ def _misread(word: str, text: str) -> bool:
     return len(word) >= 3 and occurs_in(word, text)
 
 
+# "Which company billed it?", "Who shipped it?": the question's subject did what its verb says.
+_DONE_BY = re.compile(r"^\s*(?:which|what)\s+[^\W\d_]+\s+(?P<verb>[^\W\d_]{3,}ed)\b"
+                      r"|\bwho\s+(?P<done>[^\W\d_]{3,}ed)\b", re.I)
+
+
+# "... before tax", "excluding VAT", "net of fees": an amount without that part.
+_EXCLUDED = re.compile(r"\b(?:before|excluding|excl\.?|without|net of|less|minus)\s+(?:the\s+)?(?P<part>[^\W\d_]{2,})", re.I)
+# "Who wrote this?", "Who sent it?": "who" as the subject of a verb in the past tense.
+_WHO_DID = re.compile(r"^\s*who\s+(?:[^\W\d_]{2,}ed|wrote|sent|made|gave|drew|signed|penned)\b", re.I)
+
+
+def _other_party(question: str, key: str) -> bool:
+    """Whether `key` names whom the question's verb was done to ("Bill to", "Ship to") while
+    the question asks who did it ("Which company billed it?"): the key is the other party's."""
+    asked = _DONE_BY.search(question)
+    words = re.findall(r"[^\W\d_]+", key.lower())
+    if asked is None or "to" not in words:
+        return False
+    verb = (asked.group("verb") or asked.group("done")).lower()
+    return any(len(word) >= 3 and verb.startswith(word) for word in words)
+
+
+def _without_items(question: str, fields: list[Field]) -> str:
+    """The question without the page's item names it quotes (the row labels of two words or
+    more: "Phone charger"), whose words say nothing of the type asked ("What did the phone
+    charger cost?" asks an amount, not a phone number)."""
+    for key in sorted({f.key for f in fields if f.source in ("row", "table") and len(f.key.split()) >= 2}, key=len, reverse=True):
+        question = re.sub(rf"(?<!\w){re.escape(key)}(?!\w)", " ", question, flags=re.I)
+    return question
+
+
+def _amount(text: str) -> float | None:
+    """The amount a value holds ("57,14 €", "RM 8 . 75"), or None."""
+    money = parse_money(text, currency_optional=True) or parse_money(re.sub(r"\s+", "", text))
+    return money.amount if money is not None else None
+
+
 def _header(fields: list[Field]) -> list[tuple[Field, float]]:
     """The page's first line that is not a document title ("INVOICE"): who issued it."""
     return [(f, 1.0) for f in fields if f.source == "line" and not is_document_title(f.value)][:1]
@@ -334,12 +377,19 @@ class Answerer:
         looked_up = self._look_up(question, cells)
         if looked_up is not None:
             return looked_up
-        expected = question_type(question)
         every = extract_fields(cells)
+        question = vocabulary.spell_out(question, {f.key for f in every if f.source not in _DATA_KEYED}, self._words)
+        every = [f for f in every if not _other_party(question, f.key)]
+        expected = question_type(_without_items(question, every))
         if expected == ORG:  # "Which company is the letter from?" does not ask for its signer
             every = [f for f in every if f.source not in PEOPLE_SOURCES]
         fields = [f for f in every if compatible(expected, f.value)]
         candidates = self._keyed(question, expected, every, fields)
+        excluded = _EXCLUDED.search(question)
+        if expected == AMOUNT and excluded:
+            # "before tax", "excluding VAT": the total less that part, where the page adds up so.
+            net = self._net_of(vocabulary.canonical(excluded["part"]), fields, cells)
+            candidates = [(net, 1.0)] if net is not None else candidates
         if expected == AMOUNT and candidates and "total" in focus_words(question):
             # A key "total" that holds only part of what the question says ("grand total" and a
             # tax summary's "TOTAL"): the total the receipt's arithmetic shows (paid, tendered,
@@ -573,6 +623,16 @@ class Answerer:
                 rows = group_regions([cells[i].box for i in lines]).rows
                 text = ", ".join(" ".join(cells[lines[i]].text.strip() for i in row).rstrip(",") for row in rows)
                 return [(Field("", text, lines[0], "letterhead", tuple(lines)), 1.0)]
+        if expected == PERSON and re.match(r"\s*whose\b", question, re.I):
+            # "Whose application is it?": the person it belongs to, as the page's name field gives it.
+            named = self._labelled("name", fields)
+            if named:
+                return named
+        if expected == PERSON and _WHO_DID.match(question):
+            # "Who wrote it?", "Who sent the memo?": the person who signed the page did it.
+            signed = [f for f in fields if f.source == "closing"]
+            if signed:
+                return [(signed[0], 0.5)]
         if expected == ORG:
             # "Which company is billed?" is about another party, whose key the question may name
             # in other words: the header line answers it only when those find nothing (`answer`).
@@ -621,7 +681,10 @@ class Answerer:
         """Whether a question about a name or an address asks for the issuer's ("Where is the
         shop located?", "Which address is printed?": the address of a receipt is its
         issuer's) rather than another party's ("Where are the goods shipped to?"): it does
-        unless it stands clearly nearer a sentence about another party."""
+        unless it stands clearly nearer a sentence about another party, or it asks who did
+        what its verb says ("Which company billed it?")."""
+        if _DONE_BY.search(question):
+            return True  # "Which company billed it?" asks who billed, not who was billed
         issuer, other = self._parties
         vector = self._embed([question])[0]
         return float(vector @ other) - float(vector @ issuer) < OTHER_PARTY_MARGIN
@@ -644,16 +707,38 @@ class Answerer:
         keys = sorted({f.key for f in keyed})
         if not self._asks_total(question):
             return []
+        total = self._page_total(fields, cells)
+        return [(total, 0.5)] if total is not None else []
+
+    def _page_total(self, fields: list[Field], cells) -> Field | None:
+        """The page's total: its arithmetic's (`paid_total`), else the largest amount keyed
+        as near TOTAL_KEY as MIN_TOTAL_SIMILARITY."""
         paid = paid_total(fields, cells)
         if paid is not None:
-            return [(paid, 0.5)]
-        near = self._near_total_keys(keys)
-        totals = [(parse_money(f.value, currency_optional=True) or parse_money(re.sub(r"\s+", "", f.value)), f)
-                  for f in keyed if f.key in near]
-        totals = [(money.amount, f) for money, f in totals if money is not None]
-        if not totals:
-            return []
-        return [(max(totals, key=lambda item: (item[0], -item[1].line))[1], 0.5)]
+            return paid
+        keyed = [f for f in fields if f.key and AMOUNT in value_types(f.value)]
+        near = self._near_total_keys({f.key for f in keyed})
+        totals = [(_amount(f.value), f) for f in keyed if f.key in near]
+        totals = [(amount, f) for amount, f in totals if amount is not None]
+        return max(totals, key=lambda item: (item[0], -item[1].line))[1] if totals else None
+
+    def _net_of(self, part: str, fields: list[Field], cells) -> Field | None:
+        """"The sum before tax": the amount on the page that is the total less the amount
+        keyed `part` ("Subtotal 54,42" where "TOTAL 57,14" and "Tax 5% 2,72"). None when no
+        amount of the page makes that sum."""
+        total = self._page_total(fields, cells)
+        if total is None or (whole := _amount(total.value)) is None:
+            return None
+        amounts = [(amount, f) for f in fields if f.source in ("line", "row", "colon", "neighbour")
+                   for amount in [_amount(f.value)] if amount is not None]
+        for f in fields:
+            taken = _amount(f.value) if f.key and self._in_key(part, f.key) else None
+            if taken is None or not 0 < taken < whole:
+                continue
+            for amount, net in amounts:
+                if abs(amount + taken - whole) < 0.005 and net.line not in (total.line, f.line):
+                    return net
+        return None
 
     def _near_total_keys(self, keys) -> set[str]:
         """The keys that name a total to pay: as near TOTAL_KEY as MIN_TOTAL_SIMILARITY."""

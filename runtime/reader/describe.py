@@ -1,8 +1,8 @@
 """A grounded description of a page of text: what it looks like, and facts copied from it.
 
 Every fact in the sentence is a span of the recognized text (its heading, its issuer from
-the letterhead, its first date, the amount its arithmetic or layout names as the total, the
-name after a greeting), returned with the
+the letterhead, its first date, the amount its arithmetic or layout names as the total, its
+subject line, the name after a greeting), returned with the
 cells it came from; the kind of page ("a receipt", "a letter") is the nearest of a few
 short descriptions of kinds of pages to the page's own text, said as a likeness ("looks
 like"), and left out when nothing is near. Nothing is generated, so nothing is invented.
@@ -19,7 +19,7 @@ from runtime.ocr.grid import group_regions
 from runtime.results import TextLine
 
 from .answering import MIN_TOTAL_SIMILARITY, TOTAL_KEY, paid_total
-from .document import extract_fields
+from .document import Field, extract_fields
 from .letterhead import read_letterhead
 from .types import AMOUNT, value_types
 from .values import find_dates
@@ -39,6 +39,10 @@ KINDS = {
 # encoder's similarity of a whole page to a description is weak evidence (a letter came
 # out nearer "receipt" at 0.34), so below these the page is just "a page with text".
 MIN_KIND_SIMILARITY = 0.45
+# A page's subject line: the field whose key is this near the sentence ("Subject:", "Topic:";
+# "Re:" is too short for the encoder to place and is left out).
+SUBJECT_SENTENCE = "the subject or topic it is about"
+MIN_SUBJECT_SIMILARITY = 0.5
 MIN_KIND_MARGIN = 0.1
 _MAX_QUOTE_CHARS = 60
 
@@ -55,8 +59,8 @@ class Describer:
     def __init__(self, embed: Callable[[list[str]], np.ndarray]):
         self._embed = embed
         self._kinds = list(KINDS)
-        vectors = embed([*KINDS.values(), TOTAL_KEY])
-        self._kind_vectors, self._total_vector = vectors[:-1], vectors[-1]
+        vectors = embed([*KINDS.values(), TOTAL_KEY, SUBJECT_SENTENCE])
+        self._kind_vectors, self._total_vector, self._subject_vector = vectors[:-2], vectors[-2], vectors[-1]
 
     def describe(self, cells: tuple[TextLine, ...]) -> Description:
         """One or two sentences about the page whose cells (from `read_cells`) are given."""
@@ -76,18 +80,33 @@ class Describer:
         total = self._total(cells)
         if total is not None:
             facts.append((f"with a total of {total[0]}", total[1]))
+        subject = self.subject(cells)
+        if subject is not None and not any(subject.line == index for _, index in facts):
+            facts.append((f'about "{_quote(subject.value)}"', subject.line))
         addressee = next((f for f in extract_fields(cells) if f.source == "greeting"), None)
         if addressee is not None:
             facts.append((f"addressed to {addressee.value}", addressee.line))
         kind = self._kind(cells)
-        subject = f"This looks like {kind}" if kind else "This is a page with text"
+        opening = f"This looks like {kind}" if kind else "This is a page with text"
         if facts:
-            text = f"{subject} {', '.join(phrase for phrase, _ in facts)}."
+            text = f"{opening} {', '.join(phrase for phrase, _ in facts)}."
         else:
-            text = f'{subject}, beginning "{_quote(cells[rows[0][0]].text)}".'
+            text = f'{opening}, beginning "{_quote(cells[rows[0][0]].text)}".'
             facts.append(("", rows[0][0]))
         evidence = tuple(cells[index] for index in sorted({index for _, index in facts}))
         return Description(text, evidence)
+
+    def subject(self, cells: tuple[TextLine, ...]) -> Field | None:
+        """The page's subject line: the value of the key nearest SUBJECT_SENTENCE, when it is
+        as near as MIN_SUBJECT_SIMILARITY ("Subject: Request for samples"); None otherwise."""
+        keyed = [f for f in extract_fields(cells) if f.key and f.source in ("colon", "neighbour", "below")
+                 and any(ch.isalpha() for ch in f.value)]
+        if not keyed:
+            return None
+        keys = sorted({f.key for f in keyed})
+        similarity = dict(zip(keys, (self._embed(keys) @ self._subject_vector).tolist()))
+        best = max(keyed, key=lambda f: (similarity[f.key], -f.line))
+        return best if similarity[best.key] >= MIN_SUBJECT_SIMILARITY else None
 
     def _kind(self, cells) -> str | None:
         text = " ".join(cell.text for cell in cells)

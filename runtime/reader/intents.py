@@ -202,6 +202,17 @@ def named_words(request: str, common: frozenset[str]) -> list[str]:
 _SHORT_WORDS = frozenset("a an i is it me my of on in to us are any anything there has have contain contains s".split())
 
 
+# "What's the memo about?", "What is it about?", "Say what it is regarding.": a question that
+# ends in "about" ("regarding", "concerning") asks for the page's topic (a general cue of English, like the auxiliary verb of a yes/no).
+_TOPIC = re.compile(r"^\s*(?:(?:find|find out|tell me|say)\s+)?what(?:'s|\s+is|\s+was|\s+are)?(?:\s+[^\W\d_]+){0,3}"
+                    r"\s+(?:about|regarding|concerning)\s*[?.]?\s*$", re.I)
+
+
+def asks_topic(request: str) -> bool:
+    """Whether the request asks what the page is about."""
+    return _TOPIC.match(request) is not None
+
+
 def only_whole_page_words(request: str) -> bool:
     """Whether every word of the request is one a whole-page request uses ("What does the
     note say?", "Read me the receipt."), short ones included ("By?", "... say for re?" name

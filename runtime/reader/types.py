@@ -34,11 +34,13 @@ _QUESTION_RULES = (
     # "the number to ring / reach ...": a phone, whatever the verb ("called" alone names things).
     # Calling someone (call the office, ring them) asks a phone number ("called" alone names).
     (PHONE, r"\b(phone|telephone|tel|mobile|fax|dial)\b|\bcalled on\b|\bnumber\b.*\bto (call|ring|reach|dial)\b"
+            r"|\bcontact (number|no)\b"
             r"|\b(call|ring) (the|them|him|her|us)\b"),
     (TIME, r"\b(what time|at what time|time|hour|minute|o'clock|clock)\b"),
     (DATE, r"\b(date|when|dated|born|birth|day)\b"),
     (ADDRESS, r"\b(street|address|located|where)\b"),
-    (COUNT, r"\b(how many|quantity|qty|count|units|number of)\b"),
+    # "number of items" counts; "the number of the applicant" is the applicant's number.
+    (COUNT, r"\b(how many|quantity|qty|count|units)\b|\bnumber of\b(?!\s+(the|this|that|his|her|their|its|my|your)\b)"),
     (IDENT, r"\b(id|number|no|code|reference|ref|account|iban|invoice #|#)\b"),
     # "How was the purchase paid?" asks for a payment method, not an amount.
     # So do "How did they pay?" and "how the invoice is to be paid" ("how much", "how large

@@ -32,13 +32,13 @@ QUALIFIERS = frozenset("due birth expiry delivery order signer".split())
 _NUMBER_SIGNS = frozenset({"no", "nr", "num", "#"})
 # "of the letter", "on this form": the document itself, not a field.
 _DOCUMENT_PHRASE = re.compile(
-    r"\b(on|in|of|from)\s+(the|this)\s+(form|receipt|invoice|letter|list|document|page|table|image)\b", re.I
+    r"\b(on|in|of|from)\s+(the|this)\s+(form|receipt|invoice|bill|letter|list|document|page|table|image)\b", re.I
 )
 # "When was the invoice issued?", "How was this invoice paid?", "What does the form say for
-# X?": the document as the subject of a verb, not a field of it ("the invoice number" keeps its "invoice").
+# X?", "where the letter is to be sent": the document as the subject of a verb, not a field of it ("the invoice number" keeps its "invoice").
 _DOCUMENT_SUBJECT = re.compile(
     r"\b(the|this)\s+(form|receipt|invoice|letter|list|document|page|table|image)\b"
-    r"(?=\s*(\?|$|\w+ed\b|paid\b|written\b|sent\b|from\b|to\b|says?\b|shows?\b|reads?\b|gives?\b))", re.I
+    r"(?=\s*(\?|$|\w+ed\b|paid\b|written\b|sent\b|from\b|to\b|says?\b|shows?\b|reads?\b|gives?\b|is\b|was\b|will\b))", re.I
 )
 # "subtotal before tax": the excluded part is not a field the question asks for.
 _EXCLUSION = re.compile(r"\b(before|after|excluding|including|without)\s+\w+", re.I)
@@ -112,3 +112,32 @@ def _split(token: str, known: frozenset[str]) -> list[str] | None:
 def qualifiers(text: str) -> frozenset[str]:
     """The qualifier words in a question or label ("due" in "When is payment due?", "Duedate")."""
     return frozenset(label_words(text)) & QUALIFIERS
+
+
+# An abbreviation a person types for a key's words: three to five letters ("DOB"). Two
+# letters spell too many pairs of a page's words to say which ("ID" and "Issue Date").
+_ABBREVIATION = re.compile(r"\b[A-Za-z]{3,5}\b")
+
+
+def spell_out(question: str, keys, words: frozenset[str] = frozenset()) -> str:
+    """The question with each abbreviation that is the initials of a run of one key's words
+    written out as those words ("DOB?" over "Date of birth:" → "date of birth?", "DOA" over
+    "Date of admission"). An abbreviation counts when it is no
+    word of the page's keys and is typed in capitals or is no English word (`words`: the
+    sentence encoder's whole words); one that spells several different runs is left as it is."""
+    words_of = {key: re.findall(r"[^\W\d_]+", key) for key in keys if key}
+    known = {word.lower() for words in words_of.values() for word in words}
+    for match in reversed(list(_ABBREVIATION.finditer(question))):
+        token = match.group()
+        if token.lower() in known or not (token.isupper() or (words and token.lower() not in words)):
+            continue
+        runs = set()
+        for words in words_of.values():
+            for start in range(len(words)):
+                run = words[start:start + len(token)]
+                if len(run) == len(token) and "".join(w[0] for w in run).lower() == token.lower() \
+                        and any(len(w) > 1 for w in run):
+                    runs.add(" ".join(run).lower())
+        if len(runs) == 1:
+            question = question[:match.start()] + runs.pop() + question[match.end():]
+    return question

@@ -78,15 +78,23 @@ def answer_yes_no(question: str, cells: tuple[TextLine, ...], embed: Callable[[l
 _CHOICE_CUE = re.compile(
     r"^\s*(is|are|was|were|do|does|did|has|have|had|will|would|should|can|could)\b(?!\s+(you|u)\b)|\bwhether\b", re.I
 )
+# "Paper or plastic?", "Debit or credit?": the alternatives alone, a choice all the same.
+_BARE_CHOICE = re.compile(r"^\s*[^\W\d_]+(?:[ -][^\W\d_]+)?\s+or\s+[^\W\d_]+(?:[ -][^\W\d_]+)?\s*\?\s*$", re.I)
 _KEY_VALUE = re.compile(r"^[^:]{1,40}:\s*(?P<value>.+)$")
 _MAX_VALUE_WORDS = 6
+
+
+def is_bare_choice(question: str) -> bool:
+    """Whether the question is only its two alternatives ("Tea or coffee?")."""
+    return _BARE_CHOICE.match(question) is not None and not re.match(
+        r"\s*(who|what|which|when|where|why|how)\b", question, re.I)
 
 
 def alternatives(question: str) -> tuple[str, str] | None:
     """The two alternatives a choice question offers (the words either side of its last "or"
     that tell them apart: "debit card or credit card" → debit / credit), or None when it
     offers none ("... ticked or not?" asks yes or no)."""
-    if not _CHOICE_CUE.search(question):
+    if not _CHOICE_CUE.search(question) and not is_bare_choice(question):
         return None
     before, _, after = question.lower().rpartition(" or ")
     if not before:
@@ -120,7 +128,7 @@ def answer_choice(question: str, cells: tuple[TextLine, ...]) -> YesNo | None:
     labelled = _KEY_VALUE.match(text)
     value = labelled.group("value") if labelled else text
     if len(value.split()) > _MAX_VALUE_WORDS:
-        value = next(w for w in _WORD.findall(value) if w.lower() == option)
+        value = next(w for w in _WORD.findall(value) if _names(option, w.lower()))
     return YesNo(value, True, (cell,))
 
 
@@ -129,4 +137,11 @@ def _states(option: str, text: str) -> bool:
     with no label."""
     labelled = _KEY_VALUE.match(" ".join(text.split()))
     value = labelled.group("value") if labelled else text
-    return option in (w.lower() for w in _WORD.findall(value)) and not (labelled is None and text.rstrip().endswith(":"))
+    return any(_names(option, word.lower()) for word in _WORD.findall(value)) and not (
+        labelled is None and text.rstrip().endswith(":"))
+
+
+def _names(option: str, word: str) -> bool:
+    """A value's word says the option as it is, or as the head of a compound ("card" in
+    "Mastercard", "Giftcard")."""
+    return word == option or (len(option) >= 4 and len(word) >= len(option) + 3 and word.endswith(option))

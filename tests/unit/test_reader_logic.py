@@ -545,3 +545,62 @@ def test_review_cases_of_values_under_keys_payments_on_one_row_and_currency_word
     assert paid_total(extract_fields(cells), cells).value == "59.20"
     # "Rm" and "Pen" as words label their values; "RM" written as a currency does not.
     assert is_label("Rm") and is_label("Pen") and not is_label("RM")
+
+
+def test_an_abbreviation_is_spelled_out_from_the_initials_of_a_key():
+    from runtime.reader.vocabulary import spell_out
+
+    assert spell_out("DOB?", {"Date of birth", "Phone"}) == "date of birth?"
+    assert spell_out("What is the dob?", {"Date of birth"}, frozenset({"what", "is", "the"})) == "What is the date of birth?"
+    assert spell_out("What is the dob?", {"Date of birth"}) == "What is the dob?"  # lower case, no word list: a word
+    assert spell_out("ID?", {"Issue Date"}) == "ID?"  # two letters: too many pairs of words spell them
+    assert spell_out("DOA?", {"Date of arrival", "Date of admission"}) == "DOA?"  # two runs: ambiguous
+    assert spell_out("VAT?", {"VAT No"}) == "VAT?"  # a word of the keys already
+    form = (_line("Full name:", 40, 140), _line("Hannah Larsen", 360, 140), _line("Date of birth:", 40, 182),
+            _line("May 31, 2001", 360, 182))
+    assert _answerer().answer("DOB?", form).text == "May 31, 2001"
+
+
+def test_who_did_what_the_verb_says_is_not_whom_it_was_done_to():
+    invoice = (_line("Brightway Software Inc.", 20, 10, 400), _line("77 Chestnut Lane", 20, 50),
+               _line("Bill to:", 20, 150), _line("Tobias Horvat", 20, 190), _line("Total due: 310.00", 20, 300))
+    answerer = _answerer()
+    assert answerer.answer("Which company billed it?", invoice).text == "Brightway Software Inc."
+    from runtime.reader.answering import _other_party
+
+    assert _other_party("Which company billed it?", "Bill to") and _other_party("Who shipped it?", "Ship to")
+    assert _other_party("Name the supplier who billed it.", "Bill to") and not _other_party("Who was billed?", "Bill to")
+    assert not _other_party("Who is it billed to?", "Bill to") and not _other_party("Which company billed it?", "Paid by")
+    letter = (_line("Dear Ada Lovelace,", 20, 10), _line("Thank you for the notes.", 20, 60, 400),
+              _line("Sincerely,", 20, 120), _line("Grace Hopper", 20, 160))
+    assert answerer.answer("Who wrote it?", letter).text == "Grace Hopper"
+
+
+def test_whose_page_it_is_comes_from_its_name_field():
+    form = (_line("Registration", 20, 10), _line("Full name:", 40, 140), _line("Björn Haddad", 360, 140),
+            _line("ID number:", 40, 182), _line("MY-917038", 360, 182))
+    assert _answerer().answer("Whose registration is it?", form).text == "Björn Haddad"
+
+
+def test_an_amount_without_a_part_is_the_total_less_that_part():
+    receipt = (_line("Corner Deli", 20, 10), _line("Bagel", 20, 100), _line("4,00", 500, 100),
+               _line("Subtotal", 20, 140), _line("54,42 €", 500, 140), _line("Tax 5%", 20, 180), _line("2,72 €", 500, 180),
+               _line("TOTAL", 20, 220), _line("57,14 €", 500, 220))
+    answerer = Answerer(_concepts(("total",)), lambda question, context, answers: [0.0] * len(answers))
+    assert answerer.answer("How much was it excluding tax?", receipt).text == "54,42 €"
+    assert answerer.answer("What came to before the tax?", receipt).text == "54,42 €"
+    # No amount of the page is the total less a tip: the total is not given for it.
+    assert answerer.answer("What was the amount without tip?", receipt).text != "54,42 €"
+
+
+def test_an_item_named_in_the_question_does_not_set_the_type():
+    receipt = (_line("Tel: (602) 136-5465", 20, 10), _line("Phone charger", 20, 100), _line("16,98", 500, 100),
+               _line("TOTAL", 20, 140), _line("16,98", 500, 140))
+    assert _answerer().answer("Phone charger?", receipt).text == "16,98"
+    assert _answerer().answer("What is the phone number?", receipt).text == "(602) 136-5465"
+
+
+def test_the_number_of_someone_is_no_count():
+    assert question_type("What is the number of items?") == "count"
+    assert question_type("The number of the applicant?") == "id"
+    assert question_type("What is the contact number of the owner?") == "phone"

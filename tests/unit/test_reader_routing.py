@@ -165,3 +165,31 @@ def test_a_short_request_naming_words_of_the_page_asks_for_them():
     assert _on_the_page(["card", "pump", "roller"], page)
     assert not _on_the_page(["handwritten"], page)  # "Transcribe the handwritten note": the whole page
     assert not _on_the_page(["card", "pump", "roller", "press", "psig"], page)  # a long request is no label
+
+
+def test_the_alternatives_alone_are_a_choice_and_a_compound_says_its_head():
+    from runtime.reader.yes_no import is_bare_choice
+
+    assert is_bare_choice("Tea or coffee?") and is_bare_choice("Debit card or cash?")
+    assert not is_bare_choice("Which one, tea or coffee?") and not is_bare_choice("Tea or coffee")
+    assert alternatives("Credit or debit?") == ("credit", "debit")
+    receipt = (_cell("TOTAL 12.50", 20, 10), _cell("Paid by: Mastercard", 20, 50))
+    assert answer_choice("Cheque or card?", receipt).text == "Mastercard"  # "card" heads "Mastercard"
+    assert answer_choice("Cheque or cash?", receipt) is None  # "card" is not "cash"
+    assert answer_choice("Cheque or art?", (_cell("Paid by: Smart", 20, 50),)) is None  # too short to be a head
+
+
+def test_a_question_about_what_the_page_is_about_gets_its_subject_line():
+    assert intents.asks_topic("What's the memo about?") and intents.asks_topic("what is it about")
+    assert intents.asks_topic("Say what the memo is regarding.")
+    assert not intents.asks_topic("What did they talk about at the meeting on Monday?")
+    assert not intents.asks_topic("Tell me about this image.")
+    letter = read_cells((_cell("Harbor Print", 20, 10), _cell("June 9, 2023", 20, 60),
+                         _cell("Subject: Request for samples", 20, 110, 400), _cell("Dear Emma Chen,", 20, 160)))
+    def subjects(texts):  # a stand-in encoder: texts naming a subject are alike, others apart
+        return np.array([[1.0, 0.0] if "subject" in text.lower() else [0.0, 1.0] for text in texts], dtype=np.float32)
+
+    describer = Describer(subjects)
+    assert describer.subject(letter).value == "Request for samples"
+    assert 'about "Request for samples"' in describer.describe(letter).text
+    assert describer.subject(read_cells(RECEIPT)) is None
