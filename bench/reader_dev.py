@@ -1,7 +1,7 @@
 """The reader's development loop (issue 10): answer cached questions without re-reading pages.
 
     .venv/bin/python bench/reader_dev.py cache --data /work/realdocs [--seeds 1 2] [--count 20] [--limit 25]
-    .venv/bin/python bench/reader_dev.py eval [--sets gen1 gen2 sroie funsd para] [--precision fp32|int8] [--misses N]
+    .venv/bin/python bench/reader_dev.py eval [--sets gen1 gen2 sroie funsd para fresh] [--precision fp32|int8] [--misses N]
 
 `cache` reads every page once with the bundle's OCR and stores its regions and questions
 under .cache/reader_calibration/ (outside git: the real documents are research data).
@@ -15,8 +15,9 @@ the reply as each benchmark scores it: right on answerable questions, invented o
 unanswerable ones; on the real sets it also asks every page each unanswerable question of
 bench/realdocs.py whose cues its OCR text lacks, to calibrate "not found" on more than one
 question per page. `para` asks the development seeds' documents in a third pool of
-phrasings (tests/golden/docvqa_paraphrases.py), to see how the reader does on phrasings it was
-not tuned on. `--misses N` prints N wrong replies per set (development sets only).
+phrasings (tests/golden/docvqa_paraphrases.py; the reader has been tuned on it since session
+15), `fresh` in a fourth (docvqa_paraphrases_fresh.py, written apart from runtime/ and the
+other pools), to see how the reader does on phrasings it was not tuned on. `--misses N` prints N wrong replies per set (development sets only).
 """
 
 from __future__ import annotations
@@ -128,8 +129,8 @@ def evaluate(args) -> None:
     model = load_model(bundle, precision=args.precision)
     adapter = model._adapter  # noqa: SLF001
     for set_name in args.sets:
-        if set_name == "para":
-            _paraphrases(adapter, args.misses)
+        if set_name in ("para", "fresh"):
+            _paraphrases(adapter, args.misses, set_name)
             continue
         if set_name.startswith("gen0") and args.misses:
             raise SystemExit("gen0 is the reported seed: measure it without --misses.")
@@ -165,15 +166,19 @@ def evaluate(args) -> None:
             print(line)
 
 
-def _paraphrases(adapter, shown: int) -> None:
+def _paraphrases(adapter, shown: int, pool: str = "para") -> None:
     """The development seeds' documents asked in tests/golden/docvqa_paraphrases.py's
-    phrasings: each where a development question asked the same field, scored as
-    bench/docvqa_eval.py scores (answerable fields only)."""
+    phrasings (`para`) or docvqa_paraphrases_fresh.py's (`fresh`): each where a development
+    question asked the same field, scored as bench/docvqa_eval.py scores (answerable fields only)."""
     import re
 
     import docvqa
-    from docvqa_paraphrases import PARAPHRASES
     from docvqa_questions import DEVELOPMENT
+
+    if pool == "fresh":
+        from docvqa_paraphrases_fresh import FRESH as PARAPHRASES
+    else:
+        from docvqa_paraphrases import PARAPHRASES
 
     started = time.perf_counter()
     field_of = {template: field for field, templates in DEVELOPMENT.items() for template in templates}
@@ -198,7 +203,7 @@ def _paraphrases(adapter, shown: int) -> None:
                         right += 1
                     else:
                         misses.append(f"  {name} [{field}] {text!r} -> {reply[:80]!r} (gold {question.answer!r})")
-    print(f"para: right {right}/{asked} = {right / max(asked, 1):.1%} ({time.perf_counter() - started:.0f} s)")
+    print(f"{pool}: right {right}/{asked} = {right / max(asked, 1):.1%} ({time.perf_counter() - started:.0f} s)")
     for line in misses[:shown]:
         print(line)
 
