@@ -50,7 +50,7 @@ from runtime.reader.document import read_cells, transcript
 from runtime.reader.language_model import LanguageModel
 from runtime.reader.spelling import occurs_in
 from runtime.reader.vocabulary import STOP
-from runtime.reader.yes_no import CANT_TELL, answer_choice, answer_yes_no, is_bare_choice
+from runtime.reader.yes_no import CANT_TELL, alternatives, answer_choice, answer_yes_no, is_bare_choice
 from runtime.results import GenerationResult, ReadResult, TextDelta, Usage
 from runtime.tokenizer import Tokenizer
 from runtime.vision import Detection, ImageClassifier, Label, ObjectDetector
@@ -264,7 +264,7 @@ class ReaderAdapter(KindAdapter):
         choice = answer_choice(prompt, read_cells(regions))  # "Was it paid by card or cash?"
         if choice is not None:
             return Reply(choice.text, choice.evidence)
-        if is_bare_choice(prompt):  # "Debit or credit?" over "Paid by: American Express"
+        if is_bare_choice(prompt) and alternatives(prompt) is not None:  # "Debit or credit?" over "Paid by: American Express"
             return Reply(CANT_TELL, ())
         name = bare_name(prompt)
         if name is not None:  # "Total?", "To?", "Paper?": a field's name, not a request for the whole page

@@ -53,7 +53,7 @@ from . import intents
 from .letterhead import is_document_title, read_letterhead
 from .spelling import occurs_in, split_run_together
 from .values import parse_money
-from .types import AMOUNT, ADDRESS, COUNT, DATE, EMAIL, IDENT, ORG, PERCENT, PERSON, PHONE, TIME, clean_value, compatible, is_street_line, question_type, value_types
+from .types import AMOUNT, ADDRESS, COUNT, DATE, EMAIL, IDENT, ORG, PERCENT, PERSON, PHONE, TIME, URL, clean_value, compatible, is_street_line, question_type, value_types
 
 NOT_FOUND = "Not found in the image."
 # The total of a page: the amount whose key is nearest this sentence (shared with `describe`).
@@ -84,7 +84,7 @@ _NUMBER_WEIGHT = 0.3
 # A label match this strong (both coverages whole) stands without the expected value type.
 _NAMED_KEY = 2.0
 # Types whose values the rules read reliably (a date is a date), and those they may miss.
-_STRICT_TYPES = frozenset({AMOUNT, DATE, TIME, PHONE, EMAIL, PERCENT})
+_STRICT_TYPES = frozenset({AMOUNT, DATE, TIME, PHONE, EMAIL, URL, PERCENT})
 _LOOSE_TYPES = frozenset({AMOUNT, COUNT, IDENT, PERSON, ORG})
 
 # Fields whose value stands right after its key (same cell, next cell, the line below).
@@ -92,7 +92,7 @@ _ADJACENT_SOURCES = frozenset({"neighbour", "pair", "below"})
 # Fields keyed by a table's row label and column title (data, not only a label): word for word only.
 _DATA_KEYED = frozenset({"table"})
 # Types a document usually shows once, often without a label (a letter's date, a receipt's time).
-_PRIMARY_TYPES = frozenset({DATE, TIME, PHONE, EMAIL, ADDRESS})
+_PRIMARY_TYPES = frozenset({DATE, TIME, PHONE, EMAIL, URL, ADDRESS})
 
 
 @dataclass(frozen=True)
@@ -288,8 +288,9 @@ _DONE_BY = re.compile(r"^\s*(?:which|what)\s+[^\W\d_]+\s+(?P<verb>[^\W\d_]{3,}ed
 
 # "... before tax", "excluding VAT", "net of fees": an amount without that part.
 _EXCLUDED = re.compile(r"\b(?:before|excluding|excl\.?|without|net of|less|minus)\s+(?:the\s+)?(?P<part>[^\W\d_]{2,})", re.I)
-# "Who wrote this?", "Who sent it?": "who" as the subject of a verb in the past tense.
-_WHO_DID = re.compile(r"^\s*who\s+(?:[^\W\d_]{2,}ed|wrote|sent|made|gave|drew|signed|penned)\b", re.I)
+# "Who wrote this?", "Who sent it?": "who" as the subject of a verb of writing or sending
+# ("Who received it?" asks the other party).
+_WHO_DID = re.compile(r"^\s*who\s+(?:wrote|sent|signed|penned|authored|drafted|composed|prepared|issued)\b", re.I)
 
 
 def _other_party(question: str, key: str) -> bool:
@@ -310,6 +311,18 @@ def _without_items(question: str, fields: list[Field]) -> str:
     for key in sorted({f.key for f in fields if f.source in ("row", "table") and len(f.key.split()) >= 2}, key=len, reverse=True):
         question = re.sub(rf"(?<!\w){re.escape(key)}(?!\w)", " ", question, flags=re.I)
     return question
+
+
+def _names_item(question: str, fields: list[Field], part: str) -> bool:
+    """Whether the question names one of the page's rows ("the bagel", "Phone charger") other
+    than the part it leaves out or a total: it asks about that row."""
+    asked = set(focus_words(question))
+    for field in fields:
+        if field.source in ("row", "table") and field.key:
+            words = vocabulary.label_words(field.key)
+            if words and set(words) <= asked and part not in words and not any("total" in w for w in words):
+                return True
+    return False
 
 
 def _amount(text: str) -> float | None:
@@ -386,9 +399,10 @@ class Answerer:
         fields = [f for f in every if compatible(expected, f.value)]
         candidates = self._keyed(question, expected, every, fields)
         excluded = _EXCLUDED.search(question)
-        if expected == AMOUNT and excluded:
+        part = vocabulary.canonical(excluded["part"]) if excluded else ""
+        if expected == AMOUNT and excluded and not _names_item(question, every, part):  # not "the bagel before tax"
             # "before tax", "excluding VAT": the total less that part, where the page adds up so.
-            net = self._net_of(vocabulary.canonical(excluded["part"]), fields, cells)
+            net = self._net_of(part, fields, cells)
             candidates = [(net, 1.0)] if net is not None else candidates
         if expected == AMOUNT and candidates and "total" in focus_words(question):
             # A key "total" that holds only part of what the question says ("grand total" and a
@@ -623,7 +637,8 @@ class Answerer:
                 rows = group_regions([cells[i].box for i in lines]).rows
                 text = ", ".join(" ".join(cells[lines[i]].text.strip() for i in row).rstrip(",") for row in rows)
                 return [(Field("", text, lines[0], "letterhead", tuple(lines)), 1.0)]
-        if expected == PERSON and re.match(r"\s*whose\b", question, re.I):
+        if expected == PERSON and re.match(r"\s*whose\s+[^\W\d_]+\s+(is|was)\s+(it|this|that)\b", question, re.I) \
+                and not re.search(r"\bsign", question, re.I):
             # "Whose application is it?": the person it belongs to, as the page's name field gives it.
             named = self._labelled("name", fields)
             if named:
@@ -724,21 +739,28 @@ class Answerer:
 
     def _net_of(self, part: str, fields: list[Field], cells) -> Field | None:
         """"The sum before tax": the amount on the page that is the total less the amount
-        keyed `part` ("Subtotal 54,42" where "TOTAL 57,14" and "Tax 5% 2,72"). None when no
-        amount of the page makes that sum."""
+        keyed `part` ("Subtotal 54,42" where "TOTAL 57,14" and "Tax 5% 2,72"), or the total
+        plus it where the part was taken off ("before the discount"); of several, the one
+        nearest above the part (a subtotal stands over its tax, an item further up). None
+        when no amount of the page makes that sum."""
         total = self._page_total(fields, cells)
         if total is None or (whole := _amount(total.value)) is None:
             return None
         amounts = [(amount, f) for f in fields if f.source in ("line", "row", "colon", "neighbour")
                    for amount in [_amount(f.value)] if amount is not None]
+        found = []
         for f in fields:
-            taken = _amount(f.value) if f.key and self._in_key(part, f.key) else None
+            # "Net amount (before tax)" names the net, not the part
+            if not f.key or _EXCLUDED.search(f.key) or not self._in_key(part, f.key):
+                continue
+            taken = _amount(f.value)
             if taken is None or not 0 < taken < whole:
                 continue
             for amount, net in amounts:
-                if abs(amount + taken - whole) < 0.005 and net.line not in (total.line, f.line):
-                    return net
-        return None
+                if net.line not in (total.line, f.line) and net.line < f.line and (
+                        abs(amount + taken - whole) < 0.005 or abs(amount - taken - whole) < 0.005):
+                    found.append((f.line - net.line, net))
+        return min(found, key=lambda item: item[0])[1] if found else None
 
     def _near_total_keys(self, keys) -> set[str]:
         """The keys that name a total to pay: as near TOTAL_KEY as MIN_TOTAL_SIMILARITY."""

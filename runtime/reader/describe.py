@@ -21,7 +21,7 @@ from runtime.results import TextLine
 from .answering import MIN_TOTAL_SIMILARITY, TOTAL_KEY, paid_total
 from .document import Field, extract_fields
 from .letterhead import read_letterhead
-from .types import AMOUNT, value_types
+from .types import AMOUNT, IDENT, question_type, value_types
 from .values import find_dates
 
 # Kinds of pages, each described the way its text reads.
@@ -99,8 +99,10 @@ class Describer:
     def subject(self, cells: tuple[TextLine, ...]) -> Field | None:
         """The page's subject line: the value of the key nearest SUBJECT_SENTENCE, when it is
         as near as MIN_SUBJECT_SIMILARITY ("Subject: Request for samples"); None otherwise."""
+        # A subject is words: not a code ("Subject code: CH-201"), nor a key asking for one.
         keyed = [f for f in extract_fields(cells) if f.key and f.source in ("colon", "neighbour", "below")
-                 and any(ch.isalpha() for ch in f.value)]
+                 and any(ch.isalpha() for ch in f.value) and IDENT not in value_types(f.value)
+                 and question_type(f.key) != IDENT]
         if not keyed:
             return None
         keys = sorted({f.key for f in keyed})

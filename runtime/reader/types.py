@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 
-from .values import is_name, month_number, parse_date, parse_email, parse_money, parse_percent, parse_phone, parse_time
+from .values import is_name, month_number, parse_date, parse_email, parse_money, parse_percent, parse_phone, parse_time, parse_url
 
 AMOUNT, DATE, TIME, IDENT, PHONE, EMAIL, ADDRESS, COUNT, PERSON, ORG, TEXT = (
     "amount", "date", "time", "id", "phone", "email", "address", "count", "person", "organization", "text",
 )
 PERCENT = "percent"
+URL = "url"
 
 # Checked in order: the first matching rule decides (e.g. "due date" is a date, not an amount;
 # "phone number" is a phone, not an id; "what time" is a time, not a date).
@@ -31,6 +32,7 @@ _QUESTION_RULES = (
     (AMOUNT, r"^\W*(?:what(?:'s|\s+is|\s+was)\s+)?(?:the\s+)?(?:price|cost|amount)\s+(?:for|of)\b"),
     (TIME, r"^\W*(at )?what time\b"),
     (EMAIL, r"\be-?mail\b|\belectronic mail\b|\bmail address\b"),
+    (URL, r"\b(website|web site|web page|webpage|url|web address|homepage|home page|internet address)\b"),
     # "the number to ring / reach ...": a phone, whatever the verb ("called" alone names things).
     # Calling someone (call the office, ring them) asks a phone number ("called" alone names).
     (PHONE, r"\b(phone|telephone|tel|mobile|fax|dial)\b|\bcalled on\b|\bnumber\b.*\bto (call|ring|reach|dial)\b"
@@ -39,8 +41,10 @@ _QUESTION_RULES = (
     (TIME, r"\b(what time|at what time|time|hour|minute|o'clock|clock)\b"),
     (DATE, r"\b(date|when|dated|born|birth|day)\b"),
     (ADDRESS, r"\b(street|address|located|where)\b"),
-    # "number of items" counts; "the number of the applicant" is the applicant's number.
-    (COUNT, r"\b(how many|quantity|qty|count|units)\b|\bnumber of\b(?!\s+(the|this|that|his|her|their|its|my|your)\b)"),
+    # "number of items", "the number of the cartons" count; "the number of the applicant" is
+    # the applicant's number (one of them: a singular noun).
+    (COUNT, r"\b(how many|quantity|qty|count|units)\b"
+            r"|\bnumber of\b(?!\s+(?:the|this|that|his|her|their|its|my|your)\s+[^\W\d_]*[^\W\d_s]\b)"),
     (IDENT, r"\b(id|number|no|code|reference|ref|account|iban|invoice #|#)\b"),
     # "How was the purchase paid?" asks for a payment method, not an amount.
     # So do "How did they pay?" and "how the invoice is to be paid" ("how much", "how large
@@ -105,6 +109,8 @@ def value_types(value: str) -> frozenset[str]:
         kinds.add(TIME)
     if parse_email(text):
         kinds.add(EMAIL)
+    if parse_url(text):
+        kinds.add(URL)
     if parse_phone(text):
         kinds.add(PHONE)
     if _ADDRESS.match(text) or _looks_like_address(text, kinds):

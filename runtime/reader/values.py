@@ -331,6 +331,27 @@ def parse_phone(text: str) -> str | None:
 _EMAIL = re.compile(r"^[\w.+'-]+@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,}$")
 
 
+# A web address: a scheme or "www." before a host, or a host under a common top-level domain
+# ("shop.example.com/menu"); "Dr.Smith" or "No.5" are no address.
+_URL = re.compile(r"^(?:(?P<scheme>https?://)|(?P<www>www\.))?(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+"
+                  r"(?P<tld>[a-z]{2,24})(?::\d{1,5})?(?:/\S*)?$", re.I)
+_COMMON_DOMAINS = frozenset(
+    "com org net edu gov int mil io info biz co us uk de fr es it nl be ch at eu my sg au ca in jp cn ru pl se dk fi "
+    "ie nz za br mx ar".split()
+)  # not "no": "Dept.no", "Auth. No." number things
+
+
+def parse_url(text: str) -> str | None:
+    """The web address `text` spells (spaces the recognizer inserted removed), or None."""
+    compact = re.sub(r"\s+", "", text.strip()).rstrip(".,;")
+    match = _URL.match(compact)
+    if match is None or "@" in compact:
+        return None
+    if not (match["scheme"] or match["www"] or match["tld"] in _COMMON_DOMAINS):  # as written: "Inc.COM" is no host
+        return None
+    return compact
+
+
 def parse_email(text: str) -> str | None:
     """The e-mail address `text` spells, spaces the recognizer inserted removed, or None."""
     compact = re.sub(r"\s+", "", text.strip()).rstrip(".")

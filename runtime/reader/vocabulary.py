@@ -132,9 +132,9 @@ def spell_out(question: str, keys, words: frozenset[str] = frozenset()) -> str:
         if token.lower() in known or not (token.isupper() or (words and token.lower() not in words)):
             continue
         runs = set()
-        for words in words_of.values():
-            for start in range(len(words)):
-                run = words[start:start + len(token)]
+        for key_words in words_of.values():
+            for start in range(len(key_words)):
+                run = key_words[start:start + len(token)]
                 if len(run) == len(token) and "".join(w[0] for w in run).lower() == token.lower() \
                         and any(len(w) > 1 for w in run):
                     runs.add(" ".join(run).lower())

@@ -137,11 +137,12 @@ def _states(option: str, text: str) -> bool:
     with no label."""
     labelled = _KEY_VALUE.match(" ".join(text.split()))
     value = labelled.group("value") if labelled else text
-    return any(_names(option, word.lower()) for word in _WORD.findall(value)) and not (
+    return any(_names(option, word.lower(), labelled is not None) for word in _WORD.findall(value)) and not (
         labelled is None and text.rstrip().endswith(":"))
 
 
-def _names(option: str, word: str) -> bool:
-    """A value's word says the option as it is, or as the head of a compound ("card" in
-    "Mastercard", "Giftcard")."""
-    return word == option or (len(option) >= 4 and len(word) >= len(option) + 3 and word.endswith(option))
+def _names(option: str, word: str, keyed: bool = True) -> bool:
+    """A value's word says the option as it is, or, in a value after its key ("Paid by:
+    Mastercard"), as the head of a compound ("card" in "Mastercard"; an item "Postcard" on
+    its own says nothing of how it was paid)."""
+    return word == option or (keyed and len(option) >= 4 and len(word) >= len(option) + 3 and word.endswith(option))

@@ -604,3 +604,59 @@ def test_the_number_of_someone_is_no_count():
     assert question_type("What is the number of items?") == "count"
     assert question_type("The number of the applicant?") == "id"
     assert question_type("What is the contact number of the owner?") == "phone"
+
+
+def test_a_website_question_wants_a_web_address():
+    from runtime.reader.values import parse_url
+
+    assert parse_url("www.bluefern.com") == "www.bluefern.com"
+    assert parse_url("https://shop.example.de/menu") == "https://shop.example.de/menu"
+    assert parse_url("bluefern. co.uk") == "bluefern.co.uk"  # a space the recogniser put in
+    assert parse_url("Dr.Smith") is None and parse_url("No.5") is None and parse_url("1 of 10") is None
+    assert parse_url("DEPT. NO.") is None and parse_url("Auth. No.") is None and parse_url("Sales.dept") is None
+    assert parse_url("ada@bluefern.com") is None  # an e-mail
+    assert question_type("Which website is printed here?") == "url"
+    assert question_type("What is the web address?") == "url"
+    page = (_line("Blue Fern Cafe", 20, 10), _line("Page", 20, 60), _line("1 of 10", 300, 60),
+            _line("Total", 20, 120), _line("7.26", 300, 120))
+    assert _answerer().answer("Which website is printed here?", page).text == NOT_FOUND
+    with_site = page + (_line("www.bluefern.com", 20, 200),)
+    assert _answerer().answer("Which website is printed here?", with_site).text == "www.bluefern.com"
+
+
+def test_the_review_cases_of_the_question_cues_hold():
+    from runtime.reader.vocabulary import spell_out
+
+    # An abbreviation spelled out leaves the question's other words as they are.
+    assert spell_out("How many hours were worked on the DOS?", {"Date of service", "Hours of work"},
+                     frozenset({"how", "many", "hours", "were", "worked", "on", "the"})) == \
+        "How many hours were worked on the date of service?"
+    total = Answerer(_concepts(("total", "due")), lambda question, context, answers: [0.0] * len(answers))
+    # An item asked before tax is the item's price, not the page's total less its tax.
+    receipt = (_line("Bagel", 20, 100), _line("4,00", 500, 100), _line("Latte", 20, 140), _line("50,42", 500, 140),
+               _line("Subtotal", 20, 180), _line("54,42 €", 500, 180), _line("Tax", 20, 220), _line("2,72 €", 500, 220),
+               _line("TOTAL", 20, 260), _line("57,14 €", 500, 260))
+    assert total.answer("How much was the Bagel before tax?", receipt).text == "4,00"
+    # A key that itself says "before tax" is the net, not the part; an item of the same sum is no net.
+    invoice = (_line("Licence", 20, 100), _line("80.00", 500, 100), _line("Setup", 20, 140), _line("20.00", 500, 140),
+               _line("Net amount (before tax)", 20, 180), _line("100.00", 500, 180), _line("Tax", 20, 220),
+               _line("20.00", 500, 220), _line("Amount due", 20, 260), _line("120.00", 500, 260))
+    assert total.answer("What is the amount before tax?", invoice).text == "100.00"
+    # A discount was taken off: before it, the total plus the discount.
+    discounted = (_line("Bagel", 20, 100), _line("10,00", 500, 100), _line("Catering tray", 20, 140), _line("40,00", 500, 140),
+                  _line("Subtotal", 20, 180), _line("50,00", 500, 180), _line("Discount", 20, 220), _line("5,00", 500, 220),
+                  _line("TOTAL", 20, 260), _line("45,00", 500, 260))
+    assert total.answer("What was the total before the discount?", discounted).text == "50,00"
+    # "Who received it?" is no question about the signer; "whose signature" is not the name field.
+    letter = (_line("Tenant name: Ana Ruiz", 20, 10, 400), _line("Dear Emma Chen,", 20, 60),
+              _line("Sincerely,", 20, 120), _line("Peter Wu", 20, 160))
+    assert _answerer().answer("Who received it?", letter).text != "Peter Wu"
+    assert _answerer().answer("Whose signature is at the bottom?", letter).text != "Ana Ruiz"
+    assert question_type("What is the number of the cartons?") == "count"
+
+
+def test_a_choice_of_a_compound_needs_a_keyed_value():
+    from runtime.reader.yes_no import answer_choice
+
+    items = (_line("Postcard", 20, 100), _line("1,50", 500, 100), _line("CASH 5,50", 20, 140))
+    assert answer_choice("Was it paid by cash or card?", items).text == "CASH 5,50"  # the cell, as before
