@@ -52,7 +52,7 @@ from .document import PEOPLE_SOURCES, Field, extract_fields, read_cells, row_lab
 from . import intents
 from .letterhead import is_document_title, read_letterhead
 from .spelling import occurs_in, split_run_together
-from .values import parse_money
+from .values import find_dates, find_times, parse_money
 from .types import AMOUNT, ADDRESS, COUNT, DATE, EMAIL, IDENT, ORG, PERCENT, PERSON, PHONE, TIME, URL, clean_value, compatible, is_street_line, question_type, value_types
 
 NOT_FOUND = "Not found in the image."
@@ -293,6 +293,10 @@ _EXCLUDED = re.compile(r"\b(?:before|excluding|excl\.?|without|net of|less|minus
 _WHO_DID = re.compile(r"^\s*who\s+(?:wrote|sent|signed|penned|authored|drafted|composed|prepared|issued)\b", re.I)
 
 
+# "Who is it to?", "To whom was it sent?": the question asks for the one it went to.
+_TO_WHOM = re.compile(r"^\s*who(?:m)?\b.*\bto\s*[?.]?\s*$|^\s*to\s+whom\b", re.I)
+
+
 def _other_party(question: str, key: str) -> bool:
     """Whether `key` names whom the question's verb was done to ("Bill to", "Ship to") while
     the question asks who did it ("Which company billed it?"): the key is the other party's."""
@@ -323,6 +327,27 @@ def _names_item(question: str, fields: list[Field], part: str) -> bool:
             if words and set(words) <= asked and part not in words and not any("total" in w for w in words):
                 return True
     return False
+
+
+def _typed_span(value: str, expected: str) -> str:
+    """The one amount, date or time inside a longer value that a question of that type asked
+    for ("our quote enclosed. The total is GBP 4,250.00." → "GBP 4,250.00"); the value as it
+    is when it is of that type already, holds none, or holds several."""
+    if expected not in (AMOUNT, DATE, TIME) or expected in value_types(value):
+        return value
+    if expected == DATE:
+        spans = {value[start:end].strip() for start, end, _ in find_dates(value)}
+    elif expected == TIME:
+        spans = {value[start:end].strip() for start, end, _ in find_times(value)}
+    else:
+        tokens = value.split()
+        spans = set()
+        for width in (3, 2, 1):
+            for start in range(len(tokens) - width + 1):
+                text = " ".join(tokens[start:start + width]).strip(";:!?").rstrip(".")
+                if parse_money(text) is not None and not any(text in span for span in spans):
+                    spans.add(text)
+    return spans.pop() if len(spans) == 1 else value
 
 
 def _amount(text: str) -> float | None:
@@ -437,7 +462,8 @@ class Answerer:
         if not candidates:
             return Answer(NOT_FOUND, False, (), 0.0)
         score, best = self._choose(question, candidates, cells)
-        return Answer(clean_value(best.value, expected), True, tuple(cells[i] for i in best.lines), float(score), best)
+        value = _typed_span(best.value, expected)
+        return Answer(clean_value(value, expected), True, tuple(cells[i] for i in best.lines), float(score), best)
 
     def _keyed(self, question: str, expected: str, every: list[Field], fields: list[Field]) -> list[tuple[Field, float]]:
         """Fields whose keys the question names word for word (or as the recognizer misread
@@ -643,6 +669,11 @@ class Answerer:
             named = self._labelled("name", fields)
             if named:
                 return named
+        if expected == PERSON and _TO_WHOM.search(question):
+            # "Who is the letter to?", "To whom is it addressed?": the person the page greets.
+            greeted = [f for f in fields if f.source == "greeting"]
+            if greeted:
+                return [(greeted[0], 0.5)]
         if expected == PERSON and _WHO_DID.match(question):
             # "Who wrote it?", "Who sent the memo?": the person who signed the page did it.
             signed = [f for f in fields if f.source == "closing"]

@@ -39,10 +39,11 @@ KINDS = {
 # encoder's similarity of a whole page to a description is weak evidence (a letter came
 # out nearer "receipt" at 0.34), so below these the page is just "a page with text".
 MIN_KIND_SIMILARITY = 0.45
-# A page's subject line: the field whose key is this near the sentence ("Subject:", "Topic:";
-# "Re:" is too short for the encoder to place and is left out).
+# A page's subject line: the field whose key is this near the sentence ("Subject:", "Topic:"),
+# or a letter's "Re:", too short for the encoder to place.
 SUBJECT_SENTENCE = "the subject or topic it is about"
 MIN_SUBJECT_SIMILARITY = 0.5
+_SUBJECT_MARKS = frozenset({"re", "subj"})
 MIN_KIND_MARGIN = 0.1
 _MAX_QUOTE_CHARS = 60
 
@@ -107,6 +108,9 @@ class Describer:
             return None
         keys = sorted({f.key for f in keyed})
         similarity = dict(zip(keys, (self._embed(keys) @ self._subject_vector).tolist()))
+        for key in keys:  # a letter's "Re:" ("in the matter of") states its subject by convention
+            if key.strip().rstrip(".").lower() in _SUBJECT_MARKS:
+                similarity[key] = 1.0
         best = max(keyed, key=lambda f: (similarity[f.key], -f.line))
         return best if similarity[best.key] >= MIN_SUBJECT_SIMILARITY else None
 

@@ -53,7 +53,7 @@ _QUESTION_RULES = (
     (TEXT, r"\bhow\s+(was|were|did|do|does|is|are|will|should|can|the|this|it)\b.*\b(pay|paid)\b"
            r"|\bmethod\b|\bway\b.*\b(pay|paid)\b|\b(pay|paid)\s+(with|using|via)\b"),
     # "the person this bill is charged to": who, not how much.
-    (PERSON, r"\b(charged|billed|addressed|sent|issued|made out) to\b"),
+    (PERSON, r"\b(charged|billed|addressed|sent|issued|made out) to\b|\bwhom\b"),
     (AMOUNT, r"\b(total|amount|price|cost|subtotal|tax|vat|balance|due|pay|paid|how much|sum|fee|charge|charged|tip|change|owed)\b"),
     (ORG, r"\b(vendor|company|store|shop|merchant|issued|issuer|seller|business|restaurant|supplier|from which|"
           r"retailer|outlet|dealer|trader|"

@@ -660,3 +660,21 @@ def test_a_choice_of_a_compound_needs_a_keyed_value():
 
     items = (_line("Postcard", 20, 100), _line("1,50", 500, 100), _line("CASH 5,50", 20, 140))
     assert answer_choice("Was it paid by cash or card?", items).text == "CASH 5,50"  # the cell, as before
+
+
+def test_an_amount_inside_a_sentence_is_answered_alone():
+    from runtime.reader.answering import _typed_span
+
+    assert _typed_span("enclosed. The total is GBP 4,250.00.", "amount") == "GBP 4,250.00"
+    assert _typed_span("GBP 4,250.00", "amount") == "GBP 4,250.00"
+    assert _typed_span("from 12.50 to 14.00 EUR", "amount") == "from 12.50 to 14.00 EUR"  # two: left as it is
+    assert _typed_span("signed on 3 March 2025 in Leeds", "date") == "3 March 2025"
+    assert _typed_span("Ada Lovelace", "person") == "Ada Lovelace"
+
+
+def test_whom_a_letter_is_to_is_the_person_it_greets():
+    letter = (_line("Hartwell Joinery", 20, 10), _line("Dear Ms Solberg,", 20, 60),
+              _line("Please find our quote enclosed.", 20, 110, 400), _line("Yours sincerely,", 20, 160), _line("Tom Hartwell", 20, 200))
+    assert _answerer().answer("Who is the letter to?", letter).text == "Ms Solberg"
+    assert _answerer().answer("To whom was it sent?", letter).text == "Ms Solberg"
+    assert _answerer().answer("Who sent it?", letter).text != "Ms Solberg"

@@ -193,6 +193,8 @@ def test_a_question_about_what_the_page_is_about_gets_its_subject_line():
     assert describer.subject(letter).value == "Request for samples"
     assert 'about "Request for samples"' in describer.describe(letter).text
     assert describer.subject(read_cells(RECEIPT)) is None
+    re_line = read_cells((_cell("Harbor Print", 20, 10), _cell("Re: Quote for an oak staircase", 20, 60, 400)))
+    assert describer.subject(re_line).value == "Quote for an oak staircase"  # the letters' convention
     coded = read_cells((_cell("Course: Organic Chemistry", 20, 10, 400), _cell("Subject code: CH-201", 20, 60, 400)))
     assert describer.subject(coded) is None  # a code is no subject
     assert not intents.asks_topic("What time is it about?") and not intents.asks_topic("What was the total about?")
