@@ -189,9 +189,9 @@ def paid_total(fields: list[Field], cells: tuple[TextLine, ...]) -> Field | None
     shared: dict[int, tuple] = {}  # cells that hold their key too ("NETT TOTAL: RM8.75")
     for field in fields:
         if field.source == "line" or (field.source in ("colon", "inline") and field.key_line in (-1, field.line)):
-            money = parse_money(field.value, currency_optional=True) or parse_money(re.sub(r"\s+", "", field.value))
-            if money is not None:
-                (whole if field.source == "line" else shared).setdefault(field.line, (money.amount, field))
+            amount = _amount(field.value)
+            if amount is not None:
+                (whole if field.source == "line" else shared).setdefault(field.line, (amount, field))
     # The amounts alone first: a keyed figure between a total and its payment ("Total Qty: 3")
     # would break the run of three; the keyed cells join only where the amounts alone show none.
     for by_line in (whole, {**shared, **whole}):
@@ -747,12 +747,8 @@ class Answerer:
         tax is smaller than the one paid). A question about one item's price stands
         far from it, and a page without such a key has no total to give. A receipt's
         arithmetic (`paid_total`: total, tendered, change) decides before the keys do."""
-        keyed = [f for f in fields if f.key and AMOUNT in value_types(f.value)]
-        if not keyed:
-            return []
-        keys = sorted({f.key for f in keyed})
-        if not self._asks_total(question):
-            return []
+        if not any(f.key and AMOUNT in value_types(f.value) for f in fields) or not self._asks_total(question):
+            return []  # no keyed amount: no total to give, and no need to embed the question
         total = self._page_total(fields, cells)
         return [(total, 0.5)] if total is not None else []
 

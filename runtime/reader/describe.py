@@ -39,12 +39,12 @@ KINDS = {
 # encoder's similarity of a whole page to a description is weak evidence (a letter came
 # out nearer "receipt" at 0.34), so below these the page is just "a page with text".
 MIN_KIND_SIMILARITY = 0.45
+MIN_KIND_MARGIN = 0.1
 # A page's subject line: the field whose key is this near the sentence ("Subject:", "Topic:"),
 # or a letter's "Re:", too short for the encoder to place.
 SUBJECT_SENTENCE = "the subject or topic it is about"
 MIN_SUBJECT_SIMILARITY = 0.5
 _SUBJECT_MARKS = frozenset({"re", "subj"})
-MIN_KIND_MARGIN = 0.1
 _MAX_QUOTE_CHARS = 60
 
 
@@ -78,13 +78,14 @@ class Describer:
         date = _first_date(cells, rows)
         if date is not None:
             facts.append((f"dated {date[0]}", date[1]))
-        total = self._total(cells)
+        fields = extract_fields(cells)
+        total = self._total(cells, fields)
         if total is not None:
             facts.append((f"with a total of {total[0]}", total[1]))
-        subject = self.subject(cells)
+        subject = self.subject(cells, fields)
         if subject is not None and not any(subject.line == index for _, index in facts):
             facts.append((f'about "{_quote(subject.value)}"', subject.line))
-        addressee = next((f for f in extract_fields(cells) if f.source == "greeting"), None)
+        addressee = next((f for f in fields if f.source == "greeting"), None)
         if addressee is not None:
             facts.append((f"addressed to {addressee.value}", addressee.line))
         kind = self._kind(cells)
@@ -97,11 +98,13 @@ class Describer:
         evidence = tuple(cells[index] for index in sorted({index for _, index in facts}))
         return Description(text, evidence)
 
-    def subject(self, cells: tuple[TextLine, ...]) -> Field | None:
+    def subject(self, cells: tuple[TextLine, ...], fields: list[Field] | None = None) -> Field | None:
         """The page's subject line: the value of the key nearest SUBJECT_SENTENCE, when it is
-        as near as MIN_SUBJECT_SIMILARITY ("Subject: Request for samples"); None otherwise."""
+        as near as MIN_SUBJECT_SIMILARITY ("Subject: Request for samples"); None otherwise.
+        `fields`: the cells' `extract_fields`, when the caller has them."""
+        fields = extract_fields(cells) if fields is None else fields
         # A subject is words: not a code ("Subject code: CH-201"), nor a key asking for one.
-        keyed = [f for f in extract_fields(cells) if f.key and f.source in ("colon", "neighbour", "below")
+        keyed = [f for f in fields if f.key and f.source in ("colon", "neighbour", "below")
                  and any(ch.isalpha() for ch in f.value) and IDENT not in value_types(f.value)
                  and question_type(f.key) != IDENT]
         if not keyed:
@@ -123,10 +126,9 @@ class Describer:
         kind = self._kinds[best]
         return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
 
-    def _total(self, cells) -> tuple[str, int] | None:
+    def _total(self, cells, fields: list[Field]) -> tuple[str, int] | None:
         """The amount a receipt's arithmetic says was paid (`answering.paid_total`), else the
         amount whose label is nearest to "total amount to pay" (the lowest one on ties)."""
-        fields = extract_fields(cells)
         paid = paid_total([f for f in fields if AMOUNT in value_types(f.value)], cells)
         if paid is not None:
             return paid.value, paid.line
