@@ -128,7 +128,7 @@ def answer_choice(question: str, cells: tuple[TextLine, ...]) -> YesNo | None:
     labelled = _KEY_VALUE.match(text)
     value = labelled.group("value") if labelled else text
     if len(value.split()) > _MAX_VALUE_WORDS:
-        value = next(w for w in _WORD.findall(value) if _names(option, w.lower()))
+        value = next(w for w in _WORD.findall(value) if _names(option, w.lower(), labelled is not None))
     return YesNo(value, True, (cell,))
 
 

@@ -660,6 +660,9 @@ def test_a_choice_of_a_compound_needs_a_keyed_value():
 
     items = (_line("Postcard", 20, 100), _line("1,50", 500, 100), _line("CASH 5,50", 20, 140))
     assert answer_choice("Was it paid by cash or card?", items).text == "CASH 5,50"  # the cell, as before
+    # A long cell without a key quotes the option's own word, not a compound ending in it.
+    prose = (_line("We sell a postcard for every card bought in the shop today", 20, 10, 600),)
+    assert answer_choice("Do they take card or cheque?", prose).text == "card"
 
 
 def test_an_amount_inside_a_sentence_is_answered_alone():
