@@ -206,11 +206,14 @@ def paid_total(fields: list[Field], cells: tuple[TextLine, ...]) -> Field | None
     return None
 
 
-def _prefixed(fields: list[Field], specific: list[str]) -> list[Field]:
+def _prefixed(fields: list[Field], specific: list[str], question: str) -> list[Field]:
     """Cells that open with every specific word of the question and go on with more
-    ("Client Group BATKorea" for "Client group?"): the opening words key the rest."""
+    ("Client Group BATKorea" for "Client group?"): the opening words key the rest. Words
+    the question says go on the key ("APPROVED BY" for "Approved by?" is a key and no value:
+    "by" is no value of "approved")."""
     if not specific:
         return []
+    said = _said(question)
     found = []
     for field in fields:
         if field.source != "line" or ":" in field.value:  # "PHYSICAL STATE:" is a key, not a key and its value
@@ -219,9 +222,26 @@ def _prefixed(fields: list[Field], specific: list[str]) -> list[Field]:
         for cut in range(1, min(len(tokens), 6)):
             opening = " ".join(tokens[:cut])
             if all(_misread(word, opening) or word in vocabulary.label_words(opening) for word in specific):
-                found.append(Field(opening, " ".join(tokens[cut:]), field.line, "prefix"))
+                value = _past_said(" ".join(tokens[cut:]), said)
+                if value:
+                    found.append(Field(field.value[: len(field.value) - len(value)].strip(), value, field.line, "prefix"))
                 break
     return found
+
+
+def _said(question: str) -> set[str]:
+    """Every word and number of a question, lowercase, stop words included."""
+    return set(re.findall(r"[a-z0-9]+", question.lower()))
+
+
+def _past_said(rest: str, said: set[str]) -> str:
+    """`rest` of a cell after its opening key, without the words that go on the key because
+    the question says them too ("BY" after "APPROVED" for "Approved by?", "(s)" after "TEST
+    MATERIAL"): "" when nothing else is left."""
+    tokens = rest.split()
+    while tokens and set(re.findall(r"[a-z0-9]+", tokens[0].lower())) <= said and any(ch.isalnum() for ch in tokens[0]):
+        tokens.pop(0)
+    return " ".join(tokens)
 
 
 def _run_together(fields: list[Field], question: str) -> list[Field]:
@@ -235,6 +255,7 @@ def _run_together(fields: list[Field], question: str) -> list[Field]:
     key = "".join(words).lower()
     if len(key) < 2:
         return []
+    said = _said(question)
     found = []
     for field in fields:
         if field.source != "line":
@@ -254,7 +275,7 @@ def _run_together(fields: list[Field], question: str) -> list[Field]:
                 break
         if cut is None or (text[cut].isalnum() and text[cut].isalpha() == text[cut - 1].isalpha()):
             continue  # "RECEIPT" does not open with "re", nor "WEEK 35" with "week 3"
-        value = text[cut:].lstrip(" .:;_")
+        value = _past_said(text[cut:], said).lstrip(" .:;_")
         value = value[1:] if value.startswith("-") and value[1:2].isalpha() else value
         if any(ch.isalnum() for ch in value):
             found.append(Field(text[:cut].strip(), value.strip(), field.line, "prefix"))
@@ -262,8 +283,12 @@ def _run_together(fields: list[Field], question: str) -> list[Field]:
 
 
 def _numbers(text: str) -> frozenset[str]:
-    """The standalone numbers of a text ("Week 3", "Q3", "No. 2" → {"3"} / {"3"} / {"2"})."""
-    return frozenset(re.findall(r"(?<![\d.,])\d{1,4}(?![\d.,]*\d)", text))
+    """The standalone numbers of a text ("Week 3", "Q3", "No. 2" → {"3"} / {"3"} / {"2"}) and
+    the single letters or figures of a hyphenated code ("CAT-A-EXPENSES", "Cat- a- expenses"
+    → {"a"}), which tell its siblings apart as numbers do."""
+    numbers = re.findall(r"(?<![\d.,])\d{1,4}(?![\d.,]*\d)", text)
+    codes = re.findall(r"[-/]\s*([^\W_])\s*(?=[-/])", text)
+    return frozenset(numbers) | {code.lower() for code in codes}
 
 
 def _number_agreement(numbers: frozenset[str], key: str) -> float:
@@ -596,7 +621,7 @@ class Answerer:
         config = self._config
         focus, owners = vocabulary.question_words(question)
         specific = [w for w in focus if w not in vocabulary.GENERIC and w not in owners]
-        opened = _prefixed(fields, specific) + _run_together(fields, question)
+        opened = _prefixed(fields, specific, question) + _run_together(fields, question)
         keyed = [f for f in fields if f.key] + [f for f in opened if accept is None or accept(f.value)]
         if not keyed:
             return []

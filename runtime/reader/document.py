@@ -94,14 +94,15 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
     `Field.line` indexes `cells` (from `read_cells`)."""
     grid = group_regions([cell.box for cell in cells])
     keys = key_cells(cells)
-    fields: list[Field] = []
+    header_rows, fields = _header_rows(cells, keys, grid.rows)
     for position, row in enumerate(grid.rows):
         fields.extend(_colon_fields(cells, grid.rows, position, keys))
         texts = [cells[i].text.strip() for i in row]
-        labels = [keys[i] for i in row]
+        # A row of keys over a row of their values pairs no neighbours (`_header_rows`).
+        labels = [keys[i] and position not in header_rows for i in row]
         # "Total | 2 | 42.50": the first cell labels the row's last one, unless another label
         # stands between them ("Brand | BELAIR | Project # | 72-31": pairs of neighbours).
-        if len(texts) >= 2 and ":" not in texts[0] and not any(labels[1:-1]):
+        if len(texts) >= 2 and ":" not in texts[0] and not any(labels[1:-1]) and position not in header_rows:
             fields.append(Field(texts[0], texts[-1], row[-1], "row", key_line=row[0]))
         for slot in range(len(texts) - 1):  # a cell of words labels its right neighbour
             if labels[slot] and not labels[slot + 1] and (slot > 0 or len(texts) > 2):
@@ -263,7 +264,8 @@ def _colon_fields(cells, rows: tuple[tuple[int, ...], ...], position: int, keys:
         match = _KEY_VALUE.match(text) or _UNDERLINED.match(text)
         if not match:
             continue
-        key, value = match["key"].strip(), match["value"].strip()
+        # A fill-in line after the colon ("SALES:____") is no value: the value stands beyond it.
+        key, value = match["key"].strip(), match["value"].strip(" _")
         key_index = index
         if not value and slot + 1 < len(row):  # "Name:" | "Ada Lovelace"
             below = _cell_below(cells, rows, position, index)
@@ -290,36 +292,87 @@ def _colon_fields(cells, rows: tuple[tuple[int, ...], ...], position: int, keys:
 def _under_fields(cells, keys: list[bool], fields: list[Field]) -> list[Field]:
     """A form's key with its value written under it ("DEPARTMENT CHARGED" over "Brand
     Operations"), by the boxes alone: a key cell that labels nothing else yet takes the cell
-    below it with the highest top that starts within one key height of the key's bottom,
-    overlaps its width and starts no more than a key height left of it, unless that cell
-    labels a value of its own or reads like a key in the key's own print (no taller than
-    `_TYPED_RATIO` × the key: a blank form's next row of keys). Rows
-    grouped from slightly skewed boxes may put such a value in the key's row or in another's
-    (a form's small printed keys and the larger typed values overlap in height)."""
+    `_under` finds, unless that cell labels a value of its own."""
     labelled = {f.key_line for f in fields if f.key_line >= 0} | {f.line for f in fields if f.source == "colon"}
-    spans = [(*_extent(cell), min(p[1] for p in cell.box), max(p[1] for p in cell.box)) for cell in cells]
+    spans = _spans(cells)
     found = []
     for index, cell in enumerate(cells):
         if not keys[index] or index in labelled:
             continue
-        left, right, top, bottom = spans[index]
-        height = bottom - top
-        best = None
-        for other, (c_left, c_right, c_top, c_bottom) in enumerate(spans):
-            gap = c_top - bottom
-            if other == index or c_top < top + 0.5 * height or gap > _UNDER_GAP_RATIO * height:
-                continue
-            if keys[other] and c_bottom - c_top <= _TYPED_RATIO * height:
-                continue  # a key of the same print under a key: a blank form's next row of keys
-            if min(right, c_right) - max(left, c_left) <= 0 or c_left < left - height:
-                continue
-            if best is None or c_top < best[0]:
-                best = (c_top, other)
-        if best is not None:
-            text = cells[best[1]].text.strip()
-            if text and best[1] not in labelled and not text.endswith(":") and not _KEY_VALUE.match(text):
-                found.append(Field(cell.text.strip().rstrip(" :"), text, best[1], "below", key_line=index))
+        below = _under(index, keys, spans)
+        if below is not None:
+            text = cells[below].text.strip()
+            if text and below not in labelled and not text.endswith(":") and not _KEY_VALUE.match(text):
+                found.append(Field(cell.text.strip().rstrip(" :"), text, below, "below", key_line=index))
     return found
+
+
+def _spans(cells) -> list[tuple[float, float, float, float]]:
+    """(left, right, top, bottom) of each cell."""
+    return [(*_extent(cell), min(p[1] for p in cell.box), max(p[1] for p in cell.box)) for cell in cells]
+
+
+def _under(index: int, keys: list[bool], spans) -> int | None:
+    """The cell written under the key `index`: of the cells that start within one key height
+    of the key's bottom, overlap its width and start no more than a key height left of it,
+    the one with the highest top, unless it reads like a key in the key's own print (no
+    taller than `_TYPED_RATIO` × the key: a blank form's next row of keys). Rows grouped
+    from slightly skewed boxes may put such a value in the key's row or in another's (a
+    form's small printed keys and the larger typed values overlap in height)."""
+    left, right, top, bottom = spans[index]
+    height = bottom - top
+    best = None
+    for other, (c_left, c_right, c_top, c_bottom) in enumerate(spans):
+        gap = c_top - bottom
+        if other == index or c_top < top + 0.5 * height or gap > _UNDER_GAP_RATIO * height:
+            continue
+        if keys[other] and c_bottom - c_top <= _TYPED_RATIO * height:
+            continue  # a key of the same print under a key: a blank form's next row of keys
+        if min(right, c_right) - max(left, c_left) <= 0 or c_left < left - height:
+            continue
+        if best is None or c_top < best[0]:
+            best = (c_top, other)
+    return None if best is None else best[1]
+
+
+def _header_rows(cells, keys: list[bool], rows: tuple[tuple[int, ...], ...]) -> tuple[set[int], list[Field]]:
+    """A form's row of keys over a row of their values ("TEST MATERIAL(s) | LOT NO.(s) |
+    RECEIPT DATE(s)" over "B166 | 9/28/83"): a row of labels where two keys or more have
+    values written under them (`_under`, cells that read as no key), all in the next row,
+    fewer than half of whose cells are keys. Each cell of that row
+    that is no key goes to the key nearest it across the page (values are centred in their
+    boxes, so one may start right of its key's end), within two line heights or less than
+    half as far as from the key next nearest. The keys of
+    such a row label no neighbour of theirs. Returns the positions of the two rows (left out
+    of the row rules) and the fields."""
+    spans = _spans(cells)
+    row_of = {index: position for position, row in enumerate(rows) for index in row}
+    skipped: set[int] = set()
+    fields = []
+    for position, row in enumerate(rows[:-1]):
+        if len(row) < 2 or not all(is_label(cells[i].text.strip()) for i in row):
+            continue
+        under = [_under(i, keys, spans) for i in row if keys[i]]
+        under = [u for u in under if u is not None and not keys[u]]
+        if len(set(under)) < 2 or {row_of[u] for u in under} != {position + 1}:
+            continue
+        if 2 * sum(keys[i] for i in rows[position + 1]) >= len(rows[position + 1]):
+            continue  # a row of keys and their values ("Total Cost | $1,340.00 | Year | 1994") under one
+        skipped |= {position, position + 1}
+        for value in rows[position + 1]:
+            v_left, v_right, v_top, v_bottom = spans[value]
+            if keys[value] and value not in under:
+                continue
+
+            def distance(key: int) -> float:
+                return max(0.0, spans[key][0] - v_right, v_left - spans[key][1])
+
+            key, second = sorted(row, key=distance)[:2]
+            text = cells[value].text.strip()
+            near = distance(key) <= 2 * (v_bottom - v_top) or distance(key) <= 0.5 * distance(second)
+            if near and adjacent(cells[key], cells[value]) and text:
+                fields.append(Field(cells[key].text.strip().rstrip(" :"), text, value, "below", key_line=key))
+    return skipped, fields
 
 
 def _cell_below(cells, rows: tuple[tuple[int, ...], ...], position: int, index: int) -> int | None:

@@ -681,3 +681,51 @@ def test_whom_a_letter_is_to_is_the_person_it_greets():
     assert _answerer().answer("Who is the letter to?", letter).text == "Ms Solberg"
     assert _answerer().answer("To whom was it sent?", letter).text == "Ms Solberg"
     assert _answerer().answer("Who sent it?", letter).text != "Ms Solberg"
+
+
+def test_a_row_of_keys_over_a_row_of_their_values():
+    # A form's printed keys in one row, the filled-in values in the row under them, each
+    # centred in its box (one starts right of its key's end): each value to its own key, no
+    # key paired with the key beside it.
+    lines = (
+        _line("TEST MATERIAL(s)", 43, 199, width=95, height=21), _line("LOT NO.(s)", 417, 202, width=63, height=20),
+        _line("RECEIPT DATE(s)", 523, 202, width=89, height=21), _line("LH-NUMBER(s)", 659, 203, width=73, height=21),
+        _line("B166", 180, 233, width=37, height=19), _line("9/28/83", 532, 235, width=57, height=18),
+        _line("20,845", 654, 233, width=54, height=23),
+    )
+    pairs = {(f.key, f.value) for f in extract_fields(lines)}
+    assert {("TEST MATERIAL(s)", "B166"), ("RECEIPT DATE(s)", "9/28/83"), ("LH-NUMBER(s)", "20,845")} <= pairs
+    assert not {value for key, value in pairs if key == "RECEIPT DATE(s)"} & {"LH-NUMBER(s)", "B166"}
+    answerer = _answerer()
+    assert answerer.answer("TEST MATERIAL(s)?", lines).text == "B166"
+    # A row of a key, its value and another key with its value over a like row is no such header.
+    rows = (_line("Company", 82, 212, width=80, height=23), _line("SPEVCO, INC.", 174, 216, width=110, height=17),
+            _line("Brand(s) Camel", 451, 217, width=120, height=19),
+            _line("Total Cost", 82, 253, width=80, height=17), _line("$1,340,000.00", 246, 249, width=110, height=20),
+            _line("Current Year Cost", 418, 250, width=140, height=17), _line("1994-1995", 580, 250, width=80, height=20))
+    pairs = {(f.key, f.value) for f in extract_fields(rows)}
+    assert ("Current Year Cost", "1994-1995") in pairs and ("Brand(s) Camel", "1994-1995") not in pairs
+
+
+def test_a_fill_in_line_after_a_colon_is_no_value():
+    lines = (_line("(10) UNIT SALES:___", 78, 337, width=214), _line("238,282", 341, 340, width=56))
+    assert ("(10) UNIT SALES", "238,282") in {(f.key, f.value) for f in extract_fields(lines)}
+    assert _answerer().answer("What is the unit sales?", lines).text == "238,282"
+
+
+def test_words_the_question_says_go_on_the_key_not_into_the_value():
+    # "APPROVED BY" is a key to "Approved by?", not the key "APPROVED" and the value "BY".
+    lines = (_line("APPROVED BY", 20, 10), _line("TEST MATERIAL (s)", 20, 110), _line("Client Group BATKorea", 20, 210))
+    answerer = _answerer()
+    assert answerer.answer("Approved by?", lines).text == NOT_FOUND
+    assert answerer.answer("TEST MATERIAL(s)?", lines).text == NOT_FOUND
+    assert answerer.answer("Client group?", lines).text == "BATKorea"
+
+
+def test_the_letter_of_a_hyphenated_code_picks_the_key_as_a_number_does():
+    lines = tuple(_line(f"({n}) CAT-{code}-EXPENSES:", 78, 465 + 30 * n, width=180, height=20) for n, code in
+                  ((13, "A"), (14, "B"), (21, "1"))) + tuple(
+        _line(value, 350, 465 + 30 * n, width=50, height=20) for n, value in ((13, "2,303"), (14, "380"), (21, "291,095")))
+    answerer = _answerer()
+    assert answerer.answer("Cat- a- expenses?", lines).text == "2,303"
+    assert answerer.answer("What is the cat-b-expenses?", lines).text == "380"
