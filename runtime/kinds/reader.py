@@ -305,6 +305,9 @@ class ReaderAdapter(KindAdapter):
             keyed = self._key_at_the_end(prompt, regions)  # "What does the form say for No?"
             if keyed is not None:
                 return keyed
+            if intents.says_for(prompt):  # a field the page may lack, not the page in its place
+                answer = self._answerer.answer(prompt, regions)
+                return Reply(answer.text, answer.evidence)
         if intent.name == intents.READ:
             return Reply(*_read_out(regions))
         if intent.name == intents.DESCRIBE:

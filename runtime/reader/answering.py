@@ -244,6 +244,14 @@ def _past_said(rest: str, said: set[str]) -> str:
     return " ".join(tokens)
 
 
+def _echoes(value: str, question: str) -> bool:
+    """Whether a value says only words of the question ("CLIENT" for "What does the form
+    say for client?", "FINAL FLAVOR" for "Final flavor?"): the key asked about, read where
+    its value should be, answers nothing. A choice names its answer ("Signed or not?": "Signed")."""
+    words = re.findall(r"[a-z0-9]+", value.lower())
+    return bool(words) and set(words) <= _said(question) and not re.search(r"\bor\b", question, re.I)
+
+
 def _run_together(fields: list[Field], question: str) -> list[Field]:
     """Cells where the recognizer ran a key into its value ("PROJECTNO.1984-175NP",
     "ORIGINAL-PROJECTFILE", "RE-339"): the question's own words, spaces and case aside, open
@@ -442,7 +450,7 @@ class Answerer:
             return looked_up
         every = extract_fields(cells)
         question = vocabulary.spell_out(question, {f.key for f in every if f.source not in _DATA_KEYED}, self._words)
-        every = [f for f in every if not _other_party(question, f.key)]
+        every = [f for f in every if not _other_party(question, f.key) and not _echoes(f.value, question)]
         expected = question_type(_without_items(question, every))
         if expected == ORG:  # "Which company is the letter from?" does not ask for its signer
             every = [f for f in every if f.source not in PEOPLE_SOURCES]

@@ -209,6 +209,16 @@ _TOPIC = re.compile(r"^\s*(?:(?:find|find out|tell me|say)\s+)?what(?:'s|\s+is|\
                     r"\s+(?:about|regarding|concerning)\s*[?.]?\s*$", re.I)
 
 
+# "What does the form say for X?", "What does it say under X?": what the page says *for* a
+# thing named after the verb is that thing's entry, never the whole page.
+_SAYS_FOR = re.compile(r"\bsays?\s+(?:for|under|next\s+to|beside)\s+\S", re.I)
+
+
+def says_for(request: str) -> bool:
+    """Whether the request asks what the page says for something it names."""
+    return _SAYS_FOR.search(request) is not None
+
+
 def asks_topic(request: str) -> bool:
     """Whether the request asks what the page is about."""
     return _TOPIC.match(request) is not None

@@ -220,6 +220,9 @@ def test_a_request_ending_in_a_key_of_the_page_asks_for_that_field(model):
     for request_text, value in (("What does the form say for To?", "Lab files"), ("What does the form say for Yr?", "1988"),
                                 ("What does the form say for Report?", "517"), ("Kind?", "Plastic rod")):
         assert _squash(model.ask(image, request_text).text) == _squash(value), request_text
+    # what it says *for* something the page lacks is not found, not the page in its place
+    for request_text in ("What does the form say for terms?", "What does the form say for the invoice number?"):
+        assert model.ask(image, request_text).text == "Not found in the image.", request_text
     # ... but asked about the page itself, the page
     assert model.ask(image, "What does the form say?").text == transcript(lines)
     assert model.ask(image, "Describe this report.").text.startswith(("This looks like", "This is a page"))

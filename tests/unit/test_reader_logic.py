@@ -729,3 +729,12 @@ def test_the_letter_of_a_hyphenated_code_picks_the_key_as_a_number_does():
     answerer = _answerer()
     assert answerer.answer("Cat- a- expenses?", lines).text == "2,303"
     assert answerer.answer("What is the cat-b-expenses?", lines).text == "380"
+
+
+def test_the_key_asked_about_is_no_answer_to_it():
+    # Read where a value should be, the key the question names answers nothing; a choice's
+    # answer is one of the words it says.
+    from runtime.reader.answering import _echoes
+
+    assert _echoes("FINAL FLAVOR", "Final flavor?") and _echoes("CLIENT", "What does the form say for client?")
+    assert not _echoes("OGS", "Final flavor?") and not _echoes("Signed", "Signed or not?")

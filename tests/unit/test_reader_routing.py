@@ -199,3 +199,8 @@ def test_a_question_about_what_the_page_is_about_gets_its_subject_line():
     assert describer.subject(coded) is None  # a code is no subject
     assert not intents.asks_topic("What time is it about?") and not intents.asks_topic("What was the total about?")
     assert alternatives("Tax included or not?") is None  # yes or no: not a choice to refuse
+
+
+def test_what_the_page_says_for_a_named_thing_is_that_thing():
+    assert intents.says_for("What does the form say for terms?") and intents.says_for("what does it say under Remarks")
+    assert not intents.says_for("What does the form say?") and not intents.says_for("Say something about it.")
