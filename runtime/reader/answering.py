@@ -51,7 +51,7 @@ from . import vocabulary
 from .document import PEOPLE_SOURCES, Field, extract_fields, read_cells, row_label
 from . import intents
 from .letterhead import is_document_title, read_letterhead
-from .spelling import occurs_in, split_run_together
+from .spelling import allowed_edits, compact, edits_within, occurs_in, split_run_together
 from .values import find_dates, find_times, parse_money
 from .types import AMOUNT, ADDRESS, COUNT, DATE, EMAIL, IDENT, ORG, PERCENT, PERSON, PHONE, TIME, URL, clean_value, compatible, is_street_line, question_type, value_types
 
@@ -206,7 +206,7 @@ def paid_total(fields: list[Field], cells: tuple[TextLine, ...]) -> Field | None
     return None
 
 
-def _prefixed(fields: list[Field], specific: list[str], question: str) -> list[Field]:
+def _prefixed(fields: list[Field], specific: list[str], question: str, words: frozenset[str] = frozenset()) -> list[Field]:
     """Cells that open with every specific word of the question and go on with more
     ("Client Group BATKorea" for "Client group?"): the opening words key the rest. Words
     the question says go on the key ("APPROVED BY" for "Approved by?" is a key and no value:
@@ -221,7 +221,7 @@ def _prefixed(fields: list[Field], specific: list[str], question: str) -> list[F
         tokens = field.value.split()
         for cut in range(1, min(len(tokens), 6)):
             opening = " ".join(tokens[:cut])
-            if all(_misread(word, opening) or word in vocabulary.label_words(opening) for word in specific):
+            if all(_misread(word, opening, words) or word in vocabulary.label_words(opening) for word in specific):
                 value = _past_said(" ".join(tokens[cut:]), said)
                 if value:
                     found.append(Field(field.value[: len(field.value) - len(value)].strip(), value, field.line, "prefix"))
@@ -308,10 +308,20 @@ def _number_agreement(numbers: frozenset[str], key: str) -> float:
     return _NUMBER_WEIGHT if numbers & have else -_NUMBER_WEIGHT
 
 
-def _misread(word: str, text: str) -> bool:
+def _misread(word: str, text: str, words: frozenset[str] = frozenset()) -> bool:
     """Whether a word of three letters or more reads in `text` allowing for the recognizer's
-    misread characters and dropped spaces (`spelling.occurs_in`)."""
-    return len(word) >= 3 and occurs_in(word, text)
+    misread characters and dropped spaces (`spelling.occurs_in`). Not where the word and each
+    word of `text` that near are different words of `words` (the sentence encoder's
+    vocabulary): "place" and "bloom" are other words than "plate" and "blood", not
+    misreadings of them ("Attarntion" is one of "attention")."""
+    if len(word) < 3 or not occurs_in(word, text):
+        return False
+    if word not in words or compact(word) in compact(text):
+        return True
+    allowed = allowed_edits(word)
+    near = [token for token in re.findall(r"[a-z]+", text.lower())
+            if abs(len(token) - len(word)) <= allowed and edits_within(word, token) <= allowed]
+    return not near or any(token not in words or token == word for token in near)
 
 
 # "Which company billed it?", "Who shipped it?": the question's subject did what its verb says.
@@ -582,7 +592,7 @@ class Answerer:
     def _in_key(self, word: str, key: str) -> bool:
         """Whether a question's word is one of the key's words, or reads in it as the
         recognizer misread it."""
-        return word in vocabulary.label_words(self._read(key), [word]) or _misread(word, key)
+        return word in vocabulary.label_words(self._read(key), [word]) or _misread(word, key, self._words)
 
     def field_named(self, name: str, regions: tuple[TextLine, ...]) -> Answer | None:
         """The value of the page's key written exactly `name` (case, spaces and punctuation
@@ -629,7 +639,7 @@ class Answerer:
         config = self._config
         focus, owners = vocabulary.question_words(question)
         specific = [w for w in focus if w not in vocabulary.GENERIC and w not in owners]
-        opened = _prefixed(fields, specific, question) + _run_together(fields, question)
+        opened = _prefixed(fields, specific, question, self._words) + _run_together(fields, question)
         keyed = [f for f in fields if f.key] + [f for f in opened if accept is None or accept(f.value)]
         if not keyed:
             return []
@@ -639,8 +649,8 @@ class Answerer:
             # Word for word, or as the recognizer misread it ("SUPPL.IER:" for "supplier").
             key = self._read(field.key)
             label = vocabulary.label_words(key, focus + owners)
-            label_cover = sum(w in focus or w in owners or _misread(w, asked) for w in label) / len(label) if label else 0.0
-            question_cover = sum(w in label or _misread(w, key) for w in specific) / len(specific) if specific else 1.0
+            label_cover = sum(w in focus or w in owners or _misread(w, asked, self._words) for w in label) / len(label) if label else 0.0
+            question_cover = sum(w in label or _misread(w, key, self._words) for w in specific) / len(specific) if specific else 1.0
             if label_cover >= config.min_label_coverage and question_cover >= config.min_question_coverage:
                 matches.append((field, label_cover + question_cover))
         if not matches:

@@ -738,3 +738,15 @@ def test_the_key_asked_about_is_no_answer_to_it():
 
     assert _echoes("FINAL FLAVOR", "Final flavor?") and _echoes("CLIENT", "What does the form say for client?")
     assert not _echoes("OGS", "Final flavor?") and not _echoes("Signed", "Signed or not?")
+
+
+def test_another_english_word_one_letter_away_is_no_misreading():
+    # "PLACE" is not "plate" misread, nor "Bloom" "blood"; "Attarntion" is "attention" misread.
+    words = frozenset("place plate blood bloom attention what is the vehicle licence group quality of".split())
+    answerer = Answerer(_unrelated, lambda question, context, answers: [0.0] * len(answers), words=words)
+    lines = (_line("PLACE: Telephone", 20, 10), _line("Quality of Bloom: Good", 20, 110),
+             _line("Attarntion: DAVID DRESSER", 20, 210))
+    assert answerer.answer("What is the vehicle's licence plate?", lines).text == NOT_FOUND
+    assert answerer.answer("What is the blood group?", lines).text == NOT_FOUND
+    assert answerer.answer("What is the attention?", lines).text == "DAVID DRESSER"
+    assert _answerer().answer("What is the vehicle's licence plate?", lines).text == "Telephone"  # no vocabulary: as read
