@@ -285,8 +285,34 @@ def _colon_fields(cells, rows: tuple[tuple[int, ...], ...], position: int, keys:
             index = rows[position + 1][0]
             value = cells[index].text.strip()
         if value:
-            fields.append(Field(key, value, index, "colon", key_line=key_index))
+            for key, value in _pairs_in(key, value):
+                fields.append(Field(key, value, index, "colon", key_line=key_index))
     return fields
+
+
+_MAX_INNER_KEY = 4  # words
+
+
+def _pairs_in(key: str, value: str) -> list[tuple[str, str]]:
+    """A cell's value that holds a second "Key: value" ("(201) 923-9208 BEEPER NUMBER: (201)
+    698-1780", "P 4/C; Newspapers: 1/2 B/W") split into its pairs. The second key is the run
+    of up to four words without figures before its colon, after a word that ends a value (one
+    with a figure, or ending in ";" or ","); where words alone lead up to the colon there is no
+    telling where the value ends, and the value stays whole."""
+    tokens = re.sub(r"(?<=[^\W\d_])[:：](?=\S)", ": ", value).split()
+    for end, token in enumerate(tokens):
+        if not token.endswith((":", "：")) or end == 0:
+            continue
+        start = end
+        while start > 0 and end - start < _MAX_INNER_KEY - 1 and not re.search(r"\d|[;,]$", tokens[start - 1]):
+            start -= 1
+        inner = " ".join(tokens[start:end + 1])
+        if start > 0 and re.search(r"\d|[;,]$", tokens[start - 1]) and re.search(r"[^\W\d_]{2}", inner) and not re.search(r"\d", inner):
+            rest = " ".join(tokens[end + 1:])
+            inner_key = inner.rstrip(":： ")
+            first = [(key, " ".join(tokens[:start]))]
+            return first + (_pairs_in(inner_key, rest) if rest else [])
+    return [(key, value)]
 
 
 def _under_fields(cells, keys: list[bool], fields: list[Field]) -> list[Field]:
@@ -442,7 +468,10 @@ def _letter_fields(cells, rows: tuple[tuple[int, ...], ...]) -> list[Field]:
             fields += [Field(key, greeting["name"].strip(), row[0], "greeting") for key in _RECIPIENT_KEYS]
         if _CLOSINGS.match(re.sub(r"\s+", "", text)) and position + 1 < len(rows):
             signer = rows[position + 1][0]
-            fields += [Field(key, cells[signer].text.strip(), signer, "closing") for key in _SIGNER_KEYS]
+            name = cells[signer].text.strip()
+            if not re.search(r"[^\W\d_]{2}", name) or value_types(name) & _COMPLETE_TYPES:
+                continue  # a phone number or a page number under "Thank you" signs nothing
+            fields += [Field(key, name, signer, "closing") for key in _SIGNER_KEYS]
             if position + 2 < len(rows):
                 title = rows[position + 2][0]
                 fields.append(Field("signer title position", cells[title].text.strip(), title, "title"))

@@ -750,3 +750,19 @@ def test_another_english_word_one_letter_away_is_no_misreading():
     assert answerer.answer("What is the blood group?", lines).text == NOT_FOUND
     assert answerer.answer("What is the attention?", lines).text == "DAVID DRESSER"
     assert _answerer().answer("What is the vehicle's licence plate?", lines).text == "Telephone"  # no vocabulary: as read
+
+
+def test_a_cell_with_two_key_value_pairs_is_split_where_the_second_key_starts():
+    lines = (_line("PHONE NUMBER: (201) 923-9208 BEEPER NUMBER: (201) 698-1780", 20, 10, width=600),
+             _line("Magazines: P 4/C; Newspapers: 1/2 B/W", 20, 110, width=400),
+             _line("Contact: Ada Lovelace Phone: 555 0101", 20, 210, width=400))
+    pairs = {(f.key, f.value) for f in extract_fields(lines) if f.source == "colon"}
+    assert {("PHONE NUMBER", "(201) 923-9208"), ("BEEPER NUMBER", "(201) 698-1780"), ("Magazines", "P 4/C;"),
+            ("Newspapers", "1/2 B/W")} <= pairs
+    # where words alone lead up to the second colon, there is no telling where the value ends
+    assert ("Contact", "Ada Lovelace Phone: 555 0101") in pairs
+
+
+def test_a_number_under_a_closing_signs_nothing():
+    lines = (_line("Dear Ms Solberg,", 20, 10), _line("Thank you", 20, 200), _line("312-558-5948", 20, 235))
+    assert not [f for f in extract_fields(lines) if f.source == "closing"]
