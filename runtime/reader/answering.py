@@ -209,11 +209,11 @@ def paid_total(fields: list[Field], cells: tuple[TextLine, ...]) -> Field | None
 def _prefixed(fields: list[Field], specific: list[str], question: str, words: frozenset[str] = frozenset()) -> list[Field]:
     """Cells that open with every specific word of the question and go on with more
     ("Client Group BATKorea" for "Client group?"): the opening words key the rest. Words
-    the question says go on the key ("APPROVED BY" for "Approved by?" is a key and no value:
-    "by" is no value of "approved")."""
+    the question says after the key's go on the key (`_past_said`); the rest must read as a
+    value (`_rest_is_value`: "Authorized by Dr. Stone" is no answer to "Authorized to?",
+    "Client confirmed the agreement" none to "Client?")."""
     if not specific:
         return []
-    said = _said(question)
     found = []
     for field in fields:
         if field.source != "line" or ":" in field.value:  # "PHYSICAL STATE:" is a key, not a key and its value
@@ -222,34 +222,66 @@ def _prefixed(fields: list[Field], specific: list[str], question: str, words: fr
         for cut in range(1, min(len(tokens), 6)):
             opening = " ".join(tokens[:cut])
             if all(_misread(word, opening, words) or word in vocabulary.label_words(opening) for word in specific):
-                value = _past_said(" ".join(tokens[cut:]), said)
-                if value:
-                    found.append(Field(field.value[: len(field.value) - len(value)].strip(), value, field.line, "prefix"))
+                key, rest = _past_said(tokens[:cut], tokens[cut:], question)
+                if _rest_is_value(key, rest):
+                    found.append(Field(" ".join(key), " ".join(rest), field.line, "prefix"))
                 break
     return found
 
 
-def _said(question: str) -> set[str]:
-    """Every word and number of a question, lowercase, stop words included."""
-    return set(re.findall(r"[a-z0-9]+", question.lower()))
+def _rest_is_value(key: list[str], rest: list[str]) -> bool:
+    """Whether the rest of a cell after its opening key can be the key's value: not where it
+    opens with a function word that ties it to the key ("DIVISION | OF LOEW'S CORP." is a
+    title; "Remarks | The goods arrived" opens a value of its own), goes on in lower case after
+    a capitalised key (a sentence) or ends in a colon (a key of its own)."""
+    if not rest or not key:
+        return False
+    first = rest[0].lower().strip(".,")
+    sentence = rest[0][:1].islower() and key[0][:1].isupper()
+    return first not in _TIES and not sentence and not rest[-1].endswith(":")
 
 
-def _past_said(rest: str, said: set[str]) -> str:
-    """`rest` of a cell after its opening key, without the words that go on the key because
-    the question says them too ("BY" after "APPROVED" for "Approved by?", "(s)" after "TEST
-    MATERIAL"): "" when nothing else is left."""
-    tokens = rest.split()
-    while tokens and set(re.findall(r"[a-z0-9]+", tokens[0].lower())) <= said and any(ch.isalnum() for ch in tokens[0]):
-        tokens.pop(0)
-    return " ".join(tokens)
+# Words that go on from what stands before them: prepositions, conjunctions, "be" ("To be
+# determined" is a value).
+_TIES = frozenset("of for in on at by with from into onto than as per and or nor but is are was were be been".split())
+
+
+def _words_of(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def _past_said(key: list[str], rest: list[str], question: str) -> tuple[list[str], list[str]]:
+    """A key's tokens and the rest of its cell, with the rest's opening tokens that go on the
+    key as the question says it moved onto the key: "BY" after "APPROVED" for "Approved by?",
+    "(s)" after "TEST MATERIAL" for "TEST MATERIAL(s)?". A function word goes on only where the
+    question says it right after the key's last word ("Remarks The goods ..." keeps "The" for
+    "What are the remarks?")."""
+    asked = _words_of(question)
+    pairs = set(zip(asked, asked[1:]))
+    key, rest = list(key), list(rest)
+    while rest:
+        words, before = _words_of(rest[0]), _words_of(" ".join(key))
+        if not words or not set(words) <= set(asked):
+            break
+        if any(w in vocabulary.STOP for w in words) and (not before or (before[-1], words[0]) not in pairs):
+            break
+        key.append(rest.pop(0))
+    return key, rest
 
 
 def _echoes(value: str, question: str) -> bool:
-    """Whether a value says only words of the question ("CLIENT" for "What does the form
-    say for client?", "FINAL FLAVOR" for "Final flavor?"): the key asked about, read where
-    its value should be, answers nothing. A choice names its answer ("Signed or not?": "Signed")."""
-    words = re.findall(r"[a-z0-9]+", value.lower())
-    return bool(words) and set(words) <= _said(question) and not re.search(r"\bor\b", question, re.I)
+    """Whether a value is the key the question asks about, or part of it ("CLIENT" for "What
+    does the form say for client?", "FINAL FLAVOR" for "Final flavor?", "ASSIGNED" where
+    "OTHER PERSONNEL" runs over two lines): every word it has is one of the question's specific
+    words. Read where its value should be, it answers nothing. A question that offers
+    alternatives names its answer ("UPS or FedEx?": "UPS"), unless the value says all it says;
+    figures and single letters ("2 nights", "grade A") are no key's words, and a figure the
+    question does not say makes a value ("261 sq" for "sq. inches/feet?")."""
+    said = set(vocabulary.label_words(value))
+    specific = _specific_words(question)
+    if not said or not said <= specific or not set(_words_of(value)) <= set(_words_of(question)):
+        return False
+    return said == specific or not re.search(r"\bor\b", question, re.I)
 
 
 def _run_together(fields: list[Field], question: str) -> list[Field]:
@@ -263,7 +295,6 @@ def _run_together(fields: list[Field], question: str) -> list[Field]:
     key = "".join(words).lower()
     if len(key) < 2:
         return []
-    said = _said(question)
     found = []
     for field in fields:
         if field.source != "line":
@@ -283,9 +314,10 @@ def _run_together(fields: list[Field], question: str) -> list[Field]:
                 break
         if cut is None or (text[cut].isalnum() and text[cut].isalpha() == text[cut - 1].isalpha()):
             continue  # "RECEIPT" does not open with "re", nor "WEEK 35" with "week 3"
-        value = _past_said(text[cut:], said).lstrip(" .:;_")
+        key_tokens, rest = _past_said(text[:cut].split(), text[cut:].split(), question)
+        value = " ".join(rest).lstrip(" .:;_")
         value = value[1:] if value.startswith("-") and value[1:2].isalpha() else value
-        if any(ch.isalnum() for ch in value):
+        if any(ch.isalnum() for ch in value) and _rest_is_value(key_tokens, value.split()):
             found.append(Field(text[:cut].strip(), value.strip(), field.line, "prefix"))
     return found
 
@@ -313,7 +345,8 @@ def _misread(word: str, text: str, words: frozenset[str] = frozenset()) -> bool:
     misread characters and dropped spaces (`spelling.occurs_in`). Not where the word and each
     word of `text` that near are different words of `words` (the sentence encoder's
     vocabulary): "place" and "bloom" are other words than "plate" and "blood", not
-    misreadings of them ("Attarntion" is one of "attention")."""
+    misreadings of them ("Attarntion" is one of "attention"). Two forms of one word are
+    the same key ("RECEIVER" for "received"; "employer" and "employee" are two)."""
     if len(word) < 3 or not occurs_in(word, text):
         return False
     if word not in words or compact(word) in compact(text):
@@ -321,7 +354,18 @@ def _misread(word: str, text: str, words: frozenset[str] = frozenset()) -> bool:
     allowed = allowed_edits(word)
     near = [token for token in re.findall(r"[a-z]+", text.lower())
             if abs(len(token) - len(word)) <= allowed and edits_within(word, token) <= allowed]
-    return not near or any(token not in words or token == word for token in near)
+    return not near or any(token not in words or _stem(token) == _stem(word) for token in near)
+
+
+_ENDINGS = ("ing", "ion", "ed", "er", "or", "es", "s")
+
+
+def _stem(word: str) -> str:
+    """A word without one inflection or agent ending, where at least four letters stay."""
+    for ending in _ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 4:
+            return word[: -len(ending)]
+    return word
 
 
 # "Which company billed it?", "Who shipped it?": the question's subject did what its verb says.

@@ -369,8 +369,9 @@ def _header_rows(cells, keys: list[bool], rows: tuple[tuple[int, ...], ...]) -> 
     that is no key goes to the key nearest it across the page (values are centred in their
     boxes, so one may start right of its key's end), within two line heights or less than
     half as far as from the key next nearest. The keys of
-    such a row label no neighbour of theirs. Returns the positions of the two rows (left out
-    of the row rules) and the fields."""
+    such a row label no neighbour of theirs; the values' row keeps its own rules (an item
+    row "Coffee | 7.00" under "Item | Price" still prices its item). Returns the positions
+    of the key rows (left out of the row rules) and the fields."""
     spans = _spans(cells)
     row_of = {index: position for position, row in enumerate(rows) for index in row}
     skipped: set[int] = set()
@@ -384,7 +385,7 @@ def _header_rows(cells, keys: list[bool], rows: tuple[tuple[int, ...], ...]) -> 
             continue
         if 2 * sum(keys[i] for i in rows[position + 1]) >= len(rows[position + 1]):
             continue  # a row of keys and their values ("Total Cost | $1,340.00 | Year | 1994") under one
-        skipped |= {position, position + 1}
+        skipped.add(position)
         for value in rows[position + 1]:
             v_left, v_right, v_top, v_bottom = spans[value]
             if keys[value] and value not in under:

@@ -211,12 +211,18 @@ _TOPIC = re.compile(r"^\s*(?:(?:find|find out|tell me|say)\s+)?what(?:'s|\s+is|\
 
 # "What does the form say for X?", "What does it say under X?": what the page says *for* a
 # thing named after the verb is that thing's entry, never the whole page.
-_SAYS_FOR = re.compile(r"\bsays?\s+(?:for|under|next\s+to|beside)\s+\S", re.I)
+_SAYS_FOR = re.compile(r"\bsays?\s+(?:for|under|next\s+to|beside)\s+(?:(?:the|a|an|this|that)\s+)?([A-Za-z0-9][\w'-]*)", re.I)
+# What follows "say for" where it names no entry: a person ("for me", "for us") or a manner of
+# saying ("for sure", "for certain", "for now", "for example").
+_NOT_AN_ENTRY = frozenset(
+    "me us you him her them it myself yourself sure certain certainly now example instance real instant".split()
+)
 
 
 def says_for(request: str) -> bool:
     """Whether the request asks what the page says for something it names."""
-    return _SAYS_FOR.search(request) is not None
+    match = _SAYS_FOR.search(request)
+    return match is not None and match.group(1).lower() not in _NOT_AN_ENTRY
 
 
 def asks_topic(request: str) -> bool:

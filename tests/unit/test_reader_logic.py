@@ -705,6 +705,11 @@ def test_a_row_of_keys_over_a_row_of_their_values():
             _line("Current Year Cost", 418, 250, width=140, height=17), _line("1994-1995", 580, 250, width=80, height=20))
     pairs = {(f.key, f.value) for f in extract_fields(rows)}
     assert ("Current Year Cost", "1994-1995") in pairs and ("Brand(s) Camel", "1994-1995") not in pairs
+    # The values' row keeps its own rules: an item row under "Item | Price" prices its item.
+    table = (_line("Item", 20, 10, width=80), _line("Price", 300, 10, width=80),
+             _line("Coffee", 20, 50, width=80), _line("7.00", 300, 50, width=80))
+    pairs = {(f.key, f.value) for f in extract_fields(table)}
+    assert ("Coffee", "7.00") in pairs and ("Price", "7.00") in pairs
 
 
 def test_a_fill_in_line_after_a_colon_is_no_value():
@@ -720,6 +725,15 @@ def test_words_the_question_says_go_on_the_key_not_into_the_value():
     assert answerer.answer("Approved by?", lines).text == NOT_FOUND
     assert answerer.answer("TEST MATERIAL(s)?", lines).text == NOT_FOUND
     assert answerer.answer("Client group?", lines).text == "BATKorea"
+    # what follows the key is no value where it opens with a function word, goes on as a
+    # sentence or is a key of its own; a function word the question says after the key goes on it
+    lines = (_line("DIVISION OF LOEW'S CORP.", 20, 10, width=300), _line("Client confirmed the agreement", 20, 110, width=300),
+             _line("Authorized by Dr. Stone", 20, 210, width=300), _line("Remarks The goods arrived", 20, 310, width=300))
+    assert answerer.answer("Division?", lines).text == NOT_FOUND
+    assert answerer.answer("Client?", lines).text == NOT_FOUND
+    assert answerer.answer("Authorized to?", lines).text == NOT_FOUND
+    assert answerer.answer("Authorized by?", lines).text == "Dr. Stone"
+    assert answerer.answer("What are the remarks?", lines).text == "The goods arrived"
 
 
 def test_the_letter_of_a_hyphenated_code_picks_the_key_as_a_number_does():
@@ -738,6 +752,13 @@ def test_the_key_asked_about_is_no_answer_to_it():
 
     assert _echoes("FINAL FLAVOR", "Final flavor?") and _echoes("CLIENT", "What does the form say for client?")
     assert not _echoes("OGS", "Final flavor?") and not _echoes("Signed", "Signed or not?")
+    # an answer the question offers, or a figure or letter it mentions, is no echo of the key
+    assert not _echoes("UPS", "Which carrier, UPS or FedEx?") and not _echoes("Cash", "Paid in cash or by card?")
+    assert not _echoes("2", "How many nights, 2?") and not _echoes("A", "Is it grade A?")
+    assert _echoes("SECTION(S)", "Section(s)?")
+    # the key's last words read under its first ones
+    assert _echoes("ASSIGNED", "Other personnel assigned?")
+    assert not _echoes("261 sq", "What is the sq. inches/feet?") and not _echoes("No.533", "Registration No?")
 
 
 def test_another_english_word_one_letter_away_is_no_misreading():
@@ -750,6 +771,11 @@ def test_another_english_word_one_letter_away_is_no_misreading():
     assert answerer.answer("What is the blood group?", lines).text == NOT_FOUND
     assert answerer.answer("What is the attention?", lines).text == "DAVID DRESSER"
     assert _answerer().answer("What is the vehicle's licence plate?", lines).text == "Telephone"  # no vocabulary: as read
+    # two forms of one word are one key; "employer" is not "employee"
+    words |= frozenset("received receiver by employer employee who".split())
+    answerer = Answerer(_unrelated, lambda question, context, answers: [0.0] * len(answers), words=words)
+    assert answerer.answer("Received by?", (_line("RECEIVER: J. Ortiz", 20, 10),)).text == "J. Ortiz"
+    assert answerer.answer("Who is the employee?", (_line("EMPLOYER: Acme Ltd", 20, 10),)).text == NOT_FOUND
 
 
 def test_a_cell_with_two_key_value_pairs_is_split_where_the_second_key_starts():

@@ -204,3 +204,8 @@ def test_a_question_about_what_the_page_is_about_gets_its_subject_line():
 def test_what_the_page_says_for_a_named_thing_is_that_thing():
     assert intents.says_for("What does the form say for terms?") and intents.says_for("what does it say under Remarks")
     assert not intents.says_for("What does the form say?") and not intents.says_for("Say something about it.")
+    # "for" a person or "for sure" names no entry
+    for request in ("Can you say for me what the total is?", "Can you say for sure who signed?",
+                    "What does it say for certain about the date?", "Say for us what it reads."):
+        assert not intents.says_for(request), request
+    assert intents.says_for("What does the sheet say for the fax number?")
