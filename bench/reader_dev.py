@@ -1,7 +1,7 @@
 """The reader's development loop (issue 10): answer cached questions without re-reading pages.
 
     .venv/bin/python bench/reader_dev.py cache --data /work/realdocs [--seeds 1 2] [--count 20] [--limit 25]
-    .venv/bin/python bench/reader_dev.py eval [--sets gen1 gen2 sroie funsd para fresh] [--precision fp32|int8] [--misses N]
+    .venv/bin/python bench/reader_dev.py eval [--sets gen1 gen2 sroie funsd para fresh wide] [--precision fp32|int8] [--misses N]
 
 `cache` reads every page once with the bundle's OCR and stores its regions and questions
 under .cache/reader_calibration/ (outside git: the real documents are research data).
@@ -17,7 +17,10 @@ bench/realdocs.py whose cues its OCR text lacks, to calibrate "not found" on mor
 question per page. `para` asks the development seeds' documents in a third pool of
 phrasings (tests/golden/docvqa_paraphrases.py; the reader has been tuned on it since session
 15), `fresh` in a fourth (docvqa_paraphrases_fresh.py, written apart from runtime/ and the
-other pools), to see how the reader does on phrasings it was not tuned on. `--misses N` prints N wrong replies per set (development sets only).
+other pools), to see how the reader does on phrasings it was not tuned on; `wide` in a fifth
+(docvqa_paraphrases_wide.py: every development field, five voices each, written 2026-12-03
+apart from runtime/; tuned on). Generated seeds 3 and 4 (`cache --seeds 3 4`, `eval --sets
+gen3 gen4`) are development pages too. `--misses N` prints N wrong replies per set (development sets only).
 """
 
 from __future__ import annotations
@@ -129,7 +132,7 @@ def evaluate(args) -> None:
     model = load_model(bundle, precision=args.precision)
     adapter = model._adapter  # noqa: SLF001
     for set_name in args.sets:
-        if set_name in ("para", "fresh"):
+        if set_name in ("para", "fresh", "wide"):
             _paraphrases(adapter, args.misses, set_name)
             continue
         if set_name.startswith("gen0") and args.misses:
@@ -177,6 +180,8 @@ def _paraphrases(adapter, shown: int, pool: str = "para") -> None:
 
     if pool == "fresh":
         from docvqa_paraphrases_fresh import FRESH as PARAPHRASES
+    elif pool == "wide":
+        from docvqa_paraphrases_wide import WIDE as PARAPHRASES
     else:
         from docvqa_paraphrases import PARAPHRASES
 
@@ -191,10 +196,10 @@ def _paraphrases(adapter, shown: int, pool: str = "para") -> None:
                 field = field_of.get(question.template)
                 if field not in PARAPHRASES or question.answer is None:
                     continue
-                pattern = re.escape(question.template).replace(r"\{item\}", "(?P<item>.+)")
+                pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+)", re.escape(question.template))
                 slots = (re.fullmatch(pattern, question.text) or re.match("", "")).groupdict()
                 for phrasing in PARAPHRASES[field]:
-                    if "{item}" in phrasing and "item" not in slots:
+                    if any(slot not in slots for slot in re.findall(r"\{(\w+)\}", phrasing)):
                         continue
                     text = phrasing.format(**slots)
                     reply = adapter.answer_regions(text, regions).text

@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from docvqa import make_documents  # noqa: E402
 from docvqa_paraphrases import PARAPHRASES  # noqa: E402
 from docvqa_paraphrases_fresh import FRESH  # noqa: E402
+from docvqa_paraphrases_wide import WIDE  # noqa: E402
 from docvqa_questions import PHRASINGS, REPORTED_SEEDS, canonical, phrasings_for  # noqa: E402
 
 RUNTIME = Path(__file__).resolve().parents[2] / "runtime"
@@ -24,9 +25,9 @@ SLOT = r"(?:[^ ]+ ){0,3}[^ ]+"  # what a slot may stand for: one to four words (
 
 
 def _all_templates() -> set[str]:
-    """Both pools of the generator and the paraphrase pool of bench/reader_dev.py."""
+    """Both pools of the generator and the paraphrase pools of bench/reader_dev.py."""
     generated = {template for pools in PHRASINGS.values() for pool in pools for template in pool}
-    return generated | {template for pools in (PARAPHRASES, FRESH) for pool in pools.values() for template in pool}
+    return generated | {template for pools in (PARAPHRASES, FRESH, WIDE) for pool in pools.values() for template in pool}
 
 
 def _pattern(template: str) -> re.Pattern[str] | None:
@@ -73,6 +74,11 @@ def test_the_paraphrase_pool_shares_no_phrasing_with_the_generator_and_names_its
     shared = len(fresh & generated) + len(fresh & paraphrases)  # a count: no set in the failure message
     assert fresh and shared == 0, f"{shared} phrasings of the fourth pool occur in another pool"
     assert set(FRESH) <= set(PHRASINGS)
+    # The fifth (tuned on, every development field): apart from all the others.
+    wide = {canonical(t) for pool in WIDE.values() for t in pool}
+    shared = len(wide & generated) + len(wide & paraphrases) + len(wide & fresh)
+    assert wide and shared == 0, f"{shared} phrasings of the fifth pool occur in another pool"
+    assert set(WIDE) <= set(PHRASINGS)
 
 
 def test_the_reported_seed_asks_in_phrasings_no_development_seed_uses():
