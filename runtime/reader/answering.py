@@ -377,11 +377,11 @@ _DONE_BY = re.compile(r"^\s*(?:which|what)\s+[^\W\d_]+\s+(?P<verb>[^\W\d_]{3,}ed
 _EXCLUDED = re.compile(r"\b(?:before|excluding|excl\.?|without|net of|less|minus)\s+(?:the\s+)?(?P<part>[^\W\d_]{2,})", re.I)
 # "Who wrote this?", "Who sent it?": "who" as the subject of a verb of writing or sending
 # ("Who received it?" asks the other party).
-_WHO_DID = re.compile(r"^\s*who\s+(?:wrote|sent|signed|penned|authored|drafted|composed|prepared|issued)\b", re.I)
+_WHO_DID = re.compile(r"\bwho\s+(?:wrote|sent|signed|penned|authored|drafted|composed|prepared|issued)\b", re.I)
 
 
 # "Who is it to?", "To whom was it sent?": the question asks for the one it went to.
-_TO_WHOM = re.compile(r"^\s*who(?:m)?\b.*\bto\s*[?.]?\s*$|^\s*to\s+whom\b", re.I)
+_TO_WHOM = re.compile(r"^\s*who(?:m|'s|s)?\b.*\b(?:to|for)\s*[?.]?\s*$|^\s*(?:to|for)\s+whom\b", re.I)
 
 
 def _other_party(question: str, key: str) -> bool:
@@ -761,7 +761,7 @@ class Answerer:
             greeted = [f for f in fields if f.source == "greeting"]
             if greeted:
                 return [(greeted[0], 0.5)]
-        if expected == PERSON and _WHO_DID.match(question):
+        if expected == PERSON and _WHO_DID.search(question):
             # "Who wrote it?", "Who sent the memo?": the person who signed the page did it.
             signed = [f for f in fields if f.source == "closing"]
             if signed:

@@ -418,16 +418,24 @@ def _cell_below(cells, rows: tuple[tuple[int, ...], ...], position: int, index: 
     return None
 
 
+_YEAR_TITLE = re.compile(r"(?:FY\s?)?(?:19|20)\d\d(?:\s?[/-]\s?(?:\d\d){1,2})?", re.I)
+
+
 def _is_header(cells, keys: list[bool], row: tuple[int, ...]) -> bool:
-    """A row of two titles or more ("Item | Qty | Price", "Week 1 | Week 2"): each a key, or
-    words with a number that no value reads as ("Week 3", "Q4"); a word that reads like a
+    """A row of two titles or more ("Item | Qty | Price", "Week 1 | Week 2", "2023 | 2024"):
+    each a key or words with a number that no value reads as ("Week 3", "Q4"); or a row of
+    years only (a budget's or report's columns: "FY2024", "2023/24"). A word that reads like a
     label but stands in a column of values ("White" under "T.E") is no title."""
     def title(index: int) -> bool:
         text = cells[index].text.strip()
         return keys[index] or (not is_label(text) and re.search(r"[^\W\d_]", text) is not None
                                and not value_types(text) & _COMPLETE_TYPES and len(text.split()) <= 3)
 
-    return len(row) >= 2 and all(title(i) for i in row)
+    def year(index: int) -> bool:
+        return _YEAR_TITLE.fullmatch(cells[index].text.strip()) is not None
+
+    # a year among keys is a value of theirs ("Budget | 1985"); a row of years titles columns
+    return len(row) >= 2 and (all(title(i) for i in row) or all(year(i) for i in row))
 
 
 def _table_fields(cells, grid: Grid, keys: list[bool]) -> list[Field]:
@@ -518,9 +526,13 @@ def adjacent(upper: TextLine, lower: TextLine, max_gap_ratio: float = _BLOCK_GAP
 
 def row_label(cells: tuple[TextLine, ...], token: str) -> tuple[str, int] | None:
     """The first cell of the row that holds a cell reading `token` ("P2297" → "Steel bolts"),
-    with its index in `cells` (from `read_cells`)."""
+    with its index in `cells` (from `read_cells`). A table's header row labels no row: "2024"
+    over a column of amounts is the column's title."""
     wanted = re.sub(r"\s+", "", token).lower()
+    keys = key_cells(cells)
     for row in group_regions([cell.box for cell in cells]).rows:
+        if _is_header(cells, keys, row):
+            continue
         for index in row[1:]:
             if re.sub(r"\s+", "", cells[index].text).lower() == wanted:
                 return cells[row[0]].text.strip(), row[0]

@@ -204,7 +204,7 @@ _SHORT_WORDS = frozenset("a an i is it me my of on in to us are any anything the
 
 # "What's the memo about?", "What is it about?", "Say what it is regarding.": a question that
 # ends in "about" ("regarding", "concerning") asks for the page's topic (a general cue of English, like the auxiliary verb of a yes/no).
-_TOPIC = re.compile(r"^\s*(?:(?:find|find out|tell me|say)\s+)?what(?:'s|\s+is|\s+was|\s+are)?"
+_TOPIC = re.compile(r"^\s*(?:(?:find|find out|tell me|say)\s+)?what(?:'s|s|\s+is|\s+was|\s+are)?"
                     r"(?!.*\b(?:time|total|amount|price|date|paragraph|line|section)\b)(?:\s+[^\W\d_]+){0,3}"
                     r"\s+(?:about|regarding|concerning)\s*[?.]?\s*$", re.I)
 

@@ -40,7 +40,8 @@ _QUESTION_RULES = (
             r"|\b(call|ring) (the|them|him|her|us)\b"),
     (TIME, r"\b(what time|at what time|time|hour|minute|o'clock|clock)\b"),
     (DATE, r"\b(date|when|dated|born|birth|day)\b"),
-    (ADDRESS, r"\b(street|address|located|where)\b"),
+    # "where" asks a place, but not after a noun it qualifies ("the number where East meets Q3").
+    (ADDRESS, r"\b(street|address|located)\b|^(?:(?!\b(?:the|a|an)\s+[^\W\d_]+\s+where\b).)*\bwhere\b"),
     # "number of items", "the number of the cartons" count; "the number of the applicant" is
     # the applicant's number (one of them: a singular noun).
     (COUNT, r"\b(how many|quantity|qty|count|units)\b"
@@ -55,7 +56,9 @@ _QUESTION_RULES = (
     # "the person this bill is charged to": who, not how much.
     (PERSON, r"\b(charged|billed|addressed|sent|issued|made out) to\b|\bwhom\b"),
     (AMOUNT, r"\b(total|amount|price|cost|subtotal|tax|vat|balance|due|pay|paid|how much|sum|fee|charge|charged|tip|change|owed)\b"),
-    (ORG, r"\b(vendor|company|store|shop|merchant|issued|issuer|seller|business|restaurant|supplier|from which|"
+    # Who billed, invoiced or sold something is the business that did ("billed by?").
+    (ORG, r"\b(billed|invoiced|sold|supplied) by\b"),
+    (ORG, r"\b(vendor|company|store|shop|merchant|issued|issuer|seller|business|restaurant|supplier|from which|org|"
           r"retailer|outlet|dealer|trader|"
           r"organi[sz]ation|firm|sent)\b"),
     (PERSON, r"\b(who|whose|name|signed|recipient|addressed|customer|billed|bill to|sender|wrote|author|patient|employee)\b"),

@@ -19,7 +19,17 @@ STOP = frozenset(
 )
 # The verbs of a request that fetches something ("Look up ...", "I'd like to know ..."): no
 # field words in a question, but words of labels ("Check Out Time", "Pick Up") all the same.
-REQUEST_WORDS = frozenset("look up get out know like want let whether d".split())
+REQUEST_WORDS = frozenset("look up get out know like want let whether d you u i we".split())
+# A request's opening that only says how to answer: "Could you check ...", "Can you read me
+# ...", "I need ...", "Pull out ...", "Please extract ...". What follows is the question.
+_REQUEST_OPENING = re.compile(
+    r"^\W*(?:(?:please|pls|kindly|hey|hi|ok|okay)\W+)*"
+    r"(?:(?:could|can|would|will)\s+(?:you|u)\s+(?:please\s+)?|i\s+(?:need|want|would\s+like|'d\s+like)\s+(?:you\s+)?(?:to\s+)?)?"
+    r"(?:(?:check|read|tell|find|give|show|pull|get|extract|grab|fetch|quote|confirm|see|look)"
+    r"(?:\s+(?:me|us|off|out|up|for|on|at))*\s+)?"
+    r"(?=(?:the|a|an|this|that|these|which|who|whom|whose|what|whether|if|how|when|where|my|our|their|his|her|its)\b)",
+    re.I,
+)
 # Words that name the expected type rather than the field; a label need not repeat them.
 # So do the words for where a value stands in a table ("In the Week 4 column ...").
 GENERIC = frozenset(
@@ -69,10 +79,17 @@ def _tokens(text: str) -> list[str]:
     return re.findall(r"[a-z0-9#]+(?:-[a-z]+)?", text.lower())
 
 
+def without_request(question: str) -> str:
+    """The question without an opening that asks for it politely or as an order: after
+    "Could you check", "I need" or "Pull out" comes what is asked ("... the VAT number")."""
+    match = _REQUEST_OPENING.match(question)
+    return question[match.end():] if match and match.end() else question
+
+
 def question_words(question: str) -> tuple[list[str], list[str]]:
     """(focus words, owner words): owners are the "store" of "store's", they may match a label
     but need not ("What is the vendor's tax ID?" is answered by "VAT ID")."""
-    text = _EXCLUSION.sub(" ", _DOCUMENT_SUBJECT.sub(" ", _DOCUMENT_PHRASE.sub(" ", question)))
+    text = _EXCLUSION.sub(" ", _DOCUMENT_SUBJECT.sub(" ", _DOCUMENT_PHRASE.sub(" ", without_request(question))))
     owners = {canonical(m) for m in re.findall(r"([a-z]+)'s\b", text.lower())}
     words = [canonical(w) for w in _tokens(text) if w not in STOP and w not in REQUEST_WORDS]
     focus = [w for w in dict.fromkeys(words) if w not in owners and w not in STOP]

@@ -185,6 +185,36 @@ def test_general_question_cues():
     assert question_type("How much tax was charged?") == "amount"
 
 
+def test_request_grammar_is_no_field_word():
+    # "Could you check ...", "I need ...", "Pull out ...": how to answer, not what
+    assert question_words("Could you read me the Week 4 figure for Lamps?")[0] == ["week", "4", "figure", "lamp"]
+    assert question_words("Pull out the invoice no. for me")[0] == ["invoice", "number"]
+    assert question_words("I need the tax amount please")[0] == ["tax", "amount"]
+    # a label that opens with such a verb stays a label
+    assert "check" in question_words("Check out time?")[0] and "check" in question_words("What is the check number?")[0]
+    # "where" after the noun it qualifies asks no place; who billed is a business
+    assert question_type("Give me the number where East meets Q3.") != "address"
+    assert question_type("Where is the shop?") == "address"
+    assert question_type("billed by?") == "organization" and question_type("sender org") == "organization"
+
+
+def test_a_row_of_years_titles_its_columns_and_labels_no_row():
+    lines = (_line("2022", 356, 121, width=64), _line("2023", 584, 121, width=64), _line("2024", 810, 121, width=64),
+             _line("Finance", 47, 170, width=97), _line("4,468.08", 320, 171, width=100),
+             _line("1,491.40", 548, 172, width=98), _line("7,114.44", 774, 172, width=98),
+             _line("Legal", 45, 208, width=73), _line("4,709.62", 322, 210, width=97),
+             _line("8,055.68", 549, 211, width=96), _line("8,193.46", 775, 211, width=97))
+    answerer = _answerer()
+    assert answerer.answer("What is the 2024 value for Legal?", lines).text == "8,193.46"
+    assert answerer.answer("In the 2023 column, what figure does Finance have?", lines).text == "1,491.40"
+    assert row_label(lines, "2024") is None and row_label(lines, "8,055.68") == ("Legal", 7)
+    # a year among keys is one of their values, not a column's title
+    form = (_line("Projected:", 86, 346, width=78), _line("Summary of Research Budget", 306, 340, width=184),
+            _line("1985", 528, 334, width=42), _line("Field Start", 88, 361, width=83), _line("CANCELLED", 201, 358, width=73),
+            _line("Total Area Budget:", 308, 355, width=128), _line("3,669,000", 509, 350, width=86))
+    assert not [f for f in extract_fields(form) if f.source == "table"]
+
+
 def test_question_cues_that_outrank_the_nouns_named_after_them():
     # Calling someone asks a number; naming something does not.
     assert question_type("Is there a way to ring them?") == "phone"
@@ -574,6 +604,9 @@ def test_who_did_what_the_verb_says_is_not_whom_it_was_done_to():
     letter = (_line("Dear Ada Lovelace,", 20, 10), _line("Thank you for the notes.", 20, 60, 400),
               _line("Sincerely,", 20, 120), _line("Grace Hopper", 20, 160))
     assert answerer.answer("Who wrote it?", letter).text == "Grace Hopper"
+    assert answerer.answer("Could you tell me the name of the person who wrote this letter?", letter).text == "Grace Hopper"
+    assert answerer.answer("who's this letter meant for", letter).text == "Ada Lovelace"
+    assert answerer.answer("billed by?", invoice).text == "Brightway Software Inc."
 
 
 def test_whose_page_it_is_comes_from_its_name_field():

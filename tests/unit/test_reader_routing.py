@@ -182,6 +182,7 @@ def test_the_alternatives_alone_are_a_choice_and_a_compound_says_its_head():
 def test_a_question_about_what_the_page_is_about_gets_its_subject_line():
     assert intents.asks_topic("What's the memo about?") and intents.asks_topic("what is it about")
     assert intents.asks_topic("Say what the memo is regarding.")
+    assert intents.asks_topic("whats this letter regarding")
     assert not intents.asks_topic("What did they talk about at the meeting on Monday?")
     assert not intents.asks_topic("Tell me about this image.")
     letter = read_cells((_cell("Harbor Print", 20, 10), _cell("June 9, 2023", 20, 60),
