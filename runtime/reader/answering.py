@@ -368,13 +368,15 @@ def _stem(word: str) -> str:
     return word
 
 
-# "Which company billed it?", "Who shipped it?": the question's subject did what its verb says.
+# "Which company billed it?", "Who shipped it?", "Billed by?": the one who did what the verb says.
 _DONE_BY = re.compile(r"^\s*(?:which|what)\s+[^\W\d_]+\s+(?P<verb>[^\W\d_]{3,}ed)\b"
-                      r"|\bwho\s+(?P<done>[^\W\d_]{3,}ed)\b", re.I)
+                      r"|\bwho\s+(?P<done>[^\W\d_]{3,}ed)\b|\b(?P<by>[^\W\d_]{3,}ed)\s+by\s*[?.]?\s*$", re.I)
 
 
-# "... before tax", "excluding VAT", "net of fees": an amount without that part.
-_EXCLUDED = re.compile(r"\b(?:before|excluding|excl\.?|without|net of|less|minus)\s+(?:the\s+)?(?P<part>[^\W\d_]{2,})", re.I)
+# "By when ...?", "by what date ...", "the deadline": a date something must happen by.
+_DEADLINE = re.compile(r"\bby\s+(?:when|what\s+(?:date|day))\b|\bdeadline\b", re.I)
+# "... before tax", "excluding VAT", "net of fees", "pre-tax": an amount without that part.
+_EXCLUDED = re.compile(r"\b(?:before|excluding|excl\.?|without|net of|less|minus|pre)[\s-]+(?:the\s+)?(?P<part>[^\W\d_]{2,})", re.I)
 # "Who wrote this?", "Who sent it?": "who" as the subject of a verb of writing or sending
 # ("Who received it?" asks the other party).
 _WHO_DID = re.compile(r"\bwho\s+(?:wrote|sent|signed|penned|authored|drafted|composed|prepared|issued)\b", re.I)
@@ -391,7 +393,7 @@ def _other_party(question: str, key: str) -> bool:
     words = re.findall(r"[^\W\d_]+", key.lower())
     if asked is None or "to" not in words:
         return False
-    verb = (asked.group("verb") or asked.group("done")).lower()
+    verb = (asked.group("verb") or asked.group("done") or asked.group("by")).lower()
     return any(len(word) >= 3 and verb.startswith(word) for word in words)
 
 
@@ -612,6 +614,8 @@ class Answerer:
         within `MIN_WORD_SIMILARITY` of one)."""
         focus, _ = vocabulary.question_words(question)
         said = frozenset(focus) & vocabulary.QUALIFIERS
+        if _DEADLINE.search(question):  # a date something must happen by is when it is due
+            said |= {"due"}
         others = [w for w in focus if w not in said and len(w) >= 3 and w not in vocabulary.GENERIC]
         if not others:
             return said

@@ -170,8 +170,8 @@ def _continued(cells, rows, row_of: dict[int, int], field: Field) -> Field:
         if len(under) != 1 or any(min(right, key_stretch[1]) - max(left, key_stretch[0]) > 0 for left, right in extents.values()):
             break
         text = cells[under[0]].text.strip()
-        if not adjacent(cells[members[-1]], cells[under[0]]) or _KEY_VALUE.match(text) or text.endswith(":"):
-            break
+        if not adjacent(cells[members[-1]], cells[under[0]]) or _KEY_VALUE.match(text) or text.endswith((":", "!")):
+            break  # a key of its own, or an exclamation ("Thank you!") that closes the page
         # Left-aligned with the value (a centred "Thank you!" is not), and words under words:
         # a line that opens with a figure under one of words starts an address or an amount.
         if abs(_extent(cells[under[0]])[0] - value_left) > _height(cells[under[0]]) * _ALIGN_RATIO or (
@@ -207,15 +207,28 @@ def key_cells(cells: tuple[TextLine, ...]) -> list[bool]:
     other entries they are the values of the keys to their left ("Firmness of Rod | Good").
     A column is the cells whose left edges line up (within a line height); one of at least
     `_MIN_COLUMN` cells where fewer than half read like labels is a column of values; its
-    top cell may still be its header ("Qty" over quantities)."""
+    top cell may still be its header, and so may a label over a value of it in a row of three
+    labels or more over a row that opens with a value (a table's header row: "Qty | Item |
+    Amount" over "1 | Salad bowl | 5.83", under the receipt's date)."""
     labels = [is_label(cell.text.strip()) for cell in cells]
     keys = list(labels)
     tops = [min(p[1] for p in cell.box) for cell in cells]
+    rows = group_regions([cell.box for cell in cells]).rows
+    position_of = {index: position for position, row in enumerate(rows) for index in row}
+
+    def header_row(index: int) -> bool:
+        """A row of three labels or more over a row that opens with a value ("1 | Salad bowl")."""
+        position = position_of[index]
+        row = rows[position]
+        return (len(row) >= 3 and all(labels[i] for i in row) and position + 1 < len(rows)
+                and not labels[rows[position + 1][0]])
+
     for column in left_aligned(cells):
         if len(column) >= _MIN_COLUMN and sum(labels[i] for i in column) < 0.5 * len(column):
-            header = min(column, key=lambda i: tops[i])
+            order = sorted(column, key=lambda i: tops[i])
+            headers = {order[0]} | {index for index, below in zip(order, order[1:]) if not labels[below] and header_row(index)}
             for index in column:
-                keys[index] = keys[index] and index == header
+                keys[index] = keys[index] and index in headers
     return keys
 
 
@@ -439,8 +452,8 @@ def _is_header(cells, keys: list[bool], row: tuple[int, ...]) -> bool:
 
 
 def _table_fields(cells, grid: Grid, keys: list[bool]) -> list[Field]:
-    """Cells under a header row, keyed '<row label> <header of the cell's column>'; a cell
-    whose column has no header is no table cell."""
+    """Cells under a header row, keyed '<row label> <header of the cell's column>' (the row's
+    label: its first cell of words); a cell whose column has no header is no table cell."""
     rows, fields = grid.rows, []
     column_of = {index: column for column, members in enumerate(grid.columns) for index in members}
     for header_position, header in enumerate(rows):
@@ -453,8 +466,11 @@ def _table_fields(cells, grid: Grid, keys: list[bool]) -> list[Field]:
         for row in rows[header_position + 1 :]:
             if len(row) < 2:
                 break
-            label = cells[row[0]].text.strip()
-            for index in row[1:]:
+            # the row's label is its first cell of words ("4 | Muffin | 59.40": the quantity
+            # column comes first), its other cells the values
+            named = next((i for i in row if is_label(cells[i].text.strip())), row[0])
+            label = cells[named].text.strip()
+            for index in (i for i in row if i != named):
                 title = " ".join(titles.get(column_of.get(index, -1), []))
                 if title:
                     fields.append(Field(f"{label} {title}".strip(), cells[index].text.strip(), index, "table"))

@@ -19,13 +19,13 @@ STOP = frozenset(
 )
 # The verbs of a request that fetches something ("Look up ...", "I'd like to know ..."): no
 # field words in a question, but words of labels ("Check Out Time", "Pick Up") all the same.
-REQUEST_WORDS = frozenset("look up get out know like want let whether d you u i we".split())
+REQUEST_WORDS = frozenset("look up get out know like want let whether d you u i we them they".split())
 # A request's opening that only says how to answer: "Could you check ...", "Can you read me
 # ...", "I need ...", "Pull out ...", "Please extract ...". What follows is the question.
 _REQUEST_OPENING = re.compile(
     r"^\W*(?:(?:please|pls|kindly|hey|hi|ok|okay)\W+)*"
-    r"(?:(?:could|can|would|will)\s+(?:you|u)\s+(?:please\s+)?|i\s+(?:need|want|would\s+like|'d\s+like)\s+(?:you\s+)?(?:to\s+)?)?"
-    r"(?:(?:check|read|tell|find|give|show|pull|get|extract|grab|fetch|quote|confirm|see|look)"
+    r"(?:(?:could|can|would|will)\s+(?:you|u)\s+(?:please\s+)?(?:mind\s+)?|i\s+(?:need|want|would\s+like|'d\s+like)\s+(?:you\s+)?(?:to\s+)?)?"
+    r"(?:(?:check|read|tell|find|give|show|pull|get|extract|grab|fetch|quote|confirm|see|look)(?:ing)?"
     r"(?:\s+(?:me|us|off|out|up|for|on|at))*\s+)?"
     r"(?=(?:the|a|an|this|that|these|which|who|whom|whose|what|whether|if|how|when|where|my|our|their|his|her|its)\b)",
     re.I,
@@ -50,8 +50,8 @@ _DOCUMENT_SUBJECT = re.compile(
     r"\b(the|this)\s+(form|receipt|invoice|letter|list|document|page|table|image)\b"
     r"(?=\s*(\?|$|\w+ed\b|paid\b|written\b|sent\b|from\b|to\b|says?\b|shows?\b|reads?\b|gives?\b|is\b|was\b|will\b))", re.I
 )
-# "subtotal before tax": the excluded part is not a field the question asks for.
-_EXCLUSION = re.compile(r"\b(before|after|excluding|including|without)\s+\w+", re.I)
+# "subtotal before tax", "the pre-tax amount": the excluded part is not a field the question asks for.
+_EXCLUSION = re.compile(r"\b(?:(?:before|after|excluding|including|without)\s+|pre[\s-]+)\w+", re.I)
 _VOCABULARY = STOP | GENERIC | QUALIFIERS | _NUMBER_SIGNS | frozenset(
     "full city occupation subject reference invoice form tax id vat total subtotal due updated recipient signer "
     "title cashier unit quantity item description".split()

@@ -215,6 +215,30 @@ def test_a_row_of_years_titles_its_columns_and_labels_no_row():
     assert not [f for f in extract_fields(form) if f.source == "table"]
 
 
+def test_a_quantity_column_before_the_items_and_a_closing_exclamation():
+    receipt = (_line("Date: 2023-01-26", 47, 231, width=213), _line("Qty", 45, 280, width=55), _line("Item", 123, 281, width=70),
+               _line("Amount", 465, 280, width=114), _line("Tax", 596, 279, width=53),
+               _line("1", 45, 318, width=23), _line("Salad bowl", 124, 316, width=138), _line("5.83", 516, 317, width=63),
+               _line("A", 624, 318, width=25), _line("4", 45, 357, width=23), _line("Muffin", 122, 356, width=88),
+               _line("59.40", 502, 355, width=76), _line("B", 622, 356, width=28), _line("4", 45, 394, width=23),
+               _line("Orange juice", 124, 392, width=161), _line("9.16", 517, 393, width=62), _line("A", 625, 394, width=24),
+               _line("Subtotal", 45, 444, width=109), _line("GBP 74.39", 443, 445, width=131),
+               _line("Tax", 43, 481, width=50), _line("GBP 8.94", 457, 482, width=119),
+               _line("TOTAL", 44, 521, width=99), _line("GBP 83.33", 430, 522, width=146),
+               _line("Paid by: Debit card", 47, 654, width=345), _line("Thank you!", 234, 691, width=180))
+    answerer = _answerer()
+    assert answerer.answer("What quantity of Muffin is on the receipt?", receipt).text == "4"
+    assert answerer.answer("paid with?", receipt).text == "Debit card"  # "Thank you!" continues no value
+    from runtime.reader.answering import _EXCLUDED
+
+    assert question_words("Would you mind reading off the pre-tax amount?")[0] == ["amount"]
+    assert _EXCLUDED.search("the pre-tax amount")["part"] == "tax"
+    from runtime.reader.answering import _DEADLINE
+
+    assert _DEADLINE.search("pay by when?") and _DEADLINE.search("the deadline for paying")
+    assert not _DEADLINE.search("paid by card")
+
+
 def test_question_cues_that_outrank_the_nouns_named_after_them():
     # Calling someone asks a number; naming something does not.
     assert question_type("Is there a way to ring them?") == "phone"
