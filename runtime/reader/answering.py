@@ -236,14 +236,15 @@ def _rest_is_value(key: list[str], rest: list[str]) -> bool:
     a capitalised key (a sentence) or ends in a colon (a key of its own)."""
     if not rest or not key:
         return False
-    first = rest[0].lower().strip(".,")
-    sentence = rest[0][:1].islower() and key[0][:1].isupper()
+    first = rest[0].lower().strip(".,:;")
+    plain = [token for token in rest[:2] if re.fullmatch(r"[a-z]+,?", token)]
+    sentence = len(plain) == 2 and key[0][:1].isupper()  # "... confirmed the agreement"; not "info@acme.com"
     return first not in _TIES and not sentence and not rest[-1].endswith(":")
 
 
-# Words that go on from what stands before them: prepositions, conjunctions, "be" ("To be
-# determined" is a value).
-_TIES = frozenset("of for in on at by with from into onto than as per and or nor but is are was were be been".split())
+# Words that tie what follows to the key before them ("DIVISION OF ...", "Authorized by ..."
+# for "Authorized to?"); "On Hold", "In Stock", "To be determined" are values.
+_TIES = frozenset("of by and or nor than".split())
 
 
 def _words_of(text: str) -> list[str]:
@@ -345,8 +346,8 @@ def _misread(word: str, text: str, words: frozenset[str] = frozenset()) -> bool:
     misread characters and dropped spaces (`spelling.occurs_in`). Not where the word and each
     word of `text` that near are different words of `words` (the sentence encoder's
     vocabulary): "place" and "bloom" are other words than "plate" and "blood", not
-    misreadings of them ("Attarntion" is one of "attention"). Two forms of one word are
-    the same key ("RECEIVER" for "received"; "employer" and "employee" are two)."""
+    misreadings of them ("Attarntion" is one of "attention"; "RECEIVER" is no misreading of
+    "received" either, though it may be the key asked for: left unmatched rather than guessed)."""
     if len(word) < 3 or not occurs_in(word, text):
         return False
     if word not in words or compact(word) in compact(text):
@@ -354,18 +355,7 @@ def _misread(word: str, text: str, words: frozenset[str] = frozenset()) -> bool:
     allowed = allowed_edits(word)
     near = [token for token in re.findall(r"[a-z]+", text.lower())
             if abs(len(token) - len(word)) <= allowed and edits_within(word, token) <= allowed]
-    return not near or any(token not in words or _stem(token) == _stem(word) for token in near)
-
-
-_ENDINGS = ("ing", "ion", "ed", "er", "or", "es", "s")
-
-
-def _stem(word: str) -> str:
-    """A word without one inflection or agent ending, where at least four letters stay."""
-    for ending in _ENDINGS:
-        if word.endswith(ending) and len(word) - len(ending) >= 4:
-            return word[: -len(ending)]
-    return word
+    return not near or any(token not in words or token == word for token in near)
 
 
 # "Which company billed it?", "Who shipped it?", "Billed by?": the one who did what the verb says.
@@ -376,7 +366,8 @@ _DONE_BY = re.compile(r"^\s*(?:which|what)\s+[^\W\d_]+\s+(?P<verb>[^\W\d_]{3,}ed
 # "By when ...?", "by what date ...", "the deadline": a date something must happen by.
 _DEADLINE = re.compile(r"\bby\s+(?:when|what\s+(?:date|day))\b|\bdeadline\b", re.I)
 # "... before tax", "excluding VAT", "net of fees", "pre-tax": an amount without that part.
-_EXCLUDED = re.compile(r"\b(?:before|excluding|excl\.?|without|net of|less|minus|pre)[\s-]+(?:the\s+)?(?P<part>[^\W\d_]{2,})", re.I)
+_EXCLUDED = re.compile(r"\b(?:(?:before|excluding|excl\.?|without|net of|less|minus)\s+(?:the\s+)?|pre[\s-]?(?=(?:tax|vat|gst|hst)\b))"
+                       r"(?P<part>[^\W\d_]{2,})", re.I)
 # "Who wrote this?", "Who sent it?": "who" as the subject of a verb of writing or sending
 # ("Who received it?" asks the other party).
 _WHO_DID = re.compile(r"\bwho\s+(?:wrote|sent|signed|penned|authored|drafted|composed|prepared|issued)\b", re.I)

@@ -207,9 +207,9 @@ def key_cells(cells: tuple[TextLine, ...]) -> list[bool]:
     other entries they are the values of the keys to their left ("Firmness of Rod | Good").
     A column is the cells whose left edges line up (within a line height); one of at least
     `_MIN_COLUMN` cells where fewer than half read like labels is a column of values; its
-    top cell may still be its header, and so may a label over a value of it in a row of three
-    labels or more over a row that opens with a value (a table's header row: "Qty | Item |
-    Amount" over "1 | Salad bowl | 5.83", under the receipt's date)."""
+    top cell may still be its header, and so may a label over two values of it in a row of
+    three labels or more over a row that opens with a value (a table's header row: "Qty | Item
+    | Amount" over "1 | Salad bowl | 5.83", under the receipt's date)."""
     labels = [is_label(cell.text.strip()) for cell in cells]
     keys = list(labels)
     tops = [min(p[1] for p in cell.box) for cell in cells]
@@ -226,7 +226,10 @@ def key_cells(cells: tuple[TextLine, ...]) -> list[bool]:
     for column in left_aligned(cells):
         if len(column) >= _MIN_COLUMN and sum(labels[i] for i in column) < 0.5 * len(column):
             order = sorted(column, key=lambda i: tops[i])
-            headers = {order[0]} | {index for index, below in zip(order, order[1:]) if not labels[below] and header_row(index)}
+            # a header has a run of values under it ("Qty" over "1", "4"), not one value and a
+            # label (a form grid's "Station | Patio" over an item row)
+            headers = {order[0]} | {index for index, below, next_below in zip(order, order[1:], order[2:])
+                                    if not labels[below] and not labels[next_below] and header_row(index)}
             for index in column:
                 keys[index] = keys[index] and index in headers
     return keys
@@ -453,7 +456,8 @@ def _is_header(cells, keys: list[bool], row: tuple[int, ...]) -> bool:
 
 def _table_fields(cells, grid: Grid, keys: list[bool]) -> list[Field]:
     """Cells under a header row, keyed '<row label> <header of the cell's column>' (the row's
-    label: its first cell of words); a cell whose column has no header is no table cell."""
+    label: its first cell, or the first cell of words after a count); a cell whose column has
+    no header is no table cell."""
     rows, fields = grid.rows, []
     column_of = {index: column for column, members in enumerate(grid.columns) for index in members}
     for header_position, header in enumerate(rows):
@@ -466,9 +470,11 @@ def _table_fields(cells, grid: Grid, keys: list[bool]) -> list[Field]:
         for row in rows[header_position + 1 :]:
             if len(row) < 2:
                 break
-            # the row's label is its first cell of words ("4 | Muffin | 59.40": the quantity
-            # column comes first), its other cells the values
-            named = next((i for i in row if is_label(cells[i].text.strip())), row[0])
+            # the row's label is its first cell, unless that is a bare count and a cell of words
+            # follows ("4 | Muffin | 59.40": the quantity column comes first)
+            named = row[0]
+            if re.fullmatch(r"\d{1,3}", cells[row[0]].text.strip()):
+                named = next((i for i in row if is_label(cells[i].text.strip())), row[0])
             label = cells[named].text.strip()
             for index in (i for i in row if i != named):
                 title = " ".join(titles.get(column_of.get(index, -1), []))

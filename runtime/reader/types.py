@@ -40,7 +40,8 @@ _QUESTION_RULES = (
             r"|\b(call|ring) (the|them|him|her|us)\b"),
     (TIME, r"\b(what time|at what time|time|hour|minute|o'clock|clock)\b"),
     (DATE, r"\b(date|when|dated|born|birth|day)\b"),
-    # "where" asks a place, but not after a noun it qualifies ("the number where East meets Q3").
+    # "where" asks a place, but not after "the"/"a" and the noun it qualifies ("the cell where
+    # two headings meet").
     (ADDRESS, r"\b(street|address|located)\b|^(?:(?!\b(?:the|a|an)\s+[^\W\d_]+\s+where\b).)*\bwhere\b"),
     # "number of items", "the number of the cartons" count; "the number of the applicant" is
     # the applicant's number (one of them: a singular noun).

@@ -17,15 +17,15 @@ STOP = frozenset(
     "given shown used made it its as and or our your their his her can could per there here line details "
     "person applicant s say says said have has had".split()
 )
-# The verbs of a request that fetches something ("Look up ...", "I'd like to know ..."): no
+# The verbs and pronouns of a request that fetches something ("Look up ...", "I'd like to know ...", "can you"): no
 # field words in a question, but words of labels ("Check Out Time", "Pick Up") all the same.
-REQUEST_WORDS = frozenset("look up get out know like want let whether d you u i we them they".split())
+REQUEST_WORDS = frozenset("look up get out know like want let whether d you u we them they".split())
 # A request's opening that only says how to answer: "Could you check ...", "Can you read me
 # ...", "I need ...", "Pull out ...", "Please extract ...". What follows is the question.
 _REQUEST_OPENING = re.compile(
     r"^\W*(?:(?:please|pls|kindly|hey|hi|ok|okay)\W+)*"
     r"(?:(?:could|can|would|will)\s+(?:you|u)\s+(?:please\s+)?(?:mind\s+)?|i\s+(?:need|want|would\s+like|'d\s+like)\s+(?:you\s+)?(?:to\s+)?)?"
-    r"(?:(?:check|read|tell|find|give|show|pull|get|extract|grab|fetch|quote|confirm|see|look)(?:ing)?"
+    r"(?:(?:check|read|tell|find|give|show|pull|get|extract|grab|fetch|confirm|see|look|reading(?=\s+(?:off|out)\b))"
     r"(?:\s+(?:me|us|off|out|up|for|on|at))*\s+)?"
     r"(?=(?:the|a|an|this|that|these|which|who|whom|whose|what|whether|if|how|when|where|my|our|their|his|her|its)\b)",
     re.I,
@@ -51,7 +51,7 @@ _DOCUMENT_SUBJECT = re.compile(
     r"(?=\s*(\?|$|\w+ed\b|paid\b|written\b|sent\b|from\b|to\b|says?\b|shows?\b|reads?\b|gives?\b|is\b|was\b|will\b))", re.I
 )
 # "subtotal before tax", "the pre-tax amount": the excluded part is not a field the question asks for.
-_EXCLUSION = re.compile(r"\b(?:(?:before|after|excluding|including|without)\s+|pre[\s-]+)\w+", re.I)
+_EXCLUSION = re.compile(r"\b(?:(?:before|after|excluding|including|without)\s+\w+|pre[\s-]?(?:tax|vat|gst|hst)\b)", re.I)
 _VOCABULARY = STOP | GENERIC | QUALIFIERS | _NUMBER_SIGNS | frozenset(
     "full city occupation subject reference invoice form tax id vat total subtotal due updated recipient signer "
     "title cashier unit quantity item description".split()
@@ -127,8 +127,13 @@ def _split(token: str, known: frozenset[str]) -> list[str] | None:
 
 
 def qualifiers(text: str) -> frozenset[str]:
-    """The qualifier words in a question or label ("due" in "When is payment due?", "Duedate")."""
-    return frozenset(label_words(text)) & QUALIFIERS
+    """The qualifier words in a question or label ("due" in "When is payment due?", "Duedate");
+    a deadline is when something is due ("Application deadline", "Return by")."""
+    found = frozenset(label_words(text)) & QUALIFIERS
+    return found | {"due"} if _DEADLINE_KEY.search(text) else found
+
+
+_DEADLINE_KEY = re.compile(r"\bdeadline\b|^[^\W\d_]+\s+by\s*:?\s*$", re.I)
 
 
 # An abbreviation a person types for a key's words: three to five letters ("DOB"). Two

@@ -239,6 +239,27 @@ def test_a_quantity_column_before_the_items_and_a_closing_exclamation():
     assert not _DEADLINE.search("paid by card")
 
 
+def test_values_that_open_like_request_words_or_ties_stay_values():
+    answerer = _answerer()
+    table = (_line("Item", 20, 10, width=100), _line("Color", 200, 10, width=80), _line("Qty", 330, 10, width=50),
+             _line("Price", 430, 10, width=80), _line("iPhone 13", 20, 50, width=100), _line("Black", 200, 50, width=80),
+             _line("1", 330, 50, width=20), _line("799.00", 430, 50, width=80), _line("Pixel 7", 20, 90, width=100),
+             _line("White", 200, 90, width=80), _line("2", 330, 90, width=20), _line("599.00", 430, 90, width=80))
+    assert answerer.answer("What is the price of the iPhone 13?", table).text == "799.00"
+    cells = (_line("Order status On Hold", 20, 10, width=300), _line("Availability In Stock", 20, 60, width=300),
+             _line("Email info@acme.com", 20, 110, width=300))
+    assert answerer.answer("Order status?", cells).text == "On Hold"
+    assert answerer.answer("Availability?", cells).text == "In Stock"
+    assert answerer.answer("Email?", cells).text == "info@acme.com"
+    parts = (_line("Part I total: 1,200.00", 20, 10, width=300), _line("Part II total: 800.00", 20, 60, width=300))
+    assert answerer.answer("What is the Part I total?", parts).text == "1,200.00"
+    numbers = (_line("Pre-order No: PO-5512", 20, 10, width=300), _line("Prescription No: RX-9981", 20, 60, width=300))
+    assert answerer.answer("What is the pre-order number?", numbers).text == "PO-5512"
+    meter = (_line("Meter No: M-7781", 20, 10, width=300), _line("Reading: 10890", 20, 60, width=300))
+    assert answerer.answer("Reading on the meter?", meter).text == "10890"
+    assert qualifiers("Application deadline") == {"due"} and qualifiers("Return by:") == {"due"}
+
+
 def test_question_cues_that_outrank_the_nouns_named_after_them():
     # Calling someone asks a number; naming something does not.
     assert question_type("Is there a way to ring them?") == "phone"
@@ -828,11 +849,11 @@ def test_another_english_word_one_letter_away_is_no_misreading():
     assert answerer.answer("What is the blood group?", lines).text == NOT_FOUND
     assert answerer.answer("What is the attention?", lines).text == "DAVID DRESSER"
     assert _answerer().answer("What is the vehicle's licence plate?", lines).text == "Telephone"  # no vocabulary: as read
-    # two forms of one word are one key; "employer" is not "employee"
-    words |= frozenset("received receiver by employer employee who".split())
+    # two English words one letter apart are two keys, forms of one verb included
+    words |= frozenset("received receiver by employer employed employee who since".split())
     answerer = Answerer(_unrelated, lambda question, context, answers: [0.0] * len(answers), words=words)
-    assert answerer.answer("Received by?", (_line("RECEIVER: J. Ortiz", 20, 10),)).text == "J. Ortiz"
     assert answerer.answer("Who is the employee?", (_line("EMPLOYER: Acme Ltd", 20, 10),)).text == NOT_FOUND
+    assert answerer.answer("Employer?", (_line("Employed since: 2019", 20, 10),)).text == NOT_FOUND
 
 
 def test_a_cell_with_two_key_value_pairs_is_split_where_the_second_key_starts():
