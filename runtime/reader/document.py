@@ -93,7 +93,7 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
     """Every candidate answer span of a document, with its key (see module docstring);
     `Field.line` indexes `cells` (from `read_cells`)."""
     grid = group_regions([cell.box for cell in cells])
-    keys = key_cells(cells)
+    keys = key_cells(cells, grid.rows)
     header_rows, fields = _header_rows(cells, keys, grid.rows)
     for position, row in enumerate(grid.rows):
         fields.extend(_colon_fields(cells, grid.rows, position, keys))
@@ -200,7 +200,7 @@ def _inline(text: str) -> tuple[str, str] | None:
     return None
 
 
-def key_cells(cells: tuple[TextLine, ...]) -> list[bool]:
+def key_cells(cells: tuple[TextLine, ...], rows: tuple[tuple[int, ...], ...] | None = None) -> list[bool]:
     """Which cells are keys: words without figures (`is_label`) that do not stand in a
     column of values. A form aligns its keys on the left edges of a few columns and its
     values on others; "Good" and "White" read like labels, but in a column of figures and
@@ -213,7 +213,7 @@ def key_cells(cells: tuple[TextLine, ...]) -> list[bool]:
     labels = [is_label(cell.text.strip()) for cell in cells]
     keys = list(labels)
     tops = [min(p[1] for p in cell.box) for cell in cells]
-    rows = group_regions([cell.box for cell in cells]).rows
+    rows = group_regions([cell.box for cell in cells]).rows if rows is None else rows  # the caller's grid, if it has one
     position_of = {index: position for position, row in enumerate(rows) for index in row}
 
     def header_row(index: int) -> bool:
@@ -551,8 +551,9 @@ def row_label(cells: tuple[TextLine, ...], token: str) -> tuple[str, int] | None
     with its index in `cells` (from `read_cells`). A table's header row labels no row: "2024"
     over a column of amounts is the column's title."""
     wanted = re.sub(r"\s+", "", token).lower()
-    keys = key_cells(cells)
-    for row in group_regions([cell.box for cell in cells]).rows:
+    rows = group_regions([cell.box for cell in cells]).rows
+    keys = key_cells(cells, rows)
+    for row in rows:
         if _is_header(cells, keys, row):
             continue
         for index in row[1:]:
