@@ -144,6 +144,7 @@ class SharedBufferCache:
         self._lengths: list[int] = []  # of the rows whose cache is kept (admitted)
         self._prefix_ids = np.zeros(0, dtype=np.int64)  # the last prompt run (its first positions)
         self._prefix_kv: dict[str, np.ndarray] = {}  # their keys/values, (heads, positions, dim) per past input
+        self._bound: dict[tuple, tuple[dict, dict]] = {}  # rows -> their views of the buffers, bindings
         #: Prompt positions prefilled and reused so far (for tests and metrics).
         self.prefill_positions = {"run": 0, "reused": 0}
 
@@ -194,7 +195,7 @@ class SharedBufferCache:
                     array[target, :, :lengths[target]] = array[source, :, :lengths[target]]
         self._lengths = list(lengths)
         if not rows:
-            self._arrays = {}  # the remembered prefix stays: the next request is likely to share it
+            self._arrays, self._bound = {}, {}  # the remembered prefix stays: the next request is likely to share it
             return
         # Shrink once a quarter would do (not a half: rows leave and join all the time under load,
         # and each reallocation copies every kept row's cache); one long reply need not hold 8 rows.
@@ -207,7 +208,7 @@ class SharedBufferCache:
             self._reallocate(new_rows, new_length)
 
     def clear(self) -> None:
-        self._arrays, self._lengths = {}, []
+        self._arrays, self._lengths, self._bound = {}, [], {}
         self._prefix_ids, self._prefix_kv = self._prefix_ids[:0], {}
 
     def _reserve(self, rows: int, length: int) -> None:
@@ -226,11 +227,16 @@ class SharedBufferCache:
             rows, kept = len(self._lengths), max(self._lengths)
             for name, array in arrays.items():
                 array[:rows, :, :kept] = self._arrays[name][:rows, :, :kept]
-        self._arrays = arrays
+        self._arrays, self._bound = arrays, {}
 
     def _run(self, token_ids: np.ndarray, mask: np.ndarray, rows: slice) -> np.ndarray:
-        # A slice of the first axis of a C-ordered array is contiguous: a view onnxruntime writes into.
-        return self._decoder.run(token_ids, mask, {name: array[rows] for name, array in self._arrays.items()})
+        # A slice of the first axis of a C-ordered array is contiguous: a view onnxruntime writes
+        # into. The views and their bindings are kept until the buffers are reallocated.
+        key = (rows.start, rows.stop)
+        if key not in self._bound:
+            self._bound[key] = ({name: array[rows] for name, array in self._arrays.items()}, {})
+        views, bindings = self._bound[key]
+        return self._decoder.run(token_ids, mask, views, bindings)
 
 
 def batch_cache(decoder: CachedDecoder | FusedDecoder, max_batch: int) -> LeftPaddedCache | SharedBufferCache:

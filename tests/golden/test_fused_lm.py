@@ -20,7 +20,7 @@ import fused_lm
 import smollm2
 from runtime.cached_decoder import CachedDecoder
 from runtime.decoding import generate
-from runtime.fused_decoder import FusedDecoder
+from runtime.fused_decoder import CAPACITY_STEP, FusedDecoder
 from runtime.params import GenerationParams
 from runtime.session import ComponentSession, SessionConfig
 from runtime.tokenizer import Tokenizer
@@ -167,3 +167,23 @@ def test_shared_buffer_loop_equals_copying_loop(fused_build, fused, tokenizer):
     a = generate(copying.bind({}), prompt, params, eos_token_ids=())
     b = generate(fused.bind({}), prompt, params, eos_token_ids=())
     assert list(a.token_ids) == list(b.token_ids)
+
+
+def test_kept_bindings_follow_the_buffers_as_they_grow(fused_build, fused, tokenizer):
+    """A state keeps its buffers' onnxruntime binding from step to step; when the buffers grow
+    (the prompt and reply cross a capacity step) the new ones are bound, never the old: the
+    greedy tokens equal the copying loop's, which binds nothing."""
+    copying = CachedDecoder(_session(fused_build[0]))
+    prompt = tokenizer.encode(chat(" ".join(QUESTIONS) * 4))[:CAPACITY_STEP - 12]  # a cut prompt decodes all the same
+    params = GenerationParams(max_new_tokens=24)
+    a = generate(copying.bind({}), prompt, params, eos_token_ids=())
+    bound = fused.bind({})
+    b = generate(bound, prompt, params, eos_token_ids=())
+    assert list(a.token_ids) == list(b.token_ids)
+    state = bound.start(1)
+    _, state = bound.step_all(np.asarray([prompt], dtype=np.int64), state)
+    first = state.buffers
+    for token in a.token_ids[:CAPACITY_STEP - len(prompt) + 1]:
+        _, state = bound.step(np.asarray([[token]], dtype=np.int64), state)
+    assert state.buffers is not first and state.buffers.capacity == 2 * CAPACITY_STEP
+    assert len(first.bindings) == len(state.buffers.bindings) == 1
