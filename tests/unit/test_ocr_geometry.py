@@ -160,10 +160,20 @@ def test_dilation_matches_opencv():
     ((27, 164, 3), (288, 48)), ((31, 97, 3), (153, 48)),  # a text line to the recogniser's height
     ((818, 701, 3), (704, 832)),  # a page to the detector's multiple of 32
     ((40, 50), (23, 61)),  # one channel
+    ((2200, 1700, 3), (480, 608)),  # a large scan shrunk: most source rows are skipped
 ])
 def test_bilinear_resize_equals_opencv(shape, size):
     image = np.random.default_rng(1).integers(0, 256, shape, dtype=np.uint8)
     assert np.array_equal(geometry.resize_bilinear(image, *size), cv2.resize(image, size))
+
+
+def test_bilinear_resize_of_extreme_values_equals_opencv():
+    """Black and white stripes: the largest sums the integer mixing makes."""
+    image = np.zeros((63, 91, 3), dtype=np.uint8)
+    image[::2] = 255
+    image[:, ::3] = 255 - image[:, ::3]
+    for size in ((40, 31), (200, 130), (91, 63)):
+        assert np.array_equal(geometry.resize_bilinear(image, *size), cv2.resize(image, size))
 
 
 def test_float_resize_stays_within_rounding_of_opencv():
