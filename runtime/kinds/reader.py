@@ -222,6 +222,9 @@ class ReaderAdapter(KindAdapter):
             messages = [Message("user", f"{_context(lines)}\n\n{request.prompt}" if lines else request.prompt)]
             return self._lm.generate(messages, request.params, "the image's text and the prompt" if lines else "the prompt")
         regions = self._regions(request.image)
+        reply = self._page_answer(request.prompt, regions) if request.task == "vqa" else None
+        if reply is not None:
+            return self._reply(reply.text, request, regions, reply.evidence)
         look = self.look(request.image, regions)
         if look is not None and look.kind != DOCUMENT:
             reply = self.answer_photo(request.task, request.prompt, look)
@@ -233,6 +236,25 @@ class ReaderAdapter(KindAdapter):
             return self._reply(description.text, request, regions, description.evidence)
         reply = self.answer_regions(request.prompt, regions)
         return self._reply(reply.text, request, regions, reply.evidence)
+
+    def _page_answer(self, prompt: str, regions):
+        """The reply to a request about a page of text (`PAGE_LINES` words) when the photo
+        models cannot change it, else None. `answer_photo` answers from the text a question,
+        or a request to read, find or count, that the text answers, and a question that names
+        no object they know even when the text does not; only the rest needs what they see.
+        Answering from the text first spares a document question the detector's pass (about
+        0.2 s of its 1.1 s on 2 cores)."""
+        if self._photos is None or sum(not _speck(r) for r in regions) < PAGE_LINES:
+            return None
+        intent = self._photo_router.classify(prompt).name
+        named = intent != intents.READ and self._photos.names_object(prompt)
+        if intent not in (intents.QUESTION, intents.READ) and (
+                intent not in (intents.COUNT, intents.WHERE, intents.PRESENCE) or named):
+            return None
+        answer = self.answer_regions(prompt, regions)
+        if answer.text not in (NOT_FOUND, CANT_TELL) or intent == intents.QUESTION and not named:
+            return answer
+        return None
 
     def _about_an_image(self, prompt: str) -> bool:
         """Whether a text-only request asks about a picture it does not include: it names the

@@ -240,3 +240,25 @@ def test_a_page_of_text_beside_an_object_answers_text_questions_from_the_text(mo
     assert model.ask(picture, "Is there a cup?").text.startswith("Yes")
     answerable = next(q for q in document.questions if q.answer is not None)
     assert model.ask(picture, answerable.text).text == adapter.answer_regions(answerable.text, adapter._regions(page)).text
+
+
+def test_a_page_question_the_text_answers_runs_no_photo_model(model, monkeypatch):
+    """A question about a page of text is answered from the text before the photo models are
+    run: they could not change that reply. A request about an object still runs them."""
+    from docvqa import make_documents
+
+    document = make_documents(seed=1, count=1)[0]
+    page = document.image.convert("RGB")
+    page.putpixel((0, 0), (1, 2, 3))  # a picture no memo has seen
+    adapter = model._adapter
+    runs = []
+    session = adapter._detector._session
+    original = session.run
+    monkeypatch.setattr(session, "run", lambda *args, **kwargs: runs.append(1) or original(*args, **kwargs))
+    regions = adapter._regions(page)
+    assert model.ask(page, "What is the total amount?").text == adapter.answer_regions("What is the total amount?", regions).text
+    assert model.ask(page, "What is the patient's blood type?").text == NOT_FOUND
+    assert not runs
+    # Naming an object the text does not answer for ("flight"), the photo models are asked.
+    assert model.ask(page, "What is the flight number?").text == NOT_FOUND
+    assert runs
