@@ -333,8 +333,15 @@ def warp_perspective_cubic(image: np.ndarray, to_source: np.ndarray, width: int,
     and 5.x) on all but a few pixels in ten thousand (tests/unit/test_ocr_geometry.py).
     """
     source = np.asarray(image)
-    rows, columns = np.mgrid[0:height, 0:width].astype(np.float64)
     m = np.asarray(to_source, dtype=np.float64).ravel()
+    if m[1] == 0 and m[3] == 0 and m[6] == 0 and m[7] == 0:
+        return _warp_upright(source, m, width, height)
+    return _warp_any(source, m, width, height)
+
+
+def _warp_any(source: np.ndarray, m: np.ndarray, width: int, height: int) -> np.ndarray:
+    """`warp_perspective_cubic` for any transform `m` (9 values, row by row), pixel by pixel."""
+    rows, columns = np.mgrid[0:height, 0:width].astype(np.float64)
     scale = m[6] * columns + m[7] * rows + m[8]
     xs = (m[0] * columns + m[1] * rows + m[2]) / scale
     ys = (m[3] * columns + m[4] * rows + m[5]) / scale
@@ -349,6 +356,31 @@ def warp_perspective_cubic(image: np.ndarray, to_source: np.ndarray, width: int,
     for i in range(4):
         row = sum(data[y_index[..., i], x_index[..., k]] * x_taps[..., k, None] for k in range(4))
         total += row * y_taps[..., i, None]
+    result = np.clip(np.rint(total), 0, 255).astype(np.uint8)
+    return result.reshape((height, width) + source.shape[2:])
+
+
+def _warp_upright(source: np.ndarray, m: np.ndarray, width: int, height: int) -> np.ndarray:
+    """`warp_perspective_cubic` for a transform without rotation, shear or perspective (an
+    upright box: about half the crops of a page): each output column samples one source x
+    and each row one source y, so positions and weights are computed once per column and
+    row and each source row's horizontal mix once. The same float operations on the same
+    values as the general path (its zero terms add exact zeros), so the same pixels."""
+    columns, rows = np.arange(width, dtype=np.float64), np.arange(height, dtype=np.float64)
+    xs, ys = (m[0] * columns + m[2]) / m[8], (m[4] * rows + m[5]) / m[8]
+    x_floor, y_floor = np.floor(xs), np.floor(ys)
+    x_taps = _cubic_weights((xs - x_floor).astype(np.float32))
+    y_taps = _cubic_weights((ys - y_floor).astype(np.float32))
+    source_h, source_w = source.shape[:2]
+    x_index = np.clip(x_floor.astype(np.int64)[:, None] + np.arange(-1, 3), 0, source_w - 1)
+    y_index = np.clip(y_floor.astype(np.int64)[:, None] + np.arange(-1, 3), 0, source_h - 1)
+    rows_read, where = np.unique(y_index, return_inverse=True)
+    where = where.reshape(height, 4)
+    picked = source.reshape(source_h, source_w, -1)[rows_read].astype(np.float32)
+    mixed = sum(picked[:, x_index[:, k]] * x_taps[:, k, None] for k in range(4))
+    total = np.zeros((height, width, picked.shape[2]), dtype=np.float64)
+    for i in range(4):
+        total += mixed[where[:, i]] * y_taps[:, i, None, None]
     result = np.clip(np.rint(total), 0, 255).astype(np.uint8)
     return result.reshape((height, width) + source.shape[2:])
 

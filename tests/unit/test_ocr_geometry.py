@@ -204,6 +204,24 @@ def _quads(rng, count: int, image_w: int, image_h: int):
         yield (np.round(quad) if index % 3 == 0 else quad).astype(np.float32)
 
 
+@pytest.mark.parametrize(("shape", "box"), [
+    ((40, 60, 3), ([10.5, 5.25], [40.75, 5.25], [40.75, 20.5], [10.5, 20.5])),  # a text line, fractional corners
+    ((30, 50), ([-3, -2], [55, -2], [55, 33], [-3, 33])),  # past every border, one channel
+    ((20, 20, 3), ([2, 3], [6, 3], [6, 17], [2, 17])),  # tall: enlarged
+])
+def test_an_upright_crop_takes_the_same_pixels_as_the_general_warp(shape, box):
+    """An upright box's transform has exact zeros off the diagonal: the column-and-row path
+    gives the pixel-by-pixel path's result to the last bit."""
+    pixels = np.random.default_rng(3).integers(0, 256, shape, dtype=np.uint8)
+    quad = np.array(box, dtype=np.float32)
+    width, height = 37, 23
+    corners = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float64)
+    m = geometry.perspective_transform(corners, quad)
+    assert m[0, 1] == m[1, 0] == m[2, 0] == m[2, 1] == 0
+    fast = geometry.warp_perspective_cubic(pixels, m, width, height)
+    assert np.array_equal(fast, geometry._warp_any(pixels, m.ravel(), width, height))
+
+
 def test_crop_quad_matches_opencv_perspective_crops():
     # RapidOCR's get_rotate_crop_image: warpPerspective, bicubic, border replicated, rotated
     # when tall. Rotated quads reaching past the border included.
