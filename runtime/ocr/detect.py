@@ -123,10 +123,14 @@ def prepare_detection_input(image_bgr: np.ndarray, config: DetectionConfig) -> n
     if resized_h <= 0 or resized_w <= 0:
         return None
     resized = geometry.resize_bilinear(image_bgr, resized_w, resized_h)
-    mean = np.asarray(config.mean, dtype=np.float32)
-    std = np.asarray(config.std, dtype=np.float32)
-    normalised = (resized.astype(np.float32) / 255.0 - mean) / std
-    return normalised.transpose(2, 0, 1)[None].astype(np.float32)
+    # (v / 255 - mean) / std in float32 for each of the 256 grey levels, looked up straight
+    # into the (1, 3, H, W) layout: the same values as computing it pixel by pixel.
+    levels = np.arange(256, dtype=np.float32)[:, None]
+    table = (levels / 255.0 - np.asarray(config.mean, dtype=np.float32)) / np.asarray(config.std, dtype=np.float32)
+    tensor = np.empty((1, 3, resized_h, resized_w), dtype=np.float32)
+    for channel in range(3):
+        np.take(table[:, channel], resized[:, :, channel], out=tensor[0, channel])
+    return tensor
 
 
 def boxes_from_probability(

@@ -272,7 +272,8 @@ def _resize_bilinear_uint8(source: np.ndarray, width: int, height: int) -> np.nd
     upper += lower
     upper += 2
     upper >>= 2
-    return np.clip(upper, 0, 255).astype(np.uint8).reshape((height, width) + source.shape[2:])
+    # Weights on each axis sum to 2048 (or 2049 where float32 rounds 1 - f), so the mix stays in 0..255.
+    return upper.astype(np.uint8).reshape((height, width) + source.shape[2:])
 
 
 def _fixed_point_taps(source_size: int, target_size: int, clamp: bool):

@@ -50,3 +50,17 @@ def test_a_strip_is_capped_on_its_long_side():
     strip = np.zeros((2000, 5, 3), dtype=np.uint8)
     assert prepare_detection_input(strip, DetectionConfig()).shape == (1, 3, 8192, 32)
     assert prepare_detection_input(strip, DetectionConfig(max_input_side=4096)) is None  # 5 px -> 10 px -> 0
+
+
+def test_detection_input_is_each_pixel_normalised():
+    """(v / 255 - mean) / std per channel, channels first: the lookup table gives the values
+    the pixel-by-pixel formula gives, in the layout the detector reads."""
+    from runtime.ocr import geometry
+
+    image = np.random.default_rng(4).integers(0, 256, (50, 70, 3), dtype=np.uint8)
+    config = DetectionConfig(mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225))
+    tensor = prepare_detection_input(image, config)
+    resized = geometry.resize_bilinear(image, tensor.shape[3], tensor.shape[2])
+    expected = (resized.astype(np.float32) / 255.0 - np.float32(config.mean)) / np.float32(config.std)
+    assert tensor.dtype == np.float32 and tensor.flags.c_contiguous
+    assert np.array_equal(tensor, expected.transpose(2, 0, 1)[None])
