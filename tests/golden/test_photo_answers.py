@@ -262,3 +262,28 @@ def test_a_page_question_the_text_answers_runs_no_photo_model(model, monkeypatch
     # Naming an object the text does not answer for ("flight"), the photo models are asked.
     assert model.ask(page, "What is the flight number?").text == NOT_FOUND
     assert runs
+
+
+def test_a_page_beside_an_object_with_a_speck_gets_the_full_paths_reply(model, photos, monkeypatch):
+    """The full path answers a page beside a large object without its specks (a texture read
+    as 'M6') and a page alone with them; answering from the text first must not pick one:
+    each request gets what the photo models' path gives."""
+    from docvqa import make_documents
+    from runtime.results import TextLine
+
+    document = make_documents(seed=1, count=1)[0]
+    page = document.image.convert("RGB")
+    cup = ImageOps.pad(photos["coffee"].convert("RGB"), (page.height, page.height), color=(255, 255, 255))
+    picture = Image.new("RGB", (page.width + cup.width, page.height), (255, 255, 255))
+    picture.paste(page, (0, 0))
+    picture.paste(cup, (page.width, 0))
+    adapter = model._adapter
+    speck = TextLine("M6", ((5.0, 5.0), (25.0, 5.0), (25.0, 15.0), (5.0, 15.0)), 0.6)
+    regions = (speck, *adapter._read_regions(picture))
+    monkeypatch.setattr(adapter, "_read_regions", lambda image: regions)
+    assert adapter.look(picture, adapter._regions(picture)).kind == "both"
+    for request in ("Read the text.", "What does it say?", "What is the total amount?", "What is the patient's blood type?"):
+        first = model.ask(picture, request)
+        with monkeypatch.context() as full_path:
+            full_path.setattr(adapter, "_page_answer", lambda prompt, regions: None)
+            assert model.ask(picture, request).text == first.text, request
