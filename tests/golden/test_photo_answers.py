@@ -66,6 +66,15 @@ def photos():
     return {name: photo_models.photo(name) for name in (*CAPTION_SUBJECTS, "horse")}
 
 
+def beside_a_cup(page: Image.Image, photos) -> Image.Image:
+    """`page` with a photo of a cup of coffee to its right, as tall as the page."""
+    cup = ImageOps.pad(photos["coffee"].convert("RGB"), (page.height, page.height), color=(255, 255, 255))
+    picture = Image.new("RGB", (page.width + cup.width, page.height), (255, 255, 255))
+    picture.paste(page, (0, 0))
+    picture.paste(cup, (page.width, 0))
+    return picture
+
+
 def compose(photos, layout, cell, people, cats, rng) -> Image.Image:
     rows, columns = layout
     kinds = ["person"] * people + ["cat"] * cats + ["filler"] * (rows * columns - people - cats)
@@ -228,10 +237,7 @@ def test_a_page_of_text_beside_an_object_answers_text_questions_from_the_text(mo
 
     document = make_documents(seed=1, count=1)[0]
     page = document.image.convert("RGB")
-    cup = ImageOps.pad(photos["coffee"].convert("RGB"), (page.height, page.height), color=(255, 255, 255))
-    picture = Image.new("RGB", (page.width + cup.width, page.height), (255, 255, 255))
-    picture.paste(page, (0, 0))
-    picture.paste(cup, (page.width, 0))
+    picture = beside_a_cup(page, photos)
     adapter = model._adapter
     regions = adapter._regions(picture)
     assert adapter.look(picture, regions).kind == "both"
@@ -273,10 +279,7 @@ def test_a_page_beside_an_object_with_a_speck_gets_the_full_paths_reply(model, p
 
     document = make_documents(seed=1, count=1)[0]
     page = document.image.convert("RGB")
-    cup = ImageOps.pad(photos["coffee"].convert("RGB"), (page.height, page.height), color=(255, 255, 255))
-    picture = Image.new("RGB", (page.width + cup.width, page.height), (255, 255, 255))
-    picture.paste(page, (0, 0))
-    picture.paste(cup, (page.width, 0))
+    picture = beside_a_cup(page, photos)
     adapter = model._adapter
     speck = TextLine("M6", ((5.0, 5.0), (25.0, 5.0), (25.0, 15.0), (5.0, 15.0)), 0.6)
     regions = (speck, *adapter._read_regions(picture))
