@@ -346,13 +346,10 @@ def _warp_any(source: np.ndarray, m: np.ndarray, width: int, height: int) -> np.
     scale = m[6] * columns + m[7] * rows + m[8]
     xs = (m[0] * columns + m[1] * rows + m[2]) / scale
     ys = (m[3] * columns + m[4] * rows + m[5]) / scale
-    x_floor, y_floor = np.floor(xs), np.floor(ys)
-    x_taps = _cubic_weights((xs - x_floor).astype(np.float32))
-    y_taps = _cubic_weights((ys - y_floor).astype(np.float32))
     source_h, source_w = source.shape[:2]
+    x_taps, x_index = _cubic_taps(xs, source_w)
+    y_taps, y_index = _cubic_taps(ys, source_h)
     data = source.reshape(source_h, source_w, -1).astype(np.float32)
-    x_index = np.clip(x_floor.astype(np.int64)[..., None] + np.arange(-1, 3), 0, source_w - 1)
-    y_index = np.clip(y_floor.astype(np.int64)[..., None] + np.arange(-1, 3), 0, source_h - 1)
     total = np.zeros((height, width, data.shape[2]), dtype=np.float64)
     for i in range(4):
         row = sum(data[y_index[..., i], x_index[..., k]] * x_taps[..., k, None] for k in range(4))
@@ -369,12 +366,9 @@ def _warp_upright(source: np.ndarray, m: np.ndarray, width: int, height: int) ->
     values as the general path (its zero terms add exact zeros), so the same pixels."""
     columns, rows = np.arange(width, dtype=np.float64), np.arange(height, dtype=np.float64)
     xs, ys = (m[0] * columns + m[2]) / m[8], (m[4] * rows + m[5]) / m[8]
-    x_floor, y_floor = np.floor(xs), np.floor(ys)
-    x_taps = _cubic_weights((xs - x_floor).astype(np.float32))
-    y_taps = _cubic_weights((ys - y_floor).astype(np.float32))
     source_h, source_w = source.shape[:2]
-    x_index = np.clip(x_floor.astype(np.int64)[:, None] + np.arange(-1, 3), 0, source_w - 1)
-    y_index = np.clip(y_floor.astype(np.int64)[:, None] + np.arange(-1, 3), 0, source_h - 1)
+    x_taps, x_index = _cubic_taps(xs, source_w)
+    y_taps, y_index = _cubic_taps(ys, source_h)
     rows_read, where = np.unique(y_index, return_inverse=True)
     where = where.reshape(height, 4)
     picked = source.reshape(source_h, source_w, -1)[rows_read].astype(np.float32)
@@ -384,6 +378,14 @@ def _warp_upright(source: np.ndarray, m: np.ndarray, width: int, height: int) ->
         total += mixed[where[:, i]] * y_taps[:, i, None, None]
     result = np.clip(np.rint(total), 0, 255).astype(np.uint8)
     return result.reshape((height, width) + source.shape[2:])
+
+
+def _cubic_taps(positions: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """For source positions along one axis of `size` pixels: the (..., 4) bicubic weights and
+    the indices of their taps (offsets -1..2 from the floor, the border replicated)."""
+    floor = np.floor(positions)
+    index = np.clip(floor.astype(np.int64)[..., None] + np.arange(-1, 3), 0, size - 1)
+    return _cubic_weights((positions - floor).astype(np.float32)), index
 
 
 def _cubic_weights(fraction: np.ndarray) -> np.ndarray:
