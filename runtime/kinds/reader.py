@@ -324,7 +324,9 @@ class ReaderAdapter(KindAdapter):
             # receipt."): unless it asks one of the page's values ("When was it written?"), the
             # page is the answer.
             answer = self._answerer.answer(prompt, regions)
-            if answer.found:
+            # a key of whole-page words ("Page 2") is not what "What is on the page?" names
+            keyed_by_page = answer.field is not None and bool(answer.field.key) and intents.only_whole_page_words(answer.field.key)
+            if answer.found and not keyed_by_page:
                 return Reply(answer.text, answer.evidence)
             whole = max((intents.READ, intents.DESCRIBE), key=intent.score)
             intent = intents.Intent(whole, intent.score(whole), "", intent.scores)

@@ -128,6 +128,15 @@ def test_padding_does_not_change_embeddings(fp32):
         assert np.abs(fp32.embed(SENTENCES, batch_size=batch_size) - one_by_one).max() < 1e-5
 
 
+def test_int8_vectors_do_not_depend_on_the_texts_sent_with_them(int8):
+    # Its activations are quantized with one scale per tensor: batched, a short text's vector
+    # moved with a long companion (cosine 0.988 for "Bill to"); one text per run keeps it.
+    alone = int8.embed(["Bill to"])[0]
+    for companions in (["Who receives the parcel? and a few more words"], SENTENCES):
+        batched = int8.embed(["Bill to", *companions], batch_size=32)[0]
+        assert np.abs(batched - alone).max() < 1e-5
+
+
 def test_text_at_the_limit_is_embedded_whole(fp32, reference):
     text = "word " * 254  # [CLS] + 254 + [SEP] = 256 tokens: what sentence-transformers keeps
     assert reference.max_seq_length == fp32.max_length == 256
