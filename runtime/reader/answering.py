@@ -48,9 +48,10 @@ from runtime.ocr.grid import group_regions
 from runtime.results import TextLine
 
 from . import vocabulary
-from .document import PEOPLE_SOURCES, Field, extract_fields, read_cells, row_label
+from .document import PEOPLE_SOURCES, Field, extract_fields, party_blocks, read_cells, row_label
 from . import intents
 from .letterhead import is_document_title, read_letterhead
+from .roles import PartyRouter
 from .spelling import allowed_edits, compact, edits_within, occurs_in, split_run_together
 from .values import find_dates, find_times, parse_money
 from .types import AMOUNT, ADDRESS, COUNT, DATE, EMAIL, IDENT, ORG, PERCENT, PERSON, PHONE, TIME, URL, clean_value, compatible, is_street_line, question_type, value_types
@@ -66,10 +67,12 @@ MIN_TOTAL_SIMILARITY = 0.5
 PART_SENTENCE = "a subtotal, a tax or a discount"
 MIN_TOTAL_QUESTION = 0.4
 MIN_TOTAL_MARGIN = 0.08
-# Who a question about a name or an address is about: the issuer, or someone else.
-ISSUER_SENTENCE = "the shop or company that issued this, its name and where it is"
-OTHER_PARTY_SENTENCE = "the customer or person it is billed, sent or shipped to"
+# A question about a name or an address is about someone else than the issuer when it stands
+# this much nearer the other party's example questions (`roles`).
 OTHER_PARTY_MARGIN = 0.05
+# Of several parties' keys ("Bill to", "Ship to"), the one nearest the question by
+# this margin (cosine) answers it; else the first. Calibrated on the development sets.
+MIN_PARTY_MARGIN = 0.03
 # A key the question names in other words: how near the question it must be (cosine of the
 # sentence encoder), and how much nearer than any key with another value. Calibrated on the
 # development sets of bench/reader_dev.py (generated seeds 1-2, SROIE and FUNSD dev).
@@ -370,7 +373,8 @@ _EXCLUDED = re.compile(r"\b(?:(?:before|excluding|excl\.?|without|net of|less|mi
                        r"(?P<part>[^\W\d_]{2,})", re.I)
 # "Who wrote this?", "Who sent it?": "who" as the subject of a verb of writing or sending
 # ("Who received it?" asks the other party).
-_WHO_DID = re.compile(r"\bwho\s+(?:wrote|sent|signed|penned|authored|drafted|composed|prepared|issued)\b", re.I)
+# So does "the business that sent it": a relative clause names the one who did it.
+_WHO_DID = re.compile(r"\b(?:who|that|which)\s+(?:wrote|sent|signed|penned|authored|drafted|composed|prepared|issued)\b", re.I)
 
 
 # "Who is it to?", "To whom was it sent?": the question asks for the one it went to.
@@ -477,6 +481,7 @@ class Answerer:
         self._readable: dict[str, str] = {}
         self._word_vectors: dict[str, np.ndarray] = {}  # a cache, under `_lock`
         self._lock = threading.Lock()
+        self._party_router = PartyRouter(embed)
 
     def _read(self, key: str) -> str:
         readable = self._readable.get(key)
@@ -502,7 +507,7 @@ class Answerer:
         if expected == ORG:  # "Which company is the letter from?" does not ask for its signer
             every = [f for f in every if f.source not in PEOPLE_SOURCES]
         fields = [f for f in every if compatible(expected, f.value)]
-        candidates = self._keyed(question, expected, every, fields)
+        candidates = self._keyed(question, expected, every, fields) or self._table_cell(question, every)
         excluded = _EXCLUDED.search(question)
         part = vocabulary.canonical(excluded["part"]) if excluded else ""
         if expected == AMOUNT and excluded and not _names_item(question, every, part):  # not "the bagel before tax"
@@ -574,6 +579,26 @@ class Answerer:
             strong = self._labelled(question, [f for f in every if loose(f.value)], loose)
             candidates = [(f, score) for f, score in strong if score >= _NAMED_KEY]
         return candidates
+
+    def _table_cell(self, question: str, every: list[Field]) -> list[tuple[Field, float]]:
+        """A question that names a table's row and its column ("the figure where East meets
+        Q3") asks for that cell, whatever type its other words suggest (a "number" elsewhere
+        asks for an id): every word of a cell's key (row label and column title, two words or
+        more, or a word and a number the question says: "Oslo 2021") is the question's, numbers
+        agreeing (`_number_agreement`: "Week 3", not "Week 4")."""
+        focus, owners = vocabulary.question_words(question)
+        asked = focus + owners
+        numbers = _numbers(question)
+        found = []
+        for field in every:
+            if field.source != "table":
+                continue
+            words = vocabulary.label_words(self._read(field.key), asked)
+            agreement = _number_agreement(numbers, field.key)
+            # a column titled by a number alone ("2020") is named by the question's number
+            if words and all(word in asked for word in words) and agreement >= 0 and (len(words) >= 2 or agreement > 0):
+                found.append((field, _NAMED_KEY + agreement))
+        return found
 
     def _in_page_words(self, question: str, fields: list[Field]) -> str:
         """The question with each word the page's keys do not hold replaced by the key word
@@ -761,14 +786,27 @@ class Answerer:
             signed = [f for f in fields if f.source == "closing"]
             if signed:
                 return [(signed[0], 0.5)]
+        if expected in (PERSON, ORG, ADDRESS) and not about_issuer and not _WHO_DID.search(question) \
+                and not _DONE_BY.search(question) and self._toward_other_party(question) >= 0:
+            # "Whose name is on the bill?": a name over an address under a key of its own
+            # ("Bill to:"), the party the page is for; the key nearest the question of several.
+            party = self._party(question, expected, cells)
+            if party is not None:
+                return [(party, 0.5)]
         if expected == ORG:
             # "Which company is billed?" is about another party, whose key the question may name
             # in other words: the header line answers it only when those find nothing (`answer`).
             return _header(fields) if about_issuer else []
         if expected == AMOUNT:
             return self._total(question, fields, cells)
-        if expected not in _PRIMARY_TYPES or self._qualifiers(question):
+        if expected not in _PRIMARY_TYPES:
             return []
+        wanted = self._qualifiers(question)
+        if wanted:
+            # "Until when can I pay?" asks the date keyed "due": the page's one value of the
+            # type asked whose key says every qualifier the question does ("Due date").
+            keyed = {f.value: f for f in fields if f.key and wanted <= vocabulary.qualifiers(self._read(f.key))}
+            return [(next(iter(keyed.values())), 0.5)] if len(keyed) == 1 else []
         if expected == ADDRESS:
             found = _address(fields)
             return [(found, 0.5)] if found is not None else []
@@ -805,22 +843,46 @@ class Answerer:
     def _total_sentences(self) -> np.ndarray:
         return self._embed([TOTAL_KEY, PART_SENTENCE])
 
+    def _toward_other_party(self, question: str) -> float:
+        """How much nearer the other party's example questions the question stands than the
+        issuer's (`roles.PartyRouter`)."""
+        return self._party_router.toward_other(question)
+
+    def _party(self, question: str, expected: str, cells) -> Field | None:
+        """The name (or, for an address, the lines under it) of the page's party block
+        (`document.party_blocks`) whose key stands nearest the question, by
+        `MIN_PARTY_MARGIN` over the next; the first block (billing comes before shipping)
+        when none does. None when the page has no such block, or the block no street line a
+        question about the street asks for."""
+        parties = party_blocks(cells)
+        if not parties:
+            return None
+        chosen = parties[0]
+        if len(parties) > 1:
+            vectors = self._vectors([question, *(p.key for p in parties)])
+            scores = vectors[1:] @ vectors[0]
+            order = np.argsort(-scores)
+            if scores[order[0]] - scores[order[1]] >= MIN_PARTY_MARGIN:
+                chosen = parties[int(order[0])]
+        name, *address = chosen.lines
+        if expected != ADDRESS or "name" in focus_words(question):  # "the name in the delivery address"
+            return Field(chosen.key, cells[name].text.strip(), name, "party", key_line=chosen.key_line)
+        if "street" in focus_words(question):
+            address = [i for i in address if is_street_line(cells[i].text)][:1]
+        if not address:
+            return None
+        text = ", ".join(cells[i].text.strip().rstrip(",") for i in address)
+        return Field(chosen.key, text, address[0], "party", tuple(address), chosen.key_line)
+
     def _about_issuer(self, question: str) -> bool:
         """Whether a question about a name or an address asks for the issuer's ("Where is the
         shop located?", "Which address is printed?": the address of a receipt is its
         issuer's) rather than another party's ("Where are the goods shipped to?"): it does
-        unless it stands clearly nearer a sentence about another party, or it asks who did
+        unless it stands clearly nearer example questions about another party (`roles`), or it asks who did
         what its verb says ("Which company billed it?")."""
         if _DONE_BY.search(question):
             return True  # "Which company billed it?" asks who billed, not who was billed
-        issuer, other = self._parties
-        vector = self._embed([question])[0]
-        return float(vector @ other) - float(vector @ issuer) < OTHER_PARTY_MARGIN
-
-    @functools.cached_property
-    def _parties(self) -> np.ndarray:
-        """The two sentences' vectors, embedded once per answerer."""
-        return self._embed([ISSUER_SENTENCE, OTHER_PARTY_SENTENCE])
+        return self._toward_other_party(question) < OTHER_PARTY_MARGIN
 
     def _total(self, question: str, fields: list[Field], cells) -> list[tuple[Field, float]]:
         """"What is the final amount?", "How much did the customer pay altogether?": a question

@@ -27,7 +27,7 @@ from runtime.ocr.layout import join_lines
 from runtime.results import TextLine
 
 from .values import currency_mark, find_dates, find_times, parse_money
-from .types import AMOUNT, DATE, EMAIL, PERCENT, PHONE, TEXT, TIME, value_types
+from .types import ADDRESS, AMOUNT, DATE, EMAIL, PERCENT, PHONE, TEXT, TIME, is_street_line, value_types
 from .vocabulary import GENERIC
 
 # Regions of one row closer than this × their height are one cell: a word gap is about a
@@ -535,6 +535,49 @@ def _block_fields(cells, rows: tuple[tuple[int, ...], ...]) -> list[Field]:
             text = ", ".join(cells[i].text.strip().rstrip(",") for i in members)
             fields.append(Field("", text, members[0], "block", tuple(members)))
     return fields
+
+
+@dataclass(frozen=True)
+class Party:
+    """A block of lines under a key of its own ("Bill to:" over a name, a street and a town):
+    someone the page names besides its issuer. `lines` index the cells, the name first."""
+
+    key: str
+    key_line: int
+    lines: tuple[int, ...]
+
+
+def party_blocks(cells: tuple[TextLine, ...]) -> list[Party]:
+    """The page's parties (`Party`), in reading order: a cell that is only a key and its colon
+    ("Ship to:"), with two to four lines under it, each left-aligned with the key and within a
+    line gap of the one above, none a key of its own nor in a row of more cells than the key's
+    (a table's header under the block), where the first line has no figures and a later one
+    reads as an address (a street line or words with a postal code): a name over its address. Side by side
+    blocks ("Bill to:" beside "Ship to:") are told apart by their left edges."""
+    rows = group_regions([cell.box for cell in cells]).rows
+    parties = []
+    for position, row in enumerate(rows):
+        for index in row:
+            text = cells[index].text.strip()
+            match = _KEY_VALUE.match(text)
+            if not match or match["value"].strip() or not is_label(match["key"]):
+                continue
+            members = []
+            for below in rows[position + 1:position + 1 + _BLOCK_MAX_LINES]:
+                upper = cells[members[-1] if members else index]
+                left = _extent(upper)[0]
+                line = [i for i in below if abs(_extent(cells[i])[0] - left) <= _ALIGN_RATIO * _height(cells[i])]
+                if not line or not adjacent(upper, cells[line[0]]):
+                    break
+                said = cells[line[0]].text.strip()
+                if said.endswith((":", "：")) or _KEY_VALUE.match(said) or len(below) > len(row):
+                    break  # a key of its own; a row of more cells than the key's starts a table
+                members.append(line[0])
+            addressed = any(is_street_line(cells[i].text) or ADDRESS in value_types(cells[i].text) for i in members[1:])
+            named = bool(members) and not re.search(r"\d", cells[members[0]].text)
+            if len(members) >= 2 and addressed and named:
+                parties.append(Party(match["key"].strip(), index, tuple(members)))
+    return parties
 
 
 def adjacent(upper: TextLine, lower: TextLine, max_gap_ratio: float = _BLOCK_GAP_RATIO) -> bool:

@@ -39,7 +39,7 @@ _QUESTION_RULES = (
             r"|\bcontact (number|no)\b"
             r"|\b(call|ring) (the|them|him|her|us)\b"),
     (TIME, r"\b(what time|at what time|time|hour|minute|o'clock|clock)\b"),
-    (DATE, r"\b(date|when|dated|born|birth|day)\b"),
+    (DATE, r"\b(date|when|dated|born|birth|day|deadline|expiry|expires|expiration)\b"),
     # "where" asks a place, but not after "the"/"a" and the noun it qualifies ("the cell where
     # two headings meet").
     (ADDRESS, r"\b(street|address|located)\b|^(?:(?!\b(?:the|a|an)\s+[^\W\d_]+\s+where\b).)*\bwhere\b"),

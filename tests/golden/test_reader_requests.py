@@ -227,3 +227,40 @@ def test_a_request_ending_in_a_key_of_the_page_asks_for_that_field(model):
     assert model.ask(image, "What does the form say?").text == transcript(lines)
     assert model.ask(image, "Describe this report.").text.startswith(("This looks like", "This is a page"))
     assert model.ask(image, "What is on the page?").text != "2"  # the page, not its "Page 2" field
+
+
+# A bill's other parties: a name over its address under a key of its own, side by side; the
+# issuer's letterhead above them. Questions about the customer or the delivery get a party's
+# lines, questions about the issuer still the letterhead.
+PARTIES_INVOICE = [("Fjordline Tools AB", None), ("Storgatan 4, 411 38 Goteborg", None), ("Invoice date: 2025-04-02", None),
+                   ("Bill to:", "Ship to:"), ("Ingrid Solberg", "Mateo Ruiz"), ("18 Birch Road", "7 Quay Road"),
+                   ("Leeds LS2 9JT", "Cork T12 X2Y3"), ("Pay by: 2025-05-02", None), ("Pump housing", "412.00"),
+                   ("Total", "412.00")]
+
+
+@pytest.mark.parametrize(("question", "answer"), [
+    ("Which customer is this invoice made out to?", "Ingrid Solberg"),
+    ("Who receives the parcel?", "Mateo Ruiz"),
+    ("On which street will the parcel arrive?", "7 Quay Road"),
+    ("Which company sent the invoice?", "Fjordline Tools AB"),
+    ("What is the payment deadline?", "2025-05-02"),
+])
+def test_parties_of_a_bill_and_its_deadline(model, question, answer):
+    reply = model.ask(draw(PARTIES_INVOICE), question)
+    assert _squash(reply.text) == _squash(answer), reply.text
+
+
+def test_a_cell_named_by_its_row_and_column_whatever_the_question_calls_it(model):
+    font = ImageFont.truetype(FONT, 26)
+    image = Image.new("RGB", (900, 330), "white")
+    canvas = ImageDraw.Draw(image)
+    grid = [("", "2019", "2020", "2021"), ("Oslo", "1,204.50", "980.10", "1,377.25"),
+            ("Bergen", "760.00", "812.40", "905.75"), ("Tromso", "301.90", "344.00", "390.60")]
+    for row, cells in enumerate(grid):
+        for column, text in enumerate(cells):
+            if text:  # figures right-aligned under their year, as tables print them
+                right = 330 + 190 * column if column else 36 + canvas.textlength(text, font=font)
+                canvas.text((right - canvas.textlength(text, font=font), 40 + 64 * row), text, fill="black", font=font)
+    for question, answer in (("Give me the number where Bergen meets 2020.", "812.40"),
+                             ("Which value stands in the 2021 column for Tromso?", "390.60")):
+        assert _squash(model.ask(image, question).text) == _squash(answer), question

@@ -870,3 +870,27 @@ def test_a_cell_with_two_key_value_pairs_is_split_where_the_second_key_starts():
 def test_a_number_under_a_closing_signs_nothing():
     lines = (_line("Dear Ms Solberg,", 20, 10), _line("Thank you", 20, 200), _line("312-558-5948", 20, 235))
     assert not [f for f in extract_fields(lines) if f.source == "closing"]
+
+
+def test_party_blocks_are_names_over_addresses_under_keys_of_their_own():
+    from runtime.reader.document import party_blocks
+
+    lines = (
+        _line("Harbour Supplies Ltd", 20, 10), _line("4 Dock Street", 20, 50),
+        _line("Bill to:", 20, 120, 120), _line("Ship to:", 500, 120, 120),
+        _line("Ines Duarte", 20, 160), _line("Sven Olsen", 500, 160),
+        _line("12 Elm Road", 20, 200), _line("9 Mill Lane", 500, 200),
+        _line("Porto 4000-123", 20, 240), _line("Oslo 0150", 500, 240),
+        _line("Item", 20, 280, 80), _line("Qty", 300, 280, 60), _line("Amount", 500, 280, 100),
+        _line("Notes:", 20, 400, 90), _line("Handle with care", 20, 440),  # a key over a line: no address, no party
+    )
+    cells = read_cells(lines)
+    found = [(party.key, [cells[i].text for i in party.lines]) for party in party_blocks(cells)]
+    # the table's header row under the blocks (more cells than the keys' row) ends them
+    assert found == [("Bill to", ["Ines Duarte", "12 Elm Road", "Porto 4000-123"]),
+                     ("Ship to", ["Sven Olsen", "9 Mill Lane", "Oslo 0150"])]
+
+
+def test_a_deadline_asks_for_a_date():
+    assert question_type("What is the deadline for the application?") == "date"
+    assert question_type("When does the card expire?") == "date"
