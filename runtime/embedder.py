@@ -14,6 +14,7 @@ graph embeds one text per run, so that the same text always gets the same vector
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Sequence
 
 import numpy as np
@@ -161,7 +162,7 @@ def _couples_rows(path: str) -> bool:
     """Whether the graph at `path` quantizes activations per tensor at run time (its protobuf
     names the operator; an op type is stored as plain text)."""
     try:
-        with open(path, "rb") as graph:
-            return _BATCH_COUPLED_OP in graph.read()
-    except OSError:
+        with open(path, "rb") as graph, mmap.mmap(graph.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            return mapped.find(_BATCH_COUPLED_OP) != -1  # paged in, not read into memory whole
+    except (OSError, ValueError):  # ValueError: an empty file cannot be mapped
         return False  # a session built from bytes: nothing to scan, batching as asked

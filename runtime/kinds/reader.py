@@ -47,6 +47,7 @@ from runtime.reader import intents
 from runtime.reader.answering import NOT_FOUND, Answerer, bare_name
 from runtime.reader.describe import Describer
 from runtime.reader.document import read_cells, transcript
+from runtime.reader.vocabulary import without_document_phrases
 from runtime.reader.language_model import LanguageModel
 from runtime.reader.spelling import occurs_in
 from runtime.reader.vocabulary import STOP
@@ -324,8 +325,11 @@ class ReaderAdapter(KindAdapter):
             # receipt."): unless it asks one of the page's values ("When was it written?"), the
             # page is the answer.
             answer = self._answerer.answer(prompt, regions)
-            # a key of whole-page words ("Page 2") is not what "What is on the page?" names
-            keyed_by_page = answer.field is not None and bool(answer.field.key) and intents.only_whole_page_words(answer.field.key)
+            # "What is on the page?" names the page, not a key "Page | 2": a key whose words the
+            # request says only in a phrase about the document itself ("What is the page #?" asks it)
+            key = set(re.findall(r"[a-z]+", answer.field.key.lower())) if answer.field is not None else set()
+            said = set(re.findall(r"[a-z]+", without_document_phrases(prompt).lower()))
+            keyed_by_page = bool(key) and not key & said
             if answer.found and not keyed_by_page:
                 return Reply(answer.text, answer.evidence)
             whole = max((intents.READ, intents.DESCRIBE), key=intent.score)

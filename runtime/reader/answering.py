@@ -51,10 +51,10 @@ from . import vocabulary
 from .document import PEOPLE_SOURCES, Field, extract_fields, party_blocks, read_cells, row_label
 from . import intents
 from .letterhead import is_document_title, read_letterhead
-from .roles import PartyRouter
+from .roles import ISSUER, OTHER, SOMEONE, PartyRouter
 from .spelling import allowed_edits, compact, edits_within, occurs_in, split_run_together
 from .values import find_dates, find_times, parse_money
-from .types import AMOUNT, ADDRESS, COUNT, DATE, EMAIL, IDENT, ORG, PERCENT, PERSON, PHONE, TIME, URL, clean_value, compatible, is_street_line, question_type, value_types
+from .types import AMOUNT, ADDRESS, COUNT, DATE, EMAIL, IDENT, ORG, PERCENT, PERSON, PHONE, TEXT, TIME, URL, clean_value, compatible, is_street_line, question_type, value_types
 
 NOT_FOUND = "Not found in the image."
 # The total of a page: the amount whose key is nearest this sentence (shared with `describe`).
@@ -581,24 +581,28 @@ class Answerer:
         return candidates
 
     def _table_cell(self, question: str, every: list[Field]) -> list[tuple[Field, float]]:
-        """A question that names a table's row and its column ("the figure where East meets
-        Q3") asks for that cell, whatever type its other words suggest (a "number" elsewhere
-        asks for an id): every word of a cell's key (row label and column title, two words or
+        """A question that names a table's row and its column ("Oslo's figure for 2021") asks
+        for that cell though its type words say otherwise (a "number" elsewhere asks for an id;
+        a question of a strict type still needs a value of it): every word of a cell's key (row label and column title, two words or
         more, or a word and a number the question says: "Oslo 2021") is the question's, numbers
         agreeing (`_number_agreement`: "Week 3", not "Week 4")."""
         focus, owners = vocabulary.question_words(question)
         asked = focus + owners
         numbers = _numbers(question)
+        expected = question_type(question)
         found = []
         for field in every:
-            if field.source != "table":
+            if field.source != "table" or (expected not in (IDENT, TEXT) and not compatible(expected, field.value)):
                 continue
             words = vocabulary.label_words(self._read(field.key), asked)
             agreement = _number_agreement(numbers, field.key)
             # a column titled by a number alone ("2020") is named by the question's number
             if words and all(word in asked for word in words) and agreement >= 0 and (len(words) >= 2 or agreement > 0):
                 found.append((field, _NAMED_KEY + agreement))
-        return found
+        best = max((score for _, score in found), default=0.0)
+        found = [(field, score) for field, score in found if score == best]
+        # one cell named; two ("Oslo 2020 and Oslo 2021") ask for something else about them
+        return found if len({field.value for field, _ in found}) == 1 else []
 
     def _in_page_words(self, question: str, fields: list[Field]) -> str:
         """The question with each word the page's keys do not hold replaced by the key word
@@ -787,7 +791,7 @@ class Answerer:
             if signed:
                 return [(signed[0], 0.5)]
         if expected in (PERSON, ORG, ADDRESS) and not about_issuer and not _WHO_DID.search(question) \
-                and not _DONE_BY.search(question) and self._toward_other_party(question) >= 0:
+                and not _DONE_BY.search(question) and self._toward_other_party(question, roles=(ISSUER, SOMEONE)) >= OTHER_PARTY_MARGIN:
             # "Whose name is on the bill?": a name over an address under a key of its own
             # ("Bill to:"), the party the page is for; the key nearest the question of several.
             party = self._party(question, expected, cells)
@@ -843,29 +847,33 @@ class Answerer:
     def _total_sentences(self) -> np.ndarray:
         return self._embed([TOTAL_KEY, PART_SENTENCE])
 
-    def _toward_other_party(self, question: str) -> float:
-        """How much nearer the other party's example questions the question stands than the
-        issuer's (`roles.PartyRouter`)."""
-        return self._party_router.toward_other(question)
+    def _toward_other_party(self, question: str, *, roles: tuple[str, ...] = (ISSUER,)) -> float:
+        """How much nearer the other party's example questions the question stands than those
+        of `roles` (`roles.PartyRouter`): the issuer's, and for a party's lines also those
+        about someone in another role ("Who is the doctor?" is about neither party)."""
+        scores = self._party_router.scores(question)
+        return scores[OTHER] - max(scores[role] for role in roles)
 
     def _party(self, question: str, expected: str, cells) -> Field | None:
         """The name (or, for an address, the lines under it) of the page's party block
-        (`document.party_blocks`) whose key stands nearest the question, by
-        `MIN_PARTY_MARGIN` over the next; the first block (billing comes before shipping)
-        when none does. None when the page has no such block, or the block no street line a
-        question about the street asks for."""
-        parties = party_blocks(cells)
+        (`document.party_blocks`) keyed "... to" whose key stands nearest the question, by
+        `MIN_PARTY_MARGIN` over the next. None when the page has no such block, none stands
+        out, or the block has no street line a question about the street asks for."""
+        # A key that ends in "to" ("Bill to", "Deliver to") names whom the page is for; "From:"
+        # or "Emergency contact:" over a name and an address names someone else.
+        parties = [p for p in party_blocks(cells) if re.search(r"\bto$", p.key.strip(), re.I)]
         if not parties:
             return None
         chosen = parties[0]
         if len(parties) > 1:
-            vectors = self._vectors([question, *(p.key for p in parties)])
+            vectors = np.concatenate([self._embed([question]), self._vectors([p.key for p in parties])])
             scores = vectors[1:] @ vectors[0]
             order = np.argsort(-scores)
-            if scores[order[0]] - scores[order[1]] >= MIN_PARTY_MARGIN:
-                chosen = parties[int(order[0])]
+            if scores[order[0]] - scores[order[1]] < MIN_PARTY_MARGIN:
+                return None  # no telling which of them the question means
+            chosen = parties[int(order[0])]
         name, *address = chosen.lines
-        if expected != ADDRESS or "name" in focus_words(question):  # "the name in the delivery address"
+        if expected != ADDRESS or "name" in focus_words(question):  # a name asked, the word "address" said too
             return Field(chosen.key, cells[name].text.strip(), name, "party", key_line=chosen.key_line)
         if "street" in focus_words(question):
             address = [i for i in address if is_street_line(cells[i].text)][:1]

@@ -86,6 +86,11 @@ def without_request(question: str) -> str:
     return question[match.end():] if match and match.end() else question
 
 
+def without_document_phrases(text: str) -> str:
+    """`text` without the phrases that name the document itself ("on the page", "of this form")."""
+    return _DOCUMENT_PHRASE.sub(" ", text)
+
+
 def question_words(question: str) -> tuple[list[str], list[str]]:
     """(focus words, owner words): owners are the "store" of "store's", they may match a label
     but need not ("What is the vendor's tax ID?" is answered by "VAT ID")."""

@@ -250,6 +250,16 @@ def test_parties_of_a_bill_and_its_deadline(model, question, answer):
     assert _squash(reply.text) == _squash(answer), reply.text
 
 
+def test_a_name_over_an_address_is_no_answer_about_someone_else(model):
+    # a block keyed otherwise than "... to" is not whom the page is for; nor is the bill's
+    # party whoever a question names
+    rows = [("Northgate Clinic", None), ("Emergency contact:", None), ("Ingrid Solberg", None),
+            ("18 Birch Road", None), ("Leeds LS2 9JT", None)]
+    for question in ("Who is the manager?", "Who is the customer?"):
+        assert "Solberg" not in model.ask(draw(rows), question).text, question
+    assert "Solberg" not in model.ask(draw(PARTIES_INVOICE), "Who is the doctor?").text
+
+
 def test_a_cell_named_by_its_row_and_column_whatever_the_question_calls_it(model):
     font = ImageFont.truetype(FONT, 26)
     image = Image.new("RGB", (900, 330), "white")
@@ -264,3 +274,6 @@ def test_a_cell_named_by_its_row_and_column_whatever_the_question_calls_it(model
     for question, answer in (("Give me the number where Bergen meets 2020.", "812.40"),
                              ("Which value stands in the 2021 column for Tromso?", "390.60")):
         assert _squash(model.ask(image, question).text) == _squash(answer), question
+    # two cells named, or a cell of another type than asked: not one cell's figure
+    for question in ("By how much did Bergen grow from 2020 to 2021?", "On which date was the Bergen 2021 figure reported?"):
+        assert model.ask(image, question).text not in ("760.00", "812.40", "905.75"), question
