@@ -47,10 +47,9 @@ from runtime.reader import intents
 from runtime.reader.answering import NOT_FOUND, Answerer, bare_name
 from runtime.reader.describe import Describer
 from runtime.reader.document import read_cells, transcript
-from runtime.reader.vocabulary import without_document_phrases
 from runtime.reader.language_model import LanguageModel
 from runtime.reader.spelling import occurs_in
-from runtime.reader.vocabulary import STOP
+from runtime.reader.vocabulary import STOP, without_document_phrases
 from runtime.reader.yes_no import CANT_TELL, alternatives, answer_choice, answer_yes_no, is_bare_choice
 from runtime.results import GenerationResult, ReadResult, TextDelta, Usage
 from runtime.tokenizer import Tokenizer
@@ -329,7 +328,8 @@ class ReaderAdapter(KindAdapter):
             # request says only in a phrase about the document itself ("What is the page #?" asks it)
             key = set(re.findall(r"[a-z]+", answer.field.key.lower())) if answer.field is not None else set()
             said = set(re.findall(r"[a-z]+", without_document_phrases(prompt).lower()))
-            keyed_by_page = bool(key) and not key & said
+            about_page = set(re.findall(r"[a-z]+", prompt.lower())) - said
+            keyed_by_page = bool(key & about_page) and not key & said
             if answer.found and not keyed_by_page:
                 return Reply(answer.text, answer.evidence)
             whole = max((intents.READ, intents.DESCRIBE), key=intent.score)

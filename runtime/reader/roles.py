@@ -58,7 +58,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "Who is the applicant's referee?",
         "Which physician treated the patient?",
         "Who is the project leader?",
-        "Who should be called in an emergency?",
+        "Who is the tenant's guarantor?",
     ),
 }
 

@@ -277,3 +277,12 @@ def test_a_cell_named_by_its_row_and_column_whatever_the_question_calls_it(model
     # two cells named, or a cell of another type than asked: not one cell's figure
     for question in ("By how much did Bergen grow from 2020 to 2021?", "On which date was the Bergen 2021 figure reported?"):
         assert model.ask(image, question).text not in ("760.00", "812.40", "905.75"), question
+
+
+def test_where_to_pay_is_no_party_and_a_sum_on_the_bill_is_its_total(model):
+    # "Remit to:" is where the issuer wants the money: no customer's block
+    rows = [("Harbour Supplies Ltd", None), ("Remit to:", None), ("Ingrid Solberg", None), ("18 Birch Road", None),
+            ("Leeds LS2 9JT", None), ("Total: 45.00", None)]
+    assert "Solberg" not in model.ask(draw(rows), "Who is the customer?").text
+    # a key the request names outside a phrase about the page is still its field
+    assert _squash(model.ask(draw(rows), "What is the total on the bill?").text) == "45.00"
