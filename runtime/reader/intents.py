@@ -266,7 +266,7 @@ class IntentRouter:
         only when it scores clearly higher (`WHOLE_PAGE_MARGIN`), since "When was this
         letter written?" is about as near "What is written here?" as to any question.
         """
-        scores, nearest = _scores(self._vectors @ self._embed([request])[0], self._labels)
+        scores, nearest = nearest_scores(self._vectors @ self._embed([request])[0], self._labels)
         if _YES_NO_OPENING.match(request):  # grammar says it: "Is there a tip?" is no request to read ...
             if scores[READ] - scores[QUESTION] >= TEXT_QUESTION_MARGIN and only_whole_page_words(request):
                 # ... "Is there any text?" is ("Is there a tip?" names something else)
@@ -278,7 +278,7 @@ class IntentRouter:
         return Intent(best, scores[best], self._examples[nearest[best]], tuple(scores.items()))
 
 
-def _scores(similarities: np.ndarray, labels: list[str]) -> tuple[dict[str, float], dict[str, int]]:
+def nearest_scores(similarities: np.ndarray, labels: list[str]) -> tuple[dict[str, float], dict[str, int]]:
     """Each intent's mean similarity over its `NEIGHBOURS` nearest examples, and its nearest."""
     scores, nearest = {}, {}
     for name in dict.fromkeys(labels):
@@ -321,7 +321,7 @@ class PhotoIntentRouter:
             return Intent(COUNT, 1.0, "")
         if _WHERE.match(request):
             return Intent(WHERE, 1.0, "")
-        scores, nearest = _scores(self._vectors @ self._embed([self._mask(request)])[0], self._labels)
+        scores, nearest = nearest_scores(self._vectors @ self._embed([self._mask(request)])[0], self._labels)
         if _YES_NO_OPENING.match(request) or _SEE.match(request):
             best = max((PRESENCE, UNSEEN), key=scores.get)
             # "Is there any text?" asks for the text, if the request names no object and is

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .intents import NEIGHBOURS, _scores
+from .intents import NEIGHBOURS, nearest_scores
 
 ISSUER, OTHER, SOMEONE = "issuer", "other", "someone"
 
@@ -80,4 +80,4 @@ class PartyRouter:
             if self._vectors is None:
                 self._vectors = self._embed([example for examples in EXAMPLES.values() for example in examples])
             vectors = self._vectors
-        return _scores(vectors @ self._embed([question])[0], self._labels)[0]
+        return nearest_scores(vectors @ self._embed([question])[0], self._labels)[0]

@@ -94,7 +94,7 @@ def without_document_phrases(text: str) -> str:
 def question_words(question: str) -> tuple[list[str], list[str]]:
     """(focus words, owner words): owners are the "store" of "store's", they may match a label
     but need not ("What is the vendor's tax ID?" is answered by "VAT ID")."""
-    text = _EXCLUSION.sub(" ", _DOCUMENT_SUBJECT.sub(" ", _DOCUMENT_PHRASE.sub(" ", without_request(question))))
+    text = _EXCLUSION.sub(" ", _DOCUMENT_SUBJECT.sub(" ", without_document_phrases(without_request(question))))
     owners = {canonical(m) for m in re.findall(r"([a-z]+)'s\b", text.lower())}
     words = [canonical(w) for w in _tokens(text) if w not in STOP and w not in REQUEST_WORDS]
     focus = [w for w in dict.fromkeys(words) if w not in owners and w not in STOP]
