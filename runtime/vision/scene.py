@@ -50,6 +50,10 @@ MIN_OBJECT_ON_PAGE = 0.15
 # A detection whose box is this much covered by text boxes is the text itself, seen as an
 # object (lines of a scanned form read as "kite" or "bird" at 0.4-0.7): it does not count.
 MAX_TEXT_COVER = 0.2
+# A detection that fills the frame and holds a page's text is the page itself: receipts
+# scanned edge to edge are boxed as a "book" at 0.45-0.48 over 98-99% of the image with
+# every text line inside it (text cover only 0.17-0.19, since a receipt is mostly blank).
+FRAME_SHARE = 0.9
 
 
 _MASK_SCALE = 4  # pixels per cell of the text mask
@@ -72,11 +76,23 @@ def text_cover(box: tuple[float, float, float, float], mask: np.ndarray, scale: 
 
 
 def beside_text(detections, regions, size: tuple[int, int]) -> tuple[Detection, ...]:
-    """The detections that are not the page's text seen as objects (`MAX_TEXT_COVER`)."""
+    """The detections that are not the page's text seen as objects (`MAX_TEXT_COVER`), nor
+    the page itself (`FRAME_SHARE`)."""
     if not regions:
         return tuple(detections)
     mask = text_mask(regions, size)
-    return tuple(d for d in detections if text_cover(d.box, mask) <= MAX_TEXT_COVER)
+    return tuple(d for d in detections if text_cover(d.box, mask) <= MAX_TEXT_COVER
+                 and not (len(regions) >= PAGE_LINES and _is_the_page(d.box, regions, size)))
+
+
+def _is_the_page(box: tuple[float, float, float, float], regions, size: tuple[int, int]) -> bool:
+    """Whether `box` fills the frame (`FRAME_SHARE` of the image) and holds as much of the text."""
+    x0, y0, x1, y1 = box
+    if (x1 - x0) * (y1 - y0) < FRAME_SHARE * max(1, size[0] * size[1]):
+        return False
+    centres = [(sum(p[0] for p in r.box) / len(r.box), sum(p[1] for p in r.box) / len(r.box)) for r in regions]
+    inside = sum(x0 <= x <= x1 and y0 <= y <= y1 for x, y in centres)
+    return inside >= FRAME_SHARE * len(centres)
 
 
 @dataclass(frozen=True)

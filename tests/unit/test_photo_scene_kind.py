@@ -27,6 +27,20 @@ def test_a_detection_over_the_text_is_the_text():
     assert beside_text((kite,), (), (600, 800)) == (kite,)  # no text, nothing to mistake
 
 
+def test_a_detection_that_fills_the_frame_around_a_page_is_the_page():
+    """SROIE receipts scanned edge to edge were boxed as a "book" over 98-99% of the image with
+    every line inside it; a receipt is mostly blank, so the text covers under a fifth of it."""
+    sparse = tuple(_line(40, 40 + 60 * row, width=120) for row in range(12))  # a thin column of lines
+    page = _thing("book", (2, 2, 598, 798), score=0.47)
+    assert text_cover(page.box, text_mask(sparse, (600, 800))) < 0.2  # the text rule alone keeps it
+    assert beside_text((page,), sparse, (600, 800)) == ()
+    assert Look(beside_text((page,), sparse, (600, 800)), (), sparse, (600, 800)).kind == DOCUMENT
+    # a large object that leaves the text outside, or a frame-filling one around a few words, stays
+    person = _thing("person", (200, 20, 598, 798))
+    assert beside_text((person,), sparse, (600, 800)) == (person,)
+    assert beside_text((page,), sparse[:3], (600, 800)) == (page,)
+
+
 def test_a_page_of_text_with_a_small_object_is_a_document_and_a_large_one_makes_it_both():
     stamp = _thing("bird", (500, 700, 560, 760))
     assert Look((stamp,), (), PAGE, (600, 800)).kind == DOCUMENT
