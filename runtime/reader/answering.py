@@ -51,7 +51,7 @@ from . import vocabulary
 from .document import PEOPLE_SOURCES, Field, extract_fields, party_blocks, read_cells, row_label
 from . import intents
 from .letterhead import is_document_title, read_letterhead
-from .roles import ISSUER, OTHER, SOMEONE, PartyRouter
+from .roles import AMOUNT_EXAMPLES, ISSUER, OTHER, PART, SOMEONE, TOTAL, ExampleScorer, PartyRouter
 from .spelling import allowed_edits, compact, edits_within, occurs_in, split_run_together
 from .values import find_dates, find_times, parse_money
 from .types import AMOUNT, ADDRESS, COUNT, DATE, EMAIL, IDENT, ORG, PERCENT, PERSON, PHONE, TEXT, TIME, URL, clean_value, compatible, is_street_line, question_type, value_types
@@ -67,6 +67,12 @@ MIN_TOTAL_SIMILARITY = 0.5
 PART_SENTENCE = "a subtotal, a tax or a discount"
 MIN_TOTAL_QUESTION = 0.4
 MIN_TOTAL_MARGIN = 0.08
+# Or it stands near example questions about a bill's whole sum (`roles.AMOUNT_EXAMPLES`:
+# "What did this trip cost me?" is far from "total amount to pay" but near "What did it all
+# cost?"), by this much, and nearer them than the examples about a part by this margin.
+# Calibrated on the development sets and the oblique pool of bench/reader_dev.py.
+MIN_TOTAL_EXAMPLES = 0.5
+MIN_TOTAL_EXAMPLES_MARGIN = 0.06
 # A question about a name or an address is about someone else than the issuer when it stands
 # this much nearer the other party's example questions (`roles`).
 OTHER_PARTY_MARGIN = 0.05
@@ -484,6 +490,7 @@ class Answerer:
         self._word_vectors: dict[str, np.ndarray] = {}  # a cache, under `_lock`
         self._lock = threading.Lock()
         self._party_router = PartyRouter(embed)
+        self._amount_router = ExampleScorer(embed, AMOUNT_EXAMPLES)
 
     def _read(self, key: str) -> str:
         readable = self._readable.get(key)
@@ -828,12 +835,16 @@ class Answerer:
         """Whether a question asks for the page's total ("What is the final amount?", "How much
         did the customer pay altogether?", "grand total"): near the sentence "total amount to
         pay", and nearer it than a sentence about the bill's other amounts (a tax, a discount,
-        a subtotal are totals of something else)."""
+        a subtotal are totals of something else); or near example questions about a bill's
+        whole sum and nearer them than those about a part (`MIN_TOTAL_EXAMPLES`)."""
         near, margin = self._total_similarities(question)
         # A question that says "total" needs less of the sentence's other words ("grand total");
         # one that does not must stand nearer ("the amount for an item" is no total).
         least = MIN_TOTAL_QUESTION if "total" in focus_words(question) else MIN_TOTAL_SIMILARITY
-        return near >= least and margin >= MIN_TOTAL_MARGIN
+        if near >= least and margin >= MIN_TOTAL_MARGIN:
+            return True
+        scores = self._amount_router.scores(question)
+        return scores[TOTAL] >= MIN_TOTAL_EXAMPLES and scores[TOTAL] - scores[PART] >= MIN_TOTAL_EXAMPLES_MARGIN
 
     def _total_margin(self, question: str) -> float:
         return self._total_similarities(question)[1]

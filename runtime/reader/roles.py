@@ -8,6 +8,8 @@ nearest examples stand nearer wins. Questions compared with questions: the encod
 trained on pairs of questions that ask the same, and one descriptive sentence per side
 (what this decided before) put "Who gets this bill?" nearer the issuer. The examples are
 ordinary questions about bills and letters; they name no field of a particular document.
+Whether an amount question asks for the page's total or a part of it is scored the same way
+(`AMOUNT_EXAMPLES`).
 """
 
 from __future__ import annotations
@@ -63,21 +65,63 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
 }
 
 
-class PartyRouter:
-    """Scores which party a question is about; `embed` maps texts to unit vectors. The
-    examples are embedded on first use, under a lock (most requests never ask, and loading
-    stays as fast as it was); read-only after that."""
+# What a question about an amount asks: the whole sum the page is for (what was paid or is
+# owed) or a part of it (a tax, a discount, a fee, one item's price). Ordinary questions about
+# bills, written for this and for no page in particular.
+TOTAL, PART = "total", "part"
 
-    def __init__(self, embed: Callable[[list[str]], np.ndarray]):
+AMOUNT_EXAMPLES: dict[str, tuple[str, ...]] = {
+    TOTAL: (
+        "How much did I pay in the end?",
+        "What is the amount owed overall?",
+        "How much does the whole order come to?",
+        "What was the bill altogether?",
+        "What is the final figure to pay?",
+        "How much money did the purchase take?",
+        "What does the customer owe in all?",
+        "How much was spent here?",
+        "What is the full price of everything?",
+        "What did it all cost?",
+    ),
+    PART: (
+        "How much was the discount?",
+        "What is the tip?",
+        "How much VAT was charged?",
+        "What was the deposit?",
+        "How much is the delivery fee?",
+        "What is the amount before tax?",
+        "How dear is a single article?",
+        "How much change was given back?",
+        "What is the service charge?",
+        "How much was paid in cash?",
+    ),
+}
+
+
+class ExampleScorer:
+    """Scores a question against groups of example questions (mean cosine of each group's
+    `NEIGHBOURS` nearest); `embed` maps texts to unit vectors. The examples are embedded on
+    first use, under a lock (most requests never ask, and loading stays as fast as it was);
+    read-only after that."""
+
+    def __init__(self, embed: Callable[[list[str]], np.ndarray], examples: dict[str, tuple[str, ...]]):
         self._embed = embed
-        self._labels = [side for side, examples in EXAMPLES.items() for _ in examples]
+        self._examples = [example for group in examples.values() for example in group]
+        self._labels = [name for name, group in examples.items() for _ in group]
         self._vectors: np.ndarray | None = None
         self._lock = threading.Lock()
 
     def scores(self, question: str) -> dict[str, float]:
-        """Each side's mean cosine between the question and its nearest examples."""
+        """Each group's mean cosine between the question and its nearest examples."""
         with self._lock:
             if self._vectors is None:
-                self._vectors = self._embed([example for examples in EXAMPLES.values() for example in examples])
+                self._vectors = self._embed(self._examples)
             vectors = self._vectors
         return nearest_scores(vectors @ self._embed([question])[0], self._labels)[0]
+
+
+class PartyRouter(ExampleScorer):
+    """Scores which party a question is about (`EXAMPLES`)."""
+
+    def __init__(self, embed: Callable[[list[str]], np.ndarray]):
+        super().__init__(embed, EXAMPLES)

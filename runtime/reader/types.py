@@ -56,7 +56,11 @@ _QUESTION_RULES = (
            r"|\bmethod\b|\bway\b.*\b(pay|paid)\b|\b(pay|paid)\s+(with|using|via)\b"),
     # "the person this bill is charged to": who, not how much.
     (PERSON, r"\b(charged|billed|addressed|sent|issued|made out) to\b|\bwhom\b"),
-    (AMOUNT, r"\b(total|amount|price|cost|subtotal|tax|vat|balance|due|pay|paid|how much|sum|fee|charge|charged|tip|change|owed)\b"),
+    # Money words, inflected ("paying for", "costs us", "sells for", "spent"); not after "who"
+    # (who wants the money asks for the payee, not an amount).
+    (AMOUNT, r"^(?!\W*(?:who|whom|whose)\b).*"
+             r"\b(total|amount|prices?|cost(?:s|ing)?|subtotal|tax|vat|balance|due|pay(?:s|ing)?|paid|how much|sum|"
+             r"fees?|charges?|charged|tip|change|owed?|spen[dt]|sells? for|sold for|worth)\b"),
     # Who billed, invoiced or sold something is the business that did ("billed by?").
     (ORG, r"\b(billed|invoiced|sold|supplied) by\b"),
     (ORG, r"\b(vendor|company|store|shop|merchant|issued|issuer|seller|business|restaurant|supplier|from which|org|"
