@@ -35,7 +35,8 @@ _QUESTION_RULES = (
     (URL, r"\b(website|web site|web page|webpage|url|web address|homepage|home page|internet address)\b"),
     # "the number to ring / reach ...": a phone, whatever the verb ("called" alone names things).
     # Calling someone (call the office, ring them) asks a phone number ("called" alone names).
-    (PHONE, r"\b(phone|telephone|tel|mobile|fax|dial)\b|\bcalled on\b|\bnumber\b.*\bto (call|ring|reach|dial)\b"
+    (PHONE, r"\b(phone|telephone|tel|mobile|fax|dial)\b|\bcalled on\W*$|\bnumber\b.*\b(call|ring|reach|reached)\b"
+            r"|\b(call|ring|reach)\b.*\bnumber\b"
             r"|\bcontact (number|no)\b"
             r"|\b(call|ring) (the|them|him|her|us)\b"),
     (TIME, r"\b(what time|at what time|time|hour|minute|o'clock|clock)\b"),

@@ -15,7 +15,7 @@ STOP = frozenset(
     "a an the is are was were be been of for to in on at by with this that these those what which who whom "
     "when where how much many does do did please tell me give show find state listed written mentioned printed "
     "given shown used made it its as and or our your their his her can could per there here line details "
-    "person applicant s say says said have has had".split()
+    "person applicant s say says said have has had should would shall might must i my us being".split()
 )
 # The verbs and pronouns of a request that fetches something ("Look up ...", "I'd like to know ...", "can you"): no
 # field words in a question, but words of labels ("Check Out Time", "Pick Up") all the same.
@@ -42,12 +42,14 @@ QUALIFIERS = frozenset("due birth expiry delivery order signer".split())
 _NUMBER_SIGNS = frozenset({"no", "nr", "num", "#"})
 # "of the letter", "on this form": the document itself, not a field.
 _DOCUMENT_PHRASE = re.compile(
-    r"\b(on|in|of|from)\s+(the|this)\s+(form|receipt|invoice|bill|letter|list|document|page|table|image)\b", re.I
+    r"\b(on|in|of|from)\s+(the|this)\s+(form|receipt|invoice|bill|letter|list|document|page|table|image|slip|sheet|memo|"
+    r"note|correspondence|statement)\b", re.I
 )
 # "When was the invoice issued?", "How was this invoice paid?", "What does the form say for
 # X?", "where the letter is to be sent": the document as the subject of a verb, not a field of it ("the invoice number" keeps its "invoice").
 _DOCUMENT_SUBJECT = re.compile(
-    r"\b(the|this)\s+(form|receipt|invoice|letter|list|document|page|table|image)\b"
+    r"\b(the|this)\s+(form|receipt|invoice|bill|letter|list|document|page|table|image|slip|sheet|memo|note|correspondence|"
+    r"statement|application)\b"
     r"(?=\s*(\?|$|\w+ed\b|paid\b|written\b|sent\b|from\b|to\b|says?\b|shows?\b|reads?\b|gives?\b|is\b|was\b|will\b))", re.I
 )
 # "subtotal before tax", "the pre-tax amount": the excluded part is not a field the question asks for.
@@ -91,10 +93,15 @@ def without_document_phrases(text: str) -> str:
     return _DOCUMENT_PHRASE.sub(" ", text)
 
 
+# What a person or a thing "is called" is its name.
+_CALLED = re.compile(r"\b(?:is|are|was|were)\b(?=.*\bcalled\s*[?.!]*\s*$)(.*)\bcalled(?=\s*[?.!]*\s*$)", re.I)
+
+
 def question_words(question: str) -> tuple[list[str], list[str]]:
     """(focus words, owner words): owners are the "store" of "store's", they may match a label
     but need not ("What is the vendor's tax ID?" is answered by "VAT ID")."""
     text = _EXCLUSION.sub(" ", _DOCUMENT_SUBJECT.sub(" ", without_document_phrases(without_request(question))))
+    text = _CALLED.sub(lambda m: f"is{m.group(1)}name", text)
     owners = {canonical(m) for m in re.findall(r"([a-z]+)'s\b", text.lower())}
     words = [canonical(w) for w in _tokens(text) if w not in STOP and w not in REQUEST_WORDS]
     focus = [w for w in dict.fromkeys(words) if w not in owners and w not in STOP]

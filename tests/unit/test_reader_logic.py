@@ -274,6 +274,25 @@ def test_question_cues_that_outrank_the_nouns_named_after_them():
     assert question_type("Which outlet is this from?") == "organization"
 
 
+def test_money_verbs_in_any_form_ask_an_amount_and_who_asks_a_name():
+    assert question_type("What are we paying for the lamp?") == "amount"
+    assert question_type("The lamp costs us what?") == "amount"
+    assert question_type("What does a lamp sell for?") == "amount"
+    assert question_type("How much was spent?") == "amount"
+    assert question_type("Who is waiting to be paid?") == "person"  # the payee, not a sum
+    # a number one calls, rings or reaches someone on is a phone number, wherever the verb stands
+    assert question_type("Which number should we call her on?") == "phone"
+    assert question_type("On which number can the landlord be reached?") == "phone"
+    assert question_type("Which invoice number should I quote?") == "id"
+
+
+def test_what_a_thing_is_called_is_its_name_and_modal_verbs_are_no_field():
+    assert question_words("What is the tenant called?")[0] == ["tenant", "name"]
+    assert question_type("What is this product called?") == "text"  # a product's name is any text
+    assert "should" not in question_words("Which code should a reply carry?")[0]
+    assert question_words("Who mailed us this bill?")[0] == ["mailed"]  # "this bill" is the page
+
+
 def test_values_survive_ocr_garbling():
     assert "amount" in value_types("f1.55") and clean_value("f1.55", "amount") == "1.55"
     assert "date" in value_types("0ctober 7, 2025") and clean_value("1l Jun 2025", "date") == "11 Jun 2025"
