@@ -516,7 +516,8 @@ class Answerer:
         if expected == ORG:  # "Which company is the letter from?" does not ask for its signer
             every = [f for f in every if f.source not in PEOPLE_SOURCES]
         fields = [f for f in every if compatible(expected, f.value)]
-        candidates = self._keyed(question, expected, every, fields) or self._table_cell(question, every)
+        candidates = self._keyed(question, expected, every, fields) or self._table_cell(question, every) \
+            or self._row_count(question, expected, every)
         excluded = _EXCLUDED.search(question)
         part = vocabulary.canonical(excluded["part"]) if excluded else ""
         if expected == AMOUNT and excluded and not _names_item(question, every, part):  # not "the bagel before tax"
@@ -612,6 +613,32 @@ class Answerer:
         found = [(field, score) for field, score in found if score == best]
         # one cell named; two ("Oslo 2020 and Oslo 2021") ask for something else about them
         return found if len({field.value for field, _ in found}) == 1 else []
+
+    def _row_count(self, question: str, expected: str, every: list[Field]) -> list[tuple[Field, float]]:
+        """A count asked of a table row the question names ("How many units of muffin were
+        bought?" over "4 | Muffin | 59.40"), however many other words it says: the row's one
+        count. Every word of the row label must be the question's; of several rows named, the
+        longest label ("Oak chair" over "Chair"); no answer when the row holds two counts."""
+        if expected != COUNT:
+            return []
+        focus, owners = vocabulary.question_words(question)
+        asked = set(focus + owners)
+        rows: dict[str, list[Field]] = {}
+        for field in every:
+            if field.source == "table" and field.row and compatible(COUNT, field.value):
+                rows.setdefault(field.row, []).append(field)
+        named = []
+        for row, cells in rows.items():
+            words = vocabulary.label_words(row)
+            if words and any(len(word) >= 3 for word in words) and set(words) <= asked:
+                named.append((len(words), row, cells))
+        if not named:
+            return []
+        longest = max(size for size, _, _ in named)
+        chosen = [cells for size, _, cells in named if size == longest]
+        if len(chosen) != 1 or len({f.value for f in chosen[0]}) != 1:
+            return []
+        return [(chosen[0][0], 1.0)]
 
     def _in_page_words(self, question: str, fields: list[Field]) -> str:
         """The question with each word the page's keys do not hold replaced by the key word

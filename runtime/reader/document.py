@@ -66,6 +66,7 @@ class Field:
     source: str  # "colon", "row", "table", "greeting", "closing", "title", "span", "block", "line"
     span: tuple[int, ...] = ()  # every cell of a value over several lines (a "block")
     key_line: int = -1  # the cell of the key when it is a cell of its own, else -1
+    row: str = ""  # a table cell's row label ("Muffin" of "Muffin Qty"), else ""
 
     @property
     def lines(self) -> tuple[int, ...]:
@@ -479,7 +480,7 @@ def _table_fields(cells, grid: Grid, keys: list[bool]) -> list[Field]:
             for index in (i for i in row if i != named):
                 title = " ".join(titles.get(column_of.get(index, -1), []))
                 if title:
-                    fields.append(Field(f"{label} {title}".strip(), cells[index].text.strip(), index, "table"))
+                    fields.append(Field(f"{label} {title}".strip(), cells[index].text.strip(), index, "table", row=label))
     return fields
 
 

@@ -229,6 +229,10 @@ def test_a_quantity_column_before_the_items_and_a_closing_exclamation():
     answerer = _answerer()
     assert answerer.answer("What quantity of Muffin is on the receipt?", receipt).text == "4"
     assert answerer.answer("paid with?", receipt).text == "Debit card"  # "Thank you!" continues no value
+    # A count asked of a row the question names, whatever else it says; a row it does not name has none.
+    assert answerer.answer("How many units of Orange juice ended up in the basket?", receipt).text == "4"
+    assert answerer.answer("How many pieces of Salad bowl went home with me?", receipt).text == "1"
+    assert answerer.answer("How many units of Croissant ended up in the basket?", receipt).text == NOT_FOUND
     from runtime.reader.answering import _EXCLUDED
 
     assert question_words("Would you mind reading off the pre-tax amount?")[0] == ["amount"]
