@@ -615,8 +615,8 @@ class Answerer:
         return found if len({field.value for field, _ in found}) == 1 else []
 
     def _row_count(self, question: str, expected: str, every: list[Field]) -> list[tuple[Field, float]]:
-        """A count asked of a table row the question names ("How many units of muffin were
-        bought?" over "4 | Muffin | 59.40"), however many other words it says: the row's one
+        """A count asked of a table row the question names ("How many of the muffins ended up
+        in my bag?" over "4 | Muffin | 59.40"), however many other words it says: the row's one
         count. Every word of the row label must be the question's; of several rows named, the
         longest label ("Oak chair" over "Chair"); no answer when the row holds two counts."""
         if expected != COUNT:
