@@ -203,10 +203,12 @@ _SHORT_WORDS = frozenset("a an i is it me my of on in to us are any anything the
 
 
 # "What's the memo about?", "What is it about?", "Say what it is regarding.": a question that
-# ends in "about" ("regarding", "concerning") asks for the page's topic (a general cue of English, like the auxiliary verb of a yes/no).
+# ends in "about" ("regarding", "concerning", or the verb "concern") asks for the page's topic (a general cue of English, like the auxiliary verb of a yes/no).
 _TOPIC = re.compile(r"^\s*(?:(?:find|find out|tell me|say)\s+)?what(?:'s|s|\s+is|\s+was|\s+are)?"
                     r"(?!.*\b(?:time|total|amount|price|date|paragraph|line|section)\b)(?:\s+[^\W\d_]+){0,3}"
-                    r"\s+(?:about|regarding|concerning)\s*[?.]?\s*$", re.I)
+                    r"\s+(?:about|regarding|concerning)\s*[?.]?\s*$"
+                    # "What does the memo concern?", "What matter does it regard?": the verb says it
+                    r"|^\s*what(?:\s+[^\W\d_]+){1,5}\s+(?:concerns?|regards?)\s*[?.]?\s*$", re.I)
 
 
 # "What does the form say for X?", "What does it say under X?": what the page says *for* a

@@ -53,8 +53,8 @@ _QUESTION_RULES = (
     # So do "How did they pay?" and "how the invoice is to be paid" ("how much", "how large
     # was the amount paid" ask an amount).
     # So does what one paid with ("paid using", "pay via"): an instrument, not an amount.
-    (TEXT, r"\bhow\s+(was|were|did|do|does|is|are|will|should|can|the|this|it)\b.*\b(pay|paid)\b"
-           r"|\bmethod\b|\bway\b.*\b(pay|paid)\b|\b(pay|paid)\s+(with|using|via)\b"),
+    (TEXT, r"\bhow\s+(was|were|did|do|does|is|are|will|should|can|the|this|it)\b.*\b(pay|paid|settled?)\b"
+           r"|\bmethod\b|\bway\b.*\b(pay|paid)\b|\b(pay|paid|settled?)\s+(with|using|via|by)\b|\buse[ds]?\s+to\s+(pay|settle)\b"),
     # "the person this bill is charged to": who, not how much.
     (PERSON, r"\b(charged|billed|addressed|sent|issued|made out) to\b|\bwhom\b"),
     # Money words, inflected ("paying for", "costs us", "sells for", "spent"); not after "who"
@@ -66,7 +66,7 @@ _QUESTION_RULES = (
     (ORG, r"\b(billed|invoiced|sold|supplied) by\b"),
     (ORG, r"\b(vendor|company|store|shop|merchant|issued|issuer|seller|business|restaurant|supplier|from which|org|"
           r"retailer|outlet|dealer|trader|"
-          r"organi[sz]ation|firm|sent)\b"),
+          r"organi[sz]ation|firm|sent|letterhead)\b"),
     (PERSON, r"\b(who|whose|name|signed|recipient|addressed|customer|billed|bill to|sender|wrote|author|patient|employee)\b"),
 )
 

@@ -288,6 +288,15 @@ def test_money_verbs_in_any_form_ask_an_amount_and_who_asks_a_name():
     assert question_type("Which number should we call her on?") == "phone"
     assert question_type("On which number can the landlord be reached?") == "phone"
     assert question_type("Which invoice number should I quote?") == "id"
+    assert question_type("Whose letterhead is it on?") == "organization"  # a letterhead is a firm's
+    assert question_type("What card was the bill settled with?") == "text"  # the instrument
+
+
+def test_a_question_whose_verb_is_concern_asks_the_topic():
+    from runtime.reader.intents import asks_topic
+
+    assert asks_topic("What does the memo concern?") and asks_topic("What issue does this note concern?")
+    assert not asks_topic("Whom does it concern?") and not asks_topic("What is the amount due?")
 
 
 def test_what_a_thing_is_called_is_its_name_and_modal_verbs_are_no_field():
