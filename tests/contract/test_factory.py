@@ -107,6 +107,54 @@ def test_quantize_int8_raises_when_nothing_is_quantized(tmp_path):
         onnx_tools.quantize_int8(tmp_path / "add.onnx", tmp_path / "add_quantized.onnx")
 
 
+def _two_layer_graph(path: Path, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """x (batch, rows, 16) @ w1 + b1 -> Relu -> @ w2: two MatMuls quantize_dynamic quantizes."""
+    w1, b1, w2 = rng.normal(size=(16, 24)), rng.normal(size=24), rng.normal(size=(24, 8))
+    constants = [onnx.numpy_helper.from_array(a.astype(np.float32), n) for a, n in ((w1, "w1"), (b1, "b1"), (w2, "w2"))]
+    graph = onnx.helper.make_graph(
+        [onnx.helper.make_node("MatMul", ["x", "w1"], ["h"]), onnx.helper.make_node("Add", ["h", "b1"], ["hb"]),
+         onnx.helper.make_node("Relu", ["hb"], ["r"]), onnx.helper.make_node("MatMul", ["r", "w2"], ["y"])],
+        "two_layers",
+        [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["batch", "rows", 16])],
+        [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, ["batch", "rows", 8])],
+        initializer=constants,
+    )
+    onnx.save(onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 17)]), path)
+    return w1, b1, w2
+
+
+def test_per_token_activations_scale_each_row_on_its_own(tmp_path):
+    rng = np.random.default_rng(7)
+    w1, b1, w2 = _two_layer_graph(tmp_path / "fp32.onnx", rng)
+    onnx_tools.quantize_int8(tmp_path / "fp32.onnx", tmp_path / "int8.onnx", per_channel=True, reduce_range=True)
+    assert onnx_tools.per_token_activations(tmp_path / "int8.onnx", tmp_path / "rows.onnx") == 2
+    assert onnx_tools.count_ops(tmp_path / "rows.onnx")["DynamicQuantizeLinear"] == 0
+    session = _session(tmp_path / "rows.onnx")
+    # rows of very different magnitude: a per-tensor scale would crush the small ones
+    x = rng.normal(size=(2, 3, 16)).astype(np.float32) * np.array([1e-3, 1.0, 50.0], np.float32)[None, :, None]
+    (together,) = session.run(["y"], {"x": x})
+    for b in range(2):
+        for r in range(3):
+            (alone,) = session.run(["y"], {"x": x[b:b + 1, r:r + 1]})
+            np.testing.assert_array_equal(alone[0, 0], together[b, r])  # no row depends on another
+    exact = np.maximum(x @ w1 + b1, 0) @ w2
+    relative = np.abs(together - exact).max(axis=-1) / np.abs(exact).max(axis=-1)
+    assert relative.max() < 0.05, relative  # each row within a few percent of its own scale
+
+
+def test_per_token_activations_refuse_a_pattern_they_do_not_know(tmp_path):
+    rng = np.random.default_rng(8)
+    _two_layer_graph(tmp_path / "fp32.onnx", rng)
+    onnx_tools.quantize_int8(tmp_path / "fp32.onnx", tmp_path / "int8.onnx")
+    model = onnx.load(tmp_path / "int8.onnx")
+    quantize = next(n for n in model.graph.node if n.op_type == "DynamicQuantizeLinear")
+    model.graph.node.append(onnx.helper.make_node("Identity", [quantize.output[2]], ["stray"]))
+    model.graph.output.append(onnx.helper.make_tensor_value_info("stray", onnx.TensorProto.UINT8, []))
+    onnx.save(model, tmp_path / "odd.onnx")
+    with pytest.raises(onnx_tools.QuantizationError, match="used beyond MatMulInteger"):
+        onnx_tools.per_token_activations(tmp_path / "odd.onnx", tmp_path / "rows.onnx")
+
+
 @pytest.mark.parametrize("kind", CAPTIONERS)
 def test_encoder_matches_pytorch(built, kind):
     reference = built(kind)
