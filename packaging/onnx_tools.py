@@ -172,20 +172,27 @@ def per_token_activations(src, dst) -> int:
     last axis, zero point 128, written by one per-axis QuantizeLinear over the activations
     flattened to (rows, features). The zero point is the same for every row, so MatMulInteger
     (which takes a scalar activation zero point on CPU) stays as it is; the row scale leaves
-    the "activation scale × weight scale" product and multiplies the float result instead,
-    which keeps onnxruntime's MatMulInteger → Cast → Mul fusion valid (it takes a scalar or
-    per-column activation scale, never per-row). Activations stay within [1, 255], so 7-bit
-    weights still cannot saturate AVX2's 16-bit pair sums.
+    the "activation scale × weight scale" product and multiplies the float result instead.
+    Left inside that product, onnxruntime fuses MatMulInteger → Cast → Mul into
+    MatMulIntegerToFloat, which reads a per-row scale as per-column (cosine 0.5 to fp32);
+    with the product's activation factor 1.0 the fusion no longer matches and the graph runs
+    the three ops unfused. Activations stay within [1, 255], so 7-bit weights still cannot
+    saturate AVX2's 16-bit pair sums. The ops written need opset 15 to 17 (Shape's `start`,
+    ReduceMax's `axes` attribute).
 
     Raises:
-        QuantizationError: when a DynamicQuantizeLinear feeds something other than
-            MatMulInteger → Cast → Mul(scale product), the pattern quantize_dynamic writes.
+        QuantizationError: when the graph's opset is outside 15-17, or a DynamicQuantizeLinear
+            feeds something other than MatMulInteger → Cast → Mul(scale product) as the
+            first operand, the pattern quantize_dynamic writes.
     """
     import numpy as np
     from onnx import TensorProto, helper, numpy_helper
 
     model = onnx.load(str(src))
     graph = model.graph
+    opset = next((entry.version for entry in model.opset_import if entry.domain in ("", "ai.onnx")), 0)
+    if not 15 <= opset <= 17:
+        raise QuantizationError(f"{src}: opset {opset}; per-token activations are written for opset 15-17")
     consumers: dict[str, list[onnx.NodeProto]] = {}
     for node in graph.node:
         for name in node.input:
@@ -224,8 +231,10 @@ def per_token_activations(src, dst) -> int:
         codes = add("QuantizeLinear", [flat, rows, points], f"{prefix}/codes", axis=0)
         add("Reshape", [codes, add("Shape", [x], f"{prefix}/shape")], quantized)
         for matmul in consumers.get(quantized, []):
-            if matmul.op_type != "MatMulInteger" or len(matmul.input) < 3 or matmul.input[2] != zero_point:
-                raise QuantizationError(f"{src}: {quantized} feeds {matmul.op_type} {matmul.name}, not MatMulInteger")
+            if matmul.op_type != "MatMulInteger" or matmul.input[0] != quantized or len(matmul.input) < 3 \
+                    or matmul.input[2] != zero_point:
+                raise QuantizationError(f"{src}: {quantized} feeds {matmul.op_type} {matmul.name!r} other than as "
+                                        "MatMulInteger's first operand with its own zero point")
             matmul.input[2] = "per_token/zero_point"
             for cast in consumers.get(matmul.output[0], []):
                 muls = consumers.get(cast.output[0], []) if cast.op_type == "Cast" else []

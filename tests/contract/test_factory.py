@@ -130,16 +130,32 @@ def test_per_token_activations_scale_each_row_on_its_own(tmp_path):
     assert onnx_tools.per_token_activations(tmp_path / "int8.onnx", tmp_path / "rows.onnx") == 2
     assert onnx_tools.count_ops(tmp_path / "rows.onnx")["DynamicQuantizeLinear"] == 0
     session = _session(tmp_path / "rows.onnx")
-    # rows of very different magnitude: a per-tensor scale would crush the small ones
-    x = rng.normal(size=(2, 3, 16)).astype(np.float32) * np.array([1e-3, 1.0, 50.0], np.float32)[None, :, None]
+    # rows of very different magnitude, one mostly negative: a per-tensor scale would crush the
+    # small ones, a scale taken from the maximum alone would clip the negative one
+    x = rng.normal(size=(2, 4, 16)).astype(np.float32) * np.array([1e-3, 1.0, 50.0, 1.0], np.float32)[None, :, None]
+    x[:, 3] = -np.abs(x[:, 3]) + 0.1
     (together,) = session.run(["y"], {"x": x})
     for b in range(2):
-        for r in range(3):
+        for r in range(4):
             (alone,) = session.run(["y"], {"x": x[b:b + 1, r:r + 1]})
             np.testing.assert_array_equal(alone[0, 0], together[b, r])  # no row depends on another
-    exact = np.maximum(x @ w1 + b1, 0) @ w2
-    relative = np.abs(together - exact).max(axis=-1) / np.abs(exact).max(axis=-1)
-    assert relative.max() < 0.05, relative  # each row within a few percent of its own scale
+    np.testing.assert_allclose(together, _per_row_reference(tmp_path / "int8.onnx", x), rtol=1e-4, atol=1e-5)
+
+
+def _per_row_reference(int8_path: Path, x: np.ndarray) -> np.ndarray:
+    """The two-layer graph computed in numpy as the rewrite means it: each row quantized on
+    its own (scale max|x| / 127, codes round(x / scale) + 128), integer products with the
+    graph's own int8 weights, then the row's and the weights' scales."""
+    constants = {t.name: onnx.numpy_helper.to_array(t) for t in onnx.load(int8_path).graph.initializer}
+
+    def layer(rows: np.ndarray, weight: str) -> np.ndarray:
+        scale = np.maximum(np.abs(rows).max(axis=-1, keepdims=True) / 127, 1e-12).astype(np.float32)
+        codes = np.clip(np.round(rows / scale) + 128, 0, 255).astype(np.int64) - 128
+        weights = constants[f"{weight}_quantized"].astype(np.int64) - constants[f"{weight}_zero_point"].astype(np.int64)
+        return (codes @ weights).astype(np.float32) * scale * constants[f"{weight}_scale"]
+
+    hidden = np.maximum(layer(x, "w1") + constants["b1"], 0)
+    return layer(hidden, "w2")
 
 
 def test_per_token_activations_refuse_a_pattern_they_do_not_know(tmp_path):
@@ -153,6 +169,11 @@ def test_per_token_activations_refuse_a_pattern_they_do_not_know(tmp_path):
     onnx.save(model, tmp_path / "odd.onnx")
     with pytest.raises(onnx_tools.QuantizationError, match="used beyond MatMulInteger"):
         onnx_tools.per_token_activations(tmp_path / "odd.onnx", tmp_path / "rows.onnx")
+    model = onnx.load(tmp_path / "int8.onnx")
+    model.opset_import[0].version = 18  # ReduceMax takes its axes as an input there
+    onnx.save(model, tmp_path / "opset18.onnx")
+    with pytest.raises(onnx_tools.QuantizationError, match="opset 18"):
+        onnx_tools.per_token_activations(tmp_path / "opset18.onnx", tmp_path / "rows.onnx")
 
 
 @pytest.mark.parametrize("kind", CAPTIONERS)
