@@ -30,7 +30,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "Where is the company that sent this located?",
         "Who is the seller?",
         "What is the vendor's address?",
-        "Which business made this out?",
+        "Which company issued this?",
         "Which wholesaler provided these goods?",
         "What firm is this bill from?",
         "Where is the merchant?",
