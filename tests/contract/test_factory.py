@@ -107,7 +107,7 @@ def test_quantize_int8_raises_when_nothing_is_quantized(tmp_path):
         onnx_tools.quantize_int8(tmp_path / "add.onnx", tmp_path / "add_quantized.onnx")
 
 
-def _two_layer_graph(path: Path, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _two_layer_graph(path: Path, rng: np.random.Generator) -> None:
     """x (batch, rows, 16) @ w1 + b1 -> Relu -> @ w2: two MatMuls quantize_dynamic quantizes."""
     w1, b1, w2 = rng.normal(size=(16, 24)), rng.normal(size=24), rng.normal(size=(24, 8))
     constants = [onnx.numpy_helper.from_array(a.astype(np.float32), n) for a, n in ((w1, "w1"), (b1, "b1"), (w2, "w2"))]
@@ -120,12 +120,11 @@ def _two_layer_graph(path: Path, rng: np.random.Generator) -> tuple[np.ndarray, 
         initializer=constants,
     )
     onnx.save(onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 17)]), path)
-    return w1, b1, w2
 
 
 def test_per_token_activations_scale_each_row_on_its_own(tmp_path):
     rng = np.random.default_rng(7)
-    w1, b1, w2 = _two_layer_graph(tmp_path / "fp32.onnx", rng)
+    _two_layer_graph(tmp_path / "fp32.onnx", rng)
     onnx_tools.quantize_int8(tmp_path / "fp32.onnx", tmp_path / "int8.onnx", per_channel=True, reduce_range=True)
     assert onnx_tools.per_token_activations(tmp_path / "int8.onnx", tmp_path / "rows.onnx") == 2
     assert onnx_tools.count_ops(tmp_path / "rows.onnx")["DynamicQuantizeLinear"] == 0
