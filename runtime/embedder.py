@@ -14,8 +14,12 @@ graph embeds one text per run, so that the same text always gets the same vector
 
 from __future__ import annotations
 
+import base64
+import json
 import mmap
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -166,3 +170,87 @@ def _couples_rows(path: str) -> bool:
             return mapped.find(_BATCH_COUPLED_OP) != -1  # paged in, not read into memory whole
     except (OSError, ValueError):  # ValueError: an empty file cannot be mapped
         return False  # a session built from bytes: nothing to scan, batching as asked
+
+
+# How far a stored vector may be from the one this machine computes for the same text: float
+# kernels differ between CPUs in their last bits (~1e-7); a different graph, onnxruntime build or
+# quantization moves components by 1e-3 and more.
+KNOWN_VECTOR_TOLERANCE = 1e-4
+_SPOT_CHECKS = 3  # stored texts embedded again at load to confirm the file fits this machine
+VECTORS_FORMAT = 1
+
+
+class KnownVectors:
+    """Embeds texts, taking the vectors of texts it was given ready-made (`known`) instead of
+    running the graph for them: the engine's own example requests, embedded when the bundle is
+    built (packaging/reader_bundle.py) so that starting a server does not embed hundreds of
+    them. A text it does not know is embedded as usual, so a changed example list stays right,
+    only slower. Records every text it is asked (`seen`) until `freeze()`, which is how the
+    bundle build learns which texts a load embeds. Read-only after `freeze()` (then any
+    number of threads may call it)."""
+
+    def __init__(self, embed: Callable[[list[str]], np.ndarray],
+                 known: dict[str, np.ndarray] | None = None):
+        self._embed = embed
+        self._known = dict(known or {})
+        self._seen: dict[str, None] = {}
+        self._recording = True
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        if self._recording:
+            self._seen.update(dict.fromkeys(texts))
+        missing = [text for text in dict.fromkeys(texts) if text not in self._known]
+        if len(missing) == len(texts):
+            return self._embed(list(texts))
+        fresh = dict(zip(missing, self._embed(missing))) if missing else {}
+        return np.stack([fresh[text] if text in fresh else self._known[text] for text in texts])
+
+    def knows(self, text: str) -> bool:
+        """Whether `text`'s vector was given ready-made."""
+        return text in self._known
+
+    @property
+    def seen(self) -> tuple[str, ...]:
+        """The texts asked between construction and `freeze()`, in first-asked order."""
+        return tuple(self._seen)
+
+    def freeze(self) -> None:
+        self._recording = False
+
+
+def write_vectors(path: str | os.PathLike, texts: Sequence[str], vectors: np.ndarray, embedder_sha256: str,
+                  computed_on: str) -> None:
+    """Store `vectors` (row i for texts[i]) of the embedder whose file has `embedder_sha256`, as
+    JSON with the float32 rows in base64 (the same input gives the same bytes)."""
+    vectors = np.ascontiguousarray(vectors, dtype="<f4")
+    data = {"format": VECTORS_FORMAT, "embedder_sha256": embedder_sha256, "computed_on": computed_on,
+            "dimension": int(vectors.shape[1]), "texts": list(texts),
+            "vectors": base64.b64encode(vectors.tobytes()).decode("ascii")}
+    Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+
+
+def read_vectors(path: str | os.PathLike, embedder_sha256: str, embed: Callable[[list[str]], np.ndarray]
+                 ) -> tuple[dict[str, np.ndarray], str]:
+    """The texts and vectors stored at `path` if they are `embedder_sha256`'s and this machine
+    computes the same vectors (`_SPOT_CHECKS` stored texts embedded again, each within
+    `KNOWN_VECTOR_TOLERANCE`); else nothing. Returns (text -> vector, why when nothing)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if data.get("format") != VECTORS_FORMAT:
+            return {}, f"{path} is in format {data.get('format')!r}, this build reads {VECTORS_FORMAT}"
+        if data.get("embedder_sha256") != embedder_sha256:
+            return {}, f"{path} belongs to another embedder file"
+        texts = data["texts"]
+        vectors = np.frombuffer(base64.b64decode(data["vectors"], validate=True), dtype="<f4")
+        vectors = vectors.reshape(-1, int(data["dimension"])).astype(np.float32)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        return {}, f"{path} could not be read ({error})"
+    if len(texts) != len(vectors) or not texts or not all(isinstance(text, str) for text in texts):
+        return {}, f"{path} holds {len(texts)} texts and {len(vectors)} vectors"
+    picks = sorted({round(i * (len(texts) - 1) / max(1, _SPOT_CHECKS - 1)) for i in range(_SPOT_CHECKS)})
+    ours = embed([texts[i] for i in picks])
+    drift = float(np.max(np.abs(ours - vectors[picks])))
+    if drift > KNOWN_VECTOR_TOLERANCE:
+        return {}, (f"the vectors in {path} differ from those computed here by up to {drift:.1e} (more than "
+                    f"{KNOWN_VECTOR_TOLERANCE:.0e}: another CPU kind or onnxruntime build)")
+    return dict(zip(texts, vectors)), ""

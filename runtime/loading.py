@@ -10,6 +10,7 @@ bundle) before anything loads or listens. `load_model` turns a plan into a `Mode
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -196,6 +197,23 @@ def plan_load(
     return plan
 
 
+def _create_sessions(create, selection: Selection, cores: int) -> dict[str, ComponentSession]:
+    """One session per component, created on up to `cores` threads, largest file first:
+    onnxruntime releases the GIL while it builds a session, so the small graphs load while
+    the language model does (reader bundle, 2 cores: 0.5 s instead of 0.75). The first
+    component's error, in the selection's order, is raised after every creation ended."""
+    names = list(selection.components)
+    if cores <= 1 or len(names) <= 1:
+        return {name: create(name) for name in names}
+    largest_first = sorted(names, key=lambda name: -selection.components[name].variant.bytes)
+    with ThreadPoolExecutor(max_workers=min(cores, len(names)), thread_name_prefix="wan-model-loader") as pool:
+        futures = {name: pool.submit(create, name) for name in largest_first}
+    for name in names:
+        if futures[name].exception() is not None:
+            raise futures[name].exception()
+    return {name: futures[name].result() for name in names}
+
+
 def load_model(path_or_plan: str | os.PathLike | LoadPlan, precision: str = "auto", device: str = "auto",
                max_seq_len: int | None = None, **plan_options) -> Model:
     """Load a bundle and return a ready `Model`.
@@ -227,14 +245,16 @@ def load_model(path_or_plan: str | os.PathLike | LoadPlan, precision: str = "aut
                          max_image_pixels=plan.max_image_pixels, workers=plan.budget.workers,
                          max_batch=plan.budget.max_concurrent)
     gauge, wide = RunGauge(), plan.wide_components()
-    sessions = {
+
+    def create(name: str) -> ComponentSession:
+        choice = selection.components[name]
         # The LM's twin spins: a decode step is ~600 small kernels, each a thread wake-up otherwise
         # (SmolLM2 int4, 2 threads: 10.8 ms a step not spinning, 6.7 spinning, 10.3 on one thread).
-        name: ComponentSession(name, plan.bundle_dir / choice.variant.file, session_config, choice.variant.precision,
-                               plan.budget.wide_threads if name in wide else 0, gauge,
-                               wide_spinning=name == LANGUAGE_MODEL)
-        for name, choice in selection.components.items()
-    }
+        return ComponentSession(name, plan.bundle_dir / choice.variant.file, session_config, choice.variant.precision,
+                                plan.budget.wide_threads if name in wide else 0, gauge,
+                                wide_spinning=name == LANGUAGE_MODEL)
+
+    sessions = _create_sessions(create, selection, plan.budget.usable_cores)
     pool = WorkerPool(plan.budget.workers)
     adapter = adapter_for(plan.manifest.kind)(LoadContext(plan.bundle_dir, plan.manifest, sessions, config, pool))
     components = [

@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -402,8 +403,25 @@ def _check_path(path: Path, entry: FileEntry) -> FileCheck:
 
 
 def check_files(bundle_dir: str | os.PathLike, entries) -> list[FileCheck]:
-    """Every listed file checked, bad ones included: `verify` reports them all."""
-    return [check_file(bundle_dir, entry) for entry in entries]
+    """Every listed file checked, bad ones included (`verify` reports them all), in the
+    entries' order. Hashed on one thread per usable core, largest file first: hashlib releases
+    the GIL over each 1 MB chunk (reader bundle's 200 MB loaded at start, 2 cores: ~0.15 s
+    instead of ~0.27)."""
+    entries = list(entries)
+    threads = min(_usable_cores(), len(entries))
+    if threads <= 1:
+        return [check_file(bundle_dir, entry) for entry in entries]
+    order = sorted(range(len(entries)), key=lambda index: -entries[index].bytes)
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        futures = {index: pool.submit(check_file, bundle_dir, entries[index]) for index in order}
+    return [futures[index].result() for index in range(len(entries))]
+
+
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -429,11 +447,10 @@ class VerifiedFiles:
 def verify_files(bundle_dir: str | os.PathLike, entries) -> VerifiedFiles:
     """Check each entry's size and sha256; raise for the first file that is missing,
     unreadable (`BundleError`) or different (`IntegrityError`). Returns what was verified,
-    so that a later load can refuse files changed since (`VerifiedFiles.recheck`)."""
-    checks = []
-    for entry in entries:
-        check = check_file(bundle_dir, entry)
+    so that a later load can refuse files changed since (`VerifiedFiles.recheck`). The files
+    are hashed in parallel (`check_files`); the first bad one in the entries' order is raised."""
+    checks = check_files(bundle_dir, entries)
+    for check in checks:
         if not check.ok:
             raise check.error()
-        checks.append(check)
     return VerifiedFiles(tuple(checks))

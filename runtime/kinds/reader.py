@@ -31,14 +31,16 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import re
 import unicodedata
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 
 from runtime.chat import Message
-from runtime.embedder import TextEmbedder
+from runtime.embedder import KnownVectors, TextEmbedder, read_vectors
 from runtime.errors import BundleError
 from runtime.ocr.layout import order_lines
 from runtime.ocr.memo import ImageMemo
@@ -62,10 +64,15 @@ from runtime.vision.tiling import Found, detect_large_first, detect_tiled
 from . import register_kind
 from .base import GenerationRequest, KindAdapter, LoadContext
 
+logger = logging.getLogger(__name__)
+
 _EXTRA_KEYS = {
     "embedder_tokenizer": str, "embedder_max_length": int, "embedder_pad_token_id": int,
     "chat_format": str, "default_system": str,
+    # Optional: files of the example requests' vectors, one per embedder variant (KnownVectors).
+    "embedder_vectors": list,
 }
+_OPTIONAL_EXTRA = {"default_system", "embedder_vectors"}
 NO_TEXT = "No text was found in the image."
 NO_IMAGE = ("No image was attached to this request. Attach one (an image_url part in the chat message, or "
             "the image field of /v1/generate) to ask about it.")
@@ -135,6 +142,26 @@ def _context(lines) -> str:
     return f"The image contains this text (recognized by OCR, one line per line):\n{text}"
 
 
+def _known_vectors(context: LoadContext, embed) -> dict:
+    """The stored vectors of the example requests (bundle.json extra `embedder_vectors`) for the
+    embedder file this load uses, if this machine computes the same ones; else none (then they
+    are embedded now: slower, same result)."""
+    files = context.manifest.extra.get("embedder_vectors", [])
+    chosen = Path(context.sessions["embedder"].path).resolve()
+    variant = next((v for v in context.manifest.components["embedder"].variants
+                    if (context.bundle_dir / v.file).resolve() == chosen), None)
+    if variant is None or not files:
+        return {}
+    reasons = []
+    for file in files:
+        known, why = read_vectors(context.bundle_dir / file, variant.sha256, embed)
+        if known:
+            return known
+        reasons.append(why)
+    logger.info("The example requests are embedded at start: %s.", "; ".join(reasons))
+    return {}
+
+
 @register_kind
 class ReaderAdapter(KindAdapter):
     kind_name = "reader"
@@ -147,8 +174,18 @@ class ReaderAdapter(KindAdapter):
     def check_manifest(cls, manifest) -> None:
         super().check_manifest(manifest)
         unknown = set(manifest.extra) - set(_EXTRA_KEYS)
-        missing = set(_EXTRA_KEYS) - set(manifest.extra) - {"default_system"}
+        missing = set(_EXTRA_KEYS) - set(manifest.extra) - _OPTIONAL_EXTRA
         wrong = [k for k, t in _EXTRA_KEYS.items() if k in manifest.extra and not isinstance(manifest.extra[k], t)]
+        vectors = manifest.extra.get("embedder_vectors", [])
+        if not isinstance(vectors, list):
+            vectors = []  # reported below as of the wrong type
+        elif not all(isinstance(file, str) for file in vectors):
+            wrong.append("embedder_vectors")
+        listed = {entry.file for entry in manifest.files}
+        unlisted = [file for file in vectors if isinstance(file, str) and file not in listed]
+        if unlisted:
+            raise BundleError(f"bundle.json extra.embedder_vectors names {unlisted}, which 'files' does not list "
+                              "with their sha256; list them there.")
         if unknown or missing or wrong:
             raise BundleError(
                 f"bundle.json extra for kind 'reader': unknown {sorted(unknown)}, missing {sorted(missing)}, "
@@ -177,7 +214,9 @@ class ReaderAdapter(KindAdapter):
         self._lm = LanguageModel(sessions["lm_decoder"], lm_tokenizer, extra["chat_format"],
                                  extra.get("default_system"), eos, context.config.max_seq_len,
                                  max_batch=context.config.max_batch)
-        self._match = match = functools.partial(self._embedder.embed, truncate=True)  # a long page or request is cut, not refused
+        # a long page or request is cut, not refused
+        embed = functools.partial(self._embedder.embed, truncate=True)
+        self._match = match = KnownVectors(embed, _known_vectors(context, embed))
         self._answerer = Answerer(match, self._lm.score_answers, words=embedder_tokenizer.whole_words())
         self._router = intents.IntentRouter(match)
         self._describer = Describer(match)
@@ -192,6 +231,13 @@ class ReaderAdapter(KindAdapter):
             )
             self._photos = PhotoAnswerer(vocabulary)
             self._photo_router = intents.PhotoIntentRouter(match, vocabulary.mask, vocabulary.mask_all)
+        match.freeze()
+
+    @property
+    def startup_texts(self) -> tuple[str, ...]:
+        """The texts embedded while loading (example requests, labels): what a bundle's
+        `embedder_vectors` file holds (packaging/reader_bundle.py)."""
+        return self._match.seen
 
     # --- tasks -----------------------------------------------------------------------
 
