@@ -14,6 +14,7 @@ its own builder, so a repeated build only re-hashes files.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import sys
@@ -161,12 +162,17 @@ def assemble_reader_bundle(out_dir: str | Path) -> Path:
     return out_dir
 
 
+VECTORS_STAMP = ".vectors-build.json"  # what the stored vectors were computed from (not shipped)
+
+
 def _example_vectors(out_dir: Path) -> list[str]:
     """Embed the texts a load embeds (the reader's example requests and the photo models'
     labels) with each embedder variant and store them beside it (runtime.embedder.KnownVectors),
-    so that a server start looks them up instead of embedding ~470 texts (0.4-0.7 s on 2 cores).
-    Each variant's texts are those its own load asked for. The floats are this machine's: a
-    machine whose kernels round differently embeds them again at start (read_vectors)."""
+    so that a server start looks them up instead of embedding ~410 texts (0.4-0.7 s on 2 cores).
+    Each variant's texts are those its own load asks for (the int8 embedder masks a few more
+    words of the photo examples). The floats are this machine's: a machine whose kernels round
+    differently embeds them again at start (read_vectors). Skipped while nothing they depend on
+    changed: the bundle's files (bundle.json's hashes), the runtime's code, onnxruntime, the CPU."""
     from runtime import load_model
     from runtime.bundle import read_manifest
     from runtime.embedder import write_vectors
@@ -174,18 +180,31 @@ def _example_vectors(out_dir: Path) -> list[str]:
 
     hardware = detect_hardware()
     computed_on = f"{hardware.cpu_model}; flags {', '.join(sorted(hardware.isa)) or 'none'}; onnxruntime {_ort_version()}"
-    written = []
-    for variant in read_manifest(out_dir).components["embedder"].variants:
-        name = f"{minilm.FOLDER}/vectors.{variant.label}.json"
-        (out_dir / name).unlink(missing_ok=True)
-        model = load_model(out_dir, precision=variant.precision)
-        adapter = model._adapter
-        texts = adapter.startup_texts
-        write_vectors(out_dir / name, texts, adapter._embedder.embed(list(texts), truncate=True), variant.sha256,
+    manifest = read_manifest(out_dir)
+    names = [f"{minilm.FOLDER}/vectors.{variant.label}.json" for variant in manifest.components["embedder"].variants]
+    stamp = {"bundle": hashlib.sha256((out_dir / MANIFEST_NAME).read_bytes()).hexdigest(),
+             "runtime": _source_digest(REPO / "runtime"), "computed_on": computed_on}
+    stamp_path = out_dir / VECTORS_STAMP
+    if stamp_path.is_file() and json.loads(stamp_path.read_text(encoding="utf-8")) == stamp \
+            and all((out_dir / name).is_file() for name in names):
+        return names
+    stamp_path.unlink(missing_ok=True)
+    for name, variant in zip(names, manifest.components["embedder"].variants):
+        (out_dir / name).unlink(missing_ok=True)  # a load must not find the previous build's
+        adapter = load_model(out_dir, precision=variant.precision)._adapter
+        texts = list(adapter.startup_texts)
+        write_vectors(out_dir / name, texts, adapter._embedder.embed(texts, truncate=True), variant.sha256,
                       computed_on)
-        del model, adapter
-        written.append(name)
-    return written
+        del adapter
+    stamp_path.write_text(json.dumps(stamp, indent=1) + "\n", encoding="utf-8")
+    return names
+
+
+def _source_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*.py")):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def _ort_version() -> str:

@@ -10,7 +10,7 @@ bundle) before anything loads or listens. `load_model` turns a plan into a `Mode
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -197,21 +197,33 @@ def plan_load(
     return plan
 
 
-def _create_sessions(create, selection: Selection, cores: int) -> dict[str, ComponentSession]:
-    """One session per component, created on up to `cores` threads, largest file first:
-    onnxruntime releases the GIL while it builds a session, so the small graphs load while
-    the language model does (reader bundle, 2 cores: 0.5 s instead of 0.75). The first
-    component's error, in the selection's order, is raised after every creation ended."""
+def _create_sessions(create, selection: Selection, cores: int, meanwhile=lambda: None):
+    """One session per component (`create(name, twins)`), created on up to `cores` threads,
+    largest file first, and their wide twins on as many more, while this thread runs
+    `meanwhile()` (the kind's `preload`): onnxruntime releases the GIL while it builds a
+    session, so the small graphs and the tokenizers load while the language model does
+    (reader bundle, 2 cores, no twins: 0.5 s instead of 0.75). Twins get their own threads, as
+    a component's thread waits for its twin. Returns (sessions, what `meanwhile` returned);
+    the first component's error, in the selection's order, is raised after every creation
+    ended, then `meanwhile`'s."""
     names = list(selection.components)
     if cores <= 1 or len(names) <= 1:
-        return {name: create(name) for name in names}
+        return {name: create(name, None) for name in names}, meanwhile()
     largest_first = sorted(names, key=lambda name: -selection.components[name].variant.bytes)
-    with ThreadPoolExecutor(max_workers=min(cores, len(names)), thread_name_prefix="wan-model-loader") as pool:
-        futures = {name: pool.submit(create, name) for name in largest_first}
+    threads = min(cores, len(names))
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="wan-model-loader-twin") as twins, \
+            ThreadPoolExecutor(max_workers=threads, thread_name_prefix="wan-model-loader") as pool:
+        futures = {name: pool.submit(create, name, twins) for name in largest_first}
+        try:
+            extra, failure = meanwhile(), None
+        except Exception as error:  # raised once the sessions' errors, which come first, are known
+            extra, failure = None, error
     for name in names:
         if futures[name].exception() is not None:
             raise futures[name].exception()
-    return {name: futures[name].result() for name in names}
+    if failure is not None:
+        raise failure
+    return {name: futures[name].result() for name in names}, extra
 
 
 def load_model(path_or_plan: str | os.PathLike | LoadPlan, precision: str = "auto", device: str = "auto",
@@ -246,17 +258,19 @@ def load_model(path_or_plan: str | os.PathLike | LoadPlan, precision: str = "aut
                          max_batch=plan.budget.max_concurrent)
     gauge, wide = RunGauge(), plan.wide_components()
 
-    def create(name: str) -> ComponentSession:
+    def create(name: str, twins: Executor | None) -> ComponentSession:
         choice = selection.components[name]
         # The LM's twin spins: a decode step is ~600 small kernels, each a thread wake-up otherwise
         # (SmolLM2 int4, 2 threads: 10.8 ms a step not spinning, 6.7 spinning, 10.3 on one thread).
         return ComponentSession(name, plan.bundle_dir / choice.variant.file, session_config, choice.variant.precision,
                                 plan.budget.wide_threads if name in wide else 0, gauge,
-                                wide_spinning=name == LANGUAGE_MODEL)
+                                wide_spinning=name == LANGUAGE_MODEL, twin_executor=twins)
 
-    sessions = _create_sessions(create, selection, plan.budget.usable_cores)
+    adapter_class = adapter_for(plan.manifest.kind)
+    sessions, preloaded = _create_sessions(create, selection, plan.budget.usable_cores,
+                                           lambda: adapter_class.preload(plan.bundle_dir, plan.manifest))
     pool = WorkerPool(plan.budget.workers)
-    adapter = adapter_for(plan.manifest.kind)(LoadContext(plan.bundle_dir, plan.manifest, sessions, config, pool))
+    adapter = adapter_class(LoadContext(plan.bundle_dir, plan.manifest, sessions, config, pool, preloaded))
     components = [
         ComponentInfo(name, c.variant.precision, c.variant.label, c.variant.file, sessions[name].provider, c.reason)
         for name, c in selection.components.items()

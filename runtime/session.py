@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from concurrent.futures import Executor, wait
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,7 +54,8 @@ class ComponentSession:
     """A loaded ONNX graph for one component variant."""
 
     def __init__(self, component: str, path: str | os.PathLike, config: SessionConfig, precision: str | None = None,
-                 wide_threads: int = 0, gauge: RunGauge | None = None, wide_spinning: bool = False):
+                 wide_threads: int = 0, gauge: RunGauge | None = None, wide_spinning: bool = False,
+                 twin_executor: Executor | None = None):
         """`precision`: the bundle variant's (fp32, int8 ...), None when not known.
 
         `wide_threads` above `config.intra_op_threads` (with the model's `gauge`) adds a twin
@@ -62,7 +64,9 @@ class ComponentSession:
         OCR detector and the fused LM, bit for bit), on the cores the other workers leave
         idle. Its pool threads do not spin, so a request arriving meanwhile loses little to
         them, unless `wide_spinning`: a graph of hundreds of small kernels per run (a decoder
-        step) pays a thread wake-up for each of them, more than the spinning costs.
+        step) pays a thread wake-up for each of them, more than the spinning costs. With
+        `twin_executor` the twin is created there while this thread creates the first session
+        (the fused LM takes ~0.5 s each).
         """
         self.component = component
         self.path = os.fspath(path)
@@ -77,14 +81,19 @@ class ComponentSession:
                 "Use --device cpu or install an onnxruntime build with that provider."
             )
         providers = [wanted] if wanted == "CPUExecutionProvider" else [wanted, "CPUExecutionProvider"]
-        self._session = self._create(options, providers)
-        self._wide = None
-        self._gauge = gauge or RunGauge()
+        wide = None
         if gauge is not None and wide_threads > max(config.intra_op_threads, 1):
             wide = _options(config, wide_threads)
             if not wide_spinning and "session.intra_op.allow_spinning" not in config.extra_session_options:
                 wide.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            self._wide = self._create(wide, providers)
+        twin = twin_executor.submit(self._create, wide, providers) if wide and twin_executor else None
+        try:
+            self._session = self._create(options, providers)
+        finally:
+            if twin is not None:
+                wait([twin])  # never left running, whatever happened here
+        self._wide = twin.result() if twin is not None else self._create(wide, providers) if wide else None
+        self._gauge = gauge or RunGauge()
         obtained = self._session.get_providers()
         if obtained[0] != wanted and not config.allow_fallback:
             raise ProviderUnavailableError(

@@ -33,6 +33,7 @@ class LoadContext:
     sessions: Mapping[str, ComponentSession]
     config: ModelConfig
     pool: WorkerPool = field(default_factory=lambda: WorkerPool(1))
+    preloaded: Mapping[str, object] = field(default_factory=dict)  # what the kind's `preload` returned
 
     def path(self, relative: str | None, what: str) -> Path:
         if relative is None:
@@ -100,6 +101,13 @@ class KindAdapter:
     @prompt_tokenizer.setter
     def prompt_tokenizer(self, tokenizer: Tokenizer | None) -> None:
         self._prompt_tokenizer = tokenizer
+
+    @classmethod
+    def preload(cls, bundle_dir: Path, manifest: Manifest) -> dict[str, object]:
+        """What the adapter can read from the verified bundle before its sessions exist
+        (tokenizers): `load_model` runs this while onnxruntime builds the sessions on other
+        threads, and hands the result over as `LoadContext.preloaded`."""
+        return {}
 
     @classmethod
     def check_manifest(cls, manifest: Manifest) -> None:

@@ -105,7 +105,8 @@ def _selection(sizes: dict[str, int]):
 
 def test_sessions_are_created_on_several_threads_and_returned_in_selection_order():
     selection = _selection({"small": 1, "large": 100, "middle": 10})
-    created = _create_sessions(lambda name: f"session {name}", selection, cores=2)
+    created, extra = _create_sessions(lambda name, twins: f"session {name}", selection, cores=2, meanwhile=lambda: 7)
+    assert extra == 7
     assert list(created.items()) == [("small", "session small"), ("large", "session large"),
                                      ("middle", "session middle")]
 
@@ -114,7 +115,7 @@ def test_the_first_failing_component_in_selection_order_is_raised_after_all_ende
     selection = _selection({"a": 1, "b": 100, "c": 10, "d": 5})
     finished = []
 
-    def create(name):
+    def create(name, twins):
         if name in ("c", "b"):
             raise ValueError(f"cannot load {name}")
         finished.append(name)
