@@ -1,6 +1,6 @@
 """Cold start of the released binary: process start to /health 200, median of N.
 
-    python bench/cold_start.py [dist/wan2.2-turbo-*.tar.gz] [--runs 5]
+    python bench/cold_start.py [dist/wan2.2-turbo-*.tar.gz] [--runs 5] [--baseline OLD.tar.gz]
 
 Unpacks the tarball into a temporary folder, then starts `./wan2.2-turbo/wan2.2-turbo
 --port P` N times (bundle hashing, model load and warm-up included), polls /health every
@@ -8,13 +8,16 @@ Unpacks the tarball into a temporary folder, then starts `./wan2.2-turbo/wan2.2-
 Side by side, the floor: a plain Python script (this checkout's interpreter) that creates
 onnxruntime sessions for the same files the binary's start-up plan selects from the unpacked
 bundle, timed from process start to its exit (issue 13, comparison 6: the binary's /health
-200 within 1.3x of it). `--json PATH` writes the headline figures.
+200 within 1.3x of it). `--baseline` starts another build's binary (an earlier commit's
+release) in the same turns, for a before/after measured side by side. `--json PATH` writes
+the headline figures.
 Writes bench/results/cold_start.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import signal
 import socket
@@ -91,39 +94,63 @@ def plain_load(bundle: Path) -> tuple[float, list[str]]:
     return time.perf_counter() - start, files
 
 
+def unpack(tarball: Path, folder: Path) -> Path:
+    with tarfile.open(tarball) as archive:
+        archive.extractall(folder, filter="data")
+    return folder / "wan2.2-turbo" / "wan2.2-turbo"
+
+
 def main() -> None:
-    from bench_common import add_json_argument  # this script's folder is on sys.path
+    from bench_common import add_json_argument, cpu_line  # this script's folder is on sys.path
 
     parser = argparse.ArgumentParser()
     parser.add_argument("tarball", nargs="?", type=Path)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--baseline", type=Path, default=None, help="another release tarball, started in turns")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "cold_start.md")
     add_json_argument(parser)
     args = parser.parse_args()
     tarball = args.tarball or max((REPO / "dist").glob("wan2.2-turbo-*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    with tempfile.TemporaryDirectory() as folder:
-        with tarfile.open(tarball) as archive:
-            archive.extractall(folder, filter="data")
-        binary = Path(folder) / "wan2.2-turbo" / "wan2.2-turbo"
-        runs, plain = [], []
-        for _ in range(args.runs):  # in turns, so that drift of the machine hits both alike
+    with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryDirectory() as old_folder:
+        binary = unpack(tarball, Path(folder))
+        old_binary = unpack(args.baseline, Path(old_folder)) if args.baseline else None
+        runs, plain, old_runs = [], [], []
+        for _ in range(args.runs):  # in turns, so that drift of the machine hits all alike
             runs.append(one_start(binary))
             plain.append(plain_load(Path(folder) / "wan2.2-turbo" / "bundle")[0])
+            if old_binary is not None:
+                old_runs.append(one_start(old_binary))
     listening = statistics.median(r[0] for r in runs)
     ready = statistics.median(r[1] for r in runs)
     floor = statistics.median(plain)
+    from runtime.placement import detect_hardware
+
     lines = [
         "# Cold start of the released binary", "",
-        f"`python bench/cold_start.py {tarball.name} --runs {args.runs}` — start to /health, default bundle "
-        "(hashing every bundle file, loading, warming up), 2-core x86_64.", "",
+        f"`python bench/cold_start.py {tarball.name} --runs {args.runs}"
+        + (f" --baseline {args.baseline.name}" if args.baseline else "")
+        + "` — start to /health, default bundle (hashing the files it loads, loading, warming up); "
+        f"{cpu_line(detect_hardware())}; 1-min load average {os.getloadavg()[0]:.2f} at the end.", "",
         "| measure | median | all runs |", "| --- | ---: | --- |",
         f"| process start → listening (/health 503) | {listening:.2f} s | {', '.join(f'{r[0]:.2f}' for r in runs)} |",
         f"| process start → /health 200 | {ready:.2f} s | {', '.join(f'{r[1]:.2f}' for r in runs)} |",
         f"| plain script: python start → sessions for the same files created | {floor:.2f} s | "
         f"{', '.join(f'{t:.2f}' for t in plain)} |",
-        f"| exit code after SIGTERM | {', '.join(str(r[2]) for r in runs)} | |", "",
-        f"/health 200 / plain script: **{ready / floor:.2f}x** (issue 13's target <= 1.3x). The binary also hashes "
-        "the files it loads and warms every model up before /health says 200.", "",
+        f"| exit code after SIGTERM | {', '.join(str(r[2]) for r in runs)} | |",
+    ]
+    if old_runs:
+        old_ready = statistics.median(r[1] for r in old_runs)
+        lines += [
+            f"| baseline {args.baseline.name}: process start → listening | "
+            f"{statistics.median(r[0] for r in old_runs):.2f} s | {', '.join(f'{r[0]:.2f}' for r in old_runs)} |",
+            f"| baseline: process start → /health 200 | {old_ready:.2f} s | "
+            f"{', '.join(f'{r[1]:.2f}' for r in old_runs)} |",
+            f"| baseline: exit code after SIGTERM | {', '.join(str(r[2]) for r in old_runs)} | |",
+        ]
+    lines += [
+        "", f"/health 200 / plain script: **{ready / floor:.2f}x** (issue 13's target <= 1.3x)"
+        + (f"; the baseline's {old_ready / floor:.2f}x" if old_runs else "")
+        + ". The binary also hashes the files it loads and warms every model up before /health says 200.", "",
     ]
     sys.path.insert(0, str(REPO / "bench"))
     from bench_common import Figure, write_figures
