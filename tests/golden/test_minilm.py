@@ -129,8 +129,10 @@ def test_padding_does_not_change_embeddings(fp32):
 
 
 def test_int8_vectors_do_not_depend_on_the_texts_sent_with_them(int8):
-    # Its activations are quantized with one scale per tensor: batched, a short text's vector
-    # moved with a long companion (cosine 0.988 for "Bill to"); one text per run keeps it.
+    # With one activation scale per tensor a short text's vector moved with a long companion
+    # (cosine 0.988 for "Bill to"); the build gives each token its own scale, so the graph is
+    # batched and rows stay independent.
+    assert not int8._one_per_run
     alone = int8.embed(["Bill to"])[0]
     for companions in (["Who receives the parcel? and a few more words"], SENTENCES):
         batched = int8.embed(["Bill to", *companions], batch_size=32)[0]

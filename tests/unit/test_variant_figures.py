@@ -51,11 +51,11 @@ def _embedder_rows(tmp_path):
     close = reference + 0.01 * rng.normal(size=reference.shape)
     close /= np.linalg.norm(close, axis=1, keepdims=True)
     paths = {}
-    for label, content in (("fp32", b"fp32 graph"), ("int8 per-channel 7-bit (shipped)", b"int8 graph")):
+    for label, content in (("fp32", b"fp32 graph"), (embed_throughput.SHIPPED_INT8, b"int8 graph")):
         paths[label] = tmp_path / f"{len(paths)}.onnx"
         paths[label].write_bytes(content)
     rows = [{"label": "fp32", "vectors": reference, "median": 400.0},
-            {"label": "int8 per-channel 7-bit (shipped)", "vectors": close, "median": 560.0}]
+            {"label": embed_throughput.SHIPPED_INT8, "vectors": close, "median": 560.0}]
     return rows, paths
 
 
@@ -74,7 +74,7 @@ def test_embedder_figures_parse_and_decide_the_avx2_pick(tmp_path):
 
     data = {"name": "m", "version": "1", "kind": "reader", "tasks": ["embed"], "components": {"embedder": {"variants": [
         variant("fp32", "fp32", paths["fp32"]),
-        variant("int8", "quantized", paths["int8 per-channel 7-bit (shipped)"], ["avx2", "vnni"])]}}}
+        variant("int8", "quantized", paths[embed_throughput.SHIPPED_INT8], ["avx2", "vnni"])]}}}
     manifest = parse_manifest(data)  # bundle.json accepts what the bench records
     split = release_parts.split_bundle(manifest, "x86_64")
     assert ("embedder", "fp32") not in split.default  # AVX2 now picks int8 by its figures, VNNI by the rule
