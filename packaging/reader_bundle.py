@@ -19,6 +19,7 @@ import json
 import shutil
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -171,11 +172,14 @@ def _example_vectors(out_dir: Path) -> list[str]:
     so that a server start looks them up instead of embedding ~410 texts (0.4-0.7 s on 2 cores).
     Each variant's texts are those its own load asks for (the int8 embedder masks a few more
     words of the photo examples). The floats are this machine's: a machine whose kernels round
-    differently embeds them again at start (read_vectors). Skipped while nothing they depend on
-    changed: the bundle's files (bundle.json's hashes), the runtime's code, onnxruntime, the CPU."""
+    differently embeds them again at start (read_vectors); and so a bundle built on another CPU
+    kind differs in these files (a release is reproducible on one kind of machine). Skipped while
+    nothing they depend on changed: the bundle's files (bundle.json's hashes), the runtime's code
+    and this file, onnxruntime, tokenizers and numpy, the CPU."""
     from runtime import load_model
     from runtime.bundle import read_manifest
     from runtime.embedder import write_vectors
+    from runtime.kinds.reader import vector_source
     from runtime.placement.hardware import detect_hardware
 
     hardware = detect_hardware()
@@ -183,7 +187,9 @@ def _example_vectors(out_dir: Path) -> list[str]:
     manifest = read_manifest(out_dir)
     names = [f"{minilm.FOLDER}/vectors.{variant.label}.json" for variant in manifest.components["embedder"].variants]
     stamp = {"bundle": hashlib.sha256((out_dir / MANIFEST_NAME).read_bytes()).hexdigest(),
-             "runtime": _source_digest(REPO / "runtime"), "computed_on": computed_on}
+             "code": _source_digest([*sorted((REPO / "runtime").rglob("*.py")), Path(__file__)]),
+             "packages": {name: metadata.version(name) for name in ("onnxruntime", "tokenizers", "numpy")},
+             "computed_on": computed_on}
     stamp_path = out_dir / VECTORS_STAMP
     if stamp_path.is_file() and json.loads(stamp_path.read_text(encoding="utf-8")) == stamp \
             and all((out_dir / name).is_file() for name in names):
@@ -193,17 +199,17 @@ def _example_vectors(out_dir: Path) -> list[str]:
         (out_dir / name).unlink(missing_ok=True)  # a load must not find the previous build's
         adapter = load_model(out_dir, precision=variant.precision)._adapter
         texts = list(adapter.startup_texts)
-        write_vectors(out_dir / name, texts, adapter._embedder.embed(texts, truncate=True), variant.sha256,
-                      computed_on)
+        write_vectors(out_dir / name, texts, adapter._embedder.embed(texts, truncate=True),
+                      vector_source(manifest, variant), computed_on)
         del adapter
     stamp_path.write_text(json.dumps(stamp, indent=1) + "\n", encoding="utf-8")
     return names
 
 
-def _source_digest(folder: Path) -> str:
+def _source_digest(paths: list[Path]) -> str:
     digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*.py")):
-        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in paths:
+        digest.update(path.relative_to(REPO).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 

@@ -9,7 +9,13 @@ A dynamically quantized graph (onnxruntime's DynamicQuantizeLinear) scales its a
 by one factor per tensor, taken over every row of the batch: a text's vector would depend on
 the texts sent with it (all-MiniLM-L6-v2 int8: cosine 0.988 between "Bill to" alone and in a
 batch with a longer question, enough to flip the reader's choice between two keys). Such a
-graph embeds one text per run, so that the same text always gets the same vector.
+graph embeds one text per run, so that the same text always gets the same vector. The reader
+bundle's int8 graph has one activation scale per token instead (packaging/minilm.py) and is
+batched like fp32.
+
+`KnownVectors` serves the engine's own fixed texts (example requests, labels) from vectors
+stored in the bundle at build time (`write_vectors`, `load_known_vectors`), so that a start
+does not embed them again; `truncate=True` is the engine's own matching, never the API's.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import json
 import mmap
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -218,28 +225,42 @@ class KnownVectors:
         self._recording = False
 
 
-def write_vectors(path: str | os.PathLike, texts: Sequence[str], vectors: np.ndarray, embedder_sha256: str,
+def write_vectors(path: str | os.PathLike, texts: Sequence[str], vectors: np.ndarray, embedder: "VectorSource",
                   computed_on: str) -> None:
-    """Store `vectors` (row i for texts[i]) of the embedder whose file has `embedder_sha256`, as
-    JSON with the float32 rows in base64 (the same input gives the same bytes)."""
+    """Store `vectors` (row i for texts[i]) of the embedder `embedder` describes, as JSON with
+    the float32 rows in base64 (the same input gives the same bytes)."""
     vectors = np.ascontiguousarray(vectors, dtype="<f4")
-    data = {"format": VECTORS_FORMAT, "embedder_sha256": embedder_sha256, "computed_on": computed_on,
+    data = {"format": VECTORS_FORMAT, **embedder.header(), "computed_on": computed_on,
             "dimension": int(vectors.shape[1]), "texts": list(texts),
             "vectors": base64.b64encode(vectors.tobytes()).decode("ascii")}
     Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
 
 
-def read_vectors(path: str | os.PathLike, embedder_sha256: str, embed: Callable[[list[str]], np.ndarray]
+@dataclass(frozen=True)
+class VectorSource:
+    """What a stored vector depends on besides its text: the graph, the tokenizer and the
+    length limit (texts over it are cut), by their sha256 and value."""
+
+    embedder_sha256: str
+    tokenizer_sha256: str
+    max_length: int
+
+    def header(self) -> dict:
+        return {"embedder_sha256": self.embedder_sha256, "tokenizer_sha256": self.tokenizer_sha256,
+                "max_length": self.max_length}
+
+
+def read_vectors(path: str | os.PathLike, embedder: VectorSource, embed: Callable[[list[str]], np.ndarray]
                  ) -> tuple[dict[str, np.ndarray], str]:
-    """The texts and vectors stored at `path` if they are `embedder_sha256`'s and this machine
+    """The texts and vectors stored at `path` if they were made by `embedder` and this machine
     computes the same vectors (`_SPOT_CHECKS` stored texts embedded again, each within
     `KNOWN_VECTOR_TOLERANCE`); else nothing. Returns (text -> vector, why when nothing)."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         if data.get("format") != VECTORS_FORMAT:
             return {}, f"{path} is in format {data.get('format')!r}, this build reads {VECTORS_FORMAT}"
-        if data.get("embedder_sha256") != embedder_sha256:
-            return {}, f"{path} belongs to another embedder file"
+        if {key: data.get(key) for key in embedder.header()} != embedder.header():
+            return {}, f"{path} was made with another embedder file, tokenizer or length limit"
         texts = data["texts"]
         vectors = np.frombuffer(base64.b64decode(data["vectors"], validate=True), dtype="<f4")
         vectors = vectors.reshape(-1, int(data["dimension"])).astype(np.float32)
@@ -247,10 +268,27 @@ def read_vectors(path: str | os.PathLike, embedder_sha256: str, embed: Callable[
         return {}, f"{path} could not be read ({error})"
     if len(texts) != len(vectors) or not texts or not all(isinstance(text, str) for text in texts):
         return {}, f"{path} holds {len(texts)} texts and {len(vectors)} vectors"
+    if not np.isfinite(vectors).all():
+        return {}, f"{path} holds vectors that are not finite numbers"
     picks = sorted({round(i * (len(texts) - 1) / max(1, _SPOT_CHECKS - 1)) for i in range(_SPOT_CHECKS)})
     ours = embed([texts[i] for i in picks])
+    if ours.shape[1] != vectors.shape[1]:
+        return {}, f"{path} holds vectors of {vectors.shape[1]} dimensions, the embedder makes {ours.shape[1]}"
     drift = float(np.max(np.abs(ours - vectors[picks])))
-    if drift > KNOWN_VECTOR_TOLERANCE:
+    if not drift <= KNOWN_VECTOR_TOLERANCE:
         return {}, (f"the vectors in {path} differ from those computed here by up to {drift:.1e} (more than "
                     f"{KNOWN_VECTOR_TOLERANCE:.0e}: another CPU kind or onnxruntime build)")
     return dict(zip(texts, vectors)), ""
+
+
+def load_known_vectors(paths: Sequence[Path], embedder: VectorSource, embed: Callable[[list[str]], np.ndarray]
+                       ) -> tuple[dict[str, np.ndarray], str]:
+    """The first of `paths` (a bundle's files, one per embedder variant) that `read_vectors`
+    accepts for `embedder`; else nothing and why none was."""
+    reasons = []
+    for path in paths:
+        known, why = read_vectors(path, embedder, embed)
+        if known:
+            return known, ""
+        reasons.append(why)
+    return {}, "; ".join(reasons)

@@ -181,7 +181,8 @@ def plan_load(
             f"--max-seq-len {max_seq_len} is above the model's own limit of {limit} tokens "
             f"(bundle '{manifest.name}'); use at most {limit}, or leave it out to use {limit}."
         )
-    verified = verify_files(bundle_dir, loaded_files(manifest, selection)) if verify and has_manifest else None
+    verified = (verify_files(bundle_dir, loaded_files(manifest, selection), hardware.usable_cores)
+                if verify and has_manifest else None)
     plan = LoadPlan(
         bundle_dir=bundle_dir,
         manifest=manifest,
@@ -248,7 +249,7 @@ def load_model(path_or_plan: str | os.PathLike | LoadPlan, precision: str = "aut
     else:
         plan = plan_load(path_or_plan, precision, device, max_seq_len, **plan_options)
     if plan.has_manifest and plan.verified is None:
-        verify_files(plan.bundle_dir, loaded_files(plan.manifest, plan.selection))
+        verify_files(plan.bundle_dir, loaded_files(plan.manifest, plan.selection), plan.budget.usable_cores)
     elif plan.has_manifest:
         plan.verified.recheck()  # a file changed on disk since the plan verified it is refused
     selection = plan.selection

@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from runtime.chat import Message
-from runtime.embedder import KnownVectors, TextEmbedder, read_vectors
+from runtime.embedder import KnownVectors, TextEmbedder, VectorSource, load_known_vectors
 from runtime.errors import BundleError
 from runtime.ocr.layout import order_lines
 from runtime.ocr.memo import ImageMemo
@@ -144,22 +144,26 @@ def _context(lines) -> str:
 
 def _known_vectors(context: LoadContext, embed) -> dict:
     """The stored vectors of the example requests (bundle.json extra `embedder_vectors`) for the
-    embedder file this load uses, if this machine computes the same ones; else none (then they
-    are embedded now: slower, same result)."""
+    embedder this load uses, if this machine computes the same ones; else none (then they are
+    embedded now: slower, same result)."""
     files = context.manifest.extra.get("embedder_vectors", [])
     chosen = Path(context.sessions["embedder"].path).resolve()
     variant = next((v for v in context.manifest.components["embedder"].variants
                     if (context.bundle_dir / v.file).resolve() == chosen), None)
     if variant is None or not files:
         return {}
-    reasons = []
-    for file in files:
-        known, why = read_vectors(context.bundle_dir / file, variant.sha256, embed)
-        if known:
-            return known
-        reasons.append(why)
-    logger.info("The example requests are embedded at start: %s.", "; ".join(reasons))
-    return {}
+    known, why = load_known_vectors([context.bundle_dir / file for file in files],
+                                    vector_source(context.manifest, variant), embed)
+    if why:
+        logger.info("The example requests are embedded at start: %s.", why)
+    return known
+
+
+def vector_source(manifest, variant) -> VectorSource:
+    """What the reader's stored vectors for the embedder `variant` depend on (manifest hashes)."""
+    tokenizer = manifest.extra["embedder_tokenizer"]
+    tokenizer_sha256 = next((entry.sha256 for entry in manifest.files if entry.file == tokenizer), "")
+    return VectorSource(variant.sha256, tokenizer_sha256, manifest.extra["embedder_max_length"])
 
 
 @register_kind

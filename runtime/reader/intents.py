@@ -157,7 +157,7 @@ PHOTO_EXAMPLES: dict[str, tuple[str, ...]] = {
         "What material is the table made of?",
     ),
 }
-# The auxiliary verbs that open an English yes/no question.
+# Each intent scores the mean similarity of its this many nearest examples (photos, roles.py).
 NEIGHBOURS = 2
 # A document request's intents are scored over their three nearest examples: with two, one
 # question example sharing a word ("What is the title of the page?" for "Could you write out
@@ -171,7 +171,8 @@ WHOLE_PAGE_MARGIN = 0.05
 # ... when it names words the page does not show: requests to look up a field a development
 # letter lacks scored 0.07-0.09 above, "Transcribe the handwriting." 0.19 (all-MiniLM-L6-v2).
 NAMED_WHOLE_PAGE_MARGIN = 0.15
-# "Can you tell me ...", "Could you read ..." are requests, not yes/no questions.
+# The auxiliary verbs that open an English yes/no question; "Can you tell me ...", "Could you
+# read ..." are requests, not yes/no questions.
 _YES_NO_OPENING = re.compile(
     r"^\s*(is|are|was|were|am|do|does|did|has|have|had|can|could|will|would|should|shall|may|must)\b"
     r"(?!\s+(you|u)\b)", re.I

@@ -38,12 +38,15 @@ def _flip_last_byte(path) -> None:
     path.write_bytes(bytes(data))
 
 
-def test_check_files_reports_every_bad_file_not_only_the_first(tmp_path):
+@pytest.mark.parametrize("threads", [1, 3])
+def test_check_files_reports_every_bad_file_not_only_the_first(tmp_path, threads):
     manifest = _bundle(tmp_path)
     _flip_last_byte(tmp_path / "a.onnx")
     (tmp_path / "b.onnx").write_bytes(b"short")
     (tmp_path / "tokenizer.json").unlink()
-    checks = {c.entry.file: c for c in check_files(tmp_path, manifest.all_files())}
+    listed = check_files(tmp_path, manifest.all_files(), threads)
+    assert [c.entry.file for c in listed] == [e.file for e in manifest.all_files()]  # the entries' order
+    checks = {c.entry.file: c for c in listed}
     assert not any(c.ok for c in checks.values())
     assert checks["a.onnx"].describe().startswith("FAILED (sha256 ")
     assert checks["b.onnx"].describe() == "FAILED (size 5 bytes, expected 15)"
@@ -79,6 +82,15 @@ def test_an_unreadable_manifest_is_a_clear_error(tmp_path):
     (tmp_path / "bundle.json").symlink_to(tmp_path / "bundle.json")  # a loop: stat works on the link only
     with pytest.raises(BundleError):
         read_manifest(tmp_path)
+
+
+def test_verify_raises_the_first_bad_file_in_listed_order_whatever_finishes_first(tmp_path):
+    manifest = _bundle(tmp_path)
+    assert [e.file for e in manifest.all_files()] == ["tokenizer.json", "a.onnx", "b.onnx"]
+    _flip_last_byte(tmp_path / "a.onnx")
+    _flip_last_byte(tmp_path / "b.onnx")  # the largest: hashed first
+    with pytest.raises(IntegrityError, match=r"a\.onnx"):
+        verify_files(tmp_path, manifest.all_files(), threads=3)
 
 
 def test_recheck_refuses_a_file_changed_after_verification(tmp_path):

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from runtime.embedder import KNOWN_VECTOR_TOLERANCE, KnownVectors, read_vectors, write_vectors
+from runtime.embedder import (KNOWN_VECTOR_TOLERANCE, KnownVectors, VectorSource, load_known_vectors, read_vectors,
+                              write_vectors)
 from runtime.loading import _create_sessions
 
-SHA = "ab" * 32
+SHA = VectorSource("ab" * 32, "ef" * 32, 256)
 
 
 class CountingEmbed:
@@ -72,8 +74,10 @@ def test_vectors_of_another_embedder_or_machine_are_not_used(tmp_path):
     texts = ["one", "two", "three"]
     path = tmp_path / "vectors.json"
     write_vectors(path, texts, CountingEmbed()(texts), SHA, "test machine")
-    known, why = read_vectors(path, "cd" * 32, CountingEmbed())
-    assert not known and "another embedder file" in why
+    for other in (VectorSource("cd" * 32, SHA.tokenizer_sha256, 256), VectorSource(SHA.embedder_sha256, "cd" * 32, 256),
+                  VectorSource(SHA.embedder_sha256, SHA.tokenizer_sha256, 128)):
+        known, why = read_vectors(path, other, CountingEmbed())
+        assert not known and "another embedder file, tokenizer or length limit" in why
     known, why = read_vectors(path, SHA, CountingEmbed(offset=10 * KNOWN_VECTOR_TOLERANCE))
     assert not known and "differ from those computed here by up to 1.0e-03" in why
     known, _ = read_vectors(path, SHA, CountingEmbed(offset=KNOWN_VECTOR_TOLERANCE / 10))
@@ -86,6 +90,28 @@ def test_an_unreadable_vectors_file_is_ignored_with_a_reason(tmp_path, content):
     path.write_text(content)
     known, why = read_vectors(path, SHA, CountingEmbed())
     assert not known and str(path) in why
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_vectors_that_are_not_numbers_are_ignored(tmp_path, bad):
+    path = tmp_path / "vectors.json"
+    vectors = CountingEmbed()(["one", "two", "three"])
+    vectors[1, 3] = bad
+    write_vectors(path, ["one", "two", "three"], vectors, SHA, "test machine")
+    known, why = read_vectors(path, SHA, CountingEmbed())
+    assert not known and "not finite numbers" in why
+
+
+def test_vectors_of_another_width_are_ignored_and_the_next_file_tried(tmp_path):
+    narrow, right = tmp_path / "narrow.json", tmp_path / "right.json"
+    write_vectors(narrow, ["one", "two"], CountingEmbed()(["one", "two"])[:, :4], SHA, "test machine")
+    known, why = read_vectors(narrow, SHA, CountingEmbed())
+    assert not known and "4 dimensions, the embedder makes 8" in why
+    write_vectors(right, ["one", "two"], CountingEmbed()(["one", "two"]), SHA, "test machine")
+    known, why = load_known_vectors([narrow, right], SHA, CountingEmbed())
+    assert list(known) == ["one", "two"] and why == ""
+    known, why = load_known_vectors([narrow], SHA, CountingEmbed())
+    assert not known and "4 dimensions" in why
 
 
 def test_vectors_that_do_not_fit_their_texts_are_ignored(tmp_path):
@@ -103,12 +129,21 @@ def _selection(sizes: dict[str, int]):
                                        for name, size in sizes.items()})
 
 
-def test_sessions_are_created_on_several_threads_and_returned_in_selection_order():
+def test_sessions_are_created_largest_first_on_pool_threads_and_returned_in_selection_order():
     selection = _selection({"small": 1, "large": 100, "middle": 10})
-    created, extra = _create_sessions(lambda name, twins: f"session {name}", selection, cores=2, meanwhile=lambda: 7)
+    started, threads = [], set()
+
+    def create(name, twins):
+        started.append(name)
+        threads.add(threading.current_thread().name)
+        return f"session {name}"
+
+    created, extra = _create_sessions(create, selection, cores=2, meanwhile=lambda: 7)
     assert extra == 7
     assert list(created.items()) == [("small", "session small"), ("large", "session large"),
                                      ("middle", "session middle")]
+    assert started[0] == "large"  # submitted first; the other pool thread may start the next at once
+    assert threads and all(name.startswith("wan-model-loader_") for name in threads)  # serve.py waits on these
 
 
 def test_the_first_failing_component_in_selection_order_is_raised_after_all_ended():
@@ -116,11 +151,22 @@ def test_the_first_failing_component_in_selection_order_is_raised_after_all_ende
     finished = []
 
     def create(name, twins):
-        if name in ("c", "b"):
+        if name in ("a", "c"):  # "a" is first in the selection but the smallest: submitted last
             raise ValueError(f"cannot load {name}")
         finished.append(name)
         return name
 
-    with pytest.raises(ValueError, match="cannot load b"):
+    with pytest.raises(ValueError, match="cannot load a"):
         _create_sessions(create, selection, cores=2)
-    assert sorted(finished) == ["a", "d"]
+    assert sorted(finished) == ["b", "d"]
+
+
+def test_a_preload_error_comes_after_the_sessions_errors():
+    def fail():
+        raise KeyError("tokenizer")
+
+    with pytest.raises(KeyError, match="tokenizer"):
+        _create_sessions(lambda name, twins: name, _selection({"a": 1, "b": 2}), cores=2, meanwhile=fail)
+    with pytest.raises(ValueError, match="cannot load b"):
+        _create_sessions(lambda name, twins: (_ for _ in ()).throw(ValueError(f"cannot load {name}")) if name == "b"
+                         else name, _selection({"a": 1, "b": 2}), cores=2, meanwhile=fail)
