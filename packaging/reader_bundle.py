@@ -163,6 +163,7 @@ def assemble_reader_bundle(out_dir: str | Path) -> Path:
     return out_dir
 
 
+VECTORS_FOLDER = "vectors"
 VECTORS_STAMP = ".vectors-build.json"  # what the stored vectors were computed from (not shipped)
 
 
@@ -185,7 +186,8 @@ def _example_vectors(out_dir: Path) -> list[str]:
     hardware = detect_hardware()
     computed_on = f"{hardware.cpu_model}; flags {', '.join(sorted(hardware.isa)) or 'none'}; onnxruntime {_ort_version()}"
     manifest = read_manifest(out_dir)
-    names = [f"{minilm.FOLDER}/vectors.{variant.label}.json" for variant in manifest.components["embedder"].variants]
+    # Not under embedder/: minilm.assemble_embedder replaces that folder on every assembly.
+    names = [f"{VECTORS_FOLDER}/embedder.{variant.label}.json" for variant in manifest.components["embedder"].variants]
     stamp = {"bundle": hashlib.sha256((out_dir / MANIFEST_NAME).read_bytes()).hexdigest(),
              "code": _source_digest([*sorted((REPO / "runtime").rglob("*.py")), Path(__file__)]),
              "packages": {name: metadata.version(name) for name in ("onnxruntime", "tokenizers", "numpy")},
@@ -195,6 +197,7 @@ def _example_vectors(out_dir: Path) -> list[str]:
             and all((out_dir / name).is_file() for name in names):
         return names
     stamp_path.unlink(missing_ok=True)
+    (out_dir / VECTORS_FOLDER).mkdir(exist_ok=True)
     for name, variant in zip(names, manifest.components["embedder"].variants):
         (out_dir / name).unlink(missing_ok=True)  # a load must not find the previous build's
         adapter = load_model(out_dir, precision=variant.precision)._adapter

@@ -50,3 +50,13 @@ def test_stored_vectors_must_be_listed_with_their_hash(reader_bundle, tmp_path):
     (copy / "bundle.json").write_text(json.dumps(manifest))
     with pytest.raises(BundleError, match="embedder_vectors names .* which 'files' does not list"):
         load_model(copy)
+
+
+def test_a_second_assembly_keeps_the_stored_vectors(reader_bundle):
+    import reader_bundle as assembly  # packaging/ is on sys.path (tests/conftest.py)
+
+    listed = json.loads((reader_bundle / "bundle.json").read_text())["extra"]["embedder_vectors"]
+    files = [reader_bundle / name for name in listed]
+    before = [(path.stat().st_mtime_ns, path.read_bytes()) for path in files]
+    assembly.assemble_reader_bundle(reader_bundle)  # nothing changed: the vectors are not computed again
+    assert [(path.stat().st_mtime_ns, path.read_bytes()) for path in files] == before
