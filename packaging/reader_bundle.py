@@ -29,6 +29,7 @@ sys.path.insert(0, str(HERE))
 
 import fused_lm  # noqa: E402
 import minilm  # noqa: E402
+import onnx_tools  # noqa: E402
 import ocr_bundle  # noqa: E402
 import photo_models  # noqa: E402
 import smollm2  # noqa: E402
@@ -184,14 +185,15 @@ def _example_vectors(out_dir: Path) -> list[str]:
     from runtime.placement.hardware import detect_hardware
 
     hardware = detect_hardware()
-    computed_on = f"{hardware.cpu_model}; flags {', '.join(sorted(hardware.isa)) or 'none'}; onnxruntime {_ort_version()}"
+    computed_on = (f"{hardware.cpu_model}; flags {', '.join(sorted(hardware.isa)) or 'none'}; "
+                   f"onnxruntime {metadata.version('onnxruntime')}")
     manifest = read_manifest(out_dir)
     # Not under embedder/: minilm.assemble_embedder replaces that folder on every assembly.
     names = [f"{VECTORS_FOLDER}/embedder.{variant.label}.json" for variant in manifest.components["embedder"].variants]
-    stamp = {"bundle": hashlib.sha256((out_dir / MANIFEST_NAME).read_bytes()).hexdigest(),
-             "code": _source_digest([*sorted((REPO / "runtime").rglob("*.py")), Path(__file__)]),
-             "packages": {name: metadata.version(name) for name in ("onnxruntime", "tokenizers", "numpy")},
-             "computed_on": computed_on}
+    stamp = {"stamp": onnx_tools.build_stamp(
+        [*sorted((REPO / "runtime").rglob("*.py")), Path(__file__)], ("onnxruntime", "tokenizers", "numpy"),
+        salt=hashlib.sha256((out_dir / MANIFEST_NAME).read_bytes()).hexdigest() + computed_on,
+    ), "computed_on": computed_on}
     stamp_path = out_dir / VECTORS_STAMP
     if stamp_path.is_file() and json.loads(stamp_path.read_text(encoding="utf-8")) == stamp \
             and all((out_dir / name).is_file() for name in names):
@@ -207,19 +209,6 @@ def _example_vectors(out_dir: Path) -> list[str]:
         del adapter
     stamp_path.write_text(json.dumps(stamp, indent=1) + "\n", encoding="utf-8")
     return names
-
-
-def _source_digest(paths: list[Path]) -> str:
-    digest = hashlib.sha256()
-    for path in paths:
-        digest.update(path.relative_to(REPO).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def _ort_version() -> str:
-    import onnxruntime
-
-    return onnxruntime.__version__
 
 
 if __name__ == "__main__":

@@ -159,6 +159,11 @@ def _known_vectors(context: LoadContext, embed) -> dict:
     return known
 
 
+def _eos_ids(manifest) -> list:
+    eos = manifest.generation.get("eos_token_id", [])
+    return eos if isinstance(eos, list) else [eos]
+
+
 def vector_source(manifest, variant) -> VectorSource:
     """What the reader's stored vectors for the embedder `variant` depend on (manifest hashes)."""
     tokenizer = manifest.extra["embedder_tokenizer"]
@@ -201,20 +206,18 @@ class ReaderAdapter(KindAdapter):
     @classmethod
     def preload(cls, bundle_dir, manifest) -> dict[str, object]:
         """Both tokenizers, with the embedder vocabulary's whole words (0.2 s in all)."""
-        extra, eos = manifest.extra, manifest.generation.get("eos_token_id", [])
+        extra = manifest.extra
         embedder_tokenizer = Tokenizer.from_file(Path(bundle_dir) / extra["embedder_tokenizer"],
                                                  pad_token_id=extra["embedder_pad_token_id"])
         embedder_tokenizer.whole_words()
         lm_tokenizer = Tokenizer.from_file(Path(bundle_dir) / manifest.tokenizer,  # check_manifest: it is named
-                                           eos_token_ids=eos if isinstance(eos, list) else [eos])
+                                           eos_token_ids=_eos_ids(manifest))
         return {"embedder_tokenizer": embedder_tokenizer, "lm_tokenizer": lm_tokenizer}
 
     def __init__(self, context: LoadContext):
         super().__init__(context)
         manifest, sessions, extra = context.manifest, context.sessions, context.manifest.extra
-        generation = manifest.generation
-        eos = generation.get("eos_token_id", [])
-        eos = eos if isinstance(eos, list) else [eos]
+        eos = _eos_ids(manifest)
         self._ocr = OcrPipeline(sessions["ocr_det"], sessions.get("ocr_cls"), sessions["ocr_rec"], pool=context.pool)
         self._ocr_memo = ImageMemo(OCR_MEMO_IMAGES)
         # What the photo models saw, remembered the same way (a follow-up about a photo).
