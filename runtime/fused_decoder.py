@@ -76,6 +76,8 @@ class FusedDecoder:
             raise InferenceError(session.component, f"past inputs need fixed head axes, got {shape}")
         self.kv_heads, self.head_dim = shape[1], shape[3]
         self.present_names = {name: _PRESENT + name[len(_PAST):] for name in self.past_names}
+        vocab = session.outputs["logits"].shape[-1] if "logits" in session.outputs else None
+        self.vocab = vocab if isinstance(vocab, int) else None  # known: logits land in an array made here
         if session.provider != "CPUExecutionProvider":
             # The buffers are host memory bound as both input and output: on a GPU provider
             # onnxruntime would copy them over and back, and the in-place append would be lost.
@@ -103,12 +105,19 @@ class FusedDecoder:
             binding = bound[0]
             binding.bind_cpu_input("input_ids", np.ascontiguousarray(token_ids, dtype=np.int64))
             binding.bind_cpu_input("attention_mask", np.ascontiguousarray(attention_mask, dtype=np.int64))
-            binding.bind_output("logits")  # a fresh array each call; stays the first output
+            logits = None
+            if self.vocab is not None:
+                # A fresh array each call, written in place: reading it back through
+                # get_outputs() wraps all 61 outputs (0.2 ms a token, 3% of one).
+                logits = np.empty((*token_ids.shape, self.vocab), dtype=np.float32)
+                binding.bind_ortvalue_output("logits", ort.OrtValue.ortvalue_from_numpy(logits))
+            else:
+                binding.bind_output("logits")  # stays the first output
             try:
                 session.run_with_iobinding(binding)
             except Exception as error:  # onnxruntime raises several unrelated types
                 raise InferenceError(self.session.component, str(error)) from error
-            return binding.get_outputs()[0].numpy()
+            return logits if logits is not None else binding.get_outputs()[0].numpy()
 
     def _bind_kv(self, session: ort.InferenceSession, kv: dict[str, np.ndarray]) -> tuple:
         """A binding of `session` with `kv` bound in place, and the values that keep it valid."""

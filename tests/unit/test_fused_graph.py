@@ -5,6 +5,9 @@ The graph is checked against a numpy llama forward written with llama.cpp's conv
 product, the Q8_0 embedding/head and GQA's rotary are all checked independently of how the
 builder computes them. MatMulNBits runs at accuracy level 0 (fp32) here, so the comparison
 is exact to float rounding; the shipped level 4 is measured in tests/golden/test_fused_lm.py.
+The shipped graph applies the rest of each Q4_1 minimum in 4 bits over the block means
+("pooled"): its weights are checked against the GGUF's within that grid's half step, and its
+forward against the numpy forward with those weights; the "exact" build against the GGUF's.
 """
 
 from __future__ import annotations
@@ -58,14 +61,16 @@ def _tiny_model(seed: int = 0) -> fused_lm.GGUFModel:
     return fused_lm.GGUFModel(tensors, SHAPE)
 
 
-def _reference_logits(model: fused_lm.GGUFModel, ids: list[int]) -> np.ndarray:
-    """Llama forward in float64 the way llama.cpp runs a GGUF: rows as stored, interleaved rotary."""
+def _reference_logits(model: fused_lm.GGUFModel, ids: list[int], minimums: str = "exact") -> np.ndarray:
+    """Llama forward in float64 the way llama.cpp runs a GGUF: rows as stored, interleaved rotary.
+    With `minimums="pooled"`, each Q4_1 weight as the pooled graph applies it."""
     s = model.shape
     hd = s.hidden // s.heads
     embedding = model.q8_0("token_embd.weight").dequantize().astype(np.float64)
 
     def weight(name):
-        return model.q4_1(name).dequantize().astype(np.float64)
+        q4_1 = model.q4_1(name)
+        return (fused_lm.pooled_weight(q4_1) if minimums == "pooled" else q4_1.dequantize()).astype(np.float64)
 
     def rms(x, w):
         return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + s.rms_eps) * w
@@ -107,6 +112,14 @@ def tiny(tmp_path_factory):
     model = _tiny_model()
     path = tmp_path_factory.mktemp("fused") / "tiny.onnx"
     onnx.save_model(fused_lm.build_graph(model, accuracy_level=0), str(path))
+    return model, path
+
+
+@pytest.fixture(scope="module")
+def tiny_exact(tmp_path_factory):
+    model = _tiny_model()
+    path = tmp_path_factory.mktemp("fused") / "tiny_exact.onnx"
+    onnx.save_model(fused_lm.build_graph(model, accuracy_level=0, minimums="exact"), str(path))
     return model, path
 
 
@@ -153,8 +166,9 @@ def test_build_is_deterministic(tiny):
     assert fused_lm.build_graph(model, accuracy_level=0).SerializeToString() == path.read_bytes()
 
 
-def test_graph_weights_equal_the_blocks(tiny):
-    model, path = tiny
+@pytest.mark.parametrize("minimums", ["exact", "pooled"])
+def test_graph_weights_equal_the_blocks(tiny, tiny_exact, minimums):
+    model, path = tiny_exact if minimums == "exact" else tiny
     graph = onnx.load(str(path))
     linears = fused_lm.dequantized_linears(graph)
     assert len(linears) == 4 * SHAPE.layers
@@ -162,7 +176,8 @@ def test_graph_weights_equal_the_blocks(tiny):
     order_k = fused_lm.rotary_row_order(SHAPE.hidden * SHAPE.kv_heads // SHAPE.heads, SHAPE.kv_heads)
     for i in range(SHAPE.layers):
         def w(name):
-            return model.q4_1(f"blk.{i}.{name}.weight").dequantize()
+            q4_1 = model.q4_1(f"blk.{i}.{name}.weight")
+            return q4_1.dequantize() if minimums == "exact" else fused_lm.pooled_weight(q4_1)
         qkv = np.concatenate([w("attn_q")[order_q], w("attn_k")[order_k], w("attn_v")])
         assert np.array_equal(linears[f"layers.{i}.attn.qkv_proj"], qkv)
         assert np.array_equal(linears[f"layers.{i}.attn.o_proj"], w("attn_output"))
@@ -171,13 +186,37 @@ def test_graph_weights_equal_the_blocks(tiny):
     assert np.array_equal(fused_lm.lm_head_weight(graph), model.q8_0("token_embd.weight").dequantize())
 
 
-def test_graph_matches_llama_cpp_style_forward(tiny, decoder):
-    model, _ = tiny
+def test_pooled_weights_are_the_blocks_within_half_a_step():
+    """The pooled weight differs from the GGUF's only in the rest of each minimum, by at most
+    half a step of that row's 4-bit grid over 32 * R (so / 64 in R's units)."""
+    model = _tiny_model(seed=3)
+    for name in ("blk.0.attn_q.weight", "blk.1.ffn_down.weight"):
+        weight = model.q4_1(name)
+        n, blocks, _ = weight.values.shape
+        _, residuals = fused_lm.split_minimums(weight)
+        grid = fused_lm.pooled_residuals(residuals)
+        half_step = np.repeat(grid.scales, fused_lm.BLOCK, axis=1)[:, :blocks] / (2 * fused_lm.BLOCK)
+        error = (fused_lm.pooled_weight(weight) - weight.dequantize()).reshape(n, blocks, -1)
+        assert np.all(np.abs(error) <= half_step[..., None] * (1 + 1e-5) + 1e-7)
+        assert np.abs(error).max() > 0  # random minimums are not all on the grid: the check can fail
+    # a row of zero rests stays exactly zero, and one value per block is exact
+    zero = fused_lm.pooled_residuals(np.zeros((2, 18), np.float32))
+    assert np.array_equal(zero.dequantize(18), np.zeros((2, 18), np.float32))
+    single = np.array([[0.0] * 17 + [0.125]], np.float32)
+    assert np.allclose(fused_lm.pooled_residuals(single).dequantize(18), single, atol=1e-9)
+
+
+@pytest.mark.parametrize("minimums", ["exact", "pooled"])
+def test_graph_matches_llama_cpp_style_forward(tiny, tiny_exact, minimums):
+    model, path = tiny_exact if minimums == "exact" else tiny
+    decoder = FusedDecoder(ComponentSession("lm_decoder", path, SessionConfig(intra_op_threads=1)))
     ids = [3, 17, 42, 99, 0, 7, 7, 56, 21, 64, 11, 5]
-    expected = _reference_logits(model, ids)
+    expected = _reference_logits(model, ids, minimums)
     bound = decoder.bind({})
     logits, _ = bound.step_all(np.array([ids]), bound.start(1))
     assert np.abs(logits[0] - expected).max() < 1e-4 * max(1.0, np.abs(expected).max())
+    if minimums == "pooled":  # and the pooled minimums do move the logits off the exact ones
+        assert np.abs(logits[0] - _reference_logits(model, ids)).max() > 1e-3
 
 
 def test_incremental_steps_equal_one_call(decoder):
