@@ -10,7 +10,7 @@ bundle) before anything loads or listens. `load_model` turns a plan into a `Mode
 from __future__ import annotations
 
 import os
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -199,22 +199,18 @@ def plan_load(
 
 
 def _create_sessions(create, selection: Selection, cores: int, meanwhile=lambda: None):
-    """One session per component (`create(name, twins)`), created on up to `cores` threads,
-    largest file first, and their wide twins on as many more, while this thread runs
-    `meanwhile()` (the kind's `preload`): onnxruntime releases the GIL while it builds a
-    session, so the small graphs and the tokenizers load while the language model does
-    (reader bundle, 2 cores, no twins: 0.5 s instead of 0.75). Twins get their own threads, as
-    a component's thread waits for its twin. Returns (sessions, what `meanwhile` returned);
-    the first component's error, in the selection's order, is raised after every creation
-    ended, then `meanwhile`'s."""
+    """One session per component (`create(name)`), created on up to `cores` threads, largest
+    file first, while this thread runs `meanwhile()` (the kind's `preload`): onnxruntime
+    releases the GIL while it builds a session, so the small graphs and the tokenizers load
+    while the language model does (reader bundle, 2 cores: 0.5 s instead of 0.75). Returns
+    (sessions, what `meanwhile` returned); the first component's error, in the selection's
+    order, is raised after every creation ended, then `meanwhile`'s."""
     names = list(selection.components)
     if cores <= 1 or len(names) <= 1:
-        return {name: create(name, None) for name in names}, meanwhile()
+        return {name: create(name) for name in names}, meanwhile()
     largest_first = sorted(names, key=lambda name: -selection.components[name].variant.bytes)
-    threads = min(cores, len(names))
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="wan-model-loader-twin") as twins, \
-            ThreadPoolExecutor(max_workers=threads, thread_name_prefix="wan-model-loader") as pool:
-        futures = {name: pool.submit(create, name, twins) for name in largest_first}
+    with ThreadPoolExecutor(max_workers=min(cores, len(names)), thread_name_prefix="wan-model-loader") as pool:
+        futures = {name: pool.submit(create, name) for name in largest_first}
         try:
             extra, failure = meanwhile(), None
         except Exception as error:  # raised once the sessions' errors, which come first, are known
@@ -225,6 +221,19 @@ def _create_sessions(create, selection: Selection, cores: int, meanwhile=lambda:
     if failure is not None:
         raise failure
     return {name: futures[name].result() for name in names}, extra
+
+
+def _start_twins(sessions: dict[str, ComponentSession], selection: Selection) -> tuple[Future, ...]:
+    """Create the wide twins (`ComponentSession.start_twin`) one after another on a thread of
+    their own, largest first, once the model can serve: until a twin exists its component's
+    runs use the narrow session. They are extra copies for speed, not needed to answer, so a
+    load does not wait for them (the fused LM's takes 0.4-0.5 s on 2 cores: a quarter of
+    the cold start when it was made beside the others)."""
+    largest_first = sorted(sessions, key=lambda name: -selection.components[name].variant.bytes)
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wan-model-loader-twin")
+    futures = tuple(f for f in (sessions[name].start_twin(executor) for name in largest_first) if f is not None)
+    executor.shutdown(wait=False)  # its thread ends after the last twin
+    return futures
 
 
 def load_model(path_or_plan: str | os.PathLike | LoadPlan, precision: str = "auto", device: str = "auto",
@@ -259,13 +268,13 @@ def load_model(path_or_plan: str | os.PathLike | LoadPlan, precision: str = "aut
                          max_batch=plan.budget.max_concurrent)
     gauge, wide = RunGauge(), plan.wide_components()
 
-    def create(name: str, twins: Executor | None) -> ComponentSession:
+    def create(name: str) -> ComponentSession:
         choice = selection.components[name]
         # The LM's twin spins: a decode step is ~600 small kernels, each a thread wake-up otherwise
         # (SmolLM2 int4, 2 threads: 10.8 ms a step not spinning, 6.7 spinning, 10.3 on one thread).
         return ComponentSession(name, plan.bundle_dir / choice.variant.file, session_config, choice.variant.precision,
                                 plan.budget.wide_threads if name in wide else 0, gauge,
-                                wide_spinning=name == LANGUAGE_MODEL, twin_executor=twins)
+                                wide_spinning=name == LANGUAGE_MODEL, defer_twin=True)
 
     adapter_class = adapter_for(plan.manifest.kind)
     sessions, preloaded = _create_sessions(create, selection, plan.budget.usable_cores,
@@ -276,4 +285,4 @@ def load_model(path_or_plan: str | os.PathLike | LoadPlan, precision: str = "aut
         ComponentInfo(name, c.variant.precision, c.variant.label, c.variant.file, sessions[name].provider, c.reason)
         for name, c in selection.components.items()
     ]
-    return Model(adapter, components, config, pool)
+    return Model(adapter, components, config, pool, twins=_start_twins(sessions, selection))

