@@ -165,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     mine, torch_label, optimum_label = list(runners)
 
     many = load_model(bundle_dir, max_concurrent=args.clients)
+    many.wait_for_twins()  # a server's twins exist by the time its clients come; warm them too
     many.caption(pictures[0], max_new_tokens=NEW_TOKENS)
     work = [pictures[i % len(pictures)] for i in range(args.clients * args.rounds)]
 

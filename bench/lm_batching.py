@@ -113,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         together = load_model(args.bundle, precision=precision, max_concurrent=args.streams, threads=args.threads)
         batched = together._adapter._lm.batcher is not None  # noqa: SLF001 - a bench may look inside
-        for model in (alone, together):  # warm-up: first runs allocate
+        for model in (alone, together):  # warm-up: first runs allocate (the wide twins' too, once made)
+            model.wait_for_twins()
             one_reply(model, prompts[0], 4)
         _, replies_1, _ = measure(alone, prompts, args.new_tokens, len(prompts), 1, 1, 1)  # each prompt once
         rate_1, _, first_1 = measure(alone, prompts, args.new_tokens, 1, 1, args.rounds, args.repeats)

@@ -36,6 +36,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import statistics
 import subprocess
 import sys
@@ -220,7 +221,8 @@ class OnnxVariant:
         return rows
 
 
-def load_variants(threads: int) -> tuple[list[OnnxVariant], Path]:
+def load_variants(threads: int, skip: list[str]) -> tuple[list[OnnxVariant], Path]:
+    """The variants whose labels start with none of `skip`, their sessions created."""
     import fused_lm
     import smollm2
 
@@ -245,17 +247,19 @@ def load_variants(threads: int) -> tuple[list[OnnxVariant], Path]:
             onnx.save_model(graph, str(path))
         return path
 
-    exact, rounded = built("exact"), built("rounded")
-    variants = [
-        OnnxVariant("fp32 export", CachedDecoder(session(lm_dir / smollm2.FP32_FILE)), lm_dir / smollm2.FP32_FILE),
-        OnnxVariant("int8 export (dynamic)", CachedDecoder(session(lm_dir / smollm2.INT8_FILE)),
-                    lm_dir / smollm2.INT8_FILE),
-        OnnxVariant(SHIPPED_INT4, FusedDecoder(session(fused_path)), fused_path),
-        OnnxVariant("fused int4, copying KV (CachedDecoder)", CachedDecoder(session(fused_path)), fused_path),
-        OnnxVariant("fused int4, exact minimums (fp32 side product, not shipped)", FusedDecoder(session(exact)), exact),
-        OnnxVariant("fused int4, minimums rounded to integer zero points (not shipped)",
-                    FusedDecoder(session(rounded)), rounded),
+    fp32, int8 = lm_dir / smollm2.FP32_FILE, lm_dir / smollm2.INT8_FILE
+    makers = [  # label, decoder class, path (made only when the variant runs)
+        ("fp32 export", CachedDecoder, lambda: fp32),
+        ("int8 export (dynamic)", CachedDecoder, lambda: int8),
+        (SHIPPED_INT4, FusedDecoder, lambda: fused_path),
+        ("fused int4, copying KV (CachedDecoder)", CachedDecoder, lambda: fused_path),
+        ("fused int4, exact minimums (fp32 side product, not shipped)", FusedDecoder, lambda: built("exact")),
+        ("fused int4, minimums rounded to integer zero points (not shipped)", FusedDecoder, lambda: built("rounded")),
     ]
+    variants = []
+    for label, decoder, path in makers:
+        if not any(label.startswith(prefix) for prefix in skip):
+            variants.append(OnnxVariant(label, decoder(session(path())), path()))
     return variants, lm_dir
 
 
@@ -340,7 +344,7 @@ def write_table(path: Path, args, cpu: dict, versions: dict, speed: dict, accura
     lines = [
         "# SmolLM2-135M-Instruct: fused int4 with the GGUF's Q4_1 blocks vs the exports and llama.cpp",
         "",
-        f"`{masked_prefix()}python bench/lm_fused.py --runs {args.runs} --threads {args.threads} --new-tokens {args.new_tokens}`"
+        f"`{masked_prefix()}python bench/lm_fused.py {' '.join(shlex.quote(a) for a in sys.argv[1:])}`"
         f" — {cpu['model']}, {cpu['cpus']} CPUs ({flags}); {args.threads} threads; "
         + ", ".join(f"{k} {v}" for k, v in versions.items())
         + f". Batch 1, greedy, prompt {prompt_tokens} tokens, {args.new_tokens} new tokens (eos ignored); "
@@ -402,9 +406,13 @@ def main() -> None:
 
     from runtime.tokenizer import Tokenizer
 
-    variants, lm_dir = load_variants(args.threads)
-    variants = [v for v in variants if not any(v.label.startswith(s) for s in args.skip)]
+    variants, lm_dir = load_variants(args.threads, args.skip)
     variants += [extra_variant(spec, args.threads) for spec in args.graph]
+    labels = [v.label for v in variants]
+    candidates = labels[len(labels) - len(args.graph):]
+    if len(set(labels)) != len(labels) or any(label.startswith("llama.cpp") or label == TransformersEager.label
+                                               or label in SHIPPED for label in candidates):
+        sys.exit("--graph labels must differ from each other and from the built-in variants' labels")
     tokenizer = Tokenizer.from_file(lm_dir / "tokenizer.json")
     runners = {v.label: v for v in variants}
     sizes = {v.label: v.path.stat().st_size for v in variants}

@@ -76,8 +76,10 @@ class FusedDecoder:
             raise InferenceError(session.component, f"past inputs need fixed head axes, got {shape}")
         self.kv_heads, self.head_dim = shape[1], shape[3]
         self.present_names = {name: _PRESENT + name[len(_PAST):] for name in self.past_names}
-        vocab = session.outputs["logits"].shape[-1] if "logits" in session.outputs else None
+        logits = session.outputs.get("logits")
+        vocab = logits.shape[-1] if logits is not None else None
         self.vocab = vocab if isinstance(vocab, int) else None  # known: logits land in an array made here
+        self.logits_dtype = logits.dtype if logits is not None else np.float32
         if session.provider != "CPUExecutionProvider":
             # The buffers are host memory bound as both input and output: on a GPU provider
             # onnxruntime would copy them over and back, and the in-place append would be lost.
@@ -108,8 +110,10 @@ class FusedDecoder:
             logits = None
             if self.vocab is not None:
                 # A fresh array each call, written in place: reading it back through
-                # get_outputs() wraps all 61 outputs (0.2 ms a token, 3% of one).
-                logits = np.empty((*token_ids.shape, self.vocab), dtype=np.float32)
+                # get_outputs() wraps all 61 outputs (0.2 ms a token, 3% of one). The OrtValue
+                # does not own the array: `logits` keeps it alive through the run, and the
+                # binding's pointer to it is replaced before the next run reads it.
+                logits = np.empty((*token_ids.shape, self.vocab), dtype=self.logits_dtype)
                 binding.bind_ortvalue_output("logits", ort.OrtValue.ortvalue_from_numpy(logits))
             else:
                 binding.bind_output("logits")  # stays the first output

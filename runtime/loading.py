@@ -10,6 +10,7 @@ bundle) before anything loads or listens. `load_model` turns a plan into a `Mode
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -223,17 +224,26 @@ def _create_sessions(create, selection: Selection, cores: int, meanwhile=lambda:
     return {name: futures[name].result() for name in names}, extra
 
 
-def _start_twins(sessions: dict[str, ComponentSession], selection: Selection) -> tuple[Future, ...]:
-    """Create the wide twins (`ComponentSession.start_twin`) one after another on a thread of
-    their own, largest first, once the model can serve: until a twin exists its component's
-    runs use the narrow session. They are extra copies for speed, not needed to answer, so a
-    load does not wait for them (the fused LM's takes 0.4-0.5 s on 2 cores: a quarter of
-    the cold start when it was made beside the others)."""
-    largest_first = sorted(sessions, key=lambda name: -selection.components[name].variant.bytes)
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wan-model-loader-twin")
-    futures = tuple(f for f in (sessions[name].start_twin(executor) for name in largest_first) if f is not None)
-    executor.shutdown(wait=False)  # its thread ends after the last twin
-    return futures
+def _start_twins(sessions: dict[str, ComponentSession], selection: Selection) -> Future | None:
+    """Create the deferred wide twins (`ComponentSession.make_twin`) one after another, largest
+    first, on a daemon thread (a stopping server does not wait for them), once the model can
+    serve: until a twin exists its component's runs use the narrow session. They are extra
+    copies for speed, not needed to answer, so a load does not wait for them (the fused LM's
+    took 0.4-0.5 s of a 1.45 s cold start when it was made beside the others). Returns a
+    future done when every twin was made or given up, None when there are none."""
+    pending = sorted((name for name, session in sessions.items() if session.twin_pending),
+                     key=lambda name: -selection.components[name].variant.bytes)
+    if not pending:
+        return None
+    done: Future = Future()
+
+    def make_all() -> None:
+        for name in pending:
+            sessions[name].make_twin()  # logs and leaves out a twin it cannot make
+        done.set_result(None)
+
+    threading.Thread(target=make_all, name="wan-twin-sessions", daemon=True).start()
+    return done
 
 
 def load_model(path_or_plan: str | os.PathLike | LoadPlan, precision: str = "auto", device: str = "auto",

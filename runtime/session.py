@@ -3,7 +3,8 @@
 Input/output names, shapes and dtypes are read once at load. `run` checks that every
 required input is present with a compatible rank, casts to the declared dtype, and wraps
 onnxruntime failures in `InferenceError` naming the component. The session object is
-read-only after construction and safe to share between threads (onnxruntime's `run` is).
+safe to share between threads (onnxruntime's `run` is); after construction only a deferred
+wide twin changes it, once, from None to a session (`make_twin`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import contextlib
 import logging
 import os
 from collections.abc import Iterator
-from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -129,23 +129,24 @@ class ComponentSession:
                 raise InferenceError(self.component, str(error)) from error
         return dict(zip(names, values))
 
-    def start_twin(self, executor: Executor) -> Future | None:
-        """Create the deferred wide twin on `executor`; runs pick it up once it exists. A twin
-        that cannot be created is logged and left out (runs stay on the narrow session).
-        Returns the creation's future, None when there is no deferred twin."""
+    @property
+    def twin_pending(self) -> bool:
+        """True while a deferred wide twin has not been made (`make_twin`)."""
+        return self._deferred_twin is not None
+
+    def make_twin(self) -> None:
+        """Create the deferred wide twin (blocking; call it on a thread of its own). Runs pick
+        it up once it exists. A twin that cannot be created is logged and left out: the
+        component's runs stay on the narrow session, which answers the same."""
         if self._deferred_twin is None:
-            return None
+            return
         options, providers = self._deferred_twin
         self._deferred_twin = None
-
-        def create() -> None:
-            try:
-                self._wide = self._create(options, providers)
-            except InferenceError as error:
-                logger.warning("%s: no wide twin session (%s); its runs stay on %s thread(s).",
-                               self.component, error, self._session.get_session_options().intra_op_num_threads)
-
-        return executor.submit(create)
+        try:
+            self._wide = self._create(options, providers)
+        except Exception as error:  # noqa: BLE001 - a missing twin costs speed, never a reply
+            logger.warning("%s: no wide twin session (%s); runs alone in flight stay on the narrow session.",
+                           self.component, error)
 
     @contextlib.contextmanager
     def picked(self) -> Iterator[ort.InferenceSession]:

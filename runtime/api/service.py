@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import aclosing, contextmanager
@@ -90,10 +91,15 @@ class ApiService:
         self.status = "ok"
 
     def load(self, loader: Callable[[], object]) -> object:
-        """Load and warm up (blocking; run it on a thread). Returns the model."""
+        """Load and warm up (blocking; run it on a thread). Returns the model. The wide twin
+        sessions a load makes afterwards get their own warm-up once they exist, on a thread
+        of their own: a first request alone in flight would otherwise pay their first-run
+        allocations."""
         model = loader()
         if self.config.warmup:
             warm_up(model)
+            if getattr(model, "twins_deferred", False):
+                threading.Thread(target=_warm_up_twins, args=(model,), name="wan-twin-warm-up", daemon=True).start()
         return model
 
     @property
@@ -471,6 +477,16 @@ def _events(model, task: str, image, prompt: str, overrides: dict):
         text = model.read(image).text
         return iter([GenerationResult(text, (), (), "stop", Usage(0, 0))])
     return model.stream(task, image, prompt, **overrides)
+
+
+def _warm_up_twins(model) -> None:
+    """`warm_up` again once the deferred twins exist: a warm-up request alone in flight runs on
+    them (`RunGauge`). A failure here is logged; requests are unaffected."""
+    try:
+        model.wait_for_twins()
+        warm_up(model)
+    except Exception:  # noqa: BLE001 - a cold twin costs one slower request, never a reply
+        logger.exception("Warming up the wide twin sessions failed; serving anyway.")
 
 
 def warm_up(model) -> None:

@@ -145,4 +145,6 @@ def test_the_batched_lm_gets_a_twin_on_every_core_when_its_weights_are_small(rea
         int4 = plan_load(reader_bundle, precision="int4", max_concurrent=4, hardware=hardware)
         assert "lm_decoder" in int4.wide_components()
         assert "lm_decoder on 2 when alone in flight" in int4.lines()[-1]
-        assert load_model(int4).components  # loads with the twin
+        model = load_model(int4)
+        assert model.twins_deferred and model.wait_for_twins(timeout=120)  # made after the load returned
+        assert model._adapter.context.sessions["lm_decoder"]._wide is not None

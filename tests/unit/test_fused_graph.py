@@ -236,6 +236,26 @@ def test_incremental_steps_equal_one_call(decoder):
     assert state.past_length == ids.shape[1]
 
 
+def test_logits_are_the_same_through_the_bound_array_and_read_back(tiny, monkeypatch):
+    """`run` binds its logits to an array it makes when the vocabulary is a fixed size, and
+    reads them back from onnxruntime otherwise: the same logits either way, each call's own."""
+    decoder = FusedDecoder(ComponentSession("lm_decoder", tiny[1], SessionConfig(intra_op_threads=1)))
+    assert decoder.vocab == SHAPE.vocab
+    ids = np.array([[3, 17, 42, 99]])
+
+    def steps():
+        bound = decoder.bind({})
+        first, state = bound.step_all(ids[:, :3], bound.start(1))
+        second, _ = bound.step_all(ids[:, 3:], state)
+        return first, second
+
+    bound_first, bound_second = steps()
+    monkeypatch.setattr(decoder, "vocab", None)
+    read_first, read_second = steps()
+    assert np.array_equal(bound_first, read_first) and np.array_equal(bound_second, read_second)
+    assert bound_first.shape == (1, 3, SHAPE.vocab) and not np.shares_memory(bound_first, bound_second)
+
+
 def test_buffers_grow_past_their_capacity(decoder, monkeypatch):
     import runtime.fused_decoder as module
 

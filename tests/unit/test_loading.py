@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 
 from runtime import load_model, plan_load
-from runtime.errors import BundleError, InferenceError, IntegrityError
+from runtime.errors import BundleError, IntegrityError
 from runtime.placement.hardware import HardwareInfo
 from runtime.scheduler import RunGauge
 from runtime.session import ComponentSession, SessionConfig
@@ -117,20 +116,20 @@ def test_start_up_hashes_the_variants_it_loads_and_verify_checks_them_all(bundle
         load_model(bundle, hardware=HARDWARE)
 
 
-def test_runs_use_the_narrow_session_until_the_deferred_twin_exists(bundle, monkeypatch):
+def test_runs_use_the_narrow_session_until_the_deferred_twin_exists(bundle, monkeypatch, caplog):
     """A load returns before the wide twins exist (issue 13's cold start): a run alone in flight
-    meanwhile uses the narrow session, and the twin once `start_twin` made it; a twin that
-    cannot be created leaves the component on its narrow session."""
+    meanwhile uses the narrow session, and the twin once `make_twin` made it; a twin that
+    cannot be created is logged and leaves the component on its narrow session."""
     plan = plan_load(bundle, max_concurrent=2, hardware=HARDWARE)
     choice = plan.selection.components["ocr_det"]
     session = ComponentSession("ocr_det", bundle / choice.variant.file, SessionConfig(intra_op_threads=2),
                                wide_threads=4, gauge=RunGauge(), defer_twin=True)
     feed = {"x": np.zeros((1, 3, 64, 64), dtype=np.float32)}
+    assert session.twin_pending
     with session.picked() as picked:
         assert picked is session._session and session._wide is None
-    with ThreadPoolExecutor(max_workers=1) as executor:
-        session.start_twin(executor).result()
-        assert session.start_twin(executor) is None  # only once
+    session.make_twin()
+    assert not session.twin_pending
     with session.picked() as picked:
         assert picked is session._wide is not None
     wide, narrow = session.run(feed), dict(zip(session.outputs, session._session.run(None, feed)))
@@ -138,8 +137,15 @@ def test_runs_use_the_narrow_session_until_the_deferred_twin_exists(bundle, monk
 
     broken = ComponentSession("ocr_det", bundle / choice.variant.file, SessionConfig(intra_op_threads=2),
                               wide_threads=4, gauge=RunGauge(), defer_twin=True)
-    monkeypatch.setattr(broken, "_create", lambda *args: (_ for _ in ()).throw(InferenceError("ocr_det", "no memory")))
-    with ThreadPoolExecutor(max_workers=1) as executor:
-        broken.start_twin(executor).result()
+    monkeypatch.setattr(broken, "_create", lambda *args: (_ for _ in ()).throw(MemoryError("no memory")))
+    with caplog.at_level("WARNING", logger="runtime.session"):
+        broken.make_twin()
+    assert "ocr_det: no wide twin session (no memory)" in caplog.text
     with broken.picked() as picked:
         assert picked is broken._session and broken._wide is None
+    assert set(broken.run(feed)) == set(broken.outputs)  # still answers, on the narrow session
+
+
+def test_a_model_without_twins_has_nothing_to_wait_for(bundle):
+    model = load_model(plan_load(bundle, max_concurrent=1, hardware=HARDWARE))
+    assert not model.twins_deferred and model.wait_for_twins(timeout=0)
