@@ -16,13 +16,16 @@ reads its page.
 Reported: p50 latency at concurrency 1 over in-process p50 (target <= 1.2x), throughput
 with `--clients` clients over throughput with one (target >= 2x), p99 / p50 latency with
 `--clients` clients (target <= 10x), with the CPU flags. Medians and percentiles are of
-single requests (nearest rank); one run of each phase after a warm-up request.
+single requests (nearest rank); one run of each phase after a warm-up request. Also where an
+in-process request's time goes: the time inside each component's onnxruntime runs, and the
+rest (Python).
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import http.client
 import io
 import json
@@ -121,6 +124,35 @@ def percentile(values: list[float], percent: float) -> float:
     return ordered[max(0, math.ceil(percent / 100 * len(ordered)) - 1)]
 
 
+class _Spent:
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self.runs: dict[str, int] = {}
+
+
+@contextlib.contextmanager
+def session_time():
+    """Time spent inside each component's onnxruntime runs while the block runs, by component
+    (`ComponentSession.picked` wraps every run, `FusedDecoder`'s bound ones included)."""
+    from runtime.session import ComponentSession
+
+    spent, original = _Spent(), ComponentSession.picked
+
+    @contextlib.contextmanager
+    def picked(self):
+        began = time.perf_counter()
+        with original(self) as session:
+            yield session
+        spent.seconds[self.component] = spent.seconds.get(self.component, 0.0) + time.perf_counter() - began
+        spent.runs[self.component] = spent.runs.get(self.component, 0) + 1
+
+    ComponentSession.picked = picked
+    try:
+        yield spent
+    finally:
+        ComponentSession.picked = original
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bundle", type=Path, default=default_bundle())
@@ -141,10 +173,11 @@ def main(argv: list[str] | None = None) -> int:
     model = load_model(args.bundle, max_concurrent=1)
     model.ask(*warm_up)
     inprocess, local_replies = [], []
-    for image, question in pairs:
-        began = time.perf_counter()
-        local_replies.append(model.ask(image, question).text)
-        inprocess.append(time.perf_counter() - began)
+    with session_time() as spent:
+        for image, question in pairs:
+            began = time.perf_counter()
+            local_replies.append(model.ask(image, question).text)
+            inprocess.append(time.perf_counter() - began)
     del model
 
     server = ServerProcess(args.bundle, max_queue=4 * args.clients)
@@ -186,6 +219,15 @@ def main(argv: list[str] | None = None) -> int:
         f"HTTP p50 / in-process p50 **{p50_1 / p50_local:.2f}** (target <= 1.2); throughput {args.clients} clients / 1 "
         f"**{rate_n / rate_1:.2f}** (target >= 2); p99 / p50 with {args.clients} clients **{p99_n / p50_n:.2f}** "
         f"(target <= 10). Replies equal in all three runs: {same}/{len(bodies)}.",
+        "",
+        "Where an in-process request's time goes (time inside each component's onnxruntime runs, per "
+        "request; the rest is Python: decoding the picture, preprocessing, layout, answering):",
+        "",
+        "| component | ms per request | runs per request |",
+        "|---|---:|---:|",
+        *[f"| {name} | {1000 * seconds / len(pairs):.0f} | {spent.runs[name] / len(pairs):.1f} |"
+          for name, seconds in sorted(spent.seconds.items(), key=lambda item: -item[1])],
+        f"| everything else | {1000 * (sum(inprocess) - sum(spent.seconds.values())) / len(pairs):.0f} | |",
         "",
     ])
     return report(text, args.out)
