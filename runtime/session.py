@@ -68,7 +68,7 @@ class ComponentSession:
         idle. Its pool threads do not spin, so a request arriving meanwhile loses little to
         them, unless `wide_spinning`: a graph of hundreds of small kernels per run (a decoder
         step) pays a thread wake-up for each of them, more than the spinning costs. With
-        `defer_twin` it is not created until `start_twin(executor)`: runs use the narrow
+        `defer_twin` it is not created until `make_twin()`: runs use the narrow
         session until the twin exists (a load then serves without waiting for the twins,
         issue 13's cold start: the fused LM's takes 0.4-0.5 s).
         """
