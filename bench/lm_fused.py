@@ -259,7 +259,8 @@ def load_variants(threads: int, skip: list[str]) -> tuple[list[OnnxVariant], Pat
     variants = []
     for label, decoder, path in makers:
         if not any(label.startswith(prefix) for prefix in skip):
-            variants.append(OnnxVariant(label, decoder(session(path())), path()))
+            file = path()
+            variants.append(OnnxVariant(label, decoder(session(file)), file))
     return variants, lm_dir
 
 

@@ -360,9 +360,9 @@ def pooled_residuals(residuals: np.ndarray) -> PooledResiduals:
     low, high = np.minimum(padded.min(axis=-1), 0.0), np.maximum(padded.max(axis=-1), 0.0)
     scales = ((high - low) / 15).astype(np.float32)
     scales[scales == 0] = 1.0
-    step = scales.astype(np.float64)[..., None]
-    zero_points = np.clip(np.rint(-low / scales.astype(np.float64)), 0, 15)
-    values = np.clip(np.rint(padded / step + zero_points[..., None]), 0, 15)
+    step = scales.astype(np.float64)
+    zero_points = np.clip(np.rint(-low / step), 0, 15)
+    values = np.clip(np.rint(padded / step[..., None] + zero_points[..., None]), 0, 15)
     return PooledResiduals(values.astype(np.uint8), scales, zero_points.astype(np.uint8))
 
 

@@ -209,9 +209,8 @@ def _create_sessions(create, selection: Selection, cores: int, meanwhile=lambda:
     names = list(selection.components)
     if cores <= 1 or len(names) <= 1:
         return {name: create(name) for name in names}, meanwhile()
-    largest_first = sorted(names, key=lambda name: -selection.components[name].variant.bytes)
     with ThreadPoolExecutor(max_workers=min(cores, len(names)), thread_name_prefix="wan-model-loader") as pool:
-        futures = {name: pool.submit(create, name) for name in largest_first}
+        futures = {name: pool.submit(create, name) for name in _largest_first(names, selection)}
         try:
             extra, failure = meanwhile(), None
         except Exception as error:  # raised once the sessions' errors, which come first, are known
@@ -224,6 +223,11 @@ def _create_sessions(create, selection: Selection, cores: int, meanwhile=lambda:
     return {name: futures[name].result() for name in names}, extra
 
 
+def _largest_first(names, selection: Selection) -> list[str]:
+    """`names` by their selected variant's file size, largest first (it takes longest to load)."""
+    return sorted(names, key=lambda name: -selection.components[name].variant.bytes)
+
+
 def _start_twins(sessions: dict[str, ComponentSession], selection: Selection) -> Future | None:
     """Create the deferred wide twins (`ComponentSession.make_twin`) one after another, largest
     first, on a daemon thread (a stopping server does not wait for them), once the model can
@@ -231,8 +235,7 @@ def _start_twins(sessions: dict[str, ComponentSession], selection: Selection) ->
     copies for speed, not needed to answer, so a load does not wait for them (the fused LM's
     took 0.4-0.5 s of a 1.45 s cold start when it was made beside the others). Returns a
     future done when every twin was made or given up, None when there are none."""
-    pending = sorted((name for name, session in sessions.items() if session.twin_pending),
-                     key=lambda name: -selection.components[name].variant.bytes)
+    pending = _largest_first([name for name, session in sessions.items() if session.twin_pending], selection)
     if not pending:
         return None
     done: Future = Future()
