@@ -5,8 +5,9 @@ with more rows and with longer KV buffers (issue 13: what limits 8 streams at on
         [--out bench/results/lm_graph_rows.md]
 
 The graph is the reader bundle's (packaging/fused_lm.py, built if needed) unless `--graph`.
-It is run as runtime/fused_decoder.py runs it: one KV buffer per layer bound as both past and
-present (GQA buffer sharing), 2 intra-op threads spinning. Two tables, medians of `--repeats`
+It is run by runtime/fused_decoder.py's `FusedDecoder.run`, the server's own call: one KV
+buffer per layer bound as both past and present (GQA buffer sharing), the bindings kept from
+step to step, 2 intra-op threads spinning. Two tables, medians of `--repeats`
 rounds in which every configuration runs in turn (so that other load hits them alike):
 - rows 1, 2, 4, 8: a 46-token prompt in every row, then `--steps` decode steps; ms a step and
   tokens/s (rows / step time), and the ratio to one row;
@@ -36,34 +37,19 @@ PROMPT = 46
 
 class Graph:
     def __init__(self, path: Path, threads: int):
-        import onnxruntime as ort
+        from runtime.fused_decoder import FusedDecoder
+        from runtime.session import ComponentSession, SessionConfig
 
-        self.ort = ort
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.past = [i.name for i in self.session.get_inputs() if i.name.startswith("past_key_values.")]
-        shape = next(i.shape for i in self.session.get_inputs() if i.name == self.past[0])
-        self.kv_heads, self.head_dim = shape[1], shape[3]
+        self.decoder = FusedDecoder(ComponentSession("lm_decoder", path, SessionConfig(intra_op_threads=threads)))
 
     def step_ms(self, rows: int, prompt: int, capacity: int, steps: int) -> float:
         """Median ms of `steps` decode steps after a `prompt`-token prefill, `rows` rows."""
-        ort = self.ort
-        binding = self.session.io_binding()
-        buffers = []
-        for name in self.past:
-            value = ort.OrtValue.ortvalue_from_numpy(
-                np.zeros((rows, self.kv_heads, capacity, self.head_dim), dtype=np.float32))
-            buffers.append(value)
-            binding.bind_ortvalue_input(name, value)
-            binding.bind_ortvalue_output("present." + name[len("past_key_values."):], value)
+        from runtime.fused_decoder import allocate_kv
+
+        kv, bindings = allocate_kv(self.decoder, rows, capacity), {}
 
         def run(ids: np.ndarray, total: int) -> None:
-            binding.bind_cpu_input("input_ids", ids)
-            binding.bind_cpu_input("attention_mask", np.ones((rows, total), dtype=np.int64))
-            binding.bind_output("logits")
-            self.session.run_with_iobinding(binding)
+            self.decoder.run(ids, np.ones((rows, total), dtype=np.int64), kv, bindings)
 
         run(np.tile(np.arange(100, 100 + prompt, dtype=np.int64) % 40000, (rows, 1)), prompt)
         times, total = [], prompt
