@@ -126,7 +126,10 @@ def _latency(label: str, seconds: list[float] | tuple[float, ...]) -> str:
     return f"- {label}: median {1000 * statistics.median(ordered):.0f} ms, p90 {1000 * p90:.0f} ms over {len(ordered)} calls"
 
 
-def render(header: list[str], report: Report | None, latencies: list[float], coverage: Coverage | None) -> str:
+def render(header: list[str], report: Report | None, latencies: list[float], coverage: Coverage | None,
+           show_misses: bool = True) -> str:
+    """The report; `show_misses=False` (the reported seed) leaves out every question and answer
+    it got wrong: its phrasings and pages are measured, never read while tuning."""
     lines = list(header)
     if report is not None:
         overall = report.overall
@@ -137,15 +140,19 @@ def render(header: list[str], report: Report | None, latencies: list[float], cov
                   _latency("latency per question (`model.ask`)", latencies), ""]  # fmt: skip
         lines += _tally_table("kind", report.by_kind, coverage.by_kind if coverage else None) + [""]
         lines += _tally_table("question type", report.by_qtype, coverage.by_qtype if coverage else None) + [""]
-        lines += [f"### Wrong or invented answers ({min(MISSES_SHOWN, len(report.misses))} of {len(report.misses)} shown)", ""]
-        lines += [f"- {m.document}: {m.question!r} expected {m.expected!r}, got {m.reply!r}" for m in report.misses[:MISSES_SHOWN]]
+        if show_misses:
+            lines += [f"### Wrong or invented answers ({min(MISSES_SHOWN, len(report.misses))} of {len(report.misses)} shown)", ""]
+            lines += [f"- {m.document}: {m.question!r} expected {m.expected!r}, got {m.reply!r}" for m in report.misses[:MISSES_SHOWN]]
+        else:
+            lines += [f"{len(report.misses)} wrong or invented answers, not listed: the reported seed is measured as an aggregate only."]
     if coverage is not None:
         overall = coverage.overall
         lines += ["", "## OCR coverage (answers present in `model.read` text)", "",
                   f"- coverage: **{_percent(overall.exact_match)}** ({overall.correct}/{overall.answerable})",
                   _latency("latency per page (`model.read`)", coverage.read_s), ""]  # fmt: skip
         lines += _coverage_table("kind", coverage.by_kind) + [""] + _coverage_table("question type", coverage.by_qtype)
-        lines += ["", "### Answers missing from the OCR text", ""] + ([f"- {m}" for m in coverage.missed] or ["none"])
+        if show_misses:
+            lines += ["", "### Answers missing from the OCR text", ""] + ([f"- {m}" for m in coverage.missed] or ["none"])
     return "\n".join(lines) + "\n"
 
 
@@ -197,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     suffix = "" if args.seed in REPORTED_SEEDS else f"_seed{args.seed}"  # development seeds apart
     target = args.out / f"docvqa_{args.bundle.resolve().name}_{precision}{suffix}.md"
-    text = render(header, report, latencies, coverage)
+    text = render(header, report, latencies, coverage, show_misses=args.seed not in REPORTED_SEEDS)
     target.write_text(text, encoding="utf-8")
     print(text.split("\n## ", 2)[1] if "\n## " in text else text)
     print(f"wrote {target}")

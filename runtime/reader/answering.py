@@ -51,7 +51,7 @@ from . import vocabulary
 from .document import PEOPLE_SOURCES, Field, extract_fields, party_blocks, read_cells, row_label
 from . import intents
 from .letterhead import is_document_title, read_letterhead
-from .roles import AMOUNT_EXAMPLES, ISSUER, OTHER, PART, SOMEONE, TOTAL, ExampleScorer, PartyRouter
+from .roles import AMOUNT_EXAMPLES, ISSUER, OTHER, PART, SOMEONE, SUBJECT, TOTAL, ExampleScorer, PartyRouter
 from .spelling import allowed_edits, compact, edits_within, occurs_in, split_run_together
 from .values import find_dates, find_times, parse_money
 from .types import AMOUNT, ADDRESS, COUNT, DATE, EMAIL, IDENT, ORG, PERCENT, PERSON, PHONE, TEXT, TIME, URL, clean_value, compatible, is_street_line, question_type, value_types
@@ -76,6 +76,9 @@ MIN_TOTAL_EXAMPLES_MARGIN = 0.06
 # A question about a name or an address is about someone else than the issuer when it stands
 # this much nearer the other party's example questions (`roles`).
 OTHER_PARTY_MARGIN = 0.05
+# A question about a person asks who the page is about (its name field) when it stands this much
+# nearer those example questions (`roles.SUBJECT`) than any other party's.
+SUBJECT_MARGIN = 0.03
 # Of several parties' keys ("Bill to", "Ship to"), the one nearest the question by
 # this margin (cosine) answers it; else the first. Calibrated on the development sets.
 MIN_PARTY_MARGIN = 0.03
@@ -382,7 +385,7 @@ _EXCLUDED = re.compile(r"\b(?:(?:before|excluding|excl\.?|without|net of|less|mi
 # "Who wrote this?", "Who sent it?": "who" as the subject of a verb of writing or sending
 # ("Who received it?" asks the other party).
 # So does "the business that sent it": a relative clause names the one who did it.
-_WHO_DID = re.compile(r"\b(?:who|that|which)\s+(?:wrote|sent|signed|penned|authored|drafted|composed|prepared|issued)\b", re.I)
+_WHO_DID = re.compile(r"\b(?:who|that|which|(?:which|what)\s+(?:person|individual))\s+(?:wrote|sent|signed|penned|authored|drafted|composed|prepared|issued)\b", re.I)
 
 
 # "Who is it to?", "To whom was it sent?": the question asks for the one it went to.
@@ -453,11 +456,19 @@ def _header(fields: list[Field]) -> list[tuple[Field, float]]:
     return [(f, 1.0) for f in fields if f.source == "line" and not is_document_title(f.value)][:1]
 
 
+# A value that holds a key of its own ("Form No: F-44285", "Email: ..., City: Ghent") is a line
+# of fields, not an address.
+_HOLDS_KEY = re.compile(r"[^\W\d_]\s*[:：]\s")
+
+
 def _address(fields: list[Field]) -> Field | None:
     """The page's address: a street line on its own ("12 Oak Street"), else the first block of
     lines that reads as one: it starts below the page's first line (the letterhead), on a line
     with a number and a word, and a later line has a postal code (4-6 digits); else the first block."""
-    typed = [f for f in fields if ADDRESS in value_types(f.value) and not vocabulary.qualifiers(f.key)]
+    # A line with a date ("Date of birth: April 14, 1973") has a number, words and four digits,
+    # but it is no address.
+    typed = [f for f in fields if ADDRESS in value_types(f.value) and not find_dates(f.value)
+             and not vocabulary.qualifiers(f.key) and not _HOLDS_KEY.search(f.value)]
     street = [f for f in typed if f.source != "block" and is_street_line(f.value)]
     if street:
         return street[0]
@@ -810,12 +821,15 @@ class Answerer:
                 rows = group_regions([cells[i].box for i in lines]).rows
                 text = ", ".join(" ".join(cells[lines[i]].text.strip() for i in row).rstrip(",") for row in rows)
                 return [(Field("", text, lines[0], "letterhead", tuple(lines)), 1.0)]
-        if expected == PERSON and re.match(r"\s*whose\s+[^\W\d_]+\s+(is|was)\s+(it|this|that)\b", question, re.I) \
-                and not re.search(r"\bsign", question, re.I):
-            # "Whose application is it?": the person it belongs to, as the page's name field gives it.
+        whose = re.match(r"\s*whose\s+[^\W\d_]+\s+(is|was)\s+(it|this|that)\b", question, re.I) \
+            and not re.search(r"\bsign", question, re.I)
+        if expected == PERSON and (whose or self._about_subject(question)):
+            # "Whose application is it?", "Who is the patient?": the person the page is about, as
+            # its name field gives it; of several (an emergency contact's "Name" beside the
+            # applicant's), the first in reading order, as the first date is the page's date.
             named = self._labelled("name", fields)
             if named:
-                return named
+                return [min(named, key=lambda item: item[0].line)]
         if expected == PERSON and _TO_WHOM.search(question):
             # "Who is the letter to?", "To whom is it addressed?": the person the page greets.
             greeted = [f for f in fields if f.source == "greeting"]
@@ -893,6 +907,15 @@ class Answerer:
         about someone in another role ("Who is the doctor?" is about neither party)."""
         scores = self._party_router.scores(question)
         return scores[OTHER] - max(scores[role] for role in roles)
+
+    def _about_subject(self, question: str) -> bool:
+        """Whether a question about a person asks who the page is about ("Who is the patient?"):
+        nearer those example questions than any other party's by `SUBJECT_MARGIN`; not who
+        did something to it or whom it is for (`_WHO_DID`, `_TO_WHOM`, `_DONE_BY`)."""
+        if _WHO_DID.search(question) or _TO_WHOM.search(question) or _DONE_BY.search(question):
+            return False
+        scores = self._party_router.scores(question)
+        return scores[SUBJECT] - max(score for role, score in scores.items() if role != SUBJECT) >= SUBJECT_MARGIN
 
     def _party(self, question: str, expected: str, cells) -> Field | None:
         """The name (or, for an address, the lines under it) of the page's party block

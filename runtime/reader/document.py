@@ -125,7 +125,10 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
     for position, row in enumerate(grid.rows[:-1]):  # "Market(s)/Zone(s)" over "South Korea"
         below = grid.rows[position + 1]
         text = cells[row[0]].text.strip()
-        if len(row) == 1 and keys[row[0]] and not text.endswith(":") and adjacent(cells[row[0]], cells[below[0]]):
+        # A cell that holds its own "Key: value" ("Full name: Amelia Weiß") labels no line under it.
+        holds_value = (match := _KEY_VALUE.match(text)) is not None and bool(match["value"].strip(" _"))
+        if len(row) == 1 and keys[row[0]] and not text.endswith(":") and not holds_value \
+                and adjacent(cells[row[0]], cells[below[0]]):
             fields.append(Field(text, cells[below[0]].text.strip(), below[0], "below", key_line=row[0]))
     fields.extend(_under_fields(cells, keys, fields))
     fields.extend(_table_fields(cells, grid, keys))

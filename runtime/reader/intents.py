@@ -212,8 +212,8 @@ _SHORT_WORDS = frozenset("a an i is it me my of on in to us are any anything the
 
 # "What's the memo about?", "What is it about?", "Say what it is regarding.": a question that
 # ends in "about" ("regarding", "concerning", or the verb "concern") asks for the page's topic (a general cue of English, like the auxiliary verb of a yes/no).
-_TOPIC = re.compile(r"^\s*(?:(?:find|find out|tell me|say)\s+)?what(?:'s|s|\s+is|\s+was|\s+are)?"
-                    r"(?!.*\b(?:time|total|amount|price|date|paragraph|line|section)\b)(?:\s+[^\W\d_]+){0,3}"
+_TOPIC = re.compile(r"^\s*(?:(?:find|find out|tell me|say)\s+)?what(?!\s+(?:person|people|individual|one)\b)(?:'s|s|\s+is|\s+was|\s+are)?"
+                    r"(?!.*\b(?:time|total|amount|price|date|paragraph|line|section)\b)(?:\s+[^\W\d_]+){0,5}"
                     r"\s+(?:about|regarding|concerning)\s*[?.]?\s*$"
                     # "What does the memo concern?", "What matter does it regard?": the verb says it
                     r"|^\s*what(?:\s+[^\W\d_]+){1,5}\s+(?:concerns?|regards?)\s*[?.]?\s*$", re.I)
@@ -227,6 +227,19 @@ _SAYS_FOR = re.compile(r"\bsays?\s+(?:for|under|next\s+to|beside)\s+(?:(?:the|a|
 _NOT_AN_ENTRY = frozenset(
     "me us you him her them it myself yourself sure certain certainly now example instance real instant".split()
 )
+
+
+# How to say it, not what to say: "in a few words", "in one sentence", "briefly", "please" at
+# the end of a request (a general cue of English, like the request openings of `vocabulary`).
+_MANNER = re.compile(r"(?:[\s,]+(?:in\s+(?:a\s+few|one|two|three|a\s+couple\s+of|very\s+few|simple|plain|short)\s+"
+                     r"(?:words?|sentences?|lines?|terms)|in\s+(?:a\s+)?(?:sentence|nutshell|short|brief)|briefly|"
+                     r"quickly|please|thanks|thank\s+you))+(?=\s*[?.!]*\s*$)", re.I)
+
+
+def without_manner(request: str) -> str:
+    """The request without a closing phrase that says how to answer ("What's the topic in a
+    few words?" → "What's the topic?")."""
+    return _MANNER.sub("", request)
 
 
 def says_for(request: str) -> bool:

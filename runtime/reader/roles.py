@@ -1,6 +1,7 @@
 """Whose name or address a question asks for: the page's issuer (the shop, the company that
-sent the bill), the other party (the customer, the addressee, where the goods go), or someone
-in another role (a nurse, a witness, a landlord).
+sent the bill), the other party (the customer, the addressee, where the goods go), someone
+in another role (a nurse, a witness, a landlord), or the person a form or record is about
+(the patient, the card holder: its name field).
 
 Decided as intents are (`intents`): the question is embedded with the bundle's sentence
 encoder and compared with example questions of each side; the side whose `NEIGHBOURS`
@@ -21,7 +22,7 @@ import numpy as np
 
 from .intents import NEIGHBOURS, nearest_scores
 
-ISSUER, OTHER, SOMEONE = "issuer", "other", "someone"
+ISSUER, OTHER, SOMEONE, SUBJECT = "issuer", "other", "someone", "subject"
 
 EXAMPLES: dict[str, tuple[str, ...]] = {
     ISSUER: (
@@ -61,6 +62,20 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "Which physician treated the patient?",
         "Who is the project leader?",
         "Who is the tenant's guarantor?",
+    ),
+    # The person a form, card or record is about: its own name field says who.
+    SUBJECT: (
+        "Who is the patient?",
+        "Whose record is this?",
+        "Who is the card holder?",
+        "Who does this certificate belong to?",
+        "Which member is this card for?",
+        "Who is the student on this report?",
+        "Who is the employee in question?",
+        "Who is the insured person?",
+        "Who registered?",
+        "Who is applying?",
+        "Who is the policy holder?",
     ),
 }
 

@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from docvqa import make_documents  # noqa: E402
 from docvqa_paraphrases import PARAPHRASES  # noqa: E402
+from docvqa_paraphrases_casual import CASUAL  # noqa: E402
 from docvqa_paraphrases_fresh import FRESH  # noqa: E402
 from docvqa_paraphrases_oblique import OBLIQUE  # noqa: E402
 from docvqa_paraphrases_wide import WIDE  # noqa: E402
@@ -28,7 +29,7 @@ SLOT = r"(?:[^ ]+ ){0,3}[^ ]+"  # what a slot may stand for: one to four words (
 def _all_templates() -> set[str]:
     """Both pools of the generator and the paraphrase pools of bench/reader_dev.py."""
     generated = {template for pools in PHRASINGS.values() for pool in pools for template in pool}
-    return generated | {template for pools in (PARAPHRASES, FRESH, WIDE, OBLIQUE) for pool in pools.values() for template in pool}
+    return generated | {template for pools in (PARAPHRASES, FRESH, WIDE, OBLIQUE, CASUAL) for pool in pools.values() for template in pool}
 
 
 def _pattern(template: str) -> re.Pattern[str] | None:
@@ -85,6 +86,11 @@ def test_the_paraphrase_pool_shares_no_phrasing_with_the_generator_and_names_its
     shared = len(oblique & generated) + len(oblique & paraphrases) + len(oblique & fresh) + len(oblique & wide)
     assert oblique and shared == 0, f"{shared} phrasings of the sixth pool occur in another pool"
     assert set(OBLIQUE) <= set(PHRASINGS)
+    # The seventh (casual voice, people and ids of letters and forms): apart from all the others.
+    casual = {canonical(t) for pool in CASUAL.values() for t in pool}
+    shared = sum(len(casual & other) for other in (generated, paraphrases, fresh, wide, oblique))
+    assert casual and shared == 0, f"{shared} phrasings of the seventh pool occur in another pool"
+    assert set(CASUAL) <= set(PHRASINGS)
 
 
 def test_the_reported_seed_asks_in_phrasings_no_development_seed_uses():

@@ -926,3 +926,30 @@ def test_party_blocks_are_names_over_addresses_under_keys_of_their_own():
 def test_a_deadline_asks_for_a_date():
     assert question_type("What is the deadline for the application?") == "date"
     assert question_type("When does the card expire?") == "date"
+
+
+def test_the_person_a_form_is_about_is_its_first_name_field():
+    # The encoder's meaning in a stand-in: "holder" near the examples about whom a record is for.
+    answerer = Answerer(_concepts(("holder",)), lambda question, context, answers: [0.0] * len(answers))
+    form = (_line("Registration", 40, 20), _line("Full name: James Silva", 40, 140, 300),
+            _line("Name: José Wójcik", 520, 140, 300), _line("Date of birth: 23 Sep 1959", 40, 190, 300),
+            _line("Relationship: Father", 520, 190, 300), _line("Email: jsilva@example.com", 40, 240, 300))
+    assert answerer.answer("Who is the holder?", form).text == "James Silva"
+    assert answerer.answer("Who is the nurse?", form).text == NOT_FOUND  # near no example of it
+    # A line of fields with a date in it is no address, nor is a "Key: value" cell a key over the line under it.
+    assert answerer.answer("Where does the holder live?", form).text == NOT_FOUND
+    assert not [f for f in extract_fields(form) if f.source == "below" and ":" in f.key]
+
+
+def test_which_person_did_it_is_who_did_it_and_manner_words_are_no_field():
+    from runtime.reader.intents import asks_topic, without_manner
+
+    letter = (_line("Pinecrest Design Studio", 40, 50), _line("2025-07-05", 40, 370),
+              _line("Subject: Update to service terms", 40, 480), _line("Dear Chloe Tanaka,", 40, 550),
+              _line("Bestregards,", 40, 750), _line("Lucas Becker", 40, 820), _line("Head of Sales", 40, 870))
+    assert _answerer().answer("Which person wrote this letter?", letter).text == "Lucas Becker"
+    assert without_manner("What's the letter's topic in a few words?") == "What's the letter's topic?"
+    assert without_manner("Summarize this in one sentence, please.") == "Summarize this."
+    assert without_manner("What is the short form?") == "What is the short form?"
+    assert asks_topic("what matter are they writing about")
+    assert not asks_topic("What person is this form about?")
