@@ -78,9 +78,26 @@ def read_cells(regions: tuple[TextLine, ...]) -> tuple[TextLine, ...]:
     boxes = [region.box for region in regions]
     cells = []
     for row in group_regions(boxes).rows:
-        for run in split_runs([boxes[index] for index in row], _CELL_GAP_RATIO):
-            cells.append(join_lines([regions[row[position]] for position in run]))
+        members = [regions[index] for index in row]
+        for run in split_runs([region.box for region in members], _CELL_GAP_RATIO):
+            for part in _at_keys(members, run):
+                cells.append(join_lines([members[position] for position in part]))
     return tuple(cells)
+
+
+def _at_keys(row: list[TextLine], run: tuple[int, ...]) -> list[list[int]]:
+    """A run of close regions of a row split where a value ends and a key of two words or more
+    begins, a key with a value after it in the row ("84 mm" | "Total Cigt. Wt." | "974"):
+    the detector saw two boxes, and the second labels what follows it, not the first."""
+    texts = [region.text.strip() for region in row]
+    parts = [[run[0]]]
+    for left, right in zip(run, run[1:]):
+        if not is_label(texts[left]) and is_label(texts[right]) and len(texts[right].split()) >= 2 \
+                and any(not is_label(text) for text in texts[right + 1:]):
+            parts.append([right])
+        else:
+            parts[-1].append(right)
+    return parts
 
 
 def transcript(lines: tuple[TextLine, ...]) -> str:
@@ -108,13 +125,9 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
         for slot in range(len(texts) - 1):  # a cell of words labels its right neighbour
             if labels[slot] and not labels[slot + 1] and (slot > 0 or len(texts) > 2):
                 fields.append(Field(texts[slot].rstrip(" :"), texts[slot + 1], row[slot + 1], "neighbour", key_line=row[slot]))
-        slot = 0
-        while len(texts) >= 4 and slot < len(texts) - 1:  # "Color | White | Quality of Bloom | Good": pairs
-            if labels[slot]:
+        if len(texts) >= 4:  # "Color | White | Quality of Bloom | Good": pairs
+            for slot in _pairs(cells, row, labels):
                 fields.append(Field(texts[slot].rstrip(" :"), texts[slot + 1], row[slot + 1], "pair", key_line=row[slot]))
-                slot += 2
-            else:
-                slot += 1
         for index, text in zip(row, texts):  # "Total Sample 285", "PDC C273-82-7": words, then a figure
             inline = _inline(text)
             if inline is not None and index == row[0] and len(row) >= 2 and parse_money(texts[-1], currency_optional=True) \
@@ -127,7 +140,10 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
         text = cells[row[0]].text.strip()
         # A cell that holds its own "Key: value" ("Full name: Amelia Weiß") labels no line under it.
         holds_value = (match := _KEY_VALUE.match(text)) is not None and bool(match["value"].strip(" _"))
-        if len(row) == 1 and keys[row[0]] and not text.endswith(":") and not holds_value \
+        # A key in the same print under it is the next of a list of keys ("Records" over
+        # "Project Leader" in a distribution list), not its value (`_under` says so too).
+        listed = keys[below[0]] and _height(cells[below[0]]) <= _TYPED_RATIO * _height(cells[row[0]])
+        if len(row) == 1 and keys[row[0]] and not text.endswith(":") and not holds_value and not listed \
                 and adjacent(cells[row[0]], cells[below[0]]):
             fields.append(Field(text, cells[below[0]].text.strip(), below[0], "below", key_line=row[0]))
     fields.extend(_under_fields(cells, keys, fields))
@@ -141,6 +157,30 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
     fields = [f for f in fields if f.value and (f.source == "line" or not f.value.endswith((":", "：")))]
     row_of = {index: position for position, row in enumerate(grid.rows) for index in row}
     return [_continued(cells, grid.rows, row_of, f) if f.source in _CONTINUED_SOURCES else f for f in fields]
+
+
+def _pairs(cells, row: tuple[int, ...], labels: list[bool]) -> list[int]:
+    """The slots of a row that key their right neighbour when its cells go in pairs: a key
+    stands nearer its value than the cells either side of the two ("COMPANY | LOCATION |
+    STAMFORD, CT | AUTHORIZATION NO." pairs the middle two), so a pair is a gap narrower than
+    the gaps before and after it; where the gaps say nothing (all alike), every other cell
+    from the first label."""
+    extents = [_extent(cells[i]) for i in row]
+    gaps = [right[0] - left[1] for left, right in zip(extents, extents[1:])]
+    heights = [_height(cells[i]) for i in row]
+    tolerance = 0.5 * min(heights)  # gaps this close are alike
+    narrow = [slot for slot, gap in enumerate(gaps)
+              if (slot == 0 or gap < gaps[slot - 1] - tolerance) and (slot + 1 == len(gaps) or gap < gaps[slot + 1] - tolerance)]
+    slots, slot = [], 0
+    if narrow and all(labels[i] for i in narrow):
+        return narrow
+    while slot < len(row) - 1:
+        if labels[slot]:
+            slots.append(slot)
+            slot += 2
+        else:
+            slot += 1
+    return slots
 
 
 def _height(cell: TextLine) -> float:

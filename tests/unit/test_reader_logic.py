@@ -953,3 +953,23 @@ def test_which_person_did_it_is_who_did_it_and_manner_words_are_no_field():
     assert without_manner("What is the short form?") == "What is the short form?"
     assert asks_topic("what matter are they writing about")
     assert not asks_topic("What person is this form about?")
+
+
+def test_form_rows_split_at_keys_pair_by_gaps_and_lists_of_keys_are_no_values():
+    # "84 mm" and "Total Cigt. Wt." stand closer than a word gap, but the second keys "974".
+    row = (_line("Overall Cigarette Length", 40, 100, 250, 20), _line("84 mm", 340, 100, 50, 20),
+           _line("Total Cigt. Wt.", 395, 100, 110, 20), _line("974", 550, 100, 30, 20))
+    assert [cell.text for cell in read_cells(row)] == ["Overall Cigarette Length", "84 mm", "Total Cigt. Wt.", "974"]
+    fields = {(f.key, f.value) for f in extract_fields(read_cells(row))}
+    assert ("Overall Cigarette Length", "84 mm") in fields and ("Total Cigt. Wt.", "974") in fields
+    # A name's parts stay one cell: nothing after them for the second part to key.
+    name = (_line("Requested by", 40, 100, 120, 20), _line("R. S.", 180, 100, 45, 20), _line("Sprinkle, III", 228, 100, 100, 20))
+    assert [cell.text for cell in read_cells(name)] == ["Requested by", "R. S. Sprinkle, III"]
+    # Four labels in a row pair where the gaps are narrow, not every other one from the first.
+    labels = (_line("COMPANY", 40, 100, 80, 20), _line("LOCATION", 220, 100, 90, 20),
+              _line("STAMFORD, CT", 325, 100, 100, 20), _line("AUTHORIZATION NO.", 520, 100, 150, 20))
+    pairs = {(f.key, f.value) for f in extract_fields(read_cells(labels)) if f.source == "pair"}
+    assert pairs == {("LOCATION", "STAMFORD, CT")}
+    # A key over a key of the same print: a list, not a key and its value.
+    listed = (_line("CC", 40, 100, 40, 20), _line("Records", 40, 200, 80, 20), _line("Project Leader", 40, 222, 120, 20))
+    assert not [f for f in extract_fields(read_cells(listed)) if f.source == "below"]
