@@ -98,6 +98,11 @@ class Reply:
 # Pictures whose OCR regions (and detections, labels) are kept, a few KB each: enough for the
 # images of a handful of chats going on at once.
 OCR_MEMO_IMAGES = 32
+# Words that say how much or how well to write ("one sentence", "a short, nice poem"), no topic.
+_HOW_MUCH_WRITING = frozenset("one two three four five few some several short long little brief quick new good nice "
+                              "funny simple".split())
+# The reply to a request to write about something the page's text never mentions.
+NOT_MENTIONED = "The text in the image does not mention {topic}; I only write what it says."
 
 
 def _fold(lines):
@@ -372,7 +377,7 @@ class ReaderAdapter(KindAdapter):
             return Reply(description.text, tuple(description.evidence))
         intent = self._router.classify(prompt)
         words = intents.named_words(prompt, STOP)
-        if intent.name in (intents.READ, intents.DESCRIBE) and words:
+        if intent.name in (intents.READ, intents.DESCRIBE, intents.WRITE) and words:
             # "What does the form say for physical state?" reads like "what does it say?" but
             # names a key of this page (words no whole-page request needs): it asks for that field.
             named = self._answerer.answer(prompt, regions)
@@ -405,6 +410,8 @@ class ReaderAdapter(KindAdapter):
             if intents.says_for(prompt):  # a field the page may lack, not the page in its place
                 answer = self._answerer.answer(prompt, regions)
                 return Reply(answer.text, answer.evidence)
+        if intent.name == intents.WRITE:  # the words as the request says them
+            return self._write([w for w in dict.fromkeys(re.findall(r"[^\W\d_]{3,}", prompt.lower())) if w in words], regions)
         if intent.name == intents.READ:
             return Reply(*_read_out(regions))
         if intent.name == intents.DESCRIBE:
@@ -415,6 +422,18 @@ class ReaderAdapter(KindAdapter):
             return Reply(reply.text, tuple(reply.evidence))
         answer = self._answerer.answer(prompt, regions)
         return Reply(answer.text, answer.evidence)
+
+    def _write(self, words: list[str], regions) -> Reply:
+        """A request to compose something: the reader writes nothing its page does not say. On
+        a topic the page's text never mentions ("Write one sentence about the weather today."),
+        it says so; otherwise ("Write a sentence about this invoice.") it gives the page's
+        grounded description."""
+        topic = [word for word in words if word not in intents.WRITING_WORDS and word not in _HOW_MUCH_WRITING]
+        text = " ".join(region.text for region in regions)
+        if topic and not any(occurs_in(word, text) for word in topic):
+            return Reply(NOT_MENTIONED.format(topic=" or ".join(f'"{word}"' for word in topic)), ())
+        description = self._describer.describe(read_cells(regions))
+        return Reply(description.text, tuple(description.evidence))
 
     def _key_at_the_end(self, prompt: str, regions) -> Reply | None:
         """The field of a request that ends with one of the page's keys written as the page

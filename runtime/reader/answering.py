@@ -220,6 +220,29 @@ def paid_total(fields: list[Field], cells: tuple[TextLine, ...]) -> Field | None
     return None
 
 
+def summed_total(fields: list[Field], cells: tuple[TextLine, ...]) -> Field | None:
+    """The total a page adds up to, whatever its language calls it: an amount that is the sum of
+    the two or more amounts on the rows just above it ("1.037,39 €", "197,11 €" over
+    "Gesamtbetrag: 1.234,50 €"), in cells that hold only an amount. Of several such, the
+    largest; None when no amount of the page is such a sum."""
+    rows = {index: number for number, row in enumerate(group_regions([cell.box for cell in cells]).rows) for index in row}
+    amounts = sorted(((rows.get(f.line, -1), f.line, amount, f) for f in fields if f.source == "line"
+                      for amount in [_amount(f.value)] if amount is not None), key=lambda item: item[:2])
+    found = []
+    for end, (row, _, amount, field) in enumerate(amounts):
+        running, count = 0, 0
+        for above_row, _, above, _ in reversed(amounts[:end]):
+            if above_row >= row:
+                continue  # beside it, not above it
+            running, count = running + above, count + 1
+            if count >= 2 and amount > 0 and running == amount:  # decimals: exact
+                found.append((amount, field))
+                break
+            if running > amount:
+                break
+    return max(found, key=lambda item: (item[0], -item[1].line))[1] if found else None
+
+
 def _prefixed(fields: list[Field], specific: list[str], question: str, words: frozenset[str] = frozenset()) -> list[Field]:
     """Cells that open with every specific word of the question and go on with more
     ("Client Group BATKorea" for "Client group?"): the opening words key the rest. Words
@@ -971,7 +994,8 @@ class Answerer:
 
     def _page_total(self, fields: list[Field], cells) -> Field | None:
         """The page's total: its arithmetic's (`paid_total`), else the largest amount keyed
-        as near TOTAL_KEY as MIN_TOTAL_SIMILARITY."""
+        as near TOTAL_KEY as MIN_TOTAL_SIMILARITY, else the amount the ones above it add up to
+        (`summed_total`)."""
         paid = paid_total(fields, cells)
         if paid is not None:
             return paid
@@ -979,7 +1003,9 @@ class Answerer:
         near = self._near_total_keys({f.key for f in keyed})
         totals = [(_amount(f.value), f) for f in keyed if f.key in near]
         totals = [(amount, f) for amount, f in totals if amount is not None]
-        return max(totals, key=lambda item: (item[0], -item[1].line))[1] if totals else None
+        if totals:
+            return max(totals, key=lambda item: (item[0], -item[1].line))[1]
+        return summed_total(fields, cells)  # no key near "total": the page's own sum
 
     def _net_of(self, part: str, fields: list[Field], cells) -> Field | None:
         """"The sum before tax": the amount on the page that is the total less the amount

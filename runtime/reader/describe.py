@@ -18,7 +18,7 @@ import numpy as np
 from runtime.ocr.grid import group_regions
 from runtime.results import TextLine
 
-from .answering import MIN_TOTAL_SIMILARITY, TOTAL_KEY, paid_total
+from .answering import MIN_TOTAL_SIMILARITY, TOTAL_KEY, paid_total, summed_total
 from .document import Field, extract_fields
 from .letterhead import read_letterhead
 from .types import AMOUNT, IDENT, question_type, value_types
@@ -128,7 +128,8 @@ class Describer:
 
     def _total(self, cells, fields: list[Field]) -> tuple[str, int] | None:
         """The amount a receipt's arithmetic says was paid (`answering.paid_total`), else the
-        amount whose label is nearest to "total amount to pay" (the lowest one on ties)."""
+        amount whose label is nearest to "total amount to pay" (the lowest one on ties), else
+        the amount the ones above it add up to (`answering.summed_total`)."""
         paid = paid_total([f for f in fields if AMOUNT in value_types(f.value)], cells)
         if paid is not None:
             return paid.value, paid.line
@@ -138,7 +139,8 @@ class Describer:
         similarities = self._embed([f.key for f in keyed]) @ self._total_vector
         best = max(range(len(keyed)), key=lambda i: (round(float(similarities[i]), 3), keyed[i].line))
         if similarities[best] < MIN_TOTAL_SIMILARITY:
-            return None
+            summed = summed_total(fields, cells)  # a key in words the encoder does not place ("Gesamtbetrag")
+            return (summed.value, summed.line) if summed is not None else None
         return keyed[best].value, keyed[best].line
 
 

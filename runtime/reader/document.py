@@ -140,11 +140,12 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
         text = cells[row[0]].text.strip()
         # A cell that holds its own "Key: value" ("Full name: Amelia Weiß") labels no line under it.
         holds_value = (match := _KEY_VALUE.match(text)) is not None and bool(match["value"].strip(" _"))
-        # A key in the same print under it is the next of a list of keys ("Records" over
-        # "Project Leader" in a distribution list), not its value (`_under` says so too).
-        listed = keys[below[0]] and _height(cells[below[0]]) <= _TYPED_RATIO * _height(cells[row[0]])
+        # Three keys or more in one print, one under another ("BMC", "Records", "Project
+        # Leader" under "CC:"): a list, whose next item is no value of the one above it.
+        listed = _stacked_keys(cells, grid.rows, keys, position) >= 3
+        (left, right), (b_left, b_right) = _extent(cells[row[0]]), _extent(cells[below[0]])
         if len(row) == 1 and keys[row[0]] and not text.endswith(":") and not holds_value and not listed \
-                and adjacent(cells[row[0]], cells[below[0]]):
+                and min(right, b_right) > max(left, b_left) and adjacent(cells[row[0]], cells[below[0]]):
             fields.append(Field(text, cells[below[0]].text.strip(), below[0], "below", key_line=row[0]))
     fields.extend(_under_fields(cells, keys, fields))
     fields.extend(_table_fields(cells, grid, keys))
@@ -157,6 +158,26 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
     fields = [f for f in fields if f.value and (f.source == "line" or not f.value.endswith((":", "：")))]
     row_of = {index: position for position, row in enumerate(grid.rows) for index in row}
     return [_continued(cells, grid.rows, row_of, f) if f.source in _CONTINUED_SOURCES else f for f in fields]
+
+
+def _stacked_keys(cells, rows: tuple[tuple[int, ...], ...], keys: list[bool], position: int) -> int:
+    """How many rows of one key each, in the print of row `position`'s and each adjacent to
+    the next, stand one under another through that row (0 when it is no such row)."""
+    def lone_key(at: int) -> int | None:
+        return rows[at][0] if 0 <= at < len(rows) and len(rows[at]) == 1 and keys[rows[at][0]] else None
+
+    start = lone_key(position)
+    if start is None:
+        return 0
+    height = _height(cells[start])
+    count = 1
+    for step in (-1, 1):
+        at, current = position + step, start
+        while (nxt := lone_key(at)) is not None and _height(cells[nxt]) <= _TYPED_RATIO * height \
+                and height <= _TYPED_RATIO * _height(cells[nxt]) \
+                and adjacent(*((cells[nxt], cells[current]) if step < 0 else (cells[current], cells[nxt]))):
+            count, current, at = count + 1, nxt, at + step
+    return count
 
 
 def _pairs(cells, row: tuple[int, ...], labels: list[bool]) -> list[int]:

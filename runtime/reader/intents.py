@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-READ, DESCRIBE, QUESTION, YES_NO = "read", "describe", "question", "yes_no"
+READ, DESCRIBE, QUESTION, YES_NO, WRITE = "read", "describe", "question", "yes_no", "write"
 COUNT, PRESENCE, WHERE, IDENTIFY, UNSEEN = "count", "presence", "where", "identify", "unseen"
 
 EXAMPLES: dict[str, tuple[str, ...]] = {
@@ -93,6 +93,24 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "Check what the interest rate is.",
     ),
 }
+# Requests to compose something (a poem, a reply, a sentence on a topic), for a page of text
+# only: a reader writes nothing its page does not say (`runtime.kinds.reader`). The examples
+# name no topic, so that the words a request adds say what it is about.
+WRITE_EXAMPLES: tuple[str, ...] = (
+    "Write a poem about this.",
+    "Write a short story.",
+    "Draft a reply.",
+    "Compose a tweet about it.",
+    "Write a paragraph on this topic.",
+    "Make up a slogan.",
+    "Write an email about it.",
+    "Write me a haiku.",
+    "Come up with a catchy title.",
+    "Tell me a joke.",
+    "Write a sentence about it.",
+)
+# Words of the requests to compose: how to write, not what about.
+WRITING_WORDS = frozenset(word for example in WRITE_EXAMPLES for word in re.findall(r"[^\W\d_]{3,}", example.lower()))
 # Requests about a photo, next to READ, DESCRIBE and QUESTION above (a photo may show text).
 PHOTO_EXAMPLES: dict[str, tuple[str, ...]] = {
     # Text seen in a photo: a sign, a shirt, a label on a bottle.
@@ -277,8 +295,9 @@ class IntentRouter:
 
     def __init__(self, embed: Callable[[list[str]], np.ndarray]):
         self._embed = embed
-        self._labels = [name for name, examples in EXAMPLES.items() for _ in examples]
-        self._examples = [example for examples in EXAMPLES.values() for example in examples]
+        examples = {**EXAMPLES, WRITE: WRITE_EXAMPLES}
+        self._labels = [name for name, texts in examples.items() for _ in texts]
+        self._examples = [example for texts in examples.values() for example in texts]
         self._vectors = embed(self._examples)
     def classify(self, request: str) -> Intent:
         """The intent of `request` (a question or an instruction about an image's text).

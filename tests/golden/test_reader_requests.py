@@ -46,6 +46,8 @@ REQUESTS = {
     "What day was it written?": intents.QUESTION,
     "Has it been paid?": intents.YES_NO,
     "Does it list any discount?": intents.YES_NO,
+    "Write a limerick about the sea.": intents.WRITE,
+    "Compose a short note thanking them.": intents.WRITE,
 }
 
 
@@ -119,6 +121,14 @@ def test_yes_no_with_evidence_or_cant_tell(model, pages):
     assert model.ask(image, "Is there a payment deadline?").text == "I can't tell from the text."
     reply = model.ask(image, "Does it include hull cleaning?")
     assert reply.text.startswith("Yes: the text says") and "cleaning" in reply.text.lower()
+
+
+def test_a_request_to_write_gets_the_page_or_says_the_page_is_silent(model, pages):
+    image, lines = pages["receipt"]
+    reply = model.ask(image, "Write one sentence about the weather today.")
+    assert reply.text.startswith('The text in the image does not mention "weather"'), reply.text
+    reply = model.ask(image, "Write a sentence about this receipt.")
+    assert reply.text.startswith("This is") and ungrounded(reply.text, lines) == [], reply.text
 
 
 def test_image_without_text_says_so_whatever_is_asked(model):

@@ -970,6 +970,29 @@ def test_form_rows_split_at_keys_pair_by_gaps_and_lists_of_keys_are_no_values():
               _line("STAMFORD, CT", 325, 100, 100, 20), _line("AUTHORIZATION NO.", 520, 100, 150, 20))
     pairs = {(f.key, f.value) for f in extract_fields(read_cells(labels)) if f.source == "pair"}
     assert pairs == {("LOCATION", "STAMFORD, CT")}
-    # A key over a key of the same print: a list, not a key and its value.
-    listed = (_line("CC", 40, 100, 40, 20), _line("Records", 40, 200, 80, 20), _line("Project Leader", 40, 222, 120, 20))
+    # Keys in one print, one under another: a list, not keys over their values.
+    listed = (_line("BMC", 40, 156, 40, 20), _line("Records", 40, 178, 80, 20), _line("Project Leader", 40, 200, 120, 20))
     assert not [f for f in extract_fields(read_cells(listed)) if f.source == "below"]
+    # Two stack as a key over its value, when the value stands under the key, not across the page.
+    pair = (_line("Market(s)/Zone(s)", 40, 156, 150, 20), _line("South Korea", 40, 178, 100, 20))
+    assert ("Market(s)/Zone(s)", "South Korea") in {(f.key, f.value) for f in extract_fields(read_cells(pair)) if f.source == "below"}
+    across = (_line("Additional Spray", 600, 156, 150, 20), _line("BLEND", 40, 180, 60, 20))
+    assert not [f for f in extract_fields(read_cells(across)) if f.source == "below"]
+
+
+def test_a_total_in_words_the_encoder_does_not_place_is_found_by_its_sum():
+    from runtime.reader.answering import summed_total
+
+    page = (_line("Müller & Söhne GmbH", 40, 40, 300), _line("Beratung 10 Std.", 40, 280), _line("1.037,39 €", 600, 280),
+            _line("MwSt. 19 %", 40, 320), _line("197,11 €", 600, 320),
+            _line("Gesamtbetrag:", 40, 400), _line("1.234,50 €", 600, 400))
+    cells = read_cells(page)
+    total = summed_total(extract_fields(cells), cells)
+    assert total is not None and total.value == "1.234,50 €"
+    # The encoder's meaning in a stand-in: the question is about the total, "Gesamtbetrag" near nothing.
+    answerer = Answerer(_concepts(("total amount",)), lambda question, context, answers: [0.0] * len(answers))
+    assert answerer.answer("What is the total amount?", page).text == "1.234,50 €"
+    # Amounts that add up to none of them: no total to give.
+    uneven = page[:-1] + (_line("1.300,00 €", 600, 400),)
+    cells = read_cells(uneven)
+    assert summed_total(extract_fields(cells), cells) is None

@@ -69,24 +69,27 @@ def test_can_you_is_a_request_not_a_yes_no_question(router):
 
 
 def test_a_question_wins_unless_a_whole_page_request_is_clearly_nearer():
-    axis = {intents.READ: 0, intents.DESCRIBE: 1, intents.QUESTION: 2}
-    requests = {"nearly a tie": (0.52, 0.0, 0.5), "clearly read": (0.8, 0.0, 0.2)}
+    axis = {intents.READ: 0, intents.DESCRIBE: 1, intents.QUESTION: 2, intents.WRITE: 3}
+    requests = {"nearly a tie": (0.52, 0.0, 0.5, 0.0), "clearly read": (0.8, 0.0, 0.2, 0.0),
+                "clearly write": (0.0, 0.0, 0.2, 0.8)}
+    pools = {**intents.EXAMPLES, intents.WRITE: intents.WRITE_EXAMPLES}
 
     def encoder(texts):  # each intent's examples on one axis; requests in between
         rows = []
         for text in texts:
-            intent = next((name for name, pool in intents.EXAMPLES.items() if text in pool), None)
-            rows.append(np.eye(3)[axis[intent]] if intent else np.array(requests[text]))
+            intent = next((name for name, pool in pools.items() if text in pool), None)
+            rows.append(np.eye(4)[axis[intent]] if intent else np.array(requests[text]))
         rows = np.array(rows, dtype=np.float32)
         return rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
     router = intents.IntentRouter(encoder)
     assert router.classify("nearly a tie").name == intents.QUESTION
     assert router.classify("clearly read").name == intents.READ
+    assert router.classify("clearly write").name == intents.WRITE
 
 
 def test_the_examples_name_no_field_of_a_generated_document():
-    examples = " ".join(e for pool in intents.EXAMPLES.values() for e in pool).lower()
+    examples = " ".join(e for pool in (*intents.EXAMPLES.values(), intents.WRITE_EXAMPLES) for e in pool).lower()
     for word in ("invoice", "receipt", "vendor", "total", "vat", "applicant", "cashier"):
         assert word not in examples
 
