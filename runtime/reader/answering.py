@@ -322,6 +322,10 @@ def _echoes(value: str, question: str) -> bool:
     return said == specific or not re.search(r"\bor\b", question, re.I)
 
 
+# A rest that opens with a word and a colon ("No: INV-55190", "date: 14.04.2021") is the rest of a key.
+_OPENS_WITH_KEY = re.compile(r"[^\W\d_][^\W\d_.]*\.?\s*[:：]")
+
+
 def _run_together(fields: list[Field], question: str) -> list[Field]:
     """Cells where the recognizer ran a key into its value ("PROJECTNO.1984-175NP",
     "ORIGINAL-PROJECTFILE", "RE-339"): the question's own words, spaces and case aside, open
@@ -355,6 +359,8 @@ def _run_together(fields: list[Field], question: str) -> list[Field]:
         key_tokens, rest = _past_said(text[:cut].split(), text[cut:].split(), question)
         value = " ".join(rest).lstrip(" .:;_")
         value = value[1:] if value.startswith("-") and value[1:2].isalpha() else value
+        if _OPENS_WITH_KEY.match(value):
+            continue  # "Invoice | No: INV-55190": the key goes on to its colon (the colon rule's field)
         if any(ch.isalnum() for ch in value) and _rest_is_value(key_tokens, value.split()):
             found.append(Field(text[:cut].strip(), value.strip(), field.line, "prefix"))
     return found

@@ -996,3 +996,12 @@ def test_a_total_in_words_the_encoder_does_not_place_is_found_by_its_sum():
     uneven = page[:-1] + (_line("1.300,00 €", 600, 400),)
     cells = read_cells(uneven)
     assert summed_total(extract_fields(cells), cells) is None
+
+
+def test_a_key_run_into_its_value_never_stops_short_of_its_colon():
+    from runtime.reader.answering import _run_together
+
+    lines = (_line("Invoice No: INV-55190", 40, 100, 300), _line("RE-339", 40, 150))
+    fields = extract_fields(read_cells(lines))
+    assert not _run_together(fields, "Which invoice is this?")  # not "Invoice" | "No: INV-55190"
+    assert [(f.key, f.value) for f in _run_together(fields, "Re?")] == [("RE", "-339")]  # a sign, kept
