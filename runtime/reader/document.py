@@ -550,8 +550,8 @@ def _table_fields(cells, grid: Grid, keys: list[bool]) -> list[Field]:
 
 # What a letter's two people are called: each name is a key of its own, so that a question
 # naming one of them ("Who is it addressed to?", "Who is the sender?") covers the key in full.
-_RECIPIENT_KEYS = ("recipient", "addressed to", "dear")
-_SIGNER_KEYS = ("signer", "signed by", "sender", "from", "written by")
+_RECIPIENT_KEYS = ("recipient", "addressed to", "dear", "greeting")
+_SIGNER_KEYS = ("signer", "signed by", "sender", "from", "written by", "author", "writer", "signature")
 PEOPLE_SOURCES = frozenset({"greeting", "closing"})  # fields whose value is a person by its place
 
 

@@ -948,6 +948,9 @@ def test_which_person_did_it_is_who_did_it_and_manner_words_are_no_field():
               _line("Subject: Update to service terms", 40, 480), _line("Dear Chloe Tanaka,", 40, 550),
               _line("Bestregards,", 40, 750), _line("Lucas Becker", 40, 820), _line("Head of Sales", 40, 870))
     assert _answerer().answer("Which person wrote this letter?", letter).text == "Lucas Becker"
+    # The closing's name is the letter's author, the greeting's its recipient, whatever they are called.
+    assert _answerer().answer("Who is the letter's author?", letter).text == "Lucas Becker"
+    assert _answerer().answer("Which name is in the greeting?", letter).text == "Chloe Tanaka"
     assert without_manner("What's the letter's topic in a few words?") == "What's the letter's topic?"
     assert without_manner("Summarize this in one sentence, please.") == "Summarize this."
     assert without_manner("What is the short form?") == "What is the short form?"
