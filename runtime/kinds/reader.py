@@ -100,7 +100,7 @@ class Reply:
 OCR_MEMO_IMAGES = 32
 # Words that say how much or how well to write ("one sentence", "a short, nice poem"), no topic.
 _HOW_MUCH_WRITING = frozenset("one two three four five few some several short long little brief quick new good nice "
-                              "funny simple".split())
+                              "funny simple document page image picture text".split())
 # The reply to a request to write about something the page's text never mentions.
 NOT_MENTIONED = "The text in the image does not mention {topic}; I only write what it says."
 
@@ -377,7 +377,7 @@ class ReaderAdapter(KindAdapter):
             return Reply(description.text, tuple(description.evidence))
         intent = self._router.classify(prompt)
         words = intents.named_words(prompt, STOP)
-        if intent.name in (intents.READ, intents.DESCRIBE, intents.WRITE) and words:
+        if intent.name in (intents.READ, intents.DESCRIBE) and words:
             # "What does the form say for physical state?" reads like "what does it say?" but
             # names a key of this page (words no whole-page request needs): it asks for that field.
             named = self._answerer.answer(prompt, regions)
@@ -410,8 +410,8 @@ class ReaderAdapter(KindAdapter):
             if intents.says_for(prompt):  # a field the page may lack, not the page in its place
                 answer = self._answerer.answer(prompt, regions)
                 return Reply(answer.text, answer.evidence)
-        if intent.name == intents.WRITE:  # the words as the request says them
-            return self._write([w for w in dict.fromkeys(re.findall(r"[^\W\d_]{3,}", prompt.lower())) if w in words], regions)
+        if intent.name == intents.WRITE:
+            return self._write(prompt, regions)
         if intent.name == intents.READ:
             return Reply(*_read_out(regions))
         if intent.name == intents.DESCRIBE:
@@ -423,15 +423,16 @@ class ReaderAdapter(KindAdapter):
         answer = self._answerer.answer(prompt, regions)
         return Reply(answer.text, answer.evidence)
 
-    def _write(self, words: list[str], regions) -> Reply:
+    def _write(self, prompt: str, regions) -> Reply:
         """A request to compose something: the reader writes nothing its page does not say. On
-        a topic the page's text never mentions ("Write one sentence about the weather today."),
-        it says so; otherwise ("Write a sentence about this invoice.") it gives the page's
-        grounded description."""
-        topic = [word for word in words if word not in intents.WRITING_WORDS and word not in _HOW_MUCH_WRITING]
-        text = " ".join(region.text for region in regions)
-        if topic and not any(occurs_in(word, text) for word in topic):
-            return Reply(NOT_MENTIONED.format(topic=" or ".join(f'"{word}"' for word in topic)), ())
+        a topic none of whose words the page's text holds ("Write one sentence about the
+        weather today."), it says so; otherwise ("Write a sentence about this invoice.",
+        "Draft a reply.") it gives the page's grounded description."""
+        topic = [word for word in re.findall(r"[^\W\d_]{3,}", intents.composing_topic(prompt).lower())
+                 if word not in STOP and word not in _DEICTIC and word not in _HOW_MUCH_WRITING]
+        written = set(re.findall(r"[^\W\d_]+", " ".join(region.text for region in regions).lower()))
+        if topic and not any(word in written for word in topic):
+            return Reply(NOT_MENTIONED.format(topic=" or ".join(f'"{word}"' for word in dict.fromkeys(topic))), ())
         description = self._describer.describe(read_cells(regions))
         return Reply(description.text, tuple(description.evidence))
 

@@ -76,6 +76,8 @@ MIN_TOTAL_EXAMPLES_MARGIN = 0.06
 # A question about a name or an address is about someone else than the issuer when it stands
 # this much nearer the other party's example questions (`roles`).
 OTHER_PARTY_MARGIN = 0.05
+# The words of a key that holds a person's own name ("Name", "Full name"; not "Company name").
+_PERSON_NAME_WORDS = frozenset({"name", "full"})
 # A question about a person asks who the page is about (its name field) when it stands this much
 # nearer those example questions (`roles.SUBJECT`) than any other party's.
 SUBJECT_MARGIN = 0.03
@@ -221,26 +223,30 @@ def paid_total(fields: list[Field], cells: tuple[TextLine, ...]) -> Field | None
 
 
 def summed_total(fields: list[Field], cells: tuple[TextLine, ...]) -> Field | None:
-    """The total a page adds up to, whatever its language calls it: an amount that is the sum of
-    the two or more amounts on the rows just above it ("1.037,39 €", "197,11 €" over
-    "Gesamtbetrag: 1.234,50 €"), in cells that hold only an amount. Of several such, the
-    largest; None when no amount of the page is such a sum."""
+    """The total a page adds up to, whatever its language calls it: the lowest amount of a
+    column of amounts (cells under one another, overlapping across) that is the sum of every
+    amount above it in that column, two or more ("1.037,39 €", "197,11 €" over "Gesamtbetrag:
+    1.234,50 €"). Amounts are money as written (two decimals or a currency), in cells that
+    hold only an amount or their key and an amount. None when the page has no such column."""
     rows = {index: number for number, row in enumerate(group_regions([cell.box for cell in cells]).rows) for index in row}
-    amounts = sorted(((rows.get(f.line, -1), f.line, amount, f) for f in fields if f.source == "line"
-                      for amount in [_amount(f.value)] if amount is not None), key=lambda item: item[:2])
-    found = []
-    for end, (row, _, amount, field) in enumerate(amounts):
-        running, count = 0, 0
-        for above_row, _, above, _ in reversed(amounts[:end]):
-            if above_row >= row:
-                continue  # beside it, not above it
-            running, count = running + above, count + 1
-            if count >= 2 and amount > 0 and running == amount:  # decimals: exact
-                found.append((amount, field))
-                break
-            if running > amount:
-                break
-    return max(found, key=lambda item: (item[0], -item[1].line))[1] if found else None
+    amounts = {}
+    for f in fields:
+        whole = f.source == "line" or (f.source in ("colon", "inline") and f.key_line in (-1, f.line))
+        money = parse_money(f.value) if whole else None
+        if money is not None and f.line not in amounts:
+            amounts[f.line] = (money.amount, f)
+    if not amounts:
+        return None
+    lowest = max(amounts, key=lambda line: (rows.get(line, -1), line))
+    total, field = amounts[lowest]
+    left, right = _cell_extent(cells[lowest])
+    above = [amount for line, (amount, _) in amounts.items() if line != lowest and rows.get(line, -1) < rows.get(lowest, -1)
+             and min(right, _cell_extent(cells[line])[1]) > max(left, _cell_extent(cells[line])[0])]
+    return field if len(above) >= 2 and total > 0 and sum(above) == total else None
+
+
+def _cell_extent(cell: TextLine) -> tuple[float, float]:
+    return min(p[0] for p in cell.box), max(p[0] for p in cell.box)
 
 
 def _prefixed(fields: list[Field], specific: list[str], question: str, words: frozenset[str] = frozenset()) -> list[Field]:
@@ -323,7 +329,7 @@ def _echoes(value: str, question: str) -> bool:
 
 
 # A rest that opens with a word and a colon ("No: INV-55190", "date: 14.04.2021") is the rest of a key.
-_OPENS_WITH_KEY = re.compile(r"[^\W\d_][^\W\d_.]*\.?\s*[:：]")
+_OPENS_WITH_KEY = re.compile(r"[^\W\d_][^\W\d_.]*\.?\s*[:：](?!//)")
 
 
 def _run_together(fields: list[Field], question: str) -> list[Field]:
@@ -853,10 +859,11 @@ class Answerer:
         whose = re.match(r"\s*whose\s+[^\W\d_]+\s+(is|was)\s+(it|this|that)\b", question, re.I) \
             and not re.search(r"\bsign", question, re.I)
         if expected == PERSON and (whose or self._about_subject(question)):
-            # "Whose application is it?", "Who is the patient?": the person the page is about, as
-            # its name field gives it; of several (an emergency contact's "Name" beside the
-            # applicant's), the first in reading order, as the first date is the page's date.
-            named = self._labelled("name", fields)
+            # "Whose application is it?", "Who is the card holder?": the person the page is about,
+            # as its name field gives it ("Name", "Full name"); of several, the first in reading
+            # order, as the first date is the page's date.
+            named = [(f, score) for f, score in self._labelled("name", fields)
+                     if set(vocabulary.label_words(self._read(f.key))) <= _PERSON_NAME_WORDS]
             if named:
                 return [min(named, key=lambda item: item[0].line)]
         if expected == PERSON and _TO_WHOM.search(question):
@@ -942,6 +949,8 @@ class Answerer:
         nearer those example questions than any other party's by `SUBJECT_MARGIN`; not who
         did something to it or whom it is for (`_WHO_DID`, `_TO_WHOM`, `_DONE_BY`)."""
         if _WHO_DID.search(question) or _TO_WHOM.search(question) or _DONE_BY.search(question):
+            return False
+        if vocabulary.question_words(question)[1]:  # "the member's spouse" is someone else
             return False
         scores = self._party_router.scores(question)
         return scores[SUBJECT] - max(score for role, score in scores.items() if role != SUBJECT) >= SUBJECT_MARGIN

@@ -87,13 +87,16 @@ def read_cells(regions: tuple[TextLine, ...]) -> tuple[TextLine, ...]:
 
 def _at_keys(row: list[TextLine], run: tuple[int, ...]) -> list[list[int]]:
     """A run of close regions of a row split where a value ends and a key of two words or more
-    begins, a key with a value after it in the row ("84 mm" | "Total Cigt. Wt." | "974"):
-    the detector saw two boxes, and the second labels what follows it, not the first."""
+    begins that ends the run, with a value next in the row ("84 mm" | "Total Cigt. Wt." |
+    "974"): the detector saw two boxes, and the second labels what follows it, not the first."""
     texts = [region.text.strip() for region in row]
     parts = [[run[0]]]
     for left, right in zip(run, run[1:]):
-        if not is_label(texts[left]) and is_label(texts[right]) and len(texts[right].split()) >= 2 \
-                and any(not is_label(text) for text in texts[right + 1:]):
+        # the key ends its run, and the next region of the row is a value ("974"); a value that
+        # goes on ("12 Oak Street," | "Springfield IL 62704") does not end in a comma
+        ends_run = right == run[-1] and right + 1 < len(row) and not is_label(texts[right + 1])
+        if ends_run and not is_label(texts[left]) and not texts[left].endswith((",", "-", "&")) \
+                and is_label(texts[right]) and len(texts[right].split()) >= 2:
             parts.append([right])
         else:
             parts[-1].append(right)
@@ -140,11 +143,8 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
         text = cells[row[0]].text.strip()
         # A cell that holds its own "Key: value" ("Full name: Amelia Weiß") labels no line under it.
         holds_value = (match := _KEY_VALUE.match(text)) is not None and bool(match["value"].strip(" _"))
-        # Three keys or more in one print, one under another ("BMC", "Records", "Project
-        # Leader" under "CC:"): a list, whose next item is no value of the one above it.
-        listed = _stacked_keys(cells, grid.rows, keys, position) >= 3
         (left, right), (b_left, b_right) = _extent(cells[row[0]]), _extent(cells[below[0]])
-        if len(row) == 1 and keys[row[0]] and not text.endswith(":") and not holds_value and not listed \
+        if len(row) == 1 and keys[row[0]] and not text.endswith(":") and not holds_value \
                 and min(right, b_right) > max(left, b_left) and adjacent(cells[row[0]], cells[below[0]]):
             fields.append(Field(text, cells[below[0]].text.strip(), below[0], "below", key_line=row[0]))
     fields.extend(_under_fields(cells, keys, fields))
@@ -160,32 +160,12 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
     return [_continued(cells, grid.rows, row_of, f) if f.source in _CONTINUED_SOURCES else f for f in fields]
 
 
-def _stacked_keys(cells, rows: tuple[tuple[int, ...], ...], keys: list[bool], position: int) -> int:
-    """How many rows of one key each, in the print of row `position`'s and each adjacent to
-    the next, stand one under another through that row (0 when it is no such row)."""
-    def lone_key(at: int) -> int | None:
-        return rows[at][0] if 0 <= at < len(rows) and len(rows[at]) == 1 and keys[rows[at][0]] else None
-
-    start = lone_key(position)
-    if start is None:
-        return 0
-    height = _height(cells[start])
-    count = 1
-    for step in (-1, 1):
-        at, current = position + step, start
-        while (nxt := lone_key(at)) is not None and _height(cells[nxt]) <= _TYPED_RATIO * height \
-                and height <= _TYPED_RATIO * _height(cells[nxt]) \
-                and adjacent(*((cells[nxt], cells[current]) if step < 0 else (cells[current], cells[nxt]))):
-            count, current, at = count + 1, nxt, at + step
-    return count
-
-
 def _pairs(cells, row: tuple[int, ...], labels: list[bool]) -> list[int]:
     """The slots of a row that key their right neighbour when its cells go in pairs: a key
-    stands nearer its value than the cells either side of the two ("COMPANY | LOCATION |
-    STAMFORD, CT | AUTHORIZATION NO." pairs the middle two), so a pair is a gap narrower than
-    the gaps before and after it; where the gaps say nothing (all alike), every other cell
-    from the first label."""
+    stands nearer its value than the cells either side of the two, so where the gaps narrower
+    than their neighbours pair every cell ("Brand | BELAIR | Code | 72" with its wide gap
+    between the pairs), those; else every other cell from the first label (a long value can
+    stand as near the next key as its own: "Name | Johnathan Smithers | Title | Chemist")."""
     extents = [_extent(cells[i]) for i in row]
     gaps = [right[0] - left[1] for left, right in zip(extents, extents[1:])]
     heights = [_height(cells[i]) for i in row]
@@ -193,8 +173,8 @@ def _pairs(cells, row: tuple[int, ...], labels: list[bool]) -> list[int]:
     narrow = [slot for slot, gap in enumerate(gaps)
               if (slot == 0 or gap < gaps[slot - 1] - tolerance) and (slot + 1 == len(gaps) or gap < gaps[slot + 1] - tolerance)]
     slots, slot = [], 0
-    if narrow and all(labels[i] for i in narrow):
-        return narrow
+    if 2 * len(narrow) == len(row) and all(labels[i] for i in narrow):
+        return narrow  # the narrow gaps pair every cell
     while slot < len(row) - 1:
         if labels[slot]:
             slots.append(slot)
@@ -551,7 +531,7 @@ def _table_fields(cells, grid: Grid, keys: list[bool]) -> list[Field]:
 # What a letter's two people are called: each name is a key of its own, so that a question
 # naming one of them ("Who is it addressed to?", "Who is the sender?") covers the key in full.
 _RECIPIENT_KEYS = ("recipient", "addressed to", "dear", "greeting")
-_SIGNER_KEYS = ("signer", "signed by", "sender", "from", "written by", "author", "writer", "signature")
+_SIGNER_KEYS = ("signer", "signed by", "sender", "from", "written by", "author")
 PEOPLE_SOURCES = frozenset({"greeting", "closing"})  # fields whose value is a person by its place
 
 

@@ -105,12 +105,23 @@ WRITE_EXAMPLES: tuple[str, ...] = (
     "Make up a slogan.",
     "Write an email about it.",
     "Write me a haiku.",
-    "Come up with a catchy title.",
-    "Tell me a joke.",
     "Write a sentence about it.",
 )
-# Words of the requests to compose: how to write, not what about.
-WRITING_WORDS = frozenset(word for example in WRITE_EXAMPLES for word in re.findall(r"[^\W\d_]{3,}", example.lower()))
+# A request to compose opens with a verb of composing (English says so); the router's score
+# alone took "Tell me the title." for one.
+COMPOSING = re.compile(r"^\W*(?:(?:please|can\s+you|could\s+you)\s+)?(?:write|compose|draft|make\s+up|come\s+up\s+with|"
+                       r"create|invent|pen|rewrite|turn)\b", re.I)
+# What a request to compose is about: the words after "about", "on" or "regarding" ("... about
+# the weather today"); without such words it is about the page ("Draft a reply.").
+_COMPOSE_TOPIC = re.compile(r"\b(?:about|on|regarding|concerning)\s+(?P<topic>.+)$", re.I)
+
+
+def composing_topic(request: str) -> str:
+    """What a request to compose names as its topic ("the weather today"), or ""."""
+    match = _COMPOSE_TOPIC.search(request.strip().rstrip("?.!"))
+    return match["topic"] if match else ""
+
+
 # Requests about a photo, next to READ, DESCRIBE and QUESTION above (a photo may show text).
 PHOTO_EXAMPLES: dict[str, tuple[str, ...]] = {
     # Text seen in a photo: a sign, a shirt, a label on a bottle.
@@ -231,7 +242,7 @@ _SHORT_WORDS = frozenset("a an i is it me my of on in to us are any anything the
 # "What's the memo about?", "What is it about?", "Say what it is regarding.": a question that
 # ends in "about" ("regarding", "concerning", or the verb "concern") asks for the page's topic (a general cue of English, like the auxiliary verb of a yes/no).
 _TOPIC = re.compile(r"^\s*(?:(?:find|find out|tell me|say)\s+)?what(?!\s+(?:person|people|individual|one)\b)(?:'s|s|\s+is|\s+was|\s+are)?"
-                    r"(?!.*\b(?:time|total|amount|price|date|paragraph|line|section)\b)(?:\s+[^\W\d_]+){0,5}"
+                    r"(?!.*\b(?:time|total|amount|price|date|paragraph|line|section)\b)(?:\s+[^\W\d_]+){0,3}"
                     r"\s+(?:about|regarding|concerning)\s*[?.]?\s*$"
                     # "What does the memo concern?", "What matter does it regard?": the verb says it
                     r"|^\s*what(?:\s+[^\W\d_]+){1,5}\s+(?:concerns?|regards?)\s*[?.]?\s*$", re.I)
@@ -249,9 +260,9 @@ _NOT_AN_ENTRY = frozenset(
 
 # How to say it, not what to say: "in a few words", "in one sentence", "briefly", "please" at
 # the end of a request (a general cue of English, like the request openings of `vocabulary`).
-_MANNER = re.compile(r"(?:[\s,]+(?:in\s+(?:a\s+few|one|two|three|a\s+couple\s+of|very\s+few|simple|plain|short)\s+"
-                     r"(?:words?|sentences?|lines?|terms)|in\s+(?:a\s+)?(?:sentence|nutshell|short|brief)|briefly|"
-                     r"quickly|please|thanks|thank\s+you))+(?=\s*[?.!]*\s*$)", re.I)
+_MANNER = re.compile(r"(?:[\s,]+(?:in\s+(?:a\s+few|one|a\s+couple\s+of|very\s+few)\s+(?:words|sentences)|"
+                     r"in\s+(?:a|one)\s+sentence|in\s+a\s+nutshell|in\s+(?:simple|plain)\s+(?:words|terms|english)|"
+                     r"briefly|please|thanks|thank\s+you))+(?=\s*[?.!]*\s*$)", re.I)
 
 
 def without_manner(request: str) -> str:
@@ -314,6 +325,8 @@ class IntentRouter:
                 # ... "Is there any text?" is ("Is there a tip?" names something else)
                 return Intent(READ, scores[READ], self._examples[nearest[READ]], tuple(scores.items()))
             return Intent(YES_NO, 1.0, "", tuple(scores.items()))
+        if not COMPOSING.match(request):
+            scores.pop(WRITE)
         best = max(scores, key=scores.get)
         if scores[best] - scores[QUESTION] < WHOLE_PAGE_MARGIN:
             best = QUESTION

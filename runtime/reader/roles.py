@@ -1,7 +1,7 @@
 """Whose name or address a question asks for: the page's issuer (the shop, the company that
 sent the bill), the other party (the customer, the addressee, where the goods go), someone
 in another role (a nurse, a witness, a landlord), or the person a form or record is about
-(the patient, the card holder: its name field).
+(the card holder, the insured: its name field).
 
 Decided as intents are (`intents`): the question is embedded with the bundle's sentence
 encoder and compared with example questions of each side; the side whose `NEIGHBOURS`
@@ -65,17 +65,16 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     ),
     # The person a form, card or record is about: its own name field says who.
     SUBJECT: (
-        "Who is the patient?",
-        "Whose record is this?",
         "Who is the card holder?",
+        "Whose record is this?",
         "Who does this certificate belong to?",
-        "Which member is this card for?",
         "Who is the student on this report?",
         "Who is the employee in question?",
         "Who is the insured person?",
-        "Who registered?",
-        "Who is applying?",
         "Who is the policy holder?",
+        "Whose licence is this?",
+        "Who is the account holder?",
+        "Who is this ID for?",
     ),
 }
 

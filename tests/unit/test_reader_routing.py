@@ -71,7 +71,7 @@ def test_can_you_is_a_request_not_a_yes_no_question(router):
 def test_a_question_wins_unless_a_whole_page_request_is_clearly_nearer():
     axis = {intents.READ: 0, intents.DESCRIBE: 1, intents.QUESTION: 2, intents.WRITE: 3}
     requests = {"nearly a tie": (0.52, 0.0, 0.5, 0.0), "clearly read": (0.8, 0.0, 0.2, 0.0),
-                "clearly write": (0.0, 0.0, 0.2, 0.8)}
+                "write clearly": (0.0, 0.0, 0.2, 0.8), "clearly no writing": (0.0, 0.0, 0.2, 0.8)}
     pools = {**intents.EXAMPLES, intents.WRITE: intents.WRITE_EXAMPLES}
 
     def encoder(texts):  # each intent's examples on one axis; requests in between
@@ -85,7 +85,9 @@ def test_a_question_wins_unless_a_whole_page_request_is_clearly_nearer():
     router = intents.IntentRouter(encoder)
     assert router.classify("nearly a tie").name == intents.QUESTION
     assert router.classify("clearly read").name == intents.READ
-    assert router.classify("clearly write").name == intents.WRITE
+    assert router.classify("write clearly").name == intents.WRITE
+    # Near the requests to compose, but no verb of composing opens it: a question.
+    assert router.classify("clearly no writing").name == intents.QUESTION
 
 
 def test_the_examples_name_no_field_of_a_generated_document():
