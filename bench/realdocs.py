@@ -374,7 +374,7 @@ def revision() -> str:
     return f"commit {commit}" + (" with uncommitted changes" if changed else " (clean)")
 
 
-def header(args: argparse.Namespace, model, documents: list[Document]) -> list[str]:
+def header(args: argparse.Namespace, model, documents: list[Document], loaded_from: str) -> list[str]:
     hardware = detect_hardware()
     precision = "+".join(sorted({component.precision for component in model.components}))
     command = " ".join(shlex.quote(arg) for arg in [".venv/bin/python", "bench/realdocs.py", *sys.argv[1:]])
@@ -385,7 +385,7 @@ def header(args: argparse.Namespace, model, documents: list[Document]) -> list[s
         "- data: SROIE 2019 receipts (re-drawn from their boxes) and FUNSD training forms (scans); "
         f"{args.split} split of split.json, {len(documents)} documents"
         + (f" ({args.limit} per dataset, fixed-seed sample)" if args.limit else ""),
-        f"- bundle: {args.bundle}; runtime: {revision()}",
+        f"- bundle: {args.bundle}; runtime: {loaded_from}",
         "- components: " + ", ".join(f"{c.name} {c.precision} on {c.provider}" for c in model.components),
         f"- CPU: {hardware.cpu_model}; {hardware.usable_cores} usable cores; flags {', '.join(sorted(hardware.isa))}; "
         f"int8 kernels: {hardware.int8_kernels}",
@@ -414,10 +414,12 @@ def main(argv: list[str] | None = None) -> int:
     def progress(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
+    # The code measured is the code loaded now: the tree may change during a run of minutes.
+    loaded_from = revision()
     documents = load_documents(args.data, args.split, tuple(args.dataset or DATASETS), args.limit)
     model = load_model(args.bundle, precision=args.precision)
     outcomes = ask_all(model, documents, progress)
-    text = "\n".join(header(args, model, documents) + [""] + summary_rows(outcomes, documents)) + "\n"
+    text = "\n".join(header(args, model, documents, loaded_from) + [""] + summary_rows(outcomes, documents)) + "\n"
     print(text)
     if args.split == "dev":
         print("\n".join(misses(outcomes)))
