@@ -48,7 +48,7 @@ from runtime.ocr.grid import group_regions
 from runtime.results import TextLine
 
 from . import vocabulary
-from .document import PEOPLE_SOURCES, Field, extract_fields, party_blocks, read_cells, row_label
+from .document import PEOPLE_SOURCES, Field, extent, extract_fields, party_blocks, read_cells, row_label
 from . import intents
 from .letterhead import is_document_title, read_letterhead
 from .roles import AMOUNT_EXAMPLES, ISSUER, OTHER, PART, SOMEONE, SUBJECT, TOTAL, ExampleScorer, PartyRouter
@@ -239,14 +239,10 @@ def summed_total(fields: list[Field], cells: tuple[TextLine, ...]) -> Field | No
         return None
     lowest = max(amounts, key=lambda line: (rows.get(line, -1), line))
     total, field = amounts[lowest]
-    left, right = _cell_extent(cells[lowest])
+    left, right = extent(cells[lowest])
     above = [amount for line, (amount, _) in amounts.items() if line != lowest and rows.get(line, -1) < rows.get(lowest, -1)
-             and min(right, _cell_extent(cells[line])[1]) > max(left, _cell_extent(cells[line])[0])]
+             and min(right, extent(cells[line])[1]) > max(left, extent(cells[line])[0])]
     return field if len(above) >= 2 and total > 0 and sum(above) == total else None
-
-
-def _cell_extent(cell: TextLine) -> tuple[float, float]:
-    return min(p[0] for p in cell.box), max(p[0] for p in cell.box)
 
 
 def _prefixed(fields: list[Field], specific: list[str], question: str, words: frozenset[str] = frozenset()) -> list[Field]:
@@ -945,7 +941,7 @@ class Answerer:
         return scores[OTHER] - max(scores[role] for role in roles)
 
     def _about_subject(self, question: str) -> bool:
-        """Whether a question about a person asks who the page is about ("Who is the patient?"):
+        """Whether a question about a person asks who the page is about ("Who is the card holder?"):
         nearer those example questions than any other party's by `SUBJECT_MARGIN`; not who
         did something to it or whom it is for (`_WHO_DID`, `_TO_WHOM`, `_DONE_BY`)."""
         if _WHO_DID.search(question) or _TO_WHOM.search(question) or _DONE_BY.search(question):

@@ -143,7 +143,7 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
         text = cells[row[0]].text.strip()
         # A cell that holds its own "Key: value" ("Full name: Amelia Weiß") labels no line under it.
         holds_value = (match := _KEY_VALUE.match(text)) is not None and bool(match["value"].strip(" _"))
-        (left, right), (b_left, b_right) = _extent(cells[row[0]]), _extent(cells[below[0]])
+        (left, right), (b_left, b_right) = extent(cells[row[0]]), extent(cells[below[0]])
         if len(row) == 1 and keys[row[0]] and not text.endswith(":") and not holds_value \
                 and min(right, b_right) > max(left, b_left) and adjacent(cells[row[0]], cells[below[0]]):
             fields.append(Field(text, cells[below[0]].text.strip(), below[0], "below", key_line=row[0]))
@@ -166,15 +166,15 @@ def _pairs(cells, row: tuple[int, ...], labels: list[bool]) -> list[int]:
     than their neighbours pair every cell ("Brand | BELAIR | Code | 72" with its wide gap
     between the pairs), those; else every other cell from the first label (a long value can
     stand as near the next key as its own: "Name | Johnathan Smithers | Title | Chemist")."""
-    extents = [_extent(cells[i]) for i in row]
+    extents = [extent(cells[i]) for i in row]
     gaps = [right[0] - left[1] for left, right in zip(extents, extents[1:])]
     heights = [_height(cells[i]) for i in row]
     tolerance = 0.5 * min(heights)  # gaps this close are alike
     narrow = [slot for slot, gap in enumerate(gaps)
               if (slot == 0 or gap < gaps[slot - 1] - tolerance) and (slot + 1 == len(gaps) or gap < gaps[slot + 1] - tolerance)]
-    slots, slot = [], 0
     if 2 * len(narrow) == len(row) and all(labels[i] for i in narrow):
         return narrow  # the narrow gaps pair every cell
+    slots, slot = [], 0
     while slot < len(row) - 1:
         if labels[slot]:
             slots.append(slot)
@@ -188,7 +188,8 @@ def _height(cell: TextLine) -> float:
     return max(1.0, max(p[1] for p in cell.box) - min(p[1] for p in cell.box))
 
 
-def _extent(cell: TextLine) -> tuple[float, float]:
+def extent(cell: TextLine) -> tuple[float, float]:
+    """(left, right) of a cell's box."""
     return min(p[0] for p in cell.box), max(p[0] for p in cell.box)
 
 
@@ -198,19 +199,19 @@ def _continued(cells, rows, row_of: dict[int, int], field: Field) -> Field:
     gap, with nothing of that row under the key (a key there starts the next field)."""
     if value_types(field.value) & _COMPLETE_TYPES:  # a date, an amount, a phone number is whole on its line
         return field
-    value_left, value_right = _extent(cells[field.line])
+    value_left, value_right = extent(cells[field.line])
     if field.key_line == field.line:  # "BRAND: General Merchandising": the key is the cell's start
         text = cells[field.line].text.strip()
         cut = value_left + (value_right - value_left) * (len(text) - len(field.value)) / max(len(text), 1)
         key_stretch, value_left = (value_left, cut), cut
     elif field.key_line >= 0:
-        key_stretch = (_extent(cells[field.key_line])[0], value_left)
+        key_stretch = (extent(cells[field.key_line])[0], value_left)
     else:
         return field
     members, position = [field.line], row_of[field.line]
     while len(members) < _MAX_CONTINUED and position + 1 < len(rows):
         below = rows[position + 1]
-        extents = {i: _extent(cells[i]) for i in below}
+        extents = {i: extent(cells[i]) for i in below}
         under = [i for i, (left, right) in extents.items() if min(right, value_right) - max(left, value_left) > 0]
         if len(under) != 1 or any(min(right, key_stretch[1]) - max(left, key_stretch[0]) > 0 for left, right in extents.values()):
             break
@@ -219,7 +220,7 @@ def _continued(cells, rows, row_of: dict[int, int], field: Field) -> Field:
             break  # a key of its own, or an exclamation ("Thank you!") that closes the page
         # Left-aligned with the value (a centred "Thank you!" is not), and words under words:
         # a line that opens with a figure under one of words starts an address or an amount.
-        if abs(_extent(cells[under[0]])[0] - value_left) > _height(cells[under[0]]) * _ALIGN_RATIO or (
+        if abs(extent(cells[under[0]])[0] - value_left) > _height(cells[under[0]]) * _ALIGN_RATIO or (
                 text[:1].isdigit() and not field.value[:1].isdigit()):
             break
         members.append(under[0])
@@ -285,7 +286,7 @@ def left_aligned(cells: tuple[TextLine, ...]) -> list[list[int]]:
     of the previous one when it starts within the median line height of it."""
     if not cells:
         return []
-    lefts = [_extent(cell)[0] for cell in cells]
+    lefts = [extent(cell)[0] for cell in cells]
     heights = sorted(max(p[1] for p in cell.box) - min(p[1] for p in cell.box) for cell in cells)
     tolerance = max(1.0, heights[len(heights) // 2])
     order = sorted(range(len(cells)), key=lambda i: lefts[i])
@@ -396,7 +397,7 @@ def _under_fields(cells, keys: list[bool], fields: list[Field]) -> list[Field]:
 
 def _spans(cells) -> list[tuple[float, float, float, float]]:
     """(left, right, top, bottom) of each cell."""
-    return [(*_extent(cell), min(p[1] for p in cell.box), max(p[1] for p in cell.box)) for cell in cells]
+    return [(*extent(cell), min(p[1] for p in cell.box), max(p[1] for p in cell.box)) for cell in cells]
 
 
 def _under(index: int, keys: list[bool], spans) -> int | None:
@@ -470,10 +471,10 @@ def _cell_below(cells, rows: tuple[tuple[int, ...], ...], position: int, index: 
         return None
     row = rows[position]
     after = row.index(index) + 1
-    left = _extent(cells[index])[0]
-    right = _extent(cells[row[after]])[0] if after < len(row) else float("inf")
+    left = extent(cells[index])[0]
+    right = extent(cells[row[after]])[0] if after < len(row) else float("inf")
     for below in rows[position + 1]:
-        b_left, b_right = _extent(cells[below])
+        b_left, b_right = extent(cells[below])
         if min(right, b_right) > max(left, b_left) and adjacent(cells[index], cells[below]):
             return below
     return None
@@ -610,8 +611,8 @@ def party_blocks(cells: tuple[TextLine, ...]) -> list[Party]:
             members = []
             for below in rows[position + 1:position + 1 + _BLOCK_MAX_LINES]:
                 upper = cells[members[-1] if members else index]
-                left = _extent(upper)[0]
-                line = [i for i in below if abs(_extent(cells[i])[0] - left) <= _ALIGN_RATIO * _height(cells[i])]
+                left = extent(upper)[0]
+                line = [i for i in below if abs(extent(cells[i])[0] - left) <= _ALIGN_RATIO * _height(cells[i])]
                 if not line or not adjacent(upper, cells[line[0]]):
                     break
                 said = cells[line[0]].text.strip()
