@@ -1,7 +1,7 @@
 """Our PP-OCR pipeline against rapidocr-onnxruntime's own, on the same model files (issue 13, comparison 1).
 
     .venv/bin/python bench/ocr.py [--data /work/realdocs] [--repeats 5] [--in-flight 8]
-        [--rec-batch 6] [--out bench/results/ocr.md]
+        [--rec-batch 6] [--run-size 1] [--out bench/results/ocr.md]
 
 Images: scikit-image's `page` and `text`, four pages of the project's document generator
 (seed 1, a development seed) and, with `--data` (a folder with `funsd/` and `split.json`, see
@@ -9,7 +9,7 @@ bench/realdocs.py), the first four FUNSD forms of the development split: real sc
 
 Measured side by side in one run, medians of `--repeats`:
 - single-image latency: ours as `serve` runs it (the thread budget for `--in-flight`
-  requests: workers x 1 thread, the recogniser's batches spread over idle workers, the
+  requests: workers x 1 thread, the recogniser's runs spread over idle workers, the
   detector on every core while alone: `runtime.scheduler.WorkerPool` / `RunGauge`) and as
   `run` loads it (one worker, intra-op threads = usable cores) vs `RapidOCR()` with its
   defaults; the ratio per image and its median (the figure: as served);
@@ -18,7 +18,9 @@ Measured side by side in one run, medians of `--repeats`:
   the images run as jobs of the same `WorkerPool`) vs RapidOCR called from as many threads,
   and RapidOCR one image after another;
 - identical text: per image, whether our regions' texts equal RapidOCR's as a multiset
-  (whitespace aside; the order differs: ours is reading order by rows).
+  (whitespace aside; the order differs: ours is reading order by rows);
+- the recogniser's run size on one thread (what a request gets while others are in
+  flight): every page read with runs of 1, 2 and `--rec-batch` crops.
 Prints a table with the CPU flags and writes it to `--out` when given.
 """
 
@@ -42,6 +44,7 @@ sys.path.insert(0, str(REPO / "tests" / "golden"))
 
 from bench_common import Figure, add_json_argument, cpu_line, median_s, report, write_figures  # noqa: E402
 
+from runtime.kinds.ocr import OcrAdapter  # noqa: E402
 from runtime.ocr.pipeline import OcrConfig, OcrPipeline  # noqa: E402
 from runtime.ocr.recognize import RecognizeConfig  # noqa: E402
 from runtime.placement import detect_hardware  # noqa: E402
@@ -66,19 +69,22 @@ def images(data: Path | None) -> dict[str, Image.Image]:
     return found
 
 
-def pipeline(models: str, threads: int, rec_batch: int, pool: WorkerPool | None = None,
+def pipeline(models: str, threads: int, rec_batch: int, run_size: int, pool: WorkerPool | None = None,
              wide_threads: int = 0) -> OcrPipeline:
     """Our pipeline on `threads` intra-op threads per session; with `pool` (and
-    `wide_threads`), as a served model runs it (see `runtime.loading.load_model`). The
+    `wide_threads` for the kind's wide components), as a served model runs it (see
+    `runtime.loading.load_model`). The
     sessions' threads spin as `load_model`'s do (the wide twin's do not): the bench used to
     turn spinning off for every session, which `run` never does."""
     config = SessionConfig(intra_op_threads=threads)
     gauge = RunGauge()
     sessions = {name: ComponentSession(f"ocr-{name}", os.path.join(models, file), config,
-                                       wide_threads=wide_threads if name == "det" else 0, gauge=gauge)
+                                       wide_threads=wide_threads if f"ocr_{name}" in OcrAdapter.wide_components else 0,
+                                       gauge=gauge)
                 for name, file in FILES.items()}  # fmt: skip
     return OcrPipeline(sessions["det"], sessions["cls"], sessions["rec"],
-                       OcrConfig(recognize=RecognizeConfig(batch_size=rec_batch)), pool=pool)  # fmt: skip
+                       OcrConfig(recognize=RecognizeConfig(batch_size=rec_batch, run_size=run_size)),
+                       pool=pool)  # fmt: skip
 
 
 def squash(texts) -> list[str]:
@@ -91,7 +97,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--in-flight", type=int, default=8)
     parser.add_argument("--rec-batch", type=int, default=RecognizeConfig().batch_size,
-                        help="crops per recogniser run (ours)")  # fmt: skip
+                        help="crops padded to one width together (RapidOCR's rec_batch_num)")  # fmt: skip
+    parser.add_argument("--run-size", type=int, default=RecognizeConfig().run_size,
+                        help="crops per recogniser run (ours); the run-size table compares 1, 2 and 6")
     parser.add_argument("--out", type=Path, default=None)
     add_json_argument(parser)
     return parser.parse_args(argv)
@@ -112,8 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     theirs = rapidocr_onnxruntime.RapidOCR()
     budget = thread_budget(cores, args.in_flight)
     workers = WorkerPool(budget.workers)
-    served = pipeline(models, budget.intra_op_threads, args.rec_batch, workers, budget.wide_threads)
-    alone = pipeline(models, cores, args.rec_batch)
+    served = pipeline(models, budget.intra_op_threads, args.rec_batch, args.run_size, workers, budget.wide_threads)
+    alone = pipeline(models, cores, args.rec_batch, args.run_size)
     pages = images(args.data)
     bgr = {name: np.asarray(image.convert("RGB"))[:, :, ::-1].copy() for name, image in pages.items()}
 
@@ -143,13 +151,23 @@ def main(argv: list[str] | None = None) -> int:
         theirs_all = median_s(lambda: list(pool.map(theirs, batch_bgr)), args.repeats, warm_up=True)
     theirs_serial = median_s(lambda: [theirs(image) for image in batch_bgr], args.repeats, warm_up=True)
 
+    # What a request gets with others in flight (1 worker x 1 thread): does batching more
+    # crops into one recogniser run pay? The runs' sizes change nothing else.
+    run_sizes = (1, 2, args.rec_batch)
+    narrow = {size: pipeline(models, 1, args.rec_batch, size) for size in run_sizes}
+    per_size = {size: 0.0 for size in run_sizes}
+    for image in pages.values():
+        for size in run_sizes:
+            per_size[size] += median_s(lambda: narrow[size].read_regions(image), args.repeats, warm_up=True)
+
     lines = [
         f"# OCR: ours vs rapidocr-onnxruntime {rapidocr_onnxruntime.__version__ if hasattr(rapidocr_onnxruntime, '__version__') else '1.4.4'}"
         " (same PP-OCRv4 files)",
         "",
         f"{cpu_line(hardware)}. "
-        f"Medians of {args.repeats}. Ours: recogniser batch {args.rec_batch}; as served: {budget.reason}, "
-        f"recogniser batches over idle workers, detector on {budget.wide_threads or budget.intra_op_threads} "
+        f"Medians of {args.repeats}. Ours: recogniser crops padded in groups of {args.rec_batch} as RapidOCR's, "
+        f"run {args.run_size} at a time; as served: {budget.reason}, "
+        f"recogniser runs over idle workers, detector on {budget.wide_threads or budget.intra_op_threads} "
         f"thread(s) when alone; as `run`: 1 worker x {cores} threads. "
         f"Load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after.",
         "",
@@ -165,6 +183,10 @@ def main(argv: list[str] | None = None) -> int:
         f"rapidocr from {args.in_flight} threads {len(batch) / theirs_all:.2f} images/s, one after another "
         f"{len(batch) / theirs_serial:.2f} images/s; throughput ratio ours/rapidocr(threads) "
         f"**{theirs_all / ours_all:.2f}** (target >= 1.5).",
+        "",
+        f"Recogniser run size on 1 thread (each page's crops padded as RapidOCR's groups of {args.rec_batch}, "
+        "run in pieces of N crops; all pages, sum of medians): "
+        + ", ".join(f"{size} crop(s) a run {per_size[size] * 1000:.0f} ms" for size in run_sizes) + ".",
     ]
     comparison = "1. OCR vs rapidocr-onnxruntime (same PP-OCRv4 files)"
     write_figures([

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,16 +31,25 @@ def normalise_crop(crop: np.ndarray, height: int, width: int, max_width: int) ->
     return padded
 
 
-def upright_crops(session: ComponentSession, crops: list[np.ndarray], config: ClassifyConfig) -> list[np.ndarray]:
-    """Returns the crops, each turned 180° where the classifier is sure it is upside down."""
+def upright_crops(session: ComponentSession, crops: list[np.ndarray], config: ClassifyConfig,
+                  run_batches: Callable[[Callable, list], list] | None = None) -> list[np.ndarray]:
+    """Returns the crops, each turned 180° where the classifier is sure it is upside down.
+
+    Every crop is padded to the same width, so its verdict does not depend on its batch;
+    `run_batches` (the engine's `WorkerPool.map`) lets idle workers take some batches.
+    """
     _, height, width = config.image_shape
     result = list(crops)
     order = np.argsort([crop.shape[1] / crop.shape[0] for crop in crops], kind="stable")
     input_name = next(iter(session.inputs))
-    for begin in range(0, len(order), config.batch_size):
-        indices = order[begin : begin + config.batch_size]
+
+    def classify(indices: np.ndarray) -> np.ndarray:
         batch = np.stack([normalise_crop(crops[i], height, width, width) for i in indices])
-        probabilities = next(iter(session.run({input_name: batch}).values()))
+        return next(iter(session.run({input_name: batch}).values()))
+
+    batches = [order[begin : begin + config.batch_size] for begin in range(0, len(order), config.batch_size)]
+    run_all = run_batches or (lambda function, items: [function(item) for item in items])
+    for indices, probabilities in zip(batches, run_all(classify, batches)):
         for index, row in zip(indices, probabilities):
             best = int(np.argmax(row))
             if "180" in config.labels[best] and float(row[best]) > config.thresh:

@@ -117,7 +117,7 @@ class OcrPipeline:
         if not crops:
             return ()
         if self._cls is not None:
-            crops = upright_crops(self._cls, crops, config.classify)
+            crops = upright_crops(self._cls, crops, config.classify, self._pool.map)
         texts = _recognize_in_scan_order(self._rec, crops, kept, self._alphabet, config.recognize, self._pool.map)
         lines = []
         for box, (text, confidence) in zip(kept, texts):

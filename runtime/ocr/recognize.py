@@ -15,7 +15,10 @@ from .classify import normalise_crop
 @dataclass(frozen=True)
 class RecognizeConfig:
     image_shape: tuple[int, int, int] = (3, 48, 320)  # channels, height, minimum width
-    batch_size: int = 6
+    batch_size: int = 6  # crops padded to one width together (RapidOCR's rec_batch_num)
+    # Crops per onnxruntime run. bench/ocr.py (EPYC): on one thread runs of 1 and 2 crops cost
+    # the same and runs of 6 7% more; on two threads runs of 1 lose ~10% to thread syncs.
+    run_size: int = 2
 
 
 def load_alphabet(session: ComponentSession, key: str = "character") -> tuple[str, ...]:
@@ -34,33 +37,55 @@ def recognize_crops(
 ) -> list[tuple[str, float]]:
     """(text, confidence) per BGR crop, in input order.
 
-    `run_batches(function, batches)` returns `[function(batch) for batch in batches]`; the
-    engine passes `WorkerPool.map`, so idle workers recognise some of the batches.
+    `run_batches(function, runs)` returns `[function(run) for run in runs]`; the engine
+    passes `WorkerPool.map`, so idle workers recognise some of the runs.
 
-    Crops are batched by increasing width/height ratio; each batch is padded to the widest
-    ratio in it (never narrower than the configured width), as PaddleOCR does. Ties are
-    ordered by numpy's default sort, as RapidOCR orders them: a batch's padding changes
-    its crops' texts.
+    Crops are grouped by increasing width/height ratio, `batch_size` to a group, and each
+    crop is padded to the widest ratio in its group (never narrower than the configured
+    width), as PaddleOCR batches them; ties are ordered by numpy's default sort, as
+    RapidOCR orders them. The padding is what ties a crop's text to its neighbours (the
+    SVTR neck mixes the whole padded line); the rows of a batch are otherwise independent,
+    so a piece of a group run at the group's width gets the very same outputs (checked bit
+    for bit on PP-OCRv4 and v6; see `_pieces` for single rows). The groups are therefore
+    run in pieces of `run_size` crops, the costliest first, which spreads a page's work
+    evenly over the workers (a page whose lines all fall in one group kept one core busy
+    while the other idled) and, on one thread, runs a wide group faster than one batch.
     """
     _, height, base_width = config.image_shape
     ratios = [crop.shape[1] / crop.shape[0] for crop in crops]
     order = np.argsort(np.array(ratios))
-    results: list[tuple[str, float]] = [("", 0.0)] * len(crops)
+    runs: list[tuple[int, np.ndarray]] = []  # (padded width, crop indices)
+    for begin in range(0, len(order), config.batch_size):
+        group = order[begin : begin + config.batch_size]
+        width = int(height * max([base_width / height] + [ratios[i] for i in group]))
+        runs += [(width, piece) for piece in _pieces(group, config.run_size)]
+    # Costliest first (work grows with width x crops): the workers claim runs in this
+    # order, and a costly run claimed last would leave the others idle while it ran.
+    runs.sort(key=lambda run: run[0] * len(run[1]), reverse=True)
     input_name = next(iter(session.inputs))
 
-    def recognize_batch(indices: np.ndarray) -> list[tuple[str, float]]:
-        max_ratio = max([base_width / height] + [ratios[i] for i in indices])
-        width = int(height * max_ratio)
+    def recognize_run(run: tuple[int, np.ndarray]) -> list[tuple[str, float]]:
+        width, indices = run
         batch = np.stack([normalise_crop(crops[i], height, width, width) for i in indices])
         probabilities = next(iter(session.run({input_name: batch}).values()))
         return ctc_greedy_decode(probabilities, alphabet)
 
-    batches = [order[begin : begin + config.batch_size] for begin in range(0, len(order), config.batch_size)]
-    run = run_batches or (lambda function, items: [function(item) for item in items])
-    for indices, decoded in zip(batches, run(recognize_batch, batches)):
+    results: list[tuple[str, float]] = [("", 0.0)] * len(crops)
+    run_all = run_batches or (lambda function, items: [function(item) for item in items])
+    for (_, indices), decoded in zip(runs, run_all(recognize_run, runs)):
         for index, text in zip(indices, decoded):
             results[index] = text
     return results
+
+
+def _pieces(group: np.ndarray, size: int) -> list[np.ndarray]:
+    """`group` in pieces of `size`, a shorter last piece joined to the one before it: a run
+    of one row takes other kernels than a batch in some recognisers (PP-OCRv6's outputs
+    moved by 2e-6), where runs of two or more rows match the whole batch bit for bit."""
+    starts = list(range(0, len(group), max(1, size)))
+    if len(starts) > 1 and len(group) - starts[-1] < size:
+        starts.pop()
+    return [group[start:end] for start, end in zip(starts, [*starts[1:], len(group)])]
 
 
 def ctc_greedy_decode(probabilities: np.ndarray, alphabet: tuple[str, ...]) -> list[tuple[str, float]]:

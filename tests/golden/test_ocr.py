@@ -198,3 +198,23 @@ def test_page_timing_is_reported(pipeline, reference, capsys):
     with capsys.disabled():
         print(f"\npage.png read: ours {ours_s * 1000:.0f} ms, rapidocr {theirs_s * 1000:.0f} ms (median of 5)")
     assert ours_s > 0 and theirs_s > 0
+
+
+def test_a_crop_run_alone_reads_as_in_its_whole_batch(sessions):
+    """The recogniser's rows are independent but for the width they are padded to, so a
+    page read in runs of one crop (padded to its group's width) gives RapidOCR's batches'
+    very texts and confidences, bit for bit, and so does every other run size."""
+    import dataclasses
+
+    from runtime.ocr.recognize import RecognizeConfig
+
+    whole = OcrPipeline(sessions["det"], sessions["cls"], sessions["rec"],
+                        OcrConfig(recognize=RecognizeConfig(run_size=6)))  # fmt: skip
+    for name in ("receipt", "columns", "page"):
+        image = IMAGES[name]()
+        expected = [(line.text, line.confidence) for line in whole.read_regions(image)]
+        assert len(expected) >= 4, name
+        for run_size in (1, 2, 5):
+            config = dataclasses.replace(whole.config, recognize=RecognizeConfig(run_size=run_size))
+            pieces = OcrPipeline(sessions["det"], sessions["cls"], sessions["rec"], config)
+            assert [(line.text, line.confidence) for line in pieces.read_regions(image)] == expected, (name, run_size)
