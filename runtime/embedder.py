@@ -193,7 +193,8 @@ class KnownVectors:
     built (packaging/reader_bundle.py) so that starting a server does not embed hundreds of
     them. A text it does not know is embedded as usual, so a changed example list stays right,
     only slower. Records every text it is asked (`seen`) until `freeze()`, which is how the
-    bundle build learns which texts a load embeds. Read-only after `freeze()` (then any
+    bundle build learns which texts a load embeds (and `expect`, which texts it will embed
+    later). Read-only after `freeze()` (then any
     number of threads may call it)."""
 
     def __init__(self, embed: Callable[[list[str]], np.ndarray],
@@ -218,8 +219,14 @@ class KnownVectors:
 
     @property
     def seen(self) -> tuple[str, ...]:
-        """The texts asked between construction and `freeze()`, in first-asked order."""
+        """The texts asked (or `expect`ed) between construction and `freeze()`, in first-asked order."""
         return tuple(self._seen)
+
+    def expect(self, texts: Sequence[str]) -> None:
+        """Records `texts` as if asked, without embedding them: texts the engine embeds later,
+        on first use, whose vectors a bundle should still carry ready-made."""
+        if self._recording:
+            self._seen.update(dict.fromkeys(texts))
 
     def freeze(self) -> None:
         self._recording = False

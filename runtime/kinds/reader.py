@@ -252,13 +252,15 @@ class ReaderAdapter(KindAdapter):
                 embedder_tokenizer.whole_words(),
             )
             self._photos = PhotoAnswerer(vocabulary)
+            match.expect(vocabulary.later_texts)
             self._photo_router = intents.PhotoIntentRouter(match, vocabulary.mask, vocabulary.mask_all)
         match.freeze()
 
     @property
     def startup_texts(self) -> tuple[str, ...]:
-        """The texts embedded while loading (example requests, labels): what a bundle's
-        `embedder_vectors` file holds (packaging/reader_bundle.py)."""
+        """The texts embedded while loading (example requests, labels) and those embedded on
+        first use (the classifier's labels): what a bundle's `embedder_vectors` file holds
+        (packaging/reader_bundle.py)."""
         return self._match.seen
 
     # --- tasks -----------------------------------------------------------------------

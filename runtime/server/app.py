@@ -42,8 +42,8 @@ def create_app(model_or_loader, config: ServerConfig | None = None) -> web.Appli
 
     Args:
         model_or_loader: a loaded `Model` (served at once), or a callable returning one;
-            the callable runs on a thread at start-up (then a warm-up request) while
-            `/health` answers 503 `{"status": "loading"}`.
+            the callable runs on a thread at start-up while `/health` answers 503
+            `{"status": "loading"}` (a warm-up request runs after, on a thread of its own).
         config: server settings; `ServerConfig()` when None.
 
     Returns:

@@ -22,7 +22,8 @@ from runtime.api.config import ServerConfig
 logger = logging.getLogger("runtime.server")
 
 EXIT_CANNOT_LISTEN = 7  # the address could not be bound (port in use, privileged port, not our address)
-_OUR_THREADS = ("wan-model-loader", "wan-engine")  # thread names given in app.py and runtime/scheduler.py
+# thread names given in app.py, runtime/scheduler.py and runtime/api/service.py
+_OUR_THREADS = ("wan-model-loader", "wan-engine", "wan-warm-up")
 _CANCEL_WAIT_S = 1.0  # for cancelled request handlers to unwind
 _THREAD_EXIT_WAIT_S = 1.0  # for idle engine threads to notice the executor's shutdown
 
@@ -31,9 +32,10 @@ def run_server(load_model: Callable[[], object], config: ServerConfig) -> int:
     """Serve until SIGTERM/SIGINT; return the process exit code.
 
     Binds `config.host:config.port` at once and prints the URL; `/health` answers 503
-    `{"status": "loading"}` while `load_model()` runs on a thread (then a warm-up request),
-    200 `{"status": "ok"}` after. On the first SIGTERM/SIGINT: stop accepting, let requests
-    in flight finish within `config.shutdown_grace_s`, cancel the rest, return 0. Repeated
+    `{"status": "loading"}` while `load_model()` runs on a thread, 200 `{"status": "ok"}`
+    after (a warm-up request then runs on a thread of its own). On the first SIGTERM/SIGINT:
+    stop accepting, let requests in flight finish within `config.shutdown_grace_s`, cancel
+    the rest, return 0. Repeated
     signals are ignored once shutdown has begun. If loading fails the error is logged and
     the return value is 1; if the address cannot be listened on (port in use, ...) a
     one-line error says why and what to change, and the return value is 7. A warning is

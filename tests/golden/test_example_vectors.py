@@ -1,6 +1,7 @@
 """The reader bundle's stored vectors of its example requests (packaging/reader_bundle.py,
-runtime.embedder.KnownVectors): a load looks them up instead of embedding ~470 texts, and
-they are the vectors this machine computes."""
+runtime.embedder.KnownVectors): a load looks them up instead of embedding ~470 texts, a
+first question that names an object looks up the classifier's 1,000 labels, and they are
+the vectors this machine computes."""
 
 from __future__ import annotations
 
@@ -19,8 +20,14 @@ from runtime.errors import BundleError
 def test_a_load_looks_up_every_example_and_gets_this_machines_vectors(reader_bundle, precision):
     adapter = load_model(reader_bundle, precision=precision)._adapter
     texts = list(adapter.startup_texts)
-    assert len(texts) > 300  # intent, party and amount examples, the photo models' labels
+    assert len(texts) > 1300  # intent, party and amount examples, the photo models' labels
     assert all(adapter._match.knows(text) for text in texts)
+    vocabulary = adapter._photos._vocabulary
+    assert len(vocabulary.later_texts) == 1000 and set(vocabulary.later_texts) <= set(texts)
+    embedded = []
+    embed = adapter._match._embed
+    adapter._match._embed = lambda batch: embedded.append(len(batch)) or embed(batch)
+    assert len(vocabulary._vectors) == len(vocabulary.detector_labels) + 1000 and embedded == []
     stored = adapter._match(texts)
     fresh = adapter._embedder.embed(texts, truncate=True)
     assert float(np.max(np.abs(stored - fresh))) <= KNOWN_VECTOR_TOLERANCE
