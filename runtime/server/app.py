@@ -111,7 +111,8 @@ async def _load(service: ApiService, loader: Callable, loaded: asyncio.Future) -
             loaded.set_exception(error)
         return
     service.set_model(model)
-    logger.info("Model %s loaded and warmed up in %.1f s", service.model_id, time.monotonic() - began)
+    logger.info("Model %s loaded in %.1f s%s", service.model_id, time.monotonic() - began,
+                " (a warm-up request follows on a thread)" if service.config.warmup else "")
     if not loaded.done():
         loaded.set_result(model)
 
