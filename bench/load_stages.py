@@ -8,8 +8,8 @@ Each run is a fresh Python process (imports are only paid once per process) that
 selection, the thread budget for 8 requests at once and every loaded file's sha256), then
 `load_model` (sessions created with the kind's preload beside them, then the adapter); the
 web server's own modules are timed apart (the binary imports them before it binds its port).
-/health says 200 then; the warm-up request (timed last) runs after it, on a thread, while the
-wide twin sessions are made, as in the server. Prints per-stage medians and every run; the
+/health says 200 then; the warm-up request runs after it (the server runs it on a thread of
+its own, this bench on its main thread, timed last) while the wide twin sessions are made. Prints per-stage medians and every run; the
 frozen binary adds its own start-up (bench/cold_start.py measures it end to end).
 """
 

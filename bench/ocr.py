@@ -99,7 +99,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rec-batch", type=int, default=RecognizeConfig().batch_size,
                         help="crops padded to one width together (RapidOCR's rec_batch_num)")  # fmt: skip
     parser.add_argument("--run-size", type=int, default=RecognizeConfig().run_size,
-                        help="crops per recogniser run (ours); the run-size table compares 1, 2 and 6")
+                        help="crops per recogniser run (ours); the run-size line compares 1, 2 and --rec-batch")
     parser.add_argument("--out", type=Path, default=None)
     add_json_argument(parser)
     return parser.parse_args(argv)

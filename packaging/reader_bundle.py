@@ -170,8 +170,10 @@ VECTORS_STAMP = ".vectors-build.json"  # what the stored vectors were computed f
 
 def _example_vectors(out_dir: Path) -> list[str]:
     """Embed the texts a load embeds (the reader's example requests and the photo models'
-    labels) with each embedder variant and store them beside it (runtime.embedder.KnownVectors),
-    so that a server start looks them up instead of embedding ~410 texts (0.4-0.7 s on 2 cores).
+    labels) and those it embeds on first use (the classifier's 1,000 labels) with each embedder
+    variant and store them beside it (runtime.embedder.KnownVectors), so that a server start
+    looks up ~410 texts instead of embedding them (0.4-0.7 s on 2 cores) and a first question
+    naming an object the other ~1,000 (0.85 s).
     Each variant's texts are those its own load asks for (the int8 embedder masks a few more
     words of the photo examples). The floats are this machine's: a machine whose kernels round
     differently embeds them again at start (read_vectors); and so a bundle built on another CPU

@@ -29,7 +29,7 @@ class ServerConfig:
     log_format: str = "text"  # "text" or "json"
     model_id: str | None = None  # id shown in /v1/models (default: the bundle's name)
     keepalive_interval_s: float = 5.0  # SSE ": keep-alive" comments while no token is ready
-    warmup: bool = True  # run one tiny request after loading, on a thread, once /health says ok
+    warmup: bool = True  # run one tiny request on a thread once the loaded model serves (/health says ok)
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr)

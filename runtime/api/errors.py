@@ -48,7 +48,7 @@ class ApiError(Exception):
 
 
 class ModelLoadingError(WanError):
-    """The model is still loading (or warming up); retry shortly."""
+    """The model is still loading; retry shortly."""
 
     code = "model_loading"
 

@@ -91,16 +91,33 @@ class ApiService:
         self.status = "ok"
 
     def load(self, loader: Callable[[], object]) -> object:
-        """Load (blocking; run it on a thread). Returns the model, which serves from then on
-        (/health says ok). The warm-up request runs after that on a thread of its own, and
-        again once the deferred wide twin sessions exist (a first request alone in flight
-        would otherwise pay their first-run allocations): on the reader bundle it did not
-        shorten the first real question (1486 vs 1489 ms, measured), and it cost a quarter
-        of a second of every start before /health said ok (issue 13, comparison 6)."""
-        model = loader()
+        """Load (blocking; run it on a thread). Returns the model; `set_model` then serves it
+        and `warm_up_later` warms it up."""
+        return loader()
+
+    def warm_up_later(self, model) -> None:
+        """Run the warm-up request on a thread of its own once the model serves (/health says
+        ok), and again once the deferred wide twin sessions exist (a first request alone in
+        flight would otherwise pay their first-run allocations). On the reader bundle it did
+        not shorten the first real question (1486 vs 1489 ms, measured) and it cost a quarter
+        of a second of every start before /health said ok (issue 13, comparison 6). A first
+        warm-up that fails marks the service failed (/health 503), as a failed load does."""
         if self.config.warmup:
-            threading.Thread(target=_warm_up_after_load, args=(model,), name="wan-warm-up", daemon=True).start()
-        return model
+            threading.Thread(target=self._warm_up, args=(model,), name="wan-warm-up", daemon=True).start()
+
+    def _warm_up(self, model) -> None:
+        try:
+            warm_up(model)
+        except Exception as error:  # noqa: BLE001 - reported through /health, as a failed load is
+            self.status, self.load_error = "failed", error
+            logger.exception("The model's first request (the warm-up) failed; /health now says failed.")
+            return
+        try:
+            if getattr(model, "twins_deferred", False):
+                model.wait_for_twins()
+                warm_up(model)
+        except Exception:  # noqa: BLE001 - a cold twin costs one slower request, never a reply
+            logger.exception("Warming up the wide twin sessions failed; serving anyway.")
 
     @property
     def model_id(self) -> str:
@@ -477,18 +494,6 @@ def _events(model, task: str, image, prompt: str, overrides: dict):
         text = model.read(image).text
         return iter([GenerationResult(text, (), (), "stop", Usage(0, 0))])
     return model.stream(task, image, prompt, **overrides)
-
-
-def _warm_up_after_load(model) -> None:
-    """`warm_up`, then `warm_up` again once the deferred twins exist: a warm-up request alone
-    in flight runs on them (`RunGauge`). A failure here is logged; requests are unaffected."""
-    try:
-        warm_up(model)
-        if getattr(model, "twins_deferred", False):
-            model.wait_for_twins()
-            warm_up(model)
-    except Exception:  # noqa: BLE001 - a cold session costs one slower request, never a reply
-        logger.exception("Warming the model up failed; serving anyway.")
 
 
 def warm_up(model) -> None:

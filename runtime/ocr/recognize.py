@@ -44,9 +44,10 @@ def recognize_crops(
     crop is padded to the widest ratio in its group (never narrower than the configured
     width), as PaddleOCR batches them; ties are ordered by numpy's default sort, as
     RapidOCR orders them. The padding is what ties a crop's text to its neighbours (the
-    SVTR neck mixes the whole padded line); the rows of a batch are otherwise independent,
-    so a piece of a group run at the group's width gets the very same outputs (checked bit
-    for bit on PP-OCRv4 and v6; see `_pieces` for single rows). The groups are therefore
+    SVTR neck mixes the whole padded line); the rows of a batch are otherwise independent in
+    an fp32 graph, so a piece of a group run at the group's width gets the very same outputs
+    (checked bit for bit on PP-OCRv4 and v6; see `_pieces` for single rows; a dynamically
+    quantised recogniser, which scales over the whole batch, would not). The groups are therefore
     run in pieces of `run_size` crops, the costliest first, which spreads a page's work
     evenly over the workers (a page whose lines all fall in one group kept one core busy
     while the other idled) and, on one thread, runs a wide group faster than one batch.

@@ -32,7 +32,7 @@ INGRESS_NAME = "wan-ingress"
 
 @serve.deployment(name=DEPLOYMENT_NAME)
 class ModelReplica:
-    """One replica: the model planned and loaded from `spec`, warmed up, behind the API.
+    """One replica: the model planned and loaded from `spec` (then warmed up on a thread), behind the API.
 
     The planner sees `spec.num_cpus` usable cores (what Ray reserved for the replica), so
     workers x intra-op threads stay within them. Requests reach it from the `Ingress`
@@ -49,7 +49,9 @@ class ModelReplica:
         for line in plan.lines():
             logger.info("replica %s: %s", self.replica, line)
         self.service = ApiService(server, None, fetch_remote_image)
-        self.service.set_model(self.service.load(lambda: load_model(plan)))  # load, then the warm-up request
+        model = self.service.load(lambda: load_model(plan))
+        self.service.set_model(model)
+        self.service.warm_up_later(model)  # on a thread: the replica serves meanwhile
         self.budget = plan.budget
         self.api = create_asgi_app(self.service, replica=self.replica)
 

@@ -113,6 +113,7 @@ async def _load(service: ApiService, loader: Callable, loaded: asyncio.Future) -
     service.set_model(model)
     logger.info("Model %s loaded in %.1f s%s", service.model_id, time.monotonic() - began,
                 " (a warm-up request follows on a thread)" if service.config.warmup else "")
+    service.warm_up_later(model)
     if not loaded.done():
         loaded.set_result(model)
 

@@ -22,8 +22,8 @@ from runtime.api.config import ServerConfig
 logger = logging.getLogger("runtime.server")
 
 EXIT_CANNOT_LISTEN = 7  # the address could not be bound (port in use, privileged port, not our address)
-# thread names given in app.py, runtime/scheduler.py and runtime/api/service.py
-_OUR_THREADS = ("wan-model-loader", "wan-engine", "wan-warm-up")
+# thread names given in app.py, runtime/scheduler.py, runtime/api/service.py and runtime/loading.py
+_OUR_THREADS = ("wan-model-loader", "wan-engine", "wan-warm-up", "wan-twin-sessions")
 _CANCEL_WAIT_S = 1.0  # for cancelled request handlers to unwind
 _THREAD_EXIT_WAIT_S = 1.0  # for idle engine threads to notice the executor's shutdown
 
@@ -82,23 +82,27 @@ class _ListenGate:
 
 
 def _exit_if_threads_remain(code: int) -> None:
-    """Exit now (flushing logs and output) if our loader or engine threads are still busy.
+    """Exit now (flushing logs and output) if our loader, engine, warm-up or twin threads are
+    still busy.
 
     Idle engine threads end as soon as the executor is shut down; a thread still inside
-    onnxruntime would keep the process alive past the grace period, and a loader thread
-    inside session creation makes onnxruntime abort ('terminate called ...') at exit.
+    onnxruntime would keep the process alive past the grace period, and one inside session
+    creation or a run makes onnxruntime abort ('terminate called ...') at exit. The threads
+    are looked for again after each wait: a load that ends meanwhile starts the twins'.
     """
     deadline = time.monotonic() + _THREAD_EXIT_WAIT_S
-    busy = []
-    for thread in threading.enumerate():
-        if thread.name.startswith(_OUR_THREADS) and thread is not threading.current_thread():
+    while True:
+        ours = [thread for thread in threading.enumerate()
+                if thread.name.startswith(_OUR_THREADS) and thread is not threading.current_thread()]
+        if not ours:
+            return
+        for thread in ours:
             thread.join(max(0.0, deadline - time.monotonic()))
-            if thread.is_alive():
-                busy.append(thread.name)
-    if not busy:
-        return
+        busy = sorted(thread.name for thread in ours if thread.is_alive())
+        if busy or time.monotonic() >= deadline:
+            break
     logger.warning("Exiting without waiting for %s (still running after the shutdown grace period).",
-                   ", ".join(sorted(busy)))
+                   ", ".join(busy) or "threads started while stopping")
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

@@ -24,6 +24,7 @@ def test_a_load_looks_up_every_example_and_gets_this_machines_vectors(reader_bun
     assert all(adapter._match.knows(text) for text in texts)
     vocabulary = adapter._photos._vocabulary
     assert len(vocabulary.later_texts) == 1000 and set(vocabulary.later_texts) <= set(texts)
+    assert vocabulary._classifier_vectors is None  # nothing looked them up yet
     embedded = []
     embed = adapter._match._embed
     adapter._match._embed = lambda batch: embedded.append(len(batch)) or embed(batch)

@@ -7,6 +7,7 @@ compared with whitespace removed; line order and line merging are compared exact
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import os
 import statistics
@@ -18,6 +19,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from runtime.ocr import OcrConfig, OcrPipeline
+from runtime.ocr.recognize import RecognizeConfig
 from runtime.session import ComponentSession, SessionConfig
 
 _SPEC = importlib.util.find_spec("rapidocr_onnxruntime")
@@ -204,10 +206,6 @@ def test_a_crop_run_alone_reads_as_in_its_whole_batch(sessions):
     """The recogniser's rows are independent but for the width they are padded to, so a
     page read in runs of one crop (padded to its group's width) gives RapidOCR's batches'
     very texts and confidences, bit for bit, and so does every other run size."""
-    import dataclasses
-
-    from runtime.ocr.recognize import RecognizeConfig
-
     whole = OcrPipeline(sessions["det"], sessions["cls"], sessions["rec"],
                         OcrConfig(recognize=RecognizeConfig(run_size=6)))  # fmt: skip
     for name in ("receipt", "columns", "page"):

@@ -1,14 +1,15 @@
 """How the OCR recogniser splits a page's crops into onnxruntime runs (issue 13): each crop
 is padded to the widest ratio of its group of `batch_size` (RapidOCR's batches, which its
-text depends on), runs hold at most `run_size` crops of one group, and the costliest runs
-come first so that workers sharing them finish together."""
+text depends on), a run holds `run_size` crops of one group (a short last piece joins the
+one before it), and the costliest runs come first so that workers sharing them finish
+together."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from runtime.ocr.classify import ClassifyConfig, upright_crops
-from runtime.ocr.recognize import RecognizeConfig, recognize_crops
+from runtime.ocr.recognize import RecognizeConfig, _pieces, recognize_crops
 
 ALPHABET = ("", "a", "b", " ")
 
@@ -60,9 +61,7 @@ def test_the_runs_are_handed_to_the_callers_workers():
     assert handed == [3, 2]
 
 
-def test_pieces_never_leave_a_row_alone_unless_its_group_is_one_row():
-    from runtime.ocr.recognize import _pieces
-
+def test_a_short_last_piece_joins_the_one_before_it():
     sizes = {count: [len(piece) for piece in _pieces(np.arange(count), 2)] for count in range(1, 8)}
     assert sizes == {1: [1], 2: [2], 3: [3], 4: [2, 2], 5: [2, 3], 6: [2, 2, 2], 7: [2, 2, 3]}
     assert [len(piece) for piece in _pieces(np.arange(6), 1)] == [1] * 6
