@@ -7,6 +7,7 @@ names (`onnx/<component>[_<dtype suffix>].onnx`), hashes are computed here.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from pathlib import Path
 
@@ -31,6 +32,8 @@ _AUX_FILES = (
     "config.json", "generation_config.json", "preprocessor_config.json", "tokenizer.json",
     "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt",
 )
+logger = logging.getLogger("runtime.bundle")
+
 _ONNX_NAME = re.compile(r"^(?P<stem>[a-z_]+?)(?P<suffix>_fp16|_quantized|_int8|_uint8|_q4f16|_q4|_bnb4)?\.onnx$")
 
 
@@ -46,7 +49,7 @@ def describe_folder(folder: str | Path, name: str | None = None, version: str = 
     root = Path(folder)
     config = _read_json(root / "config.json")
     adapter = _adapter_for_model_type(root, config.get("model_type"))
-    components = _find_components(root, adapter)
+    components = _hoist_step_work(root, adapter, _find_components(root, adapter))
     plan = adapter.import_plan(config, set(components))
     for component in plan.drop_components:
         components.pop(component, None)
@@ -110,6 +113,42 @@ def _find_components(root: Path, adapter: type[KindAdapter]) -> dict[str, list[V
             f"(expected {', '.join(stem + '.onnx' for stem in layout)})."
         )
     return found
+
+
+def _hoist_step_work(root: Path, adapter: type[KindAdapter], found: dict[str, list[Variant]]) -> dict[str, list[Variant]]:
+    """`found` with the kind's step graph split in two where that is safe (runtime.bundle.hoist):
+    the work that depends only on the encoder's output, run once per request, and the rest,
+    run every step. Only for a folder whose decoders are fp32 alone (a quantised merged
+    decoder keeps its precisions) and whose step graph holds its own weights; the split is
+    checked against the original on random inputs before it is used."""
+    if adapter.import_hoist is None:
+        return found
+    step_name, varying, once_name = adapter.import_hoist
+    decoders = [variant for name in adapter.import_hoist_replaces for variant in found.get(name, [])]
+    steps = found.get(step_name, [])
+    if (len(steps) != 1 or steps[0].data_files or once_name in found
+            or any(variant.precision != "fp32" for variant in decoders)):
+        return found
+    from .hoist import check, hoist  # noqa: PLC0415 - onnx is only imported when a split is tried
+
+    source = root / steps[0].file
+    once_path, step_path = source.parent / f"{once_name}_once.onnx", source.parent / f"{step_name}_hoisted.onnx"
+    hoisted = hoist(source, varying, once_path, step_path)
+    if hoisted is None:
+        return found
+    problem = check(source, hoisted, varying)
+    if problem is not None:
+        logger.warning("import: the split of %s was not used: %s", source.name, problem)
+        once_path.unlink(missing_ok=True)
+        step_path.unlink(missing_ok=True)
+        return found
+    logger.info("import: %d nodes of %s that depend only on %s now run once per request (%s)",
+                hoisted.moved_nodes, source.name, varying, once_path.name)
+    kept = {name: variants for name, variants in found.items() if name not in adapter.import_hoist_replaces}
+    for name, path in ((step_name, step_path), (once_name, once_path)):
+        entry = file_entry(root, path.relative_to(root).as_posix())
+        kept[name] = [Variant("fp32", entry.file, entry.sha256, entry.bytes, name="fp32")]
+    return kept
 
 
 def _external_data(root: Path, onnx_path: Path) -> tuple[FileEntry, ...]:

@@ -77,6 +77,11 @@ class KindAdapter:
     wide_components: ClassVar[tuple[str, ...]] = ()
     #: For `import`: config.json model_type values of this kind, ONNX file stem → component.
     import_model_types: ClassVar[tuple[str, ...]] = ()
+    #: For `import`: (step component, the input its per-request work depends on, the component
+    #: that does that work once) when the step graph may be split (runtime.bundle.hoist), and
+    #: the components the split replaces.
+    import_hoist: ClassVar[tuple[str, str, str] | None] = None
+    import_hoist_replaces: ClassVar[tuple[str, ...]] = ()
     import_layout: ClassVar[dict[str, str]] = {}
 
     def __init__(self, context: LoadContext):

@@ -1,7 +1,10 @@
 """Kind `vision-encoder-decoder`: ViT-GPT2 captioners, TrOCR and other image → text models.
 
 Components: `encoder` (pixel_values → last_hidden_state) and a decoder with a KV cache,
-either `decoder_merged` or `decoder` + `decoder_with_past` (see runtime/cached_decoder.py).
+either `decoder_merged` or `decoder` + `decoder_with_past` (see runtime/cached_decoder.py),
+or `decoder_with_past` alone with `decoder_cross`: the step graph split at import
+(runtime.bundle.hoist), the work that depends only on the encoder's output run once per
+request (a ViT-GPT2 decoder recomputed its cross-attention keys and values every step).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ class VisionEncoderDecoderAdapter(KindAdapter):
     kind_name = "vision-encoder-decoder"
     kind_tasks = frozenset({"caption", "read"})
     required_components = ("encoder",)
-    optional_components = ("decoder_merged", "decoder", "decoder_with_past")
+    optional_components = ("decoder_merged", "decoder", "decoder_with_past", "decoder_cross")
     import_model_types = ("vision-encoder-decoder",)
     import_layout = {
         "encoder_model": "encoder",
@@ -42,15 +45,18 @@ class VisionEncoderDecoderAdapter(KindAdapter):
         "decoder_model": "decoder",
         "decoder_with_past_model": "decoder_with_past",
     }
+    import_hoist = ("decoder_with_past", "encoder_hidden_states", "decoder_cross")
+    import_hoist_replaces = ("decoder_merged", "decoder", "decoder_with_past")
 
     @classmethod
     def check_manifest(cls, manifest) -> None:
         super().check_manifest(manifest)
         names = set(manifest.components)
-        if "decoder_merged" not in names and not {"decoder", "decoder_with_past"} <= names:
+        if ("decoder_merged" not in names and not {"decoder", "decoder_with_past"} <= names
+                and not {"decoder_cross", "decoder_with_past"} <= names):
             raise BundleError(
-                "A vision-encoder-decoder bundle needs 'decoder_merged', or both 'decoder' and "
-                "'decoder_with_past' (decoding without a KV cache is not supported)."
+                "A vision-encoder-decoder bundle needs 'decoder_merged', or 'decoder_with_past' with "
+                "'decoder' or 'decoder_cross' (decoding without a KV cache is not supported)."
             )
 
     @classmethod
@@ -76,7 +82,10 @@ class VisionEncoderDecoderAdapter(KindAdapter):
         self._image_config = ImageProcessorConfig.from_file(context.path(manifest.preprocessor, "preprocessor"))
         sessions = context.sessions
         self._encoder = sessions["encoder"]
-        if "decoder_merged" in sessions:
+        self._cross = sessions.get("decoder_cross")
+        if self._cross is not None:  # the split step graph: its first step takes empty pasts
+            self._decoder = CachedDecoder(sessions["decoder_with_past"])
+        elif "decoder_merged" in sessions:
             self._decoder = CachedDecoder(sessions["decoder_merged"])
         else:
             self._decoder = CachedDecoder(sessions["decoder"], sessions["decoder_with_past"])
@@ -99,7 +108,10 @@ class VisionEncoderDecoderAdapter(KindAdapter):
         limit = self.context.config.max_seq_len
         check_context_length(len(self._start_ids), params, limit, "the decoder's start tokens")
         hidden = self.encode([image])
-        step_model = self._decoder.bind({"encoder_hidden_states": hidden})
+        static = {"encoder_hidden_states": hidden}
+        if self._cross is not None:
+            static.update(self._cross.run(static))
+        step_model = self._decoder.bind(static)
         prompt_tokens = len(self._start_ids) + hidden.shape[1]
         yield from run_generation(step_model, self._start_ids, params, self._tokenizer, self._eos_ids, prompt_tokens)
 

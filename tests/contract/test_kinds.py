@@ -43,16 +43,56 @@ def test_greedy_and_beam_equal_transformers(kind, layout, built, tmp_path_factor
         assert beam.token_ids == _generated(ref.beam_ids[index], ref.decoder_start_token_id)
 
 
+# Import splits a step graph whose per-request work was redone every step (ViT-GPT2's
+# cross-attention keys and values); TrOCR's decoder reads its cached ones and is kept whole.
+SPLIT_COMPONENTS = {"vit_gpt2": {"encoder", "decoder_with_past", "decoder_cross"},
+                    "trocr": {"encoder", "decoder", "decoder_with_past"}}
+
+
 @pytest.mark.parametrize("kind", CAPTIONERS)
 def test_split_decoder_layout_equals_transformers(kind, built, tmp_path):
     ref = built(kind)
     folder = copy_folder(ref.folder, tmp_path / kind, skip=("decoder_model_merged*",))
     import_folder(folder)
     model = load_model(folder, precision="fp32")
-    assert {c.name for c in model.components} == {"encoder", "decoder", "decoder_with_past"}
+    assert {c.name for c in model.components} == SPLIT_COMPONENTS[kind]
     for index, image in enumerate(ref.images):
         result = model.caption(image, max_new_tokens=ref.max_new_tokens)
         assert result.token_ids == _generated(ref.greedy_ids[index], ref.decoder_start_token_id)
+        beam = model.caption(image, max_new_tokens=ref.max_new_tokens, num_beams=ref.num_beams)
+        assert beam.token_ids == _generated(ref.beam_ids[index], ref.decoder_start_token_id)
+
+
+def test_the_split_step_graph_no_longer_reads_the_encoder_weights(built, tmp_path):
+    """The ViT-GPT2 step graph's cross-attention projections moved to `decoder_cross`: the
+    step graph takes their results as inputs and holds none of those weights."""
+    import onnx
+
+    ref = built("vit_gpt2")
+    folder = copy_folder(ref.folder, tmp_path / "vit_gpt2", skip=("decoder_model_merged*",))
+    manifest = import_folder(folder)
+    step = onnx.load(str(folder / manifest.components["decoder_with_past"].variants[0].file))
+    once = onnx.load(str(folder / manifest.components["decoder_cross"].variants[0].file))
+    step_weights = {tensor.name for tensor in step.graph.initializer}
+    once_weights = {tensor.name for tensor in once.graph.initializer}
+    assert any("crossattention.c_attn.weight" in name for name in once_weights)
+    # (biases may stay: the exporter shares equal initializers, the random model's zero biases)
+    assert not any("crossattention.c_attn.weight" in name for name in step_weights)
+    assert {output.name for output in once.graph.output} <= {value.name for value in step.graph.input}
+
+
+def test_without_onnx_or_with_a_split_that_disagrees_import_keeps_the_graphs(built, tmp_path, monkeypatch):
+    import runtime.bundle.hoist as hoist
+
+    ref = built("vit_gpt2")
+    folder = copy_folder(ref.folder, tmp_path / "plain", skip=("decoder_model_merged*",))
+    with monkeypatch.context() as patch:
+        patch.setitem(__import__("sys").modules, "onnx", None)  # `import onnx` raises ImportError
+        assert set(import_folder(folder).components) == {"encoder", "decoder", "decoder_with_past"}
+    folder = copy_folder(ref.folder, tmp_path / "strict", skip=("decoder_model_merged*",))
+    monkeypatch.setattr(hoist, "_TOLERANCE", -1.0)  # no output can agree that closely
+    assert set(import_folder(folder).components) == {"encoder", "decoder", "decoder_with_past"}
+    assert not list((folder / "onnx").glob("*_hoisted.onnx")) and not list((folder / "onnx").glob("*_once.onnx"))
 
 
 def test_encoder_matches_pytorch(built):
