@@ -19,7 +19,7 @@ import numpy as np
 from .errors import InferenceError
 from .session import ComponentSession
 
-_PAST = "past_key_values."
+PAST_PREFIX = "past_key_values."
 _PRESENT = "present."
 
 
@@ -43,7 +43,7 @@ class CachedDecoder:
     def __init__(self, first: ComponentSession, with_past: ComponentSession | None = None):
         self.first = first
         self.with_past = with_past or first
-        self.past_names = [n for n in self.with_past.inputs if n.startswith(_PAST)]
+        self.past_names = [n for n in self.with_past.inputs if n.startswith(PAST_PREFIX)]
         if not self.past_names:
             raise InferenceError(self.with_past.component, "decoder graph has no past_key_values inputs (no KV cache)")
 
@@ -62,11 +62,11 @@ class CachedDecoder:
                  "position_ids": position_ids, **(static or {})}
         if "use_cache_branch" in session.inputs:
             feeds["use_cache_branch"] = np.array([not first])
-        if any(n.startswith(_PAST) for n in session.inputs):
+        if any(n.startswith(PAST_PREFIX) for n in session.inputs):
             feeds.update(empty_past(session, token_ids.shape[0]) if first else past)
         outputs = session.run({name: value for name, value in feeds.items() if name in session.inputs})
-        present = {name: outputs[_PRESENT + name[len(_PAST):]] for name in self.past_names
-                   if _PRESENT + name[len(_PAST):] in outputs}
+        present = {name: outputs[_PRESENT + name[len(PAST_PREFIX):]] for name in self.past_names
+                   if _PRESENT + name[len(PAST_PREFIX):] in outputs}
         return outputs["logits"], present
 
 
@@ -76,6 +76,7 @@ class BoundDecoder:
     def __init__(self, decoder: CachedDecoder, static_feeds: dict[str, np.ndarray]):
         self.decoder = decoder
         self.static = static_feeds
+        self._repeated: dict[int, dict[str, np.ndarray]] = {}  # per batch size (one request's)
 
     def start(self, batch_size: int) -> DecoderState:
         return DecoderState(batch_size=batch_size)
@@ -100,15 +101,24 @@ class BoundDecoder:
         past = {}
         for name in decoder.past_names:
             keep_old = ".encoder." in name and not first_step
-            past[name] = state.past[name] if keep_old or name not in present else present[name]
+            if keep_old or name not in present:  # a graph may take pasts it returns no present for
+                past[name] = state.past[name] if name in state.past else self._empty(batch)[name]
+            else:
+                past[name] = present[name]
         state.calls.append((count, state.past_length))
         return logits, DecoderState(batch, past, total, state.calls)
 
     def _static_for(self, batch: int) -> dict[str, np.ndarray]:
-        result = {}
-        for name, value in self.static.items():
-            result[name] = value if value.shape[0] == batch else np.repeat(value, batch // value.shape[0], axis=0)
-        return result
+        """The static inputs for `batch` rows (beams), repeated once per batch size: a split
+        step graph's hoisted inputs are ~22 MB a row for a ViT-B/16 captioner."""
+        if batch not in self._repeated:
+            self._repeated[batch] = {
+                name: value if value.shape[0] == batch else np.repeat(value, batch // value.shape[0], axis=0)
+                for name, value in self.static.items()}
+        return self._repeated[batch]
+
+    def _empty(self, batch: int) -> dict[str, np.ndarray]:
+        return empty_past(self.decoder.with_past, batch)
 
 
 
@@ -116,7 +126,7 @@ def empty_past(session: ComponentSession, batch: int) -> dict[str, np.ndarray]:
     """Zero-length past inputs for a first step of `batch` rows."""
     empty = {}
     for name, spec in session.inputs.items():
-        if not name.startswith(_PAST):
+        if not name.startswith(PAST_PREFIX):
             continue
         dims = [d if isinstance(d, int) else 0 for d in spec.shape]
         dims[0] = batch

@@ -14,6 +14,7 @@ from pathlib import Path
 from runtime.errors import BundleError
 from runtime.kinds import KindAdapter, adapter_for, known_kinds
 
+from . import hoist
 from .manifest import MANIFEST_NAME, FileEntry, Manifest, Variant, file_entry, parse_manifest
 
 # transformers.js dtype suffixes → (precision, variant name)
@@ -38,18 +39,23 @@ _ONNX_NAME = re.compile(r"^(?P<stem>[a-z_]+?)(?P<suffix>_fp16|_quantized|_int8|_
 
 
 def import_folder(folder: str | Path, name: str | None = None, version: str = "1") -> Manifest:
-    """Describe `folder` in a new `bundle.json` (overwriting an old one) and return it."""
-    manifest = describe_folder(folder, name, version)
+    """Describe `folder` in a new `bundle.json` (overwriting an old one) and return it; a step
+    graph that redoes per-request work every step is split first (`_split_step_work`)."""
+    manifest = describe_folder(folder, name, version, split_steps=True)
     (Path(folder) / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
     return manifest
 
 
-def describe_folder(folder: str | Path, name: str | None = None, version: str = "1") -> Manifest:
-    """The manifest `import` would write for `folder`, hashes computed now."""
+def describe_folder(folder: str | Path, name: str | None = None, version: str = "1",
+                    split_steps: bool = False) -> Manifest:
+    """The manifest `import` would write for `folder`, hashes computed now. Writes nothing
+    unless `split_steps` (then it may write the split step graphs)."""
     root = Path(folder)
     config = _read_json(root / "config.json")
     adapter = _adapter_for_model_type(root, config.get("model_type"))
-    components = _hoist_step_work(root, adapter, _find_components(root, adapter))
+    components = _find_components(root, adapter)
+    if split_steps:
+        components = _split_step_work(root, adapter, components)
     plan = adapter.import_plan(config, set(components))
     for component in plan.drop_components:
         components.pop(component, None)
@@ -115,35 +121,41 @@ def _find_components(root: Path, adapter: type[KindAdapter]) -> dict[str, list[V
     return found
 
 
-def _hoist_step_work(root: Path, adapter: type[KindAdapter], found: dict[str, list[Variant]]) -> dict[str, list[Variant]]:
+def _split_step_work(root: Path, adapter: type[KindAdapter],
+                     found: dict[str, list[Variant]]) -> dict[str, list[Variant]]:
     """`found` with the kind's step graph split in two where that is safe (runtime.bundle.hoist):
     the work that depends only on the encoder's output, run once per request, and the rest,
     run every step. Only for a folder whose decoders are fp32 alone (a quantised merged
     decoder keeps its precisions) and whose step graph holds its own weights; the split is
-    checked against the original on random inputs before it is used."""
+    checked against the exported graph on random inputs before it is used, and any failure
+    keeps the exported graphs (logged)."""
     if adapter.import_hoist is None:
         return found
     step_name, varying, once_name = adapter.import_hoist
-    decoders = [variant for name in adapter.import_hoist_replaces for variant in found.get(name, [])]
     steps = found.get(step_name, [])
-    if (len(steps) != 1 or steps[0].data_files or once_name in found
-            or any(variant.precision != "fp32" for variant in decoders)):
+    if len(steps) != 1:
         return found
-    from .hoist import check, hoist  # noqa: PLC0415 - onnx is only imported when a split is tried
-
     source = root / steps[0].file
     once_path, step_path = source.parent / f"{once_name}_once.onnx", source.parent / f"{step_name}_hoisted.onnx"
-    hoisted = hoist(source, varying, once_path, step_path)
-    if hoisted is None:
+    decoders = [variant for name in adapter.import_hoist_replaces for variant in found.get(name, [])]
+    if steps[0].data_files or any(variant.precision != "fp32" for variant in decoders):
+        hoist.discard(once_path, step_path)  # a split from an earlier import no longer applies
+        logger.info("import: %s kept as exported (%s)", source.name,
+                    "its weights are in external files" if steps[0].data_files else "the decoder has other precisions")
         return found
-    problem = check(source, hoisted, varying)
+    split = hoist.split(source, varying, once_path, step_path)
+    if split is None:
+        return found
+    try:
+        problem = hoist.check(source, split, varying)
+    except Exception as error:  # noqa: BLE001 - an optimisation: the exported graphs still work
+        problem = f"the check could not run it ({type(error).__name__}: {error})"
     if problem is not None:
+        hoist.discard(once_path, step_path)
         logger.warning("import: the split of %s was not used: %s", source.name, problem)
-        once_path.unlink(missing_ok=True)
-        step_path.unlink(missing_ok=True)
         return found
-    logger.info("import: %d nodes of %s that depend only on %s now run once per request (%s)",
-                hoisted.moved_nodes, source.name, varying, once_path.name)
+    logger.info("import: %s split: %d nodes that depend only on %s now run once per request (%s)",
+                source.name, split.once_nodes, varying, once_path.name)
     kept = {name: variants for name, variants in found.items() if name not in adapter.import_hoist_replaces}
     for name, path in ((step_name, step_path), (once_name, once_path)):
         entry = file_entry(root, path.relative_to(root).as_posix())

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
 from conftest import copy_folder
+import runtime.bundle.hoist as hoist
 from runtime.bundle.importer import import_folder
 from runtime import load_model
 
@@ -82,17 +85,34 @@ def test_the_split_step_graph_no_longer_reads_the_encoder_weights(built, tmp_pat
 
 
 def test_without_onnx_or_with_a_split_that_disagrees_import_keeps_the_graphs(built, tmp_path, monkeypatch):
-    import runtime.bundle.hoist as hoist
-
     ref = built("vit_gpt2")
+    exported = {"encoder", "decoder", "decoder_with_past"}
     folder = copy_folder(ref.folder, tmp_path / "plain", skip=("decoder_model_merged*",))
     with monkeypatch.context() as patch:
-        patch.setitem(__import__("sys").modules, "onnx", None)  # `import onnx` raises ImportError
-        assert set(import_folder(folder).components) == {"encoder", "decoder", "decoder_with_past"}
-    folder = copy_folder(ref.folder, tmp_path / "strict", skip=("decoder_model_merged*",))
-    monkeypatch.setattr(hoist, "_TOLERANCE", -1.0)  # no output can agree that closely
-    assert set(import_folder(folder).components) == {"encoder", "decoder", "decoder_with_past"}
-    assert not list((folder / "onnx").glob("*_hoisted.onnx")) and not list((folder / "onnx").glob("*_once.onnx"))
+        patch.setitem(sys.modules, "onnx", None)  # `import onnx` raises ImportError
+        assert set(import_folder(folder).components) == exported
+    model = load_model(folder, precision="fp32")  # the exported split pair still decodes right
+    assert model.caption(ref.images[0], max_new_tokens=ref.max_new_tokens).token_ids == _generated(
+        ref.greedy_ids[0], ref.decoder_start_token_id)
+    for name, patch_it in (("strict", lambda: monkeypatch.setattr(hoist, "_TOLERANCE", -1.0)),
+                           ("broken", lambda: monkeypatch.setattr(hoist, "check", _raises))):
+        patch_it()
+        folder = copy_folder(ref.folder, tmp_path / name, skip=("decoder_model_merged*",))
+        assert set(import_folder(folder).components) == exported, name
+        assert not list((folder / "onnx").glob("*_hoisted.onnx*")) and not list((folder / "onnx").glob("*_once.onnx*"))
+
+
+def _raises(*args, **kwargs):
+    raise RuntimeError("a graph the check's inputs do not fit")
+
+
+def test_loading_a_folder_without_bundle_json_writes_nothing(built, tmp_path):
+    ref = built("vit_gpt2")
+    folder = copy_folder(ref.folder, tmp_path / "unimported", skip=("decoder_model_merged*",))
+    before = sorted(path.name for path in folder.rglob("*"))
+    model = load_model(folder, precision="fp32")
+    assert {c.name for c in model.components} == {"encoder", "decoder", "decoder_with_past"}
+    assert sorted(path.name for path in folder.rglob("*")) == before
 
 
 def test_encoder_matches_pytorch(built):
