@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import signal
 import socket
@@ -135,7 +136,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "cold_start.md")
     add_json_argument(parser)
     args = parser.parse_args()
-    tarball = args.tarball or max((REPO / "dist").glob("wan2.2-turbo-*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    # The newest release, not the optional download of the other precisions (bundle files only).
+    releases = [path for path in (REPO / "dist").glob("wan2.2-turbo-*.tar.gz")
+                if not re.search(r"-(fp32|fp16|int8|int4)\.tar\.gz$", path.name)]
+    tarball = args.tarball or max(releases, key=lambda p: p.stat().st_mtime)
     with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryDirectory() as old_folder:
         binary = unpack(tarball, Path(folder))
         old_binary = unpack(args.baseline, Path(old_folder)) if args.baseline else None
