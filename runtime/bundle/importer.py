@@ -143,6 +143,7 @@ def _split_step_work(root: Path, adapter: type[KindAdapter],
         logger.info("import: %s kept as exported (%s)", source.name,
                     "its weights are in external files" if steps[0].data_files else "the decoder has other precisions")
         return found
+    hoist.discard(once_path, step_path)  # an earlier import's split is redone or dropped, never kept stale
     split = hoist.split(source, varying, once_path, step_path)
     if split is None:
         return found
