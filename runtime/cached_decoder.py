@@ -98,11 +98,14 @@ class BoundDecoder:
         positions = np.broadcast_to(np.arange(state.past_length, total, dtype=np.int64), (batch, count))
         logits, present = decoder.run(token_ids, None if first_step else state.past,
                                       np.ones((batch, total), dtype=np.int64), positions, self._static_for(batch))
+        # a graph may take pasts it returns no present for: they stay empty
+        unfed = [name for name in decoder.past_names if name not in present and name not in state.past]
+        empty = empty_past(decoder.with_past, batch) if unfed else {}
         past = {}
         for name in decoder.past_names:
             keep_old = ".encoder." in name and not first_step
-            if keep_old or name not in present:  # a graph may take pasts it returns no present for
-                past[name] = state.past[name] if name in state.past else self._empty(batch)[name]
+            if keep_old or name not in present:
+                past[name] = state.past[name] if name in state.past else empty[name]
             else:
                 past[name] = present[name]
         state.calls.append((count, state.past_length))
@@ -116,9 +119,6 @@ class BoundDecoder:
                 name: value if value.shape[0] == batch else np.repeat(value, batch // value.shape[0], axis=0)
                 for name, value in self.static.items()}
         return self._repeated[batch]
-
-    def _empty(self, batch: int) -> dict[str, np.ndarray]:
-        return empty_past(self.decoder.with_past, batch)
 
 
 

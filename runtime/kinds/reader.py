@@ -430,7 +430,7 @@ class ReaderAdapter(KindAdapter):
         a topic none of whose words the page's text holds ("Write one sentence about the
         weather today."), it says so; otherwise ("Write a sentence about this invoice.",
         "Draft a reply.") it gives the page's grounded description."""
-        topic = [word for word in re.findall(r"[^\W\d_]{3,}", intents.composing_topic(prompt).lower())
+        topic = [word for word in intents.WORD.findall(intents.composing_topic(prompt).lower())
                  if word not in STOP and word not in _DEICTIC and word not in _HOW_MUCH_WRITING]
         written = set(re.findall(r"[^\W\d_]+", " ".join(region.text for region in regions).lower()))
         if topic and not any(word in written for word in topic):

@@ -31,6 +31,11 @@ def normalise_crop(crop: np.ndarray, height: int, width: int, max_width: int) ->
     return padded
 
 
+def in_turn(function: Callable, items: list) -> list:
+    """`[function(item) for item in items]`: how a caller without the engine's workers runs batches."""
+    return [function(item) for item in items]
+
+
 def upright_crops(session: ComponentSession, crops: list[np.ndarray], config: ClassifyConfig,
                   run_batches: Callable[[Callable, list], list] | None = None) -> list[np.ndarray]:
     """Returns the crops, each turned 180° where the classifier is sure it is upside down.
@@ -48,8 +53,7 @@ def upright_crops(session: ComponentSession, crops: list[np.ndarray], config: Cl
         return next(iter(session.run({input_name: batch}).values()))
 
     batches = [order[begin : begin + config.batch_size] for begin in range(0, len(order), config.batch_size)]
-    run_all = run_batches or (lambda function, items: [function(item) for item in items])
-    for indices, probabilities in zip(batches, run_all(classify, batches)):
+    for indices, probabilities in zip(batches, (run_batches or in_turn)(classify, batches)):
         for index, row in zip(indices, probabilities):
             best = int(np.argmax(row))
             if "180" in config.labels[best] and float(row[best]) > config.thresh:

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import BundleError
 from ..session import ComponentSession
-from .classify import normalise_crop
+from .classify import in_turn, normalise_crop
 
 
 @dataclass(frozen=True)
@@ -72,8 +72,7 @@ def recognize_crops(
         return ctc_greedy_decode(probabilities, alphabet)
 
     results: list[tuple[str, float]] = [("", 0.0)] * len(crops)
-    run_all = run_batches or (lambda function, items: [function(item) for item in items])
-    for (_, indices), decoded in zip(runs, run_all(recognize_run, runs)):
+    for (_, indices), decoded in zip(runs, (run_batches or in_turn)(recognize_run, runs)):
         for index, text in zip(indices, decoded):
             results[index] = text
     return results

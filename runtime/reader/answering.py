@@ -48,7 +48,7 @@ from runtime.ocr.grid import group_regions
 from runtime.results import TextLine
 
 from . import vocabulary
-from .document import PEOPLE_SOURCES, Field, extent, extract_fields, party_blocks, read_cells, row_label
+from .document import PEOPLE_SOURCES, Field, extract_fields, overlap_across, party_blocks, read_cells, row_label
 from . import intents
 from .letterhead import is_document_title, read_letterhead
 from .roles import AMOUNT_EXAMPLES, ISSUER, OTHER, PART, SOMEONE, SUBJECT, TOTAL, ExampleScorer, PartyRouter
@@ -239,9 +239,8 @@ def summed_total(fields: list[Field], cells: tuple[TextLine, ...]) -> Field | No
         return None
     lowest = max(amounts, key=lambda line: (rows.get(line, -1), line))
     total, field = amounts[lowest]
-    left, right = extent(cells[lowest])
     above = [amount for line, (amount, _) in amounts.items() if line != lowest and rows.get(line, -1) < rows.get(lowest, -1)
-             and min(right, extent(cells[line])[1]) > max(left, extent(cells[line])[0])]
+             and overlap_across(cells[line], cells[lowest])]
     return field if len(above) >= 2 and total > 0 and sum(above) == total else None
 
 

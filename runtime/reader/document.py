@@ -143,9 +143,8 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
         text = cells[row[0]].text.strip()
         # A cell that holds its own "Key: value" ("Full name: Amelia Weiß") labels no line under it.
         holds_value = (match := _KEY_VALUE.match(text)) is not None and bool(match["value"].strip(" _"))
-        (left, right), (b_left, b_right) = extent(cells[row[0]]), extent(cells[below[0]])
         if len(row) == 1 and keys[row[0]] and not text.endswith(":") and not holds_value \
-                and min(right, b_right) > max(left, b_left) and adjacent(cells[row[0]], cells[below[0]]):
+                and overlap_across(cells[row[0]], cells[below[0]]) and adjacent(cells[row[0]], cells[below[0]]):
             fields.append(Field(text, cells[below[0]].text.strip(), below[0], "below", key_line=row[0]))
     fields.extend(_under_fields(cells, keys, fields))
     fields.extend(_table_fields(cells, grid, keys))
@@ -191,6 +190,12 @@ def _height(cell: TextLine) -> float:
 def extent(cell: TextLine) -> tuple[float, float]:
     """(left, right) of a cell's box."""
     return min(p[0] for p in cell.box), max(p[0] for p in cell.box)
+
+
+def overlap_across(first: TextLine, second: TextLine) -> bool:
+    """Whether two cells' boxes share some stretch from left to right (one stands under the other)."""
+    (left, right), (other_left, other_right) = extent(first), extent(second)
+    return min(right, other_right) > max(left, other_left)
 
 
 def _continued(cells, rows, row_of: dict[int, int], field: Field) -> Field:

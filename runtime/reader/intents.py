@@ -209,11 +209,12 @@ _YES_NO_OPENING = re.compile(
 
 
 _HOW_MANY = re.compile(r"\bhow\s+many\b", re.I)  # English asks a count this way
-_WORD = re.compile(r"[^\W\d_]{3,}")
+# A word of a request worth comparing: letters only, three or more.
+WORD = re.compile(r"[^\W\d_]{3,}")
 
 
 def _words(text: str) -> set[str]:
-    return {word.lower() for word in _WORD.findall(text)}
+    return {word.lower() for word in WORD.findall(text)}
 
 
 # What people call the thing they show ("Summarize the invoice", "Read this sign").
