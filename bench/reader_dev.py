@@ -175,7 +175,8 @@ def evaluate(args) -> None:
 def _paraphrases(adapter, shown: int, pool: str = "para") -> None:
     """The development seeds' documents asked in tests/golden/docvqa_paraphrases.py's
     phrasings (`para`) or docvqa_paraphrases_fresh.py's (`fresh`): each where a development
-    question asked the same field, scored as bench/docvqa_eval.py scores (answerable fields only)."""
+    question asked the same field, scored as bench/docvqa_eval.py scores; a field the page
+    cannot answer is asked too, and any reply but "not found" counts as invented."""
     import re
 
     import docvqa
@@ -194,14 +195,14 @@ def _paraphrases(adapter, shown: int, pool: str = "para") -> None:
 
     started = time.perf_counter()
     field_of = {template: field for field, templates in DEVELOPMENT.items() for template in templates}
-    right = asked = 0
+    right = asked = invented = unanswerable = 0
     misses = []
     for seed in (1, 2):
         cached = pickle.loads((CACHE / f"gen{seed}.pkl").read_bytes())
         for (name, regions, _), document in zip(cached, docvqa.make_documents(seed=seed, count=len(cached))):
             for question in document.questions:
                 field = field_of.get(question.template)
-                if field not in PARAPHRASES or question.answer is None:
+                if field not in PARAPHRASES:
                     continue
                 pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+)", re.escape(question.template))
                 slots = (re.fullmatch(pattern, question.text) or re.match("", "")).groupdict()
@@ -210,12 +211,19 @@ def _paraphrases(adapter, shown: int, pool: str = "para") -> None:
                         continue
                     text = phrasing.format(**slots)
                     reply = adapter.answer_regions(text, regions).text
+                    if question.answer is None:  # the page cannot answer it: "not found" is right
+                        unanswerable += 1
+                        if not docvqa.is_not_found(reply):
+                            invented += 1
+                            misses.append(f"  {name} [{field}] {text!r} -> {reply[:80]!r} (gold None)")
+                        continue
                     asked += 1
                     if docvqa.normalize_answer(reply) == docvqa.normalize_answer(question.answer):
                         right += 1
                     else:
                         misses.append(f"  {name} [{field}] {text!r} -> {reply[:80]!r} (gold {question.answer!r})")
-    print(f"{pool}: right {right}/{asked} = {right / max(asked, 1):.1%} ({time.perf_counter() - started:.0f} s)")
+    print(f"{pool}: right {right}/{asked} = {right / max(asked, 1):.1%}, invented {invented}/{unanswerable} = "
+          f"{invented / max(unanswerable, 1):.1%} ({time.perf_counter() - started:.0f} s)")
     for line in misses[:shown]:
         print(line)
 

@@ -296,3 +296,27 @@ def test_where_to_pay_is_no_party_and_a_sum_on_the_bill_is_its_total(model):
     assert "Solberg" not in model.ask(draw(rows), "Who is the customer?").text
     # a key the request names outside a phrase about the page is still its field
     assert _squash(model.ask(draw(rows), "What is the total on the bill?").text) == "45.00"
+
+
+@pytest.fixture(scope="module")
+def club_card(model):
+    rows = [("HARBOUR ROWING CLUB", None), ("Member no: HR-40917", None), ("Name: Tomasz Wiśniewski", None),
+            ("Occupation: Carpenter", None), ("Joined: 02/05/2019", None)]
+    return draw(rows)
+
+
+@pytest.mark.parametrize("question", ["What's the invoice number?", "Give me the receipt no.", "ticket number?"])
+def test_the_number_of_a_document_the_page_never_names_is_not_found(model, club_card, question):
+    # the page holds a number (the member's), but of no invoice, receipt or ticket
+    assert model.ask(club_card, question).text == "Not found in the image."
+
+
+def test_a_number_the_page_names_is_still_found(model, club_card):
+    assert model.ask(club_card, "What is the member number?").text == "HR-40917"
+
+
+@pytest.mark.parametrize("question", ["How does he earn a living?", "what work does he do"])
+def test_a_key_far_nearer_the_question_than_any_other_answers_it(model, club_card, question):
+    # no word of the question is a key's; "Occupation" is much the nearest to it (0.48-0.52,
+    # the next key 0.26-0.35: under MIN_KEY_SIMILARITY, over the clear margin)
+    assert model.ask(club_card, question).text == "Carpenter"
