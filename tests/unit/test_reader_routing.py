@@ -77,7 +77,9 @@ def test_a_question_wins_unless_a_whole_page_request_is_clearly_nearer():
     def encoder(texts):  # each intent's examples on one axis; requests in between
         rows = []
         for text in texts:
-            intent = next((name for name, pool in pools.items() if text in pool), None)
+            # the router sees the examples with the document they name said as "it"
+            intent = next((name for name, pool in pools.items()
+                           if text in {intents.unnamed_document(example) for example in pool}), None)
             rows.append(np.eye(4)[axis[intent]] if intent else np.array(requests[text]))
         rows = np.array(rows, dtype=np.float32)
         return rows / np.linalg.norm(rows, axis=1, keepdims=True)
@@ -215,3 +217,14 @@ def test_what_the_page_says_for_a_named_thing_is_that_thing():
                     "What does it say for certain about the date?", "Say for us what it reads."):
         assert not intents.says_for(request), request
     assert intents.says_for("What does the sheet say for the fax number?")
+
+
+@pytest.mark.parametrize(("request_text", "routed"), [
+    ("What's the date on this invoice?", "What's the date on it?"),
+    ("Summarise the letter, please.", "Summarise it, please."),
+    ("Give me the receipt no.", "Give me the receipt no."),  # which number, not the page
+    ("which invoice is this", "which invoice is this"),  # no determiner: the question's own noun
+    ("Read my notes to me", "Read it to me"),
+])
+def test_the_router_hears_the_page_called_it(request_text, routed):
+    assert intents.unnamed_document(request_text) == routed
