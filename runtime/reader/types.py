@@ -31,7 +31,8 @@ _QUESTION_RULES = (
     # of a phone case", "the cost of the call") does not make it a question about that thing.
     (AMOUNT, r"^\W*(?:what(?:'s|\s+is|\s+was)\s+)?(?:the\s+)?(?:price|cost|amount)\s+(?:for|of)\b"),
     (TIME, r"^\W*(at )?what time\b"),
-    (EMAIL, r"\be-?mail\b|\belectronic mail\b|\bmail address\b"),
+    # "where can they be emailed?" asks an e-mail address ("who emailed it?" asks who).
+    (EMAIL, r"\be-?mails?\b|\b(?:be|get|been|being)\s+e-?mailed\b|\belectronic (?:mail|address)\b|\bmail address\b"),
     (URL, r"\b(website|web site|web page|webpage|url|web address|homepage|home page|internet address)\b"),
     # "the number to ring / reach ...": a phone, whatever the verb ("called" alone names things).
     # Calling someone (call the office, ring them) asks a phone number ("called" alone names).
@@ -54,7 +55,7 @@ _QUESTION_RULES = (
     # was the amount paid" ask an amount).
     # So does what one paid with ("paid using", "pay via"): an instrument, not an amount.
     (TEXT, r"\bhow\s+(was|were|did|do|does|is|are|will|should|can|the|this|it)\b.*\b(pay|paid|settled?)\b"
-           r"|\bmethod\b|\bway\b.*\b(pay|paid)\b|\b(pay|paid|settled?)\s+(with|using|via|by)\b|\buse[ds]?\s+to\s+(pay|settle)\b"),
+           r"|\bmethod\b|\b(way|means|mode|form)\s+of\s+(pay|paying|payment)\b|\bway\b.*\b(pay|paid)\b|\b(pay|paid|settled?)\s+(with|using|via|by)\b|\buse[ds]?\s+to\s+(pay|settle)\b"),
     # "the person this bill is charged to": who, not how much.
     (PERSON, r"\b(charged|billed|addressed|sent|issued|made out) to\b|\bwhom\b"),
     # Money words, inflected ("paying for", "costs us", "sells for", "spent"); not after "who"

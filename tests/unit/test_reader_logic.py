@@ -515,6 +515,16 @@ def test_question_types_from_the_head_word_and_the_way_of_paying():
     assert question_type("What is the account number?") == "id"
     assert question_type("How did the customer pay?") == "text"
     assert question_type("How much did the customer pay?") == "amount"
+    # the means of paying is no sum, whatever the verb's form
+    assert question_type("Which means of payment does it accept?") == "text"
+    assert question_type("In what form of payment was it settled?") == "text"
+    assert question_type("What is the payment amount?") == "amount"
+
+
+def test_a_mail_address_in_other_words_is_an_email():
+    assert question_type("Where can the tenant be e-mailed?") == "email"
+    assert question_type("Which electronic address is given?") == "email"
+    assert question_type("Who e-mailed the office?") == "person"  # who did it, not where to
 
 
 def test_month_names_misread_with_digits_are_put_right_in_dates():
