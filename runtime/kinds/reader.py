@@ -430,9 +430,10 @@ class ReaderAdapter(KindAdapter):
         a topic none of whose words the page's text holds ("Write one sentence about the
         weather today."), it says so; otherwise ("Write a sentence about this invoice.",
         "Draft a reply.") it gives the page's grounded description."""
-        topic = [word for word in intents.WORD.findall(intents.composing_topic(prompt).lower())
-                 if word not in STOP and word not in _DEICTIC and word not in _HOW_MUCH_WRITING
-                 and word not in intents.DOCUMENT_NOUNS]  # "about this receipt" is about the page
+        # "about this receipt" is about the page; "about the menu" on a page with none is not
+        about = intents.DOCUMENT_TOPIC.sub(" ", intents.composing_topic(prompt))
+        topic = [word for word in intents.WORD.findall(about.lower())
+                 if word not in STOP and word not in _DEICTIC and word not in _HOW_MUCH_WRITING]
         written = set(re.findall(r"[^\W\d_]+", " ".join(region.text for region in regions).lower()))
         if topic and not any(word in written for word in topic):
             return Reply(NOT_MENTIONED.format(topic=" or ".join(f'"{word}"' for word in dict.fromkeys(topic))), ())

@@ -320,3 +320,11 @@ def test_a_key_far_nearer_the_question_than_any_other_answers_it(model, club_car
     # no word of the question is a key's; "Occupation" is much the nearest to it (0.48-0.52,
     # the next key 0.26-0.35: under MIN_KEY_SIMILARITY, over the clear margin)
     assert model.ask(club_card, question).text == "Carpenter"
+
+
+def test_a_letter_is_asked_for_its_reference_by_what_the_user_calls_it(model):
+    # a letter rarely prints the word "letter": the rule for absent documents is not for it
+    image = draw([("Harbour Legal LLP", None), ("Reference: HL/2291/KT", None), ("12 May 2024", None),
+                  ("Dear Ms Park,", None), ("Your lease renewal is enclosed.", None)])
+    assert model.ask(image, "What is the letter reference?").text == "HL/2291/KT"
+    assert model.ask(image, "What's the invoice number?").text == "Not found in the image."

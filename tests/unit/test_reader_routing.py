@@ -224,7 +224,11 @@ def test_what_the_page_says_for_a_named_thing_is_that_thing():
     ("Summarise the letter, please.", "Summarise it, please."),
     ("Give me the receipt no.", "Give me the receipt no."),  # which number, not the page
     ("which invoice is this", "which invoice is this"),  # no determiner: the question's own noun
-    ("Read my notes to me", "Read it to me"),
+    ("Read my notes", "Read it"),
+    ("What is the note?", "What is the note?"),  # a key "Note" may be asked
+    ("What is the form of payment?", "What is the form of payment?"),
+    ("Who is the bill to?", "Who is the bill to?"),
+    ("Is there a table?", "Is there a table?"),
 ])
 def test_the_router_hears_the_page_called_it(request_text, routed):
     assert intents.unnamed_document(request_text) == routed
