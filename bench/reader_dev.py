@@ -23,7 +23,9 @@ apart from runtime/; tuned on); `oblique` in a sixth (docvqa_paraphrases_oblique
 2026-12-04: questions that say what a value is for, not the label beside it; tuned on from
 its first run); `casual` in a seventh (docvqa_paraphrases_casual.py, written 2026-12-04 in
 session 23: the casual chat-box voice, letters' and forms' people and ids). Generated seeds 3 and 4 (`cache --seeds 3 4`, `eval --sets
-gen3 gen4`) are development pages too. `--misses N` prints N wrong replies per set (development sets only).
+gen3 gen4`) are development pages too. Each pool also asks a page's unanswerable fields in
+its phrasings (where it has them) and counts replies other than "not found" as invented.
+`--misses N` prints N wrong replies per set (development sets only).
 """
 
 from __future__ import annotations
