@@ -92,8 +92,8 @@ MIN_PARTY_MARGIN = 0.03
 MIN_KEY_SIMILARITY = 0.52
 MIN_KEY_MARGIN = 0.1
 # ... or less near, but far nearer than any other key (a development question on what work
-# someone does and the key "Occupation": 0.465, the next key 0.31), when its value is of no strict type the
-# question does not ask for (a phone number is no "flight number"). Development sets of
+# someone does and the key "Occupation": 0.465, the next key 0.31), when its value is of no
+# strict type the question does not ask for (a phone number is no "flight number"). Development sets of
 # bench/reader_dev.py at int8 (session 25): +28 answers over gen1-4, wide, oblique and
 # casual; invented on their unanswerable questions wide 19 -> 18 of 236, oblique 13 -> 14 of
 # 145, the rest unchanged; FUNSD dev 0 -> 1 of 99, SROIE dev 0 of 100.
@@ -715,13 +715,10 @@ class Answerer:
         asked = [w for w in focus + owners if len(w) >= 3 and w not in page and w not in vocabulary.GENERIC]
         if not page or not asked:
             return question
-        vectors = self._vectors(page + asked)
-        near = vectors[len(page):] @ vectors[:len(page)].T
-        for word, row in zip(asked, near):
-            best = int(np.argmax(row))
-            if row[best] >= MIN_WORD_SIMILARITY and page[best] not in focus + owners:
+        for word, (nearest, similarity) in zip(asked, self._nearest(asked, page)):
+            if similarity >= MIN_WORD_SIMILARITY and nearest not in focus + owners:
                 # the word as asked: canonical forms drop a plural's "s" only
-                question = re.sub(rf"\b{re.escape(word)}s?\b", page[best], question, flags=re.I)
+                question = re.sub(rf"\b{re.escape(word)}s?\b", nearest, question, flags=re.I)
         return question
 
     def _names_absent_kind(self, question: str, cells: tuple[TextLine, ...]) -> bool:
@@ -741,15 +738,17 @@ class Answerer:
         if kind not in _NUMBERED_DOCUMENTS:  # "the part number" of a parts list, "the letter reference"
             return False
         text = " ".join(cell.text for cell in cells)
-        page = {word.lower() for word in re.findall(r"[^\W\d_]{2,}", text)}
-        if kind in page or vocabulary.canonical(kind) in {vocabulary.canonical(w) for w in page} \
-                or _misread(kind, text, self._words):
+        if _misread(kind, text, self._words):  # as written ("INVOICE", "Invoices") or misread
             return False
-        page_words = sorted(word for word in page if len(word) >= 3)
-        if len(kind) < 3 or not page_words:
-            return True  # "PO" and "ID" are spelled as written, or not at all
-        vectors = self._vectors([kind, *page_words])
-        return float((vectors[1:] @ vectors[0]).max()) < MIN_WORD_SIMILARITY
+        page = sorted({word.lower() for word in re.findall(r"[^\W\d_]{3,}", text)})
+        return not page or self._nearest([kind], page)[0][1] < MIN_WORD_SIMILARITY
+
+    def _nearest(self, words: list[str], among: list[str]) -> list[tuple[str, float]]:
+        """For each of `words`, the one of `among` the sentence encoder puts nearest it, and
+        how near (cosine)."""
+        vectors = self._vectors(among + words)
+        near = vectors[len(among):] @ vectors[:len(among)].T
+        return [(among[int(np.argmax(row))], float(row.max())) for row in near]
 
     def _qualifiers(self, question: str) -> frozenset[str]:
         """The qualifiers (`vocabulary.QUALIFIERS`) the question says in its own words: "born"
@@ -762,10 +761,8 @@ class Answerer:
         others = [w for w in focus if w not in said and len(w) >= 3 and w not in vocabulary.GENERIC]
         if not others:
             return said
-        qualifiers = sorted(vocabulary.QUALIFIERS)
-        vectors = self._vectors(qualifiers + others)
-        near = vectors[len(qualifiers):] @ vectors[:len(qualifiers)].T
-        return said | {qualifiers[int(np.argmax(row))] for row in near if row.max() >= MIN_WORD_SIMILARITY}
+        nearest = self._nearest(others, sorted(vocabulary.QUALIFIERS))
+        return said | {qualifier for qualifier, similarity in nearest if similarity >= MIN_WORD_SIMILARITY}
 
     def _vectors(self, words: list[str]) -> np.ndarray:
         """The sentence encoder's vectors of short texts (words, keys), kept across questions."""
@@ -859,8 +856,8 @@ class Answerer:
         with the key and its value together ("Subject: Change of address" for "What is this
         note about?"); the nearest stands if it is near enough (`MIN_KEY_SIMILARITY`)
         and clearly nearer than any key with another value (`MIN_KEY_MARGIN`), or far
-        nearer than any other (`MIN_CLEAR_KEY_MARGIN`) and a value the question may ask for. A question
-        that qualifies what it asks ("due date") needs a key that says so."""
+        nearer than any other (`MIN_CLEAR_KEY_MARGIN`) and a value the question may ask for. A
+        question that qualifies what it asks ("due date") needs a key that says so."""
         wanted = self._qualifiers(question)
         # A table's keys begin with its row labels, which are data ("Power strip"), not words
         # another word may stand for: "extension cord" is no other name for them.
