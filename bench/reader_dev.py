@@ -138,6 +138,8 @@ def evaluate(args) -> None:
     adapter = model._adapter  # noqa: SLF001
     for set_name in args.sets:
         if set_name in ("para", "fresh", "wide", "oblique", "casual"):
+            if set_name == "fresh" and args.misses:
+                raise SystemExit("fresh is the never-tuned pool: measure it without --misses.")
             _paraphrases(adapter, args.misses, set_name)
             continue
         if set_name.startswith("gen0") and args.misses:
@@ -217,13 +219,13 @@ def _paraphrases(adapter, shown: int, pool: str = "para") -> None:
                         unanswerable += 1
                         if not docvqa.is_not_found(reply):
                             invented += 1
-                            misses.append(f"  {name} [{field}] {text!r} -> {reply[:80]!r} (gold None)")
+                            misses.append(f"  gen{seed}|{name} [{field}] {text!r} -> {reply[:80]!r} (gold None)")
                         continue
                     asked += 1
                     if docvqa.normalize_answer(reply) == docvqa.normalize_answer(question.answer):
                         right += 1
                     else:
-                        misses.append(f"  {name} [{field}] {text!r} -> {reply[:80]!r} (gold {question.answer!r})")
+                        misses.append(f"  gen{seed}|{name} [{field}] {text!r} -> {reply[:80]!r} (gold {question.answer!r})")
     print(f"{pool}: right {right}/{asked} = {right / max(asked, 1):.1%}, invented {invented}/{unanswerable} = "
           f"{invented / max(unanswerable, 1):.1%} ({time.perf_counter() - started:.0f} s)")
     for line in misses[:shown]:

@@ -112,7 +112,7 @@ _STRICT_TYPES = frozenset({AMOUNT, DATE, TIME, PHONE, EMAIL, URL, PERCENT})
 _LOOSE_TYPES = frozenset({AMOUNT, COUNT, IDENT, PERSON, ORG})
 
 # Fields whose value stands right after its key (same cell, next cell, the line below).
-_ADJACENT_SOURCES = frozenset({"neighbour", "pair", "below"})
+_ADJACENT_SOURCES = frozenset({"neighbour", "pair", "below", "column"})
 # Fields keyed by a table's row label and column title (data, not only a label): word for word only.
 _DATA_KEYED = frozenset({"table"})
 # Types a document usually shows once, often without a label (a letter's date, a receipt's time).
@@ -569,7 +569,8 @@ class Answerer:
             return looked_up
         every = extract_fields(cells)
         question = vocabulary.spell_out(question, {f.key for f in every if f.source not in _DATA_KEYED}, self._words)
-        every = [f for f in every if not _other_party(question, f.key) and not _echoes(f.value, question)]
+        every = [f for f in every if not _other_party(question, f.key) and not _echoes(f.value, question)
+                 and (f.source != "column" or not self._names_more_than(question, f.key))]
         expected = question_type(_without_items(question, every))
         if expected == IDENT and self._names_absent_kind(question, cells):
             return Answer(NOT_FOUND, False, (), 0.0)
@@ -720,6 +721,13 @@ class Answerer:
                 # the word as asked: canonical forms drop a plural's "s" only
                 question = re.sub(rf"\b{re.escape(word)}s?\b", nearest, question, flags=re.I)
         return question
+
+    def _names_more_than(self, question: str, key: str) -> bool:
+        """Whether the question says a specific word the key does not ("the qty of tape
+        measure" over a column "Qty"): the value under a table's column title is one row's,
+        and answers only a question that names the column alone."""
+        focus, owners = vocabulary.question_words(question)
+        return any(w not in vocabulary.GENERIC and not self._in_key(w, key) for w in focus + owners)
 
     def _names_absent_kind(self, question: str, cells: tuple[TextLine, ...]) -> bool:
         """Whether the question asks for the number of a kind of document the page never

@@ -104,7 +104,7 @@ class Describer:
         `fields`: the cells' `extract_fields`, when the caller has them."""
         fields = extract_fields(cells) if fields is None else fields
         # A subject is words: not a code ("Subject code: CH-201"), nor a key asking for one.
-        keyed = [f for f in fields if f.key and f.source in ("colon", "neighbour", "below")
+        keyed = [f for f in fields if f.key and f.source in ("colon", "neighbour", "below", "column")
                  and any(ch.isalpha() for ch in f.value) and IDENT not in value_types(f.value)
                  and question_type(f.key) != IDENT]
         if not keyed:

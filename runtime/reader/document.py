@@ -20,7 +20,7 @@ from the order the regions arrive in.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from runtime.ocr.grid import Grid, group_regions, split_runs
 from runtime.ocr.layout import join_lines
@@ -63,7 +63,7 @@ class Field:
     key: str
     value: str
     line: int  # index of the (first) cell the value comes from
-    source: str  # "colon", "row", "table", "greeting", "closing", "title", "span", "block", "line"
+    source: str  # "colon", "row", "table", "column", "greeting", "closing", "title", "span", "block", "line"
     span: tuple[int, ...] = ()  # every cell of a value over several lines (a "block")
     key_line: int = -1  # the cell of the key when it is a cell of its own, else -1
     row: str = ""  # a table cell's row label ("Muffin" of "Muffin Qty"), else ""
@@ -116,6 +116,7 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
     grid = group_regions([cell.box for cell in cells])
     keys = key_cells(cells, grid.rows)
     header_rows, fields = _header_rows(cells, keys, grid.rows)
+    tables = _tables(cells, grid, keys)
     for position, row in enumerate(grid.rows):
         fields.extend(_colon_fields(cells, grid.rows, position, keys))
         texts = [cells[i].text.strip() for i in row]
@@ -143,11 +144,16 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
         text = cells[row[0]].text.strip()
         # A cell that holds its own "Key: value" ("Full name: Amelia Weiß") labels no line under it.
         holds_value = (match := _KEY_VALUE.match(text)) is not None and bool(match["value"].strip(" _"))
-        if len(row) == 1 and keys[row[0]] and not text.endswith(":") and not holds_value \
+        under = cells[below[0]].text.strip()  # "Updated: 12/30/22" under a title is a key of its own
+        if len(row) == 1 and keys[row[0]] and not text.endswith(":") and not holds_value and not _holds_key(under) \
                 and overlap_across(cells[row[0]], cells[below[0]]) and adjacent(cells[row[0]], cells[below[0]]):
-            fields.append(Field(text, cells[below[0]].text.strip(), below[0], "below", key_line=row[0]))
+            fields.append(Field(text, under, below[0], "below", key_line=row[0]))
     fields.extend(_under_fields(cells, keys, fields))
-    fields.extend(_table_fields(cells, grid, keys))
+    # The cell under a column title of a table of several rows is one row's ("column"): the
+    # table's own fields key it with its row label too ("Ladder Unit price").
+    titles = {index for position, data in tables.items() if len(data) >= 2 for index in grid.rows[position]}
+    fields = [replace(f, source="column") if f.source == "below" and f.key_line in titles else f for f in fields]
+    fields.extend(_table_fields(cells, grid, keys, tables))
     fields.extend(_letter_fields(cells, grid.rows))
     fields.extend(_span_fields(cells))
     fields.extend(_block_fields(cells, grid.rows))
@@ -382,6 +388,12 @@ def _pairs_in(key: str, value: str) -> list[tuple[str, str]]:
     return [(key, value)]
 
 
+def _holds_key(text: str) -> bool:
+    """Whether a cell holds a key of words and its colon ("Updated: 12/30/22"; not "12:30")."""
+    match = _KEY_VALUE.match(text)
+    return match is not None and re.search(r"[^\W\d_]", match["key"]) is not None
+
+
 def _under_fields(cells, keys: list[bool], fields: list[Field]) -> list[Field]:
     """A form's key with its value written under it ("DEPARTMENT CHARGED" over "Brand
     Operations"), by the boxes alone: a key cell that labels nothing else yet takes the cell
@@ -505,22 +517,34 @@ def _is_header(cells, keys: list[bool], row: tuple[int, ...]) -> bool:
     return len(row) >= 2 and (all(title(i) for i in row) or all(year(i) for i in row))
 
 
-def _table_fields(cells, grid: Grid, keys: list[bool]) -> list[Field]:
+def _tables(cells, grid: Grid, keys: list[bool]) -> dict[int, list[int]]:
+    """The page's tables: the position of each header row (`_is_header`) followed by a row of
+    three cells or more, with the positions of its rows of data (those of two cells or more
+    that follow it, up to the first shorter row)."""
+    rows, tables = grid.rows, {}
+    for position, header in enumerate(rows):
+        if _is_header(cells, keys, header) and position + 1 < len(rows) and len(rows[position + 1]) >= 3:
+            data = []
+            for below in range(position + 1, len(rows)):
+                if len(rows[below]) < 2:
+                    break
+                data.append(below)
+            tables[position] = data
+    return tables
+
+
+def _table_fields(cells, grid: Grid, keys: list[bool], tables: dict[int, list[int]]) -> list[Field]:
     """Cells under a header row, keyed '<row label> <header of the cell's column>' (the row's
     label: its first cell, or the first cell of words after a count); a cell whose column has
     no header is no table cell."""
     rows, fields = grid.rows, []
     column_of = {index: column for column, members in enumerate(grid.columns) for index in members}
-    for header_position, header in enumerate(rows):
-        if not _is_header(cells, keys, header) or header_position + 1 >= len(rows) or len(rows[header_position + 1]) < 3:
-            continue
+    for header_position, data in tables.items():
         titles: dict[int, list[str]] = {}
-        for index in header:
+        for index in rows[header_position]:
             if index in column_of:
                 titles.setdefault(column_of[index], []).append(cells[index].text.strip())
-        for row in rows[header_position + 1 :]:
-            if len(row) < 2:
-                break
+        for row in (rows[position] for position in data):
             # the row's label is its first cell, unless that is a bare count and a cell of words
             # follows ("4 | Muffin | 59.40": the quantity column comes first)
             named = row[0]

@@ -1028,3 +1028,21 @@ def test_a_key_run_into_its_value_never_stops_short_of_its_colon():
     fields = extract_fields(read_cells(lines))
     assert not _run_together(fields, "Which invoice is this?")  # not "Invoice" | "No: INV-55190"
     assert [(f.key, f.value) for f in _run_together(fields, "Re?")] == [("RE", "-339")]  # a sign, kept
+
+
+def test_the_cell_under_a_column_title_answers_only_for_the_column_alone():
+    # A table of several rows: the cell under "Qty" is the first row's, keyed "column"; a
+    # question that names a row the table lacks ("tape measure") gets no row's value.
+    table = (_line("Stock list", 20, 40), _line("Updated: 12/30/22", 20, 72),
+             _line("Item", 20, 140), _line("Qty", 300, 140, 60), _line("Unit price", 500, 140), *[
+                 cell for row, (item, qty) in enumerate([("Hammer", "2"), ("Saw", "1"), ("Drill", "3")])
+                 for cell in (_line(item, 20, 180 + 40 * row), _line(qty, 300, 180 + 40 * row, 60),
+                              _line("9.50", 500, 180 + 40 * row, 60))])
+    fields = {(f.key, f.value, f.source) for f in extract_fields(table)}
+    assert ("Qty", "2", "column") in fields and ("Saw Qty", "1", "table") in fields
+    assert not {f for f in fields if f[0] == "Stock list" and f[2] != "line"}  # "Updated: ..." is a key of its own
+    answerer = _answerer()
+    assert answerer.answer("What is the qty of Saw?", table).text == "1"
+    assert answerer.answer("Give me the qty of tape measure.", table).text == NOT_FOUND
+    assert answerer.answer("Could you look up the unit price of extension cord?", table).text == NOT_FOUND
+    assert answerer.answer("Qty?", table).text == "2"  # the column alone: its first value, as before
