@@ -385,10 +385,14 @@ class ReaderAdapter(KindAdapter):
             named = self._answerer.answer(prompt, regions)
             if named.names_key(prompt) or self._answerer.names_a_key(prompt, regions) or _on_the_page(words, regions):
                 return Reply(named.text, named.evidence)
-            if intent.name == intents.READ and intent.similarity - intent.score(intents.QUESTION) < intents.NAMED_WHOLE_PAGE_MARGIN:
+            margin = intent.similarity - intent.score(intents.QUESTION)
+            if intent.name == intents.READ and margin < intents.NAMED_WHOLE_PAGE_MARGIN or (
+                    intent.name == intents.DESCRIBE and margin < intents.NAMED_DESCRIBE_MARGIN
+                    and not intents.DESCRIBING.search(prompt)):
                 # Names something the page does not show and reads nearly as much as a question
-                # (a request to look up a field the page lacks): not the whole page in its place.
-                # A summary's extra words ("in one sentence") are how to describe, not a field.
+                # (a request to look up a field the page lacks: "Give me the case reference."): not
+                # the whole page in its place. A summary's extra words ("in one sentence") are
+                # how to describe, not a field.
                 return Reply(named.text, named.evidence)
         if intent.name == intents.QUESTION and intents.only_whole_page_words(prompt):
             # Every word one of a whole-page request's ("What does the note say?", "Read me the

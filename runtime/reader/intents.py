@@ -200,6 +200,17 @@ WHOLE_PAGE_MARGIN = 0.05
 # ... when it names words the page does not show: requests to look up a field a development
 # letter lacks scored 0.07-0.09 above, "Transcribe the handwriting." 0.19 (all-MiniLM-L6-v2).
 NAMED_WHOLE_PAGE_MARGIN = 0.15
+# ... and for a description, this much, unless a word of describing says so (`DESCRIBING`):
+# development requests for an id or an amount a page lacks ("Give me the case reference.")
+# scored 0.06-0.07 above the question score, descriptions that name something besides the
+# page ("What's going on in this document?", "Give me the highlights of this memo.") 0.11 and
+# more (requests written for it, all-MiniLM-L6-v2 int8 and fp32).
+NAMED_DESCRIBE_MARGIN = 0.1
+# Words of describing (a general cue of English, as the verbs of composing are): a request
+# that says one wants a description, whatever else it names ("Describe the main items on this
+# receipt.", "Give me a summary of the charges.").
+DESCRIBING = re.compile(r"\b(?:describe|description|summar(?:y|ies|i[sz]e)|overview|outline|gist|rundown|synopsis|"
+                        r"recap|sum\s+(?:it\s+|this\s+|that\s+)?up|caption|explain|highlights)\b", re.I)
 # The auxiliary verbs that open an English yes/no question; "Can you tell me ...", "Could you
 # read ..." are requests, not yes/no questions.
 _YES_NO_OPENING = re.compile(

@@ -46,11 +46,13 @@ _DOCUMENT_PHRASE = re.compile(
     r"note|correspondence|statement)\b", re.I
 )
 # "When was the invoice issued?", "How was this invoice paid?", "What does the form say for
-# X?", "where the letter is to be sent": the document as the subject of a verb, not a field of it ("the invoice number" keeps its "invoice").
+# X?", "where the letter is to be sent", "which order the bill refers to": the document as the
+# subject of a verb, not a field of it ("the invoice number" keeps its "invoice").
 _DOCUMENT_SUBJECT = re.compile(
     r"\b(the|this)\s+(form|receipt|invoice|bill|letter|list|document|page|table|image|slip|sheet|memo|note|correspondence|"
     r"statement|application)\b"
-    r"(?=\s*(\?|$|\w+ed\b|paid\b|written\b|sent\b|from\b|to\b|says?\b|shows?\b|reads?\b|gives?\b|is\b|was\b|will\b))", re.I
+    r"(?=\s*(\?|$|\w+ed\b|paid\b|written\b|sent\b|from\b|to\b|says?\b|shows?\b|reads?\b|gives?\b|is\b|was\b|will\b|"
+    r"refers?\b|mentions?\b|states?\b|contains?\b|includes?\b|cites?\b|quotes?\b))", re.I
 )
 # "subtotal before tax", "the pre-tax amount": the excluded part is not a field the question asks for.
 _EXCLUSION = re.compile(r"\b(?:(?:before|after|excluding|including|without)\s+\w+|pre[\s-]?(?:tax|vat|gst|hst)\b)", re.I)

@@ -328,3 +328,18 @@ def test_a_letter_is_asked_for_its_reference_by_what_the_user_calls_it(model):
                   ("Dear Ms Park,", None), ("Your lease renewal is enclosed.", None)])
     assert model.ask(image, "What is the letter reference?").text == "HL/2291/KT"
     assert model.ask(image, "What's the invoice number?").text == "Not found in the image."
+
+
+@pytest.mark.parametrize("request_text", ["Give me the case reference.", "Which contract does this bill refer to?"])
+def test_a_request_for_something_the_page_lacks_is_not_answered_with_a_description(model, pages, request_text):
+    # near the describe examples by its words ("Give me ..."), but it names one thing the page lacks
+    image, _ = pages["invoice"]
+    assert model.ask(image, request_text).text == "Not found in the image."
+
+
+@pytest.mark.parametrize("request_text", ["Describe the main items on this invoice.", "What's going on in this document?",
+                                          "Give me a summary of the charges."])
+def test_a_description_that_names_more_than_the_page_is_still_a_description(model, pages, request_text):
+    image, lines = pages["invoice"]
+    reply = model.ask(image, request_text)
+    assert "Halvorsen Marine AS" in reply.text and ungrounded(reply.text, lines) == [], reply.text
