@@ -568,6 +568,8 @@ class Answerer:
         if looked_up is not None:
             return looked_up
         every = extract_fields(cells)
+        if self._quotes_absent(question, cells, every):
+            return Answer(NOT_FOUND, False, (), 0.0)
         question = vocabulary.spell_out(question, {f.key for f in every if f.source not in _DATA_KEYED}, self._words)
         every = [f for f in every if not _other_party(question, f.key) and not _echoes(f.value, question)
                  and (f.source != "column" or not self._names_more_than(question, f.key))]
@@ -705,13 +707,7 @@ class Answerer:
         """The question with each word the page's keys do not hold replaced by the key word
         nearest it, if the sentence encoder puts them near enough (`MIN_WORD_SIMILARITY`):
         "When was the applicant born?" over "Date of birth:" asks about "birth"."""
-        # A table's row labels are data ("Power strip"), not words another word may stand for,
-        # whether keyed with a column ("Power strip Qty") or read as a row ("Power strip | 4").
-        data = [f.key for f in fields if f.source in _DATA_KEYED]
-        page = {word for f in fields if f.key and f.source not in _DATA_KEYED
-                and not any(key.startswith(f.key + " ") for key in data)
-                for word in vocabulary.label_words(self._read(f.key))}
-        page = sorted(word for word in page if len(word) >= 3 and not word.isdigit())
+        page = self._key_words(fields)
         focus, owners = vocabulary.question_words(question)
         asked = [w for w in focus + owners if len(w) >= 3 and w not in page and w not in vocabulary.GENERIC]
         if not page or not asked:
@@ -722,12 +718,67 @@ class Answerer:
                 question = re.sub(rf"\b{re.escape(word)}s?\b", nearest, question, flags=re.I)
         return question
 
+    def _quotes_absent(self, question: str, cells: tuple[TextLine, ...], fields: list[Field]) -> bool:
+        """Whether the question quotes a name the page never shows: capitalised words inside a
+        sentence ("the amount for Support plan", "Kraków's figure") name a thing, a place or a
+        person, and a page that holds none of them anywhere, neither as written nor as the
+        recognizer may have misread it, says nothing about that thing. Not a sentence's first
+        word, an abbreviation in capitals ("VAT", "PO"), or a word of asking or of the page
+        itself; a name of several words is there when one of them is ("Circle One" over a
+        misread "One")."""
+        text = " ".join(cell.text for cell in cells)
+        common = vocabulary.STOP | vocabulary.GENERIC | vocabulary.REQUEST_WORDS | intents.WHOLE_PAGE_WORDS
+        names: list[list[tuple[str, bool]]] = []  # runs of capitalised words: (word, whether quoted)
+        previous_end = -1
+        for match in re.finditer(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", question):
+            word = re.sub(r"['’]s$", "", match.group())
+            before = question[:match.start()].rstrip()
+            if not word[0].isupper():
+                previous_end = -1
+                continue
+            opening = not before or before[-1] in ".?!:;\"'("
+            quoted = not opening and not word.isupper() and len(word) >= 3
+            if previous_end >= 0 and question[previous_end:match.start()].strip() == "":
+                names[-1].append((word, quoted))
+            else:
+                names.append([(word, quoted)])
+            possessive = word != match.group()  # "Kraków's Jun": the owner is a name of its own
+            previous_end = -1 if possessive else match.end()
+        if any(word.lower() in vocabulary.STOP and word != "I" for word in re.findall(r"(?<=\s)[A-Z][a-z]*", question)):
+            return False  # a question in title case ("When Is The Fee Payable?") quotes nothing by it
+        page: list[str] | None = None
+        for name in names:
+            words = [(word.lower(), quoted) for word, quoted in name
+                     if word.lower() not in common and vocabulary.canonical(word.lower()) not in common]
+            if not any(quoted for _, quoted in words):
+                continue
+            if any(len(word) >= 3 and (_misread(word, text, self._words) or compact(word) in compact(text))
+                   for word, _ in words):
+                continue
+            # a key's word in other words ("the Total" over "Amount due") is no name of a thing; a
+            # row's label is data, and its siblings near the name ("East" by "West") are others
+            page = page if page is not None else self._key_words(fields)
+            quoted = [word for word, said in words if said]
+            if not page or all(similarity < MIN_WORD_SIMILARITY for _, similarity in self._nearest(quoted, page)):
+                return True
+        return False
+
     def _names_more_than(self, question: str, key: str) -> bool:
         """Whether the question says a specific word the key does not ("the qty of tape
         measure" over a column "Qty"): the value under a table's column title is one row's,
         and answers only a question that names the column alone."""
         focus, owners = vocabulary.question_words(question)
         return any(w not in vocabulary.GENERIC and not self._in_key(w, key) for w in focus + owners)
+
+    def _key_words(self, fields: list[Field]) -> list[str]:
+        """The words of the page's keys, three letters or more, but not a table's row labels:
+        they are data ("Power strip"), not words another word may stand for, whether keyed
+        with a column ("Power strip Qty") or read as a row ("Power strip | 4")."""
+        data = [f.key for f in fields if f.source in _DATA_KEYED]
+        page = {word for f in fields if f.key and f.source not in _DATA_KEYED
+                and not any(key.startswith(f.key + " ") for key in data)
+                for word in vocabulary.label_words(self._read(f.key))}
+        return sorted(word for word in page if len(word) >= 3 and not word.isdigit())
 
     def _names_absent_kind(self, question: str, cells: tuple[TextLine, ...]) -> bool:
         """Whether the question asks for the number of a kind of document the page never

@@ -184,6 +184,19 @@ def test_an_item_that_is_not_on_the_receipt_has_no_price(model, till):
     assert model.ask(image, "How much did the garden hose cost?").text == "Not found in the image."
 
 
+@pytest.mark.parametrize("question", ["What is the amount for Gula pasir?", "How much was charged for Teh Tarik in total?"])
+def test_a_name_the_receipt_never_shows_gets_no_figure(model, till, question):
+    # near a total question by its words, but it names an item the page lacks
+    image, _ = till
+    assert model.ask(image, question).text == "Not found in the image."
+
+
+@pytest.mark.parametrize("question", ["What did the Minyak masak cost?", "What Is The Total Payable?"])
+def test_a_name_the_receipt_shows_is_answered(model, till, question):
+    image, _ = till
+    assert _squash(model.ask(image, question).text) in ("8.63", "30.55")
+
+
 def test_an_address_over_two_lines_is_answered_whole_with_both_lines_as_evidence(model, till):
     image, _ = till
     reply = model.ask(image, "Where is the shop?")
