@@ -934,7 +934,12 @@ class Answerer:
         # The page's keys (and key-value texts) come back with every question about it: kept.
         vectors = self._vectors([asked, *keys, *(f"{key} {f.value}" for key, f in zip(keys, keyed))])
         alone, together = vectors[1:len(keyed) + 1] @ vectors[0], vectors[len(keyed) + 1:] @ vectors[0]
-        scores = np.maximum(alone, together)
+        # A value whose word opens a longer word of the question ("Paid by: Cash" for "Who was
+        # the cashier?") is near it by the letters they share, another word: the key alone decides.
+        asked_words = [w for w in _words_of(question) if len(w) >= 3]
+        echoing = np.array([any(a != v and a.startswith(v) for v in re.findall(r"(?<!\S)[^\W\d_]{3,}(?!\S)", f.value.lower())
+                                for a in asked_words) for f in keyed])
+        scores = np.where(echoing, alone, np.maximum(alone, together))
         best = int(np.argmax(scores))
         others = [float(s) for s, f in zip(scores, keyed) if f.value != keyed[best].value]
         margin = float(scores[best]) - max(others, default=0.0)

@@ -356,3 +356,10 @@ def test_a_description_that_names_more_than_the_page_is_still_a_description(mode
     image, lines = pages["invoice"]
     reply = model.ask(image, request_text)
     assert "Halvorsen Marine AS" in reply.text and ungrounded(reply.text, lines) == [], reply.text
+
+
+def test_a_value_that_opens_a_word_of_the_question_is_no_key_for_it(model):
+    # "Cash" opens "cashier": near the question by its letters, not by its key "Paid by"
+    image = draw([("CORNER DELI", None), ("Bagel", "2.40"), ("TOTAL", "2.40"), ("Paid by: Cash", None)])
+    assert model.ask(image, "Who was my cashier today?").text == "Not found in the image."
+    assert model.ask(image, "How did I pay?").text == "Cash"
