@@ -154,7 +154,7 @@ def evaluate(args) -> None:
                 reply = adapter.answer_regions(text, regions).text
                 if gold is None or kind == "unanswerable":
                     unanswerable += 1
-                    wrong = reply.strip() != "Not found in the image."
+                    wrong = reply.strip() not in ("Not found in the image.", "I can't tell from the text.")
                     invented += wrong
                 else:
                     answerable += 1
@@ -246,7 +246,7 @@ def _every_absent(adapter, set_name: str) -> tuple[int, list[str]]:
                 continue
             asked += 1
             reply = adapter.answer_regions(question, regions).text
-            if reply.strip() != realdocs.NOT_FOUND:
+            if reply.strip() not in (realdocs.NOT_FOUND, realdocs.CANT_TELL):
                 wrong.append(f"{name} [unanswerable] {question!r} -> {reply!r}")
     return asked, wrong
 

@@ -67,6 +67,7 @@ from runtime import load_model  # noqa: E402
 from runtime.placement import detect_hardware  # noqa: E402
 
 NOT_FOUND = "Not found in the image."
+CANT_TELL = "I can't tell from the text."  # a choice or yes/no the page does not answer: nothing invented
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 DATASETS = ("sroie", "funsd")
 MAX_ANSWER_WORDS = 6
@@ -127,7 +128,7 @@ class Outcome:
 
     @property
     def invented(self) -> bool:
-        return self.question.gold is None and self.reply.strip() != NOT_FOUND
+        return self.question.gold is None and self.reply.strip() not in (NOT_FOUND, CANT_TELL)
 
 
 # --- scoring -------------------------------------------------------------------------------

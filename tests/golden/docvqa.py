@@ -69,7 +69,9 @@ _THOUSANDS = re.compile(r"(?<=\d),\s*(?=\d{3}(?!\d))")
 _EDGE_JUNK = re.compile(
     r"^(?:[$€£.,;:!?'\"]|(?:usd|eur|gbp|chf)(?=[\d$€£.]))+|(?:[$€£.,;:!?'\"]|(?<=\d)(?:usd|eur|gbp|chf))+$"
 )
-_NOT_FOUND = re.compile(r"\bnot\s+found\b", re.IGNORECASE)
+# "Not found in the image.", and for a choice or yes/no question "I can't tell from the text.":
+# either says the page does not answer, and neither invents a value.
+_NOT_FOUND = re.compile(r"\bnot\s+found\b|\bcan(?:'|’|no)t\s+tell\b", re.IGNORECASE)
 
 
 def normalize_answer(text: str) -> str:
@@ -96,8 +98,8 @@ def normalize_answer(text: str) -> str:
 
 
 def is_not_found(reply: str) -> bool:
-    """True for a reply saying the answer is not in the image ("Not found in the image…";
-    any "not found", case-insensitive)."""
+    """True for a reply saying the answer is not in the image ("Not found in the image…",
+    any "not found", case-insensitive; "I can't tell from the text.")."""
     return bool(_NOT_FOUND.search(reply))
 
 

@@ -124,6 +124,8 @@ def test_not_found_replies():
     assert is_not_found("not found in the image: no due date is shown")
     assert not is_not_found("42.50 EUR")
     assert not is_not_found("Found it: 42.50")
+    assert is_not_found("I can't tell from the text.")  # a choice the page does not make: no value invented
+    assert not is_not_found("Cash")
 
 
 def test_score_counts_exact_matches_and_invented_answers():
