@@ -934,8 +934,8 @@ class Answerer:
         # The page's keys (and key-value texts) come back with every question about it: kept.
         vectors = self._vectors([asked, *keys, *(f"{key} {f.value}" for key, f in zip(keys, keyed))])
         alone, together = vectors[1:len(keyed) + 1] @ vectors[0], vectors[len(keyed) + 1:] @ vectors[0]
-        # A value whose word opens a longer word of the question ("Paid by: Cash" for "Who was
-        # the cashier?") is near it by the letters they share, another word: the key alone decides.
+        # A value whose word opens a longer word of the question ("Paid by: Cash" for a question
+        # about the cashier) is near it by the letters they share, another word: the key alone decides.
         asked_words = [w for w in _words_of(question) if len(w) >= 3]
         echoing = np.array([any(a != v and a.startswith(v) for v in re.findall(r"(?<!\S)[^\W\d_]{3,}(?!\S)", f.value.lower())
                                 for a in asked_words) for f in keyed])
