@@ -88,8 +88,16 @@ _ADDRESS = re.compile(
 _REGISTRATION = re.compile(r"\s*\([^()]*\d[^()]*\)\s*$")
 
 
+# "Which code do I give when I call back?": a clause that "when" opens after the question's own
+# interrogative ("what", "which") says when the value is used, not that a date is asked.
+_WHEN_CLAUSE = re.compile(r"^(?P<asked>\W*(?:what|which)\b.*?\S)\s*,?\s+when(?:ever)?\s+[^\W\d_].*$", re.S)
+
+
 def question_type(question: str) -> str:
     lowered = question.lower()
+    clause = _WHEN_CLAUSE.match(lowered)
+    if clause and not re.search(r"\b(?:and|or)$", clause["asked"]):  # "What is it and when ...?" asks both
+        lowered = clause["asked"]
     for kind, pattern in _QUESTION_RULES:
         if re.search(pattern, lowered):
             # "Account name?", "What is the project name?": a phrase ending in "name" asks for

@@ -1046,3 +1046,12 @@ def test_the_cell_under_a_column_title_answers_only_for_the_column_alone():
     assert answerer.answer("Give me the qty of tape measure.", table).text == NOT_FOUND
     assert answerer.answer("Could you look up the unit price of extension cord?", table).text == NOT_FOUND
     assert answerer.answer("Qty?", table).text == "2"  # the column alone: its first value, as before
+
+
+def test_a_when_clause_after_what_says_when_the_value_is_used_not_that_a_date_is_asked():
+    assert question_type("Which code do I give when I call back?") == "id"
+    assert question_type("What number should I ring when it breaks?") == "phone"
+    assert question_type("What date do I write when I sign?") == "date"
+    assert question_type("When was it paid?") == "date"
+    assert question_type("What was delivered when?") == "date"  # "when" asked, no clause
+    assert question_type("What is it and when was it paid?") == "date"  # two questions, the date the last
