@@ -794,6 +794,8 @@ class Answerer:
         if found is None:
             return False
         kind = found["kind"].lower()
+        if len(kind) >= 3:  # an abbreviation that opens the name ("inv no.")
+            kind = next((name for name in sorted(_NUMBERED_DOCUMENTS) if name.startswith(kind)), kind)
         if kind not in _NUMBERED_DOCUMENTS:  # "the part number" of a parts list, "the letter reference"
             return False
         text = " ".join(cell.text for cell in cells)

@@ -318,7 +318,8 @@ def club_card(model):
     return draw(rows)
 
 
-@pytest.mark.parametrize("question", ["What's the invoice number?", "Give me the receipt no.", "ticket number?"])
+@pytest.mark.parametrize("question", ["What's the invoice number?", "Give me the receipt no.", "ticket number?",
+                                      "Tell me the inv number."])
 def test_the_number_of_a_document_the_page_never_names_is_not_found(model, club_card, question):
     # the page holds a number (the member's), but of no invoice, receipt or ticket
     assert model.ask(club_card, question).text == "Not found in the image."
