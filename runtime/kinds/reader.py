@@ -386,8 +386,9 @@ class ReaderAdapter(KindAdapter):
             if named.names_key(prompt) or self._answerer.names_a_key(prompt, regions) or _on_the_page(words, regions):
                 return Reply(named.text, named.evidence)
             margin = intent.similarity - intent.score(intents.QUESTION)
-            if intent.name == intents.READ and margin < intents.NAMED_WHOLE_PAGE_MARGIN or (
-                    intent.name == intents.DESCRIBE and margin < intents.NAMED_DESCRIBE_MARGIN
+            if not intents.DOCUMENT_BY.search(prompt) and (
+                    intent.name == intents.READ and margin < intents.NAMED_WHOLE_PAGE_MARGIN
+                    or intent.name == intents.DESCRIBE and margin < intents.NAMED_DESCRIBE_MARGIN
                     and not intents.DESCRIBING.search(prompt)):
                 # Names something the page does not show and reads nearly as much as a question
                 # (a request to look up a field the page lacks: "Give me the case reference."): not

@@ -375,6 +375,17 @@ def _run_together(fields: list[Field], question: str) -> list[Field]:
     return found
 
 
+def _abbreviated(word: str, key: str) -> bool:
+    """Whether a word of the key is an abbreviation of `word`: its letters in order, the
+    first the same ("Qty" for "quantity", "Amt" for "amount")."""
+    for short in re.findall(r"[a-z]+", key.lower()):
+        if 2 <= len(short) < len(word) and short[0] == word[0]:
+            rest = iter(word)
+            if all(letter in rest for letter in short):
+                return True
+    return False
+
+
 def _numbers(text: str) -> frozenset[str]:
     """The standalone numbers of a text ("Week 3", "Q3", "No. 2" → {"3"} / {"3"} / {"2"}) and
     the single letters or figures of a hyphenated code ("CAT-A-EXPENSES", "Cat- a- expenses"
@@ -420,6 +431,18 @@ _DONE_BY = re.compile(r"^\s*(?:which|what)\s+[^\W\d_]+\s+(?P<verb>[^\W\d_]{3,}ed
 # that negates: "receipt no longer valid").
 _NUMBERED = re.compile(r"\b(?P<kind>[^\W\d_]{2,})(?!')\s+(?:(?:reference|ref)\.?\s+)?"
                        r"(?:number|nr\b\.?|num\b\.?|#|id\b|no(?:\.|(?=\s*(?:[?!,:;]|$))))", re.I)
+# A name the question asks something of comes after "for" or "of" ("the amount for Support
+# plan", "the price of the Oak chair").
+_ASKED_OF = re.compile(r"\b(?:for|of)\s+(?:the\s+|a\s+|an\s+)?$", re.I)
+# Days and months: capitalised, but they say when, not which thing.
+_CALENDAR = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun "
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec".split()
+)
+# Bounds on the names a question is checked for (a pasted page is no question).
+_MAX_NAMED_CHARS = 2000
+_MAX_NAMES = 8
 # Documents issued with a number of their own, which a page that is one prints by its name.
 _NUMBERED_DOCUMENTS = frozenset({"invoice", "receipt", "ticket"})
 
@@ -567,12 +590,13 @@ class Answerer:
         looked_up = self._look_up(question, cells)
         if looked_up is not None:
             return looked_up
-        every = extract_fields(cells)
+        every = extracted = extract_fields(cells)
         if self._quotes_absent(question, cells, every):
             return Answer(NOT_FOUND, False, (), 0.0)
         question = vocabulary.spell_out(question, {f.key for f in every if f.source not in _DATA_KEYED}, self._words)
         every = [f for f in every if not _other_party(question, f.key) and not _echoes(f.value, question)
-                 and (f.source != "column" or not self._names_more_than(question, f.key))]
+                 and (f.source != "column" or not self._names_more_than(question, f.key))
+                 and (f.source != "table" or self._names_row(question, f.row))]
         expected = question_type(_without_items(question, every))
         if expected == IDENT and self._names_absent_kind(question, cells):
             return Answer(NOT_FOUND, False, (), 0.0)
@@ -611,7 +635,7 @@ class Answerer:
             candidates = self._unlabelled(question, expected, fields, cells)
         if not candidates:
             # A key named in other words of the page's own ("born" for "birth").
-            reworded = self._in_page_words(question, every)
+            reworded = self._in_page_words(question, extracted)  # the page's words, whatever the question drops
             candidates = self._keyed(reworded, expected, every, fields) if reworded != question else []
         if not candidates and expected == ORG:
             candidates = _header(fields)
@@ -719,56 +743,67 @@ class Answerer:
         return question
 
     def _quotes_absent(self, question: str, cells: tuple[TextLine, ...], fields: list[Field]) -> bool:
-        """Whether the question quotes a name the page never shows: capitalised words inside a
-        sentence ("the amount for Support plan", "Kraków's figure") name a thing, a place or a
-        person, and a page that holds none of them anywhere, neither as written nor as the
-        recognizer may have misread it, says nothing about that thing. Not a sentence's first
-        word, an abbreviation in capitals ("VAT", "PO"), or a word of asking or of the page
-        itself; a name of several words is there when one of them is ("Circle One" over a
-        misread "One")."""
-        text = " ".join(cell.text for cell in cells)
-        common = vocabulary.STOP | vocabulary.GENERIC | vocabulary.REQUEST_WORDS | intents.WHOLE_PAGE_WORDS
-        names: list[list[tuple[str, bool]]] = []  # runs of capitalised words: (word, whether quoted)
-        previous_end = -1
-        for match in re.finditer(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", question):
-            word = re.sub(r"['’]s$", "", match.group())
-            before = question[:match.start()].rstrip()
-            if not word[0].isupper():
-                previous_end = -1
-                continue
-            opening = not before or before[-1] in ".?!:;\"'("
-            quoted = not opening and not word.isupper() and len(word) >= 3
-            if previous_end >= 0 and question[previous_end:match.start()].strip() == "":
-                names[-1].append((word, quoted))
-            else:
-                names.append([(word, quoted)])
-            possessive = word != match.group()  # "Kraków's Jun": the owner is a name of its own
-            previous_end = -1 if possessive else match.end()
-        if any(word.lower() in vocabulary.STOP and word != "I" for word in re.findall(r"(?<=\s)[A-Z][a-z]*", question)):
+        """Whether the question asks about a name the page never shows: capitalised words that
+        the question asks something of ("the amount for Support plan", "the price of Oak
+        chair", "Kraków's figure") name a thing, a place or a person, and a page that holds
+        none of them anywhere, neither as written nor as the recognizer may have misread it,
+        says nothing about that thing. Only a name after "for" or "of" or one that owns what is
+        asked ("Kraków's"): names that say when, where or how a thing was bought or who asks
+        ("on Friday", "in Paris", "on my Visa", "thanks, Bob") are no thing asked about. Not
+        an abbreviation in capitals ("VAT", "PO"), a day or a month, a word of asking or of
+        the page itself, nor a question in title case; a name of several words is there when
+        one of them is ("Circle One" over a misread "One")."""
+        if any(word.lower() in vocabulary.STOP and word != "I" for word in re.findall(r"(?<=\s)[A-Z][a-z]*", question[:_MAX_NAMED_CHARS])):
             return False  # a question in title case ("When Is The Fee Payable?") quotes nothing by it
+        common = vocabulary.STOP | vocabulary.GENERIC | vocabulary.REQUEST_WORDS | intents.WHOLE_PAGE_WORDS | _CALENDAR
+        names: list[list[str]] = []  # runs of capitalised words the question asks about
+        run: list[str] = []
+        for match in re.finditer(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", question[:_MAX_NAMED_CHARS]):
+            word = re.sub(r"['’]s$", "", match.group())
+            if word[0].isupper() and (run or _ASKED_OF.search(question[:match.start()])):
+                run.append(word)
+            elif word[0].isupper() and word != match.group():  # "Kraków's Jun": the owner is asked of
+                names.append([word])
+                continue
+            elif run:
+                names.append(run)
+                run = []
+            if run and (word != match.group() or not re.match(r"\s*[^\W\d_]", question[match.end():])):
+                names.append(run)  # a possessive or a break ends the name
+                run = []
+        if run:
+            names.append(run)
+        text = " ".join(cell.text for cell in cells)
+        page_form = compact(text)
         page: list[str] | None = None
-        for name in names:
-            words = [(word.lower(), quoted) for word, quoted in name
-                     if word.lower() not in common and vocabulary.canonical(word.lower()) not in common]
-            if not any(quoted for _, quoted in words):
+        for name in names[:_MAX_NAMES]:
+            words = [word.lower() for word in name if not word.isupper() and len(word) >= 3]
+            words = [word for word in words if word not in common and vocabulary.canonical(word) not in common]
+            if not words or any(compact(word) in page_form or _misread(word, text, self._words) for word in words):
                 continue
-            if any(len(word) >= 3 and (_misread(word, text, self._words) or compact(word) in compact(text))
-                   for word, _ in words):
-                continue
-            # a key's word in other words ("the Total" over "Amount due") is no name of a thing; a
-            # row's label is data, and its siblings near the name ("East" by "West") are others
+            # a key's word in other words ("the price of Coffee" over "Beverage") is no name of a
+            # thing; a row's label is data, and its siblings near the name ("East" by "West") are others
             page = page if page is not None else self._key_words(fields)
-            quoted = [word for word, said in words if said]
-            if not page or all(similarity < MIN_WORD_SIMILARITY for _, similarity in self._nearest(quoted, page)):
+            if not page or all(similarity < MIN_WORD_SIMILARITY for _, similarity in self._nearest(words, page)):
                 return True
         return False
+
+    def _names_row(self, question: str, row: str) -> bool:
+        """Whether the question names a table's row (a word of its label, as written or
+        misread; a label of figures only as written): a cell of a row it does not name answers
+        it by its column's title alone ("the unit price of the ladder" over the saw's row)."""
+        words = vocabulary.label_words(row)
+        if not words:
+            return compact(row) in compact(question)
+        asked = set(_words_of(question)) | {vocabulary.canonical(w) for w in _words_of(question)}
+        return any(word in asked or _misread(word, question, self._words) for word in words)
 
     def _names_more_than(self, question: str, key: str) -> bool:
         """Whether the question says a specific word the key does not ("the qty of tape
         measure" over a column "Qty"): the value under a table's column title is one row's,
         and answers only a question that names the column alone."""
         focus, owners = vocabulary.question_words(question)
-        return any(w not in vocabulary.GENERIC and not self._in_key(w, key) for w in focus + owners)
+        return any(w not in vocabulary.GENERIC and not self._in_key(w, key) and not _abbreviated(w, key) for w in focus + owners)
 
     def _key_words(self, fields: list[Field]) -> list[str]:
         """The words of the page's keys, three letters or more, but not a table's row labels:
@@ -793,14 +828,14 @@ class Answerer:
         found = _NUMBERED.search(vocabulary.without_document_phrases(vocabulary.without_request(question)))
         if found is None:
             return False
-        kind = found["kind"].lower()
+        typed = kind = found["kind"].lower()
         if len(kind) >= 3:  # an abbreviation that opens the name ("inv no.")
             kind = next((name for name in sorted(_NUMBERED_DOCUMENTS) if name.startswith(kind)), kind)
         if kind not in _NUMBERED_DOCUMENTS:  # "the part number" of a parts list, "the letter reference"
             return False
         text = " ".join(cell.text for cell in cells)
-        if _misread(kind, text, self._words):  # as written ("INVOICE", "Invoices") or misread
-            return False
+        if _misread(kind, text, self._words) or typed != kind and re.search(rf"\b{re.escape(typed)}\b", text, re.I):
+            return False  # as written ("INVOICE", "Invoices", "Inv No:") or misread
         page = sorted({word.lower() for word in re.findall(r"[^\W\d_]{3,}", text)})
         return not page or self._nearest([kind], page)[0][1] < MIN_WORD_SIMILARITY
 

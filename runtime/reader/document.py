@@ -144,8 +144,8 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
         text = cells[row[0]].text.strip()
         # A cell that holds its own "Key: value" ("Full name: Amelia Weiß") labels no line under it.
         holds_value = (match := _KEY_VALUE.match(text)) is not None and bool(match["value"].strip(" _"))
-        under = cells[below[0]].text.strip()  # "Updated: 12/30/22" under a title is a key of its own
-        if len(row) == 1 and keys[row[0]] and not text.endswith(":") and not holds_value and not _holds_key(under) \
+        under = cells[below[0]].text.strip()  # "Updated: 12/30/22" under the page's heading is a key of its own
+        if len(row) == 1 and keys[row[0]] and not text.endswith(":") and not holds_value and not (position == 0 and _holds_key(under)) \
                 and overlap_across(cells[row[0]], cells[below[0]]) and adjacent(cells[row[0]], cells[below[0]]):
             fields.append(Field(text, under, below[0], "below", key_line=row[0]))
     fields.extend(_under_fields(cells, keys, fields))

@@ -208,9 +208,13 @@ NAMED_WHOLE_PAGE_MARGIN = 0.15
 NAMED_DESCRIBE_MARGIN = 0.1
 # Words of describing (a general cue of English, as the verbs of composing are): a request
 # that says one wants a description, whatever else it names ("Describe the main items on this
-# receipt.", "Give me a summary of the charges.").
-DESCRIBING = re.compile(r"\b(?:describe|description|summar(?:y|ies|i[sz]e)|overview|outline|gist|rundown|synopsis|"
-                        r"recap|sum\s+(?:it\s+|this\s+|that\s+)?up|caption|explain|highlights)\b", re.I)
+# receipt.", "Give me a summary of the charges.", "Tell me about this invoice from the
+# boatyard."); and a phrase that says which document by whom it is from or for ("this letter
+# from the council") names no field.
+DESCRIBING = re.compile(r"\b(?:describ\w*|summar\w*|overview|outlin\w*|gist|rundown|synopsis|recap\w*|"
+                        r"sum\w*\s+(?:it\s+|this\s+|that\s+)?up|caption\w*|explain\w*|explanation|highlights|"
+                        r"tell\s+(?:me|us)\s+about|walk\s+(?:me|us)\s+through)\b"
+                        r"|\babout\s*[?.!]*\s*$", re.I)
 # The auxiliary verbs that open an English yes/no question; "Can you tell me ...", "Could you
 # read ..." are requests, not yes/no questions.
 _YES_NO_OPENING = re.compile(
@@ -233,6 +237,12 @@ DOCUMENT_NOUNS = frozenset(
     "document form receipt invoice bill letter note memo page sheet scan photo picture screenshot screen "
     "sign label card ticket menu poster table chart slide paper file".split()
 )
+# A phrase that says which document by whom it is from or for ("this letter from the
+# council"): it names no field of the page.
+DOCUMENT_BY = re.compile(r"\b(?:this|the|that|my|your|our)\s+(?:" + "|".join(sorted(DOCUMENT_NOUNS, key=len, reverse=True))
+                         + r")s?\s+(?:from|to|for|by)\b", re.I)
+
+
 # Words of whole-page requests: the examples' own and the names of documents.
 WHOLE_PAGE_WORDS = DOCUMENT_NOUNS | frozenset(
     word for name in (READ, DESCRIBE) for example in EXAMPLES[name] for word in _words(example)
@@ -277,10 +287,12 @@ _SHORT_WORDS = frozenset("a an i is it me my of on in to us are any anything the
 # "What's the memo about?", "What is it about?", "Say what it is regarding.": a question that
 # ends in "about" ("regarding", "concerning", or the verb "concern") asks for the page's topic (a general cue of English, like the auxiliary verb of a yes/no).
 _TOPIC = re.compile(r"^\s*(?:(?:find|find out|tell me|say)\s+)?what(?!\s+(?:person|people|individual|one)\b)(?:'s|s|\s+is|\s+was|\s+are)?"
-                    r"(?!.*\b(?:time|total|amount|price|date|paragraph|line|section)\b)(?:\s+[^\W\d_]+){0,3}"
+                    r"(?!.*\b(?:time|total|amount|price|date|paragraph|line|section)\b)(?:\s+[^\W\d_]+){0,5}"
                     r"\s+(?:about|regarding|concerning)\s*[?.]?\s*$"
                     # "What does the memo concern?", "What matter does it regard?": the verb says it
-                    r"|^\s*what(?:\s+[^\W\d_]+){1,5}\s+(?:concerns?|regards?)\s*[?.]?\s*$", re.I)
+                    r"|^\s*what(?:\s+[^\W\d_]+){1,5}\s+(?:concerns?|regards?)\s*[?.]?\s*$"
+                    # "the Re: line": a letter's subject line, by the convention of its "Re:"
+                    r"|^.*\bthe\s+re\s*:?\s*(?:line)?\s*[?.!]?\s*$", re.I)
 
 
 # "What does the form say for X?", "What does it say under X?": what the page says *for* a

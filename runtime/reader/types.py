@@ -89,15 +89,24 @@ _REGISTRATION = re.compile(r"\s*\([^()]*\d[^()]*\)\s*$")
 
 
 # "Which code do I give when I call back?": a clause that "when" opens after the question's own
-# interrogative ("what", "which") says when the value is used, not that a date is asked.
-_WHEN_CLAUSE = re.compile(r"^(?P<asked>\W*(?:what|which)\b.*?\S)\s*,?\s+when(?:ever)?\s+[^\W\d_].*$", re.S)
+# interrogative ("what", "which") says when the value is used, not that a date is asked; but
+# not a second question ("..., when was it paid?", "... and when ...") nor a question that asks
+# nothing else of a type ("Which year was it when I bought this?" asks when).
+_OPENS_WHAT = re.compile(r"\W*(?:what|which)\b")
+_WHEN_CLAUSE = re.compile(r"\swhen(?:ever)?\s+(?!(?:is|was|are|were|did|does|do|will|would|has|had|have)\b)[^\W\d_]")
 
 
 def question_type(question: str) -> str:
     lowered = question.lower()
-    clause = _WHEN_CLAUSE.match(lowered)
-    if clause and not re.search(r"\b(?:and|or)$", clause["asked"]):  # "What is it and when ...?" asks both
-        lowered = clause["asked"]
+    clause = _WHEN_CLAUSE.search(lowered) if _OPENS_WHAT.match(lowered) else None
+    if clause:
+        asked = lowered[:clause.start()]
+        if not re.search(r"[?.!,;]|\b(?:and|or)\s*$", asked) and _question_type(asked) != TEXT:
+            return _question_type(asked)
+    return _question_type(lowered)
+
+
+def _question_type(lowered: str) -> str:
     for kind, pattern in _QUESTION_RULES:
         if re.search(pattern, lowered):
             # "Account name?", "What is the project name?": a phrase ending in "name" asks for

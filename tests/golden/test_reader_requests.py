@@ -191,7 +191,8 @@ def test_a_name_the_receipt_never_shows_gets_no_figure(model, till, question):
     assert model.ask(image, question).text == "Not found in the image."
 
 
-@pytest.mark.parametrize("question", ["What did the Minyak masak cost?", "What Is The Total Payable?"])
+@pytest.mark.parametrize("question", ["What did the Minyak masak cost?", "What Is The Total Payable?",
+                                      "How much did I pay in total on Friday, Ann?", "What's the total on my Visa?"])
 def test_a_name_the_receipt_shows_is_answered(model, till, question):
     image, _ = till
     assert _squash(model.ask(image, question).text) in ("8.63", "30.55")
@@ -325,6 +326,11 @@ def test_the_number_of_a_document_the_page_never_names_is_not_found(model, club_
     assert model.ask(club_card, question).text == "Not found in the image."
 
 
+def test_an_abbreviation_the_page_prints_is_found_as_printed(model):
+    image = draw([("HARBOUR TOOLS", None), ("Inv No: 4471", None), ("Drill", "89.00")])
+    assert model.ask(image, "What's the inv no?").text == "4471"
+
+
 def test_a_number_the_page_names_is_still_found(model, club_card):
     assert model.ask(club_card, "What is the member number?").text == "HR-40917"
 
@@ -352,7 +358,7 @@ def test_a_request_for_something_the_page_lacks_is_not_answered_with_a_descripti
 
 
 @pytest.mark.parametrize("request_text", ["Describe the main items on this invoice.", "What's going on in this document?",
-                                          "Give me a summary of the charges."])
+                                          "Give me a summary of the charges.", "Tell me about this invoice from the boatyard."])
 def test_a_description_that_names_more_than_the_page_is_still_a_description(model, pages, request_text):
     image, lines = pages["invoice"]
     reply = model.ask(image, request_text)
@@ -364,3 +370,10 @@ def test_a_value_that_opens_a_word_of_the_question_is_no_key_for_it(model):
     image = draw([("CORNER DELI", None), ("Bagel", "2.40"), ("TOTAL", "2.40"), ("Paid by: Cash", None)])
     assert model.ask(image, "Who was my cashier today?").text == "Not found in the image."
     assert model.ask(image, "How did I pay?").text == "Cash"
+
+
+@pytest.mark.parametrize("request_text", ["Tell me the Re line.", "what are they writing to me about"])
+def test_a_letters_re_line_is_its_subject(model, request_text):
+    image = draw([("Riverside Library", None), ("Subject: Reserved book ready", None), ("Dear Mr Okafor,", None),
+                  ("Your reserved book has arrived.", None), ("Kind regards,", None), ("Ines Duarte", None)])
+    assert model.ask(image, request_text).text == "Reserved book ready"

@@ -1055,3 +1055,24 @@ def test_a_when_clause_after_what_says_when_the_value_is_used_not_that_a_date_is
     assert question_type("When was it paid?") == "date"
     assert question_type("What was delivered when?") == "date"  # "when" asked, no clause
     assert question_type("What is it and when was it paid?") == "date"  # two questions, the date the last
+    assert question_type("Which year was it when I bought this?") == "date"  # nothing else asked: when
+    assert question_type("Which invoice was it, when was it paid?") == "date"  # a second question
+
+
+def test_a_key_over_a_value_that_holds_a_colon_below_the_heading():
+    # only the page's heading labels no "Key: value" under it ("Stock list" over "Updated: ...")
+    page = (_line("CORNER DELI", 20, 20), _line("Opening hours", 20, 100), _line("Mon-Fri: 8am-6pm", 20, 132))
+    assert ("Opening hours", "Mon-Fri: 8am-6pm") in {(f.key, f.value) for f in extract_fields(page)}
+
+
+def test_a_column_title_abbreviates_the_word_a_question_spells_out():
+    table = (_line("Item", 20, 140), _line("Qty", 300, 140, 60), _line("Unit price", 500, 140), *[
+        cell for row, (item, qty) in enumerate([("Hammer", "2"), ("Saw", "1"), ("Drill", "3")])
+        for cell in (_line(item, 20, 180 + 40 * row), _line(qty, 300, 180 + 40 * row, 60),
+                     _line("9.50", 500, 180 + 40 * row, 60))])
+    assert _answerer().answer("What is the Qty?", table).text == "2"
+    from runtime.reader.answering import _abbreviated
+
+    assert _abbreviated("quantity", "Qty") and _abbreviated("amount", "Amt.") and not _abbreviated("quantity", "Unit price")
+    # a table's cell answers a question that names its row, not one naming another row
+    assert _answerer().answer("What is the unit price of the ladder?", table).text == NOT_FOUND
