@@ -136,7 +136,8 @@ def render(header: list[str], report: Report | None, latencies: list[float], cov
         lines += ["", "## Question answering", "",
                   f"- exact match: **{_percent(overall.exact_match)}** ({overall.correct}/{overall.answerable} answerable)",
                   f"- invented answers on unanswerable questions: **{_percent(overall.invented_rate)}** "
-                  f"({overall.invented}/{overall.unanswerable})",
+                  f"({overall.invented}/{overall.unanswerable}; {overall.cant_tell} more said \"I can't tell from the "
+                  f"text.\", counted as no invented answer since session 26)",
                   _latency("latency per question (`model.ask`)", latencies), ""]  # fmt: skip
         lines += _tally_table("kind", report.by_kind, coverage.by_kind if coverage else None) + [""]
         lines += _tally_table("question type", report.by_qtype, coverage.by_qtype if coverage else None) + [""]

@@ -71,7 +71,8 @@ _EDGE_JUNK = re.compile(
 )
 # "Not found in the image.", and for a choice or yes/no question "I can't tell from the text.":
 # either says the page does not answer, and neither invents a value.
-_NOT_FOUND = re.compile(r"\bnot\s+found\b|\bcan(?:'|’|no)t\s+tell\b", re.IGNORECASE)
+_CANT_TELL = re.compile(r"\bcan(?:'|’|no)t\s+tell\b", re.IGNORECASE)
+_NOT_FOUND = re.compile(r"\bnot\s+found\b|" + _CANT_TELL.pattern, re.IGNORECASE)
 
 
 def normalize_answer(text: str) -> str:
@@ -125,6 +126,7 @@ class Tally:
     correct: int = 0
     unanswerable: int = 0
     invented: int = 0  # replies other than "not found" to unanswerable questions
+    cant_tell: int = 0  # of the replies to unanswerable questions, those saying "I can't tell" (not invented)
 
     @property
     def exact_match(self) -> float:
@@ -136,8 +138,10 @@ class Tally:
 
     def add(self, question: Question, reply: str) -> Tally:
         if question.answer is None:
-            return Tally(self.answerable, self.correct, self.unanswerable + 1, self.invented + (not is_not_found(reply)))
-        return Tally(self.answerable + 1, self.correct + is_correct(reply, question), self.unanswerable, self.invented)
+            return Tally(self.answerable, self.correct, self.unanswerable + 1, self.invented + (not is_not_found(reply)),
+                         self.cant_tell + bool(_CANT_TELL.search(reply)))
+        return Tally(self.answerable + 1, self.correct + is_correct(reply, question), self.unanswerable, self.invented,
+                     self.cant_tell)
 
 
 @dataclass(frozen=True)
