@@ -392,7 +392,7 @@ def header(args: argparse.Namespace, model, documents: list[Document], loaded_fr
         f"int8 kernels: {hardware.int8_kernels}",
         "- right: every gold part in the reply after lowercasing and removing whitespace and edge punctuation, "
         "and the reply at most 2 × gold + 10 characters; invented: any reply but "
-        f"{NOT_FOUND!r} to an unanswerable question; skipped: candidate questions left out "
+        f"{NOT_FOUND!r} or {CANT_TELL!r} to an unanswerable question; skipped: candidate questions left out "
         "(SROIE field not shown on the page, FUNSD key with several answers or an answer over six words or a tick mark)",
     ]  # fmt: skip
 
