@@ -17,7 +17,8 @@ bench/realdocs.py whose cues its OCR text lacks, to calibrate "not found" on mor
 question per page. `para` asks the development seeds' documents in a third pool of
 phrasings (tests/golden/docvqa_paraphrases.py; the reader has been tuned on it since session
 15), `fresh` in a fourth (docvqa_paraphrases_fresh.py, written apart from runtime/ and the
-other pools), to see how the reader does on phrasings it was not tuned on; `wide` in a fifth
+other pools), to see how the reader does on phrasings it was not tuned on (about fifteen of its
+missed questions were seen in session 26: development since; `--misses` is refused for it); `wide` in a fifth
 (docvqa_paraphrases_wide.py: every development field, five voices each, written 2026-12-03
 apart from runtime/; tuned on); `oblique` in a sixth (docvqa_paraphrases_oblique.py, written
 2026-12-04: questions that say what a value is for, not the label beside it; tuned on from
