@@ -96,8 +96,13 @@ _OPENS_WHAT = re.compile(r"\W*(?:what|which)\b")
 _WHEN_CLAUSE = re.compile(r"\swhen(?:ever)?\s+(?!(?:is|was|are|were|did|does|do|will|would|has|had|have)\b)[^\W\d_]")
 
 
+# A question's type words come early; a longer text (a pasted page) is read this far only,
+# which bounds the rules' backtracking ("way ... pay" over 20,000 characters took 1.2 s).
+_MAX_QUESTION_CHARS = 1000
+
+
 def question_type(question: str) -> str:
-    lowered = question.lower()
+    lowered = question.lower()[:_MAX_QUESTION_CHARS]
     clause = _WHEN_CLAUSE.search(lowered) if _OPENS_WHAT.match(lowered) else None
     if clause:
         asked = lowered[:clause.start()]

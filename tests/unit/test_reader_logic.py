@@ -1076,3 +1076,7 @@ def test_a_column_title_abbreviates_the_word_a_question_spells_out():
     assert _abbreviated("quantity", "Qty") and _abbreviated("amount", "Amt.") and not _abbreviated("quantity", "Unit price")
     # a table's cell answers a question that names its row, not one naming another row
     assert _answerer().answer("What is the unit price of the ladder?", table).text == NOT_FOUND
+
+
+def test_a_pasted_page_is_typed_by_its_opening_only():
+    assert question_type("What is the total? " + "way " * 5000) == "amount"
