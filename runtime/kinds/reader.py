@@ -378,7 +378,7 @@ class ReaderAdapter(KindAdapter):
             description = self._describer.describe(cells)
             return Reply(description.text, tuple(description.evidence))
         intent = self._router.classify(prompt)
-        words = intents.named_words(prompt, STOP)
+        words = intents.named_words(intents.without_whom(prompt), STOP)
         if intent.name in (intents.READ, intents.DESCRIBE) and words:
             # "What does the form say for physical state?" reads like "what does it say?" but
             # names a key of this page (words no whole-page request needs): it asks for that field.

@@ -240,7 +240,13 @@ DOCUMENT_NOUNS = frozenset(
 # A phrase that says which document by whom it is from or for ("this letter from the
 # council"): it names no field of the page.
 DOCUMENT_BY = re.compile(r"\b(?:this|the|that|my|your|our)\s+(?:" + "|".join(sorted(DOCUMENT_NOUNS, key=len, reverse=True))
-                         + r")s?\s+(?:from|to|for|by)\b", re.I)
+                         + r")s?\s+(?:from|to|for|by)\b(?P<whom>[^,.;:?!]*)", re.I)
+
+
+def without_whom(request: str) -> str:
+    """The request without whom its document is from or for ("Tell me about this receipt from
+    the cafe" → "Tell me about this receipt"): those words say which page, not what of it."""
+    return DOCUMENT_BY.sub(lambda m: m.group(0)[: m.start("whom") - m.start()].rsplit(None, 1)[0], request)
 
 
 # Words of whole-page requests: the examples' own and the names of documents.

@@ -358,7 +358,8 @@ def test_a_request_for_something_the_page_lacks_is_not_answered_with_a_descripti
 
 
 @pytest.mark.parametrize("request_text", ["Describe the main items on this invoice.", "What's going on in this document?",
-                                          "Give me a summary of the charges.", "Tell me about this invoice from the boatyard."])
+                                          "Give me a summary of the charges.", "Tell me about this invoice from the boatyard.",
+                                          "Tell me about this invoice from Halvorsen Marine."])
 def test_a_description_that_names_more_than_the_page_is_still_a_description(model, pages, request_text):
     image, lines = pages["invoice"]
     reply = model.ask(image, request_text)
