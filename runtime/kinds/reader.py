@@ -428,6 +428,16 @@ class ReaderAdapter(KindAdapter):
             reply = answer_yes_no(prompt, read_cells(regions), self._match)
             return Reply(reply.text, tuple(reply.evidence))
         answer = self._answerer.answer(prompt, regions)
+        asked = intents.asks_title(prompt)
+        if not answer.found and asked and not any(occurs_in(asked, cell.text) for cell in regions):
+            # "What is the title?" on a page that never says "title" (a form's "Title:" keeps its
+            # own field, found or not): the page's heading, as the description gives it
+            # ("This is a page with text headed ...").
+            cells = read_cells(regions)
+            heading = self._describer.heading(cells)
+            text = cells[heading].text.strip() if heading is not None else ""
+            if sum(ch.isalpha() for ch in text) > 2 * sum(ch.isdigit() for ch in text):  # words, not a form's code
+                return Reply(text, (cells[heading],))
         return Reply(answer.text, answer.evidence)
 
     def _write(self, prompt: str, regions) -> Reply:

@@ -98,6 +98,11 @@ class Describer:
         evidence = tuple(cells[index] for index in sorted({index for _, index in facts}))
         return Description(text, evidence)
 
+    def heading(self, cells: tuple[TextLine, ...]) -> int | None:
+        """The index of the page's heading cell (its first cell with letters, in the top two
+        rows), or None."""
+        return _heading(cells, group_regions([cell.box for cell in cells]).rows)
+
     def subject(self, cells: tuple[TextLine, ...], fields: list[Field] | None = None) -> Field | None:
         """The page's subject line: the value of the key nearest SUBJECT_SENTENCE, when it is
         as near as MIN_SUBJECT_SIMILARITY ("Subject: Request for samples"); None otherwise.

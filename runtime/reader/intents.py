@@ -324,6 +324,19 @@ def without_manner(request: str) -> str:
     return _MANNER.sub("", request)
 
 
+# "What is the title?", "What's the heading of this page?": the page's own title, asked with no
+# word of which thing's title ("the job title" asks a field).
+_TITLE = re.compile(r"^\W*(?:what(?:'s|s|\s+is|\s+was)?|give\s+me|tell\s+me|read(?:\s+me)?)\s+(?:the|its)\s+"
+                    r"(?P<word>title|heading|headline)(?:\s+(?:of|on)\s+(?:the|this|that)\s+(?:"
+                    + "|".join(sorted(DOCUMENT_NOUNS, key=len, reverse=True)) + r"))?\s*[?.!]*\s*$", re.I)
+
+
+def asks_title(request: str) -> str:
+    """The word ("title", "heading", "headline") of a request for the page's own title, or ""."""
+    match = _TITLE.match(request)
+    return match["word"].lower() if match else ""
+
+
 def says_for(request: str) -> bool:
     """Whether the request asks what the page says for something it names."""
     match = _SAYS_FOR.search(request)

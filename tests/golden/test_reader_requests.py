@@ -378,3 +378,9 @@ def test_a_letters_re_line_is_its_subject(model, request_text):
     image = draw([("Riverside Library", None), ("Subject: Reserved book ready", None), ("Dear Mr Okafor,", None),
                   ("Your reserved book has arrived.", None), ("Kind regards,", None), ("Ines Duarte", None)])
     assert model.ask(image, request_text).text == "Reserved book ready"
+
+
+def test_the_title_of_a_page_without_a_title_key_is_its_heading(model, pages):
+    image, _ = pages["prose"]
+    assert model.ask(image, "What is the title?").text == "Notes on tides"
+    assert model.ask(image, "What is the job title?").text == "Not found in the image."  # a field, not the page's
