@@ -795,7 +795,8 @@ class Answerer:
         words = vocabulary.label_words(row)
         if not words:
             return compact(row) in compact(question)
-        asked = set(_words_of(question)) | {vocabulary.canonical(w) for w in _words_of(question)}
+        said = _words_of(question)
+        asked = set(said) | {vocabulary.canonical(w) for w in said}
         return any(word in asked or _misread(word, question, self._words) for word in words)
 
     def _names_more_than(self, question: str, key: str) -> bool:

@@ -237,18 +237,7 @@ DOCUMENT_NOUNS = frozenset(
     "document form receipt invoice bill letter note memo page sheet scan photo picture screenshot screen "
     "sign label card ticket menu poster table chart slide paper file".split()
 )
-# A phrase that says which document by whom it is from or for ("this letter from the
-# council"): it names no field of the page.
-DOCUMENT_BY = re.compile(r"\b(?:this|the|that|my|your|our)\s+(?:" + "|".join(sorted(DOCUMENT_NOUNS, key=len, reverse=True))
-                         + r")s?\s+(?:from|to|for|by)\b(?P<whom>[^,.;:?!]*)", re.I)
-
-
-def without_whom(request: str) -> str:
-    """The request without whom its document is from or for ("Tell me about this receipt from
-    the cafe" → "Tell me about this receipt"): those words say which page, not what of it."""
-    return DOCUMENT_BY.sub(lambda m: m.group(0)[: m.start("whom") - m.start()].rsplit(None, 1)[0], request)
-
-
+_NOUNS = "|".join(sorted(DOCUMENT_NOUNS, key=len, reverse=True))  # longest first, in patterns
 # Words of whole-page requests: the examples' own and the names of documents.
 WHOLE_PAGE_WORDS = DOCUMENT_NOUNS | frozenset(
     word for name in (READ, DESCRIBE) for example in EXAMPLES[name] for word in _words(example)
@@ -260,13 +249,22 @@ WHOLE_PAGE_WORDS = DOCUMENT_NOUNS | frozenset(
 # is the note?" (a key "Note" may be asked), not a document noun that says which value ("the
 # receipt no.", "the bill to", "the form of payment"), so only where a phrase ends or a small
 # word follows.
-_DOCUMENT_NAME = r"(?:this|the|that|my|your|our)\s+(?:" + "|".join(sorted(DOCUMENT_NOUNS, key=len, reverse=True)) + r")s?\b"
+_DOCUMENT_NAME = r"(?:this|the|that|my|your|our)\s+(?:" + _NOUNS + r")s?\b"
 _CALLED_DOCUMENT = re.compile(r"(?:\b(?P<by>on|in|of|from|about|for|at|to|with|over)\s+|^(?P<verb>\W*[^\W\d_]+\s+(?:me\s+)?))"
                               + _DOCUMENT_NAME
                               + r"(?=\s*(?:[?.!,;:)\-]|$|(?:is|are|was|were|say|says|said|show|shows|from|and|or|please|here|"
                               r"there|mean|means)\b))", re.I)
 # "about this receipt": the page, in a request's topic.
 DOCUMENT_TOPIC = re.compile(r"\b" + _DOCUMENT_NAME, re.I)
+# A phrase that says which document by whom it is from or for ("this letter from the
+# council"): it names no field of the page.
+DOCUMENT_BY = re.compile(r"\b" + _DOCUMENT_NAME + r"\s+(?:from|to|for|by)\b(?P<whom>[^,.;:?!]*)", re.I)
+
+
+def without_whom(request: str) -> str:
+    """The request without whom its document is from or for ("Tell me about this receipt from
+    the cafe" → "Tell me about this receipt"): those words say which page, not what of it."""
+    return DOCUMENT_BY.sub(lambda m: m.group(0)[: m.start("whom") - m.start()].rsplit(None, 1)[0], request)
 
 
 def unnamed_document(request: str) -> str:
@@ -327,8 +325,7 @@ def without_manner(request: str) -> str:
 # "What is the title?", "What's the heading of this page?": the page's own title, asked with no
 # word of which thing's title ("the job title" asks a field).
 _TITLE = re.compile(r"^\W*(?:what(?:'s|s|\s+is|\s+was)?|give\s+me|tell\s+me|read(?:\s+me)?)\s+(?:the|its)\s+"
-                    r"(?P<word>title|heading|headline)(?:\s+(?:of|on)\s+(?:the|this|that)\s+(?:"
-                    + "|".join(sorted(DOCUMENT_NOUNS, key=len, reverse=True)) + r"))?\s*[?.!]*\s*$", re.I)
+                    r"(?P<word>title|heading|headline)(?:\s+(?:of|on)\s+(?:the|this|that)\s+(?:" + _NOUNS + r"))?\s*[?.!]*\s*$", re.I)
 
 
 def asks_title(request: str) -> str:

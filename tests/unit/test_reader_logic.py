@@ -1030,14 +1030,18 @@ def test_a_key_run_into_its_value_never_stops_short_of_its_colon():
     assert [(f.key, f.value) for f in _run_together(fields, "Re?")] == [("RE", "-339")]  # a sign, kept
 
 
+def _stock_table():
+    """A table of three rows under "Item | Qty | Unit price"."""
+    return (_line("Item", 20, 140), _line("Qty", 300, 140, 60), _line("Unit price", 500, 140), *[
+        cell for row, (item, qty) in enumerate([("Hammer", "2"), ("Saw", "1"), ("Drill", "3")])
+        for cell in (_line(item, 20, 180 + 40 * row), _line(qty, 300, 180 + 40 * row, 60),
+                     _line("9.50", 500, 180 + 40 * row, 60))])
+
+
 def test_the_cell_under_a_column_title_answers_only_for_the_column_alone():
     # A table of several rows: the cell under "Qty" is the first row's, keyed "column"; a
     # question that names a row the table lacks ("tape measure") gets no row's value.
-    table = (_line("Stock list", 20, 40), _line("Updated: 12/30/22", 20, 72),
-             _line("Item", 20, 140), _line("Qty", 300, 140, 60), _line("Unit price", 500, 140), *[
-                 cell for row, (item, qty) in enumerate([("Hammer", "2"), ("Saw", "1"), ("Drill", "3")])
-                 for cell in (_line(item, 20, 180 + 40 * row), _line(qty, 300, 180 + 40 * row, 60),
-                              _line("9.50", 500, 180 + 40 * row, 60))])
+    table = (_line("Stock list", 20, 40), _line("Updated: 12/30/22", 20, 72), *_stock_table())
     fields = {(f.key, f.value, f.source) for f in extract_fields(table)}
     assert ("Qty", "2", "column") in fields and ("Saw Qty", "1", "table") in fields
     assert not {f for f in fields if f[0] == "Stock list" and f[2] != "line"}  # "Updated: ..." is a key of its own
@@ -1066,10 +1070,7 @@ def test_a_key_over_a_value_that_holds_a_colon_below_the_heading():
 
 
 def test_a_column_title_abbreviates_the_word_a_question_spells_out():
-    table = (_line("Item", 20, 140), _line("Qty", 300, 140, 60), _line("Unit price", 500, 140), *[
-        cell for row, (item, qty) in enumerate([("Hammer", "2"), ("Saw", "1"), ("Drill", "3")])
-        for cell in (_line(item, 20, 180 + 40 * row), _line(qty, 300, 180 + 40 * row, 60),
-                     _line("9.50", 500, 180 + 40 * row, 60))])
+    table = _stock_table()
     assert _answerer().answer("What is the Qty?", table).text == "2"
     from runtime.reader.answering import _abbreviated
 
