@@ -48,7 +48,7 @@ from runtime.ocr.grid import group_regions
 from runtime.results import TextLine
 
 from . import vocabulary
-from .document import PEOPLE_SOURCES, Field, extract_fields, overlap_across, party_blocks, read_cells, row_label
+from .document import LINK_MIN, PEOPLE_SOURCES, Field, extract_fields, overlap_across, party_blocks, read_cells, row_label
 from . import intents
 from .letterhead import is_document_title, read_letterhead
 from .roles import AMOUNT_EXAMPLES, ISSUER, OTHER, PART, SOMEONE, SUBJECT, TOTAL, ExampleScorer, PartyRouter
@@ -112,7 +112,10 @@ _STRICT_TYPES = frozenset({AMOUNT, DATE, TIME, PHONE, EMAIL, URL, PERCENT})
 _LOOSE_TYPES = frozenset({AMOUNT, COUNT, IDENT, PERSON, ORG})
 
 # Fields whose value stands right after its key (same cell, next cell, the line below).
-_ADJACENT_SOURCES = frozenset({"neighbour", "pair", "below", "column"})
+_ADJACENT_SOURCES = frozenset({"neighbour", "pair", "below", "column", "linked"})
+# Of the values the linker scores for one key cell (where the likeliest reaches LINK_MIN),
+# those scored at least this share of the likeliest stay candidates; the rest are dropped.
+LINK_KEEP = 0.3
 # Fields keyed by a table's row label and column title (data, not only a label): word for word only.
 _DATA_KEYED = frozenset({"table"})
 # Types a document usually shows once, often without a label (a letter's date, a receipt's time).
@@ -1207,6 +1210,13 @@ class Answerer:
         # nearer cell the expected type has already dropped).
         adjacent = {field.key_line for field, _ in candidates if field.source in _ADJACENT_SOURCES}
         candidates = [(f, prior) for f, prior in candidates if f.source != "row" or f.key_line not in adjacent]
+        # Of the values one key cell labels, those near the one the linker finds likeliest (`Field.link`).
+        likeliest: dict[int, float] = {}
+        for field, _ in candidates:
+            if field.link >= 0:
+                likeliest[field.key_line] = max(likeliest.get(field.key_line, 0.0), field.link)
+        candidates = [(f, prior) for f, prior in candidates
+                      if f.link < 0 or likeliest[f.key_line] < LINK_MIN or f.link >= LINK_KEEP * likeliest[f.key_line]]
         best_by_value: dict[str, tuple[Field, float]] = {}
         for field, prior in candidates:
             if field.value not in best_by_value or prior > best_by_value[field.value][1]:

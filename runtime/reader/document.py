@@ -26,6 +26,7 @@ from runtime.ocr.grid import Grid, group_regions, split_runs
 from runtime.ocr.layout import join_lines
 from runtime.results import TextLine
 
+from . import linking
 from .values import currency_mark, find_dates, find_times, parse_money
 from .types import ADDRESS, AMOUNT, DATE, EMAIL, PERCENT, PHONE, TEXT, TIME, is_street_line, value_types
 from .vocabulary import GENERIC
@@ -67,6 +68,7 @@ class Field:
     span: tuple[int, ...] = ()  # every cell of a value over several lines (a "block")
     key_line: int = -1  # the cell of the key when it is a cell of its own, else -1
     row: str = ""  # a table cell's row label ("Muffin" of "Muffin Qty"), else ""
+    link: float = -1.0  # the linker's probability that the key cell's value is this cell (`linking`), or -1
 
     @property
     def lines(self) -> tuple[int, ...]:
@@ -153,6 +155,10 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
     # table's own fields key it with its row label too ("Ladder Unit price").
     titles = {index for position, data in tables.items() if len(data) >= 2 for index in grid.rows[position]}
     fields = [replace(f, source="column") if f.source == "below" and f.key_line in titles else f for f in fields]
+    # a table's rows are keyed by their column titles and row labels (`_table_fields`), not linked
+    in_tables = {index for data in tables.values() for position in data for index in grid.rows[position]}
+    headers = {index for position in tables for index in grid.rows[position]}
+    fields = _linked(cells, keys, fields, in_tables, headers)
     fields.extend(_table_fields(cells, grid, keys, tables))
     fields.extend(_letter_fields(cells, grid.rows))
     fields.extend(_span_fields(cells))
@@ -163,6 +169,53 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
     fields = [f for f in fields if f.value and (f.source == "line" or not f.value.endswith((":", "：")))]
     row_of = {index: position for position, row in enumerate(grid.rows) for index in row}
     return [_continued(cells, grid.rows, row_of, f) if f.source in _CONTINUED_SOURCES else f for f in fields]
+
+
+# The linker's probability that a cell holds a key's value (`linking`): at least LINK_MIN
+# for the best candidate to key its value; a rule's value that reads like a key itself and
+# scores under LINK_DROP times the best is dropped (a key's right neighbour that is the next
+# key of a row of keys). Chosen on the development forms, cross-fitted (bench/reader_dev.py).
+LINK_MIN = 0.15
+LINK_DROP = 0.2
+_LINK_RULES = frozenset({"row", "pair", "neighbour", "below", "column", "colon"})
+_OWN_KEY = re.compile(r"[^\W\d_]\s*[:：](\s*\S|$)")
+
+
+def _linked(cells, keys: list[bool], fields: list[Field], skipped: set[int], titles: set[int]) -> list[Field]:
+    """The fields of key cells as the learned linker pairs them: each key-like cell's most
+    likely value where it is likely enough, instead of the rules' values that read like keys
+    themselves and that it finds unlikely. The cells of a table's rows (`skipped`) link
+    nothing, and a column title (`titles`) is no value."""
+    labels = [is_label(cell.text.strip()) for cell in cells]
+    key_like = [index for index, cell in enumerate(cells)
+                if index not in skipped and (labels[index] or cell.text.strip().endswith((":", "：")))]
+    scores = linking.link_scores(cells, keys, labels, key_like)
+    # a cell that holds a key of its own ("Invoice No: 4417", "Remarks:") is a pair, no value
+    paired = {index for index, cell in enumerate(cells) if _OWN_KEY.search(cell.text.strip())}
+    best = {}
+    for key, found in scores.items():
+        found = [(value, probability) for value, probability in found if value not in titles and value not in paired]
+        if not found:
+            continue
+        value, probability = max(found, key=lambda item: item[1])
+        if probability >= LINK_MIN:
+            best[key] = (value, probability, dict(found))
+
+    def unlikely(field: Field) -> bool:
+        if field.key_line not in best or field.source not in _LINK_RULES or field.line == field.key_line:
+            return False
+        _, probability, found = best[field.key_line]
+        return found.get(field.line, 0.0) < LINK_DROP * probability and is_label(field.value)
+
+    kept = [f for f in fields if not unlikely(f)]
+    kept = [replace(f, link=dict(scores[f.key_line]).get(f.line, 0.0)) if f.key_line in scores and f.line != f.key_line else f
+            for f in kept]
+    held = {(f.key_line, f.line) for f in kept}
+    for key, (value, _, _) in best.items():
+        if (key, value) not in held:
+            kept.append(Field(cells[key].text.strip().rstrip(" :："), cells[value].text.strip(), value, "linked",
+                              key_line=key, link=best[key][1]))
+    return kept
 
 
 def _pairs(cells, row: tuple[int, ...], labels: list[bool]) -> list[int]:
@@ -239,7 +292,7 @@ def _continued(cells, rows, row_of: dict[int, int], field: Field) -> Field:
     if len(members) == 1:
         return field
     value = " ".join([field.value, *(cells[i].text.strip() for i in members[1:])])
-    return Field(field.key, value, field.line, field.source, tuple(members), field.key_line)
+    return replace(field, value=value, span=tuple(members))
 
 
 def _inline(text: str) -> tuple[str, str] | None:
