@@ -378,6 +378,12 @@ def _run_together(fields: list[Field], question: str) -> list[Field]:
     return found
 
 
+def _says_in_full(question: str, key: str) -> bool:
+    """Whether the question holds every word of the key, in the key's order, one after another."""
+    words = re.findall(r"[^\W\d_]+", key.lower())
+    return bool(words) and re.search(r"\b" + r"\W+".join(map(re.escape, words)) + r"\b", question.lower()) is not None
+
+
 def _abbreviated(word: str, key: str) -> bool:
     """Whether a word of the key is an abbreviation of `word`: its letters in order, the
     first the same ("Qty" for "quantity", "Amt" for "amount")."""
@@ -941,6 +947,12 @@ class Answerer:
             question_cover = sum(w in label or _misread(w, key, self._words) for w in specific) / len(specific) if specific else 1.0
             if label_cover >= config.min_label_coverage and question_cover >= config.min_question_coverage:
                 matches.append((field, label_cover + question_cover))
+        if not matches and not focus and not owners:
+            # A key of words a question usually asks with ("Written by", "State", "Made"), in a
+            # question that names nothing else: said in full, as written, it names that key.
+            matches = [(f, _NAMED_KEY) for f in keyed if f.key and not vocabulary.label_words(self._read(f.key))
+                       and any(len(word) >= 3 for word in re.findall(r"[^\W\d_]+", f.key))
+                       and _says_in_full(question, f.key)]
         if not matches:
             return []
         keys = sorted({f.key for f, _ in matches})

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from runtime.reader import linking
-from runtime.reader.answering import Answerer
+from runtime.reader.answering import Answerer, _says_in_full
 from runtime.reader.document import extract_fields, is_label, key_cells, read_cells
 from runtime.results import TextLine
 
@@ -108,3 +108,13 @@ def test_a_cell_holding_its_own_key_is_never_linked_as_a_value():
             _line("Marta Nowak", 53, 323, 172, 30))
     linked = {(f.key, f.value) for f in extract_fields(page) if f.source == "linked"}
     assert not [value for _, value in linked if ":" in value], linked
+
+
+def test_a_key_of_common_words_said_in_full_names_that_key():
+    assert _says_in_full("What is the Written by?", "Written by")
+    assert _says_in_full("who is it written  by", "Written by:")
+    assert not _says_in_full("Who has written this by hand?", "Written by")
+    assert not _says_in_full("What is the statement?", "State")
+    page = (_line("MEMO", 20, 20), _line("Written by", 20, 100, 140), _line("J. Doe", 200, 100),
+            _line("Made", 20, 160, 80), _line("1987", 200, 160, 80))
+    assert _answerer().answer("What is the Written by?", page).text == "J. Doe"
