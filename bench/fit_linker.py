@@ -54,7 +54,7 @@ def _entity(box: tuple[float, float, float, float], form: list[dict]) -> int | N
 
 
 def is_key_like(text: str) -> bool:
-    return is_label(text) or text.endswith(":")
+    return is_label(text) or text.endswith((":", "："))  # as document._linked picks its keys
 
 
 def examples(data: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str], list[bool], int]:
@@ -63,7 +63,6 @@ def examples(data: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str],
     development = set(json.loads((data / "split.json").read_text())["funsd"]["dev"])
     rows, targets, groups, forms, valued = [], [], [], [], []
     by_rules = 0
-    linked_from = document.LINK_MIN
     for name, regions, _ in pickle.loads(CACHE.read_bytes()):
         if name not in development:
             raise SystemExit(f"{CACHE} holds {name}, which is not a development form: cache again.")
@@ -74,9 +73,11 @@ def examples(data: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str],
         keys = key_cells(cells)
         labels = [is_label(cell.text.strip()) for cell in cells]
         owner = [_entity(tuple(span), form) for span in spans]
-        document.LINK_MIN = float("inf")  # the rules alone, for the comparison
-        fields = extract_fields(cells)
-        document.LINK_MIN = linked_from
+        document.LINKING = False  # the rules alone, for the comparison
+        try:
+            fields = extract_fields(cells)
+        finally:
+            document.LINKING = True
         under = cells_under(spans)
         for key, cell in enumerate(cells):
             if not is_key_like(cell.text.strip()):
@@ -113,7 +114,8 @@ def fit(rows: np.ndarray, targets: np.ndarray) -> Trees:
         return [list(v) + [fill] * (nodes - len(v)) for v in values]
 
     trees = [estimator.tree_ for estimator in model.estimators_[:, 0]]
-    prior = float(model._raw_predict_init(rows[:1])[0, 0])  # noqa: SLF001 (the log-odds of the class prior)
+    share = float(np.mean(targets))
+    prior = float(np.log(share / (1.0 - share)))  # sklearn's default start: the log-odds of the class prior
     fitted = Trees(prior, RATE, padded([t.feature for t in trees], -2), padded([t.threshold for t in trees], 0.0),
                    padded([t.children_left for t in trees], -1), padded([t.children_right for t in trees], -1),
                    padded([t.value[:, 0, 0] for t in trees], 0.0))
@@ -136,18 +138,22 @@ def _literal(name: str, values) -> str:
     return f"{name} = {json.dumps(values)}\n"
 
 
-def write(trees: Trees, path: Path, forms: int, keys: int) -> None:
+def write(trees: Trees, path: Path, forms: int, keys: int, rows: np.ndarray) -> None:
     path.write_text(
         '"""Gradient-boosted trees of the key→value linker (runtime/reader/linking.py), written by\n'
         f"bench/fit_linker.py --write: {TREES} trees of depth {DEPTH} fitted on {keys} key cells of {forms} FUNSD\n"
         'development forms. Numbers only; regenerate, never edit by hand."""\n\n'
-        f"# features, in order: {', '.join(FEATURES)}\n"
-        + _literal("PRIOR", round(trees.prior, 12)) + _literal("RATE", trees.rate)
+        + _literal("FEATURES", list(FEATURES)) + _literal("PRIOR", round(trees.prior, 12)) + _literal("RATE", trees.rate)
         + _literal("FEATURE", trees.feature.tolist())
         + _literal("THRESHOLD", [[round(float(v), 6) for v in row] for row in trees.threshold])
         + _literal("LEFT", trees.left.tolist()) + _literal("RIGHT", trees.right.tolist())
         + _literal("VALUE", [[round(float(v), 9) for v in row] for row in trees.value]),
         encoding="utf-8")
+    namespace: dict = {}
+    exec(path.read_text(encoding="utf-8"), namespace)  # the rounded numbers as the reader will load them
+    written = Trees(namespace["PRIOR"], namespace["RATE"], namespace["FEATURE"], namespace["THRESHOLD"],
+                    namespace["LEFT"], namespace["RIGHT"], namespace["VALUE"])
+    assert np.allclose(written.probability(rows), trees.probability(rows), atol=1e-6), "the written trees differ"
 
 
 def main() -> None:
@@ -175,7 +181,7 @@ def main() -> None:
     if args.folds:
         args.folds.write_bytes(pickle.dumps(folds))
     if args.write:
-        write(fit(rows, targets), MODEL, len(set(forms)), len(valued))
+        write(fit(rows, targets), MODEL, len(set(forms)), len(valued), rows)
         print(f"wrote {MODEL.relative_to(REPO)}")
 
 

@@ -949,10 +949,12 @@ class Answerer:
                 matches.append((field, label_cover + question_cover))
         if not matches and not focus and not owners:
             # A key of words a question usually asks with ("Written by", "State", "Made"), in a
-            # question that names nothing else: said in full, as written, it names that key.
+            # question that names nothing else: said in full, as written, it names that key, where
+            # its value is of the type asked ("Who made it?" asks no year).
+            expected = question_type(question)
             matches = [(f, _NAMED_KEY) for f in keyed if f.key and not vocabulary.label_words(self._read(f.key))
                        and any(len(word) >= 3 for word in re.findall(r"[^\W\d_]+", f.key))
-                       and _says_in_full(question, f.key)]
+                       and _says_in_full(question, f.key) and (expected == TEXT or expected in value_types(f.value))]
         if not matches:
             return []
         keys = sorted({f.key for f, _ in matches})

@@ -177,8 +177,9 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
 # key of a row of keys). Chosen on the development forms, cross-fitted (bench/reader_dev.py).
 LINK_MIN = 0.15
 LINK_DROP = 0.2
+LINKING = True  # False: the layout rules alone (bench/fit_linker.py compares the two)
 _LINK_RULES = frozenset({"row", "pair", "neighbour", "below", "column", "colon"})
-_OWN_KEY = re.compile(r"[^\W\d_]\s*[:：](\s*\S|$)")
+_OWN_KEY = re.compile(r"[^\W\d_]\s*[:：](?!//)(\s*\S|$)")  # not a web address's "https://"
 
 
 def _linked(cells, keys: list[bool], fields: list[Field], skipped: set[int], titles: set[int]) -> list[Field]:
@@ -186,6 +187,8 @@ def _linked(cells, keys: list[bool], fields: list[Field], skipped: set[int], tit
     likely value where it is likely enough, instead of the rules' values that read like keys
     themselves and that it finds unlikely. The cells of a table's rows (`skipped`) link
     nothing, and a column title (`titles`) is no value."""
+    if not LINKING:
+        return fields
     labels = [is_label(cell.text.strip()) for cell in cells]
     key_like = [index for index, cell in enumerate(cells)
                 if index not in skipped and (labels[index] or cell.text.strip().endswith((":", "：")))]

@@ -8,9 +8,9 @@ cell) pair with gradient-boosted trees over the two boxes and a few traits of th
 of FUNSD's development forms only (research data kept outside the repository; the held-out
 third of the forms is never read by it), and live in `link_model.py` as plain numbers.
 
-Candidates of a key are the cells that start no more than half a key height above its
-middle, at most `_BELOW_RATIO` key heights below it, and end right of `_LEFT_RATIO` key
-heights before its left edge. Pure numpy: the trees run as arrays, every candidate of a page
+Candidates of a key are the cells whose middle is no more than half a key height above the
+key's top, whose top is at most `_BELOW_RATIO` key heights below the key's bottom, and whose
+right edge is right of `_LEFT_RATIO` key heights before the key's left edge. Pure numpy: the trees run as arrays, every candidate of a page
 at once.
 """
 
@@ -92,7 +92,7 @@ def pair_features(cells: tuple[TextLine, ...], spans: np.ndarray, keys: list[boo
     texts = [cells[index].text.strip() for index in found]
     right_of = np.flatnonzero(same_row & (gap_right > -0.5))
     neighbour = found[right_of[np.argmin(gap_right[right_of])]] if len(right_of) else -1
-    labelled = np.array(labels + [False])  # index -1: no cell
+    labelled = np.append(np.asarray(labels, dtype=bool), False)  # index -1: no cell
     below_value = under[found]
     return np.column_stack([
         gap_right, gap_below, (s[:, 0] - left) / height, ((s[:, 0] + s[:, 2]) - (left + right)) / (2 * height),
@@ -139,6 +139,9 @@ class Trees:
 def _model() -> Trees:
     from . import link_model
 
+    if tuple(link_model.FEATURES) != FEATURES:
+        raise RuntimeError("runtime/reader/link_model.py was fitted on other features than linking.FEATURES: "
+                           "refit it with bench/fit_linker.py --write")
     return Trees(link_model.PRIOR, link_model.RATE, link_model.FEATURE, link_model.THRESHOLD,
                  link_model.LEFT, link_model.RIGHT, link_model.VALUE)
 
