@@ -282,8 +282,10 @@ def _rest_is_value(key: list[str], rest: list[str]) -> bool:
     """Whether the rest of a cell after its opening key can be the key's value: not where it
     opens with a function word that ties it to the key ("DIVISION | OF LOEW'S CORP." is a
     title; "Remarks | The goods arrived" opens a value of its own), goes on in lower case after
-    a capitalised key (a sentence) or ends in a colon (a key of its own)."""
-    if not rest or not key:
+    a capitalised key (a sentence) or ends in a colon (a key of its own); nor where it opens
+    with a slash or an ampersand that joins a second key to the first ("Market(s) / Zone(s)",
+    "Name & Title")."""
+    if not rest or not key or rest[0][:1] in ("/", "&", "+"):
         return False
     first = rest[0].lower().strip(".,:;")
     plain = [token for token in rest[:2] if re.fullmatch(r"[a-z]+,?", token)]
@@ -368,6 +370,8 @@ def _run_together(fields: list[Field], question: str) -> list[Field]:
                 break
         if cut is None or (text[cut].isalnum() and text[cut].isalpha() == text[cut - 1].isalpha()):
             continue  # "RECEIPT" does not open with "re", nor "WEEK 35" with "week 3"
+        if re.match(r"\([^\W\d_]{1,3}\)", text[cut:]):
+            continue  # a word's optional ending is still the word: "Market(s)", "Name(s)"
         key_tokens, rest = _past_said(text[:cut].split(), text[cut:].split(), question)
         value = " ".join(rest).lstrip(" .:;_")
         value = value[1:] if value.startswith("-") and value[1:2].isalpha() else value

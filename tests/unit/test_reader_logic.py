@@ -1081,3 +1081,16 @@ def test_a_column_title_abbreviates_the_word_a_question_spells_out():
 
 def test_a_pasted_page_is_typed_by_its_opening_only():
     assert question_type("What is the total? " + "way " * 5000) == "amount"
+
+
+def test_a_key_cell_is_not_split_inside_a_word_or_before_a_second_key():
+    # "Market(s) / Zone(s)" is one key of two names: neither "(s) / Zone(s)" nor "/ Zone(s)"
+    # is the market's value
+    from runtime.reader.answering import _prefixed, _rest_is_value, _run_together
+
+    page = (_line("Brief", 20, 20), _line("Market(s) / Zone(s)", 20, 100, 240))
+    fields = extract_fields(page)
+    assert not _run_together(fields, "Which market is this for?")
+    assert not _prefixed(fields, ["market"], "Which market is this for?")
+    assert not _rest_is_value(["Name"], ["&", "Title"]) and _rest_is_value(["Client", "Group"], ["BATKorea"])
+    assert _answerer().answer("Which market is this for?", page).text == NOT_FOUND
