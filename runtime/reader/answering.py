@@ -285,7 +285,7 @@ def _rest_is_value(key: list[str], rest: list[str]) -> bool:
     a capitalised key (a sentence) or ends in a colon (a key of its own); nor where it opens
     with a slash or an ampersand that joins a second key to the first ("Market(s) / Zone(s)",
     "Name & Title")."""
-    if not rest or not key or rest[0][:1] in ("/", "&", "+"):
+    if not rest or not key or re.match(r"[/&+](?![\d(])", rest[0]):  # not "+44 20 7946 0958"
         return False
     first = rest[0].lower().strip(".,:;")
     plain = [token for token in rest[:2] if re.fullmatch(r"[a-z]+,?", token)]

@@ -1093,6 +1093,7 @@ def test_a_key_cell_is_not_split_inside_a_word_or_before_a_second_key():
     assert not _run_together(fields, "Which market is this for?")
     assert not _prefixed(fields, ["market"], "Which market is this for?")
     assert not _rest_is_value(["Name"], ["&", "Title"]) and _rest_is_value(["Client", "Group"], ["BATKorea"])
+    assert _rest_is_value(["Phone"], ["+44", "20", "7946", "0958"])  # a plus that opens a number is its sign
     assert _answerer().answer("Which market is this for?", page).text == NOT_FOUND
 
 
