@@ -399,25 +399,6 @@ def _abbreviated(word: str, key: str) -> bool:
     return False
 
 
-def _short_forms(key: str) -> frozenset[str]:
-    """The words a key marks as written short, by a full stop after them ("Cigt.", "Wt.",
-    "Dept."); two letters or more. (Short words without one are as often codes: "SR", "EXC".)"""
-    found = set()
-    for match in re.finditer(r"[^\W\d_]{2,}", key):
-        if key[match.end():match.end() + 1] == ".":
-            found.add(match.group().lower())
-    return frozenset(found)
-
-
-def _stands_for(word: str, short: str) -> bool:
-    """Whether `short` abbreviates `word`: shorter, the same first letter, its letters in
-    the word's order ("cigt" for "cigarette", "wt" for "weight")."""
-    if not 2 <= len(short) < len(word) or short[0] != word[0]:
-        return False
-    rest = iter(word)
-    return all(letter in rest for letter in short)
-
-
 def _numbers(text: str) -> frozenset[str]:
     """The standalone numbers of a text ("Week 3", "Q3", "No. 2" → {"3"} / {"3"} / {"2"}) and
     the single letters or figures of a hyphenated code ("CAT-A-EXPENSES", "Cat- a- expenses"
@@ -966,12 +947,8 @@ class Answerer:
             # Word for word, or as the recognizer misread it ("SUPPL.IER:" for "supplier").
             key = self._read(field.key)
             label = vocabulary.label_words(key, focus + owners)
-            short = _short_forms(field.key)
-            label_cover = sum(w in focus or w in owners or _misread(w, asked, self._words)
-                              or (w in short and any(_stands_for(said, w) for said in focus + owners))
-                              for w in label) / len(label) if label else 0.0
-            question_cover = sum(w in label or _misread(w, key, self._words) or any(_stands_for(w, s) for s in short)
-                                 for w in specific) / len(specific) if specific else 1.0
+            label_cover = sum(w in focus or w in owners or _misread(w, asked, self._words) for w in label) / len(label) if label else 0.0
+            question_cover = sum(w in label or _misread(w, key, self._words) for w in specific) / len(specific) if specific else 1.0
             if label_cover >= config.min_label_coverage and question_cover >= config.min_question_coverage:
                 matches.append((field, label_cover + question_cover))
         if not matches and not focus and not owners:

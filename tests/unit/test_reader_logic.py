@@ -1095,16 +1095,3 @@ def test_a_key_cell_is_not_split_inside_a_word_or_before_a_second_key():
     assert not _rest_is_value(["Name"], ["&", "Title"]) and _rest_is_value(["Client", "Group"], ["BATKorea"])
     assert _rest_is_value(["Phone"], ["+44", "20", "7946", "0958"])  # a plus that opens a number is its sign
     assert _answerer().answer("Which market is this for?", page).text == NOT_FOUND
-
-
-def test_a_key_written_short_with_a_full_stop_answers_for_the_whole_words():
-    from runtime.reader.answering import _short_forms, _stands_for
-
-    page = (_line("PRODUCT SPECIFICATION", 20, 20, 300), _line("Total Cigt. Wt.", 20, 100, 160),
-            _line("974", 300, 100, 60), _line("SR", 20, 160, 40), _line("6.00", 300, 160, 60))
-    assert _short_forms("Total Cigt. Wt.") == {"cigt", "wt"} and not _short_forms("SR")
-    assert _stands_for("cigarette", "cigt") and _stands_for("weight", "wt") and not _stands_for("seller", "wt")
-    fields, answerer = extract_fields(page), _answerer()
-    # the key is named (the embedder here knows no meaning, so the whole answer is not asserted)
-    assert [f.value for f, _ in answerer._labelled("What is the total cigarette weight?", fields)] == ["974"]
-    assert not answerer._labelled("Who is the seller?", fields)  # "SR" is a code, not short for it
