@@ -282,15 +282,22 @@ def _rest_is_value(key: list[str], rest: list[str]) -> bool:
     """Whether the rest of a cell after its opening key can be the key's value: not where it
     opens with a function word that ties it to the key ("DIVISION | OF LOEW'S CORP." is a
     title; "Remarks | The goods arrived" opens a value of its own), goes on in lower case after
-    a capitalised key (a sentence) or ends in a colon (a key of its own); nor where it opens
-    with a slash or an ampersand that joins a second key to the first ("Market(s) / Zone(s)",
-    "Name & Title")."""
-    if not rest or not key or re.match(r"[/&+](?![\d(])", rest[0]):  # not "+44 20 7946 0958"
+    a capitalised key (a sentence) or ends in a colon (a key of its own); nor where a slash,
+    ampersand or plus joins a second key of words to the first ("Market(s) / Zone(s)", "Name &
+    Title"; "/ABC123" and "+ 5.00" are values)."""
+    if not rest or not key or _joins_a_key(rest):
         return False
     first = rest[0].lower().strip(".,:;")
     plain = [token for token in rest[:2] if re.fullmatch(r"[a-z]+,?", token)]
     sentence = len(plain) == 2 and key[0][:1].isupper()  # "... confirmed the agreement"; not "info@acme.com"
     return first not in _TIES and not sentence and not rest[-1].endswith(":")
+
+
+def _joins_a_key(rest: list[str]) -> bool:
+    """Whether a cell's rest opens with a joining sign and a word ("/ Zone(s)", "&Title")."""
+    word = r"[^\W\d_]+(?:\((?:s|es)\))?"
+    return bool(re.fullmatch(r"[/&+]", rest[0]) and len(rest) > 1 and re.fullmatch(word, rest[1])
+                or re.fullmatch(r"[/&]" + word, rest[0]))
 
 
 # Words that tie what follows to the key before them ("DIVISION OF ...", "Authorized by ..."
@@ -370,8 +377,8 @@ def _run_together(fields: list[Field], question: str) -> list[Field]:
                 break
         if cut is None or (text[cut].isalnum() and text[cut].isalpha() == text[cut - 1].isalpha()):
             continue  # "RECEIPT" does not open with "re", nor "WEEK 35" with "week 3"
-        if re.match(r"\([^\W\d_]{1,3}\)", text[cut:]):
-            continue  # a word's optional ending is still the word: "Market(s)", "Name(s)"
+        if re.match(r"\((?:s|es)\)", text[cut:], re.I) or text[:cut].count("(") > text[:cut].count(")"):
+            continue  # a word's plural ending is still the word: "Market(s)" (and "markets" its "(s")
         key_tokens, rest = _past_said(text[:cut].split(), text[cut:].split(), question)
         value = " ".join(rest).lstrip(" .:;_")
         value = value[1:] if value.startswith("-") and value[1:2].isalpha() else value

@@ -1094,4 +1094,8 @@ def test_a_key_cell_is_not_split_inside_a_word_or_before_a_second_key():
     assert not _prefixed(fields, ["market"], "Which market is this for?")
     assert not _rest_is_value(["Name"], ["&", "Title"]) and _rest_is_value(["Client", "Group"], ["BATKorea"])
     assert _rest_is_value(["Phone"], ["+44", "20", "7946", "0958"])  # a plus that opens a number is its sign
+    assert _rest_is_value(["Service", "Charge"], ["+", "5.00"]) and _rest_is_value(["REF"], ["/ABC123"])
+    assert not _run_together(fields, "Which markets is this for?")  # nor the plural question's "(s"
+    # a value in brackets right after its key is still one
+    assert [f.value for f in _run_together(extract_fields((_line("Size(XL)", 20, 100),)), "Size?")] == ["(XL)"]
     assert _answerer().answer("Which market is this for?", page).text == NOT_FOUND
