@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from runtime.reader import document  # noqa: E402
-from runtime.reader.document import extract_fields, is_label, key_cells, read_cells  # noqa: E402
+from runtime.reader.document import extract_fields, is_key_like, is_label, key_cells, read_cells  # noqa: E402
 from runtime.reader.linking import FEATURES, Trees, _spans, candidates, cells_under, pair_features  # noqa: E402
 
 CACHE = REPO / ".cache" / "reader_calibration" / "funsd.pkl"
@@ -51,10 +51,6 @@ def _entity(box: tuple[float, float, float, float], form: list[dict]) -> int | N
         if inside / area > share:
             best, share = entity["id"], inside / area
     return best if share >= 0.5 else None
-
-
-def is_key_like(text: str) -> bool:
-    return is_label(text) or text.endswith((":", "："))  # as document._linked picks its keys
 
 
 def examples(data: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str], list[bool], int]:

@@ -32,10 +32,12 @@ its phrasings (where it has them) and counts replies other than "not found" as i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import pickle
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -131,7 +133,6 @@ def _ocr_holds(regions, gold: tuple[str, ...]) -> bool:
 
 def evaluate(args) -> None:
     from runtime import load_model
-    from runtime.reader import linking
 
     bundle = _bundle(args.bundle)
     if not _stamped_for(bundle):
@@ -150,11 +151,9 @@ def evaluate(args) -> None:
         started = time.perf_counter()
         right = answerable = invented = unanswerable = readable = 0
         misses = []
-        cross_fitted = _linker_folds(set_name)
-        try:
+        with _cross_fitted(set_name) as use_linker:
             for name, regions, questions in pickle.loads((CACHE / f"{set_name}.pkl").read_bytes()):
-                # a model not fitted on this form; a form the fit had no key cells of was in no fit
-                linking._TREES = cross_fitted.get(name)  # noqa: SLF001
+                use_linker(name)
                 for text, gold, kind in questions:
                     if not set_name.startswith("gen") and gold is not None and kind != "unanswerable":
                         readable += _ocr_holds(regions, gold)
@@ -169,20 +168,37 @@ def evaluate(args) -> None:
                         right += not wrong
                     if wrong:
                         misses.append(f"  {name} [{kind}] {text!r} -> {reply!r} (gold {gold!r})")
-        finally:
-            linking._TREES = None  # noqa: SLF001 (the shipped model again)
-        elapsed = time.perf_counter() - started
-        print(f"{set_name} {args.precision}: right {right}/{answerable} = {right / max(answerable, 1):.1%}, "
-              f"invented {invented}/{unanswerable} = {invented / max(unanswerable, 1):.1%} ({elapsed:.0f} s)")
-        if not set_name.startswith("gen"):
-            print(f"  the OCR text holds every part of the answer (the reader's ceiling): "
-                  f"{readable}/{answerable} = {readable / max(answerable, 1):.1%}")
-            asked, wrong_replies = _every_absent(adapter, set_name)
-            print(f"  every unanswerable question whose cues the page's OCR text lacks: invented "
-                  f"{len(wrong_replies)}/{asked} = {len(wrong_replies) / max(asked, 1):.1%}")
-            misses += [f"  {line} (gold None)" for line in wrong_replies]
+            elapsed = time.perf_counter() - started
+            print(f"{set_name} {args.precision}: right {right}/{answerable} = {right / max(answerable, 1):.1%}, "
+                  f"invented {invented}/{unanswerable} = {invented / max(unanswerable, 1):.1%} ({elapsed:.0f} s)")
+            if not set_name.startswith("gen"):
+                print(f"  the OCR text holds every part of the answer (the reader's ceiling): "
+                      f"{readable}/{answerable} = {readable / max(answerable, 1):.1%}")
+                asked, wrong_replies = _every_absent(adapter, set_name, use_linker)
+                print(f"  every unanswerable question whose cues the page's OCR text lacks: invented "
+                      f"{len(wrong_replies)}/{asked} = {len(wrong_replies) / max(asked, 1):.1%}")
+                misses += [f"  {line} (gold None)" for line in wrong_replies]
         for line in misses[: args.misses]:
             print(line)
+
+
+@contextlib.contextmanager
+def _cross_fitted(set_name: str) -> Iterator[Callable[[str], None]]:
+    """`use(form name)`: the reader answers that form with the linker it would have if it had
+    not been fitted on it (`_linker_folds`; the shipped one for other sets); the shipped
+    linker again on leaving, whatever happens."""
+    from runtime.reader import linking
+
+    folds = _linker_folds(set_name)
+
+    def use(name: str) -> None:
+        # a form the fit had no key cells of was in no fold: the shipped model never saw it
+        linking._TREES = folds.get(name)  # noqa: SLF001
+
+    try:
+        yield use
+    finally:
+        linking._TREES = None  # noqa: SLF001
 
 
 def _linker_folds(set_name: str) -> dict:
@@ -252,28 +268,24 @@ def _paraphrases(adapter, shown: int, pool: str = "para") -> None:
         print(line)
 
 
-def _every_absent(adapter, set_name: str) -> tuple[int, list[str]]:
+def _every_absent(adapter, set_name: str, use_linker: Callable[[str], None]) -> tuple[int, list[str]]:
     """Each development page asked every question of bench/realdocs.py's unanswerable list
     whose cue words its OCR text lacks (the benchmark asks one per page, too few to calibrate
-    a threshold on): (questions asked, the replies that were not "not found")."""
+    a threshold on): (questions asked, the replies that were not "not found"). `use_linker`
+    as `_cross_fitted` gives it."""
     import realdocs
-    from runtime.reader import linking
 
     asked, wrong = 0, []
-    cross_fitted = _linker_folds(set_name)
-    try:
-        for name, regions, _ in pickle.loads((CACHE / f"{set_name}.pkl").read_bytes()):
-            linking._TREES = cross_fitted.get(name)  # noqa: SLF001 (as in `evaluate`)
-            text = " ".join(region.text for region in regions).lower()
-            for question, cues in realdocs.UNANSWERABLE:
-                if any(cue in text for cue in cues):
-                    continue
-                asked += 1
-                reply = adapter.answer_regions(question, regions).text
-                if reply.strip() not in (realdocs.NOT_FOUND, realdocs.CANT_TELL):
-                    wrong.append(f"{name} [unanswerable] {question!r} -> {reply!r}")
-    finally:
-        linking._TREES = None  # noqa: SLF001
+    for name, regions, _ in pickle.loads((CACHE / f"{set_name}.pkl").read_bytes()):
+        use_linker(name)
+        text = " ".join(region.text for region in regions).lower()
+        for question, cues in realdocs.UNANSWERABLE:
+            if any(cue in text for cue in cues):
+                continue
+            asked += 1
+            reply = adapter.answer_regions(question, regions).text
+            if reply.strip() not in (realdocs.NOT_FOUND, realdocs.CANT_TELL):
+                wrong.append(f"{name} [unanswerable] {question!r} -> {reply!r}")
     return asked, wrong
 
 

@@ -190,9 +190,9 @@ def _linked(cells, keys: list[bool], fields: list[Field], skipped: set[int], tit
     if not LINKING:
         return fields
     labels = [is_label(cell.text.strip()) for cell in cells]
-    key_like = [index for index, cell in enumerate(cells)
-                if index not in skipped and (labels[index] or cell.text.strip().endswith((":", "：")))]
+    key_like = [index for index, cell in enumerate(cells) if index not in skipped and is_key_like(cell.text.strip())]
     scores = linking.link_scores(cells, keys, labels, key_like)
+    probabilities = {key: dict(found) for key, found in scores.items()}
     # a cell that holds a key of its own ("Invoice No: 4417", "Remarks:") is a pair, no value
     paired = {index for index, cell in enumerate(cells) if _OWN_KEY.search(cell.text.strip())}
     best = {}
@@ -211,7 +211,7 @@ def _linked(cells, keys: list[bool], fields: list[Field], skipped: set[int], tit
         return found.get(field.line, 0.0) < LINK_DROP * probability and is_label(field.value)
 
     kept = [f for f in fields if not unlikely(f)]
-    kept = [replace(f, link=dict(scores[f.key_line]).get(f.line, 0.0)) if f.key_line in scores and f.line != f.key_line else f
+    kept = [replace(f, link=probabilities[f.key_line].get(f.line, 0.0)) if f.key_line in scores and f.line != f.key_line else f
             for f in kept]
     held = {(f.key_line, f.line) for f in kept}
     for key, (value, _, _) in best.items():
@@ -219,6 +219,12 @@ def _linked(cells, keys: list[bool], fields: list[Field], skipped: set[int], tit
             kept.append(Field(cells[key].text.strip().rstrip(" :："), cells[value].text.strip(), value, "linked",
                               key_line=key, link=best[key][1]))
     return kept
+
+
+def is_key_like(text: str) -> bool:
+    """Whether a cell may be a key the linker pairs: words that read like a label, or a text
+    ending in a colon."""
+    return is_label(text) or text.endswith((":", "："))
 
 
 def _pairs(cells, row: tuple[int, ...], labels: list[bool]) -> list[int]:
