@@ -25,15 +25,26 @@ the same code the one-request path runs.
 
 Only decoders that can tell rows apart (attention mask, and position ids unless the graph
 derives them from the mask), have no cross-attention and compute rows independently
-(`supports`: not the dynamically quantized int8 graphs) are batched; the others decode per
-request as before.
+(`supports`: not the dynamically quantized int8 graphs) are batched that way.
 At most `max_batch` sequences run at once; later ones wait for a free row in order.
+
+A decoder that cannot tell rows of different lengths apart, or that attends to inputs of
+its own per request (Optimum's ViT-GPT2 captioner decoders: no attention mask or position
+ids, cross-attention over each request's image), batches in lockstep instead
+(`lockstep=True`, `LockstepCache`, `supports_lockstep`): a batch forms only while no row
+runs, from the waiting prompts of the first one's length, and its rows take every step
+together, so each has as many positions as the others at every step. Rows leave as they
+finish; no row joins until the batch is empty, and a prompt that arrives meanwhile waits
+for the next batch (at most one reply's decoding), which is what makes the next batch more
+than one row. For prompts that all have one length (a captioner's start token), not for
+chat prompts: the reader's language model never batches this way.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 
@@ -69,6 +80,14 @@ def supports(decoder: CachedDecoder | FusedDecoder) -> bool:
             and not any(".encoder." in name for name in decoder.past_names))
 
 
+def supports_lockstep(decoder: CachedDecoder | FusedDecoder) -> bool:
+    """True when `decoder` can be batched in lockstep (`LockstepCache`): an exported graph
+    (`CachedDecoder`) whose precision keeps rows independent."""
+    if isinstance(decoder, FusedDecoder):
+        return False
+    return all(session.precision in ROW_INDEPENDENT_PRECISIONS for session in (decoder.first, decoder.with_past))
+
+
 class LeftPaddedCache:
     """The batch's KV cache for an exported graph (`CachedDecoder`): see the module docstring.
 
@@ -81,8 +100,11 @@ class LeftPaddedCache:
         self._past: dict[str, np.ndarray] = {}
         self._pending: dict[str, np.ndarray] = {}
 
-    def prefill(self, prompt: np.ndarray, row: int) -> np.ndarray:
-        """Logits (1, length, vocab) of `prompt` (1, length), run alone, for row `row`."""
+    lockstep = False
+
+    def prefill(self, prompt: np.ndarray, row: int, static: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """Logits (1, length, vocab) of `prompt` (1, length), run alone, for row `row`
+        (`static`: none; this layout has no per-row inputs)."""
         logits, self._pending = self._decoder.run(prompt, None, np.ones_like(prompt),
                                                   np.arange(prompt.shape[1])[None])
         return logits
@@ -148,9 +170,11 @@ class SharedBufferCache:
         #: Prompt positions prefilled and reused so far (for tests and metrics).
         self.prefill_positions = {"run": 0, "reused": 0}
 
-    def prefill(self, prompt: np.ndarray, row: int) -> np.ndarray:
+    lockstep = False
+
+    def prefill(self, prompt: np.ndarray, row: int, static: dict[str, np.ndarray] | None = None) -> np.ndarray:
         """Logits (1, positions run, vocab) of `prompt` (1, length) put in row `row`: the last
-        is the prompt's last position."""
+        is the prompt's last position (`static`: none; this layout has no per-row inputs)."""
         length = prompt.shape[1]
         self._reserve(row + 1, length + 1)
         reused = self._reuse_prefix(prompt[0], row)
@@ -239,8 +263,63 @@ class SharedBufferCache:
         return self._decoder.run(token_ids, mask, views, bindings)
 
 
-def batch_cache(decoder: CachedDecoder | FusedDecoder, max_batch: int) -> LeftPaddedCache | SharedBufferCache:
+class LockstepCache:
+    """The batch's KV cache for rows that run in lockstep (see the module docstring): one
+    array per past input, (batch, heads, length, head dim), every row as long as the others,
+    and the rows' own inputs (`static`: an image's encoder states, its cross-attention keys
+    and values; batch first, one row each) stacked beside them. `prefill_rows` starts a batch,
+    then `step`, `keep` and `clear` as `LeftPaddedCache`'s; no padding and no mask: a graph
+    without an attention mask attends to every position it is given, and without position
+    ids it counts them from the past."""
+
+    lockstep = True
+
+    def __init__(self, decoder: CachedDecoder):
+        self._decoder = decoder
+        self._past: dict[str, np.ndarray] = {}
+        self._static: dict[str, np.ndarray] = {}
+
+    def prefill_rows(self, prompts: np.ndarray, statics: Sequence[dict[str, np.ndarray]]) -> np.ndarray:
+        """Start the batch: logits (rows, length, vocab) of `prompts` (rows, length), each
+        row with its own inputs (`statics`, one row each), run in one call; the cache then
+        holds every row."""
+        if self._past:
+            raise ValueError("a lockstep batch starts empty")
+        static = {name: np.concatenate([own[name] for own in statics], axis=0) for name in statics[0]}
+        mask = np.ones_like(prompts)
+        positions = np.repeat(np.arange(prompts.shape[1])[None], prompts.shape[0], axis=0)
+        logits, self._past = self._decoder.run(prompts, None, mask, positions, static)
+        self._static = static
+        return logits
+
+    def step(self, feed: np.ndarray, lengths: Sequence[int]) -> np.ndarray:
+        rows, length = len(lengths), lengths[0]
+        positions = np.full((rows, 1), length, dtype=np.int64)
+        logits, present = self._decoder.run(feed, self._past, np.ones((rows, length + 1), dtype=np.int64), positions,
+                                            self._static)
+        # cross-attention keys/values come from the first step (a merged graph returns them
+        # unchanged, or empty, afterwards); a past the graph returns nothing for stays as it is
+        self._past = {name: value if ".encoder." in name or name not in present else present[name]
+                      for name, value in self._past.items()}
+        return logits
+
+    def keep(self, rows: Sequence[int], lengths: Sequence[int]) -> None:
+        if not rows:
+            self.clear()
+            return
+        index = np.asarray(rows)
+        self._past = {name: value[index] for name, value in self._past.items()}
+        self._static = {name: value[index] for name, value in self._static.items()}
+
+    def clear(self) -> None:
+        self._past, self._static = {}, {}
+
+
+def batch_cache(decoder: CachedDecoder | FusedDecoder, max_batch: int,
+                lockstep: bool = False) -> LeftPaddedCache | SharedBufferCache | LockstepCache:
     """The KV layout `decoder`'s graph batches with."""
+    if lockstep:
+        return LockstepCache(decoder)
     if isinstance(decoder, FusedDecoder):
         return SharedBufferCache(decoder, max_batch)
     return LeftPaddedCache(decoder)
@@ -249,8 +328,9 @@ def batch_cache(decoder: CachedDecoder | FusedDecoder, max_batch: int) -> LeftPa
 class _Sequence:
     """One request inside the batcher: its token chooser, its outbox and whether it still runs."""
 
-    def __init__(self, tokens: TokenStream):
+    def __init__(self, tokens: TokenStream, static: dict[str, np.ndarray] | None = None):
         self.tokens = tokens
+        self.static = static  # its own inputs to every step (lockstep batches)
         self.events: queue.SimpleQueue = queue.SimpleQueue()  # StreamEvent, BaseException, or _DONE
         self.cancelled = False
         self.length = 0  # positions in its KV cache
@@ -259,6 +339,23 @@ class _Sequence:
 
 _DONE = object()
 IDLE_EXIT_S = 5.0  # the decode thread ends after this long with nothing to do
+# The longest a lockstep batch waits to start for sequences still preparing their inputs
+# (`ContinuousBatcher.expect`): about one ViT-B/16 encoder run with the cores shared.
+LOCKSTEP_LINGER_S = 0.3
+
+
+class Arrival:
+    """A sequence on its way to a lockstep batcher: its request is still preparing the inputs
+    (encoding the image). A batch about to start waits a little for it (`LOCKSTEP_LINGER_S`).
+    `stream(arrival=...)` or `cancel()` ends it; both may be called, in any order."""
+
+    def __init__(self, batcher: "ContinuousBatcher"):
+        self._batcher = batcher
+        self.pending = True  # read and written under the batcher's lock
+
+    def cancel(self) -> None:
+        with self._batcher._wake:  # noqa: SLF001 - its own batcher's lock
+            self._batcher._arrived(self)  # noqa: SLF001
 
 
 def _deliver(sequences, error: BaseException) -> None:
@@ -279,36 +376,67 @@ class ContinuousBatcher:
     starts with the first stream and waits (no CPU) while nothing runs.
     """
 
-    def __init__(self, decoder: CachedDecoder | FusedDecoder, max_batch: int):
-        if not supports(decoder):
+    def __init__(self, decoder: CachedDecoder | FusedDecoder, max_batch: int, lockstep: bool = False):
+        """`lockstep`: batch rows in lockstep (`LockstepCache`), for decoders `supports` refuses
+        and `supports_lockstep` accepts, whose prompts are of one length."""
+        if lockstep and not supports_lockstep(decoder):
+            raise ValueError("this decoder graph cannot be batched in lockstep (an exported graph of a "
+                             "row-independent precision is needed)")
+        if not lockstep and not supports(decoder):
             raise ValueError("this decoder graph cannot be batched (it needs an attention mask and position ids, "
                              "or a fused GQA graph; no cross-attention; a row-independent precision)")
         self.max_batch = max(1, max_batch)
-        self._cache = batch_cache(decoder, self.max_batch)
+        self._cache = batch_cache(decoder, self.max_batch, lockstep)
         self._waiting: deque[_Sequence] = deque()
         self._running: list[_Sequence] = []
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
         self._closed = False
         self._rows = 0  # sequences running or being admitted (read under `_wake` by stream())
+        self._coming = 0  # `Arrival`s pending (under `_wake`)
         #: Rows per batched step so far (for tests and metrics): a step of k rows adds 1 at k.
         self.step_sizes: dict[int, int] = {}
 
     # --- the caller's side -------------------------------------------------------------
 
+    def expect(self) -> Arrival:
+        """Say that a sequence is on its way (lockstep): see `Arrival`."""
+        with self._wake:
+            self._coming += 1
+        return Arrival(self)
+
+    def _arrived(self, arrival: Arrival) -> None:
+        # under `_wake`
+        if arrival.pending:
+            arrival.pending = False
+            self._coming -= 1
+            self._wake.notify()
+
     def stream(self, prompt_ids: Sequence[int], params: GenerationParams, eos_token_ids: Sequence[int],
-               detokenizer: TextDecoder | None = None) -> Iterator[StreamEvent] | None:
+               detokenizer: TextDecoder | None = None,
+               static: dict[str, np.ndarray] | None = None,
+               arrival: Arrival | None = None) -> Iterator[StreamEvent] | None:
         """Like `decoding.generate_stream`, decoded in the shared batch; None when every row is
         taken (the caller decodes alone instead: waiting for a row would hold the caller's
-        thread, an engine worker, which other streams and requests need). Invalid requests
-        raise `InvalidRequestError` here, before anything is queued."""
-        sequence = _Sequence(TokenStream(prompt_ids, params, eos_token_ids, detokenizer))
+        thread, an engine worker, which other streams and requests need). In lockstep a
+        sequence waits for the next batch unless a whole batch waits already. `static`: the
+        sequence's own inputs to every step (one row each, batch first; lockstep only);
+        `arrival`: what `expect()` gave for it.
+        Invalid requests raise `InvalidRequestError` here, before anything is queued."""
+        if static and not self._cache.lockstep:
+            raise ValueError("per-sequence inputs need a lockstep batcher")
+        sequence = _Sequence(TokenStream(prompt_ids, params, eos_token_ids, detokenizer), static)
         if params.max_new_tokens < 1:
+            if arrival is not None:
+                arrival.cancel()
             return iter(())
         with self._wake:
+            if arrival is not None:
+                self._arrived(arrival)
             if self._closed:
                 raise RuntimeError("the batcher is closed")
-            if self._rows + len(self._waiting) >= self.max_batch:
+            taken = 0 if self._cache.lockstep else self._rows  # a lockstep batch frees its rows at once
+            if taken + len(self._waiting) >= self.max_batch:
                 return None
             self._waiting.append(sequence)
             if self._thread is None:
@@ -375,9 +503,16 @@ class ContinuousBatcher:
                         return False
                 if self._closed:
                     return False
-                while self._waiting and len(self._running) + len(joining) < self.max_batch:
-                    joining.append(self._waiting.popleft())
+                if not self._cache.lockstep:
+                    while self._waiting and len(self._running) + len(joining) < self.max_batch:
+                        joining.append(self._waiting.popleft())
+                elif not self._running:
+                    self._linger()
+                    joining = self._next_lockstep_batch()
                 self._rows = len(self._running) + len(joining)
+            if self._cache.lockstep and joining:
+                self._join_lockstep([sequence for sequence in joining if not sequence.cancelled])
+                joining = []
             while joining:
                 sequence = joining[0]
                 if not sequence.cancelled:
@@ -390,12 +525,60 @@ class ContinuousBatcher:
             _deliver(joining, error)
             raise
 
+    def _linger(self) -> None:
+        """Before a lockstep batch starts (under `_wake`): wait up to `LOCKSTEP_LINGER_S` while
+        sequences are on their way and the batch has room (they would wait a whole batch
+        otherwise)."""
+        deadline = time.monotonic() + LOCKSTEP_LINGER_S
+        while self._coming > 0 and len(self._waiting) < self.max_batch and not self._closed:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._wake.wait(left)
+
+    def _next_lockstep_batch(self) -> list[_Sequence]:
+        """The waiting sequences whose prompts are as long as the first's (up to `max_batch`,
+        in order), taken out of the queue; the others keep their places."""
+        width = self._waiting[0].tokens.prompt.shape[1]
+        batch, others = [], deque()
+        while self._waiting:
+            sequence = self._waiting.popleft()
+            fits = len(batch) < self.max_batch and sequence.tokens.prompt.shape[1] == width
+            (batch if fits else others).append(sequence)
+        self._waiting = others
+        return batch
+
+    def _join_lockstep(self, batch: list[_Sequence]) -> None:
+        """Run a lockstep batch's prompts (of one length) in one call, emit their first tokens
+        and keep the rows that go on. A failed call fails them all; the next batch goes on."""
+        if not batch:
+            return
+        try:
+            logits = self._cache.prefill_rows(np.concatenate([s.tokens.prompt for s in batch]),
+                                              [s.static or {} for s in batch])
+        except Exception as error:  # noqa: BLE001 - these requests get it
+            self._cache.clear()
+            _deliver(batch, error)
+            return
+        going = []
+        for row, sequence in enumerate(batch):
+            sequence.length = sequence.tokens.prompt.shape[1]
+            try:
+                event = sequence.tokens.advance(logits[row, -1])
+            except Exception as error:  # noqa: BLE001
+                _deliver([sequence], error)
+                continue
+            if self._emit(sequence, event):
+                going.append(row)
+        self._running = [batch[row] for row in going]
+        self._cache.keep(going, [s.length for s in self._running])
+
     def _join(self, sequence: _Sequence) -> None:
         """Run the sequence's prompt alone, emit its first token, and add its cache as a row.
         Any failure goes to this sequence alone; the batch goes on."""
         try:
             prompt = sequence.tokens.prompt
-            logits = self._cache.prefill(prompt, len(self._running))
+            logits = self._cache.prefill(prompt, len(self._running), sequence.static)
             event = sequence.tokens.advance(logits[0, -1])
             sequence.length = prompt.shape[1]
             if not self._emit(sequence, event):

@@ -28,6 +28,8 @@ def run_generation(
     eos_token_ids: Sequence[int],
     prompt_tokens: int | None = None,
     batcher: ContinuousBatcher | None = None,
+    static: dict | None = None,
+    arrival=None,
 ) -> Iterator[TextDelta | GenerationResult]:
     """Decode and stream: `TextDelta`s while tokens come, the `GenerationResult` last.
 
@@ -36,7 +38,9 @@ def run_generation(
     token by the text it contributed (`TokenTexts`), so joined they equal the text.
     With `batcher`, greedy and sampled decoding run in its shared batch when a row is free
     (else alone, as without one; beam search always alone on `model`); closing this
-    generator takes the sequence out.
+    generator takes the sequence out. `static`: the request's own inputs to every step, for a
+    lockstep batcher (`model` has them bound already), and `arrival` the batcher's `expect()`
+    for it.
     """
     counted = len(prompt_ids) if prompt_tokens is None else prompt_tokens
     detokenizer = IncrementalDetokenizer(tokenizer, context_ids=prompt_ids)
@@ -51,7 +55,7 @@ def run_generation(
             steps = [_named(step, text, tokenizer) for step, text in zip(output.logprobs, texts)]
         yield _result(tokenizer, output.token_ids, output.text or "", output.finish_reason, counted, steps)
         return
-    events = batcher.stream(prompt_ids, params, eos_token_ids, detokenizer) if batcher is not None else None
+    events = batcher.stream(prompt_ids, params, eos_token_ids, detokenizer, static, arrival) if batcher is not None else None
     if events is None:  # no batcher, or every row taken: decode alone
         events = generate_stream(model, prompt_ids, params, eos_token_ids, detokenizer)
     try:

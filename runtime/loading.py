@@ -73,14 +73,30 @@ class LoadPlan:
             wide.append(LANGUAGE_MODEL)
         return tuple(wide)
 
+    def batched_components(self) -> tuple[str, ...]:
+        """The kind's `batched_components` when its decoder batches (several requests at once,
+        every one of them of a precision whose rows stay independent) and the workers split
+        the cores: their sessions run on `budget.wide_threads` threads."""
+        names = [name for name in adapter_for(self.manifest.kind).batched_components
+                 if name in self.selection.components]
+        independent = all(self.selection.components[name].variant.precision in ROW_INDEPENDENT_PRECISIONS
+                          for name in names)
+        if not names or not independent or not self.budget.wide_threads or self.budget.max_concurrent < 2:
+            return ()
+        return tuple(names)
+
     def _lm_batched(self) -> bool:
         lm = self.selection.components.get(LANGUAGE_MODEL)
         return (lm is not None and self.budget.max_concurrent >= 2
                 and lm.variant.precision in ROW_INDEPENDENT_PRECISIONS)
 
     def _wide(self) -> str:
-        wide = self.wide_components()
-        return f"; {', '.join(wide)} on {self.budget.wide_threads} when alone in flight" if wide else ""
+        wide, batched = self.wide_components(), self.batched_components()
+        text = f"; {', '.join(wide)} on {self.budget.wide_threads} when alone in flight" if wide else ""
+        if batched:
+            text += (f"; {', '.join(batched)} on {self.budget.wide_threads}, in one decode thread that steps "
+                     f"up to {self.budget.max_concurrent} requests' sequences together")
+        return text
 
     def _batching(self) -> str:
         lm = self.selection.components.get(LANGUAGE_MODEL)
@@ -279,10 +295,14 @@ def load_model(path_or_plan: str | os.PathLike | LoadPlan, precision: str = "aut
     config = ModelConfig(session=session_config, max_seq_len=plan.max_seq_len,
                          max_image_pixels=plan.max_image_pixels, workers=plan.budget.workers,
                          max_batch=plan.budget.max_concurrent)
-    gauge, wide = RunGauge(), plan.wide_components()
+    gauge, wide, batched = RunGauge(), plan.wide_components(), plan.batched_components()
+    batched_config = SessionConfig(device=selection.device, intra_op_threads=plan.budget.wide_threads)
 
     def create(name: str) -> ComponentSession:
         choice = selection.components[name]
+        if name in batched:
+            return ComponentSession(name, plan.bundle_dir / choice.variant.file, batched_config,
+                                    choice.variant.precision, gauge=gauge)
         # The LM's twin spins: a decode step is ~600 small kernels, each a thread wake-up otherwise
         # (SmolLM2 int4, 2 threads: 10.8 ms a step not spinning, 6.7 spinning, 10.3 on one thread).
         return ComponentSession(name, plan.bundle_dir / choice.variant.file, session_config, choice.variant.precision,

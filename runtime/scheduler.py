@@ -14,8 +14,9 @@ cluster autoscales on (issue 16). The slot a job belongs to is the one the submi
 acquired last (a context variable), so hosts need not pass it along.
 Streams advance one `next()` per executor job, so a caller that stops iterating (a client
 gone) stops the generation after the step in flight. Requests are not batched together
-across requests here: a language model's decode steps are (`runtime.batching`, up to
-`max_concurrent` sequences per step); other calls run one request's work per worker, and
+across requests here: decoders' steps are (`runtime.batching`, up to `max_concurrent`
+sequences per step: a language model's continuously, a captioner's in lockstep); other
+calls run one request's work per worker, and
 a request may hand independent pieces of it (OCR recognition batches) to idle workers of
 the same pool (`WorkerPool.map`).
 """

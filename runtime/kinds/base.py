@@ -75,6 +75,10 @@ class KindAdapter:
     # detector): they get a twin session on all the cores for a run alone in flight
     # (runtime.scheduler.RunGauge). Kept to small graphs: each twin is another copy of the weights.
     wide_components: ClassVar[tuple[str, ...]] = ()
+    # Components only a batched decode thread runs when a server takes several requests at
+    # once (runtime.batching, lockstep): the workers wait on the batch while it steps, so these
+    # sessions get all the cores and no twin (`LoadPlan.batched_components`).
+    batched_components: ClassVar[tuple[str, ...]] = ()
     #: For `import`: config.json model_type values of this kind, ONNX file stem → component.
     import_model_types: ClassVar[tuple[str, ...]] = ()
     #: For `import`: (step component, the input its per-request work depends on, the component

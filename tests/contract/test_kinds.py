@@ -66,6 +66,42 @@ def test_split_decoder_layout_equals_transformers(kind, built, tmp_path):
         assert beam.token_ids == _generated(ref.beam_ids[index], ref.decoder_start_token_id)
 
 
+@pytest.mark.parametrize("kind", CAPTIONERS)
+@pytest.mark.parametrize("split", [False, True], ids=["merged", "split"])
+def test_captions_decoded_together_equal_transformers(kind, split, built, tmp_path, monkeypatch):
+    """A server taking several requests decodes their captions in one lockstep batch
+    (runtime.batching): every caption is still the one transformers gives alone."""
+    import threading
+
+    import runtime.batching as batching
+
+    ref = built(kind)
+    folder = copy_folder(ref.folder, tmp_path / kind, skip=("decoder_model_merged*",) if split else ())
+    import_folder(folder)
+    model = load_model(folder, precision="fp32", max_concurrent=len(ref.images))
+    adapter = model._adapter  # noqa: SLF001
+    assert adapter.batcher is not None
+    # Every request has said it is coming before any encodes, so the first batch holds them all
+    # (the batch waits for announced requests; a long wait here, ended by the last arrival).
+    monkeypatch.setattr(batching, "LOCKSTEP_LINGER_S", 30.0)
+    together = threading.Barrier(len(ref.images), timeout=30)
+    encode = adapter.encode
+    monkeypatch.setattr(adapter, "encode", lambda images: (together.wait(), encode(images))[1])
+    results = [None] * len(ref.images)
+
+    def caption(index):
+        results[index] = model.caption(ref.images[index], max_new_tokens=ref.max_new_tokens)
+
+    threads = [threading.Thread(target=caption, args=(i,)) for i in range(len(ref.images))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for index, result in enumerate(results):
+        assert result.token_ids == _generated(ref.greedy_ids[index], ref.decoder_start_token_id)
+    assert max(adapter.batcher.step_sizes) == len(ref.images), adapter.batcher.step_sizes
+
+
 def test_the_split_step_graph_no_longer_reads_the_encoder_weights(built, tmp_path):
     """The ViT-GPT2 step graph's cross-attention projections moved to `decoder_cross`: the
     step graph takes their results as inputs and holds none of those weights."""
