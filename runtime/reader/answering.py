@@ -406,6 +406,29 @@ def _abbreviated(word: str, key: str) -> bool:
     return False
 
 
+# Endings that make another form of one word: plurals, verb forms, "-ion" nouns ("related",
+# "relation", "relationship"); not "-er"/"-ee" (who does and to whom: "employer", "employee")
+# nor "-ment"/"-ant" ("state" and "statement", "account" and "accountant" are other words).
+_FORM_ENDINGS = frozenset({"", "e", "s", "es", "d", "ed", "ing", "ion", "ions", "ionship", "y", "ies", "al", "ly"})
+
+
+def _kin(word: str, others) -> bool:
+    """Whether `word` and one of `others` are forms of one English word: five letters or more
+    in common from the start, each going on with an ending of `_FORM_ENDINGS` ("related" and
+    "relationship", "deliver" and "delivery")."""
+    for other in others:
+        if other == word:
+            continue
+        shared = 0
+        for a, b in zip(word, other):
+            if a != b:
+                break
+            shared += 1
+        if shared >= 5 and word[shared:] in _FORM_ENDINGS and other[shared:] in _FORM_ENDINGS:
+            return True
+    return False
+
+
 def _numbers(text: str) -> frozenset[str]:
     """The standalone numbers of a text ("Week 3", "Q3", "No. 2" → {"3"} / {"3"} / {"2"}) and
     the single letters or figures of a hyphenated code ("CAT-A-EXPENSES", "Cat- a- expenses"
@@ -954,8 +977,10 @@ class Answerer:
             # Word for word, or as the recognizer misread it ("SUPPL.IER:" for "supplier").
             key = self._read(field.key)
             label = vocabulary.label_words(key, focus + owners)
-            label_cover = sum(w in focus or w in owners or _misread(w, asked, self._words) for w in label) / len(label) if label else 0.0
-            question_cover = sum(w in label or _misread(w, key, self._words) for w in specific) / len(specific) if specific else 1.0
+            label_cover = sum(w in focus or w in owners or _misread(w, asked, self._words) or _kin(w, focus)
+                              for w in label) / len(label) if label else 0.0
+            question_cover = sum(w in label or _misread(w, key, self._words) or _kin(w, label)
+                                 for w in specific) / len(specific) if specific else 1.0
             if label_cover >= config.min_label_coverage and question_cover >= config.min_question_coverage:
                 matches.append((field, label_cover + question_cover))
         if not matches and not focus and not owners:

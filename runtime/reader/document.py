@@ -12,6 +12,8 @@ be answers, each with the words that label it (its key) and the cell it came fro
 - letter conventions: "Dear X," names the recipient, the row after a closing names the
   signer (who sent the letter) and the row after that the signer's title;
 - a date or time inside a cell ("Signed on March 24, 2025"), keyed by the rest of it;
+- a section: a heading of a few words over a column of "Key: value" cells keys each of
+  them with the heading too ("Guardian" over "Phone: ..." also gives "Guardian Phone");
 - every cell on its own, unlabelled (vendor names, titles, addresses).
 Pure Python: no models here. Rows and columns come from the boxes (`runtime.ocr.grid`), not
 from the order the regions arrive in.
@@ -160,6 +162,7 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
     headers = {index for position in tables for index in grid.rows[position]}
     fields = _linked(cells, keys, fields, in_tables, headers)
     fields.extend(_table_fields(cells, grid, keys, tables))
+    fields.extend(_sectioned(cells, fields))
     fields.extend(_letter_fields(cells, grid.rows))
     fields.extend(_span_fields(cells))
     fields.extend(_block_fields(cells, grid.rows))
@@ -577,6 +580,55 @@ def _is_header(cells, keys: list[bool], row: tuple[int, ...]) -> bool:
 
     # a year among keys is a value of theirs ("Budget | 1985"); a row of years titles columns
     return len(row) >= 2 and (all(title(i) for i in row) or all(year(i) for i in row))
+
+
+_HEADING = re.compile(r"[^\W\d_]+(?:[ &/'-]+[^\W\d_]+){0,2}")
+
+
+def _holds_own_value(text: str) -> bool:
+    match = _KEY_VALUE.match(text)
+    return match is not None and bool(match["value"].strip(" _")) and not match["value"].startswith("//")
+
+
+def _sections(cells) -> dict[int, int]:
+    """Each cell under a section heading -> the heading's cell: a heading is a cell of one to
+    three words (no colon, no figure) over a column of cells that hold their own "Key: value",
+    left edges aligned ("Guardian" over "Name: ...", "Phone: ..."); its section
+    runs down that column to the first cell that is no such pair."""
+    def left(index: int) -> float:
+        return min(x for x, _ in cells[index].box)
+
+    def top(index: int) -> float:
+        return min(y for _, y in cells[index].box)
+
+    def height(index: int) -> float:
+        ys = [y for _, y in cells[index].box]
+        return max(ys) - min(ys)
+
+    section_of: dict[int, int] = {}
+    for heading, cell in enumerate(cells):
+        if not _HEADING.fullmatch(cell.text.strip()):
+            continue
+        column = sorted((i for i in range(len(cells)) if top(i) > top(heading)
+                         and abs(left(i) - left(heading)) <= 0.6 * height(heading)), key=top)
+        for index in column:
+            if not _holds_own_value(cells[index].text.strip()):
+                break
+            section_of.setdefault(index, heading)
+    return section_of
+
+
+def _sectioned(cells, fields: list[Field]) -> list[Field]:
+    """A copy of each field of a cell under a section heading (`_sections`) keyed with the
+    heading too ("Guardian Phone"), for questions that name the section."""
+    section_of = _sections(cells)
+    copies = []
+    for field in fields:
+        anchor = field.key_line if field.key_line >= 0 else field.line
+        heading = section_of.get(anchor)
+        if field.key and heading is not None and field.source in ("colon", "inline", "span"):
+            copies.append(replace(field, key=f"{cells[heading].text.strip()} {field.key}"))
+    return copies
 
 
 def _tables(cells, grid: Grid, keys: list[bool]) -> dict[int, list[int]]:

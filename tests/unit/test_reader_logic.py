@@ -1099,3 +1099,34 @@ def test_a_key_cell_is_not_split_inside_a_word_or_before_a_second_key():
     # a value in brackets right after its key is still one
     assert [f.value for f in _run_together(extract_fields((_line("Size(XL)", 20, 100),)), "Size?")] == ["(XL)"]
     assert _answerer().answer("Which market is this for?", page).text == NOT_FOUND
+
+
+def test_fields_under_a_section_heading_are_keyed_with_it_too():
+    # Two blocks side by side, each under its heading; a line of no "Key: value" ends a block.
+    lines = (
+        _line("Enrolment Sheet", 40, 20, width=300),
+        _line("Student", 40, 100), _line("Guardian", 620, 100),
+        _line("Name: Ines Duarte", 40, 150), _line("Name: Tomás Duarte", 620, 150),
+        _line("Phone: 0612 44 81 20", 40, 200), _line("Phone: 0698 10 22 33", 620, 200),
+        _line("Year: 2", 40, 250),
+        _line("Bring this sheet on the first day", 40, 330, width=400),
+        _line("Room: B12", 40, 380),
+    )
+    fields = {(f.key, f.value) for f in extract_fields(lines)}
+    assert {("Student Name", "Ines Duarte"), ("Guardian Name", "Tomás Duarte"), ("Student Phone", "0612 44 81 20"),
+            ("Guardian Phone", "0698 10 22 33"), ("Student Year", "2")} <= fields
+    assert ("Phone", "0698 10 22 33") in fields  # the field as the page keys it stays
+    assert not any(key.endswith("Room") and key != "Room" for key, _ in fields)  # past the end of the block
+    assert not any(key.startswith("Enrolment Sheet ") for key, _ in fields)  # a title over no pairs heads nothing
+    answer = _answerer().answer("What is the guardian's phone?", lines)
+    assert answer.text == "0698 10 22 33"
+
+
+def test_words_of_one_stem_match_a_key():
+    from runtime.reader.answering import _kin
+
+    assert _kin("related", ["relationship"]) and _kin("delivery", ["deliver"])
+    assert _kin("addressed", ["name", "address"]) and _kin("relation", ["relate"])
+    assert not _kin("contract", ["contact"]) and not _kin("paid", ["payment"]) and not _kin("state", ["statement"])
+    assert not _kin("employee", ["employer"]) and not _kin("employer", ["employed"])
+    assert not _kin("phone", ["phone"])  # the same word is matched as such
