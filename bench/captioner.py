@@ -5,7 +5,7 @@ importer splits the with-past decoder, whose cross-attention keys and values wer
 every step, into a graph run once per caption and the step (runtime/bundle/hoist.py; checked
 against the exported graph before it is used); ORTModelForVision2Seq runs the export as is.
 
-    .venv/bin/python bench/captioner.py [--runs 5] [--clients 8] [--rounds 2]
+    .venv/bin/python bench/captioner.py [--runs 5] [--clients 8] [--rounds 2] [--http]
         [--out bench/results/captioner.md] [--json PATH]
 
 The model: `ViTConfig()` (224x224, patch 16, 12 layers, 768 wide) and `GPT2Config()` (12 layers,
@@ -21,7 +21,7 @@ stopped early at the end-of-text token (with random weights, about 1 in 50,000 p
 - throughput with `--clients` clients each sending `--rounds` captions back to back vs one
   client, ours (the model loaded as `serve --max-batch-size <clients>` loads it: captions in
   flight together decode in one lockstep batch), and whether every caption equals the one
-  decoded alone.
+  decoded alone; with `--http` the same through `serve` (no target: reported).
 """
 
 from __future__ import annotations
@@ -128,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--http", action="store_true",
+                        help="also measure the clients' throughput through `serve` (HTTP, chat completions)")
     parser.add_argument("--out", type=Path, default=None)
     add_json_argument(parser)
     args = parser.parse_args(argv)
@@ -199,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         Figure(comparison, f"throughput, {args.clients} clients / 1 client (ours)", rate_n / rate_1, "x",
                at_least=2.0, note=f"{rate_n:.2f} vs {rate_1:.2f} captions/s"),
     ], args.json)
+    served = _through_http(bundle_dir, work, args.clients) if args.http else None
     rows = [f"| {label} | {p50[label] * 1000:.0f} | {min(times[label]) * 1000:.0f}-{max(times[label]) * 1000:.0f} | "
             f"{p50[label] / p50[mine]:.2f} |" for label in runners]
     text = "\n".join([
@@ -206,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{cpu_line(hardware)}; {threads} threads for every runner. {args.runs} images (random pixels, about "
         f"320x240, resized to 224x224), greedy, {NEW_TOKENS} new tokens; medians of one caption at a time, "
         f"runners in turns after a warm-up. `.venv/bin/python bench/captioner.py --runs {args.runs} --clients "
-        f"{args.clients} --rounds {args.rounds}`", "",
+        f"{args.clients} --rounds {args.rounds}{' --http' if args.http else ''}`", "",
         "| runner | p50 ms | min-max ms | vs ours |", "|---|---:|---:|---:|", *rows, "",
         f"Ours / transformers **{p50[mine] / p50[torch_label]:.2f}** (target <= 0.7); ours / ORTModelForVision2Seq "
         f"**{p50[mine] / p50[optimum_label]:.2f}** (target <= 0.8). Our captions that ended early at end-of-text: "
@@ -218,8 +221,40 @@ def main(argv: list[str] | None = None) -> int:
         "mask or position ids, so a batch forms while none runs and its rows step together); "
         f"{rows_per_step:.1f} rows per decode step on average, captions equal to those decoded alone: "
         f"{same}/{len(work)}.", "",
+        *([f"Through the HTTP server (`serve`, default `--max-batch-size 8`, non-streamed chat completions of "
+           f"the same images, {len(work)} per run): {args.clients} clients {served[1]:.2f} captions/s vs one client "
+           f"{served[0]:.2f} (**{served[1] / served[0]:.2f}x**; no target, the library figure above is "
+           "comparison 5's).", ""] if served else []),
     ])
     return report(text, args.out)
+
+
+def _through_http(bundle_dir: Path, work: list, clients: int) -> tuple[float, float]:
+    """Captions per second through `serve` with one client and with `clients`, the same images."""
+    import base64
+    import io
+    import json
+
+    from http_requests import Client, run_clients
+    from soak import ServerProcess
+
+    def body(image) -> bytes:
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+        return json.dumps({"model": "captioner", "max_tokens": NEW_TOKENS, "temperature": 0, "messages": [
+            {"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}}]}]}).encode()
+
+    bodies = [body(image) for image in work]
+    server = ServerProcess(bundle_dir, max_queue=4 * clients)
+    try:
+        url = server.wait_until_serving()
+        Client(url).ask(bodies[0])  # warm-up
+        _, wall_1, _ = run_clients(url, bodies, 1)
+        _, wall_n, _ = run_clients(url, bodies, clients)
+    finally:
+        server.stop()
+    return len(bodies) / wall_1, len(bodies) / wall_n
 
 
 if __name__ == "__main__":

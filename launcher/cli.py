@@ -126,10 +126,10 @@ _SERVER_OPTIONS = (
             help="Require 'Authorization: Bearer KEY' on everything but /health."),
     _option("--max-batch-size", type=click.IntRange(min=1), default=8, show_default=True,
             help="Most requests the engine runs at once; the usable cores are split between them "
-                 "(workers x threads per session <= cores). An fp32 or fused int4 language model decodes "
-                 "up to this many replies in one batched step, an fp32 captioner (vision-encoder-decoder) "
-                 "up to this many captions started together; int8 ones (dynamic quantization) decode "
-                 "each alone."),
+                 "(workers x threads per session <= cores; a captioner's batched decoder steps on all of them). "
+                 "An fp32 or fused int4 language model decodes up to this many replies in one batched step, "
+                 "a captioner (vision-encoder-decoder, not int8) up to this many captions started together "
+                 "(beam search: each alone); int8 ones (dynamic quantization) decode each alone."),
     _option("--max-queue", type=click.IntRange(min=1), default=ServerConfig.max_queue, show_default=True,
             help="Requests waiting beyond this get 503 with Retry-After."),
     _option("--max-body-bytes", type=click.IntRange(min=1), default=ServerConfig.max_body_bytes,

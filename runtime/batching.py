@@ -35,9 +35,11 @@ ids, cross-attention over each request's image), batches in lockstep instead
 runs, from the waiting prompts of the first one's length, and its rows take every step
 together, so each has as many positions as the others at every step. Rows leave as they
 finish; no row joins until the batch is empty, and a prompt that arrives meanwhile waits
-for the next batch (at most one reply's decoding), which is what makes the next batch more
-than one row. For prompts that all have one length (a captioner's start token), not for
-chat prompts: the reader's language model never batches this way.
+for the next batch (the running batch's decoding), which is what makes the next batch more
+than one row; a batch about to start also waits up to `LOCKSTEP_LINGER_S` for sequences
+announced by `expect()` (a request still encoding its image). For prompts that all have one
+length (a captioner's start token), not for chat prompts: the reader's language model never
+batches this way.
 """
 
 from __future__ import annotations
@@ -50,10 +52,11 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from .cached_decoder import CachedDecoder
+from .cached_decoder import CachedDecoder, empty_past
 from .decoding import StreamEvent, TextDecoder, TokenStream
 from .fused_decoder import FusedDecoder, allocate_kv, round_capacity
 from .params import GenerationParams
+from .scheduler import waiting
 
 # Graphs whose rows are computed independently. Dynamic int8 quantization (the bundles' int8
 # variants) scales activations per tensor, so a row's numbers would depend on the other rows
@@ -288,7 +291,11 @@ class LockstepCache:
         static = {name: np.concatenate([own[name] for own in statics], axis=0) for name in statics[0]}
         mask = np.ones_like(prompts)
         positions = np.repeat(np.arange(prompts.shape[1])[None], prompts.shape[0], axis=0)
-        logits, self._past = self._decoder.run(prompts, None, mask, positions, static)
+        logits, present = self._decoder.run(prompts, None, mask, positions, static)
+        # a graph may take pasts it returns no present for: they stay empty (as decoding alone)
+        unfed = [name for name in self._decoder.past_names if name not in present]
+        self._past = {**(empty_past(self._decoder.with_past, prompts.shape[0]) if unfed else {}), **present}
+        self._past = {name: self._past[name] for name in self._decoder.past_names}
         self._static = static
         return logits
 
@@ -454,7 +461,11 @@ class ContinuousBatcher:
     def _read(sequence: _Sequence) -> Iterator[StreamEvent]:
         try:
             while True:
-                item = sequence.events.get()
+                try:
+                    item = sequence.events.get_nowait()
+                except queue.Empty:
+                    with waiting():  # an engine worker's share of the cores is free meanwhile
+                        item = sequence.events.get()
                 if item is _DONE:
                     return
                 if isinstance(item, BaseException):
@@ -508,6 +519,8 @@ class ContinuousBatcher:
                         joining.append(self._waiting.popleft())
                 elif not self._running:
                     self._linger()
+                    if self._closed:  # unloaded while it waited: nothing more runs
+                        return False
                     joining = self._next_lockstep_batch()
                 self._rows = len(self._running) + len(joining)
             if self._cache.lockstep and joining:

@@ -13,7 +13,9 @@ then *running* until it is released: `waiting` and `running` are the queue-depth
 cluster autoscales on (issue 16). The slot a job belongs to is the one the submitting task
 acquired last (a context variable), so hosts need not pass it along.
 Streams advance one `next()` per executor job, so a caller that stops iterating (a client
-gone) stops the generation after the step in flight. Requests are not batched together
+gone) stops the generation after the step in flight. A job that waits for a batched
+decoder's next token gives its share of the cores back meanwhile (`waiting`,
+`BudgetedExecutor`): the model's pool has spare threads that run other requests' jobs then. Requests are not batched together
 across requests here: decoders' steps are (`runtime.batching`, up to `max_concurrent`
 sequences per step: a language model's continuously, a captioner's in lockstep); other
 calls run one request's work per worker, and
@@ -111,6 +113,49 @@ class RunGauge:
                 self._running -= 1
 
 
+_job = threading.local()  # `permits`: the semaphore whose permit this thread's engine job holds
+
+
+class BudgetedExecutor(ThreadPoolExecutor):
+    """A thread pool whose jobs compute at most `workers` at a time: each holds one of
+    `workers` permits while it runs, and gives it back while it waits for work done on
+    another thread (`waiting()`: a batched decoder's next token). `spare` more threads take
+    jobs meanwhile, so that a request whose caption waits for the next batch does not keep
+    another request from encoding its image. Jobs still start in order of submission."""
+
+    def __init__(self, workers: int, spare: int = 0):
+        super().__init__(max_workers=workers + max(0, spare), thread_name_prefix="wan-engine")
+        self._permits = threading.BoundedSemaphore(workers)
+
+    def submit(self, fn, /, *args, **kwargs):
+        return super().submit(self._permitted, fn, args, kwargs)
+
+    def _permitted(self, fn, args, kwargs):
+        with self._permits:
+            _job.permits = self._permits
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _job.permits = None
+
+
+@contextlib.contextmanager
+def waiting() -> Iterator[None]:
+    """Around a wait for work another thread does: an engine job's permit is given back
+    meanwhile (`BudgetedExecutor`) and taken again before it goes on. Elsewhere, nothing."""
+    permits = getattr(_job, "permits", None)
+    if permits is None:
+        yield
+        return
+    _job.permits = None
+    permits.release()
+    try:
+        yield
+    finally:
+        permits.acquire()
+        _job.permits = permits
+
+
 class WorkerPool:
     """The engine's worker threads, `workers` of them (the thread budget's), shared by the
     server's request jobs (`EngineRunner` runs them here) and by `map`, which lets a
@@ -124,8 +169,10 @@ class WorkerPool:
     of this pool, not threads of their own. Threads start on first use.
     """
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, spare: int = 0):
+        """`spare`: threads beyond `workers` for jobs while others wait (`BudgetedExecutor`)."""
         self.workers = max(1, workers)
+        self.spare = max(0, spare)
         self._lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
 
@@ -133,7 +180,7 @@ class WorkerPool:
     def executor(self) -> ThreadPoolExecutor:
         with self._lock:
             if self._executor is None:
-                self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="wan-engine")
+                self._executor = BudgetedExecutor(self.workers, self.spare)
             return self._executor
 
     def map(self, function: Callable, items) -> list:

@@ -75,6 +75,7 @@ class ComponentSession:
         self.component = component
         self.path = os.fspath(path)
         self.precision = precision
+        self.intra_op_threads = config.intra_op_threads  # of the session runs use unless a twin is picked
         options = _options(config, config.intra_op_threads)
         wanted = provider_for_device(config.device)
         available = ort.get_available_providers()

@@ -75,9 +75,11 @@ class KindAdapter:
     # detector): they get a twin session on all the cores for a run alone in flight
     # (runtime.scheduler.RunGauge). Kept to small graphs: each twin is another copy of the weights.
     wide_components: ClassVar[tuple[str, ...]] = ()
-    # Components only a batched decode thread runs when a server takes several requests at
-    # once (runtime.batching, lockstep): the workers wait on the batch while it steps, so these
-    # sessions get all the cores and no twin (`LoadPlan.batched_components`).
+    # A decoder's step components, which a batched decode thread runs for every request when a
+    # server takes several at once (runtime.batching, lockstep): one batched step at a time does
+    # the decoding work the workers did side by side, so where the workers split the cores these
+    # sessions get all of them, no twin (`LoadPlan.batched_components`; the kind steps a request
+    # decoded outside the batch, beam search, one at a time).
     batched_components: ClassVar[tuple[str, ...]] = ()
     #: For `import`: config.json model_type values of this kind, ONNX file stem → component.
     import_model_types: ClassVar[tuple[str, ...]] = ()

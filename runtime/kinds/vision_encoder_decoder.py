@@ -10,6 +10,7 @@ request (a ViT-GPT2 decoder recomputed its cross-attention keys and values every
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterator
 
 import numpy as np
@@ -32,6 +33,29 @@ def _as_list(value) -> list[int]:
     if value is None:
         return []
     return [int(v) for v in (value if isinstance(value, list) else [value])]
+
+
+class _OneStepAtATime:
+    """A step model whose steps hold `lock`: requests decoded outside the batch on all-core
+    sessions step one at a time (each on every core) instead of all at once."""
+
+    def __init__(self, model, lock: threading.Lock):
+        self._model = model
+        self._lock = lock
+
+    def start(self, batch_size: int):
+        return self._model.start(batch_size)
+
+    def reorder(self, state, rows):
+        return self._model.reorder(state, rows)
+
+    def step(self, token_ids, state):
+        with self._lock:
+            return self._model.step(token_ids, state)
+
+    def step_all(self, token_ids, state):
+        with self._lock:
+            return self._model.step_all(token_ids, state)
 
 
 @register_kind
@@ -99,6 +123,11 @@ class VisionEncoderDecoderAdapter(KindAdapter):
         max_batch = context.config.max_batch
         self.batcher = (ContinuousBatcher(self._decoder, max_batch, lockstep=True)
                         if max_batch > 1 and batching.supports_lockstep(self._decoder) else None)
+        # The batch's step sessions may run on every core (the load plan's `batched_components`):
+        # a caption decoded outside the batch (beam search) then steps one request at a time.
+        wide = max(session.intra_op_threads for session in (self._decoder.first, self._decoder.with_past))
+        self._alone = threading.Lock() if self.batcher is not None and wide > context.config.session.intra_op_threads \
+            else None
 
     def encode(self, images) -> np.ndarray:
         """Encoder hidden states (batch, positions, hidden) for a list of PIL images."""
@@ -125,6 +154,8 @@ class VisionEncoderDecoderAdapter(KindAdapter):
             if self._cross is not None:
                 static.update(self._cross.run(static))
             step_model = self._decoder.bind(static)
+            if self._alone is not None:
+                step_model = _OneStepAtATime(step_model, self._alone)
             prompt_tokens = len(self._start_ids) + hidden.shape[1]
             yield from run_generation(step_model, self._start_ids, params, self._tokenizer, self._eos_ids,
                                       prompt_tokens, batcher=self.batcher, static=static, arrival=arrival)

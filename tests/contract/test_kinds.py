@@ -72,6 +72,7 @@ def test_captions_decoded_together_equal_transformers(kind, split, built, tmp_pa
     """A server taking several requests decodes their captions in one lockstep batch
     (runtime.batching): every caption is still the one transformers gives alone."""
     import threading
+    from concurrent.futures import ThreadPoolExecutor
 
     import runtime.batching as batching
 
@@ -100,6 +101,13 @@ def test_captions_decoded_together_equal_transformers(kind, split, built, tmp_pa
     for index, result in enumerate(results):
         assert result.token_ids == _generated(ref.greedy_ids[index], ref.decoder_start_token_id)
     assert max(adapter.batcher.step_sizes) == len(ref.images), adapter.batcher.step_sizes
+    # beam search decodes each caption alone (on the batch's sessions, one step at a time)
+    monkeypatch.setattr(adapter, "encode", encode)
+    with ThreadPoolExecutor(len(ref.images)) as pool:
+        beams = list(pool.map(lambda image: model.caption(image, max_new_tokens=ref.max_new_tokens,
+                                                          num_beams=ref.num_beams), ref.images))
+    for index, beam in enumerate(beams):
+        assert beam.token_ids == _generated(ref.beam_ids[index], ref.decoder_start_token_id)
 
 
 def test_the_split_step_graph_no_longer_reads_the_encoder_weights(built, tmp_path):

@@ -37,6 +37,8 @@ class ImageDecoderSession:
     def __init__(self, precision: str = "fp32"):
         self.precision = precision
         self.fail = False
+        self.gate = threading.Event()  # runs wait while it is clear
+        self.gate.set()
         self.runs: list[int] = []  # rows per run
         self.inputs = {
             "input_ids": TensorSpec("input_ids", ("batch", "sequence"), np.int64),
@@ -48,6 +50,7 @@ class ImageDecoderSession:
     def run(self, feeds):
         if self.fail:
             raise InferenceError(self.component, "the stand-in decoder was told to fail")
+        assert self.gate.wait(30), "the test never opened the gate"
         ids, image, past = feeds["input_ids"], feeds["image"], feeds["past_key_values.0.key"]
         rows, count = ids.shape
         assert image.shape == (rows, 1) and past.shape[0] == rows, "a row without its own image"
@@ -145,13 +148,16 @@ def test_a_cancelled_arrival_lets_the_batch_start():
 
 
 def test_a_full_queue_sends_the_next_caller_to_decode_alone():
-    batcher = ContinuousBatcher(CachedDecoder(ImageDecoderSession()), max_batch=2, lockstep=True)
+    session = ImageDecoderSession()
+    batcher = ContinuousBatcher(CachedDecoder(session), max_batch=2, lockstep=True)
     params = _params(max_new_tokens=30)
     running = batcher.stream(START, params, [EOS], static=_image(1.0))
     next(running)
+    session.gate.clear()  # the batch stays running (at most one more step) until the gate opens
     queued = [batcher.stream(START, params, [EOS], static=_image(v)) for v in (2.0, 3.0)]
     assert all(stream is not None for stream in queued)  # the running batch frees its rows at once
     assert batcher.stream(START, params, [EOS], static=_image(4.0)) is None  # a whole batch waits already
+    session.gate.set()
     for stream, value in zip(queued, (2.0, 3.0)):
         assert _tokens(stream) == _alone(START, _image(value), params)
     running.close()
@@ -167,6 +173,36 @@ def test_a_failing_batch_reaches_its_rows_and_the_next_batch_runs():
         _tokens(batcher.stream(START, params, [EOS], static=_image(1.0)))
     session.fail = False
     assert _tokens(batcher.stream(START, params, [EOS], static=_image(3.0))) == _alone(START, _image(3.0), params)
+    batcher.close()
+
+
+def test_a_batcher_closed_while_a_batch_waits_runs_nothing_more():
+    session = ImageDecoderSession()
+    batcher = ContinuousBatcher(CachedDecoder(session), max_batch=4, lockstep=True)
+    coming = batcher.expect()  # the batch waits for it (the fixture's long linger)
+    stream = batcher.stream(START, _params(), [EOS], static=_image(1.0))
+    batcher.close()
+    with pytest.raises(RuntimeError, match="unloaded"):
+        _tokens(stream)
+    assert session.runs == []
+    coming.cancel()
+
+
+def test_a_past_the_graph_returns_nothing_for_stays_empty():
+    # as decoding alone does (runtime/cached_decoder.py): the graph takes it on every step
+    class Unreturned(ImageDecoderSession):
+        def __init__(self):
+            super().__init__()
+            self.inputs["past_key_values.0.encoder.key"] = TensorSpec(
+                "past_key_values.0.encoder.key", ("batch", 1, "past", 1), np.float32)
+
+        def run(self, feeds):
+            assert feeds["past_key_values.0.encoder.key"].shape[2] == 0
+            return super().run(feeds)
+
+    batcher = ContinuousBatcher(CachedDecoder(Unreturned()), max_batch=2, lockstep=True)
+    params = _params(max_new_tokens=4)
+    assert _tokens(batcher.stream(START, params, [EOS], static=_image(2.0))) == _alone(START, _image(2.0), params)
     batcher.close()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import pytest
 
@@ -187,3 +188,45 @@ def test_work_submitted_outside_any_slot_counts_as_neither():
         return result, counts
 
     assert asyncio.run(scenario()) == (7, (0, 0, 0))
+
+
+def test_a_job_waiting_on_another_thread_lets_the_next_job_compute():
+    # A request whose stream waits for a batched decoder's token (runtime.batching) gives its
+    # permit back: another request's job runs on a spare thread, and never more than
+    # `workers` jobs compute at once.
+    from runtime.scheduler import BudgetedExecutor, waiting
+
+    executor = BudgetedExecutor(workers=1, spare=2)
+    token, computing, most = threading.Event(), [0], [0]
+    lock = threading.Lock()
+
+    def compute():
+        with lock:
+            computing[0] += 1
+            most[0] = max(most[0], computing[0])
+        time.sleep(0.02)
+        with lock:
+            computing[0] -= 1
+
+    def waits_for_its_token():
+        compute()
+        with waiting():
+            assert token.wait(10), "nobody produced the token"
+        compute()  # holds the permit again
+        return "streamed"
+
+    first = executor.submit(waits_for_its_token)
+    others = [executor.submit(compute) for _ in range(2)]
+    for other in others:
+        other.result(timeout=10)  # ran while the first waited: it never would on one plain worker
+    token.set()
+    assert first.result(timeout=10) == "streamed"
+    assert most[0] == 1
+    executor.shutdown()
+
+
+def test_waiting_outside_an_engine_job_does_nothing():
+    from runtime.scheduler import waiting
+
+    with waiting():
+        pass
