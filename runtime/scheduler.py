@@ -26,6 +26,7 @@ the same pool (`WorkerPool.map`).
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import contextvars
 import functools
@@ -116,27 +117,67 @@ class RunGauge:
 _job = threading.local()  # `permits`: the semaphore whose permit this thread's engine job holds
 
 
+class Permits:
+    """`count` permits handed out first come, first served: a permit given back goes straight
+    to the longest waiter (a `threading.Semaphore` lets the thread that gives one back take
+    it again at once, so a waiter could wait as long as jobs keep coming). A job coming
+    back from `waiting()` (`resuming`) goes before jobs that have not started."""
+
+    def __init__(self, count: int):
+        self._lock = threading.Lock()
+        self._free = count
+        self._waiters: collections.deque[threading.Event] = collections.deque()
+
+    def acquire(self, resuming: bool = False) -> None:
+        with self._lock:
+            if self._free > 0:
+                self._free -= 1
+                return
+            handed = threading.Event()
+            (self._waiters.appendleft if resuming else self._waiters.append)(handed)
+        handed.wait()
+
+    def release(self) -> None:
+        with self._lock:
+            if self._waiters:
+                self._waiters.popleft().set()  # the permit passes to it, never back to the pool
+            else:
+                self._free += 1
+
+
 class BudgetedExecutor(ThreadPoolExecutor):
     """A thread pool whose jobs compute at most `workers` at a time: each holds one of
     `workers` permits while it runs, and gives it back while it waits for work done on
     another thread (`waiting()`: a batched decoder's next token). `spare` more threads take
     jobs meanwhile, so that a request whose caption waits for the next batch does not keep
-    another request from encoding its image. Jobs still start in order of submission."""
+    another request from encoding its image. Jobs get their permits in the order they were
+    taken off the queue, a job resuming after `waiting()` first; one whose permit comes after
+    `shutdown()` does not run."""
 
     def __init__(self, workers: int, spare: int = 0):
         super().__init__(max_workers=workers + max(0, spare), thread_name_prefix="wan-engine")
-        self._permits = threading.BoundedSemaphore(workers)
+        self._permits = Permits(workers)
+        self._stopping = False
 
     def submit(self, fn, /, *args, **kwargs):
         return super().submit(self._permitted, fn, args, kwargs)
 
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._stopping = self._stopping or cancel_futures
+        super().shutdown(wait=wait, cancel_futures=cancel_futures)
+
     def _permitted(self, fn, args, kwargs):
-        with self._permits:
+        self._permits.acquire()
+        try:
+            if self._stopping:  # taken off the queue before the shutdown, cancelled by it
+                raise RuntimeError("The engine is shutting down.")
             _job.permits = self._permits
             try:
                 return fn(*args, **kwargs)
             finally:
                 _job.permits = None
+        finally:
+            self._permits.release()
 
 
 @contextlib.contextmanager
@@ -152,7 +193,7 @@ def waiting() -> Iterator[None]:
     try:
         yield
     finally:
-        permits.acquire()
+        permits.acquire(resuming=True)
         _job.permits = permits
 
 
@@ -165,8 +206,9 @@ class WorkerPool:
     so a request alone on a 2-core server ran its sessions on one core while the other
     sat idle (a document question over HTTP took 1.37x the in-process time, which runs
     one worker on both cores; issue 13). Independent pieces (the OCR recogniser's batches)
-    now run on both workers, and never on more threads than the budget: helpers are jobs
-    of this pool, not threads of their own. Threads start on first use.
+    now run on both workers, and never on more computing jobs than the budget: helpers are
+    jobs of this pool, not threads of their own (the pool's `spare` threads only take jobs
+    while others wait, `BudgetedExecutor`). Threads start on first use.
     """
 
     def __init__(self, workers: int, spare: int = 0):

@@ -230,3 +230,76 @@ def test_waiting_outside_an_engine_job_does_nothing():
 
     with waiting():
         pass
+
+
+def test_permits_go_first_come_first_served_and_a_resuming_stream_first():
+    # A released permit passes to the longest waiter: the thread that gives it back cannot take
+    # it again while others wait (a semaphore let jobs submitted later run first, and a stream
+    # back from waiting() wait as long as new jobs kept coming).
+    from runtime.scheduler import BudgetedExecutor, waiting
+
+    executor = BudgetedExecutor(workers=1, spare=4)
+    gate, token, started = threading.Event(), threading.Event(), []
+    lock = threading.Lock()
+
+    def job(name, wait_for=None):
+        def run():
+            with lock:
+                started.append(name)
+            if wait_for is not None:
+                assert wait_for.wait(10)
+        return run
+
+    def stream():
+        with lock:
+            started.append("stream")
+        with waiting():
+            assert token.wait(10)
+        with lock:
+            started.append("stream again")
+
+    first = executor.submit(stream)
+    while "stream" not in started:
+        time.sleep(0.001)
+    holder = executor.submit(job("holder", gate))  # takes the permit the stream gave back
+    while "holder" not in started:
+        time.sleep(0.001)
+    queued = []
+    for i in range(3):  # each on a spare thread, waiting for the permit, in this order
+        queued.append(executor.submit(job(f"job {i}")))
+        _until(lambda: _waiting_for_permits(executor) == i + 1)
+    token.set()  # the stream's token came: it waits for the permit too, ahead of them
+    _until(lambda: _waiting_for_permits(executor) == 4)
+    gate.set()
+    for future in (first, holder, *queued):
+        future.result(timeout=10)
+    assert started == ["stream", "holder", "stream again", "job 0", "job 1", "job 2"]
+    executor.shutdown()
+
+
+def test_jobs_waiting_for_a_permit_at_shutdown_do_not_run():
+    from runtime.scheduler import BudgetedExecutor
+
+    executor = BudgetedExecutor(workers=1, spare=2)
+    gate, ran = threading.Event(), []
+    holder = executor.submit(lambda: gate.wait(10))
+    later = [executor.submit(lambda: ran.append(1)) for _ in range(2)]  # on spare threads, no permit
+    _until(lambda: _waiting_for_permits(executor) == 2)
+    executor.shutdown(wait=False, cancel_futures=True)
+    gate.set()
+    holder.result(timeout=10)
+    for future in later:
+        with pytest.raises(RuntimeError, match="shutting down"):
+            future.result(timeout=10)
+    assert ran == []
+
+
+def _waiting_for_permits(executor) -> int:
+    return len(executor._permits._waiters)  # noqa: SLF001 - how many jobs wait for a permit
+
+
+def _until(condition, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "the threads never got there"
+        time.sleep(0.001)
