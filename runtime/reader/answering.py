@@ -407,15 +407,16 @@ def _abbreviated(word: str, key: str) -> bool:
 
 
 # Endings that make another form of one word: plurals, verb forms, "-ion" nouns ("related",
-# "relation", "relationship"); not "-er"/"-ee" (who does and to whom: "employer", "employee")
-# nor "-ment"/"-ant" ("state" and "statement", "account" and "accountant" are other words).
-_FORM_ENDINGS = frozenset({"", "e", "s", "es", "d", "ed", "ing", "ion", "ions", "ionship", "y", "ies", "al", "ly"})
+# "relationship", "addressed"). Not "-er"/"-ee" (who does and to whom: "employer", "employee"),
+# "-ment"/"-ant" ("state", "statement"), nor "-y", "-e", "-al" ("count" and "county", "policy"
+# and "police", "person" and "personal", "company" and "companion" are other words).
+_FORM_ENDINGS = frozenset({"", "s", "es", "ed", "ing", "ion", "ions", "ionship"})
 
 
 def _kin(word: str, others) -> bool:
     """Whether `word` and one of `others` are forms of one English word: five letters or more
     in common from the start, each going on with an ending of `_FORM_ENDINGS` ("related" and
-    "relationship", "deliver" and "delivery")."""
+    "relationship", "address" and "addressed")."""
     for other in others:
         if other == word:
             continue
@@ -640,6 +641,7 @@ class Answerer:
         every = [f for f in every if not _other_party(question, f.key) and not _echoes(f.value, question)
                  and (f.source != "column" or not self._names_more_than(question, f.key))
                  and (f.source != "table" or self._names_row(question, f.row))]
+        every = self._in_sections(question, every, cells)
         expected = question_type(_without_items(question, every))
         if expected == IDENT and self._names_absent_kind(question, cells):
             return Answer(NOT_FOUND, False, (), 0.0)
@@ -689,6 +691,23 @@ class Answerer:
         score, best = self._choose(question, candidates, cells)
         value = _typed_span(best.value, expected)
         return Answer(clean_value(value, expected), True, tuple(cells[i] for i in best.lines), float(score), best)
+
+    def _in_sections(self, question: str, fields: list[Field], cells) -> list[Field]:
+        """On a page of two sections or more (`document._sections`: the applicant's block beside
+        the guardian's): a question that names sections asks about theirs, and the others'
+        fields are left out ("the guardian's phone" is not the applicant's "Phone")."""
+        sections = sorted({f.section for f in fields if f.section >= 0})
+        if len(sections) < 2:
+            return fields
+        # the words as written: a heading may be a word questions use for the page's subject
+        # ("Applicant"), which the key matching drops
+        asked = set(_words_of(re.sub(r"['’]s\b", "", question)))
+        named = set()
+        for section in sections:
+            words = [w for w in _words_of(cells[section].text) if w not in _TIES and w not in ("the", "a", "an")]
+            if words and all(w in asked or _kin(w, asked) for w in words):
+                named.add(section)
+        return [f for f in fields if f.section < 0 or f.section in named] if named else fields
 
     def _keyed(self, question: str, expected: str, every: list[Field], fields: list[Field]) -> list[tuple[Field, float]]:
         """Fields whose keys the question names word for word (or as the recognizer misread

@@ -12,8 +12,9 @@ be answers, each with the words that label it (its key) and the cell it came fro
 - letter conventions: "Dear X," names the recipient, the row after a closing names the
   signer (who sent the letter) and the row after that the signer's title;
 - a date or time inside a cell ("Signed on March 24, 2025"), keyed by the rest of it;
-- a section: a heading of a few words over a column of "Key: value" cells keys each of
-  them with the heading too ("Guardian" over "Phone: ..." also gives "Guardian Phone");
+- sections, where a page has two or more: a heading of a few words over a column of
+  "Key: value" cells keys each of them with the heading too ("Guardian" over "Phone: ..."
+  also gives "Guardian Phone");
 - every cell on its own, unlabelled (vendor names, titles, addresses).
 Pure Python: no models here. Rows and columns come from the boxes (`runtime.ocr.grid`), not
 from the order the regions arrive in.
@@ -71,6 +72,7 @@ class Field:
     key_line: int = -1  # the cell of the key when it is a cell of its own, else -1
     row: str = ""  # a table cell's row label ("Muffin" of "Muffin Qty"), else ""
     link: float = -1.0  # the linker's probability that the key cell's value is this cell (`linking`), or -1
+    section: int = -1  # the cell of the section heading the field stands under (`_sections`), or -1
 
     @property
     def lines(self) -> tuple[int, ...]:
@@ -162,7 +164,7 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
     headers = {index for position in tables for index in grid.rows[position]}
     fields = _linked(cells, keys, fields, in_tables, headers)
     fields.extend(_table_fields(cells, grid, keys, tables))
-    fields.extend(_sectioned(cells, fields))
+    fields = _sectioned(cells, grid, fields)
     fields.extend(_letter_fields(cells, grid.rows))
     fields.extend(_span_fields(cells))
     fields.extend(_block_fields(cells, grid.rows))
@@ -590,45 +592,54 @@ def _holds_own_value(text: str) -> bool:
     return match is not None and bool(match["value"].strip(" _")) and not match["value"].startswith("//")
 
 
-def _sections(cells) -> dict[int, int]:
-    """Each cell under a section heading -> the heading's cell: a heading is a cell of one to
-    three words (no colon, no figure) over a column of cells that hold their own "Key: value",
-    left edges aligned ("Guardian" over "Name: ...", "Phone: ..."); its section
-    runs down that column to the first cell that is no such pair."""
-    def left(index: int) -> float:
-        return min(x for x, _ in cells[index].box)
+def _sections(cells, grid: Grid) -> dict[int, int]:
+    """Each cell under a section heading -> the heading's cell, where a page has two sections
+    or more (the applicant's block beside the guardian's; one "section" is a title over its
+    lines). A heading is a cell of one to three words (no colon, no figure) at the top of a
+    column of two cells or more that hold their own "Key: value" ("Guardian" over "Name: ...",
+    "Phone: ..."); the section runs down its column to the first cell that is no such pair,
+    or to anything else standing across the column between two of them."""
+    row_of = {index: position for position, row in enumerate(grid.rows) for index in row}
 
-    def top(index: int) -> float:
-        return min(y for _, y in cells[index].box)
+    def pair(index: int) -> bool:
+        return _holds_own_value(cells[index].text.strip())
 
-    def height(index: int) -> float:
-        ys = [y for _, y in cells[index].box]
-        return max(ys) - min(ys)
+    def apart(upper: int, lower: int) -> bool:  # another cell stands between them, across the column
+        return any(overlap_across(cells[other], cells[upper]) or overlap_across(cells[other], cells[lower])
+                   for position in range(row_of[upper] + 1, row_of[lower]) for other in grid.rows[position])
 
     section_of: dict[int, int] = {}
-    for heading, cell in enumerate(cells):
-        if not _HEADING.fullmatch(cell.text.strip()):
-            continue
-        column = sorted((i for i in range(len(cells)) if top(i) > top(heading)
-                         and abs(left(i) - left(heading)) <= 0.6 * height(heading)), key=top)
-        for index in column:
-            if not _holds_own_value(cells[index].text.strip()):
-                break
-            section_of.setdefault(index, heading)
-    return section_of
+    for column in grid.columns:  # top to bottom
+        position = 0
+        while position < len(column):
+            heading, block = column[position], []
+            if _HEADING.fullmatch(cells[heading].text.strip()):
+                last = heading
+                for index in column[position + 1:]:
+                    if not pair(index) or apart(last, index):
+                        break
+                    block.append(index)
+                    last = index
+            if len(block) >= 2:
+                section_of.update((index, heading) for index in block)
+            position += 1 + len(block)
+    return section_of if len(set(section_of.values())) >= 2 else {}
 
 
-def _sectioned(cells, fields: list[Field]) -> list[Field]:
-    """A copy of each field of a cell under a section heading (`_sections`) keyed with the
-    heading too ("Guardian Phone"), for questions that name the section."""
-    section_of = _sections(cells)
-    copies = []
+def _sectioned(cells, grid: Grid, fields: list[Field]) -> list[Field]:
+    """`fields`, each keyed field of a cell under a section heading (`_sections`) marked with
+    it (`Field.section`) and copied with the heading in its key too ("Guardian Phone"), for
+    questions that name the section."""
+    section_of = _sections(cells, grid)
+    marked, copies = [], []
     for field in fields:
         anchor = field.key_line if field.key_line >= 0 else field.line
         heading = section_of.get(anchor)
         if field.key and heading is not None and field.source in ("colon", "inline", "span"):
+            field = replace(field, section=heading)
             copies.append(replace(field, key=f"{cells[heading].text.strip()} {field.key}"))
-    return copies
+        marked.append(field)
+    return marked + copies
 
 
 def _tables(cells, grid: Grid, keys: list[bool]) -> dict[int, list[int]]:
