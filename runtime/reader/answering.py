@@ -704,8 +704,9 @@ class Answerer:
         asked = set(_words_of(re.sub(r"['’]s\b", "", question)))
         named = set()
         for section in sections:
-            words = [w for w in _words_of(cells[section].text) if w not in _TIES and w not in ("the", "a", "an")]
-            if words and all(w in asked or _kin(w, asked) for w in words):
+            # a heading's own word said is enough: "the guardian" names "Parent or guardian"
+            words = [w for w in _words_of(cells[section].text) if len(w) >= 4 and w not in vocabulary.GENERIC]
+            if any(w in asked or _kin(w, asked) for w in words):
                 named.add(section)
         return [f for f in fields if f.section < 0 or f.section in named] if named else fields
 

@@ -629,10 +629,14 @@ def _sections(cells, grid: Grid) -> dict[int, int]:
 def _sectioned(cells, grid: Grid, fields: list[Field]) -> list[Field]:
     """`fields`, each keyed field of a cell under a section heading (`_sections`) marked with
     it (`Field.section`) and copied with the heading in its key too ("Guardian Phone"), for
-    questions that name the section."""
+    questions that name the section; none keyed by a heading or holding one (the row of two
+    headings side by side is no key and its value)."""
     section_of = _sections(cells, grid)
+    headings = set(section_of.values())
     marked, copies = [], []
     for field in fields:
+        if field.line in headings or field.key_line in headings:
+            continue  # a heading names its block: no key of the next heading's text, no value
         anchor = field.key_line if field.key_line >= 0 else field.line
         heading = section_of.get(anchor)
         if field.key and heading is not None and field.source in ("colon", "inline", "span"):

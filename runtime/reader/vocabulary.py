@@ -96,6 +96,7 @@ def without_document_phrases(text: str) -> str:
 
 
 # What a person or a thing "is called" is its name.
+_HOW_OLD = re.compile(r"\bhow old\b", re.I)
 _CALLED = re.compile(r"\b(?:is|are|was|were)\b(?=.*\bcalled\s*[?.!]*\s*$)(.*)\bcalled(?=\s*[?.!]*\s*$)", re.I)
 
 
@@ -104,6 +105,7 @@ def question_words(question: str) -> tuple[list[str], list[str]]:
     but need not ("What is the vendor's tax ID?" is answered by "VAT ID")."""
     text = _EXCLUSION.sub(" ", _DOCUMENT_SUBJECT.sub(" ", without_document_phrases(without_request(question))))
     text = _CALLED.sub(lambda m: f"is{m.group(1)}name", text)
+    text = _HOW_OLD.sub("what age", text)  # "How old is she?" asks an age
     owners = {canonical(m) for m in re.findall(r"([a-z]+)'s\b", text.lower())}
     words = [canonical(w) for w in _tokens(text) if w not in STOP and w not in REQUEST_WORDS]
     focus = [w for w in dict.fromkeys(words) if w not in owners and w not in STOP]

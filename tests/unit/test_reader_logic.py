@@ -1116,6 +1116,7 @@ def test_fields_under_a_section_heading_are_keyed_with_it_too():
     assert {("Student Name", "Ines Duarte"), ("Guardian Name", "Tomás Duarte"), ("Student Phone", "0612 44 81 20"),
             ("Guardian Phone", "0698 10 22 33"), ("Student Year", "2")} <= fields
     assert ("Phone", "0698 10 22 33") in fields  # the field as the page keys it stays
+    assert ("Student", "Guardian") not in fields  # two headings side by side are no key and value
     assert not any(key.endswith("Room") and key != "Room" for key, _ in fields)  # past the end of the block
     assert not any(key.startswith("Enrolment Sheet ") for key, _ in fields)  # a title over no pairs heads nothing
     answer = _answerer().answer("What is the guardian's phone?", lines)
@@ -1156,3 +1157,16 @@ def test_words_of_one_stem_match_a_key():
                         ("origin", "original"), ("warranty", "warrant"), ("consignee", "consigned")]:
         assert not _kin(word, [other]), (word, other)
     assert not _kin("phone", ["phone"])  # the same word is matched as such
+
+
+def test_a_heading_word_names_its_section_and_how_old_asks_an_age():
+    lines = (
+        _line("Camper", 40, 100), _line("Parent or guardian", 620, 100, width=300),
+        _line("Name: Lea Roy", 40, 150), _line("Name: Claire Roy", 620, 150),
+        _line("Age: 11", 40, 200), _line("Email: claire@example.org", 620, 200, width=300),
+    )
+    assert "age" in question_words("How old is the applicant?")[0]
+    answerer = _answerer()
+    assert answerer.answer("How old is the camper?", lines).text == "11"
+    assert answerer.answer("What is the guardian's email?", lines).text == "claire@example.org"
+    assert answerer.answer("How old is the guardian?", lines).text == NOT_FOUND  # the camper's age is not theirs
