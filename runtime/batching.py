@@ -52,7 +52,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from .cached_decoder import CachedDecoder, empty_past
+from .cached_decoder import CachedDecoder
 from .decoding import StreamEvent, TextDecoder, TokenStream
 from .fused_decoder import FusedDecoder, allocate_kv, round_capacity
 from .params import GenerationParams
@@ -292,10 +292,7 @@ class LockstepCache:
         mask = np.ones_like(prompts)
         positions = np.repeat(np.arange(prompts.shape[1])[None], prompts.shape[0], axis=0)
         logits, present = self._decoder.run(prompts, None, mask, positions, static)
-        # a graph may take pasts it returns no present for: they stay empty (as decoding alone)
-        unfed = [name for name in self._decoder.past_names if name not in present]
-        self._past = {**(empty_past(self._decoder.with_past, prompts.shape[0]) if unfed else {}), **present}
-        self._past = {name: self._past[name] for name in self._decoder.past_names}
+        self._past = self._decoder.carry(present, None, prompts.shape[0])
         self._static = static
         return logits
 
@@ -304,10 +301,7 @@ class LockstepCache:
         positions = np.full((rows, 1), length, dtype=np.int64)
         logits, present = self._decoder.run(feed, self._past, np.ones((rows, length + 1), dtype=np.int64), positions,
                                             self._static)
-        # cross-attention keys/values come from the first step (a merged graph returns them
-        # unchanged, or empty, afterwards); a past the graph returns nothing for stays as it is
-        self._past = {name: value if ".encoder." in name or name not in present else present[name]
-                      for name, value in self._past.items()}
+        self._past = self._decoder.carry(present, self._past, rows)
         return logits
 
     def keep(self, rows: Sequence[int], lengths: Sequence[int]) -> None:
@@ -573,18 +567,12 @@ class ContinuousBatcher:
             self._cache.clear()
             _deliver(batch, error)
             return
-        going = []
-        for row, sequence in enumerate(batch):
+        for sequence in batch:
             sequence.length = sequence.tokens.prompt.shape[1]
-            try:
-                event = sequence.tokens.advance(logits[row, -1])
-            except Exception as error:  # noqa: BLE001
-                _deliver([sequence], error)
-                continue
-            if self._emit(sequence, event):
-                going.append(row)
-        self._running = [batch[row] for row in going]
-        self._cache.keep(going, [s.length for s in self._running])
+        going = self._advance(batch, logits)
+        self._running = batch
+        if len(going) < len(batch):
+            self._keep_rows(going)
 
     def _join(self, sequence: _Sequence) -> None:
         """Run the sequence's prompt alone, emit its first token, and add its cache as a row.
@@ -613,18 +601,25 @@ class ContinuousBatcher:
             self._cache.clear()
             return
         self.step_sizes[len(running)] = self.step_sizes.get(len(running), 0) + 1
-        keep = []
-        for row, sequence in enumerate(running):
+        for sequence in running:
             sequence.length += 1
+        keep = self._advance(running, logits)
+        if len(keep) < len(running):
+            self._keep_rows(keep)
+
+    def _advance(self, sequences: list[_Sequence], logits: np.ndarray) -> list[int]:
+        """Each row's next token from its last logits, handed to its reader; the rows that go
+        on. A failure choosing a row's token goes to that row alone."""
+        going = []
+        for row, sequence in enumerate(sequences):
             try:
                 event = sequence.tokens.advance(logits[row, -1])
             except Exception as error:  # noqa: BLE001
                 _deliver([sequence], error)
                 continue
             if self._emit(sequence, event):
-                keep.append(row)
-        if len(keep) < len(running):
-            self._keep_rows(keep)
+                going.append(row)
+        return going
 
     def _emit(self, sequence: _Sequence, event: StreamEvent) -> bool:
         """Hand `event` to the reader; True while the sequence goes on."""

@@ -69,6 +69,23 @@ class CachedDecoder:
                    if _PRESENT + name[len(PAST_PREFIX):] in outputs}
         return outputs["logits"], present
 
+    def carry(self, present: dict[str, np.ndarray], past: dict[str, np.ndarray] | None,
+              batch: int) -> dict[str, np.ndarray]:
+        """The past for the next step, from a call's `present` and the `past` it was fed (None
+        on the first step): cross-attention keys/values (`.encoder.`) come from the first step
+        only, and a past the graph returns no present for stays as it was (empty at first)."""
+        old = past or {}
+        unfed = [name for name in self.past_names if name not in present and name not in old]
+        empty = empty_past(self.with_past, batch) if unfed else {}
+        carried = {}
+        for name in self.past_names:
+            keep_old = ".encoder." in name and past is not None
+            if keep_old or name not in present:
+                carried[name] = old[name] if name in old else empty[name]
+            else:
+                carried[name] = present[name]
+        return carried
+
 
 class BoundDecoder:
     """A `CachedDecoder` with one request's static inputs: implements `StepModel`."""
@@ -98,16 +115,7 @@ class BoundDecoder:
         positions = np.broadcast_to(np.arange(state.past_length, total, dtype=np.int64), (batch, count))
         logits, present = decoder.run(token_ids, None if first_step else state.past,
                                       np.ones((batch, total), dtype=np.int64), positions, self._static_for(batch))
-        # a graph may take pasts it returns no present for: they stay empty
-        unfed = [name for name in decoder.past_names if name not in present and name not in state.past]
-        empty = empty_past(decoder.with_past, batch) if unfed else {}
-        past = {}
-        for name in decoder.past_names:
-            keep_old = ".encoder." in name and not first_step
-            if keep_old or name not in present:
-                past[name] = state.past[name] if name in state.past else empty[name]
-            else:
-                past[name] = present[name]
+        past = decoder.carry(present, None if first_step else state.past, batch)
         state.calls.append((count, state.past_length))
         return logits, DecoderState(batch, past, total, state.calls)
 

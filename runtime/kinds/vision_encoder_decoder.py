@@ -53,10 +53,6 @@ class _OneStepAtATime:
         with self._lock:
             return self._model.step(token_ids, state)
 
-    def step_all(self, token_ids, state):
-        with self._lock:
-            return self._model.step_all(token_ids, state)
-
 
 @register_kind
 class VisionEncoderDecoderAdapter(KindAdapter):

@@ -37,6 +37,7 @@ The answer is always a span of the recognized text, or "not found". Steps:
 from __future__ import annotations
 
 import functools
+import os
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -420,11 +421,7 @@ def _kin(word: str, others) -> bool:
     for other in others:
         if other == word:
             continue
-        shared = 0
-        for a, b in zip(word, other):
-            if a != b:
-                break
-            shared += 1
+        shared = len(os.path.commonprefix([word, other]))
         if shared >= 5 and word[shared:] in _FORM_ENDINGS and other[shared:] in _FORM_ENDINGS:
             return True
     return False

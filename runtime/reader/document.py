@@ -149,7 +149,7 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
         below = grid.rows[position + 1]
         text = cells[row[0]].text.strip()
         # A cell that holds its own "Key: value" ("Full name: Amelia Weiß") labels no line under it.
-        holds_value = (match := _KEY_VALUE.match(text)) is not None and bool(match["value"].strip(" _"))
+        holds_value = _own_value(text) is not None
         under = cells[below[0]].text.strip()  # "Updated: 12/30/22" under the page's heading is a key of its own
         if len(row) == 1 and keys[row[0]] and not text.endswith(":") and not holds_value and not (position == 0 and _holds_key(under)) \
                 and overlap_across(cells[row[0]], cells[below[0]]) and adjacent(cells[row[0]], cells[below[0]]):
@@ -587,9 +587,10 @@ def _is_header(cells, keys: list[bool], row: tuple[int, ...]) -> bool:
 _HEADING = re.compile(r"[^\W\d_]+(?:[ &/'-]+[^\W\d_]+){0,2}")
 
 
-def _holds_own_value(text: str) -> bool:
+def _own_value(text: str) -> str | None:
+    """The value of a cell that holds its own "Key: value" (not blanks after the colon), else None."""
     match = _KEY_VALUE.match(text)
-    return match is not None and bool(match["value"].strip(" _")) and not match["value"].startswith("//")
+    return match["value"] if match is not None and match["value"].strip(" _") else None
 
 
 def _sections(cells, grid: Grid) -> dict[int, int]:
@@ -602,7 +603,8 @@ def _sections(cells, grid: Grid) -> dict[int, int]:
     row_of = {index: position for position, row in enumerate(grid.rows) for index in row}
 
     def pair(index: int) -> bool:
-        return _holds_own_value(cells[index].text.strip())
+        value = _own_value(cells[index].text.strip())
+        return value is not None and not value.startswith("//")  # not a web address's "https://"
 
     def apart(upper: int, lower: int) -> bool:  # another cell stands between them, across the column
         return any(overlap_across(cells[other], cells[upper]) or overlap_across(cells[other], cells[lower])
