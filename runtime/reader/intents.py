@@ -215,6 +215,11 @@ DESCRIBING = re.compile(r"\b(?:describ\w*|summar\w*|overview|outlin\w*|gist|rund
                         r"sum\w*\s+(?:it\s+|this\s+|that\s+)?up|caption\w*|explain\w*|explanation|highlights|"
                         r"tell\s+(?:me|us)\s+about|walk\s+(?:me|us)\s+through)\b"
                         r"|\babout\s*[?.!]*\s*$", re.I)
+# "... adds up to", "the sum": a total asked in other words
+# (a general cue of English, as "how many" asks a count), never the page described: the noun
+# "sum" is no request to sum up (`DESCRIBING`), though the sentence encoder puts them together.
+ASKS_AMOUNT = re.compile(r"\badd(?:s|ed|ing)?\s+up\s+to\b|\b(?:the|a|what'?s)\s+sum\b(?!\s+(?:it\s+|this\s+|that\s+)?up\b)",
+                         re.I)
 # The auxiliary verbs that open an English yes/no question; "Can you tell me ...", "Could you
 # read ..." are requests, not yes/no questions.
 _YES_NO_OPENING = re.compile(
@@ -350,7 +355,7 @@ def only_whole_page_words(request: str) -> bool:
     note say?", "Read me the receipt."), short ones included ("By?", "... say for re?" name
     a key)."""
     tokens = re.findall(r"[a-z]+", request.lower())
-    return bool(tokens) and all(t in WHOLE_PAGE_WORDS or t in _SHORT_WORDS for t in tokens)
+    return bool(tokens) and not ASKS_AMOUNT.search(request) and all(t in WHOLE_PAGE_WORDS or t in _SHORT_WORDS for t in tokens)
 
 
 @dataclass(frozen=True)
@@ -392,7 +397,7 @@ class IntentRouter:
         if not COMPOSING.match(request):
             scores.pop(WRITE)
         best = max(scores, key=scores.get)
-        if scores[best] - scores[QUESTION] < WHOLE_PAGE_MARGIN:
+        if scores[best] - scores[QUESTION] < WHOLE_PAGE_MARGIN or ASKS_AMOUNT.search(request):
             best = QUESTION
         return Intent(best, scores[best], self._examples[nearest[best]], tuple(scores.items()))
 

@@ -13,6 +13,7 @@ import pytest
 from runtime.reader import intents
 from runtime.reader.describe import Describer
 from runtime.reader.document import read_cells, transcript
+from runtime.reader.types import AMOUNT, question_type
 from runtime.reader.yes_no import CANT_TELL, alternatives, answer_choice, answer_yes_no, content_words
 from runtime.results import TextLine
 
@@ -61,6 +62,22 @@ def router():
 )
 def test_router(router, request_text, intent):
     assert router.classify(request_text).name == intent
+
+
+def test_a_sum_asked_for_is_an_amount_not_a_summary():
+    # An encoder that, as MiniLM does, puts "sum" near "sum up" (the example "Sum up the minutes
+    # of the meeting."): the noun asks a total all the same, and only "sum up" a summary.
+    def sum_heavy(texts):
+        return bag_of_words([re.sub(r"\b(sum|add)\b", " ".join(["sum"] * 8), text, flags=re.I) for text in texts])
+
+    router = intents.IntentRouter(sum_heavy)
+    assert router.classify("Sum up the minutes of the meeting.").name == intents.DESCRIBE
+    assert router.classify("What's the sum?").name == intents.QUESTION
+    assert router.classify("What does it all add up to?").name == intents.QUESTION
+    assert router.classify("Sum it up.").name == intents.DESCRIBE
+    assert not intents.only_whole_page_words("what's the sum in the letter")
+    assert intents.only_whole_page_words("Summarize the letter.")
+    assert question_type("What does everything add up to?") == AMOUNT
 
 
 def test_can_you_is_a_request_not_a_yes_no_question(router):
