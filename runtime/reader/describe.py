@@ -19,7 +19,9 @@ from runtime.ocr.grid import group_regions
 from runtime.results import TextLine
 
 from .answering import MIN_TOTAL_SIMILARITY, TOTAL_KEY, paid_total, summed_total
+from . import vocabulary
 from .document import Field, extract_fields
+from .intents import DOCUMENT_NOUNS
 from .letterhead import read_letterhead
 from .types import AMOUNT, IDENT, question_type, value_types
 from .values import find_dates
@@ -75,10 +77,10 @@ class Describer:
         if issuer:
             name = " ".join(cells[index].text.strip() for index in issuer)
             facts.append((f'from "{_quote(name)}"', issuer[0]))
-        date = _first_date(cells, rows)
+        fields = extract_fields(cells)
+        date = _page_date(fields) or _first_date(cells, rows)
         if date is not None:
             facts.append((f"dated {date[0]}", date[1]))
-        fields = extract_fields(cells)
         total = self._total(cells, fields)
         if total is not None:
             facts.append((f"with a total of {total[0]}", total[1]))
@@ -156,6 +158,21 @@ def _heading(cells, rows) -> int | None:
             if sum(ch.isalpha() for ch in cells[index].text) >= 2:
                 return index
     return None
+
+
+def _page_date(fields: list[Field]) -> tuple[str, int] | None:
+    """The date of the page's own date entry, a key that says only "Date" (or "Dated", or the
+    date of the document by its name: "Invoice date"), as a question for the date finds it; a
+    stamp or a target date above it ("RECEIVED APR 2 1984") is not the page's date."""
+    for field in sorted((f for f in fields if f.key), key=lambda f: f.line):
+        words = set(vocabulary.label_words(field.key))
+        if words & _DATE_WORDS and words <= _DATE_WORDS | DOCUMENT_NOUNS:
+            for start, end, _ in find_dates(field.value)[:1]:
+                return field.value[start:end].strip(), field.line
+    return None
+
+
+_DATE_WORDS = frozenset({"date", "dated"})
 
 
 def _first_date(cells, rows) -> tuple[str, int] | None:

@@ -166,6 +166,18 @@ def test_description_copies_its_facts_from_the_cells():
     assert {cell.text for cell in description.evidence} == {"BLUE HERON CAFE", "05/03/2024", "7.26"}
 
 
+def test_description_is_dated_by_the_pages_own_date_entry_not_a_stamp_above_it():
+    form = (
+        _cell("SERVICE REQUEST", 20, 10, 300), _cell("RECEIVED", 500, 10), _cell("APR 2 1984", 500, 45),
+        _cell("DATE:", 20, 90, 80), _cell("March 27, 1984", 120, 90),
+        _cell("TARGET DATE:", 20, 140, 160), _cell("April 13, 1984", 200, 140),
+    )
+    assert "dated March 27, 1984" in Describer(bag_of_words).describe(read_cells(form)).text
+    # Without a date entry of its own, the page is dated by its first date.
+    stamped = form[:3] + form[5:]
+    assert "dated APR 2 1984" in Describer(bag_of_words).describe(read_cells(stamped)).text
+
+
 def test_description_of_prose_names_its_heading_and_of_figures_quotes_the_start():
     prose = read_cells((_cell("Chapter one", 20, 10), _cell("It was a bright cold day", 20, 60, 400)))
     assert Describer(bag_of_words).describe(prose).text == 'This is a page with text headed "Chapter one".'
