@@ -49,7 +49,7 @@ from runtime.ocr.grid import group_regions
 from runtime.results import TextLine
 
 from . import vocabulary
-from .document import LINK_MIN, PEOPLE_SOURCES, Field, extract_fields, overlap_across, party_blocks, read_cells, row_label
+from .document import LINK_MIN, PEOPLE_SOURCES, Field, extent, extract_fields, overlap_across, party_blocks, read_cells, row_label
 from . import intents
 from .letterhead import is_document_title, read_letterhead
 from .roles import AMOUNT_EXAMPLES, ISSUER, OTHER, PART, SOMEONE, SUBJECT, TOTAL, ExampleScorer, PartyRouter
@@ -535,6 +535,49 @@ def _names_item(question: str, fields: list[Field], part: str) -> bool:
     return False
 
 
+def _found(field: Field, value: str, expected: str, score: float, cells) -> Answer:
+    """The answer `value` of `field` gives, with its evidence lines; a bare figure keeps the
+    unit written in a cell of its own right after it ("974 | mg": `_unit_after`)."""
+    lines = field.lines
+    unit = _unit_after(value, lines[-1], cells)
+    if unit is not None:
+        value, lines = f"{value.strip()} {cells[unit].text.strip().strip('_').strip()}", (*lines, unit)
+    return Answer(clean_value(value, expected), True, tuple(cells[i] for i in lines), score, field)
+
+
+# A unit of measure written in a cell of its own after a figure ("974 | mg", "36 | gm/m2", a
+# form's printed unit beside the blank it was filled in): the units of weight, length, area,
+# volume and density people write, in the SI and imperial abbreviations (a general list, as
+# the currency signs are). A printed underline before it reads as "_".
+_UNIT = re.compile(r"_*\s*(?:[mcdk]?m|[mµk]?g|gms?|[mcd]?l|cc|oz|lbs?|in|ft|yds?|[mk]?m[23]|[cdk]?m/s|"
+                   r"(?:[mµk]?g|gms?)\s*/\s*(?:[mcd]?l|cc|[mk]?m[23]?|[mk]?g))\.?\s*", re.I)
+_FIGURE = re.compile(r"\d[\d.,]*")
+
+
+def _unit_after(value: str, line: int, cells) -> int | None:
+    """The cell holding the unit of a bare figure (`_UNIT`), if the next cell to the right of
+    the figure's cell on its row is one, within a few heights: the figure then ends its cell."""
+    if not _FIGURE.fullmatch(value.strip()) or not cells[line].text.rstrip().endswith(value.strip()):
+        return None
+    cell = cells[line]
+    top, bottom = min(p[1] for p in cell.box), max(p[1] for p in cell.box)
+    height, right = bottom - top, extent(cell)[1]
+    beside = []
+    for index, other in enumerate(cells):
+        other_top, other_bottom = min(p[1] for p in other.box), max(p[1] for p in other.box)
+        left = extent(other)[0]
+        if index != line and left >= right - 0.2 * height \
+                and min(bottom, other_bottom) - max(top, other_top) >= 0.5 * min(height, other_bottom - other_top):
+            beside.append((left, index))
+    if not beside:
+        return None
+    left, index = min(beside)
+    return index if left - right <= _UNIT_GAP_HEIGHTS * height and _UNIT.fullmatch(cells[index].text.strip()) else None
+
+
+_UNIT_GAP_HEIGHTS = 6  # how far right of its figure a unit may stand, in the figure's heights
+
+
 def _typed_span(value: str, expected: str) -> str:
     """The one amount, date or time inside a longer value that a question of that type asked
     for ("our quote enclosed. The total is GBP 4,250.00." → "GBP 4,250.00"); the value as it
@@ -686,8 +729,7 @@ class Answerer:
         if not candidates:
             return Answer(NOT_FOUND, False, (), 0.0)
         score, best = self._choose(question, candidates, cells)
-        value = _typed_span(best.value, expected)
-        return Answer(clean_value(value, expected), True, tuple(cells[i] for i in best.lines), float(score), best)
+        return _found(best, _typed_span(best.value, expected), expected, float(score), cells)
 
     def _in_sections(self, question: str, fields: list[Field], cells) -> list[Field]:
         """On a page of two sections or more (`document._sections`: the applicant's block beside
@@ -956,7 +998,7 @@ class Answerer:
         for sources in (_ADJACENT_SOURCES | {"colon", "inline"}, {"row"}):
             for field in named:
                 if field.source in sources:
-                    return Answer(clean_value(field.value, expected), True, tuple(cells[i] for i in field.lines), 1.0, field)
+                    return _found(field, field.value, expected, 1.0, cells)
         return None
 
     def names_a_key(self, request: str, regions: tuple[TextLine, ...]) -> bool:

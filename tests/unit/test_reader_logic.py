@@ -353,6 +353,23 @@ def test_a_field_asked_by_its_name_alone():
     assert answerer.field_named("Date", memo) is None  # a blank field: the label under it is no value
 
 
+def test_a_figure_keeps_the_unit_written_in_a_cell_of_its_own_after_it():
+    spec = (_line("Total Weight:", 20, 10, width=160, height=20), _line("974", 300, 10, width=40, height=20),
+            _line("mg", 380, 12, width=30, height=20),
+            _line("Rod Length:", 20, 50, width=160, height=20), _line("64", 300, 50, width=30, height=20),
+            _line("Plug Count", 380, 50, width=120, height=20), _line("12", 560, 50, width=30, height=20),
+            _line("Width:", 20, 90, width=160, height=20), _line("50", 300, 90, width=30, height=20),
+            _line("mm", 600, 90, width=30, height=20),
+            _line("Substance:", 20, 130, width=160, height=20), _line("36", 300, 130, width=30, height=20),
+            _line("_gm/m2", 400, 130, width=50, height=20))
+    answerer = _answerer()
+    weight = answerer.answer("What is the total weight?", spec)
+    assert weight.text == "974 mg" and [cell.text for cell in weight.evidence] == ["974", "mg"]
+    assert answerer.field_named("Substance", spec).text == "36 gm/m2"  # an underline before it is no part of it
+    assert answerer.answer("What is the rod length?", spec).text == "64"  # a key beside it is no unit
+    assert answerer.answer("What is the width?", spec).text == "50"  # a unit 13 heights away is another column's
+
+
 def test_a_region_is_one_cell_never_split_at_its_spaces():
     regions = (_line("SW1A 1AA", 300, 10), _line("Postcode", 20, 10), _line("(661) 427-6672", 20, 60))
     cells = read_cells(regions)
