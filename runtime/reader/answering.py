@@ -539,7 +539,8 @@ def _found(field: Field, value: str, expected: str, score: float, cells) -> Answ
     """The answer `value` of `field` gives, with its evidence lines; a bare figure keeps the
     unit written in a cell of its own right after it ("974 | mg": `_unit_after`)."""
     lines = field.lines
-    unit = _unit_after(value, lines[-1], cells)
+    # a count, an id, a date ... has no unit: only a measure asked as text or an amount ("total weight")
+    unit = _unit_after(value, lines[-1], cells) if expected in (TEXT, AMOUNT) else None
     if unit is not None:
         value, lines = f"{value.strip()} {cells[unit].text.strip().strip('_').strip()}", (*lines, unit)
     return Answer(clean_value(value, expected), True, tuple(cells[i] for i in lines), score, field)
@@ -548,9 +549,11 @@ def _found(field: Field, value: str, expected: str, score: float, cells) -> Answ
 # A unit of measure written in a cell of its own after a figure ("974 | mg", "36 | gm/m2", a
 # form's printed unit beside the blank it was filled in): the units of weight, length, area,
 # volume and density people write, in the SI and imperial abbreviations (a general list, as
-# the currency signs are). A printed underline before it reads as "_".
-_UNIT = re.compile(r"_*\s*(?:[mcdk]?m|[mµk]?g|gms?|[mcd]?l|cc|oz|lbs?|in|ft|yds?|[mk]?m[23]|[cdk]?m/s|"
-                   r"(?:[mµk]?g|gms?)\s*/\s*(?:[mcd]?l|cc|[mk]?m[23]?|[mk]?g))\.?\s*", re.I)
+# the currency signs are), in lower case: "M", "L", "IN", "GM" beside a figure are a sex, a
+# size, a state, a title more often than a unit; nor "in" or a lone "l", which are words and
+# misread strokes. A printed underline before it reads as "_".
+_UNIT = re.compile(r"_*\s*(?:[mcdk]?m|[mµk]?g|gms?|[mcd]l|cc|oz|lbs?|ft|yds?|[mk]?m[23]|[cdk]?m/s|"
+                   r"(?:[mµk]?g|gms?)\s*/\s*(?:[mcd]?l|cc|[mk]?m[23]?|[mk]?g))\.?\s*")
 _FIGURE = re.compile(r"\d[\d.,]*")
 
 

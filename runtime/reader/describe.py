@@ -78,7 +78,7 @@ class Describer:
             name = " ".join(cells[index].text.strip() for index in issuer)
             facts.append((f'from "{_quote(name)}"', issuer[0]))
         fields = extract_fields(cells)
-        date = _page_date(fields) or _first_date(cells, rows)
+        date = _page_date(fields, cells) or _first_date(cells, rows)
         if date is not None:
             facts.append((f"dated {date[0]}", date[1]))
         total = self._total(cells, fields)
@@ -160,19 +160,25 @@ def _heading(cells, rows) -> int | None:
     return None
 
 
-def _page_date(fields: list[Field]) -> tuple[str, int] | None:
+def _page_date(fields: list[Field], cells) -> tuple[str, int] | None:
     """The date of the page's own date entry, a key that says only "Date" (or "Dated", or the
     date of the document by its name: "Invoice date"), as a question for the date finds it; a
     stamp or a target date above it ("RECEIVED APR 2 1984") is not the page's date."""
-    for field in sorted((f for f in fields if f.key), key=lambda f: f.line):
+    cells_text = dict(enumerate(cell.text for cell in cells))
+    for field in sorted((f for f in fields if f.key and f.source in _ENTRY_SOURCES), key=lambda f: f.line):
         words = set(vocabulary.label_words(field.key))
         if words & _DATE_WORDS and words <= _DATE_WORDS | DOCUMENT_NOUNS:
             for start, end, _ in find_dates(field.value)[:1]:
-                return field.value[start:end].strip(), field.line
+                date = field.value[start:end].strip()
+                # the cell the date is written in, of a value over several lines
+                line = next((index for index in field.lines if date in cells_text.get(index, "")), field.line)
+                return date, line
     return None
 
 
 _DATE_WORDS = frozenset({"date", "dated"})
+# A key and its own value: not a table's "Date" column, whose first row is one line's date.
+_ENTRY_SOURCES = frozenset({"colon", "neighbour", "pair", "inline", "below"})
 
 
 def _first_date(cells, rows) -> tuple[str, int] | None:

@@ -218,8 +218,8 @@ DESCRIBING = re.compile(r"\b(?:describ\w*|summar\w*|overview|outlin\w*|gist|rund
 # "... adds up to", "the sum": a total asked in other words
 # (a general cue of English, as "how many" asks a count), never the page described: the noun
 # "sum" is no request to sum up (`DESCRIBING`), though the sentence encoder puts them together.
-ASKS_AMOUNT = re.compile(r"\badd(?:s|ed|ing)?\s+up\s+to\b|\b(?:the|a|what'?s)\s+sum\b(?!\s+(?:it\s+|this\s+|that\s+)?up\b)",
-                         re.I)
+ASKS_AMOUNT = re.compile(r"\badd(?:s|ed|ing)?\s+up\s+to\b"
+                         r"|\b(?:the|a|what'?s)\s+sum\b(?![\s-]+(?:(?:it|this|that)\s+)?up\b|\s+and\s+substance\b)", re.I)
 # The auxiliary verbs that open an English yes/no question; "Can you tell me ...", "Could you
 # read ..." are requests, not yes/no questions.
 _YES_NO_OPENING = re.compile(
@@ -397,7 +397,10 @@ class IntentRouter:
         if not COMPOSING.match(request):
             scores.pop(WRITE)
         best = max(scores, key=scores.get)
-        if scores[best] - scores[QUESTION] < WHOLE_PAGE_MARGIN or ASKS_AMOUNT.search(request):
+        # A total asked for is a question, unless the request says it wants a description or a
+        # text composed ("Summarize the letter asking for a sum of money.").
+        amount = ASKS_AMOUNT.search(request) and not COMPOSING.match(request) and not DESCRIBING.search(request)
+        if scores[best] - scores[QUESTION] < WHOLE_PAGE_MARGIN or amount:
             best = QUESTION
         return Intent(best, scores[best], self._examples[nearest[best]], tuple(scores.items()))
 

@@ -368,6 +368,12 @@ def test_a_figure_keeps_the_unit_written_in_a_cell_of_its_own_after_it():
     assert answerer.field_named("Substance", spec).text == "36 gm/m2"  # an underline before it is no part of it
     assert answerer.answer("What is the rod length?", spec).text == "64"  # a key beside it is no unit
     assert answerer.answer("What is the width?", spec).text == "50"  # a unit 13 heights away is another column's
+    people = (_line("Age:", 20, 10, width=80, height=20), _line("34", 120, 10, width=30, height=20),
+              _line("M", 180, 10, width=20, height=20),
+              _line("Enclosures:", 20, 50, width=120, height=20), _line("2", 160, 50, width=20, height=20),
+              _line("cc", 200, 50, width=30, height=20))
+    assert answerer.field_named("Age", people).text == "34"  # "M" beside an age is no metre
+    assert answerer.answer("How many enclosures?", people).text == "2"  # a count has no unit
 
 
 def test_a_region_is_one_cell_never_split_at_its_spaces():

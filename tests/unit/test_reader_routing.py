@@ -75,6 +75,10 @@ def test_a_sum_asked_for_is_an_amount_not_a_summary():
     assert router.classify("What's the sum?").name == intents.QUESTION
     assert router.classify("What does it all add up to?").name == intents.QUESTION
     assert router.classify("Sum it up.").name == intents.DESCRIBE
+    # ... but a request to describe or to write that mentions a sum is still one
+    assert router.classify("Summarize the letter asking for a sum of money.").name == intents.DESCRIBE
+    assert router.classify("Write a reply about the sum.").name != intents.QUESTION  # nearest a summary here
+    assert not intents.ASKS_AMOUNT.search("Give me the sum-up of this letter.")
     assert not intents.only_whole_page_words("what's the sum in the letter")
     assert intents.only_whole_page_words("Summarize the letter.")
     assert question_type("What does everything add up to?") == AMOUNT
@@ -176,6 +180,15 @@ def test_description_is_dated_by_the_pages_own_date_entry_not_a_stamp_above_it()
     # Without a date entry of its own, the page is dated by its first date.
     stamped = form[:3] + form[5:]
     assert "dated APR 2 1984" in Describer(bag_of_words).describe(read_cells(stamped)).text
+    # A table's "Date" column holds its lines' dates, not the page's.
+    statement = (
+        _cell("ACME BANK STATEMENT", 20, 10, 300), _cell("Statement issued 01/02/2024", 20, 50, 300),
+        _cell("Date", 20, 100, 100), _cell("Description", 200, 100, 150), _cell("Amount", 420, 100, 100),
+        _cell("12/01/2023", 20, 140, 100), _cell("Coffee", 200, 140, 150), _cell("3.00", 420, 140, 100),
+        _cell("12/02/2023", 20, 180, 100), _cell("Bagel", 200, 180, 150), _cell("2.50", 420, 180, 100),
+    )
+    description = Describer(bag_of_words).describe(read_cells(statement))
+    assert "dated 01/02/2024" in description.text, description.text
 
 
 def test_description_of_prose_names_its_heading_and_of_figures_quotes_the_start():
