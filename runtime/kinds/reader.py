@@ -80,6 +80,9 @@ NO_IMAGE = ("No image was attached to this request. Attach one (an image_url par
 _PICTURE_WORDS = intents.DOCUMENT_NOUNS | frozenset("image images picture pictures photo photos photograph".split())
 _ABOUT_OBJECTS = frozenset({intents.COUNT, intents.PRESENCE, intents.WHERE, intents.IDENTIFY})
 _MAX_PICTURE_REQUEST_WORDS = 30
+# Words after a request's colon that make them the request's own text ("Translate: ..."), not a
+# question after it ("Describe this image: what is it?" names the picture before the colon).
+_MIN_PASTED_WORDS = 6
 # A request naming at most this many words of the page is about them ("Pump Press. Card Roller?").
 _MAX_NAMED_WORDS = 4
 # An image whose pixels vary less than this (standard deviation, 0-255) is one flat colour:
@@ -337,6 +340,11 @@ class ReaderAdapter(KindAdapter):
         identify an object the photo models know ("How many cats are there?"). The last line
         is the request (a chat's earlier turns and system message come before it)."""
         request = prompt.strip().splitlines()[-1] if prompt.strip() else ""
+        # "Summarize the text: INVOICE No 1234, total due ...": a request that brings its own text
+        # after a colon is about that text; what the text names ("invoice") names no picture.
+        instruction, colon, material = request.partition(":")
+        if colon and len(re.findall(r"\w+", material)) >= _MIN_PASTED_WORDS:
+            request = instruction
         words = set(re.findall(r"[a-z]+", request.lower()))
         if not words or len(words) > _MAX_PICTURE_REQUEST_WORDS:  # a long text is no question about a picture
             return False

@@ -232,6 +232,10 @@ def test_a_request_about_a_picture_without_one_says_none_was_attached(model):
     assert NO_IMAGE.startswith("No image was attached")
     # a request about no picture is the language model's to answer
     assert not model.generate(None, "What is the capital of France?", max_new_tokens=8).text.startswith("No image")
+    # ... and so is one that brings its own text after a colon, whatever that text names
+    pasted = "Summarize the text: INVOICE No 1234, total due 42.50 EUR, dated 3 May 2024."
+    assert not model.generate(None, pasted, max_new_tokens=8).text.startswith("No image")
+    assert model.generate(None, "Describe this image: is it a receipt?", max_new_tokens=8).text.startswith("No image")
 
 
 def test_a_request_ending_in_a_key_of_the_page_asks_for_that_field(model):
