@@ -295,11 +295,16 @@ _SHORT_WORDS = frozenset("a an i is it me my of on in to us are any anything the
 
 # "What's the memo about?", "What is it about?", "Say what it is regarding.": a question that
 # ends in "about" ("regarding", "concerning", or the verb "concern") asks for the page's topic (a general cue of English, like the auxiliary verb of a yes/no).
-_TOPIC = re.compile(r"^\s*(?:(?:find|find out|tell me|say)\s+)?what(?!\s+(?:person|people|individual|one)\b)(?:'s|s|\s+is|\s+was|\s+are)?"
+# "What product is this about?", "What company does it concern?": "what" before a noun asks
+# which one of those, a field, not the page's topic; unless the noun is a topic's own word.
+_WHICH_NOUN = (r"(?!\s+(?!(?:topic|subject|matter|issue|point|thing|things|exactly|else|this|that|these|those|it|they|he|she|we|you|i)\b)[^\W\d_]+"
+               r"\s+(?:is|was|are|were|does|do|did)\b)")
+_TOPIC = re.compile(r"^\s*(?:(?:find|find out|tell me|say)\s+)?what" + _WHICH_NOUN +
+                    r"(?!\s+(?:person|people|individual|one)\b)(?:'s|s|\s+is|\s+was|\s+are)?"
                     r"(?!.*\b(?:time|total|amount|price|date|paragraph|line|section)\b)(?:\s+[^\W\d_]+){0,5}"
                     r"\s+(?:about|regarding|concerning)\s*[?.]?\s*$"
                     # "What does the memo concern?", "What matter does it regard?": the verb says it
-                    r"|^\s*what(?:\s+[^\W\d_]+){1,5}\s+(?:concerns?|regards?)\s*[?.]?\s*$"
+                    r"|^\s*what" + _WHICH_NOUN + r"(?:\s+[^\W\d_]+){1,5}\s+(?:concerns?|regards?)\s*[?.]?\s*$"
                     # "the Re: line": a letter's subject line, by the convention of its "Re:"
                     r"|^.*\bthe\s+re\s*:?\s*(?:line)?\s*[?.!]?\s*$", re.I)
 

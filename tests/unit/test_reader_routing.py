@@ -234,6 +234,9 @@ def test_a_question_about_what_the_page_is_about_gets_its_subject_line():
     assert intents.asks_topic("whats this letter regarding")
     assert not intents.asks_topic("What did they talk about at the meeting on Monday?")
     assert not intents.asks_topic("Tell me about this image.")
+    # "what" before a noun asks which one, a field ("PRODUCT: ..."), unless the noun is a topic's word
+    assert not intents.asks_topic("What product is this about?") and not intents.asks_topic("What firm does it concern?")
+    assert intents.asks_topic("What topic is this about?") and intents.asks_topic("Tell me what this is about.")
     letter = read_cells((_cell("Harbor Print", 20, 10), _cell("June 9, 2023", 20, 60),
                          _cell("Subject: Request for samples", 20, 110, 400), _cell("Dear Emma Chen,", 20, 160)))
     def subjects(texts):  # a stand-in encoder: texts naming a subject are alike, others apart
