@@ -122,6 +122,13 @@ def _from_data_uri(text: str, param: str) -> bytes:
     media_type = media[0].strip().lower()
     if media_type and not (media_type.startswith("image/") or media_type == "application/octet-stream"):
         raise UnsupportedImageError(f"The data: URI holds '{media_type}', not an image.")
+    if not _BASE64_CHARS.match(payload):
+        odd = next(ch for ch in payload if not _BASE64_CHARS.match(ch))
+        raise InvalidRequestError(
+            f"The data: URI's payload is not base64: it holds {odd!r}, which base64 never does (only "
+            "A-Z, a-z, 0-9, '+', '/' and '='). Encode the image file's bytes with base64 after the ','.",
+            param=param,
+        )
     return _from_base64(payload, param)
 
 

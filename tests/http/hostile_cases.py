@@ -276,7 +276,7 @@ def _cases() -> list[Case]:
         Case("data: URI without ';base64'", CHAT, chat(image="data:image/png," + b64(p)), 400, BAD, "data:image/png;base64,"),
         Case("data: URI without a ','", CHAT, chat(image="data:image/png;base64" + b64(p)), 400, BAD, "needs a ','"),
         Case("data: URI of text/html", CHAT, chat_image(p, "text/html"), 400, CORRUPT, "not an image"),
-        Case("data: URI with a bad payload", CHAT, chat(image="data:image/png;base64,%%%%"), 400, BAD, "data: URI, base64"),
+        Case("data: URI with a bad payload", CHAT, chat(image="data:image/png;base64,%%%%"), 400, BAD, "payload is not base64"),
         Case("data: URI in capitals", CHAT, chat(image="DATA:IMAGE/PNG;BASE64," + b64(p)), 200),
         Case("data: URI with parameters", CHAT, chat(image="data:image/png;charset=utf-8;base64," + b64(p)), 200),
         Case("data: URI with no media type", CHAT, chat(image="data:;base64," + b64(p)), 200),
