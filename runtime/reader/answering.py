@@ -49,7 +49,7 @@ from runtime.ocr.grid import group_regions
 from runtime.results import TextLine
 
 from . import vocabulary
-from .document import LINK_MIN, PEOPLE_SOURCES, Field, extent, extract_fields, overlap_across, party_blocks, read_cells, row_label
+from .document import LINK_MIN, PEOPLE_SOURCES, Field, extent, extract_fields, cell_height, overlap_across, party_blocks, read_cells, row_label
 from . import intents
 from .letterhead import is_document_title, read_letterhead
 from .roles import AMOUNT_EXAMPLES, ISSUER, OTHER, PART, SOMEONE, SUBJECT, TOTAL, ExampleScorer, PartyRouter
@@ -559,23 +559,16 @@ _FIGURE = re.compile(r"\d[\d.,]*")
 
 def _unit_after(value: str, line: int, cells) -> int | None:
     """The cell holding the unit of a bare figure (`_UNIT`), if the next cell to the right of
-    the figure's cell on its row is one, within a few heights: the figure then ends its cell."""
+    the figure's cell in its row is one, within a few heights: the figure then ends its cell."""
     if not _FIGURE.fullmatch(value.strip()) or not cells[line].text.rstrip().endswith(value.strip()):
         return None
-    cell = cells[line]
-    top, bottom = min(p[1] for p in cell.box), max(p[1] for p in cell.box)
-    height, right = bottom - top, extent(cell)[1]
-    beside = []
-    for index, other in enumerate(cells):
-        other_top, other_bottom = min(p[1] for p in other.box), max(p[1] for p in other.box)
-        left = extent(other)[0]
-        if index != line and left >= right - 0.2 * height \
-                and min(bottom, other_bottom) - max(top, other_top) >= 0.5 * min(height, other_bottom - other_top):
-            beside.append((left, index))
-    if not beside:
+    row = next(row for row in group_regions([cell.box for cell in cells]).rows if line in row)  # left to right
+    after = row.index(line) + 1
+    if after == len(row):
         return None
-    left, index = min(beside)
-    return index if left - right <= _UNIT_GAP_HEIGHTS * height and _UNIT.fullmatch(cells[index].text.strip()) else None
+    index = row[after]
+    gap = extent(cells[index])[0] - extent(cells[line])[1]
+    return index if gap <= _UNIT_GAP_HEIGHTS * cell_height(cells[line]) and _UNIT.fullmatch(cells[index].text.strip()) else None
 
 
 _UNIT_GAP_HEIGHTS = 6  # how far right of its figure a unit may stand, in the figure's heights

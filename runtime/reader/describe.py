@@ -164,14 +164,13 @@ def _page_date(fields: list[Field], cells) -> tuple[str, int] | None:
     """The date of the page's own date entry, a key that says only "Date" (or "Dated", or the
     date of the document by its name: "Invoice date"), as a question for the date finds it; a
     stamp or a target date above it ("RECEIVED APR 2 1984") is not the page's date."""
-    cells_text = dict(enumerate(cell.text for cell in cells))
     for field in sorted((f for f in fields if f.key and f.source in _ENTRY_SOURCES), key=lambda f: f.line):
         words = set(vocabulary.label_words(field.key))
         if words & _DATE_WORDS and words <= _DATE_WORDS | DOCUMENT_NOUNS:
             for start, end, _ in find_dates(field.value)[:1]:
                 date = field.value[start:end].strip()
                 # the cell the date is written in, of a value over several lines
-                line = next((index for index in field.lines if date in cells_text.get(index, "")), field.line)
+                line = next((index for index in field.lines if date in cells[index].text), field.line)
                 return date, line
     return None
 

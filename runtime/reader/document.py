@@ -240,7 +240,7 @@ def _pairs(cells, row: tuple[int, ...], labels: list[bool]) -> list[int]:
     stand as near the next key as its own: "Name | Johnathan Smithers | Title | Chemist")."""
     extents = [extent(cells[i]) for i in row]
     gaps = [right[0] - left[1] for left, right in zip(extents, extents[1:])]
-    heights = [_height(cells[i]) for i in row]
+    heights = [cell_height(cells[i]) for i in row]
     tolerance = 0.5 * min(heights)  # gaps this close are alike
     narrow = [slot for slot, gap in enumerate(gaps)
               if (slot == 0 or gap < gaps[slot - 1] - tolerance) and (slot + 1 == len(gaps) or gap < gaps[slot + 1] - tolerance)]
@@ -256,7 +256,8 @@ def _pairs(cells, row: tuple[int, ...], labels: list[bool]) -> list[int]:
     return slots
 
 
-def _height(cell: TextLine) -> float:
+def cell_height(cell: TextLine) -> float:
+    """The height of a cell's box (at least 1)."""
     return max(1.0, max(p[1] for p in cell.box) - min(p[1] for p in cell.box))
 
 
@@ -298,7 +299,7 @@ def _continued(cells, rows, row_of: dict[int, int], field: Field) -> Field:
             break  # a key of its own, or an exclamation ("Thank you!") that closes the page
         # Left-aligned with the value (a centred "Thank you!" is not), and words under words:
         # a line that opens with a figure under one of words starts an address or an amount.
-        if abs(extent(cells[under[0]])[0] - value_left) > _height(cells[under[0]]) * _ALIGN_RATIO or (
+        if abs(extent(cells[under[0]])[0] - value_left) > cell_height(cells[under[0]]) * _ALIGN_RATIO or (
                 text[:1].isdigit() and not field.value[:1].isdigit()):
             break
         members.append(under[0])
@@ -772,7 +773,7 @@ def party_blocks(cells: tuple[TextLine, ...]) -> list[Party]:
             for below in rows[position + 1:position + 1 + _BLOCK_MAX_LINES]:
                 upper = cells[members[-1] if members else index]
                 left = extent(upper)[0]
-                line = [i for i in below if abs(extent(cells[i])[0] - left) <= _ALIGN_RATIO * _height(cells[i])]
+                line = [i for i in below if abs(extent(cells[i])[0] - left) <= _ALIGN_RATIO * cell_height(cells[i])]
                 if not line or not adjacent(upper, cells[line[0]]):
                     break
                 said = cells[line[0]].text.strip()
