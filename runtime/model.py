@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .chat import Message
 from .config import ModelConfig
 from .errors import InvalidRequestError, TaskNotSupportedError
 from .image import load_image
@@ -16,6 +17,24 @@ from .kinds.base import GenerationRequest, KindAdapter
 from .params import GenerationParams
 from .results import GenerationResult, RankResult, ReadResult, SeedResult, TextDelta
 from .scheduler import WorkerPool
+
+
+def _checked_history(history: Sequence[Message]) -> tuple[Message, ...]:
+    """`history` as the chat templates take it: at most one system turn, first, then user
+    and assistant turns alternating from a user turn, so that the prompt is the next user turn."""
+    turns = tuple(history)
+    for index, turn in enumerate(turns):
+        if not isinstance(turn, Message):
+            raise InvalidRequestError(f"history[{index}] must be a runtime.chat.Message.", param="history")
+        expected = ("user", "assistant")[(index - (turns[0].role == "system")) % 2]
+        if turn.role != ("system" if index == 0 and turn.role == "system" else expected):
+            raise InvalidRequestError(
+                f"history[{index}] is a {turn.role} turn: history holds one system turn first, then user and "
+                "assistant turns alternating from a user turn and ending with an assistant turn.", param="history")
+    if turns and turns[-1].role == "user":
+        raise InvalidRequestError("history must end with an assistant turn: the prompt is the next user turn.",
+                                  param="history")
+    return turns
 
 
 @dataclass(frozen=True)
@@ -73,11 +92,15 @@ class Model:
     def ask(self, image, question: str, **params) -> GenerationResult:
         return self._finish(self.stream("vqa", image, question, **params))
 
-    def generate(self, image, prompt: str, **params) -> GenerationResult:
-        return self._finish(self.stream("generate", image, prompt, **params))
+    def generate(self, image, prompt: str, history: Sequence[Message] = (), **params) -> GenerationResult:
+        """Free generation: a reply to `prompt`, continuing the chat turns in `history` (a
+        `Message("system", ...)` first replaces the bundle's default system prompt)."""
+        return self._finish(self.stream("generate", image, prompt, history, **params))
 
-    def stream(self, task: str, image, prompt: str = "", **params) -> Iterator[TextDelta | GenerationResult]:
-        """Yield `TextDelta`s as text is decided, then the `GenerationResult` last."""
+    def stream(self, task: str, image, prompt: str = "", history: Sequence[Message] = (),
+               **params) -> Iterator[TextDelta | GenerationResult]:
+        """Yield `TextDelta`s as text is decided, then the `GenerationResult` last. `history`:
+        the chat turns before `prompt`, which free generation (task `generate`) continues."""
         self._require(task)
         if task in ("vqa", "generate") and not prompt.strip():
             raise InvalidRequestError(f"Task '{task}' needs a non-empty prompt.", param="prompt")
@@ -86,6 +109,7 @@ class Model:
             image=self._image(image) if image is not None else None,
             prompt=prompt,
             params=self.params(**params),
+            history=_checked_history(history),
         )
         return self._adapter.generate(request)
 

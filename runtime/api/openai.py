@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import msgspec
 import numpy as np
 
+from runtime.chat import Message
 from runtime.errors import ContextLengthExceededError, InvalidRequestError, TaskNotSupportedError
 from runtime.results import GenerationResult, StepLogprobs, Usage
 
@@ -55,13 +56,14 @@ class ChatCall:
 
     task: str
     image: ImageInput | None
-    prompt: str
+    prompt: str  # the last user message's text: what is asked
     overrides: dict
     stream: bool = False
     include_usage: bool = False
     logprobs: bool = False
     top_logprobs: int = 0
     budget_field: str = "max_tokens"  # the field errors name: max_tokens or max_completion_tokens
+    history: tuple[Message, ...] = ()  # free generation's turns before the prompt, system messages first
 
 
 @dataclass(frozen=True)
@@ -110,8 +112,8 @@ def parse_chat_request(
     if task in ("caption", "vqa", "read") and image is None:
         raise InvalidRequestError(f"Task '{task}' needs an image (an image_url part).", param="messages")
     # A question about the image is the last user turn: a system message or earlier turns
-    # do not change what is asked. Free generation sees the whole conversation.
-    prompt = "\n".join(t for t in texts if t) if task == "generate" else last_user_text
+    # do not change what is asked. Free generation continues the whole conversation.
+    history = _history(request.messages, texts) if task == "generate" else ()
     stream = bool(request.stream)
     options = request.stream_options
     if options is not None and not stream:
@@ -124,7 +126,17 @@ def parse_chat_request(
     if logprobs:
         # The engine records the chosen token's log-prob only when it records a top-k.
         overrides["top_logprobs"] = max(1, request.top_logprobs or 0)
-    return ChatCall(task, image, prompt, overrides, stream, include_usage, logprobs, request.top_logprobs or 0, budget)
+    return ChatCall(task, image, last_user_text, overrides, stream, include_usage, logprobs, request.top_logprobs or 0,
+                    budget, history)
+
+
+def _history(messages: list[schemas.ChatMessage], texts: list[str]) -> tuple[Message, ...]:
+    """The turns before the last user message (`check_turn_order` made it the last), with
+    their roles: system and developer messages joined into the one system turn chat templates
+    hold, then the user and assistant turns."""
+    system = "\n".join(t for m, t in zip(messages, texts) if m.role in _SYSTEM_ROLES and t)
+    turns = [Message(m.role, t) for m, t in zip(messages[:-1], texts) if m.role not in _SYSTEM_ROLES]
+    return ((Message("system", system),) if system else ()) + tuple(turns)
 
 
 def sampling_overrides(request, max_new_tokens: int | None) -> dict:

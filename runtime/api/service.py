@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
+from runtime.chat import Message
 from runtime.errors import ContextLengthExceededError, InvalidRequestError, TaskNotSupportedError
 from runtime.results import GenerationResult, TextDelta, Usage
 from runtime.scheduler import END, EngineRunner, EngineStream
@@ -193,18 +194,20 @@ class ApiService:
     # --- text generation ---------------------------------------------------------------
 
     async def _begin(self, task: str, decoded, prompt: str, overrides: dict, context: RequestContext,
-                      fields: tuple[str, str]):
+                      fields: tuple[str, str], history: tuple[Message, ...] = ()):
         """Start a generation on the engine; `fields` name the token budget and the text as the
-        client sent them (the engine says `max_new_tokens` and `prompt`)."""
+        client sent them (the engine says `max_new_tokens` and `prompt`); `history` holds a
+        chat's turns before `prompt` (`Model.stream`)."""
         try:
-            return await self._wait(self.engine.submit(_events, self.model, task, decoded, prompt, overrides), context)
+            return await self._wait(self.engine.submit(_events, self.model, task, decoded, prompt, overrides, history),
+                                    context)
         except ContextLengthExceededError as error:
             raise _in_client_terms(error, *fields) from None
 
     async def _start(self, task: str, image, prompt: str, overrides: dict, context: RequestContext,
-                     fields: tuple[str, str]) -> EngineStream:
+                     fields: tuple[str, str], history: tuple[Message, ...] = ()) -> EngineStream:
         decoded = await self._image(image, context) if image is not None else None
-        return self.engine.stream(await self._begin(task, decoded, prompt, overrides, context, fields))
+        return self.engine.stream(await self._begin(task, decoded, prompt, overrides, context, fields, history))
 
     async def _collect(self, stream: EngineStream, context: RequestContext) -> GenerationResult:
         try:
@@ -224,7 +227,7 @@ class ApiService:
         with self.engine.acquire():
             began = time.perf_counter()
             stream = await self._start(call.task, call.image, call.prompt, call.overrides, context,
-                                       (call.budget_field, "messages"))
+                                       (call.budget_field, "messages"), call.history)
             result = await self._collect(stream, context)
             self._count_result(call.task, result, began)
         responder = openai.ChatResponder(self.model_id, call, "chatcmpl-" + context.request_id)
@@ -232,11 +235,11 @@ class ApiService:
 
     async def _generation_items(
         self, task: str, image, prompt: str, overrides: dict, context: RequestContext, stream_box: list,
-        fields: tuple[str, str],
+        fields: tuple[str, str], history: tuple[Message, ...] = (),
     ) -> AsyncIterator[TextDelta | GenerationResult | None]:
         """One generation's items as they come, with None for every keep-alive interval spent
         waiting. The engine stream is put in `stream_box` so the caller closes it."""
-        starting = asyncio.ensure_future(self._start(task, image, prompt, overrides, context, fields))
+        starting = asyncio.ensure_future(self._start(task, image, prompt, overrides, context, fields, history))
         try:
             while not starting.done():
                 done, _ = await asyncio.wait({starting}, timeout=self.config.keepalive_interval_s)
@@ -278,7 +281,7 @@ class ApiService:
         try:
             yield_role = True
             items = self._generation_items(call.task, call.image, call.prompt, call.overrides, context, streams,
-                                           (call.budget_field, "messages"))
+                                           (call.budget_field, "messages"), call.history)
             async with aclosing(items):
                 async for item in items:
                     if item is None:
@@ -488,12 +491,12 @@ def _count_tokens(model, texts: list[str]) -> int:
     return int(counter(texts))
 
 
-def _events(model, task: str, image, prompt: str, overrides: dict):
+def _events(model, task: str, image, prompt: str, overrides: dict, history: tuple[Message, ...] = ()):
     """Start a generation (on an engine thread); `read` answers as one final result."""
     if task == "read":
         text = model.read(image).text
         return iter([GenerationResult(text, (), (), "stop", Usage(0, 0))])
-    return model.stream(task, image, prompt, **overrides)
+    return model.stream(task, image, prompt, history=history, **overrides)
 
 
 def warm_up(model) -> None:

@@ -11,6 +11,7 @@ import numpy as np
 from PIL import Image
 
 from runtime.bundle import Manifest
+from runtime.chat import Message
 from runtime.config import ModelConfig
 from runtime.errors import BundleError, TaskNotSupportedError
 from runtime.params import GenerationParams
@@ -49,6 +50,10 @@ class GenerationRequest:
     image: Image.Image | None
     prompt: str
     params: GenerationParams
+    # A chat's turns before `prompt` (a system turn first, then user and assistant turns
+    # alternating up to the prompt's), which free generation continues; other tasks answer
+    # the prompt alone.
+    history: tuple[Message, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -292,8 +292,10 @@ class ReaderAdapter(KindAdapter):
             if request.image is None and self._about_an_image(request.prompt):
                 return self._reply(NO_IMAGE, request, (), ())
             lines = self._lines(request.image) if request.image is not None else ()
-            messages = [Message("user", f"{_context(lines)}\n\n{request.prompt}" if lines else request.prompt)]
-            return self._lm.generate(messages, request.params, "the image's text and the prompt" if lines else "the prompt")
+            messages = [*request.history,
+                        Message("user", f"{_context(lines)}\n\n{request.prompt}" if lines else request.prompt)]
+            held = ["the image's text"] * bool(lines) + ["the messages" if request.history else "the prompt"]
+            return self._lm.generate(messages, request.params, " and ".join(held))
         regions = self._regions(request.image)
         reply = self._page_answer(request.prompt, regions) if request.task == "vqa" else None
         if reply is not None:

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from runtime import load_model
+from runtime.errors import InvalidRequestError
 from runtime.reader import intents
 from runtime.reader.document import transcript
 
@@ -236,6 +237,34 @@ def test_a_request_about_a_picture_without_one_says_none_was_attached(model):
     pasted = "Summarize the text: INVOICE No 1234, total due 42.50 EUR, dated 3 May 2024."
     assert not model.generate(None, pasted, max_new_tokens=8).text.startswith("No image")
     assert model.generate(None, "Describe this image: is it a receipt?", max_new_tokens=8).text.startswith("No image")
+
+
+def test_free_generation_continues_the_chat_with_its_roles(model, reader_bundle):
+    import json
+
+    from runtime.chat import Message, format_chatml
+
+    lm_tokens = model._adapter.prompt_tokenizer
+    default = json.loads((reader_bundle / "bundle.json").read_text())["extra"]["default_system"]
+
+    def prompt_tokens(history, prompt):
+        return model.generate(None, prompt, history, max_new_tokens=1).usage.prompt_tokens
+
+    def chatml(messages):
+        return len(lm_tokens.encode(format_chatml(messages, default), add_special_tokens=False))
+
+    system = Message("system", "You answer in one word.")
+    # a system message replaces the bundle's default system prompt, as its own turn
+    assert prompt_tokens((system,), "Name a colour.") == chatml([system, Message("user", "Name a colour.")])
+    turns = (system, Message("user", "Name a colour."), Message("assistant", "Blue."))
+    assert prompt_tokens(turns, "Another?") == chatml([*turns, Message("user", "Another?")])
+    assert prompt_tokens((), "Name a colour.") == chatml([Message("user", "Name a colour.")])
+    # earlier turns say nothing of a picture: the request is the last user turn
+    assert model.generate(None, "Describe this image.", (Message("user", "Hi"), Message("assistant", "Hello!")),
+                          max_new_tokens=8).text.startswith("No image was attached")
+    for bad in ((Message("assistant", "Hi"),), (Message("user", "Hi"),), (Message("user", "Hi"), system)):
+        with pytest.raises(InvalidRequestError):
+            model.generate(None, "Name a colour.", bad, max_new_tokens=1)
 
 
 def test_a_request_ending_in_a_key_of_the_page_asks_for_that_field(model):

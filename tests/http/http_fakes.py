@@ -69,6 +69,7 @@ class FakeModel:
         self.fail_with = fail_with
         self.decided = decided  # replies decided as a whole (a reader's answers): no log-probs
         self.calls: list[tuple] = []
+        self.histories: list[tuple] = []  # each call's chat turns before its prompt
         self.steps_taken = 0
         self.closed = threading.Event()
 
@@ -89,7 +90,7 @@ class FakeModel:
         except TypeError as error:
             raise InvalidRequestError(f"Unknown generation option: {error}") from None
 
-    def stream(self, task, image, prompt="", **params):
+    def stream(self, task, image, prompt="", history=(), **params):
         self._require(task)
         if task in ("vqa", "generate") and not prompt.strip():
             raise InvalidRequestError(f"Task '{task}' needs a non-empty prompt.", param="prompt")
@@ -97,6 +98,7 @@ class FakeModel:
             image = load_image(image, max_pixels=self.config.max_image_pixels)
         chosen = self.params(**params)
         self.calls.append((task, prompt, chosen))
+        self.histories.append(tuple(history))
         if self.fail_with is not None:
             raise self.fail_with
         prompt_tokens = len(prompt.split()) + (IMAGE_TOKENS if image is not None else 0)

@@ -10,6 +10,7 @@ from http_fakes import FakeModel, chat_body, data_uri
 
 from runtime.api.bodies import check_model
 from runtime.api.openai import check_turn_order
+from runtime.chat import Message
 from runtime.errors import ContextLengthExceededError, InvalidRequestError, UnknownModelError
 
 pytestmark = pytest.mark.asyncio
@@ -117,6 +118,21 @@ async def test_an_image_in_an_earlier_turn_is_asked_about_by_the_last_one(client
     messages.append({"role": "user", "content": [{"type": "text", "text": "And the date?"}]})
     assert (await client.post("/v1/chat/completions", json={"messages": messages})).status == 200
     assert fake_model.calls[-1][:2] == ("vqa", "And the date?")
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_a_text_chat_reaches_the_model_as_turns_with_their_roles(client, fake_model, stream):
+    messages = [
+        {"role": "system", "content": "Answer in one word."},
+        {"role": "user", "content": "Name a colour."},
+        {"role": "assistant", "content": "Blue."},
+        {"role": "user", "content": "Another?"},
+    ]
+    response = await client.post("/v1/chat/completions", json={"messages": messages, "stream": stream})
+    assert response.status == 200, await response.text()
+    assert fake_model.calls[-1][:2] == ("generate", "Another?")
+    assert fake_model.histories[-1] == (Message("system", "Answer in one word."), Message("user", "Name a colour."),
+                                        Message("assistant", "Blue."))
 
 
 # --- --max-seq-len covers every text ----------------------------------------------------

@@ -30,8 +30,8 @@ from runtime.server import ServerConfig, run_server
 
 class PacedModel(FakeModel):
     # A prompt containing "slow" takes {SLOW_STEP_S} s per token (a step stuck in the engine), others 1 s.
-    def stream(self, task, image, prompt="", **params):
-        events = super().stream(task, image, prompt, **params)
+    def stream(self, task, image, prompt="", history=(), **params):
+        events = super().stream(task, image, prompt, history, **params)
         delay = {SLOW_STEP_S} if "slow" in prompt else 1.0
 
         def paced():
