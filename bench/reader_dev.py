@@ -155,8 +155,10 @@ def evaluate(args) -> None:
             for name, regions, questions in pickle.loads((CACHE / f"{set_name}.pkl").read_bytes()):
                 use_linker(name)
                 for text, gold, kind in questions:
+                    holds = None  # whether the OCR text holds the answer: a miss the reader could fix
                     if not set_name.startswith("gen") and gold is not None and kind != "unanswerable":
-                        readable += _ocr_holds(regions, gold)
+                        holds = _ocr_holds(regions, gold)
+                        readable += holds
                     reply = adapter.answer_regions(text, regions).text
                     if gold is None or kind == "unanswerable":
                         unanswerable += 1
@@ -167,7 +169,8 @@ def evaluate(args) -> None:
                         wrong = not _right(set_name, reply, gold)
                         right += not wrong
                     if wrong:
-                        misses.append(f"  {name} [{kind}] {text!r} -> {reply!r} (gold {gold!r})")
+                        read = "" if holds is None else " ocr-holds" if holds else " ocr-lacks"
+                        misses.append(f"  {name} [{kind}{read}] {text!r} -> {reply!r} (gold {gold!r})")
             elapsed = time.perf_counter() - started
             print(f"{set_name} {args.precision}: right {right}/{answerable} = {right / max(answerable, 1):.1%}, "
                   f"invented {invented}/{unanswerable} = {invented / max(unanswerable, 1):.1%} ({elapsed:.0f} s)")

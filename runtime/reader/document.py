@@ -246,9 +246,15 @@ def _pairs(cells, row: tuple[int, ...], labels: list[bool]) -> list[int]:
               if (slot == 0 or gap < gaps[slot - 1] - tolerance) and (slot + 1 == len(gaps) or gap < gaps[slot + 1] - tolerance)]
     if 2 * len(narrow) == len(row) and all(labels[i] for i in narrow):
         return narrow  # the narrow gaps pair every cell
+    # A label at most a third as far from its right neighbour as the cells either side are from
+    # the two is keyed to it, whatever stands around them ("COMPANY | LOCATION | STAMFORD, CT |
+    # AUTHORIZATION NO.", the first cell a logo's last word; a long value's word gap to the next
+    # key is not so much narrower); the other cells pair every other one from a label.
+    held = {slot for slot in narrow if labels[slot] and all(
+        3 * gaps[slot] <= gaps[side] for side in (slot - 1, slot + 1) if 0 <= side < len(gaps))}
     slots, slot = [], 0
     while slot < len(row) - 1:
-        if labels[slot]:
+        if slot in held or labels[slot] and slot + 1 not in held:
             slots.append(slot)
             slot += 2
         else:
@@ -379,7 +385,7 @@ def left_aligned(cells: tuple[TextLine, ...]) -> list[list[int]]:
 
 
 def is_label(text: str) -> bool:
-    """Words short enough to name a field ("Project #", "Brand"), without figures but for a
+    """Words short enough to name a field ("Project #", "Brand", "F.O.B."), without figures but for a
     numbered word inside ("F.P.M. No.1 Roller", "Line 2 Address"): a text that ends in a figure
     reads as a value ("Room 101", "March 25, 1974"). A currency alone ("RM", "USD") is part
     of the amount beside it, not its label."""
@@ -387,7 +393,8 @@ def is_label(text: str) -> bool:
         return False
     tokens = text.split()
     numbered = [position for position, token in enumerate(tokens) if any(ch.isdigit() for ch in token)]
-    if not re.search(r"[^\W\d_]{2}", text) or len(tokens) > 5 or len(numbered) > 1:
+    # a word: two letters together, or an initialism's dotted letters ("F.O.B.", "P.O. No.")
+    if not re.search(r"[^\W\d_]{2}|[^\W\d_]\.[^\W\d_]\.", text) or len(tokens) > 5 or len(numbered) > 1:
         return False
     if not numbered:
         return True

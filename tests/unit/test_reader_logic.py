@@ -117,6 +117,8 @@ def test_labels_may_hold_a_numbered_word_but_not_end_in_a_figure():
     assert not is_label("Room 101") and not is_label("March 25, 1974") and not is_label("400E.P.M")
     assert not is_label("400 FPM") and not is_label("12 Oak Street")
     assert not is_label("2 3 Main") and not is_label("a b c d e f")
+    # an initialism's dotted letters are a word; "N/A" and "J." are none
+    assert is_label("F.O.B.") and is_label("P.O. No.") and not is_label("N/A") and not is_label("J.")
 
 
 def test_question_types_check_specific_before_general():
@@ -1007,6 +1009,12 @@ def test_form_rows_split_at_keys_pair_by_gaps_and_a_key_labels_only_what_is_unde
            _line("Title", 345, 100, 60, 20), _line("Chemist", 440, 100, 80, 20))
     pairs = {(f.key, f.value) for f in extract_fields(read_cells(row)) if f.source == "pair"}
     assert pairs == {("Name", "Johnathan Smithers"), ("Title", "Chemist")}
+    # A label nearer its right neighbour than the cells either side keys it, whatever stands
+    # around them: here a logo's last word first in the row.
+    row = (_line("COMPANY", 100, 84, 80, 16), _line("LOCATION", 262, 80, 44, 14),
+           _line("STAMFORD, CT", 324, 87, 94, 17), _line("AUTHORIZATION NO.", 482, 82, 78, 14))
+    pairs = {(f.key, f.value) for f in extract_fields(read_cells(row)) if f.source == "pair"}
+    assert pairs == {("LOCATION", "STAMFORD, CT")}
     # A value that goes on after a comma is not cut where a label follows it.
     address = (_line("Address:", 40, 100, 90, 20), _line("12 Oak Street,", 140, 100, 120, 20),
                _line("Springfield IL", 265, 100, 120, 20), _line("62704", 390, 100, 60, 20))
