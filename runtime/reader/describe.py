@@ -10,6 +10,7 @@ like"), and left out when nothing is near. Nothing is generated, so nothing is i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -152,12 +153,32 @@ class Describer:
 
 
 def _heading(cells, rows) -> int | None:
-    """The first cell of the top row that has letters in it."""
-    for row in rows[:2]:
-        for index in row:
-            if sum(ch.isalpha() for ch in cells[index].text) >= 2:
-                return index
-    return None
+    """The page's title: the first cell of its top `_HEADING_ROWS` rows that reads as one
+    (`_titles`), else the first cell of those rows with letters in it but a page number."""
+    top = [index for row in rows[:_HEADING_ROWS] for index in row]
+    titles = [index for index in top if _titles(cells[index].text)]
+    if titles:
+        return titles[0]
+    return next((index for index in top if sum(ch.isalpha() for ch in cells[index].text) >= 2
+                 and not _PAGE_NUMBER.fullmatch(cells[index].text.strip())), None)
+
+
+_HEADING_ROWS = 2
+
+
+def _titles(text: str) -> bool:
+    """Whether a cell may be a page's title: mostly letters, with a word of three, not a key
+    ("To:", "Date: 5 May"), nor a date, a time or a page number ("Page 1 of 10")."""
+    text = text.strip()
+    letters = sum(ch.isalpha() for ch in text)
+    if not re.search(r"[^\W\d_]{3}", text) or letters < 0.6 * len(text.replace(" ", "")) or ":" in text:
+        return False
+    if any(end - start >= 0.5 * len(text) for start, end, _ in find_dates(text)):
+        return False
+    return not _PAGE_NUMBER.fullmatch(text)
+
+
+_PAGE_NUMBER = re.compile(r"(?i)page\s*\d+(\s*(of|/)\s*\d+)?")
 
 
 def _page_date(fields: list[Field], cells) -> tuple[str, int] | None:

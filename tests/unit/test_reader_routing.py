@@ -200,6 +200,20 @@ def test_description_of_prose_names_its_heading_and_of_figures_quotes_the_start(
     assert [cell.text for cell in description.evidence] == ["0041 7789"]
 
 
+def test_a_heading_is_a_title_not_a_page_number_a_date_or_a_key():
+    numbered = read_cells((_cell("Page 1 of 10", 500, 10, 120), _cell("PRODUCT SPECIFICATION", 20, 50, 300),
+                           _cell("Filter length", 20, 120, 150), _cell("20 mm", 300, 120, 80)))
+    text = Describer(bag_of_words).describe(numbered).text
+    assert '"PRODUCT SPECIFICATION"' in text and "Page 1" not in text, text
+    stamped = read_cells((_cell("MAR-24-1999 14:39", 20, 10, 200), _cell("To: Files", 300, 10, 120),
+                          _cell("Project Initiation Form", 20, 50, 300), _cell("Budget", 20, 120, 100)))
+    text = Describer(bag_of_words).describe(stamped).text
+    assert '"Project Initiation Form"' in text and "To: Files" not in text and "14:39" not in text, text
+    # a page of nothing else still names its start
+    alone = read_cells((_cell("Page 2", 20, 10, 100), _cell("Notes", 20, 50, 100)))
+    assert 'headed "Notes"' in Describer(bag_of_words).describe(alone).text
+
+
 def test_transcript_keeps_rows_together():
     assert transcript(RECEIPT) == "BLUE HERON CAFE\n05/03/2024\nFlat white\t3.20\nTotal\t7.26\nPAID by card"
 
