@@ -286,7 +286,12 @@ def named_words(request: str, common: frozenset[str]) -> list[str]:
     (function words): "physical", "state" in "What does the form say for physical state?".
     A request to read or describe the page names nothing of it; one that names something the
     page shows asks for that thing."""
-    return sorted(word for word in _words(request) if word not in WHOLE_PAGE_WORDS and word not in common)
+    # and a code of letters and figures ("LD50", "CO2"), which no whole-page request says
+    codes = {token.lower() for token in _CODE.findall(request)}
+    return sorted(word for word in _words(request) | codes if word not in WHOLE_PAGE_WORDS and word not in common)
+
+
+_CODE = re.compile(r"\b(?=[^\W_]*[^\W\d_])(?=[^\W_]*\d)[^\W_]{3,}\b")
 
 
 # Function words a whole-page request may add ("Read me the receipt.", "Is there any text on it?").
@@ -358,8 +363,8 @@ def asks_topic(request: str) -> bool:
 def only_whole_page_words(request: str) -> bool:
     """Whether every word of the request is one a whole-page request uses ("What does the
     note say?", "Read me the receipt."), short ones included ("By?", "... say for re?" name
-    a key)."""
-    tokens = re.findall(r"[a-z]+", request.lower())
+    a key). A number sign is a word of its own ("What is the page #?" asks a page number)."""
+    tokens = re.findall(r"[a-z]+|#", request.lower())
     return bool(tokens) and not ASKS_AMOUNT.search(request) and all(t in WHOLE_PAGE_WORDS or t in _SHORT_WORDS for t in tokens)
 
 

@@ -239,6 +239,16 @@ def test_a_request_about_a_picture_without_one_says_none_was_attached(model):
     assert model.generate(None, "Describe this image: is it a receipt?", max_new_tokens=8).text.startswith("No image")
 
 
+def test_a_question_naming_a_code_or_a_number_sign_asks_that_field_not_for_a_description(model):
+    # "LD50" has no word of three letters and "#" no letters: the requests still name a field
+    # the page shows, which a description does not answer.
+    rows = [("SAFETY DATA SHEET", None), ("Product: Acetone", None), ("Oral LD50 (rat): 5800 mg/kg", None),
+            ("Page # 2 of 4", None)]
+    image = draw(rows)
+    assert model.ask(image, "What is the LD50?").text == "5800 mg/kg"
+    assert model.ask(image, "What is the page #?").text == "2 of 4"
+
+
 def test_free_generation_continues_the_chat_with_its_roles(model, reader_bundle):
     import json
 
