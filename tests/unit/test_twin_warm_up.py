@@ -61,6 +61,7 @@ def test_the_model_serves_before_its_warm_up_which_runs_again_on_the_twins():
     model = _Model(deferred=True)
     service = _serving(model)
     assert service.health()[0] == 200 and model.reads == []  # the warm-up is held in its first read
+    _wait_for(lambda: model.threads)  # the warm-up thread may not have reached its read yet
     assert model.threads and model.threads[0].startswith(serve._OUR_THREADS)  # waited for at exit
     model.first_read.set()
     _wait_for(lambda: len(model.reads) == 1)
