@@ -534,6 +534,10 @@ class ReaderAdapter(KindAdapter):
         # plate?"), is about the text; one to find, count or look for an object that is not
         # there ("Where is the phone number?" on a receipt) is too when the text answers it.
         named = photos.names_object(prompt)
+        if intent.name == intents.READ and named and not look.regions and not intents.says_reading(prompt):
+            # "What is in the cup?" is nearest "What is written on it?" but says nothing of
+            # reading: on a photo without text it asks what is seen there
+            intent = intents.Intent(intents.IDENTIFY, intent.score(intents.IDENTIFY), "", intent.scores)
         page = len(look.regions) >= PAGE_LINES
         unseen = page and named and not photos.sees_named(prompt, look)
         page = page and (intent.name == intents.QUESTION and (unseen or not named) or intent.name == intents.IDENTIFY and unseen)

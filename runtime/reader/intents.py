@@ -249,6 +249,21 @@ WHOLE_PAGE_WORDS = DOCUMENT_NOUNS | frozenset(
 )
 
 
+def _words_of_examples(kept) -> frozenset[str]:
+    return frozenset(word for examples in (EXAMPLES, PHOTO_EXAMPLES) for name, requests in examples.items()
+                     if kept(name) for request in requests for word in _words(request))
+
+
+# Words only the requests to read say ("written", "text", "say"): a request without any
+# that the router still finds nearest them ("What is in the cup?" beside "What is written
+# on it?") asks about something else.
+READING_WORDS = _words_of_examples(lambda name: name == READ) - _words_of_examples(lambda name: name != READ)
+
+
+def says_reading(request: str) -> bool:
+    return bool(_words(request) & READING_WORDS)
+
+
 # "on this invoice", "Summarise the letter", "Read my notes": what a request calls the page it
 # is about, after a preposition or as the object of the verb that opens the request; not "What
 # is the note?" (a key "Note" may be asked), not a document noun that says which value ("the

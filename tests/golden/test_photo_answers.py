@@ -179,6 +179,10 @@ def test_questions_through_the_public_path(model, photos):
     assert model.ask(photos["astronaut"], "Is there an animal?").text.startswith("No")
     # A "no" says what was seen instead (the espresso the detector does not box as a cup).
     assert "espresso" in model.ask(photos["coffee"], "Is there a cup?").text
+    # "What is in the cup?" reads like a request to read; with no text it asks what is seen
+    for question in ("What is in the cup?", "What is on the table?"):
+        reply = model.ask(photos["coffee"], question).text
+        assert "espresso" in reply and "No text" not in reply, (question, reply)
 
 
 @pytest.mark.parametrize("question", ["What colour is the cat?", "Is the cat happy?", "What is the cat doing?",
