@@ -250,7 +250,9 @@ def _pairs(cells, row: tuple[int, ...], labels: list[bool]) -> list[int]:
     # the two is keyed to it, whatever stands around them ("COMPANY | LOCATION | STAMFORD, CT |
     # AUTHORIZATION NO.", the first cell a logo's last word; a long value's word gap to the next
     # key is not so much narrower); the other cells pair every other one from a label.
-    held = {slot for slot in narrow if labels[slot] and all(
+    # Not where the cell after the two is a value: it would lose its key ("DIVISION | MARKETING |
+    # DATE | 5/1/90", MARKETING standing near DATE).
+    held = {slot for slot in narrow if labels[slot] and (slot + 2 >= len(row) or labels[slot + 2]) and all(
         3 * gaps[slot] <= gaps[side] for side in (slot - 1, slot + 1) if 0 <= side < len(gaps))}
     slots, slot = [], 0
     while slot < len(row) - 1:
@@ -298,7 +300,10 @@ def _continued(cells, rows, row_of: dict[int, int], field: Field) -> Field:
         below = rows[position + 1]
         extents = {i: extent(cells[i]) for i in below}
         under = [i for i, (left, right) in extents.items() if min(right, value_right) - max(left, value_left) > 0]
-        if len(under) != 1 or any(min(right, key_stretch[1]) - max(left, key_stretch[0]) > 0 for left, right in extents.values()):
+        # something under the key, more than a sliver (a measured cut of a "cc: R. Schoenfein"
+        # cell may end a pixel past where the next line starts)
+        if len(under) != 1 or any(min(right, key_stretch[1]) - max(left, key_stretch[0]) > _SLIVER * cell_height(cells[i])
+                                  for i, (left, right) in extents.items()):
             break
         text = cells[under[0]].text.strip()
         if not adjacent(cells[members[-1]], cells[under[0]]) or _KEY_VALUE.match(text) or text.endswith((":", "!")):
@@ -314,6 +319,9 @@ def _continued(cells, rows, row_of: dict[int, int], field: Field) -> Field:
         return field
     value = " ".join([field.value, *(cells[i].text.strip() for i in members[1:])])
     return replace(field, value=value, span=tuple(members))
+
+
+_SLIVER = 0.3  # of a line's height
 
 
 def _inline(text: str) -> tuple[str, str] | None:

@@ -94,6 +94,11 @@ def test_a_value_goes_on_over_the_lines_under_it():
     assert ("Customer", "Ada Lovelace") in fields  # an address under a name starts something else
     assert ("Phone", "(292) 621-4078") in fields  # a phone number is whole on its line
     assert ("Total", "Ivory Tower") in fields  # "Cash" under "Total" keys the next line
+    # "cc: R. Schoenfein" read as one cell: where its value starts is measured from the text, and
+    # a list under it that starts a pixel inside that cut is still under the value, not the key
+    copies = (_line("cc:", 94, 532, 37, 14), _line("R. Schoenfein", 122, 528, 102, 23),
+              _line("S. Dammers", 124, 541, 81, 24), _line("P. Hendricks", 124, 555, 93, 25))
+    assert ("cc", "R. Schoenfein S. Dammers P. Hendricks") in {(f.key, f.value) for f in extract_fields(read_cells(copies))}
 
 
 def test_numbered_column_titles_make_a_table_and_the_number_picks_the_column():
@@ -1015,6 +1020,11 @@ def test_form_rows_split_at_keys_pair_by_gaps_and_a_key_labels_only_what_is_unde
            _line("STAMFORD, CT", 324, 87, 94, 17), _line("AUTHORIZATION NO.", 482, 82, 78, 14))
     pairs = {(f.key, f.value) for f in extract_fields(read_cells(row)) if f.source == "pair"}
     assert pairs == {("LOCATION", "STAMFORD, CT")}
+    # ... unless the cell after the two is a value, which would lose its key
+    row = (_line("DIVISION", 40, 100, 80, 16), _line("MARKETING", 190, 100, 90, 16),
+           _line("DATE", 295, 100, 50, 16), _line("5/1/90", 420, 100, 60, 16))
+    pairs = {(f.key, f.value) for f in extract_fields(read_cells(row)) if f.source == "pair"}
+    assert pairs == {("DIVISION", "MARKETING"), ("DATE", "5/1/90")}
     # A value that goes on after a comma is not cut where a label follows it.
     address = (_line("Address:", 40, 100, 90, 20), _line("12 Oak Street,", 140, 100, 120, 20),
                _line("Springfield IL", 265, 100, 120, 20), _line("62704", 390, 100, 60, 20))
