@@ -11,6 +11,7 @@ like"), and left out when nothing is near. Nothing is generated, so nothing is i
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ from runtime.results import TextLine
 
 from .answering import MIN_TOTAL_SIMILARITY, TOTAL_KEY, paid_total, summed_total
 from . import vocabulary
-from .document import Field, extract_fields
+from .document import Field, extract_fields, is_label
 from .intents import DOCUMENT_NOUNS
 from .letterhead import read_letterhead
 from .types import AMOUNT, IDENT, question_type, value_types
@@ -160,25 +161,30 @@ def _heading(cells, rows) -> int | None:
     if titles:
         return titles[0]
     return next((index for index in top if sum(ch.isalpha() for ch in cells[index].text) >= 2
-                 and not _PAGE_NUMBER.fullmatch(cells[index].text.strip())), None)
+                 and not _PAGE_NUMBER.fullmatch(cells[index].text.strip().rstrip(" .,;"))), None)
 
 
 _HEADING_ROWS = 2
 
 
 def _titles(text: str) -> bool:
-    """Whether a cell may be a page's title: mostly letters, with a word of three, not a key
-    ("To:", "Date: 5 May"), nor a date, a time or a page number ("Page 1 of 10")."""
-    text = text.strip()
+    """Whether a cell may be a page's title: mostly letters, with a word of three (two in a
+    script written without spaces: "发票"), not a key and its value ("To:", "Date: 5 May"; a
+    "Chapter 3: Safety" is a title), nor a date, a time or a page number ("Page 1 of 10")."""
+    text = "".join(ch for ch in text.strip() if not unicodedata.category(ch).startswith("M"))  # "चालान": vowel signs
     letters = sum(ch.isalpha() for ch in text)
-    if not re.search(r"[^\W\d_]{3}", text) or letters < 0.6 * len(text.replace(" ", "")) or ":" in text:
+    if not re.search(r"[^\W\d_]{3}|[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]{2}", text) \
+            or letters < 0.6 * len(text.replace(" ", "")):
+        return False
+    key, colon, _ = text.partition(":")
+    if colon and (not key.strip() or is_label(key.strip())):
         return False
     if any(end - start >= 0.5 * len(text) for start, end, _ in find_dates(text)):
         return False
-    return not _PAGE_NUMBER.fullmatch(text)
+    return not _PAGE_NUMBER.fullmatch(text.rstrip(" .,;"))
 
 
-_PAGE_NUMBER = re.compile(r"(?i)page\s*\d+(\s*(of|/)\s*\d+)?")
+_PAGE_NUMBER = re.compile(r"(?i)page\s*(?:no\.?|number|#)?\s*\d+(\s*(of|/)\s*\d+)?")
 
 
 def _page_date(fields: list[Field], cells) -> tuple[str, int] | None:

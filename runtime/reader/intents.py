@@ -301,12 +301,15 @@ def named_words(request: str, common: frozenset[str]) -> list[str]:
     (function words): "physical", "state" in "What does the form say for physical state?".
     A request to read or describe the page names nothing of it; one that names something the
     page shows asks for that thing."""
-    # and a code of letters and figures ("LD50", "CO2"), which no whole-page request says
-    codes = {token.lower() for token in _CODE.findall(request)}
+    # and a code of letters and figures ("LD50", "CO2"), which no whole-page request says,
+    # unless it says which page ("Summarize the FY2020 report.")
+    codes = {match["code"].lower() for match in _CODE.finditer(request)
+             if not (match["the"] and (match["noun"] or "").lower() in WHOLE_PAGE_WORDS)}
     return sorted(word for word in _words(request) | codes if word not in WHOLE_PAGE_WORDS and word not in common)
 
 
-_CODE = re.compile(r"\b(?=[^\W_]*[^\W\d_])(?=[^\W_]*\d)[^\W_]{3,}\b")
+_CODE = re.compile(r"(?:\b(?P<the>the|this|that|my|your|our)\s+)?\b(?P<code>(?=[^\W_]*[^\W\d_])(?=[^\W_]*\d)[^\W_]{3,})\b"
+                   r"(?:\s+(?P<noun>[^\W\d_]+?)s?\b)?", re.I)
 
 
 # Function words a whole-page request may add ("Read me the receipt.", "Is there any text on it?").

@@ -247,6 +247,9 @@ def test_a_question_naming_a_code_or_a_number_sign_asks_that_field_not_for_a_des
     image = draw(rows)
     assert model.ask(image, "What is the LD50?").text == "5800 mg/kg"
     assert model.ask(image, "What is the page #?").text == "2 of 4"
+    # a code that says which page is no field: the request is for the whole page
+    report = draw([("FY2020 ANNUAL REPORT", None), ("Revenue grew in every region.", None), ("Total", "4,210")])
+    assert model.ask(report, "Summarize the FY2020 report.").text.startswith("This ")
 
 
 def test_free_generation_continues_the_chat_with_its_roles(model, reader_bundle):
@@ -272,6 +275,10 @@ def test_free_generation_continues_the_chat_with_its_roles(model, reader_bundle)
     # earlier turns say nothing of a picture: the request is the last user turn
     assert model.generate(None, "Describe this image.", (Message("user", "Hi"), Message("assistant", "Hello!")),
                           max_new_tokens=8).text.startswith("No image was attached")
+    # a system message may say all that is asked of an empty last turn; alone, an empty prompt is refused
+    assert model.generate(None, "", (Message("system", "Write a haiku about rain."),), max_new_tokens=4).text
+    with pytest.raises(InvalidRequestError):
+        model.generate(None, " ", max_new_tokens=1)
     for bad in ((Message("assistant", "Hi"),), (Message("user", "Hi"),), (Message("user", "Hi"), system)):
         with pytest.raises(InvalidRequestError):
             model.generate(None, "Name a colour.", bad, max_new_tokens=1)

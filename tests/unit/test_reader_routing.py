@@ -209,6 +209,13 @@ def test_a_heading_is_a_title_not_a_page_number_a_date_or_a_key():
                           _cell("Project Initiation Form", 20, 50, 300), _cell("Budget", 20, 120, 100)))
     text = Describer(bag_of_words).describe(stamped).text
     assert '"Project Initiation Form"' in text and "To: Files" not in text and "14:39" not in text, text
+    # titles in scripts without spaces or with vowel signs, and a title with a colon in it
+    for title in ("发票", "कर चालान", "Chapter 3: Safety"):
+        page = read_cells((_cell(title, 200, 10, 150), _cell("Buyer name", 20, 60, 150), _cell("Ravi Sharma", 300, 60, 80)))
+        assert f'headed "{title}"' in Describer(bag_of_words).describe(page).text, title
+    for number in ("Page 1 of 10.", "Page No. 2", "PAGE # 3"):
+        page = read_cells((_cell(number, 20, 10, 150), _cell("PRODUCT SPECIFICATION", 20, 50, 300)))
+        assert number.rstrip(".") not in Describer(bag_of_words).describe(page).text, number
     # a page of nothing else still names its start
     alone = read_cells((_cell("Page 2", 20, 10, 100), _cell("Notes", 20, 50, 100)))
     assert 'headed "Notes"' in Describer(bag_of_words).describe(alone).text
