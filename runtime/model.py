@@ -102,7 +102,8 @@ class Model:
         """Yield `TextDelta`s as text is decided, then the `GenerationResult` last. `history`:
         the chat turns before `prompt`, which free generation (task `generate`) continues."""
         self._require(task)
-        if task in ("vqa", "generate") and not prompt.strip():
+        # a chat's system message may say everything that is asked of an empty last turn
+        if (task == "vqa" or task == "generate" and not history) and not prompt.strip():
             raise InvalidRequestError(f"Task '{task}' needs a non-empty prompt.", param="prompt")
         request = GenerationRequest(
             task=task,

@@ -106,7 +106,10 @@ def parse_chat_request(
     check_text_length(texts, max_seq_len, "messages", count_tokens)
     budget = "max_completion_tokens" if request.max_completion_tokens is not None else "max_tokens"
     check_new_tokens(getattr(request, budget), max_seq_len, budget)
-    task = request.task or infer_task(image is not None, bool(last_user_text.strip()), tasks)
+    # the question about an image is the last user turn; a chat without one may say all it
+    # asks in a system message
+    asked = last_user_text.strip() if image is not None else "".join(texts).strip()
+    task = request.task or infer_task(image is not None, bool(asked), tasks)
     if task not in tasks:
         raise TaskNotSupportedError(task, tasks)
     if task in ("caption", "vqa", "read") and image is None:
@@ -134,9 +137,10 @@ def _history(messages: list[schemas.ChatMessage], texts: list[str]) -> tuple[Mes
     """The turns before the last user message (`check_turn_order` made it the last), with
     their roles: system and developer messages joined into the one system turn chat templates
     hold, then the user and assistant turns."""
-    system = "\n".join(t for m, t in zip(messages, texts) if m.role in _SYSTEM_ROLES and t)
+    system = [t for m, t in zip(messages, texts) if m.role in _SYSTEM_ROLES]
     turns = [Message(m.role, t) for m, t in zip(messages[:-1], texts) if m.role not in _SYSTEM_ROLES]
-    return ((Message("system", system),) if system else ()) + tuple(turns)
+    # an empty system message is still the system turn, as chat templates write it
+    return ((Message("system", "\n".join(t for t in system if t)),) if system else ()) + tuple(turns)
 
 
 def sampling_overrides(request, max_new_tokens: int | None) -> dict:

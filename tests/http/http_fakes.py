@@ -92,7 +92,7 @@ class FakeModel:
 
     def stream(self, task, image, prompt="", history=(), **params):
         self._require(task)
-        if task in ("vqa", "generate") and not prompt.strip():
+        if (task == "vqa" or task == "generate" and not history) and not prompt.strip():
             raise InvalidRequestError(f"Task '{task}' needs a non-empty prompt.", param="prompt")
         if image is not None:
             image = load_image(image, max_pixels=self.config.max_image_pixels)

@@ -46,6 +46,9 @@ def test_system_and_developer_messages_become_one_system_turn():
     messages = [{"role": "system", "content": "Be brief."}, {"role": "developer", "content": "Answer in French."},
                 {"role": "user", "content": "Name a colour."}]
     assert _call(messages).history == (Message("system", "Be brief.\nAnswer in French."),)
+    # an empty one is still the system turn (in place of the model's default), as templates write it
+    messages = [{"role": "system", "content": ""}, {"role": "user", "content": "Name a colour."}]
+    assert _call(messages).history == (Message("system", ""),)
 
 
 def test_a_question_about_an_image_carries_no_history():

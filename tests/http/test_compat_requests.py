@@ -133,6 +133,10 @@ async def test_a_text_chat_reaches_the_model_as_turns_with_their_roles(client, f
     assert fake_model.calls[-1][:2] == ("generate", "Another?")
     assert fake_model.histories[-1] == (Message("system", "Answer in one word."), Message("user", "Name a colour."),
                                         Message("assistant", "Blue."))
+    # the system message may say everything that is asked of an empty last turn
+    messages = [{"role": "system", "content": "Write a haiku about rain."}, {"role": "user", "content": ""}]
+    response = await client.post("/v1/chat/completions", json={"messages": messages, "stream": stream})
+    assert response.status == 200, await response.text()
 
 
 # --- --max-seq-len covers every text ----------------------------------------------------
