@@ -69,11 +69,12 @@ class ContextLengthExceededError(InvalidRequestError):
             advice = (f"Lower {budget_field} to at most {room} (the limit less the {prompt_tokens} tokens "
                       f"of {input_text}).")
         else:
-            advice = (f"Shorten {input_text}: its {prompt_tokens} tokens alone reach the limit (the server's "
+            advice = (f"Shorten {input_text}: {prompt_tokens} tokens alone reach the limit (the server's "
                       "--max-seq-len, or the model's own limit without it).")
+        # no budget fits: the text is what to change, which a host names as its clients send it
         error = cls(prompt_tokens + new_tokens, limit,
                     f"{prompt_tokens} tokens of {input_text} + {budget_field} {new_tokens}",
-                    advice=advice, param=budget_field)
+                    advice=advice, param=budget_field if room > 0 else "prompt")
         error.prompt_tokens, error.new_tokens, error.input_text = prompt_tokens, new_tokens, input_text
         return error
 

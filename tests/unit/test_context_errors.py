@@ -26,7 +26,9 @@ def test_the_engine_says_what_the_prompt_holds_and_how_much_room_is_left():
 def test_a_prompt_that_fills_the_limit_is_to_be_shortened():
     with pytest.raises(ContextLengthExceededError) as caught:
         check_context_length(64, GenerationParams(max_new_tokens=1), 64, "the image's text and the prompt")
-    assert "Shorten the image's text and the prompt: its 64 tokens alone reach the limit" in str(caught.value)
+    assert "Shorten the image's text and the prompt: 64 tokens alone reach the limit" in str(caught.value)
+    # no budget would fit: the error names the text, not the budget (a host renames it: `messages`)
+    assert caught.value.param == "prompt" and caught.value.naming("max_tokens").param == "prompt"
 
 
 def test_an_error_not_about_the_budget_is_named_as_it_is():
