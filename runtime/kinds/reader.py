@@ -289,7 +289,10 @@ class ReaderAdapter(KindAdapter):
         if request.task not in self.tasks:
             raise self._unsupported(request.task)
         if request.task == "generate":
-            if request.image is None and self._about_an_image(request.prompt):
+            # "Summarize the memo." after a turn that pasted the memo is about that text
+            pasted = any(turn.role == "user" and len(re.findall(r"\w+", turn.content)) >= _MIN_PASTED_WORDS
+                         for turn in request.history)
+            if request.image is None and not pasted and self._about_an_image(request.prompt):
                 return self._reply(NO_IMAGE, request, (), ())
             lines = self._lines(request.image) if request.image is not None else ()
             messages = [*request.history,

@@ -275,6 +275,10 @@ def test_free_generation_continues_the_chat_with_its_roles(model, reader_bundle)
     # earlier turns say nothing of a picture: the request is the last user turn
     assert model.generate(None, "Describe this image.", (Message("user", "Hi"), Message("assistant", "Hello!")),
                           max_new_tokens=8).text.startswith("No image was attached")
+    # ... unless one pasted the text the request names
+    memo = (Message("user", "MEMO to all staff: the canteen closes at 3 pm on Friday for cleaning."),
+            Message("assistant", "Noted."))
+    assert not model.generate(None, "Summarize the memo.", memo, max_new_tokens=8).text.startswith("No image")
     # a system message may say all that is asked of an empty last turn; alone, an empty prompt is refused
     assert model.generate(None, "", (Message("system", "Write a haiku about rain."),), max_new_tokens=4).text
     with pytest.raises(InvalidRequestError):
