@@ -1023,6 +1023,9 @@ class Answerer:
         focus, owners = vocabulary.question_words(question)
         specific = [w for w in focus if w not in vocabulary.GENERIC and w not in owners]
         opened = _prefixed(fields, specific, question, self._words) + _run_together(fields, question)
+        # a cell's key and value the layout already keyed (and went on under: a "cc:" list) as it is
+        laid_out = {(f.line, f.key.strip().lower()) for f in fields if f.key}
+        opened = [f for f in opened if (f.line, f.key.strip().lower()) not in laid_out]
         keyed = [f for f in fields if f.key] + [f for f in opened if accept is None or accept(f.value)]
         if not keyed:
             return []

@@ -99,6 +99,11 @@ def test_a_value_goes_on_over_the_lines_under_it():
     copies = (_line("cc:", 94, 532, 37, 14), _line("R. Schoenfein", 122, 528, 102, 23),
               _line("S. Dammers", 124, 541, 81, 24), _line("P. Hendricks", 124, 555, 93, 25))
     assert ("cc", "R. Schoenfein S. Dammers P. Hendricks") in {(f.key, f.value) for f in extract_fields(read_cells(copies))}
+    # and the answer is that field, not the cell's own "cc:" and first name read again
+    answerer = _answerer()
+    assert answerer.answer("What is the cc?", copies).text == "R. Schoenfein S. Dammers P. Hendricks"
+    keyed = answerer._labelled("What is the cc?", extract_fields(read_cells(copies)))
+    assert {f.value for f, _ in keyed if f.key == "cc"} == {"R. Schoenfein S. Dammers P. Hendricks"}
 
 
 def test_numbered_column_titles_make_a_table_and_the_number_picks_the_column():
