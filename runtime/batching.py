@@ -44,6 +44,7 @@ batches this way.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -57,6 +58,8 @@ from .decoding import StreamEvent, TextDecoder, TokenStream
 from .fused_decoder import FusedDecoder, allocate_kv, round_capacity
 from .params import GenerationParams
 from .scheduler import waiting
+
+logger = logging.getLogger(__name__)
 
 # Graphs whose rows are computed independently. Dynamic int8 quantization (the bundles' int8
 # variants) scales activations per tensor, so a row's numbers would depend on the other rows
@@ -153,11 +156,10 @@ class SharedBufferCache:
     quarter, and are dropped by `clear`.
 
     `prefill` reuses the keys/values of the longest prefix its prompt shares with the last
-    prompt it ran (up to `PREFIX_MAX_POSITIONS` of it are kept). A position's keys/values
-    depend only on the tokens up to it, and the graph gives them, and the last position's
-    logits, bit for bit whether a prompt is run in one call or from a past (checked on the
-    real int4 graph; tests/golden/test_lm_batching.py compares whole replies), so a reply
-    stays equal to the same prompt decoded alone. A prompt's prefill costs about one
+    prompt it ran (up to `PREFIX_MAX_POSITIONS` of it are kept), where the graph gives the
+    prompt's last logits bit for bit whether it is run in one call or from a past, so that a
+    reply stays equal to the same prompt decoded alone. That holds on some CPUs' kernels and
+    not on others (`reuse_exact`, checked on the first prompt that could reuse a prefix). A prompt's prefill costs about one
     batch-1 step per token (every matmul is linear in its rows): it is what a joining
     stream makes the running ones wait for.
     """
@@ -172,6 +174,9 @@ class SharedBufferCache:
         self._bound: dict[tuple, tuple[dict, dict]] = {}  # rows -> their views of the buffers, bindings
         #: Prompt positions prefilled and reused so far (for tests and metrics).
         self.prefill_positions = {"run": 0, "reused": 0}
+        #: Whether a prompt run from a remembered prefix gives the logits it gives run whole
+        #: (None until the first prompt that could reuse one; `prefill` checks it then).
+        self.reuse_exact: bool | None = None
 
     lockstep = False
 
@@ -180,17 +185,34 @@ class SharedBufferCache:
         is the prompt's last position (`static`: none; this layout has no per-row inputs)."""
         length = prompt.shape[1]
         self._reserve(row + 1, length + 1)
-        reused = self._reuse_prefix(prompt[0], row)
-        logits = self._run(prompt[:, reused:], np.ones((1, length), dtype=np.int64), slice(row, row + 1))
-        self._remember_prefix(prompt[0], row)
+        mask, rows = np.ones((1, length), dtype=np.int64), slice(row, row + 1)
+        reused = self._reuse_prefix(prompt[0], row) if self.reuse_exact is not False else 0
+        logits = self._run(prompt[:, reused:], mask, rows)
+        if reused and self.reuse_exact is None:
+            # Checked once, on the first prompt that could reuse a prefix: run whole, is the
+            # prompt's last position the same bit for bit? A reply must not depend on the
+            # request before it (a seeded sample changed with it when one row was run from the
+            # past): where it differs, every prompt is run whole.
+            whole = self._run(prompt, mask, rows)
+            self.reuse_exact = bool(np.array_equal(whole[0, -1], logits[0, -1]))
+            logits, reused = whole, 0
+            if not self.reuse_exact:
+                logger.info("Prompt prefixes are run again for each request: this CPU's kernels give "
+                            "their last position other logits when run from a past.")
+        if self.reuse_exact is not False:
+            self._remember_prefix(prompt[0], row)
         self.prefill_positions["run"] += length - reused
         self.prefill_positions["reused"] += reused
         return logits
 
     def _reuse_prefix(self, ids: np.ndarray, row: int) -> int:
         """Copy the remembered keys/values of the prefix `ids` shares with the last prompt into
-        `row`; how many positions (at least one position is left to run, for its logits)."""
-        limit = min(len(ids) - 1, len(self._prefix_ids))
+        `row`; how many positions. At least two positions are left to run: one row alone takes
+        another kernel path than several (the prompt's last logits 0.38 apart on an AMD EPYC's
+        int4 graph), several give every row as run whole (`reuse_exact` checks that)."""
+        limit = min(len(ids) - 2, len(self._prefix_ids))
+        if limit <= 0:
+            return 0
         differs = np.flatnonzero(ids[:limit] != self._prefix_ids[:limit])
         shared = int(differs[0]) if len(differs) else limit
         if shared > 0:

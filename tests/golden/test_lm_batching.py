@@ -90,8 +90,26 @@ def test_fused_int4_replies_in_a_batch_equal_replies_alone(int4_language_models)
     assert [r.text for r in got] == [r.text for r in expected]
     steps = together.batcher.step_sizes
     assert max(steps) > 1 and max(steps) <= 3, steps
-    # The joining prompts shared the chat template's prefix: equal replies with it reused.
-    assert together.batcher._cache.prefill_positions["reused"] > 0  # noqa: SLF001
+    # The joining prompts shared the chat template's prefix: equal replies with it reused where
+    # this CPU's kernels give a prompt run from a past its logits run whole, else run whole.
+    cache = together.batcher._cache  # noqa: SLF001
+    assert cache.reuse_exact is not None
+    assert (cache.prefill_positions["reused"] > 0) == cache.reuse_exact
+
+
+def test_a_seeded_reply_does_not_depend_on_the_request_before_it(int4_language_models):
+    # The same prompt again after itself (its whole prefix remembered) and after another: a
+    # sampled reply is the one decoded alone either way.
+    alone, together = int4_language_models
+    params = GenerationParams(max_new_tokens=20, do_sample=True, temperature=0.8, seed=5)
+
+    def reply(model, prompt):
+        *_, result = model.generate([Message("user", prompt)], params)
+        return result.token_ids
+
+    expected = {prompt: reply(alone, prompt) for prompt in PROMPTS[:2]}
+    for prompt in (PROMPTS[0], PROMPTS[0], PROMPTS[1], PROMPTS[0]):
+        assert reply(together, prompt) == expected[prompt], prompt
 
 
 def test_stop_strings_logprobs_and_seeded_sampling_survive_batching(alone, together):

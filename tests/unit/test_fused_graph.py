@@ -441,11 +441,12 @@ def test_a_prompt_reuses_the_prefix_it_shares_with_the_last_one(decoder, monkeyp
         return logits[0]
 
     cache = batching.SharedBufferCache(decoder, max_batch=4)
-    # (prompt, positions reused): the first has nothing to reuse; then a shared prefix of 3,
-    # one that differs at its third token, the same prompt again (its last position still
-    # runs, for its logits), and one that is a prefix of the last.
-    cases = [([5, 9, 13, 20, 21], 0), ([5, 9, 13, 40], 3), ([5, 9, 14, 40, 41, 42], 2), ([5, 9, 14, 40, 41, 42], 5),
-             ([5, 9], 1)]
+    cache.reuse_exact = True  # as where the check found a prompt run from a past bit for bit its whole run
+    # (prompt, positions reused): the first has nothing to reuse; then a shared prefix of 3 of
+    # which 2 (two positions are always run), one that differs at its third token, the same
+    # prompt again (its last two positions still run), and one that is a prefix of the last.
+    cases = [([5, 9, 13, 20, 21], 0), ([5, 9, 13, 40], 2), ([5, 9, 14, 40, 41, 42], 2), ([5, 9, 14, 40, 41, 42], 4),
+             ([5, 9], 0)]
     sequences, lengths = [], []
     for row, (prompt, reused) in enumerate(cases[:4]):
         before = dict(cache.prefill_positions)
@@ -470,3 +471,25 @@ def test_a_prompt_reuses_the_prefix_it_shares_with_the_last_one(decoder, monkeyp
     assert np.abs(logits[0, -1] - alone(prompt)[-1]).max() < TOLERANCE
     cache.clear()  # after a failure nothing is reused
     assert cache.prefill(np.array([prompt]), 0).shape[1] == len(prompt)
+
+
+def test_a_prefix_is_reused_only_where_the_logits_run_from_it_are_the_whole_runs(decoder, monkeypatch):
+    """The first prompt that could reuse a prefix is run both ways; where the logits differ at
+    all, no prompt reuses one after (a seeded reply must not depend on the request before it)."""
+    import runtime.batching as batching
+
+    cache = batching.SharedBufferCache(decoder, max_batch=2)
+    cache.prefill(np.array([[5, 9, 13, 20, 21]]), 0)
+    assert cache.reuse_exact is None  # nothing to reuse yet
+    run = cache._run  # noqa: SLF001
+
+    def off_by_a_bit(token_ids, mask, rows):  # a kernel that rounds a run from a past otherwise
+        logits = run(token_ids, mask, rows)
+        return logits + 1e-6 if token_ids.shape[1] < mask.shape[1] else logits
+
+    monkeypatch.setattr(cache, "_run", off_by_a_bit)
+    logits = cache.prefill(np.array([[5, 9, 13, 40, 41]]), 0)
+    assert cache.reuse_exact is False and logits.shape[1] == 5  # the whole run's logits
+    before = dict(cache.prefill_positions)
+    assert cache.prefill(np.array([[5, 9, 13, 40, 41]]), 0).shape[1] == 5
+    assert cache.prefill_positions["reused"] == before["reused"]
