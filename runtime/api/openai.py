@@ -9,6 +9,7 @@ their default value); this module adds the checks a schema cannot express.
 from __future__ import annotations
 
 import base64
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -210,7 +211,9 @@ def check_turn_order(roles: Sequence[str]) -> None:
 
 
 def _a(word: str) -> str:
-    return ("an " if word[0] in "aeiou" else "a ") + word
+    """The word with its article by sound: "an assistant", "a user"."""
+    vowel = word[:1] in "aeio" or word[:1] == "u" and not re.match(r"u(?:s|ni|ti)", word)
+    return ("an " if vowel else "a ") + word
 
 
 def check_new_tokens(value: int | None, max_seq_len: int | None, param: str) -> None:

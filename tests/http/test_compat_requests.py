@@ -88,6 +88,9 @@ async def test_the_turn_error_says_which_message_and_what_order(client):
     error = await _error(await client.post("/v1/chat/completions", json={"messages": messages}), 400)
     assert error["message"].startswith("messages[2] is an assistant message after an assistant message")
     assert "alternate" in error["message"]
+    messages = [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]
+    error = await _error(await client.post("/v1/chat/completions", json={"messages": messages}), 400)
+    assert error["message"].startswith("messages[1] is a user message after a user message")
 
 
 # --- the question is the last user turn, whatever surrounds it ----------------------------
