@@ -159,9 +159,9 @@ class SharedBufferCache:
     prompt it ran (up to `PREFIX_MAX_POSITIONS` of it are kept), where the graph gives the
     prompt's last logits bit for bit whether it is run in one call or from a past, so that a
     reply stays equal to the same prompt decoded alone. That holds on some CPUs' kernels and
-    not on others (`reuse_exact`, checked on the first prompt that could reuse a prefix). A prompt's prefill costs about one
-    batch-1 step per token (every matmul is linear in its rows): it is what a joining
-    stream makes the running ones wait for.
+    not on others (`reuse_exact`, checked on the first prompt that could reuse a prefix). A
+    prompt's prefill costs about one batch-1 step per token (every matmul is linear in its
+    rows): it is what a joining stream makes the running ones wait for.
     """
 
     def __init__(self, decoder: FusedDecoder, max_batch: int):

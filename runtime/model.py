@@ -26,8 +26,9 @@ def _checked_history(history: Sequence[Message]) -> tuple[Message, ...]:
     for index, turn in enumerate(turns):
         if not isinstance(turn, Message):
             raise InvalidRequestError(f"history[{index}] must be a runtime.chat.Message.", param="history")
-        expected = ("user", "assistant")[(index - (turns[0].role == "system")) % 2]
-        if turn.role != ("system" if index == 0 and turn.role == "system" else expected):
+    first = 1 if turns and turns[0].role == "system" else 0  # the turns after a system turn alternate
+    for index, turn in enumerate(turns[first:], first):
+        if turn.role != ("user", "assistant")[(index - first) % 2]:
             raise InvalidRequestError(
                 f"history[{index}] is a {turn.role} turn: history holds one system turn first, then user and "
                 "assistant turns alternating from a user turn and ending with an assistant turn.", param="history")

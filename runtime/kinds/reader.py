@@ -90,6 +90,11 @@ _MAX_NAMED_WORDS = 4
 FLAT_PIXEL_STD = 2.0
 
 
+def _pasted(text: str) -> bool:
+    """Whether a text is long enough to be one a request brings to work on, not a request."""
+    return len(re.findall(r"\w+", text)) >= _MIN_PASTED_WORDS
+
+
 @dataclasses.dataclass(frozen=True)
 class Reply:
     """A reply decided from the page's text, with the OCR lines it comes from."""
@@ -290,8 +295,7 @@ class ReaderAdapter(KindAdapter):
             raise self._unsupported(request.task)
         if request.task == "generate":
             # "Summarize the memo." after a turn that pasted the memo is about that text
-            pasted = any(turn.role == "user" and len(re.findall(r"\w+", turn.content)) >= _MIN_PASTED_WORDS
-                         for turn in request.history)
+            pasted = any(turn.role == "user" and _pasted(turn.content) for turn in request.history)
             if request.image is None and not pasted and self._about_an_image(request.prompt):
                 return self._reply(NO_IMAGE, request, (), ())
             lines = self._lines(request.image) if request.image is not None else ()
@@ -348,7 +352,7 @@ class ReaderAdapter(KindAdapter):
         # "Summarize the text: INVOICE No 1234, total due ...": a request that brings its own text
         # after a colon is about that text; what the text names ("invoice") names no picture.
         instruction, colon, material = request.partition(":")
-        if colon and len(re.findall(r"\w+", material)) >= _MIN_PASTED_WORDS:
+        if colon and _pasted(material):
             request = instruction
         words = set(re.findall(r"[a-z]+", request.lower()))
         if not words or len(words) > _MAX_PICTURE_REQUEST_WORDS:  # a long text is no question about a picture

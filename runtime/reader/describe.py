@@ -161,7 +161,7 @@ def _heading(cells, rows) -> int | None:
     if titles:
         return titles[0]
     return next((index for index in top if sum(ch.isalpha() for ch in cells[index].text) >= 2
-                 and not _PAGE_NUMBER.fullmatch(cells[index].text.strip().rstrip(" .,;"))), None)
+                 and not _page_number(cells[index].text)), None)
 
 
 _HEADING_ROWS = 2
@@ -181,7 +181,12 @@ def _titles(text: str) -> bool:
         return False
     if any(end - start >= 0.5 * len(text) for start, end, _ in find_dates(text)):
         return False
-    return not _PAGE_NUMBER.fullmatch(text.rstrip(" .,;"))
+    return not _page_number(text)
+
+
+def _page_number(text: str) -> bool:
+    """"Page 1 of 10.", "Page No. 2", "PAGE # 3"."""
+    return _PAGE_NUMBER.fullmatch(text.strip().rstrip(" .,;")) is not None
 
 
 _PAGE_NUMBER = re.compile(r"(?i)page\s*(?:no\.?|number|#)?\s*\d+(\s*(of|/)\s*\d+)?")
