@@ -184,6 +184,13 @@ def _name_form(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
+def _header_key(fields: list[Field], name: str) -> list[Field]:
+    """The page's fields keyed exactly `name` ("To", "From": a memo's or an e-mail's header)
+    whose value holds a word and no key of its own, first in reading order."""
+    return [f for f in fields if _name_form(f.key) == name and f.source in ("colon", "inline", "span")
+            and re.search(r"[^\W\d_]", f.value) and ":" not in f.value]
+
+
 def _specific_words(request: str) -> set[str]:
     """The request's focus words that no whole-page request needs ("page" in "Read this page"
     names no key "Page")."""
@@ -602,8 +609,18 @@ def _amount(text: str) -> float | None:
 
 
 def _header(fields: list[Field]) -> list[tuple[Field, float]]:
-    """The page's first line that is not a document title ("INVOICE"): who issued it."""
-    return [(f, 1.0) for f in fields if f.source == "line" and not is_document_title(f.value)][:1]
+    """The page's first line that is not a document title ("INVOICE"), among its first few
+    cells: who issued it. A name further down ("cc: ... B. Jones") issued nothing."""
+    return [(f, 1.0) for f in fields if f.source == "line" and f.line < _HEADER_CELLS
+            and not is_document_title(f.value)][:1]
+
+
+_MAX_EACH_KEYED = 3  # more keys than this holding the question's words: it names none of them
+
+
+# How far down, in cells of reading order, a page's header line may be (a logo's words, a
+# date or a page number beside it may come first).
+_HEADER_CELLS = 6
 
 
 # A value that holds a key of its own ("Form No: F-44285", "Email: ..., City: Ghent") is a line
@@ -723,9 +740,36 @@ class Answerer:
         if not candidates:
             candidates = self._similar(question, fields, expected)
         if not candidates:
-            return Answer(NOT_FOUND, False, (), 0.0)
+            return self._each_keyed(question, fields, cells) or Answer(NOT_FOUND, False, (), 0.0)
         score, best = self._choose(question, candidates, cells)
         return _found(best, _typed_span(best.value, expected), expected, float(score), cells)
+
+    def _each_keyed(self, question: str, fields: list[Field], cells) -> Answer | None:
+        """A question whose words every one of a few keys holds, none of them named more than
+        the others ("the LD50" of "Oral LD50 (rat): 5800 mg/kg" and "Dermal LD50 (rabbit): >
+        10000 mg/kg"): each key with its value, in reading order, rather than one of them
+        guessed or none. None unless two or three such keys hold different values."""
+        focus, owners = vocabulary.question_words(question)
+        specific = [w for w in focus if w not in vocabulary.GENERIC and w not in owners]
+        if not specific or any(len(word) < 3 for word in specific):
+            return None
+        holding: dict[str, Field] = {}
+        for field in sorted(fields, key=lambda f: f.line):
+            if field.source not in ("colon", "inline") or not field.value.strip():
+                continue
+            label = vocabulary.label_words(self._read(field.key), focus + owners)
+            if all(w in label or _misread(w, field.key, self._words) for w in specific):
+                # a heading set before the key ("Acute toxicity Oral LD50 (rat)") keys the same
+                # value: the key as written on its line is the shortest
+                value = field.value.strip()
+                if value not in holding or len(field.key) < len(holding[value].key):
+                    holding[value] = field
+        chosen = sorted(holding.values(), key=lambda f: f.line)
+        if not 2 <= len(chosen) <= _MAX_EACH_KEYED or len({f.line for f in chosen}) < len(chosen):
+            return None
+        text = "; ".join(f"{f.key.strip()}: {f.value.strip()}" for f in chosen)
+        lines = sorted({i for f in chosen for i in f.lines})
+        return Answer(text, True, tuple(cells[i] for i in lines), 0.5, chosen[0])
 
     def _in_sections(self, question: str, fields: list[Field], cells) -> list[Field]:
         """On a page of two sections or more (`document._sections`: the applicant's block beside
@@ -1023,9 +1067,12 @@ class Answerer:
         focus, owners = vocabulary.question_words(question)
         specific = [w for w in focus if w not in vocabulary.GENERIC and w not in owners]
         opened = _prefixed(fields, specific, question, self._words) + _run_together(fields, question)
-        # a cell's key and value the layout already keyed (and went on under: a "cc:" list) as it is
+        # A cell's key and value the layout already keyed (and went on under: a "cc:" list) as it
+        # is; nor a key cut short of the colon that ends it ("Oral LD50 | (rat): 5800 mg/kg").
         laid_out = {(f.line, f.key.strip().lower()) for f in fields if f.key}
-        opened = [f for f in opened if (f.line, f.key.strip().lower()) not in laid_out]
+        colons = [(f.line, _name_form(f.key)) for f in fields if f.key and f.source == "colon"]
+        opened = [f for f in opened if (f.line, f.key.strip().lower()) not in laid_out
+                  and not any(line == f.line and key.startswith(_name_form(f.key)) for line, key in colons)]
         keyed = [f for f in fields if f.key] + [f for f in opened if accept is None or accept(f.value)]
         if not keyed:
             return []
@@ -1122,13 +1169,16 @@ class Answerer:
             if named:
                 return [min(named, key=lambda item: item[0].line)]
         if expected == PERSON and _TO_WHOM.search(question):
-            # "Who is the letter to?", "To whom is it addressed?": the person the page greets.
-            greeted = [f for f in fields if f.source == "greeting"]
+            # "Who is the letter to?", "To whom is it addressed?": the person the page greets,
+            # else a memo's or e-mail's header key "To:".
+            greeted = [f for f in fields if f.source == "greeting"] or _header_key(fields, "to")
             if greeted:
                 return [(greeted[0], 0.5)]
-        if expected == PERSON and _WHO_DID.search(question):
-            # "Who wrote it?", "Who sent the memo?": the person who signed the page did it.
-            signed = [f for f in fields if f.source == "closing"]
+        if expected in (PERSON, ORG) and _WHO_DID.search(question):
+            # "Who wrote it?", "Who sent the memo?": the person who signed the page did it, else
+            # the one a memo's or e-mail's header key "From:" names (a company's letterhead,
+            # where it has one, answered above).
+            signed = [f for f in fields if f.source == "closing" and expected == PERSON] or _header_key(fields, "from")
             if signed:
                 return [(signed[0], 0.5)]
         if expected in (PERSON, ORG, ADDRESS) and not about_issuer and not _WHO_DID.search(question) \

@@ -132,10 +132,19 @@ def is_document_title(text: str) -> bool:
     if ends_in_legal_form(text):  # "PAPER MILL SDN BHD" is a company
         return False
     words = {word.lower() for word in re.findall(r"[^\W\d_]+", text)}
-    if words & intents.DOCUMENT_NOUNS:
+    if words & (intents.DOCUMENT_NOUNS | _TITLE_NOUNS):
         return True
     squeezed = compact(text)  # "SIMPLIFIEDTAXINVOICE": the recognizer dropped the spaces
-    return any(noun in squeezed for noun in intents.DOCUMENT_NOUNS if len(noun) >= 7)
+    return any(noun in squeezed for noun in intents.DOCUMENT_NOUNS | _TITLE_NOUNS if len(noun) >= 7)
+
+
+# Nouns that name a kind of document in its title ("MEMORANDUM", "STATEMENT OF ACCOUNT",
+# "PURCHASE REQUISITION"), besides the names requests call documents by (`intents`): a line
+# of them, without a company's legal form, names the document, not its issuer.
+_TITLE_NOUNS = frozenset(
+    "memorandum statement report certificate notice quotation agreement contract application "
+    "requisition voucher transmittal agenda minutes datasheet".split()
+)
 
 
 def read_letterhead(cells: tuple[TextLine, ...]) -> Letterhead:

@@ -106,6 +106,40 @@ def test_a_value_goes_on_over_the_lines_under_it():
     assert {f.value for f, _ in keyed if f.key == "cc"} == {"R. Schoenfein S. Dammers P. Hendricks"}
 
 
+def test_a_memo_header_names_its_writer_and_its_reader():
+    """"To:" and "From:" head a memo or an e-mail: without a greeting or a signature they say
+    whom it is for and who wrote it; the title "MEMORANDUM" issued nothing, and a name far down
+    the page ("cc: ... B. Jones") is no sender either."""
+    memo = (_line("MEMORANDUM", 60, 46, 310), _line("To: All Staff", 60, 110, 150), _line("From: Jane Smith", 60, 150),
+            _line("Date: April 2, 2003", 60, 190, 240), _line("Subject: Office move", 60, 230, 250),
+            _line("cc: A. Person", 60, 270, 160), _line("B. Jones", 105, 305, 110), _line("C. Lee", 105, 341, 80),
+            _line("The office will move to the third floor on Monday.", 60, 420, 600))
+    answerer = _answerer()
+    assert answerer.answer("Who wrote this?", memo).text == "Jane Smith"
+    assert answerer.answer("Who sent it?", memo).text == "Jane Smith"
+    assert answerer.answer("Who is the memo for?", memo).text == "All Staff"
+    assert answerer.answer("Which company sent this?", memo).text == NOT_FOUND
+    # a greeting and a signature still come first
+    letter = (_line("To: Files", 20, 10), _line("Dear Ada Lovelace,", 20, 60, 260), _line("Please find the report.", 20, 100, 300),
+              _line("Sincerely,", 20, 160), _line("Grace Hopper", 20, 200), _line("From: Front desk", 20, 260, 260))
+    assert answerer.answer("Who wrote this?", letter).text == "Grace Hopper"
+    assert answerer.answer("Who is the letter to?", letter).text == "Ada Lovelace"
+
+
+def test_a_key_cut_short_of_its_colon_is_not_read_and_shared_words_answer_each_key():
+    sheet = (_line("Acute toxicity", 60, 270, 170), _line("Oral LD50 (rat): 5800 mg/kg", 60, 310, 340),
+             _line("Dermal LD50 (rabbit): > 10000 mg/kg", 60, 350, 460), _line("Carcinogenicity: Not listed by IARC", 60, 430, 420))
+    answerer = _answerer()
+    # the key goes on to its colon: "(rat):" is no part of the value
+    assert answerer.answer("What is the oral LD50?", sheet).text == "5800 mg/kg"
+    # two keys hold the question's word, neither more than the other: both, each with its key
+    both = answerer.answer("What is the LD50?", sheet)
+    assert both.text == "Oral LD50 (rat): 5800 mg/kg; Dermal LD50 (rabbit): > 10000 mg/kg"
+    assert [line.text for line in both.evidence] == [sheet[1].text, sheet[2].text]
+    # a word no key holds is still not found
+    assert answerer.answer("What is the LC50?", sheet).text == NOT_FOUND
+
+
 def test_numbered_column_titles_make_a_table_and_the_number_picks_the_column():
     weeks = ("Week 1", "Week 2", "Week 3", "Week 4")
     figures = {"Tyres": ("990,42", "5.216,97", "7.172,34", "2.298,11"), "Lamps": ("6.392,83", "850,77", "152,77", "823,00")}
