@@ -298,10 +298,10 @@ class ReaderAdapter(KindAdapter):
             pasted = any(turn.role == "user" and _pasted(turn.content) for turn in request.history)
             if request.image is None and not pasted and self._about_an_image(request.prompt):
                 return self._reply(NO_IMAGE, request, (), ())
-            lines = self._lines(request.image) if request.image is not None else ()
+            context, held = self._generation_context(request.image) if request.image is not None else ("", [])
             messages = [*request.history,
-                        Message("user", f"{_context(lines)}\n\n{request.prompt}" if lines else request.prompt)]
-            held = ["the image's text"] * bool(lines) + ["the messages" if request.history else "the prompt"]
+                        Message("user", f"{context}\n\n{request.prompt}" if context else request.prompt)]
+            held.append("the messages" if request.history else "the prompt")
             return self._lm.generate(messages, request.params, " and ".join(held))
         regions = self._regions(request.image)
         reply = self._page_answer(request.prompt, regions) if request.task == "vqa" else None
@@ -318,6 +318,21 @@ class ReaderAdapter(KindAdapter):
             return self._reply(description.text, request, regions, description.evidence)
         reply = self.answer_regions(request.prompt, regions)
         return self._reply(reply.text, request, regions, reply.evidence)
+
+    def _generation_context(self, image) -> tuple[str, list[str]]:
+        """What the language model is told of an attached picture before a request to write
+        freely, and what it is called in a context error: a page's text as the recognizer read
+        it; of a photo, what the photo models see (their description) and its words without
+        the specks of texture the recognizer reads as letters ('O 9' on a cat's fur), which
+        the model would otherwise write about."""
+        lines = self._lines(image)
+        look = self.look(image, self._regions(image)) if self._photos is not None else None
+        if look is None or look.kind == DOCUMENT:
+            return (_context(lines), ["the image's text"]) if lines else ("", [])
+        seen = self._photos.describe(look).text
+        words = [line for line in lines if not _speck(line)]
+        text = f"The image is a photo. The image models describe it so: {seen}"
+        return (f"{text}\n\n{_context(words)}" if words else text), ["the photo's description"]
 
     def _page_answer(self, prompt: str, regions):
         """The reply to a request about a page of text (`PAGE_LINES` words) when the photo

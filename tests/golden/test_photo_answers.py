@@ -294,3 +294,29 @@ def test_a_page_beside_an_object_with_a_speck_gets_the_full_paths_reply(model, p
         with monkeypatch.context() as full_path:
             full_path.setattr(adapter, "_page_answer", lambda prompt, regions: None)
             assert model.ask(picture, request).text == first.text, request
+
+
+def test_free_writing_about_a_photo_is_told_what_the_photo_models_see(model, photos, monkeypatch):
+    """`task: generate` with a photo: the language model is told the photo models' description
+    ("a cat"), not the specks of texture the recognizer reads as letters on its fur; a page
+    still gives its text."""
+    from docvqa import make_documents
+    from runtime.results import TextLine
+
+    adapter = model._adapter
+    told = []
+    original = adapter._lm.generate
+    monkeypatch.setattr(adapter._lm, "generate", lambda messages, params, held: told.append(messages[-1].content)
+                        or original(messages, params.with_overrides(max_new_tokens=4), held))
+    speck = TextLine("O 9", ((300.0, 200.0), (330.0, 200.0), (330.0, 215.0), (300.0, 215.0)), 0.6)
+    cat = photos["chelsea"].convert("RGB")
+    regions = (speck,)
+    with monkeypatch.context() as specked:
+        specked.setattr(adapter, "_read_regions", lambda image: regions)
+        model.generate(cat, "Write a short poem about this picture.")
+    assert re.search(r"\bcat\b", told[-1]) and "O 9" not in told[-1], told[-1]
+    assert told[-1].endswith("Write a short poem about this picture.")
+    page = make_documents(seed=1, count=1)[0].image.convert("RGB")
+    model.generate(page, "Write one sentence about this page.")
+    lines = [line.text for line in adapter._lines(page)]
+    assert "recognized by OCR" in told[-1] and all(line in told[-1] for line in lines)
