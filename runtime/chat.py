@@ -29,6 +29,23 @@ def format_chatml(messages: Sequence[Message], default_system: str | None) -> st
     return "".join(parts)
 
 
+def out_of_turn(roles: Sequence[str], system: frozenset[str] = frozenset({"system"})) -> int | None:
+    """The index of the first role out of the order every chat format here takes: `system`
+    roles first, then user and assistant turns alternating from a user turn; None when all
+    are in order. Where the turns must end is the caller's rule (the API's messages end with
+    the user turn answered, the engine's history with an assistant turn before the prompt)."""
+    expected = "user"
+    for index, role in enumerate(roles):
+        if role in system:
+            if index and roles[index - 1] not in system:
+                return index
+            continue
+        if role != expected:
+            return index
+        expected = "assistant" if role == "user" else "user"
+    return None
+
+
 FORMATS = {"chatml": format_chatml}
 END_OF_TURN = {"chatml": "<|im_end|>"}
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .chat import Message
+from .chat import Message, out_of_turn
 from .config import ModelConfig
 from .errors import InvalidRequestError, TaskNotSupportedError
 from .image import load_image
@@ -21,17 +21,20 @@ from .scheduler import WorkerPool
 
 def _checked_history(history: Sequence[Message]) -> tuple[Message, ...]:
     """`history` as the chat templates take it: at most one system turn, first, then user
-    and assistant turns alternating from a user turn, so that the prompt is the next user turn."""
+    and assistant turns alternating from a user turn (`chat.out_of_turn`), so that the prompt
+    is the next user turn."""
     turns = tuple(history)
     for index, turn in enumerate(turns):
         if not isinstance(turn, Message):
             raise InvalidRequestError(f"history[{index}] must be a runtime.chat.Message.", param="history")
-    first = 1 if turns and turns[0].role == "system" else 0  # the turns after a system turn alternate
-    for index, turn in enumerate(turns[first:], first):
-        if turn.role != ("user", "assistant")[(index - first) % 2]:
-            raise InvalidRequestError(
-                f"history[{index}] is a {turn.role} turn: history holds one system turn first, then user and "
-                "assistant turns alternating from a user turn and ending with an assistant turn.", param="history")
+    roles = [turn.role for turn in turns]
+    index = out_of_turn(roles)
+    if index is None and roles.count("system") > 1:
+        index = roles.index("system", 1)
+    if index is not None:
+        raise InvalidRequestError(
+            f"history[{index}] is a {roles[index]} turn: history holds one system turn first, then user and "
+            "assistant turns alternating from a user turn and ending with an assistant turn.", param="history")
     if turns and turns[-1].role == "user":
         raise InvalidRequestError("history must end with an assistant turn: the prompt is the next user turn.",
                                   param="history")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import msgspec
 import numpy as np
 
-from runtime.chat import Message
+from runtime.chat import Message, out_of_turn
 from runtime.errors import ContextLengthExceededError, InvalidRequestError, TaskNotSupportedError
 from runtime.results import GenerationResult, StepLogprobs, Usage
 
@@ -181,28 +181,25 @@ _SYSTEM_ROLES = frozenset({"system", "developer"})
 
 def check_turn_order(roles: Sequence[str]) -> None:
     """System (or developer) messages first, then user and assistant turns alternating from
-    a user turn to a last user turn, which is what a completion answers. llama.cpp's server
-    refuses the same shapes ("Conversation roles must alternate user/assistant/...")."""
-    expected = "user"
-    for index, role in enumerate(roles):
-        where = f"messages[{index}].role"
+    a user turn (`chat.out_of_turn`) to a last user turn, which is what a completion answers.
+    llama.cpp's server refuses the same shapes ("Conversation roles must alternate
+    user/assistant/...")."""
+    index = out_of_turn(roles, _SYSTEM_ROLES)
+    if index is not None:
+        role, where = roles[index], f"messages[{index}].role"
         if role in _SYSTEM_ROLES:
-            if index and roles[index - 1] not in _SYSTEM_ROLES:
-                raise InvalidRequestError(
-                    f"messages[{index}] is {_a(role)} message after the conversation started: put system "
-                    "and developer messages first, before the first user message.",
-                    param=where,
-                )
-            continue
-        if role != expected:
-            after = f"after {_a(roles[index - 1])} message" if index else "first"
             raise InvalidRequestError(
-                f"messages[{index}] is {_a(role)} message {after}: after any system messages, turns must "
-                "alternate user, assistant, user, ... starting and ending with a user message.",
+                f"messages[{index}] is {_a(role)} message after the conversation started: put system "
+                "and developer messages first, before the first user message.",
                 param=where,
             )
-        expected = "assistant" if role == "user" else "user"
-    if expected != "assistant":
+        after = f"after {_a(roles[index - 1])} message" if index else "first"
+        raise InvalidRequestError(
+            f"messages[{index}] is {_a(role)} message {after}: after any system messages, turns must "
+            "alternate user, assistant, user, ... starting and ending with a user message.",
+            param=where,
+        )
+    if not roles or roles[-1] != "user":
         raise InvalidRequestError(
             "The last message must be a user message (the turn this completion answers); "
             + ("send at least one." if not roles or roles[-1] in _SYSTEM_ROLES else "the conversation ends with an assistant turn."),
