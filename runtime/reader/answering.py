@@ -615,6 +615,7 @@ def _header(fields: list[Field]) -> list[tuple[Field, float]]:
             and not is_document_title(f.value)][:1]
 
 
+_MAX_SECTION_LISTED = 6  # a longer section is no answer to one question: the key matching decides
 _MAX_EACH_KEYED = 3  # more keys than this holding the question's words: it names none of them
 
 
@@ -701,6 +702,9 @@ class Answerer:
         if expected == ORG:  # "Which company is the letter from?" does not ask for its signer
             every = [f for f in every if f.source not in PEOPLE_SOURCES]
         fields = [f for f in every if compatible(expected, f.value)]
+        listed = self._section_named(question, expected, every, cells)
+        if listed is not None:
+            return listed
         candidates = self._keyed(question, expected, every, fields) or self._table_cell(question, every) \
             or self._row_count(question, expected, every)
         excluded = _EXCLUDED.search(question)
@@ -743,6 +747,41 @@ class Answerer:
             return self._each_keyed(question, fields, cells) or Answer(NOT_FOUND, False, (), 0.0)
         score, best = self._choose(question, candidates, cells)
         return _found(best, _typed_span(best.value, expected), expected, float(score), cells)
+
+    def _section_named(self, question: str, expected: str, fields: list[Field], cells) -> Answer | None:
+        """A question that names a section's heading and nothing under it ("the acute
+        toxicity" over "Oral LD50 (rat): ...", "Dermal LD50 (rabbit): ..."): the section's keys
+        with their values, in reading order. Its fields also carry the heading in their keys
+        (`document._sectioned`), so one of them would otherwise answer for all, the shortest
+        key winning. None unless a heading holds every specific word of the question and no
+        key of the page holds one."""
+        if expected != TEXT:
+            return None
+        focus, owners = vocabulary.question_words(question)
+        specific = [w for w in focus if w not in vocabulary.GENERIC and w not in owners]
+        headings = {f.section for f in fields if f.section >= 0}
+        if not specific or any(len(word) < 3 for word in specific) or not headings:
+            return None
+
+        def holds(text: str) -> bool:
+            label = vocabulary.label_words(self._read(text), focus + owners)
+            return any(w in label or _misread(w, text, self._words) for w in specific)
+
+        named = [h for h in headings if all(w in vocabulary.label_words(self._read(cells[h].text), focus + owners)
+                                            or _misread(w, cells[h].text, self._words) for w in specific)]
+        if len(named) != 1:
+            return None
+        heading = named[0]
+        title = cells[heading].text.strip()
+        own = [f for f in fields if f.section == heading and not f.key.startswith(title) and f.value.strip()]
+        if any(holds(f.key) for f in fields if f.key and not (f.section >= 0 and f.key.startswith(cells[f.section].text.strip()))):
+            return None  # a key of the page says what is asked: the key matching answers
+        chosen = sorted({f.line: f for f in reversed(own)}.values(), key=lambda f: f.line)
+        if not 2 <= len(chosen) <= _MAX_SECTION_LISTED:
+            return None
+        text = "; ".join(f"{f.key.strip()}: {f.value.strip()}" for f in chosen)
+        lines = sorted({i for f in chosen for i in f.lines})
+        return Answer(text, True, tuple(cells[i] for i in lines), 0.5, chosen[0])
 
     def _each_keyed(self, question: str, fields: list[Field], cells) -> Answer | None:
         """A question whose words every one of a few keys holds, none of them named more than

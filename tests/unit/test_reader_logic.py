@@ -140,6 +140,23 @@ def test_a_key_cut_short_of_its_colon_is_not_read_and_shared_words_answer_each_k
     assert answerer.answer("What is the LC50?", sheet).text == NOT_FOUND
 
 
+def test_a_question_that_names_a_section_heading_gets_the_section():
+    """"Acute toxicity" heads four "Key: value" lines: the question names the section, not
+    the shortest of its keys ("Carcinogenicity", which the heading also keys)."""
+    sheet = (_line("Identification", 60, 100, 170), _line("Product name: Sodium Chloride", 60, 140, 380),
+             _line("Revision date: 03/12/2021", 60, 180, 320),
+             _line("Acute toxicity", 60, 270, 170), _line("Oral LD50 (rat): 5800 mg/kg", 60, 310, 340),
+             _line("Dermal LD50 (rabbit): > 10000 mg/kg", 60, 350, 460), _line("Carcinogenicity: Not listed by IARC", 60, 390, 420))
+    answerer = _answerer()
+    listed = answerer.answer("What is the acute toxicity?", sheet)
+    assert listed.text == ("Oral LD50 (rat): 5800 mg/kg; Dermal LD50 (rabbit): > 10000 mg/kg; "
+                           "Carcinogenicity: Not listed by IARC")
+    assert [line.text for line in listed.evidence] == [line.text for line in sheet[4:]]
+    # a key under the heading named itself answers alone
+    assert answerer.answer("What is the carcinogenicity?", sheet).text == "Not listed by IARC"
+    assert answerer.answer("What is the product name?", sheet).text == "Sodium Chloride"
+
+
 def test_numbered_column_titles_make_a_table_and_the_number_picks_the_column():
     weeks = ("Week 1", "Week 2", "Week 3", "Week 4")
     figures = {"Tyres": ("990,42", "5.216,97", "7.172,34", "2.298,11"), "Lamps": ("6.392,83", "850,77", "152,77", "823,00")}
