@@ -28,10 +28,11 @@ def _checked_history(history: Sequence[Message]) -> tuple[Message, ...]:
         if not isinstance(turn, Message):
             raise InvalidRequestError(f"history[{index}] must be a runtime.chat.Message.", param="history")
     roles = [turn.role for turn in turns]
-    index = out_of_turn(roles)
-    if index is None and roles.count("system") > 1:
-        index = roles.index("system", 1)
-    if index is not None:
+    # one system turn at most: a second is out of order wherever it stands
+    systems = [i for i, role in enumerate(roles) if role == "system"]
+    wrong = [i for i in (out_of_turn(roles), *systems[1:2]) if i is not None]
+    if wrong:
+        index = min(wrong)
         raise InvalidRequestError(
             f"history[{index}] is a {roles[index]} turn: history holds one system turn first, then user and "
             "assistant turns alternating from a user turn and ending with an assistant turn.", param="history")

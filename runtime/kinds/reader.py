@@ -58,7 +58,7 @@ from runtime.tokenizer import Tokenizer
 from runtime.vision import Detection, ImageClassifier, Label, ObjectDetector
 from runtime.vision.objects import ObjectVocabulary
 from runtime.vision.photo_answers import PhotoAnswerer, PhotoReply
-from runtime.vision.scene import DOCUMENT, MIN_OBJECT_ON_PAGE, PAGE_LINES, Look, beside_text, photo_phrases
+from runtime.vision.scene import DOCUMENT, MIN_OBJECT_ON_PAGE, NOTHING_RECOGNISED, PAGE_LINES, Look, beside_text, photo_phrases
 from runtime.vision.tiling import Found, detect_large_first, detect_tiled
 
 from . import register_kind
@@ -322,17 +322,19 @@ class ReaderAdapter(KindAdapter):
     def _generation_context(self, image) -> tuple[str, list[str]]:
         """What the language model is told of an attached picture before a request to write
         freely, and what it is called in a context error: a page's text as the recognizer read
-        it; of a photo, what the photo models see (their description) and its words without
-        the specks of texture the recognizer reads as letters ('O 9' on a cat's fur), which
-        the model would otherwise write about."""
-        lines = self._lines(image)
-        look = self.look(image, self._regions(image)) if self._photos is not None else None
+        it; of a photo, what the photo models see (their description, which quotes its words
+        without the specks of texture the recognizer reads as letters: 'O 9' on a cat's fur,
+        which the model would otherwise write about); of a photo in which they find nothing
+        and read nothing, nothing."""
+        regions = self._regions(image)
+        look = self.look(image, regions) if self._photos is not None else None
         if look is None or look.kind == DOCUMENT:
+            lines = self._lines(image)
             return (_context(lines), ["the image's text"]) if lines else ("", [])
         seen = self._photos.describe(look).text
-        words = [line for line in lines if not _speck(line)]
-        text = f"The image is a photo. The image models describe it so: {seen}"
-        return (f"{text}\n\n{_context(words)}" if words else text), ["the photo's description"]
+        if seen.startswith(NOTHING_RECOGNISED):
+            return "", []
+        return f"The image is a photo. The image models describe it so: {seen}", ["the photo's description"]
 
     def _page_answer(self, prompt: str, regions):
         """The reply to a request about a page of text (`PAGE_LINES` words) when the photo

@@ -135,16 +135,14 @@ def is_document_title(text: str) -> bool:
     if words & (intents.DOCUMENT_NOUNS | _TITLE_NOUNS):
         return True
     squeezed = compact(text)  # "SIMPLIFIEDTAXINVOICE": the recognizer dropped the spaces
-    return any(noun in squeezed for noun in intents.DOCUMENT_NOUNS | _TITLE_NOUNS if len(noun) >= 7)
+    return any(noun in squeezed for noun in intents.DOCUMENT_NOUNS if len(noun) >= 7)
 
 
-# Nouns that name a kind of document in its title ("MEMORANDUM", "STATEMENT OF ACCOUNT",
-# "PURCHASE REQUISITION"), besides the names requests call documents by (`intents`): a line
-# of them, without a company's legal form, names the document, not its issuer.
-_TITLE_NOUNS = frozenset(
-    "memorandum statement report certificate notice quotation agreement contract application "
-    "requisition voucher transmittal agenda minutes datasheet".split()
-)
+# Nouns that name a kind of document in its title ("MEMORANDUM", "PURCHASE REQUISITION"),
+# besides the names requests call documents by (`intents`), and that no business is named
+# after: "Statement Jewelry", "Minutes Cafe" and "ABC Contractors" are businesses. Whole
+# words only ("CONTRACTORS" holds "contract").
+_TITLE_NOUNS = frozenset("memorandum requisition quotation voucher transmittal".split())
 
 
 def read_letterhead(cells: tuple[TextLine, ...]) -> Letterhead:

@@ -184,7 +184,11 @@ def caption(look: Look, similarity: Callable[[str, str], float]) -> str:
         return f"A photo of {joined(parts)}{text}."
     if text:
         return f"An image{text}."
-    return "A picture in which I recognise nothing. " + CAPABILITIES
+    return f"{NOTHING_RECOGNISED} {CAPABILITIES}"
+
+
+# How a description of a picture in which the models found nothing and read no text begins.
+NOTHING_RECOGNISED = "A picture in which I recognise nothing."
 
 
 def position(box, size) -> str:

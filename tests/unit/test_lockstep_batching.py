@@ -39,6 +39,7 @@ class ImageDecoderSession:
         self.fail = False
         self.gate = threading.Event()  # runs wait while it is clear
         self.gate.set()
+        self.close_after: int | None = None  # the gate closes itself after this many runs
         self.runs: list[int] = []  # rows per run
         self.inputs = {
             "input_ids": TensorSpec("input_ids", ("batch", "sequence"), np.int64),
@@ -55,6 +56,8 @@ class ImageDecoderSession:
         rows, count = ids.shape
         assert image.shape == (rows, 1) and past.shape[0] == rows, "a row without its own image"
         self.runs.append(rows)
+        if self.close_after is not None and len(self.runs) >= self.close_after:
+            self.gate.clear()
         present = np.concatenate([past, ids[:, None, :, None].astype(np.float32)], axis=2)
         tokens = present[:, 0, :, 0]
         logits = np.zeros((rows, count, VOCAB), dtype=np.float32)
@@ -151,9 +154,12 @@ def test_a_full_queue_sends_the_next_caller_to_decode_alone():
     session = ImageDecoderSession()
     batcher = ContinuousBatcher(CachedDecoder(session), max_batch=2, lockstep=True)
     params = _params(max_new_tokens=30)
+    # The batch stays running until the gate opens: the gate closes after its prompt's run,
+    # whatever the threads' timing (closed from here, a loaded machine let all 30 steps pass).
+    session.close_after = 1
     running = batcher.stream(START, params, [EOS], static=_image(1.0))
     next(running)
-    session.gate.clear()  # the batch stays running (at most one more step) until the gate opens
+    session.close_after = None
     queued = [batcher.stream(START, params, [EOS], static=_image(v)) for v in (2.0, 3.0)]
     assert all(stream is not None for stream in queued)  # the running batch frees its rows at once
     assert batcher.stream(START, params, [EOS], static=_image(4.0)) is None  # a whole batch waits already
