@@ -54,7 +54,7 @@ from . import intents
 from .letterhead import is_document_title, read_letterhead
 from .roles import AMOUNT_EXAMPLES, ISSUER, OTHER, PART, SOMEONE, SUBJECT, TOTAL, ExampleScorer, PartyRouter
 from .spelling import allowed_edits, compact, edits_within, occurs_in, split_run_together
-from .values import find_dates, find_times, parse_money
+from .values import find_dates, find_times, parse_money, split_mailbox
 from .types import AMOUNT, ADDRESS, COUNT, DATE, EMAIL, IDENT, ORG, PERCENT, PERSON, PHONE, TEXT, TIME, URL, clean_value, compatible, is_street_line, question_type, value_types
 
 NOT_FOUND = "Not found in the image."
@@ -184,11 +184,19 @@ def _name_form(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
-def _header_key(fields: list[Field], name: str) -> list[Field]:
-    """The page's fields keyed exactly `name` ("To", "From": a memo's or an e-mail's header)
-    whose value holds a word and no key of its own, first in reading order."""
+def _header_key(fields: list[Field], name: str, expected: str) -> list[Field]:
+    """The page's fields keyed exactly `name` ("To", "From") whose value, of the `expected`
+    type, holds a word and no key of its own, first in reading order, where the page's keys
+    are a memo's or an e-mail's
+    header: one of them is also a subject, a time sent or a copy list ("Subject:", "Re:",
+    "Sent:", "cc:"). A ticket's "From: Leeds | To: York" names places."""
+    if not any(_name_form(f.key) in _MEMO_KEYS for f in fields):
+        return []
     return [f for f in fields if _name_form(f.key) == name and f.source in ("colon", "inline", "span")
-            and re.search(r"[^\W\d_]", f.value) and ":" not in f.value]
+            and re.search(r"[^\W\d_]", f.value) and ":" not in f.value and compatible(expected, f.value)]
+
+
+_MEMO_KEYS = frozenset({"subject", "re", "sent", "cc", "bcc"})
 
 
 def _specific_words(request: str) -> set[str]:
@@ -584,7 +592,11 @@ _UNIT_GAP_HEIGHTS = 6  # how far right of its figure a unit may stand, in the fi
 def _typed_span(value: str, expected: str) -> str:
     """The one amount, date or time inside a longer value that a question of that type asked
     for ("our quote enclosed. The total is GBP 4,250.00." → "GBP 4,250.00"); the value as it
-    is when it is of that type already, holds none, or holds several."""
+    is when it is of that type already, holds none, or holds several. Of a mailbox ("Lena Vogt
+    <lena.vogt@example.de>"), the address or the name asked for."""
+    mailbox = split_mailbox(value) if expected in (EMAIL, PERSON, ORG) else None
+    if mailbox is not None:
+        return mailbox[1] if expected == EMAIL else mailbox[0]
     if expected not in (AMOUNT, DATE, TIME) or expected in value_types(value):
         return value
     if expected == DATE:
@@ -608,20 +620,27 @@ def _amount(text: str) -> float | None:
     return money.amount if money is not None else None
 
 
-def _header(fields: list[Field]) -> list[tuple[Field, float]]:
-    """The page's first line that is not a document title ("INVOICE"), among its first few
-    cells: who issued it. A name further down ("cc: ... B. Jones") issued nothing."""
-    return [(f, 1.0) for f in fields if f.source == "line" and f.line < _HEADER_CELLS
-            and not is_document_title(f.value)][:1]
+def _header(fields: list[Field], every: list[Field]) -> list[tuple[Field, float]]:
+    """The page's first line that is not a document title ("INVOICE"), a key's line ("To:
+    All Staff"), a line of a keyed value that goes on under its key (a "cc:" list's "B.
+    Jones") nor a sentence of the page's text: who issued it, when it is of the type asked
+    (one of `fields`)."""
+    keyed = {i for f in every if f.key and f.source == "colon" for i in (f.key_line, *f.lines)}
+    for field in every:
+        if field.source == "line" and field.line not in keyed and not is_document_title(field.value):
+            return [(field, 1.0)] if field in fields and not _prose(field.value) else []
+    return []
+
+
+def _prose(text: str) -> bool:
+    """Whether a line reads as a sentence, not a name: four words in lower case or more
+    ("The office will move to the third floor"); "Bank of the West" has two."""
+    return len(re.findall(r"\b[a-z]{2,}\b", text)) >= 4
 
 
 _MAX_SECTION_LISTED = 6  # a longer section is no answer to one question: the key matching decides
 _MAX_EACH_KEYED = 3  # more keys than this holding the question's words: it names none of them
 
-
-# How far down, in cells of reading order, a page's header line may be (a logo's words, a
-# date or a page number beside it may come first).
-_HEADER_CELLS = 6
 
 
 # A value that holds a key of its own ("Form No: F-44285", "Email: ..., City: Ghent") is a line
@@ -699,6 +718,13 @@ class Answerer:
         expected = question_type(_without_items(question, every))
         if expected == IDENT and self._names_absent_kind(question, cells):
             return Answer(NOT_FOUND, False, (), 0.0)
+        if expected == EMAIL:
+            # "What is Marcus Hale's e-mail address?" over "To: Marcus Hale <m.hale@...>": the
+            # mailbox the question names by its display name (which `_echoes` left out)
+            named = [f for f in extracted if (box := split_mailbox(f.value)) is not None
+                     and _says_in_full(question, box[0]) and len(re.findall(r"[^\W\d_]+", box[0])) >= 2]
+            if len({split_mailbox(f.value)[1] for f in named}) == 1:
+                return _found(named[0], split_mailbox(named[0].value)[1], expected, 1.0, cells)
         if expected == ORG:  # "Which company is the letter from?" does not ask for its signer
             every = [f for f in every if f.source not in PEOPLE_SOURCES]
         fields = [f for f in every if compatible(expected, f.value)]
@@ -707,6 +733,12 @@ class Answerer:
             return listed
         candidates = self._keyed(question, expected, every, fields) or self._table_cell(question, every) \
             or self._row_count(question, expected, every)
+        if not candidates and expected == IDENT and "number" in focus_words(question):
+            # "What is Dr. Stone's number?" on a list of names and phones: a number that no key
+            # of an id names is the phone number of the key named
+            phones = [f for f in every if compatible(PHONE, f.value)]
+            candidates = self._keyed(question, PHONE, every, phones)
+            expected = PHONE if candidates else expected
         excluded = _EXCLUDED.search(question)
         part = vocabulary.canonical(excluded["part"]) if excluded else ""
         if expected == AMOUNT and excluded and not _names_item(question, every, part):  # not "the bagel before tax"
@@ -734,13 +766,13 @@ class Answerer:
                     paid = max(totals, key=lambda item: (item[0], -item[1].line))[1] if totals else None
                 candidates = [(paid, 1.0)] if paid is not None else candidates
         if not candidates:
-            candidates = self._unlabelled(question, expected, fields, cells)
+            candidates = self._unlabelled(question, expected, fields, cells, every)
         if not candidates:
             # A key named in other words of the page's own ("born" for "birth").
             reworded = self._in_page_words(question, extracted)  # the page's words, whatever the question drops
             candidates = self._keyed(reworded, expected, every, fields) if reworded != question else []
         if not candidates and expected == ORG:
-            candidates = _header(fields)
+            candidates = _header(fields, every)
         if not candidates:
             candidates = self._similar(question, fields, expected)
         if not candidates:
@@ -842,17 +874,25 @@ class Answerer:
             # few keys that pass them, usually none.
             focus, owners = vocabulary.question_words(question)
             words = focus + owners
+            # "Who sent it?" names the key "Sent:", whose date says when, not who.
+            who = re.match(r"\W*who", question, re.I) is not None
             whole = [f for f in every if f.key and words and question_type(f.key) == expected
-                     and all(self._in_key(word, f.key) for word in words)]
+                     and all(self._in_key(word, f.key) for word in words)
+                     and (not who or value_types(f.value) & {PERSON, ORG})]
             named = [(f, score) for f, score in self._labelled(question, whole) if score >= _NAMED_KEY]
             candidates = named or candidates
         if not candidates and expected in _LOOSE_TYPES:
             # A key the question names word for word answers it, whatever its value looks
             # like: "New Balance: 311.455", "Brand Name: RICHLAND 100s" (the type rules know
             # printed prices and names, not every figure a form holds).
+            who = re.match(r"\W*who", question, re.I) is not None
+
             def loose(value: str) -> bool:
-                # Never a price for an id; a figure for a question about a figure.
-                return not value_types(value) & _STRICT_TYPES and (expected in (PERSON, ORG) or any(ch.isdigit() for ch in value))
+                # Never a price for an id; a figure for a question about a figure; a name for
+                # who ("Who sent it?" and "Sent: Thursday, 14 November 2024 09:42").
+                types = value_types(value)
+                return not types & _STRICT_TYPES and (expected in (PERSON, ORG) or any(ch.isdigit() for ch in value)) \
+                    and (not who or bool(types & {PERSON, ORG}))
 
             strong = self._labelled(question, [f for f in every if loose(f.value)], loose)
             candidates = [(f, score) for f, score in strong if score >= _NAMED_KEY]
@@ -1091,12 +1131,19 @@ class Answerer:
         return False
 
     def _look_up(self, question: str, cells) -> Answer | None:
-        """"Which item has code P2297?": a value quoted in the question names its row."""
-        for token in re.findall(r"[A-Za-z0-9][A-Za-z0-9._/-]*[A-Za-z0-9]", question):
-            if any(c.isdigit() for c in token) and len(token) >= 3 and re.search(r"\b(which|what)\b", question, re.I):
-                found = row_label(cells, token)
-                if found is not None:
-                    return Answer(found[0], True, (cells[found[1]],), 1.0)
+        """"Which item has code P2297?", "Whose number is (555) 201-6652?": a value quoted in
+        the question (a word with a figure, or a whole cell of figures and signs) names its row."""
+        if not re.search(r"\b(which|what|who|whose)\b", question, re.I):
+            return None
+        quoted = [token for token in re.findall(r"[A-Za-z0-9][A-Za-z0-9._/-]*[A-Za-z0-9]", question)
+                  if any(c.isdigit() for c in token) and len(token) >= 3]
+        asked = compact(question)
+        quoted += [cell.text for cell in cells if sum(c.isdigit() for c in cell.text) >= 5
+                   and " " in cell.text.strip() and compact(cell.text) in asked]  # "(555) 201-6652"
+        for token in quoted:
+            found = row_label(cells, token)
+            if found is not None:
+                return Answer(found[0], True, (cells[found[1]],), 1.0)
         return None
 
     def _labelled(self, question: str, fields: list[Field], accept=None) -> list[tuple[Field, float]]:
@@ -1185,7 +1232,8 @@ class Answerer:
             return []
         return [(keyed[best], float(scores[best]))]
 
-    def _unlabelled(self, question: str, expected: str, fields: list[Field], cells) -> list[tuple[Field, float]]:
+    def _unlabelled(self, question: str, expected: str, fields: list[Field], cells,
+                    every: list[Field]) -> list[tuple[Field, float]]:
         """The issuer's name or address from the letterhead (else the header line, the first
         address); the document's first value of another primary type."""
         street = expected == ADDRESS and "street" in focus_words(question)  # the street line, not the whole address
@@ -1210,14 +1258,14 @@ class Answerer:
         if expected == PERSON and _TO_WHOM.search(question):
             # "Who is the letter to?", "To whom is it addressed?": the person the page greets,
             # else a memo's or e-mail's header key "To:".
-            greeted = [f for f in fields if f.source == "greeting"] or _header_key(fields, "to")
+            greeted = [f for f in fields if f.source == "greeting"] or _header_key(every, "to", expected)
             if greeted:
                 return [(greeted[0], 0.5)]
         if expected in (PERSON, ORG) and _WHO_DID.search(question):
             # "Who wrote it?", "Who sent the memo?": the person who signed the page did it, else
-            # the one a memo's or e-mail's header key "From:" names (a company's letterhead,
-            # where it has one, answered above).
-            signed = [f for f in fields if f.source == "closing" and expected == PERSON] or _header_key(fields, "from")
+            # the one a memo's or e-mail's header key "From:" names (a question about a company
+            # was answered by the letterhead above, where the page has one).
+            signed = [f for f in fields if f.source == "closing" and expected == PERSON] or _header_key(every, "from", expected)
             if signed:
                 return [(signed[0], 0.5)]
         if expected in (PERSON, ORG, ADDRESS) and not about_issuer and not _WHO_DID.search(question) \
@@ -1230,7 +1278,7 @@ class Answerer:
         if expected == ORG:
             # "Which company is billed?" is about another party, whose key the question may name
             # in other words: the header line answers it only when those find nothing (`answer`).
-            return _header(fields) if about_issuer else []
+            return _header(fields, every) if about_issuer else []
         if expected == AMOUNT:
             return self._total(question, fields, cells)
         if expected not in _PRIMARY_TYPES:

@@ -55,7 +55,7 @@ _TYPED_RATIO = 1.1
 # Compared with spaces removed: the recognizer often drops them ("Bestregards,").
 _CLOSINGS = re.compile(r"^(sincerely|regards|bestregards|kindregards|warmregards|yours(truly|faithfully|sincerely)|"
                        r"best|respectfully|thankyou)\b", re.I)
-_GREETING = re.compile(r"^dear\s*(?P<name>[^,:]+)[,:.]?\s*$", re.I)
+_GREETING = re.compile(r"^(?:dear\s*|(?:hi|hello)\s+)(?P<name>[^,:]+)[,:.]?\s*$", re.I)
 _KEY_VALUE = re.compile(r"^(?P<key>[^:]{1,40}?)\s*[:：]\s*(?P<value>.*)$")
 # A form's fill-in line read as underscores: "Project Leader_Mann", "Project Name_".
 _UNDERLINED = re.compile(r"^(?P<key>[^:_,]{1,40}?[^\W\d_][^:_,]*?)\s*_+\s*(?P<value>.*)$")
@@ -356,11 +356,18 @@ def key_cells(cells: tuple[TextLine, ...], rows: tuple[tuple[int, ...], ...] | N
     position_of = {index: position for position, row in enumerate(rows) for index in row}
 
     def header_row(index: int) -> bool:
-        """A row of three labels or more over a row that opens with a value ("1 | Salad bowl")."""
+        """A row of three labels or more over a row that opens with a value ("1 | Salad bowl");
+        or one that opens a block (the row above it has two cells at most) over a row of as
+        many cells or more, not all labels ("Test | Result | Unit | Reference Range" over
+        "Hemoglobin | 11.2 | g/dL | 12.0 - 15.5"). Inside a form's grid of keys and values, a
+        row of them is no header ("Color | White | Quality of Bloom | Good")."""
         position = position_of[index]
         row = rows[position]
-        return (len(row) >= 3 and all(labels[i] for i in row) and position + 1 < len(rows)
-                and not labels[rows[position + 1][0]])
+        if len(row) < 3 or not all(labels[i] for i in row) or position + 1 >= len(rows):
+            return False
+        below = rows[position + 1]
+        opens = position == 0 or len(rows[position - 1]) <= 2
+        return not labels[below[0]] or opens and len(below) >= len(row) and not all(labels[i] for i in below)
 
     for column in left_aligned(cells):
         if len(column) >= _MIN_COLUMN and sum(labels[i] for i in column) < 0.5 * len(column):

@@ -239,7 +239,7 @@ def _words(text: str) -> set[str]:
 
 # What people call the thing they show ("Summarize the invoice", "Read this sign").
 DOCUMENT_NOUNS = frozenset(
-    "document form receipt invoice bill letter note memo page sheet scan photo picture screenshot screen "
+    "document form receipt invoice bill letter note memo email e-mail message page sheet scan photo picture screenshot screen "
     "sign label card ticket menu poster table chart slide paper file".split()
 )
 _NOUNS = "|".join(sorted(DOCUMENT_NOUNS, key=len, reverse=True))  # longest first, in patterns

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from .values import is_name, month_number, parse_date, parse_email, parse_money, parse_percent, parse_phone, parse_time, parse_url
+from .values import find_dates, is_name, month_number, parse_date, parse_email, parse_money, parse_percent, parse_phone, parse_time, parse_url, split_mailbox
 
 AMOUNT, DATE, TIME, IDENT, PHONE, EMAIL, ADDRESS, COUNT, PERSON, ORG, TEXT = (
     "amount", "date", "time", "id", "phone", "email", "address", "count", "person", "organization", "text",
@@ -101,8 +101,14 @@ _WHEN_CLAUSE = re.compile(r"\swhen(?:ever)?\s+(?!(?:is|was|are|were|did|does|do|
 _MAX_QUESTION_CHARS = 1000
 
 
+# "this e-mail", "the e-mail was sent": the page itself, an e-mail, not a question about an
+# e-mail address ("the e-mail address", "the e-mail of the sender" ask one).
+_THE_EMAIL = re.compile(r"\b(?:this|that)\s+e-?mail\b(?!\s+address)"
+                        r"|\bthe\s+e-?mail\b(?=\s+(?:to|from|sent|was|is|about|says?|said|dated)\b)")
+
+
 def question_type(question: str) -> str:
-    lowered = question.lower()[:_MAX_QUESTION_CHARS]
+    lowered = _THE_EMAIL.sub("this page", question.lower()[:_MAX_QUESTION_CHARS])
     clause = _WHEN_CLAUSE.search(lowered) if _OPENS_WHAT.match(lowered) else None
     if clause:
         asked = lowered[:clause.start()]
@@ -139,6 +145,8 @@ def value_types(value: str) -> frozenset[str]:
         kinds.add(DATE)
     if parse_time(text):
         kinds.add(TIME)
+    elif _date_and_time(text):  # "02/11/2025 08:15", "14:39 MAR-24-1999": a moment, both
+        kinds.update((DATE, TIME))
     if parse_email(text):
         kinds.add(EMAIL)
     if parse_url(text):
@@ -151,11 +159,26 @@ def value_types(value: str) -> frozenset[str]:
         kinds.add(COUNT)
     if _IDENT.match(compact) and not kinds & {AMOUNT, DATE, TIME}:
         kinds.add(IDENT)
+    mailbox = split_mailbox(text)  # "Lena Vogt <lena.vogt@example.de>": her address and her name
+    if mailbox is not None:
+        kinds.add(EMAIL)
+        if is_name(mailbox[0]):
+            kinds.update((PERSON, ORG))
     if is_name(text):
         kinds.update((PERSON, ORG))
     elif is_name(_REGISTRATION.sub("", text)):
         kinds.add(ORG)  # "AMANO MALAYSIA SDN BHD (682288-V)": a company and its registration number
     return frozenset(kinds)
+
+
+def _date_and_time(text: str) -> bool:
+    """Whether `text` is one date and one time of day beside it, in either order."""
+    dates = find_dates(text)
+    if len(dates) != 1:
+        return False
+    start, end, _ = dates[0]
+    rest = re.sub(r"^at\s+", "", (text[:start] + " " + text[end:]).strip(" ,;-@"), flags=re.I)
+    return bool(rest) and parse_time(rest) is not None
 
 
 def is_street_line(text: str) -> bool:

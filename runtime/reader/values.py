@@ -352,6 +352,16 @@ def parse_url(text: str) -> str | None:
     return compact
 
 
+def split_mailbox(text: str) -> tuple[str, str] | None:
+    """An e-mail header's mailbox, a display name and its address ("Lena Vogt
+    <lena.vogt@example.de>", "Lena Vogt (lena.vogt@example.de)"): (name, address), or None."""
+    match = re.fullmatch(r"\s*(?P<name>[^<>()@]*[^\W\d_][^<>()@]*?)\s*[<(](?P<address>[^<>()\s]+@[^<>()\s]+)[>)]\s*", text)
+    if match is None:
+        return None
+    address = parse_email(match["address"])
+    return (match["name"].strip(' "'), address) if address else None
+
+
 def parse_email(text: str) -> str | None:
     """The e-mail address `text` spells, spaces the recognizer inserted removed, or None."""
     compact = re.sub(r"\s+", "", text.strip()).rstrip(".")

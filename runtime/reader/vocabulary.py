@@ -178,4 +178,23 @@ def spell_out(question: str, keys, words: frozenset[str] = frozenset()) -> str:
                     runs.add(" ".join(run).lower())
         if len(runs) == 1:
             question = question[:match.start()] + runs.pop() + question[match.end():]
+    return _abbreviated(question, words_of, words)
+
+
+def _abbreviated(question: str, words_of: dict, words: frozenset[str]) -> str:
+    """The question with a run of its words that a key abbreviates by their initials followed
+    by that key ("date of birth" over "DOB:" → "date of birth DOB"; the words still say what
+    type is asked): a key of one word of three capitals
+    or more that is no English word (`words`), and a run of two words of three letters or
+    more; a question that holds the run twice is left as it is."""
+    for key_words in words_of.values():
+        if len(key_words) != 1 or len(key_words[0]) < 3 or not key_words[0].isupper() \
+                or (words and key_words[0].lower() in words):
+            continue
+        initials = key_words[0].lower()
+        pattern = r"\b" + r"\W+".join(rf"{letter}[^\W\d_]*" for letter in initials) + r"\b"
+        runs = [m for m in re.finditer(pattern, question, re.I)
+                if sum(len(w) > 2 for w in re.findall(r"[^\W\d_]+", m.group())) >= 2]
+        if len(runs) == 1:
+            question = question[:runs[0].end()] + " " + key_words[0] + question[runs[0].end():]
     return question

@@ -124,6 +124,22 @@ def test_a_memo_header_names_its_writer_and_its_reader():
               _line("Sincerely,", 20, 160), _line("Grace Hopper", 20, 200), _line("From: Front desk", 20, 260, 260))
     assert answerer.answer("Who wrote this?", letter).text == "Grace Hopper"
     assert answerer.answer("Who is the letter to?", letter).text == "Ada Lovelace"
+    # without a subject line the "cc:" list's names are still no sender
+    short = tuple(line for line in memo if not line.text.startswith("Subject"))
+    assert answerer.answer("Which company sent this?", short).text == NOT_FOUND
+    # "From:" and "To:" without a memo's other keys (a subject, a copy list) are no people:
+    # a ticket's stations
+    ticket = (_line("NORTHERN RAIL", 20, 10, 260), _line("From: Leeds", 20, 60), _line("To: York", 20, 100),
+              _line("Date: 12/03/2024", 20, 140))
+    assert answerer.answer("Who is it for?", ticket).text == NOT_FOUND
+    assert answerer.answer("Who issued it?", ticket).text != "Leeds"
+
+
+def test_a_company_named_with_a_word_of_document_titles_is_no_title():
+    for name in ("ABC CONTRACTORS", "Statement Jewelry", "Minutes Cafe", "Daily Report Printing"):
+        page = (_line(name, 20, 10, 300), _line("12 Oak Street, Leeds LS1 4AB", 20, 50, 360),
+                _line("Tel: 0113 496 0000", 20, 90, 260), _line("Invoice No: 4471", 20, 160, 260), _line("Total: 120.00", 20, 200))
+        assert _answerer().answer("Which company issued this invoice?", page).text == name
 
 
 def test_a_key_cut_short_of_its_colon_is_not_read_and_shared_words_answer_each_key():
@@ -1267,3 +1283,66 @@ def test_a_heading_word_names_its_section_and_how_old_asks_an_age():
     assert answerer.answer("How old is the camper?", lines).text == "11"
     assert answerer.answer("What is the guardian's email?", lines).text == "claire@example.org"
     assert answerer.answer("How old is the guardian?", lines).text == NOT_FOUND  # the camper's age is not theirs
+
+
+def test_a_directory_of_names_and_phones_answers_by_name_and_by_number():
+    people = [("Dr. Amelia Stone", "(555) 201-3344"), ("Carlos Medina", "(555) 201-7781"),
+              ("Fatima Al-Sayed", "(555) 201-6652"), ("Reception", "(555) 201-1000")]
+    page = (_line("Staff Directory", 60, 40, 400), _line("Name", 60, 120, 90), _line("Phone", 560, 120, 100),
+            *[cell for row, (name, phone) in enumerate(people)
+              for cell in (_line(name, 60, 175 + 55 * row, 220), _line(phone, 560, 175 + 55 * row, 205))])
+    answerer = _answerer()
+    # "number" on a list of phones is a phone number, and a part of the name names its row
+    assert answerer.answer("What is Dr. Stone's number?", page).text == "(555) 201-3344"
+    assert answerer.answer("What is the reception number?", page).text == "(555) 201-1000"
+    assert answerer.answer("What is Carlos Medina's phone number?", page).text == "(555) 201-7781"
+    # a number quoted in full names its row
+    assert answerer.answer("Whose number is (555) 201-6652?", page).text == "Fatima Al-Sayed"
+    assert answerer.answer("What is John Smith's number?", page).text == NOT_FOUND
+
+
+def test_a_table_under_the_page_fields_keeps_its_header():
+    """A header row of titles opens a table under a page's key-value rows, whose values stand
+    in the same columns: "Reference Range" is its column's title, not a value."""
+    tests = [("Hemoglobin", "11.2", "g/dL", "12.0 - 15.5"), ("Glucose, fasting", "126", "mg/dL", "70 - 99"),
+             ("Potassium", "4.1", "mmol/L", "3.5 - 5.1")]
+    page = (_line("Patient:", 60, 155, 95), _line("Margaret Ellison", 227, 155, 175), _line("DOB:", 657, 155, 67),
+            _line("07/22/1961", 827, 155, 125),
+            _line("Collected:", 60, 198, 120), _line("02/11/2025 08:15", 226, 198, 190), _line("Physician:", 659, 198, 125),
+            _line("Dr. Samuel Okafor", 828, 198, 197), _line("Specimen ID: LAB-7734-221", 60, 238, 326),
+            _line("Test", 56, 316, 62), _line("Result", 417, 316, 83), _line("Unit", 637, 316, 56),
+            _line("Reference Range", 819, 316, 203),
+            *[cell for row, values in enumerate(tests)
+              for cell, x in zip(values, (56, 417, 637, 819)) for cell in (_line(cell, x, 366 + 42 * row, 150),)])
+    answerer = _answerer()
+    assert answerer.answer("What is the glucose result?", page).text == "126"
+    assert answerer.answer("What is the reference range for glucose?", page).text == "70 - 99"
+    assert answerer.answer("What unit is potassium measured in?", page).text == "mmol/L"
+    # a date with its time is a date; a key that abbreviates the question's words names it
+    assert answerer.answer("When was the specimen collected?", page).text == "02/11/2025 08:15"
+    assert answerer.answer("What is the patient's date of birth?", page).text == "07/22/1961"
+
+
+def test_an_e_mail_header_answers_who_sent_it_and_the_addresses():
+    mail = (_line("From:", 57, 110, 84), _line("Lena Vogt <lena.vogt@brightcargo.de>", 198, 110, 480),
+            _line("Sent:", 57, 152, 80), _line("Thursday, 14 November 2024 09:42", 198, 152, 440),
+            _line("To:", 57, 194, 46), _line("Marcus Hale <m.hale@tidewater-outfitters.com>", 198, 194, 590),
+            _line("Cc:", 57, 236, 48), _line("logistics@brightcargo.de", 198, 236, 300),
+            _line("Subject: Shipment delayed", 59, 278, 400), _line("Hi Marcus,", 58, 360, 130),
+            _line("Your order was held at customs in Rotterdam.", 60, 438, 600),
+            _line("Best regards,", 59, 665, 160), _line("Lena Vogt", 57, 701, 126))
+    answerer = _answerer()
+    assert answerer.answer("Who sent this?", mail).text == "Lena Vogt"  # not the date keyed "Sent"
+    assert answerer.answer("Who wrote this email?", mail).text == "Lena Vogt"
+    assert answerer.answer("When was this email sent?", mail).text == "14 November 2024"
+    assert answerer.answer("Who is the email to?", mail).text == "Marcus"  # the greeting
+    assert answerer.answer("What is the sender's email address?", mail).text == "lena.vogt@brightcargo.de"
+    assert answerer.answer("What is Marcus Hale's email address?", mail).text == "m.hale@tidewater-outfitters.com"
+
+
+def test_types_of_a_moment_and_of_a_mailbox():
+    assert {"date", "time"} <= value_types("02/11/2025 08:15") and {"date", "time"} <= value_types("14:39 MAR-24-1999")
+    assert "date" not in value_types("Room 12 08:15")
+    assert {"email", "person"} <= value_types("Lena Vogt <lena.vogt@example.de>")
+    assert question_type("Who wrote this email?") == "person" and question_type("When was this email sent?") == "date"
+    assert question_type("What is the email of the sender?") == "email"
