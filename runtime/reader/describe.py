@@ -74,13 +74,17 @@ class Describer:
         head = read_letterhead(cells)
         issuer = head.issuer if head.certain else ()
         facts: list[tuple[str, int]] = []  # (phrase, cell index)
-        if heading is not None and heading not in issuer:
+        fields = extract_fields(cells)
+        stated = _stated_kind(cells, rows, fields)  # "a memorandum", with its article
+        # not "a memorandum headed "MEMORANDUM"": the kind said is the heading
+        said = stated is not None and heading is not None and stated.split(" ", 1)[1] == cells[heading].text.strip().lower()
+        if heading is not None and heading not in issuer and not said:
             facts.append((f'headed "{_quote(cells[heading].text)}"', heading))
         if issuer:
             name = " ".join(cells[index].text.strip() for index in issuer)
-            facts.append((f'from "{_quote(name)}"', issuer[0]))
-        fields = extract_fields(cells)
-        date = _page_date(fields, cells) or _first_date(cells, rows)
+            if stated is None or stated.split(" ", 1)[1] != name.lower():  # not "a quality report from "QUALITY REPORT""
+                facts.append((f'from "{_quote(name)}"', issuer[0]))
+        date = _page_date(fields, cells) or _first_date(cells, rows, fields)
         if date is not None:
             facts.append((f"dated {date[0]}", date[1]))
         total = self._total(cells, fields)
@@ -92,8 +96,8 @@ class Describer:
         addressee = next((f for f in fields if f.source == "greeting"), None)
         if addressee is not None:
             facts.append((f"addressed to {addressee.value}", addressee.line))
-        kind = self._kind(cells)
-        opening = f"This looks like {kind}" if kind else "This is a page with text"
+        kind = None if stated else self._kind(cells)
+        opening = f"This is {stated}" if stated else f"This looks like {kind}" if kind else "This is a page with text"
         if facts:
             text = f"{opening} {', '.join(phrase for phrase, _ in facts)}."
         else:
@@ -151,6 +155,36 @@ class Describer:
             summed = summed_total(fields, cells)  # a key in words the encoder does not place ("Gesamtbetrag")
             return (summed.value, summed.line) if summed is not None else None
         return keyed[best].value, keyed[best].line
+
+
+def _stated_kind(cells, rows, fields: list[Field]) -> str | None:
+    """The kind of page the page itself says it is, with its article: a title in its top rows
+    that ends in a kind of document ("Dinner Menu · Open Tue-Sun", "PURCHASE REQUISITION
+    FORM", "Staff Directory - Riverside Clinic"); a greeting and a signature make a letter;
+    an e-mail's or a memo's header keys ("From:" with "To:", "Sent:" or "Subject:") one of
+    those, an e-mail where they hold an address. None when it says nothing of its kind."""
+    for row in rows[:_KIND_TITLE_ROWS]:
+        for index in row:
+            for part in re.split(r"\s*[·|•–—:]\s*|\s+-\s+", cells[index].text.strip()):
+                words = part.split()
+                if 1 <= len(words) <= 4 and words[-1].lower() in KIND_NOUNS and all(w.isalpha() for w in words):
+                    phrase = " ".join(words).lower()
+                    return f"{'an' if phrase[0] in 'aeiou' else 'a'} {phrase}"
+    keyed = {re.sub(r"\W", "", f.key.lower()): f for f in fields if f.key and f.source == "colon"}
+    if "from" in keyed and keyed.keys() & {"to", "sent", "subject"}:
+        mailed = any("@" in keyed[key].value for key in ("from", "to", "cc") if key in keyed)
+        return "an e-mail" if mailed else "a memo"
+    if {"greeting", "closing"} <= {f.source for f in fields}:
+        return "a letter"
+    return None
+
+
+# Words a page's title ends in when it names the kind of page ("Lab Report", "Bank Statement").
+KIND_NOUNS = (DOCUMENT_NOUNS - {"page", "photo", "picture", "screen", "scan", "paper", "file", "document", "sign", "note"}) | frozenset(
+    "memorandum directory report statement certificate requisition quotation voucher agenda minutes schedule "
+    "timetable itinerary prescription contract agreement application order manifest notice datasheet".split()
+)
+_KIND_TITLE_ROWS = 3
 
 
 def _heading(cells, rows) -> int | None:
@@ -212,9 +246,14 @@ _DATE_WORDS = frozenset({"date", "dated"})
 _ENTRY_SOURCES = frozenset({"colon", "neighbour", "pair", "inline", "below"})
 
 
-def _first_date(cells, rows) -> tuple[str, int] | None:
+def _first_date(cells, rows, fields: list[Field]) -> tuple[str, int] | None:
+    """The first date in reading order, not one a key qualifies ("Date of birth", "DOB",
+    "Due date"): that date is not the page's."""
+    qualified = {i for f in fields if f.key and vocabulary.qualifiers(f.key) for i in f.lines}
     for row in rows:
         for index in row:
+            if index in qualified:
+                continue
             text = cells[index].text
             for start, end, _ in find_dates(text)[:1]:
                 return text[start:end].strip(), index

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from runtime.ocr.grid import group_regions
 from runtime.results import TextLine
 
-from . import intents
+from . import intents, vocabulary
 from .document import adjacent
 from .spelling import compact
 from .values import find_dates, find_times, is_name, parse_email, parse_phone
@@ -98,6 +98,8 @@ def _is_name_line(text: str) -> bool:
     letters = sum(ch.isalpha() for ch in bare)
     if letters < 3 or is_document_title(bare):
         return False
+    if _is_column_titles(bare):
+        return False
     if ends_in_legal_form(bare):
         if not any(ch.isdigit() for ch in bare):
             return True  # "KECHARA VEGETARIAN RESTAURANT S/B"
@@ -106,6 +108,13 @@ def _is_name_line(text: str) -> bool:
         return (any(ch.isdigit() for ch in first) and bool(rest) and not any(ch.isdigit() for ch in rest)
                 and words[-1] not in _AMBIGUOUS_FORMS)
     return is_name(bare)
+
+
+def _is_column_titles(text: str) -> bool:
+    """Words that only say what type of value stands under them ("Name Phone", "Date Amount"):
+    a table's column titles, which name nobody."""
+    words = set(re.findall(r"[a-z]+", text.lower()))
+    return bool(words) and words <= vocabulary.GENERIC
 
 
 def _is_dated_or_phone(text: str) -> bool:
@@ -150,6 +159,9 @@ def read_letterhead(cells: tuple[TextLine, ...]) -> Letterhead:
     itself ("TAX INVOICE") is no issuer."""
     rows = group_regions([cell.box for cell in cells]).rows
     lines = [(row, " ".join(cells[i].text.strip() for i in row)) for row in rows]
+    # A table's header ("Name | Phone") ends the top of the page: its rows name no issuer.
+    header = next((k for k, (row, text) in enumerate(lines) if len(row) > 1 and _is_column_titles(text)), len(lines))
+    lines = lines[:header]
     for position, (row, _) in enumerate(lines[: _MAX_LEADING + 2]):
         # A company's name beside a person's ("Adrian Brennan   Old Mill Software Inc."): the company.
         legal = [i for i in row if len(row) > 1 and ends_in_legal_form(cells[i].text)]

@@ -146,10 +146,14 @@ def qualifiers(text: str) -> frozenset[str]:
     """The qualifier words in a question or label ("due" in "When is payment due?", "Duedate");
     a deadline is when something is due ("Application deadline", "Return by")."""
     found = frozenset(label_words(text)) & QUALIFIERS
+    if _BIRTH_KEY.match(text):
+        found |= {"birth"}
     return found | {"due"} if _DEADLINE_KEY.search(text) else found
 
 
 _DEADLINE_KEY = re.compile(r"\bdeadline\b|^[^\W\d_]+\s+by\s*:?\s*$", re.I)
+# "DOB", "D.O.B.": the date of birth, as forms abbreviate it
+_BIRTH_KEY = re.compile(r"^\W*d\.?\s?o\.?\s?b\b\.?\W*$", re.I)
 
 
 # An abbreviation a person types for a key's words: three to five letters ("DOB"). Two

@@ -208,7 +208,8 @@ def test_a_heading_is_a_title_not_a_page_number_a_date_or_a_key():
     stamped = read_cells((_cell("MAR-24-1999 14:39", 20, 10, 200), _cell("To: Files", 300, 10, 120),
                           _cell("Project Initiation Form", 20, 50, 300), _cell("Budget", 20, 120, 100)))
     text = Describer(bag_of_words).describe(stamped).text
-    assert '"Project Initiation Form"' in text and "To: Files" not in text and "14:39" not in text, text
+    # the title names the kind of page, and is said as it
+    assert "This is a project initiation form" in text and "To: Files" not in text and "14:39" not in text, text
     # titles in scripts without spaces or with vowel signs, and a title with a colon in it
     for title in ("发票", "कर चालान", "Chapter 3: Safety"):
         page = read_cells((_cell(title, 200, 10, 150), _cell("Buyer name", 20, 60, 150), _cell("Ravi Sharma", 300, 60, 80)))
@@ -298,3 +299,32 @@ def test_what_the_page_says_for_a_named_thing_is_that_thing():
 ])
 def test_the_router_hears_the_page_called_it(request_text, routed):
     assert intents.unnamed_document(request_text) == routed
+
+
+def test_a_description_says_the_kind_the_page_states():
+    """The page's own title ("Dinner Menu · Open Tue-Sun"), an e-mail's or a memo's header keys,
+    a letter's greeting and signature say what kind of page it is; a birth date is not the
+    page's date, and a table's column titles ("Name | Phone") name no issuer."""
+    def describe(*cells):
+        return Describer(bag_of_words).describe(read_cells(cells)).text
+
+    menu = describe(_cell("Trattoria Il Faro", 300, 10, 380), _cell("Dinner Menu · Open Tue-Sun 5pm-10pm", 330, 60, 360),
+                    _cell("Calamari fritti", 100, 140, 160), _cell("$13.00", 800, 140, 80))
+    assert menu.startswith("This is a dinner menu"), menu
+    mail = describe(_cell("From: Lena Vogt <lena@example.de>", 20, 10, 400), _cell("To: Marcus Hale <mh@example.com>", 20, 50, 400),
+                    _cell("Subject: Shipment delayed", 20, 90, 300), _cell("Hi Marcus,", 20, 150, 120),
+                    _cell("Best regards,", 20, 250, 150), _cell("Lena Vogt", 20, 290, 120))
+    assert mail.startswith("This is an e-mail"), mail
+    memo = describe(_cell("MEMORANDUM", 20, 10, 300), _cell("To: All Staff", 20, 60, 150), _cell("From: Jane Smith", 20, 100, 200),
+                    _cell("Subject: Office move", 20, 140, 250))
+    assert memo.startswith("This is a memorandum") and 'headed "MEMORANDUM"' not in memo, memo
+    letter = describe(_cell("12 March 2024", 500, 10, 150), _cell("Dear Ms. Raman,", 20, 60, 200),
+                      _cell("Thank you for meeting with us.", 20, 100, 400), _cell("Yours sincerely,", 20, 160, 200),
+                      _cell("Jonathan Harrowgate", 20, 220, 250))
+    assert letter.startswith("This is a letter"), letter
+    report = describe(_cell("St. Aldric Laboratory", 20, 10, 400), _cell("DOB:", 20, 60, 60), _cell("07/22/1961", 300, 60, 120),
+                      _cell("Collected:", 20, 100, 120), _cell("02/11/2025", 300, 100, 120))
+    assert "dated 02/11/2025" in report, report
+    directory = describe(_cell("Riverside Clinic", 20, 10, 300), _cell("Name", 20, 60, 80), _cell("Phone", 400, 60, 80),
+                         _cell("Dr. Amelia Stone", 20, 100, 200), _cell("(555) 201-3344", 400, 100, 200))
+    assert "Name Phone" not in directory and "Amelia" not in directory, directory
