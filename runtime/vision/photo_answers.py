@@ -85,6 +85,13 @@ class PhotoAnswerer:
         named = self._vocabulary.named(request)
         if named is None:
             return None
+        # "Is this person a firefighter?", "Is there a person wearing a hat?": the request says
+        # more of the object than the models can see (a word that names none of their labels).
+        more = [word for word in self._vocabulary.content_words(request)
+                if word not in named.word.lower().split() and self._vocabulary.named(word) is None]
+        if more:
+            return self.honest(look, f"I can't tell that from this picture ('{' '.join(more)}' is not something "
+                                     "the models recognise).")
         if named.source == "detector":
             found = look.of_label(*named.labels)
             if found:

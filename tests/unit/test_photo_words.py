@@ -107,6 +107,11 @@ def test_a_group_of_coco_labels_is_named_by_its_own_name_and_counted_whole():
     no_car = photos.presence("Is there a vehicle?", look)
     # a "no" says what was seen instead, with its boxes
     assert no_car.text.startswith("No, I see no vehicles. Here I can see") and len(no_car.evidence) == 3
+    # more said of the object than the models see ("a firefighter") is no "yes: a person"
+    for request in ("Is this person a firefighter?", "Is there a person wearing a uniform?"):
+        reply = photos.presence(request, look).text
+        assert reply.startswith("I can't tell that from this picture") and "Yes" not in reply, reply
+    assert photos.presence("Is there a person?", look).text == "Yes: a person."
 
 
 def test_one_object_seen_as_two_classes_is_kept_once():
