@@ -432,12 +432,20 @@ _FORM_ENDINGS = frozenset({"", "s", "es", "ed", "ing", "ion", "ions", "ionship"}
 def _kin(word: str, others) -> bool:
     """Whether `word` and one of `others` are forms of one English word: five letters or more
     in common from the start, each going on with an ending of `_FORM_ENDINGS` ("related" and
-    "relationship", "address" and "addressed")."""
+    "relationship", "address" and "addressed"), or one the other cut short ("ref",
+    "reference")."""
     for other in others:
         if other == word:
             continue
         shared = len(os.path.commonprefix([word, other]))
         if shared >= 5 and word[shared:] in _FORM_ENDINGS and other[shared:] in _FORM_ENDINGS:
+            return True
+        # a noun cut short ("Our ref:" for "reference", "Tel" for "telephone"): three or four
+        # letters that open a word at least three letters longer, not a verb's form ("ISS" is
+        # no "issued")
+        short, long = sorted((word, other), key=len)
+        if 3 <= len(short) <= 4 and len(long) >= len(short) + 3 and long.startswith(short) and short.isalpha() \
+                and not re.search(r"(?:ed|ing)$", long):
             return True
     return False
 
@@ -614,6 +622,62 @@ def _typed_span(value: str, expected: str) -> str:
     return spans.pop() if len(spans) == 1 else value
 
 
+def _in_a_sentence(question: str, expected: str, fields: list[Field], cells) -> Answer | None:
+    """A value no key names, in a line of the page's prose that says every specific word of
+    the question ("How much is the revised fee?" and "Our revised fee for the design stage is
+    GBP 18,400 excluding VAT"; "How many cartons?" and "your order (48 cartons) was held"):
+    the one value of the type asked in that line, and the same one wherever several lines say
+    so. None unless exactly one value answers."""
+    if expected not in _SENTENCE_TYPES:
+        return None
+    focus, owners = vocabulary.question_words(question)
+    specific = [w for w in focus + owners if w not in vocabulary.GENERIC and len(w) >= 3]
+    if not specific:
+        return None
+    counted = re.search(r"\bhow\s+many\s+([^\W\d_]+)", question, re.I) if expected == COUNT else None
+    found: dict[str, Field] = {}
+    for field in fields:
+        text = field.value
+        # every word as written (a plural's ending aside): a misread word is no evidence here,
+        # where no key stands for the value ("flight" is not "LIGHT LED716")
+        if field.source != "line" or not all(re.search(rf"\b{re.escape(word)}", text, re.I) for word in specific):
+            continue
+        for value in _values_in(text, expected, counted.group(1) if counted else None):
+            found.setdefault(value, field)
+    if len(found) != 1:
+        return None
+    (value, field), = found.items()
+    return Answer(value, True, (cells[field.line],), 0.5, field)
+
+
+_SENTENCE_TYPES = frozenset({AMOUNT, DATE, TIME, IDENT, COUNT, PERCENT})
+
+
+def _values_in(text: str, expected: str, counted: str | None) -> list[str]:
+    """The values of type `expected` inside a line of text; of a count, the figures written
+    right before the noun counted ("48 cartons" for "how many cartons")."""
+    if expected == DATE:
+        return [text[start:end].strip() for start, end, _ in find_dates(text)]
+    if expected == TIME:
+        return [text[start:end].strip() for start, end, _ in find_times(text)]
+    if expected == COUNT:
+        if counted is None:
+            return []
+        stem = re.escape(counted.lower().rstrip("s")[:max(3, len(counted) - 2)])
+        return re.findall(rf"\b(\d{{1,6}})\s+{stem}[^\W\d_]*", text, re.I)
+    tokens = text.split()
+    if expected == AMOUNT:
+        spans: list[str] = []
+        for width in (3, 2, 1):
+            for start in range(len(tokens) - width + 1):
+                span = " ".join(tokens[start:start + width]).strip("();:!?,").rstrip(".")
+                if parse_money(span) is not None and not any(span in other for other in spans):
+                    spans.append(span)
+        return spans
+    kind = PERCENT if expected == PERCENT else IDENT
+    return [token for token in (t.strip("();:!?,.") for t in tokens) if kind in value_types(token) and any(c.isdigit() for c in token)]
+
+
 def _amount(text: str) -> float | None:
     """The amount a value holds ("57,14 €", "RM 8 . 75"), or None."""
     money = parse_money(text, currency_optional=True) or parse_money(re.sub(r"\s+", "", text))
@@ -776,7 +840,8 @@ class Answerer:
         if not candidates:
             candidates = self._similar(question, fields, expected)
         if not candidates:
-            return self._each_keyed(question, fields, cells) or Answer(NOT_FOUND, False, (), 0.0)
+            return self._each_keyed(question, fields, cells) or _in_a_sentence(question, expected, every, cells) \
+                or Answer(NOT_FOUND, False, (), 0.0)
         score, best = self._choose(question, candidates, cells)
         return _found(best, _typed_span(best.value, expected), expected, float(score), cells)
 

@@ -1346,3 +1346,24 @@ def test_types_of_a_moment_and_of_a_mailbox():
     assert {"email", "person"} <= value_types("Lena Vogt <lena.vogt@example.de>")
     assert question_type("Who wrote this email?") == "person" and question_type("When was this email sent?") == "date"
     assert question_type("What is the email of the sender?") == "email"
+
+
+def test_values_said_in_the_page_prose():
+    """A value no key names, in a line that says every word the question asks about: the
+    one value of the type asked there."""
+    letter = (_line("Our ref: HF/2291/PR", 90, 470, 220),
+              _line("Our revised fee for the detailed design stage is GBP 18,400 excluding VAT, payable", 90, 820, 900),
+              _line("Unfortunately the container with your order #A-55812 (48 cartons) was held", 90, 860, 900))
+    answerer = _answerer()
+    assert answerer.answer("What is the reference number?", letter).text == "HF/2291/PR"  # "ref" is cut short
+    assert answerer.answer("How much is the revised fee?", letter).text == "GBP 18,400"
+    assert answerer.answer("What is the order number?", letter).text == "#A-55812"
+    assert answerer.answer("How many cartons are in the order?", letter).text == "48"
+    assert answerer.answer("How much is the storage fee?", letter).text == NOT_FOUND
+    # a key's word cut short is a noun's, not a verb's: a column "ISS" issued nothing
+    table = (_line("GARDENIA BAKERIES (KL) SDN BHD", 40, 70, 430), _line("DESCRIPTION", 20, 490, 125), _line("ISS", 225, 490, 32),
+             _line("EXC", 270, 490, 38), _line("AMT(RM)", 420, 490, 86),
+             _line("O.C. WHITE", 20, 530, 100), _line("10", 238, 530, 26), _line("1", 296, 530, 14), _line("19.17", 448, 530, 55))
+    keyed = answerer._labelled("Which business issued this receipt?", extract_fields(read_cells(table)))
+    assert not [f.key for f, _ in keyed if "ISS" in f.key], keyed
+    assert answerer.answer("Which business issued this receipt?", table).text != "EXC"
