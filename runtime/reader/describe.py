@@ -116,10 +116,11 @@ class Describer:
         as near as MIN_SUBJECT_SIMILARITY ("Subject: Request for samples"); None otherwise.
         `fields`: the cells' `extract_fields`, when the caller has them."""
         fields = extract_fields(cells) if fields is None else fields
-        # A subject is words: not a code ("Subject code: CH-201"), nor a key asking for one.
+        # A subject is words: not a code ("Subject code: CH-201"), nor a key asking for one; words
+        # may name one ("Shipment delayed - order #A-55812").
         keyed = [f for f in fields if f.key and f.source in ("colon", "neighbour", "below", "column")
-                 and any(ch.isalpha() for ch in f.value) and IDENT not in value_types(f.value)
-                 and question_type(f.key) != IDENT]
+                 and any(ch.isalpha() for ch in f.value) and question_type(f.key) != IDENT
+                 and (IDENT not in value_types(f.value) or len(re.findall(r"[^\W\d_]{2,}", f.value)) >= 2)]
         if not keyed:
             return None
         keys = sorted({f.key for f in keyed})

@@ -272,6 +272,11 @@ def test_a_question_about_what_the_page_is_about_gets_its_subject_line():
     assert describer.subject(re_line).value == "Quote for an oak staircase"  # the letters' convention
     coded = read_cells((_cell("Course: Organic Chemistry", 20, 10, 400), _cell("Subject code: CH-201", 20, 60, 400)))
     assert describer.subject(coded) is None  # a code is no subject
+    named = read_cells((_cell("Subject: Shipment delayed - order #A-55812", 20, 10, 500),))
+    assert describer.subject(named).value == "Shipment delayed - order #A-55812"  # words that name a code
+    # the topic asked by its name
+    assert intents.asks_topic("What is the subject of the letter?") and intents.asks_topic("What's the topic?")
+    assert not intents.asks_topic("What is the subject code?")
     assert not intents.asks_topic("What time is it about?") and not intents.asks_topic("What was the total about?")
     assert alternatives("Tax included or not?") is None  # yes or no: not a choice to refuse
 
