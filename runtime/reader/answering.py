@@ -432,20 +432,12 @@ _FORM_ENDINGS = frozenset({"", "s", "es", "ed", "ing", "ion", "ions", "ionship"}
 def _kin(word: str, others) -> bool:
     """Whether `word` and one of `others` are forms of one English word: five letters or more
     in common from the start, each going on with an ending of `_FORM_ENDINGS` ("related" and
-    "relationship", "address" and "addressed"), or one the other cut short ("ref",
-    "reference")."""
+    "relationship", "address" and "addressed")."""
     for other in others:
         if other == word:
             continue
         shared = len(os.path.commonprefix([word, other]))
         if shared >= 5 and word[shared:] in _FORM_ENDINGS and other[shared:] in _FORM_ENDINGS:
-            return True
-        # a noun cut short ("Our ref:" for "reference", "Tel" for "telephone"): three or four
-        # letters that open a word at least three letters longer, not a verb's form ("ISS" is
-        # no "issued")
-        short, long = sorted((word, other), key=len)
-        if 3 <= len(short) <= 4 and len(long) >= len(short) + 3 and long.startswith(short) and short.isalpha() \
-                and not re.search(r"(?:ed|ing)$", long):
             return True
     return False
 
@@ -637,13 +629,18 @@ def _in_a_sentence(question: str, expected: str, fields: list[Field], cells) -> 
     counted = re.search(r"\bhow\s+many\s+([^\W\d_]+)", question, re.I) if expected == COUNT else None
     found: dict[str, Field] = {}
     for field in fields:
-        text = field.value
-        # every word as written (a plural's ending aside): a misread word is no evidence here,
-        # where no key stands for the value ("flight" is not "LIGHT LED716")
-        if field.source != "line" or not all(re.search(rf"\b{re.escape(word)}", text, re.I) for word in specific):
+        if field.source != "line":
             continue
-        for value in _values_in(text, expected, counted.group(1) if counted else None):
-            found.setdefault(value, field)
+        # one clause of the line says it all ("Full-time staff get 25 days; part-time staff get a
+        # share" says nothing of part-time days), without a negation ("none were damaged"), and
+        # every word as written, a plural's ending aside: a misread word is no evidence here,
+        # where no key stands for the value ("flight" is not "LIGHT LED716", "fee" not "feedback")
+        for clause in re.split(r"[;:]\s*|[,.]\s+", field.value):
+            if _NEGATION.search(clause) or not all(
+                    re.search(rf"\b{re.escape(word)}(?:s|es)?\b", clause, re.I) for word in specific):
+                continue
+            for value in _values_in(clause, expected, counted.group(1) if counted else None):
+                found.setdefault(value, field)
     if len(found) != 1:
         return None
     (value, field), = found.items()
@@ -651,6 +648,7 @@ def _in_a_sentence(question: str, expected: str, fields: list[Field], cells) -> 
 
 
 _SENTENCE_TYPES = frozenset({AMOUNT, DATE, TIME, IDENT, COUNT, PERCENT})
+_NEGATION = re.compile(r"\b(?:no|not|none|never|nothing|without|n't)\b|n't\b", re.I)
 
 
 def _values_in(text: str, expected: str, counted: str | None) -> list[str]:
@@ -800,8 +798,14 @@ class Answerer:
         if not candidates and expected == IDENT and "number" in focus_words(question):
             # "What is Dr. Stone's number?" on a list of names and phones: a number that no key
             # of an id names is the phone number of the key named
+            # ("Dr. Stone's room number" asks another number: the word before "number" must be
+            # the key's, as "reception" and "Stone's" are)
             phones = [f for f in every if compatible(PHONE, f.value)]
-            candidates = self._keyed(question, PHONE, every, phones)
+            before = re.search(r"([^\W\d_]+)(?:'s)?\s+number\b", question, re.I)
+            kind = vocabulary.canonical(before.group(1).lower()) if before else ""
+            kind = "" if kind in vocabulary.STOP or kind in vocabulary.REQUEST_WORDS else kind
+            candidates = [(f, score) for f, score in self._keyed(question, PHONE, every, phones)
+                          if not kind or kind in vocabulary.label_words(self._read(f.key), [kind])]
             expected = PHONE if candidates else expected
         excluded = _EXCLUDED.search(question)
         part = vocabulary.canonical(excluded["part"]) if excluded else ""
@@ -940,7 +944,7 @@ class Answerer:
             focus, owners = vocabulary.question_words(question)
             words = focus + owners
             # "Who sent it?" names the key "Sent:", whose date says when, not who.
-            who = re.match(r"\W*who", question, re.I) is not None
+            who = re.match(r"\W*who\b", question, re.I) is not None
             whole = [f for f in every if f.key and words and question_type(f.key) == expected
                      and all(self._in_key(word, f.key) for word in words)
                      and (not who or value_types(f.value) & {PERSON, ORG})]
@@ -950,7 +954,7 @@ class Answerer:
             # A key the question names word for word answers it, whatever its value looks
             # like: "New Balance: 311.455", "Brand Name: RICHLAND 100s" (the type rules know
             # printed prices and names, not every figure a form holds).
-            who = re.match(r"\W*who", question, re.I) is not None
+            who = re.match(r"\W*who\b", question, re.I) is not None
 
             def loose(value: str) -> bool:
                 # Never a price for an id; a figure for a question about a figure; a name for
@@ -1203,8 +1207,9 @@ class Answerer:
         quoted = [token for token in re.findall(r"[A-Za-z0-9][A-Za-z0-9._/-]*[A-Za-z0-9]", question)
                   if any(c.isdigit() for c in token) and len(token) >= 3]
         asked = compact(question)
-        quoted += [cell.text for cell in cells if sum(c.isdigit() for c in cell.text) >= 5
-                   and " " in cell.text.strip() and compact(cell.text) in asked]  # "(555) 201-6652"
+        if re.match(r"\W*(?:who|whose)\b", question, re.I):  # "Whose number is (555) 201-6652?": a name
+            quoted += [cell.text for cell in cells if sum(c.isdigit() for c in cell.text) >= 5
+                       and " " in cell.text.strip() and compact(cell.text) in asked]
         for token in quoted:
             found = row_label(cells, token)
             if found is not None:
@@ -1361,6 +1366,10 @@ class Answerer:
         # before a block of lines (an address over three lines) that holds one.
         for blocks in (False, True):
             for field in fields:
+                # a header's mailbox ("From: Lena Vogt <lena@...>") answers through its key only:
+                # it is no more the page's address than the other party's
+                if split_mailbox(field.value) is not None:
+                    continue
                 if (field.source == "block") == blocks and not vocabulary.qualifiers(field.key):
                     return [(field, 0.5)]  # "Due date: ..." is not the document's date
         return []

@@ -24,7 +24,7 @@ from .answering import MIN_TOTAL_SIMILARITY, TOTAL_KEY, paid_total, summed_total
 from . import vocabulary
 from .document import Field, extract_fields, is_label
 from .intents import DOCUMENT_NOUNS
-from .letterhead import read_letterhead
+from .letterhead import ends_in_legal_form, read_letterhead
 from .types import AMOUNT, IDENT, question_type, value_types
 from .values import find_dates
 
@@ -166,9 +166,13 @@ def _stated_kind(cells, rows, fields: list[Field]) -> str | None:
     those, an e-mail where they hold an address. None when it says nothing of its kind."""
     for row in rows[:_KIND_TITLE_ROWS]:
         for index in row:
-            for part in re.split(r"\s*[·|•–—:]\s*|\s+-\s+", cells[index].text.strip()):
+            text = cells[index].text.strip()
+            if ":" in text or ends_in_legal_form(text):  # a key and its value; a company's name
+                continue
+            for part in re.split(r"\s*[·|•–—]\s*|\s+-\s+", text):
                 words = part.split()
-                if 1 <= len(words) <= 4 and words[-1].lower() in KIND_NOUNS and all(w.isalpha() for w in words):
+                if 1 <= len(words) <= 4 and words[-1].lower() in KIND_NOUNS and all(w.isalpha() for w in words) \
+                        and words[0].lower() not in _DETERMINERS:  # "THE ROUND TABLE" is a restaurant
                     phrase = " ".join(words).lower()
                     return f"{'an' if phrase[0] in 'aeiou' else 'a'} {phrase}"
     keyed = {re.sub(r"\W", "", f.key.lower()): f for f in fields if f.key and f.source == "colon"}
@@ -181,10 +185,14 @@ def _stated_kind(cells, rows, fields: list[Field]) -> str | None:
 
 
 # Words a page's title ends in when it names the kind of page ("Lab Report", "Bank Statement").
-KIND_NOUNS = (DOCUMENT_NOUNS - {"page", "photo", "picture", "screen", "scan", "paper", "file", "document", "sign", "note"}) | frozenset(
-    "memorandum directory report statement certificate requisition quotation voucher agenda minutes schedule "
-    "timetable itinerary prescription contract agreement application order manifest notice datasheet".split()
+# Nouns that also name things on a page or in a business's name ("Table: 12", "Hallmark
+# Card", "Atlas Label Co.", "Order: 4471", "Delivery Schedule" in a subject) are left out.
+KIND_NOUNS = frozenset(
+    "receipt invoice form letter memo memorandum menu ticket statement report directory certificate requisition "
+    "quotation voucher agenda minutes timetable itinerary prescription contract agreement application manifest "
+    "datasheet sheet".split()
 )
+_DETERMINERS = frozenset("the a an this that your our my his her their its".split())
 _KIND_TITLE_ROWS = 3
 
 

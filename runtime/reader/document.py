@@ -55,7 +55,10 @@ _TYPED_RATIO = 1.1
 # Compared with spaces removed: the recognizer often drops them ("Bestregards,").
 _CLOSINGS = re.compile(r"^(sincerely|regards|bestregards|kindregards|warmregards|yours(truly|faithfully|sincerely)|"
                        r"best|respectfully|thankyou)\b", re.I)
-_GREETING = re.compile(r"^(?:dear\s*|(?:hi|hello)\s+)(?P<name>[^,:]+)[,:.]?\s*$", re.I)
+# "Dear Ms. Raman,", "Hi Marcus,": after "hi" or "hello" a name in capitals of one to three
+# words, so that "Hello and welcome to Quick Mart" and "Hi all," greet nobody.
+_GREETING = re.compile(r"^(?:dear\s*|(?:hi|hello)\s+(?=(?-i:[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*){0,2})\s*[,:.!]?\s*$))"
+                       r"(?P<name>[^,:]+)[,:.!]?\s*$", re.I)
 _KEY_VALUE = re.compile(r"^(?P<key>[^:]{1,40}?)\s*[:：]\s*(?P<value>.*)$")
 # A form's fill-in line read as underscores: "Project Leader_Mann", "Project Name_".
 _UNDERLINED = re.compile(r"^(?P<key>[^:_,]{1,40}?[^\W\d_][^:_,]*?)\s*_+\s*(?P<value>.*)$")

@@ -330,7 +330,7 @@ _TOPIC = re.compile(r"^\s*(?:(?:find|find out|tell me|say)\s+)?what" + _WHICH_NO
                     r"|^\s*what" + _WHICH_NOUN + r"(?:\s+[^\W\d_]+){1,5}\s+(?:concerns?|regards?)\s*[?.]?\s*$"
                     # "the Re: line": a letter's subject line, by the convention of its "Re:"
                     r"|^.*\bthe\s+re\s*:?\s*(?:line)?\s*[?.!]?\s*$"
-                    # "What is the subject of the letter?": its topic, by its name
+                    # the topic asked for by its name ("subject", "topic"), of the page or no noun
                     r"|^\s*what(?:'s|\s+is|\s+was)\s+the\s+(?:subject|topic)(?:\s+(?:line\s+)?(?:of|in)\s+"
                     r"(?:the|this|that)\s+[^\W\d_]+)?\s*[?.!]?\s*$", re.I)
 

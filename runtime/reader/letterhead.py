@@ -160,7 +160,8 @@ def read_letterhead(cells: tuple[TextLine, ...]) -> Letterhead:
     rows = group_regions([cell.box for cell in cells]).rows
     lines = [(row, " ".join(cells[i].text.strip() for i in row)) for row in rows]
     # A table's header ("Name | Phone") ends the top of the page: its rows name no issuer.
-    header = next((k for k, (row, text) in enumerate(lines) if len(row) > 1 and _is_column_titles(text)), len(lines))
+    header = next((k for k, (row, _) in enumerate(lines)
+                   if len(row) > 1 and all(_is_column_titles(cells[i].text) for i in row)), len(lines))
     lines = lines[:header]
     for position, (row, _) in enumerate(lines[: _MAX_LEADING + 2]):
         # A company's name beside a person's ("Adrian Brennan   Old Mill Software Inc."): the company.

@@ -103,8 +103,9 @@ _MAX_QUESTION_CHARS = 1000
 
 # "this e-mail", "the e-mail was sent": the page itself, an e-mail, not a question about an
 # e-mail address ("the e-mail address", "the e-mail of the sender" ask one).
-_THE_EMAIL = re.compile(r"\b(?:this|that)\s+e-?mail\b(?!\s+address)"
-                        r"|\bthe\s+e-?mail\b(?=\s+(?:to|from|sent|was|is|about|says?|said|dated)\b)")
+_THE_EMAIL = re.compile(r"\b(?:this|that)\s+e-?mail\b(?!\s+address(?:es)?\b)"
+                        r"|\bthe\s+e-?mail\b(?=\s+(?:to|from|sent|was|is|about|says?|said|dated)\b)"
+                        r"|\b(?:wrote|sent|received|signed|forwarded)\s+(?:the|this|that)\s+e-?mail\b(?!\s+address(?:es)?\b)")
 
 
 def question_type(question: str) -> str:

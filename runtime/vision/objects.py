@@ -47,7 +47,9 @@ FUNCTION_WORDS = frozenset(
     "what which who whom whose where when how why many much me my you your we our they them their he she his "
     "her i please tell say show find locate count counting number see seen visible look looking appear "
     "appears picture pictures image images photo photos photograph shot scene frame view kind type sort "
-    "anything something everything one ones just only exactly altogether object objects thing things".split()
+    "anything something everything one ones just only exactly altogether object objects thing things "
+    "contain contains containing include includes including anywhere somewhere around least spot present shown "
+    "showing depict depicts depicted".split()
 )
 _WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)?")
 

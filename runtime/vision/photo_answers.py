@@ -86,9 +86,12 @@ class PhotoAnswerer:
         if named is None:
             return None
         # "Is this person a firefighter?", "Is there a person wearing a hat?": the request says
-        # more of the object than the models can see (a word that names none of their labels).
-        more = [word for word in self._vocabulary.content_words(request)
-                if word not in named.word.lower().split() and self._vocabulary.named(word) is None]
+        # more of the object, after naming it, than the models can see (a word that names none
+        # of their labels). Words before it ask whether it is there ("Can you spot a cat?").
+        words = self._vocabulary.content_words(request)
+        own = named.word.lower().split()
+        last = max((i for i, word in enumerate(words) if word.lower() in own), default=len(words))
+        more = [word for word in words[last + 1:] if word.lower() not in own and self._vocabulary.named(word) is None]
         if more:
             return self.honest(look, f"I can't tell that from this picture ('{' '.join(more)}' is not something "
                                      "the models recognise).")

@@ -156,3 +156,16 @@ def test_a_short_faint_reading_in_a_photo_is_a_speck_not_text():
     assert _speck(TextLine("O", box, 0.54))  # JPEG blocks on fur
     assert not _speck(TextLine("O", box, 0.95))  # a confident letter stays
     assert not _speck(TextLine("STOP", box, 0.6))  # a word stays
+
+
+def test_asking_whether_an_object_is_there_in_other_words_still_gets_yes():
+    from runtime.vision.objects import ObjectVocabulary
+    from runtime.vision.photo_answers import PhotoAnswerer
+
+    vocabulary = ObjectVocabulary(_one_hot, ("person", "cat"), (), frozenset({"cat", "person"}))
+    look = Look((_detection("cat", (0, 0, 40, 40)),), (), (), (100, 100))
+    photos = PhotoAnswerer(vocabulary)
+    for request in ("Does the picture contain a cat?", "Does the image include a cat?", "Is there a cat anywhere?",
+                    "Can you spot a cat?", "Is there at least one cat?"):
+        assert photos.presence(request, look).text == "Yes: a cat.", request
+    assert photos.presence("Is there a cat lying down?", look).text.startswith("I can't tell that")

@@ -1336,7 +1336,10 @@ def test_an_e_mail_header_answers_who_sent_it_and_the_addresses():
     assert answerer.answer("Who wrote this email?", mail).text == "Lena Vogt"
     assert answerer.answer("When was this email sent?", mail).text == "14 November 2024"
     assert answerer.answer("Who is the email to?", mail).text == "Marcus"  # the greeting
-    assert answerer.answer("What is the sender's email address?", mail).text == "lena.vogt@brightcargo.de"
+    # a header's mailbox answers through its key or its name, never as the page's first address
+    assert answerer.answer("What is the recipient's email address?", mail).text != "lena.vogt@brightcargo.de"
+    assert answerer.answer("Who is this email addressed to?", mail).text in ("Marcus", "Marcus Hale")
+    assert answerer.answer("Who wrote the email?", mail).text == "Lena Vogt"
     assert answerer.answer("What is Marcus Hale's email address?", mail).text == "m.hale@tidewater-outfitters.com"
 
 
@@ -1355,15 +1358,42 @@ def test_values_said_in_the_page_prose():
               _line("Our revised fee for the detailed design stage is GBP 18,400 excluding VAT, payable", 90, 820, 900),
               _line("Unfortunately the container with your order #A-55812 (48 cartons) was held", 90, 860, 900))
     answerer = _answerer()
-    assert answerer.answer("What is the reference number?", letter).text == "HF/2291/PR"  # "ref" is cut short
     assert answerer.answer("How much is the revised fee?", letter).text == "GBP 18,400"
     assert answerer.answer("What is the order number?", letter).text == "#A-55812"
     assert answerer.answer("How many cartons are in the order?", letter).text == "48"
     assert answerer.answer("How much is the storage fee?", letter).text == NOT_FOUND
-    # a key's word cut short is a noun's, not a verb's: a column "ISS" issued nothing
+    # one clause says it all, as written, without a negation
+    prose = (_line("Full-time staff get 25 days of annual leave; part-time staff get a pro-rata share.", 20, 140, 900),
+             _line("Thank you for your feedback on our GBP 500 starter package.", 20, 180, 900),
+             _line("Of the 48 cartons shipped, none were damaged.", 20, 220, 900),
+             _line("We shipped 12 boxes, but 4 boxes were returned damaged.", 20, 260, 900))
+    assert answerer.answer("How many days of annual leave do part-time staff get?", prose).text == NOT_FOUND
+    assert answerer.answer("How much is the fee?", prose).text == NOT_FOUND  # not "feedback"
+    assert answerer.answer("How many cartons were damaged?", prose).text == NOT_FOUND
+    assert answerer.answer("How many boxes were returned?", prose).text == "4"
+    # a column "ISS" issued nothing
     table = (_line("GARDENIA BAKERIES (KL) SDN BHD", 40, 70, 430), _line("DESCRIPTION", 20, 490, 125), _line("ISS", 225, 490, 32),
              _line("EXC", 270, 490, 38), _line("AMT(RM)", 420, 490, 86),
              _line("O.C. WHITE", 20, 530, 100), _line("10", 238, 530, 26), _line("1", 296, 530, 14), _line("19.17", 448, 530, 55))
     keyed = answerer._labelled("Which business issued this receipt?", extract_fields(read_cells(table)))
     assert not [f.key for f, _ in keyed if "ISS" in f.key], keyed
     assert answerer.answer("Which business issued this receipt?", table).text != "EXC"
+
+
+def test_rules_from_a_review_of_prose_headers_and_directories():
+    answerer = _answerer()
+    # "number" asks the phone only where nothing else is asked of the row
+    page = (_line("STAFF DIRECTORY", 20, 10, 300), _line("Name", 20, 60), _line("Room", 300, 60, 100), _line("Phone", 450, 60, 200),
+            _line("Dr. Stone", 20, 100), _line("B12", 300, 100, 100), _line("(555) 201-6652", 450, 100, 200),
+            _line("Dr. Patel", 20, 140), _line("C3", 300, 140, 100), _line("(555) 201-6690", 450, 140, 200))
+    assert answerer.answer("What is Dr. Stone's pager number?", page).text != "(555) 201-6652"
+    # a quoted phone names its row for "who", not for another column
+    assert answerer.answer("What is the extension for (555) 201-6652?", page).text != "Dr. Stone"
+    # "Hello and welcome ..." greets nobody; a title row of "Date | 12/03/2024" ends no letterhead
+    shop = (_line("QUICK MART", 20, 10, 250), _line("Hello and welcome to Quick Mart", 20, 60, 400),
+            _line("Total", 20, 120), _line("6.00", 400, 120, 80))
+    assert answerer.answer("Who is the receipt addressed to?", shop).text == NOT_FOUND
+    dated = (_line("Date", 500, 10, 60), _line("12/03/2024", 600, 10, 130), _line("NORTHWIND TRADERS LTD", 20, 60, 330),
+             _line("12 High Street, Leeds LS1 4AB", 20, 100, 360), _line("Invoice No: 5512", 20, 180, 250),
+             _line("Total: 120.00", 20, 220, 200))
+    assert answerer.answer("Which company issued the invoice?", dated).text == "NORTHWIND TRADERS LTD"

@@ -333,3 +333,13 @@ def test_a_description_says_the_kind_the_page_states():
     directory = describe(_cell("Riverside Clinic", 20, 10, 300), _cell("Name", 20, 60, 80), _cell("Phone", 400, 60, 80),
                          _cell("Dr. Amelia Stone", 20, 100, 200), _cell("(555) 201-3344", 400, 100, 200))
     assert "Name Phone" not in directory and "Amelia" not in directory, directory
+
+
+def test_a_key_value_or_a_business_name_states_no_kind():
+    def describe(*cells):
+        return Describer(bag_of_words).describe(read_cells(cells)).text
+
+    for top in ("Table: 12", "Subject: Revised Delivery Schedule", "Order: 4471", "THE ROUND TABLE", "Hallmark Card",
+                "ACME REPORT SDN BHD"):
+        text = describe(_cell(top, 20, 10, 400), _cell("Coffee", 20, 80, 120), _cell("3.50", 400, 80, 80))
+        assert not text.startswith("This is a ") or text.startswith("This is a page"), (top, text)
