@@ -51,6 +51,7 @@ from runtime.reader.describe import Describer
 from runtime.reader.document import read_cells, transcript
 from runtime.reader.language_model import LanguageModel
 from runtime.reader.spelling import occurs_in
+from runtime.reader.types import TEXT, question_type
 from runtime.reader.vocabulary import STOP, without_document_phrases
 from runtime.reader.yes_no import CANT_TELL, alternatives, answer_choice, answer_yes_no, is_bare_choice
 from runtime.results import GenerationResult, ReadResult, TextDelta, Usage
@@ -80,6 +81,10 @@ NO_IMAGE = ("No image was attached to this request. Attach one (an image_url par
 _PICTURE_WORDS = intents.DOCUMENT_NOUNS | frozenset("image images picture pictures photo photos photograph".split())
 _ABOUT_OBJECTS = frozenset({intents.COUNT, intents.PRESENCE, intents.WHERE, intents.IDENTIFY})
 _MAX_PICTURE_REQUEST_WORDS = 30
+# A document of the user's, named as one ("the invoice", "my receipt", "this letter's").
+_THAT_DOCUMENT = re.compile(r"\b(?:the|this|that|my|our|your)\s+(?:" + "|".join(sorted(
+    "receipt invoice bill letter memo form ticket statement email e-mail document scan screenshot menu".split(),
+    key=len, reverse=True)) + r")(?:'s)?\b", re.I)
 # Words after a request's colon that make them the request's own text ("Translate: ..."), not a
 # question after it ("Describe this image: what is it?" names the picture before the colon).
 _MIN_PASTED_WORDS = 6
@@ -374,6 +379,10 @@ class ReaderAdapter(KindAdapter):
         words = set(re.findall(r"[a-z]+", request.lower()))
         if not words or len(words) > _MAX_PICTURE_REQUEST_WORDS:  # a long text is no question about a picture
             return False
+        if _THAT_DOCUMENT.search(request) and question_type(request) != TEXT:
+            # "What is the invoice total?", "When is my bill due?": a value of one particular
+            # document, which was not sent ("What should an invoice include?" asks the model)
+            return True
         if self._photos is None:
             return bool(words & _PICTURE_WORDS) and self._router.classify(request).name in (intents.READ, intents.DESCRIBE)
         intent = self._photo_router.classify(request)

@@ -230,11 +230,13 @@ def test_requests_for_the_page_in_few_words_get_the_page(model, pages):
 def test_a_request_about_a_picture_without_one_says_none_was_attached(model):
     from runtime.kinds.reader import NO_IMAGE
 
-    for request_text in ("Describe this image.", "How many cats are there?", "Summarize this document."):
+    for request_text in ("Describe this image.", "How many cats are there?", "Summarize this document.",
+                         "What is the invoice total?", "When is my bill due?"):
         assert model.generate(None, request_text, max_new_tokens=48).text.startswith("No image was attached"), request_text
     assert NO_IMAGE.startswith("No image was attached")
     # a request about no picture is the language model's to answer
     assert not model.generate(None, "What is the capital of France?", max_new_tokens=8).text.startswith("No image")
+    assert not model.generate(None, "What should an invoice include?", max_new_tokens=8).text.startswith("No image")
     # ... and so is one that brings its own text after a colon, whatever that text names
     pasted = "Summarize the text: INVOICE No 1234, total due 42.50 EUR, dated 3 May 2024."
     assert not model.generate(None, pasted, max_new_tokens=8).text.startswith("No image")
