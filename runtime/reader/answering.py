@@ -802,10 +802,10 @@ class Answerer:
             # the key's, as "reception" and "Stone's" are)
             phones = [f for f in every if compatible(PHONE, f.value)]
             before = re.search(r"([^\W\d_]+)(?:'s)?\s+number\b", question, re.I)
-            kind = vocabulary.canonical(before.group(1).lower()) if before else ""
-            kind = "" if kind in vocabulary.STOP or kind in vocabulary.REQUEST_WORDS else kind
+            kind = before.group(1) if before else ""
+            kind = "" if kind.lower() in vocabulary.STOP | vocabulary.REQUEST_WORDS else kind
             candidates = [(f, score) for f, score in self._keyed(question, PHONE, every, phones)
-                          if not kind or kind in vocabulary.label_words(self._read(f.key), [kind])]
+                          if not kind or re.search(rf"\b{re.escape(kind)}\b", f.key, re.I)]
             expected = PHONE if candidates else expected
         excluded = _EXCLUDED.search(question)
         part = vocabulary.canonical(excluded["part"]) if excluded else ""

@@ -1298,6 +1298,7 @@ def test_a_directory_of_names_and_phones_answers_by_name_and_by_number():
     assert answerer.answer("What is Carlos Medina's phone number?", page).text == "(555) 201-7781"
     # a number quoted in full names its row
     assert answerer.answer("Whose number is (555) 201-6652?", page).text == "Fatima Al-Sayed"
+    assert answerer.answer("What's Fatima Al-Sayed's number?", page).text == "(555) 201-6652"  # a hyphenated name
     assert answerer.answer("What is John Smith's number?", page).text == NOT_FOUND
 
 
