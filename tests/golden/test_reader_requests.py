@@ -442,3 +442,46 @@ def test_the_title_of_a_page_without_a_title_key_is_its_heading(model, pages):
     image, _ = pages["prose"]
     assert model.ask(image, "What is the title?").text == "Notes on tides"
     assert model.ask(image, "What is the job title?").text == "Not found in the image."  # a field, not the page's
+
+
+def _page(items, size=(1100, 700), font_size=24) -> Image.Image:
+    """A page with each (text, x, y) drawn where it says."""
+    font = ImageFont.truetype(FONT, font_size)
+    image = Image.new("RGB", size, "white")
+    canvas = ImageDraw.Draw(image)
+    for text, x, y in items:
+        canvas.text((x, y), text, fill="black", font=font)
+    return image
+
+
+def test_an_e_mail_a_lab_report_and_a_directory_through_the_recognizer(model):
+    """Pages of kinds a user brings first (session 32's trial), read by the real recognizer:
+    an e-mail's header, a table under a report's key-value rows, a list of names and phones."""
+    mail = _page([("From:", 40, 40), ("Lena Vogt <lena.vogt@brightcargo.de>", 160, 40),
+                  ("Sent:", 40, 90), ("Thursday, 14 November 2024 09:42", 160, 90),
+                  ("To:", 40, 140), ("Marcus Hale <m.hale@tidewater.com>", 160, 140),
+                  ("Subject: Shipment delayed", 40, 190), ("Hi Marcus,", 40, 260),
+                  ("Your order #A-55812 (48 cartons) was held at customs.", 40, 310),
+                  ("Best regards,", 40, 400), ("Lena Vogt", 40, 440)])
+    assert model.ask(mail, "Who sent this?").text == "Lena Vogt"
+    assert _squash(model.ask(mail, "What is Marcus Hale's email address?").text) == "m.hale@tidewater.com"
+    assert model.ask(mail, "How many cartons are in the order?").text == "48"
+    assert model.ask(mail, "What is this document?").text.startswith("This is an e-mail")
+    report = _page([("Patient:", 40, 40), ("Margaret Ellison", 200, 40), ("DOB:", 600, 40), ("07/22/1961", 720, 40),
+                    ("Collected:", 40, 90), ("02/11/2025 08:15", 200, 90),
+                    ("Test", 40, 180), ("Result", 330, 180), ("Unit", 500, 180), ("Reference Range", 700, 180),
+                    ("Hemoglobin", 40, 230), ("11.2", 330, 230), ("g/dL", 500, 230), ("12.0 - 15.5", 700, 230),
+                    ("Glucose", 40, 280), ("126", 330, 280), ("mg/dL", 500, 280), ("70 - 99", 700, 280),
+                    ("Potassium", 40, 330), ("4.1", 330, 330), ("mmol/L", 500, 330), ("3.5 - 5.1", 700, 330)])
+    assert model.ask(report, "What is the glucose result?").text == "126"
+    assert _squash(model.ask(report, "What is the reference range for glucose?").text) == "70-99"
+    assert _squash(model.ask(report, "What is the patient's date of birth?").text) == "07/22/1961"
+    assert "07/22/1961" not in model.caption(report).text  # a birth date is not the page's date
+    directory = _page([("Staff Directory", 40, 30), ("Name", 40, 100), ("Phone", 500, 100),
+                       ("Dr. Amelia Stone", 40, 150), ("(555) 201-3344", 500, 150),
+                       ("Carlos Medina", 40, 200), ("(555) 201-7781", 500, 200),
+                       ("Reception", 40, 250), ("(555) 201-1000", 500, 250)], size=(900, 320))
+    assert _squash(model.ask(directory, "What is Dr. Stone's number?").text) == "(555)201-3344"
+    assert _squash(model.ask(directory, "What is the reception number?").text) == "(555)201-1000"
+    assert model.ask(directory, "Whose number is (555) 201-7781?").text == "Carlos Medina"
+    assert model.ask(directory, "What is Dr. Stone's room number?").text == "Not found in the image."
