@@ -187,9 +187,8 @@ def _name_form(text: str) -> str:
 def _header_key(fields: list[Field], name: str, expected: str) -> list[Field]:
     """The page's fields keyed exactly `name` ("To", "From") whose value, of the `expected`
     type, holds a word and no key of its own, first in reading order, where the page's keys
-    are a memo's or an e-mail's
-    header: one of them is also a subject, a time sent or a copy list ("Subject:", "Re:",
-    "Sent:", "cc:"). A ticket's "From: Leeds | To: York" names places."""
+    are a memo's or an e-mail's header: one of them is also a subject, a time sent or a copy
+    list ("Subject:", "Re:", "Sent:", "cc:"). A ticket's "From: Leeds | To: York" names places."""
     if not any(_name_form(f.key) in _MEMO_KEYS for f in fields):
         return []
     return [f for f in fields if _name_form(f.key) == name and f.source in ("colon", "inline", "span")
@@ -197,6 +196,12 @@ def _header_key(fields: list[Field], name: str, expected: str) -> list[Field]:
 
 
 _MEMO_KEYS = frozenset({"subject", "re", "sent", "cc", "bcc"})
+
+
+def _specific(focus: list[str], owners: list[str]) -> list[str]:
+    """The question's focus words that name what is asked: not a type word ("amount",
+    "date") nor the owner of it ("the patient's")."""
+    return [w for w in focus if w not in vocabulary.GENERIC and w not in owners]
 
 
 def _specific_words(request: str) -> set[str]:
@@ -599,18 +604,7 @@ def _typed_span(value: str, expected: str) -> str:
         return mailbox[1] if expected == EMAIL else mailbox[0]
     if expected not in (AMOUNT, DATE, TIME) or expected in value_types(value):
         return value
-    if expected == DATE:
-        spans = {value[start:end].strip() for start, end, _ in find_dates(value)}
-    elif expected == TIME:
-        spans = {value[start:end].strip() for start, end, _ in find_times(value)}
-    else:
-        tokens = value.split()
-        spans = set()
-        for width in (3, 2, 1):
-            for start in range(len(tokens) - width + 1):
-                text = " ".join(tokens[start:start + width]).strip(";:!?").rstrip(".")
-                if parse_money(text) is not None and not any(text in span for span in spans):
-                    spans.add(text)
+    spans = set(_money_spans(value, ";:!?") if expected == AMOUNT else _values_in(value, expected, None))
     return spans.pop() if len(spans) == 1 else value
 
 
@@ -663,17 +657,23 @@ def _values_in(text: str, expected: str, counted: str | None) -> list[str]:
             return []
         stem = re.escape(counted.lower().rstrip("s")[:max(3, len(counted) - 2)])
         return re.findall(rf"\b(\d{{1,6}})\s+{stem}[^\W\d_]*", text, re.I)
-    tokens = text.split()
     if expected == AMOUNT:
-        spans: list[str] = []
-        for width in (3, 2, 1):
-            for start in range(len(tokens) - width + 1):
-                span = " ".join(tokens[start:start + width]).strip("();:!?,").rstrip(".")
-                if parse_money(span) is not None and not any(span in other for other in spans):
-                    spans.append(span)
-        return spans
+        return _money_spans(text, "();:!?,")
     kind = PERCENT if expected == PERCENT else IDENT
-    return [token for token in (t.strip("();:!?,.") for t in tokens) if kind in value_types(token) and any(c.isdigit() for c in token)]
+    return [token for token in (t.strip("();:!?,.") for t in text.split())
+            if kind in value_types(token) and any(c.isdigit() for c in token)]
+
+
+def _money_spans(text: str, edges: str) -> list[str]:
+    """The amounts of one to three words inside `text` (`edges` stripped off each, and a full
+    stop), longest first, none inside another already found."""
+    tokens, spans = text.split(), []
+    for width in (3, 2, 1):
+        for start in range(len(tokens) - width + 1):
+            span = " ".join(tokens[start:start + width]).strip(edges).rstrip(".")
+            if parse_money(span) is not None and not any(span in other for other in spans):
+                spans.append(span)
+    return spans
 
 
 def _amount(text: str) -> float | None:
@@ -700,9 +700,15 @@ def _prose(text: str) -> bool:
     return len(re.findall(r"\b[a-z]{2,}\b", text)) >= 4
 
 
+def _listed(chosen: list[Field], cells) -> Answer:
+    """Several keyed fields as one answer, "key: value; key: value", with all their lines."""
+    text = "; ".join(f"{f.key.strip()}: {f.value.strip()}" for f in chosen)
+    lines = sorted({i for f in chosen for i in f.lines})
+    return Answer(text, True, tuple(cells[i] for i in lines), 0.5, chosen[0])
+
+
 _MAX_SECTION_LISTED = 6  # a longer section is no answer to one question: the key matching decides
 _MAX_EACH_KEYED = 3  # more keys than this holding the question's words: it names none of them
-
 
 
 # A value that holds a key of its own ("Form No: F-44285", "Email: ..., City: Ghent") is a line
@@ -783,10 +789,10 @@ class Answerer:
         if expected == EMAIL:
             # "What is Marcus Hale's e-mail address?" over "To: Marcus Hale <m.hale@...>": the
             # mailbox the question names by its display name (which `_echoes` left out)
-            named = [f for f in extracted if (box := split_mailbox(f.value)) is not None
+            named = [(f, box[1]) for f in extracted if (box := split_mailbox(f.value)) is not None
                      and _says_in_full(question, box[0]) and len(re.findall(r"[^\W\d_]+", box[0])) >= 2]
-            if len({split_mailbox(f.value)[1] for f in named}) == 1:
-                return _found(named[0], split_mailbox(named[0].value)[1], expected, 1.0, cells)
+            if len({address for _, address in named}) == 1:
+                return _found(named[0][0], named[0][1], expected, 1.0, cells)
         if expected == ORG:  # "Which company is the letter from?" does not ask for its signer
             every = [f for f in every if f.source not in PEOPLE_SOURCES]
         fields = [f for f in every if compatible(expected, f.value)]
@@ -859,7 +865,7 @@ class Answerer:
         if expected != TEXT:
             return None
         focus, owners = vocabulary.question_words(question)
-        specific = [w for w in focus if w not in vocabulary.GENERIC and w not in owners]
+        specific = _specific(focus, owners)
         headings = {f.section for f in fields if f.section >= 0}
         if not specific or any(len(word) < 3 for word in specific) or not headings:
             return None
@@ -878,11 +884,7 @@ class Answerer:
         if any(holds(f.key) for f in fields if f.key and not (f.section >= 0 and f.key.startswith(cells[f.section].text.strip()))):
             return None  # a key of the page says what is asked: the key matching answers
         chosen = sorted({f.line: f for f in reversed(own)}.values(), key=lambda f: f.line)
-        if not 2 <= len(chosen) <= _MAX_SECTION_LISTED:
-            return None
-        text = "; ".join(f"{f.key.strip()}: {f.value.strip()}" for f in chosen)
-        lines = sorted({i for f in chosen for i in f.lines})
-        return Answer(text, True, tuple(cells[i] for i in lines), 0.5, chosen[0])
+        return _listed(chosen, cells) if 2 <= len(chosen) <= _MAX_SECTION_LISTED else None
 
     def _each_keyed(self, question: str, fields: list[Field], cells) -> Answer | None:
         """A question whose words every one of a few keys holds, none of them named more than
@@ -890,7 +892,7 @@ class Answerer:
         10000 mg/kg"): each key with its value, in reading order, rather than one of them
         guessed or none. None unless two or three such keys hold different values."""
         focus, owners = vocabulary.question_words(question)
-        specific = [w for w in focus if w not in vocabulary.GENERIC and w not in owners]
+        specific = _specific(focus, owners)
         if not specific or any(len(word) < 3 for word in specific):
             return None
         holding: dict[str, Field] = {}
@@ -907,9 +909,7 @@ class Answerer:
         chosen = sorted(holding.values(), key=lambda f: f.line)
         if not 2 <= len(chosen) <= _MAX_EACH_KEYED or len({f.line for f in chosen}) < len(chosen):
             return None
-        text = "; ".join(f"{f.key.strip()}: {f.value.strip()}" for f in chosen)
-        lines = sorted({i for f in chosen for i in f.lines})
-        return Answer(text, True, tuple(cells[i] for i in lines), 0.5, chosen[0])
+        return _listed(chosen, cells)
 
     def _in_sections(self, question: str, fields: list[Field], cells) -> list[Field]:
         """On a page of two sections or more (`document._sections`: the applicant's block beside
@@ -933,6 +933,8 @@ class Answerer:
         """Fields whose keys the question names word for word (or as the recognizer misread
         them): of the expected type, else a key named in full whatever its type."""
         candidates = self._labelled(question, fields, lambda value: compatible(expected, value))
+        # "Who sent it?" names the key "Sent:", whose date says when, not who: "who" asks a name.
+        who = re.match(r"\W*who\b", question, re.I) is not None
         if not any(score >= _NAMED_KEY for _, score in candidates):
             # A key named in full outranks the type its words suggest: "Committed To Date:
             # 3,357,545" answers "Committed to date?", a date elsewhere on the page does not.
@@ -943,8 +945,6 @@ class Answerer:
             # few keys that pass them, usually none.
             focus, owners = vocabulary.question_words(question)
             words = focus + owners
-            # "Who sent it?" names the key "Sent:", whose date says when, not who.
-            who = re.match(r"\W*who\b", question, re.I) is not None
             whole = [f for f in every if f.key and words and question_type(f.key) == expected
                      and all(self._in_key(word, f.key) for word in words)
                      and (not who or value_types(f.value) & {PERSON, ORG})]
@@ -954,8 +954,6 @@ class Answerer:
             # A key the question names word for word answers it, whatever its value looks
             # like: "New Balance: 311.455", "Brand Name: RICHLAND 100s" (the type rules know
             # printed prices and names, not every figure a form holds).
-            who = re.match(r"\W*who\b", question, re.I) is not None
-
             def loose(value: str) -> bool:
                 # Never a price for an id; a figure for a question about a figure; a name for
                 # who ("Who sent it?" and "Sent: Thursday, 14 November 2024 09:42").
@@ -1221,7 +1219,7 @@ class Answerer:
         keys found inside cells ("Client Group BATKorea")."""
         config = self._config
         focus, owners = vocabulary.question_words(question)
-        specific = [w for w in focus if w not in vocabulary.GENERIC and w not in owners]
+        specific = _specific(focus, owners)
         opened = _prefixed(fields, specific, question, self._words) + _run_together(fields, question)
         # A cell's key and value the layout already keyed (and went on under: a "cc:" list) as it
         # is; nor a key cut short of the colon that ends it ("Oral LD50 | (rat): 5800 mg/kg").
