@@ -76,13 +76,13 @@ class Describer:
         facts: list[tuple[str, int]] = []  # (phrase, cell index)
         fields = extract_fields(cells)
         stated = _stated_kind(cells, rows, fields)  # "a memorandum", with its article
-        # not "a memorandum headed "MEMORANDUM"": the kind said is the heading
-        said = stated is not None and heading is not None and stated.split(" ", 1)[1] == cells[heading].text.strip().lower()
-        if heading is not None and heading not in issuer and not said:
+        kind_said = stated.split(" ", 1)[1] if stated else None  # its words, not quoted again as
+        # the heading or the issuer ("a memorandum headed "MEMORANDUM"")
+        if heading is not None and heading not in issuer and cells[heading].text.strip().lower() != kind_said:
             facts.append((f'headed "{_quote(cells[heading].text)}"', heading))
         if issuer:
             name = " ".join(cells[index].text.strip() for index in issuer)
-            if stated is None or stated.split(" ", 1)[1] != name.lower():  # not "a quality report from "QUALITY REPORT""
+            if name.lower() != kind_said:  # not "a quality report from "QUALITY REPORT""
                 facts.append((f'from "{_quote(name)}"', issuer[0]))
         date = _page_date(fields, cells) or _first_date(cells, rows, fields)
         if date is not None:
