@@ -309,19 +309,21 @@ class ReaderAdapter(KindAdapter):
             held.append("the messages" if request.history else "the prompt")
             return self._lm.generate(messages, request.params, " and ".join(held))
         regions = self._regions(request.image)
-        reply = self._page_answer(request.prompt, regions) if request.task == "vqa" else None
+        # "I'm paying bills today. Which supplier is this from?": the sentence that asks
+        prompt = intents.asked_sentence(request.prompt) if request.task == "vqa" else request.prompt
+        reply = self._page_answer(prompt, regions) if request.task == "vqa" else None
         if reply is not None:
             return self._reply(reply.text, request, regions, reply.evidence)
         look = self.look(request.image, regions)
         if look is not None and look.kind != DOCUMENT:
-            reply = self.answer_photo(request.task, request.prompt, look)
+            reply = self.answer_photo(request.task, prompt, look)
             return self._reply(reply.text, request, regions, reply.evidence)
         if not regions:
             return self._reply(NO_TEXT, request, regions, ())
         if request.task == "caption":
             description = self._describer.describe(read_cells(regions))
             return self._reply(description.text, request, regions, description.evidence)
-        reply = self.answer_regions(request.prompt, regions)
+        reply = self.answer_regions(prompt, regions)
         return self._reply(reply.text, request, regions, reply.evidence)
 
     def _generation_context(self, image) -> tuple[str, list[str]]:
@@ -401,7 +403,7 @@ class ReaderAdapter(KindAdapter):
         decided by the request's intent."""
         if not regions:
             return Reply(NO_TEXT, ())
-        prompt = intents.without_manner(prompt)
+        prompt = intents.without_manner(intents.asked_sentence(prompt))
         choice = answer_choice(prompt, read_cells(regions))  # "Was it paid by card or cash?"
         if choice is not None:
             return Reply(choice.text, choice.evidence)

@@ -352,6 +352,44 @@ _MANNER = re.compile(r"(?:[\s,]+(?:in\s+(?:a\s+few|one|a\s+couple\s+of|very\s+fe
                      r"briefly|please|thanks|thank\s+you))+(?=\s*[?.!]*\s*$)", re.I)
 
 
+# Where one sentence of a request ends and the next begins: after a question or exclamation
+# mark, or after a full stop that ends a lower-case word and comes before a capital ("My
+# boss wants a copy. Which ..."). A stop after a capitalised word ("Dr. Stone's number",
+# "Net Tob. Rod Density") or before a lower-case one ("the acct. no", "current bal.
+# available") closes an abbreviation and ends nothing.
+_SENTENCE_END = re.compile(r"(?:[?!]|(?<![^\W_])[a-z]{2,}[.!])(\s+)(?=[\"'(]?[A-Z])|[?!](\s+)(?=[a-z])")
+# How a sentence that asks opens: a question word, an auxiliary that opens a question, a verb
+# that orders ("Give me ...", "Summarize this."), a wish ("I need ..."); a statement opens
+# otherwise ("I'm at the bank.", "The driver called me.").
+_ASKING = re.compile(
+    r"^\W*(?:(?:please|kindly|so|and|now|ok|okay)\W+)*"
+    r"(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could|would|will|"
+    r"shall|should|has|have|had|may|give|tell|read|find|show|list|name|quote|summari[sz]e|describe|"
+    r"transcribe|extract|get|fetch|look|check|copy|explain|i\s+(?:need|want|would\s+like|'d\s+like))\b(?!')",
+    re.I)
+# A pronoun that points back to something an earlier sentence named ("I bought milk. What did
+# it cost?"): the asking sentence alone would lose it. "this" and "here" point at the page.
+_BACK_REFERENCE = re.compile(r"\b(?:it|its|they|them|their|those|these|that\s+one|one)\b", re.I)
+
+
+def asked_sentence(request: str) -> str:
+    """A request without the sentences before it asks that only say why ("My boss wants a copy.
+    Which firm billed us?" → "Which firm billed us?"): from the one
+    sentence that asks, by its question mark or by its opening (an order, a wish, a question
+    word), to the end. A request of one sentence, of several that ask, or whose asking sentence points back
+    at an earlier one ("I bought milk. What did it cost?") stays whole."""
+    request = request.strip()
+    cuts = [m.end() for m in _SENTENCE_END.finditer(request)]
+    parts = [request[start:end].strip() for start, end in zip([0, *cuts], [*cuts, len(request)])]
+    if len(parts) < 2 or any(len(part.split()) < 2 for part in parts):
+        return request
+    asking = [i for i, part in enumerate(parts) if part.endswith("?") or _ASKING.match(part)]
+    if len(asking) != 1 or asking[0] == 0 or _BACK_REFERENCE.search(parts[asking[0]]):
+        return request
+    # what follows the asking sentence narrows it ("Where was it bought? The town only.")
+    return " ".join(parts[asking[0]:])
+
+
 def without_manner(request: str) -> str:
     """The request without a closing phrase that says how to answer ("What's the topic in a
     few words?" → "What's the topic?")."""

@@ -332,6 +332,16 @@ def test_parties_of_a_bill_and_its_deadline(model, question, answer):
     assert _squash(reply.text) == _squash(answer), reply.text
 
 
+@pytest.mark.parametrize(("question", "answer"), [
+    ("I'm paying my bills today. Which company sent the invoice?", "Fjordline Tools AB"),
+    ("The parcel never arrived. Who receives the parcel?", "Mateo Ruiz"),
+    ("My bank needs it. What is the payment deadline?", "2025-05-02"),
+])
+def test_a_sentence_that_says_why_before_the_question_changes_nothing(model, question, answer):
+    reply = model.ask(draw(PARTIES_INVOICE), question)
+    assert _squash(reply.text) == _squash(answer), reply.text
+
+
 def test_a_name_over_an_address_is_no_answer_about_someone_else(model):
     # a block keyed otherwise than "... to" is not whom the page is for; nor is the bill's
     # party whoever a question names

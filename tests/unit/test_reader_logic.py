@@ -1398,3 +1398,24 @@ def test_rules_from_a_review_of_prose_headers_and_directories():
              _line("12 High Street, Leeds LS1 4AB", 20, 100, 360), _line("Invoice No: 5512", 20, 180, 250),
              _line("Total: 120.00", 20, 220, 200))
     assert answerer.answer("Which company issued the invoice?", dated).text == "NORTHWIND TRADERS LTD"
+
+
+def test_the_sentences_before_a_request_that_only_say_why_are_left_out():
+    from runtime.reader.intents import asked_sentence
+
+    assert asked_sentence("I'm paying bills today. Which supplier is this invoice from?") == "Which supplier is this invoice from?"
+    assert asked_sentence("The courier is asking. What street is the delivery going to?") == "What street is the delivery going to?"
+    assert asked_sentence("I'm in a hurry. Give me the total.") == "Give me the total."
+    # what follows the asking sentence narrows it and stays
+    assert asked_sentence("Where is this shop? Just the street.") == "Where is this shop? Just the street."
+    assert asked_sentence("I moved. Where is this shop? Just the street.") == "Where is this shop? Just the street."
+    # a stop inside an abbreviation ends no sentence
+    for request in ("What is Dr. Stone's number?", "Net Tob. Rod Density?", "What is the acct. no?",
+                    "What is the current bal. available?", "We shopped at the Co. Op. What did we pay?"):
+        assert asked_sentence(request) == request
+    # a pronoun pointing back at an earlier sentence, two asking sentences, one sentence: whole
+    assert asked_sentence("I bought milk. What did it cost?") == "I bought milk. What did it cost?"
+    assert asked_sentence("What's the total? And who signed?") == "What's the total? And who signed?"
+    assert asked_sentence("Give me the total. I need it for my taxes.") == "Give me the total. I need it for my taxes."
+    assert asked_sentence("Which supplier is this from?") == "Which supplier is this from?"
+
