@@ -508,19 +508,23 @@ _MAX_NAMES = 8
 _NUMBERED_DOCUMENTS = frozenset({"invoice", "receipt", "ticket"})
 
 
-# "By when ...?", "by what date ...", "the deadline": a date something must happen by.
-_DEADLINE = re.compile(r"\bby\s+(?:when|what\s+(?:date|day))\b|\bdeadline\b", re.I)
-# "... before tax", "excluding VAT", "net of fees", "pre-tax": an amount without that part.
-_EXCLUDED = re.compile(r"\b(?:(?:before|excluding|excl\.?|without|net of|less|minus)\s+(?:the\s+)?|pre[\s-]?(?=(?:tax|vat|gst|hst)\b))"
-                       r"(?P<part>[^\W\d_]{2,})", re.I)
+# "By when ...?", "by what date ...", "until which day", "the deadline": a date something must
+# happen by.
+_DEADLINE = re.compile(r"\b(?:by|until|till|before)\s+(?:when|(?:what|which)\s+(?:date|day))\b|\bdeadline\b", re.I)
+# "... before tax", "excluding VAT", "net of fees", "pre-tax", "before they add the tax": an
+# amount without that part.
+_EXCLUDED = re.compile(r"\b(?:(?:before|excluding|excl\.?|without|net of|less|minus)\s+" + vocabulary.ADDING + r"(?:the\s+)?"
+                       r"|pre[\s-]?(?=(?:tax|vat|gst|hst)\b))(?P<part>[^\W\d_]{2,})", re.I)
 # "Who wrote this?", "Who sent it?": "who" as the subject of a verb of writing or sending
 # ("Who received it?" asks the other party).
 # So does "the business that sent it": a relative clause names the one who did it.
 _WHO_DID = re.compile(r"\b(?:who|that|which|(?:which|what)\s+(?:person|individual))\s+(?:wrote|sent|signed|penned|authored|drafted|composed|prepared|issued)\b", re.I)
 
 
-# "Who is it to?", "To whom was it sent?": the question asks for the one it went to.
-_TO_WHOM = re.compile(r"^\s*who(?:m|'s|s)?\b.*\b(?:to|for)\s*[?.]?\s*$|^\s*(?:to|for)\s+whom\b", re.I)
+# "Who is it to?", "To whom was it sent?" ("To who ..." as often said), "the person this
+# note is for": the question asks for the one it went to.
+_TO_WHOM = re.compile(r"^\s*who(?:m|'s|s)?\b.*\b(?:to|for)\s*[?.]?\s*$|^\s*(?:to|for)\s+whom?\b"
+                      r"|\b(?:person|people|one)\s+(?:this|the|that|it)\b[^?.]*\b(?:is|was|are|were)\s+(?:for|to)\s*[?.]?\s*$", re.I)
 
 
 def _other_party(question: str, key: str) -> bool:

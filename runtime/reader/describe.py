@@ -80,7 +80,8 @@ class Describer:
         # the heading or the issuer ("a memorandum headed "MEMORANDUM"")
         if heading is not None and heading not in issuer and cells[heading].text.strip().lower() != kind_said:
             facts.append((f'headed "{_quote(cells[heading].text)}"', heading))
-        if issuer:
+        issuer = tuple(index for index in issuer if cells[index].text.strip().lower() != kind_said)
+        if issuer:  # "Alpenland Savings Bank | Account Statement": the bank, not its title
             name = " ".join(cells[index].text.strip() for index in issuer)
             if name.lower() != kind_said:  # not "a quality report from "QUALITY REPORT""
                 facts.append((f'from "{_quote(name)}"', issuer[0]))
@@ -161,7 +162,8 @@ class Describer:
 def _stated_kind(cells, rows, fields: list[Field]) -> str | None:
     """The kind of page the page itself says it is, with its article: a title in its top rows
     that ends in a kind of document ("Dinner Menu · Open Tue-Sun", "PURCHASE REQUISITION
-    FORM", "Staff Directory - Riverside Clinic"); a greeting and a signature make a letter;
+    FORM", "Staff Directory - Riverside Clinic") or names it before "of" ("CERTIFICATE OF
+    COMPLETION", "BILL OF LADING"); a greeting and a signature make a letter;
     an e-mail's or a memo's header keys ("From:" with "To:", "Sent:" or "Subject:") one of
     those, an e-mail where they hold an address. None when it says nothing of its kind."""
     for row in rows[:_KIND_TITLE_ROWS]:
@@ -171,9 +173,13 @@ def _stated_kind(cells, rows, fields: list[Field]) -> str | None:
                 continue
             for part in re.split(r"\s*[·|•–—]\s*|\s+-\s+", text):
                 words = part.split()
-                if 1 <= len(words) <= 4 and words[-1].lower() in KIND_NOUNS and all(w.isalpha() for w in words) \
-                        and words[0].lower() not in _DETERMINERS:  # "THE ROUND TABLE" is a restaurant
-                    phrase = " ".join(words).lower()
+                lowered = [w.lower() for w in words]
+                # the kind last ("PACKING LIST") or before "of" ("CERTIFICATE OF COMPLETION")
+                named = bool(lowered) and (lowered[-1] in KIND_NOUNS or any(
+                    word in KIND_NOUNS and after == "of" for word, after in zip(lowered, lowered[1:-1])))
+                if 1 <= len(words) <= 4 and named and all(w.isalpha() for w in words) \
+                        and lowered[0] not in _DETERMINERS:  # "THE ROUND TABLE" is a restaurant
+                    phrase = " ".join(lowered)
                     return f"{'an' if phrase[0] in 'aeiou' else 'a'} {phrase}"
     keyed = {re.sub(r"\W", "", f.key.lower()): f for f in fields if f.key and f.source == "colon"}
     if "from" in keyed and keyed.keys() & {"to", "sent", "subject"}:
@@ -190,7 +196,8 @@ def _stated_kind(cells, rows, fields: list[Field]) -> str | None:
 KIND_NOUNS = frozenset(
     "receipt invoice form letter memo memorandum menu ticket statement report directory certificate requisition "
     "quotation voucher agenda minutes timetable itinerary prescription contract agreement application manifest "
-    "datasheet sheet".split()
+    "datasheet sheet notice pass list timesheet folio bill slip label order estimate permit licence license policy "
+    "transcript diploma schedule record log register summary waybill manifest warrant summons".split()
 )
 _DETERMINERS = frozenset("the a an this that your our my his her their its".split())
 _KIND_TITLE_ROWS = 3

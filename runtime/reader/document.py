@@ -428,8 +428,8 @@ def _colon_fields(cells, rows: tuple[tuple[int, ...], ...], position: int, keys:
     for slot, index in enumerate(row):
         text = cells[index].text.strip()
         match = _KEY_VALUE.match(text) or _UNDERLINED.match(text)
-        if not match:
-            continue
+        if not match or not re.search(r"[^\W\d_]", match["key"]):
+            continue  # a time ("14:52") or a ratio holds no key
         # A fill-in line after the colon ("SALES:____") is no value: the value stands beyond it.
         key, value = match["key"].strip(), match["value"].strip(" _")
         key_index = index
@@ -457,23 +457,26 @@ def _colon_fields(cells, rows: tuple[tuple[int, ...], ...], position: int, keys:
 
 
 _MAX_INNER_KEY = 4  # words
+# A word that ends a value: one with a figure, ending in ";" or ",", or a web or e-mail
+# address ("brighton-hove.gov.uk/pcn Phone: 01273 290 000").
+_ENDS_VALUE = re.compile(r"\d|[;,]$|@|/|[^\W\d_]\.[^\W\d_]")
 
 
 def _pairs_in(key: str, value: str) -> list[tuple[str, str]]:
     """A cell's value that holds a second "Key: value" ("(201) 923-9208 BEEPER NUMBER: (201)
     698-1780", "P 4/C; Newspapers: 1/2 B/W") split into its pairs. The second key is the run
     of up to four words without figures before its colon, after a word that ends a value (one
-    with a figure, or ending in ";" or ","); where words alone lead up to the colon there is no
+    with a figure, ending in ";" or ",", or an address on the web); where words alone lead up to the colon there is no
     telling where the value ends, and the value stays whole."""
     tokens = re.sub(r"(?<=[^\W\d_])[:：](?=\S)", ": ", value).split()
     for end, token in enumerate(tokens):
         if not token.endswith((":", "：")) or end == 0:
             continue
         start = end
-        while start > 0 and end - start < _MAX_INNER_KEY - 1 and not re.search(r"\d|[;,]$", tokens[start - 1]):
+        while start > 0 and end - start < _MAX_INNER_KEY - 1 and not _ENDS_VALUE.search(tokens[start - 1]):
             start -= 1
         inner = " ".join(tokens[start:end + 1])
-        if start > 0 and re.search(r"\d|[;,]$", tokens[start - 1]) and re.search(r"[^\W\d_]{2}", inner) and not re.search(r"\d", inner):
+        if start > 0 and _ENDS_VALUE.search(tokens[start - 1]) and re.search(r"[^\W\d_]{2}", inner) and not re.search(r"\d", inner):
             rest = " ".join(tokens[end + 1:])
             inner_key = inner.rstrip(":： ")
             first = [(key, " ".join(tokens[:start]))]

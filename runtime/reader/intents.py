@@ -329,7 +329,7 @@ _TOPIC = re.compile(r"^\s*(?:(?:find|find out|tell me|say)\s+)?what" + _WHICH_NO
                     # "What does the memo concern?", "What matter does it regard?": the verb says it
                     r"|^\s*what" + _WHICH_NOUN + r"(?:\s+[^\W\d_]+){1,5}\s+(?:concerns?|regards?)\s*[?.]?\s*$"
                     # "the Re: line": a letter's subject line, by the convention of its "Re:"
-                    r"|^.*\bthe\s+re\s*:?\s*(?:line)?\s*[?.!]?\s*$"
+                    r"|^.*\bthe\s+re\s*:?\s*(?:line)?(?:\s+(?:of|on|in)\s+(?:the|this|that|its)\s+[^\W\d_]+)?\s*[?.!]?\s*$"
                     # the topic asked for by its name ("subject", "topic"), of the page or no noun
                     r"|^\s*what(?:'s|\s+is|\s+was)\s+the\s+(?:subject|topic)(?:\s+(?:line\s+)?(?:of|in)\s+"
                     r"(?:the|this|that)\s+[^\W\d_]+)?\s*[?.!]?\s*$", re.I)
@@ -346,8 +346,9 @@ _NOT_AN_ENTRY = frozenset(
 
 
 # How to say it, not what to say: "in a few words", "in one sentence", "briefly", "please" at
-# the end of a request (a general cue of English, like the request openings of `vocabulary`).
-_MANNER = re.compile(r"(?:[\s,]+(?:in\s+(?:a\s+few|one|a\s+couple\s+of|very\s+few)\s+(?:words|sentences)|"
+# the end of a request, or examples of an open answer (", red or blue or what?") (a general cue of English, like the request openings of `vocabulary`).
+_MANNER = re.compile(r"(?:,\s*(?:[^\W\d_]+\s+)+or\s+(?:what|something|anything|whatever|other|else)(?:\s+else)?"
+                     r"|[\s,]+(?:in\s+(?:a\s+few|one|a\s+couple\s+of|very\s+few)\s+(?:words|sentences)|"
                      r"in\s+(?:a|one)\s+sentence|in\s+a\s+nutshell|in\s+(?:simple|plain)\s+(?:words|terms|english)|"
                      r"briefly|please|thanks|thank\s+you))+(?=\s*[?.!]*\s*$)", re.I)
 
@@ -359,17 +360,20 @@ _MANNER = re.compile(r"(?:[\s,]+(?:in\s+(?:a\s+few|one|a\s+couple\s+of|very\s+fe
 # available") closes an abbreviation and ends nothing.
 _SENTENCE_END = re.compile(r"(?:[?!]|(?<![^\W_])[a-z]{2,}[.!])(\s+)(?=[\"'(]?[A-Z])|[?!](\s+)(?=[a-z])")
 # How a sentence that asks opens: a question word, an auxiliary that opens a question, a verb
-# that orders ("Give me ...", "Summarize this."), a wish ("I need ..."); a statement opens
+# that orders ("Give me ...", "Summarize this."), a wish ("I need ...", not "I want to reply
+# ..."); a statement opens
 # otherwise ("I'm at the bank.", "The driver called me.").
 _ASKING = re.compile(
     r"^\W*(?:(?:please|kindly|so|and|now|ok|okay)\W+)*"
     r"(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could|would|will|"
     r"shall|should|has|have|had|may|give|tell|read|find|show|list|name|quote|summari[sz]e|describe|"
-    r"transcribe|extract|get|fetch|look|check|copy|explain|i\s+(?:need|want|would\s+like|'d\s+like))\b(?!')",
+    r"transcribe|extract|get|fetch|look|check|copy|explain|"
+    r"i\s+(?:need|want|would\s+like|'d\s+like)(?!\s+to\s+(?!know|see|find|have|get|check)))\b(?!')",
     re.I)
 # A pronoun that points back to something an earlier sentence named ("I bought milk. What did
-# it cost?"): the asking sentence alone would lose it. "this" and "here" point at the page.
-_BACK_REFERENCE = re.compile(r"\b(?:it|its|they|them|their|those|these|that\s+one|one)\b", re.I)
+# it cost?"): the asking sentence alone would lose it. "this", "here" and "its" ("per its
+# heading") point at the page.
+_BACK_REFERENCE = re.compile(r"\b(?:it|they|them|those|these|that\s+one|one)\b", re.I)
 
 
 def asked_sentence(request: str) -> str:

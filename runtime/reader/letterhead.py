@@ -88,6 +88,11 @@ def _bare_legal_form(text: str) -> bool:
     return False
 
 
+# A key, its colon and a value ("Company: Sakura Design KK", "Guest: Mr. Watanabe"): a
+# field about someone on the page, not the issuer's own name line.
+_KEYED = re.compile(r"^[^\W\d_][^\W\d_ .'/&-]*(?:\s+[^\W\d_][^\W\d_.'/&-]*){0,3}\s*:\s*\S")
+
+
 def _is_name_line(text: str) -> bool:
     """Words without figures once a registration number is cut off; bracketed words are part
     of a name ("GARDENIA BAKERIES (KL) SDN BHD"), a bracket left open at the end is not ("(CO").
@@ -96,7 +101,7 @@ def _is_name_line(text: str) -> bool:
     bare = re.sub(r"\([^()]*$", "", _REGISTRATION.sub("", text))
     bare = re.sub(r"[()]", " ", bare).strip(" *-&")
     letters = sum(ch.isalpha() for ch in bare)
-    if letters < 3 or is_document_title(bare):
+    if letters < 3 or is_document_title(bare) or _KEYED.match(bare):
         return False
     if _is_column_titles(bare):
         return False
@@ -165,7 +170,7 @@ def read_letterhead(cells: tuple[TextLine, ...]) -> Letterhead:
     lines = lines[:header]
     for position, (row, _) in enumerate(lines[: _MAX_LEADING + 2]):
         # A company's name beside a person's ("Adrian Brennan   Old Mill Software Inc."): the company.
-        legal = [i for i in row if len(row) > 1 and ends_in_legal_form(cells[i].text)]
+        legal = [i for i in row if len(row) > 1 and ends_in_legal_form(cells[i].text) and not _KEYED.match(cells[i].text.strip())]
         if legal:
             lines[position] = ((legal[0],), cells[legal[0]].text.strip())
             continue

@@ -25,6 +25,11 @@ _QUESTION_RULES = (
     # The interrogative itself says what is asked, whatever nouns follow it: "how much" with a
     # phone charger named after it asks an amount, "how many" with date rolls a count (unless
     # another question word comes first: "When was it noted how much was paid?").
+    # "how much" before a counted noun ("how much pieces", said for "how many") and "how much
+    # of" things that are no money ("How much of the cable ties is in stock?") count.
+    (COUNT, r"\bhow\s+much\s+(?:pieces?|units?|items?|pcs|boxes|packs?|bottles?|cartons?)\b"
+            r"|\bhow\s+much\s+of\s+(?![^?]*\b(?:tax|vat|gst|total|bill|amount|price|cost|discount|fee|money|budget|"
+            r"payment|balance|pa(?:y|id)|spen[dt]|owed?|charged?|time|it|that|this|what)\b)"),
     (AMOUNT, r"^(?:(?!\b(?:what|when|where|who|which|whose)\b).)*\bhow much\b(?!\s+(?:of\s+the\s+)?time\b)"),
     (COUNT, r"^(?:(?!\b(?:what|when|where|who|which|whose)\b).)*\bhow many\b"),
     # So does a question that opens on what a thing cost: the thing named after it ("the price
@@ -53,11 +58,13 @@ _QUESTION_RULES = (
     # "How was the purchase paid?" asks for a payment method, not an amount.
     # So do "How did they pay?" and "how the invoice is to be paid" ("how much", "how large
     # was the amount paid" ask an amount).
-    # So does what one paid with ("paid using", "pay via"): an instrument, not an amount.
+    # So does what one paid with ("paid using", "pay via", "With what did they pay?"): an
+    # instrument, not an amount.
     (TEXT, r"\bhow\s+(was|were|did|do|does|is|are|will|should|can|the|this|it)\b.*\b(pay|paid|settled?)\b"
-           r"|\bmethod\b|\b(way|means|mode|form)\s+of\s+(pay|paying|payment)\b|\bway\b.*\b(pay|paid)\b|\b(pay|paid|settled?)\s+(with|using|via|by)\b|\buse[ds]?\s+to\s+(pay|settle)\b"),
+           r"|\bmethod\b|\b(way|means|mode|form)\s+of\s+(pay|paying|payment)\b|\bway\b.*\b(pay|paid)\b|\b(pay|paid|settled?)\s+(with|using|via|by)\b|\buse[ds]?\s+to\s+(pay|settle)\b"
+           r"|^\W*(with|using|by)\s+(what|which)\b.*\b(pay|paid|settled?)\b"),
     # "the person this bill is charged to": who, not how much.
-    (PERSON, r"\b(charged|billed|addressed|sent|issued|made out) to\b|\bwhom\b"),
+    (PERSON, r"\b(charged|billed|addressed|sent|issued|made out) to\b|\bwhom\b|^\W*(?:to|for)\s+who\b"),
     # Money words, inflected ("paying for", "costs us", "sells for", "spent"); not after "who"
     # (who wants the money asks for the payee, not an amount).
     (AMOUNT, r"^(?!\W*(?:who|whom|whose)\b).*"

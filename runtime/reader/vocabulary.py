@@ -42,7 +42,7 @@ QUALIFIERS = frozenset("due birth expiry delivery order signer".split())
 _NUMBER_SIGNS = frozenset({"no", "nr", "num", "#"})
 # "of the letter", "on this form": the document itself, not a field.
 _DOCUMENT_PHRASE = re.compile(
-    r"\b(on|in|of|from)\s+(the|this)\s+(form|receipt|invoice|bill|letter|list|document|page|table|image|slip|sheet|memo|"
+    r"\b(on|in|of|off|from)\s+(the|this)\s+(form|receipt|invoice|bill|letter|list|document|page|table|image|slip|sheet|memo|"
     r"note|correspondence|statement)\b", re.I
 )
 # "When was the invoice issued?", "How was this invoice paid?", "What does the form say for
@@ -54,8 +54,13 @@ _DOCUMENT_SUBJECT = re.compile(
     r"(?=\s*(\?|$|\w+ed\b|paid\b|written\b|sent\b|from\b|to\b|says?\b|shows?\b|reads?\b|gives?\b|is\b|was\b|will\b|"
     r"refers?\b|mentions?\b|states?\b|contains?\b|includes?\b|cites?\b|quotes?\b))", re.I
 )
-# "subtotal before tax", "the pre-tax amount": the excluded part is not a field the question asks for.
-_EXCLUSION = re.compile(r"\b(?:(?:before|after|excluding|including|without)\s+\w+|pre[\s-]?(?:tax|vat|gst|hst)\b)", re.I)
+# A clause of adding a part to an amount, after "before" or "without": "(they) put (the) tax
+# on", "adding VAT" (the part follows).
+ADDING = r"(?:(?:(?:they|you|we|it|he|she)\s+)?(?:add|put|charg|apply|appli|includ)[a-z]*\s+(?:(?:the|any)\s+)?(?=[^\W\d_]{2,}))?"
+# "subtotal before tax", "the pre-tax amount", "before they add the tax": the excluded part is
+# not a field the question asks for.
+_EXCLUSION = re.compile(r"\b(?:(?:before|after|excluding|including|without)\s+" + ADDING + r"\w+(?:\s+on\b)?"
+                        r"|pre[\s-]?(?:tax|vat|gst|hst)\b)", re.I)
 _VOCABULARY = STOP | GENERIC | QUALIFIERS | _NUMBER_SIGNS | frozenset(
     "full city occupation subject reference invoice form tax id vat total subtotal due updated recipient signer "
     "title cashier unit quantity item description".split()

@@ -26,7 +26,7 @@ _FUNCTION_WORDS = frozenset(
     "a an the this that these those it its there here of for to in on at by with from as and or any some "
     "i me my you your we our they their he she his her "
     "include includes included contain contains mention mentions mentioned list lists listed show shows "
-    "shown say says said state states stated written anything something "
+    "shown say says said state states stated written anything something get got "
     "page document text image picture photo".split()
 )
 _NEGATIONS = frozenset({"not", "no", "never", "without", "none", "nothing", "cannot"})
@@ -49,8 +49,8 @@ def _polarity(words: list[str], cell_text: str) -> bool | None:
     """True: the cell says all of `words`; False: it says them with one negated; None: it
     does not hold them all."""
     cell_words = [w.lower() for w in _WORD.findall(cell_text)]
-    if not words:
-        return None
+    if not words or re.search(r":\s*$", cell_text):
+        return None  # a key without its value ("Approved:" left blank) says nothing yet
     negated = any(w in _NEGATIONS for w in cell_words) or "n't" in cell_text.lower()
     for word in words:
         if any(prefix + word in cell_words for prefix in _NEGATING_PREFIXES):
@@ -60,9 +60,20 @@ def _polarity(words: list[str], cell_text: str) -> bool | None:
     return not negated
 
 
+# The thing a yes/no question is about, right after its verb ("Is this fine paid?", "Has the
+# bill been paid?", "Was this timesheet approved?"): the page itself, most often, whose own
+# name a line that settles the question need not repeat ("Payment status: UNPAID").
+_SUBJECT = re.compile(r"^\W*(?:is|are|was|were|has|have|had|does|do|did|will|would|can|could|should)\s+"
+                      r"(?:this|the|that|my|our|your)\s+([^\W\d_]+)\b", re.I)
+
+
 def answer_yes_no(question: str, cells: tuple[TextLine, ...], embed: Callable[[list[str]], np.ndarray]) -> YesNo:
     words = content_words(question)
     speaking = [(cell, polarity) for cell in cells if (polarity := _polarity(words, cell.text)) is not None]
+    subject = _SUBJECT.match(question)
+    if not speaking and subject and len(words) > 1 and words[0] == subject.group(1).lower():
+        words = words[1:]  # the rest said without the subject's name
+        speaking = [(cell, polarity) for cell in cells if (polarity := _polarity(words, cell.text)) is not None]
     if not speaking:
         return YesNo(CANT_TELL, False, ())
     vectors = embed([question, *(cell.text for cell, _ in speaking)])

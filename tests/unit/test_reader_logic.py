@@ -1009,6 +1009,14 @@ def test_a_cell_with_two_key_value_pairs_is_split_where_the_second_key_starts():
             ("Newspapers", "1/2 B/W")} <= pairs
     # where words alone lead up to the second colon, there is no telling where the value ends
     assert ("Contact", "Ada Lovelace Phone: 555 0101") in pairs
+    # a web or e-mail address ends a value as a figure does; a time holds no key
+    lines = (_line("Online: example.gov.uk/pcn Phone: 01273 290 000", 20, 10, width=600),
+             _line("Email: help@example.org Fax: 555 0102", 20, 110, width=600),
+             _line("Time of issue:", 20, 210), _line("14:52", 300, 210, width=80))
+    pairs = {(f.key, f.value) for f in extract_fields(lines) if f.source == "colon"}
+    assert {("Online", "example.gov.uk/pcn"), ("Phone", "01273 290 000"), ("Email", "help@example.org"),
+            ("Fax", "555 0102"), ("Time of issue", "14:52")} <= pairs
+    assert not [key for key, _ in pairs if key == "14"]
 
 
 def test_a_number_under_a_closing_signs_nothing():
@@ -1419,3 +1427,32 @@ def test_the_sentences_before_a_request_that_only_say_why_are_left_out():
     assert asked_sentence("Give me the total. I need it for my taxes.") == "Give me the total. I need it for my taxes."
     assert asked_sentence("Which supplier is this from?") == "Which supplier is this from?"
 
+
+
+def test_clumsy_and_wordy_wordings_ask_what_the_plain_ones_ask():
+    from runtime.reader import answering, vocabulary
+    from runtime.reader.intents import asks_topic, without_manner
+    from runtime.reader.types import AMOUNT, COUNT, PERSON, TEXT, question_type
+
+    # "how much" before a counted noun or of things that are no money counts
+    assert question_type("How much pieces of Data migration are on this invoice?") == COUNT
+    assert question_type("How much of cable ties there is in the stock list?") == COUNT
+    for question in ("How much of the bill was tax?", "How much of what I paid went to the government?",
+                     "How much is the hammer?"):
+        assert question_type(question) == AMOUNT, question
+    # "To who ..." and "the person this letter is for" ask whom the page is for
+    assert question_type("To who this letter was written?") == PERSON
+    assert answering._TO_WHOM.search("To who this letter was written?")
+    assert answering._TO_WHOM.search("Tell me the name of the person this letter is for.")
+    assert not answering._TO_WHOM.search("Tell me the name of the person who signed.")
+    # paid with what is an instrument; a list of examples after a comma is no field
+    assert question_type("With what did the customer pay?") == TEXT
+    assert without_manner("With what the customer paid, cash or card or what?") == "With what the customer paid?"
+    assert without_manner("How did you pay, cash or card?") == "How did you pay, cash or card?"
+    # a date to pay until is a deadline; an amount before the tax is put on excludes the tax
+    assert answering._DEADLINE.search("Until which date I must pay this?")
+    assert answering._EXCLUDED.search("How much it was before they put the tax on?")["part"] == "tax"
+    assert vocabulary.question_words("How much it was before they put the tax on?")[0] == []
+    # "off this receipt" names the page, not a field; "the Re line of this letter" its subject
+    assert vocabulary.question_words("Read me the subtotal off this receipt, please.")[0] == ["subtotal"]
+    assert asks_topic("Give me the Re line of this letter.")

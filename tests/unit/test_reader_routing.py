@@ -127,6 +127,16 @@ def test_the_examples_name_no_field_of_a_generated_document():
         ("Is this paid?", (_cell("Status: unpaid", 20, 10),), 'No: the text says "Status: unpaid".'),
         ("Is the order paid?", (_cell("Order not paid", 20, 10),), 'No: the text says "Order not paid".'),
         ("Is there a tip?", RECEIPT, CANT_TELL),
+        # the page a question is about need not be named by the line that settles it
+        ("Is this fine paid?", (_cell("Penalty: 70.00", 20, 10), _cell("Payment status: UNPAID", 20, 50)),
+         'No: the text says "Payment status: UNPAID".'),
+        ("Was this timesheet approved?", (_cell("Approved: M. Lindqvist", 20, 10),),
+         'Yes: the text says "Approved: M. Lindqvist".'),
+        ("Was this timesheet approved?", (_cell("Approved:", 20, 10),), CANT_TELL),  # left blank
+        ("Is a tip included?", (_cell("Tip:", 20, 10),), CANT_TELL),
+        ("Did I get a refund from Zalando?", (_cell("Refund - Zalando SE", 20, 10),),
+         'Yes: the text says "Refund - Zalando SE".'),
+        ("Is this a business class ticket?", (_cell("Class: Economy", 20, 10),), CANT_TELL),
     ],
 )
 def test_yes_no(question, cells, reply):
@@ -343,3 +353,21 @@ def test_a_key_value_or_a_business_name_states_no_kind():
                 "ACME REPORT SDN BHD"):
         text = describe(_cell(top, 20, 10, 400), _cell("Coffee", 20, 80, 120), _cell("3.50", 400, 80, 80))
         assert not text.startswith("This is a ") or text.startswith("This is a page"), (top, text)
+
+
+def test_a_page_that_names_its_kind_is_described_as_one_and_its_title_is_no_issuer():
+    notice = (_cell("CITY OF BRIGHTON & HOVE", 20, 10, 400), _cell("PENALTY CHARGE NOTICE - Parking", 20, 50, 400),
+              _cell("Date of issue: 07/02/2025", 20, 100, 300))
+    assert Describer(bag_of_words).describe(read_cells(notice)).text.startswith("This is a penalty charge notice")
+    certificate = (_cell("CERTIFICATE OF COMPLETION", 20, 10, 400), _cell("This is to certify that", 20, 60, 300),
+                   _cell("Awarded on 21 June 2024", 20, 110, 300))
+    text = Describer(bag_of_words).describe(read_cells(certificate)).text
+    assert text.startswith("This is a certificate of completion") and 'from "CERTIFICATE' not in text, text
+    statement = (_cell("Alpenland Savings Bank", 20, 10, 300), _cell("Account Statement", 500, 10, 250),
+                 _cell("Lindenstrasse 12, 80331 Munchen", 20, 45, 300), _cell("Statement date: 03 Mar 2025", 20, 90, 300))
+    text = Describer(bag_of_words).describe(read_cells(statement)).text
+    assert text.startswith("This is an account statement") and 'from "Alpenland Savings Bank"' in text, text
+    folio = (_cell("Hotel Le Marais", 20, 10, 300), _cell("27 Rue des Archives, 75004 Paris", 20, 45, 400),
+             _cell("Guest: Mr. Kenji Watanabe", 20, 100, 300), _cell("Company: Sakura Design KK", 20, 140, 300))
+    text = Describer(bag_of_words).describe(read_cells(folio)).text
+    assert "Sakura" not in text, text  # a key's value ("Company: ...") is no letterhead
