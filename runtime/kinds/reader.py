@@ -316,7 +316,7 @@ class ReaderAdapter(KindAdapter):
             return self._reply(reply.text, request, regions, reply.evidence)
         look = self.look(request.image, regions)
         if look is not None and look.kind != DOCUMENT:
-            reply = self.answer_photo(request.task, prompt, look)
+            reply = self.answer_photo(request.task, request.prompt, look)  # "... How many are brown?" needs all
             return self._reply(reply.text, request, regions, reply.evidence)
         if not regions:
             return self._reply(NO_TEXT, request, regions, ())

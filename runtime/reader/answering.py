@@ -949,7 +949,10 @@ class Answerer:
             # few keys that pass them, usually none.
             focus, owners = vocabulary.question_words(question)
             words = focus + owners
+            # (Not a date cut out of the key's own line, "Opening balance (01 Feb 2025):": its
+            # key is that line, the value its colon gives is another field.)
             whole = [f for f in every if f.key and words and question_type(f.key) == expected
+                     and (f.source != "span" or compatible(expected, f.value))
                      and all(self._in_key(word, f.key) for word in words)
                      and (not who or value_types(f.value) & {PERSON, ORG})]
             named = [(f, score) for f, score in self._labelled(question, whole) if score >= _NAMED_KEY]

@@ -166,21 +166,34 @@ def _stated_kind(cells, rows, fields: list[Field]) -> str | None:
     COMPLETION", "BILL OF LADING"); a greeting and a signature make a letter;
     an e-mail's or a memo's header keys ("From:" with "To:", "Sent:" or "Subject:") one of
     those, an e-mail where they hold an address. None when it says nothing of its kind."""
+    issuer = read_letterhead(cells).issuer
     for row in rows[:_KIND_TITLE_ROWS]:
         for index in row:
             text = cells[index].text.strip()
             if ":" in text or ends_in_legal_form(text):  # a key and its value; a company's name
                 continue
-            for part in re.split(r"\s*[·|•–—]\s*|\s+-\s+", text):
+            parts = re.split(r"\s*[·|•–—]\s*|\s+-\s+", text)
+            for part in parts:
                 words = part.split()
                 lowered = [w.lower() for w in words]
                 # the kind last ("PACKING LIST") or before "of" ("CERTIFICATE OF COMPLETION")
-                named = bool(lowered) and (lowered[-1] in KIND_NOUNS or any(
-                    word in KIND_NOUNS and after == "of" for word, after in zip(lowered, lowered[1:-1])))
-                if 1 <= len(words) <= 4 and named and all(w.isalpha() for w in words) \
-                        and lowered[0] not in _DETERMINERS:  # "THE ROUND TABLE" is a restaurant
-                    phrase = " ".join(lowered)
-                    return f"{'an' if phrase[0] in 'aeiou' else 'a'} {phrase}"
+                before_of = any(word in KIND_NOUNS and after == "of" for word, after in zip(lowered, lowered[1:-1]))
+                named = bool(lowered) and (lowered[-1] in KIND_NOUNS or before_of)
+                if not (1 <= len(words) <= 4 and named and all(w.isalpha() for w in words)) \
+                        or lowered[0] in _DETERMINERS:  # "THE ROUND TABLE" is a restaurant
+                    continue
+                # A word that also names other things ("Bucket List", "Hall Pass", "Home |
+                # Shop | Register", "Order") names the page's kind only in a title set in
+                # capitals, after words that say which ("PACKING LIST"), beside at most one
+                # word ("PENALTY CHARGE NOTICE - Parking"), and not the issuer's name alone on
+                # its line.
+                others = [other for other in parts if other is not part]
+                if lowered[-1] in AMBIGUOUS_KINDS and not before_of and (
+                        len(words) < 2 or not part.isupper() or len(others) > 1 or any(len(o.split()) > 1 for o in others)
+                        or index in issuer and not any(i in issuer for i in row if i != index)):
+                    continue
+                phrase = " ".join(lowered)
+                return f"{'an' if phrase[0] in 'aeiou' else 'a'} {phrase}"
     keyed = {re.sub(r"\W", "", f.key.lower()): f for f in fields if f.key and f.source == "colon"}
     if "from" in keyed and keyed.keys() & {"to", "sent", "subject"}:
         mailed = any("@" in keyed[key].value for key in ("from", "to", "cc") if key in keyed)
@@ -196,9 +209,11 @@ def _stated_kind(cells, rows, fields: list[Field]) -> str | None:
 KIND_NOUNS = frozenset(
     "receipt invoice form letter memo memorandum menu ticket statement report directory certificate requisition "
     "quotation voucher agenda minutes timetable itinerary prescription contract agreement application manifest "
-    "datasheet sheet notice pass list timesheet folio bill slip label order estimate permit licence license policy "
-    "transcript diploma schedule record log register summary waybill manifest warrant summons".split()
+    "datasheet sheet timesheet folio transcript diploma waybill warrant summons licence license".split()
 )
+# Kinds of page whose words also name other things (a bar, a menu item, a link).
+AMBIGUOUS_KINDS = frozenset("notice pass list bill slip label order estimate permit policy schedule record log register summary".split())
+KIND_NOUNS |= AMBIGUOUS_KINDS
 _DETERMINERS = frozenset("the a an this that your our my his her their its".split())
 _KIND_TITLE_ROWS = 3
 

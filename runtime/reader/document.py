@@ -427,6 +427,8 @@ def _colon_fields(cells, rows: tuple[tuple[int, ...], ...], position: int, keys:
     row = rows[position]
     for slot, index in enumerate(row):
         text = cells[index].text.strip()
+        # a time or a date before a key ("14:52 Cashier: Anna") is no key: the key follows it
+        text = re.sub(r"^(?:[\d.,/:-]+\s+)+(?=[^\W\d_][^:]*:)", "", text)
         match = _KEY_VALUE.match(text) or _UNDERLINED.match(text)
         if not match or not re.search(r"[^\W\d_]", match["key"]):
             continue  # a time ("14:52") or a ratio holds no key
@@ -450,6 +452,13 @@ def _colon_fields(cells, rows: tuple[tuple[int, ...], ...], position: int, keys:
         elif not value and len(row) == 1 and position + 1 < len(rows):  # "Bill to:" above the name
             index = rows[position + 1][0]
             value = cells[index].text.strip()
+        elif not value and slot + 1 == len(row):
+            # the row's last cell, a key over its value ("Total debits: | €2,313.77 | Closing
+            # balance (28 Feb 2025):" over "€5,114.50"), unless that is a key too
+            below = _cell_below(cells, rows, position, index)
+            under = cells[below].text.strip() if below is not None else ""
+            if under and not _holds_key(under) and not under.endswith(":"):
+                index, value = below, under
         if value:
             for key, value in _pairs_in(key, value):
                 fields.append(Field(key, value, index, "colon", key_line=key_index))
@@ -459,7 +468,7 @@ def _colon_fields(cells, rows: tuple[tuple[int, ...], ...], position: int, keys:
 _MAX_INNER_KEY = 4  # words
 # A word that ends a value: one with a figure, ending in ";" or ",", or a web or e-mail
 # address ("brighton-hove.gov.uk/pcn Phone: 01273 290 000").
-_ENDS_VALUE = re.compile(r"\d|[;,]$|@|/|[^\W\d_]\.[^\W\d_]")
+_ENDS_VALUE = re.compile(r"\d|[;,]$|@|^https?://|^www\.|[a-z0-9-]\.[a-z]{2,}(?:/|$)")
 
 
 def _pairs_in(key: str, value: str) -> list[tuple[str, str]]:
@@ -552,8 +561,19 @@ def _header_rows(cells, keys: list[bool], rows: tuple[tuple[int, ...], ...]) -> 
     skipped: set[int] = set()
     fields = []
     for position, row in enumerate(rows[:-1]):
-        if len(row) < 2 or not all(is_label(cells[i].text.strip()) for i in row):
+        labelling = tuple(i for i in row if is_label(cells[i].text.strip()))
+        if len(labelling) < 2:
             continue
+        if len(labelling) < len(row):
+            # Cells right of the labels and of the next row are another block beside them (a
+            # boarding pass's stub: "Date | Departure | Boarding Time | Gate   14MAR25"), else
+            # the row is no row of labels.
+            # The block beside stands further off than any label from the next.
+            edge = max(spans[i][1] for i in (*labelling, *rows[position + 1]) if spans[i][0] < spans[labelling[-1]][1] or i in labelling)
+            widest = max(spans[b][0] - spans[a][1] for a, b in zip(labelling, labelling[1:]))
+            if any(spans[i][0] <= edge + max(widest, 0.0) for i in row if i not in labelling):
+                continue
+            row = labelling
         under = [_under(i, keys, spans) for i in row if keys[i]]
         under = [u for u in under if u is not None and not keys[u]]
         if len(set(under)) < 2 or {row_of[u] for u in under} != {position + 1}:

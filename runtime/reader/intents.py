@@ -346,9 +346,8 @@ _NOT_AN_ENTRY = frozenset(
 
 
 # How to say it, not what to say: "in a few words", "in one sentence", "briefly", "please" at
-# the end of a request, or examples of an open answer (", red or blue or what?") (a general cue of English, like the request openings of `vocabulary`).
-_MANNER = re.compile(r"(?:,\s*(?:[^\W\d_]+\s+)+or\s+(?:what|something|anything|whatever|other|else)(?:\s+else)?"
-                     r"|[\s,]+(?:in\s+(?:a\s+few|one|a\s+couple\s+of|very\s+few)\s+(?:words|sentences)|"
+# the end of a request. (a general cue of English, like the request openings of `vocabulary`).
+_MANNER = re.compile(r"(?:[\s,]+(?:in\s+(?:a\s+few|one|a\s+couple\s+of|very\s+few)\s+(?:words|sentences)|"
                      r"in\s+(?:a|one)\s+sentence|in\s+a\s+nutshell|in\s+(?:simple|plain)\s+(?:words|terms|english)|"
                      r"briefly|please|thanks|thank\s+you))+(?=\s*[?.!]*\s*$)", re.I)
 
@@ -373,7 +372,11 @@ _ASKING = re.compile(
 # A pronoun that points back to something an earlier sentence named ("I bought milk. What did
 # it cost?"): the asking sentence alone would lose it. "this", "here" and "its" ("per its
 # heading") point at the page.
-_BACK_REFERENCE = re.compile(r"\b(?:it|they|them|those|these|that\s+one|one)\b", re.I)
+_BACK_REFERENCE = re.compile(r"\b(?:it|they|them|their|those|these|that|there|he|she|him|his|her|one)\b", re.I)
+# A sentence that says why, before an order: one the asker says of themselves ("I'm in a
+# hurry. Give me the total."); before an order, anything else may be the request itself
+# ("Invoice number please. Look at the top right.").
+_OF_ONESELF = re.compile(r"^\W*(?:i|i'm|i've|i'd|i'll|im|my|we|we're|we've|our|me)\b", re.I)
 
 
 def asked_sentence(request: str) -> str:
@@ -390,13 +393,24 @@ def asked_sentence(request: str) -> str:
     asking = [i for i, part in enumerate(parts) if part.endswith("?") or _ASKING.match(part)]
     if len(asking) != 1 or asking[0] == 0 or _BACK_REFERENCE.search(parts[asking[0]]):
         return request
+    if not parts[asking[0]].endswith("?") and not all(_OF_ONESELF.match(part) for part in parts[:asking[0]]):
+        return request
     # what follows the asking sentence narrows it ("Where was it bought? The town only.")
     return " ".join(parts[asking[0]:])
 
 
+# Examples of an open question's answer after it ("With what, red or blue or what?"), never
+# the alternatives of a choice ("Is it red, blue or other?" opens with no question word).
+_EXAMPLES = re.compile(r",\s*(?:[^\W\d_]+\s+)+or\s+(?:[^\W\d_]+\s+)+or\s+(?:what|something|anything|whatever|other|else)"
+                       r"(?:\s+else)?(?=\s*[?.!]*\s*$)", re.I)
+_OPEN_QUESTION = re.compile(r"^\W*(?:(?:with|by|using|in|on|for|from|to)\s+)?(?:what|which|who|how|where|when)\b", re.I)
+
+
 def without_manner(request: str) -> str:
     """The request without a closing phrase that says how to answer ("What's the topic in a
-    few words?" → "What's the topic?")."""
+    few words?" → "What's the topic?") or that gives examples of an open question's answer."""
+    if _OPEN_QUESTION.match(request):
+        request = _EXAMPLES.sub("", request)
     return _MANNER.sub("", request)
 
 

@@ -170,7 +170,9 @@ def read_letterhead(cells: tuple[TextLine, ...]) -> Letterhead:
     lines = lines[:header]
     for position, (row, _) in enumerate(lines[: _MAX_LEADING + 2]):
         # A company's name beside a person's ("Adrian Brennan   Old Mill Software Inc."): the company.
-        legal = [i for i in row if len(row) > 1 and ends_in_legal_form(cells[i].text) and not _KEYED.match(cells[i].text.strip())]
+        # Not a key's value ("Company: | Sakura Design KK"): a field about someone on the page.
+        legal = [i for slot, i in enumerate(row) if len(row) > 1 and ends_in_legal_form(cells[i].text)
+                 and not _KEYED.match(cells[i].text.strip()) and not (slot and cells[row[slot - 1]].text.rstrip().endswith(":"))]
         if legal:
             lines[position] = ((legal[0],), cells[legal[0]].text.strip())
             continue

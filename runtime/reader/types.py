@@ -21,6 +21,12 @@ URL = "url"
 
 # Checked in order: the first matching rule decides (e.g. "due date" is a date, not an amount;
 # "phone number" is a phone, not an id; "what time" is a time, not a date).
+# Words of money, which "how much of" asks an amount of ("How much of the deposit was
+# refunded?"), and plurals of money ("funds", "fees").
+_MONEY_WORDS = (r"(?:tax|vat|gst|total|bill|amount|price|cost|discount|fee|money|budget|payment|balance|pa(?:y|id)|"
+                r"spen[dt]|owed?|charged?|deposit|rent|loan|claim|refund(?:ed)?|fare|premium|allowance|sum|mortgage|"
+                r"deductible|grant|salary|wage|income|revenue|credit|debt|invoice|cash|time|it|that|this|what)\b")
+_MONEY_PLURALS = r"(?:funds|savings|wages|earnings|taxes|fees|costs|charges|payments|profits|proceeds|expenses|dues|prices|rates|sales)"
 _QUESTION_RULES = (
     # The interrogative itself says what is asked, whatever nouns follow it: "how much" with a
     # phone charger named after it asks an amount, "how many" with date rolls a count (unless
@@ -28,8 +34,7 @@ _QUESTION_RULES = (
     # "how much" before a counted noun ("how much pieces", said for "how many") and "how much
     # of" things that are no money ("How much of the cable ties is in stock?") count.
     (COUNT, r"\bhow\s+much\s+(?:pieces?|units?|items?|pcs|boxes|packs?|bottles?|cartons?)\b"
-            r"|\bhow\s+much\s+of\s+(?![^?]*\b(?:tax|vat|gst|total|bill|amount|price|cost|discount|fee|money|budget|"
-            r"payment|balance|pa(?:y|id)|spen[dt]|owed?|charged?|time|it|that|this|what)\b)"),
+            r"|\bhow\s+much\s+of\s+(?![^?]*\b(?:" + _MONEY_WORDS + "|" + _MONEY_PLURALS + r"\b))"),
     (AMOUNT, r"^(?:(?!\b(?:what|when|where|who|which|whose)\b).)*\bhow much\b(?!\s+(?:of\s+the\s+)?time\b)"),
     (COUNT, r"^(?:(?!\b(?:what|when|where|who|which|whose)\b).)*\bhow many\b"),
     # So does a question that opens on what a thing cost: the thing named after it ("the price
@@ -62,7 +67,7 @@ _QUESTION_RULES = (
     # instrument, not an amount.
     (TEXT, r"\bhow\s+(was|were|did|do|does|is|are|will|should|can|the|this|it)\b.*\b(pay|paid|settled?)\b"
            r"|\bmethod\b|\b(way|means|mode|form)\s+of\s+(pay|paying|payment)\b|\bway\b.*\b(pay|paid)\b|\b(pay|paid|settled?)\s+(with|using|via|by)\b|\buse[ds]?\s+to\s+(pay|settle)\b"
-           r"|^\W*(with|using|by)\s+(what|which)\b.*\b(pay|paid|settled?)\b"),
+           r"|^\W*(with|using|by)\s+(what|which)\b(?!\s+(?:amount|sum|total|figure|price)\b).*\b(pay|paid|settled?)\b"),
     # "the person this bill is charged to": who, not how much.
     (PERSON, r"\b(charged|billed|addressed|sent|issued|made out) to\b|\bwhom\b|^\W*(?:to|for)\s+who\b"),
     # Money words, inflected ("paying for", "costs us", "sells for", "spent"); not after "who"

@@ -29,6 +29,12 @@ _FUNCTION_WORDS = frozenset(
     "shown say says said state states stated written anything something get got "
     "page document text image picture photo".split()
 )
+# What a page is called when a question is about the page itself.
+PAGE_NOUNS = frozenset(
+    "document form receipt invoice bill letter note memo email message page sheet ticket statement notice fine "
+    "certificate application order booking reservation claim request report timesheet folio pass permit licence "
+    "license policy contract agreement quote quotation estimate prescription label slip voucher".split()
+)
 _NEGATIONS = frozenset({"not", "no", "never", "without", "none", "nothing", "cannot"})
 _NEGATING_PREFIXES = ("un", "non", "non-", "in", "dis", "not ")
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)
@@ -61,8 +67,9 @@ def _polarity(words: list[str], cell_text: str) -> bool | None:
 
 
 # The thing a yes/no question is about, right after its verb ("Is this fine paid?", "Has the
-# bill been paid?", "Was this timesheet approved?"): the page itself, most often, whose own
-# name a line that settles the question need not repeat ("Payment status: UNPAID").
+# bill been paid?", "Was this timesheet approved?"): where it names the page itself, a line
+# that settles the question need not repeat it ("Payment status: UNPAID"); a thing on the page
+# ("Is the parking free?") must be said.
 _SUBJECT = re.compile(r"^\W*(?:is|are|was|were|has|have|had|does|do|did|will|would|can|could|should)\s+"
                       r"(?:this|the|that|my|our|your)\s+([^\W\d_]+)\b", re.I)
 
@@ -71,7 +78,7 @@ def answer_yes_no(question: str, cells: tuple[TextLine, ...], embed: Callable[[l
     words = content_words(question)
     speaking = [(cell, polarity) for cell in cells if (polarity := _polarity(words, cell.text)) is not None]
     subject = _SUBJECT.match(question)
-    if not speaking and subject and len(words) > 1 and words[0] == subject.group(1).lower():
+    if not speaking and subject and len(words) > 1 and words[0] == subject.group(1).lower() and words[0] in PAGE_NOUNS:
         words = words[1:]  # the rest said without the subject's name
         speaking = [(cell, polarity) for cell in cells if (polarity := _polarity(words, cell.text)) is not None]
     if not speaking:

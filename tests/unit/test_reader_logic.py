@@ -1456,3 +1456,47 @@ def test_clumsy_and_wordy_wordings_ask_what_the_plain_ones_ask():
     # "off this receipt" names the page, not a field; "the Re line of this letter" its subject
     assert vocabulary.question_words("Read me the subtotal off this receipt, please.")[0] == ["subtotal"]
     assert asks_topic("Give me the Re line of this letter.")
+
+
+def test_review_cases_of_the_wordy_rules_keep_their_old_answers():
+    from runtime.reader.document import extract_fields
+    from runtime.reader.intents import asked_sentence, without_manner
+    from runtime.reader.types import AMOUNT, COUNT, question_type
+
+    # choices keep their alternatives; only an open question's examples go
+    assert without_manner("Was this paid in cash, card or other?") == "Was this paid in cash, card or other?"
+    assert without_manner("Is the gender marked male, female or other?") == "Is the gender marked male, female or other?"
+    # "how much of" money is an amount
+    for question in ("How much of the deposit was refunded?", "How much of the rent is due?",
+                     "How much of the loan was repaid?", "How much of the funds were spent?"):
+        assert question_type(question) == AMOUNT, question
+    assert question_type("How much of the bolts are left?") == COUNT
+    # the request stays whole where its asking sentence points back or is an order after a request
+    for request in ("Invoice number please. Look at the top right.", "Total amount due. Read carefully.",
+                    "I ordered the lasagne. How much was that?", "Our supplier is Acme. What is their phone number?",
+                    "The form has a box labelled occupation. What is written there?"):
+        assert asked_sentence(request) == request, request
+    # a time before a key leaves the key; initials and codes with a slash end no value
+    lines = (_line("12/03/2024 14:52 Cashier: Anna", 20, 10, width=600),
+             _line("Patient: A.B. Smith DOB: 01/02/1980", 20, 110, width=600),
+             _line("Model: S/N unknown Colour: red", 20, 210, width=600))
+    pairs = {(f.key, f.value) for f in extract_fields(lines) if f.source == "colon"}
+    assert ("Cashier", "Anna") in pairs
+    assert ("Patient", "A.B. Smith DOB: 01/02/1980") in pairs and ("Model", "S/N unknown Colour: red") in pairs
+
+
+def test_a_row_of_labels_beside_another_block_still_keys_the_row_under_it():
+    from runtime.reader.document import extract_fields
+
+    # a boarding pass: "Date | Departure | Boarding Time | Gate" over their values, the stub's
+    # date far right on the labels' line
+    page = (_line("Date", 40, 280, 60), _line("Departure", 260, 280, 100), _line("Boarding Time", 460, 280, 130),
+            _line("Gate", 700, 280, 50), _line("14MAR25", 970, 285, 90),
+            _line("14MAR25", 40, 307, 90), _line("09:45", 260, 305, 60), _line("09:10", 460, 307, 60),
+            _line("B17", 700, 307, 40))
+    below = {(f.key, f.value) for f in extract_fields(page) if f.source == "below"}
+    assert {("Gate", "B17"), ("Boarding Time", "09:10"), ("Departure", "09:45")} <= below
+    # the last cell of a row, a key, over its value
+    statement = (_line("Total debits:", 60, 830, 140), _line("€2,313.77", 300, 830, 100),
+                 _line("Closing balance (28 Feb 2025):", 700, 830, 300), _line("€5,114.50", 700, 870, 100))
+    assert ("Closing balance (28 Feb 2025)", "€5,114.50") in {(f.key, f.value) for f in extract_fields(statement)}

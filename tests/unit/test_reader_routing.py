@@ -137,6 +137,9 @@ def test_the_examples_name_no_field_of_a_generated_document():
         ("Did I get a refund from Zalando?", (_cell("Refund - Zalando SE", 20, 10),),
          'Yes: the text says "Refund - Zalando SE".'),
         ("Is this a business class ticket?", (_cell("Class: Economy", 20, 10),), CANT_TELL),
+        # a thing on the page, not the page, must be said ("Wi-Fi free" says nothing of parking)
+        ("Is the parking free?", (_cell("Wi-Fi free", 20, 10),), CANT_TELL),
+        ("Has the deposit been paid?", (_cell("Balance paid", 20, 10),), CANT_TELL),
     ],
 )
 def test_yes_no(question, cells, reply):
@@ -371,3 +374,14 @@ def test_a_page_that_names_its_kind_is_described_as_one_and_its_title_is_no_issu
              _cell("Guest: Mr. Kenji Watanabe", 20, 100, 300), _cell("Company: Sakura Design KK", 20, 140, 300))
     text = Describer(bag_of_words).describe(read_cells(folio)).text
     assert "Sakura" not in text, text  # a key's value ("Company: ...") is no letterhead
+
+
+def test_a_word_that_names_other_things_too_is_a_kind_of_page_only_in_a_title_that_says_which():
+    body = (_cell("Coffee 3.00", 20, 200), _cell("TOTAL 3.00", 20, 240))
+    for top in (["Bucket List", "12 High St"], ["BUCKET LIST | Bar & Grill", "12 High St"], ["Hall Pass", "Cocktail Bar"],
+                ["Home | Shop | Register"], ["Blue Heron Cafe", "Order"], ["Summary"]):
+        cells = tuple(_cell(text, 20, 10 + 40 * k, 300) for k, text in enumerate(top)) + body
+        text = Describer(bag_of_words).describe(read_cells(cells)).text
+        assert text.startswith("This is a page with text"), (top, text)
+    cells = (_cell("NORDIC SKY AIRLINES", 20, 10, 300), _cell("BOARDING PASS", 600, 10, 200)) + body
+    assert Describer(bag_of_words).describe(read_cells(cells)).text.startswith("This is a boarding pass")
