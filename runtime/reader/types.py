@@ -83,8 +83,9 @@ _QUESTION_RULES = (
     (PERSON, r"\b(who|whose|name|signed|recipient|addressed|customer|billed|bill to|sender|wrote|author|patient|employee)\b"),
 )
 
-# The recognizer has no "€"/"£": it drops them or reads "£" as "f" ("f74.49"), so a lone
-# "f" before a figure is a currency mark (issue 3; `values.parse_money` reads it as "£").
+# PP-OCRv4's recognizer had no "€"/"£" (the shipped PP-OCRv6 reads both): it dropped them or
+# read "£" as "f" ("f74.49"), so a lone "f" before a figure is a currency mark (issue 3;
+# `values.parse_money` reads it as "£"), for bundles that still carry it.
 _GARBLED_CURRENCY = re.compile(r"^f(?=\s*\d)", re.I)
 _COUNT = re.compile(r"^\d{1,4}$")
 _IDENT = re.compile(r"^(?=.*\d)[A-Z0-9#][A-Z0-9#/._-]{2,}$", re.I)
