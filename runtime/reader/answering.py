@@ -508,18 +508,6 @@ _MAX_NAMES = 8
 _NUMBERED_DOCUMENTS = frozenset({"invoice", "receipt", "ticket"})
 
 
-# The verbs and nouns of spending that a question about one line's amount says beside the
-# line's own words ("How much did I spend at ...", "What did the ... cost?").
-_SPENDING = frozenset("spend spent pay paid payment cost price amount charge charged bill billed much".split())
-
-
-def _word_form(word: str) -> str:
-    """A word as lines and questions are compared: canonical, a number without its leading
-    zeros ("02" and "2")."""
-    word = word.lower()
-    return str(int(word)) if word.isdigit() else vocabulary.canonical(word)
-
-
 # "By when ...?", "by what date ...", "until which day", "the deadline": a date something must
 # happen by.
 _DEADLINE = re.compile(r"\b(?:by|until|till|before)\s+(?:when|(?:what|which)\s+(?:date|day))\b|\bdeadline\b", re.I)
@@ -816,7 +804,7 @@ class Answerer:
         if listed is not None:
             return listed
         candidates = self._keyed(question, expected, every, fields) or self._table_cell(question, every) \
-            or self._row_count(question, expected, every) or self._row_named(question, expected, cells)
+            or self._row_count(question, expected, every)
         if not candidates and expected == IDENT and "number" in focus_words(question):
             # "What is Dr. Stone's number?" on a list of names and phones: a number that no key
             # of an id names is the phone number of the key named
@@ -1033,34 +1021,6 @@ class Answerer:
         if len(chosen) != 1 or len({f.value for f in chosen[0]}) != 1:
             return []
         return [(chosen[0][0], 1.0)]
-
-    def _row_named(self, question: str, expected: str, cells: tuple[TextLine, ...]) -> list[tuple[Field, float]]:
-        """An amount asked of the one line of a list the question names by a word no other line
-        has ("How much did I spend at REWE?" over "07 Feb | Card payment – REWE Markt | €86.42 |
-        €6,006.95"): every word the question says but its money verbs ("spend", "pay",
-        "cost") is in that line, a date's day and month included ("the salary payment on 2
-        Feb"); its first amount answers (a statement's balance comes last)."""
-        if expected != AMOUNT:
-            return []
-        focus, owners = vocabulary.question_words(question)
-        words = [w for w in focus + owners if w not in _SPENDING]
-        if not words or not any(len(w) >= 3 and not w.isdigit() for w in words):
-            return []
-        rows = group_regions([cell.box for cell in cells]).rows
-        said = [{_word_form(token) for i in row for token in re.findall(r"[^\W_]+", cells[i].text)} for row in rows]
-        named = [k for k, row_words in enumerate(said) if all(_word_form(w) in row_words for w in words)]
-        if len(named) != 1:
-            return []
-        row = rows[named[0]]
-        if not any(sum(_word_form(w) in row_words for row_words in said) == 1 for w in words if len(w) >= 3):
-            return []  # every word is in other lines too: the question names no one line
-        label = next((i for i in row if re.search(r"[^\W\d_]{3}", cells[i].text)), None)
-        if label is None:
-            return []
-        amounts = [i for i in row[row.index(label) + 1:] if compatible(AMOUNT, cells[i].text)]
-        if not amounts:
-            return []
-        return [(Field(cells[label].text.strip(), cells[amounts[0]].text.strip(), amounts[0], "row", key_line=label), 1.0)]
 
     def _in_page_words(self, question: str, fields: list[Field]) -> str:
         """The question with each word the page's keys do not hold replaced by the key word

@@ -88,7 +88,6 @@ _QUESTION_RULES = (
 # `values.parse_money` reads it as "£"), for bundles that still carry it.
 _GARBLED_CURRENCY = re.compile(r"^f(?=\s*\d)", re.I)
 _COUNT = re.compile(r"^\d{1,4}$")
-_COUNTED = re.compile(r"^\d{1,4}\s+(?!(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*$)[^\W\d_]{2,}$", re.I)
 _IDENT = re.compile(r"^(?=.*\d)[A-Z0-9#][A-Z0-9#/._-]{2,}$", re.I)
 # "12 Oak Street", OCR-compacted "365LakeAvenue": a house number, words, a street kind.
 _ADDRESS = re.compile(
@@ -170,8 +169,8 @@ def value_types(value: str) -> frozenset[str]:
         kinds.add(PHONE)
     if _ADDRESS.match(text) or _looks_like_address(text, kinds):
         kinds.add(ADDRESS)
-    if _COUNT.match(compact) or _COUNTED.match(text) and not kinds & {AMOUNT, DATE, TIME, ADDRESS}:
-        kinds.add(COUNT)  # "30", or a count with what it counts ("30 capsules", "0 remaining")
+    if _COUNT.match(compact):
+        kinds.add(COUNT)
     if _IDENT.match(compact) and not kinds & {AMOUNT, DATE, TIME}:
         kinds.add(IDENT)
     mailbox = split_mailbox(text)  # "Lena Vogt <lena.vogt@example.de>": her address and her name

@@ -1500,33 +1500,3 @@ def test_a_row_of_labels_beside_another_block_still_keys_the_row_under_it():
     statement = (_line("Total debits:", 60, 830, 140), _line("€2,313.77", 300, 830, 100),
                  _line("Closing balance (28 Feb 2025):", 700, 830, 300), _line("€5,114.50", 700, 870, 100))
     assert ("Closing balance (28 Feb 2025)", "€5,114.50") in {(f.key, f.value) for f in extract_fields(statement)}
-
-
-def test_an_amount_asked_of_the_one_line_a_word_names_is_that_lines_first_amount():
-    statement = (_line("Date", 60, 400, 80), _line("Description", 200, 400, 200), _line("Debit", 700, 400, 80),
-                 _line("Balance", 1000, 400, 100),
-                 _line("02 Feb", 60, 440, 80), _line("Salary - Brightwave GmbH", 200, 440, 300), _line("€3,150.00", 900, 440, 100),
-                 _line("€7,368.37", 1060, 440, 100),
-                 _line("07 Feb", 60, 480, 80), _line("Card payment - REWE Markt", 200, 480, 300), _line("€86.42", 790, 480, 80),
-                 _line("€6,006.95", 1060, 480, 100),
-                 _line("23 Feb", 60, 520, 80), _line("Card payment - Deutsche Bahn", 200, 520, 300), _line("€134.60", 790, 520, 80),
-                 _line("€5,619.45", 1060, 520, 100))
-    reader = _answerer()
-    assert reader.answer("How much did I spend at REWE?", statement).text == "€86.42"
-    assert reader.answer("How much was the salary payment on 2 Feb?", statement).text == "€3,150.00"
-    # words every line has, or a word no line has, name no line
-    assert reader.answer("How much was the card payment?", statement).text != "€86.42"
-    assert reader.answer("How much did I spend at Lidl?", statement).text not in ("€86.42", "€134.60", "€3,150.00")
-
-
-def test_a_count_may_say_what_it_counts():
-    from runtime.reader.types import AMOUNT, COUNT, DATE, value_types
-
-    for value in ("30 capsules", "0 remaining", "2 adults", "24 pcs"):
-        assert COUNT in value_types(value), value
-    assert COUNT not in value_types("12 March") and COUNT not in value_types("30 EUR")
-    assert AMOUNT in value_types("30 EUR") and DATE not in value_types("2 adults")
-    label = (_line("Qty:", 20, 10, 60), _line("30 capsules", 200, 10), _line("Refills:", 20, 60, 80), _line("0 remaining", 200, 60))
-    reader = _answerer()
-    assert reader.answer("How many refills are left?", label).text == "0 remaining"
-    assert reader.answer("What is the qty?", label).text == "30 capsules"
