@@ -1500,3 +1500,25 @@ def test_a_row_of_labels_beside_another_block_still_keys_the_row_under_it():
     statement = (_line("Total debits:", 60, 830, 140), _line("€2,313.77", 300, 830, 100),
                  _line("Closing balance (28 Feb 2025):", 700, 830, 300), _line("€5,114.50", 700, 870, 100))
     assert ("Closing balance (28 Feb 2025)", "€5,114.50") in {(f.key, f.value) for f in extract_fields(statement)}
+
+
+def test_amounts_and_counts_of_rows_the_question_does_not_name_are_not_found():
+    # A review's cases against a rule tried and taken back in session 33 (2f70c39): an amount
+    # of another block on the same line, a footer's figure and digits inside amounts name no
+    # line; a row's bare quantity is its count, not a unit column beside it.
+    reader = _answerer()
+    two_blocks = (_line("Delivery address: 12 Oak St", 20, 100, 300), _line("Subtotal", 500, 100, 100),
+                  _line("18.50", 700, 100, 80), _line("Tax", 500, 140, 100), _line("1.50", 700, 140, 80),
+                  _line("Total", 500, 180, 100), _line("20.00", 700, 180, 80),
+                  _line("Free delivery on orders over", 20, 220, 300), _line("$50.00", 400, 220, 80))
+    for question in ("How much was the delivery?", "What did delivery cost?"):
+        assert reader.answer(question, two_blocks).text not in ("18.50", "$50.00", "1.50"), question
+    statement = (_line("02 Feb", 60, 440, 80), _line("Salary - Brightwave GmbH", 200, 440, 300),
+                 _line("€3,150.00", 900, 440, 100), _line("€7,368.37", 1060, 440, 100),
+                 _line("07 Feb", 60, 480, 80), _line("Card payment - REWE Markt", 200, 480, 300),
+                 _line("€86.42", 790, 480, 80), _line("€6,006.95", 1060, 480, 100))
+    assert reader.answer("How much was the salary payment on 7 Feb?", statement).text != "€3,150.00"
+    items = (_line("Qty", 20, 10, 60), _line("Description", 120, 10), _line("Delivery", 400, 10, 100), _line("Amount", 600, 10, 100),
+             _line("4", 20, 50, 30), _line("Muffin", 120, 50), _line("2 days", 400, 50, 100), _line("59.40", 600, 50, 100),
+             _line("2", 20, 90, 30), _line("Bagel", 120, 90), _line("1 day", 400, 90, 100), _line("7.00", 600, 90, 100))
+    assert reader.answer("How many bagels?", items).text != "1 day"
