@@ -495,3 +495,34 @@ def test_an_e_mail_a_lab_report_and_a_directory_through_the_recognizer(model):
     assert _squash(model.ask(directory, "What is the reception number?").text) == "(555)201-1000"
     assert model.ask(directory, "Whose number is (555) 201-7781?").text == "Carlos Medina"
     assert model.ask(directory, "What is Dr. Stone's room number?").text == "Not found in the image."
+
+
+def test_a_boarding_pass_a_statement_and_a_parking_notice_through_the_recognizer(model):
+    """Pages of session 33's trial kinds, read by the real recognizer: a row of labels over
+    its values beside a stub, balances keyed with a date in the key, a notice's status and a
+    second key after a web address; the kind each page states."""
+    boarding = _page([("NORDIC SKY AIRLINES", 40, 30), ("BOARDING PASS", 1000, 30),
+                      ("Date", 40, 280), ("Departure", 260, 280), ("Boarding Time", 460, 280), ("Gate", 700, 280),
+                      ("14MAR25", 1050, 285),
+                      ("14MAR25", 40, 312), ("09:45", 260, 312), ("09:10", 460, 312), ("B17", 700, 312)],
+                     size=(1300, 400))
+    assert model.ask(boarding, "What gate do I board at?").text == "B17"
+    assert model.ask(boarding, "What time does boarding start?").text == "09:10"
+    assert model.caption(boarding).text.startswith("This is a boarding pass")
+    statement = _page([("Alpenland Savings Bank", 40, 30), ("Account Statement", 760, 30),
+                       ("Opening balance (01 Feb 2025):", 40, 120), ("€4,218.37", 460, 120),
+                       ("Total debits:", 40, 220), ("€2,313.77", 280, 220), ("Closing balance (28 Feb 2025):", 640, 220),
+                       ("Total credits:", 40, 262), ("€3,209.90", 280, 262), ("€5,114.50", 640, 262)],
+                      size=(1100, 340))
+    assert _squash(model.ask(statement, "What was the opening balance?").text) == "€4,218.37"
+    assert _squash(model.ask(statement, "What's the closing balance?").text) == "€5,114.50"
+    caption = model.caption(statement).text
+    assert caption.startswith("This is an account statement") and 'from "Alpenland Savings Bank"' in caption, caption
+    notice = _page([("CITY OF BRIGHTON & HOVE", 40, 30), ("PENALTY CHARGE NOTICE - Parking", 40, 75),
+                    ("Time of contravention:", 40, 150), ("14:52", 400, 150),
+                    ("Payment status:", 40, 200), ("UNPAID", 400, 200),
+                    ("Online: brighton-hove.gov.uk/pcn Phone: 01273 290 000", 40, 260)], size=(1100, 330))
+    assert model.ask(notice, "Is this fine paid?").text.startswith("No")
+    assert _squash(model.ask(notice, "What's the phone number to pay?").text) == "01273290000"
+    assert model.ask(notice, "What time was the contravention?").text == "14:52"
+    assert model.caption(notice).text.startswith("This is a penalty charge notice")
