@@ -75,7 +75,7 @@ class Describer:
         issuer = head.issuer if head.certain else ()
         facts: list[tuple[str, int]] = []  # (phrase, cell index)
         fields = extract_fields(cells)
-        stated = _stated_kind(cells, rows, fields)  # "a memorandum", with its article
+        stated = _stated_kind(cells, rows, fields, head.issuer)  # "a memorandum", with its article
         kind_said = stated.split(" ", 1)[1] if stated else None  # its words, not quoted again as
         # the heading or the issuer ("a memorandum headed "MEMORANDUM"")
         if heading is not None and heading not in issuer and cells[heading].text.strip().lower() != kind_said:
@@ -159,14 +159,14 @@ class Describer:
         return keyed[best].value, keyed[best].line
 
 
-def _stated_kind(cells, rows, fields: list[Field]) -> str | None:
+def _stated_kind(cells, rows, fields: list[Field], issuer: tuple[int, ...]) -> str | None:
     """The kind of page the page itself says it is, with its article: a title in its top rows
     that ends in a kind of document ("Dinner Menu · Open Tue-Sun", "PURCHASE REQUISITION
     FORM", "Staff Directory - Riverside Clinic") or names it before "of" ("CERTIFICATE OF
     COMPLETION", "BILL OF LADING"); a greeting and a signature make a letter;
     an e-mail's or a memo's header keys ("From:" with "To:", "Sent:" or "Subject:") one of
-    those, an e-mail where they hold an address. None when it says nothing of its kind."""
-    issuer = read_letterhead(cells).issuer
+    those, an e-mail where they hold an address. None when it says nothing of its kind.
+    `issuer`: the letterhead's issuer cells (`read_letterhead`), certain or not."""
     for row in rows[:_KIND_TITLE_ROWS]:
         for index in row:
             text = cells[index].text.strip()

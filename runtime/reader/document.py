@@ -565,11 +565,11 @@ def _header_rows(cells, keys: list[bool], rows: tuple[tuple[int, ...], ...]) -> 
         if len(labelling) < 2:
             continue
         if len(labelling) < len(row):
-            # Cells right of the labels and of the next row are another block beside them (a
-            # boarding pass's stub: "Date | Departure | Boarding Time | Gate   14MAR25"), else
-            # the row is no row of labels.
-            # The block beside stands further off than any label from the next.
-            edge = max(spans[i][1] for i in (*labelling, *rows[position + 1]) if spans[i][0] < spans[labelling[-1]][1] or i in labelling)
+            # Cells right of the labels and of the next row's cells under them, further off
+            # than any label from the next, are another block beside them (a boarding pass's
+            # stub: "Date | Departure | Boarding Time | Gate   14MAR25"); else the row is no
+            # row of labels.
+            edge = max(spans[i][1] for i in (*labelling, *rows[position + 1]) if spans[i][0] < spans[labelling[-1]][1])
             widest = max(spans[b][0] - spans[a][1] for a, b in zip(labelling, labelling[1:]))
             if any(spans[i][0] <= edge + max(widest, 0.0) for i in row if i not in labelling):
                 continue

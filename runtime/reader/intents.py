@@ -346,7 +346,7 @@ _NOT_AN_ENTRY = frozenset(
 
 
 # How to say it, not what to say: "in a few words", "in one sentence", "briefly", "please" at
-# the end of a request. (a general cue of English, like the request openings of `vocabulary`).
+# the end of a request (a general cue of English, like the request openings of `vocabulary`).
 _MANNER = re.compile(r"(?:[\s,]+(?:in\s+(?:a\s+few|one|a\s+couple\s+of|very\s+few)\s+(?:words|sentences)|"
                      r"in\s+(?:a|one)\s+sentence|in\s+a\s+nutshell|in\s+(?:simple|plain)\s+(?:words|terms|english)|"
                      r"briefly|please|thanks|thank\s+you))+(?=\s*[?.!]*\s*$)", re.I)
@@ -357,11 +357,10 @@ _MANNER = re.compile(r"(?:[\s,]+(?:in\s+(?:a\s+few|one|a\s+couple\s+of|very\s+fe
 # boss wants a copy. Which ..."). A stop after a capitalised word ("Dr. Stone's number",
 # "Net Tob. Rod Density") or before a lower-case one ("the acct. no", "current bal.
 # available") closes an abbreviation and ends nothing.
-_SENTENCE_END = re.compile(r"(?:[?!]|(?<![^\W_])[a-z]{2,}[.!])(\s+)(?=[\"'(]?[A-Z])|[?!](\s+)(?=[a-z])")
+_SENTENCE_END = re.compile(r"(?:[?!]|(?<![^\W_])[a-z]{2,}[.!])\s+(?=[\"'(]?[A-Z])|[?!]\s+(?=[a-z])")
 # How a sentence that asks opens: a question word, an auxiliary that opens a question, a verb
 # that orders ("Give me ...", "Summarize this."), a wish ("I need ...", not "I want to reply
-# ..."); a statement opens
-# otherwise ("I'm at the bank.", "The driver called me.").
+# ..."); a statement opens otherwise ("I'm at the bank.", "The driver called me.").
 _ASKING = re.compile(
     r"^\W*(?:(?:please|kindly|so|and|now|ok|okay)\W+)*"
     r"(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could|would|will|"
@@ -381,10 +380,11 @@ _OF_ONESELF = re.compile(r"^\W*(?:i|i'm|i've|i'd|i'll|im|my|we|we're|we've|our|m
 
 def asked_sentence(request: str) -> str:
     """A request without the sentences before it asks that only say why ("My boss wants a copy.
-    Which firm billed us?" → "Which firm billed us?"): from the one
-    sentence that asks, by its question mark or by its opening (an order, a wish, a question
-    word), to the end. A request of one sentence, of several that ask, or whose asking sentence points back
-    at an earlier one ("I bought milk. What did it cost?") stays whole."""
+    Which firm billed us?" → "Which firm billed us?"): from the one sentence that asks, by its
+    question mark or by its opening (an order, a wish, a question word), to the end; before an
+    order, only sentences the asker says of themselves. A request of one sentence, of several
+    that ask, or whose asking sentence points back at an earlier one ("I bought milk. What did
+    it cost?") stays whole."""
     request = request.strip()
     cuts = [m.end() for m in _SENTENCE_END.finditer(request)]
     parts = [request[start:end].strip() for start, end in zip([0, *cuts], [*cuts, len(request)])]

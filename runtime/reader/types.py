@@ -19,14 +19,15 @@ AMOUNT, DATE, TIME, IDENT, PHONE, EMAIL, ADDRESS, COUNT, PERSON, ORG, TEXT = (
 PERCENT = "percent"
 URL = "url"
 
-# Checked in order: the first matching rule decides (e.g. "due date" is a date, not an amount;
-# "phone number" is a phone, not an id; "what time" is a time, not a date).
-# Words of money, which "how much of" asks an amount of ("How much of the deposit was
-# refunded?"), and plurals of money ("funds", "fees").
-_MONEY_WORDS = (r"(?:tax|vat|gst|total|bill|amount|price|cost|discount|fee|money|budget|payment|balance|pa(?:y|id)|"
+# What "how much of" asks an amount (or a time) of, not a count: words of money ("How much of
+# the deposit was refunded?"), their plurals ("funds", "fees"), time, and what names nothing
+# counted ("how much of it", "of what I paid").
+_NOT_COUNTED = (r"(?:tax|vat|gst|total|bill|amount|price|cost|discount|fee|money|budget|payment|balance|pa(?:y|id)|"
                 r"spen[dt]|owed?|charged?|deposit|rent|loan|claim|refund(?:ed)?|fare|premium|allowance|sum|mortgage|"
                 r"deductible|grant|salary|wage|income|revenue|credit|debt|invoice|cash|time|it|that|this|what)\b")
 _MONEY_PLURALS = r"(?:funds|savings|wages|earnings|taxes|fees|costs|charges|payments|profits|proceeds|expenses|dues|prices|rates|sales)"
+# Checked in order: the first matching rule decides (e.g. "due date" is a date, not an amount;
+# "phone number" is a phone, not an id; "what time" is a time, not a date).
 _QUESTION_RULES = (
     # The interrogative itself says what is asked, whatever nouns follow it: "how much" with a
     # phone charger named after it asks an amount, "how many" with date rolls a count (unless
@@ -34,7 +35,7 @@ _QUESTION_RULES = (
     # "how much" before a counted noun ("how much pieces", said for "how many") and "how much
     # of" things that are no money ("How much of the cable ties is in stock?") count.
     (COUNT, r"\bhow\s+much\s+(?:pieces?|units?|items?|pcs|boxes|packs?|bottles?|cartons?)\b"
-            r"|\bhow\s+much\s+of\s+(?![^?]*\b(?:" + _MONEY_WORDS + "|" + _MONEY_PLURALS + r"\b))"),
+            r"|\bhow\s+much\s+of\s+(?![^?]*\b(?:" + _NOT_COUNTED + "|" + _MONEY_PLURALS + r"\b))"),
     (AMOUNT, r"^(?:(?!\b(?:what|when|where|who|which|whose)\b).)*\bhow much\b(?!\s+(?:of\s+the\s+)?time\b)"),
     (COUNT, r"^(?:(?!\b(?:what|when|where|who|which|whose)\b).)*\bhow many\b"),
     # So does a question that opens on what a thing cost: the thing named after it ("the price

@@ -326,18 +326,12 @@ PARTIES_INVOICE = [("Fjordline Tools AB", None), ("Storgatan 4, 411 38 Goteborg"
     ("On which street will the parcel arrive?", "7 Quay Road"),
     ("Which company sent the invoice?", "Fjordline Tools AB"),
     ("What is the payment deadline?", "2025-05-02"),
-])
-def test_parties_of_a_bill_and_its_deadline(model, question, answer):
-    reply = model.ask(draw(PARTIES_INVOICE), question)
-    assert _squash(reply.text) == _squash(answer), reply.text
-
-
-@pytest.mark.parametrize(("question", "answer"), [
+    # a sentence that says why before the question changes nothing
     ("I'm paying my bills today. Which company sent the invoice?", "Fjordline Tools AB"),
     ("The parcel never arrived. Who receives the parcel?", "Mateo Ruiz"),
     ("My bank needs it. What is the payment deadline?", "2025-05-02"),
 ])
-def test_a_sentence_that_says_why_before_the_question_changes_nothing(model, question, answer):
+def test_parties_of_a_bill_and_its_deadline(model, question, answer):
     reply = model.ask(draw(PARTIES_INVOICE), question)
     assert _squash(reply.text) == _squash(answer), reply.text
 
