@@ -116,6 +116,7 @@ class Model:
             prompt=prompt,
             params=self.params(**params),
             history=_checked_history(history),
+            budget_given=params.get("max_new_tokens") is not None,
         )
         return self._adapter.generate(request)
 

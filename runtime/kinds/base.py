@@ -54,6 +54,9 @@ class GenerationRequest:
     # alternating up to the prompt's), which free generation continues; other tasks answer
     # the prompt alone.
     history: tuple[Message, ...] = ()
+    # Whether the caller set `params.max_new_tokens` (otherwise it is the bundle's default,
+    # which bounds what a model generates, not a reply copied whole from the page).
+    budget_given: bool = False
 
 
 @dataclass(frozen=True)

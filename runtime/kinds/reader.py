@@ -609,12 +609,13 @@ class ReaderAdapter(KindAdapter):
         return photos.honest(look, "I can't answer that from this picture's text or objects.")
 
     def _reply(self, text: str, request: GenerationRequest, regions, evidence) -> Iterator[TextDelta | GenerationResult]:
-        """A reply decided as a whole (copied from the text, not generated), sent as one delta;
-        `max_new_tokens` still cuts it (finish reason "length"), as it would a generation."""
+        """A reply decided as a whole (copied from the text, not generated), sent as one delta.
+        A `max_new_tokens` the caller set cuts it (finish reason "length"), as it would a
+        generation; the bundle's default does not: a page's transcript comes whole."""
         tokenizer = self._lm.tokenizer
         ids = tuple(tokenizer.encode(text, add_special_tokens=False))
         finish_reason = "stop"
-        if len(ids) > request.params.max_new_tokens:
+        if request.budget_given and len(ids) > request.params.max_new_tokens:
             ids, finish_reason = ids[: request.params.max_new_tokens], "length"
             text = tokenizer.decode(list(ids))
         read = "\n".join(r.text for r in regions)

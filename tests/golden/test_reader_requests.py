@@ -215,6 +215,20 @@ def test_a_long_form_is_described_not_refused(model):
     assert reply.text.startswith(("This looks like", "This is a page")), reply.text
 
 
+def test_a_long_transcript_comes_whole_unless_the_caller_sets_a_budget(model):
+    # 30 lines: far more tokens than the bundle's default budget (a trial's hotel folio
+    # was cut at 128 tokens with only finish_reason "length" to say so)
+    rows = [(f"Line {number}: Room charge {number} nights at 129.00 EUR", None) for number in range(30)]
+    image = draw(rows)
+    whole = model.ask(image, "Transcribe this document.")
+    assert whole.finish_reason == "stop"
+    assert whole.usage.completion_tokens > model.default_params.max_new_tokens
+    assert whole.text == transcript(model.read(image).lines)
+    cut = model.ask(image, "Transcribe this document.", max_new_tokens=12)
+    assert cut.finish_reason == "length" and cut.usage.completion_tokens == 12
+    assert whole.text.startswith(cut.text)
+
+
 def test_requests_for_the_page_in_few_words_get_the_page(model, pages):
     image, lines = pages["receipt"]
     # every word one of a whole-page request's: the transcript, not "Not found"
