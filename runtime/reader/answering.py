@@ -55,7 +55,7 @@ from .letterhead import is_document_title, read_letterhead
 from .roles import AMOUNT_EXAMPLES, ISSUER, OTHER, PART, SOMEONE, SUBJECT, TOTAL, ExampleScorer, PartyRouter
 from .spelling import allowed_edits, compact, edits_within, occurs_in, split_run_together
 from .values import find_dates, find_times, parse_money, split_mailbox
-from .types import AMOUNT, ADDRESS, COUNT, DATE, EMAIL, IDENT, ORG, PERCENT, PERSON, PHONE, TEXT, TIME, URL, clean_value, compatible, is_street_line, question_type, value_types
+from .types import COUNTING_NOUNS, AMOUNT, ADDRESS, COUNT, DATE, EMAIL, IDENT, ORG, PERCENT, PERSON, PHONE, TEXT, TIME, URL, clean_value, compatible, is_street_line, question_type, value_types
 
 NOT_FOUND = "Not found in the image."
 # The total of a page: the amount whose key is nearest this sentence (shared with `describe`).
@@ -508,6 +508,76 @@ _MAX_NAMES = 8
 _NUMBERED_DOCUMENTS = frozenset({"invoice", "receipt", "ticket"})
 
 
+_COUNTED = re.compile(r"\d{1,4}\s*" + COUNTING_NOUNS + r"\.?", re.I)
+
+
+def _numbering(fields: list[Field]) -> set[Field]:
+    """The table cells that number their rows: under one title, bare numbers that go 1, 2, 3 ...
+    (or on from another start) down three rows or more."""
+    columns: dict[str, list[Field]] = {}
+    for field in fields:
+        if field.value.strip().isdigit():
+            columns.setdefault(field.key[len(field.row):].strip(), []).append(field)
+    numbering = set()
+    for cells in columns.values():
+        values = [int(f.value) for f in sorted(cells, key=lambda f: f.line)]
+        if len(values) >= 3 and values == list(range(values[0], values[0] + len(values))):
+            numbering.update(cells)
+    return numbering
+
+
+# Words of spending that a question about one line of a list says beside that line's own
+# words ("How much did I spend at ...", "What did ... cost me?"): general English, no labels.
+_SPENDING = frozenset(vocabulary.canonical(w) for w in
+                      "spend spent pay paid payment cost price amount charge charged bill billed much buy bought purchase purchased".split())
+
+
+def _word_form(word: str) -> str:
+    """A word as a line and a question are compared: canonical, a number without leading
+    zeros ("02" and "2")."""
+    word = word.lower()
+    return str(int(word)) if word.isdigit() else vocabulary.canonical(word)
+
+
+def _is_money(text: str) -> bool:
+    return AMOUNT in value_types(text)
+
+
+
+def _row_words(question: str) -> set[str]:
+    """The words a question names a line of a list by: all but its words of spending and
+    "some", "any" ("I bought some muffins"); empty when none is a word of letters."""
+    focus, owners = vocabulary.question_words(question)
+    words = {w for w in focus + owners if w not in _SPENDING and w not in ("some", "any")}
+    return words if any(len(w) >= 3 and not w.isdigit() for w in words) else set()
+
+
+class _Lines:
+    """A page's rows (`group_regions`) with, for each, the words of its cells of text (by cell
+    index; cells holding an amount are left out)."""
+
+    def __init__(self, cells: tuple[TextLine, ...]):
+        self.cells = cells
+        self.rows = group_regions([cell.box for cell in cells]).rows
+        self.money = [_is_money(cell.text) for cell in cells]
+        self.said = [{i: {_word_form(t) for t in re.findall(r"[^\W_]+", cells[i].text)} for i in row if not self.money[i]}
+                     for row in self.rows]
+
+    def distinct(self, words: set[str]) -> list[str]:
+        """The words of letters among `words` that one row alone says."""
+        return [w for w in words if len(w) >= 3 and not w.isdigit()
+                and sum(any(w in ws for ws in row.values()) for row in self.said) == 1]
+
+    def listed(self, label: int) -> bool:
+        """Whether the row of cell `label` is one of a list: it holds an amount, and two other
+        rows hold one and a cell of text that starts where `label` does."""
+        left, height = extent(self.cells[label])[0], cell_height(self.cells[label])
+        own = next(row for row in self.rows if label in row)
+        return any(self.money[i] for i in own) and sum(1 for row, row_words in zip(self.rows, self.said) if label not in row
+                   and any(self.money[i] for i in row)
+                   and any(abs(extent(self.cells[i])[0] - left) <= height for i in row_words)) >= 2
+
+
 # "By when ...?", "by what date ...", "until which day", "the deadline": a date something must
 # happen by.
 _DEADLINE = re.compile(r"\b(?:by|until|till|before)\s+(?:when|(?:what|which)\s+(?:date|day))\b|\bdeadline\b", re.I)
@@ -803,8 +873,8 @@ class Answerer:
         listed = self._section_named(question, expected, every, cells)
         if listed is not None:
             return listed
-        candidates = self._keyed(question, expected, every, fields) or self._table_cell(question, every) \
-            or self._row_count(question, expected, every)
+        candidates = self._table_cell(question, every) or self._row_count(question, expected, every, extracted) \
+            or self._keyed(question, expected, every, fields) or self._row_named(question, expected, cells)
         if not candidates and expected == IDENT and "number" in focus_words(question):
             # "What is Dr. Stone's number?" on a list of names and phones: a number that no key
             # of an id names is the phone number of the key named
@@ -991,23 +1061,58 @@ class Answerer:
             # a column titled by a number alone ("2020") is named by the question's number
             if words and all(word in asked for word in words) and agreement >= 0 and (len(words) >= 2 or agreement > 0):
                 found.append((field, _NAMED_KEY + agreement))
+        if not found:
+            # A word of the row's label and one of its column's title, where either says more
+            # than a question would ("the net weight of the couplings" for "Coupling, flexible"
+            # and "Net kg"; "the part number" for "Item Part no." the detector read as one box):
+            # the row that more of its words name; rows named alike are no answer (below).
+            # Only a word one row's label alone says names it ("total" of "Total credits" and
+            # "Total debits" does not).
+            said = set(asked) | {w[:-2] + "y" for w in asked if w.endswith("ie")}  # "assemblies": "assembly"
+            labels = {field.row: [w for w in vocabulary.label_words(field.row, asked) if len(w) >= 3]
+                      for field in every if field.source == "table"}
+            rows_saying = {}
+            for words in labels.values():
+                for word in set(words):
+                    rows_saying[word] = rows_saying.get(word, 0) + 1
+            for field in every:
+                if field.source != "table" or (expected not in (IDENT, TEXT) and not compatible(expected, field.value)):
+                    continue
+                row = labels[field.row]
+                title = set(vocabulary.label_words(field.key[len(field.row):], asked)) - vocabulary.GENERIC
+                named = sum(word in said and rows_saying[word] == 1 for word in row)
+                if named and (title - set(row)) & said and _number_agreement(numbers, field.row) >= 0:
+                    found.append((field, _NAMED_KEY - 0.01 * (len(row) - named)))
         best = max((score for _, score in found), default=0.0)
         found = [(field, score) for field, score in found if score == best]
+        if len({field.value for field, _ in found}) > 1 and expected == IDENT:
+            # a title over two columns ("Item Part no." over "3" and "KP-0907"): the code asked
+            found = [(field, score) for field, score in found if IDENT in value_types(field.value)]
         # one cell named; two ("Oslo 2020 and Oslo 2021") ask for something else about them
         return found if len({field.value for field, _ in found}) == 1 else []
 
-    def _row_count(self, question: str, expected: str, every: list[Field]) -> list[tuple[Field, float]]:
+    def _row_count(self, question: str, expected: str, every: list[Field], extracted: list[Field]) -> list[tuple[Field, float]]:
         """A count asked of a table row the question names ("How many of the muffins ended up
         in my bag?" over "4 | Muffin | 59.40"), however many other words it says: the row's one
         count. Every word of the row label must be the question's; of several rows named, the
-        longest label ("Oak chair" over "Chair"); no answer when the row holds two counts."""
+        longest label ("Oak chair" over "Chair"). Else the row the question names by more of
+        its words of three letters or more than any other row ("How many couplings?" over
+        "Coupling, flexible"). No answer when the row holds two counts. A column numbering
+        the rows 1, 2, 3 ... counts nothing."""
         if expected != COUNT:
             return []
         focus, owners = vocabulary.question_words(question)
         asked = set(focus + owners)
+        tables = [f for f in every if f.source == "table" and f.row]
+        numbering = _numbering([f for f in extracted if f.source == "table" and f.row])  # of every row
         rows: dict[str, list[Field]] = {}
-        for field in every:
-            if field.source == "table" and field.row and compatible(COUNT, field.value):
+        for field in tables:
+            if compatible(COUNT, field.value) and field not in numbering:
+                rows.setdefault(field.row, []).append(field)
+        for field in tables:
+            # a row without a bare count: a count of pieces ("8 pcs" where the detector joined
+            # the quantity to its unit), not of days or ounces ("1 day", "12 oz")
+            if field.row not in rows and _COUNTED.fullmatch(field.value.strip()):
                 rows.setdefault(field.row, []).append(field)
         named = []
         for row, cells in rows.items():
@@ -1015,12 +1120,48 @@ class Answerer:
             if words and any(len(word) >= 3 for word in words) and set(words) <= asked:
                 named.append((len(words), row, cells))
         if not named:
+            for row, cells in rows.items():
+                words = [w for w in vocabulary.label_words(row) if len(w) >= 3]
+                said = sum(w in asked for w in words)
+                if said:
+                    named.append((said - 0.01 * (len(words) - said), row, cells))
+        if not named:
             return []
         longest = max(size for size, _, _ in named)
         chosen = [cells for size, _, cells in named if size == longest]
         if len(chosen) != 1 or len({f.value for f in chosen[0]}) != 1:
             return []
         return [(chosen[0][0], 1.0)]
+
+    def _row_named(self, question: str, expected: str, cells: tuple[TextLine, ...]) -> list[tuple[Field, float]]:
+        """An amount asked of one line of a list that the question names by a word no other
+        line has ("How much did I spend at REWE?" over "07 Feb | Card payment - REWE Markt |
+        EUR 86.42 | EUR 6,006.95"; "the salary payment on 2 Feb"): every word the question
+        says but its words of spending is in that line's cells of text (amounts are left out,
+        so the digits of a balance name no day), and the line is one of a list (`_Lines.listed`).
+        The answer is the first amount after the cell of the distinctive word, before the next
+        cell of words (a statement's balance comes last; another block's figures stand after
+        its own label); a label that holds its own value ("Delivery address: 12 Oak St")
+        names no amount."""
+        if expected != AMOUNT:
+            return []
+        words = _row_words(question)
+        if not words:
+            return []
+        lines = _Lines(cells)
+        named = [k for k, row_words in enumerate(lines.said) if words <= set().union(*row_words.values())]
+        if len(named) != 1:
+            return []
+        row, row_words = lines.rows[named[0]], lines.said[named[0]]
+        label = next((i for i in row if i in row_words and any(w in row_words[i] for w in lines.distinct(words))), None)
+        if label is None or re.search(r":\s*\S", cells[label].text) or not lines.listed(label):
+            return []
+        for i in row[row.index(label) + 1:]:
+            if lines.money[i]:
+                return [(Field(cells[label].text.strip(), cells[i].text.strip(), i, "row", key_line=label), 1.0)]
+            if re.search(r"[^\W\d_]{3}", cells[i].text):
+                return []  # another cell of words before any amount: its figures are its own
+        return []
 
     def _in_page_words(self, question: str, fields: list[Field]) -> str:
         """The question with each word the page's keys do not hold replaced by the key word
@@ -1476,7 +1617,30 @@ class Answerer:
         if not any(f.key and AMOUNT in value_types(f.value) for f in fields) or not self._asks_total(question):
             return []  # no keyed amount: no total to give, and no need to embed the question
         total = self._page_total(fields, cells)
-        return [(total, 0.5)] if total is not None else []
+        if total is None or self._names_other_line(question, total, cells):
+            return []
+        return [(total, 0.5)]
+
+    @staticmethod
+    def _names_other_line(question: str, total: Field, cells) -> bool:
+        """Whether the question names a line of a list other than the total's, by a word one
+        row alone says and with every word of letters it says, though a figure disagrees ("the
+        salary payment on 7 Feb" where the salary came on the 2nd): it asks about that line,
+        which the total is not. A word of the header ("How much did I pay at Tesco?") names
+        no line of a list; nor does a line that lacks a word ("How much did the customer pay
+        altogether?" beside "Customer saving 3.40")."""
+        words = _row_words(question)
+        if not words:
+            return False
+        lines = _Lines(cells)
+        lettered = {w for w in words if not w.isdigit()}
+        for word in lines.distinct(words):
+            row, row_words = next((row, row_words) for row, row_words in zip(lines.rows, lines.said)
+                                  if any(word in ws for ws in row_words.values()))
+            cell = next(i for i, ws in row_words.items() if word in ws)
+            if total.line not in row and lettered <= set().union(*row_words.values()) and lines.listed(cell):
+                return True
+        return False
 
     def _page_total(self, fields: list[Field], cells) -> Field | None:
         """The page's total: its arithmetic's (`paid_total`), else the largest amount keyed

@@ -714,28 +714,47 @@ def _tables(cells, grid: Grid, keys: list[bool]) -> dict[int, list[int]]:
 
 
 def _table_fields(cells, grid: Grid, keys: list[bool], tables: dict[int, list[int]]) -> list[Field]:
-    """Cells under a header row, keyed '<row label> <header of the cell's column>' (the row's
-    label: its first cell, or the first cell of words after a count); a cell whose column has
-    no header is no table cell."""
+    """Cells under a header row, keyed '<row label> <title of the cell's column>' (`_under_titles`);
+    the row's label is its first cell, unless that holds no word (a line number, a part code)
+    and a cell of words follows ("4 | Muffin | 59.40", "3 | KP-0907 | Servo motor 750 W | 8")."""
     rows, fields = grid.rows, []
-    column_of = {index: column for column, members in enumerate(grid.columns) for index in members}
     for header_position, data in tables.items():
-        titles: dict[int, list[str]] = {}
-        for index in rows[header_position]:
-            if index in column_of:
-                titles.setdefault(column_of[index], []).append(cells[index].text.strip())
+        header = rows[header_position]
         for row in (rows[position] for position in data):
-            # the row's label is its first cell, unless that is a bare count and a cell of words
-            # follows ("4 | Muffin | 59.40": the quantity column comes first)
             named = row[0]
-            if re.fullmatch(r"\d{1,3}", cells[row[0]].text.strip()):
-                named = next((i for i in row if is_label(cells[i].text.strip())), row[0])
+            if not _WORD.search(cells[row[0]].text):
+                named = next((i for i in row if is_label(cells[i].text.strip())),
+                             next((i for i in row if _WORD.search(cells[i].text)), row[0]))
             label = cells[named].text.strip()
-            for index in (i for i in row if i != named):
-                title = " ".join(titles.get(column_of.get(index, -1), []))
-                if title:
-                    fields.append(Field(f"{label} {title}".strip(), cells[index].text.strip(), index, "table", row=label))
+            for index, title in _under_titles(cells, header, row).items():
+                if index != named:
+                    fields.append(Field(f"{label} {cells[title].text.strip()}".strip(), cells[index].text.strip(),
+                                        index, "table", row=label))
     return fields
+
+
+_WORD = re.compile(r"[^\W\d_]{3}")
+
+
+def _under_titles(cells, header: tuple[int, ...], row: tuple[int, ...]) -> dict[int, int]:
+    """Each cell of a table's row with the title it stands under: the title it overlaps most
+    across the page; else the last title that starts left of it, within half a line height
+    (titles stand over the left of a column of words and numbers are set flush right, often
+    past their title's end: "86.4" under "Net kg", not under "Gross kg" beside it). A cell
+    left of every title stands under none."""
+    spans = {i: extent(cells[i]) for i in header + row}
+    under = {}
+    for cell in row:
+        left, right = spans[cell]
+        overlaps = [(min(right, spans[t][1]) - max(left, spans[t][0]), t) for t in header]
+        most, title = max(overlaps)
+        if most <= 0:
+            started = [t for t in header if spans[t][0] <= left + cell_height(cells[cell]) / 2]
+            if not started:
+                continue
+            title = max(started, key=lambda t: spans[t][0])
+        under[cell] = title
+    return under
 
 
 # What a letter's two people are called: each name is a key of its own, so that a question

@@ -25,6 +25,8 @@ URL = "url"
 _NOT_COUNTED = (r"(?:tax|vat|gst|total|bill|amount|price|cost|discount|fee|money|budget|payment|balance|pa(?:y|id)|"
                 r"spen[dt]|owed?|charged?|deposit|rent|loan|claim|refund(?:ed)?|fare|premium|allowance|sum|mortgage|"
                 r"deductible|grant|salary|wage|income|revenue|credit|debt|invoice|cash|time|it|that|this|what)\b")
+# Nouns that only count things ("24 pcs", "15 sets", "how much pieces"), in a regex.
+COUNTING_NOUNS = r"(?:pieces?|pcs?|units?|items?|sets?|pairs?|boxes|packs?|bottles?|cartons?|ea)"
 _MONEY_PLURALS = r"(?:funds|savings|wages|earnings|taxes|fees|costs|charges|payments|profits|proceeds|expenses|dues|prices|rates|sales)"
 # Checked in order: the first matching rule decides (e.g. "due date" is a date, not an amount;
 # "phone number" is a phone, not an id; "what time" is a time, not a date).
@@ -34,7 +36,7 @@ _QUESTION_RULES = (
     # another question word comes first: "When was it noted how much was paid?").
     # "how much" before a counted noun ("how much pieces", said for "how many") and "how much
     # of" things that are no money ("How much of the cable ties is in stock?") count.
-    (COUNT, r"\bhow\s+much\s+(?:pieces?|units?|items?|pcs|boxes|packs?|bottles?|cartons?)\b"
+    (COUNT, r"\bhow\s+much\s+" + COUNTING_NOUNS + r"\b"
             r"|\bhow\s+much\s+of\s+(?![^?]*\b(?:" + _NOT_COUNTED + "|" + _MONEY_PLURALS + r"\b))"),
     (AMOUNT, r"^(?:(?!\b(?:what|when|where|who|which|whose)\b).)*\bhow much\b(?!\s+(?:of\s+the\s+)?time\b)"),
     (COUNT, r"^(?:(?!\b(?:what|when|where|who|which|whose)\b).)*\bhow many\b"),

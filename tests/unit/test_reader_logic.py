@@ -1522,3 +1522,72 @@ def test_amounts_and_counts_of_rows_the_question_does_not_name_are_not_found():
              _line("4", 20, 50, 30), _line("Muffin", 120, 50), _line("2 days", 400, 50, 100), _line("59.40", 600, 50, 100),
              _line("2", 20, 90, 30), _line("Bagel", 120, 90), _line("1 day", 400, 90, 100), _line("7.00", 600, 90, 100))
     assert reader.answer("How many bagels?", items).text != "1 day"
+
+
+def _statement():
+    # a bank statement's list: date | description | debit or credit | balance
+    rows = [("02 Feb", "Salary - Brightwave GmbH", None, "€3,150.00", "€7,368.37"),
+            ("04 Feb", "Rent transfer - Hausverwaltung Koch", "€1,275.00", None, "€6,093.37"),
+            ("07 Feb", "Card payment - REWE Markt", "€86.42", None, "€6,006.95"),
+            ("11 Feb", "Direct debit - Stadtwerke Energy", "€112.80", None, "€5,894.15")]
+    lines = [_line("Alpenland Savings Bank", 60, 30, 280, 44), _line("Account Statement", 820, 40, 260, 40),
+             _line("Account holder:", 60, 150, 160), _line("José Müller", 290, 150, 130),
+             _line("Statement period: 01 Feb 2025 - 28 Feb 2025", 700, 150, 420),
+             _line("Account number:", 60, 226, 160), _line("DE44 5001 0517 5407324931", 290, 226, 300),
+             _line("Statement no.:", 700, 226, 150), _line("2025/02", 920, 226, 90),
+             _line("Date", 60, 400, 80), _line("Description", 200, 400), _line("Debit", 770, 400, 100),
+             _line("Credit", 920, 400, 100), _line("Balance", 1060, 400, 100)]
+    for number, (day, what, debit, credit, balance) in enumerate(rows):
+        y = 440 + 40 * number
+        lines += [_line(day, 60, y, 80), _line(what, 200, y, 420), _line(balance, 1060, y, 100)]
+        lines.append(_line(debit, 770, y, 100) if debit else _line(credit, 920, y, 100))
+    lines += [_line("Total credits:", 60, 700, 160), _line("€3,150.00", 300, 700, 100),
+              _line("Total debits:", 60, 740, 160), _line("€1,474.22", 300, 740, 100)]
+    return tuple(lines)
+
+
+def test_an_amount_asked_of_one_line_of_a_list_is_that_lines_not_the_total():
+    reader, statement = _answerer(), _statement()
+    assert reader.answer("How much did I spend at REWE?", statement).text == "€86.42"
+    assert reader.answer("What did I pay Stadtwerke?", statement).text == "€112.80"
+    assert reader.answer("How much was the salary payment on 2 Feb?", statement).text == "€3,150.00"
+    # the line a question names with a day it does not have: neither its amount nor the total
+    assert reader.answer("How much was the salary payment on 7 Feb?", statement).text == "Not found in the image."
+    # a line that lacks a word of the question is not the one asked about; the totals stay theirs
+    assert reader.answer("What were the total debits?", statement).text == "€1,474.22"
+    # a title row over key-value rows is no table's header ("Account holder:" | "Account Statement")
+    assert reader.answer("What is the statement number?", statement).text == "2025/02"
+    assert reader.answer("What is the account number?", statement).text == "DE44 5001 0517 5407324931"
+
+
+def _packing_list():
+    # a detector that read "Item" and "Part no." as one box; numbers set flush right past
+    # their titles' ends; the quantity joined to its unit ("8 pcs")
+    lines = [_line("Item Part no.", 60, 370, 170), _line("Description", 300, 370, 150), _line("Qty Unit", 730, 370, 130),
+             _line("Net kg", 920, 370, 70), _line("Gross kg", 1070, 370, 90)]
+    rows = [("KP-4410", "Linear guide rail 1200 mm", "24 pcs", "86.4", "92.0"),
+            ("KP-2231", "Ball screw assembly", "12 pcs", "54.0", "59.5"),
+            ("KP-0907", "Servo motor 750 W", "8 pcs", "41.6", "46.8"),
+            ("KP-1188", "Coupling, flexible", "40 pcs", "9.2", "11.0")]
+    for number, (part, what, qty, net, gross) in enumerate(rows):
+        y = 420 + 44 * number
+        lines += [_line(str(number + 1), 60, y, 15), _line(part, 135, y, 90), _line(what, 300, y, 330),
+                  _line(qty, 780, y, 80), _line(net, 1016, y, 45), _line(gross, 1166, y, 45)]
+    return tuple(lines)
+
+
+def test_a_tables_cells_stand_under_the_titles_they_line_up_with():
+    fields = {(f.key, f.value) for f in extract_fields(_packing_list()) if f.source == "table"}
+    assert ("Ball screw assembly Net kg", "54.0") in fields  # not under "Gross kg", nearer its left edge
+    assert ("Ball screw assembly Gross kg", "59.5") in fields
+    assert ("Servo motor 750 W Item Part no.", "KP-0907") in fields
+
+
+def test_a_tables_cell_named_by_some_words_of_its_row_and_its_title():
+    reader, table = _answerer(), _packing_list()
+    assert reader.answer("What's the net weight of the ball screw assemblies?", table).text == "54.0"
+    assert reader.answer("What is the gross weight of the couplings?", table).text == "11.0"
+    assert reader.answer("What is the part number of the servo motor?", table).text == "KP-0907"
+    # a count of pieces; the column numbering the rows counts nothing
+    assert reader.answer("How many servo motors are there?", table).text == "8 pcs"
+    assert reader.answer("How many couplings were shipped?", table).text == "40 pcs"
