@@ -55,7 +55,7 @@ from .letterhead import is_document_title, read_letterhead
 from .roles import AMOUNT_EXAMPLES, ISSUER, OTHER, PART, SOMEONE, SUBJECT, TOTAL, ExampleScorer, PartyRouter
 from .spelling import allowed_edits, compact, edits_within, occurs_in, split_run_together
 from .values import find_dates, find_times, parse_money, split_mailbox
-from .types import COUNTING_NOUNS, AMOUNT, ADDRESS, COUNT, DATE, EMAIL, IDENT, ORG, PERCENT, PERSON, PHONE, TEXT, TIME, URL, clean_value, compatible, is_street_line, question_type, value_types
+from .types import COUNTED, AMOUNT, ADDRESS, COUNT, DATE, EMAIL, IDENT, ORG, PERCENT, PERSON, PHONE, TEXT, TIME, URL, clean_value, compatible, is_street_line, question_type, value_types
 
 NOT_FOUND = "Not found in the image."
 # The total of a page: the amount whose key is nearest this sentence (shared with `describe`).
@@ -508,22 +508,7 @@ _MAX_NAMES = 8
 _NUMBERED_DOCUMENTS = frozenset({"invoice", "receipt", "ticket"})
 
 
-_COUNTED = re.compile(r"\d{1,4}\s*" + COUNTING_NOUNS + r"\.?", re.I)
-
-
-def _numbering(fields: list[Field]) -> set[Field]:
-    """The table cells that number their rows: under one title, bare numbers that go 1, 2, 3 ...
-    (or on from another start) down three rows or more."""
-    columns: dict[str, list[Field]] = {}
-    for field in fields:
-        if field.value.strip().isdigit():
-            columns.setdefault(field.key[len(field.row):].strip(), []).append(field)
-    numbering = set()
-    for cells in columns.values():
-        values = [int(f.value) for f in sorted(cells, key=lambda f: f.line)]
-        if len(values) >= 3 and values == list(range(values[0], values[0] + len(values))):
-            numbering.update(cells)
-    return numbering
+_TIME_COUNTED = re.compile(r"\bhow\s+many\s+(?:\w+\s+)?(?:hours?|hrs?|minutes?|mins?|days?|weeks?|months?|years?)\b", re.I)
 
 
 # Words of spending that a question about one line of a list says beside that line's own
@@ -536,7 +521,7 @@ def _word_form(word: str) -> str:
     """A word as a line and a question are compared: canonical, a number without leading
     zeros ("02" and "2")."""
     word = word.lower()
-    return str(int(word)) if word.isdigit() else vocabulary.canonical(word)
+    return str(int(word)) if word.isascii() and word.isdigit() else vocabulary.canonical(word)
 
 
 def _is_money(text: str) -> bool:
@@ -873,7 +858,7 @@ class Answerer:
         listed = self._section_named(question, expected, every, cells)
         if listed is not None:
             return listed
-        candidates = self._table_cell(question, every) or self._row_count(question, expected, every, extracted) \
+        candidates = self._table_cell(question, every) or self._row_count(question, expected, every) \
             or self._keyed(question, expected, every, fields) or self._row_named(question, expected, cells)
         if not candidates and expected == IDENT and "number" in focus_words(question):
             # "What is Dr. Stone's number?" on a list of names and phones: a number that no key
@@ -1053,8 +1038,14 @@ class Answerer:
         numbers = _numbers(question)
         expected = question_type(question)
         found = []
+
+        def typed(value: str) -> bool:  # "How many hours ...?" is answered by "1.75" too
+            return expected in (IDENT, TEXT) or compatible(expected, value) \
+                or expected == COUNT and _TIME_COUNTED.search(question) is not None \
+                and re.fullmatch(r"\d{1,4}(?:[.,]\d{1,2})?", value.strip()) is not None
+
         for field in every:
-            if field.source != "table" or (expected not in (IDENT, TEXT) and not compatible(expected, field.value)):
+            if field.source != "table" or not typed(field.value):
                 continue
             words = vocabulary.label_words(self._read(field.key), asked)
             agreement = _number_agreement(numbers, field.key)
@@ -1076,7 +1067,7 @@ class Answerer:
                 for word in set(words):
                     rows_saying[word] = rows_saying.get(word, 0) + 1
             for field in every:
-                if field.source != "table" or (expected not in (IDENT, TEXT) and not compatible(expected, field.value)):
+                if field.source != "table" or not typed(field.value):
                     continue
                 row = labels[field.row]
                 title = set(vocabulary.label_words(field.key[len(field.row):], asked)) - vocabulary.GENERIC
@@ -1091,40 +1082,31 @@ class Answerer:
         # one cell named; two ("Oslo 2020 and Oslo 2021") ask for something else about them
         return found if len({field.value for field, _ in found}) == 1 else []
 
-    def _row_count(self, question: str, expected: str, every: list[Field], extracted: list[Field]) -> list[tuple[Field, float]]:
+    def _row_count(self, question: str, expected: str, every: list[Field]) -> list[tuple[Field, float]]:
         """A count asked of a table row the question names ("How many of the muffins ended up
         in my bag?" over "4 | Muffin | 59.40"), however many other words it says: the row's one
         count. Every word of the row label must be the question's; of several rows named, the
-        longest label ("Oak chair" over "Chair"). Else the row the question names by more of
-        its words of three letters or more than any other row ("How many couplings?" over
-        "Coupling, flexible"). No answer when the row holds two counts. A column numbering
-        the rows 1, 2, 3 ... counts nothing."""
+        longest label ("Oak chair" over "Chair"); a unit's letter ("Servo motor 750 W") need
+        not be said. No answer when the row holds two counts."""
         if expected != COUNT:
             return []
         focus, owners = vocabulary.question_words(question)
         asked = set(focus + owners)
         tables = [f for f in every if f.source == "table" and f.row]
-        numbering = _numbering([f for f in extracted if f.source == "table" and f.row])  # of every row
         rows: dict[str, list[Field]] = {}
         for field in tables:
-            if compatible(COUNT, field.value) and field not in numbering:
+            if compatible(COUNT, field.value):
                 rows.setdefault(field.row, []).append(field)
         for field in tables:
             # a row without a bare count: a count of pieces ("8 pcs" where the detector joined
             # the quantity to its unit), not of days or ounces ("1 day", "12 oz")
-            if field.row not in rows and _COUNTED.fullmatch(field.value.strip()):
+            if field.row not in rows and COUNTED.fullmatch(field.value.strip()):
                 rows.setdefault(field.row, []).append(field)
         named = []
         for row, cells in rows.items():
-            words = vocabulary.label_words(row)
+            words = [word for word in vocabulary.label_words(row) if len(word) >= 2]  # not a unit's "W" or "m"
             if words and any(len(word) >= 3 for word in words) and set(words) <= asked:
                 named.append((len(words), row, cells))
-        if not named:
-            for row, cells in rows.items():
-                words = [w for w in vocabulary.label_words(row) if len(w) >= 3]
-                said = sum(w in asked for w in words)
-                if said:
-                    named.append((said - 0.01 * (len(words) - said), row, cells))
         if not named:
             return []
         longest = max(size for size, _, _ in named)
@@ -1508,6 +1490,12 @@ class Answerer:
         if expected == ADDRESS:
             found = _address(fields)
             return [(found, 0.5)] if found is not None else []
+        focus, owners = vocabulary.question_words(question)
+        if any(f.source == "table" and compatible(expected, f.value)
+               and {w for w in vocabulary.label_words(f.row) if len(w) >= 3} & set(focus + owners) for f in every):
+            # a question naming a table's row that holds values of the type asked ("What time did
+            # she finish on Wednesday?") asks one of them, not the page's first
+            return []
         # Document order: the first date is the document's date. A value on one line comes
         # before a block of lines (an address over three lines) that holds one.
         for blocks in (False, True):
@@ -1515,6 +1503,10 @@ class Answerer:
                 # a header's mailbox ("From: Lena Vogt <lena@...>") answers through its key only:
                 # it is no more the page's address than the other party's
                 if split_mailbox(field.value) is not None:
+                    continue
+                # a table's cell answers through its row and column (`_table_cell`): "Saturday |
+                # End 13:00" is not the start the question asks about
+                if field.source == "table":
                     continue
                 if (field.source == "block") == blocks and not vocabulary.qualifiers(field.key):
                     return [(field, 0.5)]  # "Due date: ..." is not the document's date

@@ -31,7 +31,7 @@ from runtime.results import TextLine
 
 from . import linking
 from .values import currency_mark, find_dates, find_times, parse_money
-from .types import ADDRESS, AMOUNT, DATE, EMAIL, PERCENT, PHONE, TEXT, TIME, is_street_line, value_types
+from .types import COUNTED, ADDRESS, AMOUNT, DATE, EMAIL, PERCENT, PHONE, TEXT, TIME, is_street_line, value_types
 from .vocabulary import GENERIC
 
 # Regions of one row closer than this × their height are one cell: a word gap is about a
@@ -370,7 +370,10 @@ def key_cells(cells: tuple[TextLine, ...], rows: tuple[tuple[int, ...], ...] | N
             return False
         below = rows[position + 1]
         opens = position == 0 or len(rows[position - 1]) <= 2
-        return not labels[below[0]] or opens and len(below) >= len(row) and not all(labels[i] for i in below)
+        # a row label and its values ("Monday | 2025-03-10 | 07:00 | 15:30"): three values or more, most of the row
+        valued = sum(not labels[i] for i in below)
+        return not labels[below[0]] or valued >= 3 and 2 * valued > len(below) \
+            or opens and len(below) >= len(row) and not all(labels[i] for i in below)
 
     for column in left_aligned(cells):
         if len(column) >= _MIN_COLUMN and sum(labels[i] for i in column) < 0.5 * len(column):
@@ -629,8 +632,17 @@ def _is_header(cells, keys: list[bool], row: tuple[int, ...]) -> bool:
     def year(index: int) -> bool:
         return _YEAR_TITLE.fullmatch(cells[index].text.strip()) is not None
 
-    # a year among keys is a value of theirs ("Budget | 1985"); a row of years titles columns
-    return len(row) >= 2 and (all(title(i) for i in row) or all(year(i) for i in row))
+    def paired(position: int) -> bool:  # "Employee:" | "Aoife Ní Bhriain": a key and its value
+        text = cells[row[position]].text.strip()
+        if _own_value(text) is not None:
+            return True
+        return text.endswith((":", "：")) and position + 1 < len(row) \
+            and not cells[row[position + 1]].text.strip().endswith((":", "："))
+
+    # a year among keys is a value of theirs ("Budget | 1985"); a row of years titles columns;
+    # a row of keys each with its value is no header, though its values read like titles
+    return len(row) >= 2 and (all(title(i) for i in row) or all(year(i) for i in row)) \
+        and not any(paired(position) for position in range(len(row)))
 
 
 _HEADING = re.compile(r"[^\W\d_]+(?:[ &/'-]+[^\W\d_]+){0,2}")
@@ -707,7 +719,7 @@ def _tables(cells, grid: Grid, keys: list[bool]) -> dict[int, list[int]]:
             data = []
             for below in range(position + 1, len(rows)):
                 if len(rows[below]) < 2:
-                    break
+                    break  # a shorter row, or the header of the next table
                 data.append(below)
             tables[position] = data
     return tables
@@ -715,19 +727,33 @@ def _tables(cells, grid: Grid, keys: list[bool]) -> dict[int, list[int]]:
 
 def _table_fields(cells, grid: Grid, keys: list[bool], tables: dict[int, list[int]]) -> list[Field]:
     """Cells under a header row, keyed '<row label> <title of the cell's column>' (`_under_titles`);
-    the row's label is its first cell, unless that holds no word (a line number, a part code)
-    and a cell of words follows ("4 | Muffin | 59.40", "3 | KP-0907 | Servo motor 750 W | 8")."""
+    the row's label is its first cell, unless that holds no word (a line number, a part code;
+    a date is a label) and a cell of words follows ("4 | Muffin | 59.40", "3 | KP-0907 |
+    Servo motor 750 W | 8"). A first column numbering the rows 1, 2, 3 ... gives no fields."""
     rows, fields = grid.rows, []
     for header_position, data in tables.items():
         header = rows[header_position]
+        # a first column that numbers the rows 1, 2, 3 ... holds no values anyone asks about
+        # (the rows it numbers come first; totals and notes may follow them)
+        firsts = []
+        for position in data:
+            text = cells[rows[position][0]].text.strip()
+            if not (text.isascii() and text.isdigit()):
+                break
+            firsts.append(int(text))
+        numbered = len(firsts) >= 3 and firsts == list(range(firsts[0], firsts[0] + len(firsts))) \
+            and any(COUNTED.fullmatch(cells[i].text.strip()) for position in data[:len(firsts)] for i in rows[position][1:])
+        # ... where another column counts the pieces ("24 pcs"); else 1, 2, 3 may be the quantities
         for row in (rows[position] for position in data):
             named = row[0]
-            if not _WORD.search(cells[row[0]].text):
+            first = cells[row[0]].text
+            if not _WORD.search(first) and (first.strip().isdigit() or re.search(r"[^\W\d_]", first)):
+                # a line number or a part code; a date ("06/03/2025", "11/03") names its row
                 named = next((i for i in row if is_label(cells[i].text.strip())),
                              next((i for i in row if _WORD.search(cells[i].text)), row[0]))
             label = cells[named].text.strip()
             for index, title in _under_titles(cells, header, row).items():
-                if index != named:
+                if index != named and not (numbered and index == row[0]):
                     fields.append(Field(f"{label} {cells[title].text.strip()}".strip(), cells[index].text.strip(),
                                         index, "table", row=label))
     return fields
@@ -740,8 +766,10 @@ def _under_titles(cells, header: tuple[int, ...], row: tuple[int, ...]) -> dict[
     """Each cell of a table's row with the title it stands under: the title it overlaps most
     across the page; else the last title that starts left of it, within half a line height
     (titles stand over the left of a column of words and numbers are set flush right, often
-    past their title's end: "86.4" under "Net kg", not under "Gross kg" beside it). A cell
-    left of every title stands under none."""
+    past their title's end: "86.4" under "Net kg", not under "Gross kg" beside it), unless
+    the next title starts much nearer than that one ends (a value set flush left under a
+    centred title: "0.08" just before "Unit price"). A cell left of every title stands under
+    none."""
     spans = {i: extent(cells[i]) for i in header + row}
     under = {}
     for cell in row:
@@ -753,6 +781,12 @@ def _under_titles(cells, header: tuple[int, ...], row: tuple[int, ...]) -> dict[
             if not started:
                 continue
             title = max(started, key=lambda t: spans[t][0])
+            after = [t for t in header if spans[t][0] > spans[title][0]]
+            if after:
+                # a value set flush left a little before a centred title ("0.08" under "Unit price")
+                following = min(after, key=lambda t: spans[t][0])
+                if 3 * (spans[following][0] - right) < left - spans[title][1]:
+                    title = following
         under[cell] = title
     return under
 

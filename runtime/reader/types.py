@@ -27,6 +27,7 @@ _NOT_COUNTED = (r"(?:tax|vat|gst|total|bill|amount|price|cost|discount|fee|money
                 r"deductible|grant|salary|wage|income|revenue|credit|debt|invoice|cash|time|it|that|this|what)\b")
 # Nouns that only count things ("24 pcs", "15 sets", "how much pieces"), in a regex.
 COUNTING_NOUNS = r"(?:pieces?|pcs?|units?|items?|sets?|pairs?|boxes|packs?|bottles?|cartons?|ea)"
+COUNTED = re.compile(r"\d{1,4}\s*" + COUNTING_NOUNS + r"\.?", re.I)  # a count with what it counts: "8 pcs"
 _MONEY_PLURALS = r"(?:funds|savings|wages|earnings|taxes|fees|costs|charges|payments|profits|proceeds|expenses|dues|prices|rates|sales)"
 # Checked in order: the first matching rule decides (e.g. "due date" is a date, not an amount;
 # "phone number" is a phone, not an id; "what time" is a time, not a date).

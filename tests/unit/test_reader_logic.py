@@ -1590,4 +1590,64 @@ def test_a_tables_cell_named_by_some_words_of_its_row_and_its_title():
     assert reader.answer("What is the part number of the servo motor?", table).text == "KP-0907"
     # a count of pieces; the column numbering the rows counts nothing
     assert reader.answer("How many servo motors are there?", table).text == "8 pcs"
-    assert reader.answer("How many couplings were shipped?", table).text == "40 pcs"
+    assert reader.answer("How many flexible couplings were shipped?", table).text == "40 pcs"
+
+
+def test_a_review_of_rows_and_tables():
+    # a review's cases against the first version of the rules above (2c16017)
+    reader = _answerer()
+    dated = (_line("Date", 20, 150, 100), _line("Description", 180, 150), _line("Debit", 500, 150, 80),
+             _line("Credit", 620, 150, 80), _line("Balance", 750, 150, 100),
+             _line("02/03/2025", 20, 190, 120), _line("Salary", 180, 190), _line("3,100.00", 620, 190, 90), _line("4,100.00", 750, 190, 100),
+             _line("04/03/2025", 20, 230, 120), _line("Tesco Stores", 180, 230), _line("45.20", 500, 230, 80), _line("4,054.80", 750, 230, 100),
+             _line("06/03/2025", 20, 270, 120), _line("Netflix", 180, 270), _line("9.99", 500, 270, 80), _line("4,044.81", 750, 270, 100))
+    # a date names its row
+    assert reader.answer("How much was debited on 06/03/2025?", dated).text == "9.99"
+    assert reader.answer("What was the credit on 02/03/2025?", dated).text == "3,100.00"
+    # a key's count is not a row's that shares a word with the question
+    hotel = (_line("Guests: 2", 20, 60, 150), _line("Nights: 3", 400, 60, 150),
+             _line("Description", 20, 120), _line("Qty", 350, 120, 60), _line("Amount", 500, 120, 100),
+             _line("Room night", 20, 160), _line("3", 360, 160, 20), _line("360.00", 500, 160, 90),
+             _line("Guest laundry", 20, 200), _line("4", 360, 200, 20), _line("24.00", 500, 200, 90),
+             _line("Breakfast", 20, 240), _line("6", 360, 240, 20), _line("90.00", 500, 240, 90))
+    assert reader.answer("How many guests?", hotel).text == "2"
+    # a quantity column that happens to read 1, 2, 3 still counts
+    packs = (_line("Item", 20, 110, 150), _line("Pack", 250, 110, 80), _line("Qty", 400, 110, 50), _line("Price", 520, 110, 100),
+             _line("Muffins", 20, 150, 150), _line("6 pcs", 250, 150, 80), _line("1", 410, 150, 20), _line("8.00", 520, 150, 80),
+             _line("Bagels", 20, 190, 150), _line("4 pcs", 250, 190, 80), _line("2", 410, 190, 20), _line("9.00", 520, 190, 80),
+             _line("Donuts", 20, 230, 150), _line("12 pcs", 250, 230, 80), _line("3", 410, 230, 20), _line("30.00", 520, 230, 80))
+    assert reader.answer("How many bagels did I buy?", packs).text == "2"
+    first = (_line("Qty", 20, 110, 50), _line("Description", 100, 110, 200), _line("Amount", 500, 110, 100),
+             _line("1", 25, 150, 20), _line("Latte", 100, 150, 120), _line("3.50", 500, 150, 80),
+             _line("2", 25, 190, 20), _line("Muffin", 100, 190, 120), _line("6.40", 500, 190, 80),
+             _line("3", 25, 230, 20), _line("Cookie", 100, 230, 120), _line("4.50", 500, 230, 80))
+    assert reader.answer("How many muffins did I buy?", first).text == "2"  # no other column counts them
+    # a day and month name their row, as a full date does
+    days = (_line("Date", 20, 120, 80), _line("Day", 130, 120, 80), _line("Start", 260, 120, 80), _line("End", 380, 120, 80),
+            _line("10/03", 20, 160, 80), _line("Mon", 130, 160, 60), _line("09:00", 260, 160, 80), _line("17:00", 380, 160, 80),
+            _line("11/03", 20, 200, 80), _line("Tue", 130, 200, 60), _line("08:30", 260, 200, 80), _line("17:30", 380, 200, 80),
+            _line("12/03", 20, 240, 80), _line("Wed", 130, 240, 60), _line("09:00", 260, 240, 80), _line("19:00", 380, 240, 80))
+    assert "11/03 Start" in {f.key for f in extract_fields(days)}
+    # a row of keys with their values is no header over the table below it
+    order = (_line("Order No: PO-5531", 20, 60, 250), _line("Supplier: Lumen Ltd", 400, 60, 250),
+             _line("Item", 20, 120), _line("Qty", 350, 120, 60), _line("Price", 500, 120, 100),
+             _line("Desk lamp", 20, 160), _line("12", 355, 160, 30), _line("30.00", 500, 160, 90),
+             _line("Office chair", 20, 200), _line("4", 360, 200, 20), _line("120.00", 500, 200, 90),
+             _line("Monitor arm", 20, 240), _line("6", 360, 240, 20), _line("45.00", 500, 240, 90))
+    assert reader.answer("What is the order number for the desk lamp?", order).text != "12"
+    # values set flush left just before centred titles
+    centred = (_line("Description", 80, 150, 140), _line("Qty", 330, 150, 40), _line("Unit price", 480, 150, 110),
+               _line("Amount", 650, 150, 90),
+               _line("Paper cups", 20, 190, 150), _line("500", 300, 190, 40), _line("0.08", 430, 190, 45), _line("40.00", 620, 190, 60),
+               _line("Napkins", 20, 230, 150), _line("1000", 300, 230, 50), _line("0.02", 430, 230, 45), _line("20.00", 620, 230, 60),
+               _line("Filters", 20, 270, 150), _line("12", 300, 270, 25), _line("1.50", 430, 270, 45), _line("18.00", 620, 270, 60))
+    fields = {(f.key, f.value) for f in extract_fields(centred) if f.source == "table"}
+    assert ("Paper cups Unit price", "0.08") in fields and ("Paper cups Qty", "500") in fields
+    assert ("Filters Qty", "12") in fields
+    # digits that are no ASCII number ("¹", "②") are words, not a crash
+    marked = (_line("Item", 20, 110, 150), _line("Qty", 400, 110, 50), _line("Price", 520, 110, 100),
+              _line("Coffee ¹", 20, 150, 150), _line("²", 410, 150, 20), _line("8.50", 520, 150, 80),
+              _line("Cake", 20, 190, 150), _line("1", 410, 190, 20), _line("4.00", 520, 190, 80),
+              _line("Tea", 20, 230, 150), _line("2", 410, 230, 20), _line("3.00", 520, 230, 80))
+    for question in ("How much did I spend on cake?", "How many offices?", "How many teas?"):
+        reader.answer(question, marked)
