@@ -467,7 +467,8 @@ class ReaderAdapter(KindAdapter):
         if intent.name == intents.READ:
             return Reply(*_read_out(regions))
         if intent.name == intents.DESCRIBE:
-            description = self._describer.describe(read_cells(regions))
+            describe = self._describer.summarize if intents.SUMMARIZING.search(prompt) else self._describer.describe
+            description = describe(read_cells(regions))
             return Reply(description.text, tuple(description.evidence))
         if intent.name == intents.YES_NO:
             reply = answer_yes_no(prompt, read_cells(regions), self._match)

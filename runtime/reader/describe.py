@@ -50,6 +50,10 @@ SUBJECT_SENTENCE = "the subject or topic it is about"
 MIN_SUBJECT_SIMILARITY = 0.5
 _SUBJECT_MARKS = frozenset({"re", "subj"})
 _MAX_QUOTE_CHARS = 60
+# What a summary lists after the description: keys with their values, as many as this.
+_SUMMARY_FIELDS = 6
+_MAX_SUMMARY_KEY = 30
+_SUMMARY_SOURCES = frozenset({"colon", "neighbour", "pair", "below"})
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,34 @@ class Describer:
             facts.append(("", rows[0][0]))
         evidence = tuple(cells[index] for index in sorted({index for _, index in facts}))
         return Description(text, evidence)
+
+    def summarize(self, cells: tuple[TextLine, ...]) -> Description:
+        """The description (`describe`) and, after it, the page's first keys with their values
+        as written ("Guest: Mr. Kenji Watanabe; Folio no.: F-88213; ..."): keys the page ends
+        with a colon, of four words at most, at most `_SUMMARY_FIELDS` of them, short values,
+        none the description already gives."""
+        description = self.describe(cells)
+        said = {id(cell) for cell in description.evidence}
+        chosen: list[Field] = []
+        keys: set[str] = set()
+        for field in sorted(extract_fields(cells), key=lambda f: f.line):
+            key, value = field.key.strip().rstrip(":：").strip(), field.value.strip()
+            # a key the page writes as one ("Patient:"), not a line over the next of a block
+            written = field.source == "colon" or field.key_line >= 0 and cells[field.key_line].text.strip().endswith((":", "："))
+            if field.source not in _SUMMARY_SOURCES or not written or not key or not value or key.lower() in keys \
+                    or len(key) > _MAX_SUMMARY_KEY or len(key.split()) > 4 or len(value) > _MAX_QUOTE_CHARS \
+                    or any(id(cells[i]) in said for i in field.lines):
+                continue
+            keys.add(key.lower())
+            chosen.append(field)
+            if len(chosen) == _SUMMARY_FIELDS:
+                break
+        if not chosen:
+            return description
+        listed = "; ".join(f"{f.key.strip().rstrip(':：').strip()}: {f.value.strip()}" for f in chosen)
+        lines = {i for f in chosen for i in (*f.lines, f.key_line) if i >= 0}
+        evidence = tuple(dict.fromkeys((*description.evidence, *(cells[i] for i in sorted(lines)))))
+        return Description(f"{description.text} It lists {listed}.", evidence)
 
     def heading(self, cells: tuple[TextLine, ...]) -> int | None:
         """The index of the page's heading cell (its first cell with letters, in the top two

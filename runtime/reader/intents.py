@@ -215,6 +215,10 @@ DESCRIBING = re.compile(r"\b(?:describ\w*|summar\w*|overview|outlin\w*|gist|rund
                         r"sum\w*\s+(?:it\s+|this\s+|that\s+)?up|caption\w*|explain\w*|explanation|highlights|"
                         r"tell\s+(?:me|us)\s+about|walk\s+(?:me|us)\s+through)\b"
                         r"|\babout\s*[?.!]*\s*$", re.I)
+# Words that ask for a summary rather than a description (a general cue of English, as
+# `DESCRIBING`): the description and the page's first keys with their values.
+SUMMARIZING = re.compile(r"\b(?:summar\w*|overview|gist|rundown|synopsis|recap\w*|highlights|"
+                         r"sum\w*\s+(?:it\s+|this\s+|that\s+)?up|key\s+(?:points|facts|details))\b", re.I)
 # "... adds up to", "the sum": a total asked in other words
 # (a general cue of English, as "how many" asks a count), never the page described: the noun
 # "sum" is no request to sum up (`DESCRIBING`), though the sentence encoder puts them together.

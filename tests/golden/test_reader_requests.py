@@ -229,6 +229,20 @@ def test_a_long_transcript_comes_whole_unless_the_caller_sets_a_budget(model):
     assert whole.text.startswith(cut.text)
 
 
+def test_a_summary_is_the_description_and_the_pages_keys_with_their_values(model, pages):
+    image, lines = pages["form"]
+    description = model.ask(image, "Describe this image.").text
+    summary = model.ask(image, "Summarize this.")
+    assert summary.text.startswith(description[:-1]), (description, summary.text)
+    # the keys the page writes with a colon, their values as read, none the description gave
+    assert "Name: Aiko Tanaka" in summary.text and "Plan: Family" in summary.text, summary.text
+    assert summary.text.count("17/06/2022") == description.count("17/06/2022")
+    assert ungrounded(summary.text, lines) == [] and len(summary.evidence) > len(model.ask(image, "Describe this image.").evidence)
+    # a page without keys: the description alone
+    image, _ = pages["prose"]
+    assert model.ask(image, "Give me a summary.").text == model.ask(image, "Describe this image.").text
+
+
 def test_requests_for_the_page_in_few_words_get_the_page(model, pages):
     image, lines = pages["receipt"]
     # every word one of a whole-page request's: the transcript, not "Not found"
