@@ -40,6 +40,7 @@ import functools
 import os
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -528,7 +529,6 @@ def _is_money(text: str) -> bool:
     return AMOUNT in value_types(text)
 
 
-
 def _row_words(question: str) -> set[str]:
     """The words a question names a line of a list by: all but its words of spending and
     "some", "any" ("I bought some muffins"); empty when none is a word of letters."""
@@ -561,6 +561,13 @@ class _Lines:
         return any(self.money[i] for i in own) and sum(1 for row, row_words in zip(self.rows, self.said) if label not in row
                    and any(self.money[i] for i in row)
                    and any(abs(extent(self.cells[i])[0] - left) <= height for i in row_words)) >= 2
+
+
+@functools.lru_cache(maxsize=4)
+def _lines_of(cells: tuple[TextLine, ...]) -> _Lines:
+    """`_Lines` of a page, kept for the next question's rules about the same cells (a line
+    named and the total both read them)."""
+    return _Lines(cells)
 
 
 # "By when ...?", "by what date ...", "until which day", "the deadline": a date something must
@@ -1062,10 +1069,7 @@ class Answerer:
             said = set(asked) | {w[:-2] + "y" for w in asked if w.endswith("ie")}  # "assemblies": "assembly"
             labels = {field.row: [w for w in vocabulary.label_words(field.row, asked) if len(w) >= 3]
                       for field in every if field.source == "table"}
-            rows_saying = {}
-            for words in labels.values():
-                for word in set(words):
-                    rows_saying[word] = rows_saying.get(word, 0) + 1
+            rows_saying = Counter(word for words in labels.values() for word in set(words))
             for field in every:
                 if field.source != "table" or not typed(field.value):
                     continue
@@ -1130,12 +1134,13 @@ class Answerer:
         words = _row_words(question)
         if not words:
             return []
-        lines = _Lines(cells)
+        lines = _lines_of(cells)
         named = [k for k, row_words in enumerate(lines.said) if words <= set().union(*row_words.values())]
         if len(named) != 1:
             return []
         row, row_words = lines.rows[named[0]], lines.said[named[0]]
-        label = next((i for i in row if i in row_words and any(w in row_words[i] for w in lines.distinct(words))), None)
+        distinct = lines.distinct(words)
+        label = next((i for i in row if i in row_words and any(w in row_words[i] for w in distinct)), None)
         if label is None or re.search(r":\s*\S", cells[label].text) or not lines.listed(label):
             return []
         for i in row[row.index(label) + 1:]:
@@ -1624,7 +1629,7 @@ class Answerer:
         words = _row_words(question)
         if not words:
             return False
-        lines = _Lines(cells)
+        lines = _lines_of(cells)
         lettered = {w for w in words if not w.isdigit()}
         for word in lines.distinct(words):
             row, row_words = next((row, row_words) for row, row_words in zip(lines.rows, lines.said)

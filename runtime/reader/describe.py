@@ -118,24 +118,22 @@ class Describer:
         none the description already gives."""
         description = self.describe(cells)
         said = {id(cell) for cell in description.evidence}
-        chosen: list[Field] = []
-        keys: set[str] = set()
+        chosen: dict[str, tuple[str, str, Field]] = {}  # by the key's lower case: (key, value, field)
         for field in sorted(extract_fields(cells), key=lambda f: f.line):
             key, value = field.key.strip().rstrip(":：").strip(), field.value.strip()
             # a key the page writes as one ("Patient:"), not a line over the next of a block
             written = field.source == "colon" or field.key_line >= 0 and cells[field.key_line].text.strip().endswith((":", "："))
-            if field.source not in _SUMMARY_SOURCES or not written or not key or not value or key.lower() in keys \
+            if field.source not in _SUMMARY_SOURCES or not written or not key or not value or key.lower() in chosen \
                     or len(key) > _MAX_SUMMARY_KEY or len(key.split()) > 4 or len(value) > _MAX_QUOTE_CHARS \
                     or any(id(cells[i]) in said for i in field.lines):
                 continue
-            keys.add(key.lower())
-            chosen.append(field)
+            chosen[key.lower()] = (key, value, field)
             if len(chosen) == _SUMMARY_FIELDS:
                 break
         if not chosen:
             return description
-        listed = "; ".join(f"{f.key.strip().rstrip(':：').strip()}: {f.value.strip()}" for f in chosen)
-        lines = {i for f in chosen for i in (*f.lines, f.key_line) if i >= 0}
+        listed = "; ".join(f"{key}: {value}" for key, value, _ in chosen.values())
+        lines = {i for _, _, f in chosen.values() for i in (*f.lines, f.key_line) if i >= 0}
         evidence = tuple(dict.fromkeys((*description.evidence, *(cells[i] for i in sorted(lines)))))
         return Description(f"{description.text} It lists {listed}.", evidence)
 
