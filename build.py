@@ -30,6 +30,9 @@ def _selects_e2e(pytest_args: list[str]) -> bool:
 
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "release"
+    if command in ("-h", "--help", "help"):
+        print(__doc__)
+        return 0
     if command.startswith("-"):  # `python3 build.py --native ...`: options of the release build
         command, argv = "release", ["release", *argv]
     if command == "release":
@@ -49,7 +52,7 @@ def main(argv: list[str]) -> int:
         # exec, not a child process: SIGTERM to `python3 build.py serve` must stop the server.
         return environment.exec_in_environment(python, [str(Path("packaging") / "main_job.py"), *argv[1:]])
     print(__doc__)
-    return 0 if command == "help" else 2
+    return 2
 
 
 if __name__ == "__main__":

@@ -146,3 +146,18 @@ def test_api_key_never_reaches_the_logs_or_the_process_table(ocr_bundle):
 )
 def test_split_secrets(argv, kept, env):
     assert main_job.split_secrets(argv) == (kept, env)
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h", "help"])
+def test_build_help_prints_the_commands_and_builds_nothing(flag):
+    """`--help` had started a release build (every other dash option goes to the release)."""
+    done = subprocess.run([sys.executable, str(REPO / "build.py"), flag], capture_output=True, text=True,
+                          timeout=60, cwd=REPO, env={**os.environ, "PATH": "/nonexistent"})
+    assert done.returncode == 0, done.stderr
+    assert "python3 build.py test" in done.stdout and "[build]" not in done.stdout + done.stderr
+
+
+def test_build_with_an_unknown_command_says_so_and_fails():
+    done = subprocess.run([sys.executable, str(REPO / "build.py"), "sevre"], capture_output=True, text=True,
+                          timeout=60, cwd=REPO)
+    assert done.returncode == 2 and "python3 build.py serve" in done.stdout
