@@ -1,7 +1,7 @@
 """The reader's development loop (issue 10): answer cached questions without re-reading pages.
 
     .venv/bin/python bench/reader_dev.py cache --data /work/realdocs [--seeds 1 2] [--count 20] [--limit 25]
-    .venv/bin/python bench/reader_dev.py eval [--sets gen1 gen2 sroie funsd para fresh wide oblique casual wordy] [--precision fp32|int8] [--misses N]
+    .venv/bin/python bench/reader_dev.py eval [--sets gen1 gen2 sroie funsd para fresh wide oblique casual wordy terse] [--precision fp32|int8] [--misses N]
 
 `cache` reads every page once with the bundle's OCR and stores its regions and questions
 under .cache/reader_calibration/ (outside git: the real documents are research data).
@@ -26,7 +26,9 @@ its first run); `casual` in a seventh (docvqa_paraphrases_casual.py, written 202
 session 23: the casual chat-box voice, letters' and forms' people and ids); `wordy` in an
 eighth (docvqa_paraphrases_wordy.py, written 2026-12-05 in session 33 apart from runtime/ and
 the other pools: requests wrapped in the asker's situation, commands, polite and clumsy
-English; tuned on from its first run). Generated seeds 3 and 4 (`cache --seeds 3 4`, `eval --sets
+English; tuned on from its first run); `terse` in a ninth (docvqa_paraphrases_terse.py, written
+2026-12-06 in session 35 apart from runtime/ and the other pools: search-box fragments,
+abbreviations and trade jargon; tuned on from its first run). Generated seeds 3 and 4 (`cache --seeds 3 4`, `eval --sets
 gen3 gen4`) are development pages too. Each pool also asks a page's unanswerable fields in
 its phrasings (where it has them) and counts replies other than "not found" as invented.
 `--misses N` prints N wrong replies per set (development sets only).
@@ -144,7 +146,7 @@ def evaluate(args) -> None:
     model = load_model(bundle, precision=args.precision)
     adapter = model._adapter  # noqa: SLF001
     for set_name in args.sets:
-        if set_name in ("para", "fresh", "wide", "oblique", "casual", "wordy"):
+        if set_name in ("para", "fresh", "wide", "oblique", "casual", "wordy", "terse"):
             if set_name == "fresh" and args.misses:
                 raise SystemExit("fresh is the never-tuned pool: measure it without --misses.")
             _paraphrases(adapter, args.misses, set_name)
@@ -238,6 +240,8 @@ def _paraphrases(adapter, shown: int, pool: str = "para") -> None:
         from docvqa_paraphrases_casual import CASUAL as PARAPHRASES
     elif pool == "wordy":
         from docvqa_paraphrases_wordy import WORDY as PARAPHRASES
+    elif pool == "terse":
+        from docvqa_paraphrases_terse import TERSE as PARAPHRASES
     else:
         from docvqa_paraphrases import PARAPHRASES
 

@@ -17,6 +17,7 @@ from docvqa_paraphrases import PARAPHRASES  # noqa: E402
 from docvqa_paraphrases_casual import CASUAL  # noqa: E402
 from docvqa_paraphrases_fresh import FRESH  # noqa: E402
 from docvqa_paraphrases_oblique import OBLIQUE  # noqa: E402
+from docvqa_paraphrases_terse import TERSE  # noqa: E402
 from docvqa_paraphrases_wide import WIDE  # noqa: E402
 from docvqa_paraphrases_wordy import WORDY  # noqa: E402
 from docvqa_questions import PHRASINGS, REPORTED_SEEDS, canonical, phrasings_for  # noqa: E402
@@ -30,7 +31,7 @@ SLOT = r"(?:[^ ]+ ){0,3}[^ ]+"  # what a slot may stand for: one to four words (
 def _all_templates() -> set[str]:
     """Both pools of the generator and the paraphrase pools of bench/reader_dev.py."""
     generated = {template for pools in PHRASINGS.values() for pool in pools for template in pool}
-    return generated | {template for pools in (PARAPHRASES, FRESH, WIDE, OBLIQUE, CASUAL, WORDY) for pool in pools.values() for template in pool}
+    return generated | {template for pools in (PARAPHRASES, FRESH, WIDE, OBLIQUE, CASUAL, WORDY, TERSE) for pool in pools.values() for template in pool}
 
 
 def _pattern(template: str) -> re.Pattern[str] | None:
@@ -97,6 +98,11 @@ def test_the_paraphrase_pool_shares_no_phrasing_with_the_generator_and_names_its
     shared = sum(len(wordy & other) for other in (generated, paraphrases, fresh, wide, oblique, casual))
     assert wordy and shared == 0, f"{shared} phrasings of the eighth pool occur in another pool"
     assert set(WORDY) <= set(PHRASINGS)
+    # The ninth (terse: fragments, abbreviations, trade jargon): apart from all the others.
+    terse = {canonical(t) for pool in TERSE.values() for t in pool}
+    shared = sum(len(terse & other) for other in (generated, paraphrases, fresh, wide, oblique, casual, wordy))
+    assert terse and shared == 0, f"{shared} phrasings of the ninth pool occur in another pool"
+    assert set(TERSE) <= set(PHRASINGS)
 
 
 def test_the_reported_seed_asks_in_phrasings_no_development_seed_uses():
