@@ -433,6 +433,9 @@ def _abbreviated(word: str, key: str) -> bool:
 # "-ment"/"-ant" ("state", "statement"), nor "-y", "-e", "-al" ("count" and "county", "policy"
 # and "police", "person" and "personal", "company" and "companion" are other words).
 _FORM_ENDINGS = frozenset({"", "s", "es", "ed", "ing", "ion", "ions", "ionship"})
+# Endings that make the one who does a thing, or to whom it is done ("biller", "sender",
+# "payee", "vendor"): another party than the thing itself.
+_AGENT_ENDINGS = frozenset({"er", "r", "ee", "or"})
 
 
 def _kin(word: str, others) -> bool:
@@ -570,13 +573,19 @@ def _lines_of(cells: tuple[TextLine, ...]) -> _Lines:
     return _Lines(cells)
 
 
-# "By when ...?", "by what date ...", "until which day", "the deadline": a date something must
-# happen by.
-_DEADLINE = re.compile(r"\b(?:by|until|till|before)\s+(?:when|(?:what|which)\s+(?:date|day))\b|\bdeadline\b", re.I)
+# "By when ...?", "by what date ...", "until which day", "the deadline", "pay-by date",
+# "remit by": a date something must happen by.
+_DEADLINE = re.compile(r"\b(?:by|until|till|before)\s+(?:when|(?:what|which)\s+(?:date|day))\b|\bdeadline\b"
+                       r"|\b(?:pay(?:able|ment)?|remit(?:tance)?|settle(?:ment)?)[\s-]+by\b", re.I)
 # "... before tax", "excluding VAT", "net of fees", "pre-tax", "before they add the tax": an
 # amount without that part.
 _EXCLUDED = re.compile(r"\b(?:(?:before|excluding|excl\.?|without|net of|less|minus)\s+" + vocabulary.ADDING + r"(?:the\s+)?"
                        r"|pre[\s-]?(?=(?:tax|vat|gst|hst)\b))(?P<part>[^\W\d_]{2,})", re.I)
+# "incl. tax", "including VAT", "inclusive of fees", "with tax", "plus GST", "VAT included":
+# a part that an amount holds (it asks the whole).
+_INCLUDED = re.compile(r"\b(?:incl(?:\.|\b|uding\b|usive\s+of\b)|inc\.|with\b|plus\b)\s*(?:the\s+|all\s+|any\s+)?"
+                       r"(?:tax(?:es)?|vat|gst|hst|fees?|charges?)\b"
+                       r"|\b(?:tax(?:es)?|vat|gst|hst|fees?)\s+(?:incl(?:\.|uded\b|usive\b|\b)|inc\.)", re.I)
 # "Who wrote this?", "Who sent it?": "who" as the subject of a verb of writing or sending
 # ("Who received it?" asks the other party).
 # So does "the business that sent it": a relative clause names the one who did it.
@@ -604,7 +613,9 @@ def _without_items(question: str, fields: list[Field]) -> str:
     """The question without the page's item names it quotes (the row labels of two words or
     more: "Phone charger"), whose words say nothing of the type asked ("What did the phone
     charger cost?" asks an amount, not a phone number)."""
-    for key in sorted({f.key for f in fields if f.source in ("row", "table") and len(f.key.split()) >= 2}, key=len, reverse=True):
+    # (not a table cell's key, its row label and its column's title: "Tax Amount" is no item's
+    # name, and "pre-tax amount" asks an amount)
+    for key in sorted({f.key for f in fields if f.source == "row" and len(f.key.split()) >= 2}, key=len, reverse=True):
         question = re.sub(rf"(?<!\w){re.escape(key)}(?!\w)", " ", question, flags=re.I)
     return question
 
@@ -915,6 +926,10 @@ class Answerer:
             candidates = _header(fields, every)
         if not candidates:
             candidates = self._similar(question, fields, expected)
+        if not candidates and expected == ADDRESS:
+            # "Where does she live?", "the town she lives in" over "City: Berlin": a place's name
+            # reads as a name, not as an address; its key says it is a place
+            candidates = self._similar(question, [f for f in every if value_types(f.value) & {PERSON, ORG}], expected)
         if not candidates:
             return self._each_keyed(question, fields, cells) or _in_a_sentence(question, expected, every, cells) \
                 or Answer(NOT_FOUND, False, (), 0.0)
@@ -1160,7 +1175,10 @@ class Answerer:
         if not page or not asked:
             return question
         for word, (nearest, similarity) in zip(asked, self._nearest(asked, page)):
-            if similarity >= MIN_WORD_SIMILARITY and nearest not in focus + owners:
+            # (not a word that names who does what the key's word says: "biller" is no "bill",
+            # "sender" no "send")
+            agent = word.startswith(nearest) and word[len(nearest):] in _AGENT_ENDINGS
+            if similarity >= MIN_WORD_SIMILARITY and nearest not in focus + owners and not agent:
                 # the word as asked: canonical forms drop a plural's "s" only
                 question = re.sub(rf"\b{re.escape(word)}s?\b", nearest, question, flags=re.I)
         return question
@@ -1334,8 +1352,11 @@ class Answerer:
 
     def _look_up(self, question: str, cells) -> Answer | None:
         """"Which item has code P2297?", "Whose number is (555) 201-6652?": a value quoted in
-        the question (a word with a figure, or a whole cell of figures and signs) names its row."""
-        if not re.search(r"\b(which|what|who|whose)\b", question, re.I):
+        the question (a word with a figure, or a whole cell of figures and signs) names its row;
+        so it does in a request of no question word that asks no type of value but an id, as the
+        value quoted is not what it asks ("part P-118?", "article with the code P-118")."""
+        if not re.search(r"\b(which|what|who|whose)\b", question, re.I) and (
+                re.search(r"\b(how|when|where|why|whom)\b", question, re.I) or question_type(question) not in (TEXT, IDENT)):
             return None
         quoted = [token for token in re.findall(r"[A-Za-z0-9][A-Za-z0-9._/-]*[A-Za-z0-9]", question)
                   if any(c.isdigit() for c in token) and len(token) >= 3]
@@ -1538,7 +1559,9 @@ class Answerer:
     def _total_similarities(self, question: str) -> tuple[float, float]:
         """The question's cosine to TOTAL_KEY, and how much nearer it is than to PART_SENTENCE."""
         total, part = self._total_sentences
-        vector = self._embed([question])[0]
+        # "the total incl. tax", "with VAT", "tax included": a part said to be in the total is no
+        # question about that part
+        vector = self._embed([_INCLUDED.sub(" ", question).strip() or question])[0]
         near = float(vector @ total)
         return near, near - float(vector @ part)
 

@@ -219,11 +219,13 @@ DESCRIBING = re.compile(r"\b(?:describ\w*|summar\w*|overview|outlin\w*|gist|rund
 # `DESCRIBING`): the description and the page's first keys with their values.
 SUMMARIZING = re.compile(r"\b(?:summar\w*|overview|gist|rundown|synopsis|recap\w*|highlights|"
                          r"sum\w*\s+(?:it\s+|this\s+|that\s+)?up|key\s+(?:points|facts|details))\b", re.I)
-# "... adds up to", "the sum": a total asked in other words
-# (a general cue of English, as "how many" asks a count), never the page described: the noun
-# "sum" is no request to sum up (`DESCRIBING`), though the sentence encoder puts them together.
+# "... adds up to", "the sum", "sum owed per the notice", "bottom-line figure": a total or a number
+# asked in other words (a general cue of English, as "how many" asks a count), never the page
+# described: the noun "sum" is no request to sum up (`DESCRIBING`), though the sentence encoder
+# puts them together, and a figure that is no numbered illustration ("Figure 3") is a number.
 ASKS_AMOUNT = re.compile(r"\badd(?:s|ed|ing)?\s+up\s+to\b"
-                         r"|\b(?:the|a|what'?s)\s+sum\b(?![\s-]+(?:(?:it|this|that)\s+)?up\b|\s+and\s+substance\b)", re.I)
+                         r"|\bsum\b(?![\s-]+(?:(?:it|this|that|everything|all)\s+)?up\b|\s+and\s+substance\b)"
+                         r"|\bfigures?\b(?!\s+(?:\d|[ivx]+\b))", re.I)
 # The auxiliary verbs that open an English yes/no question; "Can you tell me ...", "Could you
 # read ..." are requests, not yes/no questions.
 _YES_NO_OPENING = re.compile(

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .intents import NEIGHBOURS, nearest_scores
+from .intents import nearest_scores
 
 ISSUER, OTHER, SOMEONE, SUBJECT = "issuer", "other", "someone", "subject"
 

@@ -61,7 +61,8 @@ _QUESTION_RULES = (
     (ADDRESS, r"\b(street|address|located)\b|^(?:(?!\b(?:the|a|an)\s+[^\W\d_]+\s+where\b).)*\bwhere\b"),
     # "number of items", "the number of the cartons" count; "the number of the applicant" is
     # the applicant's number (one of them: a singular noun).
-    (COUNT, r"\b(how many|quantity|qty|count|units)\b"
+    # What is in stock or on hand is counted ("stock level", "in stock?"; a "stock code" is an id).
+    (COUNT, r"\b(how many|quantity|qty|count|units)\b|\b(?:in|on)\s+(?:stock|hand)\b|\bstock\s+(?:level|count)s?\b"
             r"|\bnumber of\b(?!\s+(?:the|this|that|his|her|their|its|my|your)\s+[^\W\d_]*[^\W\d_s]\b)"),
     (IDENT, r"\b(id|number|no|code|reference|ref|account|iban|invoice #|#)\b"),
     # "How was the purchase paid?" asks for a payment method, not an amount.
@@ -77,14 +78,14 @@ _QUESTION_RULES = (
     # Money words, inflected ("paying for", "costs us", "sells for", "spent"); not after "who"
     # (who wants the money asks for the payee, not an amount).
     (AMOUNT, r"^(?!\W*(?:who|whom|whose)\b).*"
-             r"\b(total|amount|prices?|cost(?:s|ing)?|subtotal|tax|vat|balance|due|pay(?:s|ing)?|paid|how much|sum|"
+             r"\b(total|amount|prices?|cost(?:s|ing)?|subtotal|tax|vat|balance|due|pay(?:s|ing|able)?|paid|how much|sum|"
              r"fees?|charges?|charged|tip|change|owed?|spen[dt]|sells? for|sold for|worth|add(?:s|ed|ing)? up to)\b"),
     # Who billed, invoiced or sold something is the business that did ("billed by?").
     (ORG, r"\b(billed|invoiced|sold|supplied) by\b"),
     (ORG, r"\b(vendor|company|store|shop|merchant|issued|issuer|seller|business|restaurant|supplier|from which|org|"
           r"retailer|outlet|dealer|trader|"
           r"organi[sz]ation|firm|sent|letterhead)\b"),
-    (PERSON, r"\b(who|whose|name|signed|recipient|addressed|customer|billed|bill to|sender|wrote|author|patient|employee)\b"),
+    (PERSON, r"\b(who|whose|name|signed|recipient|addressed|addressee|customer|client|consignee|buyer|purchaser|billed|bill to|sender|wrote|author|patient|employee)\b"),
 )
 
 # PP-OCRv4's recognizer had no "€"/"£" (the shipped PP-OCRv6 reads both): it dropped them or

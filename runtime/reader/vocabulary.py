@@ -187,7 +187,30 @@ def spell_out(question: str, keys, words: frozenset[str] = frozenset()) -> str:
                     runs.add(" ".join(run).lower())
         if len(runs) == 1:
             question = question[:match.start()] + runs.pop() + question[match.end():]
+            continue
+        shortened = _shortened_from(token, known, words)
+        if shortened is not None:
+            question = question[:match.start()] + shortened + question[match.end():]
     return _abbreviated(question, words_of, words)
+
+
+def _shortened_from(token: str, known: set[str], words: frozenset[str]) -> str | None:
+    """The one word of the page's keys that `token` shortens by leaving letters out ("amt"
+    over "Amount", "subj" over "Subject", "addr" over "Address"): a token in lower case that
+    is no English word (`words`, without which nothing is spelled out), whose letters stand
+    in the key word's order, the first the same. None when no key word fits, or several.
+    The key word must be one of `words` too: one the vocabulary lacks is read in pieces
+    ("Invoice" as "in voice"), which the word spelled out would not match."""
+    short = token.lower()
+    if not words or short in words or not token.islower() or short in STOP:
+        return None
+    fits = set()
+    for word in known:
+        if len(word) > len(short) and word[0] == short[0] and word in words:
+            rest = iter(word)
+            if all(letter in rest for letter in short):
+                fits.add(word)
+    return fits.pop() if len(fits) == 1 else None
 
 
 def _abbreviated(question: str, words_of: dict, words: frozenset[str]) -> str:
