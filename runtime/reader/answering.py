@@ -632,6 +632,25 @@ def _names_item(question: str, fields: list[Field], part: str) -> bool:
     return False
 
 
+# How English names the number of a document ("its reference", "the no.", "#"; an "ID number"
+# is a person's), in canonical forms.
+_WORDS_FOR_A_NUMBER = frozenset({"number", "no", "nr", "num", "#", "reference", "ref"})
+
+
+def _own_number(question: str, expected: str, fields: list[Field]) -> list[tuple[Field, float]]:
+    """"What's the reference on this form?", "the number on the invoice": an id whose key names
+    the document the question says the number is of ("Form No"), where one value has such a
+    key; the phrase would otherwise be dropped as naming the page, leaving a bare "number"
+    that any id's key holds ("ID number"). Not when the question names a particular number
+    ("the VAT number on the invoice"): its words must all be words for a number."""
+    noun = vocabulary.document_named(question) if expected == IDENT else None
+    if noun is None or not set(focus_words(question)) <= _WORDS_FOR_A_NUMBER:
+        return []
+    own = [f for f in fields if f.key and f.source not in _DATA_KEYED
+           and re.search(rf"\b{re.escape(noun)}", f.key, re.I)]
+    return [(own[0], _NAMED_KEY)] if len({f.value for f in own}) == 1 else []
+
+
 def _found(field: Field, value: str, expected: str, score: float, cells) -> Answer:
     """The answer `value` of `field` gives, with its evidence lines; a bare figure keeps the
     unit written in a cell of its own right after it ("974 | mg": `_unit_after`)."""
@@ -877,6 +896,7 @@ class Answerer:
         if listed is not None:
             return listed
         candidates = self._table_cell(question, every) or self._row_count(question, expected, every) \
+            or _own_number(question, expected, fields) \
             or self._keyed(question, expected, every, fields) or self._row_named(question, expected, cells)
         if not candidates and expected == IDENT and "number" in focus_words(question):
             # "What is Dr. Stone's number?" on a list of names and phones: a number that no key

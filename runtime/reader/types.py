@@ -63,7 +63,7 @@ _QUESTION_RULES = (
     # the applicant's number (one of them: a singular noun).
     # What is in stock or on hand is counted ("stock level", "in stock?"; a "stock code" is an id).
     (COUNT, r"\b(how many|quantity|qty|count|units)\b|\b(?:in|on)\s+(?:stock|hand)\b|\bstock\s+(?:level|count)s?\b"
-            r"|\bnumber of\b(?!\s+(?:the|this|that|his|her|their|its|my|your)\s+[^\W\d_]*[^\W\d_s]\b)"),
+            r"|(?:\bnumber|(?<!\S)#)\s*of\b(?!\s+(?:the|this|that|his|her|their|its|my|your)\s+[^\W\d_]*[^\W\d_s]\b)"),
     (IDENT, r"\b(id|number|no|code|reference|ref|account|iban|invoice #|#)\b"),
     # "How was the purchase paid?" asks for a payment method, not an amount.
     # So do "How did they pay?" and "how the invoice is to be paid" ("how much", "how large

@@ -95,6 +95,13 @@ def without_request(question: str) -> str:
     return question[match.end():] if match and match.end() else question
 
 
+def document_named(text: str) -> str | None:
+    """The document the text names as its own subject, "of this form", "on the invoice":
+    "form", "invoice" (None when it names none)."""
+    found = _DOCUMENT_PHRASE.search(text)
+    return found.group(3).lower() if found else None
+
+
 def without_document_phrases(text: str) -> str:
     """`text` without the phrases that name the document itself ("on the page", "of this form")."""
     return _DOCUMENT_PHRASE.sub(" ", text)

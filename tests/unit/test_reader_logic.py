@@ -1746,3 +1746,17 @@ def test_a_place_named_by_its_key_answers_where():
     form = (_line("Full name: Amelia Weiss", 20, 40, 400), _line("City: Berlin", 20, 80, 300),
             _line("Occupation: Chef", 20, 120, 300))
     assert reader.answer("Where does she live?", form).text == "Berlin"
+
+
+def test_the_number_of_this_form_is_the_one_its_key_gives_the_form():
+    reader = _answerer()
+    form = (_line("Registration Form", 20, 20, 300), _line("Form No: F-43956", 500, 20, 300),
+            _line("Full name: Chloe Dvorak", 20, 80, 400), _line("ID number: NY-898452", 20, 120, 400),
+            _line("City: Zurich", 20, 160, 300))
+    assert reader.answer("reference number of this form", form).text == "F-43956"
+    assert reader.answer("Could you tell me the number of this form?", form).text == "F-43956"
+    assert reader.answer("What's the reference on this form?", form).text == "F-43956"
+    assert reader.answer("What ID number is written on the form?", form).text == "NY-898452"  # a person's number
+    invoice = (_line("Invoice No: INV-77", 500, 20, 300), _line("VAT No: GB123456789", 500, 60, 300))
+    assert reader.answer("the VAT number on the invoice", invoice).text == "GB123456789"
+    assert question_type("# of Muffin bought") == "count" and question_type("# of the form") != "count"
