@@ -403,7 +403,7 @@ class ReaderAdapter(KindAdapter):
         decided by the request's intent."""
         if not regions:
             return Reply(NO_TEXT, ())
-        prompt = intents.without_manner(intents.asked_sentence(prompt))
+        prompt = intents.without_manner(intents.asked_sentence(intents.with_apostrophes(prompt)))
         choice = answer_choice(prompt, read_cells(regions))  # "Was it paid by card or cash?"
         if choice is not None:
             return Reply(choice.text, choice.evidence)

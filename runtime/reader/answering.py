@@ -891,6 +891,10 @@ class Answerer:
                 return _found(named[0][0], named[0][1], expected, 1.0, cells)
         if expected == ORG:  # "Which company is the letter from?" does not ask for its signer
             every = [f for f in every if f.source not in PEOPLE_SOURCES]
+        if expected == PERSON:  # nor does "Whose signature closes it?" ask the signer's job title
+            # (unless it names it: "the position of whoever signed")
+            every = [f for f in every if f.source != "title"
+                     or set(focus_words(question)) & set(vocabulary.label_words(f.key)) - {"signer"}]
         fields = [f for f in every if compatible(expected, f.value)]
         listed = self._section_named(question, expected, every, cells)
         if listed is not None:

@@ -384,6 +384,16 @@ _BACK_REFERENCE = re.compile(r"\b(?:it|they|them|their|those|these|that|there|he
 _OF_ONESELF = re.compile(r"^\W*(?:i|i'm|i've|i'd|i'll|im|my|we|we're|we've|our|me)\b", re.I)
 
 
+# "whos", "whats", "wheres": a question word and "is" typed in a chat box without the apostrophe
+# (a general habit of English typing; no other word is spelled so).
+_UNAPOSTROPHED = re.compile(r"\b(who|what|where|when|how|that|there)s\b", re.I)
+
+
+def with_apostrophes(text: str) -> str:
+    """`text` with "whos" written "who's", "whats" "what's" (their question words count)."""
+    return _UNAPOSTROPHED.sub(lambda match: match.group(1) + "'s", text)
+
+
 def asked_sentence(request: str) -> str:
     """A request without the sentences before it asks that only say why ("My boss wants a copy.
     Which firm billed us?" → "Which firm billed us?"): from the one sentence that asks, by its

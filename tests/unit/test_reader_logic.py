@@ -1760,3 +1760,17 @@ def test_the_number_of_this_form_is_the_one_its_key_gives_the_form():
     invoice = (_line("Invoice No: INV-77", 500, 20, 300), _line("VAT No: GB123456789", 500, 60, 300))
     assert reader.answer("the VAT number on the invoice", invoice).text == "GB123456789"
     assert question_type("# of Muffin bought") == "count" and question_type("# of the form") != "count"
+
+
+def test_whose_signature_is_a_person_not_the_signers_job_title():
+    from runtime.reader.intents import with_apostrophes
+
+    # an encoder that puts "signature" and the title's key at "signer" (all-MiniLM-L6-v2 puts them near)
+    reader = _answerer_with({"signature": "signer", "whose signature close": "signer", "signer title position": "signer"})
+    letter = (_line("Harborview Print & Copy", 20, 20, 400), _line("Subject: Request for samples", 20, 200, 400),
+              _line("Dear Emma Chen,", 20, 260, 300), _line("Thank you for your recent message.", 20, 300, 450),
+              _line("Yours faithfully,", 20, 360, 250), _line("Hugo Romero", 20, 420, 200), _line("Project Lead", 20, 460, 200))
+    assert reader.answer("Whose signature closes the letter?", letter).text == "Hugo Romero"
+    assert reader.answer("Look up the position of whoever signed.", letter).text == "Project Lead"
+    assert with_apostrophes("whos it from? whats the total") == "who's it from? what's the total"
+    assert with_apostrophes("Thomas paid") == "Thomas paid"
