@@ -1495,7 +1495,11 @@ class Answerer:
                 return [(Field("", text, lines[0], "letterhead", tuple(lines)), 1.0)]
         whose = re.match(r"\s*whose\s+[^\W\d_]+\s+(is|was)\s+(it|this|that)\b", question, re.I) \
             and not re.search(r"\bsign", question, re.I)
-        if expected == PERSON and (whose or self._about_subject(question)):
+        # a question that names no one but asks who ("Who is it?", "Which person is on this form?":
+        # the words of asking, of the page and a person's role in general)
+        asked_words = set(vocabulary.question_words(question)[0]) | set(vocabulary.question_words(question)[1])
+        nameless = asked_words <= {"about"} | intents.DOCUMENT_NOUNS
+        if expected == PERSON and (whose or nameless or self._about_subject(question)):
             # "Whose application is it?", "Who is the card holder?": the person the page is about,
             # as its name field gives it ("Name", "Full name"); of several, the first in reading
             # order, as the first date is the page's date.

@@ -85,7 +85,7 @@ _QUESTION_RULES = (
     (ORG, r"\b(vendor|company|store|shop|merchant|issued|issuer|seller|business|restaurant|supplier|from which|org|"
           r"retailer|outlet|dealer|trader|"
           r"organi[sz]ation|firm|sent|letterhead)\b"),
-    (PERSON, r"\b(who|whose|name|signed|recipient|addressed|addressee|customer|client|consignee|buyer|purchaser|billed|bill to|sender|wrote|author|patient|employee)\b"),
+    (PERSON, r"\b(?:what|which)\s+person\b|\b(who|whose|name|signed|recipient|addressed|addressee|customer|client|consignee|buyer|purchaser|billed|bill to|sender|wrote|author|patient|employee)\b"),
 )
 
 # PP-OCRv4's recognizer had no "€"/"£" (the shipped PP-OCRv6 reads both): it dropped them or

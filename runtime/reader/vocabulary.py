@@ -57,9 +57,12 @@ _DOCUMENT_SUBJECT = re.compile(
 # A clause of adding a part to an amount, after "before" or "without": "(they) put (the) tax
 # on", "adding VAT" (the part follows).
 ADDING = r"(?:(?:(?:they|you|we|it|he|she)\s+)?(?:add|put|charg|apply|appli|includ)[a-z]*\s+(?:(?:the|any)\s+)?(?=[^\W\d_]{2,}))?"
-# "subtotal before tax", "the pre-tax amount", "before they add the tax": the excluded part is
-# not a field the question asks for.
-_EXCLUSION = re.compile(r"\b(?:(?:before|after|excluding|including|without)\s+" + ADDING + r"\w+(?:\s+on\b)?"
+# "subtotal before tax", "the pre-tax amount", "before they add the tax", "the total after
+# discount": the excluded part is not a field the question asks for. After "after" only a part
+# of an amount is one: "the name after Dear", "the balance after the rent" name what they ask.
+_EXCLUSION = re.compile(r"\b(?:(?:before|excluding|including|without)\s+" + ADDING + r"\w+(?:\s+on\b)?"
+                        r"|after\s+(?:the\s+|any\s+)?(?:tax(?:es)?|vat|gst|hst|discounts?|deductions?|fees?|charges?|savings?|"
+                        r"rebates?|refunds?|tips?)\b"
                         r"|pre[\s-]?(?:tax|vat|gst|hst)\b)", re.I)
 _VOCABULARY = STOP | GENERIC | QUALIFIERS | _NUMBER_SIGNS | frozenset(
     "full city occupation subject reference invoice form tax id vat total subtotal due updated recipient signer "

@@ -1774,3 +1774,19 @@ def test_whose_signature_is_a_person_not_the_signers_job_title():
     assert reader.answer("Look up the position of whoever signed.", letter).text == "Project Lead"
     assert with_apostrophes("whos it from? whats the total") == "who's it from? what's the total"
     assert with_apostrophes("Thomas paid") == "Thomas paid"
+
+
+def test_who_asked_of_nobody_in_particular_is_the_forms_person_and_after_keeps_its_word():
+    reader = _answerer()
+    form = (_line("Registration Form", 20, 20, 300), _line("Form No: F-44285", 500, 20, 300),
+            _line("Full name: James Silva", 20, 80, 400), _line("Date of birth: 1994-04-07", 20, 120, 400),
+            _line("City: Ghent", 20, 160, 300))
+    assert reader.answer("who's the applicant", form).text == "James Silva"
+    assert reader.answer("What person is this form about?", form).text == "James Silva"
+    assert question_type("How old is this person, what birthday is given?") != "person"
+    letter = (_line("Ironwood Print & Copy", 20, 20, 400), _line("Dear Daniel Lindqvist,", 20, 200, 300),
+              _line("Thank you for your recent message.", 20, 240, 450), _line("Kind regards,", 20, 300, 250),
+              _line("Emma Ostergaard", 20, 360, 200))
+    # (an encoder that puts the question's words at the greeting's key, as all-MiniLM-L6-v2 does)
+    assert _answerer_with({"whose name after dear": "dear"}).answer("whose name is after Dear?", letter).text == "Daniel Lindqvist"
+    assert question_words("the total after discount")[0] == ["total"]
