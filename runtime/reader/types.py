@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from .values import find_dates, is_name, month_number, parse_date, parse_email, parse_money, parse_percent, parse_phone, parse_time, parse_url, split_mailbox
+from .values import find_dates, is_name, without_spaced_decimals, month_number, parse_date, parse_email, parse_money, parse_percent, parse_phone, parse_time, parse_url, split_mailbox
 
 AMOUNT, DATE, TIME, IDENT, PHONE, EMAIL, ADDRESS, COUNT, PERSON, ORG, TEXT = (
     "amount", "date", "time", "id", "phone", "email", "address", "count", "person", "organization", "text",
@@ -248,7 +248,7 @@ def clean_value(value: str, expected: str) -> str:
     if EMAIL not in value_types(text):  # the recognizer reads a form's underline as "_" ("Beauty_Contest")
         text = " ".join(text.replace("_", " ").split())
     if expected == AMOUNT and AMOUNT in value_types(text):
-        return _GARBLED_CURRENCY.sub("", fix_digits(text)).strip()
+        return _GARBLED_CURRENCY.sub("", fix_digits(without_spaced_decimals(text))).strip()
     if expected == DATE:
         return fix_digits(_fix_months(text))
     if expected in (TIME, COUNT):

@@ -212,11 +212,22 @@ _MONEY = re.compile(
 )
 
 
+# "83, 43": a space the recognizer read after the decimal separator, before the last two digits
+# (and nothing but a currency after them).
+_SPACED_DECIMALS = re.compile(r"(?<=\d)([.,]) (?=\d{2}(?:\s*[^\W\d_]{1,3}|\s*\W)?$)")
+
+
+def without_spaced_decimals(text: str) -> str:
+    """`text` without a space the recognizer read after a decimal separator ("83, 43" → "83,43")."""
+    return _SPACED_DECIMALS.sub(r"\1", text)
+
+
 def parse_money(text: str, *, currency_optional: bool = False) -> Money | None:
     """The amount and currency `text` spells ("$1,234.56", "1.234,56 €", "RM 12.50",
     "CHF 1'234.50", "-42.50 USD", "(5.00)", "12,-"), or None. Without a currency the
     figure needs two decimals unless `currency_optional` (see the module docstring)."""
-    match = _MONEY.match(text.strip())
+    text = without_spaced_decimals(text.strip())
+    match = _MONEY.match(text)
     if not match or (match["before"] and match["after"]) or bool(match["open"]) != bool(match["close"]):
         return None
     mark = match["before"] or match["after"]

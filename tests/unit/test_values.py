@@ -237,3 +237,12 @@ def test_a_time_glued_to_a_two_digit_year_or_after_a_hyphen_leaves_the_date_read
     for text in ("09.30.00-10:30", "Tel 03-12-22-10:30", "10-12-15-16:00", "1/2/1234:56", "12/06/16-17:00"):
         assert find_dates(text) == [], text
     assert [date for _, _, date in find_dates("31/12/2019:45")] == [date(2019, 12, 31)]
+
+
+def test_a_space_read_after_the_decimal_separator():
+    from runtime.reader.types import clean_value
+
+    assert (parse_money("83, 43").amount, parse_money("83, 43").currency) == (Decimal("83.43"), None)
+    assert (parse_money("3, 45 USD").amount, parse_money("3, 45 USD").currency) == (Decimal("3.45"), "USD")
+    assert parse_money("1, 234") is None and parse_money("Items 3, 45") is None  # no decimals, or words before
+    assert clean_value("83, 43", "amount") == "83,43"
