@@ -581,15 +581,18 @@ _DEADLINE = re.compile(r"\b(?:by|until|till|before)\s+(?:when|(?:what|which)\s+(
 # amount without that part.
 _EXCLUDED = re.compile(r"\b(?:(?:before|excluding|excl\.?|without|net of|less|minus)\s+" + vocabulary.ADDING + r"(?:the\s+)?"
                        r"|pre[\s-]?(?=(?:tax|vat|gst|hst)\b))(?P<part>[^\W\d_]{2,})", re.I)
-# "incl. tax", "including VAT", "inclusive of fees", "with tax", "plus GST", "VAT included":
-# a part that an amount holds (it asks the whole).
+# "incl. tax", "including VAT", "inclusive of fees", "with tax", "plus GST": a part that an
+# amount holds (it asks the whole; "the VAT included in the total" asks the part).
 _INCLUDED = re.compile(r"\b(?:incl(?:\.|\b|uding\b|usive\s+of\b)|inc\.|with\b|plus\b)\s*(?:the\s+|all\s+|any\s+)?"
-                       r"(?:tax(?:es)?|vat|gst|hst|fees?|charges?)\b"
-                       r"|\b(?:tax(?:es)?|vat|gst|hst|fees?)\s+(?:incl(?:\.|uded\b|usive\b|\b)|inc\.)", re.I)
+                       r"(?:tax(?:es)?|vat|gst|hst|fees?|charges?)\b", re.I)
 # "Who wrote this?", "Who sent it?": "who" as the subject of a verb of writing or sending
 # ("Who received it?" asks the other party).
 # So does "the business that sent it": a relative clause names the one who did it.
 _WHO_DID = re.compile(r"\b(?:who|that|which|(?:which|what)\s+(?:person|individual))\s+(?:wrote|sent|signed|penned|authored|drafted|composed|prepared|issued)\b", re.I)
+
+
+# "Who made it?", "Who filled this in?": who did something to the page, not whom it is about.
+_MADE_BY = re.compile(r"^\s*who\s+(?:made|makes|filled|fills|completed|completes|did|does|created|creates|wrote|writes)\b", re.I)
 
 
 # "Who is it to?", "To whom was it sent?" ("To who ..." as often said), "the person this
@@ -632,9 +635,18 @@ def _names_item(question: str, fields: list[Field], part: str) -> bool:
     return False
 
 
+# The nouns English names a street by (canonical forms), asking the street line of an address.
+_STREET_WORDS = frozenset({"street", "road"})
 # How English names the number of a document ("its reference", "the no.", "#"; an "ID number"
 # is a person's), in canonical forms.
 _WORDS_FOR_A_NUMBER = frozenset({"number", "no", "nr", "num", "#", "reference", "ref"})
+
+
+def _quoted(value: str, question: str) -> bool:
+    """Whether `value` is a code the question quotes: a word with a figure, said as it stands."""
+    code = value.strip()
+    return len(code) >= 3 and " " not in code and any(c.isdigit() for c in code) \
+        and re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-])", question, re.I) is not None
 
 
 def _own_number(question: str, expected: str, fields: list[Field]) -> list[tuple[Field, float]]:
@@ -950,13 +962,14 @@ class Answerer:
             candidates = _header(fields, every)
         if not candidates:
             candidates = self._similar(question, fields, expected)
-        if not candidates and expected == ADDRESS:
-            # "Where does she live?", "the town she lives in" over "City: Berlin": a place's name
-            # reads as a name, not as an address; its key says it is a place
-            candidates = self._similar(question, [f for f in every if value_types(f.value) & {PERSON, ORG}], expected)
         if not candidates:
             return self._each_keyed(question, fields, cells) or _in_a_sentence(question, expected, every, cells) \
                 or Answer(NOT_FOUND, False, (), 0.0)
+        # a code the question quotes is what it asks about, not its answer (the article whose code
+        # is "P-118" is no "P-118")
+        candidates = [(f, score) for f, score in candidates if not _quoted(f.value, question)]
+        if not candidates:
+            return Answer(NOT_FOUND, False, (), 0.0)
         score, best = self._choose(question, candidates, cells)
         return _found(best, _typed_span(best.value, expected), expected, float(score), cells)
 
@@ -1376,11 +1389,8 @@ class Answerer:
 
     def _look_up(self, question: str, cells) -> Answer | None:
         """"Which item has code P2297?", "Whose number is (555) 201-6652?": a value quoted in
-        the question (a word with a figure, or a whole cell of figures and signs) names its row;
-        so it does in a request of no question word that asks no type of value but an id, as the
-        value quoted is not what it asks ("part P-118?", "article with the code P-118")."""
-        if not re.search(r"\b(which|what|who|whose)\b", question, re.I) and (
-                re.search(r"\b(how|when|where|why|whom)\b", question, re.I) or question_type(question) not in (TEXT, IDENT)):
+        the question (a word with a figure, or a whole cell of figures and signs) names its row."""
+        if not re.search(r"\b(which|what|who|whose)\b", question, re.I):
             return None
         quoted = [token for token in re.findall(r"[A-Za-z0-9][A-Za-z0-9._/-]*[A-Za-z0-9]", question)
                   if any(c.isdigit() for c in token) and len(token) >= 3]
@@ -1484,7 +1494,8 @@ class Answerer:
                     every: list[Field]) -> list[tuple[Field, float]]:
         """The issuer's name or address from the letterhead (else the header line, the first
         address); the document's first value of another primary type."""
-        street = expected == ADDRESS and "street" in focus_words(question)  # the street line, not the whole address
+        # the street line, not the whole address ("Which road is it on?")
+        street = expected == ADDRESS and bool(_STREET_WORDS & set(focus_words(question)))
         about_issuer = expected in (ORG, ADDRESS) and not self._qualifiers(question) and self._about_issuer(question)
         if about_issuer and not street:
             head = read_letterhead(cells)
@@ -1498,7 +1509,8 @@ class Answerer:
         # a question that names no one but asks who ("Who is it?", "Which person is on this form?":
         # the words of asking, of the page and a person's role in general)
         asked_words = set(vocabulary.question_words(question)[0]) | set(vocabulary.question_words(question)[1])
-        nameless = asked_words <= {"about"} | intents.DOCUMENT_NOUNS
+        nameless = asked_words <= {"about"} | intents.DOCUMENT_NOUNS and not (
+            _WHO_DID.search(question) or _TO_WHOM.search(question) or _DONE_BY.search(question) or _MADE_BY.search(question))
         if expected == PERSON and (whose or nameless or self._about_subject(question)):
             # "Whose application is it?", "Who is the card holder?": the person the page is about,
             # as its name field gives it ("Name", "Full name"); of several, the first in reading
@@ -1638,7 +1650,7 @@ class Answerer:
         name, *address = chosen.lines
         if expected != ADDRESS or "name" in focus_words(question):  # a name asked, the word "address" said too
             return Field(chosen.key, cells[name].text.strip(), name, "party", key_line=chosen.key_line)
-        if "street" in focus_words(question):
+        if _STREET_WORDS & set(focus_words(question)):
             address = [i for i in address if is_street_line(cells[i].text)][:1]
         if not address:
             return None

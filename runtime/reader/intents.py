@@ -221,11 +221,12 @@ SUMMARIZING = re.compile(r"\b(?:summar\w*|overview|gist|rundown|synopsis|recap\w
                          r"sum\w*\s+(?:it\s+|this\s+|that\s+)?up|key\s+(?:points|facts|details))\b", re.I)
 # "... adds up to", "the sum", "sum owed per the notice", "bottom-line figure": a total or a number
 # asked in other words (a general cue of English, as "how many" asks a count), never the page
-# described: the noun "sum" is no request to sum up (`DESCRIBING`), though the sentence encoder
-# puts them together, and a figure that is no numbered illustration ("Figure 3") is a number.
+# described: the noun "sum" is no request to sum up (`DESCRIBING`, nor is "in sum"), though the
+# sentence encoder puts them together; "what figure", "the final figure" ask one number ("read
+# the figures" asks them all).
 ASKS_AMOUNT = re.compile(r"\badd(?:s|ed|ing)?\s+up\s+to\b"
-                         r"|\bsum\b(?![\s-]+(?:(?:it|this|that|everything|all)\s+)?up\b|\s+and\s+substance\b)"
-                         r"|\bfigures?\b(?!\s+(?:\d|[ivx]+\b))", re.I)
+                         r"|(?<!\bin )\bsum\b(?![\s-]+(?:(?:it|this|that|everything|all)\s+)?up\b|\s+and\s+substance\b)"
+                         r"|\b(?:what|which|bottom[\s-]+line|final|total|net|gross|overall)\s+figure\b", re.I)
 # The auxiliary verbs that open an English yes/no question; "Can you tell me ...", "Could you
 # read ..." are requests, not yes/no questions.
 _YES_NO_OPENING = re.compile(

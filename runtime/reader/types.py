@@ -39,6 +39,8 @@ _QUESTION_RULES = (
     # of" things that are no money ("How much of the cable ties is in stock?") count.
     (COUNT, r"\bhow\s+much\s+" + COUNTING_NOUNS + r"\b"
             r"|\bhow\s+much\s+of\s+(?![^?]*\b(?:" + _NOT_COUNTED + "|" + _MONEY_PLURALS + r"\b))"),
+    # How much of a thing is held in stock or on hand counts what is kept, whatever the noun.
+    (COUNT, r"\bhow\s+much\b[^?]*\b(?:in\s+stock|on\s+hand)\b"),
     (AMOUNT, r"^(?:(?!\b(?:what|when|where|who|which|whose)\b).)*\bhow much\b(?!\s+(?:of\s+the\s+)?time\b)"),
     (COUNT, r"^(?:(?!\b(?:what|when|where|who|which|whose)\b).)*\bhow many\b"),
     # So does a question that opens on what a thing cost: the thing named after it ("the price
@@ -63,7 +65,7 @@ _QUESTION_RULES = (
     # the applicant's number (one of them: a singular noun).
     # What is in stock or on hand is counted ("stock level", "in stock?"; a "stock code" is an id).
     (COUNT, r"\b(how many|quantity|qty|count|units)\b|\b(?:in|on)\s+(?:stock|hand)\b|\bstock\s+(?:level|count)s?\b"
-            r"|(?:\bnumber|(?<!\S)#)\s*of\b(?!\s+(?:the|this|that|his|her|their|its|my|your)\s+[^\W\d_]*[^\W\d_s]\b)"),
+            r"|(?:\bnumber|^\W*#)\s*of\b(?!\s+(?:the|this|that|his|her|their|its|my|your)\s+[^\W\d_]*[^\W\d_s]\b)"),
     (IDENT, r"\b(id|number|no|code|reference|ref|account|iban|invoice #|#)\b"),
     # "How was the purchase paid?" asks for a payment method, not an amount.
     # So do "How did they pay?" and "how the invoice is to be paid" ("how much", "how large
@@ -78,7 +80,7 @@ _QUESTION_RULES = (
     # Money words, inflected ("paying for", "costs us", "sells for", "spent"); not after "who"
     # (who wants the money asks for the payee, not an amount).
     (AMOUNT, r"^(?!\W*(?:who|whom|whose)\b).*"
-             r"\b(total|amount|prices?|cost(?:s|ing)?|subtotal|tax|vat|balance|due|pay(?:s|ing|able)?|paid|how much|sum|"
+             r"\b(total|amount|prices?|cost(?:s|ing)?|subtotal|tax|vat|balance|due|pay(?:s|ing)?|(?<!accounts )payable(?!\s+to\b)|paid|how much|sum|"
              r"fees?|charges?|charged|tip|change|owed?|spen[dt]|sells? for|sold for|worth|add(?:s|ed|ing)? up to)\b"),
     # Who billed, invoiced or sold something is the business that did ("billed by?").
     (ORG, r"\b(billed|invoiced|sold|supplied) by\b"),

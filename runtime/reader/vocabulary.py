@@ -57,12 +57,12 @@ _DOCUMENT_SUBJECT = re.compile(
 # A clause of adding a part to an amount, after "before" or "without": "(they) put (the) tax
 # on", "adding VAT" (the part follows).
 ADDING = r"(?:(?:(?:they|you|we|it|he|she)\s+)?(?:add|put|charg|apply|appli|includ)[a-z]*\s+(?:(?:the|any)\s+)?(?=[^\W\d_]{2,}))?"
-# "subtotal before tax", "the pre-tax amount", "before they add the tax", "the total after
-# discount": the excluded part is not a field the question asks for. After "after" only a part
-# of an amount is one: "the name after Dear", "the balance after the rent" name what they ask.
+# "subtotal before tax", "the pre-tax amount", "before they add the tax", "the balance after
+# payments": the excluded part is not a field the question asks for. Not a place in the text:
+# "the name that is after Dear", "what comes after ..." name what follows.
 _EXCLUSION = re.compile(r"\b(?:(?:before|excluding|including|without)\s+" + ADDING + r"\w+(?:\s+on\b)?"
-                        r"|after\s+(?:the\s+|any\s+)?(?:tax(?:es)?|vat|gst|hst|discounts?|deductions?|fees?|charges?|savings?|"
-                        r"rebates?|refunds?|tips?)\b"
+                        r"|(?<!\bis )(?<!\bcomes )(?<!\bwritten )(?<!\bprinted )(?<!\bstands )(?<!\bappears )"
+                        r"after\s+" + ADDING + r"\w+(?:\s+on\b)?"
                         r"|pre[\s-]?(?:tax|vat|gst|hst)\b)", re.I)
 _VOCABULARY = STOP | GENERIC | QUALIFIERS | _NUMBER_SIGNS | frozenset(
     "full city occupation subject reference invoice form tax id vat total subtotal due updated recipient signer "
@@ -208,7 +208,10 @@ def _shortened_from(token: str, known: set[str], words: frozenset[str]) -> str |
     """The one word of the page's keys that `token` shortens by leaving letters out ("amt"
     over "Amount", "subj" over "Subject", "addr" over "Address"): a token in lower case that
     is no English word (`words`, without which nothing is spelled out), whose letters stand
-    in the key word's order, the first the same. None when no key word fits, or several.
+    in the key word's order, the first the same: the word's opening ("subj"), or its first and
+    last letters and some between of a word twice as long ("amt", "qty"), not a typo ("teh"
+    is no "telephone") nor a tax's initials ("gst" is no "guest", "vat" no "validity"). None
+    when no key word fits, or several.
     The key word must be one of `words` too: one the vocabulary lacks is read in pieces
     ("Invoice" as "in voice"), which the word spelled out would not match."""
     short = token.lower()
@@ -218,7 +221,8 @@ def _shortened_from(token: str, known: set[str], words: frozenset[str]) -> str |
     for word in known:
         if len(word) > len(short) and word[0] == short[0] and word in words:
             rest = iter(word)
-            if all(letter in rest for letter in short):
+            if all(letter in rest for letter in short) and (
+                    word.startswith(short) or (word[-1] == short[-1] and len(word) >= 2 * len(short))):
                 fits.add(word)
     return fits.pop() if len(fits) == 1 else None
 
