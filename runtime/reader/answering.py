@@ -591,6 +591,10 @@ _INCLUDED = re.compile(r"\b(?:incl(?:\.|\b|uding\b|usive\s+of\b)|inc\.|with\b|pl
 _WHO_DID = re.compile(r"\b(?:who|that|which|(?:which|what)\s+(?:person|individual))\s+(?:wrote|sent|signed|penned|authored|drafted|composed|prepared|issued)\b", re.I)
 
 
+# "Who is it from?", "who's this from", "From whom is it?": whom the page comes from.
+_FROM_WHOM = re.compile(r"^\W*who(?:'s|s|\s+is|\s+was)?\b[^?.!]*\bfrom\s*[?.!]*\s*$|^\W*from\s+whom\b", re.I)
+
+
 # "Who made it?", "Who filled this in?": who did something to the page, not whom it is about.
 _MADE_BY = re.compile(r"^\s*who\s+(?:made|makes|filled|fills|completed|completes|did|does|created|creates|wrote|writes)\b", re.I)
 
@@ -640,6 +644,13 @@ _STREET_WORDS = frozenset({"street", "road"})
 # How English names the number of a document ("its reference", "the no.", "#"; an "ID number"
 # is a person's), in canonical forms.
 _WORDS_FOR_A_NUMBER = frozenset({"number", "no", "nr", "num", "#", "reference", "ref"})
+
+
+def _letterhead_field(cells, lines) -> Field:
+    """The letterhead's lines as one field, its rows joined with commas."""
+    rows = group_regions([cells[i].box for i in lines]).rows
+    text = ", ".join(" ".join(cells[lines[i]].text.strip() for i in row).rstrip(",") for row in rows)
+    return Field("", text, lines[0], "letterhead", tuple(lines))
 
 
 def _quoted(value: str, question: str) -> bool:
@@ -1501,9 +1512,7 @@ class Answerer:
             head = read_letterhead(cells)
             lines = (head.issuer if expected == ORG else head.address) if head.certain else ()
             if lines:
-                rows = group_regions([cells[i].box for i in lines]).rows
-                text = ", ".join(" ".join(cells[lines[i]].text.strip() for i in row).rstrip(",") for row in rows)
-                return [(Field("", text, lines[0], "letterhead", tuple(lines)), 1.0)]
+                return [(_letterhead_field(cells, lines), 1.0)]
         whose = re.match(r"\s*whose\s+[^\W\d_]+\s+(is|was)\s+(it|this|that)\b", question, re.I) \
             and not re.search(r"\bsign", question, re.I)
         # a question that names no one but asks who ("Who is it?", "Which person is on this form?":
@@ -1532,6 +1541,12 @@ class Answerer:
             signed = [f for f in fields if f.source == "closing" and expected == PERSON] or _header_key(every, "from", expected)
             if signed:
                 return [(signed[0], 0.5)]
+        if expected == PERSON and _FROM_WHOM.search(question):
+            # "Who is this invoice from?" where no one signs and no key says "From": the issuer
+            # its letterhead names
+            head = read_letterhead(cells)
+            if head.certain and head.issuer:
+                return [(_letterhead_field(cells, head.issuer), 0.5)]
         if expected in (PERSON, ORG, ADDRESS) and not about_issuer and not _WHO_DID.search(question) \
                 and not _DONE_BY.search(question) and self._toward_other_party(question, roles=(ISSUER, SOMEONE)) >= OTHER_PARTY_MARGIN:
             # "Whose name is on the bill?": a name over an address under a key of its own

@@ -1813,3 +1813,15 @@ def test_who_asked_of_nobody_in_particular_is_the_forms_person_and_after_keeps_i
     assert _answerer_with({"whose name after dear": "dear"}).answer("whose name is after Dear?", letter).text == "Daniel Lindqvist"
     assert question_words("the total after discount")[0] == ["total"]
     assert question_words("What is the balance after payments?")[0] == ["balance"]  # (a review's case)
+
+
+def test_who_a_page_nobody_signed_is_from_is_its_issuer():
+    reader = _answerer()
+    invoice = (_line("Northwind Design Studio", 20, 20, 400), _line("INVOICE", 600, 20, 150),
+               _line("407 Market Lane", 20, 60, 300), _line("Invoice No: INV-667127", 500, 60, 300),
+               _line("Leeds LS1 4AB", 20, 100, 300), _line("Date: 2023-08-27", 500, 100, 300),
+               _line("Bill to:", 20, 200, 100), _line("Martin Horvat", 20, 240, 250), _line("12 Oak Street", 20, 280, 250),
+               _line("Total due: GBP 3,494.12", 400, 400, 350))
+    assert reader.answer("Who is this invoice from?", invoice).text == "Northwind Design Studio"
+    assert reader.answer("who's it from?", invoice).text == "Northwind Design Studio"
+    assert reader.answer("Who is it billed to?", invoice).text != "Northwind Design Studio"
