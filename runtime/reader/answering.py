@@ -420,12 +420,7 @@ def _says_in_full(question: str, key: str) -> bool:
 def _abbreviated(word: str, key: str) -> bool:
     """Whether a word of the key is an abbreviation of `word`: its letters in order, the
     first the same ("Qty" for "quantity", "Amt" for "amount")."""
-    for short in re.findall(r"[a-z]+", key.lower()):
-        if 2 <= len(short) < len(word) and short[0] == word[0]:
-            rest = iter(word)
-            if all(letter in rest for letter in short):
-                return True
-    return False
+    return any(2 <= len(short) < len(word) and vocabulary.shortens(short, word) for short in re.findall(r"[a-z]+", key.lower()))
 
 
 # Endings that make another form of one word: plurals, verb forms, "-ion" nouns ("related",
@@ -644,6 +639,15 @@ _STREET_WORDS = frozenset({"street", "road"})
 # How English names the number of a document ("its reference", "the no.", "#"; an "ID number"
 # is a person's), in canonical forms.
 _WORDS_FOR_A_NUMBER = frozenset({"number", "no", "nr", "num", "#", "reference", "ref"})
+
+
+def _nameless(question: str) -> bool:
+    """Whether a question asks who and names no one ("Who is it?", "Which person is on this
+    form?": the words of asking, of the page and a person's role in general), nor whom the page
+    is to or for, nor who did something to it."""
+    focus, owners = vocabulary.question_words(question)
+    return set(focus) | set(owners) <= {"about"} | intents.DOCUMENT_NOUNS and not (
+        _WHO_DID.search(question) or _TO_WHOM.search(question) or _DONE_BY.search(question) or _MADE_BY.search(question))
 
 
 def _letterhead_field(cells, lines) -> Field:
@@ -916,8 +920,8 @@ class Answerer:
             every = [f for f in every if f.source not in PEOPLE_SOURCES]
         if expected == PERSON:  # nor does "Whose signature closes it?" ask the signer's job title
             # (unless it names it: "the position of whoever signed")
-            every = [f for f in every if f.source != "title"
-                     or set(focus_words(question)) & set(vocabulary.label_words(f.key)) - {"signer"}]
+            asked = set(focus_words(question))
+            every = [f for f in every if f.source != "title" or asked & set(vocabulary.label_words(f.key)) - {"signer"}]
         fields = [f for f in every if compatible(expected, f.value)]
         listed = self._section_named(question, expected, every, cells)
         if listed is not None:
@@ -1515,12 +1519,7 @@ class Answerer:
                 return [(_letterhead_field(cells, lines), 1.0)]
         whose = re.match(r"\s*whose\s+[^\W\d_]+\s+(is|was)\s+(it|this|that)\b", question, re.I) \
             and not re.search(r"\bsign", question, re.I)
-        # a question that names no one but asks who ("Who is it?", "Which person is on this form?":
-        # the words of asking, of the page and a person's role in general)
-        asked_words = set(vocabulary.question_words(question)[0]) | set(vocabulary.question_words(question)[1])
-        nameless = asked_words <= {"about"} | intents.DOCUMENT_NOUNS and not (
-            _WHO_DID.search(question) or _TO_WHOM.search(question) or _DONE_BY.search(question) or _MADE_BY.search(question))
-        if expected == PERSON and (whose or nameless or self._about_subject(question)):
+        if expected == PERSON and (whose or _nameless(question) or self._about_subject(question)):
             # "Whose application is it?", "Who is the card holder?": the person the page is about,
             # as its name field gives it ("Name", "Full name"); of several, the first in reading
             # order, as the first date is the page's date.
@@ -1614,8 +1613,8 @@ class Answerer:
     def _total_similarities(self, question: str) -> tuple[float, float]:
         """The question's cosine to TOTAL_KEY, and how much nearer it is than to PART_SENTENCE."""
         total, part = self._total_sentences
-        # "the total incl. tax", "with VAT", "tax included": a part said to be in the total is no
-        # question about that part
+        # "the total incl. tax", "with VAT": a part said to be in the total is no question about
+        # that part
         vector = self._embed([_INCLUDED.sub(" ", question).strip() or question])[0]
         near = float(vector @ total)
         return near, near - float(vector @ part)

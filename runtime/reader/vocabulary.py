@@ -217,14 +217,15 @@ def _shortened_from(token: str, known: set[str], words: frozenset[str]) -> str |
     short = token.lower()
     if not words or short in words or not token.islower() or short in STOP:
         return None
-    fits = set()
-    for word in known:
-        if len(word) > len(short) and word[0] == short[0] and word in words:
-            rest = iter(word)
-            if all(letter in rest for letter in short) and (
-                    word.startswith(short) or (word[-1] == short[-1] and len(word) >= 2 * len(short))):
-                fits.add(word)
+    fits = {word for word in known if len(word) > len(short) and word in words and shortens(short, word)
+            and (word.startswith(short) or (word[-1] == short[-1] and len(word) >= 2 * len(short)))}
     return fits.pop() if len(fits) == 1 else None
+
+
+def shortens(short: str, word: str) -> bool:
+    """Whether `short` is `word` with letters left out: the first the same, the rest in order."""
+    rest = iter(word)
+    return short[:1] == word[:1] and all(letter in rest for letter in short)
 
 
 def _abbreviated(question: str, words_of: dict, words: frozenset[str]) -> str:
