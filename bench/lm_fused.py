@@ -11,8 +11,10 @@ through runtime.decoding's `generate_stream` (the server's path); llama.cpp runs
 process with a minimal loop (eval one token, numpy argmax), so its figure has less Python.
 
 Accuracy against the fp32 export (whose weights are the same GGUF dequantized): fp32's greedy
-continuations (32 tokens) of four chat prompts, teacher forced, every position from the
-prompt's last one on (132 positions): top-1 agreement and mean KL(fp32 || variant); and the
+continuations (48 tokens) of 24 chat prompts, teacher forced, every position from the
+prompt's last one on (1,176 positions): top-1 agreement with its 95% interval and mean
+KL(fp32 || variant); each variant paired with llama.cpp position by position (where only
+one of the two picks fp32's token, and an exact sign test of the difference); and the
 greedy tokens each variant writes itself, as the length of the prefix equal to fp32's.
 
 llama.cpp: `llama-cpp-python==0.3.36` compiled from the registry's source package into its
@@ -21,6 +23,16 @@ shared with three other test runs), never into .venv:
 
     python3 -m venv .cache/llama_bench/venv
     .cache/llama_bench/venv/bin/pip install llama-cpp-python==0.3.36
+
+On a CPU that lists AMX (amx_tile, amx_int8), that build (`-march=native`) runs ggml's AMX
+matmul, which died with SIGILL at its first `tilezero` on the 2-core Xeon here (session 36;
+a C program that asks the kernel for the tile state and loads a tile config ran the same
+instruction fine there). Build it without AMX on such a CPU, the other instruction sets on:
+
+    CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+      -DGGML_AVX512=ON -DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON -DGGML_AVX_VNNI=ON \
+      -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF" \
+      .cache/llama_bench/venv/bin/pip install --force-reinstall --no-deps llama-cpp-python==0.3.36
 
 Writes bench/results/lm_fused.md (CPU model and flags, versions, medians, ratios). With
 `--record`, also stores the shipped variants' figures for this CPU's int8 kernel family in
@@ -66,7 +78,36 @@ QUESTIONS = (
     "Total due: 13.50 EUR\n\nQuestion: What is the total due?",
     "Explain in two sentences why the sky is blue.",
 )
-CONTINUATION_TOKENS = 32
+# More prompts for the accuracy figures only (the speed prompt and the tests keep QUESTIONS):
+# with 132 positions one position is 0.008 of top-1 agreement, as much as the gap between
+# llama.cpp and us was; ~1,000 positions put the interval of each figure near +-0.01.
+MORE_QUESTIONS = (
+    "List four things to pack for a weekend hiking trip.",
+    "Translate 'good morning, how are you?' into Spanish.",
+    "What is 17 multiplied by 3? Show the steps.",
+    "Write a Python function that returns the largest number in a list.",
+    "Give me a two-line poem about autumn rain.",
+    "Document:\nRECEIPT\nCorner Bakery, 18 Mill Lane\n2 croissants 5.20\n1 latte 3.40\nTOTAL 8.60\n"
+    "Paid by card\n\nQuestion: Where was this bought?",
+    "What causes the seasons on Earth?",
+    "Summarize: The town council met on Tuesday and agreed to repair the old bridge over the river "
+    "before winter. Work starts next month and the road will be closed for six weeks.",
+    "Who wrote the play Romeo and Juliet?",
+    "Write an email to a colleague asking to move our meeting from Monday to Wednesday.",
+    "How do I boil an egg so the yolk stays soft?",
+    "Document:\nMEMO\nTo: All staff\nFrom: Facilities\nDate: 3 May 2023\nThe car park will be resurfaced "
+    "on Saturday.\n\nQuestion: Who sent the memo?",
+    "Explain what a noun is to a child.",
+    "Name three planets in our solar system and one fact about each.",
+    "What is the difference between weather and climate?",
+    "Suggest a name for a small cafe that sells books.",
+    "Convert 5 kilometres to miles.",
+    "Why do we need sleep?",
+    "Describe a busy train station in the morning.",
+    "What should I check before buying a used bicycle?",
+)
+CONTINUATION_TOKENS = 32  # the tests' continuation length
+ACCURACY_TOKENS = 48  # the bench's, over QUESTIONS + MORE_QUESTIONS
 GREEDY_TOKENS = 24
 LLAMA_PYTHON = REPO / ".cache" / "llama_bench" / "venv" / "bin" / "python"
 ISA_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
@@ -316,8 +357,8 @@ def measure_accuracy(runners: dict, reference_label: str, tokenizer) -> dict:
     import fused_lm
 
     reference = runners[reference_label]
-    prompts = [tokenizer.encode(chat(q)) for q in QUESTIONS]
-    sequences = [p + reference.generate(p, CONTINUATION_TOKENS)["tokens"] for p in prompts]
+    prompts = [tokenizer.encode(chat(q)) for q in QUESTIONS + MORE_QUESTIONS]
+    sequences = [p + reference.generate(p, ACCURACY_TOKENS)["tokens"] for p in prompts]
     starts = [len(p) - 1 for p in prompts]
     ref_logits = np.concatenate([row[s:] for row, s in zip(reference.logits(sequences), starts)])
     ref_greedy = [reference.generate(p, GREEDY_TOKENS)["tokens"] for p in prompts]
@@ -327,12 +368,37 @@ def measure_accuracy(runners: dict, reference_label: str, tokenizer) -> dict:
             continue
         logits = np.concatenate([row[s:] for row, s in zip(runner.logits(sequences), starts)])
         figures[label] = fused_lm.compare_logits(ref_logits, logits)
+        agree = ref_logits.argmax(-1) == logits.argmax(-1)
+        figures[label]["agree"] = agree.tolist()
+        figures[label]["top1_interval"] = wilson_interval(int(agree.sum()), len(agree))
         prefixes = []
         for p, expected in zip(prompts, ref_greedy):
             got = runner.generate(p, GREEDY_TOKENS)["tokens"]
             prefixes.append(next((i for i, (a, b) in enumerate(zip(expected, got)) if a != b), len(expected)))
         figures[label]["greedy_prefix"] = prefixes
     return figures
+
+
+def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% Wilson score interval of a proportion."""
+    if not trials:
+        return (0.0, 1.0)
+    p = successes / trials
+    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = z * np.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
+    return (max(0.0, float(centre - half)), min(1.0, float(centre + half)))
+
+
+def paired(ours: list[bool], theirs: list[bool]) -> dict:
+    """Positions where only one of two variants agrees with fp32, and the two-sided exact sign
+    test's p-value that the two agree equally often (McNemar's test, exact)."""
+    from math import comb
+
+    only_ours = sum(a and not b for a, b in zip(ours, theirs))
+    only_theirs = sum(b and not a for a, b in zip(ours, theirs))
+    n = only_ours + only_theirs
+    tail = sum(comb(n, k) for k in range(min(only_ours, only_theirs) + 1)) / 2 ** n if n else 1.0
+    return {"only_ours": only_ours, "only_theirs": only_theirs, "p_value": min(1.0, 2 * tail)}
 
 
 def write_table(path: Path, args, cpu: dict, versions: dict, speed: dict, accuracy: dict, sizes: dict,
@@ -365,18 +431,32 @@ def write_table(path: Path, args, cpu: dict, versions: dict, speed: dict, accura
         size = f"{sizes[label] / 1e6:.1f}" if label in sizes else "–"
         lines.append(f"| {label} | {size} | {r['decode_tps']:.1f} | {r['min']:.1f}–{r['max']:.1f} | "
                      f"{r['decode_tps'] / base:.2f}× | {versus} | {r['first_ms']:.0f} |")
+    prompts = len(QUESTIONS) + len(MORE_QUESTIONS)
     lines += [
         "",
         f"Accuracy against the fp32 export ({next(iter(accuracy.values()))['positions']} teacher-forced positions: "
-        f"fp32's {CONTINUATION_TOKENS}-token greedy continuations of {len(QUESTIONS)} chat prompts; greedy prefix = "
-        f"how many of the first {GREEDY_TOKENS} tokens each writes itself equal fp32's, per prompt):",
+        f"fp32's {ACCURACY_TOKENS}-token greedy continuations of {prompts} chat prompts, each position from the "
+        f"prompt's last on; 95% Wilson interval of the top-1 agreement; greedy prefix = how many of the first "
+        f"{GREEDY_TOKENS} tokens each variant writes itself equal fp32's, per prompt):",
         "",
-        "| variant | top-1 agreement | mean KL | max abs logit diff | greedy prefix equal to fp32 |",
-        "| --- | ---: | ---: | ---: | --- |",
+        "| variant | top-1 agreement | 95% interval | mean KL | max abs logit diff | greedy prefix equal to fp32: "
+        f"whole {GREEDY_TOKENS} tokens | median prefix |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for label, a in accuracy.items():
-        lines.append(f"| {label} | {a['top1']:.3f} | {a['mean_kl']:.4f} | {a['max_abs_logit_diff']:.2f} | "
-                     f"{', '.join(str(p) for p in a['greedy_prefix'])} |")
+        low, high = a["top1_interval"]
+        whole = sum(prefix == GREEDY_TOKENS for prefix in a["greedy_prefix"])
+        lines.append(f"| {label} | {a['top1']:.3f} | {low:.3f}–{high:.3f} | {a['mean_kl']:.4f} | "
+                     f"{a['max_abs_logit_diff']:.2f} | {whole} of {len(a['greedy_prefix'])} | "
+                     f"{statistics.median(a['greedy_prefix']):g} |")
+    if llama_label and llama_label in accuracy:
+        lines += ["", f"Paired against {llama_label} (positions where only one of the two picks fp32's token; "
+                  "p: exact two-sided sign test that both pick it equally often):", ""]
+        for label, a in accuracy.items():
+            if label != llama_label:
+                pair = paired(a["agree"], accuracy[llama_label]["agree"])
+                lines.append(f"- {label}: only it {pair['only_ours']}, only llama.cpp {pair['only_theirs']}, "
+                             f"p = {pair['p_value']:.2g}")
     text = "\n".join(lines) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -478,8 +558,13 @@ def headline_figures(speed: dict, accuracy: dict, args) -> list:
         figures.append(Figure(comparison, "decode tok/s, ours / llama.cpp (same GGUF)", mine / speed[llama]["decode_tps"],
                               "x", at_least=1.3, note=f"{mine:.1f} vs {speed[llama]['decode_tps']:.1f} tok/s"))
         top1 = 1.0 if ours == "fp32 export" else accuracy[ours]["top1"]
+        note = ""
+        if ours != "fp32 export":
+            pair = paired(accuracy[ours]["agree"], accuracy[llama]["agree"])
+            note = (f"{accuracy[ours]['positions']} positions; only ours agrees at {pair['only_ours']}, only llama.cpp "
+                    f"at {pair['only_theirs']} (sign test p = {pair['p_value']:.2g})")
         figures.append(Figure(comparison, "top-1 agreement with fp32, ours (target: llama.cpp's own)", top1, "",
-                              at_least=accuracy[llama]["top1"]))
+                              at_least=accuracy[llama]["top1"], note=note))
     if TransformersEager.label in speed:
         eager = speed[TransformersEager.label]["decode_tps"]
         figures.append(Figure(comparison, "decode tok/s, ours / transformers eager fp32", mine / eager, "x",

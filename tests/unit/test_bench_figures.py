@@ -51,3 +51,16 @@ def test_ray_serve_runs_only_where_ray_is_installed(monkeypatch):
     monkeypatch.setattr(run_all.importlib.util, "find_spec", lambda name: object())
     assert run_all.missing_requirement(7, dist=[]) is None
     assert run_all.missing_requirement(6, dist=[Path("dist/x.tar.gz")]) is None
+
+
+def test_lm_accuracy_interval_and_paired_sign_test():
+    import lm_fused
+
+    low, high = lm_fused.wilson_interval(5, 10)  # textbook values of the 95% Wilson interval
+    assert round(low, 4) == 0.2366 and round(high, 4) == 0.7634
+    assert lm_fused.wilson_interval(0, 10)[0] == 0.0 and round(lm_fused.wilson_interval(0, 10)[1], 4) == 0.2775
+    # six positions where only the other variant picks fp32's token, none the other way: p = 2 / 2**6
+    pair = lm_fused.paired([True] * 4 + [False] * 6, [True] * 10)
+    assert pair == {"only_ours": 0, "only_theirs": 6, "p_value": 2 / 64}
+    assert lm_fused.paired([True, False], [False, True])["p_value"] == 1.0
+    assert lm_fused.paired([True], [True])["p_value"] == 1.0  # no discordant position: no evidence either way
