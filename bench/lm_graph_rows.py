@@ -13,6 +13,10 @@ rounds in which every configuration runs in turn (so that other load hits them a
   tokens/s (rows / step time), and the ratio to one row;
 - 1 and 8 rows with a 46-token prompt, one row with a 600-token prompt, in KV buffers of
   several lengths (the positions in use are the same): ms a decode step.
+
+`--profile ROWS` instead runs onnxruntime's profiler over `--steps` decode steps of ROWS rows
+and prints where a step's kernel time goes, by operator type (the profiler's own cost makes
+every step slower: read the shares, not the times).
 """
 
 from __future__ import annotations
@@ -68,11 +72,16 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--profile", type=int, default=0, metavar="ROWS",
+                        help="print the kernel time of ROWS-row decode steps by operator type, nothing else")
     args = parser.parse_args()
     if args.graph is None:
         import fused_lm
 
         args.graph = fused_lm.build_fused_lm()[0]
+    if args.profile:
+        profile(args)
+        return
     graph = Graph(args.graph, args.threads)
     rows_configs = [(rows, PROMPT, 256) for rows in (1, 2, 4, 8)]
     length_configs = [(rows, PROMPT, capacity) for rows in (1, 8) for capacity in (128, 256, 1024)] + \
@@ -105,6 +114,53 @@ def main() -> None:
     for rows, prompt, capacity in length_configs:
         lines.append(f"| {rows} | {prompt} | {capacity} | {ms[(rows, prompt, capacity)]:.2f} |")
     report("\n".join(lines) + "\n", args.out)
+
+
+def profile(args) -> None:
+    """Kernel time per operator type over `args.steps` decode steps of `args.profile` rows
+    (onnxruntime's profiler: the session is made with profiling on, its trace read back)."""
+    import json
+    import tempfile
+    from collections import defaultdict
+
+    import runtime.session as sessions
+    from runtime.fused_decoder import allocate_kv
+
+    made = sessions._options  # noqa: SLF001
+
+    with tempfile.TemporaryDirectory() as folder:
+        def profiled(config, threads):
+            options = made(config, threads)
+            options.enable_profiling = True
+            options.profile_file_prefix = str(Path(folder) / "lm")
+            return options
+
+        sessions._options = profiled  # noqa: SLF001
+        try:
+            graph = Graph(args.graph, args.threads)
+        finally:
+            sessions._options = made  # noqa: SLF001
+        rows, decoder = args.profile, graph.decoder
+        kv, bindings = allocate_kv(decoder, rows, 256), {}
+        prompt = np.tile(np.arange(100, 100 + PROMPT, dtype=np.int64), (rows, 1))
+        decoder.run(prompt, np.ones((rows, PROMPT), dtype=np.int64), kv, bindings)
+        for step in range(args.steps):
+            total = PROMPT + step + 1
+            decoder.run(np.full((rows, 1), 5, dtype=np.int64), np.ones((rows, total), dtype=np.int64), kv, bindings)
+        with decoder.session.picked() as session:
+            trace = json.loads(Path(session.end_profiling()).read_text(encoding="utf-8"))
+    # the first run is the prompt's: leave it out
+    runs = sorted(event["ts"] for event in trace if event.get("cat") == "Session" and event["name"] == "model_run")
+    decoding_from = runs[1] if len(runs) > 1 else 0
+    by_op = defaultdict(float)
+    for event in trace:
+        if event.get("cat") == "Node" and event["name"].endswith("_kernel_time") and event["ts"] >= decoding_from:
+            by_op[event["args"]["op_name"]] += event["dur"]
+    kernels = sum(by_op.values())
+    print(f"{args.graph.name}, {rows} row(s), {args.steps} decode steps, {args.threads} threads; "
+          f"kernel time {kernels / args.steps / 1000:.2f} ms a step under the profiler")
+    for op, spent in sorted(by_op.items(), key=lambda item: -item[1]):
+        print(f"  {op:34s} {100 * spent / kernels:5.1f}%  {spent / args.steps:8.1f} us a step")
 
 
 if __name__ == "__main__":
