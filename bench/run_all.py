@@ -138,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     hardware = detect_hardware()
     load_before = os.getloadavg()[0]
+    # before the benches run: a full run writes their reports over bench/results/*.md, which
+    # would read as uncommitted changes
+    measured_commit = commit()
     figures, runs, failed = [], [], False
     dist = sorted((REPO / "dist").glob("wan2.2-turbo-*.tar.gz"))
     reports = args.out_dir if args.quick else REPO / "bench" / "results"
@@ -168,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             figures += found
     record = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "commit": commit(), "cpu": cpu_line(hardware), "isa": sorted(hardware.isa),
+        "commit": measured_commit, "cpu": cpu_line(hardware), "isa": sorted(hardware.isa),
         "int8_kernels": hardware.int8_kernels, "versions": versions(),
         "load": [load_before, os.getloadavg()[0]], "quick": args.quick, "runs": runs, "figures": figures,
         # The benches' own threads lift the load during the run: only the load before it says
