@@ -59,10 +59,6 @@ from .values import find_dates, find_times, parse_money, split_mailbox
 from .types import COUNTED, AMOUNT, ADDRESS, COUNT, DATE, EMAIL, IDENT, ORG, PERCENT, PERSON, PHONE, TEXT, TIME, URL, clean_value, compatible, is_street_line, question_type, value_types
 
 NOT_FOUND = "Not found in the image."
-# `Answerer._weakly_linked`: the linker's first candidate for the key a question names exactly,
-# at least this likely and this many times as likely as its second
-_WEAK_LINK_MIN = 0.02
-_WEAK_LINK_LEAD = 2.0
 # The total of a page: the amount whose key is nearest this sentence (shared with `describe`).
 TOTAL_KEY = "total amount to pay"
 MIN_TOTAL_SIMILARITY = 0.5
@@ -983,7 +979,7 @@ class Answerer:
             candidates = self._similar(question, fields, expected)
         if not candidates:
             return self._each_keyed(question, fields, cells) or _in_a_sentence(question, expected, every, cells) \
-                or self._weakly_linked(question, expected, cells) or Answer(NOT_FOUND, False, (), 0.0)
+                or Answer(NOT_FOUND, False, (), 0.0)
         # a code the question quotes is what it asks about, not its answer (the article whose code
         # is "P-118" is no "P-118")
         candidates = [(f, score) for f, score in candidates if not _quoted(f.value, question)]
@@ -991,33 +987,6 @@ class Answerer:
             return Answer(NOT_FOUND, False, (), 0.0)
         score, best = self._choose(question, candidates, cells)
         return _found(best, _typed_span(best.value, expected), expected, float(score), cells)
-
-    def _weakly_linked(self, question: str, expected: str, cells) -> Answer | None:
-        """Last, before "not found": a cell that is the very key the question names, word for word
-        ("Audience?" and a cell "AUDIENCE" with its value half a line below its row), and the cell
-        the learned linker ranks first for it, where the linker was too unsure to key a field
-        (`LINK_MIN`) but ranks that cell well ahead of the rest."""
-        asked = set(focus_words(question))
-        if not asked:
-            return None
-        named = [index for index, cell in enumerate(cells)
-                 if set(vocabulary.label_words(cell.text.strip().rstrip(" :.："))) == asked]
-        if len(named) != 1:
-            return None
-        from . import linking
-        from .document import is_label, key_cells
-
-        grid = group_regions([cell.box for cell in cells])
-        keys = key_cells(cells, grid.rows)
-        labels = [is_label(cell.text.strip()) for cell in cells]
-        found = sorted(linking.link_scores(cells, keys, labels, named).get(named[0], []), key=lambda item: -item[1])
-        if not found or found[0][1] < _WEAK_LINK_MIN or len(found) > 1 and found[0][1] < _WEAK_LINK_LEAD * found[1][1]:
-            return None
-        value = cells[found[0][0]].text.strip()
-        if not compatible(expected, value):
-            return None
-        field = Field(cells[named[0]].text.strip(), value, found[0][0], "linked", key_line=named[0], link=found[0][1])
-        return _found(field, _typed_span(value, expected), expected, float(found[0][1]), cells)
 
     def _section_named(self, question: str, expected: str, fields: list[Field], cells) -> Answer | None:
         """A question that names a section's heading and nothing under it ("the acute

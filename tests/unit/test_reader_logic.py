@@ -1825,24 +1825,3 @@ def test_who_a_page_nobody_signed_is_from_is_its_issuer():
     assert reader.answer("Who is this invoice from?", invoice).text == "Northwind Design Studio"
     assert reader.answer("who's it from?", invoice).text == "Northwind Design Studio"
     assert reader.answer("Who is it billed to?", invoice).text != "Northwind Design Studio"
-
-
-def test_the_key_a_question_names_exactly_takes_the_linkers_first_cell_when_no_rule_keys_it():
-    # A form whose values stand beside their keys, one of them half a line low: no layout rule
-    # keys it and the learned linker is too unsure to (under LINK_MIN), but ranks it far ahead
-    # of every other cell for the key the question names word for word.
-    rows = [("MEDIA", "RADIO - WKBX"), ("ISSUE DATE", "4/02/91"), ("AUDIENCE", None),
-            ("REGION", "NORTH EAST, UPSTATE"), ("AD VALUE", "$1.25 OFF")]
-    page = [_line("SPOT REGISTRATION FORM", 300, 20, width=260, height=20)]
-    for n, (key, value) in enumerate(rows):
-        page.append(_line(key, 100, 100 + 32 * n, width=12 * len(key), height=20))
-        if value:
-            page.append(_line(value, 330, 100 + 32 * n, width=11 * len(value), height=20))
-    page.append(_line("18,250", 330, 100 + 32 * 2 + 18, width=55, height=20))
-    page = tuple(page)
-    answerer = _answerer()
-    assert answerer.answer("What is the audience?", page).text == "18,250"
-    assert answerer.answer("Audience?", page).text == "18,250"
-    assert answerer.answer("What is the media?", page).text == "RADIO - WKBX"
-    # only for a key named exactly: a question with more words than the key is not it
-    assert answerer.answer("What is the audience rating?", page).text == NOT_FOUND
