@@ -362,13 +362,14 @@ def measure_accuracy(runners: dict, reference_label: str, tokenizer) -> dict:
     starts = [len(p) - 1 for p in prompts]
     ref_logits = np.concatenate([row[s:] for row, s in zip(reference.logits(sequences), starts)])
     ref_greedy = [reference.generate(p, GREEDY_TOKENS)["tokens"] for p in prompts]
+    ref_tokens = ref_logits.argmax(-1)
     figures = {}
     for label, runner in runners.items():
         if label == reference_label:
             continue
         logits = np.concatenate([row[s:] for row, s in zip(runner.logits(sequences), starts)])
         figures[label] = fused_lm.compare_logits(ref_logits, logits)
-        agree = ref_logits.argmax(-1) == logits.argmax(-1)
+        agree = ref_tokens == logits.argmax(-1)
         figures[label]["agree"] = agree.tolist()
         figures[label]["top1_interval"] = wilson_interval(int(agree.sum()), len(agree))
         prefixes = []

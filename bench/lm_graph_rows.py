@@ -124,7 +124,6 @@ def profile(args) -> None:
     from collections import defaultdict
 
     import runtime.session as sessions
-    from runtime.fused_decoder import allocate_kv
 
     made = sessions._options  # noqa: SLF001
 
@@ -140,14 +139,9 @@ def profile(args) -> None:
             graph = Graph(args.graph, args.threads)
         finally:
             sessions._options = made  # noqa: SLF001
-        rows, decoder = args.profile, graph.decoder
-        kv, bindings = allocate_kv(decoder, rows, 256), {}
-        prompt = np.tile(np.arange(100, 100 + PROMPT, dtype=np.int64), (rows, 1))
-        decoder.run(prompt, np.ones((rows, PROMPT), dtype=np.int64), kv, bindings)
-        for step in range(args.steps):
-            total = PROMPT + step + 1
-            decoder.run(np.full((rows, 1), 5, dtype=np.int64), np.ones((rows, total), dtype=np.int64), kv, bindings)
-        with decoder.session.picked() as session:
+        rows = args.profile
+        graph.step_ms(rows, PROMPT, 256, args.steps)  # the prompt, then the decode steps profiled
+        with graph.decoder.session.picked() as session:
             trace = json.loads(Path(session.end_profiling()).read_text(encoding="utf-8"))
     # the first run is the prompt's: leave it out
     runs = sorted(event["ts"] for event in trace if event.get("cat") == "Session" and event["name"] == "model_run")
