@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -48,7 +49,6 @@ class Tokenizer:
         self._special_ids = frozenset(
             i for i, token in backend.get_added_tokens_decoder().items() if token.special
         )
-        self._max_chars_per_token = _max_chars_per_token(backend)
         self._whole_words: frozenset[str] | None = None
 
     @classmethod
@@ -122,6 +122,12 @@ class Tokenizer:
                 rest = texts[index + 1:]
                 return tokens + sum(max(len(t.split()), self._char_floor(t)) for t in rest), not rest
         return tokens, True
+
+    @functools.cached_property
+    def _max_chars_per_token(self) -> int | None:
+        # computed on first use, not at load: it scans the whole vocabulary (30-60 ms), which
+        # a start-up would pay before /health says ok (issue 13, cold start)
+        return _max_chars_per_token(self._backend)
 
     def _char_floor(self, text: str) -> int:
         chars = self._max_chars_per_token

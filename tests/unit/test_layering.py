@@ -70,3 +70,17 @@ def test_the_cli_and_the_aiohttp_server_load_no_ray():
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_cli_and_run_server_import_no_aiohttp_before_the_load_starts():
+    """`run_server` binds the port and starts loading before aiohttp (~0.2 s) is imported
+    (issue 13, cold start): neither the launcher nor `runtime.server` may import it eagerly."""
+    code = (
+        "import sys, launcher.cli, runtime.server, runtime.server.listen\n"
+        "from runtime.server import run_server, ServerConfig\n"
+        "print('aiohttp' in sys.modules)\n"
+        "from runtime.server import create_app\n"
+        "print('aiohttp' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
