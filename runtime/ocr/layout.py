@@ -135,12 +135,42 @@ def _merge_row(row: list[_Box], config: LayoutConfig) -> list[TextLine]:
 def join_lines(lines: Sequence[TextLine]) -> TextLine:
     """Neighbouring lines of one row, left to right, as one line: texts joined by a space,
     the box from the first one's left edge to the last one's right edge, the confidence
-    averaged by text length."""
+    averaged by text length. Where two neighbours' boxes overlap and both read the
+    characters in the overlap, those are kept once (`_past_overlap`)."""
     if len(lines) == 1:
         return lines[0]
     first, last = lines[0].box, lines[-1].box
     box = (first[0], last[1], last[2], first[3])
-    text = " ".join(line.text for line in lines)
+    text = lines[0].text
+    for left, right in zip(lines, lines[1:]):
+        rest, glued = _past_overlap(left, right)
+        text = f"{text}{rest}" if glued else " ".join(part for part in (text, rest) if part)
     weights = [max(len(line.text), 1) for line in lines]
     confidence = float(np.average([line.confidence for line in lines], weights=weights))
     return TextLine(text=text, box=box, confidence=confidence)
+
+
+def _past_overlap(left: TextLine, right: TextLine) -> tuple[str, bool]:
+    """`right`'s text without the characters that `left` already read where their boxes
+    overlap, and whether it continues `left`'s word: the detector may cut a line into two
+    boxes that share a glyph, and the recogniser then reads it in both ("225" | "5 Cedar Way"
+    for "225 Cedar Way", "INV-49" | "49821" for "INV-49821"). The overlap along the text, in
+    `left`'s mean character widths, says how many characters may repeat (at least 0.6 of one
+    for the first); they are dropped only when `right` opens with exactly `left`'s last ones."""
+    corners = np.asarray(left.box, dtype=np.float64)
+    others = np.asarray(right.box, dtype=np.float64)
+    direction = corners[1] - corners[0]
+    length = float(np.hypot(*direction))
+    if length == 0 or not left.text or not right.text:
+        return right.text, False
+    direction /= length
+    if (others.mean(axis=0) - corners.mean(axis=0)) @ direction < 0:
+        direction = -direction  # corners listed from the other end: measure left to right
+    left_start, left_end = float(np.min(corners @ direction)), float(np.max(corners @ direction))
+    width = (left_end - left_start) / len(left.text)
+    shared = int((left_end - float(np.min(others @ direction))) / width + 0.4) if width > 0 else 0
+    shared = min(shared, len(left.text), len(right.text))
+    if shared < 1 or left.text[-shared:] != right.text[:shared]:
+        return right.text, False
+    rest = right.text[shared:]
+    return rest.strip(), bool(rest) and not rest[0].isspace()

@@ -305,6 +305,21 @@ def test_layout_merges_close_words_and_keeps_far_ones():
     assert merged.box == ((0, 0), (150, 2), (150, 22), (0, 20))
 
 
+def test_a_glyph_two_overlapping_boxes_both_read_is_kept_once():
+    # the detector cut "225 Cedar Way" into boxes sharing the "5" (a real page of the
+    # generated set): 11 px of overlap, 0.7 of the first box's 16 px characters
+    street = [_line("225", 489, 291, 47), _line("5 Cedar Way", 525, 291, 154)]
+    assert [line.text for line in order_lines(street)] == ["225 Cedar Way"]
+    # inside a word the rest joins without a space: two characters of overlap, two repeated
+    assert order_lines([_line("INV-49", 0, 0, 96), _line("49821", 64, 0, 80)])[0].text == "INV-49821"
+    # not where the overlap is under 0.6 of a character, or the repeated text differs
+    assert order_lines([_line("Qty", 0, 0, 45), _line("y", 37, 0, 30)])[0].text == "Qty y"
+    assert order_lines([_line("225", 0, 0, 48), _line("6 Oak Way", 36, 0, 135)])[0].text == "225 6 Oak Way"
+    # neither when the two boxes do not overlap, whichever end the box's corners start from
+    flipped = TextLine("12", ((40, 20), (0, 20), (0, 0), (40, 0)), 0.9)
+    assert order_lines([flipped, _line("12", 70, 0, 40)])[0].text == "12 12"
+
+
 def test_layout_reads_columns_one_after_the_other_under_a_heading():
     lines = [_line("Heading across both", 100, 0, 400)]
     for row in range(3):
