@@ -100,7 +100,7 @@ async def _lifecycle(app: web.Application):
 
 
 async def _load(service: ApiService, loader: Callable, loaded: asyncio.Future) -> None:
-    began = time.monotonic()
+    began = getattr(loader, "started", None) or time.monotonic()  # a load begun before the app (serve.Loading)
     try:
         model = await _in_daemon_thread(service.load, loader)
     except Exception as error:  # noqa: BLE001 - reported to run_server, which exits non-zero

@@ -7,6 +7,7 @@ import logging
 import signal
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable
 
@@ -54,8 +55,10 @@ class _InFlight:
         return len(left)
 
 
-async def serve_on(sockets: list[socket.socket], load_model: Callable[[], object], config: ServerConfig) -> int:
-    """Serve the app for `load_model`'s model on the bound `sockets` until SIGTERM/SIGINT
+async def serve_on(sockets: list[socket.socket], load_model: Callable[[], object], config: ServerConfig,
+                   stop_asked: threading.Event | None = None) -> int:
+    """Serve the app for `load_model`'s model on the bound `sockets` until SIGTERM/SIGINT, or
+    at once if `stop_asked` was set by one that came before the loop's handlers
     (`serve.run_server` says what happens then); the exit code."""
     app = create_app(load_model, config)
     in_flight = _InFlight()
@@ -64,6 +67,8 @@ async def serve_on(sockets: list[socket.socket], load_model: Callable[[], object
     await runner.setup()
     stop = asyncio.Event()
     _install_signal_handlers(stop)
+    if stop_asked is not None and stop_asked.is_set():
+        stop.set()
     try:
         sites = [web.SockSite(runner, sock) for sock in sockets]
         for site in sites:

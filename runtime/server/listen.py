@@ -36,18 +36,28 @@ def bind(host: str, port: int) -> list[socket.socket]:
     except OSError as error:  # socket.gaierror: not a name or address this machine resolves
         raise ListenError(failure(host, port, error), error) from None
     sockets: list[socket.socket] = []
+    unavailable = OSError(errno.EADDRNOTAVAIL, "no address of this machine")
     try:
         for family, kind, proto, _, address in dict.fromkeys(infos):
             try:
                 sock = socket.socket(family, kind, proto)
             except OSError:  # a family this machine lacks (IPv6 turned off): as asyncio, skip it
                 continue
-            sockets.append(sock)
             if os.name == "posix" and sys.platform != "cygwin":
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, True)
             if family == socket.AF_INET6 and hasattr(socket, "IPPROTO_IPV6"):
                 sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, True)  # as asyncio: no dual stack
-            sock.bind(address)
+            try:
+                sock.bind(address)
+            except OSError as error:
+                sock.close()
+                if error.errno != errno.EADDRNOTAVAIL:
+                    raise
+                # "localhost" resolving to ::1 where loopback has no IPv6: as asyncio does
+                # since Python 3.12, skip that address and serve the others
+                unavailable = error
+                continue
+            sockets.append(sock)
             sock.listen(BACKLOG)
             sock.setblocking(False)
     except OSError as error:
@@ -55,8 +65,7 @@ def bind(host: str, port: int) -> list[socket.socket]:
             sock.close()
         raise ListenError(failure(host, port, error), error) from None
     if not sockets:
-        missing = OSError(errno.EADDRNOTAVAIL, "no address family of this machine")
-        raise ListenError(failure(host, port, missing), missing)
+        raise ListenError(failure(host, port, unavailable), unavailable)
     return sockets
 
 

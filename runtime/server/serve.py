@@ -11,6 +11,7 @@ import asyncio
 import ipaddress
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -52,18 +53,36 @@ def run_server(load_model: Callable[[], object], config: ServerConfig) -> int:
     except ListenError as error:
         print(f"error: {error}", file=sys.stderr, flush=True)
         return EXIT_CANNOT_LISTEN
+    # The port accepts connections from here on, before the event loop's handlers exist: a
+    # SIGTERM/SIGINT meanwhile is kept and stops the server as soon as it serves (exit 0).
+    stop_asked = threading.Event()
+    _keep_stop_signals(stop_asked)
     loading = Loading(load_model)
+    code = 1
     try:
         from .host import serve_on  # aiohttp and the app, imported while the model loads
 
-        code = asyncio.run(serve_on(sockets, loading, config))
+        code = asyncio.run(serve_on(sockets, loading, config, stop_asked))
     except KeyboardInterrupt:  # a signal before our handlers were installed
         code = 130
+    except Exception:
+        # logged here: with the load still running, the exit below does not return to raise it
+        logger.exception("The server stopped on an unexpected error.")
+        raise
     finally:
         for sock in sockets:
             sock.close()
-    _exit_if_threads_remain(code)
+        _exit_if_threads_remain(code)
     return code
+
+
+def _keep_stop_signals(stop_asked: threading.Event) -> None:
+    """Until the event loop installs its own, SIGTERM and SIGINT set `stop_asked` (main
+    thread only: elsewhere Python cannot set handlers, and run_server's caller owns them)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop_asked.set())
 
 
 class Loading:
@@ -72,6 +91,7 @@ class Loading:
     app calls it from its loader thread once it serves)."""
 
     def __init__(self, load_model: Callable[[], object]):
+        self.started = time.monotonic()  # for the log's "loaded in N s"
         self._done = threading.Event()
         self._model: object = None
         self._error: BaseException | None = None

@@ -19,14 +19,17 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 
 SCRIPT = """
-import sys, time
+import os, sys, time
 sys.path.insert(0, {here!r})
 from http_fakes import FakeModel
 from runtime.errors import BundleError
 from runtime.server import ServerConfig, run_server
 
 def load():
-    time.sleep(1.0)
+    open({started!r}, "w").close()
+    deadline = time.monotonic() + 30
+    while {hold!r} and not os.path.exists({hold!r}) and time.monotonic() < deadline:
+        time.sleep(0.01)  # held until the test has seen /health say "loading"
     if {fail!r}:
         raise BundleError("bundle.json is missing in /nowhere")
     return FakeModel(step_delay_s=0.2)
@@ -35,8 +38,11 @@ sys.exit(run_server(load, ServerConfig(port=0, shutdown_grace_s=5)))
 """
 
 
-def _start(fail: bool = False) -> subprocess.Popen:
-    code = SCRIPT.format(here=str(HERE), fail=fail)
+def _start(tmp_path: Path, fail: bool = False, hold: bool = True) -> subprocess.Popen:
+    """run_server in a process of its own; its load writes tmp_path/started when it begins and
+    (with `hold`) waits for tmp_path/go."""
+    code = SCRIPT.format(here=str(HERE), fail=fail, started=str(tmp_path / "started"),
+                         hold=str(tmp_path / "go") if hold else "")
     return subprocess.Popen(
         [sys.executable, "-c", code], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -52,13 +58,14 @@ def _get(url: str) -> tuple[int, dict]:
 
 
 @pytest.mark.slow
-def test_loading_serving_and_graceful_sigterm():
-    process = _start()
+def test_loading_serving_and_graceful_sigterm(tmp_path):
+    process = _start(tmp_path)
     try:
         line = process.stdout.readline()
         assert line.startswith("Loading model; listening on http://127.0.0.1:"), line
         url = line.split("listening on ")[1].strip()
         assert _get(url + "/health") == (503, {"status": "loading", "message": "Loading model"})
+        (tmp_path / "go").touch()
         assert process.stdout.readline().strip() == f"Serving fake-vlm on {url}"
         assert _get(url + "/health") == (200, {"status": "ok"})
 
@@ -86,8 +93,8 @@ def test_loading_serving_and_graceful_sigterm():
 
 
 @pytest.mark.slow
-def test_load_failure_exits_non_zero_with_the_error_logged():
-    process = _start(fail=True)
+def test_load_failure_exits_non_zero_with_the_error_logged(tmp_path):
+    process = _start(tmp_path, fail=True, hold=False)
     try:
         out, err = process.communicate(timeout=20)
     finally:
@@ -95,3 +102,21 @@ def test_load_failure_exits_non_zero_with_the_error_logged():
     assert process.returncode == 1
     assert "bundle.json is missing in /nowhere" in err
     assert "Serving" not in out
+
+
+@pytest.mark.slow
+def test_a_sigterm_before_the_web_server_is_up_still_stops_it_cleanly(tmp_path):
+    """The load starts as soon as the port is bound, before aiohttp is imported (~0.2 s) and
+    the event loop's signal handlers exist: a SIGTERM sent when the load begins falls in
+    that window and must still end in a clean exit 0, not a kill by the signal."""
+    process = _start(tmp_path)
+    try:
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "started").exists() and time.monotonic() < deadline:
+            time.sleep(0.002)
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0, (out, err)
+    assert "Serving" not in out and "Traceback" not in err
