@@ -24,7 +24,8 @@ from .listen import ListenError, bind
 logger = logging.getLogger("runtime.server")
 
 EXIT_CANNOT_LISTEN = 7  # the address could not be bound (port in use, privileged port, not our address)
-# thread names given in app.py, runtime/scheduler.py, runtime/api/service.py and runtime/loading.py
+# thread names given here (Loading), in app.py, runtime/scheduler.py, runtime/api/service.py and
+# runtime/loading.py
 _OUR_THREADS = ("wan-model-loader", "wan-engine", "wan-warm-up", "wan-twin-sessions")
 _THREAD_EXIT_WAIT_S = 1.0  # for idle engine threads to notice the executor's shutdown
 
