@@ -166,8 +166,9 @@ def _past_overlap(left: TextLine, right: TextLine) -> tuple[str, bool]:
     direction /= length
     if (others.mean(axis=0) - corners.mean(axis=0)) @ direction < 0:
         direction = -direction  # corners listed from the other end: measure left to right
-    left_start, left_end = float(np.min(corners @ direction)), float(np.max(corners @ direction))
-    width = (left_end - left_start) / len(left.text)
+    along = corners @ direction
+    left_end = float(along.max())
+    width = (left_end - float(along.min())) / len(left.text)
     shared = int((left_end - float(np.min(others @ direction))) / width + 0.4) if width > 0 else 0
     shared = min(shared, len(left.text), len(right.text))
     if shared < 1 or left.text[-shared:] != right.text[:shared]:

@@ -3,7 +3,7 @@
 `bind` takes the address first thing at start-up, so a second instance on a busy port fails
 at once (exit 7) and the model can start loading while the web server's own modules are
 imported (issue 13, comparison 6: aiohttp and its SSL contexts take ~0.2 s of a cold start).
-This module imports no aiohttp: `launcher` calls it before `runtime.server`'s app exists.
+This module imports no aiohttp: `serve.run_server` calls it before the app's modules load.
 The sockets are bound as asyncio's `create_server` binds a host and port (every address the
 host resolves to, `SO_REUSEADDR` on POSIX, IPv6 sockets IPv6-only) and handed to aiohttp
 as they are.
@@ -43,14 +43,14 @@ def bind(host: str, port: int) -> list[socket.socket]:
                 sock = socket.socket(family, kind, proto)
             except OSError:  # a family this machine lacks (IPv6 turned off): as asyncio, skip it
                 continue
-            if os.name == "posix" and sys.platform != "cygwin":
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, True)
-            if family == socket.AF_INET6 and hasattr(socket, "IPPROTO_IPV6"):
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, True)  # as asyncio: no dual stack
             try:
+                if os.name == "posix" and sys.platform != "cygwin":
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, True)
+                if family == socket.AF_INET6 and hasattr(socket, "IPPROTO_IPV6"):
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, True)  # as asyncio: no dual stack
                 sock.bind(address)
             except OSError as error:
-                sock.close()
+                sock.close()  # not yet in `sockets`: closed here, whatever failed
                 if error.errno != errno.EADDRNOTAVAIL:
                     raise
                 # "localhost" resolving to ::1 where loopback has no IPv6: as asyncio does
