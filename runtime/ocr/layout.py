@@ -11,7 +11,12 @@
    on its own first. A block with a gutter is split
    at its leftmost gutter and each side is ordered by this same rule, left side first;
    so a two-column page reads down the left column, then down the right one, and a
-   full-width heading or footer stays in its place above or below.
+   full-width heading or footer stays in its place above or below. Unless the block is a
+   table or a form (`_read_across`): where most of its rows have text on both sides of the
+   gutter and, in most of those, the text beside the gutter is a key on the left (it ends
+   with a colon) or a value on the right (mostly digits: amounts, quantities, dates, ids),
+   the rows are read across, left to right ("Network setup | 11 | 101.97"), not one column
+   of keys and then one of values.
 3. Merging: within a row, neighbours left to right whose gap is at most `merge_gap_ratio`
    × their mean height (`grid.split_runs`) are joined into one line with a single space
    (the recogniser tends to split "Total due: 42.50" into several boxes). Wider gaps keep
@@ -51,11 +56,7 @@ def order_lines(lines: list[TextLine] | tuple[TextLine, ...], config: LayoutConf
     if not boxes:
         return ()
     unit = float(np.median([box.height for box in boxes])) or 1.0
-    ordered_rows = _order(boxes, unit, config)
-    merged: list[TextLine] = []
-    for row in ordered_rows:
-        merged.extend(_merge_row(row, config))
-    return tuple(merged)
+    return tuple(line for row in _order(boxes, unit, config) for line in _merge_row(row, config))
 
 
 def _measure(line: TextLine) -> _Box:
@@ -86,6 +87,8 @@ def _order(boxes: list[_Box], unit: float, config: LayoutConfig) -> list[list[_B
         block = [box for row in rows[start:end] for box in row]
         if gutter is None:  # one row, already left to right
             ordered.append(block)
+        elif _read_across(rows[start:end], gutter):
+            ordered.extend(rows[start:end])
         else:
             ordered.extend(_order([box for box in block if box.right <= gutter], unit, config))
             ordered.extend(_order([box for box in block if box.right > gutter], unit, config))
@@ -107,6 +110,27 @@ def _grow_block(rows: list[list[_Box]], start: int, unit: float, config: LayoutC
 def _group_rows(boxes: list[_Box], config: LayoutConfig) -> list[list[_Box]]:
     rows = grid.group_regions([box.line.box for box in boxes], config.rows).rows
     return [[boxes[index] for index in row] for row in rows]
+
+
+def _read_across(rows: list[list[_Box]], gutter: float) -> bool:
+    """Whether a block split by `gutter` is a table or a form, read row by row: most rows have
+    text on both sides, and in most of those the text beside the gutter is a key ending in a
+    colon on the left or a value of mostly digits on the right. Two columns of prose or of
+    lists ("Apples are red" | "Mountains are high") have neither, and read column by column."""
+    paired = [row for row in rows if row[0].right <= gutter < row[-1].right]
+    if len(paired) < 2 or 2 * len(paired) < len(rows):
+        return False
+    keyed = 0
+    for row in paired:
+        left = [box for box in row if box.right <= gutter][-1].line.text.strip()
+        right = next(box for box in row if box.right > gutter).line.text
+        keyed += left.endswith(":") or _mostly_digits(right)
+    return 2 * keyed >= len(paired)
+
+
+def _mostly_digits(text: str) -> bool:
+    characters = [c for c in text if c.isalnum()]
+    return bool(characters) and 2 * sum(c.isdigit() for c in characters) >= len(characters)
 
 
 def _find_gutter(boxes: list[_Box], unit: float, config: LayoutConfig) -> float | None:

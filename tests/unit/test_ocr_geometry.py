@@ -330,6 +330,23 @@ def test_layout_reads_columns_one_after_the_other_under_a_heading():
     assert [line.text for line in order_lines(lines[::-1])] == expected  # rows come from the boxes, not the order
 
 
+def test_layout_reads_a_form_or_a_table_across_its_gutter():
+    # keys ending in a colon, their values far to the right (a FUNSD-like form)
+    form = []
+    for row, (key, value) in enumerate([("Name of Event:", "Spring Fair"), ("City/Town:", "Dundee"),
+                                        ("Type of Event:", "Beauty Contest")]):
+        form += [_line(key, 0, 40 * row, 180), _line(value, 400, 40 * row, 160)]
+    assert [line.text for line in order_lines(form)] == [
+        "Name of Event:", "Spring Fair", "City/Town:", "Dundee", "Type of Event:", "Beauty Contest"]
+    # a table whose cells right of the gutter are figures, under a header row
+    table = [_line("Description", 0, 0, 160), _line("Qty", 400, 0, 50), _line("Amount", 500, 0, 90)]
+    for row, (item, qty, amount) in enumerate([("Network setup", "11", "1,121.67"), ("Delivery fee", "2", "691.98")]):
+        table += [_line(item, 0, 40 + 40 * row, 180), _line(qty, 400, 40 + 40 * row, 30),
+                  _line(amount, 500, 40 + 40 * row, 90)]
+    assert [line.text for line in order_lines(table)] == [
+        "Description", "Qty", "Amount", "Network setup", "11", "1,121.67", "Delivery fee", "2", "691.98"]
+
+
 def test_layout_keeps_a_narrow_price_column_in_rows():
     lines = []
     for row in range(3):
