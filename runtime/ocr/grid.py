@@ -20,8 +20,6 @@ its left and right edges.
 - Runs (`split_runs`): a row's neighbours whose gap along the text is at most a given
   multiple of their mean height. Reading order joins runs into lines; the reader joins
   regions closer than a word gap into one cell (the detector splits "63.47 USD" at its space).
-- Reading rows (`reading_rows`): lines already in reading order, cut where the next one does
-  not go on along the same row; a transcript writes one per line.
 
 Plain data in and out: boxes in, region indices out; no text, no models.
 """
@@ -92,29 +90,6 @@ def split_runs(boxes: Sequence[Sequence[Sequence[float]]], max_gap_ratio: float)
     for index in range(1, len(boxes)):
         gap = measures.left[index] - measures.right[index - 1]
         if gap <= max_gap_ratio * (measures.height[index] + measures.height[index - 1]) / 2:
-            runs[-1].append(index)
-        else:
-            runs.append([index])
-    return tuple(tuple(run) for run in runs)
-
-
-def reading_rows(boxes: Sequence[Sequence[Sequence[float]]], config: GridConfig = GridConfig()) -> tuple[tuple[int, ...], ...]:
-    """Boxes already in reading order, cut where the next one is not further along the same row
-    (centres as near as `group_regions` puts in one row; starting right of the box before's
-    start): the rows they are read in, a page's or one column's.
-
-    Returns:
-        Runs of consecutive indices into `boxes`; every box in one run.
-    """
-    if len(boxes) == 0:
-        return ()
-    measures = _measure(np.asarray(boxes, dtype=np.float64).reshape(-1, 4, 2))
-    runs = [[0]]
-    for index in range(1, len(boxes)):
-        before = index - 1
-        same_row = abs(measures.middle[index] - measures.middle[before]) <= (
-            config.row_offset_ratio * max(measures.height[index], measures.height[before]))
-        if same_row and measures.left[index] > measures.left[before]:
             runs[-1].append(index)
         else:
             runs.append([index])

@@ -12,11 +12,10 @@
    at its leftmost gutter and each side is ordered by this same rule, left side first;
    so a two-column page reads down the left column, then down the right one, and a
    full-width heading or footer stays in its place above or below. Unless the block is a
-   table or a form (`_read_across`): where most of its rows have text on both sides of the
-   gutter and, in most of those, the text beside the gutter is a key on the left (it ends
-   with a colon) or a value on the right (mostly digits: amounts, quantities, dates, ids),
-   the rows are read across, left to right ("Network setup | 11 | 101.97"), not one column
-   of keys and then one of values.
+   form or a table (`_read_across`): where most of its rows have text on both sides of the
+   gutter and, in most of those, the text left of it is a key ending in a colon or all the
+   text right of it is figures (amounts, quantities, dates), the rows are read across, left
+   to right, not one column of keys and then one of values.
 3. Merging: within a row, neighbours left to right whose gap is at most `merge_gap_ratio`
    × their mean height (`grid.split_runs`) are joined into one line with a single space
    (the recogniser tends to split "Total due: 42.50" into several boxes). Wider gaps keep
@@ -113,24 +112,27 @@ def _group_rows(boxes: list[_Box], config: LayoutConfig) -> list[list[_Box]]:
 
 
 def _read_across(rows: list[list[_Box]], gutter: float) -> bool:
-    """Whether a block split by `gutter` is a table or a form, read row by row: most rows have
-    text on both sides, and in most of those the text beside the gutter is a key ending in a
-    colon on the left or a value of mostly digits on the right. Two columns of prose or of
-    lists ("Apples are red" | "Mountains are high") have neither, and read column by column."""
+    """Whether a block split by `gutter` is a form or a table, read row by row: more than half
+    of its rows have text on both sides, and in more than half of those the text left of the
+    gutter is a key (it ends with a colon) or everything right of it is figures (`_figures`).
+    Prose, side-by-side address blocks, a sidebar next to an article or a list continued in a
+    second column have neither in most rows, and read column by column."""
     paired = [row for row in rows if row[0].right <= gutter < row[-1].right]
-    if len(paired) < 2 or 2 * len(paired) < len(rows):
+    if 2 * len(paired) <= len(rows) or len(paired) < 2:
         return False
-    keyed = 0
+    across = 0
     for row in paired:
-        left = [box for box in row if box.right <= gutter][-1].line.text.strip()
-        right = next(box for box in row if box.right > gutter).line.text
-        keyed += left.endswith(":") or _mostly_digits(right)
-    return 2 * keyed >= len(paired)
+        key = [box for box in row if box.right <= gutter][-1].line.text.rstrip()
+        values = [box.line.text for box in row if box.right > gutter]
+        across += key.endswith((":", "\uff1a")) or all(map(_figures, values))
+    return 2 * across > len(paired)
 
 
-def _mostly_digits(text: str) -> bool:
+def _figures(text: str) -> bool:
+    """A cell of figures: at least two thirds of its letters and digits are digits ("1,121.67",
+    "2023-08-27", "11"; not "75001 Paris" or "6. Pack the tent")."""
     characters = [c for c in text if c.isalnum()]
-    return bool(characters) and 2 * sum(c.isdigit() for c in characters) >= len(characters)
+    return bool(characters) and 3 * sum(c.isdigit() for c in characters) >= 2 * len(characters)
 
 
 def _find_gutter(boxes: list[_Box], unit: float, config: LayoutConfig) -> float | None:

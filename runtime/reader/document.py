@@ -23,10 +23,9 @@ from the order the regions arrive in.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from runtime.ocr.grid import Grid, group_regions, reading_rows, split_runs
+from runtime.ocr.grid import Grid, group_regions, split_runs
 from runtime.ocr.layout import join_lines
 from runtime.results import TextLine
 
@@ -113,11 +112,10 @@ def _at_keys(row: list[TextLine], run: tuple[int, ...]) -> list[list[int]]:
     return parts
 
 
-def transcript(lines: Sequence[TextLine]) -> str:
-    """The text of lines in reading order (`runtime.ocr.layout.order_lines`): one line per row
-    it reads, a row of the page or of one of its columns, its pieces separated by a tab
-    ("Flat white<TAB>3.20")."""
-    rows = reading_rows([line.box for line in lines])
+def transcript(lines: tuple[TextLine, ...]) -> str:
+    """The text of lines in reading order: one row of the page per line, its pieces
+    separated by a tab ("Flat white<TAB>3.20")."""
+    rows = group_regions([line.box for line in lines]).rows
     return "\n".join("\t".join(" ".join(lines[i].text.split()) for i in row) for row in rows)
 
 

@@ -347,6 +347,44 @@ def test_layout_reads_a_form_or_a_table_across_its_gutter():
         "Description", "Qty", "Amount", "Network setup", "11", "1,121.67", "Delivery fee", "2", "691.98"]
 
 
+def _two_sides(rows, right_at=400, height=40):
+    lines = []
+    for row, (left, right) in enumerate(rows):
+        if left:
+            lines.append(_line(left, 0, height * row, 12 * len(left)))
+        for offset, text in enumerate(right if isinstance(right, tuple) else (right,) if right else ()):
+            lines.append(_line(text, right_at + 200 * offset, height * row, 12 * len(text)))
+    return [line.text for line in order_lines(lines)]
+
+
+def test_layout_reads_blocks_that_are_not_forms_column_by_column():
+    # side-by-side address blocks: a key row and a phone row of six are no form (postcodes are
+    # half digits: not figures)
+    addresses = [("Bill to:", "Ship to:"), ("Ana Lopes", "Ben Ortiz"), ("12 Rue Mercier", "4 Quai Perrache"),
+                 ("75001 Paris", "69002 Lyon"), ("Cedex 75008", "Cedex 69009"), ("Tel 01 42 68 53", "Tel 04 72 00 11")]
+    # (the narrow heading row alone has no gutter: it is read across, before the block)
+    assert _two_sides(addresses) == ["Bill to:", "Ship to:", *[left for left, _ in addresses[1:]],
+                                     *[right for _, right in addresses[1:]]]
+    # an article beside a sidebar whose rows open with a year: the rest of the row is words
+    article = [("The river rose after", ("2017", "Flood peak")), ("three days of rain", ("2019", "Dry summer")),
+               ("and the bridge closed", ("2021", "New levee"))]
+    assert _two_sides(article, right_at=320) == [
+        "The river rose after", "three days of rain", "and the bridge closed",
+        "2017", "Flood peak", "2019", "Dry summer", "2021", "New levee"]
+    # keys in only half of the rows that have both sides, or both sides in only half the rows
+    half_keyed = [("Name of the buyer:", "Ana Maria Lopes"), ("Town of the buyer:", "Porto in Portugal"),
+                  ("blue and yellow", "red and orange"), ("green and brown", "black and white")]
+    assert _two_sides(half_keyed)[:4] == ["Name of the buyer:", "Town of the buyer:", "blue and yellow", "green and brown"]
+    half_paired = [("Name of the buyer:", "Ana Maria Lopes"), ("Town of the buyer:", "Porto in Portugal"),
+                   ("a note on the left", None), ("and more of it here", None)]
+    assert _two_sides(half_paired) == ["Name of the buyer:", "Town of the buyer:", "a note on the left",
+                                       "and more of it here", "Ana Maria Lopes", "Porto in Portugal"]
+    # with a third paired row keyed, the same blocks read across
+    date = ("Date of the sale:", "the fourth of May")
+    assert _two_sides([*half_keyed[:3], date])[:2] == ["Name of the buyer:", "Ana Maria Lopes"]
+    assert _two_sides([*half_paired[:3], date])[:2] == ["Name of the buyer:", "Ana Maria Lopes"]
+
+
 def test_layout_keeps_a_narrow_price_column_in_rows():
     lines = []
     for row in range(3):

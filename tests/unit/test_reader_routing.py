@@ -10,7 +10,6 @@ import zlib
 import numpy as np
 import pytest
 
-from runtime.ocr.layout import order_lines
 from runtime.reader import intents
 from runtime.reader.describe import Describer
 from runtime.reader.document import read_cells, transcript
@@ -237,24 +236,7 @@ def test_a_heading_is_a_title_not_a_page_number_a_date_or_a_key():
 
 
 def test_transcript_keeps_rows_together():
-    assert transcript(order_lines(RECEIPT)) == "BLUE HERON CAFE\n05/03/2024\nFlat white\t3.20\nTotal\t7.26\nPAID by card"
-
-
-def _box(x, y, w, h=20):
-    return ((x, y), (x + w, y), (x + w, y + h), (x, y + h))
-
-
-def test_transcript_reads_columns_of_prose_down_and_a_form_across():
-    prose = []
-    for row in range(2):
-        prose += [TextLine(f"the left column goes on {row}", _box(0, 30 * row, 300), 0.9),
-                  TextLine(f"the right column goes on {row}", _box(400, 30 * row, 300), 0.9)]
-    assert transcript(order_lines(prose)) == "\n".join(
-        ["the left column goes on 0", "the left column goes on 1", "the right column goes on 0", "the right column goes on 1"])
-    form = []
-    for row, (key, value) in enumerate([("City/Town:", "Dundee"), ("Estimated Attendance:", "700")]):
-        form += [TextLine(key, _box(0, 40 * row, 200), 0.9), TextLine(value, _box(400, 40 * row, 100), 0.9)]
-    assert transcript(order_lines(form)) == "City/Town:\tDundee\nEstimated Attendance:\t700"
+    assert transcript(RECEIPT) == "BLUE HERON CAFE\n05/03/2024\nFlat white\t3.20\nTotal\t7.26\nPAID by card"
 
 
 def test_a_short_request_naming_words_of_the_page_asks_for_them():
