@@ -51,11 +51,26 @@ class _Box:
 
 def order_lines(lines: list[TextLine] | tuple[TextLine, ...], config: LayoutConfig = LayoutConfig()) -> tuple[TextLine, ...]:
     """Lines in reading order, same-row neighbours merged (see the module docstring)."""
+    return tuple(line for row in _rows_in_order(lines, config, columns_of_prose_only=False) for line in row)
+
+
+def transcript_rows(lines: list[TextLine] | tuple[TextLine, ...], config: LayoutConfig = LayoutConfig()
+                    ) -> tuple[tuple[TextLine, ...], ...]:
+    """The rows a transcript writes, one per line of text, each left to right: the page's rows,
+    except that two columns of prose (`_prose`: most rows of each side one run of four words
+    or more) are written one after the other. A block of short cells that `order_lines` reads
+    column by column (a form whose keys have no colon, address blocks side by side) keeps its
+    rows here, so a key stays on the line of its value."""
+    return _rows_in_order(lines, config, columns_of_prose_only=True)
+
+
+def _rows_in_order(lines, config: LayoutConfig, columns_of_prose_only: bool) -> tuple[tuple[TextLine, ...], ...]:
     boxes = [_measure(line) for line in lines]
     if not boxes:
         return ()
     unit = float(np.median([box.height for box in boxes])) or 1.0
-    return tuple(line for row in _order(boxes, unit, config) for line in _merge_row(row, config))
+    ordered = _order(boxes, unit, config, columns_of_prose_only)
+    return tuple(tuple(_merge_row(row, config)) for row in ordered)
 
 
 def _measure(line: TextLine) -> _Box:
@@ -66,7 +81,8 @@ def _measure(line: TextLine) -> _Box:
     return _Box(line, corners[:, 0].min(), corners[:, 0].max(), height)
 
 
-def _order(boxes: list[_Box], unit: float, config: LayoutConfig) -> list[list[_Box]]:
+def _order(boxes: list[_Box], unit: float, config: LayoutConfig, columns_of_prose_only: bool = False
+           ) -> list[list[_Box]]:
     rows = _group_rows(boxes, config)
     reach: dict[int, tuple[int, float | None]] = {}
 
@@ -86,11 +102,13 @@ def _order(boxes: list[_Box], unit: float, config: LayoutConfig) -> list[list[_B
         block = [box for row in rows[start:end] for box in row]
         if gutter is None:  # one row, already left to right
             ordered.append(block)
-        elif _read_across(rows[start:end], gutter):
+        elif _read_across(rows[start:end], gutter) or columns_of_prose_only and not (
+                _prose(rows[start:end], lambda box: box.right <= gutter, config)
+                and _prose(rows[start:end], lambda box: box.right > gutter, config)):
             ordered.extend(rows[start:end])
         else:
-            ordered.extend(_order([box for box in block if box.right <= gutter], unit, config))
-            ordered.extend(_order([box for box in block if box.right > gutter], unit, config))
+            for side in ([box for box in block if box.right <= gutter], [box for box in block if box.right > gutter]):
+                ordered.extend(_order(side, unit, config, columns_of_prose_only))
         start = end
     return ordered
 
@@ -126,6 +144,16 @@ def _read_across(rows: list[list[_Box]], gutter: float) -> bool:
         values = [box.line.text for box in row if box.right > gutter]
         across += key.endswith((":", "\uff1a")) or all(map(_figures, values))
     return 2 * across > len(paired)
+
+
+def _prose(rows: list[list[_Box]], on_side, config: LayoutConfig) -> bool:
+    """Whether one side of a block is running text: at least three rows, and in two thirds of
+    them its text is one run of at least four words (a line of a paragraph)."""
+    sides = [[box for box in row if on_side(box)] for row in rows]
+    sides = [side for side in sides if side]
+    running = sum(len(merged) == 1 and len(merged[0].text.split()) >= 4
+                  for merged in (_merge_row(side, config) for side in sides))
+    return len(sides) >= 3 and 3 * running >= 2 * len(sides)
 
 
 def _figures(text: str) -> bool:

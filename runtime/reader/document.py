@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, replace
 
 from runtime.ocr.grid import Grid, group_regions, split_runs
-from runtime.ocr.layout import join_lines
+from runtime.ocr.layout import join_lines, transcript_rows
 from runtime.results import TextLine
 
 from . import linking
@@ -114,9 +114,9 @@ def _at_keys(row: list[TextLine], run: tuple[int, ...]) -> list[list[int]]:
 
 def transcript(lines: tuple[TextLine, ...]) -> str:
     """The text of lines in reading order: one row of the page per line, its pieces
-    separated by a tab ("Flat white<TAB>3.20")."""
-    rows = group_regions([line.box for line in lines]).rows
-    return "\n".join("\t".join(" ".join(lines[i].text.split()) for i in row) for row in rows)
+    separated by a tab ("Flat white<TAB>3.20"); two columns of prose one after the other
+    (`runtime.ocr.layout.transcript_rows`)."""
+    return "\n".join("\t".join(" ".join(line.text.split()) for line in row) for row in transcript_rows(lines))
 
 
 def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:

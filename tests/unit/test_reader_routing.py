@@ -10,6 +10,7 @@ import zlib
 import numpy as np
 import pytest
 
+from runtime.ocr.layout import order_lines
 from runtime.reader import intents
 from runtime.reader.describe import Describer
 from runtime.reader.document import read_cells, transcript
@@ -237,6 +238,28 @@ def test_a_heading_is_a_title_not_a_page_number_a_date_or_a_key():
 
 def test_transcript_keeps_rows_together():
     assert transcript(RECEIPT) == "BLUE HERON CAFE\n05/03/2024\nFlat white\t3.20\nTotal\t7.26\nPAID by card"
+
+
+def _at(text, x, y, w, h=20):
+    return TextLine(text, ((x, y), (x + w, y), (x + w, y + h), (x, y + h)), 0.9)
+
+
+def test_transcript_writes_two_columns_of_prose_one_after_the_other():
+    left = ["The council met on Tuesday", "to discuss the new ferry", "timetable and its two", "extra crossings."]
+    right = ["Fishing boats came back early", "this week after storms closed", "the northern banks for", "three days."]
+    page = [_at(text, x, 30 * row, 300) for row, pair in enumerate(zip(left, right)) for text, x in zip(pair, (0, 400))]
+    assert transcript(order_lines(page)) == "\n".join(left + right)
+    # a form whose keys have no colon keeps each key on its value's line, and so do columns
+    # of short items (three words or fewer)
+    form = [_at(text, x, 40 * row, 220) for row, pair in enumerate(
+        [("Name of organizer", "Maria Gonzales"), ("Place of the event", "Town hall"), ("Expected guests", "about two hundred")])
+        for text, x in zip(pair, (0, 400))]
+    assert transcript(order_lines(form)) == (
+        "Name of organizer\tMaria Gonzales\nPlace of the event\tTown hall\nExpected guests\tabout two hundred")
+    short = [_at(text, x, 30 * row, 300) for row, pair in enumerate(
+        [("Apples are red", "Mountains are high"), ("Bananas are long", "Rivers flow down"), ("Cherries are small", "Oceans are deep")])
+        for text, x in zip(pair, (0, 400))]
+    assert transcript(order_lines(short)).splitlines()[0] == "Apples are red\tMountains are high"
 
 
 def test_a_short_request_naming_words_of_the_page_asks_for_them():
