@@ -12,10 +12,11 @@
    at its leftmost gutter and each side is ordered by this same rule, left side first;
    so a two-column page reads down the left column, then down the right one, and a
    full-width heading or footer stays in its place above or below. Unless the block is a
-   form or a table (`_read_across`): where most of its rows have text on both sides of the
-   gutter and, in most of those, the text left of it is a key ending in a colon or all the
-   text right of it is figures (amounts, quantities, dates), the rows are read across, left
-   to right, not one column of keys and then one of values.
+   form or a table (`_read_across`): where its left side is no running text, most of its
+   rows have text on both sides of the gutter and, in most of those, the text left of it is
+   a key ending in a colon or all the text right of it is figures (amounts, quantities,
+   dates), the rows are read across, left to right, not one column of keys and then one of
+   values. (Columns further right of such a block are read across with it.)
 3. Merging: within a row, neighbours left to right whose gap is at most `merge_gap_ratio`
    × their mean height (`grid.split_runs`) are joined into one line with a single space
    (the recogniser tends to split "Total due: 42.50" into several boxes). Wider gaps keep
@@ -47,6 +48,7 @@ class _Box:
     left: float
     right: float
     height: float
+    middle: float  # down the page
 
 
 def order_lines(lines: list[TextLine] | tuple[TextLine, ...], config: LayoutConfig = LayoutConfig()) -> tuple[TextLine, ...]:
@@ -78,7 +80,7 @@ def _measure(line: TextLine) -> _Box:
     left_edge = np.hypot(*(corners[3] - corners[0]))
     right_edge = np.hypot(*(corners[2] - corners[1]))
     height = max((left_edge + right_edge) / 2, 1.0)
-    return _Box(line, corners[:, 0].min(), corners[:, 0].max(), height)
+    return _Box(line, corners[:, 0].min(), corners[:, 0].max(), height, float(corners[:, 1].mean()))
 
 
 def _order(boxes: list[_Box], unit: float, config: LayoutConfig, columns_of_prose_only: bool = False
@@ -102,7 +104,7 @@ def _order(boxes: list[_Box], unit: float, config: LayoutConfig, columns_of_pros
         block = [box for row in rows[start:end] for box in row]
         if gutter is None:  # one row, already left to right
             ordered.append(block)
-        elif _read_across(rows[start:end], gutter) or columns_of_prose_only and not (
+        elif _read_across(rows[start:end], gutter, config) or columns_of_prose_only and not (
                 _prose(rows[start:end], lambda box: box.right <= gutter, config)
                 and _prose(rows[start:end], lambda box: box.right > gutter, config)):
             ordered.extend(rows[start:end])
@@ -129,31 +131,47 @@ def _group_rows(boxes: list[_Box], config: LayoutConfig) -> list[list[_Box]]:
     return [[boxes[index] for index in row] for row in rows]
 
 
-def _read_across(rows: list[list[_Box]], gutter: float) -> bool:
-    """Whether a block split by `gutter` is a form or a table, read row by row: more than half
-    of its rows have text on both sides, and in more than half of those the text left of the
-    gutter is a key (it ends with a colon) or everything right of it is figures (`_figures`).
-    Prose, side-by-side address blocks, a sidebar next to an article or a list continued in a
-    second column have neither in most rows, and read column by column."""
+def _read_across(rows: list[list[_Box]], gutter: float, config: LayoutConfig) -> bool:
+    """Whether a block split by `gutter` is a form or a table, read row by row: its left side
+    is no running text (`_prose`), more than half of its rows have text on both sides, and in
+    more than half of those the text left of the gutter is a key (it ends with a colon, and
+    the text right of it does not: "Bill to: | Ship to:" heads two blocks) or everything right
+    of it is figures (`_figures`). Prose, address blocks side by side, an article beside a
+    table of figures or a list continued in a second column read column by column."""
     paired = [row for row in rows if row[0].right <= gutter < row[-1].right]
-    if 2 * len(paired) <= len(rows) or len(paired) < 2:
+    if 2 * len(paired) <= len(rows) or len(paired) < 2 or _prose(rows, lambda box: box.right <= gutter, config):
         return False
     across = 0
     for row in paired:
         key = [box for box in row if box.right <= gutter][-1].line.text.rstrip()
-        values = [box.line.text for box in row if box.right > gutter]
-        across += key.endswith((":", "\uff1a")) or all(map(_figures, values))
+        values = [box.line.text.rstrip() for box in row if box.right > gutter]
+        keyed = key.endswith(_COLONS) and not values[0].endswith(_COLONS)
+        across += keyed or all(map(_figures, values))
     return 2 * across > len(paired)
 
 
+_COLONS = (":", "\uff1a")  # ASCII and full-width
+
+
 def _prose(rows: list[list[_Box]], on_side, config: LayoutConfig) -> bool:
-    """Whether one side of a block is running text: at least three rows, and in two thirds of
-    them its text is one run of at least four words (a line of a paragraph)."""
+    """Whether one side of a block is running text: at least three rows set close (the median
+    step from one row to the next at most `_PROSE_LEADING` line heights), and in two thirds of
+    them the side's text is one run of at least four words (a line of a paragraph). A form's
+    or a questionnaire's rows, even of long cells, are set further apart."""
     sides = [[box for box in row if on_side(box)] for row in rows]
     sides = [side for side in sides if side]
+    if len(sides) < 3:
+        return False
+    steps = np.diff([float(np.mean([box.middle for box in side])) for side in sides])
+    height = float(np.median([box.height for side in sides for box in side]))
+    if float(np.median(np.abs(steps))) > _PROSE_LEADING * height:
+        return False
     running = sum(len(merged) == 1 and len(merged[0].text.split()) >= 4
                   for merged in (_merge_row(side, config) for side in sides))
-    return len(sides) >= 3 and 3 * running >= 2 * len(sides)
+    return 3 * running >= 2 * len(sides)
+
+
+_PROSE_LEADING = 1.8  # paragraphs are set at 1.2-1.5 line heights
 
 
 def _figures(text: str) -> bool:

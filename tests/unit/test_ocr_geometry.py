@@ -371,6 +371,17 @@ def test_layout_reads_blocks_that_are_not_forms_column_by_column():
     assert _two_sides(article, right_at=320) == [
         "The river rose after", "three days of rain", "and the bridge closed",
         "2017", "Flood peak", "2019", "Dry summer", "2021", "New levee"]
+    # two short address blocks under two headings that both end in a colon: one phone row of three
+    short = [("Send the bill to:", "Deliver the goods to:"), ("Camille Dubois", "Atelier Moreau SARL"),
+             ("Tel 01 42 68 53 00", "Tel 04 78 28 11 90")]
+    assert _two_sides(short) == [left for left, _ in short] + [right for _, right in short]
+    # an article beside a table of figures, its lines set close: the article first
+    story = ["Rain fell on the valley", "for most of the year and", "the river rose twice before", "the new levee was built"]
+    figures = [("2017", "812"), ("2018", "640"), ("2019", "905"), ("2020", "777")]
+    assert _two_sides(list(zip(story, figures)), height=30)[:4] == story
+    # a form whose keys end in a full-width colon
+    assert _two_sides([("Name of the buyer\uff1a", "Ana Maria Lopes"), ("Town of the buyer\uff1a", "Porto")])[:2] == [
+        "Name of the buyer\uff1a", "Ana Maria Lopes"]
     # keys in only half of the rows that have both sides, or both sides in only half the rows
     half_keyed = [("Name of the buyer:", "Ana Maria Lopes"), ("Town of the buyer:", "Porto in Portugal"),
                   ("blue and yellow", "red and orange"), ("green and brown", "black and white")]
