@@ -48,7 +48,6 @@ class _Box:
     left: float
     right: float
     height: float
-    middle: float  # down the page
 
 
 def order_lines(lines: list[TextLine] | tuple[TextLine, ...], config: LayoutConfig = LayoutConfig()) -> tuple[TextLine, ...]:
@@ -59,10 +58,10 @@ def order_lines(lines: list[TextLine] | tuple[TextLine, ...], config: LayoutConf
 def transcript_rows(lines: list[TextLine] | tuple[TextLine, ...], config: LayoutConfig = LayoutConfig()
                     ) -> tuple[tuple[TextLine, ...], ...]:
     """The rows a transcript writes, one per line of text, each left to right: the page's rows,
-    except that two columns of prose (`_prose`: most rows of each side one run of four words
-    or more) are written one after the other. A block of short cells that `order_lines` reads
-    column by column (a form whose keys have no colon, address blocks side by side) keeps its
-    rows here, so a key stays on the line of its value."""
+    except that two columns of running text (`_prose` on both sides) are written one after the
+    other. A block of cells that `order_lines` reads column by column (a form whose keys have
+    no colon, a questionnaire, address blocks side by side) keeps its rows here, so a key stays
+    on the line of its value."""
     return _rows_in_order(lines, config, columns_of_prose_only=True)
 
 
@@ -80,7 +79,7 @@ def _measure(line: TextLine) -> _Box:
     left_edge = np.hypot(*(corners[3] - corners[0]))
     right_edge = np.hypot(*(corners[2] - corners[1]))
     height = max((left_edge + right_edge) / 2, 1.0)
-    return _Box(line, corners[:, 0].min(), corners[:, 0].max(), height, float(corners[:, 1].mean()))
+    return _Box(line, corners[:, 0].min(), corners[:, 0].max(), height)
 
 
 def _order(boxes: list[_Box], unit: float, config: LayoutConfig, columns_of_prose_only: bool = False
@@ -154,24 +153,17 @@ _COLONS = (":", "\uff1a")  # ASCII and full-width
 
 
 def _prose(rows: list[list[_Box]], on_side, config: LayoutConfig) -> bool:
-    """Whether one side of a block is running text: at least three rows set close (the median
-    step from one row to the next at most `_PROSE_LEADING` line heights), and in two thirds of
-    them the side's text is one run of at least four words (a line of a paragraph). A form's
-    or a questionnaire's rows, even of long cells, are set further apart."""
-    sides = [[box for box in row if on_side(box)] for row in rows]
-    sides = [side for side in sides if side]
-    if len(sides) < 3:
+    """Whether one side of a block is running text: at least three rows; in two thirds of them
+    the side's text is one run of at least four words (a line of a paragraph); and at least
+    half of the rows after the first open in lower case, as lines that carry a sentence on do
+    (the cells of a form or a questionnaire open with capitals). Scripts without case never
+    count as running text here: their blocks keep their rows."""
+    runs = [_merge_row(side, config) for side in ([box for box in row if on_side(box)] for row in rows) if side]
+    if len(runs) < 3:
         return False
-    steps = np.diff([float(np.mean([box.middle for box in side])) for side in sides])
-    height = float(np.median([box.height for side in sides for box in side]))
-    if float(np.median(np.abs(steps))) > _PROSE_LEADING * height:
-        return False
-    running = sum(len(merged) == 1 and len(merged[0].text.split()) >= 4
-                  for merged in (_merge_row(side, config) for side in sides))
-    return 3 * running >= 2 * len(sides)
-
-
-_PROSE_LEADING = 1.8  # paragraphs are set at 1.2-1.5 line heights
+    running = sum(len(run) == 1 and len(run[0].text.split()) >= 4 for run in runs)
+    carried = sum(run[0].text.lstrip()[:1].islower() for run in runs[1:])
+    return 3 * running >= 2 * len(runs) and 2 * carried >= len(runs) - 1
 
 
 def _figures(text: str) -> bool:

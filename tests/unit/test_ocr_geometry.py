@@ -379,6 +379,11 @@ def test_layout_reads_blocks_that_are_not_forms_column_by_column():
     story = ["Rain fell on the valley", "for most of the year and", "the river rose twice before", "the new levee was built"]
     figures = [("2017", "812"), ("2018", "640"), ("2019", "905"), ("2020", "777")]
     assert _two_sides(list(zip(story, figures)), height=30)[:4] == story
+    assert _two_sides(list(zip(story, figures)), height=60)[:4] == story  # double-spaced
+    # keys of four words and more, ending in a colon, are a form's, not running text
+    guests = [("Name of the guest staying:", "Ana Maria Lopes"), ("Date of the first night:", "12 May 2024"),
+              ("Number of nights booked:", "three nights"), ("Room asked for by guest:", "a double room")]
+    assert _two_sides(guests, height=30)[:2] == ["Name of the guest staying:", "Ana Maria Lopes"]
     # a form whose keys end in a full-width colon
     assert _two_sides([("Name of the buyer\uff1a", "Ana Maria Lopes"), ("Town of the buyer\uff1a", "Porto")])[:2] == [
         "Name of the buyer\uff1a", "Ana Maria Lopes"]

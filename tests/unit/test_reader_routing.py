@@ -256,17 +256,21 @@ def test_transcript_writes_two_columns_of_prose_one_after_the_other():
         for text, x in zip(pair, (0, 400))]
     assert transcript(order_lines(form)) == (
         "Name of organizer\tMaria Gonzales\nPlace of the event\tTown hall\nExpected guests\tabout two hundred")
-    # nor do a questionnaire's long cells, its rows set apart as a form's are
+    # nor do a questionnaire's long cells, set as close as a paragraph's lines: they open in
+    # capitals, where running text carries its sentences on in lower case
     questions = [("Full name of the applicant", "Maria Elena Gonzales Ruiz"),
-                 ("Town where the applicant lives", "a small town near Porto"),
-                 ("Reason given for the request", "to open a new bakery")]
-    asked = [_at(text, x, 44 * row, 300) for row, pair in enumerate(questions) for text, x in zip(pair, (0, 400))]
+                 ("Town where the applicant lives", "A small town near Porto"),
+                 ("Reason given for the request", "To open a new bakery")]
+    asked = [_at(text, x, 30 * row, 300) for row, pair in enumerate(questions) for text, x in zip(pair, (0, 400))]
     assert transcript(order_lines(asked)).splitlines() == ["\t".join(pair) for pair in questions]
     # two rows are too few to call running text, and so is one long line in two
     assert transcript(order_lines(page[:4])).splitlines()[0] == f"{left[0]}\t{right[0]}"
-    halves = [(left[0], right[0]), ("Ferry", "Boats"), (left[1], right[1]), ("Fares", "Storms")]
+    halves = [(left[0], right[0]), ("ferry", "boats"), (left[1], right[1]), ("fares", "storms")]
     mixed = [_at(text, x, 30 * row, 300) for row, pair in enumerate(halves) for text, x in zip(pair, (0, 400))]
     assert transcript(order_lines(mixed)).splitlines()[0] == f"{left[0]}\t{right[0]}"
+    threes = [("The ferry left", "The boats came"), ("at six sharp", "back at noon"), ("and came back", "with the fish")]
+    three_words = [_at(text, x, 30 * row, 300) for row, pair in enumerate(threes) for text, x in zip(pair, (0, 400))]
+    assert transcript(order_lines(three_words)).splitlines()[0] == "The ferry left\tThe boats came"
     short = [_at(text, x, 30 * row, 300) for row, pair in enumerate(
         [("Apples are red", "Mountains are high"), ("Bananas are long", "Rivers flow down"), ("Cherries are small", "Oceans are deep")])
         for text, x in zip(pair, (0, 400))]
