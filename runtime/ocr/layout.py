@@ -82,8 +82,7 @@ def _measure(line: TextLine) -> _Box:
     return _Box(line, corners[:, 0].min(), corners[:, 0].max(), height)
 
 
-def _order(boxes: list[_Box], unit: float, config: LayoutConfig, columns_of_prose_only: bool = False
-           ) -> list[list[_Box]]:
+def _order(boxes: list[_Box], unit: float, config: LayoutConfig, columns_of_prose_only: bool) -> list[list[_Box]]:
     rows = _group_rows(boxes, config)
     reach: dict[int, tuple[int, float | None]] = {}
 
@@ -100,17 +99,20 @@ def _order(boxes: list[_Box], unit: float, config: LayoutConfig, columns_of_pros
             # This row (a centred heading, say) would cut the column section below short:
             # it is read on its own, before the section.
             end, gutter = start + 1, None
-        block = [box for row in rows[start:end] for box in row]
+        block, block_rows = [box for row in rows[start:end] for box in row], rows[start:end]
+        start = end
         if gutter is None:  # one row, already left to right
             ordered.append(block)
-        elif _read_across(rows[start:end], gutter, config) or columns_of_prose_only and not (
-                _prose(rows[start:end], lambda box: box.right <= gutter, config)
-                and _prose(rows[start:end], lambda box: box.right > gutter, config)):
-            ordered.extend(rows[start:end])
+            continue
+        # A left side of running text is an article, never a form's keys (`_read_across`); a
+        # transcript splits only running text from running text.
+        prose_left = _prose(block_rows, lambda box: box.right <= gutter, config)
+        if not prose_left and _read_across(block_rows, gutter) or columns_of_prose_only and not (
+                prose_left and _prose(block_rows, lambda box: box.right > gutter, config)):
+            ordered.extend(block_rows)
         else:
             for side in ([box for box in block if box.right <= gutter], [box for box in block if box.right > gutter]):
                 ordered.extend(_order(side, unit, config, columns_of_prose_only))
-        start = end
     return ordered
 
 
@@ -130,15 +132,15 @@ def _group_rows(boxes: list[_Box], config: LayoutConfig) -> list[list[_Box]]:
     return [[boxes[index] for index in row] for row in rows]
 
 
-def _read_across(rows: list[list[_Box]], gutter: float, config: LayoutConfig) -> bool:
-    """Whether a block split by `gutter` is a form or a table, read row by row: its left side
-    is no running text (`_prose`), more than half of its rows have text on both sides, and in
-    more than half of those the text left of the gutter is a key (it ends with a colon, and
+def _read_across(rows: list[list[_Box]], gutter: float) -> bool:
+    """Whether a block split by `gutter`, whose left side is no running text (`_order` checks
+    it), is a form or a table, read row by row: more than half of its rows have text on both
+    sides, and in more than half of those the text left of the gutter is a key (it ends with a colon, and
     the text right of it does not: "Bill to: | Ship to:" heads two blocks) or everything right
     of it is figures (`_figures`). Prose, address blocks side by side, an article beside a
     table of figures or a list continued in a second column read column by column."""
     paired = [row for row in rows if row[0].right <= gutter < row[-1].right]
-    if 2 * len(paired) <= len(rows) or len(paired) < 2 or _prose(rows, lambda box: box.right <= gutter, config):
+    if 2 * len(paired) <= len(rows) or len(paired) < 2:
         return False
     across = 0
     for row in paired:
