@@ -534,7 +534,7 @@ class ReaderAdapter(KindAdapter):
         if self._photos is None or _is_flat(image):
             return None
         detections = self._detections(image, regions) if self._detector is not None else ()
-        detections = beside_text(detections, regions, image.size)  # a form's lines read as kites are text
+        detections = beside_text(detections, regions, image)  # a form's lines read as kites are text
         look = Look(detections, (), tuple(regions), image.size)
         words = tuple(r for r in regions if not _speck(r))
         if words and look.kind == DOCUMENT:  # specks alone (a silhouette's edge read as '7') make no page
@@ -555,7 +555,7 @@ class ReaderAdapter(KindAdapter):
                                               enough=lambda remembered: remembered.complete)
         else:
             found = self._detections_memo.get(image, lambda: detect_large_first(
-                self._detector, image, MIN_OBJECT_ON_PAGE, lambda whole: beside_text(whole, regions, image.size)))
+                self._detector, image, MIN_OBJECT_ON_PAGE, lambda whole: beside_text(whole, regions, image)))
         return found.detections
 
     def answer_photo(self, task: str, prompt: str, look: Look) -> PhotoReply:

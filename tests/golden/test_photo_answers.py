@@ -67,8 +67,9 @@ def photos():
 
 
 def beside_a_cup(page: Image.Image, photos) -> Image.Image:
-    """`page` with a photo of a cup of coffee to its right, as tall as the page."""
-    cup = ImageOps.pad(photos["coffee"].convert("RGB"), (page.height, page.height), color=(255, 255, 255))
+    """`page` with a photo of a cup of coffee to its right, as tall as the page (cropped square:
+    the cup takes a fifth of the picture, a large object beside a page of text)."""
+    cup = ImageOps.fit(photos["coffee"].convert("RGB"), (page.height, page.height))
     picture = Image.new("RGB", (page.width + cup.width, page.height), (255, 255, 255))
     picture.paste(page, (0, 0))
     picture.paste(cup, (page.width, 0))
