@@ -256,7 +256,17 @@ def _heading(cells, rows) -> int | None:
     if titles:
         return titles[0]
     return next((index for index in top if sum(ch.isalpha() for ch in cells[index].text) >= 2
-                 and not _page_number(cells[index].text)), None)
+                 and not _page_number(cells[index].text) and not _function_words_only(cells[index].text)), None)
+
+
+# Words that name nothing alone: a logo set one word a line ("THE | AMERICAN | TOBACCO |
+# COMPANY" on a FUNSD form) has a first line that is no title.
+_FUNCTION_WORDS = frozenset("a an the of and or to in on at by for with from".split())
+
+
+def _function_words_only(text: str) -> bool:
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    return bool(words) and all(word in _FUNCTION_WORDS for word in words)
 
 
 _HEADING_ROWS = 2
@@ -276,7 +286,7 @@ def _titles(text: str) -> bool:
         return False
     if any(end - start >= 0.5 * len(text) for start, end, _ in find_dates(text)):
         return False
-    return not _page_number(text)
+    return not _page_number(text) and not _function_words_only(text)
 
 
 def _page_number(text: str) -> bool:

@@ -231,6 +231,12 @@ def test_a_heading_is_a_title_not_a_page_number_a_date_or_a_key():
     for number in ("Page 1 of 10.", "Page No. 2", "PAGE # 3"):
         page = read_cells((_cell(number, 20, 10, 150), _cell("PRODUCT SPECIFICATION", 20, 50, 300)))
         assert number.rstrip(".") not in Describer(bag_of_words).describe(page).text, number
+    # a logo set a word a line ("THE | AMERICAN | TOBACCO | COMPANY"): its first word is no title
+    logo = read_cells((_cell("THE", 20, 10, 50), _cell("PURCHASE REQUISITION", 300, 10, 250),
+                       _cell("AMERICAN", 20, 50, 120), _cell("Budget", 20, 120, 100)))
+    assert 'headed "THE"' not in Describer(bag_of_words).describe(logo).text
+    logo = read_cells((_cell("THE", 20, 10, 50), _cell("AMERICAN", 20, 50, 120), _cell("Budget", 20, 120, 100)))
+    assert 'headed "AMERICAN"' in Describer(bag_of_words).describe(logo).text
     # a page of nothing else still names its start
     alone = read_cells((_cell("Page 2", 20, 10, 100), _cell("Notes", 20, 50, 100)))
     assert 'headed "Notes"' in Describer(bag_of_words).describe(alone).text
