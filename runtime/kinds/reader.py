@@ -156,8 +156,12 @@ def _on_the_page(words: list[str], regions) -> bool:
 
 
 def _context(lines) -> str:
-    text = "\n".join(line.text for line in lines)
-    return f"The image contains this text (recognized by OCR, one line per line):\n{text}"
+    """What the language model is told of a page: its text as the recognizer read it, a row of
+    the page per line (a form's key beside its value, an item beside its price, as "Transcribe
+    this." writes them), the row's cells separated by " | "."""
+    rows = transcript(lines).split("\n")
+    text = "\n".join(row.replace("\t", " | ") for row in rows)
+    return f'The image contains this text (recognized by OCR; one row of the page per line, its cells separated by " | "):\n{text}'
 
 
 def _known_vectors(context: LoadContext, embed) -> dict:

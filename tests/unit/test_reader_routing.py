@@ -429,3 +429,18 @@ def test_a_word_that_names_other_things_too_is_a_kind_of_page_only_in_a_title_th
         assert text.startswith("This is a page with text"), (top, text)
     cells = (_cell("NORDIC SKY AIRLINES", 20, 10, 300), _cell("BOARDING PASS", 600, 10, 200)) + body
     assert Describer(bag_of_words).describe(read_cells(cells)).text.startswith("This is a boarding pass")
+
+
+def test_the_language_models_context_keeps_a_forms_keys_beside_their_values():
+    """Free generation about a page is told its text row by row ("City or Town | Dundee"), as
+    the transcript writes it: one line per OCR line lost which value stood beside which key
+    (and `read` gives a colon-less form's keys, then its values)."""
+    from runtime.kinds.reader import _context
+
+    rows = [("Name of Event", "Mrs Illinois"), ("City or Town", "Dundee"), ("Type of Event", "Beauty Contest"),
+            ("Estimated Attendance", "700")]
+    form = [cell for row, (key, value) in enumerate(rows)
+            for cell in (_cell(key, 0, 40 * row, 12 * len(key)), _cell(value, 400, 40 * row, 12 * len(value)))]
+    context = _context(tuple(order_lines(form)))
+    assert context.splitlines()[1:] == [f"{key} | {value}" for key, value in rows]
+    assert '" | "' in context.splitlines()[0]
