@@ -170,9 +170,30 @@ def _prose(rows: list[list[_Box]], on_side, config: LayoutConfig) -> bool:
 
 def _figures(text: str) -> bool:
     """A cell of figures: at least two thirds of its letters and digits are digits ("1,121.67",
-    "2023-08-27", "11"; not "75001 Paris" or "6. Pack the tent")."""
+    "2023-08-27", "11"; not "75001 Paris" or "6. Pack the tent"), or figures with one short
+    word of a unit or a currency ("9.00 EUR", "2 pcs", "12 kg"), or a dash that stands for
+    none ("-", "—")."""
+    words = text.split()
+    if words and all(set(word) <= _DASHES for word in words):
+        return True
+    figures = [word for word in words if _figure(word)]
+    others = [word for word in words if not _figure(word)]
+    return _figure(text) or bool(figures) and len(others) == 1 and _unit(others[0])
+
+
+def _figure(text: str) -> bool:
     characters = [c for c in text if c.isalnum()]
     return bool(characters) and 3 * sum(c.isdigit() for c in characters) >= 2 * len(characters)
+
+
+def _unit(word: str) -> bool:
+    """A unit or currency written as a short word in one case ("EUR", "pcs", "kg", "hrs."; not
+    "Tea", a list's item after its number)."""
+    letters = word.strip(".,;:()")
+    return 1 <= len(letters) <= 3 and letters.isalpha() and (letters.islower() or letters.isupper())
+
+
+_DASHES = frozenset("-‐‑‒–—―−")
 
 
 def _find_gutter(boxes: list[_Box], unit: float, config: LayoutConfig) -> float | None:

@@ -410,3 +410,18 @@ def test_layout_keeps_a_narrow_price_column_in_rows():
 
 def test_layout_of_nothing_is_empty():
     assert order_lines([]) == ()
+
+
+def test_a_table_whose_figures_carry_units_currencies_or_dashes_is_read_across():
+    """"2 pcs", "9.00 EUR" and a dash for no quantity are a table row's figures: an invoice's
+    items are read with their quantities and prices, not all the descriptions first."""
+    items = [("Desk lamp", ("2 pcs", "9.00 EUR")), ("Cable set", ("1 pcs", "4.50 EUR")),
+             ("Shipping", ("-", "6.00 EUR")), ("Mouse pad", ("3 pcs", "2.00 EUR"))]
+    assert _two_sides(items) == [text for left, right in items for text in (left, *right)]
+    weights = [("Flour", "12 kg"), ("Sugar", "4 kg"), ("Rice", "25 KG"), ("Oats", "2 kg")]
+    assert _two_sides(weights) == [text for row in weights for text in row]
+    from runtime.ocr.layout import _figures
+
+    assert all(map(_figures, ("9.00 EUR", "EUR 1.200,00", "€ 12,50", "3 hrs.", "-", "\u2014", "Tel 01 42 68 53")))
+    # a list's numbered item, a street, a town: words, not a figure and its unit
+    assert not any(map(_figures, ("5. Jam", "12 Rue Mercier", "75001 Paris", "6. Pack the tent", "USD")))
