@@ -99,14 +99,32 @@ def settings_from_metadata(config: DetectionConfig, metadata: dict[str, str], pa
 
 def detect_boxes(session: ComponentSession, image_bgr: np.ndarray, config: DetectionConfig) -> np.ndarray:
     """Text boxes of a BGR uint8 image as a (n, 4, 2) float32 array, corners TL, TR, BR, BL."""
+    return detect_boxes_and_faint(session, image_bgr, config, None)[0]
+
+
+def detect_boxes_and_faint(session: ComponentSession, image_bgr: np.ndarray, config: DetectionConfig,
+                           faint_thresh: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """`detect_boxes`' boxes, and the faint ones: boxes whose mean probability is at least
+    `faint_thresh` but under `config.box_thresh` (none when `faint_thresh` is None). A line of
+    text on a darkening background scores 0.40-0.47 where the page's other lines score
+    0.5-0.8 (scikit-image's `page`), and is dropped by the threshold alone; the caller keeps
+    what the recogniser reads confidently in them (`OcrConfig.faint_box_thresh`)."""
+    empty = np.zeros((0, 4, 2), dtype=np.float32)
     height, width = image_bgr.shape[:2]
     tensor = prepare_detection_input(image_bgr, config)
     if tensor is None:
-        return np.zeros((0, 4, 2), dtype=np.float32)
+        return empty, empty
     output = next(iter(session.run({next(iter(session.inputs)): tensor}).values()))
     probability = output[0, 0]
-    boxes, _ = boxes_from_probability(probability, width, height, config)
-    return filter_boxes(boxes, width, height)
+    if faint_thresh is None or faint_thresh >= config.box_thresh:
+        boxes, _ = boxes_from_probability(probability, width, height, config)
+        return filter_boxes(boxes, width, height), empty
+    boxes, scores = boxes_from_probability(probability, width, height, dataclasses.replace(config, box_thresh=faint_thresh))
+    # the same boxes as a pass at box_thresh gives, in the same order: a box's score does not
+    # depend on the threshold
+    strong = [box for box, score in zip(boxes, scores) if score >= config.box_thresh]
+    faint = [box for box, score in zip(boxes, scores) if score < config.box_thresh]
+    return filter_boxes(strong, width, height), filter_boxes(faint, width, height)
 
 
 def prepare_detection_input(image_bgr: np.ndarray, config: DetectionConfig) -> np.ndarray | None:

@@ -20,7 +20,7 @@ from ..scheduler import WorkerPool
 from ..session import ComponentSession
 from . import geometry, grid
 from .classify import ClassifyConfig, upright_crops
-from .detect import DetectionConfig, detect_boxes, settings_from_metadata
+from .detect import DetectionConfig, detect_boxes_and_faint, settings_from_metadata
 from .layout import LayoutConfig, order_lines
 from .recognize import RecognizeConfig, load_alphabet, recognize_crops
 
@@ -42,6 +42,15 @@ class OcrConfig:
     width_height_ratio: float = 8.0
     max_side_len: int = 2000
     min_side_len: int = 30
+    # Ours, not RapidOCR's: boxes the detector scores from this up to its box threshold are
+    # read too, and kept where the recogniser reads at least `faint_min_chars` letters or
+    # digits with `faint_min_confidence` (None: RapidOCR's boxes only). Lines on a shaded or
+    # darkening background score under the threshold ("the markers are found at the two
+    # extreme parts of the" on scikit-image's `page`, 0.40; "IN", "TO", names and headings on
+    # FUNSD's development scans), texture in a photo reads as one letter at low confidence.
+    faint_box_thresh: float | None = 0.3
+    faint_min_confidence: float = 0.9
+    faint_min_chars: int = 2
 
 
 @dataclass(frozen=True)
@@ -104,7 +113,21 @@ class OcrPipeline:
         prepared = self._prepare(image)
         if prepared is None:
             return ()
-        boxes = detect_boxes(self._det, prepared.image, config.detection)
+        boxes, faint = detect_boxes_and_faint(self._det, prepared.image, config.detection, config.faint_box_thresh)
+        lines = self._recognize(prepared, boxes, config.text_score, 0)
+        # Faint boxes are read in runs of their own: the strong boxes' texts stay RapidOCR's
+        # (a crop's text depends on the crops it is batched with).
+        found = self._recognize(prepared, faint, max(config.text_score, config.faint_min_confidence), config.faint_min_chars)
+        if not found:
+            return lines
+        merged = lines + found
+        return tuple(merged[index] for row in grid.group_regions([line.box for line in merged], config.layout.rows).rows
+                     for index in row)
+
+    def _recognize(self, prepared: _Prepared, boxes, min_confidence: float, min_chars: int) -> tuple[TextLine, ...]:
+        """The lines read in `boxes` (working-image corners) row by row, in the caller's
+        pixels: those read with `min_confidence` and `min_chars` letters or digits."""
+        config = self._config
         if len(boxes) == 0:
             return ()
         boxes = [boxes[index] for row in grid.group_regions(boxes, config.layout.rows).rows for index in row]
@@ -121,7 +144,7 @@ class OcrPipeline:
         texts = _recognize_in_scan_order(self._rec, crops, kept, self._alphabet, config.recognize, self._pool.map)
         lines = []
         for box, (text, confidence) in zip(kept, texts):
-            if confidence >= config.text_score and text:
+            if confidence >= min_confidence and text and sum(ch.isalnum() for ch in text) >= min_chars:
                 lines.append(TextLine(text=text, box=_to_original(box, prepared), confidence=confidence))
         return tuple(lines)
 
