@@ -96,6 +96,25 @@ def split_runs(boxes: Sequence[Sequence[Sequence[float]]], max_gap_ratio: float)
     return tuple(tuple(run) for run in runs)
 
 
+def upright(boxes: Sequence[Sequence[Sequence[float]]], min_degrees: float = 0.0) -> np.ndarray:
+    """The boxes' corners, (n, 4, 2), in the page's own frame: x along the text direction (the
+    median of the boxes', as rows are grouped), y across it, down the page. An upright page's
+    corners (or one turned by `min_degrees` or less) come back as they are; on a page turned
+    by a few degrees, a value at the end of its key's row is level with its key here, not
+    with the row above."""
+    corners = np.asarray(boxes, dtype=np.float64).reshape(-1, 4, 2)
+    if not len(corners):
+        return corners
+    along = (corners[:, 1] - corners[:, 0]) + (corners[:, 2] - corners[:, 3])
+    height = (np.hypot(*(corners[:, 3] - corners[:, 0]).T) + np.hypot(*(corners[:, 2] - corners[:, 1]).T)) / 2
+    angle = _text_angle(along, np.maximum(height, 1.0))
+    if abs(angle) <= np.radians(min_degrees):
+        return corners
+    direction = np.array([np.cos(angle), np.sin(angle)])
+    normal = np.array([-direction[1], direction[0]])
+    return np.stack([corners @ direction, corners @ normal], axis=-1)
+
+
 def _measure(corners: np.ndarray) -> _Measures:
     along = (corners[:, 1] - corners[:, 0]) + (corners[:, 2] - corners[:, 3])  # top + bottom edge
     height = (np.hypot(*(corners[:, 3] - corners[:, 0]).T) + np.hypot(*(corners[:, 2] - corners[:, 1]).T)) / 2

@@ -18,8 +18,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from runtime.ocr.grid import upright
 from runtime.results import TextLine
 
+# The trees were fitted on the image frame of scans turned by 1.8 degrees at most: pages
+# within that keep it (their features are what the trees know), pages turned further are
+# measured upright.
+_FITTED_SKEW_DEGREES = 2.0
 _BELOW_RATIO = 8.0
 _LEFT_RATIO = 3.0
 _UNDER_RATIO = 1.5
@@ -33,8 +38,15 @@ FEATURES = ("gap_right", "gap_below", "left_offset", "centre_offset", "row_overl
 
 
 def _spans(cells: tuple[TextLine, ...]) -> np.ndarray:
-    return np.array([(min(p[0] for p in c.box), min(p[1] for p in c.box), max(p[0] for p in c.box),
-                      max(p[1] for p in c.box)) for c in cells], dtype=np.float64).reshape(-1, 4)
+    """(left, top, right, bottom) of each cell, in the page's own frame (`grid.upright`) where
+    the page is turned by more than `_FITTED_SKEW_DEGREES`: on a receipt photographed 9
+    degrees askew, the next row's value is level with a key in the image's frame, and was
+    linked to it ("TOTAL" -> the cash given)."""
+    if not cells:
+        return np.zeros((0, 4), dtype=np.float64)
+    corners = upright([cell.box for cell in cells], _FITTED_SKEW_DEGREES)
+    return np.column_stack([corners[:, :, 0].min(axis=1), corners[:, :, 1].min(axis=1),
+                            corners[:, :, 0].max(axis=1), corners[:, :, 1].max(axis=1)])
 
 
 def candidates(spans: np.ndarray, key: int) -> np.ndarray:

@@ -134,3 +134,24 @@ def test_a_key_of_common_words_said_in_full_names_that_key():
             _line("Made", 20, 160, 80), _line("1987", 200, 160, 80))
     assert _answerer().answer("What is the Written by?", page).text == "J. Doe"
     assert _answerer().answer("Who made it?", page).text != "1987"  # a year is no one
+
+
+def _turned(lines, degrees):
+    """`lines` as a photo turned `degrees` counter-clockwise shows them (about the origin)."""
+    angle = np.radians(-degrees)  # image y runs down
+    turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    return tuple(TextLine(line.text, tuple(tuple(float(v) for v in turn @ np.array(p, dtype=float) + (0, 200))
+                                           for p in line.box), line.confidence) for line in lines)
+
+
+def test_a_receipt_photographed_askew_links_each_key_to_its_own_rows_value():
+    """A receipt turned 9 degrees: the end of each row (its value, 250 px right of its key)
+    stands as high as the key of the row above. In the image's frame the linker paired
+    "TOTAL" with the cash given under it, and "What is the total?" was answered "20.00"."""
+    rows = [("Subtotal", "13.00"), ("VAT 20%", "2.60"), ("TOTAL", "15.60"), ("Cash", "20.00"), ("Change", "4.40")]
+    receipt = tuple(line for row, (key, value) in enumerate(rows)
+                    for line in (_line(key, 40, 300 + 42 * row, 110, 30), _line(value, 290, 300 + 42 * row, 70, 30)))
+    for degrees in (0, 5, 9, -9):
+        fields = extract_fields(read_cells(_turned(receipt, degrees)))
+        pairs = {(f.key, f.value) for f in fields}
+        assert ("TOTAL", "15.60") in pairs and ("TOTAL", "20.00") not in pairs and ("Cash", "4.40") not in pairs, degrees
