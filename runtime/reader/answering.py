@@ -516,6 +516,11 @@ _SPENDING = frozenset(vocabulary.canonical(w) for w in
                       "spend spent pay paid payment cost price amount charge charged bill billed much buy bought purchase purchased".split())
 
 
+def _grouped_number(text: str) -> bool:
+    """Whether a number is written in groups ("953-533-8973", "(03) 5542 3228") or with a "+"."""
+    return "+" in text or re.search(r"\d[\s().\-/]+\d|\(\d", text) is not None
+
+
 def _word_form(word: str) -> str:
     """A word as a line and a question are compared: canonical, a number without leading
     zeros ("02" and "2")."""
@@ -1587,6 +1592,11 @@ class Answerer:
                 # a table's cell answers through its row and column (`_table_cell`): "Saturday |
                 # End 13:00" is not the start the question asks about
                 if field.source == "table":
+                    continue
+                # a run of digits no key calls a phone is an id as often (a scan's Bates number
+                # "670805266" answered "What is the fax number?" on forms without one): the
+                # page's phone is a number written as one, in groups or with a "+"
+                if expected == PHONE and not _grouped_number(field.value):
                     continue
                 if (field.source == "block") == blocks and not vocabulary.qualifiers(field.key):
                     return [(field, 0.5)]  # "Due date: ..." is not the document's date

@@ -1825,3 +1825,19 @@ def test_who_a_page_nobody_signed_is_from_is_its_issuer():
     assert reader.answer("Who is this invoice from?", invoice).text == "Northwind Design Studio"
     assert reader.answer("who's it from?", invoice).text == "Northwind Design Studio"
     assert reader.answer("Who is it billed to?", invoice).text != "Northwind Design Studio"
+
+
+def test_an_unkeyed_run_of_digits_is_no_phone_number():
+    """A scan's Bates number "670805266" answered "What is the fax number?" on a form with no
+    fax: no key calls it a phone, and nothing in how it is written does. A number written in
+    groups, or with a "+", still answers as the page's phone where no key names one."""
+    page = (_line("PHOTOCOPYING VARIANCE FORM", 20, 10, 400), _line("This form was placed before", 20, 60, 300),
+            _line("670805266", 340, 60, 120), _line("POOR QUALITY ORIGINAL", 20, 110, 300))
+    answerer = _answerer()
+    assert answerer.answer("What is the fax number?", page).text == NOT_FOUND
+    assert answerer.answer("What is the phone number?", page).text == NOT_FOUND
+    shop = (_line("CORNER BAKERY", 20, 10, 300), _line("12 Mill Street, Leeds", 20, 60, 300),
+            _line("0113 496 0718", 20, 110, 200), _line("Total 15.60", 20, 160, 200))
+    assert answerer.answer("What is the phone number?", shop).text == "0113 496 0718"
+    keyed = (_line("Order 5512", 20, 10, 200), _line("Phone:", 20, 60, 80), _line("01134960718", 120, 60, 200))
+    assert answerer.answer("What is the phone number?", keyed).text == "01134960718"
