@@ -1595,8 +1595,9 @@ class Answerer:
                     continue
                 # a run of digits no key calls a phone is an id as often (a scan's Bates number
                 # "670805266" answered "What is the fax number?" on forms without one): the
-                # page's phone is a number written as one, in groups or with a "+"
-                if expected == PHONE and not _grouped_number(field.value):
+                # page's phone is a number written as one, in groups or with a "+", or keyed
+                # as one ("Tel: 01134960718", the recognizer dropping its spaces)
+                if expected == PHONE and not _grouped_number(field.value) and question_type(field.key) != PHONE:
                     continue
                 if (field.source == "block") == blocks and not vocabulary.qualifiers(field.key):
                     return [(field, 0.5)]  # "Due date: ..." is not the document's date

@@ -60,7 +60,13 @@ FRAME_SHARE = 0.9
 # page: FUNSD's scanned forms were boxed as a "tv" or "laptop" at 0.41-0.65 over 53-89% of the
 # image, boxes 95-98% two-tone; the people, cat, cup and motorcycle of scikit-image's photos,
 # with and without a receipt pasted on them, 25-63%.
+# The box must hold a quarter of the page's text or more (`_holds_text`), and be half paper
+# at least: a black or dim object is all "ink" (the FUNSD boxes were 65-97% paper, the one on
+# a scan with a black border 65%). Paper is light: where the commonest grey is darker than
+# `MIN_PAPER_GREY` (a dark photo, a black laptop filling the frame) nothing is paper.
 TWO_TONE = 0.85
+MIN_PAPER = 0.5
+MIN_PAPER_GREY = 128
 PAPER_TONE = 24
 INK_TONE = 64
 
@@ -87,8 +93,8 @@ def text_cover(box: tuple[float, float, float, float], mask: np.ndarray, scale: 
 def beside_text(detections, regions, image) -> tuple[Detection, ...]:
     """The detections of `image` (a PIL image) that are not the page's text seen as objects
     (`MAX_TEXT_COVER`), nor the page itself: a box that fills the frame around the text
-    (`FRAME_SHARE`), or one over a page of text that shows nothing but paper and ink
-    (`TWO_TONE`)."""
+    (`FRAME_SHARE`), or one over most of a page of text that shows nothing but paper and ink
+    (`TWO_TONE`, `MIN_PAPER`)."""
     if not regions:
         return tuple(detections)
     size = image.size
@@ -96,8 +102,21 @@ def beside_text(detections, regions, image) -> tuple[Detection, ...]:
     kept = [d for d in detections if text_cover(d.box, mask) <= MAX_TEXT_COVER]
     if len(regions) < PAGE_LINES or not kept:
         return tuple(kept)
+    kept = [d for d in kept if not _is_the_page(d.box, regions, size)]
+    over_text = [d for d in kept if _holds_text(d.box, regions)]
+    if not over_text:
+        return tuple(kept)
     tones = _Tones(image)
-    return tuple(d for d in kept if not _is_the_page(d.box, regions, size) and tones.two_tone(d.box) < TWO_TONE)
+    return tuple(d for d in kept if d not in over_text or not tones.paper_and_ink(d.box))
+
+
+def _holds_text(box: tuple[float, float, float, float], regions) -> bool:
+    """Whether `box` holds the centres of a quarter of the page's text regions or more (a
+    FUNSD scan's "tv" over its top half held 12 of 28)."""
+    x0, y0, x1, y1 = box
+    inside = sum(x0 <= sum(p[0] for p in r.box) / len(r.box) <= x1 and y0 <= sum(p[1] for p in r.box) / len(r.box) <= y1
+                 for r in regions)
+    return 4 * inside >= len(regions)
 
 
 class _Tones:
@@ -108,13 +127,17 @@ class _Tones:
         counts = np.convolve(np.bincount(self.grey.ravel(), minlength=256), np.ones(9), "same")
         self.paper = int(np.argmax(counts))
 
-    def two_tone(self, box: tuple[float, float, float, float]) -> float:
-        """The share of `box` (x0, y0, x1, y1) that is paper or ink."""
+    def paper_and_ink(self, box: tuple[float, float, float, float]) -> bool:
+        """Whether `box` (x0, y0, x1, y1) shows paper and ink only: `TWO_TONE` of it either,
+        and at least `MIN_PAPER` of it paper (a dark object is all "ink")."""
         x0, y0, x1, y1 = (int(round(v)) for v in box)
         window = self.grey[max(0, y0):max(y1, y0 + 1), max(0, x0):max(x1, x0 + 1)]
         if not window.size:
-            return 0.0
-        return float(((np.abs(window - self.paper) <= PAPER_TONE) | (window <= INK_TONE)).mean())
+            return False
+        if self.paper < MIN_PAPER_GREY:
+            return False
+        paper = np.abs(window - self.paper) <= PAPER_TONE
+        return float(paper.mean()) >= MIN_PAPER and float((paper | (window <= INK_TONE)).mean()) >= TWO_TONE
 
 
 def _is_the_page(box: tuple[float, float, float, float], regions, size: tuple[int, int]) -> bool:

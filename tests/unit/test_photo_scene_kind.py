@@ -79,6 +79,14 @@ def test_an_object_over_a_page_that_shows_only_paper_and_ink_is_the_page():
     assert Look(beside_text((laptop,), sparse, photo), (), sparse, (600, 800)).kind == BOTH
     # A few words are no page: an object there is kept whatever its tones
     assert beside_text((laptop,), sparse[:3], scan) == (laptop,)
+    # A dark object is all "ink": beside the text, or over it, it stays an object
+    dark = scan.copy()
+    ImageDraw.Draw(dark).rectangle((300, 100, 580, 760), fill=(30, 30, 30))
+    cup = _thing("cup", (300, 100, 580, 760))
+    assert beside_text((cup,), sparse, dark) == (cup,)
+    blackout = scan.copy()
+    ImageDraw.Draw(blackout).rectangle((20, 100, 580, 760), fill=(25, 25, 25))
+    assert beside_text((laptop,), sparse, blackout) == (laptop,)
 
 
 def test_a_page_of_text_with_a_small_object_is_a_document_and_a_large_one_makes_it_both():

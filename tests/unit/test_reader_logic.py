@@ -1841,3 +1841,8 @@ def test_an_unkeyed_run_of_digits_is_no_phone_number():
     assert answerer.answer("What is the phone number?", shop).text == "0113 496 0718"
     keyed = (_line("Order 5512", 20, 10, 200), _line("Phone:", 20, 60, 80), _line("01134960718", 120, 60, 200))
     assert answerer.answer("What is the phone number?", keyed).text == "01134960718"
+    # a key that calls it a phone where the question words it otherwise ("Tel" for "phone")
+    for key in ("Tel:", "Telephone", "Fax:"):
+        keyed = (_line("ACME LTD", 20, 10, 200), _line(key, 20, 60, 90), _line("01134960718", 130, 60, 200),
+                 _line("Total 15.60", 20, 110, 200))
+        assert answerer.answer("What is the phone number?", keyed).text == "01134960718", key
