@@ -105,9 +105,7 @@ def upright(boxes: Sequence[Sequence[Sequence[float]]], min_degrees: float = 0.0
     corners = np.asarray(boxes, dtype=np.float64).reshape(-1, 4, 2)
     if not len(corners):
         return corners
-    along = (corners[:, 1] - corners[:, 0]) + (corners[:, 2] - corners[:, 3])
-    height = (np.hypot(*(corners[:, 3] - corners[:, 0]).T) + np.hypot(*(corners[:, 2] - corners[:, 1]).T)) / 2
-    angle = _text_angle(along, np.maximum(height, 1.0))
+    angle, _ = _page_frame(corners)
     if abs(angle) <= np.radians(min_degrees):
         return corners
     direction = np.array([np.cos(angle), np.sin(angle)])
@@ -115,14 +113,20 @@ def upright(boxes: Sequence[Sequence[Sequence[float]]], min_degrees: float = 0.0
     return np.stack([corners @ direction, corners @ normal], axis=-1)
 
 
-def _measure(corners: np.ndarray) -> _Measures:
+def _page_frame(corners: np.ndarray) -> tuple[float, np.ndarray]:
+    """The page's text angle (`_text_angle`) and each box's height (at least 1)."""
     along = (corners[:, 1] - corners[:, 0]) + (corners[:, 2] - corners[:, 3])  # top + bottom edge
     height = (np.hypot(*(corners[:, 3] - corners[:, 0]).T) + np.hypot(*(corners[:, 2] - corners[:, 1]).T)) / 2
-    angle = _text_angle(along, np.maximum(height, 1.0))
+    height = np.maximum(height, 1.0)
+    return _text_angle(along, height), height
+
+
+def _measure(corners: np.ndarray) -> _Measures:
+    angle, height = _page_frame(corners)
     direction = np.array([np.cos(angle), np.sin(angle)])
     normal = np.array([-direction[1], direction[0]])
     u, v = corners @ direction, corners @ normal
-    return _Measures(u.min(axis=1), u.max(axis=1), v.mean(axis=1), np.maximum(height, 1.0))
+    return _Measures(u.min(axis=1), u.max(axis=1), v.mean(axis=1), height)
 
 
 def _text_angle(along: np.ndarray, height: np.ndarray) -> float:

@@ -113,10 +113,14 @@ def beside_text(detections, regions, image) -> tuple[Detection, ...]:
 def _holds_text(box: tuple[float, float, float, float], regions) -> bool:
     """Whether `box` holds the centres of a quarter of the page's text regions or more (a
     FUNSD scan's "tv" over its top half held 12 of 28)."""
+    return 4 * _centres_inside(box, regions) >= len(regions)
+
+
+def _centres_inside(box: tuple[float, float, float, float], regions) -> int:
+    """How many of the regions' centres lie in `box` (x0, y0, x1, y1)."""
     x0, y0, x1, y1 = box
-    inside = sum(x0 <= sum(p[0] for p in r.box) / len(r.box) <= x1 and y0 <= sum(p[1] for p in r.box) / len(r.box) <= y1
-                 for r in regions)
-    return 4 * inside >= len(regions)
+    centres = [(sum(p[0] for p in r.box) / len(r.box), sum(p[1] for p in r.box) / len(r.box)) for r in regions]
+    return sum(x0 <= x <= x1 and y0 <= y <= y1 for x, y in centres)
 
 
 class _Tones:
@@ -145,9 +149,7 @@ def _is_the_page(box: tuple[float, float, float, float], regions, size: tuple[in
     x0, y0, x1, y1 = box
     if (x1 - x0) * (y1 - y0) < FRAME_SHARE * max(1, size[0] * size[1]):
         return False
-    centres = [(sum(p[0] for p in r.box) / len(r.box), sum(p[1] for p in r.box) / len(r.box)) for r in regions]
-    inside = sum(x0 <= x <= x1 and y0 <= y <= y1 for x, y in centres)
-    return inside >= FRAME_SHARE * len(centres)
+    return _centres_inside(box, regions) >= FRAME_SHARE * len(regions)
 
 
 @dataclass(frozen=True)
