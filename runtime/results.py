@@ -61,13 +61,18 @@ class TextDelta:
 @dataclass(frozen=True)
 class TextLine:
     text: str
-    box: tuple[tuple[float, float], ...]  # 4 corners, clockwise from top-left, in image pixels
+    # 4 corners in image pixels, clockwise from the text's top-left (the image's top-left
+    # corner side unless the page was read turned: `ReadResult.turns`)
+    box: tuple[tuple[float, float], ...]
     confidence: float
 
 
 @dataclass(frozen=True)
 class ReadResult:
     lines: tuple[TextLine, ...]
+    # quarter turns counter-clockwise that set the image's text upright before it was read
+    # (a page photographed on its side: 1 or 3; upside down: 2); the boxes are in the image as given
+    turns: int = 0
 
     @property
     def text(self) -> str:

@@ -229,7 +229,7 @@ def read_response(result: ReadResult, metadata: schemas.Metadata) -> schemas.Rea
         schemas.ReadLine(line.text, [[float(x) for x in corner] for corner in line.box], float(line.confidence))
         for line in result.lines
     ]
-    return schemas.ReadResponse(result.text, lines, metadata)
+    return schemas.ReadResponse(result.text, lines, metadata, rotation=90 * result.turns)
 
 
 def parse_detect_request(body: object, served_ids: tuple[str, ...]) -> ImageInput:

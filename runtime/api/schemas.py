@@ -462,7 +462,7 @@ class ReadRequest(RequestBody):
 
 class ReadLine(ResponseBody):
     text: str
-    box: list[list[float]]
+    box: list[list[float]]  # 4 corners in the image's pixels, clockwise from the text's top-left
     confidence: float
 
 
@@ -470,6 +470,9 @@ class ReadResponse(ResponseBody):
     text: str
     lines: list[ReadLine]
     metadata: Metadata
+    # Degrees the image was turned counter-clockwise to read its text upright (0, 90, 180 or
+    # 270): a page photographed on its side or upside down. The boxes are in the image as sent.
+    rotation: int = 0
 
 
 class DetectRequest(RequestBody):

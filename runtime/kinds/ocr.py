@@ -23,4 +23,5 @@ class OcrAdapter(KindAdapter):
         self._pipeline = OcrPipeline(sessions["ocr_det"], sessions.get("ocr_cls"), sessions["ocr_rec"], pool=context.pool)
 
     def read(self, image) -> ReadResult:
-        return ReadResult(lines=self._pipeline.read(image))
+        page = self._pipeline.read_page(image)
+        return ReadResult(lines=page.to_image(self._pipeline.order(page.regions)), turns=page.turns)

@@ -44,7 +44,7 @@ from runtime.embedder import KnownVectors, TextEmbedder, VectorSource, load_know
 from runtime.errors import BundleError
 from runtime.ocr.layout import order_lines
 from runtime.ocr.memo import ImageMemo
-from runtime.ocr.pipeline import OcrPipeline
+from runtime.ocr.pipeline import OcrPipeline, Page
 from runtime.reader import intents
 from runtime.reader.answering import NOT_FOUND, Answerer, bare_name
 from runtime.reader.describe import Describer
@@ -283,21 +283,30 @@ class ReaderAdapter(KindAdapter):
     # --- tasks -----------------------------------------------------------------------
 
     def read(self, image) -> ReadResult:
-        return ReadResult(lines=self._lines(image))
+        page = self._page(image)
+        return ReadResult(lines=page.to_image(self._lines(image)), turns=page.turns)
 
     def _lines(self, image):
-        """OCR lines in reading order, NFKC-folded (see `_fold`)."""
-        return _fold(self._ocr.order(self._read_regions(image)))
+        """OCR lines in reading order, NFKC-folded (see `_fold`), boxes in the frame of the
+        page turned upright (`_page`)."""
+        return _fold(self._ocr.order(self._page(image).regions))
 
-    def _read_regions(self, image):
-        """The OCR's regions of `image`, read once per picture while it stays among the last
-        `OCR_MEMO_IMAGES` (a chat sends its image again with every turn)."""
-        return self._ocr_memo.get(image, lambda: self._ocr.read_regions(image))
+    def _page(self, image) -> Page:
+        """What the OCR read in `image` (turned upright where its text lies on its side or
+        upside down: `OcrPipeline.read_page`), read once per picture while it stays among the
+        last `OCR_MEMO_IMAGES` (a chat sends its image again with every turn)."""
+        return self._ocr_memo.get(image, lambda: self._ocr.read_page(image))
+
+    def _upright(self, image):
+        """`image` turned as its text was read: the frame the regions' boxes are in."""
+        return self._page(image).upright(image)
 
     def _regions(self, image):
         """OCR regions (one per detected box, not merged into lines) row by row, NFKC-folded:
-        the answerer takes its cells from their boxes."""
-        return _fold(self._read_regions(image))
+        the answerer takes its cells from their boxes. Their boxes are in the frame of the
+        page turned upright, where every geometric rule (rows, columns, keys beside values)
+        works; what leaves the engine is turned back (`_reply`, `read`)."""
+        return _fold(self._page(image).regions)
 
     def generate(self, request: GenerationRequest) -> Iterator[TextDelta | GenerationResult]:
         if request.task not in self.tasks:
@@ -312,23 +321,25 @@ class ReaderAdapter(KindAdapter):
                         Message("user", f"{context}\n\n{request.prompt}" if context else request.prompt)]
             held.append("the messages" if request.history else "the prompt")
             return self._lm.generate(messages, request.params, " and ".join(held))
-        regions = self._regions(request.image)
+        page = self._page(request.image)
+        regions = _fold(page.regions)
+        picture = page.upright(request.image)
         # "I'm paying bills today. Which supplier is this from?": the sentence that asks
         prompt = intents.asked_sentence(request.prompt) if request.task == "vqa" else request.prompt
         reply = self._page_answer(prompt, regions) if request.task == "vqa" else None
         if reply is not None:
-            return self._reply(reply.text, request, regions, reply.evidence)
-        look = self.look(request.image, regions)
+            return self._reply(reply.text, request, regions, reply.evidence, page)
+        look = self.look(picture, regions)
         if look is not None and look.kind != DOCUMENT:
             reply = self.answer_photo(request.task, request.prompt, look)  # "... How many are brown?" needs all
-            return self._reply(reply.text, request, regions, reply.evidence)
+            return self._reply(reply.text, request, regions, reply.evidence, page)
         if not regions:
-            return self._reply(NO_TEXT, request, regions, ())
+            return self._reply(NO_TEXT, request, regions, (), page)
         if request.task == "caption":
             description = self._describer.describe(read_cells(regions))
-            return self._reply(description.text, request, regions, description.evidence)
+            return self._reply(description.text, request, regions, description.evidence, page)
         reply = self.answer_regions(prompt, regions)
-        return self._reply(reply.text, request, regions, reply.evidence)
+        return self._reply(reply.text, request, regions, reply.evidence, page)
 
     def _generation_context(self, image) -> tuple[str, list[str]]:
         """What the language model is told of an attached picture before a request to write
@@ -338,7 +349,7 @@ class ReaderAdapter(KindAdapter):
         which the model would otherwise write about); of a photo in which they find nothing
         and read nothing, nothing."""
         regions = self._regions(image)
-        look = self.look(image, regions) if self._photos is not None else None
+        look = self.look(self._upright(image), regions) if self._photos is not None else None
         if look is None or look.kind == DOCUMENT:
             lines = self._lines(image)
             return (_context(lines), ["the image's text"]) if lines else ("", [])
@@ -613,8 +624,11 @@ class ReaderAdapter(KindAdapter):
             return photos.honest(look, "There is no text in this picture to answer that from.")
         return photos.honest(look, "I can't answer that from this picture's text or objects.")
 
-    def _reply(self, text: str, request: GenerationRequest, regions, evidence) -> Iterator[TextDelta | GenerationResult]:
-        """A reply decided as a whole (copied from the text, not generated), sent as one delta.
+    def _reply(self, text: str, request: GenerationRequest, regions, evidence, page: Page | None = None,
+               ) -> Iterator[TextDelta | GenerationResult]:
+        """A reply decided as a whole (copied from the text, not generated), sent as one delta;
+        the evidence's boxes (in the frame of `page`, the picture read upright) are turned
+        back into the picture as sent.
         A `max_new_tokens` the caller set cuts it (finish reason "length"), as it would a
         generation; the bundle's default does not: a page's transcript comes whole."""
         tokenizer = self._lm.tokenizer
@@ -624,6 +638,8 @@ class ReaderAdapter(KindAdapter):
             ids, finish_reason = ids[: request.params.max_new_tokens], "length"
             text = tokenizer.decode(list(ids))
         read = "\n".join(r.text for r in regions)
+        if page is not None:
+            evidence = page.to_image(evidence)
         prompt_tokens = len(tokenizer.encode(f"{request.prompt}\n{read}", add_special_tokens=False))
         yield TextDelta(text, ids)
         yield GenerationResult(
@@ -660,7 +676,7 @@ class ReaderAdapter(KindAdapter):
         vectors = []
         for image in images:
             lines = self._lines(image)
-            look = self.look(image, lines)
+            look = self.look(self._upright(image), lines)
             texts = [line.text for line in lines]
             if look is not None and look.kind != DOCUMENT:
                 texts += photo_phrases(look)

@@ -38,15 +38,31 @@ def in_turn(function: Callable, items: list) -> list:
 
 def upright_crops(session: ComponentSession, crops: list[np.ndarray], config: ClassifyConfig,
                   run_batches: Callable[[Callable, list], list] | None = None) -> list[np.ndarray]:
-    """Returns the crops, each turned 180° where the classifier is sure it is upside down.
+    """Returns the crops, each turned 180° where the classifier is sure it is upside down
+    (`upside_down`)."""
+    flips = upside_down(config, turned_scores(session, crops, config, run_batches))
+    return [np.ascontiguousarray(crop[::-1, ::-1]) if flip else crop for crop, flip in zip(crops, flips)]
 
-    Every crop is padded to the same width, so its verdict does not depend on its batch;
+
+def upside_down(config: ClassifyConfig, scores: list[float]) -> list[bool]:
+    """Per crop, whether the classifier is sure (above `config.thresh`) it is upside down,
+    from its `turned_scores`."""
+    return [score > config.thresh and score > 0.5 for score in scores]
+
+
+def turned_scores(session: ComponentSession, crops: list[np.ndarray], config: ClassifyConfig,
+                  run_batches: Callable[[Callable, list], list] | None = None) -> list[float]:
+    """Per crop, the classifier's probability that it is upside down (its labels holding
+    "180").
+
+    Every crop is padded to the same width, so its score does not depend on its batch;
     `run_batches` (the engine's `WorkerPool.map`) lets idle workers take some batches.
     """
     _, height, width = config.image_shape
-    result = list(crops)
+    result = [0.0] * len(crops)
     order = np.argsort([crop.shape[1] / crop.shape[0] for crop in crops], kind="stable")
     input_name = next(iter(session.inputs))
+    turned = [index for index, label in enumerate(config.labels) if "180" in label]
 
     def classify(indices: np.ndarray) -> np.ndarray:
         batch = np.stack([normalise_crop(crops[i], height, width, width) for i in indices])
@@ -55,7 +71,5 @@ def upright_crops(session: ComponentSession, crops: list[np.ndarray], config: Cl
     batches = [order[begin : begin + config.batch_size] for begin in range(0, len(order), config.batch_size)]
     for indices, probabilities in zip(batches, (run_batches or in_turn)(classify, batches)):
         for index, row in zip(indices, probabilities):
-            best = int(np.argmax(row))
-            if "180" in config.labels[best] and float(row[best]) > config.thresh:
-                result[index] = np.ascontiguousarray(crops[index][::-1, ::-1])
+            result[index] = float(np.sum(row[turned]))
     return result

@@ -19,12 +19,14 @@ from ..results import TextLine
 from ..scheduler import WorkerPool
 from ..session import ComponentSession
 from . import geometry, grid
-from .classify import ClassifyConfig, upright_crops
+from .classify import ClassifyConfig, turned_scores, upside_down
 from .detect import DetectionConfig, detect_boxes_and_faint, settings_from_metadata
 from .layout import LayoutConfig, order_lines
 from .recognize import RecognizeConfig, load_alphabet, recognize_crops
 
 _MIN_READABLE_SIDE_PX = 4  # the detector drops boxes 3 px or thinner anyway
+_LINE_RATIO = 1.5  # a box this much longer one way holds a line of text (crop_quad's test for standing ones)
+_TURN_MARGIN = 2.0  # lines turning a page outweigh the others this many times
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,77 @@ class OcrConfig:
     faint_box_thresh: float | None = 0.3
     faint_min_confidence: float = 0.9
     faint_min_chars: int = 2
+
+
+@dataclass(frozen=True)
+class Page:
+    """What OCR read in an image, in the frame of the image turned upright.
+
+    `turns`: quarter turns counter-clockwise (`numpy.rot90`, Pillow's `rotate(90 * turns,
+    expand=True)`) that set the image's text upright; `regions` are in that turned image's
+    pixels, so rows and columns are the page's. `size`: the caller's image (width, height).
+    """
+
+    regions: tuple[TextLine, ...]
+    turns: int
+    size: tuple[int, int]
+
+    def upright(self, image: Image.Image) -> Image.Image:
+        """`image` (the one read) turned as its text was read."""
+        return image.rotate(90 * self.turns, expand=True) if self.turns else image
+
+    def to_image(self, lines) -> tuple[TextLine, ...]:
+        """`lines` (in the upright frame) with their boxes in the caller's image pixels,
+        corners still clockwise from the text's own top-left."""
+        if not self.turns:
+            return tuple(lines)
+        return tuple(dataclasses.replace(line, box=tuple(self.point_in_image(x, y) for x, y in line.box))
+                     for line in lines)
+
+    def point_in_image(self, x: float, y: float) -> tuple[float, float]:
+        """A point of the upright frame in the caller's image."""
+        width, height = self.size
+        if self.turns == 1:  # the image was turned a quarter counter-clockwise
+            return float(width - y), float(x)
+        if self.turns == 2:
+            return float(width - x), float(height - y)
+        return float(y), float(height - x)
+
+
+def page_turns(boxes, scores: list[float]) -> int:
+    """Quarter turns counter-clockwise that set a page upright, from its detected `boxes`
+    (TL, TR, BR, BL corners in the image frame) and the direction classifier's probability
+    that each box's crop is upside down (`scores`).
+
+    A box 1.5 times longer one way than the other is a line of text lying or standing
+    (shorter ones, a digit or a letter, say nothing); each votes with its length, split
+    between upright and upside down by its score (the classifier is unsure of many lines
+    of a scan, and sure of few). Where standing lines outweigh lying ones twice, the page
+    is on its side: `geometry.crop_quad` turned their crops a quarter counter-clockwise,
+    which set them upright where the page was turned clockwise (one quarter turn back) and
+    upside down where it was turned counter-clockwise (three). Where lying lines outweigh
+    standing ones, a page whose lines are upside down is turned half round. A verdict
+    needs twice the votes of the other way and two lines or more: one line says nothing of
+    the page's order, and a speck of texture in a photo must not turn it. Pages the
+    classifier cannot decide (a page of vertical script, texture) stay as they are.
+    """
+    votes = {True: [0.0, 0.0, 0], False: [0.0, 0.0, 0]}  # standing?: [upright, upside down, lines]
+    for box, score in zip(boxes, scores):
+        box = np.asarray(box, dtype=np.float64)
+        across = max(np.linalg.norm(box[0] - box[1]), np.linalg.norm(box[2] - box[3]))
+        down = max(np.linalg.norm(box[0] - box[3]), np.linalg.norm(box[1] - box[2]))
+        if max(across, down) < _LINE_RATIO * min(across, down):
+            continue
+        entry = votes[down > across]
+        entry[0] += max(across, down) * (1.0 - score)
+        entry[1] += max(across, down) * score
+        entry[2] += 1
+    standing, lying = votes[True], votes[False]
+    if standing[2] >= 2 and standing[0] + standing[1] > _TURN_MARGIN * (lying[0] + lying[1]):
+        if standing[0] > _TURN_MARGIN * standing[1]:
+            return 1
+        return 3 if standing[1] > _TURN_MARGIN * standing[0] else 0
+    return 2 if lying[2] >= 2 and lying[1] > _TURN_MARGIN * lying[0] else 0
 
 
 @dataclass(frozen=True)
@@ -97,10 +170,12 @@ class OcrPipeline:
         Args:
             image: any Pillow image; transparency is composited over white.
         Returns:
-            TextLines with corners clockwise from top-left in the image's pixels; an empty
+            TextLines with corners clockwise from the text's top-left in the image's pixels
+            (a page photographed on its side is read upright, see `read_page`); an empty
             tuple when there is no text.
         """
-        return self.order(self.read_regions(image))
+        page = self.read_page(image)
+        return page.to_image(self.order(page.regions))
 
     def order(self, regions: tuple[TextLine, ...]) -> tuple[TextLine, ...]:
         """`read_regions`' regions merged into lines in reading order (what `read` returns)."""
@@ -108,49 +183,79 @@ class OcrPipeline:
 
     def read_regions(self, image: Image.Image) -> tuple[TextLine, ...]:
         """One TextLine per detected box, before merging, row by row (`runtime.ocr.grid`:
-        rows top to bottom, each left to right)."""
+        rows top to bottom, each left to right, on the page turned upright), boxes in the
+        caller's pixels."""
+        page = self.read_page(image)
+        return page.to_image(page.regions)
+
+    def read_page(self, image: Image.Image) -> Page:
+        """The regions of `image` turned upright (`Page`): a page whose lines stand on end
+        (a receipt photographed sideways, a scan fed in turned) or whose lines the direction
+        classifier finds upside down (`page_turns`) is turned a quarter, half or three
+        quarters before it is read; its rows and reading order are then the page's, not
+        the sideways image's columns."""
         config = self._config
-        prepared = self._prepare(image)
-        if prepared is None:
-            return ()
-        boxes, faint = detect_boxes_and_faint(self._det, prepared.image, config.detection, config.faint_box_thresh)
-        lines = self._recognize(prepared, boxes, config.text_score, 0)
+        array = _to_bgr(image)
+        turns = 0
+        while True:
+            prepared = self._prepare(np.ascontiguousarray(np.rot90(array, turns)) if turns else array)
+            if prepared is None:
+                return Page((), 0, image.size)
+            boxes, faint = detect_boxes_and_faint(self._det, prepared.image, config.detection, config.faint_box_thresh)
+            crops, kept = self._crops(prepared, boxes)
+            scores = self._turned_scores(crops)
+            turn = page_turns(kept, scores) if turns == 0 and self._cls is not None else 0
+            if turn == 0:
+                break
+            turns = turn
+        lines = self._lines(prepared, crops, kept, upside_down(config.classify, scores), config.text_score, 0)
         # Faint boxes are read in runs of their own: the strong boxes' texts stay RapidOCR's
         # (a crop's text depends on the crops it is batched with).
-        found = self._recognize(prepared, faint, max(config.text_score, config.faint_min_confidence), config.faint_min_chars)
-        if not found:
-            return lines
-        merged = lines + found
-        return tuple(merged[index] for row in grid.group_regions([line.box for line in merged], config.layout.rows).rows
-                     for index in row)
+        faint_crops, faint_kept = self._crops(prepared, faint)
+        found = self._lines(prepared, faint_crops, faint_kept,
+                            upside_down(config.classify, self._turned_scores(faint_crops)),
+                            max(config.text_score, config.faint_min_confidence), config.faint_min_chars)
+        if found:
+            merged = lines + found
+            lines = tuple(merged[index] for row in grid.group_regions([line.box for line in merged], config.layout.rows).rows
+                          for index in row)
+        return Page(lines, turns, image.size)
 
-    def _recognize(self, prepared: _Prepared, boxes, min_confidence: float, min_chars: int) -> tuple[TextLine, ...]:
-        """The lines read in `boxes` (working-image corners) row by row, in the caller's
-        pixels: those read with `min_confidence` and `min_chars` letters or digits."""
-        config = self._config
+    def _crops(self, prepared: _Prepared, boxes) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The rectified crops of `boxes` (working-image corners) row by row, and their boxes
+        (a box too thin to crop is left out)."""
         if len(boxes) == 0:
-            return ()
-        boxes = [boxes[index] for row in grid.group_regions(boxes, config.layout.rows).rows for index in row]
+            return [], []
+        boxes = [boxes[index] for row in grid.group_regions(boxes, self._config.layout.rows).rows for index in row]
         crops, kept = [], []
         for box in boxes:
             crop = geometry.crop_quad(prepared.image, box)
             if crop is not None:
                 crops.append(crop)
                 kept.append(box)
+        return crops, kept
+
+    def _turned_scores(self, crops: list[np.ndarray]) -> list[float]:
+        """The direction classifier's probability per crop that it is upside down (0 without one)."""
+        if self._cls is None or not crops:
+            return [0.0] * len(crops)
+        return turned_scores(self._cls, crops, self._config.classify, self._pool.map)
+
+    def _lines(self, prepared: _Prepared, crops, boxes, flips, min_confidence: float, min_chars: int) -> tuple[TextLine, ...]:
+        """The lines read in `crops` (turned where `flips`), in the caller's pixels of the
+        working image's frame: those read with `min_confidence` and `min_chars` letters or digits."""
         if not crops:
             return ()
-        if self._cls is not None:
-            crops = upright_crops(self._cls, crops, config.classify, self._pool.map)
-        texts = _recognize_in_scan_order(self._rec, crops, kept, self._alphabet, config.recognize, self._pool.map)
+        crops = [np.ascontiguousarray(crop[::-1, ::-1]) if flip else crop for crop, flip in zip(crops, flips)]
+        texts = _recognize_in_scan_order(self._rec, crops, boxes, self._alphabet, self._config.recognize, self._pool.map)
         lines = []
-        for box, (text, confidence) in zip(kept, texts):
+        for box, (text, confidence) in zip(boxes, texts):
             if confidence >= min_confidence and text and sum(ch.isalnum() for ch in text) >= min_chars:
                 lines.append(TextLine(text=text, box=_to_original(box, prepared), confidence=confidence))
         return tuple(lines)
 
-    def _prepare(self, image: Image.Image) -> _Prepared | None:
+    def _prepare(self, array: np.ndarray) -> _Prepared | None:
         config = self._config
-        array = _to_bgr(image)
         height, width = array.shape[:2]
         if min(height, width) < _MIN_READABLE_SIDE_PX:
             return None

@@ -146,11 +146,42 @@ def test_first_lines_of_page(pipeline):
 
 def test_upside_down_text_is_turned_by_the_classifier(pipeline, sessions):
     upside_down = invoice_image().rotate(180)
-    # Each box is read upright; boxes keep their places, so "Total due" now comes first.
-    expected = ["Totaldue:42.50EUR", "InvoiceINV-20417"]
-    assert [_squash(line.text) for line in pipeline.read_regions(upside_down)] == expected
+    # The classifier finds both boxes upside down: the page is turned half round and read in
+    # order; the boxes are the upside-down image's, clockwise from the text's top-left.
+    page = pipeline.read_page(upside_down)
+    assert page.turns == 2
+    regions = pipeline.read_regions(upside_down)
+    assert [_squash(line.text) for line in regions] == ["InvoiceINV-20417", "Totaldue:42.50EUR"]
+    invoice, total = (np.asarray(line.box) for line in regions)
+    assert invoice[:, 0].min() > total[:, 0].max()  # "Invoice" is on the right of the turned image
+    assert invoice[0][0] > invoice[1][0] and invoice[0][1] > invoice[3][1]  # its text's top-left is bottom-right
     without_classifier = OcrPipeline(sessions["det"], None, sessions["rec"])
-    assert [_squash(line.text) for line in without_classifier.read_regions(upside_down)] != expected
+    assert without_classifier.read_page(upside_down).turns == 0
+    assert [_squash(line.text) for line in without_classifier.read_regions(upside_down)] != \
+        ["Totaldue:42.50EUR", "InvoiceINV-20417"]
+
+
+@pytest.mark.parametrize("degrees, turns", [(90, 3), (180, 2), (270, 1)])
+def test_a_page_on_its_side_or_upside_down_is_read_upright(pipeline, degrees, turns):
+    """A receipt photographed sideways read column by column ("Espresso Croissant ..." as one
+    line, its prices as another); turned upright it reads as it does upright, and every box
+    lands on its text in the image as sent."""
+    upright = receipt_image()
+    expected = pipeline.read(upright)
+    turned = upright.rotate(degrees, expand=True)
+    page = pipeline.read_page(turned)
+    assert page.turns == turns
+    lines = pipeline.read(turned)
+    assert [_squash(line.text) for line in lines] == [_squash(line.text) for line in expected]
+    width, height = upright.size
+    for line, reference in zip(lines, expected):
+        # the upright box's corners, turned as the image was, are the box we give
+        corners = []
+        for x, y in reference.box:
+            for _ in range(degrees // 90):  # Pillow's rotate(90, expand=True) is counter-clockwise
+                x, y = y, (width if _ % 2 == 0 else height) - x
+            corners.append((x, y))
+        assert np.abs(np.asarray(line.box) - np.asarray(corners)).max() <= BOX_TOLERANCE_PX, line.text
 
 
 def test_faint_lines_are_read_and_rapidocrs_lines_are_kept_as_they_are(pipeline, rapidocr_boxes):

@@ -14,13 +14,13 @@ def test_follow_up_questions_reuse_the_first_reading(reader_bundle):
     model = load_model(reader_bundle, precision="fp32")
     adapter = model._adapter  # noqa: SLF001
     reads = []
-    read_regions = adapter._ocr.read_regions  # noqa: SLF001
+    read_page = adapter._ocr.read_page  # noqa: SLF001
 
     def counting(image):
         reads.append(image.size)
-        return read_regions(image)
+        return read_page(image)
 
-    adapter._ocr.read_regions = counting  # noqa: SLF001
+    adapter._ocr.read_page = counting  # noqa: SLF001
     first, second = docvqa.make_documents(seed=1, count=2)
     questions = [q.text for q in first.questions[:3]]
     replies = [model.ask(first.image, q).text for q in questions]

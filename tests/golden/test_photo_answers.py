@@ -280,6 +280,7 @@ def test_a_page_beside_an_object_with_a_speck_gets_the_full_paths_reply(model, p
     as 'M6') and a page alone with them; answering from the text first must not pick one:
     each request gets what the photo models' path gives."""
     from docvqa import make_documents
+    from runtime.ocr.pipeline import Page
     from runtime.results import TextLine
 
     document = make_documents(seed=1, count=1)[0]
@@ -287,8 +288,8 @@ def test_a_page_beside_an_object_with_a_speck_gets_the_full_paths_reply(model, p
     picture = beside_a_cup(page, photos)
     adapter = model._adapter
     speck = TextLine("M6", ((5.0, 5.0), (25.0, 5.0), (25.0, 15.0), (5.0, 15.0)), 0.6)
-    regions = (speck, *adapter._read_regions(picture))
-    monkeypatch.setattr(adapter, "_read_regions", lambda image: regions)
+    regions = (speck, *adapter._page(picture).regions)
+    monkeypatch.setattr(adapter, "_page", lambda image: Page(regions, 0, image.size))
     assert adapter.look(picture, adapter._regions(picture)).kind == "both"
     for request in ("Read the text.", "What does it say?", "What is the total amount?", "What is the patient's blood type?"):
         first = model.ask(picture, request)
@@ -302,6 +303,7 @@ def test_free_writing_about_a_photo_is_told_what_the_photo_models_see(model, pho
     ("a cat"), not the specks of texture the recognizer reads as letters on its fur; a page
     still gives its text."""
     from docvqa import make_documents
+    from runtime.ocr.pipeline import Page
     from runtime.results import TextLine
 
     adapter = model._adapter
@@ -313,7 +315,7 @@ def test_free_writing_about_a_photo_is_told_what_the_photo_models_see(model, pho
     cat = photos["chelsea"].convert("RGB")
     regions = (speck,)
     with monkeypatch.context() as specked:
-        specked.setattr(adapter, "_read_regions", lambda image: regions)
+        specked.setattr(adapter, "_page", lambda image: Page(regions, 0, image.size))
         model.generate(cat, "Write a short poem about this picture.")
     assert re.search(r"\bcat\b", told[-1]) and "O 9" not in told[-1], told[-1]
     assert told[-1].endswith("Write a short poem about this picture.")

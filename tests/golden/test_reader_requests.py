@@ -171,6 +171,25 @@ def test_a_total_asked_without_its_label_is_the_largest_total(model, till, quest
     assert _squash(model.ask(image, question).text) == "30.55"
 
 
+@pytest.mark.parametrize("degrees", [90, 180, 270])
+def test_a_receipt_photographed_sideways_is_answered_as_upright(model, till, degrees):
+    """Turned a quarter either way or upside down (a phone photo without its EXIF turn), the
+    receipt reads as it does upright and its answers are the same; each evidence box is where
+    that text is in the picture as sent."""
+    image, lines = till
+    turned = image.rotate(degrees, expand=True, fillcolor="white")
+    read = model.read(turned)
+    assert [line.text for line in read.lines] == [line.text for line in lines]
+    question = "How much did the customer have to pay altogether?"
+    upright, sideways = model.ask(image, question), model.ask(turned, question)
+    assert sideways.text == upright.text and _squash(sideways.text) == "30.55"
+    (box,) = [line.box for line in sideways.evidence]
+    left, top = min(x for x, _ in box), min(y for _, y in box)
+    right, bottom = max(x for x, _ in box), max(y for _, y in box)
+    crop = turned.crop((int(left) - 8, int(top) - 8, int(right) + 8, int(bottom) + 8)).rotate(-degrees, expand=True)
+    assert _squash(model.read(crop).text) == "30.55"  # the box holds the figure, the right way up
+
+
 # A tax summary keys its amounts "TOTAL ...": words as near "grand total" as the paid total's.
 TAX_SUMMARY_RECEIPT = [("KILANG ROTI MAJU SDN BHD", None), ("Roti putih", "8.91"), ("Seri kaya", "9.60"),
                        ("TOTAL 6% SUPPLIES (INC. GST)", "25.68"), ("TOTAL 0% SUPPLIES", "6.78"),

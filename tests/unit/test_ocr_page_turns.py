@@ -1,0 +1,53 @@
+"""Which way a page is turned (`page_turns`), and how its upright frame maps back (`Page`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from runtime.ocr.pipeline import Page, page_turns
+from runtime.results import TextLine
+
+
+def _box(x: float, y: float, width: float, height: float) -> np.ndarray:
+    return np.array([[x, y], [x + width, y], [x + width, y + height], [x, y + height]], dtype=np.float32)
+
+
+LYING = [_box(10, 10 + 40 * i, 200, 24) for i in range(5)]
+STANDING = [_box(10 + 40 * i, 10, 24, 200) for i in range(5)]
+
+
+@pytest.mark.parametrize("boxes, scores, turns", [
+    (LYING, [0.0] * 5, 0),                                 # an upright page
+    (LYING, [0.95] * 5, 2),                                # every line upside down
+    (LYING, [0.7, 0.8, 0.6, 0.9, 0.75], 2),                # unsure line by line, sure as a page
+    (LYING, [0.95, 0.95, 0.1, 0.2, 0.3], 0),               # no clear majority: left as it is
+    (LYING[:1], [0.99], 0),                                # one line says nothing of the page's order
+    (STANDING, [0.05] * 5, 1),                             # the crops' quarter turn set them upright
+    (STANDING, [0.9] * 5, 3),                              # ... or upside down
+    (STANDING, [0.5] * 5, 0),                              # the classifier cannot tell
+    (STANDING[:1], [0.0], 0),                              # one standing word: a label on its side
+    (LYING + STANDING[:2], [0.0] * 7, 0),                  # a form with a stamp up its margin
+    ([_box(10, 10, 30, 28), _box(60, 10, 28, 30)], [0.99, 0.99], 0),  # digits, no lines
+])  # fmt: skip
+def test_page_turns(boxes, scores, turns):
+    assert page_turns(boxes, scores) == turns
+
+
+@pytest.mark.parametrize("turns", [1, 2, 3])
+def test_a_point_of_the_upright_frame_is_found_in_the_image_as_sent(turns):
+    image = Image.new("L", (40, 30), 0)
+    image.putpixel((7, 3), 255)
+    upright = Page((), turns, image.size).upright(image)
+    x, y = np.argwhere(np.asarray(upright) == 255)[0][::-1]
+    # the pixel's centre in the upright frame maps to its centre in the image
+    assert Page((), turns, image.size).point_in_image(x + 0.5, y + 0.5) == (7.5, 3.5)
+
+
+def test_lines_keep_their_text_and_turn_their_boxes():
+    line = TextLine("TOTAL 9.00", ((0.0, 0.0), (20.0, 0.0), (20.0, 5.0), (0.0, 5.0)), 0.9)
+    assert Page((line,), 0, (40, 30)).to_image((line,)) == (line,)
+    (turned,) = Page((line,), 1, (40, 30)).to_image((line,))
+    assert turned.text == line.text and turned.confidence == line.confidence
+    assert turned.box == ((40.0, 0.0), (40.0, 20.0), (35.0, 20.0), (35.0, 0.0))
