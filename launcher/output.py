@@ -41,7 +41,7 @@ def _one(model, task: str, image: Path, prompt: str, params: dict) -> dict:
     if task == "read":
         result = model.read(image)
         lines = [{"text": line.text, "box": line.box, "confidence": line.confidence} for line in result.lines]
-        return {"image": str(image), "text": result.text, "lines": lines}
+        return {"image": str(image), "text": result.text, "lines": lines, "rotation": 90 * result.turns}
     if task == "embed":
         vector = model.embed_images([image])[0]
         return {"image": str(image), "embedding": vector.tolist(), "text": f"{len(vector)} dims"}

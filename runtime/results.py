@@ -61,8 +61,8 @@ class TextDelta:
 @dataclass(frozen=True)
 class TextLine:
     text: str
-    # 4 corners in image pixels, clockwise from the text's top-left (the image's top-left
-    # corner side unless the page was read turned: `ReadResult.turns`)
+    # 4 corners in image pixels, clockwise, from the corner that is top-left on the page
+    # as read: the image's top-left side unless the page was read turned (`ReadResult.turns`)
     box: tuple[tuple[float, float], ...]
     confidence: float
 

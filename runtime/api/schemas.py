@@ -462,7 +462,7 @@ class ReadRequest(RequestBody):
 
 class ReadLine(ResponseBody):
     text: str
-    box: list[list[float]]  # 4 corners in the image's pixels, clockwise from the text's top-left
+    box: list[list[float]]  # 4 corners in the image's pixels, clockwise, from the page's top-left as read
     confidence: float
 
 

@@ -25,7 +25,7 @@ from .layout import LayoutConfig, order_lines
 from .recognize import RecognizeConfig, load_alphabet, recognize_crops
 
 _MIN_READABLE_SIDE_PX = 4  # the detector drops boxes 3 px or thinner anyway
-_LINE_RATIO = 1.5  # a box this much longer one way holds a line of text (crop_quad's test for standing ones)
+_LINE_RATIO = 2.0  # a box this much longer one way than the other holds a line of several characters
 _TURN_MARGIN = 2.0  # lines turning a page outweigh the others this many times
 
 
@@ -74,7 +74,7 @@ class Page:
 
     def to_image(self, lines) -> tuple[TextLine, ...]:
         """`lines` (in the upright frame) with their boxes in the caller's image pixels,
-        corners still clockwise from the text's own top-left."""
+        corners still clockwise from the one top-left in the upright frame."""
         if not self.turns:
             return tuple(lines)
         return tuple(dataclasses.replace(line, box=tuple(self.point_in_image(x, y) for x, y in line.box))
@@ -95,35 +95,43 @@ def page_turns(boxes, scores: list[float]) -> int:
     (TL, TR, BR, BL corners in the image frame) and the direction classifier's probability
     that each box's crop is upside down (`scores`).
 
-    A box 1.5 times longer one way than the other is a line of text lying or standing
-    (shorter ones, a digit or a letter, say nothing); each votes with its length, split
-    between upright and upside down by its score (the classifier is unsure of many lines
-    of a scan, and sure of few). Where standing lines outweigh lying ones twice, the page
-    is on its side: `geometry.crop_quad` turned their crops a quarter counter-clockwise,
-    which set them upright where the page was turned clockwise (one quarter turn back) and
-    upside down where it was turned counter-clockwise (three). Where lying lines outweigh
-    standing ones, a page whose lines are upside down is turned half round. A verdict
-    needs twice the votes of the other way and two lines or more: one line says nothing of
-    the page's order, and a speck of texture in a photo must not turn it. Pages the
-    classifier cannot decide (a page of vertical script, texture) stay as they are.
+    A box `_LINE_RATIO` times longer one way than the other holds a line of several
+    characters, lying or standing; a shorter one (a digit, a short word: a lone digit's box
+    is taller than wide on an upright page) says nothing of the page's direction. The page
+    turns only where the lines of one direction outweigh everything else on it, lines of
+    the other direction and short boxes, `_TURN_MARGIN` times by length (column headings
+    written up a table, a number stamped up a scan's margin, are a few lines among many
+    boxes): a page on its side has nearly all its text standing. Those lines then vote with
+    their lengths, split between upright and upside down by their scores (the classifier is
+    unsure of many lines of a scan, and sure of few), and decide where one way has
+    `_TURN_MARGIN` times the other's votes. Standing lines: `geometry.crop_quad` turned
+    their crops a quarter counter-clockwise, which set them upright where the page was
+    turned clockwise (one quarter turn back) and upside down where it was turned
+    counter-clockwise (three). Lying lines upside down: half a turn. Two lines at least: one
+    line says nothing of the page's order, and a speck of texture in a photo must not turn
+    it. Pages that cannot be decided stay as they are.
     """
     votes = {True: [0.0, 0.0, 0], False: [0.0, 0.0, 0]}  # standing?: [upright, upside down, lines]
+    total = 0.0
     for box, score in zip(boxes, scores):
         box = np.asarray(box, dtype=np.float64)
         across = max(np.linalg.norm(box[0] - box[1]), np.linalg.norm(box[2] - box[3]))
         down = max(np.linalg.norm(box[0] - box[3]), np.linalg.norm(box[1] - box[2]))
+        total += max(across, down)
         if max(across, down) < _LINE_RATIO * min(across, down):
             continue
         entry = votes[down > across]
         entry[0] += max(across, down) * (1.0 - score)
         entry[1] += max(across, down) * score
         entry[2] += 1
-    standing, lying = votes[True], votes[False]
-    if standing[2] >= 2 and standing[0] + standing[1] > _TURN_MARGIN * (lying[0] + lying[1]):
-        if standing[0] > _TURN_MARGIN * standing[1]:
+    for standing, (upright, upside_down, lines) in votes.items():
+        if lines < 2 or upright + upside_down <= _TURN_MARGIN * (total - upright - upside_down):
+            continue
+        if standing and upright > _TURN_MARGIN * upside_down:
             return 1
-        return 3 if standing[1] > _TURN_MARGIN * standing[0] else 0
-    return 2 if lying[2] >= 2 and lying[1] > _TURN_MARGIN * lying[0] else 0
+        if upside_down > _TURN_MARGIN * upright:
+            return 3 if standing else 2
+    return 0
 
 
 @dataclass(frozen=True)
@@ -170,9 +178,9 @@ class OcrPipeline:
         Args:
             image: any Pillow image; transparency is composited over white.
         Returns:
-            TextLines with corners clockwise from the text's top-left in the image's pixels
-            (a page photographed on its side is read upright, see `read_page`); an empty
-            tuple when there is no text.
+            TextLines with corners in the image's pixels, clockwise from the corner that
+            is top-left on the page as read (a page photographed on its side is read
+            upright, see `read_page`); an empty tuple when there is no text.
         """
         page = self.read_page(image)
         return page.to_image(self.order(page.regions))

@@ -164,6 +164,7 @@ def test_run_read_json(invoke, ocr_bundle, receipt_image):
     assert "42.50" in record["text"]
     assert record["image"] == str(receipt_image)
     assert record["lines"][0]["confidence"] > 0.5 and len(record["lines"][0]["box"]) == 4
+    assert record["rotation"] == 0  # the page was read as sent
 
 
 def test_run_several_files_with_progress_on_stderr(invoke, ocr_bundle, receipt_image, tmp_path):

@@ -147,14 +147,14 @@ def test_first_lines_of_page(pipeline):
 def test_upside_down_text_is_turned_by_the_classifier(pipeline, sessions):
     upside_down = invoice_image().rotate(180)
     # The classifier finds both boxes upside down: the page is turned half round and read in
-    # order; the boxes are the upside-down image's, clockwise from the text's top-left.
+    # order; the boxes are the upside-down image's, clockwise from the page's top-left as read.
     page = pipeline.read_page(upside_down)
     assert page.turns == 2
     regions = pipeline.read_regions(upside_down)
     assert [_squash(line.text) for line in regions] == ["InvoiceINV-20417", "Totaldue:42.50EUR"]
     invoice, total = (np.asarray(line.box) for line in regions)
     assert invoice[:, 0].min() > total[:, 0].max()  # "Invoice" is on the right of the turned image
-    assert invoice[0][0] > invoice[1][0] and invoice[0][1] > invoice[3][1]  # its text's top-left is bottom-right
+    assert invoice[0][0] > invoice[1][0] and invoice[0][1] > invoice[3][1]  # top-left as read: bottom-right
     without_classifier = OcrPipeline(sessions["det"], None, sessions["rec"])
     assert without_classifier.read_page(upside_down).turns == 0
     assert [_squash(line.text) for line in without_classifier.read_regions(upside_down)] != \

@@ -180,6 +180,14 @@ def test_a_receipt_photographed_sideways_is_answered_as_upright(model, till, deg
     turned = image.rotate(degrees, expand=True, fillcolor="white")
     read = model.read(turned)
     assert [line.text for line in read.lines] == [line.text for line in lines]
+    assert read.turns == {90: 3, 180: 2, 270: 1}[degrees]
+    for line, upright_line in zip(read.lines, lines):  # each box is the upright one, turned with the image
+        corners = []
+        for x, y in upright_line.box:
+            for turn in range(degrees // 90):  # Pillow's rotate(90, expand=True) is counter-clockwise
+                x, y = y, image.size[turn % 2] - x
+            corners.append((x, y))
+        assert max(abs(a - b) for p, q in zip(line.box, corners) for a, b in zip(p, q)) <= 3, line.text
     question = "How much did the customer have to pay altogether?"
     upright, sideways = model.ask(image, question), model.ask(turned, question)
     assert sideways.text == upright.text and _squash(sideways.text) == "30.55"

@@ -8,7 +8,7 @@ from runtime.api import native, schemas
 from runtime.results import ReadResult, TextLine
 
 METADATA = schemas.Metadata("reader", "read", "int8", "CPUExecutionProvider", {"total": 1.0})
-# A line of a page read turned a quarter: its text's top-left corner is the image's top-right side.
+# A line of a page read turned a quarter: the page's top-left as read is on the image's top-right side.
 LINE = TextLine("TOTAL 9.00", ((40.0, 0.0), (40.0, 20.0), (35.0, 20.0), (35.0, 0.0)), 0.9)
 
 

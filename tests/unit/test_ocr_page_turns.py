@@ -16,6 +16,11 @@ def _box(x: float, y: float, width: float, height: float) -> np.ndarray:
 
 LYING = [_box(10, 10 + 40 * i, 200, 24) for i in range(5)]
 STANDING = [_box(10 + 40 * i, 10, 24, 200) for i in range(5)]
+# A grade table: column headings written up the page over rows of names and one-digit marks
+# (a digit's box is taller than wide on an upright page).
+HEADINGS = [_box(160 + 60 * i, 60, 22, 110) for i in range(8)]
+MARKS = [_box(165 + 60 * i, 200 + 40 * row, 11, 18) for i in range(8) for row in range(5)]
+NAMES = [_box(20, 200 + 40 * row, 40, 18) for row in range(5)]
 
 
 @pytest.mark.parametrize("boxes, scores, turns", [
@@ -30,6 +35,10 @@ STANDING = [_box(10 + 40 * i, 10, 24, 200) for i in range(5)]
     (STANDING[:1], [0.0], 0),                              # one standing word: a label on its side
     (LYING + STANDING[:2], [0.0] * 7, 0),                  # a form with a stamp up its margin
     ([_box(10, 10, 30, 28), _box(60, 10, 28, 30)], [0.99, 0.99], 0),  # digits, no lines
+    (MARKS, [0.0] * 40, 0),                                # ... nor tall ones
+    (HEADINGS + MARKS + NAMES, [0.0] * 53, 0),             # headings up a table: a few lines among many boxes
+    (HEADINGS + MARKS + NAMES, [0.99] * 53, 0),
+    (STANDING + MARKS[:5], [0.05] * 10, 1),                # a page on its side with a few digits on it
 ])  # fmt: skip
 def test_page_turns(boxes, scores, turns):
     assert page_turns(boxes, scores) == turns
