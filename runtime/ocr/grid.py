@@ -10,8 +10,9 @@ its left and right edges.
   nearest across the text, if at most `row_offset_ratio` × the taller height away (for
   upright boxes, 0.5 is "their vertical extents overlap by at least half the smaller
   height"), else it starts a row. Comparing with a row's last region rather than its first
-  lets a row follow a slightly curved or tilted line. Rows run top to bottom, each left to
-  right.
+  lets a row follow a slightly curved or tilted line. A region written across the lines (a
+  number stamped up the margin: `_standing`) is a row of its own. Rows run top to bottom,
+  each left to right.
 - Columns: two regions of different rows are aligned when their extents along the text
   overlap by at least `column_overlap_ratio` × the narrower one's width. A region aligned
   with two or more regions of one row spans columns (a heading, a header the detector read
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 _MAX_SKEW_RAD = np.pi / 4  # steeper boxes (vertical text, noise) do not vote for the direction
+_STANDING_RATIO = 1.5  # a region this many times taller than long may be text written across the lines
 
 
 @dataclass(frozen=True)
@@ -144,13 +146,14 @@ def _text_angle(along: np.ndarray, height: np.ndarray) -> float:
 
 def _rows(measures: _Measures, config: GridConfig) -> tuple[tuple[int, ...], ...]:
     middle, height = measures.middle, measures.height
+    standing = _standing(measures)
     rows: list[list[int]] = []
     tails = np.empty(len(middle), dtype=np.int64)  # the last region of each row so far
     for index in np.lexsort((middle, measures.left)).tolist():
         last = tails[: len(rows)]
         offset = np.abs(middle[last] - middle[index])
-        near = offset <= config.row_offset_ratio * np.maximum(height[last], height[index])
-        if near.any():
+        near = (offset <= config.row_offset_ratio * np.maximum(height[last], height[index])) & ~standing[last]
+        if near.any() and not standing[index]:
             best = int(np.flatnonzero(near)[np.argmin(offset[near])])
             rows[best].append(index)
         else:
@@ -159,6 +162,18 @@ def _rows(measures: _Measures, config: GridConfig) -> tuple[tuple[int, ...], ...
         tails[best] = index
     rows.sort(key=lambda row: (float(np.mean(middle[row])), float(measures.left[row[0]])))
     return tuple(tuple(row) for row in rows)
+
+
+def _standing(measures: _Measures) -> np.ndarray:
+    """Regions written across the page's lines (a number stamped up a scan's margin, a label
+    along a spine): at least `_STANDING_RATIO` times taller than long and at least twice the
+    page's median height, which a lone tall letter or digit ("1", "l") never is. Each is a
+    row of its own, and no region joins it: with the height of several lines, it would join
+    a row its middle is half its height from ("(202) 662-5942 Leslie L. Daniels - Secretary
+    2064782104" on a FUNSD scan), and draw a row near it into its own."""
+    length = measures.right - measures.left
+    return (measures.height >= _STANDING_RATIO * np.maximum(length, 1.0)) & (
+        measures.height >= 2.0 * float(np.median(measures.height)))
 
 
 def _columns(measures: _Measures, rows: tuple[tuple[int, ...], ...], config: GridConfig) -> tuple[tuple[int, ...], ...]:

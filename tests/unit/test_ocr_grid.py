@@ -90,3 +90,15 @@ def test_a_header_read_as_one_box_spans_the_columns_below():
 def test_columns_do_not_chain_through_staggered_regions():
     boxes = [_box(0, 0, 100), _box(90, 30, 100), _box(180, 60, 100)]  # each overlaps the next by 10 px
     assert group_regions(boxes).columns == ((0,), (1,), (2,))
+
+
+def test_a_number_stamped_up_the_margin_is_a_row_of_its_own():
+    """A scan's Bates number written up its left margin (a box 24 wide, 200 tall): with the
+    height of several lines it joined the first row within half its height (the top row
+    here, read "stamp" first), and a row of its own it keeps no other region."""
+    rows = [_box(60, 40 * row, 200) for row in range(5)] + [_box(300, 40 * row, 80) for row in range(5)]
+    stamp = _box(0, 0, 24, 200)
+    grid = group_regions([*rows, stamp])
+    assert sorted(grid.rows, key=len) == [(10,), *[(row, row + 5) for row in range(5)]]
+    # A lone tall letter or digit is no stamp: it joins its row.
+    assert group_regions([_box(0, 0, 100), _box(110, 0, 9, 20)]).rows == ((0, 1),)
