@@ -27,6 +27,8 @@ from .recognize import RecognizeConfig, load_alphabet, recognize_crops
 _MIN_READABLE_SIDE_PX = 4  # the detector drops boxes 3 px or thinner anyway
 _LINE_RATIO = 2.0  # a box this much longer one way than the other holds a line of several characters
 _TURN_MARGIN = 2.0  # lines turning a page outweigh the others this many times
+_READ_TO_TURN = 8  # where the classifier is split, the longest lines read both ways up
+_READ_MARGIN = 0.1  # ... and the way the recogniser reads with this much more mean confidence wins
 
 
 @dataclass(frozen=True)
@@ -90,48 +92,77 @@ class Page:
         return float(y), float(height - x)
 
 
-def page_turns(boxes, scores: list[float]) -> int:
-    """Quarter turns counter-clockwise that set a page upright, from its detected `boxes`
-    (TL, TR, BR, BL corners in the image frame) and the direction classifier's probability
-    that each box's crop is upside down (`scores`).
+@dataclass(frozen=True)
+class PageLines:
+    """The lines that set a page's direction (`page_lines`) and their classifier votes."""
+
+    standing: bool  # on the image as given, the page's lines stand: it is on its side
+    indices: tuple[int, ...]  # into the boxes, longest first
+    upright: float  # votes by length that each line's crop is upright as `crop_quad` cut it
+    upside_down: float
+
+    def turns(self, upside_down: bool) -> int:
+        """Quarter turns counter-clockwise that set the page upright if the lines' crops are
+        `upside_down`: `geometry.crop_quad` turns a standing line's crop a quarter
+        counter-clockwise, which sets it upright where the page was turned clockwise (one
+        quarter turn back) and upside down where it was turned counter-clockwise (three)."""
+        if self.standing:
+            return 3 if upside_down else 1
+        return 2 if upside_down else 0
+
+    def decided(self) -> int | None:
+        """The turns the classifier's votes decide (one way `_TURN_MARGIN` times the
+        other's), None where they do not."""
+        if self.upright > _TURN_MARGIN * self.upside_down:
+            return self.turns(False)
+        if self.upside_down > _TURN_MARGIN * self.upright:
+            return self.turns(True)
+        return None
+
+
+def page_lines(boxes, scores: list[float]) -> PageLines | None:
+    """The lines of one direction that outweigh everything else on a page, from its detected
+    `boxes` (TL, TR, BR, BL corners in the image frame) and the direction classifier's
+    probability that each box's crop is upside down (`scores`); None where no direction does.
 
     A box `_LINE_RATIO` times longer one way than the other holds a line of several
     characters, lying or standing; a shorter one (a digit, a short word: a lone digit's box
-    is taller than wide on an upright page) says nothing of the page's direction. The page
-    turns only where the lines of one direction outweigh everything else on it, lines of
-    the other direction and short boxes, `_TURN_MARGIN` times by length (column headings
-    written up a table, a number stamped up a scan's margin, are a few lines among many
-    boxes): a page on its side has nearly all its text standing. Those lines then vote with
-    their lengths, split between upright and upside down by their scores (the classifier is
-    unsure of many lines of a scan, and sure of few), and decide where one way has
-    `_TURN_MARGIN` times the other's votes. Standing lines: `geometry.crop_quad` turned
-    their crops a quarter counter-clockwise, which set them upright where the page was
-    turned clockwise (one quarter turn back) and upside down where it was turned
-    counter-clockwise (three). Lying lines upside down: half a turn. Two lines at least: one
-    line says nothing of the page's order, and a speck of texture in a photo must not turn
-    it. Pages that cannot be decided stay as they are.
+    is taller than wide on an upright page) says nothing of the page's direction. The lines
+    of one direction must outweigh everything else on the page, lines of the other direction
+    and short boxes, `_TURN_MARGIN` times by length (column headings written up a table, a
+    number stamped up a scan's margin, are a few lines among many boxes: a page on its side
+    has nearly all its text standing), and be two at least (one line says nothing of the
+    page's order, and a speck of texture in a photo must not turn it). Each votes with its
+    length, split between upright and upside down by its score (the classifier is unsure of
+    many lines of a scan, and sure of few).
     """
-    votes = {True: [0.0, 0.0, 0], False: [0.0, 0.0, 0]}  # standing?: [upright, upside down, lines]
+    lines: dict[bool, list[tuple[float, int]]] = {True: [], False: []}
+    votes = {True: [0.0, 0.0], False: [0.0, 0.0]}
     total = 0.0
-    for box, score in zip(boxes, scores):
+    for index, (box, score) in enumerate(zip(boxes, scores)):
         box = np.asarray(box, dtype=np.float64)
         across = max(np.linalg.norm(box[0] - box[1]), np.linalg.norm(box[2] - box[3]))
         down = max(np.linalg.norm(box[0] - box[3]), np.linalg.norm(box[1] - box[2]))
         total += max(across, down)
         if max(across, down) < _LINE_RATIO * min(across, down):
             continue
-        entry = votes[down > across]
-        entry[0] += max(across, down) * (1.0 - score)
-        entry[1] += max(across, down) * score
-        entry[2] += 1
-    for standing, (upright, upside_down, lines) in votes.items():
-        if lines < 2 or upright + upside_down <= _TURN_MARGIN * (total - upright - upside_down):
-            continue
-        if standing and upright > _TURN_MARGIN * upside_down:
-            return 1
-        if upside_down > _TURN_MARGIN * upright:
-            return 3 if standing else 2
-    return 0
+        standing = bool(down > across)
+        lines[standing].append((max(across, down), index))
+        votes[standing][0] += max(across, down) * (1.0 - score)
+        votes[standing][1] += max(across, down) * score
+    for standing, (upright, upside_down) in votes.items():
+        if len(lines[standing]) >= 2 and upright + upside_down > _TURN_MARGIN * (total - upright - upside_down):
+            longest = tuple(index for _, index in sorted(lines[standing], reverse=True))
+            return PageLines(standing, longest, upright, upside_down)
+    return None
+
+
+def page_turns(boxes, scores: list[float]) -> int:
+    """Quarter turns counter-clockwise that set a page upright as the classifier's votes on
+    its lines decide (`page_lines`, `PageLines.decided`); 0 where they decide nothing."""
+    lines = page_lines(boxes, scores)
+    turns = lines.decided() if lines is not None else None
+    return turns or 0
 
 
 @dataclass(frozen=True)
@@ -199,7 +230,7 @@ class OcrPipeline:
     def read_page(self, image: Image.Image) -> Page:
         """The regions of `image` turned upright (`Page`): a page whose lines stand on end
         (a receipt photographed sideways, a scan fed in turned) or whose lines the direction
-        classifier finds upside down (`page_turns`) is turned a quarter, half or three
+        classifier finds upside down (`_turns`) is turned a quarter, half or three
         quarters before it is read; its rows and reading order are then the page's, not
         the sideways image's columns."""
         config = self._config
@@ -212,7 +243,7 @@ class OcrPipeline:
             boxes, faint = detect_boxes_and_faint(self._det, prepared.image, config.detection, config.faint_box_thresh)
             crops, kept = self._crops(prepared, boxes)
             scores = self._turned_scores(crops)
-            turn = page_turns(kept, scores) if turns == 0 and self._cls is not None else 0
+            turn = self._turns(crops, page_lines(kept, scores)) if turns == 0 and self._cls is not None else 0
             if turn == 0:
                 break
             turns = turn
@@ -228,6 +259,26 @@ class OcrPipeline:
             lines = tuple(merged[index] for row in grid.group_regions([line.box for line in merged], config.layout.rows).rows
                           for index in row)
         return Page(lines, turns, image.size)
+
+    def _turns(self, crops: list[np.ndarray], lines: PageLines | None) -> int:
+        """Quarter turns that set the page upright: as the classifier decides (`page_lines`),
+        or, where its votes are split (sideways scans: its sure verdicts are few), as the
+        recogniser reads the page's longest lines more surely, as cut or turned half round
+        (upside-down text reads at a clearly lower confidence). Where neither decides, none."""
+        if lines is None:
+            return 0
+        decided = lines.decided()
+        if decided is not None:
+            return decided
+        sample = [crops[index] for index in lines.indices[:_READ_TO_TURN]]
+        as_cut = recognize_crops(self._rec, sample, self._alphabet, self._config.recognize, self._pool.map)
+        turned = recognize_crops(self._rec, [np.ascontiguousarray(crop[::-1, ::-1]) for crop in sample],
+                                 self._alphabet, self._config.recognize, self._pool.map)
+        upright = float(np.mean([confidence for _, confidence in as_cut]))
+        upside_down = float(np.mean([confidence for _, confidence in turned]))
+        if abs(upright - upside_down) < _READ_MARGIN:
+            return 0
+        return lines.turns(upside_down > upright)
 
     def _crops(self, prepared: _Prepared, boxes) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """The rectified crops of `boxes` (working-image corners) row by row, and their boxes

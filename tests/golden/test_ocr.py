@@ -184,6 +184,16 @@ def test_a_page_on_its_side_or_upside_down_is_read_upright(pipeline, degrees, tu
         assert np.abs(np.asarray(line.box) - np.asarray(corners)).max() <= BOX_TOLERANCE_PX, line.text
 
 
+@pytest.mark.parametrize("degrees, turns", [(90, 3), (180, 2), (270, 1)])
+def test_where_the_classifier_is_split_the_recogniser_decides_which_way_up(pipeline, monkeypatch, degrees, turns):
+    """Sideways scans leave the direction classifier unsure of most lines (FUNSD development
+    scans: 4 of 50 turned a quarter got split votes); the recogniser reads upright text at
+    0.95-1.0 and upside-down text at 0.3-0.7, so its confidence decides."""
+    turned = receipt_image().rotate(degrees, expand=True)
+    monkeypatch.setattr(pipeline, "_turned_scores", lambda crops: [0.5] * len(crops))
+    assert pipeline.read_page(turned).turns == turns
+
+
 def test_faint_lines_are_read_and_rapidocrs_lines_are_kept_as_they_are(pipeline, rapidocr_boxes):
     """Two lines of scikit-image's page lie on its darkening lower half: the detector scores
     them 0.40 and 0.45, under its box threshold, and RapidOCR drops them; the recogniser reads
