@@ -27,6 +27,7 @@ from .recognize import RecognizeConfig, load_alphabet, recognize_crops
 _MIN_READABLE_SIDE_PX = 4  # the detector drops boxes 3 px or thinner anyway
 _LINE_RATIO = 2.0  # a box this much longer one way than the other holds a line of several characters
 _TURN_MARGIN = 2.0  # lines turning a page outweigh the others this many times
+_STANDING_CROP = 1.5  # geometry.crop_quad turns a crop this many times taller than wide a quarter
 _READ_TO_TURN = 8  # where the classifier is split, the longest lines read both ways up
 _READ_MARGIN = 0.1  # ... and the way the recogniser reads with this much more mean confidence wins
 
@@ -94,50 +95,50 @@ class Page:
 
 @dataclass(frozen=True)
 class PageLines:
-    """The lines that set a page's direction (`page_lines`) and their classifier votes."""
+    """The lines that set a page's direction (`page_lines`) and the classifier's votes.
 
-    standing: bool  # on the image as given, the page's lines stand: it is on its side
+    A line's crop (`geometry.crop_quad`) is read along one direction of the image: from its
+    box's first corner to its second, or, for a crop turned a quarter because it stands,
+    to its fourth. Upright as cut, the page's text runs that way, and `as_cut` is the
+    quarter turns counter-clockwise that set that direction running left to right; upside
+    down, two more.
+    """
+
+    axis: int  # 0: the lines run across the image (turns 0 or 2 set the page upright); 1: up or down it (1 or 3)
     indices: tuple[int, ...]  # into the boxes, longest first
-    upright: float  # votes by length that each line's crop is upright as `crop_quad` cut it
-    upside_down: float
-
-    def turns(self, upside_down: bool) -> int:
-        """Quarter turns counter-clockwise that set the page upright if the lines' crops are
-        `upside_down`: `geometry.crop_quad` turns a standing line's crop a quarter
-        counter-clockwise, which sets it upright where the page was turned clockwise (one
-        quarter turn back) and upside down where it was turned counter-clockwise (three)."""
-        if self.standing:
-            return 3 if upside_down else 1
-        return 2 if upside_down else 0
+    as_cut: tuple[int, ...]  # per line, the page's turns if its crop is upright as cut
+    votes: tuple[float, float]  # lengths weighted by the classifier, for turns `axis` and `axis + 2`
 
     def decided(self) -> int | None:
         """The turns the classifier's votes decide (one way `_TURN_MARGIN` times the
         other's), None where they do not."""
-        if self.upright > _TURN_MARGIN * self.upside_down:
-            return self.turns(False)
-        if self.upside_down > _TURN_MARGIN * self.upright:
-            return self.turns(True)
+        first, second = self.votes
+        if first > _TURN_MARGIN * second:
+            return self.axis
+        if second > _TURN_MARGIN * first:
+            return self.axis + 2
         return None
 
 
 def page_lines(boxes, scores: list[float]) -> PageLines | None:
     """The lines of one direction that outweigh everything else on a page, from its detected
-    `boxes` (TL, TR, BR, BL corners in the image frame) and the direction classifier's
+    `boxes` (the corners `detect.filter_boxes` gives) and the direction classifier's
     probability that each box's crop is upside down (`scores`); None where no direction does.
 
     A box `_LINE_RATIO` times longer one way than the other holds a line of several
-    characters, lying or standing; a shorter one (a digit, a short word: a lone digit's box
-    is taller than wide on an upright page) says nothing of the page's direction. The lines
-    of one direction must outweigh everything else on the page, lines of the other direction
-    and short boxes, `_TURN_MARGIN` times by length (column headings written up a table, a
-    number stamped up a scan's margin, are a few lines among many boxes: a page on its side
-    has nearly all its text standing), and be two at least (one line says nothing of the
-    page's order, and a speck of texture in a photo must not turn it). Each votes with its
-    length, split between upright and upside down by its score (the classifier is unsure of
-    many lines of a scan, and sure of few).
+    characters; a shorter one (a digit, a short word: a lone digit's box is taller than
+    wide on an upright page) says nothing of the page's direction. The lines running one
+    way (across the image, or up and down it, whichever way their boxes' corners start)
+    must outweigh everything else on the page `_TURN_MARGIN` times by length and outnumber
+    its other boxes (column headings written up a table are a few long lines among many
+    short boxes; a page on its side has most of its text standing: 1.24 lines to every other
+    box on the FUNSD development scans, at the least), and be two at least (one
+    line says nothing of the page's order, and a speck of texture in a photo must not turn
+    it). Each votes with its length, split between its two ways up by its score (the
+    classifier is unsure of many lines of a scan, and sure of few).
     """
-    lines: dict[bool, list[tuple[float, int]]] = {True: [], False: []}
-    votes = {True: [0.0, 0.0], False: [0.0, 0.0]}
+    found: dict[int, list[tuple[float, int, int]]] = {0: [], 1: []}  # axis: (length, index, as cut)
+    votes = {turns: 0.0 for turns in range(4)}
     total = 0.0
     for index, (box, score) in enumerate(zip(boxes, scores)):
         box = np.asarray(box, dtype=np.float64)
@@ -146,14 +147,19 @@ def page_lines(boxes, scores: list[float]) -> PageLines | None:
         total += max(across, down)
         if max(across, down) < _LINE_RATIO * min(across, down):
             continue
-        standing = bool(down > across)
-        lines[standing].append((max(across, down), index))
-        votes[standing][0] += max(across, down) * (1.0 - score)
-        votes[standing][1] += max(across, down) * score
-    for standing, (upright, upside_down) in votes.items():
-        if len(lines[standing]) >= 2 and upright + upside_down > _TURN_MARGIN * (total - upright - upside_down):
-            longest = tuple(index for _, index in sorted(lines[standing], reverse=True))
-            return PageLines(standing, longest, upright, upside_down)
+        # crop_quad's test, on its truncated sides: a crop 1.5 times taller than wide is turned
+        along = box[3] - box[0] if int(down) >= _STANDING_CROP * max(int(across), 1) else box[1] - box[0]
+        as_cut = int(round(np.arctan2(along[1], along[0]) / (np.pi / 2))) % 4
+        found[as_cut % 2].append((max(across, down), index, as_cut))
+        votes[as_cut] += max(across, down) * (1.0 - score)
+        votes[(as_cut + 2) % 4] += max(across, down) * score
+    for axis, lines in found.items():
+        length = sum(line[0] for line in lines)
+        if (len(lines) >= 2 and length > _TURN_MARGIN * (total - length)
+                and len(lines) > len(boxes) - len(lines)):
+            lines.sort(reverse=True)
+            return PageLines(axis, tuple(index for _, index, _ in lines), tuple(turns for _, _, turns in lines),
+                             (votes[axis], votes[axis + 2]))
     return None
 
 
@@ -270,15 +276,19 @@ class OcrPipeline:
         decided = lines.decided()
         if decided is not None:
             return decided
-        sample = [crops[index] for index in lines.indices[:_READ_TO_TURN]]
-        as_cut = recognize_crops(self._rec, sample, self._alphabet, self._config.recognize, self._pool.map)
-        turned = recognize_crops(self._rec, [np.ascontiguousarray(crop[::-1, ::-1]) for crop in sample],
+        sample = lines.indices[:_READ_TO_TURN]
+        as_cut = recognize_crops(self._rec, [crops[index] for index in sample], self._alphabet,
+                                 self._config.recognize, self._pool.map)
+        turned = recognize_crops(self._rec, [np.ascontiguousarray(crops[index][::-1, ::-1]) for index in sample],
                                  self._alphabet, self._config.recognize, self._pool.map)
-        upright = float(np.mean([confidence for _, confidence in as_cut]))
-        upside_down = float(np.mean([confidence for _, confidence in turned]))
-        if abs(upright - upside_down) < _READ_MARGIN:
+        read = {lines.axis: [], lines.axis + 2: []}  # per candidate turns, how surely each line reads under it
+        for turns, (_, upright), (_, upside_down) in zip(lines.as_cut, as_cut, turned):
+            read[turns].append(upright)
+            read[(turns + 2) % 4].append(upside_down)
+        first, second = (float(np.mean(read[turns])) for turns in (lines.axis, lines.axis + 2))
+        if abs(first - second) < _READ_MARGIN:
             return 0
-        return lines.turns(upside_down > upright)
+        return lines.axis if first > second else lines.axis + 2
 
     def _crops(self, prepared: _Prepared, boxes) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """The rectified crops of `boxes` (working-image corners) row by row, and their boxes

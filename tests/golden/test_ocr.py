@@ -184,6 +184,49 @@ def test_a_page_on_its_side_or_upside_down_is_read_upright(pipeline, degrees, tu
         assert np.abs(np.asarray(line.box) - np.asarray(corners)).max() <= BOX_TOLERANCE_PX, line.text
 
 
+def letter_image() -> Image.Image:
+    image = Image.new("RGB", (850, 560), "white")
+    draw = ImageDraw.Draw(image)
+    lines = ["Dear Ms Novak,", "Thank you for your order of 14 March. The parcel left",
+             "our warehouse on Friday and should arrive by Tuesday.", "Please keep this letter with your receipt: it holds",
+             "the order number you will need for any return or claim.", "With kind regards,", "Tomas Lindqvist"]
+    for index, line in enumerate(lines):
+        draw.text((40, 30 + 72 * index), line, font=_font(26), fill="black")
+    return image
+
+
+@pytest.mark.parametrize("degrees, turns", [(84, 3), (96, 3), (177, 2), (264, 1), (276, 1)])
+def test_a_sideways_page_also_tilted_a_few_degrees_is_turned(pipeline, degrees, turns):
+    """A page photographed on its side is seldom square to the camera. Tilted, a standing
+    line's box may start at another corner, so that its first edge is its long one: which
+    way the page runs is taken from the direction its crop is read in, not from the order
+    of its corners (a letter turned 84 or 96 degrees was left sideways, one turned 264
+    read upside down)."""
+    turned = letter_image().rotate(degrees, expand=True, fillcolor="white")
+    assert pipeline.read_page(turned).turns == turns
+    assert "Novak" in pipeline.read(turned)[0].text
+
+
+@pytest.mark.parametrize("marks", [1, 2])
+def test_a_table_with_headings_written_up_its_columns_is_read_as_sent(pipeline, marks):
+    """Six long headings standing over a row or two of one-digit marks: far more text by
+    length stands than lies, but the page is upright (it was turned a quarter, its marks lost)."""
+    image = Image.new("RGB", (500, 320 + 40 * marks), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((20, 15), "Grades", font=_font(24), fill="black")
+    for column, heading in enumerate(["Attendance rate", "Homework completed", "Midterm examination",
+                                      "Final examination", "Laboratory reports", "Class participation"]):
+        label = Image.new("RGB", (240, 30), "white")
+        ImageDraw.Draw(label).text((2, 3), heading, font=_font(20), fill="black")
+        image.paste(label.rotate(90, expand=True), (180 + 50 * column, 55))
+    for row, name in enumerate(["Ann", "Bob"][:marks]):
+        draw.text((20, 310 + 40 * row), name, font=_font(20), fill="black")
+        for column in range(6):
+            draw.text((188 + 50 * column, 310 + 40 * row), str((row * 7 + column * 3) % 10), font=_font(20), fill="black")
+    assert pipeline.read_page(image).turns == 0
+    assert [line.text for line in pipeline.read(image)][0] == "Grades"
+
+
 @pytest.mark.parametrize("degrees, turns", [(90, 3), (180, 2), (270, 1)])
 def test_where_the_classifier_is_split_the_recogniser_decides_which_way_up(pipeline, monkeypatch, degrees, turns):
     """Sideways scans leave the direction classifier unsure of most lines (FUNSD development

@@ -38,7 +38,8 @@ NAMES = [_box(20, 200 + 40 * row, 40, 18) for row in range(5)]
     (MARKS, [0.0] * 40, 0),                                # ... nor tall ones
     (HEADINGS + MARKS + NAMES, [0.0] * 53, 0),             # headings up a table: a few lines among many boxes
     (HEADINGS + MARKS + NAMES, [0.99] * 53, 0),
-    (STANDING + MARKS[:5], [0.05] * 10, 1),                # a page on its side with a few digits on it
+    (STANDING + MARKS[:3], [0.05] * 8, 1),                 # a page on its side with a few digits on it
+    (STANDING[:3] + MARKS[:3], [0.05] * 6, 0),             # as many short boxes as lines: no page on its side
 ])  # fmt: skip
 def test_page_turns(boxes, scores, turns):
     assert page_turns(boxes, scores) == turns
