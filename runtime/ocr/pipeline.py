@@ -242,7 +242,7 @@ class OcrPipeline:
         config = self._config
         array = _to_bgr(image)
         turns = 0
-        while True:
+        while True:  # twice at most: as sent, and turned where the first pass says so
             prepared = self._prepare(np.ascontiguousarray(np.rot90(array, turns)) if turns else array)
             if prepared is None:
                 return Page((), 0, image.size)

@@ -575,3 +575,21 @@ def test_a_boarding_pass_a_statement_and_a_parking_notice_through_the_recognizer
     assert _squash(model.ask(notice, "What's the phone number to pay?").text) == "01273290000"
     assert model.ask(notice, "What time was the contravention?").text == "14:52"
     assert model.caption(notice).text.startswith("This is a penalty charge notice")
+
+
+def test_a_description_gives_the_invoices_total_not_the_first_amount_under_an_amount_column(model):
+    """An item table headed "Qty | Price | Amount": "Amount" sits right over the first item's
+    20.00 and is nearer "total" than "Total due" is; a table's cell is a total by its row."""
+    font = ImageFont.truetype(FONT, 24)
+    image = Image.new("RGB", (820, 520), "white")
+    canvas = ImageDraw.Draw(image)
+    canvas.text((60, 40), "INVOICE", font=font, fill="black")
+    canvas.text((60, 100), "Northwind Traders", font=font, fill="black")
+    canvas.text((520, 100), "Date: 2024-05-17", font=font, fill="black")
+    for row, cells in enumerate([("Description", "Qty", "Price", "Amount"), ("Widget A", "2", "10.00", "20.00"),
+                                 ("Gadget B", "1", "35.50", "35.50"), ("Service fee", "3", "15.00", "45.00")]):
+        for x, text in zip((60, 450, 560, 680), cells):
+            canvas.text((x, 200 + 46 * row), text, font=font, fill="black")
+    canvas.text((520, 420), "Total due: 100.50 USD", font=font, fill="black")
+    reply = model.ask(image, "Describe this image.")
+    assert "100.50" in reply.text and "20.00" not in reply.text, reply.text
