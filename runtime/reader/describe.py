@@ -181,11 +181,12 @@ class Describer:
         keyed = [f for f in fields if f.key and AMOUNT in value_types(f.value)]
         if not keyed:
             return None
-        # A table's cell is a total by its row's label, not its column's: "Amount" over an
-        # item's 20.00 heads every item's amount; the row "Total" holds the total, whatever
-        # its column is called.
+        # An amount with a label in its own row is a total by that label, not by a heading
+        # above it: "Amount" over an item's 20.00 heads every item's amount; the row "Total"
+        # holds the total, whatever its column is called.
         row_label = {f.line: f.row for f in fields if f.source == "table" and f.row}
-        labels = [row_label.get(f.line, f.key) if f.source in ("table", "column") else f.key for f in keyed]
+        row_label.update({f.line: f.key for f in fields if f.source == "row"})
+        labels = [row_label.get(f.line, f.key) if f.source in ("table", "column", "below") else f.key for f in keyed]
         similarities = self._embed(labels) @ self._total_vector
         best = max(range(len(keyed)), key=lambda i: (round(float(similarities[i]), 3), keyed[i].line))
         if similarities[best] < MIN_TOTAL_SIMILARITY:

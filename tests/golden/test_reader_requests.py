@@ -593,3 +593,13 @@ def test_a_description_gives_the_invoices_total_not_the_first_amount_under_an_am
     canvas.text((520, 420), "Total due: 100.50 USD", font=font, fill="black")
     reply = model.ask(image, "Describe this image.")
     assert "100.50" in reply.text and "20.00" not in reply.text, reply.text
+
+
+def test_a_description_gives_the_receipts_total_not_the_amount_under_its_heading(model):
+    """'Description | Amount' over the items: the heading "Amount" keys the first item's
+    19.00 below it, and is nearer "total" than the row "Total" is; that 19.00 has its own
+    label in its row ("Coffee beans"), which says what it is."""
+    image = draw([("ACME STORE", None), ("Description", "Amount"), ("Coffee beans", "19.00"), ("Milk", "3.25"),
+                  ("Subtotal", "22.25"), ("Tax", "1.78"), ("Total", "24.03")])
+    reply = model.ask(image, "Describe this image.")
+    assert "24.03" in reply.text and "19.00" not in reply.text, reply.text
