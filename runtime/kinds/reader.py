@@ -284,22 +284,18 @@ class ReaderAdapter(KindAdapter):
 
     def read(self, image) -> ReadResult:
         page = self._page(image)
-        return ReadResult(lines=page.to_image(self._lines(image)), turns=page.turns)
+        return ReadResult(lines=page.to_image(self._lines(page)), turns=page.turns)
 
-    def _lines(self, image):
-        """OCR lines in reading order, NFKC-folded (see `_fold`), boxes in the frame of the
-        page turned upright (`_page`)."""
-        return _fold(self._ocr.order(self._page(image).regions))
+    def _lines(self, page: Page):
+        """The page's OCR lines in reading order, NFKC-folded (see `_fold`), boxes in the
+        frame of the page turned upright (`_page`)."""
+        return _fold(self._ocr.order(page.regions))
 
     def _page(self, image) -> Page:
         """What the OCR read in `image` (turned upright where its text lies on its side or
         upside down: `OcrPipeline.read_page`), read once per picture while it stays among the
         last `OCR_MEMO_IMAGES` (a chat sends its image again with every turn)."""
         return self._ocr_memo.get(image, lambda: self._ocr.read_page(image))
-
-    def _upright(self, image):
-        """`image` turned as its text was read: the frame the regions' boxes are in."""
-        return self._page(image).upright(image)
 
     def _regions(self, image):
         """OCR regions (one per detected box, not merged into lines) row by row, NFKC-folded:
@@ -348,10 +344,11 @@ class ReaderAdapter(KindAdapter):
         without the specks of texture the recognizer reads as letters: 'O 9' on a cat's fur,
         which the model would otherwise write about); of a photo in which they find nothing
         and read nothing, nothing."""
-        regions = self._regions(image)
-        look = self.look(self._upright(image), regions) if self._photos is not None else None
+        page = self._page(image)
+        regions = _fold(page.regions)
+        look = self.look(page.upright(image), regions) if self._photos is not None else None
         if look is None or look.kind == DOCUMENT:
-            lines = self._lines(image)
+            lines = self._lines(page)
             return (_context(lines), ["the image's text"]) if lines else ("", [])
         seen = self._photos.describe(look).text
         if seen.startswith(NOTHING_RECOGNISED):
@@ -675,8 +672,9 @@ class ReaderAdapter(KindAdapter):
         (one flat colour, or no photo model) embeds as zeros."""
         vectors = []
         for image in images:
-            lines = self._lines(image)
-            look = self.look(self._upright(image), lines)
+            page = self._page(image)
+            lines = self._lines(page)
+            look = self.look(page.upright(image), lines)
             texts = [line.text for line in lines]
             if look is not None and look.kind != DOCUMENT:
                 texts += photo_phrases(look)

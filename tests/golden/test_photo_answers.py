@@ -321,5 +321,5 @@ def test_free_writing_about_a_photo_is_told_what_the_photo_models_see(model, pho
     assert told[-1].endswith("Write a short poem about this picture.")
     page = make_documents(seed=1, count=1)[0].image.convert("RGB")
     model.generate(page, "Write one sentence about this page.")
-    lines = [line.text for line in adapter._lines(page)]
+    lines = [line.text for line in adapter._lines(adapter._page(page))]
     assert "recognized by OCR" in told[-1] and all(line in told[-1] for line in lines)
