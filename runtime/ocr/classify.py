@@ -36,12 +36,9 @@ def in_turn(function: Callable, items: list) -> list:
     return [function(item) for item in items]
 
 
-def upright_crops(session: ComponentSession, crops: list[np.ndarray], config: ClassifyConfig,
-                  run_batches: Callable[[Callable, list], list] | None = None) -> list[np.ndarray]:
-    """Returns the crops, each turned 180° where the classifier is sure it is upside down
-    (`upside_down`)."""
-    flips = upside_down(config, turned_scores(session, crops, config, run_batches))
-    return [np.ascontiguousarray(crop[::-1, ::-1]) if flip else crop for crop, flip in zip(crops, flips)]
+def half_turned(crop: np.ndarray) -> np.ndarray:
+    """`crop` turned 180°."""
+    return np.ascontiguousarray(crop[::-1, ::-1])
 
 
 def upside_down(config: ClassifyConfig, scores: list[float]) -> list[bool]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+_STANDING_CROP_RATIO = 1.5  # crop_quad turns a crop this many times taller than wide a quarter (vertical text)
+
 
 def find_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Horizontal runs of True pixels in raster order.
@@ -312,16 +314,32 @@ def crop_quad(image: np.ndarray, quad: np.ndarray) -> np.ndarray | None:
     degenerate quad.
     """
     quad = np.asarray(quad, dtype=np.float32)
-    # float32 lengths, truncated, as the reference computes them (29.9999 is 29 wide)
-    width = int(max(np.linalg.norm(quad[0] - quad[1]), np.linalg.norm(quad[2] - quad[3])))
-    height = int(max(np.linalg.norm(quad[0] - quad[3]), np.linalg.norm(quad[1] - quad[2])))
+    width, height = _crop_size(quad)
     if width < 1 or height < 1:
         return None
     corners = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float64)
     crop = warp_perspective_cubic(image, perspective_transform(corners, quad), width, height)
-    if height / width >= 1.5:
+    if height / width >= _STANDING_CROP_RATIO:
         crop = np.rot90(crop)
     return np.ascontiguousarray(crop)
+
+
+def crop_read_along(quad: np.ndarray) -> np.ndarray:
+    """The direction in the image along which `crop_quad`'s crop of `quad` runs left to
+    right: the quad's first edge (TL to TR), or, for a crop turned a quarter because it
+    stands, its TL to BL edge."""
+    quad = np.asarray(quad, dtype=np.float32)
+    width, height = _crop_size(quad)
+    standing = width >= 1 and height / width >= _STANDING_CROP_RATIO
+    return (quad[3] - quad[0] if standing else quad[1] - quad[0]).astype(np.float64)
+
+
+def _crop_size(quad: np.ndarray) -> tuple[int, int]:
+    """`crop_quad`'s output width and height: float32 lengths, truncated, as the reference
+    computes them (29.9999 is 29 wide)."""
+    width = int(max(np.linalg.norm(quad[0] - quad[1]), np.linalg.norm(quad[2] - quad[3])))
+    height = int(max(np.linalg.norm(quad[0] - quad[3]), np.linalg.norm(quad[1] - quad[2])))
+    return width, height
 
 
 def perspective_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:

@@ -19,7 +19,7 @@ from ..results import TextLine
 from ..scheduler import WorkerPool
 from ..session import ComponentSession
 from . import geometry, grid
-from .classify import ClassifyConfig, turned_scores, upside_down
+from .classify import ClassifyConfig, half_turned, turned_scores, upside_down
 from .detect import DetectionConfig, detect_boxes_and_faint, settings_from_metadata
 from .layout import LayoutConfig, order_lines
 from .recognize import RecognizeConfig, load_alphabet, recognize_crops
@@ -27,7 +27,6 @@ from .recognize import RecognizeConfig, load_alphabet, recognize_crops
 _MIN_READABLE_SIDE_PX = 4  # the detector drops boxes 3 px or thinner anyway
 _LINE_RATIO = 2.0  # a box this much longer one way than the other holds a line of several characters
 _TURN_MARGIN = 2.0  # lines turning a page outweigh the others this many times
-_STANDING_CROP = 1.5  # geometry.crop_quad turns a crop this many times taller than wide a quarter
 _READ_TO_TURN = 8  # where the classifier is split, the longest lines read both ways up
 _READ_MARGIN = 0.1  # ... and the way the recogniser reads with this much more mean confidence wins
 
@@ -97,11 +96,10 @@ class Page:
 class PageLines:
     """The lines that set a page's direction (`page_lines`) and the classifier's votes.
 
-    A line's crop (`geometry.crop_quad`) is read along one direction of the image: from its
-    box's first corner to its second, or, for a crop turned a quarter because it stands,
-    to its fourth. Upright as cut, the page's text runs that way, and `as_cut` is the
-    quarter turns counter-clockwise that set that direction running left to right; upside
-    down, two more.
+    A line's crop (`geometry.crop_quad`) is read along one direction of the image
+    (`geometry.crop_read_along`). Upright as cut, the page's text runs that way, and
+    `as_cut` is the quarter turns counter-clockwise that set that direction running left
+    to right; upside down, two more.
     """
 
     axis: int  # 0: the lines run across the image (turns 0 or 2 set the page upright); 1: up or down it (1 or 3)
@@ -147,8 +145,7 @@ def page_lines(boxes, scores: list[float]) -> PageLines | None:
         total += max(across, down)
         if max(across, down) < _LINE_RATIO * min(across, down):
             continue
-        # crop_quad's test, on its truncated sides: a crop 1.5 times taller than wide is turned
-        along = box[3] - box[0] if int(down) >= _STANDING_CROP * max(int(across), 1) else box[1] - box[0]
+        along = geometry.crop_read_along(box)
         as_cut = int(round(np.arctan2(along[1], along[0]) / (np.pi / 2))) % 4
         found[as_cut % 2].append((max(across, down), index, as_cut))
         votes[as_cut] += max(across, down) * (1.0 - score)
@@ -161,14 +158,6 @@ def page_lines(boxes, scores: list[float]) -> PageLines | None:
             return PageLines(axis, tuple(index for _, index, _ in lines), tuple(turns for _, _, turns in lines),
                              (votes[axis], votes[axis + 2]))
     return None
-
-
-def page_turns(boxes, scores: list[float]) -> int:
-    """Quarter turns counter-clockwise that set a page upright as the classifier's votes on
-    its lines decide (`page_lines`, `PageLines.decided`); 0 where they decide nothing."""
-    lines = page_lines(boxes, scores)
-    turns = lines.decided() if lines is not None else None
-    return turns or 0
 
 
 @dataclass(frozen=True)
@@ -279,7 +268,7 @@ class OcrPipeline:
         sample = lines.indices[:_READ_TO_TURN]
         as_cut = recognize_crops(self._rec, [crops[index] for index in sample], self._alphabet,
                                  self._config.recognize, self._pool.map)
-        turned = recognize_crops(self._rec, [np.ascontiguousarray(crops[index][::-1, ::-1]) for index in sample],
+        turned = recognize_crops(self._rec, [half_turned(crops[index]) for index in sample],
                                  self._alphabet, self._config.recognize, self._pool.map)
         read = {lines.axis: [], lines.axis + 2: []}  # per candidate turns, how surely each line reads under it
         for turns, (_, upright), (_, upside_down) in zip(lines.as_cut, as_cut, turned):
@@ -315,7 +304,7 @@ class OcrPipeline:
         working image's frame: those read with `min_confidence` and `min_chars` letters or digits."""
         if not crops:
             return ()
-        crops = [np.ascontiguousarray(crop[::-1, ::-1]) if flip else crop for crop, flip in zip(crops, flips)]
+        crops = [half_turned(crop) if flip else crop for crop, flip in zip(crops, flips)]
         texts = _recognize_in_scan_order(self._rec, crops, boxes, self._alphabet, self._config.recognize, self._pool.map)
         lines = []
         for box, (text, confidence) in zip(boxes, texts):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from runtime.ocr.classify import ClassifyConfig, upright_crops
+from runtime.ocr.classify import ClassifyConfig, turned_scores
 from runtime.ocr.recognize import RecognizeConfig, _pieces, recognize_crops
 
 ALPHABET = ("", "a", "b", " ")
@@ -57,7 +57,7 @@ def test_the_runs_are_handed_to_the_callers_workers():
     recognize_crops(_Recogniser(), _crops([100, 200, 300]), ALPHABET, RecognizeConfig(run_size=1), run_batches)
     cls_session = _Recogniser()
     cls_session.run = lambda feeds: {"y": np.tile([[1.0, 0.0]], (next(iter(feeds.values())).shape[0], 1))}
-    upright_crops(cls_session, _crops([100] * 8), ClassifyConfig(batch_size=6), run_batches)
+    turned_scores(cls_session, _crops([100] * 8), ClassifyConfig(batch_size=6), run_batches)
     assert handed == [3, 2]
 
 
