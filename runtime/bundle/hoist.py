@@ -162,14 +162,7 @@ _NUMPY = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(do
 def check(original: Path, hoisted: Hoisted, varying: str, varying_length: int = 7) -> str | None:
     """None when the split graphs give the exported graph's outputs on random inputs (batch 1
     and 2, past length 0 and 3) and every hoisted tensor is batch first; else why not."""
-    import onnxruntime as ort
-
-    def session(path: Path):
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-    reference, once, step = session(original), session(hoisted.once), session(hoisted.step)
+    reference, once, step = cpu_session(original), cpu_session(hoisted.once), cpu_session(hoisted.step)
     rng = np.random.default_rng(0)
     spec = {i.name: i for i in reference.get_inputs()}
     if any(item.type not in _NUMPY for item in spec.values()) or not isinstance(spec[varying].shape[-1], int):
@@ -183,7 +176,7 @@ def check(original: Path, hoisted: Hoisted, varying: str, varying_length: int = 
             if value.ndim == 0 or value.shape[0] != batch:
                 return f"the hoisted tensor {name} is not batch first ({value.shape})"
         for past_length in (0, 3):
-            feeds = _random_feeds(spec, varying, states, batch, past_length, varying_length, rng)
+            feeds = random_feeds(spec, varying, states, batch, past_length, varying_length, rng)
             if feeds is None:
                 return "the step graph takes inputs the check cannot fill"
             expected = reference.run(None, feeds)
@@ -194,8 +187,19 @@ def check(original: Path, hoisted: Hoisted, varying: str, varying_length: int = 
     return None
 
 
-def _random_feeds(spec: dict, varying: str, states: np.ndarray, batch: int, past_length: int, encoder_length: int,
-                  rng) -> dict | None:
+def cpu_session(path: Path):
+    """A quiet onnxruntime CPU session of `path`, for import's checks."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def random_feeds(spec: dict, varying: str, states: np.ndarray, batch: int, past_length: int, encoder_length: int,
+                 rng) -> dict | None:
+    """Feeds for an exported step graph whose inputs are `spec` (name -> onnxruntime NodeArg):
+    `states` as `varying`, one random token a row, random pasts; None for an input it cannot fill."""
     feeds = {varying: states}
     for name, item in spec.items():
         dtype = _NUMPY[item.type]

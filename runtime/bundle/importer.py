@@ -14,7 +14,7 @@ from pathlib import Path
 from runtime.errors import BundleError
 from runtime.kinds import KindAdapter, adapter_for, known_kinds
 
-from . import hoist
+from . import fuse_gpt2, hoist
 from .manifest import MANIFEST_NAME, FileEntry, Manifest, Variant, file_entry, parse_manifest
 
 # transformers.js dtype suffixes → (precision, variant name)
@@ -55,7 +55,7 @@ def describe_folder(folder: str | Path, name: str | None = None, version: str = 
     adapter = _adapter_for_model_type(root, config.get("model_type"))
     components = _find_components(root, adapter)
     if split_steps:
-        components = _split_step_work(root, adapter, components)
+        components = _split_step_work(root, adapter, config, components)
     plan = adapter.import_plan(config, set(components))
     for component in plan.drop_components:
         components.pop(component, None)
@@ -121,14 +121,15 @@ def _find_components(root: Path, adapter: type[KindAdapter]) -> dict[str, list[V
     return found
 
 
-def _split_step_work(root: Path, adapter: type[KindAdapter],
+def _split_step_work(root: Path, adapter: type[KindAdapter], config: dict,
                      found: dict[str, list[Variant]]) -> dict[str, list[Variant]]:
-    """`found` with the kind's step graph split in two where that is safe (runtime.bundle.hoist):
-    the work that depends only on the encoder's output, run once per request, and the rest,
-    run every step. Only for a folder whose decoders are fp32 alone (a quantised merged
-    decoder keeps its precisions) and whose step graph holds its own weights; the split is
-    checked against the exported graph on random inputs before it is used, and any failure
-    keeps the exported graphs (logged)."""
+    """`found` with the kind's step graph split in two where that is safe: the work that
+    depends only on the encoder's output, run once per request, and the rest, run every step.
+    Where the kind can rebuild the pair of fused operators (`_fused_step`) that is used; else
+    the exported graph is cut in two (runtime.bundle.hoist). Only for a folder whose decoders
+    are fp32 alone (a quantised merged decoder keeps its precisions) and whose step graph
+    holds its own weights; either pair is checked against the exported graph on random inputs
+    before it is used, and any failure keeps the exported graphs (logged)."""
     if adapter.import_hoist is None:
         return found
     step_name, varying, once_name = adapter.import_hoist
@@ -139,26 +140,65 @@ def _split_step_work(root: Path, adapter: type[KindAdapter],
     once_path, step_path = source.parent / f"{once_name}_once.onnx", source.parent / f"{step_name}_hoisted.onnx"
     decoders = [variant for name in adapter.import_hoist_replaces for variant in found.get(name, [])]
     if steps[0].data_files or any(variant.precision != "fp32" for variant in decoders):
-        hoist.discard(once_path, step_path)  # a split from an earlier import no longer applies
+        hoist.discard(once_path, step_path, *_fused_paths(adapter, source))  # an earlier import's no longer apply
         logger.info("import: %s kept as exported (%s)", source.name,
                     "its weights are in external files" if steps[0].data_files else "the decoder has other precisions")
         return found
     hoist.discard(once_path, step_path)  # an earlier import's split is redone or dropped, never kept stale
+    fused = _fused_step(root, adapter, config, source, found)
+    if fused is not None:
+        return fused
     split = hoist.split(source, varying, once_path, step_path)
     if split is None:
         return found
-    try:
-        problem = hoist.check(source, split, varying)
-    except Exception as error:  # noqa: BLE001 - an optimisation: the exported graphs still work
-        problem = f"the check could not run it ({type(error).__name__}: {error})"
+    problem = _problem(hoist.check, source, split, varying)
     if problem is not None:
         hoist.discard(once_path, step_path)
         logger.warning("import: the split of %s was not used: %s", source.name, problem)
         return found
     logger.info("import: %s split: %d nodes that depend only on %s now run once per request (%s)",
                 source.name, split.once_nodes, varying, once_path.name)
+    return _replaced(root, adapter, found, ((step_name, step_path), (once_name, once_path)))
+
+
+def _fused_step(root: Path, adapter: type[KindAdapter], config: dict, source: Path,
+                found: dict[str, list[Variant]]) -> dict[str, list[Variant]] | None:
+    """`found` with the step graph and its once-per-request work rebuilt of fused operators
+    by the kind (`KindAdapter.import_fuse`, e.g. runtime.bundle.fuse_gpt2), or None (logged)
+    when the kind has no such graph for this model or it does not give the exported outputs."""
+    once_path, step_path = _fused_paths(adapter, source)
+    fuse_gpt2.discard(once_path, step_path)
+    fused = adapter.import_fuse(config, source, once_path, step_path)
+    if fused is None:
+        return None
+    problem = _problem(fuse_gpt2.check, source, fused)
+    if problem is not None:
+        fuse_gpt2.discard(once_path, step_path)
+        logger.warning("import: the fused step graph for %s was not used: %s", source.name, problem)
+        return None
+    logger.info("import: %s rebuilt of fused operators (%s, %s)", source.name, step_path.name, once_path.name)
+    step_name, _, once_name = adapter.import_hoist
+    return _replaced(root, adapter, found, ((step_name, step_path), (once_name, once_path)))
+
+
+def _problem(check, *args) -> str | None:
+    """What `check(*args)` found wrong with rebuilt graphs, a failure to run it included."""
+    try:
+        return check(*args)
+    except Exception as error:  # noqa: BLE001 - an optimisation: the exported graphs still work
+        return f"the check could not run it ({type(error).__name__}: {error})"
+
+
+def _fused_paths(adapter: type[KindAdapter], source: Path) -> tuple[Path, Path]:
+    step_name, _, once_name = adapter.import_hoist
+    return source.parent / f"{once_name}_fused.onnx", source.parent / f"{step_name}_fused.onnx"
+
+
+def _replaced(root: Path, adapter: type[KindAdapter], found: dict[str, list[Variant]],
+              graphs: tuple[tuple[str, Path], ...]) -> dict[str, list[Variant]]:
+    """`found` without the decoders `graphs` replace, with each of `graphs` as its fp32 variant."""
     kept = {name: variants for name, variants in found.items() if name not in adapter.import_hoist_replaces}
-    for name, path in ((step_name, step_path), (once_name, once_path)):
+    for name, path in graphs:
         entry = file_entry(root, path.relative_to(root).as_posix())
         kept[name] = [Variant("fp32", entry.file, entry.sha256, entry.bytes, name="fp32")]
     return kept

@@ -149,6 +149,14 @@ class KindAdapter:
             )
 
     @classmethod
+    def import_fuse(cls, config: dict, step_path: Path, once_path: Path, fused_path: Path):
+        """For `import`, with `import_hoist`: write a step graph of fused operators for the
+        exported step graph `step_path` at `fused_path` and its once-per-request graph at
+        `once_path`, and return what runtime.bundle.fuse_gpt2.check needs (a `Fused`); None
+        where the kind has none for this model (the exported graph is then split instead)."""
+        return None
+
+    @classmethod
     def import_plan(cls, config: dict, components: set[str]) -> ImportPlan:
         """Tasks, sequence limit and redundant components for an imported folder."""
         raise BundleError(f"Kind '{cls.kind_name}' cannot be imported from a model folder.")

@@ -83,6 +83,13 @@ class VisionEncoderDecoderAdapter(KindAdapter):
             )
 
     @classmethod
+    def import_fuse(cls, config: dict, step_path, once_path, fused_path):
+        """A GPT-2 decoder's step rebuilt of fused operators (runtime.bundle.fuse_gpt2)."""
+        from runtime.bundle import fuse_gpt2
+
+        return fuse_gpt2.build(step_path, config.get("decoder", {}), once_path, fused_path)
+
+    @classmethod
     def import_plan(cls, config: dict, components: set[str]) -> ImportPlan:
         decoder_config = config.get("decoder", {})
         tasks = ("caption", "read") if decoder_config.get("model_type") == "trocr" else ("caption",)

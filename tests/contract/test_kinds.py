@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import copy_folder
+import runtime.bundle.fuse_gpt2 as fuse_gpt2
 import runtime.bundle.hoist as hoist
 from runtime.bundle.importer import import_folder
 from runtime import load_model
@@ -110,22 +111,37 @@ def test_captions_decoded_together_equal_transformers(kind, split, built, tmp_pa
         assert beam.token_ids == _generated(ref.beam_ids[index], ref.decoder_start_token_id)
 
 
-def test_the_split_step_graph_no_longer_reads_the_encoder_weights(built, tmp_path):
+@pytest.mark.parametrize("graphs", ["fused", "hoisted"])
+def test_the_split_step_graph_no_longer_reads_the_encoder_weights(graphs, built, tmp_path, monkeypatch):
     """The ViT-GPT2 step graph's cross-attention projections moved to `decoder_cross`: the
-    step graph takes their results as inputs and holds none of those weights."""
+    step graph takes their results as inputs and holds none of those weights. Import rebuilds
+    a GPT-2 decoder of fused operators (runtime.bundle.fuse_gpt2); where it cannot, the
+    exported graph is cut in two (runtime.bundle.hoist)."""
     import onnx
+    from onnx import numpy_helper
 
     ref = built("vit_gpt2")
+    if graphs == "hoisted":
+        monkeypatch.setattr(fuse_gpt2, "build", lambda *args: None)
     folder = copy_folder(ref.folder, tmp_path / "vit_gpt2", skip=("decoder_model_merged*",))
     manifest = import_folder(folder)
-    step = onnx.load(str(folder / manifest.components["decoder_with_past"].variants[0].file))
+    step_file = manifest.components["decoder_with_past"].variants[0].file
+    assert step_file.endswith(f"_{graphs}.onnx")
+    step = onnx.load(str(folder / step_file))
     once = onnx.load(str(folder / manifest.components["decoder_cross"].variants[0].file))
-    step_weights = {tensor.name for tensor in step.graph.initializer}
-    once_weights = {tensor.name for tensor in once.graph.initializer}
-    assert any("crossattention.c_attn.weight" in name for name in once_weights)
-    # (biases may stay: the exporter shares equal initializers, the random model's zero biases)
-    assert not any("crossattention.c_attn.weight" in name for name in step_weights)
+    exported = onnx.load(str(folder / "onnx" / "decoder_with_past_model.onnx"))
+    cross_weights = [numpy_helper.to_array(t) for t in exported.graph.initializer if "crossattention.c_attn.weight" in t.name]
+    assert cross_weights
+
+    def holds(model, weight) -> bool:
+        return any(t.dims == list(weight.shape) and np.array_equal(numpy_helper.to_array(t), weight)
+                   for t in model.graph.initializer)
+
+    assert all(holds(once, weight) for weight in cross_weights)
+    assert not any(holds(step, weight) for weight in cross_weights)
     assert {output.name for output in once.graph.output} <= {value.name for value in step.graph.input}
+    fused_ops = {node.op_type for node in step.graph.node} & {"MultiHeadAttention", "SkipLayerNormalization"}
+    assert bool(fused_ops) == (graphs == "fused")
 
 
 def test_without_onnx_or_with_a_split_that_disagrees_import_keeps_the_graphs(built, tmp_path, monkeypatch):
@@ -138,12 +154,25 @@ def test_without_onnx_or_with_a_split_that_disagrees_import_keeps_the_graphs(bui
     model = load_model(folder, precision="fp32")  # the exported split pair still decodes right
     assert model.caption(ref.images[0], max_new_tokens=ref.max_new_tokens).token_ids == _generated(
         ref.greedy_ids[0], ref.decoder_start_token_id)
-    for name, patch_it in (("strict", lambda: monkeypatch.setattr(hoist, "_TOLERANCE", -1.0)),
-                           ("broken", lambda: monkeypatch.setattr(hoist, "check", _raises))):
+    for name, patch_it in (("strict", lambda: (monkeypatch.setattr(hoist, "_TOLERANCE", -1.0),
+                                               monkeypatch.setattr(fuse_gpt2, "_TOLERANCE", -1.0))),
+                           ("broken", lambda: (monkeypatch.setattr(hoist, "check", _raises),
+                                               monkeypatch.setattr(fuse_gpt2, "check", _raises)))):
         patch_it()
         folder = copy_folder(ref.folder, tmp_path / name, skip=("decoder_model_merged*",))
         assert set(import_folder(folder).components) == exported, name
-        assert not list((folder / "onnx").glob("*_hoisted.onnx*")) and not list((folder / "onnx").glob("*_once.onnx*"))
+        left = [path.name for pattern in ("*_hoisted.onnx*", "*_once.onnx*", "*_fused.onnx*")
+                for path in (folder / "onnx").glob(pattern)]
+        assert not left, (name, left)
+
+
+def test_a_fused_pair_that_disagrees_leaves_the_exported_graph_split(built, tmp_path, monkeypatch):
+    ref = built("vit_gpt2")
+    monkeypatch.setattr(fuse_gpt2, "_TOLERANCE", -1.0)
+    folder = copy_folder(ref.folder, tmp_path / "vit_gpt2", skip=("decoder_model_merged*",))
+    manifest = import_folder(folder)
+    assert manifest.components["decoder_with_past"].variants[0].file.endswith("_hoisted.onnx")
+    assert not list((folder / "onnx").glob("*_fused.onnx*"))
 
 
 def _raises(*args, **kwargs):
