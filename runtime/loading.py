@@ -9,8 +9,10 @@ bundle) before anything loads or listens. `load_model` turns a plan into a `Mode
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
+import weakref
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -260,11 +262,29 @@ def _start_twins(sessions: dict[str, ComponentSession], selection: Selection) ->
 
     def make_all() -> None:
         for name in pending:
+            if _EXITING.is_set():
+                break
             sessions[name].make_twin()  # logs and leaves out a twin it cannot make
         done.set_result(None)
 
-    threading.Thread(target=make_all, name="wan-twin-sessions", daemon=True).start()
+    thread = threading.Thread(target=make_all, name="wan-twin-sessions", daemon=True)
+    _TWIN_THREADS.add(thread)
+    thread.start()
     return done
+
+
+# A process that exits while a daemon thread is creating an onnxruntime session aborts ("terminate
+# called without an active exception", exit status 134: a script that loaded a model for several
+# requests and returned at once). At exit, the twin being made is finished and no other started.
+_EXITING = threading.Event()
+_TWIN_THREADS: weakref.WeakSet = weakref.WeakSet()
+
+
+@atexit.register
+def _finish_twins() -> None:
+    _EXITING.set()
+    for thread in list(_TWIN_THREADS):
+        thread.join(timeout=60)
 
 
 def load_model(path_or_plan: str | os.PathLike | LoadPlan, precision: str = "auto", device: str = "auto",

@@ -9,6 +9,7 @@ the batch). Speed is a benchmark's business: bench/lm_batching.py.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -166,3 +167,21 @@ def test_the_batched_lm_gets_a_twin_on_every_core_when_its_weights_are_small(rea
         model = load_model(int4)
         assert model.twins_deferred and model.wait_for_twins(timeout=120)  # made after the load returned
         assert model._adapter.context.sessions["lm_decoder"]._wide is not None
+
+
+def test_a_script_that_exits_while_twins_are_made_exits_cleanly(reader_bundle):
+    # A process leaving while a daemon thread created an onnxruntime session aborted
+    # ("terminate called without an active exception", status 134): runtime.loading finishes
+    # the twin being made at exit and starts no other.
+    import subprocess
+    import sys
+
+    script = ("import sys\nfrom runtime import load_model\n"
+              f"model = load_model({str(reader_bundle)!r}, max_concurrent=4)\n"
+              "print('deferred' if model.twins_deferred else 'none')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                          cwd=str(Path(__file__).resolve().parents[2]))
+    if done.stdout.strip() == "none":
+        pytest.skip("no twin is deferred on this CPU (cores enough for every worker)")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "terminate called" not in done.stderr and done.stdout.strip() == "deferred"
