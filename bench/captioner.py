@@ -14,12 +14,15 @@ The model: `ViTConfig()` (224x224, patch 16, 12 layers, 768 wide) and `GPT2Confi
 768 wide, 50,257-token vocabulary) with cross-attention, random weights (seed 0; no real
 captioner is reachable here), a byte-level BPE tokenizer with GPT-2's vocabulary size made
 of byte pairs, exported once with `optimum.exporters.onnx.main_export` (task
-image-to-text-with-past) and imported with `wan2.2-turbo import` (cached under
-.cache/bench/captioner/, about 2 GB). Captions: greedy, 20 new tokens; the others run with
+image-to-text-with-past) and imported with `wan2.2-turbo import --int8` (cached under
+.cache/bench/captioner/, about 2.5 GB): ours runs the variants auto picks from import's
+measurements, and `--precision fp32` beside them. Captions: greedy, 20 new tokens; the others run with
 `min_new_tokens=20`, ours has no such setting, so the report says how many of our captions
 stopped early at the end-of-text token (with random weights, about 1 in 50,000 per step).
-- p50 latency of one caption at a time (image preprocessing included), ours vs
+- p50 latency of one caption at a time (image preprocessing included), ours (auto and fp32) vs
   transformers (PyTorch, fp32, eager) and vs ORTModelForVision2Seq, side by side, runs in turns;
+  the top-1 agreement with fp32 import measured for auto's picks, and how many of the bench's
+  captions equal fp32's;
 - throughput with `--clients` clients each sending `--rounds` captions back to back vs one
   client, ours (the model loaded as `serve --max-batch-size <clients>` loads it: captions in
   flight together decode in one lockstep batch), and whether every caption equals the one
@@ -44,6 +47,7 @@ sys.path.insert(0, str(REPO))
 from bench_common import Figure, add_json_argument, cpu_line, report, write_figures  # noqa: E402
 
 from runtime import load_model  # noqa: E402
+from runtime.bundle import read_manifest  # noqa: E402
 from runtime.placement import detect_hardware  # noqa: E402
 
 CACHE = REPO / ".cache" / "bench" / "captioner"
@@ -72,18 +76,18 @@ def build(cache: Path = CACHE) -> tuple[Path, Path, Path]:
     """(Hugging Face folder, Optimum export folder, our bundle folder), built once."""
     import shutil
 
-    from runtime.bundle import read_manifest
     from runtime.bundle.importer import import_folder
 
     hf_dir, export_dir, bundle_dir = cache / "hf", cache / "onnx", cache / "bundle"
     if (bundle_dir / "bundle.json").is_file():
         step = read_manifest(bundle_dir).components.get("decoder_with_past")
-        if step is None or not step.variants[0].file.endswith("_fused.onnx"):
-            # imported by an older importer (the exported or the split step graph): import again
+        if step is None or not step.variants[0].file.endswith("_fused.onnx") or len(step.variants) < 2:
+            # imported by an older importer (the exported or the split step graph, no int8): import again
             for path in export_dir.glob("*.onnx"):
                 if not (bundle_dir / "onnx" / path.name).is_file():
                     shutil.copy2(path, bundle_dir / "onnx" / path.name)
-            import_folder(bundle_dir, name="vit-b16-gpt2-random")
+            print("[captioner] importing again (import --int8) ...", flush=True)
+            import_folder(bundle_dir, name="vit-b16-gpt2-random", int8=True)
         return hf_dir, export_dir, bundle_dir
     import torch
     from optimum.exporters.onnx import main_export
@@ -116,7 +120,7 @@ def build(cache: Path = CACHE) -> tuple[Path, Path, Path]:
     (bundle_dir / "onnx").mkdir()
     for path in export_dir.glob("*.onnx"):  # the folder as Optimum writes it; import picks what it loads
         shutil.copy2(path, bundle_dir / "onnx" / path.name)
-    import_folder(bundle_dir, name="vit-b16-gpt2-random")
+    import_folder(bundle_dir, name="vit-b16-gpt2-random", int8=True)
     print(f"[captioner] built in {time.monotonic() - began:.0f} s", flush=True)
     return hf_dir, export_dir, bundle_dir
 
@@ -151,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     reference = VisionEncoderDecoderModel.from_pretrained(hf_dir).eval()
     optimum_model = ORTModelForVision2Seq.from_pretrained(export_dir, use_cache=True, use_io_binding=False)
     ours = load_model(bundle_dir, max_concurrent=1)
+    ours_fp32 = load_model(bundle_dir, max_concurrent=1, precision="fp32")
     pictures = images(args.runs)
     forced = {"max_new_tokens": NEW_TOKENS, "min_new_tokens": NEW_TOKENS, "do_sample": False, "num_beams": 1}
 
@@ -164,21 +169,34 @@ def main(argv: list[str] | None = None) -> int:
     def with_ours(image):
         return ours.caption(image, max_new_tokens=NEW_TOKENS, do_sample=False)
 
-    runners = {"ours (wan2.2-turbo engine)": with_ours, "transformers generate() (PyTorch eager fp32)": with_transformers,
+    def with_ours_fp32(image):
+        return ours_fp32.caption(image, max_new_tokens=NEW_TOKENS, do_sample=False)
+
+    picked = ", ".join(f"{c.name} {c.variant}" for c in ours.components)
+    runners = {f"ours, auto ({picked})": with_ours, "ours, --precision fp32": with_ours_fp32,
+               "transformers generate() (PyTorch eager fp32)": with_transformers,
                "Optimum ORTModelForVision2Seq (the export ours imported)": with_optimum}
     for runner in runners.values():
         runner(pictures[0])  # warm-up
     times: dict[str, list[float]] = {label: [] for label in runners}
-    early = 0
-    for image in pictures:  # in turns: drift of the machine hits all three alike
+    early, same_as_fp32 = 0, 0
+    for image in pictures:  # in turns: drift of the machine hits all of them alike
+        tokens = {}
         for label, runner in runners.items():
             began = time.perf_counter()
             result = runner(image)
             times[label].append(time.perf_counter() - began)
+            if runner in (with_ours, with_ours_fp32):
+                tokens[runner] = result.token_ids
             if runner is with_ours:
                 early += result.usage.completion_tokens < NEW_TOKENS
+        same_as_fp32 += tokens[with_ours] == tokens[with_ours_fp32]
     p50 = {label: statistics.median(values) for label, values in times.items()}
-    mine, torch_label, optimum_label = list(runners)
+    mine, fp32_label, torch_label, optimum_label = list(runners)
+    kernels = hardware.int8_kernels
+    figures = [m for c in ours.components for v in read_manifest(bundle_dir).components[c.name].variants
+               if v.label == c.variant for m in v.measured if m.kernels == kernels]
+    agreement = min((m.accuracy for m in figures), default=1.0)
 
     many = load_model(bundle_dir, max_concurrent=args.clients)
     many.wait_for_twins()  # a server's twins exist by the time its clients come; warm them too
@@ -200,7 +218,10 @@ def main(argv: list[str] | None = None) -> int:
     comparison = "5. Captioning, ViT-B/16 + GPT-2 (random weights), 224x224, 20 new tokens"
     write_figures([
         Figure(comparison, "p50 latency, ours / transformers generate()", p50[mine] / p50[torch_label], "x",
-               at_most=0.7, note=f"{p50[mine] * 1000:.0f} vs {p50[torch_label] * 1000:.0f} ms"),
+               at_most=0.7, note=f"{p50[mine] * 1000:.0f} vs {p50[torch_label] * 1000:.0f} ms; "
+                                 f"--precision fp32 {p50[fp32_label] / p50[torch_label]:.2f}"),
+        Figure(comparison, "top-1 agreement with fp32 of auto's variants (import's measurement, lowest)", agreement,
+               "", at_least=0.95, note=f"captions equal to fp32's: {same_as_fp32}/{len(pictures)}"),
         Figure(comparison, "p50 latency, ours / ORTModelForVision2Seq", p50[mine] / p50[optimum_label], "x",
                at_most=0.8, note=f"{p50[mine] * 1000:.0f} vs {p50[optimum_label] * 1000:.0f} ms"),
         Figure(comparison, f"throughput, {args.clients} clients / 1 client (ours)", rate_n / rate_1, "x",
@@ -217,8 +238,16 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.clients} --rounds {args.rounds}{' --http' if args.http else ''}`", "",
         "| runner | p50 ms | min-max ms | vs ours |", "|---|---:|---:|---:|", *rows, "",
         f"Ours / transformers **{p50[mine] / p50[torch_label]:.2f}** (target <= 0.7); ours / ORTModelForVision2Seq "
-        f"**{p50[mine] / p50[optimum_label]:.2f}** (target <= 0.8). Our captions that ended early at end-of-text: "
-        f"{early}/{len(pictures)}.", "",
+        f"**{p50[mine] / p50[optimum_label]:.2f}** (target <= 0.8); with `--precision fp32` "
+        f"{p50[fp32_label] / p50[torch_label]:.2f} and {p50[fp32_label] / p50[optimum_label]:.2f}. Our captions that "
+        f"ended early at end-of-text: {early}/{len(pictures)}.", "",
+        "The bundle is imported with `import --int8`: beside the fp32 graphs, a dynamic int8 encoder and a fused step "
+        "with 8-bit weights, each measured at import against fp32 on this CPU (runtime/bundle/captioner_int8.py); "
+        "auto picks, per component, the fastest variant whose top-1 agreement with fp32 is at least 0.95. "
+        "Import's figures for auto's picks: " + "; ".join(
+            f"{m.speed:g} {m.unit}, agreement {m.accuracy:.3f}" for m in figures) +
+        f". Captions of this bench's pictures equal to `--precision fp32`'s: {same_as_fp32}/{len(pictures)} "
+        "(random weights: a caption diverges for good after its first different token).", "",
         f"{args.clients} clients x {args.rounds} captions: {rate_n:.2f} captions/s vs one client {rate_1:.2f} "
         f"(**{rate_n / rate_1:.2f}x**, target >= 2); one client on the model loaded as `run` loads it, "
         f"{args.clients} on the model loaded as `serve --max-batch-size {args.clients}` loads it. Concurrent "

@@ -62,11 +62,16 @@ from .scheduler import waiting
 logger = logging.getLogger(__name__)
 
 # Graphs whose rows are computed independently. Dynamic int8 quantization (the bundles' int8
-# variants) scales activations per tensor, so a row's numbers would depend on the other rows
-# in the batch: a greedy reply would change with what else the server is doing. int4 graphs
-# are weight-only (MatMulNBits): at accuracy level 4 activations are quantized per block of
-# one row, so rows stay independent (tests/golden/test_lm_batching.py checks equal replies).
+# LM and embedder) scales activations per tensor, so a row's numbers would depend on the other
+# rows in the batch: a greedy reply would change with what else the server is doing. Weight-only
+# graphs (MatMulNBits: the int4 LM, an imported captioner's 8-bit step) quantize activations per
+# block of one row at accuracy level 4, so rows stay independent (tests/golden/test_lm_batching.py
+# checks equal replies); an integer graph counts as one when it has no DynamicQuantizeLinear.
 ROW_INDEPENDENT_PRECISIONS = ("fp32", "fp16", "bf16", "int4")
+
+
+def _rows_independent(session) -> bool:
+    return session.precision in ROW_INDEPENDENT_PRECISIONS or not session.couples_rows
 # The longest prompt prefix whose keys/values `SharedBufferCache` keeps for the next prompt
 # (SmolLM2-135M: 46 KB a position, so 12 MB at most).
 PREFIX_MAX_POSITIONS = 256
@@ -78,11 +83,11 @@ def supports(decoder: CachedDecoder | FusedDecoder) -> bool:
     captioner's cross-attention keys come from its image), and its precision is known to keep
     rows independent (`ROW_INDEPENDENT_PRECISIONS`)."""
     if isinstance(decoder, FusedDecoder):
-        return decoder.session.precision in ROW_INDEPENDENT_PRECISIONS
+        return _rows_independent(decoder.session)
     needed = {"attention_mask", "position_ids"}
     sessions = (decoder.first, decoder.with_past)
     return (all(needed <= set(session.inputs) for session in sessions)
-            and all(session.precision in ROW_INDEPENDENT_PRECISIONS for session in sessions)
+            and all(_rows_independent(session) for session in sessions)
             and not any(".encoder." in name for name in decoder.past_names))
 
 
@@ -91,7 +96,7 @@ def supports_lockstep(decoder: CachedDecoder | FusedDecoder) -> bool:
     (`CachedDecoder`) whose precision keeps rows independent."""
     if isinstance(decoder, FusedDecoder):
         return False
-    return all(session.precision in ROW_INDEPENDENT_PRECISIONS for session in (decoder.first, decoder.with_past))
+    return all(_rows_independent(session) for session in (decoder.first, decoder.with_past))
 
 
 class LeftPaddedCache:

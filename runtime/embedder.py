@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import json
-import mmap
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,8 +37,6 @@ OUTPUT_NAME = "sentence_embedding"
 _REQUIRED_INPUTS = ("input_ids", "attention_mask")
 _OPTIONAL_INPUTS = ("token_type_ids",)  # BERT exports that keep it: a single segment is all zeros
 _REPORTED_TEXTS = 5
-# The operator whose per-tensor scale makes a batch's rows depend on each other.
-_BATCH_COUPLED_OP = b"DynamicQuantizeLinear"
 
 
 class TextEmbedder:
@@ -87,7 +84,7 @@ class TextEmbedder:
         self._pad_id = tokenizer.pad_token_id
         self._with_token_types = "token_type_ids" in session.inputs
         self._dimension = dimension if isinstance(dimension, int) else None
-        self._one_per_run = _couples_rows(session.path)
+        self._one_per_run = session.couples_rows
 
     @property
     def max_length(self) -> int:
@@ -167,16 +164,6 @@ class TextEmbedder:
             feeds["token_type_ids"] = np.zeros_like(input_ids)
         vectors = self._session.run(feeds, [OUTPUT_NAME])[OUTPUT_NAME]
         return np.asarray(vectors, dtype=np.float32)
-
-
-def _couples_rows(path: str) -> bool:
-    """Whether the graph at `path` quantizes activations per tensor at run time (its protobuf
-    names the operator; an op type is stored as plain text)."""
-    try:
-        with open(path, "rb") as graph, mmap.mmap(graph.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-            return mapped.find(_BATCH_COUPLED_OP) != -1  # paged in, not read into memory whole
-    except (OSError, ValueError):  # ValueError: an empty file cannot be mapped
-        return False  # a session built from bytes: nothing to scan, batching as asked
 
 
 # How far a stored vector may be from the one this machine computes for the same text: float

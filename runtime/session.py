@@ -10,7 +10,9 @@ wide twin changes it, once, from None to a session (`make_twin`).
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
+import mmap
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -130,6 +132,13 @@ class ComponentSession:
                 raise InferenceError(self.component, str(error)) from error
         return dict(zip(names, values))
 
+    @functools.cached_property
+    def couples_rows(self) -> bool:
+        """Whether the graph quantizes activations per tensor at run time (onnxruntime's
+        DynamicQuantizeLinear: one scale over every row of a batch), so that a row's numbers
+        depend on the rows run with it. Weight-only quantized graphs (MatMulNBits) do not."""
+        return graph_couples_rows(self.path)
+
     @property
     def twin_pending(self) -> bool:
         """True while a deferred wide twin has not been made (`make_twin`)."""
@@ -181,3 +190,17 @@ def _spec(node) -> TensorSpec:
     if dtype is None:
         raise InferenceError("session", f"unsupported tensor type {node.type} for '{node.name}'")
     return TensorSpec(node.name, tuple(node.shape), dtype)
+
+
+# The operator whose per-tensor scale makes a batch's rows depend on each other.
+_BATCH_COUPLED_OP = b"DynamicQuantizeLinear"
+
+
+def graph_couples_rows(path: str) -> bool:
+    """Whether the graph at `path` quantizes activations per tensor at run time (its protobuf
+    names the operator; an op type is stored as plain text)."""
+    try:
+        with open(path, "rb") as graph, mmap.mmap(graph.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            return mapped.find(_BATCH_COUPLED_OP) != -1  # paged in, not read into memory whole
+    except (OSError, ValueError):  # ValueError: an empty file cannot be mapped
+        return False  # a session built from bytes: nothing to scan, batching as asked

@@ -187,12 +187,14 @@ def check(original: Path, hoisted: Hoisted, varying: str, varying_length: int = 
     return None
 
 
-def cpu_session(path: Path):
-    """A quiet onnxruntime CPU session of `path`, for import's checks."""
+def cpu_session(path: Path, threads: int = 0):
+    """A quiet onnxruntime CPU session of `path` (`threads` intra-op, 0: onnxruntime's
+    default), for import's checks and measurements."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    options.intra_op_num_threads = threads
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 

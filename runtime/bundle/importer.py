@@ -38,24 +38,28 @@ logger = logging.getLogger("runtime.bundle")
 _ONNX_NAME = re.compile(r"^(?P<stem>[a-z_]+?)(?P<suffix>_fp16|_quantized|_int8|_uint8|_q4f16|_q4|_bnb4)?\.onnx$")
 
 
-def import_folder(folder: str | Path, name: str | None = None, version: str = "1") -> Manifest:
+def import_folder(folder: str | Path, name: str | None = None, version: str = "1", int8: bool = False) -> Manifest:
     """Describe `folder` in a new `bundle.json` (overwriting an old one) and return it; a step
-    graph that redoes per-request work every step is split first (`_split_step_work`)."""
-    manifest = describe_folder(folder, name, version, split_steps=True)
+    graph that redoes per-request work every step is split first (`_split_step_work`). With
+    `int8`, the kind adds int8 variants measured here against fp32 (`KindAdapter.import_int8`)."""
+    manifest = describe_folder(folder, name, version, split_steps=True, int8=int8)
     (Path(folder) / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
     return manifest
 
 
 def describe_folder(folder: str | Path, name: str | None = None, version: str = "1",
-                    split_steps: bool = False) -> Manifest:
+                    split_steps: bool = False, int8: bool = False) -> Manifest:
     """The manifest `import` would write for `folder`, hashes computed now. Writes nothing
-    unless `split_steps` (then it may write the split step graphs)."""
+    unless `split_steps` (then it may write the split step graphs) or `int8` (the variants)."""
     root = Path(folder)
     config = _read_json(root / "config.json")
     adapter = _adapter_for_model_type(root, config.get("model_type"))
     components = _find_components(root, adapter)
     if split_steps:
         components = _split_step_work(root, adapter, config, components)
+    if int8:
+        components = adapter.import_int8(root, components, _generation(root, config),
+                                         root / "preprocessor_config.json")
     plan = adapter.import_plan(config, set(components))
     for component in plan.drop_components:
         components.pop(component, None)
@@ -218,6 +222,8 @@ def _variant_dict(variant: Variant) -> dict:
     }
     if variant.data_files:
         data["data_files"] = [vars(f) for f in variant.data_files]
+    if variant.measured:
+        data["measured"] = [vars(m) for m in variant.measured]
     return data
 
 

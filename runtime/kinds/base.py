@@ -157,6 +157,12 @@ class KindAdapter:
         return None
 
     @classmethod
+    def import_int8(cls, root: Path, components: dict, generation: dict, preprocessor: Path) -> dict:
+        """For `import --int8`: `components` (name -> variants) with int8 variants written and
+        measured against fp32 on this CPU; kinds without them refuse."""
+        raise BundleError(f"import --int8 is not available for kind '{cls.kind_name}'.")
+
+    @classmethod
     def import_plan(cls, config: dict, components: set[str]) -> ImportPlan:
         """Tasks, sequence limit and redundant components for an imported folder."""
         raise BundleError(f"Kind '{cls.kind_name}' cannot be imported from a model folder.")

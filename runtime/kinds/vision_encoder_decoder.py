@@ -90,6 +90,13 @@ class VisionEncoderDecoderAdapter(KindAdapter):
         return fuse_gpt2.build(step_path, config.get("decoder", {}), once_path, fused_path)
 
     @classmethod
+    def import_int8(cls, root, components: dict, generation: dict, preprocessor):
+        """A dynamic int8 encoder and an 8-bit-weight fused step, measured (runtime.bundle.captioner_int8)."""
+        from runtime.bundle import captioner_int8
+
+        return captioner_int8.add_variants(root, components, generation, preprocessor)
+
+    @classmethod
     def import_plan(cls, config: dict, components: set[str]) -> ImportPlan:
         decoder_config = config.get("decoder", {})
         tasks = ("caption", "read") if decoder_config.get("model_type") == "trocr" else ("caption",)

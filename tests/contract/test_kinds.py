@@ -72,43 +72,50 @@ def test_split_decoder_layout_equals_transformers(kind, built, tmp_path):
 def test_captions_decoded_together_equal_transformers(kind, split, built, tmp_path, monkeypatch):
     """A server taking several requests decodes their captions in one lockstep batch
     (runtime.batching): every caption is still the one transformers gives alone."""
-    import threading
     from concurrent.futures import ThreadPoolExecutor
-
-    import runtime.batching as batching
 
     ref = built(kind)
     folder = copy_folder(ref.folder, tmp_path / kind, skip=("decoder_model_merged*",) if split else ())
     import_folder(folder)
     model = load_model(folder, precision="fp32", max_concurrent=len(ref.images))
-    adapter = model._adapter  # noqa: SLF001
-    assert adapter.batcher is not None
-    # Every request has said it is coming before any encodes, so the first batch holds them all
-    # (the batch waits for announced requests; a long wait here, ended by the last arrival).
-    monkeypatch.setattr(batching, "LOCKSTEP_LINGER_S", 30.0)
-    together = threading.Barrier(len(ref.images), timeout=30)
-    encode = adapter.encode
-    monkeypatch.setattr(adapter, "encode", lambda images: (together.wait(), encode(images))[1])
-    results = [None] * len(ref.images)
-
-    def caption(index):
-        results[index] = model.caption(ref.images[index], max_new_tokens=ref.max_new_tokens)
-
-    threads = [threading.Thread(target=caption, args=(i,)) for i in range(len(ref.images))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    for index, result in enumerate(results):
-        assert result.token_ids == _generated(ref.greedy_ids[index], ref.decoder_start_token_id)
-    assert max(adapter.batcher.step_sizes) == len(ref.images), adapter.batcher.step_sizes
+    for index, tokens in enumerate(_captioned_together(model, ref, monkeypatch)):
+        assert tokens == _generated(ref.greedy_ids[index], ref.decoder_start_token_id)
     # beam search decodes each caption alone (on the batch's sessions, one step at a time)
-    monkeypatch.setattr(adapter, "encode", encode)
     with ThreadPoolExecutor(len(ref.images)) as pool:
         beams = list(pool.map(lambda image: model.caption(image, max_new_tokens=ref.max_new_tokens,
                                                           num_beams=ref.num_beams), ref.images))
     for index, beam in enumerate(beams):
         assert beam.token_ids == _generated(ref.beam_ids[index], ref.decoder_start_token_id)
+
+
+def _captioned_together(model, ref, monkeypatch) -> list[tuple[int, ...]]:
+    """The greedy tokens of `ref.images` captioned by as many threads at once, checked to have
+    run in one lockstep batch (runtime.batching)."""
+    import threading
+
+    import runtime.batching as batching
+
+    adapter = model._adapter  # noqa: SLF001
+    assert adapter.batcher is not None
+    # Every request has said it is coming before any encodes, so the first batch holds them all
+    # (the batch waits for announced requests; a long wait here, ended by the last arrival).
+    with monkeypatch.context() as patch:
+        patch.setattr(batching, "LOCKSTEP_LINGER_S", 30.0)
+        together = threading.Barrier(len(ref.images), timeout=30)
+        encode = adapter.encode
+        patch.setattr(adapter, "encode", lambda images: (together.wait(), encode(images))[1])
+        results = [None] * len(ref.images)
+
+        def caption(index):
+            results[index] = model.caption(ref.images[index], max_new_tokens=ref.max_new_tokens).token_ids
+
+        threads = [threading.Thread(target=caption, args=(i,)) for i in range(len(ref.images))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert max(adapter.batcher.step_sizes) == len(ref.images), adapter.batcher.step_sizes
+    return results
 
 
 @pytest.mark.parametrize("graphs", ["fused", "hoisted"])
@@ -246,3 +253,45 @@ def test_clip_embeddings_match_pytorch(kind, layout, built, tmp_path_factory):
     assert first.seed == model.seed("a red square").seed
     assert first.seed != model.seed("a blue circle").seed
     assert abs(np.linalg.norm(first.embedding) - 1) < 1e-5
+
+
+def test_import_int8_writes_measured_variants_that_decode_alone_and_together(built, tmp_path, monkeypatch):
+    """`import --int8`: a dynamic int8 encoder and an 8-bit-weight fused step beside fp32, every
+    variant of the two measured on this CPU (runtime.bundle.captioner_int8); the 8-bit step keeps
+    rows independent, so captions decoded in one lockstep batch equal those decoded alone."""
+    from runtime.bundle import read_manifest
+    from runtime.placement import detect_hardware
+
+    ref = built("vit_gpt2")
+    folder = copy_folder(ref.folder, tmp_path / "vit_gpt2", skip=("decoder_model_merged*", "*_quantized*"))
+    import_folder(folder, int8=True)
+    manifest = read_manifest(folder)  # parsed again: figures tied to each file's sha256
+    kernels = detect_hardware().int8_kernels
+    for component in ("encoder", "decoder_with_past"):
+        variants = {v.label: v for v in manifest.components[component].variants}
+        assert set(variants) == {"fp32", "int8"}
+        for label, variant in variants.items():
+            (figure,) = variant.measured
+            assert figure.kernels == kernels and figure.speed > 0 and figure.sha256 == variant.sha256
+            assert figure.accuracy == 1.0 if label == "fp32" else 0.0 <= figure.accuracy <= 1.0
+    model = load_model(folder, precision="int8", max_concurrent=len(ref.images))
+    assert {c.name: c.precision for c in model.components} == {
+        "encoder": "int8", "decoder_with_past": "int8", "decoder_cross": "fp32"}
+    # MatMulNBits: no DynamicQuantizeLinear, rows independent, so the int8 step batches
+    alone = [model.caption(image, max_new_tokens=ref.max_new_tokens).token_ids for image in ref.images]
+    assert all(len(tokens) for tokens in alone)
+    assert _captioned_together(model, ref, monkeypatch) == alone
+
+
+def test_import_int8_needs_a_fused_step(built, tmp_path, monkeypatch):
+    from runtime.errors import BundleError
+
+    ref = built("vit_gpt2")
+    monkeypatch.setattr(fuse_gpt2, "build", lambda *args: None)  # the exported graph is split instead
+    folder = copy_folder(ref.folder, tmp_path / "vit_gpt2", skip=("decoder_model_merged*", "*_quantized*"))
+    with pytest.raises(BundleError, match="fused"):
+        import_folder(folder, int8=True)
+    ref = built("trocr")
+    folder = copy_folder(ref.folder, tmp_path / "trocr", skip=("decoder_model_merged*", "*_quantized*"))
+    with pytest.raises(BundleError, match="fused"):
+        import_folder(folder, int8=True)

@@ -33,8 +33,9 @@ class CountingDecoderSession:
     component = "lm_decoder"
     path = "counting.onnx"
 
-    def __init__(self, precision: str = "fp32", delay_s: float = 0.0):
+    def __init__(self, precision: str = "fp32", delay_s: float = 0.0, couples_rows: bool | None = None):
         self.precision = precision
+        self.couples_rows = precision != "fp32" if couples_rows is None else couples_rows  # DynamicQuantizeLinear
         self.delay_s = delay_s
         self.fail = False
         self.runs: list[tuple[int, int]] = []  # (rows, tokens fed) per run
@@ -224,6 +225,8 @@ def test_only_row_independent_graphs_are_batched():
     # Dynamic int8 scales activations over the whole batch: a reply would depend on the others.
     assert not batching.supports(CachedDecoder(CountingDecoderSession("int8")))
     assert not batching.supports(CachedDecoder(CountingDecoderSession(None)))
+    # Weight-only int8 (MatMulNBits) quantizes activations per block of one row.
+    assert batching.supports(CachedDecoder(CountingDecoderSession("int8", couples_rows=False)))
     no_positions = CountingDecoderSession()
     del no_positions.inputs["position_ids"]
     assert not batching.supports(CachedDecoder(no_positions))

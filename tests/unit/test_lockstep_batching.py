@@ -34,8 +34,9 @@ class ImageDecoderSession:
     component = "decoder_with_past"
     path = "image-decoder.onnx"
 
-    def __init__(self, precision: str = "fp32"):
+    def __init__(self, precision: str = "fp32", couples_rows: bool | None = None):
         self.precision = precision
+        self.couples_rows = precision != "fp32" if couples_rows is None else couples_rows  # DynamicQuantizeLinear
         self.fail = False
         self.gate = threading.Event()  # runs wait while it is clear
         self.gate.set()
@@ -215,6 +216,7 @@ def test_a_past_the_graph_returns_nothing_for_stays_empty():
 def test_lockstep_needs_an_exported_row_independent_graph():
     assert batching.supports_lockstep(CachedDecoder(ImageDecoderSession("fp32")))
     assert not batching.supports_lockstep(CachedDecoder(ImageDecoderSession("int8")))
+    assert batching.supports_lockstep(CachedDecoder(ImageDecoderSession("int8", couples_rows=False)))  # MatMulNBits
     assert not batching.supports(CachedDecoder(ImageDecoderSession("fp32")))  # no mask: never continuous
     with pytest.raises(ValueError, match="lockstep"):
         ContinuousBatcher(CachedDecoder(ImageDecoderSession("int8")), max_batch=2, lockstep=True)
