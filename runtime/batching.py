@@ -58,6 +58,7 @@ from .decoding import StreamEvent, TextDecoder, TokenStream
 from .fused_decoder import FusedDecoder, allocate_kv, round_capacity
 from .params import GenerationParams
 from .scheduler import waiting
+from .session import graph_couples_rows
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,12 @@ logger = logging.getLogger(__name__)
 # block of one row at accuracy level 4, so rows stay independent (tests/golden/test_lm_batching.py
 # checks equal replies); an integer graph counts as one when it has no DynamicQuantizeLinear.
 ROW_INDEPENDENT_PRECISIONS = ("fp32", "fp16", "bf16", "int4")
+
+
+def rows_independent(precision: str | None, path) -> bool:
+    """Whether a graph of `precision` at `path` computes each row of a batch on its own: every
+    float precision, and an integer graph that quantizes no activations per tensor."""
+    return precision in ROW_INDEPENDENT_PRECISIONS or not graph_couples_rows(path)
 
 
 def _rows_independent(session) -> bool:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .bundle import MANIFEST_NAME, Manifest, NotInstalled, VerifiedFiles, not_installed, read_manifest, verify_files
-from .batching import ROW_INDEPENDENT_PRECISIONS
+from .batching import rows_independent
 from .bundle.importer import describe_folder
 from .config import ModelConfig
 from .errors import BundleError, InvalidRequestError
@@ -77,21 +77,23 @@ class LoadPlan:
 
     def batched_components(self) -> tuple[str, ...]:
         """The kind's `batched_components` when its decoder batches: several requests at once,
-        every one of them of a precision whose rows stay independent (`batching.supports_lockstep`
-        decides the same from the sessions). Where the workers split the cores, their sessions
+        every one of them a graph whose rows stay independent (`batching.rows_independent`;
+        `batching.supports_lockstep` decides the same from the sessions). Where the workers split the cores, their sessions
         run on `budget.wide_threads` threads."""
         names = [name for name in adapter_for(self.manifest.kind).batched_components
                  if name in self.selection.components]
-        independent = all(self.selection.components[name].variant.precision in ROW_INDEPENDENT_PRECISIONS
-                          for name in names)
+        independent = all(self._rows_independent(name) for name in names)
         if not names or not independent or self.budget.max_concurrent < 2:
             return ()
         return tuple(names)
 
     def _lm_batched(self) -> bool:
-        lm = self.selection.components.get(LANGUAGE_MODEL)
-        return (lm is not None and self.budget.max_concurrent >= 2
-                and lm.variant.precision in ROW_INDEPENDENT_PRECISIONS)
+        return (LANGUAGE_MODEL in self.selection.components and self.budget.max_concurrent >= 2
+                and self._rows_independent(LANGUAGE_MODEL))
+
+    def _rows_independent(self, name: str) -> bool:
+        variant = self.selection.components[name].variant
+        return rows_independent(variant.precision, self.bundle_dir / variant.file)
 
     def _wide(self) -> str:
         wide, batched = self.wide_components(), self.batched_components()

@@ -192,15 +192,17 @@ def _spec(node) -> TensorSpec:
     return TensorSpec(node.name, tuple(node.shape), dtype)
 
 
-# The operator whose per-tensor scale makes a batch's rows depend on each other.
-_BATCH_COUPLED_OP = b"DynamicQuantizeLinear"
+# Operators that quantize activations with one scale per tensor taken at run time, over every
+# row of a batch (onnxruntime's dynamic quantization, and the fused forms its optimizer saves).
+_BATCH_COUPLED_OPS = (b"DynamicQuantizeLinear", b"DynamicQuantizeMatMul", b"QAttention", b"DynamicQuantizeLSTM")
 
 
 def graph_couples_rows(path: str) -> bool:
     """Whether the graph at `path` quantizes activations per tensor at run time (its protobuf
-    names the operator; an op type is stored as plain text)."""
+    names the operator; an op type is stored as plain text). A path that cannot be read
+    counts as coupled: nothing says its rows are independent."""
     try:
         with open(path, "rb") as graph, mmap.mmap(graph.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-            return mapped.find(_BATCH_COUPLED_OP) != -1  # paged in, not read into memory whole
+            return any(mapped.find(op) != -1 for op in _BATCH_COUPLED_OPS)  # paged in, not read whole
     except (OSError, ValueError):  # ValueError: an empty file cannot be mapped
-        return False  # a session built from bytes: nothing to scan, batching as asked
+        return True

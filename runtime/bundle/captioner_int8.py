@@ -11,9 +11,11 @@ every weight once a token, memory bound). Each gets the int8 form that helps it:
   one row, so rows stay independent and a lockstep batch decodes what each row would alone).
 Neither is assumed good: both are measured here against fp32 on pictures made here (seeded
 noise and gradients: no real image ships with the engine), greedy, teacher-forced on the
-fp32 tokens: top-1 agreement of the whole caption with the variant in place, and its speed.
-Every variant of the two components gets its figures (`Measurement`, this CPU's int8 kernel
-family), so variant selection takes, per component, the fastest that keeps `TOP1_FLOOR`.
+fp32 tokens up to the caption's end-of-text: top-1 agreement with the variant in place (the
+other component fp32; both together is logged), and its speed on every core. Every variant of
+the two components gets its figures (`Measurement`, this CPU's int8 kernel family), so
+variant selection takes, per component, the fastest that keeps `TOP1_FLOOR`; the int8 ones
+are held to that family (`accurate_on`): on a CPU of another, `import --int8` measures anew.
 
 Needs the `onnx` package (the `build` extra), like the rest of import's graph work.
 """
@@ -48,19 +50,29 @@ def add_variants(root: Path, components: dict[str, list[Variant]], generation: d
                  preprocessor: Path) -> dict[str, list[Variant]]:
     """`components` with int8 variants of `encoder` and of the fused `decoder_with_past`, every
     variant of the two measured (see the module docstring). Raises BundleError where the
-    folder has no fused step or the onnx package is missing."""
+    folder has no fused step, no fp32 encoder, or the onnx package or a recent enough
+    onnxruntime is missing."""
+    import onnxruntime
+
     step = components.get("decoder_with_past", [])
-    if not step or not step[0].file.endswith("_fused.onnx") or len(components.get("encoder", [])) != 1:
-        raise BundleError("import --int8 needs a GPT-2 captioner whose decoder import rebuilds of fused operators "
-                          "(an fp32 Optimum export with decoder_with_past_model.onnx, and the onnx package).")
-    try:
-        import onnx  # noqa: F401 - only to know whether it is there
-    except ImportError as error:
-        raise BundleError("import --int8 needs the onnx package (the build extra, pip install 'onnx==1.23.2'), "
-                          "which the frozen binary does not carry: run import from a source checkout.") from error
+    encoders = [variant for variant in components.get("encoder", []) if variant.precision == "fp32"]
+    if len(step) != 1 or not step[0].file.endswith("_fused.onnx"):
+        raise BundleError(
+            "import --int8 needs the GPT-2 step that import rebuilds of fused operators, and it did not for this "
+            "folder: that takes an fp32 Optimum export of a GPT-2 decoder with cross-attention "
+            "(decoder_with_past_model.onnx holding its own weights, no quantised decoder beside it) and the onnx "
+            "package (the build extra; not in the frozen binary). bundle.json was written without int8 variants; "
+            "the log says why the step was not rebuilt.")
+    if len(encoders) != 1:
+        raise BundleError("import --int8 needs one fp32 encoder (encoder_model.onnx); bundle.json was written "
+                          "without int8 variants.")
+    if tuple(int(part) for part in onnxruntime.__version__.split(".")[:2]) < (1, 22):
+        raise BundleError(f"import --int8 needs onnxruntime 1.22 or later (8-bit MatMulNBits kernels); this is "
+                          f"{onnxruntime.__version__}.")
     onnx_dir = (root / step[0].file).parent
-    encoder_fp32, step_fp32 = root / components["encoder"][0].file, root / step[0].file
+    encoder_fp32, step_fp32 = root / encoders[0].file, root / step[0].file
     encoder_int8, step_int8 = onnx_dir / ENCODER_FILE, onnx_dir / STEP_FILE
+    discard(root, components)
     began = time.monotonic()
     _dynamic_int8(encoder_fp32, encoder_int8)
     count = weights_8bit(step_fp32, step_int8)
@@ -69,16 +81,21 @@ def add_variants(root: Path, components: dict[str, list[Variant]], generation: d
     figures = measure(encoder_fp32, encoder_int8, root / components["decoder_cross"][0].file, step_fp32, step_int8,
                       generation, preprocessor)
     result = dict(components)
-    result["encoder"] = [_measured(components["encoder"][0], figures["encoder"]["fp32"]),
-                         _measured(_int8(root, encoder_int8), figures["encoder"]["int8"])]
+    others = [variant for variant in components["encoder"] if variant is not encoders[0]]
+    result["encoder"] = [_measured(encoders[0], figures["encoder"]["fp32"]),
+                         _measured(_int8(root, encoder_int8), figures["encoder"]["int8"]), *others]
     result["decoder_with_past"] = [_measured(step[0], figures["step"]["fp32"]),
                                    _measured(_int8(root, step_int8), figures["step"]["int8"])]
     return result
 
 
-def discard(onnx_dir: Path) -> None:
+def discard(root: Path, components: dict[str, list[Variant]]) -> None:
+    """Remove int8 files an earlier `import --int8` wrote beside the step graph."""
+    step = components.get("decoder_with_past", [])
+    onnx_dir = (root / step[0].file).parent if step else (root / "onnx" if (root / "onnx").is_dir() else root)
     for name in (ENCODER_FILE, STEP_FILE):
-        (onnx_dir / name).unlink(missing_ok=True)
+        for path in (onnx_dir / name, onnx_dir / (name + ".partial")):
+            path.unlink(missing_ok=True)
 
 
 def _int8(root: Path, path: Path) -> Variant:
@@ -87,9 +104,12 @@ def _int8(root: Path, path: Path) -> Variant:
 
 
 def _measured(variant: Variant, figure: Measurement) -> Variant:
+    """`variant` with `figure`; an int8 one is also held to the int8 kernel family it was
+    measured on (`accurate_on`: selection drops it on CPUs of another family)."""
     from dataclasses import replace
 
-    return replace(variant, measured=(replace(figure, sha256=variant.sha256),))
+    accurate_on = (figure.kernels,) if variant.precision == "int8" else variant.accurate_on
+    return replace(variant, measured=(replace(figure, sha256=variant.sha256),), accurate_on=accurate_on)
 
 
 # ------------------------------------------------------------------ quantization
@@ -99,8 +119,11 @@ def _dynamic_int8(source: Path, target: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     partial = target.with_name(target.name + ".partial")
-    quantize_dynamic(str(source), str(partial), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True)
-    os.replace(partial, target)
+    try:
+        quantize_dynamic(str(source), str(partial), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def weights_8bit(source: Path, target: Path, accuracy_level: int = 4) -> int:
@@ -147,8 +170,11 @@ def weights_8bit(source: Path, target: Path, accuracy_level: int = 4) -> int:
     if not any(opset.domain == "com.microsoft" for opset in model.opset_import):
         model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
     partial = target.with_name(target.name + ".partial")
-    onnx.save(model, str(partial))
-    os.replace(partial, target)
+    try:
+        onnx.save(model, str(partial))
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
     return replaced
 
 
@@ -209,6 +235,8 @@ def measure(encoder_fp32: Path, encoder_int8: Path, cross: Path, step_fp32: Path
         start = start[0]
     if not isinstance(start, int):
         raise BundleError("import --int8 needs decoder_start_token_id in config.json or generation_config.json.")
+    ends = generation.get("eos_token_id")
+    ends = set(ends if isinstance(ends, list) else [ends])
     hardware = detect_hardware()
     threads = max(1, hardware.usable_cores)
     sessions = {name: cpu_session(path, threads) for name, path in (
@@ -216,7 +244,7 @@ def measure(encoder_fp32: Path, encoder_int8: Path, cross: Path, step_fp32: Path
         ("step fp32", step_fp32), ("step int8", step_int8))}
     config = ImageProcessorConfig.from_file(preprocessor)
     encode_s = {"fp32": [], "int8": []}
-    agree = {"encoder": 0, "step": 0}
+    agree = {"encoder": 0, "step": 0, "both": 0}
     steps_s = {"fp32": [], "int8": []}
     total = 0
     for picture in _pictures():
@@ -230,13 +258,16 @@ def measure(encoder_fp32: Path, encoder_int8: Path, cross: Path, step_fp32: Path
             encode_s[precision].append(time.perf_counter() - began)
         keys = {precision: _cross(sessions["cross"], states[precision]) for precision in states}
         reference = _decode(sessions["step fp32"], keys["fp32"], start)
-        with_int8_step = _decode(sessions["step int8"], keys["fp32"], start, reference.tokens)
-        with_int8_encoder = _decode(sessions["step fp32"], keys["int8"], start, reference.tokens)
+        variants = {"step": _decode(sessions["step int8"], keys["fp32"], start, reference.tokens),
+                    "encoder": _decode(sessions["step fp32"], keys["int8"], start, reference.tokens),
+                    "both": _decode(sessions["step int8"], keys["int8"], start, reference.tokens)}
         steps_s["fp32"].extend(reference.step_s)
-        steps_s["int8"].extend(with_int8_step.step_s)
-        agree["step"] += sum(a == b for a, b in zip(reference.tokens, with_int8_step.tokens))
-        agree["encoder"] += sum(a == b for a, b in zip(reference.tokens, with_int8_encoder.tokens))
-        total += len(reference.tokens)
+        steps_s["int8"].extend(variants["step"].step_s)
+        # the caption's tokens up to its end-of-text: what follows it is never shown
+        length = next((index + 1 for index, token in enumerate(reference.tokens) if token in ends), NEW_TOKENS)
+        for name, run in variants.items():
+            agree[name] += sum(a == b for a, b in zip(reference.tokens[:length], run.tokens[:length]))
+        total += length
     cpu = (f"CPU: {hardware.cpu_model}; usable cores {hardware.usable_cores}; flags {', '.join(sorted(hardware.isa))}; "
            f"{threads} threads")
     metric = (f"top-1 agreement with fp32 (teacher-forced, {PICTURES} pictures made at import x {NEW_TOKENS} tokens, "
@@ -253,6 +284,7 @@ def measure(encoder_fp32: Path, encoder_int8: Path, cross: Path, step_fp32: Path
         logger.info("import --int8: %s fp32 %.1f %s, int8 %.1f (top-1 agreement %.3f, floor %.2f)", component,
                     by_precision["fp32"].speed, by_precision["fp32"].unit, by_precision["int8"].speed,
                     by_precision["int8"].accuracy, TOP1_FLOOR)
+    logger.info("import --int8: both int8 together, top-1 agreement %.3f over %d tokens", agree["both"] / total, total)
     return figures
 
 

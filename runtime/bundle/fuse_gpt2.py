@@ -12,10 +12,11 @@ onnxruntime's fused operators:
   over the past (causal), SkipLayerNormalization, MultiHeadAttention over the cross keys, the
   MLP with FastGelu; the head shares the token embedding's matrix (Gemm, transB) where the
   export ties them.
-The step keeps the exported graph's inputs and outputs (input_ids, past_key_values.<layer>.key|
-value, logits, present.<layer>.key|value), so runtime.cached_decoder runs it as it runs the
-export; import accepts the pair only after `hoist.check` found it gives the exported graph's
-outputs on random inputs.
+The step keeps the exported graph's outputs (logits, present.<layer>.key|value) and inputs
+(input_ids, past_key_values.<layer>.key|value), takes position_ids (the exported graph counts
+positions from its past) and the once graph's outputs instead of the encoder's states, so
+runtime.cached_decoder runs it as it runs the export; import accepts the pair only after
+`check` found it gives the exported graph's outputs on random inputs.
 
 Needs the `onnx` package (the `build` extra), like runtime.bundle.hoist.
 """
@@ -38,7 +39,7 @@ CROSS_PREFIX = "cross."
 # (ViT-B/16 + GPT-2: logits within 2e-6 of the exported graph's).
 _TOLERANCE = 1e-4
 # GPT-2's activations that onnxruntime has one fused operator for.
-_ACTIVATIONS = {"gelu_new": "FastGelu", "gelu_pytorch_tanh": "FastGelu", "gelu": "Gelu"}
+_ACTIVATIONS = {"gelu_new": "FastGelu", "gelu_pytorch_tanh": "FastGelu", "gelu": "BiasGelu"}
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ class _Weights:
         return node
 
     def linear(self, path: str) -> tuple[np.ndarray, np.ndarray]:
-        """(weight [in, out], bias [out]) of a Conv1D exported as Gemm (or MatMul + Add)."""
+        """(weight [in, out], bias [out]) of a Conv1D, exported as Gemm."""
         node = self.node(path, "Gemm")
         attributes = {a.name: a for a in node.attribute}
         if any(name in attributes and value != (attributes[name].f if name in ("alpha", "beta") else attributes[name].i)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from runtime.errors import BundleError
@@ -41,25 +42,43 @@ _ONNX_NAME = re.compile(r"^(?P<stem>[a-z_]+?)(?P<suffix>_fp16|_quantized|_int8|_
 def import_folder(folder: str | Path, name: str | None = None, version: str = "1", int8: bool = False) -> Manifest:
     """Describe `folder` in a new `bundle.json` (overwriting an old one) and return it; a step
     graph that redoes per-request work every step is split first (`_split_step_work`). With
-    `int8`, the kind adds int8 variants measured here against fp32 (`KindAdapter.import_int8`)."""
-    manifest = describe_folder(folder, name, version, split_steps=True, int8=int8)
-    (Path(folder) / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
-    return manifest
-
-
-def describe_folder(folder: str | Path, name: str | None = None, version: str = "1",
-                    split_steps: bool = False, int8: bool = False) -> Manifest:
-    """The manifest `import` would write for `folder`, hashes computed now. Writes nothing
-    unless `split_steps` (then it may write the split step graphs) or `int8` (the variants)."""
+    `int8`, the kind then adds int8 variants measured here against fp32
+    (`KindAdapter.import_int8`): `bundle.json` is written before that, so a folder whose int8
+    variants fail is left described without them, never listing graphs that import removed."""
     root = Path(folder)
     config = _read_json(root / "config.json")
     adapter = _adapter_for_model_type(root, config.get("model_type"))
-    components = _find_components(root, adapter)
-    if split_steps:
-        components = _split_step_work(root, adapter, config, components)
+    components = _split_step_work(root, adapter, config, _find_components(root, adapter))
+    manifest = _manifest(root, config, adapter, adapter.import_int8(root, components, None), name, version)
+    (root / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
     if int8:
-        components = adapter.import_int8(root, components, _generation(root, config),
-                                         root / "preprocessor_config.json")
+        components = adapter.import_int8(root, components, _Int8Inputs(_generation(root, config),
+                                                                      root / "preprocessor_config.json"))
+        manifest = _manifest(root, config, adapter, components, name, version)
+        (root / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
+    return manifest
+
+
+@dataclass(frozen=True)
+class _Int8Inputs:
+    """What a kind's int8 measurement reads besides the graphs."""
+
+    generation: dict
+    preprocessor: Path
+
+
+def describe_folder(folder: str | Path, name: str | None = None, version: str = "1") -> Manifest:
+    """The manifest `import` would write for `folder` without splitting or quantizing anything,
+    hashes computed now. Writes nothing."""
+    root = Path(folder)
+    config = _read_json(root / "config.json")
+    adapter = _adapter_for_model_type(root, config.get("model_type"))
+    return _manifest(root, config, adapter, _find_components(root, adapter), name, version)
+
+
+def _manifest(root: Path, config: dict, adapter: type[KindAdapter], components: dict[str, list[Variant]],
+              name: str | None, version: str) -> Manifest:
+    components = dict(components)
     plan = adapter.import_plan(config, set(components))
     for component in plan.drop_components:
         components.pop(component, None)
@@ -139,6 +158,9 @@ def _split_step_work(root: Path, adapter: type[KindAdapter], config: dict,
     step_name, varying, once_name = adapter.import_hoist
     steps = found.get(step_name, [])
     if len(steps) != 1:
+        onnx_dir = root / "onnx" if (root / "onnx").is_dir() else root
+        hoist.discard(*[onnx_dir / f"{name}{suffix}.onnx" for name, suffix in (
+            (once_name, "_once"), (step_name, "_hoisted"), (once_name, "_fused"), (step_name, "_fused"))])
         return found
     source = root / steps[0].file
     once_path, step_path = source.parent / f"{once_name}_once.onnx", source.parent / f"{step_name}_hoisted.onnx"
@@ -222,6 +244,8 @@ def _variant_dict(variant: Variant) -> dict:
     }
     if variant.data_files:
         data["data_files"] = [vars(f) for f in variant.data_files]
+    if variant.accurate_on:
+        data["accurate_on"] = list(variant.accurate_on)
     if variant.measured:
         data["measured"] = [vars(m) for m in variant.measured]
     return data

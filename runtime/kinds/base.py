@@ -157,9 +157,13 @@ class KindAdapter:
         return None
 
     @classmethod
-    def import_int8(cls, root: Path, components: dict, generation: dict, preprocessor: Path) -> dict:
-        """For `import --int8`: `components` (name -> variants) with int8 variants written and
-        measured against fp32 on this CPU; kinds without them refuse."""
+    def import_int8(cls, root: Path, components: dict, inputs) -> dict:
+        """For `import --int8` (`inputs`: generation settings and preprocessor path): `components`
+        (name -> variants) with int8 variants written and measured against fp32 on this CPU;
+        kinds without them refuse. With `inputs` None (a plain import), the kind removes int8
+        files an earlier `--int8` import wrote and returns `components` as they are."""
+        if inputs is None:
+            return components
         raise BundleError(f"import --int8 is not available for kind '{cls.kind_name}'.")
 
     @classmethod

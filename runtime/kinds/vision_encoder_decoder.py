@@ -90,11 +90,14 @@ class VisionEncoderDecoderAdapter(KindAdapter):
         return fuse_gpt2.build(step_path, config.get("decoder", {}), once_path, fused_path)
 
     @classmethod
-    def import_int8(cls, root, components: dict, generation: dict, preprocessor):
+    def import_int8(cls, root, components: dict, inputs):
         """A dynamic int8 encoder and an 8-bit-weight fused step, measured (runtime.bundle.captioner_int8)."""
         from runtime.bundle import captioner_int8
 
-        return captioner_int8.add_variants(root, components, generation, preprocessor)
+        if inputs is None:
+            captioner_int8.discard(root, components)
+            return components
+        return captioner_int8.add_variants(root, components, inputs.generation, inputs.preprocessor)
 
     @classmethod
     def import_plan(cls, config: dict, components: set[str]) -> ImportPlan:

@@ -283,15 +283,41 @@ def test_import_int8_writes_measured_variants_that_decode_alone_and_together(bui
     assert _captioned_together(model, ref, monkeypatch) == alone
 
 
-def test_import_int8_needs_a_fused_step(built, tmp_path, monkeypatch):
+def test_import_int8_needs_a_fused_step_and_leaves_a_bundle_that_loads(built, tmp_path, monkeypatch):
+    """Refused where import wrote no fused step (a split GPT-2, TrOCR, a folder with quantised
+    decoders beside it); bundle.json is then the plain import's, listing no removed graph."""
     from runtime.errors import BundleError
 
-    ref = built("vit_gpt2")
-    monkeypatch.setattr(fuse_gpt2, "build", lambda *args: None)  # the exported graph is split instead
-    folder = copy_folder(ref.folder, tmp_path / "vit_gpt2", skip=("decoder_model_merged*", "*_quantized*"))
-    with pytest.raises(BundleError, match="fused"):
-        import_folder(folder, int8=True)
-    ref = built("trocr")
-    folder = copy_folder(ref.folder, tmp_path / "trocr", skip=("decoder_model_merged*", "*_quantized*"))
-    with pytest.raises(BundleError, match="fused"):
-        import_folder(folder, int8=True)
+    cases = {"split": ("vit_gpt2", ("decoder_model_merged*", "*_quantized*")),
+             "quantised beside it": ("vit_gpt2", ("decoder_model_merged.onnx",)),
+             "trocr": ("trocr", ("decoder_model_merged*", "*_quantized*"))}
+    for case, (kind, skip) in cases.items():
+        ref = built(kind)
+        folder = copy_folder(ref.folder, tmp_path / case.replace(" ", "_") / kind, skip=skip)
+        import_folder(folder)  # an earlier plain import: its split graphs are listed
+        with monkeypatch.context() as patch:
+            if case == "split":
+                patch.setattr(fuse_gpt2, "build", lambda *args: None)
+            with pytest.raises(BundleError, match="fused operators"):
+                import_folder(folder, int8=True)
+        model = load_model(folder)  # every file bundle.json lists is there and loads
+        tokens = model.caption(ref.images[0], max_new_tokens=ref.max_new_tokens).token_ids
+        if case != "quantised beside it":  # (there the decoder is int8 alone)
+            assert tokens == _generated(ref.greedy_ids[0], ref.decoder_start_token_id), case
+
+
+def test_a_plain_import_after_int8_removes_the_int8_files(built, tmp_path):
+    from runtime import plan_load
+    from runtime.bundle import read_manifest
+
+    ref = built("vit_gpt2")  # with the exporter's own quantised encoder beside the fp32 one
+    folder = copy_folder(ref.folder, tmp_path / "vit_gpt2", skip=("decoder_model_merged*",))
+    manifest = import_folder(folder, int8=True)
+    int8 = [v for c in manifest.components.values() for v in c.variants if v.measured and v.precision == "int8"]
+    assert len(int8) == 2 and all(v.accurate_on == (v.measured[0].kernels,) for v in int8)
+    assert {v.file for v in manifest.components["encoder"].variants} >= {"onnx/encoder_model_quantized.onnx"}
+    # the 8-bit step keeps rows apart: the plan batches it on every core like fp32
+    assert plan_load(folder, precision="int8", max_concurrent=4).batched_components() == ("decoder_with_past",)
+    import_folder(folder)
+    assert not [path.name for path in (folder / "onnx").glob("*int8*")]
+    assert not any(v.measured for c in read_manifest(folder).components.values() for v in c.variants)

@@ -230,3 +230,22 @@ def test_only_row_independent_graphs_are_batched():
     no_positions = CountingDecoderSession()
     del no_positions.inputs["position_ids"]
     assert not batching.supports(CachedDecoder(no_positions))
+
+
+def test_an_integer_graph_batches_only_when_it_quantizes_no_activations_per_tensor(tmp_path):
+    import onnx
+    from onnx import TensorProto, helper
+
+    def graph(op: str, domain: str = "") -> str:
+        node = helper.make_node(op, ["x"], ["y"], domain=domain)
+        body = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                                 [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
+        path = tmp_path / f"{op}.onnx"
+        onnx.save(helper.make_model(body), str(path))  # never run: only its operators are read
+        return str(path)
+
+    assert batching.rows_independent("int8", graph("MatMulNBits", "com.microsoft"))
+    for op in ("DynamicQuantizeLinear", "DynamicQuantizeMatMul", "QAttention"):
+        assert not batching.rows_independent("int8", graph(op, "com.microsoft")), op
+    assert batching.rows_independent("fp32", str(tmp_path / "absent.onnx"))  # float rows never couple
+    assert not batching.rows_independent("int8", str(tmp_path / "absent.onnx"))  # unread: not assumed
