@@ -127,7 +127,8 @@ def test_per_token_activations_scale_each_row_on_its_own(tmp_path):
     _two_layer_graph(tmp_path / "fp32.onnx", rng)
     onnx_tools.quantize_int8(tmp_path / "fp32.onnx", tmp_path / "int8.onnx", per_channel=True, reduce_range=True)
     assert onnx_tools.per_token_activations(tmp_path / "int8.onnx", tmp_path / "rows.onnx") == 2
-    assert onnx_tools.count_ops(tmp_path / "rows.onnx")["DynamicQuantizeLinear"] == 0
+    ops = onnx_tools.count_ops(tmp_path / "rows.onnx")
+    assert ops["DynamicQuantizeLinear"] == 0 and ops["MatMulInteger"] == 0 and ops["MatMulIntegerToFloat"] == 2
     session = _session(tmp_path / "rows.onnx")
     # rows of very different magnitude, one mostly negative: a per-tensor scale would crush the
     # small ones, a scale taken from the maximum alone would clip the negative one

@@ -110,7 +110,8 @@ def test_build_facts(embedder_build):
     fp32_bytes, int8_bytes = files["embedder/model.onnx"]["bytes"], files["embedder/model_quantized.onnx"]["bytes"]
     assert 85e6 < fp32_bytes < 95e6 and int8_bytes < 0.3 * fp32_bytes
     ops = onnx_tools.count_ops(f"{embedder_build['dir']}/model_quantized.onnx")
-    assert ops["MatMulInteger"] == 36  # 6 layers x (q, k, v, attention out, FFN in, FFN out)
+    # 6 layers x (q, k, v, attention out, FFN in, FFN out), each with the float scaling fused
+    assert ops["MatMulIntegerToFloat"] == 36 and ops["MatMulInteger"] == 0
     assert "MatMulInteger" not in onnx_tools.count_ops(f"{embedder_build['dir']}/model.onnx")
 
 
