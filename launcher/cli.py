@@ -128,8 +128,9 @@ _SERVER_OPTIONS = (
             help="Most requests the engine runs at once; the usable cores are split between them "
                  "(workers x threads per session <= cores; a captioner's batched decoder steps on all of them). "
                  "An fp32 or fused int4 language model decodes up to this many replies in one batched step, "
-                 "a captioner (vision-encoder-decoder, not int8) up to this many captions started together "
-                 "(beam search: each alone); int8 ones (dynamic quantization) decode each alone."),
+                 "a captioner (vision-encoder-decoder) up to this many captions started together "
+                 "(beam search: each alone); dynamically quantized int8 decoders decode each alone "
+                 "(import --int8's 8-bit step batches)."),
     _option("--max-queue", type=click.IntRange(min=1), default=ServerConfig.max_queue, show_default=True,
             help="Requests waiting beyond this get 503 with Retry-After."),
     _option("--max-body-bytes", type=click.IntRange(min=1), default=ServerConfig.max_body_bytes,
@@ -495,9 +496,23 @@ def _verify_sums(sums_file: Path, optional: frozenset[str] = frozenset()) -> lis
                    "binary); about a minute for ViT-B/16 + GPT-2.")
 def import_command(folder: Path, name: str | None, int8: bool):
     """Write bundle.json for an Optimum / transformers.js model FOLDER."""
+    import logging
+
     from runtime.bundle.importer import import_folder
 
-    manifest = import_folder(folder, name=name, int8=int8)
+    # what import does to the graphs, and why not where it does not, said as it goes (stderr)
+    bundle_log = logging.getLogger("runtime.bundle")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    saved = bundle_log.level, bundle_log.propagate
+    bundle_log.addHandler(handler)
+    bundle_log.setLevel(logging.INFO)
+    bundle_log.propagate = False
+    try:
+        manifest = import_folder(folder, name=name, int8=int8)
+    finally:
+        bundle_log.removeHandler(handler)
+        bundle_log.level, bundle_log.propagate = saved
     variants = ", ".join(
         f"{c}: {'/'.join(v.label for v in comp.variants)}" for c, comp in manifest.components.items()
     )

@@ -22,6 +22,7 @@ Needs the `onnx` package (the `build` extra), like the rest of import's graph wo
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import statistics
@@ -62,7 +63,7 @@ def add_variants(root: Path, components: dict[str, list[Variant]], generation: d
             "folder: that takes an fp32 Optimum export of a GPT-2 decoder with cross-attention "
             "(decoder_with_past_model.onnx holding its own weights, no quantised decoder beside it) and the onnx "
             "package (the build extra; not in the frozen binary). bundle.json was written without int8 variants; "
-            "the log says why the step was not rebuilt.")
+            "import's log (the lines above, from the command line) says why the step was not rebuilt.")
     if len(encoders) != 1:
         raise BundleError("import --int8 needs one fp32 encoder (encoder_model.onnx); bundle.json was written "
                           "without int8 variants.")
@@ -74,12 +75,21 @@ def add_variants(root: Path, components: dict[str, list[Variant]], generation: d
     encoder_int8, step_int8 = onnx_dir / ENCODER_FILE, onnx_dir / STEP_FILE
     discard(root, components)
     began = time.monotonic()
-    _dynamic_int8(encoder_fp32, encoder_int8)
-    count = weights_8bit(step_fp32, step_int8)
-    logger.info("import --int8: %s (dynamic int8) and %s (%d MatMulNBits) written in %.0f s",
-                encoder_int8.name, step_int8.name, count, time.monotonic() - began)
-    figures = measure(encoder_fp32, encoder_int8, root / components["decoder_cross"][0].file, step_fp32, step_int8,
-                      generation, preprocessor)
+    try:
+        _dynamic_int8(encoder_fp32, encoder_int8)
+        count = weights_8bit(step_fp32, step_int8)
+        logger.info("import --int8: %s (dynamic int8) and %s (%d MatMulNBits) written in %.0f s",
+                    encoder_int8.name, step_int8.name, count, time.monotonic() - began)
+        figures = measure(encoder_fp32, encoder_int8, root / components["decoder_cross"][0].file, step_fp32,
+                          step_int8, generation, preprocessor)
+    except BundleError:
+        discard(root, components)
+        raise
+    except Exception as error:  # a graph that cannot be read or run: say which, keep the plain import
+        discard(root, components)
+        raise BundleError(f"import --int8 could not quantize and measure {encoder_fp32.name} and {step_fp32.name} "
+                          f"({type(error).__name__}: {error}); bundle.json was written without int8 variants. Check "
+                          "that the ONNX files are complete (the folder's exporter wrote them whole).") from error
     result = dict(components)
     others = [variant for variant in components["encoder"] if variant is not encoders[0]]
     result["encoder"] = [_measured(encoders[0], figures["encoder"]["fp32"]),
@@ -90,12 +100,15 @@ def add_variants(root: Path, components: dict[str, list[Variant]], generation: d
 
 
 def discard(root: Path, components: dict[str, list[Variant]]) -> None:
-    """Remove int8 files an earlier `import --int8` wrote beside the step graph."""
+    """Remove int8 files an earlier `import --int8` wrote beside the step graph (and what an
+    interrupted one left: partial files, the quantizer's shape-inferred copy)."""
     step = components.get("decoder_with_past", [])
     onnx_dir = (root / step[0].file).parent if step else (root / "onnx" if (root / "onnx").is_dir() else root)
     for name in (ENCODER_FILE, STEP_FILE):
         for path in (onnx_dir / name, onnx_dir / (name + ".partial")):
             path.unlink(missing_ok=True)
+    for variant in components.get("encoder", []):
+        (root / variant.file).with_name(Path(variant.file).stem + "-inferred.onnx").unlink(missing_ok=True)
 
 
 def _int8(root: Path, path: Path) -> Variant:
@@ -116,14 +129,35 @@ def _measured(variant: Variant, figure: Measurement) -> Variant:
 
 
 def _dynamic_int8(source: Path, target: Path) -> None:
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     partial = target.with_name(target.name + ".partial")
     try:
-        quantize_dynamic(str(source), str(partial), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True)
+        # given the model, not its path, the quantizer infers shapes in a temporary folder of its
+        # own (from a path it writes <model>-inferred.onnx beside it, left there by an interrupt)
+        with _quiet_root_logger():  # its advice to pre-process, and a line per unquantized tensor
+            quantize_dynamic(onnx.load(str(source)), str(partial), weight_type=QuantType.QInt8, per_channel=True,
+                             reduce_range=True)
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _quiet_root_logger():
+    """onnxruntime's quantizer logs through the root logger (and sets it up if nothing has):
+    keep its warnings and notes out of import's output, errors excepted."""
+    root = logging.getLogger()
+
+    def errors_only(record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.ERROR
+
+    root.addFilter(errors_only)
+    try:
+        yield
+    finally:
+        root.removeFilter(errors_only)
 
 
 def weights_8bit(source: Path, target: Path, accuracy_level: int = 4) -> int:

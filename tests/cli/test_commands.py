@@ -143,6 +143,21 @@ def test_import_writes_a_bundle_that_verifies(invoke, captioner):
     assert invoke("verify", captioner).exit_code == 0
 
 
+def test_import_int8_says_what_it_did_and_why_not(invoke, captioner):
+    # the exporter's quantised decoder beside the fp32 one: the step is kept as exported
+    result = invoke("import", "--int8", captioner)
+    assert result.exit_code == 3
+    assert "kept as exported (the decoder has other precisions)" in result.stderr
+    assert "needs the GPT-2 step that import rebuilds of fused operators" in result.stderr
+    assert invoke("verify", captioner).exit_code == 0  # the plain import's bundle.json
+    for path in (captioner / "onnx").glob("*_quantized.onnx"):
+        path.unlink()
+    result = invoke("import", "--int8", captioner)
+    assert result.exit_code == 0, result.output
+    assert "rebuilt of fused operators" in result.stderr and "import --int8: step fp32" in result.stderr
+    assert "decoder_with_past: fp32/int8" in result.stdout
+
+
 def test_import_of_a_folder_without_config_is_a_bundle_error(invoke, tmp_path):
     result = invoke("import", tmp_path)
     assert result.exit_code == 3
