@@ -30,10 +30,10 @@ class TaskNotSupportedError(InvalidRequestError):
 
     code = "task_not_supported"
 
-    def __init__(self, task: str, supported: tuple[str, ...] | list[str]):
+    def __init__(self, task: str, supported: tuple[str, ...] | list[str], hint: str = ""):
         names = ", ".join(sorted(supported)) or "none"
         super().__init__(
-            f"This model cannot do '{task}'. Tasks it can do: {names}.", param="task"
+            f"This model cannot do '{task}'. Tasks it can do: {names}.{' ' + hint if hint else ''}", param="task"
         )
         self.task = task
         self.supported = tuple(sorted(supported))

@@ -112,7 +112,11 @@ def parse_chat_request(
     asked = last_user_text.strip() if image is not None else "".join(texts).strip()
     task = request.task or infer_task(image is not None, bool(asked), tasks)
     if task not in tasks:
-        raise TaskNotSupportedError(task, tasks)
+        # text beside an image reads as a question (vqa); a captioner takes the image alone
+        hint = ("A question about the image needs a model that answers them; this one captions: send the image "
+                "with no text for its caption." if request.task is None and task == "vqa" and "caption" in tasks
+                else "")
+        raise TaskNotSupportedError(task, tasks, hint)
     if task in ("caption", "vqa", "read") and image is None:
         raise InvalidRequestError(f"Task '{task}' needs an image (an image_url part).", param="messages")
     # A question about the image is the last user turn: a system message or earlier turns

@@ -94,7 +94,10 @@ async def test_unsupported_task_is_400_naming_the_tasks(make_client):
     error = await _error(await client.post("/v1/chat/completions", json=chat_body("hi")), 400, "task_not_supported")
     assert "caption" in error["message"] and "read" in error["message"]
     explicit = await client.post("/v1/chat/completions", json=chat_body(image=data_uri(), task="vqa"))
-    await _error(explicit, 400, "task_not_supported")
+    assert "send the image with no text" not in (await _error(explicit, 400, "task_not_supported"))["message"]
+    # a question beside an image, to a captioner: the way to get its caption is said
+    asked = await client.post("/v1/chat/completions", json=chat_body("Describe this image.", image=data_uri()))
+    assert "send the image with no text for its caption" in (await _error(asked, 400, "task_not_supported"))["message"]
 
 
 async def test_task_without_a_chat_answer_is_400_naming_its_endpoint(client):
