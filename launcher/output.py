@@ -16,6 +16,9 @@ def run_task(model, task: str, images: list[Path], prompt: str, params: dict):
     For `rank` all images are scored in one call; records come best first with their rank.
     """
     params = {k: v for k, v in params.items() if v is not None}
+    if prompt and task not in ("ask", "rank"):
+        raise InvalidRequestError(f"--prompt is for --task ask and rank; --task {task} takes the images alone.",
+                                  param="prompt")
     if task == "rank":
         if not prompt:
             raise InvalidRequestError("--task rank needs --prompt with the query text.", param="prompt")

@@ -172,6 +172,11 @@ def test_run_read_on_a_drawn_image(invoke, ocr_bundle, receipt_image):
     assert "42.50" in result.stdout
 
 
+def test_run_refuses_a_prompt_its_task_would_ignore(invoke, ocr_bundle, receipt_image):
+    result = invoke("run", "--model", ocr_bundle, "--task", "read", "--prompt", "What is the total?", receipt_image)
+    assert result.exit_code != 0 and "--prompt is for --task ask and rank" in result.stderr
+
+
 def test_run_read_json(invoke, ocr_bundle, receipt_image):
     result = invoke("run", "--model", ocr_bundle, "--task", "read", "--json", receipt_image)
     assert result.exit_code == 0, result.output
