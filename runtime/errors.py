@@ -145,7 +145,8 @@ class IntegrityError(BundleError):
         super().__init__(
             f"Integrity check failed for {path}: expected sha256 {expected}, got {actual}. "
             "The file was modified or corrupted; reinstall the bundle or re-run "
-            "'wan2.2-turbo import' if you changed it on purpose."
+            "'wan2.2-turbo import' (with --int8 where the bundle had int8 variants it measured) if you "
+            "changed it on purpose."
         )
         self.path = path
         self.expected = expected
