@@ -67,8 +67,12 @@ logger = logging.getLogger(__name__)
 # rows in the batch: a greedy reply would change with what else the server is doing. Weight-only
 # graphs (MatMulNBits: the int4 LM, an imported captioner's 8-bit step) quantize activations per
 # block of one row at accuracy level 4, so rows stay independent (tests/golden/test_lm_batching.py
-# checks equal replies); an integer graph counts as one when it has no DynamicQuantizeLinear.
+# checks equal replies); an integer graph counts as one when it quantizes no activations per
+# tensor (runtime.session.graph_couples_rows).
 ROW_INDEPENDENT_PRECISIONS = ("fp32", "fp16", "bf16", "int4")
+# The longest prompt prefix whose keys/values `SharedBufferCache` keeps for the next prompt
+# (SmolLM2-135M: 46 KB a position, so 12 MB at most).
+PREFIX_MAX_POSITIONS = 256
 
 
 def rows_independent(precision: str | None, path) -> bool:
@@ -79,9 +83,6 @@ def rows_independent(precision: str | None, path) -> bool:
 
 def _rows_independent(session) -> bool:
     return session.precision in ROW_INDEPENDENT_PRECISIONS or not session.couples_rows
-# The longest prompt prefix whose keys/values `SharedBufferCache` keeps for the next prompt
-# (SmolLM2-135M: 46 KB a position, so 12 MB at most).
-PREFIX_MAX_POSITIONS = 256
 
 
 def supports(decoder: CachedDecoder | FusedDecoder) -> bool:

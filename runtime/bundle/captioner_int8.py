@@ -34,6 +34,8 @@ import numpy as np
 
 from runtime.errors import BundleError
 
+from .fuse_gpt2 import plain_gemm
+from .hoist import save_model
 from .manifest import Measurement, Variant, file_entry
 
 logger = logging.getLogger("runtime.bundle")
@@ -203,29 +205,20 @@ def weights_8bit(source: Path, target: Path, accuracy_level: int = 4) -> int:
     graph.initializer.extend(kept)
     if not any(opset.domain == "com.microsoft" for opset in model.opset_import):
         model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
-    partial = target.with_name(target.name + ".partial")
-    try:
-        onnx.save(model, str(partial))
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
+    save_model(model, target)
     return replaced
 
 
 def _weight(node, stored: dict, transposed: dict, numpy_helper) -> tuple[str, np.ndarray | None]:
     """(a name for it, weight [inputs, outputs]) when `node` multiplies by a constant matrix."""
-    attributes = {a.name: a for a in node.attribute}
     if node.op_type == "MatMul" and node.input[1] in transposed:
         name = transposed[node.input[1]]
         return f"{name}.T", numpy_helper.to_array(stored[name]).T
-    plain_gemm = node.op_type == "Gemm" and all(
-        name not in attributes or (attributes[name].f if name in ("alpha", "beta") else attributes[name].i) == value
-        for name, value in (("alpha", 1.0), ("beta", 1.0), ("transA", 0)))
-    if (node.op_type == "MatMul" or plain_gemm) and node.input[1] in stored and len(stored[node.input[1]].dims) == 2:
+    if (node.op_type == "MatMul" or plain_gemm(node)) and node.input[1] in stored and len(stored[node.input[1]].dims) == 2:
         weight = numpy_helper.to_array(stored[node.input[1]])
         if weight.dtype != np.float32:
             return "", None
-        if "transB" in attributes and attributes["transB"].i:
+        if any(a.name == "transB" and a.i for a in node.attribute):
             return f"{node.input[1]}.T", weight.T
         return node.input[1], weight
     return "", None

@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .hoist import compare, discard, save_model
 
 logger = logging.getLogger("runtime.bundle")
 
@@ -76,37 +77,12 @@ def build(step_path: Path, config: dict, once_path: Path, new_step_path: Path) -
     return result
 
 
-def check(original: Path, fused: Fused, varying: str = "encoder_hidden_states", varying_length: int = 7) -> str | None:
-    """None when the fused pair gives the exported step graph's outputs on random inputs (batch
-    1 and 2, past length 0 and 3), within float rounding of the fused kernels; else why not."""
-    from .hoist import cpu_session, random_feeds
-
-    reference, once, step = cpu_session(original), cpu_session(fused.once), cpu_session(fused.step)
-    rng = np.random.default_rng(0)
-    spec = {item.name: item for item in reference.get_inputs()}
-    step_names = {item.name for item in step.get_inputs()}
-    for batch in (1, 2):
-        states = rng.standard_normal((batch, varying_length, spec[varying].shape[-1])).astype(np.float32)
-        cross = dict(zip([item.name for item in once.get_outputs()], once.run(None, {varying: states})))
-        for past_length in (0, 3):
-            feeds = random_feeds(spec, varying, states, batch, past_length, varying_length, rng)
-            if feeds is None:
-                return "the exported graph takes inputs the check cannot fill"
-            positions = np.full((batch, 1), past_length, dtype=np.int64)
-            got = step.run(None, {**{n: v for n, v in feeds.items() if n in step_names}, **cross,
-                                  "position_ids": positions})
-            for output, want, have in zip(reference.get_outputs(), reference.run(None, feeds), got):
-                if want.shape != have.shape:
-                    return f"output {output.name} has shape {have.shape}, not {want.shape}"
-                error = float(np.max(np.abs(want - have), initial=0.0))
-                if error > _TOLERANCE * max(1.0, float(np.max(np.abs(want), initial=0.0))):
-                    return f"output {output.name} differs by {error:.2g} (batch {batch}, past {past_length})"
-    return None
-
-
-def discard(*paths: Path) -> None:
-    for path in paths:
-        path.unlink(missing_ok=True)
+def check(original: Path, fused: Fused, varying: str = "encoder_hidden_states") -> str | None:
+    """None when the fused pair gives the exported step graph's outputs on random inputs
+    (`hoist.compare`), within `_TOLERANCE` of each output's scale (the fused kernels round
+    otherwise); else why not."""
+    return compare(original, fused.once, fused.step, varying,
+                   lambda want: _TOLERANCE * max(1.0, float(np.max(np.abs(want), initial=0.0))))
 
 
 @dataclass(frozen=True)
@@ -177,12 +153,10 @@ class _Weights:
     def linear(self, path: str) -> tuple[np.ndarray, np.ndarray]:
         """(weight [in, out], bias [out]) of a Conv1D, exported as Gemm."""
         node = self.node(path, "Gemm")
-        attributes = {a.name: a for a in node.attribute}
-        if any(name in attributes and value != (attributes[name].f if name in ("alpha", "beta") else attributes[name].i)
-               for name, value in (("alpha", 1.0), ("beta", 1.0), ("transA", 0))):
+        if not plain_gemm(node):
             raise _Unfusable(f"{node.name} is not x @ W + b")
         weight = self.array(node.input[1])
-        if "transB" in attributes and attributes["transB"].i:
+        if any(a.name == "transB" and a.i for a in node.attribute):
             weight = weight.T
         bias = self.array(node.input[2]) if len(node.input) > 2 and node.input[2] else np.zeros(weight.shape[1])
         return weight.astype(np.float32), np.broadcast_to(bias, (weight.shape[1],)).astype(np.float32)
@@ -192,6 +166,14 @@ class _Weights:
         width = self.array(node.input[1]).shape[-1]
         return (np.broadcast_to(self.array(node.input[1]), (width,)).astype(np.float32),
                 np.broadcast_to(self.array(node.input[2]), (width,)).astype(np.float32))
+
+
+def plain_gemm(node) -> bool:
+    """Whether a Gemm `node` computes x @ B + C (B maybe transposed): no scaling, x as it is."""
+    attributes = {a.name: a for a in node.attribute}
+    return node.op_type == "Gemm" and all(
+        name not in attributes or (attributes[name].f if name in ("alpha", "beta") else attributes[name].i) == value
+        for name, value in (("alpha", 1.0), ("beta", 1.0), ("transA", 0)))
 
 
 class _Graph:
@@ -341,8 +323,7 @@ def _head(graph: _Graph, weights: _Weights, normed: str, token_table: np.ndarray
 
 def _write(graph: _Graph, name: str, inputs: list, outputs: list, source, target: Path) -> None:
     """A model of `graph` with `source`'s opsets (plus com.microsoft) and metadata, written
-    through a temporary file (a reader never sees half a file)."""
-    import onnx
+    through a temporary file (`hoist.save_model`)."""
     from onnx import helper
 
     body = helper.make_graph(graph.nodes, name, inputs, outputs, graph.initializers)
@@ -351,7 +332,5 @@ def _write(graph: _Graph, name: str, inputs: list, outputs: list, source, target
     model = helper.make_model(body, opset_imports=opsets, ir_version=source.ir_version,
                               producer_name="wan2.2-turbo import (fused GPT-2)")
     model.metadata_props.extend(source.metadata_props)
-    partial = target.with_name(target.name + ".partial")
-    onnx.save(model, str(partial))
-    os.replace(partial, target)
+    save_model(model, target)
 

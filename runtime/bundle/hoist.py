@@ -141,8 +141,7 @@ def _live(nodes: list, outputs: set[str]) -> list:
 
 def _write(model, nodes: list, inputs: list, outputs: list, name: str, target: Path) -> None:
     """A model of `nodes` with the initializers they read, `model`'s opsets, functions and
-    metadata, written through a temporary file (a reader never sees half a file)."""
-    import onnx
+    metadata, written through a temporary file (`save_model`)."""
     from onnx import helper
 
     used = {item for node in nodes for item in node.input}
@@ -150,9 +149,7 @@ def _write(model, nodes: list, inputs: list, outputs: list, name: str, target: P
     new_model = helper.make_model(graph, opset_imports=model.opset_import, ir_version=model.ir_version,
                                   functions=model.functions, producer_name="wan2.2-turbo import (hoisted)")
     new_model.metadata_props.extend(model.metadata_props)
-    partial = target.with_name(target.name + ".partial")
-    onnx.save(new_model, str(partial))
-    os.replace(partial, target)
+    save_model(new_model, target)
 
 
 _NUMPY = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(double)": np.float64,
@@ -162,7 +159,17 @@ _NUMPY = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(do
 def check(original: Path, hoisted: Hoisted, varying: str, varying_length: int = 7) -> str | None:
     """None when the split graphs give the exported graph's outputs on random inputs (batch 1
     and 2, past length 0 and 3) and every hoisted tensor is batch first; else why not."""
-    reference, once, step = cpu_session(original), cpu_session(hoisted.once), cpu_session(hoisted.step)
+    return compare(original, hoisted.once, hoisted.step, varying, lambda want: _TOLERANCE, varying_length)
+
+
+def compare(original: Path, once_path: Path, step_path: Path, varying: str, allowed, varying_length: int = 7
+            ) -> str | None:
+    """None when a pair rebuilt from the exported step graph `original` (a graph run once on
+    `varying`, whose outputs the step graph takes) gives `original`'s outputs on random inputs,
+    batch 1 and 2, past length 0 and 3, each within `allowed(expected output)` at most, and
+    every tensor the once graph hands over is batch first; else why not. A step graph that
+    takes position_ids gets the past length (one new token a row)."""
+    reference, once, step = cpu_session(original), cpu_session(once_path), cpu_session(step_path)
     rng = np.random.default_rng(0)
     spec = {i.name: i for i in reference.get_inputs()}
     if any(item.type not in _NUMPY for item in spec.values()) or not isinstance(spec[varying].shape[-1], int):
@@ -180,11 +187,29 @@ def check(original: Path, hoisted: Hoisted, varying: str, varying_length: int = 
             if feeds is None:
                 return "the step graph takes inputs the check cannot fill"
             expected = reference.run(None, feeds)
-            got = step.run(None, {**{n: v for n, v in feeds.items() if n in step_names}, **moved})
-            for output, want, have in zip(reference.get_outputs(), expected, got):
-                if want.shape != have.shape or float(np.max(np.abs(want - have), initial=0.0)) > _TOLERANCE:
-                    return f"output {output.name} differs (batch {batch}, past {past_length})"
+            fed = {**{n: v for n, v in feeds.items() if n in step_names}, **moved}
+            if "position_ids" in step_names:
+                fed["position_ids"] = np.full((batch, 1), past_length, dtype=np.int64)
+            for output, want, have in zip(reference.get_outputs(), expected, step.run(None, fed)):
+                if want.shape != have.shape:
+                    return f"output {output.name} has shape {have.shape}, not {want.shape}"
+                error = float(np.max(np.abs(want - have), initial=0.0))
+                if error > allowed(want):
+                    return f"output {output.name} differs by {error:.2g} (batch {batch}, past {past_length})"
     return None
+
+
+def save_model(model, target: Path) -> None:
+    """Write an onnx `model` at `target` through a temporary file: a reader never sees half a
+    file, and a failed write leaves none."""
+    import onnx
+
+    partial = target.with_name(target.name + ".partial")
+    try:
+        onnx.save(model, str(partial))
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def cpu_session(path: Path, threads: int = 0):

@@ -148,7 +148,7 @@ def _split_step_work(root: Path, adapter: type[KindAdapter], config: dict,
                      found: dict[str, list[Variant]]) -> dict[str, list[Variant]]:
     """`found` with the kind's step graph split in two where that is safe: the work that
     depends only on the encoder's output, run once per request, and the rest, run every step.
-    Where the kind can rebuild the pair of fused operators (`_fused_step`) that is used; else
+    Where the kind can rebuild the pair of fused operators (`KindAdapter.import_fuse`) that is used; else
     the exported graph is cut in two (runtime.bundle.hoist). Only for a folder whose decoders
     are fp32 alone (a quantised merged decoder keeps its precisions) and whose step graph
     holds its own weights; either pair is checked against the exported graph on random inputs
@@ -157,23 +157,26 @@ def _split_step_work(root: Path, adapter: type[KindAdapter], config: dict,
         return found
     step_name, varying, once_name = adapter.import_hoist
     steps = found.get(step_name, [])
+    onnx_dir = (root / steps[0].file).parent if len(steps) == 1 else (root / "onnx" if (root / "onnx").is_dir() else root)
+    once_path, step_path = onnx_dir / f"{once_name}_once.onnx", onnx_dir / f"{step_name}_hoisted.onnx"
+    fused_once, fused_step = onnx_dir / f"{once_name}_fused.onnx", onnx_dir / f"{step_name}_fused.onnx"
+    hoist.discard(once_path, step_path, fused_once, fused_step)  # an earlier import's: redone or dropped, never stale
     if len(steps) != 1:
-        onnx_dir = root / "onnx" if (root / "onnx").is_dir() else root
-        hoist.discard(*[onnx_dir / f"{name}{suffix}.onnx" for name, suffix in (
-            (once_name, "_once"), (step_name, "_hoisted"), (once_name, "_fused"), (step_name, "_fused"))])
         return found
     source = root / steps[0].file
-    once_path, step_path = source.parent / f"{once_name}_once.onnx", source.parent / f"{step_name}_hoisted.onnx"
     decoders = [variant for name in adapter.import_hoist_replaces for variant in found.get(name, [])]
     if steps[0].data_files or any(variant.precision != "fp32" for variant in decoders):
-        hoist.discard(once_path, step_path, *_fused_paths(adapter, source))  # an earlier import's no longer apply
         logger.info("import: %s kept as exported (%s)", source.name,
                     "its weights are in external files" if steps[0].data_files else "the decoder has other precisions")
         return found
-    hoist.discard(once_path, step_path)  # an earlier import's split is redone or dropped, never kept stale
-    fused = _fused_step(root, adapter, config, source, found)
+    fused = adapter.import_fuse(config, source, fused_once, fused_step)
     if fused is not None:
-        return fused
+        problem = _problem(fuse_gpt2.check, source, fused)
+        if problem is None:
+            logger.info("import: %s rebuilt of fused operators (%s, %s)", source.name, fused_step.name, fused_once.name)
+            return _replaced(root, adapter, found, ((step_name, fused_step), (once_name, fused_once)))
+        hoist.discard(fused_once, fused_step)
+        logger.warning("import: the fused step graph for %s was not used: %s", source.name, problem)
     split = hoist.split(source, varying, once_path, step_path)
     if split is None:
         return found
@@ -187,37 +190,12 @@ def _split_step_work(root: Path, adapter: type[KindAdapter], config: dict,
     return _replaced(root, adapter, found, ((step_name, step_path), (once_name, once_path)))
 
 
-def _fused_step(root: Path, adapter: type[KindAdapter], config: dict, source: Path,
-                found: dict[str, list[Variant]]) -> dict[str, list[Variant]] | None:
-    """`found` with the step graph and its once-per-request work rebuilt of fused operators
-    by the kind (`KindAdapter.import_fuse`, e.g. runtime.bundle.fuse_gpt2), or None (logged)
-    when the kind has no such graph for this model or it does not give the exported outputs."""
-    once_path, step_path = _fused_paths(adapter, source)
-    fuse_gpt2.discard(once_path, step_path)
-    fused = adapter.import_fuse(config, source, once_path, step_path)
-    if fused is None:
-        return None
-    problem = _problem(fuse_gpt2.check, source, fused)
-    if problem is not None:
-        fuse_gpt2.discard(once_path, step_path)
-        logger.warning("import: the fused step graph for %s was not used: %s", source.name, problem)
-        return None
-    logger.info("import: %s rebuilt of fused operators (%s, %s)", source.name, step_path.name, once_path.name)
-    step_name, _, once_name = adapter.import_hoist
-    return _replaced(root, adapter, found, ((step_name, step_path), (once_name, once_path)))
-
-
 def _problem(check, *args) -> str | None:
     """What `check(*args)` found wrong with rebuilt graphs, a failure to run it included."""
     try:
         return check(*args)
     except Exception as error:  # noqa: BLE001 - an optimisation: the exported graphs still work
         return f"the check could not run it ({type(error).__name__}: {error})"
-
-
-def _fused_paths(adapter: type[KindAdapter], source: Path) -> tuple[Path, Path]:
-    step_name, _, once_name = adapter.import_hoist
-    return source.parent / f"{once_name}_fused.onnx", source.parent / f"{step_name}_fused.onnx"
 
 
 def _replaced(root: Path, adapter: type[KindAdapter], found: dict[str, list[Variant]],
