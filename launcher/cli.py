@@ -492,8 +492,8 @@ def _verify_sums(sums_file: Path, optional: frozenset[str] = frozenset()) -> lis
 @click.option("--int8", "int8", is_flag=True,
               help="Also write int8 variants of a GPT-2 captioner's encoder and decoder step, measured here against "
                    "fp32 (speed, top-1 agreement on pictures made at import); auto then picks per component the "
-                   "fastest that keeps 95% agreement, on CPUs of this one's int8 kernel family. Needs the onnx package (the build extra; not in the frozen "
-                   "binary); about a minute for ViT-B/16 + GPT-2.")
+                   "fastest that keeps 95% agreement, on CPUs of this one's int8 kernel family. Needs the onnx "
+                   "package (the build extra; not in the frozen binary); about a minute for ViT-B/16 + GPT-2.")
 def import_command(folder: Path, name: str | None, int8: bool):
     """Write bundle.json for an Optimum / transformers.js model FOLDER."""
     import logging

@@ -210,8 +210,9 @@ def per_token_activations(src, dst) -> int:
         "per_token/zero_point": np.array(128, np.uint8),
     }
     nodes: list[onnx.NodeProto] = []
-    row_scale_after: dict[str, str] = {}  # a fused product's output -> the row scale it must be multiplied by
-    fused: dict[int, onnx.NodeProto | None] = {}  # by node id: its MatMulIntegerToFloat, or None to drop it
+    # by node id, what replaces it: a MatMulInteger its MatMulIntegerToFloat and row-scale Mul,
+    # the Cast, Mul and scale product they stand for nothing
+    replacing: dict[int, list[onnx.NodeProto]] = {}
     replaced = 0
     for node in graph.node:
         if node.op_type != "DynamicQuantizeLinear":
@@ -251,26 +252,17 @@ def per_token_activations(src, dst) -> int:
                 if muls[0].op_type != "Mul" or product is None or product.op_type != "Mul" or scale not in product.input:
                     raise QuantizationError(f"{src}: {matmul.name}'s result is not scaled by {scale} × a weight scale")
                 (weight_scale,) = [name for name in product.input if name != scale]
-                fused[id(matmul)] = helper.make_node(
-                    "MatMulIntegerToFloat", [*matmul.input[:2], "per_token/one", weight_scale, *matmul.input[2:4]],
-                    [f"{muls[0].output[0]}/before_row_scale"], name=f"{matmul.output[0]}/to_float", domain=MS_DOMAIN)
-                fused[id(cast)] = fused[id(muls[0])] = fused[id(product)] = None
-                row_scale_after[muls[0].output[0]] = scale
+                result = muls[0].output[0]
+                replacing[id(matmul)] = [
+                    helper.make_node("MatMulIntegerToFloat",
+                                     [*matmul.input[:2], "per_token/one", weight_scale, *matmul.input[2:4]],
+                                     [f"{result}/before_row_scale"], name=f"{matmul.output[0]}/to_float", domain=MS_DOMAIN),
+                    helper.make_node("Mul", [f"{result}/before_row_scale", scale], [result], name=f"{result}/row_scale")]
+                replacing[id(cast)] = replacing[id(muls[0])] = replacing[id(product)] = []
         if any(other.op_type != "MatMulInteger" for other in consumers.get(zero_point, [])):
             raise QuantizationError(f"{src}: {zero_point} is used beyond MatMulInteger")
-    rewritten = []
-    for node in nodes:
-        if id(node) not in fused:
-            rewritten.append(node)
-            continue
-        if fused[id(node)] is None:  # a Cast, Mul or scale product the fused node replaces
-            continue
-        rewritten.append(fused[id(node)])
-        result = fused[id(node)].output[0].removesuffix("/before_row_scale")
-        rewritten.append(helper.make_node("Mul", [fused[id(node)].output[0], row_scale_after[result]], [result],
-                                          name=f"{result}/row_scale"))
     del graph.node[:]
-    graph.node.extend(rewritten)
+    graph.node.extend(new for node in nodes for new in replacing.get(id(node), [node]))
     graph.initializer.extend(numpy_helper.from_array(value, name) for name, value in constants.items())
     if not any(entry.domain == MS_DOMAIN for entry in model.opset_import):
         model.opset_import.append(helper.make_opsetid(MS_DOMAIN, 1))
