@@ -16,9 +16,10 @@ captioner is reachable here), a byte-level BPE tokenizer with GPT-2's vocabulary
 of byte pairs, exported once with `optimum.exporters.onnx.main_export` (task
 image-to-text-with-past) and imported with `wan2.2-turbo import --int8` (cached under
 .cache/bench/captioner/, about 2.5 GB): ours runs the variants auto picks from import's
-measurements, and `--precision fp32` beside them. Captions: greedy, 20 new tokens; the others run with
-`min_new_tokens=20`, ours has no such setting, so the report says how many of our captions
-stopped early at the end-of-text token (with random weights, about 1 in 50,000 per step).
+measurements, and `--precision fp32` beside them. Captions: greedy, 20 new tokens; the
+others run with `min_new_tokens=20`, ours has no such setting, so the report says how many
+of our captions stopped early at the end-of-text token (with random weights, about 1 in
+50,000 per step).
 - p50 latency of one caption at a time (image preprocessing included), ours (auto and fp32) vs
   transformers (PyTorch, fp32, eager) and vs ORTModelForVision2Seq, side by side, runs in turns;
   the top-1 agreement with fp32 import measured for auto's picks, and how many of the bench's
@@ -193,8 +194,8 @@ def main(argv: list[str] | None = None) -> int:
         same_as_fp32 += tokens[with_ours] == tokens[with_ours_fp32]
     p50 = {label: statistics.median(values) for label, values in times.items()}
     mine, fp32_label, torch_label, optimum_label = list(runners)
-    kernels = hardware.int8_kernels
-    figures = [m for c in ours.components for v in read_manifest(bundle_dir).components[c.name].variants
+    kernels, manifest = hardware.int8_kernels, read_manifest(bundle_dir)
+    figures = [m for c in ours.components for v in manifest.components[c.name].variants
                if v.label == c.variant for m in v.measured if m.kernels == kernels]
     agreement = min((m.accuracy for m in figures), default=1.0)
 
