@@ -1,12 +1,14 @@
 """Embedding throughput of the all-MiniLM-L6-v2 embedder, fp32 vs int8, on onnxruntime CPU.
 
     HF_HUB_OFFLINE=1 .venv/bin/python bench/embed_throughput.py [--repeats 7] [--threads 2]
-        [--alternatives]
+        [--alternatives] [--no-spinning]
 
 Assembles the embedder through packaging/minilm.py's cache, embeds a fixed corpus of
 OCR-like lines `--repeats` times per variant (after one warm-up pass) and writes the
 median sentences/s, single-text latency and int8-vs-fp32 cosine agreement to
-bench/results/embed_throughput.md. `--alternatives` also times quantizations that are not
+bench/results/embed_throughput.md. Our sessions' threads spin between operators as the
+engine's do (`--no-spinning`: they sleep, as this bench ran them before session 42; then the
+per-CPU-second rate measures work alone). `--alternatives` also times quantizations that are not
 shipped (8-bit and per-tensor weights, uint8, FFN output projections left in fp32, and the
 graph shipped before, with one activation scale per batch, run one text at a time) for comparison.
 Unless `--no-sentence-transformers`, sentence-transformers on PyTorch runs the wheel's own
@@ -67,9 +69,11 @@ def corpus(count: int, seed: int = 0) -> list[str]:
     return lines
 
 
-def embedder(path: Path, build: dict, threads: int) -> TextEmbedder:
-    # No spinning: idle pool threads would otherwise burn CPU time that is not work.
-    config = SessionConfig(intra_op_threads=threads, extra_session_options={"session.intra_op.allow_spinning": "0"})
+def embedder(path: Path, build: dict, threads: int, spinning: bool = True) -> TextEmbedder:
+    # Spinning as `load_model`'s sessions do; without it (--no-spinning) idle pool threads burn
+    # no CPU time that is not work, which makes the per-CPU-second rate the steadier measure.
+    options = {} if spinning else {"session.intra_op.allow_spinning": "0"}
+    config = SessionConfig(intra_op_threads=threads, extra_session_options=options)
     session = ComponentSession("embedder", path, config)
     tokenizer = Tokenizer.from_file(Path(build["dir"]) / "tokenizer.json", pad_token_id=build["pad_token_id"])
     return TextEmbedder(session, tokenizer, max_length=build["max_seq_len"])
@@ -163,15 +167,17 @@ def report(rows: list[dict], args, build: dict, texts: list[str]) -> str:
         "# Embedding throughput: all-MiniLM-L6-v2, fp32 vs int8",
         "",
         f"`{masked_prefix()}bench/embed_throughput.py --repeats {args.repeats} --threads {args.threads} --batch-size {args.batch_size}"
-        f"{' --alternatives' if args.alternatives else ''}`; {len(texts)} OCR-like lines of "
+        f"{' --alternatives' if args.alternatives else ''}{' --no-spinning' if not args.spinning else ''}`; {len(texts)} OCR-like lines of "
         f"{min(tokens)}-{max(tokens)} words, embedded {args.repeats} times per variant (variants take turns each round) after a warm-up pass;",
-        f"onnxruntime {onnxruntime.__version__} CPU, {args.threads} intra-op threads, "
+        f"onnxruntime {onnxruntime.__version__} CPU, {args.threads} intra-op threads "
+        f"({'spinning as the engine runs them' if args.spinning else 'spinning off'}), "
         f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}), build stamp {build['stamp'][:12]}.",
         f"CPU: {hardware.cpu_model}; flags {', '.join(sorted(hardware.isa))}; int8 kernels: {hardware.int8_kernels} "
         "(int8 accuracy differs by kernel family: runtime/bundle/manifest.py INT8_KERNELS).",
         f"1-minute load average {args.load_before:.1f} before, {os.getloadavg()[0]:.1f} after: on a shared "
         "machine other tenants' work widens min-max and lowers wall-clock rates; sentences per "
-        "CPU-second (intra-op spinning off) is the steadier measure. Compare variants within one run only.",
+        "CPU-second is the steadier measure with --no-spinning (a spinning thread's wait counts as CPU time). "
+        "Compare variants within one run only.",
         "Cosine: per text, against the fp32 graph (which is within 2e-7 of sentence-transformers).",
         "",
         "| variant | file MB | sentences/s median | min-max | sentences per CPU-s median | 1 text ms (median) | cosine min | cosine mean |",
@@ -203,6 +209,8 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=256)
     parser.add_argument("--alternatives", action="store_true")
     parser.add_argument("--no-sentence-transformers", action="store_true")
+    parser.add_argument("--no-spinning", dest="spinning", action="store_false",
+                        help="our sessions' idle threads sleep instead of spinning (the engine lets them spin)")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "embed_throughput.md")
     parser.add_argument("--record", action="store_true",
                         help="store the shipped variants' figures in bench/results/variant_measurements.json")
@@ -217,7 +225,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         if args.alternatives:
             variants.update(alternative_quantizations(folder / "model.onnx", Path(scratch)))
-        models = {label: embedder(path, build, args.threads) for label, path in variants.items()}
+        models = {label: embedder(path, build, args.threads, args.spinning) for label, path in variants.items()}
         if not args.no_sentence_transformers:
             theirs = SentenceTransformersEmbedder(args.threads)
             models[THEIRS] = theirs
@@ -266,7 +274,8 @@ def shipped_figures(rows: list[dict], paths: dict[str, Path], args, hardware=Non
             "sha256": sha256_file(paths[row["label"]]), "kernels": kernels, "speed": round(row["median"], 1),
             "unit": "sentences/s", "accuracy": round(min(cosine, 1.0), 4), "metric": "minimum cosine to fp32",
             "floor": floor, "cpu": f"{cpu_line(hardware)}; {args.threads} threads, batch {args.batch_size}",
-            "source": figure_source(f"bench/embed_throughput.py --repeats {args.repeats} --threads {args.threads}",
+            "source": figure_source(f"bench/embed_throughput.py --repeats {args.repeats} --threads {args.threads}"
+                                    f"{'' if args.spinning else ' --no-spinning'}",
                                     args.out),
         }
     return entries

@@ -113,6 +113,11 @@ def test_build_facts(embedder_build):
     # 6 layers x (q, k, v, attention out, FFN in, FFN out), each with the float scaling fused
     assert ops["MatMulIntegerToFloat"] == 36 and ops["MatMulInteger"] == 0
     assert "MatMulInteger" not in onnx_tools.count_ops(f"{embedder_build['dir']}/model.onnx")
+    # each layer's attention is one MultiHeadAttention in both graphs (packaging/bert_attention.py)
+    assert embedder_build["quantization"]["fused_attention_layers"] == {"model.onnx": 6, "model_quantized.onnx": 6}
+    for name in ("model.onnx", "model_quantized.onnx"):
+        graph_ops = onnx_tools.count_ops(f"{embedder_build['dir']}/{name}")
+        assert graph_ops["MultiHeadAttention"] == 6 and graph_ops["Softmax"] == 0
 
 
 def test_fp32_matches_sentence_transformers(fp32, reference):

@@ -61,7 +61,7 @@ def _embedder_rows(tmp_path):
 
 def test_embedder_figures_parse_and_decide_the_avx2_pick(tmp_path):
     rows, paths = _embedder_rows(tmp_path)
-    args = argparse.Namespace(threads=2, batch_size=32, repeats=7, out=embed_throughput.REPO / "bench" / "results" / "embed_throughput.md")
+    args = argparse.Namespace(threads=2, batch_size=32, repeats=7, spinning=True, out=embed_throughput.REPO / "bench" / "results" / "embed_throughput.md")
     entries = embed_throughput.shipped_figures(rows, paths, args, hardware=AVX2)
     assert set(entries) == {"fp32", "quantized"}
     assert entries["fp32"]["accuracy"] == 1.0 and 0.97 <= entries["quantized"]["accuracy"] < 1.0
