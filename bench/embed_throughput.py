@@ -95,6 +95,9 @@ class SentenceTransformersEmbedder:
         return self.model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)
 
 
+_SETTLE_S = 0.2  # pause before each variant's turn
+
+
 def _timed(model: TextEmbedder, texts: list[str], batch_size: int) -> tuple[float, float]:
     """(wall seconds, CPU seconds of the whole process, all threads) for one call."""
     wall, cpu = time.perf_counter(), time.process_time()
@@ -107,18 +110,22 @@ def measure(models: dict[str, TextEmbedder], texts: list[str], repeats: int, bat
     and 1-text latency in ms.
 
     Variants take turns within each round, so drift of the machine (other tenants, clock
-    changes) spreads over all of them instead of favouring the first or the last.
+    changes) spreads over all of them instead of favouring the first or the last. Each turn
+    starts after a pause, so the threads of the variant before it (onnxruntime's spin for a
+    while after a run) have gone idle; 1-text latencies are taken variant by variant for the
+    same reason (taken in turns, a 10 ms PyTorch call measured 30 ms beside spinning threads).
     """
     results = {label: {"vectors": m.embed(texts, batch_size=batch_size), "rates": [], "cpu_rates": [], "latencies": []}
                for label, m in models.items()}  # the warm-up pass gives the agreement sample
     for _ in range(repeats):
         for label, model in models.items():
+            time.sleep(_SETTLE_S)
             wall_s, cpu_s = _timed(model, texts, batch_size)
             results[label]["rates"].append(len(texts) / wall_s)
             results[label]["cpu_rates"].append(len(texts) / cpu_s)
-    for text in texts[:60]:
-        for label, model in models.items():
-            results[label]["latencies"].append(_timed(model, [text], 1)[0] * 1e3)
+    for label, model in models.items():
+        time.sleep(_SETTLE_S)
+        results[label]["latencies"] = [_timed(model, [text], 1)[0] * 1e3 for text in texts[:60]]
     return {
         label: {
             "vectors": r["vectors"],

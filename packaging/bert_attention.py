@@ -122,9 +122,11 @@ def fuse_self_attention(model: onnx.ModelProto, num_heads: int, mask_input: str 
         scale = 1.0 / float(divisor.reshape(()))
         if head_size is not None and not math.isclose(scale, 1.0 / math.sqrt(head_size), rel_tol=1e-6):
             raise AttentionFusionError(f"{softmax.name}: scores divided by {float(divisor.reshape(())):g}, not sqrt({head_size})")
-        removed.update(id(node) for node in (add, div, scores, mixed, back, merge[0], query_reshape, key_reshape, value_reshape,
-                                              producer[scores.input[0]], producer[scores.input[1]], producer[mixed.input[1]]))
-        replacing[id(softmax)] = helper.make_node(
+        # in the place of the second product: the values are computed by then
+        removed.update(id(node) for node in (add, div, scores, softmax, back, merge[0], query_reshape, key_reshape,
+                                              value_reshape, producer[scores.input[0]], producer[scores.input[1]],
+                                              producer[mixed.input[1]]))
+        replacing[id(mixed)] = helper.make_node(
             "MultiHeadAttention", [query, key, value, "", MASK_INT32], [merge[0].output[0]],
             name=f"{softmax.name}/MultiHeadAttention", domain=MS_DOMAIN, num_heads=num_heads, scale=scale)
         fused += 1
@@ -139,6 +141,13 @@ def fuse_self_attention(model: onnx.ModelProto, num_heads: int, mask_input: str 
         if len(kept) == len(nodes):
             break
         nodes = kept
+    known = {value.name for value in graph.input} | {tensor.name for tensor in graph.initializer} | {""}
+    for node in nodes:  # a removed tensor still read elsewhere, or a node before its inputs
+        missing = [name for name in node.input if name not in known]
+        if missing:
+            raise AttentionFusionError(f"{node.name or node.op_type} reads {missing[0]}, which the fused graph no "
+                                       "longer computes before it")
+        known.update(node.output)
     del graph.node[:]
     graph.node.extend(nodes)
     read = {name for node in nodes for name in node.input}

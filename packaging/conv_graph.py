@@ -18,7 +18,9 @@ an activation tensor: in onnxruntime's profiler they were 48% of the recogniser'
   its bias, by the sum of each output channel's weights, where the Conv pads nothing, and
   otherwise stays an Add of shift / scale before it (padding would see the shift).
 Float results move by rounding only (the check in packaging/ocr_bundle.py runs both graphs).
-A lone scalar Mul is left alone: onnxruntime fuses the one ending GELU's pattern.
+A scalar Mul before a Conv with no scalar Add between is left alone: onnxruntime fuses the
+one ending GELU's pattern (PP-OCRv6's recogniser). Subgraphs (If/Loop bodies) are not read:
+the graphs this is for have none.
 """
 
 from __future__ import annotations
@@ -63,7 +65,10 @@ class _Graph:
 
     def scalar(self, name: str) -> float | None:
         value = self.values.get(name)
-        return None if value is None or value.size != 1 or value.dtype != np.float32 else float(value.reshape(()))
+        # rank 0 or 1 only: a (1, 1, 1, 1, 1) operand would broadcast the result up a rank
+        if value is None or value.size != 1 or value.ndim > 1 or value.dtype != np.float32:
+            return None
+        return float(value.reshape(()))
 
     def only_use(self, name: str) -> onnx.NodeProto | None:
         """The one node reading `name`, when nothing else (a graph output included) does."""
@@ -176,7 +181,7 @@ def _into_consumers(graph: _Graph) -> int:
         add = graph.only_use(mul.output[0])
         shifted = graph.scalar_operand(add) if add is not None and add.op_type == "Add" else None
         conv = graph.only_use(add.output[0]) if shifted is not None else None
-        if scale == 0.0 or conv is None or conv.op_type != "Conv" or conv.input[0] != add.output[0] \
+        if not 1e-6 <= abs(scale) < float("inf") or conv is None or conv.op_type != "Conv" or conv.input[0] != add.output[0] \
                 or (found := graph.conv_weights(conv)) is None:
             continue
         weights, bias = found

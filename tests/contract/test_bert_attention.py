@@ -56,10 +56,16 @@ def test_a_wrong_head_count_is_refused(traced):
 
 
 def test_a_mask_from_elsewhere_is_refused(traced):
+    """An additive mask that is not computed from `attention_mask` (here a graph input of its
+    own) cannot become MultiHeadAttention's key padding mask."""
+    from onnx import TensorProto, helper
+
     model = onnx.ModelProto()
     model.CopyFrom(traced)
-    model.graph.input[1].name = "padding"  # the additive mask no longer derives from `attention_mask`
+    model.graph.input.append(helper.make_tensor_value_info("bias", TensorProto.FLOAT, ["batch", 1, 1, "sequence"]))
+    producer = {name: node for node in model.graph.node for name in node.output}
     for node in model.graph.node:
-        node.input[:] = ["padding" if name == "attention_mask" else name for name in node.input]
-    with pytest.raises(bert_attention.AttentionFusionError, match="attention_mask"):
+        if node.op_type == "Softmax":
+            producer[node.input[0]].input[1] = "bias"
+    with pytest.raises(bert_attention.AttentionFusionError, match="does not come from 'attention_mask'"):
         bert_attention.fuse_self_attention(model, num_heads=4)

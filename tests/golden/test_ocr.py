@@ -1,5 +1,6 @@
-"""Our PP-OCR pipeline on real weights (the rapidocr wheel's ONNX files), on drawn images and
-scikit-image's `page`, against exact strings and against RapidOCR's own pipeline.
+"""Our PP-OCR pipeline on real weights (the `ocr` bundle's files: the rapidocr wheel's ONNX
+graphs as packaging/conv_graph.py rewrites them), on drawn images and scikit-image's `page`,
+against exact strings and against RapidOCR's own pipeline on the wheel's files as shipped.
 
 The Chinese PP-OCRv4 recogniser often drops spaces in English text (FACTS.md), so texts are
 compared with whitespace removed; line order and line merging are compared exactly.
@@ -25,7 +26,6 @@ from runtime.session import ComponentSession, SessionConfig
 _SPEC = importlib.util.find_spec("rapidocr_onnxruntime")
 if _SPEC is None:
     pytest.skip("rapidocr-onnxruntime (which carries the weights) is not installed", allow_module_level=True)
-MODELS = os.path.join(_SPEC.submodule_search_locations[0], "models")
 FONT_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 BOX_TOLERANCE_PX = 3
 
@@ -41,11 +41,11 @@ def _squash(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def sessions() -> dict[str, ComponentSession]:
+def sessions(ocr_bundle) -> dict[str, ComponentSession]:
     config = SessionConfig(intra_op_threads=2)
     files = {"det": "ch_PP-OCRv4_det_infer.onnx", "cls": "ch_ppocr_mobile_v2.0_cls_infer.onnx",
              "rec": "ch_PP-OCRv4_rec_infer.onnx"}  # fmt: skip
-    return {name: ComponentSession(f"ocr-{name}", os.path.join(MODELS, file), config) for name, file in files.items()}
+    return {name: ComponentSession(f"ocr-{name}", str(ocr_bundle / "models" / file), config) for name, file in files.items()}
 
 
 @pytest.fixture(scope="module")

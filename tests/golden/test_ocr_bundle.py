@@ -61,3 +61,30 @@ def test_flipped_byte_refused_before_any_session(ocr_bundle, tmp_path, monkeypat
         load_model(bundle)
     assert caught.value.path.endswith("ch_PP-OCRv4_rec_infer.onnx")
     assert caught.value.expected != caught.value.actual
+
+
+def test_shipped_graphs_are_the_wheels_rewritten(ocr_bundle):
+    import onnx
+
+    import ocr_bundle as assembly
+
+    for name in ("ch_PP-OCRv4_det_infer.onnx", "ch_ppocr_mobile_v2.0_cls_infer.onnx", "ch_PP-OCRv4_rec_infer.onnx"):
+        shipped = onnx.load(str(ocr_bundle / "models" / name), load_external_data=False)
+        notes = {entry.key: entry.value for entry in shipped.metadata_props}
+        assert notes["rewritten"].startswith(f"from {name} (sha256 ")
+        assert (ocr_bundle / "models" / name).read_bytes() != (assembly.rapidocr_models_dir() / name).read_bytes()
+        assert not any(node.op_type == "Clip" for node in shipped.graph.node)  # every hard-swish rewritten
+
+
+def test_a_rewrite_that_changes_the_function_stops_the_build(tmp_path, monkeypatch):
+    """Folding a shift into a padded convolution's bias is wrong at the borders; the detector's
+    map hides it on a random batch (it stays near 0), its logits do not."""
+    import conv_graph
+    import ocr_bundle as assembly
+
+    monkeypatch.setattr(assembly, "FOLDED_CACHE", tmp_path)
+    monkeypatch.setattr(conv_graph, "_pads", lambda conv: False)
+    with pytest.raises(SystemExit, match="computes something else"):
+        assembly.prepare_folded(assembly.rapidocr_models_dir() / "ch_PP-OCRv4_det_infer.onnx")
+    assert not list(tmp_path.rglob("*.onnx"))
+
