@@ -18,6 +18,7 @@ import hashlib
 import json
 import shutil
 import sys
+import threading
 import time
 from importlib import metadata
 from pathlib import Path
@@ -81,12 +82,27 @@ def _eos_ids(generation: dict) -> list[int]:
     return eos if isinstance(eos, list) else [eos]
 
 
+HEARTBEAT_S = 15.0  # a step that runs longer says so this often (a first SmolLM2 export is silent ~1 min)
+
+
 def _step(what: str, build, out_dir: Path):
     """Run one part of the assembly, saying what and how long (a first build takes minutes;
-    a cached one re-hashes files)."""
+    a cached one re-hashes files), and every HEARTBEAT_S seconds that it is still working."""
     print(f"[bundle] {what} ...", flush=True)
     began = time.monotonic()
-    result = build(out_dir)
+    done = threading.Event()
+
+    def heartbeat() -> None:
+        while not done.wait(HEARTBEAT_S):
+            print(f"[bundle] {what}: still working ({time.monotonic() - began:.0f} s)", flush=True)
+
+    beating = threading.Thread(target=heartbeat, name="bundle-heartbeat", daemon=True)
+    beating.start()
+    try:
+        result = build(out_dir)
+    finally:
+        done.set()
+        beating.join()
     print(f"[bundle] {what}: ready in {time.monotonic() - began:.0f} s", flush=True)
     return result
 
