@@ -56,8 +56,12 @@ async def read_body(content_type: str | None, read: Callable[[], Awaitable[bytes
     """
     kind = media_type(content_type)
     if kind != JSON and not (forms and kind in FORM_TYPES):
-        accepted = f"{JSON}, {MULTIPART} or {URLENCODED}" if forms else JSON
-        raise ApiError(415, f"Content-Type must be {accepted} (got '{kind}').",
+        if forms:
+            accepted = f"{JSON}, {MULTIPART} or {URLENCODED}"
+            advice = "send a JSON body, or the image as a multipart field named 'image' (curl -F image=@page.png)"
+        else:
+            accepted, advice = JSON, f"send the body as JSON with the header 'Content-Type: {JSON}'"
+        raise ApiError(415, f"Content-Type must be {accepted} (got '{kind}'): {advice}.",
                        error_type="invalid_request_error", code="unsupported_media_type")
     raw = await read()
     if kind == JSON:

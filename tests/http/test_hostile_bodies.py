@@ -131,5 +131,8 @@ async def test_a_form_route_names_every_body_type_it_takes(client):
     response = await client.post("/v1/read", data=b"x", headers={"Content-Type": "text/plain"})
     error = await _error(response, 415)
     assert "multipart/form-data" in error["message"] and "application/json" in error["message"]
+    assert "curl -F image=@" in error["message"]  # says how to send the image
+    error = await _error(await client.post("/v1/read"), 415)  # no body, no Content-Type
+    assert "'application/octet-stream'" in error["message"] and "named 'image'" in error["message"]
     response = await client.post("/v1/embeddings", data=b"x", headers={"Content-Type": "text/plain"})
     assert "multipart" not in (await _error(response, 415))["message"]
