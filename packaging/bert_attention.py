@@ -20,7 +20,9 @@ from collections import defaultdict
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
+
+import onnx_tools
 
 MS_DOMAIN = "com.microsoft"
 MASK_INT32 = "attention_mask/int32"
@@ -66,9 +68,7 @@ def fuse_self_attention(model: onnx.ModelProto, num_heads: int, mask_input: str 
     for node in graph.node:
         for name in node.input:
             consumers[name].append(node)
-    constants = {tensor.name: numpy_helper.to_array(tensor) for tensor in graph.initializer}
-    constants.update({node.output[0]: numpy_helper.to_array(node.attribute[0].t) for node in graph.node
-                      if node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value"})
+    constants = onnx_tools.constant_values(graph)
 
     def only(name: str, op_type: str) -> onnx.NodeProto:
         users = consumers.get(name, [])
@@ -158,13 +158,3 @@ def fuse_self_attention(model: onnx.ModelProto, num_heads: int, mask_input: str 
         model.opset_import.append(helper.make_opsetid(MS_DOMAIN, 1))
     return fused
 
-
-def largest_difference(original: bytes, fused: bytes, batch: dict[str, np.ndarray], output: str) -> float:
-    """Largest absolute difference of `output` between two serialized graphs on `batch`."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    results = [ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"]).run([output], batch)[0]
-               for graph in (original, fused)]
-    return float(np.abs(results[0] - results[1]).max())

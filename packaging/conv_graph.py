@@ -32,6 +32,8 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
+import onnx_tools
+
 
 @dataclass(frozen=True)
 class FoldStats:
@@ -51,10 +53,7 @@ class _Graph:
 
     def __init__(self, graph: onnx.GraphProto):
         self.graph = graph
-        self.values = {tensor.name: numpy_helper.to_array(tensor) for tensor in graph.initializer}
-        for node in graph.node:
-            if node.op_type == "Constant" and len(node.attribute) == 1 and node.attribute[0].name == "value":
-                self.values[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
+        self.values = onnx_tools.constant_values(graph)
         self.consumers: dict[str, list[onnx.NodeProto]] = defaultdict(list)
         for node in graph.node:
             for name in node.input:

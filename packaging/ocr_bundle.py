@@ -43,6 +43,7 @@ import conv_graph  # noqa: E402
 import onnx_tools  # noqa: E402
 import wheels  # noqa: E402
 from runtime.bundle import MANIFEST_NAME, file_entry, parse_manifest  # noqa: E402
+from runtime.bundle.hoist import save_model  # noqa: E402
 
 RAPIDOCR_VERSION = "1.4.4"
 OCR_FILES = {
@@ -182,16 +183,14 @@ def _check_folded(source: Path, folded: bytes) -> float:
     widths 160), relative to the tensor's largest magnitude or 1, whichever is larger."""
     import numpy as np
     import onnx
-    import onnxruntime as ort
 
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    graphs = [_with_logits(onnx.load(str(source))), _with_logits(onnx.load_from_string(folded))]
-    sessions = [ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"]) for graph in graphs]
-    (feed,) = sessions[0].get_inputs()
-    sizes = [dim if isinstance(dim, int) and dim > 0 else fallback for dim, fallback in zip(feed.shape, (2, 3, 64, 160))]
+    original = onnx.load(str(source))
+    (feed,) = original.graph.input
+    sizes = [dim.dim_value if dim.dim_value > 0 else fallback  # paddle2onnx writes -1 for a dynamic size
+             for dim, fallback in zip(feed.type.tensor_type.shape.dim, (2, 3, 64, 160))]
     batch = np.random.default_rng(0).uniform(-1, 1, sizes).astype(np.float32)
-    before, after = (session.run(None, {feed.name: batch}) for session in sessions)
+    before, after = onnx_tools.run_both(_with_logits(original), _with_logits(onnx.load_from_string(folded)),
+                                        {feed.name: batch})
     if len(before) != len(after):
         raise SystemExit(f"{source.name}: the rewritten graph's last operators differ from the wheel's")
     return max(float(np.abs(a - b).max()) / max(float(np.abs(a).max()), 1.0) for a, b in zip(before, after))
@@ -227,9 +226,7 @@ def prepare_folded(source: Path) -> Path:
                          "find the rewrite that breaks it with tests/unit/test_conv_graph.py, or ship the wheel's file "
                          "by returning `source` from prepare_folded until it is mended")
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".partial")
-    partial.write_bytes(folded)
-    partial.replace(target)
+    save_model(model, target)
     return target
 
 

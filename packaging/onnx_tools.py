@@ -91,6 +91,29 @@ def count_subgraph_ops(path) -> Counter:
     return nested
 
 
+def constant_values(graph: onnx.GraphProto) -> dict:
+    """Every tensor of `graph` whose value is fixed: its initializers and its Constant nodes'
+    `value` outputs, as numpy arrays by name."""
+    from onnx import numpy_helper
+
+    values = {tensor.name: numpy_helper.to_array(tensor) for tensor in graph.initializer}
+    values.update({node.output[0]: numpy_helper.to_array(node.attribute[0].t) for node in graph.node
+                   if node.op_type == "Constant" and len(node.attribute) == 1 and node.attribute[0].name == "value"})
+    return values
+
+
+def run_both(original: bytes, rewritten: bytes, feeds: dict, outputs: list[str] | None = None) -> tuple[list, list]:
+    """The outputs (`outputs`, or all) of two serialized graphs on the same `feeds`, each in a
+    quiet onnxruntime CPU session: how a build checks that a rewrite kept a graph's function."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    before, after = (ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"]).run(outputs, feeds)
+                     for graph in (original, rewritten))
+    return before, after
+
+
 def _has_subgraphs(model: onnx.ModelProto) -> bool:
     return any(True for node in model.graph.node for _ in _subgraphs(node))
 
