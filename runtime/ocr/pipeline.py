@@ -20,9 +20,11 @@ from ..scheduler import WorkerPool
 from ..session import ComponentSession
 from . import geometry, grid
 from .classify import ClassifyConfig, half_turned, turned_scores, upside_down
-from .detect import DetectionConfig, detect_boxes_and_faint, settings_from_metadata
+from .detect import DetectionConfig, detect_boxes_and_faint
+from .detect import settings_from_metadata as detection_settings
 from .layout import LayoutConfig, order_lines
 from .recognize import RecognizeConfig, load_alphabet, recognize_crops
+from .recognize import settings_from_metadata as recognition_settings
 
 _MIN_READABLE_SIDE_PX = 4  # the detector drops boxes 3 px or thinner anyway
 _LINE_RATIO = 2.0  # a box this much longer one way than the other holds a line of several characters
@@ -35,11 +37,12 @@ _READ_MARGIN = 0.1  # ... and the way the recogniser reads with this much more m
 class OcrConfig:
     """Start-up settings; the defaults are RapidOCR 1.4.4's `config.yaml`, except that
     `detection` None takes the detector file's own settings where it names them (see
-    `detect.settings_from_metadata`); an explicit DetectionConfig is used as given."""
+    `detect.settings_from_metadata`), and `recognize` None the recogniser's (see
+    `recognize.settings_from_metadata`); an explicit config is used as given."""
 
     detection: DetectionConfig | None = None
     classify: ClassifyConfig = field(default_factory=ClassifyConfig)
-    recognize: RecognizeConfig = field(default_factory=RecognizeConfig)
+    recognize: RecognizeConfig | None = None
     layout: LayoutConfig = field(default_factory=LayoutConfig)
     text_score: float = 0.5  # lines recognised with lower mean confidence are dropped
     min_height: int = 30
@@ -190,7 +193,10 @@ class OcrPipeline:
         self._rec = rec
         if config.detection is None:
             config = dataclasses.replace(
-                config, detection=settings_from_metadata(DetectionConfig(), det.metadata, det.path))
+                config, detection=detection_settings(DetectionConfig(), det.metadata, det.path))
+        if config.recognize is None:
+            config = dataclasses.replace(
+                config, recognize=recognition_settings(RecognizeConfig(), rec.metadata, rec.path))
         self._config = config
         self._alphabet = load_alphabet(rec)
 

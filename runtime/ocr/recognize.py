@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -10,6 +12,7 @@ import numpy as np
 from ..errors import BundleError
 from ..session import ComponentSession
 from .classify import in_turn, normalise_crop
+from .detect import unique_keys
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,33 @@ class RecognizeConfig:
     # Crops per onnxruntime run. bench/ocr.py (EPYC): on one thread runs of 1 and 2 crops cost
     # the same and runs of 6 7% more; on two threads runs of 1 lose ~10% to thread syncs.
     run_size: int = 2
+
+
+# What a recogniser file may say about how it reads best (its `recognition` metadata, JSON):
+# crops per padded group and the narrowest width a crop is padded to, each a whole number in
+# the range given.
+_MODEL_SETTINGS = {"batch_size": (1, 64), "min_width": (8, 4096)}
+
+
+def settings_from_metadata(config: RecognizeConfig, metadata: dict[str, str], path) -> RecognizeConfig:
+    """`config` with the recogniser file's own settings (its `recognition` entry) applied;
+    PP-OCRv4's files carry none and read as RapidOCR batches them."""
+    if "recognition" not in metadata:
+        return config
+    try:
+        given = json.loads(metadata["recognition"], object_pairs_hook=unique_keys)
+        if not isinstance(given, dict) or not set(given) <= set(_MODEL_SETTINGS):
+            raise ValueError(f"keys must be among {sorted(_MODEL_SETTINGS)}")
+        for key, value in given.items():
+            low, high = _MODEL_SETTINGS[key]
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ValueError(f"{key} must be a whole number in [{low}, {high}], not {value!r}")
+    except ValueError as error:  # json.JSONDecodeError is a ValueError
+        raise BundleError(f"The text recogniser {path} has a malformed 'recognition' metadata entry ({error}); "
+                          "rebuild the bundle.") from None
+    channels, height, width = config.image_shape
+    return dataclasses.replace(config, batch_size=given.get("batch_size", config.batch_size),
+                               image_shape=(channels, height, given.get("min_width", width)))
 
 
 def load_alphabet(session: ComponentSession, key: str = "character") -> tuple[str, ...]:
