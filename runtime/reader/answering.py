@@ -981,6 +981,8 @@ class Answerer:
         if not candidates and expected == ORG:
             candidates = _header(fields, every)
         if not candidates:
+            candidates = self._under_title(question, expected, extracted)
+        if not candidates:
             candidates = self._similar(question, fields, expected)
         if not candidates:
             return self._each_keyed(question, fields, cells) or _in_a_sentence(question, expected, every, cells) \
@@ -1157,6 +1159,19 @@ class Answerer:
             found = [(field, score) for field, score in found if IDENT in value_types(field.value)]
         # one cell named; two ("Oslo 2020 and Oslo 2021") ask for something else about them
         return found if len({field.value for field, _ in found}) == 1 else []
+
+    def _under_title(self, question: str, expected: str, extracted: list[Field]) -> list[tuple[Field, float]]:
+        """A question that says a table column's title and nothing else ("What is the medium?"
+        over a form's row "BRAND | MEDIUM | NO. | DESCRIPTION" with "Outdoor" under MEDIUM): a
+        row of keys over their values reads as a table's header, and the title alone asks for
+        that column's topmost value (a question naming a row is `_table_cell`'s)."""
+        focus, owners = vocabulary.question_words(question)
+        asked = set(focus + owners)
+        if not asked:
+            return []
+        under = [field for field in extracted if field.source == "table" and compatible(expected, field.value)
+                 and asked <= set(vocabulary.label_words(self._read(field.key[len(field.row):]), list(asked)))]
+        return [(min(under, key=lambda field: field.line), _NAMED_KEY - 0.01)] if under else []
 
     def _row_count(self, question: str, expected: str, every: list[Field]) -> list[tuple[Field, float]]:
         """A count asked of a table row the question names ("How many of the muffins ended up

@@ -417,6 +417,21 @@ def test_a_table_cell_named_by_row_and_column_words():
     assert answerer.answer("What is the Week 1 value for Saddles?", lines).text == NOT_FOUND
 
 
+def test_a_column_title_alone_asks_for_the_value_under_it_in_the_first_row():
+    # A form's row of keys over their values reads as a table (a FUNSD development form).
+    lines = (
+        _line("BRAND", 20, 100, 80), _line("MEDIUM", 300, 100, 80), _line("DESCRIPTION", 500, 100, 120),
+        _line("LUCKY STRIKE", 20, 140, 150), _line("Outdoor", 300, 140, 90), _line("30 Sheet Posters", 500, 140, 180),
+        _line("PERIOD FROM", 20, 180, 150), _line("April", 300, 180, 60), _line("July", 500, 180, 60),
+    )
+    answerer = _answerer()
+    assert answerer.answer("What is the medium?", lines).text == "Outdoor"
+    assert answerer.answer("Description?", lines).text == "30 Sheet Posters"
+    # a title and a row the page lacks, or another word besides the title, name no cell of it
+    assert answerer.answer("What is the medium for Kool?", lines).text == NOT_FOUND
+    assert answerer.answer("What is the colour?", lines).text == NOT_FOUND
+
+
 def test_a_field_asked_by_its_name_alone():
     assert bare_name("To?") == "To" and bare_name("  Cas# ?") == "Cas#" and bare_name("Bale No.?") == "Bale No."
     assert bare_name("Total Denier as Marked?") == "Total Denier as Marked" and bare_name("Paper?") == "Paper"
