@@ -7,7 +7,7 @@ RapidOCR's batching (groups of six padded to the widest, never under 320 pixels)
 Pages: generated development pages (tests/golden/docvqa.py, seed 1) and, with `--data` (see
 bench/realdocs.py), `--limit` FUNSD and SROIE scans of the development split. Each page is read
 whole (detection, direction, recognition, layout) by the served pipeline and by the same
-sessions with RapidOCR's batching, in turns; per set the total seconds, the median per-page
+sessions with RapidOCR's batching, in turns (each first on every other page); per set the total seconds, the median per-page
 ratio and how many regions read the same text (as multisets of texts per page) (development data only: no answers are read).
 """
 
@@ -63,12 +63,14 @@ def main() -> int:
                          dataclasses.replace(served.config, recognize=RecognizeConfig()), served._pool)  # noqa: SLF001
     rows = []
     for name, pages in page_sets(args.data, args.limit).items():
-        served.read(pages[0])  # warm-up
+        served.read(pages[0])  # warm-up, both
+        padded.read(pages[0])
         seconds = {"own": [], "padded": []}
         same = regions = 0
-        for page in pages:
+        for number, page in enumerate(pages):
             texts = {}
-            for label, pipeline in (("own", served), ("padded", padded)):
+            settings = (("own", served), ("padded", padded))
+            for label, pipeline in settings if number % 2 == 0 else settings[::-1]:  # each first on every other page
                 began = time.perf_counter()
                 texts[label] = [line.text for line in pipeline.read_regions(page)]
                 seconds[label].append(time.perf_counter() - began)
@@ -84,7 +86,7 @@ def main() -> int:
         "",
         f"{cpu_line(detect_hardware())}. `.venv/bin/python bench/reader_ocr_widths.py"
         f"{' --data DIR' if args.data else ''} --limit {args.limit}`; pages read whole (regions, no layout "
-        "merge), the two settings in turns on the same sessions.",
+        "merge), the two settings in turns on the same sessions, each first on every other page.",
         "",
         "| pages | count | own width s | padded s | median ratio own / padded | regions read the same |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",

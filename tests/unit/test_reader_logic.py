@@ -430,6 +430,13 @@ def test_a_column_title_alone_asks_for_the_value_under_it_in_the_first_row():
     # a title and a row the page lacks, or another word besides the title, name no cell of it
     assert answerer.answer("What is the medium for Kool?", lines).text == NOT_FOUND
     assert answerer.answer("What is the colour?", lines).text == NOT_FOUND
+    # words that fit two columns, or a request for the page's own title, pick no column
+    orders = (_line("ORDER STATUS", 20, 100, 150), _line("SHIP STATUS", 300, 100, 150), _line("TITLE", 500, 100, 80),
+              _line("Approved", 20, 140, 120), _line("Pending", 300, 140, 120), _line("Director", 500, 140, 120),
+              _line("Rejected", 20, 180, 120), _line("Shipped", 300, 180, 120), _line("Clerk", 500, 180, 120))
+    assert answerer.answer("What is the status?", orders).text == NOT_FOUND
+    assert answerer.answer("What is the title?", orders).text == NOT_FOUND
+    assert answerer.answer("Ship status?", orders).text == "Pending"
 
 
 def test_a_field_asked_by_its_name_alone():

@@ -197,13 +197,14 @@ def test_email_addresses():
     "text",
     ["Müller", "Łukasz Wójcik", "José Núñez", "Søren Kierkegaard", "Café Noir S.à r.l.", "Zoë O'Brien",
      "Jean-Luc Picard", "Doe, John", "J.P. Morgan & Co.", "AT&T", "NORTHWIND HARDWARE", "Ærø Bryghus ApS",
-     "Nguyễn Văn An", "Straße", "Jose\u0301 Nu\u0301n\u0303ez"],
+     "Nguyễn Văn An", "Straße", "Jose\u0301 Nu\u0301n\u0303ez", "Williams/ Giordano", "M. HAMERTON / enm"],
 )
 def test_names_in_any_latin_script(text):
     assert is_name(text)
 
 
-@pytest.mark.parametrize("text", ["INV-123", "Sincerely,", "42.50", "R2-D2", "& Sons", "ada@example.com", "", "-"])
+@pytest.mark.parametrize("text", ["INV-123", "Sincerely,", "42.50", "R2-D2", "& Sons", "ada@example.com", "", "-",
+                                  "N/A", "B/W", "and/or", "/ enm"])
 def test_look_alikes_are_not_names(text):
     assert not is_name(text)
 
