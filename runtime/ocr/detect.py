@@ -91,7 +91,7 @@ def settings_from_metadata(config: DetectionConfig, metadata: dict[str, str], pa
         if not isinstance(given, dict) or not set(given) <= set(_MODEL_SETTINGS):
             raise ValueError(f"keys must be among {sorted(_MODEL_SETTINGS)}")
         values = {key: _setting(key, value) for key, value in given.items()}
-    except (ValueError, OverflowError) as error:  # json.JSONDecodeError is a ValueError
+    except (ValueError, OverflowError, RecursionError) as error:  # json.JSONDecodeError is a ValueError
         raise BundleError(f"The text detector {path} has a malformed 'detection' metadata entry ({error}); "
                           "rebuild the bundle.") from None
     return dataclasses.replace(config, **values)

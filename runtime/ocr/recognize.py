@@ -43,7 +43,7 @@ def settings_from_metadata(config: RecognizeConfig, metadata: dict[str, str], pa
             low, high = _MODEL_SETTINGS[key]
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise ValueError(f"{key} must be a whole number in [{low}, {high}], not {value!r}")
-    except ValueError as error:  # json.JSONDecodeError is a ValueError
+    except (ValueError, RecursionError) as error:  # json.JSONDecodeError is a ValueError; deep nesting recurses
         raise BundleError(f"The text recogniser {path} has a malformed 'recognition' metadata entry ({error}); "
                           "rebuild the bundle.") from None
     channels, height, width = config.image_shape

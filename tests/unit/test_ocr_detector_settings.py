@@ -50,7 +50,7 @@ def test_the_pipeline_reads_them_from_its_detector():
                                    '{"thresh": NaN}', '{"unclip_ratio": Infinity}', '{"std": [-1, 1, 1]}',
                                    '{"mean": [true, 0, 0]}', '{"thresh": 7}', '{"box_thresh": 1.5}',
                                    '{"max_candidates": 2.7}', '{"max_candidates": Infinity}',
-                                   '{"thresh": 0.2, "thresh": 0.3}'])
+                                   '{"thresh": 0.2, "thresh": 0.3}', '[' * 100_000])
 def test_a_malformed_entry_stops_loading_and_names_the_file(entry):
     with pytest.raises(BundleError, match="det.onnx.*'detection' metadata"):
         settings_from_metadata(DetectionConfig(), {"detection": entry}, "det.onnx")

@@ -56,7 +56,7 @@ def test_the_pipeline_reads_them_and_each_crop_runs_at_its_own_width():
 
 @pytest.mark.parametrize("entry", ["not json", "[1]", '{"batch_size": 0}', '{"batch_size": 1.5}', '{"batch_size": true}',
                                    '{"min_width": 4}', '{"min_width": "96"}', '{"height": 32}',
-                                   '{"batch_size": 1, "batch_size": 6}'])
+                                   '{"batch_size": 1, "batch_size": 6}', '[' * 100_000])
 def test_a_malformed_entry_stops_loading_and_names_the_file(entry):
     with pytest.raises(BundleError, match="rec.onnx.*'recognition' metadata"):
         settings_from_metadata(RecognizeConfig(), {"recognition": entry}, "rec.onnx")
