@@ -9,15 +9,14 @@ area × ratio / perimeter → scale to the image → clip, order corners, drop s
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import BundleError
 from ..session import ComponentSession
 from . import geometry
+from .model_settings import file_settings
 
 _MIN_SIDE_PX = 3  # PaddleOCR's `min_size`
 
@@ -71,30 +70,14 @@ def _setting(key: str, value):
     return number(value)
 
 
-def unique_keys(pairs):
-    keys = [key for key, _ in pairs]
-    if len(set(keys)) != len(keys):
-        raise ValueError(f"a key is given twice ({sorted(keys)})")
-    return dict(pairs)
-
-
 def settings_from_metadata(config: DetectionConfig, metadata: dict[str, str], path) -> DetectionConfig:
     """`config` with the detector file's own settings (its `detection` metadata entry) applied.
 
     PP-OCRv6's detector, for one, expects ImageNet normalisation and thresholds of its own
     (its inference.yml), where PP-OCRv4's files carry none and take RapidOCR's defaults.
     """
-    if "detection" not in metadata:
-        return config
-    try:
-        given = json.loads(metadata["detection"], object_pairs_hook=unique_keys)
-        if not isinstance(given, dict) or not set(given) <= set(_MODEL_SETTINGS):
-            raise ValueError(f"keys must be among {sorted(_MODEL_SETTINGS)}")
-        values = {key: _setting(key, value) for key, value in given.items()}
-    except (ValueError, OverflowError, RecursionError) as error:  # json.JSONDecodeError is a ValueError
-        raise BundleError(f"The text detector {path} has a malformed 'detection' metadata entry ({error}); "
-                          "rebuild the bundle.") from None
-    return dataclasses.replace(config, **values)
+    values = file_settings(metadata, "detection", _MODEL_SETTINGS, _setting, path, "text detector")
+    return config if values is None else dataclasses.replace(config, **values)
 
 
 def detect_boxes(session: ComponentSession, image_bgr: np.ndarray, config: DetectionConfig) -> np.ndarray:

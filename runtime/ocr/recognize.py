@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -12,7 +11,7 @@ import numpy as np
 from ..errors import BundleError
 from ..session import ComponentSession
 from .classify import in_turn, normalise_crop
-from .detect import unique_keys
+from .model_settings import file_settings
 
 
 @dataclass(frozen=True)
@@ -30,22 +29,19 @@ class RecognizeConfig:
 _MODEL_SETTINGS = {"batch_size": (1, 64), "min_width": (8, 4096)}
 
 
+def _setting(key: str, value) -> int:
+    low, high = _MODEL_SETTINGS[key]
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{key} must be a whole number in [{low}, {high}], not {value!r}")
+    return value
+
+
 def settings_from_metadata(config: RecognizeConfig, metadata: dict[str, str], path) -> RecognizeConfig:
     """`config` with the recogniser file's own settings (its `recognition` entry) applied;
     PP-OCRv4's files carry none and read as RapidOCR batches them."""
-    if "recognition" not in metadata:
+    given = file_settings(metadata, "recognition", _MODEL_SETTINGS, _setting, path, "text recogniser")
+    if given is None:
         return config
-    try:
-        given = json.loads(metadata["recognition"], object_pairs_hook=unique_keys)
-        if not isinstance(given, dict) or not set(given) <= set(_MODEL_SETTINGS):
-            raise ValueError(f"keys must be among {sorted(_MODEL_SETTINGS)}")
-        for key, value in given.items():
-            low, high = _MODEL_SETTINGS[key]
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ValueError(f"{key} must be a whole number in [{low}, {high}], not {value!r}")
-    except (ValueError, RecursionError) as error:  # json.JSONDecodeError is a ValueError; deep nesting recurses
-        raise BundleError(f"The text recogniser {path} has a malformed 'recognition' metadata entry ({error}); "
-                          "rebuild the bundle.") from None
     channels, height, width = config.image_shape
     return dataclasses.replace(config, batch_size=given.get("batch_size", config.batch_size),
                                image_shape=(channels, height, given.get("min_width", width)))
