@@ -46,7 +46,8 @@ class TextEmbedder:
     instance can serve many threads at once (onnxruntime's `run` is thread-safe).
     """
 
-    def __init__(self, session: ComponentSession, tokenizer: Tokenizer, *, max_length: int):
+    def __init__(self, session: ComponentSession, tokenizer: Tokenizer, *, max_length: int,
+                 map_runs: Callable[[Callable, list], list] | None = None):
         """Check the session's boundary against what this class feeds and reads.
 
         Args:
@@ -55,6 +56,11 @@ class TextEmbedder:
             tokenizer: its tokenizer; must know the pad id (manifest `pad_token_id`).
             max_length: most tokens per text, special tokens included (256 for
                 all-MiniLM-L6-v2, as sentence-transformers uses).
+            map_runs: runs a call's batches, `map_runs(function, batches)` -> results in
+                order; the engine passes its `WorkerPool.map`, so that idle workers embed
+                some of a long list's batches (a server's budget gives each worker one
+                core: one request alone would otherwise leave the others idle). Default:
+                one after another on the calling thread.
         Raises:
             BundleError: the graph, tokenizer or limit do not fit together (a limit over
                 the graph's `max_seq_len` metadata included).
@@ -85,6 +91,7 @@ class TextEmbedder:
         self._with_token_types = "token_type_ids" in session.inputs
         self._dimension = dimension if isinstance(dimension, int) else None
         self._one_per_run = session.couples_rows
+        self._map_runs = map_runs or (lambda function, items: [function(item) for item in items])
 
     @property
     def max_length(self) -> int:
@@ -101,7 +108,8 @@ class TextEmbedder:
 
         Texts are grouped by length before batching (less padding; results do not depend
         on the grouping beyond float rounding). A dynamically quantized graph runs one text at
-        a time whatever `batch_size` says (see the module docstring).
+        a time whatever `batch_size` says (see the module docstring). The batches go through
+        `map_runs` (idle engine workers take some).
 
         Args:
             texts: non-empty list of strings.
@@ -129,12 +137,10 @@ class TextEmbedder:
         order = sorted(range(len(encoded)), key=lambda index: len(encoded[index]))
         if self._one_per_run:
             batch_size = 1
-        result = None
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            vectors = self._run_batch([encoded[index] for index in rows])
-            if result is None:
-                result = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
+        groups = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+        runs = self._map_runs(self._run_batch, [[encoded[index] for index in rows] for rows in groups])
+        result = np.empty((len(texts), runs[0].shape[1]), dtype=np.float32)
+        for rows, vectors in zip(groups, runs):
             result[rows] = vectors
         return result
 

@@ -247,7 +247,8 @@ class ReaderAdapter(KindAdapter):
         tokenizers = context.preloaded or self.preload(context.bundle_dir, manifest)
         embedder_tokenizer = tokenizers["embedder_tokenizer"]
         self._embedder_tokenizer = embedder_tokenizer
-        self._embedder = TextEmbedder(sessions["embedder"], embedder_tokenizer, max_length=extra["embedder_max_length"])
+        self._embedder = TextEmbedder(sessions["embedder"], embedder_tokenizer, max_length=extra["embedder_max_length"],
+                                      map_runs=context.pool.map)
         lm_tokenizer = tokenizers["lm_tokenizer"]
         self.prompt_tokenizer = lm_tokenizer  # one copy counts prompts and decodes
         self._lm = LanguageModel(sessions["lm_decoder"], lm_tokenizer, extra["chat_format"],

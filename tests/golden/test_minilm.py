@@ -217,6 +217,35 @@ def test_shared_embedder_is_thread_safe(fp32):
         assert np.abs(np.roll(result, slot, axis=0) - expected).max() < 1e-5
 
 
+def test_a_calls_batches_run_over_the_engines_idle_workers(embedder_build, fp32):
+    """As a served reader embeds (`map_runs=WorkerPool.map`): the same vectors as batches
+    run one after another, with the pool's other worker taking some of the batches."""
+    from runtime.embedder import TextEmbedder
+    from runtime.scheduler import WorkerPool
+
+    folder = embedder_build["dir"]
+    session = ComponentSession("embedder", f"{folder}/model.onnx", SessionConfig(intra_op_threads=1))
+    tokenizer = Tokenizer.from_file(f"{folder}/tokenizer.json", pad_token_id=embedder_build["pad_token_id"])
+    pool = WorkerPool(2)
+    threads = set()
+
+    def recorded(function, items):
+        def run(item):
+            threads.add(threading.get_ident())
+            return function(item)
+
+        return pool.map(run, items)
+
+    spread = TextEmbedder(session, tokenizer, max_length=embedder_build["max_seq_len"], map_runs=recorded)
+    try:
+        texts = SENTENCES * 8  # ~70 runs: the helper joins long before the caller is done
+        vectors = spread.embed(texts, batch_size=1)
+    finally:
+        pool.shutdown()
+    assert np.abs(vectors - fp32.embed(texts, batch_size=1)).max() < 1e-5
+    assert len(threads) == 2, "the idle worker ran none of the call's batches"
+
+
 def test_assembly_is_deterministic(embedder_build, tmp_path):
     import minilm
 
