@@ -53,15 +53,16 @@ def _entity(box: tuple[float, float, float, float], form: list[dict]) -> int | N
     return best if share >= 0.5 else None
 
 
-def examples(data: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str], list[bool], int]:
+def examples(data: Path, cache: Path = CACHE) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str], list[bool], int]:
     """Rows, targets, the key each row belongs to, each key's form, whether each key has a
-    value, and how many valued keys the rules pair with their annotated value."""
+    value, and how many valued keys the rules pair with their annotated value; the forms'
+    OCR regions come from `cache` (a `reader_dev.py cache` folder's funsd.pkl)."""
     development = set(json.loads((data / "split.json").read_text())["funsd"]["dev"])
     rows, targets, groups, forms, valued = [], [], [], [], []
     by_rules = 0
-    for name, regions, _ in pickle.loads(CACHE.read_bytes()):
+    for name, regions, _ in pickle.loads(cache.read_bytes()):
         if name not in development:
-            raise SystemExit(f"{CACHE} holds {name}, which is not a development form: cache again.")
+            raise SystemExit(f"{cache} holds {name}, which is not a development form: cache again.")
         form = json.loads((data / "funsd" / "annotations" / f"{name}.json").read_text(encoding="utf-8"))["form"]
         by_id = {entity["id"]: entity for entity in form}
         cells = read_cells(regions)
@@ -157,8 +158,10 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--write", action="store_true", help=f"fit on every development form and write {MODEL.relative_to(REPO)}")
     parser.add_argument("--folds", type=Path, help="pickle the three fold models (with the forms each was not fitted on)")
+    parser.add_argument("--cache", type=Path, default=CACHE.parent,
+                        help=f"the `reader_dev.py cache` folder whose forms are read (default {CACHE.parent.relative_to(REPO)})")
     args = parser.parse_args()
-    rows, targets, groups, forms, valued, by_rules = examples(args.data)
+    rows, targets, groups, forms, valued, by_rules = examples(args.data, args.cache / CACHE.name)
     print(f"{len(set(forms))} development forms, {len(valued)} key-like cells ({sum(valued)} with a value "
           f"in a cell of its own), {len(rows)} candidate pairs")
     names = sorted(set(forms))

@@ -215,9 +215,10 @@ def _linker_folds(set_name: str) -> dict:
     linker was fitted on every development form, so its FUNSD dev figure would flatter it."""
     if set_name != "funsd":
         return {}
-    if not FOLDS.exists():
-        raise SystemExit(f"{FOLDS} is missing: run bench/fit_linker.py --data DIR --folds {FOLDS}")
-    return {name: trees for trees, names in pickle.loads(FOLDS.read_bytes()) for name in names}
+    folds = CACHE / FOLDS.name
+    if not folds.exists():
+        raise SystemExit(f"{folds} is missing: run bench/fit_linker.py --data DIR --cache {CACHE} --folds {folds}")
+    return {name: trees for trees, names in pickle.loads(folds.read_bytes()) for name in names}
 
 
 def _paraphrases(adapter, shown: int, pool: str = "para") -> None:
