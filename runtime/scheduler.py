@@ -232,8 +232,9 @@ class WorkerPool:
         helper jobs are queued on the pool: a helper that starts while items are left takes
         them, one that starts later (every worker was busy with other requests) finds none
         and ends at once. The caller never waits for an item nobody has started, so a
-        caller that is itself a pool worker cannot deadlock. The first exception is raised
-        once every started item has finished.
+        caller that is itself a pool worker cannot deadlock. Once an item has raised, no
+        further item is started; the first exception is raised once every started item has
+        finished.
         """
         items = list(items)
         helpers = min(self.workers - 1, len(items) - 1)
@@ -249,13 +250,18 @@ class WorkerPool:
         def drain() -> None:
             while True:
                 with lock:
-                    index = next(claimed, None)
-                if index is None:
-                    return
+                    index = None if errors else next(claimed, None)
+                    if index is None:
+                        # what nobody will start now counts as done: the caller waits only for started items
+                        unfinished[0] -= sum(1 for _ in claimed)
+                        if unfinished[0] == 0:
+                            finished.set()
+                        return
                 try:
                     results[index] = function(items[index])
                 except BaseException as error:  # noqa: BLE001 - raised by the caller below
-                    errors.append(error)
+                    with lock:
+                        errors.append(error)
                 with lock:
                     unfinished[0] -= 1
                     if unfinished[0] == 0:
