@@ -18,6 +18,12 @@ from . import register_kind
 from .base import ImportPlan, KindAdapter, LoadContext
 
 
+# Rows per onnxruntime run: a long list is embedded in runs of this many, which the engine's
+# idle workers share (a served request alone then uses every core, and a list of thousands is
+# never one batch); rows never affect each other beyond float rounding.
+_RUN_ROWS = 32
+
+
 def _normalize(vectors: np.ndarray) -> np.ndarray:
     vectors = vectors.astype(np.float32)
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
@@ -63,7 +69,21 @@ class ClipAdapter(KindAdapter):
         self._vision = sessions.get("vision_model")
         self._text = sessions.get("text_model")
 
+    def _in_runs(self, embed_run, items: list) -> np.ndarray:
+        """`embed_run` over `items` in runs of `_RUN_ROWS`, idle engine workers taking some."""
+        runs = [items[start : start + _RUN_ROWS] for start in range(0, len(items), _RUN_ROWS)]
+        if len(runs) < 2:
+            return embed_run(items)
+        return np.concatenate(self.context.pool.map(embed_run, runs))
+
     def embed_images(self, images) -> np.ndarray:
+        return self._in_runs(self._embed_image_run, list(images))
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        # every text is checked against the limit before any run
+        return self._in_runs(self._embed_text_run, self._encoded(texts))
+
+    def _embed_image_run(self, images: list) -> np.ndarray:
         pixels = preprocess(images, self._image_config)
         if self._vision is not None:
             return _normalize(self._vision.run({"pixel_values": pixels})["image_embeds"])
@@ -71,8 +91,8 @@ class ClipAdapter(KindAdapter):
         feeds = self._combined_feeds(np.repeat(ids, len(images), 0), np.repeat(mask, len(images), 0), pixels)
         return _normalize(self._combined.run(feeds, ["image_embeds"])["image_embeds"])
 
-    def embed_texts(self, texts: list[str]) -> np.ndarray:
-        ids, mask = self._tokens(texts)
+    def _embed_text_run(self, encoded: list[list[int]]) -> np.ndarray:
+        ids, mask = self._padded(encoded)
         if self._text is not None:
             feeds = {"input_ids": ids}
             if "attention_mask" in self._text.inputs:
@@ -95,15 +115,22 @@ class ClipAdapter(KindAdapter):
         return feeds
 
     def _tokens(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        return self._padded(self._encoded(texts))
+
+    def _encoded(self, texts: list[str]) -> list[list[int]]:
         encoded = [self._tokenizer.encode(text) for text in texts]
         limit = self.context.config.max_seq_len  # at most the model's own limit
         longest = max(len(ids) for ids in encoded)
         if limit is not None and longest > limit:
             raise ContextLengthExceededError(longest, limit, "text to embed")
+        return encoded
+
+    def _padded(self, encoded: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        longest = max(len(ids) for ids in encoded)
         model_limit = self.context.manifest.max_seq_len
         width = model_limit if self._pad_to_max and model_limit else longest
-        ids = np.full((len(texts), width), self._pad_id, dtype=np.int64)
-        mask = np.zeros((len(texts), width), dtype=np.int64)
+        ids = np.full((len(encoded), width), self._pad_id, dtype=np.int64)
+        mask = np.zeros((len(encoded), width), dtype=np.int64)
         for row, tokens in enumerate(encoded):
             ids[row, : len(tokens)] = tokens
             mask[row, : len(tokens)] = 1

@@ -255,6 +255,30 @@ def test_clip_embeddings_match_pytorch(kind, layout, built, tmp_path_factory):
     assert abs(np.linalg.norm(first.embedding) - 1) < 1e-5
 
 
+@pytest.mark.parametrize("kind", ["clip", "clip_split"])
+def test_clip_long_lists_run_in_pieces_over_the_workers(kind, built, tmp_path_factory):
+    """A list longer than one run is embedded in runs that the model's idle workers share,
+    each vector what the item gets alone."""
+    from runtime.kinds import clip
+
+    ref = built(kind)
+    model = load_model(_folder(ref, "as-exported", tmp_path_factory, kind), precision="fp32", max_concurrent=2)
+    texts = [ref.texts[i % len(ref.texts)] + " " * (i % 3) for i in range(2 * clip._RUN_ROWS + 5)]
+    images = [ref.images[i % len(ref.images)] for i in range(clip._RUN_ROWS + 3)]
+    pieces = []
+    mapped = model.worker_pool.map
+    model.worker_pool.map = lambda function, items: pieces.append(len(items)) or mapped(function, items)
+    try:
+        together_texts, together_images = model.embed_texts(texts), model.embed_images(images)
+    finally:
+        del model.worker_pool.map
+    assert pieces == [3, 2]
+    alone_texts = np.concatenate([model.embed_texts([text]) for text in texts])
+    alone_images = np.concatenate([model.embed_images([image]) for image in images])
+    np.testing.assert_allclose(together_texts, alone_texts, atol=1e-5)
+    np.testing.assert_allclose(together_images, alone_images, atol=1e-5)
+
+
 def test_import_int8_writes_measured_variants_that_decode_alone_and_together(built, tmp_path, monkeypatch):
     """`import --int8`: a dynamic int8 encoder and an 8-bit-weight fused step beside fp32, every
     variant of the two measured on this CPU (runtime.bundle.captioner_int8); the 8-bit step keeps
