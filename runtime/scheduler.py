@@ -137,6 +137,11 @@ class Permits:
             (self._waiters.appendleft if resuming else self._waiters.append)(handed)
         handed.wait()
 
+    def contended(self) -> bool:
+        """Whether a job waits for a permit now."""
+        with self._lock:
+            return bool(self._waiters)
+
     def release(self) -> None:
         with self._lock:
             if self._waiters:
@@ -161,6 +166,11 @@ class BudgetedExecutor(ThreadPoolExecutor):
 
     def submit(self, fn, /, *args, **kwargs):
         return super().submit(self._permitted, fn, args, kwargs)
+
+    def contended(self) -> bool:
+        """Whether a job waits for a worker's permit now (another request's, or one resuming
+        after `waiting()`)."""
+        return self._permits.contended()
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._stopping = self._stopping or cancel_futures
@@ -229,12 +239,14 @@ class WorkerPool:
         """`[function(item) for item in items]`, in order, with idle workers taking part.
 
         The caller runs items itself until none is left unclaimed, and up to `workers - 1`
-        helper jobs are queued on the pool: a helper that starts while items are left takes
-        them, one that starts later (every worker was busy with other requests) finds none
-        and ends at once. The caller never waits for an item nobody has started, so a
-        caller that is itself a pool worker cannot deadlock. Once an item has raised, no
-        further item is started; the first exception is raised once every started item has
-        finished.
+        helper jobs are queued on the pool: a helper runs items only while no other job
+        waits for a worker, and ends as soon as one does (a long list, say thousands of
+        texts to embed, keeps a worker from another request for one item at most, and from
+        then on runs on the caller's worker alone); one that starts when none is left, or
+        while others wait, ends at once.
+        The caller never waits for an item nobody has started, so a caller that is itself a
+        pool worker cannot deadlock. Once an item has raised, no further item is started;
+        the first exception is raised once every started item has finished.
         """
         items = list(items)
         helpers = min(self.workers - 1, len(items) - 1)
@@ -242,37 +254,45 @@ class WorkerPool:
             return [function(item) for item in items]
         results: list = [None] * len(items)
         errors: list[BaseException] = []
-        claimed = iter(range(len(items)))
         lock = threading.Lock()
-        unfinished = [len(items)]
+        state = {"next": 0, "unfinished": len(items)}
         finished = threading.Event()
 
-        def drain() -> None:
-            while True:
-                with lock:
-                    index = None if errors else next(claimed, None)
-                    if index is None:
-                        # what nobody will start now counts as done: the caller waits only for started items
-                        unfinished[0] -= sum(1 for _ in claimed)
-                        if unfinished[0] == 0:
-                            finished.set()
-                        return
-                try:
-                    results[index] = function(items[index])
-                except BaseException as error:  # noqa: BLE001 - raised by the caller below
-                    with lock:
-                        errors.append(error)
-                with lock:
-                    unfinished[0] -= 1
-                    if unfinished[0] == 0:
+        def claim() -> int | None:
+            with lock:
+                if errors or state["next"] == len(items):
+                    # what nobody will start now counts as done: the caller waits only for started items
+                    state["unfinished"] -= len(items) - state["next"]
+                    state["next"] = len(items)
+                    if state["unfinished"] == 0:
                         finished.set()
+                    return None
+                state["next"] += 1
+                return state["next"] - 1
+
+        def run(index: int) -> None:
+            try:
+                results[index] = function(items[index])
+            except BaseException as error:  # noqa: BLE001 - raised by the caller below
+                with lock:
+                    errors.append(error)
+            with lock:
+                state["unfinished"] -= 1
+                if state["unfinished"] == 0:
+                    finished.set()
+
+        def help_while_idle() -> None:
+            executor = self.executor
+            while not executor.contended() and (index := claim()) is not None:
+                run(index)
 
         try:
             for _ in range(helpers):
-                self.executor.submit(drain)
+                self.executor.submit(help_while_idle)
         except RuntimeError:  # the pool is shut down (the server is stopping): run alone
             pass
-        drain()
+        while (index := claim()) is not None:
+            run(index)
         finished.wait()
         if errors:
             raise errors[0]

@@ -81,6 +81,34 @@ def test_pool_map_from_busy_workers_does_not_wait_for_helpers():
     pool.shutdown()
 
 
+def test_a_long_pool_map_lets_a_waiting_job_have_the_worker_after_one_item():
+    # A request mapping 40 items from a worker of a 2-worker pool; another request's job
+    # arrives meanwhile: the helper hands the second worker over after its current item (it
+    # used to run items until none was left) and the caller finishes the list alone. Spare
+    # threads as a loaded model's pool has (runtime.loading), so the job waits for a permit.
+    pool = WorkerPool(2, spare=2)
+    started, seen_by_other = [], []
+    first_items = threading.Event()
+
+    def work(item):
+        started.append(item)
+        if len(started) == 4:
+            first_items.set()
+        time.sleep(0.01)
+        return item
+
+    def request():
+        return pool.map(work, range(40))
+
+    mapping = pool.executor.submit(request)
+    assert first_items.wait(10)
+    other = pool.executor.submit(lambda: seen_by_other.append(len(started)))
+    assert mapping.result(timeout=30) == list(range(40))
+    other.result(timeout=30)
+    assert seen_by_other[0] <= 30, "the other job waited until the list was nearly done"
+    pool.shutdown()
+
+
 def test_pool_map_raises_the_first_error_after_the_started_items_finish_and_starts_no_more():
     pool = WorkerPool(2)
     started, finished = [], []
