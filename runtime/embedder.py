@@ -148,12 +148,13 @@ class TextEmbedder:
         too_long = [(index, len(ids)) for index, ids in enumerate(encoded) if len(ids) > self._max_length]
         if not too_long:
             return
-        listed = ", ".join(f"text {index} has {length}" for index, length in too_long[:_REPORTED_TEXTS])
-        more = f" and {len(too_long) - _REPORTED_TEXTS} more" if len(too_long) > _REPORTED_TEXTS else ""
+        listed = ", ".join(f"text {index} has {length} tokens" for index, length in too_long[:_REPORTED_TEXTS])
+        extra = len(too_long) - _REPORTED_TEXTS
+        more = f", and {extra} more text{'s' if extra > 1 else ''} over the limit" if extra > 0 else ""
         raise ContextLengthExceededError(
             max(length for _, length in too_long),
             self._max_length,
-            f"{listed}{more} tokens",
+            f"{listed}{more}",
             advice="Embeddings are never truncated: split long texts into passages.",
             param="input",
         )

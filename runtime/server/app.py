@@ -166,6 +166,14 @@ async def _core_middleware(request: web.Request, handler):
         service.metrics.requests.labels(_route_name(request), request.method, "499").inc()
         _log_access(request, web.Response(status=499), "cancelled")
         raise
+    except ConnectionResetError:
+        # The client went away while its body was read (an upload cut off): a cancellation
+        # like the one above, not a server error; nobody is left to read a reply.
+        service.metrics.cancelled.inc()
+        service.metrics.requests.labels(_route_name(request), request.method, "499").inc()
+        response = web.Response(status=499)
+        _log_access(request, response, "cancelled")
+        return response
     except web.HTTPException as error:
         if error.status < 400:
             raise

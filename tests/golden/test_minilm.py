@@ -156,6 +156,9 @@ def test_text_over_the_limit_is_an_error_not_truncated(fp32):
     with pytest.raises(ContextLengthExceededError, match=r"text 1 has 257 tokens.*limit is 256") as caught:
         fp32.embed(["fine", "word " * 255, "also fine"])
     assert (caught.value.requested_tokens, caught.value.limit) == (257, 256)
+    # many texts over the limit: five are named, the rest counted as texts (not "tokens")
+    with pytest.raises(ContextLengthExceededError, match=r"text 5 has 262 tokens, and 3 more texts over the limit\)"):
+        fp32.embed(["ok", *["word " * 260] * 8])
 
 
 def test_truncate_keeps_the_window_as_sentence_transformers_does(fp32, reference):

@@ -127,3 +127,44 @@ async def test_a_stream_dropped_while_its_image_waits_for_the_engine_is_counted_
 
 async def _holds_slots(client, count: int) -> bool:
     return await _metric(client, "wan_queue_depth") == count
+
+
+async def test_an_upload_cut_off_mid_body_is_a_cancellation_not_a_server_error(fake_model, caplog):
+    # A user trial: a client that closed its socket while sending its body was logged as a
+    # 500 internal_error with a traceback and counted in wan_errors_total. The app runs as
+    # `serve` runs it (runtime/server/host.py: web.AppRunner, whose handlers are not
+    # cancelled when the client goes away, so the body's read raises instead; aiohttp's test
+    # server cancels them, which hid this).
+    from aiohttp import web
+
+    from runtime.server import ServerConfig, create_app
+
+    runner = web.AppRunner(create_app(fake_model, ServerConfig()))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"POST /v1/read HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 100000\r\n\r\n" + b"{" + b" " * 1000)
+        await writer.drain()
+        await asyncio.sleep(0.2)
+        writer.close()
+        await writer.wait_closed()
+        async with aiohttp.ClientSession() as session:
+            async def counted():
+                async with session.get(f"http://127.0.0.1:{port}/metrics") as response:
+                    return 'route="/v1/read",status="' in await response.text()
+
+            deadline = time.monotonic() + 10
+            while not await counted():
+                assert time.monotonic() < deadline, "the cut-off request was never counted"
+                await asyncio.sleep(0.05)
+            async with session.get(f"http://127.0.0.1:{port}/metrics") as response:
+                metrics = await response.text()
+    finally:
+        await runner.cleanup()
+    assert 'route="/v1/read",status="499"' in metrics
+    assert 'code="internal_error"' not in metrics
+    assert "Unexpected error" not in caplog.text
