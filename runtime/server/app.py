@@ -16,7 +16,7 @@ from aiohttp import web
 from runtime.api import access, routes, sse
 from runtime.api.bodies import find_model
 from runtime.api.config import ServerConfig
-from runtime.api.errors import envelope, error_reply, request_id_from
+from runtime.api.errors import RequestTimeoutError, envelope, error_reply, request_id_from
 from runtime.api.forms import read_body as read_body_as
 from runtime.api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from runtime.api.openapi import openapi_document
@@ -327,8 +327,18 @@ def _post_handler(route: routes.PostRoute):
     async def handler(request: web.Request) -> web.StreamResponse:
         async def read_body():
             # Body parsing and its 415 live in runtime/api/forms.py, shared with the ASGI ingress;
-            # read() raises aiohttp's 413 past client_max_size (--max-body-bytes).
-            return await read_body_as(request.headers.get("Content-Type"), request.read, route.forms)
+            # read() raises aiohttp's 413 past client_max_size (--max-body-bytes). A body that
+            # stops arriving is given up at the request's deadline, as its computation would be.
+            timeout_s = request.app[CONFIG].request_timeout_s
+            remaining = request[STARTED] + timeout_s - time.monotonic()
+            try:
+                return await asyncio.wait_for(
+                    read_body_as(request.headers.get("Content-Type"), request.read, route.forms), max(remaining, 0.0))
+            except asyncio.TimeoutError:
+                request.app[SERVICE].metrics.timeouts.inc()
+                raise RequestTimeoutError(
+                    f"The request's body did not arrive within the server's timeout of {timeout_s:g} s; "
+                    "send the whole body at once.") from None
 
         result = await route.handler(request.app[SERVICE], read_body, _context(request))
         if isinstance(result, routes.Streamed):

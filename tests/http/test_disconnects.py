@@ -6,6 +6,7 @@ leaves mid-stream, before its stream's first token, or before a non-streamed rep
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 
@@ -129,22 +130,32 @@ async def _holds_slots(client, count: int) -> bool:
     return await _metric(client, "wan_queue_depth") == count
 
 
+@contextlib.asynccontextmanager
+async def _served_as_serve_runs_it(model, config):
+    """The app on a plain web.AppRunner, as runtime/server/host.py runs it (handlers are not
+    cancelled when the client goes away; aiohttp's test server cancels them); yields the port."""
+    from aiohttp import web
+
+    from runtime.server import create_app
+
+    runner = web.AppRunner(create_app(model, config))
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        yield runner.addresses[0][1]
+    finally:
+        await runner.cleanup()
+
+
 async def test_an_upload_cut_off_mid_body_is_a_cancellation_not_a_server_error(fake_model, caplog):
     # A user trial: a client that closed its socket while sending its body was logged as a
     # 500 internal_error with a traceback and counted in wan_errors_total. The app runs as
     # `serve` runs it (runtime/server/host.py: web.AppRunner, whose handlers are not
     # cancelled when the client goes away, so the body's read raises instead; aiohttp's test
     # server cancels them, which hid this).
-    from aiohttp import web
+    from runtime.server import ServerConfig
 
-    from runtime.server import ServerConfig, create_app
-
-    runner = web.AppRunner(create_app(fake_model, ServerConfig()))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
+    async with _served_as_serve_runs_it(fake_model, ServerConfig()) as port:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(b"POST /v1/read HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                      b"Content-Length: 100000\r\n\r\n" + b"{" + b" " * 1000)
@@ -163,8 +174,23 @@ async def test_an_upload_cut_off_mid_body_is_a_cancellation_not_a_server_error(f
                 await asyncio.sleep(0.05)
             async with session.get(f"http://127.0.0.1:{port}/metrics") as response:
                 metrics = await response.text()
-    finally:
-        await runner.cleanup()
     assert 'route="/v1/read",status="499"' in metrics
     assert 'code="internal_error"' not in metrics
     assert "Unexpected error" not in caplog.text
+
+
+async def test_a_body_that_stops_arriving_gets_the_timeout_error_at_the_requests_deadline(fake_model):
+    # A user trial: headers and 12 of 1000 announced bytes, then nothing: no reply after 400 s.
+    from runtime.server import ServerConfig
+
+    async with _served_as_serve_runs_it(fake_model, ServerConfig(request_timeout_s=0.5)) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"POST /v1/read HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 1000\r\n\r\n" + b'{"image": "')
+        await writer.drain()
+        reply = await asyncio.wait_for(reader.read(4096), timeout=20)
+        writer.close()
+        await writer.wait_closed()
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.split()[1] == b"504", head
+    assert b"did not arrive within the server's timeout of 0.5 s" in body
