@@ -145,6 +145,18 @@ class ApiService:
 
     # --- helpers -----------------------------------------------------------------------
 
+    async def body(self, read: Awaitable[object], context: RequestContext) -> object:
+        """The request's body as the host reads it (`read`), given up at the request's deadline
+        as its computation would be: a body that stops arriving (headers, a few bytes, then
+        nothing) gets the timeout error instead of holding its connection for ever."""
+        try:
+            return await asyncio.wait_for(read, max(context.deadline - time.monotonic(), 0.0))
+        except asyncio.TimeoutError:
+            self.metrics.timeouts.inc()
+            raise RequestTimeoutError(
+                f"The request's body did not arrive within the server's timeout of {context.timeout_s:g} s; "
+                "send the whole body at once.") from None
+
     async def _wait(self, future: asyncio.Future, context: RequestContext):
         """Await an engine future, giving up at the deadline or when the client is gone."""
         while True:

@@ -164,8 +164,12 @@ def _post(service: ApiService, path: str, route: routes.PostRoute):
         facts = request.scope["state"][_STATE]
         facts["route"] = path
         try:
-            result = await route.handler(service, lambda: _read_body(service, request, route.forms),
-                                         _context(service, request))
+            context = _context(service, request)
+
+            async def read():
+                return await service.body(_read_body(service, request, route.forms), context)
+
+            result = await route.handler(service, read, context)
             if isinstance(result, routes.Streamed):
                 return await _stream(service, result)
             return _json(result)

@@ -16,7 +16,7 @@ from aiohttp import web
 from runtime.api import access, routes, sse
 from runtime.api.bodies import find_model
 from runtime.api.config import ServerConfig
-from runtime.api.errors import RequestTimeoutError, envelope, error_reply, request_id_from
+from runtime.api.errors import envelope, error_reply, request_id_from
 from runtime.api.forms import read_body as read_body_as
 from runtime.api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from runtime.api.openapi import openapi_document
@@ -150,6 +150,16 @@ def _route_name(request: web.Request) -> str:
     return resource.canonical if resource is not None else "unmatched"
 
 
+def _count_cancelled(request: web.Request) -> web.Response:
+    """Count and log a request whose client went away (499); returns that reply."""
+    service = request.app[SERVICE]
+    response = web.Response(status=499)
+    service.metrics.cancelled.inc()
+    service.metrics.requests.labels(_route_name(request), request.method, "499").inc()
+    _log_access(request, response, "cancelled")
+    return response
+
+
 @web.middleware
 async def _core_middleware(request: web.Request, handler):
     """Request id, the error envelope for everything, access log and request metrics."""
@@ -162,18 +172,12 @@ async def _core_middleware(request: web.Request, handler):
     except asyncio.CancelledError:
         # aiohttp cancels the handler when the client goes away (or at the end of the
         # shutdown grace period); the engine work stops where it stands (service.py).
-        service.metrics.cancelled.inc()
-        service.metrics.requests.labels(_route_name(request), request.method, "499").inc()
-        _log_access(request, web.Response(status=499), "cancelled")
+        _count_cancelled(request)
         raise
     except ConnectionResetError:
         # The client went away while its body was read (an upload cut off): a cancellation
         # like the one above, not a server error; nobody is left to read a reply.
-        service.metrics.cancelled.inc()
-        service.metrics.requests.labels(_route_name(request), request.method, "499").inc()
-        response = web.Response(status=499)
-        _log_access(request, response, "cancelled")
-        return response
+        return _count_cancelled(request)
     except web.HTTPException as error:
         if error.status < 400:
             raise
@@ -325,22 +329,15 @@ def _post_handler(route: routes.PostRoute):
     """An aiohttp handler for one of the shared POST routes (runtime/api/routes.py)."""
 
     async def handler(request: web.Request) -> web.StreamResponse:
+        service, context = request.app[SERVICE], _context(request)
+
         async def read_body():
             # Body parsing and its 415 live in runtime/api/forms.py, shared with the ASGI ingress;
-            # read() raises aiohttp's 413 past client_max_size (--max-body-bytes). A body that
-            # stops arriving is given up at the request's deadline, as its computation would be.
-            timeout_s = request.app[CONFIG].request_timeout_s
-            remaining = request[STARTED] + timeout_s - time.monotonic()
-            try:
-                return await asyncio.wait_for(
-                    read_body_as(request.headers.get("Content-Type"), request.read, route.forms), max(remaining, 0.0))
-            except asyncio.TimeoutError:
-                request.app[SERVICE].metrics.timeouts.inc()
-                raise RequestTimeoutError(
-                    f"The request's body did not arrive within the server's timeout of {timeout_s:g} s; "
-                    "send the whole body at once.") from None
+            # read() raises aiohttp's 413 past client_max_size (--max-body-bytes).
+            return await service.body(read_body_as(request.headers.get("Content-Type"), request.read, route.forms),
+                                      context)
 
-        result = await route.handler(request.app[SERVICE], read_body, _context(request))
+        result = await route.handler(service, read_body, context)
         if isinstance(result, routes.Streamed):
             return await _stream(request, result.events)
         return _reply(result)
