@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import BundleError, ContextLengthExceededError, InvalidRequestError
+from .scheduler import in_turn
 from .session import ComponentSession
 from .tokenizer import Tokenizer
 
@@ -91,7 +92,7 @@ class TextEmbedder:
         self._with_token_types = "token_type_ids" in session.inputs
         self._dimension = dimension if isinstance(dimension, int) else None
         self._one_per_run = session.couples_rows
-        self._map_runs = map_runs or (lambda function, items: [function(item) for item in items])
+        self._map_runs = map_runs or in_turn
 
     @property
     def max_length(self) -> int:

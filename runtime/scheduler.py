@@ -207,6 +207,12 @@ def waiting() -> Iterator[None]:
         _job.permits = permits
 
 
+def in_turn(function: Callable, items) -> list:
+    """`[function(item) for item in items]`: how a caller without the engine's workers runs
+    independent pieces of its work (`WorkerPool.map` spreads them over idle workers)."""
+    return [function(item) for item in items]
+
+
 class WorkerPool:
     """The engine's worker threads, `workers` of them (the thread budget's), shared by the
     server's request jobs (`EngineRunner` runs them here) and by `map`, which lets a
@@ -251,7 +257,7 @@ class WorkerPool:
         items = list(items)
         helpers = min(self.workers - 1, len(items) - 1)
         if helpers < 1:
-            return [function(item) for item in items]
+            return in_turn(function, items)
         results: list = [None] * len(items)
         errors: list[BaseException] = []
         lock = threading.Lock()

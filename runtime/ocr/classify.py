@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..scheduler import in_turn
 from ..session import ComponentSession
 from . import geometry
 
@@ -29,11 +30,6 @@ def normalise_crop(crop: np.ndarray, height: int, width: int, max_width: int) ->
     padded = np.zeros((3, height, width), dtype=np.float32)
     padded[:, :, :resized_w] = (resized.transpose(2, 0, 1) / 255.0 - 0.5) / 0.5
     return padded
-
-
-def in_turn(function: Callable, items: list) -> list:
-    """`[function(item) for item in items]`: how a caller without the engine's workers runs batches."""
-    return [function(item) for item in items]
 
 
 def half_turned(crop: np.ndarray) -> np.ndarray:

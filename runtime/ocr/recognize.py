@@ -10,7 +10,8 @@ import numpy as np
 
 from ..errors import BundleError
 from ..session import ComponentSession
-from .classify import in_turn, normalise_crop
+from ..scheduler import in_turn
+from .classify import normalise_crop
 from .model_settings import file_settings
 
 
