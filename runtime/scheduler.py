@@ -207,10 +207,31 @@ def waiting() -> Iterator[None]:
         _job.permits = permits
 
 
+class RequestAbandoned(Exception):
+    """Raised between the pieces of a request's work (`in_turn`, `WorkerPool.map`) once the
+    request has let go of its slot (its client left, its time ran out): nobody awaits the
+    rest, so it is not computed."""
+
+
+_request = threading.local()  # `slot`: the Slot whose engine job this thread runs (`EngineRunner`)
+
+
+def abandoned() -> bool:
+    """Whether this thread runs an engine job of a request that has let go of its slot."""
+    slot = getattr(_request, "slot", None)
+    return slot is not None and not slot._held
+
+
 def in_turn(function: Callable, items) -> list:
     """`[function(item) for item in items]`: how a caller without the engine's workers runs
-    independent pieces of its work (`WorkerPool.map` spreads them over idle workers)."""
-    return [function(item) for item in items]
+    independent pieces of its work (`WorkerPool.map` spreads them over idle workers).
+    Stops with `RequestAbandoned` before an item once the request it works for let go."""
+    results = []
+    for item in items:
+        if abandoned():
+            raise RequestAbandoned("the request let go before its work was done")
+        results.append(function(item))
+    return results
 
 
 class WorkerPool:
@@ -252,7 +273,9 @@ class WorkerPool:
         while others wait, ends at once.
         The caller never waits for an item nobody has started, so a caller that is itself a
         pool worker cannot deadlock. Once an item has raised, no further item is started;
-        the first exception is raised once every started item has finished.
+        the first exception is raised once every started item has finished. Nor is one
+        started once the request the caller works for has let go of its slot (its client
+        left): then `RequestAbandoned` is raised.
         """
         items = list(items)
         helpers = min(self.workers - 1, len(items) - 1)
@@ -264,8 +287,12 @@ class WorkerPool:
         state = {"next": 0, "unfinished": len(items)}
         finished = threading.Event()
 
+        slot = getattr(_request, "slot", None)  # the caller's request, if it runs one's job
+
         def claim() -> int | None:
             with lock:
+                if slot is not None and not slot._held and not errors:
+                    errors.append(RequestAbandoned("the request let go before its work was done"))
                 if errors or state["next"] == len(items):
                     # what nobody will start now counts as done: the caller waits only for started items
                     state["unfinished"] -= len(items) - state["next"]
@@ -312,17 +339,21 @@ class WorkerPool:
 
 
 class Slot:
-    """One request's place in the queue; `release()` is idempotent."""
+    """One request's place in the queue. `release()` (idempotent) ends the request's hold; the
+    place itself is given back once none of the request's engine jobs is running. A job
+    keeps computing after its client has gone (onnxruntime cannot be stopped mid-run), so
+    a client that leaves frees no place for another request before that work is done, and
+    `max_queue` bounds the work the server really has. A job of a released slot that has not
+    started yet never starts (nobody awaits it), so it keeps no place."""
 
     def __init__(self, runner: "EngineRunner"):
         self._runner = runner
-        self._held = True
+        self._held = True  # the request holds it (under the runner's lock)
+        self._jobs = 0  # its engine jobs running now (under the runner's lock)
         self.running = False  # set when its first engine job starts (under the runner's lock)
 
     def release(self) -> None:
-        if self._held:
-            self._held = False
-            self._runner._release(self)
+        self._runner._release(self)
 
     def __enter__(self) -> "Slot":
         return self
@@ -364,12 +395,13 @@ class EngineRunner:
 
     @property
     def running(self) -> int:
-        """Requests whose engine work has started and that still hold their slot."""
+        """Requests whose engine work has started and whose place is still taken (by the
+        request, or by a job that outlives it: `Slot`)."""
         return self._running
 
     @property
     def waiting(self) -> int:
-        """Requests holding a slot whose engine work has not started yet."""
+        """Requests holding a place whose engine work has not started yet."""
         with self._lock:
             return self._in_use - self._running
 
@@ -390,30 +422,51 @@ class EngineRunner:
 
     def _release(self, slot: Slot) -> None:
         with self._lock:
-            self._in_use -= 1
-            if slot.running:
-                self._running -= 1
-            depth = self._in_use
+            if not slot._held:
+                return
+            slot._held = False
+            if slot._jobs:
+                return  # given back when its last job ends (`_job`)
+            depth = self._give_back(slot)
         self._on_depth(depth)
 
-    def _begin(self, slot: Slot) -> None:
-        """On a worker thread, as a job of `slot` starts: the request is running from now on."""
-        with self._lock:
-            if slot._held and not slot.running:
-                slot.running = True
-                self._running += 1
+    def _give_back(self, slot: Slot) -> int:
+        """Under the lock: `slot`'s place is free again; returns the new depth."""
+        self._in_use -= 1
+        if slot.running:
+            self._running -= 1
+        return self._in_use
 
     def _job(self, function: Callable, args, kwargs) -> Callable:
+        """`function(*args, **kwargs)` as a job of the request's slot (the one `acquire` set in
+        this context), if it holds one: it keeps the slot's place taken while it runs and marks
+        the request running when it starts; it is skipped if the request let go before it
+        started (nobody awaits it: its client left, or its time ran out)."""
         slot = self._current.get()
         job = functools.partial(function, *args, **kwargs)
-        if slot is None or slot.running or not slot._held:
+        if slot is None:
             return job
 
-        def begin_then_run():
-            self._begin(slot)
-            return job()
+        def run_in_slot():
+            with self._lock:
+                if not slot._held:
+                    return None
+                slot._jobs += 1
+                if not slot.running:
+                    slot.running = True
+                    self._running += 1
+            outer, _request.slot = getattr(_request, "slot", None), slot
+            try:
+                return job()
+            finally:
+                _request.slot = outer
+                with self._lock:
+                    slot._jobs -= 1
+                    depth = self._give_back(slot) if not slot._jobs and not slot._held else None
+                if depth is not None:
+                    self._on_depth(depth)
 
-        return begin_then_run
+        return run_in_slot
 
     async def call(self, function: Callable, *args, **kwargs):
         """Run `function(*args, **kwargs)` on an engine thread."""

@@ -158,19 +158,27 @@ class ApiService:
                 "send the whole body at once.") from None
 
     async def _wait(self, future: asyncio.Future, context: RequestContext):
-        """Await an engine future, giving up at the deadline or when the client is gone."""
+        """Await an engine future, giving up at the deadline or when the client is gone (the
+        job then stops where it can, `runtime.scheduler.RequestAbandoned`: what it raises
+        is nobody's)."""
         while True:
             remaining = context.deadline - time.monotonic()
             if remaining <= 0:
                 self.metrics.timeouts.inc()
+                _given_up(future)
                 raise RequestTimeoutError(
                     f"The request took longer than the server's timeout of {self.config.request_timeout_s:g} s."
                 )
-            done, _ = await asyncio.wait({future}, timeout=min(remaining, _POLL_S))
+            try:
+                done, _ = await asyncio.wait({future}, timeout=min(remaining, _POLL_S))
+            except asyncio.CancelledError:  # the host cancelled the handler: its client left
+                _given_up(future)
+                raise
             if done:
                 return future.result()
             if context.gone():
                 self.metrics.cancelled.inc()
+                _given_up(future)
                 raise ClientGoneError()
 
     async def _image(self, image: openai.ImageInput, context: RequestContext) -> Image.Image:
@@ -281,8 +289,8 @@ class ApiService:
 
         Errors before the first yield propagate (the host answers with a JSON error);
         later ones are sent as an `error` event. Closing the generator early (the client
-        went away; the host counts it in `metrics.cancelled`) stops the generation and
-        frees the slot at once.
+        went away; the host counts it in `metrics.cancelled`) stops the generation; the slot
+        is free once the engine step in flight, if any, has ended (`runtime.scheduler.Slot`).
         """
         self.require_model()
         slot = self.engine.acquire()
@@ -463,6 +471,12 @@ class ApiService:
         prompt_tokens = _count_tokens(model, [t for _, t in texts])
         self.metrics.count_usage(prompt_tokens, 0)
         return openai.embeddings_response(call, stacked, self.model_id, prompt_tokens)
+
+
+def _given_up(future: asyncio.Future) -> None:
+    """Nobody will await `future`: its exception, if it ends with one, is retrieved when it
+    ends, so asyncio does not log it as never retrieved."""
+    future.add_done_callback(lambda done: done.cancelled() or done.exception())
 
 
 def _in_client_terms(error: ContextLengthExceededError, budget_field: str, text_field: str) -> ContextLengthExceededError:

@@ -107,6 +107,26 @@ async def test_a_client_that_gives_up_on_a_non_streamed_reply_is_counted_and_sto
     assert 'wan_http_requests_total{method="POST",route="/v1/chat/completions",status="499"} 1.0' in text
 
 
+async def test_a_dropped_requests_work_keeps_its_place_until_it_ends(make_client):
+    # A user trial: three 2000-text embeddings dropped after 0.7 s each freed their place at
+    # once while their jobs ran on, so the next request waited 68 s behind work --max-queue
+    # should have bounded. The engine step in flight (a slow first step here) cannot be
+    # stopped: until it ends the place stays taken, and a new request is told the server is
+    # busy instead of queueing behind it.
+    model = _slow_model()
+    model.first_delay_s = 2.0
+    client = await make_client(model, max_queue=1)
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(asyncio.TimeoutError):
+            await session.post(client.make_url("/v1/chat/completions"), json=chat_body(image=data_uri()),
+                               timeout=aiohttp.ClientTimeout(total=0.3))
+    busy = await client.post("/v1/chat/completions", json=chat_body(image=data_uri(), max_tokens=1))
+    assert busy.status == 503, await busy.text()
+    await _settled(client, 1)
+    after = await client.post("/v1/chat/completions", json=chat_body(image=data_uri(), max_tokens=1))
+    assert after.status == 200, await after.text()
+
+
 async def test_a_stream_dropped_while_its_image_waits_for_the_engine_is_counted_once(make_client):
     # The one engine thread is held by a slow first step of another request, so this stream's
     # image decode waits; the client leaves after the first keep-alive (0.4 s: inside the

@@ -334,3 +334,120 @@ def _until(condition, timeout_s: float = 10.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "the threads never got there"
         time.sleep(0.001)
+
+
+def test_a_request_that_lets_go_while_its_job_computes_keeps_its_place_until_the_job_ends():
+    """A client that leaves does not stop its job (onnxruntime runs to the end): until the job
+    ends its place stays taken, so `max_queue` bounds the work really in flight. (Before, the
+    place was freed at once and dropped requests piled work up past the limit.)"""
+    import asyncio
+
+    from runtime.errors import OverloadedError
+
+    async def scenario():
+        runner = EngineRunner(max_queue=1)
+        runner.start(1)
+        gate, started = threading.Event(), threading.Event()
+
+        def slow():
+            started.set()
+            gate.wait(10)
+            return "done"
+
+        seen = {}
+        with runner.acquire():
+            future = runner.submit(slow)
+            while not started.is_set():
+                await asyncio.sleep(0.01)
+        seen["after letting go"] = (runner.depth, runner.running)
+        try:
+            runner.acquire()
+            seen["second request"] = "admitted"
+        except OverloadedError:
+            seen["second request"] = "refused"
+        gate.set()
+        assert await future == "done"
+        await asyncio.sleep(0)
+        seen["after the job"] = (runner.depth, runner.running)
+        with runner.acquire():
+            seen["third request"] = await runner.submit(lambda: "ran")
+        runner.shutdown()
+        return seen
+
+    assert asyncio.run(scenario()) == {
+        "after letting go": (1, 1),
+        "second request": "refused",
+        "after the job": (0, 0),
+        "third request": "ran",
+    }
+
+
+def test_a_job_whose_request_let_go_before_it_started_never_runs_and_keeps_no_place():
+    import asyncio
+
+    async def scenario():
+        runner = EngineRunner(max_queue=2)
+        runner.start(1)
+        gate, ran = threading.Event(), []
+        blocker = runner.submit(lambda: gate.wait(10))  # the one worker is busy, outside any slot
+        with runner.acquire():
+            queued = runner.submit(lambda: ran.append("abandoned job"))
+        depth = runner.depth
+        gate.set()
+        await blocker
+        await queued
+        with runner.acquire():
+            await runner.submit(lambda: ran.append("later job"))
+        runner.shutdown()
+        return depth, ran
+
+    assert asyncio.run(scenario()) == (0, ["later job"])
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_requests_list_of_pieces_stops_once_the_request_lets_go(workers):
+    """A dropped request's long list of pieces (an embedding of thousands of texts, OCR
+    batches) starts no further piece once the request let go of its slot, on one worker
+    (`in_turn`) and over several (`WorkerPool.map`): its job ends with `RequestAbandoned`
+    after the pieces in flight, and its place is free."""
+    import asyncio
+
+    from runtime.scheduler import RequestAbandoned, in_turn
+
+    pool = WorkerPool(workers)
+
+    async def scenario():
+        runner = EngineRunner(max_queue=2)
+        runner.start(workers, pool)
+        ran = []
+
+        def piece(item):
+            ran.append(item)
+            time.sleep(0.02)
+            return item
+
+        def job():
+            return pool.map(piece, range(100)) if workers > 1 else in_turn(piece, range(100))
+
+        with runner.acquire():
+            future = runner.submit(job)
+            while len(ran) < 5:
+                await asyncio.sleep(0.005)
+        with pytest.raises(RequestAbandoned):
+            await future
+        stopped_at = len(ran)
+        await asyncio.sleep(0.1)
+        return stopped_at, len(ran), runner.depth
+
+    stopped_at, later, depth = asyncio.run(scenario())
+    pool.shutdown()
+    assert stopped_at < 20 and later == stopped_at and depth == 0
+
+
+def test_pieces_of_work_outside_any_request_run_to_the_end():
+    from runtime.scheduler import in_turn
+
+    pool = WorkerPool(2)
+    assert pool.map(lambda item: item * 2, range(40)) == [item * 2 for item in range(40)]
+    assert in_turn(lambda item: item + 1, range(3)) == [1, 2, 3]
+    pool.shutdown()
