@@ -414,8 +414,7 @@ class EngineRunner:
                     retry_after_s=1.0,
                 )
             self._in_use += 1
-            depth = self._in_use
-        self._on_depth(depth)
+            self._on_depth(self._in_use)
         slot = Slot(self)
         self._current.set(slot)
         return slot
@@ -427,15 +426,17 @@ class EngineRunner:
             slot._held = False
             if slot._jobs:
                 return  # given back when its last job ends (`_job`)
-            depth = self._give_back(slot)
-        self._on_depth(depth)
+            self._give_back(slot)
 
-    def _give_back(self, slot: Slot) -> int:
-        """Under the lock: `slot`'s place is free again; returns the new depth."""
+    def _give_back(self, slot: Slot) -> None:
+        """Under the lock: `slot`'s place is free again. The depth is reported under the lock
+        too: a worker ending a dropped request's job reports it as well as the event loop, and
+        two reports made outside it could land in the wrong order (an idle server's gauge
+        left at 1)."""
         self._in_use -= 1
         if slot.running:
             self._running -= 1
-        return self._in_use
+        self._on_depth(self._in_use)
 
     def _job(self, function: Callable, args, kwargs) -> Callable:
         """`function(*args, **kwargs)` as a job of the request's slot (the one `acquire` set in
@@ -444,7 +445,7 @@ class EngineRunner:
         started (nobody awaits it: its client left, or its time ran out)."""
         slot = self._current.get()
         job = functools.partial(function, *args, **kwargs)
-        if slot is None:
+        if slot is None or not slot._held:  # no request, or work after it let go: not the request's
             return job
 
         def run_in_slot():
@@ -462,9 +463,8 @@ class EngineRunner:
                 _request.slot = outer
                 with self._lock:
                     slot._jobs -= 1
-                    depth = self._give_back(slot) if not slot._jobs and not slot._held else None
-                if depth is not None:
-                    self._on_depth(depth)
+                    if not slot._jobs and not slot._held:
+                        self._give_back(slot)
 
         return run_in_slot
 

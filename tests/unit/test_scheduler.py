@@ -451,3 +451,62 @@ def test_pieces_of_work_outside_any_request_run_to_the_end():
     assert pool.map(lambda item: item * 2, range(40)) == [item * 2 for item in range(40)]
     assert in_turn(lambda item: item + 1, range(3)) == [1, 2, 3]
     pool.shutdown()
+
+
+def test_a_pool_thread_forgets_the_request_whose_job_it_ran():
+    """A worker that ran a request's job and is reused by work outside any request (or after
+    it, in the same task) runs that work to the end: the request it served let go long ago."""
+    import asyncio
+
+    from runtime.scheduler import in_turn
+
+    pool = WorkerPool(1)
+
+    async def scenario():
+        runner = EngineRunner(max_queue=2)
+        runner.start(1, pool)
+        with runner.acquire():
+            await runner.submit(lambda: None)
+        # the same task after the release, and the one worker reused
+        later = await runner.submit(lambda: in_turn(lambda item: item, range(5)))
+        outside = await asyncio.get_running_loop().run_in_executor(
+            pool.executor, lambda: in_turn(lambda item: item * 2, range(3)))
+        return later, outside, runner.depth
+
+    assert asyncio.run(scenario()) == ([0, 1, 2, 3, 4], [0, 2, 4], 0)
+    pool.shutdown()
+
+
+def test_the_depth_reported_last_is_the_depth_when_dropped_jobs_end_together():
+    """Places given back on worker threads as dropped requests' jobs end report the depth in
+    the order it changed: an idle server's gauge reads 0, however the threads interleave."""
+    import asyncio
+
+    reported = []
+
+    def slow_gauge(depth):  # a report that takes a while, as a preempted thread's would:
+        time.sleep(0.02 * depth)  # the larger depth's longer, so out of order it lands last
+        reported.append(depth)
+
+    async def scenario():
+        runner = EngineRunner(max_queue=4, on_depth=slow_gauge)
+        runner.start(2)
+        gate, started = threading.Event(), threading.Semaphore(0)
+
+        def job():
+            started.release()
+            gate.wait(10)
+
+        futures = []
+        for _ in range(2):
+            with runner.acquire():
+                futures.append(runner.submit(job))
+                await asyncio.to_thread(started.acquire, True, 10)
+        gate.set()
+        await asyncio.gather(*futures)
+        await asyncio.sleep(0.05)
+        runner.shutdown()
+        return runner.depth
+
+    assert asyncio.run(scenario()) == 0
+    assert reported[-2:] == [1, 0], reported
