@@ -79,12 +79,30 @@ NO_IMAGE = ("No image was attached to this request. Attach one (an image_url par
             "the image field of /v1/generate) to ask about it.")
 # Words that name the picture a request is about ("Describe this image.").
 _PICTURE_WORDS = intents.DOCUMENT_NOUNS | frozenset("image images picture pictures photo photos photograph".split())
+_INDEFINITE = frozenset("a an some any".split())
 _ABOUT_OBJECTS = frozenset({intents.COUNT, intents.PRESENCE, intents.WHERE, intents.IDENTIFY})
 _MAX_PICTURE_REQUEST_WORDS = 30
 # A document of the user's, named as one ("the invoice", "my receipt", "this letter's").
 _THAT_DOCUMENT = re.compile(r"\b(?:the|this|that|my|our|your)\s+(?:" + "|".join(sorted(
     "receipt invoice bill letter memo form ticket statement email e-mail document scan screenshot menu".split(),
     key=len, reverse=True)) + r")(?:'s)?\b", re.I)
+# A request to read or describe that points at the text it means without bringing it: the text
+# named with a pointing word ("this writing"), or with "the" where the noun phrase ends there
+# ("Transcribe the text.", "Read out the words please"; not "the text of the First Amendment",
+# "the words to a birthday song", "the words carpe diem"), or a pointing pronoun as what is
+# read or what says something ("What does it say?", "Transcribe this.", "written here"; not
+# "what does it say on the Great Seal"). "Read me a poem" and "Write a haiku" name no text
+# that exists. General English, not a list of phrasings.
+_TEXT_NOUNS = "text|texts|words|writing|wording|handwriting|lines|content|contents"
+_POINTER = r"(?:it|this|that|here|there)\b"
+_PHRASE_ENDS = rf"(?=\s*(?:$|[.?!,;:]|(?:please|pls|for\s+(?:me|us)|out|back|again|aloud|here|there)\b|(?:in|on)\s+{_POINTER}))"
+_POINTED_TEXT = re.compile(
+    rf"\b(?:this|that|these|those)\s+(?:{_TEXT_NOUNS})\b"
+    rf"|\b(?:the|its)\s+(?:{_TEXT_NOUNS})\b{_PHRASE_ENDS}"
+    r"|\b(?:read|reads|transcribe|copy|summari[sz]e|describe)\s+(?:(?:out|back|me|us|for\s+me)\s+)*(?:it|this|that)\b"
+    rf"|\b(?:it|this|that)\s+(?:say|says|said|reads)\b{_PHRASE_ENDS}"
+    r"|\bwritten\s+(?:here|there|on\s+(?:it|this|that)|in\s+(?:it|this|that))\b", re.I)
+_QUOTED = re.compile(r"[\"“”‘’]|(?<!\w)'|'(?!\w)")
 # Words after a request's colon that make them the request's own text ("Translate: ..."), not a
 # question after it ("Describe this image: what is it?" names the picture before the colon).
 _MIN_PASTED_WORDS = 6
@@ -93,6 +111,19 @@ _MAX_NAMED_WORDS = 4
 # An image whose pixels vary less than this (standard deviation, 0-255) is one flat colour:
 # nothing to recognise in it, so it is answered as an image without text.
 FLAT_PIXEL_STD = 2.0
+
+
+def _names_a_picture(request: str) -> bool:
+    """Whether a request names a picture or document of its own: a picture word not in a noun
+    phrase that opens with "a", "an", "some" or "any" ("Describe this image.", "Summarize the
+    memo."; not "Write a text message to my boss", "Write text for a birthday card")."""
+    tokens = re.findall(r"[a-z]+(?:-[a-z]+)?", request.lower())
+    for position, token in enumerate(tokens):
+        if token in _PICTURE_WORDS:
+            before = tokens[max(0, position - 3):position]
+            if not any(word in _INDEFINITE for word in before):
+                return True
+    return False
 
 
 def _pasted(text: str) -> bool:
@@ -311,7 +342,7 @@ class ReaderAdapter(KindAdapter):
         if request.task == "generate":
             # "Summarize the memo." after a turn that pasted the memo is about that text
             pasted = any(turn.role == "user" and _pasted(turn.content) for turn in request.history)
-            if request.image is None and not pasted and self._about_an_image(request.prompt):
+            if request.image is None and not pasted and self._about_an_image(request.prompt, alone=not request.history):
                 return self._reply(NO_IMAGE, request, (), ())
             context, held = self._generation_context(request.image) if request.image is not None else ("", [])
             messages = [*request.history,
@@ -380,35 +411,47 @@ class ReaderAdapter(KindAdapter):
             return answer
         return None
 
-    def _about_an_image(self, prompt: str) -> bool:
+    def _about_an_image(self, prompt: str, alone: bool = False) -> bool:
         """Whether a text-only request asks about a picture it does not include: it names the
         picture ("Describe this image.", "Summarize the document.") or asks to count, find or
-        identify an object the photo models know ("How many cats are there?"). The last line
-        is the request (a chat's earlier turns and system message come before it)."""
-        request = prompt.strip().splitlines()[-1] if prompt.strip() else ""
+        identify an object the photo models know ("How many cats are there?"); or, `alone` (a
+        chat of this one line, no earlier turn or system message it could mean), it asks to
+        read or describe a text it points at and does not bring ("Transcribe the text.",
+        "What does it say?"). The last line is the request (a chat's earlier turns and system
+        message come before it)."""
+        lines = prompt.strip().splitlines()
+        request = lines[-1] if lines else ""
         # "Summarize the text: INVOICE No 1234, total due ...": a request that brings its own text
         # after a colon is about that text; what the text names ("invoice") names no picture.
         instruction, colon, material = request.partition(":")
-        if colon and _pasted(material):
+        brings_text = bool(colon and _pasted(material))
+        if brings_text:
             request = instruction
         words = set(re.findall(r"[a-z]+", request.lower()))
         if not words or len(words) > _MAX_PICTURE_REQUEST_WORDS:  # a long text is no question about a picture
             return False
+        if alone and len(lines) == 1 and not brings_text and not _QUOTED.search(request) \
+                and _POINTED_TEXT.search(request) and self._reads_or_describes(request):
+            return True
         if _THAT_DOCUMENT.search(request) and question_type(request) != TEXT:
             # "What is the invoice total?", "When is my bill due?": a value of one particular
             # document, which was not sent ("What should an invoice include?" asks the model)
             return True
         if self._photos is None:
-            return bool(words & _PICTURE_WORDS) and self._router.classify(request).name in (intents.READ, intents.DESCRIBE)
+            return _names_a_picture(request) and self._router.classify(request).name in (intents.READ, intents.DESCRIBE)
         intent = self._photo_router.classify(request)
         if intent.name in (intents.READ, intents.DESCRIBE):
-            return bool(words & _PICTURE_WORDS)
+            return _names_a_picture(request)
         if intent.name not in _ABOUT_OBJECTS:
             return False
         # Nothing but the object: "How many cats are there?" asks about a picture, "How many
         # legs does a cat have?" or "Where do dogs come from?" about the world.
         named = self._photos.named(request)
         return named is not None and set(self._photos.content_words(request)) <= set(named.word.split())
+
+    def _reads_or_describes(self, request: str) -> bool:
+        router = self._photo_router if self._photos is not None else self._router
+        return router.classify(request).name in (intents.READ, intents.DESCRIBE)
 
     def answer_regions(self, prompt: str, regions) -> Reply:
         """The reply to a request about a page's OCR regions: a choice question gets the

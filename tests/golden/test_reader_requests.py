@@ -298,6 +298,23 @@ def test_a_request_about_a_picture_without_one_says_none_was_attached(model):
     assert model.generate(None, "Describe this image: is it a receipt?", max_new_tokens=8).text.startswith("No image")
 
 
+def test_a_request_to_read_a_text_it_points_at_but_does_not_bring_says_no_image_was_attached(model):
+    from runtime.chat import Message
+
+    # A user trial (session 44): these went to the language model, which made a text up.
+    for request_text in ("Transcribe the text.", "What does it say?", "Can you copy out this writing for me?",
+                         "what's written here", "Summarize the text please"):
+        assert model.generate(None, request_text, max_new_tokens=8).text.startswith("No image was attached"), request_text
+    # requests that name a text the model may know, bring their own, or write one are the model's
+    for request_text in ("Write a haiku about rain.", "Read me a poem about the sea.", "What does the word 'ennui' mean?",
+                         "Explain the text of the First Amendment.", "Give me the words to a birthday song.",
+                         "Summarize this: the meeting moved to Tuesday because the room was booked and two people were away."):
+        assert not model.generate(None, request_text, max_new_tokens=4).text.startswith("No image"), request_text
+    # with an earlier turn, "it" may be what was said there
+    poem = (Message("user", "Write a two-line poem about snow."), Message("assistant", "Snow falls soft and white, / the town sleeps tonight."))
+    assert not model.generate(None, "Read it back to me.", poem, max_new_tokens=4).text.startswith("No image")
+
+
 def test_a_question_naming_a_code_or_a_number_sign_asks_that_field_not_for_a_description(model):
     # "LD50" has no word of three letters and "#" no letters: the requests still name a field
     # the page shows, which a description does not answer.
