@@ -9,8 +9,8 @@ transcribe, describe or summarize something the user forgot to attach; "fine", 6
 requests in the same words (song words, famous texts, pasted texts after a colon, what a word
 means). Each is sent as a chat of that one message through `Model.generate` with no image; a
 reply that starts "No image was attached" is a refusal. Prints both counts and every request
-on the wrong side. (Measured once before the rule's last change, which was then adjusted on
-two of its false refusals: the file is development data now.)
+on the wrong side. (The rule was adjusted after this file first measured it, on its false
+refusals and a reviewer's examples: the file is development data now.)
 """
 
 from __future__ import annotations

@@ -79,30 +79,45 @@ NO_IMAGE = ("No image was attached to this request. Attach one (an image_url par
             "the image field of /v1/generate) to ask about it.")
 # Words that name the picture a request is about ("Describe this image.").
 _PICTURE_WORDS = intents.DOCUMENT_NOUNS | frozenset("image images picture pictures photo photos photograph".split())
-_INDEFINITE = frozenset("a an some any".split())
 _ABOUT_OBJECTS = frozenset({intents.COUNT, intents.PRESENCE, intents.WHERE, intents.IDENTIFY})
 _MAX_PICTURE_REQUEST_WORDS = 30
 # A document of the user's, named as one ("the invoice", "my receipt", "this letter's").
 _THAT_DOCUMENT = re.compile(r"\b(?:the|this|that|my|our|your)\s+(?:" + "|".join(sorted(
     "receipt invoice bill letter memo form ticket statement email e-mail document scan screenshot menu".split(),
     key=len, reverse=True)) + r")(?:'s)?\b", re.I)
-# A request to read or describe that points at the text it means without bringing it: the text
-# named with a pointing word ("this writing"), or with "the" where the noun phrase ends there
-# ("Transcribe the text.", "Read out the words please"; not "the text of the First Amendment",
-# "the words to a birthday song", "the words carpe diem"), or a pointing pronoun as what is
-# read or what says something ("What does it say?", "Transcribe this.", "written here"; not
-# "what does it say on the Great Seal"). "Read me a poem" and "Write a haiku" name no text
-# that exists. General English, not a list of phrasings.
-_TEXT_NOUNS = "text|texts|words|writing|wording|handwriting|lines|content|contents"
+# A request to read or describe that points at a text it does not bring, and ends there: the
+# text named with "the" or a pointing word, its noun phrase ending there ("Transcribe the
+# text.", "Read out the words please"; not "the text of the First Amendment", "this text from
+# my mom"), or a pointing pronoun as what is read or what says something ("What does it
+# say?", "Transcribe this."; not "Describe this year's trends", "What does it say in Psalm
+# 23?"), with at most a few words after it and nothing after a colon or a dash ("Translate
+# these words: cat, dog" brings them). "Read me a poem" and "Write a haiku" point at no text.
+# General English, not a list of phrasings.
+_TEXT_NOUNS = "text|texts|words|writing|wording|handwriting"
 _POINTER = r"(?:it|this|that|here|there)\b"
-_PHRASE_ENDS = rf"(?=\s*(?:$|[.?!,;:]|(?:please|pls|for\s+(?:me|us)|out|back|again|aloud|here|there)\b|(?:in|on)\s+{_POINTER}))"
+_PHRASE_ENDS = (r"(?=\s*(?:$|[.?!,]|(?:please|pls|for\s+(?:me|us)|to\s+(?:me|us)|out|back|again|aloud|here|there"
+                rf"|say|says|said)\b|(?:in|on)\s+{{_POINTER}}))").format(_POINTER=_POINTER)
 _POINTED_TEXT = re.compile(
-    rf"\b(?:this|that|these|those)\s+(?:{_TEXT_NOUNS})\b"
-    rf"|\b(?:the|its)\s+(?:{_TEXT_NOUNS})\b{_PHRASE_ENDS}"
-    r"|\b(?:read|reads|transcribe|copy|summari[sz]e|describe)\s+(?:(?:out|back|me|us|for\s+me)\s+)*(?:it|this|that)\b"
+    rf"\b(?:the|its|this|that|these|those)\s+(?:{_TEXT_NOUNS})\b{_PHRASE_ENDS}"
+    rf"|\b(?:read|reads|transcribe|summari[sz]e|describe)\s+(?:(?:out|back|me|us)\s+)*(?:it|this|that)\b{_PHRASE_ENDS}"
     rf"|\b(?:it|this|that)\s+(?:say|says|said|reads)\b{_PHRASE_ENDS}"
     r"|\bwritten\s+(?:here|there|on\s+(?:it|this|that)|in\s+(?:it|this|that))\b", re.I)
-_QUOTED = re.compile(r"[\"“”‘’]|(?<!\w)'|'(?!\w)")
+_MAX_WORDS_AFTER_POINTER = 4
+_QUOTED = re.compile(r"[\"“”]|(?<!\w)['‘’]|['‘’](?!\w)")  # not the apostrophe of "it’s"
+
+
+def _points_at_text(request: str) -> bool:
+    """Whether a request points at a text it does not bring (`_POINTED_TEXT`, a few words at
+    most after it, nothing after a colon or dash, no quotes)."""
+    if _QUOTED.search(request):
+        return False
+    match = _POINTED_TEXT.search(request)
+    if match is None:
+        return False
+    rest = request[match.end():]
+    return len(re.findall(r"\w+", rest)) <= _MAX_WORDS_AFTER_POINTER and not re.search(r"[:;\-–—]\s*\w", rest)
+
+
 # Words after a request's colon that make them the request's own text ("Translate: ..."), not a
 # question after it ("Describe this image: what is it?" names the picture before the colon).
 _MIN_PASTED_WORDS = 6
@@ -111,19 +126,6 @@ _MAX_NAMED_WORDS = 4
 # An image whose pixels vary less than this (standard deviation, 0-255) is one flat colour:
 # nothing to recognise in it, so it is answered as an image without text.
 FLAT_PIXEL_STD = 2.0
-
-
-def _names_a_picture(request: str) -> bool:
-    """Whether a request names a picture or document of its own: a picture word not in a noun
-    phrase that opens with "a", "an", "some" or "any" ("Describe this image.", "Summarize the
-    memo."; not "Write a text message to my boss", "Write text for a birthday card")."""
-    tokens = re.findall(r"[a-z]+(?:-[a-z]+)?", request.lower())
-    for position, token in enumerate(tokens):
-        if token in _PICTURE_WORDS:
-            before = tokens[max(0, position - 3):position]
-            if not any(word in _INDEFINITE for word in before):
-                return True
-    return False
 
 
 def _pasted(text: str) -> bool:
@@ -430,18 +432,17 @@ class ReaderAdapter(KindAdapter):
         words = set(re.findall(r"[a-z]+", request.lower()))
         if not words or len(words) > _MAX_PICTURE_REQUEST_WORDS:  # a long text is no question about a picture
             return False
-        if alone and len(lines) == 1 and not brings_text and not _QUOTED.search(request) \
-                and _POINTED_TEXT.search(request) and self._reads_or_describes(request):
+        if alone and len(lines) == 1 and not brings_text and _points_at_text(request) and self._reads_or_describes(request):
             return True
         if _THAT_DOCUMENT.search(request) and question_type(request) != TEXT:
             # "What is the invoice total?", "When is my bill due?": a value of one particular
             # document, which was not sent ("What should an invoice include?" asks the model)
             return True
         if self._photos is None:
-            return _names_a_picture(request) and self._router.classify(request).name in (intents.READ, intents.DESCRIBE)
+            return bool(words & _PICTURE_WORDS) and self._router.classify(request).name in (intents.READ, intents.DESCRIBE)
         intent = self._photo_router.classify(request)
         if intent.name in (intents.READ, intents.DESCRIBE):
-            return _names_a_picture(request)
+            return bool(words & _PICTURE_WORDS)
         if intent.name not in _ABOUT_OBJECTS:
             return False
         # Nothing but the object: "How many cats are there?" asks about a picture, "How many

@@ -303,12 +303,15 @@ def test_a_request_to_read_a_text_it_points_at_but_does_not_bring_says_no_image_
 
     # A user trial (session 44): these went to the language model, which made a text up.
     for request_text in ("Transcribe the text.", "What does it say?", "Can you copy out this writing for me?",
-                         "what's written here", "Summarize the text please"):
+                         "what's written here", "What’s written here?", "Summarize the text please"):
         assert model.generate(None, request_text, max_new_tokens=8).text.startswith("No image was attached"), request_text
     # requests that name a text the model may know, bring their own, or write one are the model's
     for request_text in ("Write a haiku about rain.", "Read me a poem about the sea.", "What does the word 'ennui' mean?",
                          "Explain the text of the First Amendment.", "Give me the words to a birthday song.",
-                         "Summarize this: the meeting moved to Tuesday because the room was booked and two people were away."):
+                         "Summarize this: the meeting moved to Tuesday because the room was booked and two people were away.",
+                         # a review's false refusals: the pointed phrase goes on, or the text comes after a colon
+                         "Describe this year's fashion trends.", "How do I respond to this text from my mom asking me to visit?",
+                         "Translate these words: cat, dog", "What does it mean to read between the lines?"):
         assert not model.generate(None, request_text, max_new_tokens=4).text.startswith("No image"), request_text
     # with an earlier turn, "it" may be what was said there
     poem = (Message("user", "Write a two-line poem about snow."), Message("assistant", "Snow falls soft and white, / the town sleeps tonight."))
