@@ -103,6 +103,9 @@ _POINTED_TEXT = re.compile(
     rf"|\b(?:it|this|that)\s+(?:say|says|said|reads)\b{_PHRASE_ENDS}"
     r"|\bwritten\s+(?:here|there|on\s+(?:it|this|that)|in\s+(?:it|this|that))\b", re.I)
 _MAX_WORDS_AFTER_POINTER = 4
+# A system message longer than this may carry the text a request points at ("Summarize the
+# text." after a system message that holds it).
+_MAX_SYSTEM_WORDS = 40
 _QUOTED = re.compile(r"[\"“”]|(?<!\w)['‘’]|['‘’](?!\w)")  # not the apostrophe of "it’s"
 
 
@@ -344,7 +347,11 @@ class ReaderAdapter(KindAdapter):
         if request.task == "generate":
             # "Summarize the memo." after a turn that pasted the memo is about that text
             pasted = any(turn.role == "user" and _pasted(turn.content) for turn in request.history)
-            if request.image is None and not pasted and self._about_an_image(request.prompt, alone=not request.history):
+            # a chat of this one request, but for a short system message (most chat clients send
+            # one: "You are a helpful assistant."), has nothing earlier a pointing word could mean
+            alone = all(turn.role == "system" and len(re.findall(r"\w+", turn.content)) <= _MAX_SYSTEM_WORDS
+                        for turn in request.history)
+            if request.image is None and not pasted and self._about_an_image(request.prompt, alone=alone):
                 return self._reply(NO_IMAGE, request, (), ())
             context, held = self._generation_context(request.image) if request.image is not None else ("", [])
             messages = [*request.history,

@@ -313,6 +313,11 @@ def test_a_request_to_read_a_text_it_points_at_but_does_not_bring_says_no_image_
                          "Describe this year's fashion trends.", "How do I respond to this text from my mom asking me to visit?",
                          "Translate these words: cat, dog", "What does it mean to read between the lines?"):
         assert not model.generate(None, request_text, max_new_tokens=4).text.startswith("No image"), request_text
+    # a chat client's short system message changes nothing; a long one may hold the text
+    assistant = (Message("system", "You are a helpful assistant."),)
+    assert model.generate(None, "What does it say?", assistant, max_new_tokens=8).text.startswith("No image was attached")
+    holding = (Message("system", "The user's note, for reference: " + "the delivery will arrive on Tuesday morning " * 6),)
+    assert not model.generate(None, "What does it say?", holding, max_new_tokens=4).text.startswith("No image")
     # with an earlier turn, "it" may be what was said there
     poem = (Message("user", "Write a two-line poem about snow."), Message("assistant", "Snow falls soft and white, / the town sleeps tonight."))
     assert not model.generate(None, "Read it back to me.", poem, max_new_tokens=4).text.startswith("No image")
