@@ -127,6 +127,31 @@ async def test_a_dropped_requests_work_keeps_its_place_until_it_ends(make_client
     assert after.status == 200, await after.text()
 
 
+async def test_a_dropped_requests_job_that_fails_later_logs_nothing(make_client, caplog):
+    # Nobody awaits the engine future of a request whose client left; had its exception not
+    # been retrieved, asyncio would log "Future exception was never retrieved" with a
+    # traceback for every such request.
+    import gc
+    import logging
+
+    class FailsLate(FakeModel):
+        def embed_texts(self, texts):
+            time.sleep(1.0)
+            raise RuntimeError("failed after its client left")
+
+    caplog.set_level(logging.ERROR, logger="asyncio")
+    client = await make_client(FailsLate(), max_queue=1)
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(asyncio.TimeoutError):
+            await session.post(client.make_url("/v1/embeddings"), json={"model": "fake-vlm", "input": ["a", "b"]},
+                               timeout=aiohttp.ClientTimeout(total=0.3))
+    await _until(lambda: _holds_slots(client, 0))
+    await asyncio.sleep(0.1)
+    gc.collect()
+    await asyncio.sleep(0.1)
+    assert "never retrieved" not in caplog.text
+
+
 async def test_a_stream_dropped_while_its_image_waits_for_the_engine_is_counted_once(make_client):
     # The one engine thread is held by a slow first step of another request, so this stream's
     # image decode waits; the client leaves after the first keep-alive (0.4 s: inside the
