@@ -176,21 +176,13 @@ def _resolve_model_dir(model_dir: Path | None) -> Path:
 def _plan(load):
     """The runtime's load plan, decided before anything loads or listens: the selection,
     the thread budget, --max-seq-len, and (with `verify`) the bundle's hashes, so a
-    tampered bundle stops here (exit 4). The files are hashed on a thread of their own while
-    the runtime's modules import (`runtime.bundle.manifest.Prehash`: a core sits idle
-    meanwhile), and checked against the manifest in `plan_load` as before."""
-    from runtime.bundle.manifest import start_prehash, stop_prehash  # no onnxruntime or numpy yet
+    tampered bundle stops here (exit 4)."""
+    from runtime import plan_load
 
-    start_prehash(load.model_dir)
-    try:
-        from runtime import plan_load
-
-        plan = plan_load(
-            load.model_dir, load.precision, load.device, load.max_seq_len, threads=load.threads,
-            max_concurrent=load.max_concurrent, max_image_pixels=load.max_image_pixels, verify=True,
-        )
-    finally:
-        stop_prehash()
+    plan = plan_load(
+        load.model_dir, load.precision, load.device, load.max_seq_len, threads=load.threads,
+        max_concurrent=load.max_concurrent, max_image_pixels=load.max_image_pixels, verify=True,
+    )
     if load.threads is not None and load.threads > plan.hardware.usable_cores:
         click.echo(
             f"warning: --threads {load.threads} is more than the {plan.hardware.usable_cores} cores this process "

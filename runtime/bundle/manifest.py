@@ -7,15 +7,15 @@ onnxruntime session exists, so nothing tampered with is ever loaded.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
-import mmap
 import os
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 
 from runtime.errors import BundleError, IntegrityError
 
@@ -153,15 +153,19 @@ def sha256_file(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def _sha256_mapped(path: Path) -> str:
-    """`sha256_file` over the file mapped in memory: one hashlib call without the GIL for the
-    whole file. Read in 1 MB chunks beside a thread that imports modules, a hashing thread
-    waited for the GIL after every chunk and hashed 110 MB in 0.23 s instead of 0.08."""
+def _hash_opened(path: Path) -> tuple[tuple, str]:
+    """(stamp, sha256) of the file at `path`, the stamp taken from the open handle, so that it
+    describes the very file hashed (a name swapped between a stat and the open cannot pair one
+    file's stamp with another's digest: `VerifiedFiles.recheck` trusts the stamp). A device
+    or a pipe is no bundle file (/dev/zero would never end): refused."""
     with open(path, "rb") as handle:
-        if os.fstat(handle.fileno()).st_size == 0:
-            return hashlib.sha256().hexdigest()
-        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-            return hashlib.sha256(mapped).hexdigest()
+        status = os.fstat(handle.fileno())
+        if not S_ISREG(status.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        digest = hashlib.sha256()
+        while chunk := handle.read(_HASH_CHUNK_BYTES):
+            digest.update(chunk)
+        return _stamp(status), digest.hexdigest()
 
 
 def file_entry(root: Path, relative: str) -> FileEntry:
@@ -408,96 +412,11 @@ def _check_path(path: Path, entry: FileEntry) -> FileCheck:
         return FileCheck(entry, path, problem="missing")
     except OSError as error:
         return FileCheck(entry, path, problem=error.strerror or str(error))
-    early = _PREHASH.digest(path, status) if _PREHASH is not None else None
     try:
-        actual = early or sha256_file(path)
+        stamp, actual = _hash_opened(path)
     except OSError as error:  # a folder, no permission, an I/O error
         return FileCheck(entry, path, problem=error.strerror or str(error))
-    return FileCheck(entry, path, actual, status.st_size, stamp=_stamp(status))
-
-
-class Prehash:
-    """A bundle's files hashed on a thread of their own before anything asks for them: a
-    server's start spends ~0.5 s importing its modules on one core while the other is idle,
-    then waited ~0.08 s more for the 200 MB it loads to be hashed (issue 13, comparison 6).
-    `_check_path` takes a file's digest from here when the file's stamp (size, modification
-    time, inode, device) is still the one taken before it was hashed, and waits for the file
-    in progress; the digests are still compared with the manifest's there, so a file is
-    checked as before, only hashed earlier in the same process. Only files a load will surely
-    read are hashed: the listed non-model files and each component's variant when it is the
-    only one installed (with several, the selection decides, and an unused fp32 LM is 540 MB).
-    `stop()` ends it after the file in progress."""
-
-    def __init__(self, paths: list[Path]):
-        self._done: dict[Path, tuple[tuple, str]] = {}
-        self._current: tuple[Path, threading.Event] | None = None
-        self._lock = threading.Lock()
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(paths,), name="wan-prehash", daemon=True)
-        self._thread.start()
-
-    def _run(self, paths: list[Path]) -> None:
-        for path in paths:
-            if self._stopped.is_set():
-                return
-            event = threading.Event()
-            with self._lock:
-                self._current = (path, event)
-            try:
-                status = path.stat()
-                digest = _sha256_mapped(path)
-                with self._lock:
-                    self._done[path] = (_stamp(status), digest)
-            except (OSError, ValueError):  # ValueError: a file mmap cannot map
-                pass  # the check that needs it reads the file again and says what is wrong
-            finally:
-                with self._lock:
-                    self._current = None
-                event.set()
-
-    def digest(self, path: Path, status: os.stat_result) -> str | None:
-        """`path`'s digest if it was hashed here at the stamp it has now, else None."""
-        with self._lock:
-            current = self._current
-        if current is not None and current[0] == path:
-            current[1].wait()
-        with self._lock:
-            found = self._done.get(path)
-        return found[1] if found is not None and found[0] == _stamp(status) else None
-
-    def stop(self) -> None:
-        self._stopped.set()
-
-
-_PREHASH: Prehash | None = None
-
-
-def start_prehash(bundle_dir: str | os.PathLike) -> None:
-    """Start hashing the files of the bundle at `bundle_dir` that any load of it reads
-    (`Prehash`), largest first; nothing happens for a folder without a readable manifest
-    (the load says what is wrong). Call `stop_prehash` once the files are verified."""
-    global _PREHASH
-    try:
-        manifest = read_manifest(bundle_dir)
-    except Exception:  # noqa: BLE001 - an optimisation: the load reads the manifest again and says what is wrong
-        return
-    root = Path(bundle_dir)
-    entries = list(manifest.files)
-    for component in manifest.components.values():
-        installed = [variant for variant in component.variants if (root / variant.file).is_file()]
-        if len(installed) == 1:
-            entries.extend(installed[0].files())
-    entries.sort(key=lambda entry: -entry.bytes)
-    stop_prehash()
-    _PREHASH = Prehash([root / entry.file for entry in entries])
-
-
-def stop_prehash() -> None:
-    """Stop hashing ahead (after the file in progress) and forget the digests."""
-    global _PREHASH
-    if _PREHASH is not None:
-        _PREHASH.stop()
-        _PREHASH = None
+    return FileCheck(entry, path, actual, stamp[0], stamp=stamp)
 
 
 def check_files(bundle_dir: str | os.PathLike, entries, threads: int = 1) -> list[FileCheck]:

@@ -119,59 +119,45 @@ def test_recheck_refuses_a_file_removed_after_verification(tmp_path):
         verified.recheck()
 
 
-def _hashed_ahead(tmp_path, monkeypatch):
-    """Start hashing the bundle ahead, wait for it, then record every file hashed after."""
-    import time
-
-    from runtime.bundle import manifest as bundle_manifest
-
-    bundle_manifest.start_prehash(tmp_path)
-    deadline = time.monotonic() + 10
-    while bundle_manifest._PREHASH._thread.is_alive():
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    hashed, real = [], bundle_manifest.sha256_file
-    monkeypatch.setattr(bundle_manifest, "sha256_file", lambda path: hashed.append(os.path.basename(path)) or real(path))
-    return hashed
-
-
-def test_files_hashed_ahead_are_checked_without_reading_them_again_but_only_while_unchanged(tmp_path, monkeypatch):
-    # A server hashes the bundle while its modules import (launcher/cli.py `_plan`); the
-    # digests are still compared with the manifest's, and a file changed since is read again.
-    from runtime.bundle.manifest import stop_prehash
-
-    manifest = _bundle(tmp_path)
-    hashed = _hashed_ahead(tmp_path, monkeypatch)
-    try:
-        verify_files(tmp_path, manifest.all_files(), 2)
-        assert hashed == []
-        _flip_last_byte(tmp_path / "b.onnx")  # same size, another content
-        stat = os.stat(tmp_path / "b.onnx")
-        os.utime(tmp_path / "b.onnx", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-        with pytest.raises(IntegrityError, match=r"b\.onnx: expected sha256"):
-            verify_files(tmp_path, manifest.all_files())
-        assert hashed == ["b.onnx"]
-    finally:
-        stop_prehash()
-    hashed.clear()
-    _flip_last_byte(tmp_path / "b.onnx")  # back as listed
-    verify_files(tmp_path, manifest.all_files())
-    assert sorted(hashed) == ["a.onnx", "b.onnx", "tokenizer.json"]  # stopped: nothing taken from it
-
-
-def test_a_component_with_several_installed_variants_is_left_to_the_selection(tmp_path, monkeypatch):
-    from runtime.bundle.manifest import stop_prehash
-
-    _bundle(tmp_path)
-    data = json.loads((tmp_path / "bundle.json").read_text())
-    (tmp_path / "a8.onnx").write_bytes(b"int8-bytes")
-    data["components"]["vision"]["variants"].append(
-        {"precision": "int8", "file": "a8.onnx", "sha256": sha256_file(tmp_path / "a8.onnx"), "bytes": 10})
+def test_a_file_that_reports_no_size_but_has_content_is_hashed_by_its_content(tmp_path):
+    # A review: a size-0 shortcut would pass a link to /proc/version as a listed empty file.
+    (tmp_path / "empty.txt").write_bytes(b"")
+    data = {"name": "t", "version": "1", "kind": "clip", "tasks": ["embed"],
+            "components": {"vision": {"variants": [{"precision": "fp32", "file": "empty.txt",
+                                                   "sha256": sha256_file(tmp_path / "empty.txt"), "bytes": 0}]}},
+            "files": []}
     (tmp_path / "bundle.json").write_text(json.dumps(data))
     manifest = read_manifest(tmp_path)
-    hashed = _hashed_ahead(tmp_path, monkeypatch)
-    try:
+    (tmp_path / "empty.txt").unlink()
+    (tmp_path / "empty.txt").symlink_to("/proc/version")
+    with pytest.raises(IntegrityError, match=r"empty\.txt"):
         verify_files(tmp_path, manifest.all_files())
-    finally:
-        stop_prehash()
-    assert sorted(hashed) == ["a.onnx", "a8.onnx"]  # which of the two loads is the selection's to say
+
+
+def test_the_stamp_kept_for_a_recheck_is_the_hashed_files_own(tmp_path, monkeypatch):
+    # A review: the stamp was taken from a stat before the file was opened by name, so a file
+    # swapped in between was hashed under another file's stamp (and a recheck trusts stamps).
+    from runtime.bundle import manifest as bundle_manifest
+
+    manifest = _bundle(tmp_path)
+    real_open = open
+    swapped = tmp_path / "b.onnx.swapped"
+    swapped.write_bytes((tmp_path / "b.onnx").read_bytes())
+
+    def open_after_a_swap(path, *args, **kwargs):
+        if str(path).endswith("b.onnx") and swapped.exists():
+            os.replace(swapped, tmp_path / "b.onnx")  # a new inode at the name, the same bytes
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(bundle_manifest, "open", open_after_a_swap, raising=False)
+    verified = verify_files(tmp_path, manifest.all_files())
+    check = next(c for c in verified.checks if c.entry.file == "b.onnx")
+    assert check.stamp[2] == os.stat(tmp_path / "b.onnx").st_ino
+
+
+def test_a_device_standing_in_for_a_listed_file_is_a_clear_error_not_a_hang(tmp_path):
+    manifest = _bundle(tmp_path)
+    (tmp_path / "a.onnx").unlink()
+    (tmp_path / "a.onnx").symlink_to("/dev/zero")  # read to its end, it never ends
+    with pytest.raises(BundleError, match=r"a\.onnx cannot be read \(not a regular file\)"):
+        verify_files(tmp_path, manifest.all_files())
