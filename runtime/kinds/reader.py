@@ -430,16 +430,17 @@ class ReaderAdapter(KindAdapter):
         message come before it)."""
         lines = prompt.strip().splitlines()
         request = lines[-1] if lines else ""
-        # "Summarize the text: INVOICE No 1234, total due ...": a request that brings its own text
-        # after a colon is about that text; what the text names ("invoice") names no picture.
-        instruction, colon, material = request.partition(":")
-        brings_text = bool(colon and _pasted(material))
-        if brings_text:
-            request = instruction
+        # "Summarize this document: The council met on Tuesday ...": a request that brings its own
+        # text after a colon is about that text, whatever it or its instruction names (a user
+        # trial: "this document" was refused). A question there is no text: "Describe this image:
+        # is it a receipt or an invoice?" still names a picture it does not bring.
+        _, colon, material = request.partition(":")
+        if colon and _pasted(material) and not material.rstrip().endswith("?"):
+            return False
         words = set(re.findall(r"[a-z]+", request.lower()))
         if not words or len(words) > _MAX_PICTURE_REQUEST_WORDS:  # a long text is no question about a picture
             return False
-        if alone and len(lines) == 1 and not brings_text and _points_at_text(request) and self._reads_or_describes(request):
+        if alone and len(lines) == 1 and _points_at_text(request) and self._reads_or_describes(request):
             return True
         if _THAT_DOCUMENT.search(request) and question_type(request) != TEXT:
             # "What is the invoice total?", "When is my bill due?": a value of one particular

@@ -296,6 +296,11 @@ def test_a_request_about_a_picture_without_one_says_none_was_attached(model):
     pasted = "Summarize the text: INVOICE No 1234, total due 42.50 EUR, dated 3 May 2024."
     assert not model.generate(None, pasted, max_new_tokens=8).text.startswith("No image")
     assert model.generate(None, "Describe this image: is it a receipt?", max_new_tokens=8).text.startswith("No image")
+    assert model.generate(None, "Describe this image: is it a receipt or an invoice or a bill?",
+                          max_new_tokens=8).text.startswith("No image")
+    # a user trial: the document is the text after the colon
+    council = "Summarize this document: The city council met on Tuesday and approved a six-month trial of bus lanes."
+    assert not model.generate(None, council, max_new_tokens=4).text.startswith("No image")
 
 
 def test_a_request_to_read_a_text_it_points_at_but_does_not_bring_says_no_image_was_attached(model):
