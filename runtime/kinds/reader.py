@@ -96,7 +96,7 @@ _THAT_DOCUMENT = re.compile(r"\b(?:the|this|that|my|our|your)\s+(?:" + "|".join(
 _TEXT_NOUNS = "text|texts|words|writing|wording|handwriting"
 _POINTER = r"(?:it|this|that|here|there)\b"
 _PHRASE_ENDS = (r"(?=\s*(?:$|[.?!,]|(?:please|pls|for\s+(?:me|us)|to\s+(?:me|us)|out|back|again|aloud|here|there"
-                rf"|say|says|said)\b|(?:in|on)\s+{{_POINTER}}))").format(_POINTER=_POINTER)
+                rf"|say|says|said)\b|(?:in|on)\s+{_POINTER}))")
 _POINTED_TEXT = re.compile(
     rf"\b(?:the|its|this|that|these|those)\s+(?:{_TEXT_NOUNS})\b{_PHRASE_ENDS}"
     rf"|\b(?:read|reads|transcribe|summari[sz]e|describe)\s+(?:(?:out|back|me|us)\s+)*(?:it|this|that)\b{_PHRASE_ENDS}"
@@ -440,27 +440,19 @@ class ReaderAdapter(KindAdapter):
         words = set(re.findall(r"[a-z]+", request.lower()))
         if not words or len(words) > _MAX_PICTURE_REQUEST_WORDS:  # a long text is no question about a picture
             return False
-        if alone and len(lines) == 1 and _points_at_text(request) and self._reads_or_describes(request):
-            return True
         if _THAT_DOCUMENT.search(request) and question_type(request) != TEXT:
             # "What is the invoice total?", "When is my bill due?": a value of one particular
             # document, which was not sent ("What should an invoice include?" asks the model)
             return True
-        if self._photos is None:
-            return bool(words & _PICTURE_WORDS) and self._router.classify(request).name in (intents.READ, intents.DESCRIBE)
-        intent = self._photo_router.classify(request)
-        if intent.name in (intents.READ, intents.DESCRIBE):
-            return bool(words & _PICTURE_WORDS)
-        if intent.name not in _ABOUT_OBJECTS:
+        intent = (self._photo_router if self._photos is not None else self._router).classify(request).name
+        if intent in (intents.READ, intents.DESCRIBE):
+            return bool(words & _PICTURE_WORDS) or alone and len(lines) == 1 and _points_at_text(request)
+        if self._photos is None or intent not in _ABOUT_OBJECTS:
             return False
         # Nothing but the object: "How many cats are there?" asks about a picture, "How many
         # legs does a cat have?" or "Where do dogs come from?" about the world.
         named = self._photos.named(request)
         return named is not None and set(self._photos.content_words(request)) <= set(named.word.split())
-
-    def _reads_or_describes(self, request: str) -> bool:
-        router = self._photo_router if self._photos is not None else self._router
-        return router.classify(request).name in (intents.READ, intents.DESCRIBE)
 
     def answer_regions(self, prompt: str, regions) -> Reply:
         """The reply to a request about a page's OCR regions: a choice question gets the
