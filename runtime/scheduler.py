@@ -212,6 +212,9 @@ class RequestAbandoned(Exception):
     request has let go of its slot (its client left, its time ran out): nobody awaits the
     rest, so it is not computed."""
 
+    def __init__(self, message: str = "the request let go before its work was done"):
+        super().__init__(message)
+
 
 _request = threading.local()  # `slot`: the Slot whose engine job this thread runs (`EngineRunner`)
 
@@ -229,7 +232,7 @@ def in_turn(function: Callable, items) -> list:
     results = []
     for item in items:
         if abandoned():
-            raise RequestAbandoned("the request let go before its work was done")
+            raise RequestAbandoned()
         results.append(function(item))
     return results
 
@@ -292,7 +295,7 @@ class WorkerPool:
         def claim() -> int | None:
             with lock:
                 if slot is not None and not slot._held and not errors:
-                    errors.append(RequestAbandoned("the request let go before its work was done"))
+                    errors.append(RequestAbandoned())
                 if errors or state["next"] == len(items):
                     # what nobody will start now counts as done: the caller waits only for started items
                     state["unfinished"] -= len(items) - state["next"]

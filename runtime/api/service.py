@@ -161,25 +161,23 @@ class ApiService:
         """Await an engine future, giving up at the deadline or when the client is gone (the
         job then stops where it can, `runtime.scheduler.RequestAbandoned`: what it raises
         is nobody's)."""
-        while True:
-            remaining = context.deadline - time.monotonic()
-            if remaining <= 0:
-                self.metrics.timeouts.inc()
-                _given_up(future)
-                raise RequestTimeoutError(
-                    f"The request took longer than the server's timeout of {self.config.request_timeout_s:g} s."
-                )
-            try:
+        try:
+            while True:
+                remaining = context.deadline - time.monotonic()
+                if remaining <= 0:
+                    self.metrics.timeouts.inc()
+                    raise RequestTimeoutError(
+                        f"The request took longer than the server's timeout of {self.config.request_timeout_s:g} s."
+                    )
                 done, _ = await asyncio.wait({future}, timeout=min(remaining, _POLL_S))
-            except asyncio.CancelledError:  # the host cancelled the handler: its client left
-                _given_up(future)
-                raise
-            if done:
-                return future.result()
-            if context.gone():
-                self.metrics.cancelled.inc()
-                _given_up(future)
-                raise ClientGoneError()
+                if done:
+                    return future.result()
+                if context.gone():
+                    self.metrics.cancelled.inc()
+                    raise ClientGoneError()
+        except BaseException:  # timed out, client gone, or the handler cancelled: nobody awaits it now
+            _given_up(future)
+            raise
 
     async def _image(self, image: openai.ImageInput, context: RequestContext) -> Image.Image:
         located = await self._wait(self.engine.submit(images.locate, image, self.policy), context)

@@ -146,10 +146,15 @@ def _variant_to_dict(variant: Variant) -> dict:
 
 
 def sha256_file(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        while chunk := handle.read(_HASH_CHUNK_BYTES):
-            digest.update(chunk)
+        return _sha256_read(handle)
+
+
+def _sha256_read(handle) -> str:
+    """The sha256 of what is left to read from an open binary file."""
+    digest = hashlib.sha256()
+    while chunk := handle.read(_HASH_CHUNK_BYTES):
+        digest.update(chunk)
     return digest.hexdigest()
 
 
@@ -162,10 +167,7 @@ def _hash_opened(path: Path) -> tuple[tuple, str]:
         status = os.fstat(handle.fileno())
         if not S_ISREG(status.st_mode):
             raise OSError(errno.EINVAL, "not a regular file")
-        digest = hashlib.sha256()
-        while chunk := handle.read(_HASH_CHUNK_BYTES):
-            digest.update(chunk)
-        return _stamp(status), digest.hexdigest()
+        return _stamp(status), _sha256_read(handle)
 
 
 def file_entry(root: Path, relative: str) -> FileEntry:
@@ -407,13 +409,9 @@ def check_file(bundle_dir: str | os.PathLike, entry: FileEntry) -> FileCheck:
 
 def _check_path(path: Path, entry: FileEntry) -> FileCheck:
     try:
-        status = path.stat()
+        stamp, actual = _hash_opened(path)
     except FileNotFoundError:
         return FileCheck(entry, path, problem="missing")
-    except OSError as error:
-        return FileCheck(entry, path, problem=error.strerror or str(error))
-    try:
-        stamp, actual = _hash_opened(path)
     except OSError as error:  # a folder, no permission, an I/O error
         return FileCheck(entry, path, problem=error.strerror or str(error))
     return FileCheck(entry, path, actual, stamp[0], stamp=stamp)
