@@ -46,7 +46,7 @@ from runtime.ocr.layout import order_lines
 from runtime.ocr.memo import ImageMemo
 from runtime.ocr.pipeline import OcrPipeline, Page
 from runtime.reader import intents
-from runtime.reader.answering import NOT_FOUND, Answerer, bare_name
+from runtime.reader.answering import NOT_FOUND, Answerer, bare_name, name_form
 from runtime.reader.describe import Describer
 from runtime.reader.document import read_cells, transcript
 from runtime.reader.language_model import LanguageModel
@@ -178,6 +178,8 @@ def _read_out(regions) -> tuple[str, tuple]:
 
 # Words that point at the picture itself ("this report").
 _DEICTIC = frozenset("this these that those its".split())
+# "What is the Type?", "what's the report": a request for one named thing, whatever its name.
+_WHAT_IS_THE = re.compile(r"\W*what(?:'s|\s+is|\s+was)\s+the\s+(?P<name>[^?.!]+?)\s*[?.!]*\s*", re.I)
 
 
 def _on_the_page(words: list[str], regions) -> bool:
@@ -564,11 +566,14 @@ class ReaderAdapter(KindAdapter):
         form's "Kind" row), however much the rest reads like a request for the whole page. An
         ending made only of whole-page words counts in a bare name or after "for", not in a
         request to read or describe ("Describe the form.", "What is on the page?" over a
-        "Page 2") nor after "this" ("What is this report?" asks about the page)."""
+        "Page 2") nor after "this" ("What is this report?" asks about the page); "What is the
+        Type?" asks for the page's "Type" as a bare name does."""
         lines = prompt.strip().splitlines()
         request = lines[-1].strip() if lines else ""
         tokens = request.rstrip("?.!").split()
         bare = request.rstrip("!. ").endswith("?") and len(tokens) <= 2
+        # "What is the Type?": the whole of what is asked, after "the", is the key's name
+        asked = _WHAT_IS_THE.fullmatch(request)
         for size in (3, 2, 1):
             if len(tokens) < size:
                 continue
@@ -578,10 +583,14 @@ class ReaderAdapter(KindAdapter):
                 continue
             # Whole-page words name a key only as a bare name or after "for" ("... say for
             # Report?"); "What is on the page?" over "Page 2" asks for the page.
-            if bare or before == "for" or not intents.only_whole_page_words(ending):
+            if bare or before == "for" or not intents.only_whole_page_words(ending) or asked and asked["name"] == ending:
                 found = self._answerer.field_named(ending, regions)
                 if found is not None:
                     return Reply(found.text, found.evidence)
+        if asked:  # a key the page writes run into its value ("Type Printed Imitation Cork")
+            answer = self._answerer.answer(request, regions)
+            if answer.found and answer.field is not None and name_form(answer.field.key) == name_form(asked["name"]):
+                return Reply(answer.text, answer.evidence)
         return None
 
     def look(self, image, regions) -> Look | None:

@@ -181,7 +181,8 @@ def bare_name(request: str) -> str | None:
     return name
 
 
-def _name_form(text: str) -> str:
+def name_form(text: str) -> str:
+    """A key's name as compared across spellings: lowercase letters and digits ("Cas #" -> "cas")."""
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
@@ -190,9 +191,9 @@ def _header_key(fields: list[Field], name: str, expected: str) -> list[Field]:
     type, holds a word and no key of its own, first in reading order, where the page's keys
     are a memo's or an e-mail's header: one of them is also a subject, a time sent or a copy
     list ("Subject:", "Re:", "Sent:", "cc:"). A ticket's "From: Leeds | To: York" names places."""
-    if not any(_name_form(f.key) in _MEMO_KEYS for f in fields):
+    if not any(name_form(f.key) in _MEMO_KEYS for f in fields):
         return []
-    return [f for f in fields if _name_form(f.key) == name and f.source in ("colon", "inline", "span")
+    return [f for f in fields if name_form(f.key) == name and f.source in ("colon", "inline", "span")
             and re.search(r"[^\W\d_]", f.value) and ":" not in f.value and compatible(expected, f.value)]
 
 
@@ -589,6 +590,11 @@ _INCLUDED = re.compile(r"\b(?:incl(?:\.|\b|uding\b|usive\s+of\b)|inc\.|with\b|pl
 # ("Who received it?" asks the other party).
 # So does "the business that sent it": a relative clause names the one who did it.
 _WHO_DID = re.compile(r"\b(?:who|that|which|(?:which|what)\s+(?:person|individual))\s+(?:wrote|sent|signed|penned|authored|drafted|composed|prepared|issued)\b", re.I)
+
+
+# "his doctor", "their emergency person": someone the person a page is about has, not that
+# person ("her name", "his full name" ask for them).
+_POSSESSED = re.compile(r"\b(?:his|her|their)\s+(?!(?:full\s+|own\s+)?names?\b)[^\W\d_]", re.I)
 
 
 # "Who is it from?", "who's this from", "From whom is it?": whom the page comes from.
@@ -1404,12 +1410,12 @@ class Answerer:
         of the type the name asks for and no label itself (a blank "Date:" above "Remarks:");
         the key's own cell, next cell or line below come before the last cell of its row.
         None when no key reads so."""
-        wanted = _name_form(name)
+        wanted = name_form(name)
         if not wanted:
             return None
         expected = question_type(name)
         cells = read_cells(regions)
-        named = [f for f in extract_fields(cells) if f.value.strip() and _name_form(f.key) == wanted
+        named = [f for f in extract_fields(cells) if f.value.strip() and name_form(f.key) == wanted
                  and compatible(expected, f.value) and ":" not in f.value]
         for sources in (_ADJACENT_SOURCES | {"colon", "inline"}, {"row"}):
             for field in named:
@@ -1454,9 +1460,9 @@ class Answerer:
         # A cell's key and value the layout already keyed (and went on under: a "cc:" list) as it
         # is; nor a key cut short of the colon that ends it ("Oral LD50 | (rat): 5800 mg/kg").
         laid_out = {(f.line, f.key.strip().lower()) for f in fields if f.key}
-        colons = [(f.line, _name_form(f.key)) for f in fields if f.key and f.source == "colon"]
+        colons = [(f.line, name_form(f.key)) for f in fields if f.key and f.source == "colon"]
         opened = [f for f in opened if (f.line, f.key.strip().lower()) not in laid_out
-                  and not any(line == f.line and key.startswith(_name_form(f.key)) for line, key in colons)]
+                  and not any(line == f.line and key.startswith(name_form(f.key)) for line, key in colons)]
         keyed = [f for f in fields if f.key] + [f for f in opened if accept is None or accept(f.value)]
         if not keyed:
             return []
@@ -1668,6 +1674,8 @@ class Answerer:
         if _WHO_DID.search(question) or _TO_WHOM.search(question) or _DONE_BY.search(question):
             return False
         if vocabulary.question_words(question)[1]:  # "the member's spouse" is someone else
+            return False
+        if _POSSESSED.search(question):  # so is "their emergency contact" ("his name" is his)
             return False
         scores = self._party_router.scores(question)
         return scores[SUBJECT] - max(score for role, score in scores.items() if role != SUBJECT) >= SUBJECT_MARGIN

@@ -133,7 +133,10 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
         labels = [keys[i] and position not in header_rows for i in row]
         # "Total | 2 | 42.50": the first cell labels the row's last one, unless another label
         # stands between them ("Brand | BELAIR | Project # | 72-31": pairs of neighbours).
-        if len(texts) >= 2 and ":" not in texts[0] and not any(labels[1:-1]) and position not in header_rows:
+        # The titles of a table of three columns or more over rows of data ("Week 1 | ... |
+        # Week 4"): they label the columns under them, not one another.
+        titles = len(row) >= 3 and len(tables.get(position, ())) >= 2
+        if len(texts) >= 2 and ":" not in texts[0] and not any(labels[1:-1]) and position not in header_rows and not titles:
             fields.append(Field(texts[0], texts[-1], row[-1], "row", key_line=row[0]))
         for slot in range(len(texts) - 1):  # a cell of words labels its right neighbour
             if labels[slot] and not labels[slot + 1] and (slot > 0 or len(texts) > 2):

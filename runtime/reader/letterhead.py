@@ -27,7 +27,7 @@ from runtime.results import TextLine
 from . import intents, vocabulary
 from .document import adjacent
 from .spelling import compact
-from .values import find_dates, find_times, is_name, parse_email, parse_phone
+from .values import find_dates, find_times, is_name, parse_email, parse_money, parse_phone
 
 # Legal forms of companies in many jurisdictions, as they end a registered name (forms that
 # are also everyday words, "SA", "SPA", "AS", "AG", are left out).
@@ -122,6 +122,14 @@ def _is_column_titles(text: str) -> bool:
     return bool(words) and words <= vocabulary.GENERIC
 
 
+def _is_table_row(texts: list[str]) -> bool:
+    """A row of a table, not a line of an address: three cells or more ("Week 1 | Week 2 |
+    Week 3"), or two figures side by side ("Tyres | 5,520.81 | 7,928.46"). An address line is
+    one cell, or a street beside its town."""
+    figures = sum(1 for text in texts if parse_money(text, currency_optional=True) is not None)
+    return len(texts) >= 3 or figures >= 2
+
+
 def _is_dated_or_phone(text: str) -> bool:
     """A date, a time or a phone number (a "label:" is not: "Bill To: | Jane Doe" names no issuer)."""
     return bool(find_dates(text) or find_times(text) or parse_phone(text))
@@ -211,8 +219,9 @@ def read_letterhead(cells: tuple[TextLine, ...]) -> Letterhead:
     while position < len(lines) and taken < _MAX_ADDRESS_LINES:
         row, text = lines[position]
         previous = lines[position - 1][0]
-        if not adjacent(cells[previous[-1]], cells[row[0]], _ADDRESS_GAP_RATIO) or _is_contact(text) or is_document_title(text) or _is_registration(text):
-            break  # a gap, a contact line, a title or a number ends the address
+        if not adjacent(cells[previous[-1]], cells[row[0]], _ADDRESS_GAP_RATIO) or _is_contact(text) or is_document_title(text) \
+                or _is_registration(text) or _is_table_row([cells[i].text for i in row]):
+            break  # a gap, a contact line, a title, a number or a table's row ends the address
         address.extend(row)
         taken += 1
         position += 1

@@ -72,7 +72,7 @@ _QUESTION_RULES = (
     # was the amount paid" ask an amount).
     # So does what one paid with ("paid using", "pay via", "With what did they pay?"): an
     # instrument, not an amount.
-    (TEXT, r"\bhow\s+(was|were|did|do|does|is|are|will|should|can|the|this|it)\b.*\b(pay|paid|settled?)\b"
+    (TEXT, r"\bhow\s+(was|were|did|do|does|is|are|am|will|would|shall|should|can|could|must|may|might|the|this|it)\b.*\b(pay|paid|settled?)\b"
            r"|\bmethod\b|\b(way|means|mode|form)\s+of\s+(pay|paying|payment)\b|\bway\b.*\b(pay|paid)\b|\b(pay|paid|settled?)\s+(with|using|via|by)\b|\buse[ds]?\s+to\s+(pay|settle)\b"
            r"|^\W*(with|using|by)\s+(what|which)\b(?!\s+(?:amount|sum|total|figure|price)\b).*\b(pay|paid|settled?)\b"),
     # "the person this bill is charged to": who, not how much.

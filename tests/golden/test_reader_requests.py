@@ -385,7 +385,8 @@ def test_a_request_ending_in_a_key_of_the_page_asks_for_that_field(model):
     image = draw(rows)
     lines = model.read(image).lines
     for request_text, value in (("What does the form say for To?", "Lab files"), ("What does the form say for Yr?", "1988"),
-                                ("What does the form say for Report?", "517"), ("Kind?", "Plastic rod")):
+                                ("What does the form say for Report?", "517"), ("Kind?", "Plastic rod"),
+                                ("What is the Kind?", "Plastic rod"), ("What's the report?", "517")):
         assert _squash(model.ask(image, request_text).text) == _squash(value), request_text
     # what it says *for* something the page lacks is not found, not the page in its place
     for request_text in ("What does the form say for terms?", "What does the form say for the invoice number?"):
@@ -480,6 +481,17 @@ def test_an_abbreviation_the_page_prints_is_found_as_printed(model):
 
 def test_a_number_the_page_names_is_still_found(model, club_card):
     assert model.ask(club_card, "What is the member number?").text == "HR-40917"
+
+
+@pytest.mark.parametrize("question", ["who's their emergency person", "Who is his doctor?", "Who is her next of kin?"])
+def test_someone_the_member_has_is_not_the_member(model, club_card, question):
+    # "their X" is another person than the one the card is about; the card names no such person
+    assert model.ask(club_card, question).text == "Not found in the image."
+
+
+@pytest.mark.parametrize("question", ["What is his name?", "Who is the card holder?", "What is their name?"])
+def test_the_member_is_asked_for_by_name_or_role(model, club_card, question):
+    assert model.ask(club_card, question).text == "Tomasz Wiśniewski"
 
 
 @pytest.mark.parametrize("question", ["How does he earn a living?", "what work does he do"])

@@ -225,3 +225,17 @@ def test_the_paid_total_may_share_its_cell_with_its_key():
     )
     cells = read_cells(lines)
     assert paid_total(extract_fields(cells), cells).value == "8.75"
+
+
+def test_a_table_under_a_title_is_no_address():
+    # "Orders per product line" over a table of figures: its rows are the table's, not an address
+    page = (_line("Orders per product line", 20, 10), _line("Week 1", 320, 60, 100), _line("Week 2", 470, 60, 100),
+            _line("Week 3", 620, 60, 100), _line("Tyres", 20, 100, 120), _line("5,520.81", 320, 100, 100),
+            _line("7,928.46", 470, 100, 100), _line("2,651.74", 620, 100, 100), _line("Helmets", 20, 140, 120),
+            _line("8,511.96", 320, 140, 100), _line("2,109.44", 470, 140, 100), _line("6,853.80", 620, 140, 100))
+    head = read_letterhead(page)
+    assert head.address == () and not head.certain
+    # a street beside its town is still one line of an address
+    page = (_line("Harbour Tools Ltd", 20, 10), _line("12 Quay Street", 20, 50), _line("Cork", 340, 50, 100),
+            _line("Tel: 021 555 0100", 20, 90))
+    assert _texts(page, read_letterhead(page).address) == ["12 Quay Street", "Cork"]

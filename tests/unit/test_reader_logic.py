@@ -187,6 +187,9 @@ def test_numbered_column_titles_make_a_table_and_the_number_picks_the_column():
     answerer = _answerer()
     assert answerer.answer("What is the Week 3 value for Tyres?", lines).text == "7.172,34"
     assert answerer.answer("What is the Week 4 value for Lamps?", lines).text == "823,00"
+    # the titles label the columns under them, not one another ("Week 1 | ... | Week 4")
+    assert not [f for f in extract_fields(lines) if f.key in weeks and f.value in weeks]
+    assert answerer.answer("Give me the number where Saddles meets Week 1.", lines).text == NOT_FOUND
 
 
 def test_labels_may_hold_a_numbered_word_but_not_end_in_a_figure():
@@ -252,6 +255,9 @@ def test_question_types_for_time_address_phone_and_payment_method():
     assert question_type("What number can the shop be called on?") == "phone"
     assert question_type("How was the purchase paid?") == "text"
     assert question_type("How much was paid in total?") == "amount"
+    for request in ("Before I pay, how am I supposed to settle this invoice?", "How must it be paid?", "How could I pay this?"):
+        assert question_type(request) == "text", request
+    assert question_type("How much am I supposed to pay?") == "amount"
     assert question_type("Which organization is the letter from?") == "organization"
     assert question_type("Whose details are on this form?") == "person"
 
