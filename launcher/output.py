@@ -19,6 +19,8 @@ def run_task(model, task: str, images: list[Path], prompt: str, params: dict):
     if prompt and task not in ("ask", "rank"):
         raise InvalidRequestError(f"--prompt is for --task ask and rank; --task {task} takes the images alone.",
                                   param="prompt")
+    if task == "ask" and not (prompt or "").strip():
+        raise InvalidRequestError("--task ask needs --prompt with the question.", param="prompt")
     if task == "rank":
         if not prompt:
             raise InvalidRequestError("--task rank needs --prompt with the query text.", param="prompt")

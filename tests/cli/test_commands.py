@@ -177,6 +177,13 @@ def test_run_refuses_a_prompt_its_task_would_ignore(invoke, ocr_bundle, receipt_
     assert result.exit_code != 0 and "--prompt is for --task ask and rank" in result.stderr
 
 
+@pytest.mark.parametrize(("task", "flag_text"), [("ask", "--task ask needs --prompt"), ("rank", "--task rank needs --prompt")])
+def test_run_names_the_flag_a_task_without_its_prompt_needs(invoke, ocr_bundle, receipt_image, task, flag_text):
+    # in the command's own words ("--task ask"), not the engine's task name ("vqa")
+    result = invoke("run", "--model", ocr_bundle, "--task", task, receipt_image)
+    assert result.exit_code != 0 and flag_text in result.stderr and "vqa" not in result.stderr
+
+
 def test_run_read_json(invoke, ocr_bundle, receipt_image):
     result = invoke("run", "--model", ocr_bundle, "--task", "read", "--json", receipt_image)
     assert result.exit_code == 0, result.output
