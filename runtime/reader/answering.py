@@ -53,7 +53,8 @@ from . import vocabulary
 from .document import LINK_MIN, PEOPLE_SOURCES, Field, extent, extract_fields, cell_height, overlap_across, party_blocks, read_cells, row_label
 from . import intents
 from .letterhead import is_document_title, read_letterhead
-from .roles import AMOUNT_EXAMPLES, ISSUER, OTHER, PART, SOMEONE, SUBJECT, TOTAL, ExampleScorer, PartyRouter
+from .roles import (AMOUNT_EXAMPLES, ISSUER, LETTER_EXAMPLES, OTHER, PART, READER, SOMEONE, SUBJECT, TOTAL, WRITER, ExampleScorer,
+                    PartyRouter)
 from .spelling import allowed_edits, compact, edits_within, occurs_in, split_run_together
 from .values import find_dates, find_times, parse_money, split_mailbox
 from .types import COUNTED, AMOUNT, ADDRESS, COUNT, DATE, EMAIL, IDENT, ORG, PERCENT, PERSON, PHONE, TEXT, TIME, URL, clean_value, compatible, is_street_line, question_type, value_types
@@ -83,6 +84,12 @@ _PERSON_NAME_WORDS = frozenset({"name", "full"})
 # A question about a person asks who the page is about (its name field) when it stands this much
 # nearer those example questions (`roles.SUBJECT`) than any other party's.
 SUBJECT_MARGIN = 0.03
+# How much nearer one of a letter's people's example questions must stand than the other's
+# and than other roles' for a question that names no key to ask for that person.
+LETTER_ROLE_MARGIN = 0.03
+# ... and at least this near them (all-MiniLM-L6-v2: questions about the reader or writer in
+# other words 0.55-0.82, about a landlord or a customer 0.30-0.45).
+MIN_LETTER_ROLE = 0.5
 # Of several parties' keys ("Bill to", "Ship to"), the one nearest the question by
 # this margin (cosine) answers it; else the first. Calibrated on the development sets.
 MIN_PARTY_MARGIN = 0.03
@@ -890,6 +897,10 @@ class Answerer:
         self._word_vectors: dict[str, np.ndarray] = {}  # a cache, under `_lock`
         self._lock = threading.Lock()
         self._party_router = PartyRouter(embed)
+        # "the letter", "this note" said as "it", in the examples and the questions alike: which
+        # of its people is asked, not which document, decides
+        self._letter_router = ExampleScorer(lambda texts: embed([intents.DOCUMENT_TOPIC.sub("it", t) for t in texts]),
+                                            LETTER_EXAMPLES)
         self._amount_router = ExampleScorer(embed, AMOUNT_EXAMPLES)
 
     def _read(self, key: str) -> str:
@@ -909,6 +920,9 @@ class Answerer:
         looked_up = self._look_up(question, cells)
         if looked_up is not None:
             return looked_up
+        return self._answer(question, cells)
+
+    def _answer(self, question: str, cells: tuple[TextLine, ...]) -> Answer:
         every = extracted = extract_fields(cells)
         if self._quotes_absent(question, cells, every):
             return Answer(NOT_FOUND, False, (), 0.0)
@@ -1435,19 +1449,30 @@ class Answerer:
 
     def _look_up(self, question: str, cells) -> Answer | None:
         """"Which item has code P2297?", "Whose number is (555) 201-6652?": a value quoted in
-        the question (a word with a figure, or a whole cell of figures and signs) names its row."""
-        if not re.search(r"\b(which|what|who|whose)\b", question, re.I):
-            return None
+        the question (a word with a figure, or a whole cell of figures and signs) names its row,
+        and the row's label answers; "How much does P2297 cost?" asks another value of that
+        row, which the question asked of the row's label finds ("Steel bolts")."""
+        # Without "which", "what" ... only a code names a row ("item A-2323?"): an amount may
+        # be said of anything ("Is the total 42.50?").
+        interrogative = re.search(r"\b(which|what|who|whose)\b", question, re.I) is not None
         quoted = [token for token in re.findall(r"[A-Za-z0-9][A-Za-z0-9._/-]*[A-Za-z0-9]", question)
-                  if any(c.isdigit() for c in token) and len(token) >= 3]
+                  if any(c.isdigit() for c in token) and len(token) >= 3 and (interrogative or any(c.isalpha() for c in token))]
         asked = compact(question)
         if re.match(r"\W*(?:who|whose)\b", question, re.I):  # "Whose number is (555) 201-6652?": a name
             quoted += [cell.text for cell in cells if sum(c.isdigit() for c in cell.text) >= 5
                        and " " in cell.text.strip() and compact(cell.text) in asked]
         for token in quoted:
             found = row_label(cells, token)
-            if found is not None:
-                return Answer(found[0], True, (cells[found[1]],), 1.0)
+            if found is None:
+                continue
+            label, index = found
+            if label.endswith((":", "：")) or not re.search(r"[^\W\d_]", label):
+                continue  # a key's value ("Invoice No: | INV-4471"), or a row numbered, not named
+            other = self._answer(question.replace(token, label), cells)
+            if other.found and other.field is not None and other.field.source == "table" \
+                    and other.field.row == label and compact(other.text) != compact(token):
+                return other
+            return Answer(label, True, (cells[index],), 1.0)
         return None
 
     def _labelled(self, question: str, fields: list[Field], accept=None) -> list[tuple[Field, float]]:
@@ -1571,6 +1596,12 @@ class Answerer:
             signed = [f for f in fields if f.source == "closing" and expected == PERSON] or _header_key(every, "from", expected)
             if signed:
                 return [(signed[0], 0.5)]
+        if expected == PERSON:
+            # "Who is supposed to read it?", "Whose name is at the foot?": a letter's two people,
+            # by the examples of each the question stands clearly nearer
+            person = self._letter_person(question, fields)
+            if person is not None:
+                return [(person, 0.5)]
         if expected == PERSON and _FROM_WHOM.search(question):
             # "Who is this invoice from?" where no one signs and no key says "From": the issuer
             # its letterhead names
@@ -1666,6 +1697,20 @@ class Answerer:
         about someone in another role ("Who is the doctor?" is about neither party)."""
         scores = self._party_router.scores(question)
         return scores[OTHER] - max(scores[role] for role in roles)
+
+    def _letter_person(self, question: str, fields: list[Field]) -> Field | None:
+        """The person a letter greets or the one who signs it, as the question asks: nearer the
+        examples of one (`roles.LETTER_EXAMPLES`) than of the other and of people in other
+        roles by `LETTER_ROLE_MARGIN`, and near them (`MIN_LETTER_ROLE`). None on a page that greets no one and is signed by no one."""
+        people = {READER: [f for f in fields if f.source == "greeting"], WRITER: [f for f in fields if f.source == "closing"]}
+        if not any(people.values()):
+            return None
+        scores = self._letter_router.scores(question)
+        role = max(scores, key=scores.get)
+        margin = scores[role] - max(score for name, score in scores.items() if name != role)
+        if role not in people or scores[role] < MIN_LETTER_ROLE or margin < LETTER_ROLE_MARGIN or not people[role]:
+            return None
+        return people[role][0]
 
     def _about_subject(self, question: str) -> bool:
         """Whether a question about a person asks who the page is about ("Who is the card holder?"):

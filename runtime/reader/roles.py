@@ -112,6 +112,41 @@ AMOUNT_EXAMPLES: dict[str, tuple[str, ...]] = {
 }
 
 
+# The two people of a letter, a note or an e-mail: the one who wrote and signed it, the one it
+# greets. Ordinary questions about letters, written for this and for no page in particular;
+# people in other roles (`SOMEONE`) are scored beside them, so that a question about a third
+# person names neither.
+WRITER, READER = "writer", "reader"
+
+LETTER_EXAMPLES: dict[str, tuple[str, ...]] = {
+    WRITER: (
+        "Who is the person that penned this letter?",
+        "Who sent me this note?",
+        "Whose signature is on the letter?",
+        "Who is the author of the message?",
+        "Whose name is signed at the end of the letter?",
+        "Which person is the correspondence from?",
+        "Who composed this email?",
+        "Who is writing to me in this letter?",
+        "Whose name is under the closing?",
+        "Who drafted the memo?",
+    ),
+    READER: (
+        "To whom is the correspondence directed?",
+        "To whom was this note sent?",
+        "Who does the writer of the letter greet?",
+        "Who is this message for?",
+        "Which person is greeted at the top of the letter?",
+        "Who will get this mail?",
+        "Who should read the note?",
+        "Who is the email intended for?",
+        "Whom is the writer of this letter writing to?",
+        "Who was this memo mailed to?",
+    ),
+    SOMEONE: EXAMPLES[SOMEONE],
+}
+
+
 class ExampleScorer:
     """Scores a question against groups of example questions (mean cosine of each group's
     `NEIGHBOURS` nearest); `embed` maps texts to unit vectors. The examples are embedded on

@@ -12,7 +12,7 @@ import re
 from functools import lru_cache
 
 STOP = frozenset(
-    "a an the is are was were be been of for to in on at by with this that these those what which who whom "
+    "a an the is are was were be been of for to in on at by with this that these those what which who whom whose "
     "when where how much many does do did please tell me give show find state listed written mentioned printed "
     "given shown used made it its as and or our your their his her can could per there here line details "
     "person applicant s say says said have has had should would shall might must i my us being".split()

@@ -282,6 +282,25 @@ def test_requests_for_the_page_in_few_words_get_the_page(model, pages):
     assert model.ask(Image.new("RGB", (320, 240), (200, 210, 220)), "Is there any text?").text == NO_TEXT
 
 
+@pytest.mark.parametrize(("question", "person"), [
+    ("Who is meant to read this?", "Mr Okafor"),
+    ("Who will receive this letter?", "Mr Okafor"),
+    ("Who put their name at the bottom of this letter?", "Ines Duarte"),
+    ("Whose name closes the letter?", "Ines Duarte"),
+])
+def test_a_letters_two_people_are_asked_for_in_other_words(model, pages, question, person):
+    # no key names them ("Dear ...", "Kind regards," over a name): the question's nearness to
+    # questions about a letter's reader or writer decides
+    image, _ = pages["letter"]
+    assert model.ask(image, question).text == person
+
+
+def test_someone_a_letter_does_not_name_is_not_its_reader_or_writer(model, pages):
+    image, _ = pages["letter"]
+    for question in ("Who is the landlord?", "Who is the head teacher?"):
+        assert model.ask(image, question).text == "Not found in the image.", question
+
+
 def test_a_request_about_a_picture_without_one_says_none_was_attached(model):
     from runtime.kinds.reader import NO_IMAGE
 

@@ -509,6 +509,28 @@ def test_row_label_looks_up_a_quoted_value():
     assert row_label(regions, "P2298") is None
 
 
+def test_a_quoted_code_names_its_row_and_the_question_the_value_asked():
+    titles = ("Item", "Code", "Qty", "Price")
+    rows = (("Extension cord", "SKU-4074", "133", "29.40"), ("Hammer", "A-2323", "220", "45.19"),
+            ("Wall plugs", "P4936", "154", "38.40"))
+    lines = (*[_line(title, 20 + 250 * column, 100, 120) for column, title in enumerate(titles)],
+             *[_line(text, 20 + 250 * column, 140 + 40 * row, 120) for row, cells in enumerate(rows)
+               for column, text in enumerate(cells)])
+    answerer = _answerer()
+    # the row's label, asked with or without "which"
+    for question in ("Which item has code A-2323?", "Find the item with code A-2323.", "item A-2323?"):
+        assert answerer.answer(question, lines).text == "Hammer", question
+    # another column of that row, as asked of the row's label
+    assert answerer.answer("What is the price of A-2323?", lines).text == "45.19"
+    assert answerer.answer("What is the qty for SKU-4074?", lines).text == "133"
+    assert answerer.answer("Price of P4936?", lines).text == "38.40"
+    # a code the page lacks names no row
+    assert answerer.answer("Which item has code A-9999?", lines).text == NOT_FOUND
+    # a key's value is no row of a table: its key is no answer
+    form = (_line("Invoice No:", 20, 100), _line("INV-4471", 300, 100), _line("Date:", 20, 140), _line("2024-03-02", 300, 140))
+    assert answerer.answer("What is the date of invoice INV-4471?", form).text == "2024-03-02"
+
+
 def _receipt():
     return (
         _line("Silver Oak Electronics", 150, 70), _line("248 Lake Avenue", 240, 120), _line("Tel: (661) 427-6672", 200, 160),
@@ -1812,7 +1834,7 @@ def test_whose_signature_is_a_person_not_the_signers_job_title():
     from runtime.reader.intents import with_apostrophes
 
     # an encoder that puts "signature" and the title's key at "signer" (all-MiniLM-L6-v2 puts them near)
-    reader = _answerer_with({"signature": "signer", "whose signature close": "signer", "signer title position": "signer"})
+    reader = _answerer_with({"signature": "signer", "signature close": "signer", "signer title position": "signer"})
     letter = (_line("Harborview Print & Copy", 20, 20, 400), _line("Subject: Request for samples", 20, 200, 400),
               _line("Dear Emma Chen,", 20, 260, 300), _line("Thank you for your recent message.", 20, 300, 450),
               _line("Yours faithfully,", 20, 360, 250), _line("Hugo Romero", 20, 420, 200), _line("Project Lead", 20, 460, 200))
