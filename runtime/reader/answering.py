@@ -599,9 +599,10 @@ _INCLUDED = re.compile(r"\b(?:incl(?:\.|\b|uding\b|usive\s+of\b)|inc\.|with\b|pl
 _WHO_DID = re.compile(r"\b(?:who|that|which|(?:which|what)\s+(?:person|individual))\s+(?:wrote|sent|signed|penned|authored|drafted|composed|prepared|issued)\b", re.I)
 
 
-# "his doctor", "their emergency person": someone the person a page is about has, not that
-# person ("her name", "his full name" ask for them).
-_POSSESSED = re.compile(r"\b(?:his|her|their)\s+(?!(?:full\s+|own\s+)?names?\b)[^\W\d_]", re.I)
+# "Who is his doctor?", "who are their guarantors": the question asks who someone the person a
+# page is about has is, not that person ("Who is applying for their licence?" is that person;
+# "her name", "his full name" ask for them).
+_POSSESSED = re.compile(r"^\W*who(?:'s|\s+is|\s+are|\s+was|\s+were)\s+(?:his|her|their)\s+(?!(?:full\s+|own\s+)?names?\b)[^\W\d_]", re.I)
 
 
 # "Who is it from?", "who's this from", "From whom is it?": whom the page comes from.
@@ -680,6 +681,11 @@ def _quoted(value: str, question: str) -> bool:
     code = value.strip()
     return len(code) >= 3 and " " not in code and any(c.isdigit() for c in code) \
         and re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-])", question, re.I) is not None
+
+
+_AUXILIARIES = frozenset("will would shall should can could may might must".split())
+# Questions whose answer is no thing's name ("When was B-4410 shipped?", "How heavy is it?").
+_NOT_A_NAME = re.compile(r"\W*(?:how|when|where|why)\b", re.I)
 
 
 def _own_number(question: str, expected: str, fields: list[Field]) -> list[tuple[Field, float]]:
@@ -1472,7 +1478,9 @@ class Answerer:
             if other.found and other.field is not None and other.field.source == "table" \
                     and other.field.row == label and compact(other.text) != compact(token):
                 return other
-            return Answer(label, True, (cells[index],), 1.0)
+            # a label names a thing: not when, where or how the question asks, nor a figure
+            if question_type(question) in (TEXT, PERSON, ORG, IDENT) and not _NOT_A_NAME.match(question):
+                return Answer(label, True, (cells[index],), 1.0)
         return None
 
     def _labelled(self, question: str, fields: list[Field], accept=None) -> list[tuple[Field, float]]:
@@ -1597,8 +1605,8 @@ class Answerer:
             if signed:
                 return [(signed[0], 0.5)]
         if expected == PERSON:
-            # "Who is supposed to read it?", "Whose name is at the foot?": a letter's two people,
-            # by the examples of each the question stands clearly nearer
+            # a letter's two people asked in words no key has: by the examples of each the
+            # question stands clearly nearer (`_letter_person`)
             person = self._letter_person(question, fields)
             if person is not None:
                 return [(person, 0.5)]
@@ -1705,6 +1713,12 @@ class Answerer:
         people = {READER: [f for f in fields if f.source == "greeting"], WRITER: [f for f in fields if f.source == "closing"]}
         if not any(people.values()):
             return None
+        # "Who gets the book?" over "Your reserved book has arrived": a question naming what the
+        # letter's text speaks of asks about that, not about who wrote or reads the letter
+        said = {vocabulary.canonical(word) for f in fields if f.source == "line" for word in re.findall(r"[^\W\d_]{3,}", f.value.lower())}
+        if any(word in said for word in vocabulary.question_words(question)[0]
+               if len(word) >= 3 and word not in vocabulary.GENERIC and word not in _AUXILIARIES):
+            return None
         scores = self._letter_router.scores(question)
         role = max(scores, key=scores.get)
         margin = scores[role] - max(score for name, score in scores.items() if name != role)
@@ -1720,7 +1734,7 @@ class Answerer:
             return False
         if vocabulary.question_words(question)[1]:  # "the member's spouse" is someone else
             return False
-        if _POSSESSED.search(question):  # so is "their emergency contact" ("his name" is his)
+        if _POSSESSED.search(question):  # so is "Who is her dentist?" ("his name" is his)
             return False
         scores = self._party_router.scores(question)
         return scores[SUBJECT] - max(score for role, score in scores.items() if role != SUBJECT) >= SUBJECT_MARGIN

@@ -123,11 +123,12 @@ def _is_column_titles(text: str) -> bool:
 
 
 def _is_table_row(texts: list[str]) -> bool:
-    """A row of a table, not a line of an address: three cells or more ("Week 1 | Week 2 |
-    Week 3"), or two figures side by side ("Tyres | 5,520.81 | 7,928.46"). An address line is
-    one cell, or a street beside its town."""
+    """A row of a table, not a line of an address: three cells or more with figures ("Week 1 |
+    Week 2 | Week 3"), or two amounts side by side ("Tyres | 5,520.81 | 7,928.46"). An address
+    line spaced out ("Leeds | LS1 4AB | United Kingdom") has one figure at most."""
     figures = sum(1 for text in texts if parse_money(text, currency_optional=True) is not None)
-    return len(texts) >= 3 or figures >= 2
+    numbered = sum(1 for text in texts if any(ch.isdigit() for ch in text))
+    return numbered >= 3 or figures >= 2
 
 
 def _is_dated_or_phone(text: str) -> bool:

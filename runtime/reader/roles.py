@@ -122,7 +122,7 @@ LETTER_EXAMPLES: dict[str, tuple[str, ...]] = {
     WRITER: (
         "Who is the person that penned this letter?",
         "Who sent me this note?",
-        "Whose signature is on the letter?",
+        "Who is the signatory?",
         "Who is the author of the message?",
         "Whose name is signed at the end of the letter?",
         "Which person is the correspondence from?",

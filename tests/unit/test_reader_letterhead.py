@@ -239,3 +239,7 @@ def test_a_table_under_a_title_is_no_address():
     page = (_line("Harbour Tools Ltd", 20, 10), _line("12 Quay Street", 20, 50), _line("Cork", 340, 50, 100),
             _line("Tel: 021 555 0100", 20, 90))
     assert _texts(page, read_letterhead(page).address) == ["12 Quay Street", "Cork"]
+    # ... and a town, its postcode and country spaced out on one line are still its address
+    page = (_line("Northwind Ltd", 20, 10), _line("12 Harbour Road", 20, 50), _line("Leeds", 20, 90, 100),
+            _line("LS1 4AB", 200, 90, 100), _line("United Kingdom", 380, 90, 200), _line("Tel: 0113 496 0000", 20, 130))
+    assert _texts(page, read_letterhead(page).address) == ["12 Harbour Road", "Leeds", "LS1 4AB", "United Kingdom"]

@@ -526,6 +526,9 @@ def test_a_quoted_code_names_its_row_and_the_question_the_value_asked():
     assert answerer.answer("Price of P4936?", lines).text == "38.40"
     # a code the page lacks names no row
     assert answerer.answer("Which item has code A-9999?", lines).text == NOT_FOUND
+    # a question that asks when, where or how much of the row gets no label in its place
+    for question in ("When was SKU-4074 shipped?", "How heavy is P4936?", "What date did A-2323 arrive?"):
+        assert answerer.answer(question, lines).text == NOT_FOUND, question
     # a key's value is no row of a table: its key is no answer
     form = (_line("Invoice No:", 20, 100), _line("INV-4471", 300, 100), _line("Date:", 20, 140), _line("2024-03-02", 300, 140))
     assert answerer.answer("What is the date of invoice INV-4471?", form).text == "2024-03-02"
