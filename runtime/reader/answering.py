@@ -1709,7 +1709,8 @@ class Answerer:
     def _letter_person(self, question: str, fields: list[Field]) -> Field | None:
         """The person a letter greets or the one who signs it, as the question asks: nearer the
         examples of one (`roles.LETTER_EXAMPLES`) than of the other and of people in other
-        roles by `LETTER_ROLE_MARGIN`, and near them (`MIN_LETTER_ROLE`). None on a page that greets no one and is signed by no one."""
+        roles by `LETTER_ROLE_MARGIN`, and near them (`MIN_LETTER_ROLE`). None on a page that
+        greets no one and is signed by no one."""
         people = {READER: [f for f in fields if f.source == "greeting"], WRITER: [f for f in fields if f.source == "closing"]}
         if not any(people.values()):
             return None

@@ -126,6 +126,8 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
     keys = key_cells(cells, grid.rows)
     header_rows, fields = _header_rows(cells, keys, grid.rows)
     tables = _tables(cells, grid, keys)
+    # the header rows of tables of several rows: their cells title the columns under them
+    titled = {position for position, data in tables.items() if len(data) >= 2}
     for position, row in enumerate(grid.rows):
         fields.extend(_colon_fields(cells, grid.rows, position, keys))
         texts = [cells[i].text.strip() for i in row]
@@ -133,9 +135,9 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
         labels = [keys[i] and position not in header_rows for i in row]
         # "Total | 2 | 42.50": the first cell labels the row's last one, unless another label
         # stands between them ("Brand | BELAIR | Project # | 72-31": pairs of neighbours).
-        # The titles of a table of three columns or more over rows of data ("Week 1 | ... |
-        # Week 4"): they label the columns under them, not one another.
-        titles = len(row) >= 3 and len(tables.get(position, ())) >= 2
+        # The titles of a table of three columns or more ("Week 1 | ... | Week 4") label the
+        # columns under them, not one another.
+        titles = len(row) >= 3 and position in titled
         if len(texts) >= 2 and ":" not in texts[0] and not any(labels[1:-1]) and position not in header_rows and not titles:
             fields.append(Field(texts[0], texts[-1], row[-1], "row", key_line=row[0]))
         for slot in range(len(texts) - 1):  # a cell of words labels its right neighbour
@@ -163,7 +165,7 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
     fields.extend(_under_fields(cells, keys, fields))
     # The cell under a column title of a table of several rows is one row's ("column"): the
     # table's own fields key it with its row label too ("Ladder Unit price").
-    titles = {index for position, data in tables.items() if len(data) >= 2 for index in grid.rows[position]}
+    titles = {index for position in titled for index in grid.rows[position]}
     fields = [replace(f, source="column") if f.source == "below" and f.key_line in titles else f for f in fields]
     # a table's rows are keyed by their column titles and row labels (`_table_fields`), not linked
     in_tables = {index for data in tables.values() for position in data for index in grid.rows[position]}
