@@ -209,6 +209,14 @@ def test_a_total_of_a_tax_summary_is_not_the_bills_total(model, question):
     assert _squash(model.ask(draw(TAX_SUMMARY_RECEIPT), question).text) == "32.46"
 
 
+@pytest.mark.parametrize("question, answer", [("What did it come to in the end?", "30.55"),
+                                              ("What did the Minyak masak come to?", "8.63")])
+def test_what_a_purchase_came_to_is_its_sum(model, till, question, answer):
+    # "came to" asks an amount; the whole lot, named in words no example has, its total
+    image, _ = till
+    assert _squash(model.ask(image, question).text) == answer
+
+
 def test_an_item_that_is_not_on_the_receipt_has_no_price(model, till):
     image, _ = till
     assert model.ask(image, "How much did the garden hose cost?").text == "Not found in the image."

@@ -258,6 +258,10 @@ def test_question_types_for_time_address_phone_and_payment_method():
     for request in ("Before I pay, how am I supposed to settle this invoice?", "How must it be paid?", "How could I pay this?"):
         assert question_type(request) == "text", request
     assert question_type("How much am I supposed to pay?") == "amount"
+    for request in ("What did the bill come to?", "and what does that come to", "What did it all come to?"):
+        assert question_type(request) == "amount", request  # a sum "comes to" a figure
+    assert question_type("When did the letter come to you?") == "date"
+    assert question_type("Who did the parcel come to?") == "person"
     assert question_type("Which organization is the letter from?") == "organization"
     assert question_type("Whose details are on this form?") == "person"
 
@@ -728,6 +732,32 @@ def test_a_question_word_the_page_lacks_stands_for_the_nearest_key_word():
     assert answerer.answer("When does the card expire?", lines).text == NOT_FOUND
     receipt = (_line("Date:", 20, 10), _line("05/01/2024", 300, 10))
     assert answerer.answer("When was the holder born?", receipt).text == NOT_FOUND
+
+
+def test_a_date_asked_in_other_words_is_the_key_the_whole_question_is_clearly_nearest():
+    form = (_line("Date:", 20, 10), _line("05/01/2024", 300, 10),
+            _line("Date of birth:", 20, 60), _line("12/03/1971", 300, 60))
+    lm = lambda question, context, answers: [0.0] * len(answers)  # noqa: E731 - a constant LM
+    # no word of the question names a key; the sentence as a whole is near "Date of birth"
+    near = Answerer(_concepts(("birth", "first see daylight")), lm)
+    assert near.answer("When did this person first see daylight?", form).text == "12/03/1971"
+    # near no key: the page's first date, the document's
+    assert near.answer("What day was it?", form).text == "05/01/2024"
+    # near two keys alike (no margin): the first date too
+    both = Answerer(_concepts(("date", "first see daylight")), lm)
+    assert both.answer("When did this person first see daylight?", form).text == "05/01/2024"
+
+
+def test_where_on_a_page_without_an_address_is_the_place_a_key_names():
+    form = (_line("Full name:", 20, 10), _line("Ana Souza", 300, 10), _line("City:", 20, 60),
+            _line("Porto Alegre", 300, 60), _line("Occupation:", 20, 110), _line("Nurse", 300, 110))
+    assert _answerer().answer("Where does she live?", form).text == "Porto Alegre"
+    # no key names a place: not found, not the occupation
+    placeless = form[:2] + form[4:]
+    assert _answerer().answer("Where does she live?", placeless).text == NOT_FOUND
+    # an address answers before a place
+    addressed = form + (_line("Address:", 20, 160), _line("12 Harbour Road", 300, 160))
+    assert _answerer().answer("Where does she live?", addressed).text == "12 Harbour Road"
 
 
 def _words_alike(*groups):
