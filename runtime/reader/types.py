@@ -81,10 +81,12 @@ _QUESTION_RULES = (
     # (who wants the money asks for the payee, not an amount).
     (AMOUNT, r"^(?!\W*(?:who|whom|whose)\b).*"
              r"\b(total|amount|prices?|cost(?:s|ing)?|subtotal|tax|vat|balance|due|pay(?:s|ing)?|(?<!accounts )payable(?!\s+to\b)|paid|how much|sum|"
-             r"fees?|charges?|charged|tip|change|owed?|spen[dt]|sells? for|sold for|worth|add(?:s|ed|ing)? up to|"
-             # what a bill or a purchase "came to" is its sum (not coming to a place or a person)
-             r"(?:come|comes|came|coming)\s+to(?!\s+(?:me|you|him|her|us|them|the|a|an|this|that|my|your|"
-             r"his|our|their|work|school|town|terms)\b))\b"),
+             r"fees?|charges?|charged|tip|change|owed?|spen[dt]|sells? for|sold for|worth|add(?:s|ed|ing)? up to)\b"
+             # what a bill or a purchase "came to" is its sum: "what" is what it came to, not
+             # asking which thing came ("What floor do I come to?", "come to Lisbon")
+             r"|\bwhat\s+(?:did|does|do|will|would|has|had|should|could|might|the|my|our|your|his|her|their|this|"
+             r"that|it|everything|all)\b[^?]*\bc[oa]mes?\s+to"
+             r"(?:\s+(?:altogether|overall|in\s+total|in\s+the\s+end|all\s+told))?\W*$"),
     # Who billed, invoiced or sold something is the business that did ("billed by?").
     (ORG, r"\b(billed|invoiced|sold|supplied) by\b"),
     (ORG, r"\b(vendor|company|store|shop|merchant|issued|issuer|seller|business|restaurant|supplier|from which|org|"

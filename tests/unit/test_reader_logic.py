@@ -262,6 +262,8 @@ def test_question_types_for_time_address_phone_and_payment_method():
         assert question_type(request) == "amount", request  # a sum "comes to" a figure
     assert question_type("When did the letter come to you?") == "date"
     assert question_type("Who did the parcel come to?") == "person"
+    for request in ("What floor should visitors come to?", "What year did the company come to Ireland?"):
+        assert question_type(request) != "amount", request  # which thing came, not what it came to
     assert question_type("Which organization is the letter from?") == "organization"
     assert question_type("Whose details are on this form?") == "person"
 
@@ -746,6 +748,14 @@ def test_a_date_asked_in_other_words_is_the_key_the_whole_question_is_clearly_ne
     # near two keys alike (no margin): the first date too
     both = Answerer(_concepts(("date", "first see daylight")), lm)
     assert both.answer("When did this person first see daylight?", form).text == "05/01/2024"
+    # a key's type word is no likeness: every date question is near "Date of birth" by "date"
+    dated = Answerer(_concepts(("date",)), lm)
+    assert dated.answer("When was the form dated?", form).text == "05/01/2024"
+    # a run of digits no key calls a phone is no phone to pick (an account number)
+    bill = (_line("Account number:", 20, 10), _line("4471902233", 300, 10),
+            _line("Tel:", 20, 60), _line("0800 496 0123", 300, 60))
+    assert Answerer(_concepts(("account", "number do i call")), lm).answer("What number do I call?", bill).text \
+        == "0800 496 0123"
 
 
 def test_where_on_a_page_without_an_address_is_the_place_a_key_names():
@@ -758,6 +768,28 @@ def test_where_on_a_page_without_an_address_is_the_place_a_key_names():
     # an address answers before a place
     addressed = form + (_line("Address:", 20, 160), _line("12 Harbour Road", 300, 160))
     assert _answerer().answer("Where does she live?", addressed).text == "12 Harbour Road"
+    # a key that says which place (of birth, of destination) is no answer to where she lives;
+    # one that says only a place is
+    born = (_line("Name:", 20, 10), _line("Jan Novak", 300, 10), _line("Place of birth:", 20, 60), _line("Brno", 300, 60))
+    assert _answerer().answer("Where does Jan live?", born).text == NOT_FOUND
+    resident = born + (_line("City of residence:", 20, 110), _line("Prague", 300, 110))
+    assert _answerer().answer("Where does Jan live?", resident).text == "Prague"
+    # a figure is no place ("Place: 3rd")
+    race = (_line("Runner:", 20, 10), _line("Lena Berg", 300, 10), _line("Place:", 20, 60), _line("3rd", 300, 60))
+    assert _answerer().answer("Where was the race held?", race).text == NOT_FOUND
+
+
+def test_a_bill_number_is_not_found_on_a_page_that_is_no_bill():
+    from runtime.reader.answering import read_cells
+
+    letter = (_line("Dear Ms Park,", 20, 10, 300), _line("Our reference:", 20, 60), _line("REF-2720", 300, 60),
+              _line("Yours sincerely,", 20, 110, 300))
+    answerer = _answerer()
+    assert answerer.answer("bill ref number", letter).text == NOT_FOUND
+    # an invoice or a receipt numbers its bill, whatever it calls itself
+    receipt = (_line("RECEIPT", 20, 10), _line("Receipt No:", 20, 60), _line("R-5512", 300, 60))
+    assert not answerer._names_absent_kind("What is the bill number?", read_cells(receipt))
+    assert answerer._names_absent_kind("What is the bill number?", read_cells(letter))
 
 
 def _words_alike(*groups):
