@@ -884,6 +884,24 @@ _MAX_EACH_KEYED = 3  # more keys than this holding the question's words: it name
 _HOLDS_KEY = re.compile(r"[^\W\d_]\s*[:：]\s")
 
 
+def _unnamed_answer(field: Field, expected: str) -> bool:
+    """Whether a field may answer a question of type `expected` that names no key of the page
+    (the page's first date; the key a question asks in other words)."""
+    # a header's mailbox ("From: Lena Vogt <lena@...>") answers through its key only: it is no
+    # more the page's address than the other party's
+    if split_mailbox(field.value) is not None:
+        return False
+    # a table's cell answers through its row and column (`_table_cell`): "Saturday | End 13:00"
+    # is not the start the question asks about
+    if field.source == "table":
+        return False
+    # a run of digits no key calls a phone is an id as often (a scan's Bates number "670805266"
+    # answered "What is the fax number?" on forms without one): the page's phone is a number
+    # written as one, in groups or with a "+", or keyed as one ("Tel: 01134960718", the
+    # recognizer dropping its spaces)
+    return expected != PHONE or _grouped_number(field.value) or question_type(field.key) == PHONE
+
+
 def _place(fields: list[Field]) -> Field | None:
     """Where a page without an address says someone or something is: the first value, in
     words and no figure, whose key says only a place ("City: Berlin", "Town of residence:
@@ -1689,19 +1707,7 @@ class Answerer:
         # before a block of lines (an address over three lines) that holds one.
         for blocks in (False, True):
             for field in fields:
-                # a header's mailbox ("From: Lena Vogt <lena@...>") answers through its key only:
-                # it is no more the page's address than the other party's
-                if split_mailbox(field.value) is not None:
-                    continue
-                # a table's cell answers through its row and column (`_table_cell`): "Saturday |
-                # End 13:00" is not the start the question asks about
-                if field.source == "table":
-                    continue
-                # a run of digits no key calls a phone is an id as often (a scan's Bates number
-                # "670805266" answered "What is the fax number?" on forms without one): the
-                # page's phone is a number written as one, in groups or with a "+", or keyed
-                # as one ("Tel: 01134960718", the recognizer dropping its spaces)
-                if expected == PHONE and not _grouped_number(field.value) and question_type(field.key) != PHONE:
+                if not _unnamed_answer(field, expected):
                     continue
                 if (field.source == "block") == blocks and not vocabulary.qualifiers(field.key):
                     return [(field, 0.5)]  # "Due date: ..." is not the document's date
@@ -1718,11 +1724,7 @@ class Answerer:
         that type answers (the document's date)."""
         keyed: dict[str, Field] = {}
         for field in fields:
-            # a table's cells answer through their rows and columns; a header's mailbox through
-            # its key; a run of digits no key calls a phone is no phone (`_unlabelled`)
-            if field.key and field.source not in _DATA_KEYED and field.source != "span" \
-                    and split_mailbox(field.value) is None \
-                    and (expected != PHONE or _grouped_number(field.value) or question_type(field.key) == PHONE):
+            if field.key and field.source != "span" and _unnamed_answer(field, expected):
                 keyed.setdefault(self._read(field.key), field)
         if len({f.value for f in keyed.values()}) < 2:
             return None
