@@ -48,7 +48,7 @@ from runtime.ocr.pipeline import OcrPipeline, Page
 from runtime.reader import intents
 from runtime.reader.answering import NOT_FOUND, Answerer, bare_name, name_form
 from runtime.reader.describe import Describer
-from runtime.reader.document import read_cells, transcript
+from runtime.reader.document import extract_fields, read_cells, transcript
 from runtime.reader.language_model import LanguageModel
 from runtime.reader.spelling import occurs_in
 from runtime.reader.types import TEXT, question_type
@@ -530,7 +530,11 @@ class ReaderAdapter(KindAdapter):
             description = describe(read_cells(regions))
             return Reply(description.text, tuple(description.evidence))
         if intent.name == intents.YES_NO:
-            reply = answer_yes_no(prompt, read_cells(regions), self._match)
+            cells = read_cells(regions)
+            switches = [(f.key, f.value, tuple(dict.fromkeys(cells[i] for i in (f.key_line, f.line) if i >= 0)))
+                        for f in extract_fields(cells) if f.key]
+            reply = answer_yes_no(prompt, cells, self._match, switches,
+                                  lambda question: self._answerer.answer(question, regions))
             return Reply(reply.text, tuple(reply.evidence))
         answer = self._answerer.answer(prompt, regions)
         asked = intents.asks_title(prompt)

@@ -125,7 +125,7 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
     grid = group_regions([cell.box for cell in cells])
     keys = key_cells(cells, grid.rows)
     header_rows, fields = _header_rows(cells, keys, grid.rows)
-    tables = _tables(cells, grid, keys)
+    tables = _tables(cells, grid, keys, header_rows)
     # the header rows of tables of several rows: their cells title the columns under them
     titled = {position for position, data in tables.items() if len(data) >= 2}
     for position, row in enumerate(grid.rows):
@@ -167,8 +167,10 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
     # table's own fields key it with its row label too ("Ladder Unit price").
     titles = {index for position in titled for index in grid.rows[position]}
     fields = [replace(f, source="column") if f.source == "below" and f.key_line in titles else f for f in fields]
-    # a table's rows are keyed by their column titles and row labels (`_table_fields`), not linked
-    in_tables = {index for data in tables.values() for position in data for index in grid.rows[position]}
+    # a table's rows are keyed by their column titles and row labels (`_table_fields`), and a row
+    # of keys over their values by the cells under them (`_header_rows`): not linked
+    in_tables = {index for data in tables.values() for position in data for index in grid.rows[position]} \
+        | {index for position in header_rows for index in grid.rows[position]}
     headers = {index for position in tables for index in grid.rows[position]}
     fields = _linked(cells, keys, fields, in_tables, headers)
     fields.extend(_table_fields(cells, grid, keys, tables))
@@ -389,7 +391,35 @@ def key_cells(cells: tuple[TextLine, ...], rows: tuple[tuple[int, ...], ...] | N
                                     if not labels[below] and not labels[next_below] and header_row(index)}
             for index in column:
                 keys[index] = keys[index] and index in headers
+    for position, row in enumerate(rows[:-1]):
+        for index in _captioned(cells, row, rows[position + 1], labels):
+            keys[index] = False
     return keys
+
+
+# Captions in small print over values in large ("PASSENGER" over "HANSEN/ERIK MR" on a
+# boarding pass, "CLASS" over "ECONOMY"): the values' print stands at least this × taller.
+_CAPTION_RATIO = 1.2
+
+
+def _captioned(cells, row: tuple[int, ...], below: tuple[int, ...], labels: list[bool]) -> list[int]:
+    """The cells of `below` that are values captioned by the labels of `row` right above,
+    though they read like labels themselves: two labels or more, none with a colon (a key
+    with a colon has its value beside it), over two cells or more that each start within a
+    line of them and stand under one of them, every one in a taller print than every
+    caption, the lower row's `_CAPTION_RATIO` times the upper's or taller (median box
+    heights). A cell that ends in a colon stays a key. Else none."""
+    if len(row) < 2 or len(below) < 2 or not all(labels[i] for i in row) or not any(labels[i] for i in below):
+        return []
+    if any(":" in cells[i].text or "：" in cells[i].text for i in row):
+        return []
+    upper, lower = sorted(cell_height(cells[i]) for i in row), sorted(cell_height(cells[i]) for i in below)
+    if lower[0] <= upper[-1] or lower[len(lower) // 2] < _CAPTION_RATIO * upper[len(upper) // 2]:
+        return []
+    for index in below:
+        if not any(overlap_across(cells[key], cells[index]) and adjacent(cells[key], cells[index]) for key in row):
+            return []
+    return [index for index in below if labels[index] and not cells[index].text.rstrip().endswith((":", "："))]
 
 
 def left_aligned(cells: tuple[TextLine, ...]) -> list[list[int]]:
@@ -714,19 +744,22 @@ def _sectioned(cells, grid: Grid, fields: list[Field]) -> list[Field]:
     return marked + copies
 
 
-def _tables(cells, grid: Grid, keys: list[bool]) -> dict[int, list[int]]:
+def _tables(cells, grid: Grid, keys: list[bool], captions: set[int]) -> dict[int, list[int]]:
     """The page's tables: the position of each header row (`_is_header`) followed by a row of
     three cells or more, with the positions of its rows of data (those of two cells or more
-    that follow it, up to the first shorter row)."""
+    that follow it, up to the first shorter row or the next row of keys over their values,
+    `captions`: a boarding pass's "GATE | SEAT" under "PASSENGER | FLIGHT" and its values
+    are no table's row)."""
     rows, tables = grid.rows, {}
     for position, header in enumerate(rows):
         if _is_header(cells, keys, header) and position + 1 < len(rows) and len(rows[position + 1]) >= 3:
             data = []
             for below in range(position + 1, len(rows)):
-                if len(rows[below]) < 2:
-                    break  # a shorter row, or the header of the next table
+                if len(rows[below]) < 2 or below in captions:
+                    break  # a shorter row, or the header of the next table or block
                 data.append(below)
-            tables[position] = data
+            if data:
+                tables[position] = data
     return tables
 
 

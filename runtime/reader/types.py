@@ -130,7 +130,11 @@ _MAX_QUESTION_CHARS = 1000
 # e-mail address ("the e-mail address", "the e-mail of the sender" ask one).
 _THE_EMAIL = re.compile(r"\b(?:this|that)\s+e-?mail\b(?!\s+address(?:es)?\b)"
                         r"|\bthe\s+e-?mail\b(?=\s+(?:to|from|sent|was|is|about|says?|said|dated)\b)"
-                        r"|\b(?:wrote|sent|received|signed|forwarded)\s+(?:the|this|that)\s+e-?mail\b(?!\s+address(?:es)?\b)")
+                        r"|\b(?:wrote|sent|received|signed|forwarded)\s+(?:the|this|that)\s+e-?mail\b(?!\s+address(?:es)?\b)"
+                        # a fax is a page as well as a number ("Who is this fax from?" asks no fax number)
+                        r"|\b(?:this|that)\s+fax\b(?!\s*(?:number|no\b|nr\b|#))"
+                        r"|\bthe\s+fax\b(?=\s+(?:to|from|sent|was|is|about|says?|said|dated)\b)"
+                        r"|\b(?:wrote|sent|received|signed|forwarded)\s+(?:the|this|that)\s+fax\b(?!\s*(?:number|no\b|nr\b|#))")
 
 
 def question_type(question: str) -> str:

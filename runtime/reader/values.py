@@ -388,6 +388,8 @@ _NAME_WORD = r"(?:[^\W\d_][^\W\d_'’.\-]*(?:[-'’.][^\W\d_]+)*\.?|&)"
 # Names joined by "&", or by a slash with a space beside it ("Williams/ Giordano", a form's
 # "M. HAMERTON / enm": the writer and the typist's initials); "N/A" and "B/W" join no names.
 _NAME = re.compile(rf"^{_NAME_WORD}(?:(?:,?\s+|\s*&\s*|\s*/\s+|\s+/\s*){_NAME_WORD})*$")
+# A passenger as airlines print one: surname/given names and a title ("HANSEN/ERIK MR").
+_TICKET_NAME = re.compile(r"^[A-Z][A-Z'-]+/[A-Z][A-Z' -]*?\s+(?:MR|MRS|MS|MSTR|MISS|DR)\.?$")
 
 
 def is_name(text: str) -> bool:
@@ -395,4 +397,4 @@ def is_name(text: str) -> bool:
     ("Müller", "Łukasz Wójcik", "José Núñez", "Søren", "Café Noir S.à r.l.", "AT&T"), no
     digits, inner punctuation only."""
     text = unicodedata.normalize("NFC", text.strip())
-    return bool(text) and text[0] != "&" and _NAME.match(text) is not None
+    return bool(text) and text[0] != "&" and (_NAME.match(text) is not None or _TICKET_NAME.match(text) is not None)

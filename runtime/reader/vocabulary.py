@@ -33,26 +33,25 @@ _REQUEST_OPENING = re.compile(
 # Words that name the expected type rather than the field; a label need not repeat them.
 # So do the words for where a value stands in a table ("In the Week 4 column ...").
 GENERIC = frozenset(
-    "amount value number name date sum figure time address email phone price code column row".split()
+    "amount value number name date sum figure time address email phone price cost code column row".split()
 )
 # Words that say which of several values of a type is meant ("due date", "date of birth");
 # a question says them in its own words too ("born", "expires": `Answerer._qualifiers`).
 QUALIFIERS = frozenset("due birth expiry delivery order signer".split())
 # How documents write "number": "No.", "Nr.", "#".
 _NUMBER_SIGNS = frozenset({"no", "nr", "num", "#"})
-# "of the letter", "on this form": the document itself, not a field.
-_DOCUMENT_PHRASE = re.compile(
-    r"\b(on|in|of|off|from)\s+(the|this)\s+(form|receipt|invoice|bill|letter|list|document|page|table|image|slip|sheet|memo|"
-    r"note|correspondence|statement)\b", re.I
-)
+# "of the letter", "on this form": the document itself (what a page calls itself: a ticket, a
+# fax), not a field.
+_PAGES = (r"form|receipt|invoice|bill|letter|list|document|page|table|image|slip|sheet|memo|note|correspondence|"
+          r"statement|fax|ticket|boarding pass|pass|voucher|quote|quotation|booking|reservation|certificate|payslip")
+_DOCUMENT_PHRASE = re.compile(r"\b(on|in|of|off|from)\s+(the|this)\s+(" + _PAGES + r")\b", re.I)
 # "When was the invoice issued?", "How was this invoice paid?", "What does the form say for
 # X?", "where the letter is to be sent", "which order the bill refers to": the document as the
 # subject of a verb, not a field of it ("the invoice number" keeps its "invoice").
 _DOCUMENT_SUBJECT = re.compile(
-    r"\b(the|this)\s+(form|receipt|invoice|bill|letter|list|document|page|table|image|slip|sheet|memo|note|correspondence|"
-    r"statement|application)\b"
+    r"\b(the|this)\s+(" + _PAGES + r"|application)\b"
     r"(?=\s*(\?|$|\w+ed\b|paid\b|written\b|sent\b|from\b|to\b|says?\b|shows?\b|reads?\b|gives?\b|is\b|was\b|will\b|"
-    r"refers?\b|mentions?\b|states?\b|contains?\b|includes?\b|cites?\b|quotes?\b))", re.I
+    r"refers?\b|mentions?\b|states?\b|contains?\b|includes?\b|cites?\b|quotes?\b|costs?\b|c[oa]mes?\b))", re.I
 )
 # A clause of adding a part to an amount, after "before" or "without": "(they) put (the) tax
 # on", "adding VAT" (the part follows).
@@ -110,6 +109,7 @@ def without_document_phrases(text: str) -> str:
     return _DOCUMENT_PHRASE.sub(" ", text)
 
 
+_I_AM = re.compile(r"\bam\s+i\b|\bi\s+am\b", re.I)
 # What a person or a thing "is called" is its name.
 _HOW_OLD = re.compile(r"\bhow old\b", re.I)
 _CALLED = re.compile(r"\b(?:is|are|was|were)\b(?=.*\bcalled\s*[?.!]*\s*$)(.*)\bcalled(?=\s*[?.!]*\s*$)", re.I)
@@ -119,6 +119,7 @@ def question_words(question: str) -> tuple[list[str], list[str]]:
     """(focus words, owner words): owners are the "store" of "store's", they may match a label
     but need not ("What is the vendor's tax ID?" is answered by "VAT ID")."""
     text = _EXCLUSION.sub(" ", _DOCUMENT_SUBJECT.sub(" ", without_document_phrases(without_request(question))))
+    text = _I_AM.sub(" i ", text)  # the verb, not a key's "AM" ("the AM shift")
     text = _CALLED.sub(lambda m: f"is{m.group(1)}name", text)
     text = _HOW_OLD.sub("what age", text)  # "How old is she?" asks an age
     owners = {canonical(m) for m in re.findall(r"([a-z]+)'s\b", text.lower())}

@@ -82,6 +82,35 @@ def test_underlined_blanks_and_values_under_their_keys():
     assert not any(value.endswith(":") for _, value in fields)  # "Ship to:" is a key, never a value
 
 
+def test_captions_in_small_print_over_values_in_large_key_them():
+    """A boarding pass: rows of small captions, each over its value in a taller print that
+    reads like a label too ("HANSEN/ERIK MR", "ECONOMY"); the rows make no table."""
+    captions = [("PASSENGER", 30), ("FLIGHT", 450), ("DATE", 700)], [("FROM", 30), ("TO", 450)], \
+        [("GATE", 30), ("BOARDING TIME", 250), ("SEAT", 550)], [("BOOKING REF", 30), ("CLASS", 450)]
+    values = [("HANSEN/ERIK MR", 30), ("SK 1482", 450), ("12 APR 2024", 700)], \
+        [("OSLO (OSL)", 30), ("LONDON HEATHROW (LHR)", 450)], [("B17", 30), ("07:35", 250), ("23C", 550)], \
+        [("QX7T2M", 30), ("ECONOMY", 450)]
+    lines = [_line("SKYWAYS AIRLINES", 30, 20, 340, 26), _line("BOARDING PASS", 420, 20, 280, 26)]
+    for number, (row, under) in enumerate(zip(captions, values)):
+        top = 100 + 90 * number
+        lines += [_line(text, x, top, 12 * len(text), 18) for text, x in row]
+        lines += [_line(text, x, top + 26, 17 * len(text), 28) for text, x in under]
+    lines = tuple(lines)
+    keys = key_cells(lines)
+    assert not any(keys[i] for i, line in enumerate(lines) if line.text in ("HANSEN/ERIK MR", "ECONOMY", "OSLO (OSL)"))
+    fields = {(f.key, f.value) for f in extract_fields(lines) if f.source != "line"}
+    assert {("PASSENGER", "HANSEN/ERIK MR"), ("FROM", "OSLO (OSL)"), ("TO", "LONDON HEATHROW (LHR)"), ("GATE", "B17"),
+            ("BOOKING REF", "QX7T2M"), ("CLASS", "ECONOMY")} <= fields
+    assert not [f for f in extract_fields(lines) if f.source == "table" and "PASS" in f.key]  # no table of captions
+    # the same rows in one print are a form's rows of keys: nothing is made a value
+    same = tuple(_line(line.text, line.box[0][0], line.box[0][1], 12 * len(line.text), 18) for line in lines)
+    assert key_cells(same)[[line.text for line in same].index("ECONOMY")]
+    # a caption with a colon has its value beside it, and a key that ends in one stays a key
+    colon = (_line("Prepared by:", 20, 100, 150, 16), _line("Checked", 300, 100, 110, 16),
+             _line("Date:", 20, 126, 60, 26), _line("Mann Leader", 300, 126, 160, 26))
+    assert key_cells(colon)[2]
+
+
 def test_a_value_goes_on_over_the_lines_under_it():
     lines = (
         _line("Client Contact", 20, 100), _line("Alberto Marcheggiano", 260, 100), _line("Liaison", 560, 100, 90),
@@ -217,6 +246,20 @@ def test_the_interrogative_outranks_the_nouns_after_it():
     assert question_type("Tell me how much the date loaf cost.") == "amount"
     assert question_type("How many phone cases were bought?") == "count"
     assert question_type("How much time is left?") == "time"
+
+
+def test_a_ticket_writes_a_name_surname_slash_given_name():
+    from runtime.reader.values import is_name
+
+    assert is_name("HANSEN/ERIK MR") and is_name("Williams/ Giordano")
+    assert not is_name("N/A") and not is_name("B/W") and not is_name("and/or") and not is_name("LHR/JFK")
+    assert question_words("What class am I flying?")[0] == ["class", "flying"]  # "am" asks nothing ...
+    assert "am" in question_words("Who works the AM shift?")[0]  # ... but "the AM shift" does
+    # the page a question names as the subject of its verb is no key's word ("Ticket No", "FAX:")
+    assert question_words("How much did this ticket cost?") == (["cost"], [])
+    assert question_words("What is this ticket number?")[0] == ["ticket", "number"]
+    assert question_type("Who is this fax from?") == "person" and question_type("Who sent this fax?") == "person"
+    assert question_type("What is this fax number?") == "phone" and question_type("Fax?") == "phone"
 
 
 def test_value_types():

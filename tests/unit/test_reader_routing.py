@@ -149,6 +149,76 @@ def test_yes_no(question, cells, reply):
     assert answer.found == (reply != CANT_TELL) and len(answer.evidence) == answer.found
 
 
+SETTINGS = (_cell("Bluetooth", 20, 10), _cell("Off", 500, 10), _cell("Airplane Mode", 20, 60), _cell("On", 500, 60),
+            _cell("MSDS ON FILE? (Circle One): Yes", 20, 110, 400))
+SWITCHES = [("Bluetooth", "Off", SETTINGS[:2]), ("Airplane Mode", "On", SETTINGS[2:4]),
+            ("MSDS ON FILE? (Circle One)", "Yes", SETTINGS[4:])]
+
+
+@pytest.mark.parametrize(
+    ("question", "reply"),
+    [
+        ("Is bluetooth on?", 'No: the text says "Bluetooth Off".'),  # not "Yes" for the key's word alone
+        ("Is bluetooth turned off?", 'Yes: the text says "Bluetooth Off".'),
+        ("Is airplane mode enabled?", 'Yes: the text says "Airplane Mode On".'),
+        ("Is airplane mode not on?", 'No: the text says "Airplane Mode On".'),
+        ("Is the MSDS on file?", 'Yes: the text says "MSDS ON FILE? (Circle One): Yes".'),
+        ("Is wifi on?", CANT_TELL),
+    ],
+)
+def test_a_key_set_to_a_state_answers_yes_or_no(question, reply):
+    answer = answer_yes_no(question, SETTINGS, bag_of_words, SWITCHES)
+    assert answer.text == reply
+    assert answer.found == (reply != CANT_TELL)
+
+
+class _Said:
+    def __init__(self, text, found=True):
+        self.text, self.found, self.evidence = text, found, (_cell(text, 500, 10),) if found else ()
+
+
+@pytest.mark.parametrize(
+    ("question", "page_says", "asked", "reply"),
+    [
+        ("Is the total 42.50?", "45.10", "How much is the total?", 'No: the text says "45.10".'),
+        ("Is the total $45.10?", "USD 45.10", "How much is the total?", 'Yes: the text says "USD 45.10".'),
+        ("Is this receipt from 2023?", "03/14/2024", "When is this receipt?", 'No: the text says "03/14/2024".'),
+        ("Was it issued on 14 March 2024?", "03/14/2024", "When was it issued?", 'Yes: the text says "03/14/2024".'),
+        ("Was it issued on 15 March 2024?", "03/14/2024", "When was it issued?", 'No: the text says "03/14/2024".'),
+        ("Is the invoice number INV-881?", "INV-818", "What is the invoice number?", 'No: the text says "INV-818".'),
+        ("Is the total 45?", "$45.10", "What is the total?", 'No: the text says "$45.10".'),
+        ("Was it issued in March 2024?", "03/14/2024", "When was it issued?", 'Yes: the text says "03/14/2024".'),
+        ("Was it bought on March 14?", "03/14/2024 10:42", "When was it bought?", 'Yes: the text says "03/14/2024 10:42".'),
+        ("Was it bought at 10:40?", "03/14/2024 10:42", "When was it bought?", 'No: the text says "03/14/2024 10:42".'),
+        ("Is the seat 6?", "64", "What is the seat?", 'No: the text says "64".'),  # no "Yes" for a part of it
+        ("Is the flight number SK1482?", "SK 1482", "What is the flight number?", 'Yes: the text says "SK 1482".'),
+        ("Is the flight SK 1482?", "SK 1482", "What is the flight SK?", 'Yes: the text says "SK 1482".'),
+        ("Is the ticket number 5582?", "ES-558201", "What is the ticket number?", 'No: the text says "ES-558201".'),
+        # a count is no price, and an answer of another kind says nothing of a figure
+        ("Did I buy 12 eggs?", "4.29", "What did I buy eggs?", CANT_TELL),
+        ("Is this fax 3 pages?", "(415) 555-0142", "What is this fax pages?", CANT_TELL),
+        ("Is the 2024 budget approved?", "12/15/2023", None, CANT_TELL),  # the figure names the subject
+        ("Is the total over 40?", "45.10", None, CANT_TELL),  # a comparison is not checked
+        ("Is this receipt from 2023?", "Fresh Mart", "When is this receipt?", CANT_TELL),  # no date said
+    ],
+)
+def test_a_figure_the_question_states_is_checked_against_the_page(question, page_says, asked, reply):
+    cells = (_cell("Total", 20, 10), _cell("Receipt #004517", 20, 60))
+    questions = []
+
+    def ask(text):
+        questions.append(text)
+        return _Said(page_says)
+
+    answer = answer_yes_no(question, cells, bag_of_words, (), ask)
+    assert answer.text == reply
+    assert questions == ([asked] if asked else [])
+    assert answer.found == (reply != CANT_TELL)
+    # a line that says the words and the figure settles it without asking
+    said = answer_yes_no("Is the total 7.26?", RECEIPT + (_cell("Total 7.26", 20, 270),), bag_of_words, (), ask)
+    assert said.text == 'Yes: the text says "Total 7.26".'
+
+
 def test_a_choice_question_gets_the_alternative_the_text_states():
     receipt = (_cell("TOTAL 12.50", 20, 10), _cell("Paid by: Debit card", 20, 50), _cell("Thank you", 20, 90))
     assert alternatives("Was it paid by card or cash?") == ("card", "cash")
