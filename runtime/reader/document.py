@@ -180,8 +180,11 @@ def extract_fields(cells: tuple[TextLine, ...]) -> list[Field]:
     fields.extend(_block_fields(cells, grid.rows))
     for row in grid.rows:  # in reading order, top to bottom, left to right
         fields.extend(Field("", cells[index].text.strip(), index, "line") for index in row)
-    # A cell that ends in a colon is a key waiting for its value, never a value itself.
-    fields = [f for f in fields if f.value and (f.source == "line" or not f.value.endswith((":", "：")))]
+    # A cell that ends in a colon is a key waiting for its value, never a value itself; nor is a
+    # speck of punctuation the recognizer read ("." beside "To:"), though a tick mark is (and a
+    # blank line to fill keeps its key a key).
+    fields = [f for f in fields if f.value and (f.source == "line" or not f.value.endswith((":", "："))
+                                                and _MARKED.search(f.value))]
     row_of = {index: position for position, row in enumerate(grid.rows) for index in row}
     return [_continued(cells, grid.rows, row_of, f) if f.source in _CONTINUED_SOURCES else f for f in fields]
 
@@ -194,6 +197,7 @@ LINK_MIN = 0.15
 LINK_DROP = 0.2
 LINKING = True  # False: the layout rules alone (bench/fit_linker.py compares the two)
 _LINK_RULES = frozenset({"row", "pair", "neighbour", "below", "column", "colon"})
+_MARKED = re.compile(r"[^\W_]|[✓✔☑☒✗✘]|__")  # a letter or a digit of any script, a tick, a blank to fill
 _OWN_KEY = re.compile(r"[^\W\d_]\s*[:：](?!//)(\s*\S|$)")  # not a web address's "https://"
 
 

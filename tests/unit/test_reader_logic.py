@@ -111,6 +111,13 @@ def test_captions_in_small_print_over_values_in_large_key_them():
     assert key_cells(colon)[2]
 
 
+def test_a_speck_of_punctuation_is_no_value_but_a_tick_is():
+    lines = (_line("To:", 20, 100, 60), _line(".", 120, 100, 10), _line("Approved:", 20, 160, 140), _line("✓", 200, 160, 20))
+    fields = {(f.key, f.value) for f in extract_fields(lines) if f.source != "line"}
+    assert not [value for _, value in fields if value == "."]
+    assert ("Approved", "✓") in fields
+
+
 def test_a_value_goes_on_over_the_lines_under_it():
     lines = (
         _line("Client Contact", 20, 100), _line("Alberto Marcheggiano", 260, 100), _line("Liaison", 560, 100, 90),
