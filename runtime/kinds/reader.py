@@ -50,10 +50,11 @@ from runtime.reader.answering import NOT_FOUND, Answerer, bare_name, name_form
 from runtime.reader.describe import Describer
 from runtime.reader.document import extract_fields, read_cells, transcript
 from runtime.reader.language_model import LanguageModel
+from runtime.reader.payment import find_payment
 from runtime.reader.spelling import occurs_in
 from runtime.reader.types import TEXT, question_type
 from runtime.reader.vocabulary import STOP, without_document_phrases
-from runtime.reader.yes_no import CANT_TELL, alternatives, answer_choice, answer_yes_no, is_bare_choice
+from runtime.reader.yes_no import CANT_TELL, alternatives, answer_choice, answer_paid_with, answer_yes_no, asks_paid_with, is_bare_choice
 from runtime.results import GenerationResult, ReadResult, TextDelta, Usage
 from runtime.tokenizer import Tokenizer
 from runtime.vision import Detection, ImageClassifier, Label, ObjectDetector
@@ -463,6 +464,11 @@ class ReaderAdapter(KindAdapter):
         if not regions:
             return Reply(NO_TEXT, ())
         prompt = intents.without_manner(intents.asked_sentence(intents.with_apostrophes(prompt)))
+        if asks_paid_with(prompt):  # "Did I pay by card?" over "Paid by: Mastercard"
+            cells = read_cells(regions)
+            paid = answer_paid_with(prompt, find_payment(extract_fields(cells), cells), cells)
+            if paid is not None:
+                return Reply(paid.text, paid.evidence)
         choice = answer_choice(prompt, read_cells(regions))  # "Was it paid by card or cash?"
         if choice is not None:
             return Reply(choice.text, choice.evidence)

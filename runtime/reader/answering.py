@@ -57,7 +57,8 @@ from .roles import (AMOUNT_EXAMPLES, ISSUER, LETTER_EXAMPLES, OTHER, PART, READE
                     PartyRouter)
 from .spelling import allowed_edits, compact, edits_within, occurs_in, split_run_together
 from .values import find_dates, find_times, parse_money, split_mailbox
-from .types import COUNTED, AMOUNT, ADDRESS, COUNT, DATE, EMAIL, IDENT, ORG, PERCENT, PERSON, PHONE, TEXT, TIME, URL, clean_value, compatible, is_street_line, question_type, value_types
+from .payment import find_payment
+from .types import COUNTED, AMOUNT, ADDRESS, COUNT, DATE, EMAIL, IDENT, ORG, PERCENT, PERSON, PHONE, TEXT, TIME, URL, asks_payment_method, clean_value, compatible, is_street_line, question_type, value_types
 
 NOT_FOUND = "Not found in the image."
 # The total of a page: the amount whose key is nearest this sentence (shared with `describe`).
@@ -627,6 +628,20 @@ _POSSESSED = re.compile(r"^\W*who(?:'s|\s+is|\s+are|\s+was|\s+were)\s+(?:his|her
 _FROM_WHOM = re.compile(r"^\W*who(?:'s|s|\s+is|\s+was)?\b[^?.!]*\bfrom\s*[?.!]*\s*$|^\W*from\s+whom\b", re.I)
 
 
+# Who is to be paid ("the payee", "Who is owed?", "Whom do I pay?", who receives or collects
+# the money, whom a cheque is made out or payable to): the one who asks for the money, the
+# page's issuer, not the party billed. English grammar says it; the sentence encoder puts
+# "Who gets the money?" as near "Who paid?" as "Who is the seller?".
+_PAYEE = re.compile(
+    r"\bpayee\b|\b(?:be|being|been|get|gets|getting|got)\s+paid\b|\bowed\b"
+    r"|\b(?:receives?|receiving|received|gets?|getting|collects?|collecting)\s+(?:the\s+|my\s+|our\s+|this\s+|that\s+)?"
+    r"(?:money|payment|funds|cash)\b"
+    r"|^\W*(?:who|whom)\s+(?:do|does|should|must|shall|will|would|can|did)\s+(?:i|we|you|they|one)\s+(?:pay|send\s+(?:the\s+)?money)(?:\s+to)?\W*$"
+    r"|\b(?:cheques?|checks?|payments?)\b[^?.!]*\b(?:made\s+out|payable|made\s+payable)\s+to\b|\bpayable\s+to\b",
+    re.I,
+)
+
+
 # "Who made it?", "Who filled this in?": who did something to the page, not whom it is about.
 _MADE_BY = re.compile(r"^\s*who\s+(?:made|makes|filled|fills|completed|completes|did|does|created|creates|wrote|writes)\b", re.I)
 
@@ -813,6 +828,15 @@ _SENTENCE_TYPES = frozenset({AMOUNT, DATE, TIME, IDENT, COUNT, PERCENT})
 _NEGATION = re.compile(r"\b(?:no|not|none|never|nothing|without|n't)\b|n't\b", re.I)
 
 
+def _paid_with(fields: list[Field], cells) -> Answer:
+    """How the page says it was paid (`payment.find_payment`), with the key that says so."""
+    paid = find_payment(fields, cells)
+    if paid is None:
+        return Answer(NOT_FOUND, False, (), 0.0)
+    lines = tuple(dict.fromkeys(i for i in (paid.key_line, paid.line) if i >= 0))
+    return Answer(paid.instrument.text, True, tuple(cells[i] for i in lines), 1.0)
+
+
 def _values_in(text: str, expected: str, counted: str | None) -> list[str]:
     """The values of type `expected` inside a line of text; of a count, the figures written
     right before the noun counted ("48 cartons" for "how many cartons")."""
@@ -990,6 +1014,8 @@ class Answerer:
                  and (f.source != "table" or self._names_row(question, f.row))]
         every = self._in_sections(question, every, cells)
         expected = question_type(_without_items(question, every))
+        if expected == TEXT and asks_payment_method(question):  # how, not how much: an instrument or nothing
+            return _paid_with(extracted, cells)
         if expected == IDENT and self._names_absent_kind(question, cells):
             return Answer(NOT_FOUND, False, (), 0.0)
         if expected == EMAIL:
@@ -1630,6 +1656,9 @@ class Answerer:
         # the street line, not the whole address ("Which road is it on?")
         street = expected == ADDRESS and bool(_STREET_WORDS & set(focus_words(question)))
         about_issuer = expected in (ORG, ADDRESS) and not self._qualifiers(question) and self._about_issuer(question)
+        if expected in (PERSON, ORG) and _PAYEE.search(question):
+            head = read_letterhead(cells)  # who is to be paid: the issuer, whoever asks
+            return [(_letterhead_field(cells, head.issuer), 1.0)] if head.certain and head.issuer else _header(fields, every)
         if about_issuer and not street:
             head = read_letterhead(cells)
             lines = (head.issuer if expected == ORG else head.address) if head.certain else ()

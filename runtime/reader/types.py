@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from .payment import instrument
 from .values import find_dates, is_name, without_spaced_decimals, month_number, parse_date, parse_email, parse_money, parse_percent, parse_phone, parse_time, parse_url, split_mailbox
 
 AMOUNT, DATE, TIME, IDENT, PHONE, EMAIL, ADDRESS, COUNT, PERSON, ORG, TEXT = (
@@ -29,6 +30,18 @@ _NOT_COUNTED = (r"(?:tax|vat|gst|total|bill|amount|price|cost|discount|fee|money
 COUNTING_NOUNS = r"(?:pieces?|pcs?|units?|items?|sets?|pairs?|boxes|packs?|bottles?|cartons?|ea)"
 COUNTED = re.compile(r"\d{1,4}\s*" + COUNTING_NOUNS + r"\.?", re.I)  # a count with what it counts: "8 pcs"
 _MONEY_PLURALS = r"(?:funds|savings|wages|earnings|taxes|fees|costs|charges|payments|profits|proceeds|expenses|dues|prices|rates|sales)"
+# How something was paid (a payment method: `payment`), not how much: "How was the purchase
+# paid?", "How did they pay?", "how the invoice is to be paid" ("how much", "how large was the
+# amount paid" ask an amount); what one paid with ("paid using", "pay via", "With what did
+# they pay?"); which card was used or charged ("Which card was charged?", not its number; "What
+# kind of card is it?" may ask about the page).
+_PAYMENT_METHOD = (
+    r"\bhow\s+(was|were|did|do|does|is|are|am|will|would|shall|should|can|could|must|may|might|the|this|it)\b.*\b(pay|paid|settled?)\b"
+    r"|\bmethod\b|\b(way|means|mode|form)\s+of\s+(pay|paying|payment)\b|\bway\b.*\b(pay|paid)\b|\b(pay|paid|settled?)\s+(with|using|via|by)\b|\buse[ds]?\s+to\s+(pay|settle)\b"
+    r"|^\W*(with|using|by)\s+(what|which)\b(?!\s+(?:amount|sum|total|figure|price)\b).*\b(pay|paid|settled?)\b"
+    r"|\b(?:what|which)\s+(?:kind\s+of\s+|type\s+of\s+|sort\s+of\s+)?(?:credit\s+|debit\s+|bank\s+|payment\s+)?card\b"
+    r"(?!\s*(?:number|no\b|#|holder|expir))[^?]*\b(?:use[ds]?|using|charged?|pa(?:y|id)|swiped|tapped|billed)\b"
+)
 # Checked in order: the first matching rule decides (e.g. "due date" is a date, not an amount;
 # "phone number" is a phone, not an id; "what time" is a time, not a date).
 _QUESTION_RULES = (
@@ -72,9 +85,7 @@ _QUESTION_RULES = (
     # was the amount paid" ask an amount).
     # So does what one paid with ("paid using", "pay via", "With what did they pay?"): an
     # instrument, not an amount.
-    (TEXT, r"\bhow\s+(was|were|did|do|does|is|are|am|will|would|shall|should|can|could|must|may|might|the|this|it)\b.*\b(pay|paid|settled?)\b"
-           r"|\bmethod\b|\b(way|means|mode|form)\s+of\s+(pay|paying|payment)\b|\bway\b.*\b(pay|paid)\b|\b(pay|paid|settled?)\s+(with|using|via|by)\b|\buse[ds]?\s+to\s+(pay|settle)\b"
-           r"|^\W*(with|using|by)\s+(what|which)\b(?!\s+(?:amount|sum|total|figure|price)\b).*\b(pay|paid|settled?)\b"),
+    (TEXT, _PAYMENT_METHOD),
     # "the person this bill is charged to": who, not how much.
     (PERSON, r"\b(charged|billed|addressed|sent|issued|made out) to\b|\bwhom\b|^\W*(?:to|for)\s+who\b"),
     # Money words, inflected ("paying for", "costs us", "sells for", "spent"); not after "who"
@@ -137,6 +148,13 @@ _THE_EMAIL = re.compile(r"\b(?:this|that)\s+e-?mail\b(?!\s+address(?:es)?\b)"
                         r"|\b(?:wrote|sent|received|signed|forwarded)\s+(?:the|this|that)\s+fax\b(?!\s*(?:number|no\b|nr\b|#))")
 
 
+def asks_payment_method(question: str) -> bool:
+    """Whether the question asks how something was paid (what `question_type` calls text)."""
+    lowered = question.lower()  # "the method" alone may be a lab's ("What is the test method?")
+    return question_type(question) == TEXT and re.search(_PAYMENT_METHOD, lowered) is not None \
+        and re.search(r"\b(?:pa(?:y|id|ying|yment)|settled?|card|cash|tender(?:ed)?)\b", lowered) is not None
+
+
 def question_type(question: str) -> str:
     lowered = _THE_EMAIL.sub("this page", question.lower()[:_MAX_QUESTION_CHARS])
     clause = _WHEN_CLAUSE.search(lowered) if _OPENS_WHAT.match(lowered) else None
@@ -194,7 +212,9 @@ def value_types(value: str) -> frozenset[str]:
         kinds.add(EMAIL)
         if is_name(mailbox[0]):
             kinds.update((PERSON, ORG))
-    if is_name(text):
+    if instrument(text) is not None:
+        pass  # "Visa", "American Express" on a receipt say how it was paid, not who
+    elif is_name(text):
         kinds.update((PERSON, ORG))
     elif is_name(_REGISTRATION.sub("", text)):
         kinds.add(ORG)  # "AMANO MALAYSIA SDN BHD (682288-V)": a company and its registration number

@@ -18,6 +18,7 @@ import numpy as np
 
 from runtime.results import TextLine
 
+from .payment import Payment, instrument, named_instrument, same_payment
 from .types import AMOUNT, question_type
 from .values import find_dates, find_times, month_number, parse_money
 
@@ -356,3 +357,40 @@ def _names(option: str, word: str, keyed: bool = True) -> bool:
     Mastercard"), as the head of a compound ("card" in "Mastercard"; an item "Postcard" on
     its own says nothing of how it was paid)."""
     return word == option or (keyed and len(option) >= 4 and len(word) >= len(option) + 3 and word.endswith(option))
+
+
+# A question about paying ("Was it paid by card?", "Did they settle by cheque?", "Which card
+# was charged, Visa or Amex?").
+_PAYING = re.compile(r"\b(?:pa(?:y|id|ying|yment)|settled?|charged?|tender(?:ed)?)\b", re.I)
+_CLOSED = re.compile(r"^\W*(?:is|are|was|were|do|does|did|has|have|had|will|would)\b", re.I)
+
+
+def asks_paid_with(question: str) -> bool:
+    """Whether the question is a closed one about how it was paid: a choice between ways to pay
+    ("card or cash?", "Did I hand over notes or use plastic?") or a yes/no question
+    naming one ("Did I pay by card?")."""
+    options = alternatives(question)
+    if options is not None:
+        return _PAYING.search(question) is not None or all(instrument(o, keyed=True) for o in options)
+    return _CLOSED.match(question) is not None and _PAYING.search(question) is not None \
+        and named_instrument(question) is not None
+
+
+def answer_paid_with(question: str, paid: Payment | None, cells: tuple[TextLine, ...]) -> YesNo | None:
+    """The page's payment (`payment.find_payment`) as the answer to `asks_paid_with`'s
+    questions: a choice gets the instrument as the page writes it, whichever alternatives
+    were offered ("Mastercard" for "card or cash?", "CASH" for "plastic or notes?"); a yes/no
+    question gets yes or no by kind and name ("card" asked, "Mastercard" paid: yes; "Visa"
+    asked, "CASH" paid: no), or "I can't tell" where the page says less than asked ("credit
+    card" asked, "VISA" printed). None where the page says nothing of how it was paid."""
+    if paid is None:
+        return None
+    evidence = tuple(cells[i] for i in dict.fromkeys(i for i in (paid.key_line, paid.line) if i >= 0))
+    said = " ".join(" ".join(cell.text.split()) for cell in evidence)
+    if alternatives(question) is not None:
+        return YesNo(paid.instrument.text, True, evidence)
+    asked = named_instrument(question)
+    same = same_payment(asked, paid.instrument) if asked is not None else None
+    if same is None:
+        return YesNo(CANT_TELL, False, evidence)
+    return YesNo(f'{"Yes" if same else "No"}: the text says "{said}".', True, evidence)

@@ -236,6 +236,17 @@ def test_a_name_the_receipt_shows_is_answered(model, till, question):
     assert _squash(model.ask(image, question).text) in ("8.63", "30.55")
 
 
+@pytest.mark.parametrize("question, reply", [
+    ("How did the customer pay?", "CASH"),  # the instrument keying the amount tendered, not 50.00
+    ("Was it paid by card or cash?", "CASH"),
+    ("Did I pay by card?", 'No: the text says "CASH 50.00".'),
+    ("Who is to be paid?", "KEDAI RUNCIT SERI MAJU"),  # the shop, whoever asks for the money
+])
+def test_how_it_was_paid_and_who_is_paid(model, till, question, reply):
+    image, _ = till
+    assert model.ask(image, question).text == reply
+
+
 def test_an_address_over_two_lines_is_answered_whole_with_both_lines_as_evidence(model, till):
     image, _ = till
     reply = model.ask(image, "Where is the shop?")
