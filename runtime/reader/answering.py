@@ -729,13 +729,35 @@ def _own_number(question: str, expected: str, fields: list[Field]) -> list[tuple
     the document the question says the number is of ("Form No"), where one value has such a
     key; the phrase would otherwise be dropped as naming the page, leaving a bare "number"
     that any id's key holds ("ID number"). Not when the question names a particular number
-    ("the VAT number on the invoice"): its words must all be words for a number."""
-    noun = vocabulary.document_named(question) if expected == IDENT else None
-    if noun is None or not set(focus_words(question)) <= _WORDS_FOR_A_NUMBER:
+    ("the VAT number on the invoice"): its other words must name no key of the page ("What
+    number identifies this form?"). A bill is what an invoice or a receipt is: "the bill
+    number" of a page keyed "Invoice No" is that number."""
+    noun = (vocabulary.document_named(question) or _numbered_page(question)) if expected == IDENT else None
+    if noun is None:
         return []
-    own = [f for f in fields if f.key and f.source not in _DATA_KEYED
-           and re.search(rf"\b{re.escape(noun)}", f.key, re.I)]
-    return [(own[0], _NAMED_KEY)] if len({f.value for f in own}) == 1 else []
+    keys = {word for f in fields if f.key for word in vocabulary.label_words(f.key)}
+    other = set(focus_words(question)) - _WORDS_FOR_A_NUMBER - {noun}
+    # "VAT" of "the bill's VAT number", "ID" of "What ID number ...": every word a number follows
+    numbered = {found["kind"].lower() for found in re.finditer(rf"(?=(?:{_NUMBERED.pattern}))", question, re.I)}
+    if other & keys or numbered - _WORDS_FOR_A_NUMBER - _BILLS - {noun} - vocabulary.STOP - vocabulary.REQUEST_WORDS:
+        return []
+    for name in (noun, *sorted(_BILLS - {noun})) if noun in _BILLS else (noun,):
+        own = [f for f in fields if f.key and f.source not in _DATA_KEYED
+               and re.search(rf"\b{re.escape(name)}", f.key, re.I)]
+        if own:
+            return [(own[0], _NAMED_KEY)] if len({f.value for f in own}) == 1 else []
+    return []
+
+
+# A page the question numbers by what it is: "the bill number", "this bill's reference", "What
+# number identifies this form?".
+_PAGE_NAMED = re.compile(r"\b(?:the|this|that|my|our|your)\s+(bill|invoice|receipt|ticket|form|application|order)(?:'s)?\b",
+                         re.I)
+
+
+def _numbered_page(question: str) -> str | None:
+    found = _PAGE_NAMED.search(question)
+    return found.group(1).lower() if found else None
 
 
 def _found(field: Field, value: str, expected: str, score: float, cells) -> Answer:
@@ -1452,6 +1474,8 @@ class Answerer:
         if found is None:
             return False
         typed = kind = found["kind"].lower()
+        if kind in _WORDS_FOR_A_NUMBER and _numbered_page(question):  # "the bill's reference number"
+            typed = kind = _numbered_page(question)
         if len(kind) >= 3:  # an abbreviation that opens the name ("inv no.")
             kind = next((name for name in sorted(_NUMBERED_DOCUMENTS) if name.startswith(kind)), kind)
         if kind not in _NUMBERED_DOCUMENTS:  # "the part number" of a parts list, "the letter reference"
