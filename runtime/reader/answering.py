@@ -458,13 +458,20 @@ _FORM_ENDINGS = frozenset({"", "s", "es", "ed", "ing", "ion", "ions", "ionship"}
 _AGENT_ENDINGS = frozenset({"er", "r", "ee", "or"})
 
 
+# The names of sales taxes on receipts and invoices (world knowledge, as currency codes are):
+# a question about the VAT asks the line "Tax 8%", "the tax ID" the key "VAT ID" or "GST Reg No".
+_TAX_NAMES = frozenset("tax vat gst hst pst qst sst mwst ust tva iva btw moms alv dph ppn".split())
+
+
 def _kin(word: str, others) -> bool:
     """Whether `word` and one of `others` are forms of one English word: five letters or more
     in common from the start, each going on with an ending of `_FORM_ENDINGS` ("related" and
-    "relationship", "address" and "addressed")."""
+    "relationship", "address" and "addressed"); or two names of a sales tax (`_TAX_NAMES`)."""
     for other in others:
         if other == word:
             continue
+        if word in _TAX_NAMES and other in _TAX_NAMES:
+            return True
         shared = len(os.path.commonprefix([word, other]))
         if shared >= 5 and word[shared:] in _FORM_ENDINGS and other[shared:] in _FORM_ENDINGS:
             return True

@@ -34,13 +34,14 @@ _MONEY_PLURALS = r"(?:funds|savings|wages|earnings|taxes|fees|costs|charges|paym
 # paid?", "How did they pay?", "how the invoice is to be paid" ("how much", "how large was the
 # amount paid" ask an amount); what one paid with ("paid using", "pay via", "With what did
 # they pay?"); which card was used or charged ("Which card was charged?", not its number; "What
-# kind of card is it?" may ask about the page).
+# kind of card is it?" may ask about the page); a receipt's own words for it ("tender type").
 _PAYMENT_METHOD = (
     r"\bhow\s+(was|were|did|do|does|is|are|am|will|would|shall|should|can|could|must|may|might|the|this|it)\b.*\b(pay|paid|settled?)\b"
     r"|\bmethod\b|\b(way|means|mode|form)\s+of\s+(pay|paying|payment)\b|\bway\b.*\b(pay|paid)\b|\b(pay|paid|settled?)\s+(with|using|via|by)\b|\buse[ds]?\s+to\s+(pay|settle)\b"
     r"|^\W*(with|using|by)\s+(what|which)\b(?!\s+(?:amount|sum|total|figure|price)\b).*\b(pay|paid|settled?)\b"
     r"|\b(?:what|which)\s+(?:kind\s+of\s+|type\s+of\s+|sort\s+of\s+)?(?:credit\s+|debit\s+|bank\s+|payment\s+)?card\b"
     r"(?!\s*(?:number|no\b|#|holder|expir))[^?]*\b(?:use[ds]?|using|charged?|pa(?:y|id)|swiped|tapped|billed)\b"
+    r"|\b(?:tender|payment)\s+(?:type|kind|mode|method)\b"
 )
 # Checked in order: the first matching rule decides (e.g. "due date" is a date, not an amount;
 # "phone number" is a phone, not an id; "what time" is a time, not a date).

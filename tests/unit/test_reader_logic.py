@@ -2025,3 +2025,14 @@ def test_an_unkeyed_run_of_digits_is_no_phone_number():
         keyed = (_line("ACME LTD", 20, 10, 200), _line(key, 20, 60, 90), _line("01134960718", 130, 60, 200),
                  _line("Total 15.60", 20, 110, 200))
         assert answerer.answer("What is the phone number?", keyed).text == "01134960718", key
+
+
+def test_the_names_of_a_sales_tax_name_one_tax():
+    reader = _answerer()
+    receipt = (_line("Old Mill Market", 20, 10, 300), _line("Subtotal", 20, 100), _line("CHF 49,28", 400, 100),
+               _line("Tax 8%", 20, 140), _line("CHF 3,94", 400, 140), _line("TOTAL", 20, 180), _line("CHF 53,22", 400, 180))
+    for question in ("What was the VAT?", "How much GST was charged?"):
+        assert reader.answer(question, receipt).text == "CHF 3,94", question
+    invoice = (_line("Invoice No: INV-77", 500, 20, 300), _line("VAT ID: DE440611967", 500, 60, 300))
+    assert reader.answer("What is the tax ID?", invoice).text == "DE440611967"
+    assert reader.answer("What was the VAT?", invoice).text == NOT_FOUND  # the id is no amount

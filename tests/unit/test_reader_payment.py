@@ -92,6 +92,7 @@ def test_a_question_about_the_method_gets_an_instrument_or_nothing():
     assert asks_payment_method("What card was used?") and asks_payment_method("How did I pay?")
     assert not asks_payment_method("What is the test method?") and not asks_payment_method("What card number is it?")
     assert not asks_payment_method("What kind of card is it?")  # may ask about the page
+    assert asks_payment_method("tender type") and asks_payment_method("Payment type?")
     answerer = _answerer()
     receipt = (_line("TOTAL", 20, 100), _line("7.30", 400, 100), _line("PAYMENT :", 20, 140), _line("7.30", 400, 140))
     assert answerer.answer("How did I pay?", receipt).text == NOT_FOUND  # not "7.30"
