@@ -735,18 +735,14 @@ def _own_number(question: str, expected: str, fields: list[Field]) -> list[tuple
     """"What's the reference on this form?", "the number on the invoice": an id whose key names
     the document the question says the number is of ("Form No"), where one value has such a
     key; the phrase would otherwise be dropped as naming the page, leaving a bare "number"
-    that any id's key holds ("ID number"). Not when the question names a particular number
-    ("the VAT number on the invoice"): its other words must name no key of the page ("What
-    number identifies this form?"). A bill is what an invoice or a receipt is: "the bill
+    that any id's key holds ("ID number"). Not when the question says anything else ("the
+    VAT number on the invoice", "Which purchase order is this invoice for?"): its other words
+    must all be words for a number. A bill is what an invoice or a receipt is: "the bill
     number" of a page keyed "Invoice No" is that number."""
     noun = (vocabulary.document_named(question) or _numbered_page(question)) if expected == IDENT else None
     if noun is None:
         return []
-    keys = {word for f in fields if f.key for word in vocabulary.label_words(f.key)}
-    other = set(focus_words(question)) - _WORDS_FOR_A_NUMBER - {noun}
-    # "VAT" of "the bill's VAT number", "ID" of "What ID number ...": every word a number follows
-    numbered = {found["kind"].lower() for found in re.finditer(rf"(?=(?:{_NUMBERED.pattern}))", question, re.I)}
-    if other & keys or numbered - _WORDS_FOR_A_NUMBER - _BILLS - {noun} - vocabulary.STOP - vocabulary.REQUEST_WORDS:
+    if set(focus_words(question)) - _WORDS_FOR_A_NUMBER - {noun}:
         return []
     for name in (noun, *sorted(_BILLS - {noun})) if noun in _BILLS else (noun,):
         own = [f for f in fields if f.key and f.source not in _DATA_KEYED
@@ -1711,6 +1707,12 @@ class Answerer:
             greeted = [f for f in fields if f.source == "greeting"] or _header_key(every, "to", expected)
             if greeted:
                 return [(greeted[0], 0.5)]
+            # "Whom is this invoice made out to?": the page itself is for its party keyed "... to"
+            # ("Bill to:"), whatever the sentence encoder makes of the question's other words
+            # (not the goods: "Who are the goods shipped to?" over "Bill to:" alone)
+            party = self._party(question, expected, cells) if _numbered_page(question) else None
+            if party is not None:
+                return [(party, 0.5)]
         if expected in (PERSON, ORG) and _WHO_DID.search(question):
             # "Who wrote it?", "Who sent the memo?": the person who signed the page did it, else
             # the one a memo's or e-mail's header key "From:" names (a question about a company

@@ -136,3 +136,16 @@ def test_who_is_to_be_paid_is_the_issuer_not_the_party_billed():
                      "Who should the cheque be made out to?", "Who is to be paid?"):
         assert answerer.answer(question, invoice).text == "Brightway Software Inc.", question
     assert answerer.answer("Who was billed?", invoice).text != "Brightway Software Inc."
+
+
+def test_whom_the_invoice_is_made_out_to_is_its_billed_party_not_the_goods():
+    answerer = _answerer()
+    invoice = (
+        _line("Summit Software Inc.", 20, 10, 300), _line("344 Oak Way", 20, 50),
+        _line("Invoice No: INV-47087", 500, 50, 300), _line("Bill to:", 20, 160), _line("Marcus Kowalski", 20, 200),
+        _line("131 Harbor Street", 20, 240), _line("Dublin D02 X285", 20, 280), _line("Total due:", 20, 360),
+        _line("£ 3,980.46", 400, 360),
+    )
+    for question in ("Whom is this invoice made out to?", "Who is this bill for?"):
+        assert answerer.answer(question, invoice).text == "Marcus Kowalski", question
+    assert answerer.answer("Who are the goods shipped to?", invoice).text == NOT_FOUND  # no ship-to party
