@@ -466,12 +466,12 @@ _TAX_NAMES = frozenset("tax vat gst hst pst qst sst mwst ust tva iva btw moms al
 def _kin(word: str, others) -> bool:
     """Whether `word` and one of `others` are forms of one English word: five letters or more
     in common from the start, each going on with an ending of `_FORM_ENDINGS` ("related" and
-    "relationship", "address" and "addressed"); or two names of a sales tax (`_TAX_NAMES`)."""
+    "relationship", "address" and "addressed"); or "tax" and the name of a sales tax (`_TAX_NAMES`)."""
     for other in others:
         if other == word:
             continue
-        if word in _TAX_NAMES and other in _TAX_NAMES:
-            return True
+        if "tax" in (word, other) and word in _TAX_NAMES and other in _TAX_NAMES:
+            return True  # "tax" is any of them; GST is no PST
         shared = len(os.path.commonprefix([word, other]))
         if shared >= 5 and word[shared:] in _FORM_ENDINGS and other[shared:] in _FORM_ENDINGS:
             return True
@@ -640,13 +640,20 @@ _FROM_WHOM = re.compile(r"^\W*who(?:'s|s|\s+is|\s+was)?\b[^?.!]*\bfrom\s*[?.!]*\
 # page's issuer, not the party billed. English grammar says it; the sentence encoder puts
 # "Who gets the money?" as near "Who paid?" as "Who is the seller?".
 _PAYEE = re.compile(
-    r"\bpayee\b|\b(?:be|being|been|get|gets|getting|got)\s+paid\b|\bowed\b"
+    r"\bpayee\b|\b(?:be|being|been|get|gets|getting|got)\s+paid\b|\b(?:is|are|was|were|be|being|been)\s+owed\b|\bowed\s+to\b"
     r"|\b(?:receives?|receiving|received|gets?|getting|collects?|collecting)\s+(?:the\s+|my\s+|our\s+|this\s+|that\s+)?"
     r"(?:money|payment|funds|cash)\b"
     r"|^\W*(?:who|whom)\s+(?:do|does|should|must|shall|will|would|can|did)\s+(?:i|we|you|they|one)\s+(?:pay|send\s+(?:the\s+)?money)(?:\s+to)?\W*$"
     r"|\b(?:cheques?|checks?|payments?)\b[^?.!]*\b(?:made\s+out|payable|made\s+payable)\s+to\b|\bpayable\s+to\b",
     re.I,
 )
+
+
+# A bill, whose issuer is the one to be paid ("INVOICE", "Receipt", "Bill to:", "Amount due"); not
+# a cheque or a payslip, which name whom they pay ("Pay to the order of", "Employee", "Net pay").
+_BILL_PAGE = re.compile(r"\b(?:invoice|receipt|bill(?:ed)?\s+to|amount\s+due|balance\s+due|total)\b", re.I)
+_PAID_PAGE = re.compile(r"\b(?:pay\s+to|payable\s+to|payee|order\s+of|employee|payslip|pay\s+slip|net\s+pay|gross\s+pay|earnings)\b",
+                        re.I)
 
 
 # "Who made it?", "Who filled this in?": who did something to the page, not whom it is about.
@@ -1477,8 +1484,9 @@ class Answerer:
         if found is None:
             return False
         typed = kind = found["kind"].lower()
-        if kind in _WORDS_FOR_A_NUMBER and _numbered_page(question):  # "the bill's reference number"
-            typed = kind = _numbered_page(question)
+        page = _numbered_page(question)
+        if kind in _WORDS_FOR_A_NUMBER and page:  # "the bill's reference number"
+            typed = kind = page
         if len(kind) >= 3:  # an abbreviation that opens the name ("inv no.")
             kind = next((name for name in sorted(_NUMBERED_DOCUMENTS) if name.startswith(kind)), kind)
         if kind not in _NUMBERED_DOCUMENTS:  # "the part number" of a parts list, "the letter reference"
@@ -1683,8 +1691,9 @@ class Answerer:
         # the street line, not the whole address ("Which road is it on?")
         street = expected == ADDRESS and bool(_STREET_WORDS & set(focus_words(question)))
         about_issuer = expected in (ORG, ADDRESS) and not self._qualifiers(question) and self._about_issuer(question)
-        if expected in (PERSON, ORG) and _PAYEE.search(question):
-            head = read_letterhead(cells)  # who is to be paid: the issuer, whoever asks
+        if expected in (PERSON, ORG) and _PAYEE.search(question) and _BILL_PAGE.search(" ".join(c.text for c in cells)) \
+                and not _PAID_PAGE.search(" ".join(c.text for c in cells)):
+            head = read_letterhead(cells)  # who is to be paid on a bill: its issuer, whoever asks
             return [(_letterhead_field(cells, head.issuer), 1.0)] if head.certain and head.issuer else _header(fields, every)
         if about_issuer and not street:
             head = read_letterhead(cells)
@@ -1707,9 +1716,9 @@ class Answerer:
             greeted = [f for f in fields if f.source == "greeting"] or _header_key(every, "to", expected)
             if greeted:
                 return [(greeted[0], 0.5)]
-            # "Whom is this invoice made out to?": the page itself is for its party keyed "... to"
-            # ("Bill to:"), whatever the sentence encoder makes of the question's other words
-            # (not the goods: "Who are the goods shipped to?" over "Bill to:" alone)
+            # Whom this invoice is made out to or for: the page itself is for its party keyed
+            # "... to" ("Bill to:"), whatever the sentence encoder makes of the question's other
+            # words (not where the goods go, over "Bill to:" alone)
             party = self._party(question, expected, cells) if _numbered_page(question) else None
             if party is not None:
                 return [(party, 0.5)]

@@ -31,7 +31,7 @@ _NAMES = {
           "nets|girocard|ec karte|ec-karte|ec card|bancontact|carte bancaire|carte bleue|cb|elo|hipercard|mir|"
           "karte|kartenzahlung|carte|tarjeta|cartão|kaart|pinpas|v pay|chip and pin|chip & pin|contactless",
     CHEQUE: "cheque|chèque|check",
-    TRANSFER: "bank transfer|transfer|wire|wire transfer|direct debit|sepa|sepa transfer|ideal|giro|bank giro|bacs|"
+    TRANSFER: "bank transfer|transfer|wire|wire transfer|bank wire|direct debit|direct deposit|sepa|sepa transfer|ideal|giro|bank giro|bacs|"
               "ach|standing order|überweisung|virement|bonifico|transferencia",
     WALLET: "apple pay|google pay|samsung pay|paypal|alipay|wechat pay|grabpay|venmo|zelle|swish|twint|mobilepay|"
             "paytm|pix|klarna|touch n go|mobile payment",
@@ -39,10 +39,10 @@ _NAMES = {
 }
 _KIND_OF = {tuple(name.split()): kind for kind, names in _NAMES.items() for name in names.split("|")}
 _LONGEST = max(len(words) for words in _KIND_OF)
-_NAMES_OF_KIND = frozenset({"cash", "cheque", "transfer", "voucher"})  # the kind's own word, no specific name
 # Words that go with an instrument without naming another thing ("Paid by Visa", "VISA
 # CONTACTLESS", "Debit card payment").
-_WITH = frozenset("paid by via with using payment pay tendered tender received sale and & contactless chip pin".split())
+_WITH = frozenset("paid by via with using payment pay tendered tender tend received sale and & contactless chip pin "
+                  "approved accepted".split())
 # Words that name an instrument only where a key says it is one ("Paid by: Check"; a lone
 # "CHECK" on a restaurant bill is the bill, a lone "CREDIT" a balance, "CB" anything).
 _KEYED_ONLY = frozenset({("check",), ("credit",), ("cb",), ("mir",), ("elo",), ("giro",), ("ach",), ("wire",),
@@ -91,6 +91,9 @@ def instrument(text: str, *, keyed: bool = False) -> Instrument | None:
     """
     tokens = _TOKEN.findall(text.strip())
     words = [token.strip(".,()-").lower() for token in tokens]
+    # an ambiguous name counts beside a sure one ("VISA CREDIT") or a card number
+    sure = keyed or _cardish(words) or any(tuple(words[i:i + size]) in _KIND_OF and tuple(words[i:i + size]) not in _KEYED_ONLY
+                                          for i in range(len(words)) for size in range(1, _LONGEST + 1))
     kinds, spans, names, i = [], [], [], 0
     while i < len(words):
         word = words[i]
@@ -99,7 +102,7 @@ def instrument(text: str, *, keyed: bool = False) -> Instrument | None:
             continue
         for size in range(min(_LONGEST, len(words) - i), 0, -1):
             name = tuple(words[i:i + size])
-            if name in _KIND_OF and (keyed or name not in _KEYED_ONLY or len(words) > size and _cardish(words)):
+            if name in _KIND_OF and (sure or name not in _KEYED_ONLY):
                 kinds.append(_KIND_OF[name])
                 spans.append((i, i + size))
                 names.extend(_SAME.get(" ".join(name), " ".join(name)).split("+"))
@@ -117,14 +120,25 @@ def instrument(text: str, *, keyed: bool = False) -> Instrument | None:
 
 
 def named_instrument(text: str) -> Instrument | None:
-    """The first instrument a sentence names anywhere in it, its longest name ("Did I pay by
-    credit card?" → credit card), or None."""
+    """The instrument a sentence says was used, its longest name ("Did I pay by credit card?" →
+    credit card): one after "by", "with", "in", "via" or "using" first ("Was the check paid by
+    card?"); else one that no determiner makes the thing spoken of ("Was the check paid?",
+    "the gift card"); else None."""
     words = [word.strip(".,?!()\"'").lower() for word in text.split()]
+    found = []
     for i in range(len(words)):
         for size in range(min(_LONGEST, len(words) - i), 0, -1):
             if tuple(words[i:i + size]) in _KIND_OF:
-                return instrument(" ".join(words[i:i + size]), keyed=True)
-    return None
+                found.append((i, instrument(" ".join(words[i:i + size]), keyed=True)))
+                break
+    after = [(i, named) for i, named in found if any(words[j] in _USED_WITH for j in range(max(0, i - 2), i))]
+    plain = [(i, named) for i, named in found if i == 0 or words[i - 1] not in _DETERMINERS]
+    chosen = after or plain
+    return chosen[0][1] if chosen else None
+
+
+_USED_WITH = frozenset("by with in via using through".split())
+_DETERMINERS = frozenset("the this that my your our their his her its a an".split())
 
 
 def same_payment(asked: Instrument, paid: Instrument) -> bool | None:
@@ -138,8 +152,9 @@ def same_payment(asked: Instrument, paid: Instrument) -> bool | None:
     if not asked.schemes and not asked.funding:  # "card", "cash", "a cheque"
         return True
     if asked.schemes and paid.schemes:
-        return bool(asked.schemes & paid.schemes) and (not asked.funding or not paid.funding
-                                                       or bool(asked.funding & paid.funding)) or False
+        if not asked.schemes & paid.schemes:
+            return False
+        return not asked.funding or not paid.funding or bool(asked.funding & paid.funding)
     if asked.funding and paid.funding:
         return bool(asked.funding & paid.funding)
     return None
@@ -170,13 +185,28 @@ class Payment:
     key_line: int = -1  # the cell of the key that says it is the payment ("Paid by:"), or -1
 
 
+def _stated(field) -> Instrument | None:
+    """A payment method key's value as the page words it, where the value names no instrument
+    this module knows ("Payment method: Insurance"): a few words, no figure."""
+    value = " ".join(field.value.split())
+    if not _NAMES_A_METHOD.search(field.key) or not value or len(value.split()) > 4 or any(ch.isdigit() for ch in value):
+        return None
+    return Instrument("other", value.strip(" :-"), ())
+
+
+# A key that says its value is the method ("Payment method", "Tender type", "Paid by"), not
+# "Payment" alone ("Payment: Due on receipt" says when).
+_NAMES_A_METHOD = re.compile(r"\b(?:method|mode|type|kind|means|by|with|via|using)\b", re.I)
+
+
 def find_payment(fields, cells) -> Payment | None:
     """How the page says it was paid, from `extract_fields`' fields and the page's cells:
     a key about payment and its instrument ("Paid by: Visa") first, then instruments keying
     the amount tendered ("CASH : 50.00"; several of them: a split payment, the last line
-    decides; "CARD PAID | 0.00" was no payment), then a line that is an instrument and nothing else ("VISA CARD")."""
-    keyed = [(f, found) for f in fields if f.key and is_method_key(f.key)
-             for found in [instrument(f.value, keyed=True)] if found is not None]
+    decides; "CARD PAID | 0.00" was no payment), then a line that is an instrument and
+    nothing else ("VISA CARD"), then a method key's value in words no name here has."""
+    methods = [f for f in fields if f.key and is_method_key(f.key)]
+    keyed = [(f, found) for f in methods for found in [instrument(f.value, keyed=True)] if found is not None]
     if keyed:
         field, found = keyed[0]
         return Payment(found, field.line, field.key_line)
@@ -185,10 +215,18 @@ def find_payment(fields, cells) -> Payment | None:
     if tendered:
         field, found = max(tendered, key=lambda item: item[0].line)
         return Payment(found, field.line, field.key_line)  # the key and the amount it keys
-    alone = [(i, found) for i, cell in enumerate(cells) for found in [instrument(cell.text)] if found is not None]
+    # (not the cards a shop takes, listed in its footer: "VISA MASTERCARD AMEX")
+    alone = [(i, found) for i, cell in enumerate(cells) for found in [instrument(cell.text)]
+             if found is not None and len(found.schemes) < 2]
     if alone:
         line, found = alone[-1]
         return Payment(found, line)
+    # last, a method key's value no name here knows ("Payment method: Insurance"); not before
+    # the instruments: "PAYMENT MODE | AMOUNT" is a table's header over "CASH | 8.20"
+    stated = [(f, found) for f in methods for found in [_stated(f)] if found is not None]
+    if stated:
+        field, found = stated[0]
+        return Payment(found, field.line, field.key_line)
     return None
 
 
@@ -197,7 +235,7 @@ def _tendered(value: str) -> bool:
     if not _AMOUNT.match(value.strip()):
         return False
     money = parse_money(value, currency_optional=True)
-    return money is not None and money.amount != 0
+    return money is not None and money.amount > 0  # not nought, nor a credit note's "-20.00"
 
 
 # A figure with or without its currency ("50.00", "RM 30.00", "€ 45,03"): what a tender line keys.

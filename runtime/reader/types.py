@@ -151,9 +151,15 @@ _THE_EMAIL = re.compile(r"\b(?:this|that)\s+e-?mail\b(?!\s+address(?:es)?\b)"
 
 def asks_payment_method(question: str) -> bool:
     """Whether the question asks how something was paid (what `question_type` calls text)."""
-    lowered = question.lower()  # "the method" alone may be a lab's ("What is the test method?")
+    lowered = question.lower()[:_MAX_QUESTION_CHARS]  # "the method" alone may be a lab's ("What is the test method?")
     return question_type(question) == TEXT and re.search(_PAYMENT_METHOD, lowered) is not None \
-        and re.search(r"\b(?:pa(?:y|id|ying|yment)|settled?|card|cash|tender(?:ed)?)\b", lowered) is not None
+        and re.search(r"\b(?:pa(?:y|id|ying|yment)|settled?|card|cash|tender(?:ed)?)\b", lowered) is not None \
+        and _NOT_THE_METHOD.search(lowered) is None
+
+
+# What was paid with a card, by whom, or its digits ("What amount was paid with Visa?", "Who
+# paid by card?", "the last 4 digits of the card used"): not the method.
+_NOT_THE_METHOD = re.compile(r"\b(?:amount|how\s+much|total|sum|figure|price|cost|digits?|numbers?|no\.|who|whom|whose)\b")
 
 
 def question_type(question: str) -> str:

@@ -367,11 +367,11 @@ _CLOSED = re.compile(r"^\W*(?:is|are|was|were|do|does|did|has|have|had|will|woul
 
 def asks_paid_with(question: str) -> bool:
     """Whether the question is a closed one about how it was paid: a choice between ways to pay
-    ("card or cash?", "Did I hand over notes or use plastic?") or a yes/no question
-    naming one ("Did I pay by card?")."""
+    ("card or cash?", "Was it cheque or transfer?") or a yes/no question naming one ("Did I
+    pay by card?")."""
     options = alternatives(question)
-    if options is not None:
-        return _PAYING.search(question) is not None or all(instrument(o, keyed=True) for o in options)
+    if options is not None:  # "paid or unpaid?", "in May or June?" offer no way to pay
+        return any(instrument(option, keyed=True) for option in options)
     return _CLOSED.match(question) is not None and _PAYING.search(question) is not None \
         and named_instrument(question) is not None
 
@@ -379,7 +379,7 @@ def asks_paid_with(question: str) -> bool:
 def answer_paid_with(question: str, paid: Payment | None, cells: tuple[TextLine, ...]) -> YesNo | None:
     """The page's payment (`payment.find_payment`) as the answer to `asks_paid_with`'s
     questions: a choice gets the instrument as the page writes it, whichever alternatives
-    were offered ("Mastercard" for "card or cash?", "CASH" for "plastic or notes?"); a yes/no
+    were offered ("Mastercard" for "card or cash?", "CASH" for "cheque or transfer?"); a yes/no
     question gets yes or no by kind and name ("card" asked, "Mastercard" paid: yes; "Visa"
     asked, "CASH" paid: no), or "I can't tell" where the page says less than asked ("credit
     card" asked, "VISA" printed). None where the page says nothing of how it was paid."""

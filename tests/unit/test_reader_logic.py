@@ -2036,3 +2036,7 @@ def test_the_names_of_a_sales_tax_name_one_tax():
     invoice = (_line("Invoice No: INV-77", 500, 20, 300), _line("VAT ID: DE440611967", 500, 60, 300))
     assert reader.answer("What is the tax ID?", invoice).text == "DE440611967"
     assert reader.answer("What was the VAT?", invoice).text == NOT_FOUND  # the id is no amount
+    canadian = (_line("Subtotal", 20, 100), _line("100.00", 400, 100), _line("GST 5%", 20, 140), _line("5.00", 400, 140),
+                _line("PST 7%", 20, 180), _line("7.00", 400, 180), _line("TOTAL", 20, 220), _line("112.00", 400, 220))
+    assert reader.answer("How much PST was charged?", canadian).text == "7.00"  # one tax is no other
+    assert reader.answer("How much GST was charged?", canadian).text == "5.00"

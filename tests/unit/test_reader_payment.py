@@ -44,6 +44,12 @@ def test_an_instrument_is_named_in_full(text, kind, written):
     assert found is not None and (found.kind, found.text) == (kind, written)
 
 
+@pytest.mark.parametrize("text, written", [("VISA TEND", "VISA"), ("VISA ************1234 APPROVED", "VISA"),
+                                           ("VISA CREDIT", "VISA CREDIT")])
+def test_what_tills_print_beside_the_name(text, written):
+    assert instrument(text).text == written
+
+
 @pytest.mark.parametrize("text", ["CASH RECEIPT", "SUPER SEVEN CASH & CARRY SDN BHD", "CASH1 #10-02", "CASH CUSTOMER",
                                   "Card payment - REWE Markt", "MASTER", "Check", "CREDIT", "PAYMENT", "Visa application"])
 def test_a_line_that_says_more_or_less_than_an_instrument_is_none(text):
@@ -84,6 +90,12 @@ def test_the_payment_from_a_key_a_tender_line_or_a_line_alone():
     assert find_payment(*nothing).instrument.text == "CASH"  # nought on the card is no payment
     alone = _page(_line("TOTAL", 20, 100), _line("52.00", 400, 100), _line("VISA CARD", 20, 200))
     assert find_payment(*alone).instrument.text == "VISA CARD"
+    stated = _page(_line("Payment method: Insurance", 20, 100, 400), _line("Total: 80.00", 20, 140, 300))
+    assert find_payment(*stated).instrument.text == "Insurance"  # the key says it is the method
+    footer = _page(_line("TOTAL", 20, 100), _line("12.00", 400, 100), _line("VISA MASTERCARD AMEX", 20, 300, 400))
+    assert find_payment(*footer) is None  # the cards a shop takes
+    credit = _page(_line("Subtotal", 20, 100), _line("120.00", 400, 100), _line("Credit", 20, 140), _line("-20.00", 400, 140))
+    assert find_payment(*credit) is None  # a credit note's line is no tender
     how_much = _page(_line("TOTAL", 20, 100), _line("7.30", 400, 100), _line("PAYMENT :", 20, 140), _line("7.30", 400, 140))
     assert find_payment(*how_much) is None  # how much, not how
 
@@ -92,6 +104,8 @@ def test_a_question_about_the_method_gets_an_instrument_or_nothing():
     assert asks_payment_method("What card was used?") and asks_payment_method("How did I pay?")
     assert not asks_payment_method("What is the test method?") and not asks_payment_method("What card number is it?")
     assert not asks_payment_method("What kind of card is it?")  # may ask about the page
+    for question in ("What amount was paid with Visa?", "Who paid with the card?", "What are the last 4 digits of the card used to pay?"):
+        assert not asks_payment_method(question), question
     assert asks_payment_method("tender type") and asks_payment_method("Payment type?")
     answerer = _answerer()
     receipt = (_line("TOTAL", 20, 100), _line("7.30", 400, 100), _line("PAYMENT :", 20, 140), _line("7.30", 400, 140))
@@ -111,15 +125,18 @@ def test_closed_questions_about_paying_are_answered_from_the_payment():
     receipt = (_line("TOTAL 12.50", 20, 10), _line("Paid by: Mastercard", 20, 50))
     fields, cells = _page(*receipt)
     paid = find_payment(fields, cells)
-    for question in ("Did I pay by card?", "Was it paid in cash?", "Was it settled by plastic or by notes?", "Cash or card?"):
+    for question in ("Did I pay by card?", "Was it paid in cash?", "Was it cheque or transfer?", "Cash or card?"):
         assert asks_paid_with(question), question
-    assert not asks_paid_with("Is there a Visa logo?")  # no payment said
-    assert not asks_paid_with("Is this paid?")  # no instrument named
+    for question in ("Is there a Visa logo?", "Is this paid?", "Was the invoice paid or unpaid?",
+                     "Was it paid in January or February?", "Was the check paid?"):
+        assert not asks_paid_with(question), question  # no way to pay named or offered
     assert answer_paid_with("Did I pay by card?", paid, cells).text == 'Yes: the text says "Paid by: Mastercard".'
     assert answer_paid_with("Was it paid in cash?", paid, cells).text.startswith("No:")
     assert answer_paid_with("Did they pay with Visa?", paid, cells).text.startswith("No:")
     assert answer_paid_with("Was it paid by credit card?", paid, cells).text == CANT_TELL  # a Mastercard may be debit
-    assert answer_paid_with("Was it settled by plastic or by notes?", paid, cells).text == "Mastercard"
+    assert answer_paid_with("Was it cheque or transfer?", paid, cells).text == "Mastercard"
+    assert named_instrument("Was the check paid by card?").text == "card"  # the bill, paid by card
+    assert named_instrument("Did I pay for the gift card with cash?").text == "cash"
     assert answer_paid_with("Did I pay by card?", None, cells) is None
     assert named_instrument("Was this paid by credit card?").text == "credit card"
 
@@ -136,6 +153,9 @@ def test_who_is_to_be_paid_is_the_issuer_not_the_party_billed():
                      "Who should the cheque be made out to?", "Who is to be paid?"):
         assert answerer.answer(question, invoice).text == "Brightway Software Inc.", question
     assert answerer.answer("Who was billed?", invoice).text != "Brightway Software Inc."
+    payslip = (_line("ACME Corp", 20, 10, 300), _line("PAYSLIP", 500, 10), _line("Employee: Dana Cole", 20, 80, 300),
+               _line("Net pay", 20, 140), _line("2,100.00", 400, 140))
+    assert answerer.answer("Who is being paid?", payslip).text != "ACME Corp"  # the employee is
 
 
 def test_whom_the_invoice_is_made_out_to_is_its_billed_party_not_the_goods():
