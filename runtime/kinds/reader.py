@@ -464,12 +464,12 @@ class ReaderAdapter(KindAdapter):
         if not regions:
             return Reply(NO_TEXT, ())
         prompt = intents.without_manner(intents.asked_sentence(intents.with_apostrophes(prompt)))
+        cells = read_cells(regions)
         if asks_paid_with(prompt):  # "Did I pay by card?" over "Paid by: Mastercard"
-            cells = read_cells(regions)
             paid = answer_paid_with(prompt, find_payment(extract_fields(cells), cells), cells)
             if paid is not None:
                 return Reply(paid.text, paid.evidence)
-        choice = answer_choice(prompt, read_cells(regions))  # "Was it paid by card or cash?"
+        choice = answer_choice(prompt, cells)  # "Was it paid by card or cash?"
         if choice is not None:
             return Reply(choice.text, choice.evidence)
         if is_bare_choice(prompt) and alternatives(prompt) is not None:  # "Debit or credit?" over "Paid by: American Express"
@@ -481,7 +481,6 @@ class ReaderAdapter(KindAdapter):
                 answer = self._answerer.field_named(name, regions) or answer
             return Reply(answer.text, answer.evidence)
         if intents.asks_topic(prompt):  # the subject line where the page has one, else a description
-            cells = read_cells(regions)
             subject = self._describer.subject(cells)
             if subject is not None:
                 return Reply(subject.value, tuple(cells[i] for i in subject.lines))
@@ -533,10 +532,9 @@ class ReaderAdapter(KindAdapter):
             return Reply(*_read_out(regions))
         if intent.name == intents.DESCRIBE:
             describe = self._describer.summarize if intents.SUMMARIZING.search(prompt) else self._describer.describe
-            description = describe(read_cells(regions))
+            description = describe(cells)
             return Reply(description.text, tuple(description.evidence))
         if intent.name == intents.YES_NO:
-            cells = read_cells(regions)
             switches = [(f.key, f.value, tuple(dict.fromkeys(cells[i] for i in (f.key_line, f.line) if i >= 0)))
                         for f in extract_fields(cells) if f.key]
             reply = answer_yes_no(prompt, cells, self._match, switches,
@@ -548,7 +546,6 @@ class ReaderAdapter(KindAdapter):
             # "What is the title?" on a page that never says "title" (a form's "Title:" keeps its
             # own field, found or not): the page's heading, as the description gives it
             # ("This is a page with text headed ...").
-            cells = read_cells(regions)
             heading = self._describer.heading(cells)
             text = cells[heading].text.strip() if heading is not None else ""
             if sum(ch.isalpha() for ch in text) > 2 * sum(ch.isdigit() for ch in text):  # words, not a form's code

@@ -865,8 +865,7 @@ def _paid_with(fields: list[Field], cells) -> Answer:
     paid = find_payment(fields, cells)
     if paid is None:
         return Answer(NOT_FOUND, False, (), 0.0)
-    lines = tuple(dict.fromkeys(i for i in (paid.key_line, paid.line) if i >= 0))
-    return Answer(paid.instrument.text, True, tuple(cells[i] for i in lines), 1.0)
+    return Answer(paid.instrument.text, True, tuple(cells[i] for i in paid.lines), 1.0)
 
 
 def _values_in(text: str, expected: str, counted: str | None) -> list[str]:
@@ -1691,8 +1690,8 @@ class Answerer:
         # the street line, not the whole address ("Which road is it on?")
         street = expected == ADDRESS and bool(_STREET_WORDS & set(focus_words(question)))
         about_issuer = expected in (ORG, ADDRESS) and not self._qualifiers(question) and self._about_issuer(question)
-        if expected in (PERSON, ORG) and _PAYEE.search(question) and _BILL_PAGE.search(" ".join(c.text for c in cells)) \
-                and not _PAID_PAGE.search(" ".join(c.text for c in cells)):
+        page = " ".join(cell.text for cell in cells) if expected in (PERSON, ORG) and _PAYEE.search(question) else ""
+        if page and _BILL_PAGE.search(page) and not _PAID_PAGE.search(page):
             head = read_letterhead(cells)  # who is to be paid on a bill: its issuer, whoever asks
             return [(_letterhead_field(cells, head.issuer), 1.0)] if head.certain and head.issuer else _header(fields, every)
         if about_issuer and not street:

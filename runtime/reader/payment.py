@@ -91,9 +91,6 @@ def instrument(text: str, *, keyed: bool = False) -> Instrument | None:
     """
     tokens = _TOKEN.findall(text.strip())
     words = [token.strip(".,()-").lower() for token in tokens]
-    # an ambiguous name counts beside a sure one ("VISA CREDIT") or a card number
-    sure = keyed or _cardish(words) or any(tuple(words[i:i + size]) in _KIND_OF and tuple(words[i:i + size]) not in _KEYED_ONLY
-                                          for i in range(len(words)) for size in range(1, _LONGEST + 1))
     kinds, spans, names, i = [], [], [], 0
     while i < len(words):
         word = words[i]
@@ -102,7 +99,7 @@ def instrument(text: str, *, keyed: bool = False) -> Instrument | None:
             continue
         for size in range(min(_LONGEST, len(words) - i), 0, -1):
             name = tuple(words[i:i + size])
-            if name in _KIND_OF and (sure or name not in _KEYED_ONLY):
+            if name in _KIND_OF and (name not in _KEYED_ONLY or keyed or _sure_beside(words)):
                 kinds.append(_KIND_OF[name])
                 spans.append((i, i + size))
                 names.extend(_SAME.get(" ".join(name), " ".join(name)).split("+"))
@@ -160,6 +157,13 @@ def same_payment(asked: Instrument, paid: Instrument) -> bool | None:
     return None
 
 
+def _sure_beside(words: list[str]) -> bool:
+    """Whether a line with an ambiguous name also says a sure one ("VISA CREDIT") or a card
+    number: then the ambiguous name counts too."""
+    return _cardish(words) or any(tuple(words[i:i + size]) in _KIND_OF and tuple(words[i:i + size]) not in _KEYED_ONLY
+                                  for i in range(len(words)) for size in range(1, _LONGEST + 1))
+
+
 def _cardish(words: list[str]) -> bool:
     """Whether a line with an ambiguous name says it is a card ("MASTER XXXX9113", "CARD")."""
     return any(_MASKED.match(word) or word == "card" for word in words)
@@ -183,6 +187,11 @@ class Payment:
     instrument: Instrument
     line: int  # the cell that names it
     key_line: int = -1  # the cell of the key that says it is the payment ("Paid by:"), or -1
+
+    @property
+    def lines(self) -> tuple[int, ...]:
+        """The cells that say it, the key's first: its evidence."""
+        return tuple(dict.fromkeys(i for i in (self.key_line, self.line) if i >= 0))
 
 
 def _stated(field) -> Instrument | None:

@@ -219,10 +219,9 @@ def value_types(value: str) -> frozenset[str]:
         kinds.add(EMAIL)
         if is_name(mailbox[0]):
             kinds.update((PERSON, ORG))
-    if instrument(text) is not None:
-        pass  # "Visa", "American Express" on a receipt say how it was paid, not who
-    elif is_name(text):
-        kinds.update((PERSON, ORG))
+    if is_name(text):
+        if instrument(text) is None:  # "Visa", "American Express" on a receipt say how it was paid, not who
+            kinds.update((PERSON, ORG))
     elif is_name(_REGISTRATION.sub("", text)):
         kinds.add(ORG)  # "AMANO MALAYSIA SDN BHD (682288-V)": a company and its registration number
     return frozenset(kinds)

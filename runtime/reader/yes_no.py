@@ -385,7 +385,7 @@ def answer_paid_with(question: str, paid: Payment | None, cells: tuple[TextLine,
     card" asked, "VISA" printed). None where the page says nothing of how it was paid."""
     if paid is None:
         return None
-    evidence = tuple(cells[i] for i in dict.fromkeys(i for i in (paid.key_line, paid.line) if i >= 0))
+    evidence = tuple(cells[i] for i in paid.lines)
     said = " ".join(" ".join(cell.text.split()) for cell in evidence)
     if alternatives(question) is not None:
         return YesNo(paid.instrument.text, True, evidence)
