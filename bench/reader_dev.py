@@ -1,7 +1,7 @@
 """The reader's development loop (issue 10): answer cached questions without re-reading pages.
 
     .venv/bin/python bench/reader_dev.py cache --data /work/realdocs [--seeds 1 2] [--count 20] [--limit 25]
-    .venv/bin/python bench/reader_dev.py eval [--sets gen1 gen2 sroie funsd para fresh wide oblique casual wordy terse] [--precision fp32|int8] [--misses N]
+    .venv/bin/python bench/reader_dev.py eval [--sets gen1 gen2 sroie funsd para fresh wide oblique casual wordy terse absent] [--precision fp32|int8] [--misses N]
 
 `cache` reads every page once with the bundle's OCR and stores its regions and questions
 under .cache/reader_calibration/ (outside git: the real documents are research data).
@@ -31,6 +31,10 @@ English; tuned on from its first run); `terse` in a ninth (docvqa_paraphrases_te
 abbreviations and trade jargon; tuned on from its first run). Generated seeds 3 and 4 (`cache --seeds 3 4`, `eval --sets
 gen3 gen4`) are development pages too. Each pool also asks a page's unanswerable fields in
 its phrasings (where it has them) and counts replies other than "not found" as invented.
+`absent` (session 50) asks every cached development page (seeds 1-8) about every field its
+generator says it cannot answer (the seeds sample one or two per page), in every phrasing of
+the tuned pools (dev, para, wide, oblique, casual, wordy, terse; not `fresh`): about 13,400
+questions, so that a rule that finds some other key for a phrasing it does not know shows up.
 `--misses N` prints N wrong replies per set (development sets only).
 """
 
@@ -146,6 +150,9 @@ def evaluate(args) -> None:
     model = load_model(bundle, precision=args.precision)
     adapter = model._adapter  # noqa: SLF001
     for set_name in args.sets:
+        if set_name == "absent":
+            _every_absent_field(adapter, args.misses)
+            continue
         if set_name in ("para", "fresh", "wide", "oblique", "casual", "wordy", "terse"):
             if set_name == "fresh" and args.misses:
                 raise SystemExit("fresh is the never-tuned pool: measure it without --misses.")
@@ -278,6 +285,65 @@ def _paraphrases(adapter, shown: int, pool: str = "para") -> None:
     print(f"{pool}: right {right}/{asked} = {right / max(asked, 1):.1%}, invented {invented}/{unanswerable} = "
           f"{invented / max(unanswerable, 1):.1%} ({time.perf_counter() - started:.0f} s)")
     for line in misses[:shown]:
+        print(line)
+
+
+def _every_absent_field(adapter, shown: int) -> None:
+    """`absent`: each cached development page (seeds 1-8) asked about every field it cannot
+    answer (the generator's whole list for that page, where a seed samples one or two), in
+    every phrasing of the development pools (not `fresh`, kept for measuring): any reply but
+    "not found" or "I can't tell" is invented. The seeds sample one or two such questions per
+    page, too few to see how often a phrasing the reader does not know finds some other key."""
+    import re
+
+    import docvqa
+    from docvqa_paraphrases import PARAPHRASES
+    from docvqa_paraphrases_casual import CASUAL
+    from docvqa_paraphrases_oblique import OBLIQUE
+    from docvqa_paraphrases_terse import TERSE
+    from docvqa_paraphrases_wide import WIDE
+    from docvqa_paraphrases_wordy import WORDY
+    from docvqa_questions import DEVELOPMENT
+
+    pools = {"dev": DEVELOPMENT, "para": PARAPHRASES, "wide": WIDE, "oblique": OBLIQUE, "casual": CASUAL,
+             "wordy": WORDY, "terse": TERSE}
+    field_of = {template: field for field, templates in DEVELOPMENT.items() for template in templates}
+    started = time.perf_counter()
+    asked = {pool: 0 for pool in pools}
+    invented: dict[str, list[str]] = {pool: [] for pool in pools}
+    every_question = docvqa._pick_questions  # noqa: SLF001
+    docvqa._pick_questions = lambda rng, draft: list(draft.unanswerable)  # noqa: SLF001
+    try:
+        for seed in range(1, 9):
+            path = CACHE / f"gen{seed}.pkl"
+            if not path.exists():
+                continue
+            cached = pickle.loads(path.read_bytes())
+            for (name, regions, _), document in zip(cached, docvqa.make_documents(seed=seed, count=len(cached))):
+                seen = set()
+                for question in document.questions:
+                    field = field_of[question.template]
+                    pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+)", re.escape(question.template))
+                    slots = re.fullmatch(pattern, question.text).groupdict()
+                    for pool, phrasings in pools.items():
+                        for phrasing in phrasings.get(field, ()):
+                            if any(slot not in slots for slot in re.findall(r"\{(\w+)\}", phrasing)):
+                                continue
+                            text = phrasing.format(**slots)
+                            if text in seen:
+                                continue
+                            seen.add(text)
+                            asked[pool] += 1
+                            reply = adapter.answer_regions(text, regions).text
+                            if not docvqa.is_not_found(reply) and reply.strip() != "I can't tell from the text.":
+                                invented[pool].append(f"  gen{seed}|{name} [{field}] {text!r} -> {reply[:80]!r}")
+    finally:
+        docvqa._pick_questions = every_question  # noqa: SLF001
+    total = sum(asked.values())
+    wrong = sum(len(lines) for lines in invented.values())
+    print(f"absent: invented {wrong}/{total} = {wrong / max(total, 1):.1%} ({time.perf_counter() - started:.0f} s); "
+          + ", ".join(f"{pool} {len(invented[pool])}/{asked[pool]}" for pool in pools))
+    for line in [line for lines in invented.values() for line in lines][:shown]:
         print(line)
 
 

@@ -705,6 +705,15 @@ _STREET_WORDS = frozenset({"street", "road"})
 # Words for where someone lives or something is, short of an address (canonical forms).
 _PLACE_WORDS = frozenset({"city", "town", "village", "country", "county", "province", "place", "location",
                           "residence", "hometown", "municipality", "district"})
+# The words of a party key that names whom a bill is charged to, not where goods go.
+_BILLING_WORDS = frozenset({"bill", "billed", "billing", "invoice", "invoiced", "sold", "charge", "charged"})
+# A country, of which one is a citizen, one's nationality ("citizens", "national" and "nation" open
+# names too: the Citizens Advice Bureau, the National Bank).
+_COUNTRY_OF = frozenset({"country", "countries", "citizen", "citizenship", "nationality"})
+# A question that asks which document of a numbered kind the page is: its number tells (not
+# "What bill is this?": a statement is a bill too, and says so by no word of its own).
+_WHICH_DOCUMENT = re.compile(r"^\W*(?:which|what)\s+(?P<kind>" + "|".join(sorted(_NUMBERED_DOCUMENTS - {"bill"})) + r")s?\s+"
+                             r"(?:is|was)\s+(?:this|it|that)\b", re.I)
 # How English names the number of a document ("its reference", "the no.", "#"; an "ID number"
 # is a person's), in canonical forms.
 _WORDS_FOR_A_NUMBER = frozenset({"number", "no", "nr", "num", "#", "reference", "ref"})
@@ -717,6 +726,24 @@ def _nameless(question: str) -> bool:
     focus, owners = vocabulary.question_words(question)
     return set(focus) | set(owners) <= {"about"} | intents.DOCUMENT_NOUNS and not (
         _WHO_DID.search(question) or _TO_WHOM.search(question) or _DONE_BY.search(question) or _MADE_BY.search(question))
+
+
+def _first_section(question: str, candidates: list[tuple[Field, float]], every: list[Field]) -> list[tuple[Field, float]]:
+    """Where the candidates whose keys hold most of the question's words stand under two or
+    more section headings and the question named none (`Answerer._in_sections` kept every
+    section of `every`), those of them under the first heading in reading order: the page's
+    subject's ("What name is on the form?": the applicant's "Full name", not the emergency
+    contact's "Name" beside it; "the witness's phone" is the key "Witness phone", wherever it
+    stands). Else the candidates as they are."""
+    if len({f.section for f in every if f.section >= 0}) < 2:
+        return candidates
+    focus, owners = vocabulary.question_words(question)
+    held = [coverage(focus + owners, f.key) for f, _ in candidates]
+    best = [(f, score) for (f, score), share in zip(candidates, held) if share == max(held)]
+    if len({f.section for f, _ in best if f.section >= 0}) < 2:
+        return candidates
+    first = min(f.section for f in every if f.section >= 0)  # a heading's cell index: cells are in reading order
+    return [(f, score) for f, score in best if f.section < 0 or f.section == first] or candidates
 
 
 def _letterhead_field(cells, lines) -> Field:
@@ -970,6 +997,22 @@ def _place(fields: list[Field]) -> Field | None:
     return None
 
 
+def _asks_country(question: str) -> bool:
+    """Whether the question asks for a country ("Which country ...", of which one is a
+    citizen), in words as written in lower case (the "National Bank" is a name)."""
+    return bool(set(re.findall(r"(?<![^\W\d_])[a-z]+(?![^\W\d_])", question)) & _COUNTRY_OF)
+
+
+def _country(fields: list[Field]) -> Field | None:
+    """The first value in words whose key says a country, a nationality or a citizenship
+    ("Country of origin: Brazil", "Citizenship: Canada")."""
+    for field in sorted(fields, key=lambda f: f.line):
+        if field.key and field.source not in _DATA_KEYED and set(vocabulary.label_words(field.key)) & _COUNTRY_OF \
+                and re.fullmatch(r"[^\W\d_]+(?:[\s.,'-]+[^\W\d_]+)*\.?", field.value.strip()):
+            return field
+    return None
+
+
 def _address(fields: list[Field]) -> Field | None:
     """The page's address: a street line on its own ("12 Oak Street"), else the first block of
     lines that reads as one: it starts below the page's first line (the letterhead), on a line
@@ -1127,6 +1170,7 @@ class Answerer:
         candidates = [(f, score) for f, score in candidates if not _quoted(f.value, question)]
         if not candidates:
             return Answer(NOT_FOUND, False, (), 0.0)
+        candidates = _first_section(question, candidates, every)
         score, best = self._choose(question, candidates, cells)
         return _found(best, _typed_span(best.value, expected), expected, float(score), cells)
 
@@ -1450,7 +1494,10 @@ class Answerer:
             return compact(row) in compact(question)
         said = _words_of(question)
         asked = set(said) | {vocabulary.canonical(w) for w in said}
-        return any(word in asked or _misread(word, question, self._words) for word in words)
+        # misread word by word (or two run together): across the question's word breaks "For
+        # the" would read as a misread "North"
+        spans = said + [a + b for a, b in zip(said, said[1:]) if a not in vocabulary.STOP and b not in vocabulary.STOP]
+        return any(word in asked or any(_misread(word, span, self._words) for span in spans) for word in words)
 
     def _names_more_than(self, question: str, key: str) -> bool:
         """Whether the question says a specific word the key does not ("the qty of tape
@@ -1480,9 +1527,12 @@ class Answerer:
         say ("identity number", "part number" over a parts list's "Code"), and a letter or a
         form rarely prints what a user calls it ("the letter reference" over "Our ref:")."""
         found = _NUMBERED.search(vocabulary.without_document_phrases(vocabulary.without_request(question)))
-        if found is None:
+        if found is not None and found["kind"].lower() in vocabulary.STOP:
+            found = None  # "by number" says how, not what is numbered
+        asked = _WHICH_DOCUMENT.search(question) if found is None else None  # "Which invoice is this, by number?"
+        if found is None and asked is None:
             return False
-        typed = kind = found["kind"].lower()
+        typed = kind = (found or asked)["kind"].lower()
         page = _numbered_page(question)
         if kind in _WORDS_FOR_A_NUMBER and page:  # "the bill's reference number"
             typed = kind = page
@@ -1762,7 +1812,8 @@ class Answerer:
             keyed = {f.value: f for f in fields if f.key and wanted <= vocabulary.qualifiers(self._read(f.key))}
             return [(next(iter(keyed.values())), 0.5)] if len(keyed) == 1 else []
         if expected == ADDRESS:
-            found = _address(fields) or _place(every)
+            # a city, a street or a block of lines is no country: only a key that says one
+            found = _country(every) if _asks_country(question) else _address(fields) or _place(every)
             return [(found, 0.5)] if found is not None else []
         focus, owners = vocabulary.question_words(question)
         if any(f.source == "table" and compatible(expected, f.value)
@@ -1889,14 +1940,21 @@ class Answerer:
         """The name (or, for an address, the lines under it) of the page's party block
         (`document.party_blocks`) keyed "... to" whose key stands nearest the question, by
         `MIN_PARTY_MARGIN` over the next, else the first (the payer's, before the delivery's).
-        None when the page has no such block, or the block has no street line a question
-        about the street asks for."""
+        None when the page has no such block, when a question about the delivery finds only
+        blocks keyed as the one billed, or when the block has no street line a question about
+        the street asks for."""
         # A key that ends in "to" ("Bill to", "Deliver to") names whom the page is for; "From:"
         # or "Emergency contact:" over a name and an address names someone else, and so does
         # where to pay or send back ("Remit to", "Payable to", "Return to": the issuer's).
         parties = [p for p in party_blocks(cells) if re.search(r"\bto$", p.key.strip(), re.I)
                    and not re.search(r"\b(?:remit|pay|payable|return|reply)\s+to$", p.key.strip(), re.I)]
         if not parties:
+            return None
+        # who gets the delivery is no party keyed as the one billed ("Bill to", "Invoice to", "Sold
+        # to") where no key says delivery ("Ship to"); a plain "To:" or "Send to:" may be either
+        # (of the qualifiers only a delivery names a party: "the order" is the bill's)
+        if "delivery" in self._qualifiers(question) and not any("delivery" in self._qualifiers(p.key) for p in parties) \
+                and all(set(_words_of(p.key)) & _BILLING_WORDS for p in parties):
             return None
         chosen = parties[0]
         if len(parties) > 1:

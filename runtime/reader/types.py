@@ -37,7 +37,7 @@ _MONEY_PLURALS = r"(?:funds|savings|wages|earnings|taxes|fees|costs|charges|paym
 # kind of card is it?" may ask about the page); a receipt's own words for it ("tender type").
 _PAYMENT_METHOD = (
     r"\bhow\s+(was|were|did|do|does|is|are|am|will|would|shall|should|can|could|must|may|might|the|this|it)\b.*\b(pay|paid|settled?)\b"
-    r"|\bmethod\b|\b(way|means|mode|form)\s+of\s+(pay|paying|payment)\b|\bway\b.*\b(pay|paid)\b|\b(pay|paid|settled?)\s+(with|using|via|by)\b|\buse[ds]?\s+to\s+(pay|settle)\b"
+    r"|\bmethod\b|\b(way|means|mode|form)\s+of\s+(pay|paying|payment)\b|\bway\b.*\b(pay|paid|payment)\b|\b(pay|paid|settled?)\s+(with|using|via|by)\b|\buse[ds]?\s+to\s+(pay|settle)\b"
     r"|^\W*(with|using|by)\s+(what|which)\b(?!\s+(?:amount|sum|total|figure|price)\b).*\b(pay|paid|settled?)\b"
     r"|\b(?:what|which)\s+(?:kind\s+of\s+|type\s+of\s+|sort\s+of\s+)?(?:credit\s+|debit\s+|bank\s+|payment\s+)?card\b"
     r"(?!\s*(?:number|no\b|#|holder|expir))[^?]*\b(?:use[ds]?|using|charged?|pa(?:y|id)|swiped|tapped|billed)\b"
@@ -62,7 +62,9 @@ _QUESTION_RULES = (
     (AMOUNT, r"^\W*(?:what(?:'s|\s+is|\s+was)\s+)?(?:the\s+)?(?:price|cost|amount)\s+(?:for|of)\b"),
     (TIME, r"^\W*(at )?what time\b"),
     # "where can they be emailed?" asks an e-mail address ("who emailed it?" asks who).
-    (EMAIL, r"\be-?mails?\b|\b(?:be|get|been|being)\s+e-?mailed\b|\belectronic (?:mail|address)\b|\bmail address\b"),
+    (EMAIL, r"\be-?mails?\b|\b(?:be|get|been|being)\s+e-?mailed\b|\belectronic (?:mail|address)\b|\bmail address\b"
+            # writing to someone electronically is e-mailing them
+            r"|\bwrite\s+to\b[^?]*\belectronically\b"),
     (URL, r"\b(website|web site|web page|webpage|url|web address|homepage|home page|internet address)\b"),
     # "the number to ring / reach ...": a phone, whatever the verb ("called" alone names things).
     # Calling someone (call the office, ring them) asks a phone number ("called" alone names).
@@ -80,7 +82,10 @@ _QUESTION_RULES = (
     # What is in stock or on hand is counted ("stock level", "in stock?"; a "stock code" is an id).
     (COUNT, r"\b(how many|quantity|qty|count|units)\b|\b(?:in|on)\s+(?:stock|hand)\b|\bstock\s+(?:level|count)s?\b"
             r"|(?:\bnumber|^\W*#)\s*of\b(?!\s+(?:the|this|that|his|her|their|its|my|your)\s+[^\W\d_]*[^\W\d_s]\b)"),
-    (IDENT, r"\b(id|number|no|code|reference|ref|account|iban|invoice #|#)\b"),
+    # A registration (of a company for tax, of a car) is known by its number, not its fee.
+    (IDENT, r"\b(id|number|no|code|reference|ref|account|iban|invoice #|#)\b"
+            r"|\b(?:tax|vat|gst|company|business|trade|vehicle|car)\s+registration\b"
+            r"(?!\s+(?!(?:numbers?|no|nr|id|code|appears?|is|was|shown|printed|given|on|of|for|in|here)\b)[^\W\d_])"),
     # "How was the purchase paid?" asks for a payment method, not an amount.
     # So do "How did they pay?" and "how the invoice is to be paid" ("how much", "how large
     # was the amount paid" ask an amount).
@@ -101,7 +106,7 @@ _QUESTION_RULES = (
              r"(?:\s+(?:altogether|overall|in\s+total|in\s+the\s+end|all\s+told))?\W*$"),
     # Who billed, invoiced or sold something is the business that did ("billed by?").
     (ORG, r"\b(billed|invoiced|sold|supplied) by\b"),
-    (ORG, r"\b(vendor|company|store|shop|merchant|issued|issuer|seller|business|restaurant|supplier|from which|org|"
+    (ORG, r"\b(vendor|company|store|shop|merchant|issued|issuer|seller|business|restaurant|supplier|from which(?!\s+(?:country|nation|city|town|region|state|place)\b)|org|"
           r"retailer|outlet|dealer|trader|"
           r"organi[sz]ation|firm|sent|letterhead)\b"),
     (PERSON, r"\b(?:what|which)\s+person\b|\b(who|whose|name|signed|recipient|addressed|addressee|customer|client|consignee|buyer|purchaser|billed|bill to|sender|wrote|author|patient|employee)\b"),

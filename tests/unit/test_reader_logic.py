@@ -2040,3 +2040,69 @@ def test_the_names_of_a_sales_tax_name_one_tax():
                 _line("PST 7%", 20, 180), _line("7.00", 400, 180), _line("TOTAL", 20, 220), _line("112.00", 400, 220))
     assert reader.answer("How much PST was charged?", canadian).text == "7.00"  # one tax is no other
     assert reader.answer("How much GST was charged?", canadian).text == "5.00"
+
+
+def test_a_question_that_names_no_section_asks_about_the_first():
+    """An applicant's block beside an emergency contact's: a name asked without naming either
+    is the applicant's (the first section, the page's subject), though the contact's key "Name"
+    says the question's word more exactly than "Full name"; a question that names the contact
+    gets theirs, and a key word only one section has decides as it did."""
+    form = (_line("Patient Intake Form", 40, 20, 320),
+            _line("Applicant", 40, 100, 160), _line("Emergency contact", 560, 100, 260),
+            _line("Full name: Adrian Celik", 40, 150, 340), _line("Name: Oscar Weber", 560, 150, 300),
+            _line("Date of birth: 1977-02-03", 40, 200, 340), _line("Phone: (535) 725-5346", 560, 200, 300),
+            _line("Email: adrian9@mail.example.org", 40, 250, 400), _line("Relationship: Friend", 560, 250, 300),
+            _line("Occupation: Chef", 40, 300, 300), _line("Signed on 2021-08-05", 40, 400, 300))
+    answerer = _answerer()
+    assert answerer.answer("What is the emergency contact's phone?", form).text == "(535) 725-5346"
+    assert answerer.answer("What is the applicant's emergency phone number?", form).text == "(535) 725-5346"
+    assert answerer.answer("What is the relationship?", form).text == "Friend"
+    assert answerer.answer("What is the applicant's email?", form).text == "adrian9@mail.example.org"
+    assert answerer.answer("What name is written on the form?", form).text == "Adrian Celik"
+    assert answerer.answer("Whose name is on it?", form).text == "Adrian Celik"
+
+
+def test_things_a_page_never_names_are_not_found():
+    """An item named after "the" that the receipt never lists, the row "South" of a table that
+    has a North ("For the" is no misread "North"), an invoice asked of a form by "which",
+    the delivery's party of a bill that names only its payer (whom it is billed to is a golden
+    test: the meaning-free encoder here routes no question to a party)."""
+    answerer = _answerer()
+    assert answerer.answer("How much did the Muffin cost?", _receipt()).text == NOT_FOUND
+    assert answerer.answer("How much did the Notebook cost?", _receipt()).text == "6.04"
+    assert answerer.answer("How much was the Notebook before tax?", _receipt()).text == "6.04"
+    table = (_line("Sales by region", 40, 20, 300), _line("Q1", 300, 80, 60), _line("Q4", 500, 80, 60),
+             _line("East", 40, 130, 100), _line("7,888.13", 300, 130, 120), _line("4,425.68", 500, 130, 120),
+             _line("North", 40, 180, 100), _line("8,362.97", 300, 180, 120), _line("8,199.53", 500, 180, 120))
+    assert answerer.answer("For the row South, which value is in Q4?", table).text == NOT_FOUND
+    assert answerer.answer("For the row North, which value is in Q4?", table).text == "8,199.53"
+    form = (_line("Customer Details", 40, 20, 300), _line("Full name: Ethan Dvorak", 40, 100, 340),
+            _line("ID number: NZ-598152", 40, 150, 340), _line("City: Lyon", 40, 200, 200))
+    assert answerer.answer("Which invoice is this, by number?", form).text == NOT_FOUND
+    assert answerer.answer("What is the ID number?", form).text == "NZ-598152"
+    # a city is no country, nor where one is a citizen; where one lives it is
+    assert answerer.answer("From which country is the applicant?", form).text == NOT_FOUND
+    assert answerer.answer("Where is this person a citizen?", form).text == NOT_FOUND
+    assert answerer.answer("Which city does the applicant live in?", form).text == "Lyon"
+    assert answerer.answer("Where does the applicant live?", form).text == "Lyon"
+    # nor is a date line that reads like an address ("0ct" misread) where no city is
+    signed = (*form[:3], _line("Signed on 12 0ct 2022", 40, 300, 340))
+    assert answerer.answer("From which country the applicant is a national?", signed).text == NOT_FOUND
+    # a page word for one of the question's words ("full" for "filled") makes no match when
+    # another ("city") has none
+    assert answerer.answer("Could you tell me what city is filled in?", form[:3]).text == NOT_FOUND
+    invoice = (_line("Harbour Supplies Ltd", 20, 10, 300), _line("Invoice No: INV-83759", 500, 10, 300),
+               _line("Bill to:", 20, 120, 120), _line("Clara Weiss", 20, 160), _line("12 Elm Road", 20, 200),
+               _line("Porto 4000-123", 20, 240), _line("Total due: 310.00", 20, 320, 300))
+    assert answerer.answer("Which invoice is this, by number?", invoice).text == "INV-83759"
+    assert answerer.answer("What name is in the delivery address?", invoice).text == NOT_FOUND
+
+
+def test_a_registration_is_known_by_its_number_and_a_way_of_payment_asks_the_method():
+    from runtime.reader.types import asks_payment_method
+
+    assert question_type("What tax registration appears on this document?") == "id"
+    assert question_type("What is the registration fee?") == "amount"
+    assert asks_payment_method("In what way the payment should be made for this?")
+    assert question_type("Where can I write to this person electronically?") == "email"
+    assert _answerer().answer("What tax registration appears on this document?", _receipt()).text == NOT_FOUND
