@@ -112,6 +112,40 @@ AMOUNT_EXAMPLES: dict[str, tuple[str, ...]] = {
 }
 
 
+# Of the other party's blocks on a bill, the one charged ("Bill to") or the one the goods go to
+# ("Ship to"): a question about where the goods go is no question about the payer where the page
+# names only the payer. Ordinary questions about bills and parcels, written for this and for no
+# page in particular.
+BILLED, DELIVERED = "billed", "delivered"
+
+SHIPMENT_EXAMPLES: dict[str, tuple[str, ...]] = {
+    BILLED: (
+        "Who has to pay this invoice?",
+        "Which customer is charged for this?",
+        "Whose account is the invoice made out to?",
+        "Who is this bill addressed to for payment?",
+        "What is the billing name?",
+        "Who will receive the invoice for payment?",
+        "Which client owes the amount?",
+        "What is the billing address of the customer?",
+        "Who is responsible for paying this?",
+        "Under whose name is the account billed?",
+    ),
+    DELIVERED: (
+        "Where will the parcel arrive?",
+        "Who takes delivery of the goods?",
+        "What address does the courier bring the package to?",
+        "Who is the consignment addressed to?",
+        "Where should the shipment be dropped off?",
+        "Who gets the delivered items?",
+        "What is the delivery address?",
+        "To which location are the products dispatched?",
+        "Who signs for the package on arrival?",
+        "Where is the freight going?",
+    ),
+}
+
+
 # The two people of a letter, a note or an e-mail: the one who wrote and signed it, the one it
 # greets. Ordinary questions about letters, written for this and for no page in particular;
 # people in other roles (`SOMEONE`) are scored beside them, so that a question about a third

@@ -2106,3 +2106,24 @@ def test_a_registration_is_known_by_its_number_and_a_way_of_payment_asks_the_met
     assert asks_payment_method("In what way the payment should be made for this?")
     assert question_type("Where can I write to this person electronically?") == "email"
     assert _answerer().answer("What tax registration appears on this document?", _receipt()).text == NOT_FOUND
+
+
+def test_where_the_goods_go_is_no_question_about_the_payer():
+    """A bill that names only whom it is billed to: a question about where its goods go gets no
+    party (the router's examples decide, here by a stand-in meaning), one about the payer gets
+    it; a block keyed as the delivery's answers the goods' question."""
+    from runtime.reader.answering import PERSON
+
+    answerer = Answerer(_concepts(("deliver", "parcel", "goods", "courier", "shipment", "package", "freight", "dispatched",
+                                   "shipped", "items"),
+                                  ("pay", "charged", "billing", "billed", "owes", "bill")),
+                        lambda question, context, answers: [0.0] * len(answers))
+    billed_only = read_cells((_line("Harbour Supplies Ltd", 20, 10, 300), _line("Bill to:", 20, 120, 120),
+                              _line("Clara Weiss", 20, 160), _line("12 Elm Road", 20, 200), _line("Porto 4000-123", 20, 240),
+                              _line("Total due: 310.00", 20, 320, 300)))
+    assert answerer._party("Who are the goods shipped to?", PERSON, billed_only) is None
+    assert answerer._party("Who is this billed to?", PERSON, billed_only).value == "Clara Weiss"
+    both = read_cells((_line("Harbour Supplies Ltd", 20, 10, 300), _line("Bill to:", 20, 120, 120),
+                       _line("Deliver to:", 500, 120, 140), _line("Clara Weiss", 20, 160), _line("Tom Weiss", 500, 160),
+                       _line("12 Elm Road", 20, 200), _line("9 Oak Lane", 500, 200), _line("Total due: 310.00", 20, 320, 300)))
+    assert answerer._party("Who are the goods shipped to?", PERSON, both).value == "Tom Weiss"
