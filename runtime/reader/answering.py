@@ -1175,6 +1175,11 @@ class Answerer:
         # a code the question quotes is what it asks about, not its answer (the article whose code
         # is "P-118" is no "P-118")
         candidates = [(f, score) for f, score in candidates if not _quoted(f.value, question)]
+        if _asks_country(question):
+            # a country is the value of a key that says a country or a place ("Country", "Location",
+            # "Address"), not of one the question's other words name ("Name of Event")
+            candidates = [(f, score) for f, score in candidates
+                          if set(vocabulary.label_words(f.key)) & (_COUNTRY_OF | _PLACE_WORDS | {"address"})]
         if not candidates:
             return Answer(NOT_FOUND, False, (), 0.0)
         candidates = _first_section(question, candidates, every)

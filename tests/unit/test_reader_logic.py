@@ -2127,3 +2127,15 @@ def test_where_the_goods_go_is_no_question_about_the_payer():
                        _line("Deliver to:", 500, 120, 140), _line("Clara Weiss", 20, 160), _line("Tom Weiss", 500, 160),
                        _line("12 Elm Road", 20, 200), _line("9 Oak Lane", 500, 200), _line("Total due: 310.00", 20, 320, 300)))
     assert answerer._party("Who are the goods shipped to?", PERSON, both).value == "Tom Weiss"
+
+
+def test_a_country_is_asked_of_a_key_that_says_a_place():
+    """"Which country is the event in?" over "Name of Event:" and "State:" keys names the
+    event, not a country: not found; a "Country:" key answers it."""
+    page = (_line("SPECIAL EVENTS", 40, 20, 300), _line("State: Illinois", 40, 80, 300),
+            _line("Name of Event: Mrs. Illinois Beauty Pageant", 40, 130, 520), _line("Estimated Attendance: 700", 40, 180, 360))
+    answerer = _answerer()
+    assert answerer.answer("Which country is the event in?", page).text == NOT_FOUND
+    assert answerer.answer("What is the name of the event?", page).text == "Mrs. Illinois Beauty Pageant"
+    country = (*page, _line("Country: USA", 40, 230, 300))
+    assert answerer.answer("Which country is the event in?", country).text == "USA"
