@@ -741,14 +741,15 @@ def _first_section(question: str, candidates: list[tuple[Field, float]], every: 
     subject's ("What name is on the form?": the patient's "Full name", not the guardian's
     "Name" beside it; "the witness's phone" is the key "Witness phone", wherever it stands).
     Else the candidates as they are."""
-    if len({f.section for f in every if f.section >= 0}) < 2:
+    sections = {f.section for f in every if f.section >= 0}
+    if len(sections) < 2:
         return candidates
     focus, owners = vocabulary.question_words(question)
     held = [coverage(focus + owners, f.key) for f, _ in candidates]
     best = [(f, score) for (f, score), share in zip(candidates, held) if share == max(held)]
     if len({f.section for f, _ in best if f.section >= 0}) < 2:
         return candidates
-    first = min(f.section for f in every if f.section >= 0)  # a heading's cell index: cells are in reading order
+    first = min(sections)  # a heading's cell index: cells are in reading order
     return [(f, score) for f, score in best if f.section < 0 or f.section == first] or candidates
 
 
@@ -995,9 +996,15 @@ def _place(fields: list[Field]) -> Field | None:
     words and no figure, whose key says only a place ("City: Berlin", "Town of residence:
     Ghent"; not "Place of birth" nor "Destination country", which say which place).
     None when no key does."""
+    return _worded_value(fields, lambda label: label <= _PLACE_WORDS)
+
+
+def _worded_value(fields: list[Field], says: Callable[[set[str]], bool]) -> Field | None:
+    """The first field in reading order, in words and no figure, whose key's words (none of a
+    table's row labels) `says` holds of."""
     for field in sorted(fields, key=lambda f: f.line):
         label = set(vocabulary.label_words(field.key)) if field.key else set()
-        if label and label <= _PLACE_WORDS and field.source not in _DATA_KEYED \
+        if label and says(label) and field.source not in _DATA_KEYED \
                 and re.fullmatch(r"[^\W\d_]+(?:[\s.,'-]+[^\W\d_]+)*\.?", field.value.strip()):
             return field
     return None
@@ -1012,11 +1019,7 @@ def _asks_country(question: str) -> bool:
 def _country(fields: list[Field]) -> Field | None:
     """The first value in words whose key says a country, a nationality or a citizenship
     ("Country of origin: Brazil", "Citizenship: Canada")."""
-    for field in sorted(fields, key=lambda f: f.line):
-        if field.key and field.source not in _DATA_KEYED and set(vocabulary.label_words(field.key)) & _COUNTRY_OF \
-                and re.fullmatch(r"[^\W\d_]+(?:[\s.,'-]+[^\W\d_]+)*\.?", field.value.strip()):
-            return field
-    return None
+    return _worded_value(fields, lambda label: bool(label & _COUNTRY_OF))
 
 
 def _address(fields: list[Field]) -> Field | None:
