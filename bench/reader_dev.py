@@ -1,7 +1,7 @@
 """The reader's development loop (issue 10): answer cached questions without re-reading pages.
 
     .venv/bin/python bench/reader_dev.py cache --data /work/realdocs [--seeds 1 2] [--count 20] [--limit 25]
-    .venv/bin/python bench/reader_dev.py eval [--sets gen1 gen2 sroie funsd para fresh wide oblique casual wordy terse absent] [--precision fp32|int8] [--misses N]
+    .venv/bin/python bench/reader_dev.py eval [--sets gen1 gen2 sroie funsd para fresh wide oblique casual wordy terse second absent] [--precision fp32|int8] [--misses N]
 
 `cache` reads every page once with the bundle's OCR and stores its regions and questions
 under .cache/reader_calibration/ (outside git: the real documents are research data).
@@ -28,12 +28,15 @@ eighth (docvqa_paraphrases_wordy.py, written 2026-12-05 in session 33 apart from
 the other pools: requests wrapped in the asker's situation, commands, polite and clumsy
 English; tuned on from its first run); `terse` in a ninth (docvqa_paraphrases_terse.py, written
 2026-12-06 in session 35 apart from runtime/ and the other pools: search-box fragments,
-abbreviations and trade jargon; tuned on from its first run). Generated seeds 3 and 4 (`cache --seeds 3 4`, `eval --sets
+abbreviations and trade jargon; tuned on from its first run); `second` in a tenth
+(docvqa_paraphrases_second.py, written 2026-12-08 in session 51 apart from runtime/ and the
+other pools: second-language English and typing slips; first run 84.6% int8, tuned on from
+then). Generated seeds 3 and 4 (`cache --seeds 3 4`, `eval --sets
 gen3 gen4`) are development pages too. Each pool also asks a page's unanswerable fields in
 its phrasings (where it has them) and counts replies other than "not found" as invented.
 `absent` (session 50) asks every cached development page (seeds 1-8) about every field its
 generator says it cannot answer (the seeds sample one or two per page), in every phrasing of
-the tuned pools (dev, para, wide, oblique, casual, wordy, terse; not `fresh`): about 13,400
+the tuned pools (dev, para, wide, oblique, casual, wordy, terse, second; not `fresh`): about 13,400
 questions, so that a rule that finds some other key for a phrasing it does not know shows up.
 `--misses N` prints N wrong replies per set (development sets only).
 """
@@ -153,7 +156,7 @@ def evaluate(args) -> None:
         if set_name == "absent":
             _every_absent_field(adapter, args.misses)
             continue
-        if set_name in ("para", "fresh", "wide", "oblique", "casual", "wordy", "terse"):
+        if set_name in ("para", "fresh", "wide", "oblique", "casual", "wordy", "terse", "second"):
             if set_name == "fresh" and args.misses:
                 raise SystemExit("fresh is the never-tuned pool: measure it without --misses.")
             _paraphrases(adapter, args.misses, set_name)
@@ -250,6 +253,8 @@ def _paraphrases(adapter, shown: int, pool: str = "para") -> None:
         from docvqa_paraphrases_wordy import WORDY as PARAPHRASES
     elif pool == "terse":
         from docvqa_paraphrases_terse import TERSE as PARAPHRASES
+    elif pool == "second":
+        from docvqa_paraphrases_second import SECOND as PARAPHRASES
     else:
         from docvqa_paraphrases import PARAPHRASES
 
@@ -300,13 +305,14 @@ def _every_absent_field(adapter, shown: int) -> None:
     from docvqa_paraphrases import PARAPHRASES
     from docvqa_paraphrases_casual import CASUAL
     from docvqa_paraphrases_oblique import OBLIQUE
+    from docvqa_paraphrases_second import SECOND
     from docvqa_paraphrases_terse import TERSE
     from docvqa_paraphrases_wide import WIDE
     from docvqa_paraphrases_wordy import WORDY
     from docvqa_questions import DEVELOPMENT
 
     pools = {"dev": DEVELOPMENT, "para": PARAPHRASES, "wide": WIDE, "oblique": OBLIQUE, "casual": CASUAL,
-             "wordy": WORDY, "terse": TERSE}
+             "wordy": WORDY, "terse": TERSE, "second": SECOND}
     field_of = {template: field for field, templates in DEVELOPMENT.items() for template in templates}
     started = time.perf_counter()
     asked = {pool: 0 for pool in pools}

@@ -17,6 +17,7 @@ from docvqa_paraphrases import PARAPHRASES  # noqa: E402
 from docvqa_paraphrases_casual import CASUAL  # noqa: E402
 from docvqa_paraphrases_fresh import FRESH  # noqa: E402
 from docvqa_paraphrases_oblique import OBLIQUE  # noqa: E402
+from docvqa_paraphrases_second import SECOND  # noqa: E402
 from docvqa_paraphrases_terse import TERSE  # noqa: E402
 from docvqa_paraphrases_wide import WIDE  # noqa: E402
 from docvqa_paraphrases_wordy import WORDY  # noqa: E402
@@ -31,7 +32,7 @@ SLOT = r"(?:[^ ]+ ){0,3}[^ ]+"  # what a slot may stand for: one to four words (
 def _all_templates() -> set[str]:
     """Both pools of the generator and the paraphrase pools of bench/reader_dev.py."""
     generated = {template for pools in PHRASINGS.values() for pool in pools for template in pool}
-    return generated | {template for pools in (PARAPHRASES, FRESH, WIDE, OBLIQUE, CASUAL, WORDY, TERSE) for pool in pools.values() for template in pool}
+    return generated | {template for pools in (PARAPHRASES, FRESH, WIDE, OBLIQUE, CASUAL, WORDY, TERSE, SECOND) for pool in pools.values() for template in pool}
 
 
 def _pattern(template: str) -> re.Pattern[str] | None:
@@ -103,6 +104,13 @@ def test_the_paraphrase_pool_shares_no_phrasing_with_the_generator_and_names_its
     shared = sum(len(terse & other) for other in (generated, paraphrases, fresh, wide, oblique, casual, wordy))
     assert terse and shared == 0, f"{shared} phrasings of the ninth pool occur in another pool"
     assert set(TERSE) <= set(PHRASINGS)
+    # The tenth (second-language English and typing slips): apart from all the others.
+    second = {canonical(t) for pool in SECOND.values() for t in pool}
+    shared = sum(len(second & other) for other in (generated, paraphrases, fresh, wide, oblique, casual, wordy, terse))
+    assert second and shared == 0, f"{shared} phrasings of the tenth pool occur in another pool"
+    assert set(SECOND) <= set(PHRASINGS)
+    slotted = [t for pool in SECOND.values() for t in pool if "{" in t]
+    assert slotted and all(t.format(item="x", code="x", row="x", column="x") for t in slotted)
 
 
 def test_the_reported_seed_asks_in_phrasings_no_development_seed_uses():
