@@ -55,7 +55,7 @@ from . import intents
 from .letterhead import is_document_title, read_letterhead
 from .roles import (AMOUNT_EXAMPLES, BILLED, DELIVERED, ISSUER, LETTER_EXAMPLES, OTHER, PART, READER, SHIPMENT_EXAMPLES, SOMEONE,
                     SUBJECT, TOTAL, WRITER, ExampleScorer, PartyRouter)
-from .spelling import allowed_edits, compact, edits_within, occurs_in, split_run_together
+from .spelling import allowed_edits, compact, corrected, edits_within, occurs_in, split_run_together
 from .values import find_dates, find_times, parse_money, split_mailbox
 from .payment import find_payment
 from .types import COUNTED, AMOUNT, ADDRESS, COUNT, DATE, EMAIL, IDENT, ORG, PERCENT, PERSON, PHONE, TEXT, TIME, URL, asks_payment_method, clean_value, compatible, is_street_line, question_type, value_types
@@ -502,6 +502,11 @@ def _number_agreement(numbers: frozenset[str], key: str) -> float:
     return _NUMBER_WEIGHT if numbers & have else -_NUMBER_WEIGHT
 
 
+def _page_words(cells) -> frozenset[str]:
+    """The page's words, lowercased."""
+    return frozenset(word.lower() for cell in cells for word in re.findall(r"[^\W\d_]+", cell.text))
+
+
 def _misread(word: str, text: str, words: frozenset[str] = frozenset()) -> bool:
     """Whether a word of three letters or more reads in `text` allowing for the recognizer's
     misread characters and dropped spaces (`spelling.occurs_in`). Not where the word and each
@@ -616,6 +621,7 @@ def _lines_of(cells: tuple[TextLine, ...]) -> _Lines:
 # "By when ...?", "by what date ...", "until which day", "the deadline", "pay-by date",
 # "remit by": a date something must happen by.
 _DEADLINE = re.compile(r"\b(?:by|until|till|before)\s+(?:when|(?:what|which)\s+(?:date|day))\b|\bdeadline\b"
+                       r"|\b(?:last|final|limit)\s+(?:day|date)\b"
                        r"|\b(?:pay(?:able|ment)?|remit(?:tance)?|settle(?:ment)?)[\s-]+by\b", re.I)
 # "... before tax", "excluding VAT", "net of fees", "pre-tax", "before they add the tax": an
 # amount without that part.
@@ -1058,6 +1064,7 @@ class Answerer:
         self._score_answers = score_answers
         self._config = config
         self._words = words
+        self._known = words | vocabulary.KNOWN_WORDS if words else words  # what a slip is put right to
         self._readable: dict[str, str] = {}
         self._word_vectors: dict[str, np.ndarray] = {}  # a cache, under `_lock`
         self._lock = threading.Lock()
@@ -1083,6 +1090,7 @@ class Answerer:
         cells = read_cells(regions)
         if not cells:
             return Answer(NOT_FOUND, False, (), 0.0)
+        question = corrected(question, self._known, _page_words(cells))
         looked_up = self._look_up(question, cells)
         if looked_up is not None:
             return looked_up

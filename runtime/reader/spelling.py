@@ -2,13 +2,17 @@
 within a few character edits ("supplier" in "SUPPL.IER", "submitted" in "SUBMIIIED BY",
 "account" in "AccourT"), and labels the recognizer wrote without spaces match word by word
 ("commitments" in "PREVIOUSSCOMMITMENTSIHISPROJECI"); words run together are split on the
-sentence encoder's own vocabulary (`split_run_together`). Pure Python, no word lists of its own.
+sentence encoder's own vocabulary (`split_run_together`). A question typed with a slip
+("adress", "reciever") is put right to the one known or page word it misses (`corrected`).
+Pure Python, no word lists of its own beyond English's commonest endings and beginnings.
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
+
+from .vocabulary import shortens
 
 
 def compact(text: str) -> str:
@@ -72,3 +76,71 @@ def split_run_together(text: str, words: frozenset[str], min_length: int = 7) ->
         return " ".join(found)
 
     return re.sub(r"[a-z]+", lambda match: split(match.group()), text.lower())
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def one_edit(word: str) -> tuple[set[str], ...]:
+    """The strings one edit from `word`, most likely slip first: a letter left out (the
+    strings one longer), two letters swapped, one put in (one shorter), one changed."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return ({a + letter + b for a, b in splits for letter in _LETTERS},
+            {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1 and b[0] != b[1]},
+            {a + b[1:] for a, b in splits if b},
+            {a + letter + b[1:] for a, b in splits if b for letter in _LETTERS if letter != b[0]})
+
+
+def _likeliest(token: str, among: frozenset[str]) -> set[str]:
+    """The words of `among` one edit from `token` by the likeliest kind of slip that has any."""
+    return next((found for near in one_edit(token) if (found := near & among)), set())
+
+
+def corrected(question: str, words: frozenset[str], page: frozenset[str], min_length: int = 5) -> str:
+    """The question with each word typed with a slip put right: a lowercase word of
+    `min_length` letters or more that is neither one of `words` (the sentence encoder's whole
+    words) nor one of `page` (the page's own words, lowercased) becomes the one word of the
+    page one edit from it ("invoce" over "INVOICE"), else the one such word of `words`
+    ("reciever", "quantty"), of the likeliest kind of slip where there are several (a letter
+    left out, then two swapped, one added, one changed: "adress" is "address", not "dress";
+    "payement" is "payment", not "pavement"; of one kind, the one word that keeps the first
+    letter). Left as typed: a word with no such neighbour, or several of one kind; capitalised
+    words (names the page may lack); a shortening of a page word ("subj" over "Subject",
+    spelled out later); and words English builds from known ones ("payable", "fallback",
+    "invoiced" over "INVOICE"), which the vocabulary lacks."""
+    if not words:
+        return question
+
+    def fix(match: re.Match) -> str:
+        token = match.group()
+        if len(token) < min_length or not token.isascii() or not token.islower() or token in words or token in page:
+            return token
+        if _built_from(token, lambda word: word in words or word in page):
+            return token
+        on_page = _likeliest(token, page)
+        if len(on_page) == 1:
+            return on_page.pop()
+        if on_page or any(shortens(token, word) for word in page if len(word) > len(token)):
+            return token
+        known = _likeliest(token, words)
+        if len(known) > 1:  # a slip seldom hits the first letter: "nummer" is "number", not "summer"
+            known = {word for word in known if word[0] == token[0]}
+        return known.pop() if len(known) == 1 else token
+
+    return re.sub(r"[^\W\d_]+", fix, question)
+
+
+_SUFFIXES = ("s", "es", "ed", "d", "ing", "able", "er", "ers", "ly", "ment", "ness")
+_PREFIXES = ("re", "un", "pre", "non", "sub", "over", "out")
+
+
+def _built_from(token: str, known) -> bool:
+    """Whether `token` is a `known` word of three letters or more with an English ending or
+    beginning ("payable", "reorder"), or two such words run together ("fallback")."""
+    for cut in range(3, len(token) - 2):
+        head, tail = token[:cut], token[cut:]
+        if known(head) and (tail in _SUFFIXES or (len(tail) >= 3 and known(tail))):
+            return True
+    return any(token.endswith(ending) and known(token[:-len(ending)]) for ending in _SUFFIXES
+               if len(token) - len(ending) >= 3) or any(
+        token.startswith(start) and known(token[len(start):]) for start in _PREFIXES if len(token) - len(start) >= 3)

@@ -69,6 +69,11 @@ _VOCABULARY = STOP | GENERIC | QUALIFIERS | _NUMBER_SIGNS | frozenset(
 )
 
 
+# The words this module knows, the documents' names among them ("invoice", which the sentence
+# encoder's vocabulary lacks): words a typing slip is put right to (`spelling.corrected`).
+KNOWN_WORDS = frozenset(re.findall(r"[a-z]+", _PAGES)) | frozenset(w for w in _VOCABULARY if w.isalpha())
+
+
 # A run of letters longer than any label is not split into words (the search recurses once
 # per piece: a 5000-letter "word" reached Python's recursion limit).
 _MAX_SPLIT = 64

@@ -2139,3 +2139,22 @@ def test_a_country_is_asked_of_a_key_that_says_a_place():
     assert answerer.answer("What is the name of the event?", page).text == "Mrs. Illinois Beauty Pageant"
     country = (*page, _line("Country: USA", 40, 230, 300))
     assert answerer.answer("Which country is the event in?", country).text == "USA"
+
+
+def test_a_question_typed_with_slips_and_second_language_grammar_is_understood():
+    words = frozenset("what is the of address email applicant receiver number phone telephone how many money pay i owe "
+                      "for this we must bank transfer or other last day to total due date".split())
+    answerer = Answerer(_unrelated, lambda question, context, answers: [0.0] * len(answers), words=words)
+    form = (_line("APPLICATION", 20, 10), _line("Applicant", 20, 60), _line("E-mail:", 20, 110),
+            _line("ana@post.example.org", 300, 110), _line("Phone:", 20, 160), _line("953-533-8973", 300, 160))
+    assert answerer.answer("emial adress of the aplicant", form).text == "ana@post.example.org"
+    assert answerer.answer("the aplicant telephon nummer", form).text == "953-533-8973"
+    bill = (_line("INVOICE", 20, 10), _line("Date: 2024-03-02", 20, 60), _line("Total due:", 20, 110),
+            _line("EUR 2.053,59", 300, 110))
+    assert answerer.answer("how many money is the total of this invoce?", bill).text == "EUR 2.053,59"
+    # "how" and a pronoun before paying asks the way, which this bill does not say
+    assert answerer.answer("how we must pay this invoce, bank transfer or other?", bill).text == NOT_FOUND
+    # the last day to pay is the day it is due: not the bill's own date
+    assert answerer.answer("the last day to pay this?", bill).text == NOT_FOUND
+    assert question_type("how many money do I owe?") == question_type("how many it costs?") == "amount"
+    assert question_type("How many items did I pay for?") == "count"

@@ -45,3 +45,29 @@ def test_run_together_words_split_into_known_words():
     assert split_run_together("PHYSICALSTATE", WORDS) == "physical state"
     # Garbled or unknown runs stay as read: no split into scraps.
     assert split_run_together("KAWASANPERINDUSTRIAN", WORDS | {"ka", "wa", "san", "per"}) == "kawasanperindustrian"
+
+
+def test_a_typing_slip_is_put_right_to_the_one_word_it_misses():
+    from runtime.reader.spelling import corrected
+
+    words = frozenset("the of address dress email emil receiver number summer shop total what is payment pavement "
+                      "title little pay able fall back order recorder".split())
+    assert corrected("emial adress of the shop", words, frozenset()) == "email address of the shop"
+    assert corrected("what is the reciever nummer", words, frozenset()) == "what is the receiver number"
+    assert corrected("tittle of the payement", words, frozenset()) == "title of the payment"
+    # the page's own word first, though the vocabulary lacks it
+    assert corrected("total of the invoce", words, frozenset({"invoice", "total"})) == "total of the invoice"
+
+
+def test_words_english_builds_names_and_shortenings_stay_as_typed():
+    from runtime.reader.spelling import corrected
+
+    words = frozenset("pay able fall back order recorder playable fullback the of subject sub inc who".split())
+    for question in ("payable of the order", "fallback of the order", "reorder of the order"):
+        assert corrected(question, words, frozenset()) == question
+    assert corrected("Kowalsky of the order", words, frozenset({"kowalski"})) == "Kowalsky of the order"  # a name
+    assert corrected("who is invoiced", words, frozenset({"invoice"})) == "who is invoiced"  # the page's word, ended
+    assert corrected("subj of the order", words, frozenset({"subject"})) == "subj of the order"  # spelled out later
+    # two words as near, neither keeping the first letter: left as typed
+    assert corrected("the tabe", frozenset({"table", "taker", "tube"}) | words, frozenset()) == "the tabe"
+    assert corrected("emial", frozenset(), frozenset()) == "emial"  # no vocabulary, nothing put right
