@@ -41,7 +41,7 @@ import os
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -524,9 +524,18 @@ def _misread(word: str, text: str, words: frozenset[str] = frozenset()) -> bool:
     return not near or any(token not in words or token == word for token in near)
 
 
-# "Which company billed it?", "Who shipped it?", "Billed by?": the one who did what the verb says.
+# "Which company billed it?", "Who shipped it?", "Billed by?", "sent by whom?": the one who did
+# what the verb says.
 _DONE_BY = re.compile(r"^\s*(?:which|what)\s+[^\W\d_]+\s+(?P<verb>[^\W\d_]{3,}ed)\b"
-                      r"|\bwho\s+(?P<done>[^\W\d_]{3,}ed)\b|\b(?P<by>[^\W\d_]{3,}ed)\s+by\s*[?.]?\s*$", re.I)
+                      r"|\bwho\s+(?P<done>[^\W\d_]{3,}ed)\b|\b(?P<by>[^\W\d_]{3,}ed)\s+by(?:\s+whom?)?\s*[?.]?\s*$", re.I)
+
+
+def _document_done_by(question: str) -> bool:
+    """Whether the question asks by whom the document it names was made ("the invoice was
+    issued by whom?"): its issuer, where nobody signed. Not who did something to the asker
+    (a cashier who served them, whom the page may not name: not its issuer)."""
+    asked = _DONE_BY.search(question)
+    return asked is not None and asked.group("by") is not None and vocabulary.document_subject(question) is not None
 
 
 # What a number is of: "invoice" in "the invoice number", "invoice reference no.", "ticket #"
@@ -1057,14 +1066,18 @@ class Answerer:
         score_answers: Callable[[str, Sequence[str], Sequence[str]], list[float]],
         config: AnswerConfig = AnswerConfig(),
         words: frozenset[str] = frozenset(),
+        ranks: Mapping[str, int] | None = None,
     ):
         """`words`: whole words of the sentence encoder's vocabulary, to split labels the
-        recognizer ran together ("TOTALSALES" → "total sales") before they are compared."""
+        recognizer ran together ("TOTALSALES" → "total sales") before they are compared, and
+        to put a question's typing slips right (`spelling.corrected`); `ranks`: how common each
+        is (lower is commoner), to choose between two words a slip is as near."""
         self._embed = embed
         self._score_answers = score_answers
         self._config = config
         self._words = words
         self._known = words | vocabulary.KNOWN_WORDS if words else words  # what a slip is put right to
+        self._ranks = ranks or {}
         self._readable: dict[str, str] = {}
         self._word_vectors: dict[str, np.ndarray] = {}  # a cache, under `_lock`
         self._lock = threading.Lock()
@@ -1090,7 +1103,7 @@ class Answerer:
         cells = read_cells(regions)
         if not cells:
             return Answer(NOT_FOUND, False, (), 0.0)
-        question = corrected(question, self._known, _page_words(cells))
+        question = vocabulary.name_asked_as_called(corrected(question, self._known, _page_words(cells), self._ranks))
         looked_up = self._look_up(question, cells)
         if looked_up is not None:
             return looked_up
@@ -1807,7 +1820,7 @@ class Answerer:
             person = self._letter_person(question, fields)
             if person is not None:
                 return [(person, 0.5)]
-        if expected == PERSON and _FROM_WHOM.search(question):
+        if expected == PERSON and (_FROM_WHOM.search(question) or _document_done_by(question)):
             # "Who is this invoice from?" where no one signs and no key says "From": the issuer
             # its letterhead names
             head = read_letterhead(cells)

@@ -10,6 +10,7 @@ Pure Python, no word lists of its own beyond English's commonest endings and beg
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 
 from .vocabulary import shortens
@@ -96,7 +97,8 @@ def _likeliest(token: str, among: frozenset[str]) -> set[str]:
     return next((found for near in one_edit(token) if (found := near & among)), set())
 
 
-def corrected(question: str, words: frozenset[str], page: frozenset[str], min_length: int = 5) -> str:
+def corrected(question: str, words: frozenset[str], page: frozenset[str], ranks: Mapping[str, int] | None = None,
+              min_length: int = 5) -> str:
     """The question with each word typed with a slip put right: a lowercase word of
     `min_length` letters or more that is neither one of `words` (the sentence encoder's whole
     words) nor one of `page` (the page's own words, lowercased) becomes the one word of the
@@ -104,7 +106,8 @@ def corrected(question: str, words: frozenset[str], page: frozenset[str], min_le
     ("reciever", "quantty"), of the likeliest kind of slip where there are several (a letter
     left out, then two swapped, one added, one changed: "adress" is "address", not "dress";
     "payement" is "payment", not "pavement"; of one kind, the one word that keeps the first
-    letter). Left as typed: a word with no such neighbour, or several of one kind; capitalised
+    letter, else one at least twice as common as the next by `ranks`, lower commoner: "leter"
+    is "letter", not "lester"). Left as typed: a word with no such neighbour, or several of one kind; capitalised
     words (names the page may lack); a shortening of a page word ("subj" over "Subject",
     spelled out later); and words English builds from known ones ("payable", "fallback",
     "invoiced" over "INVOICE"), which the vocabulary lacks."""
@@ -125,6 +128,9 @@ def corrected(question: str, words: frozenset[str], page: frozenset[str], min_le
         known = _likeliest(token, words)
         if len(known) > 1:  # a slip seldom hits the first letter: "nummer" is "number", not "summer"
             known = {word for word in known if word[0] == token[0]}
+        if len(known) > 1 and ranks and all(word in ranks for word in known):
+            first, second = sorted(known, key=ranks.__getitem__)[:2]
+            known = {first} if 2 * ranks[first] <= ranks[second] else known
         return known.pop() if len(known) == 1 else token
 
     return re.sub(r"[^\W\d_]+", fix, question)
@@ -141,6 +147,7 @@ def _built_from(token: str, known) -> bool:
         head, tail = token[:cut], token[cut:]
         if known(head) and (tail in _SUFFIXES or (len(tail) >= 3 and known(tail))):
             return True
+    # a word of three letters takes a long ending only ("payable"; "leter" is no "let" + "er")
     return any(token.endswith(ending) and known(token[:-len(ending)]) for ending in _SUFFIXES
-               if len(token) - len(ending) >= 3) or any(
+               if len(token) - len(ending) >= (3 if len(ending) >= 3 else 4)) or any(
         token.startswith(start) and known(token[len(start):]) for start in _PREFIXES if len(token) - len(start) >= 3)

@@ -109,6 +109,13 @@ def document_named(text: str) -> str | None:
     return found.group(3).lower() if found else None
 
 
+def document_subject(text: str) -> str | None:
+    """The document the text makes the subject of its verb ("the invoice was issued ...",
+    "this letter is for ..."): "invoice", "letter" (None when it names none so)."""
+    found = _DOCUMENT_SUBJECT.search(text)
+    return found.group(2).lower() if found else None
+
+
 def without_document_phrases(text: str) -> str:
     """`text` without the phrases that name the document itself ("on the page", "of this form")."""
     return _DOCUMENT_PHRASE.sub(" ", text)
@@ -118,6 +125,18 @@ _I_AM = re.compile(r"\bam\s+i\b|\bi\s+am\b", re.I)
 # What a person or a thing "is called" is its name.
 _HOW_OLD = re.compile(r"\bhow old\b", re.I)
 _CALLED = re.compile(r"\b(?:is|are|was|were)\b(?=.*\bcalled\s*[?.!]*\s*$)(.*)\bcalled(?=\s*[?.!]*\s*$)", re.I)
+
+
+# "How is called the shop?", "the shop, how it is named?": English as other languages put it
+# ("comment s'appelle", "wie heißt", "cómo se llama") asks a name.
+_HOW_CALLED = re.compile(r"^\W*how\s+(?:is|are|was|were)\s+(?:called|named)\b"
+                         r"|\bhow\s+(?:it|he|she|they)\s+(?:is|are|was|were)\s+(?:called|named)(?=\s*[?.!]*\s*$)", re.I)
+
+
+def name_asked_as_called(question: str) -> str:
+    """The question with "how is called ..." said as "what is the name of ..." (`_HOW_CALLED`)."""
+    return _HOW_CALLED.sub(lambda m: "what is the name of" if m.group().lstrip(" \t?.!,").lower().startswith(
+        ("how is", "how are", "how was", "how were")) else "what is its name", question)
 
 
 def question_words(question: str) -> tuple[list[str], list[str]]:

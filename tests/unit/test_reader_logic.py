@@ -2004,6 +2004,11 @@ def test_who_a_page_nobody_signed_is_from_is_its_issuer():
     assert reader.answer("Who is this invoice from?", invoice).text == "Northwind Design Studio"
     assert reader.answer("who's it from?", invoice).text == "Northwind Design Studio"
     assert reader.answer("Who is it billed to?", invoice).text != "Northwind Design Studio"
+    # done by whom, in the order other languages put it: the issuer, not the party billed
+    assert reader.answer("this invoice is issued by whom?", invoice).text == "Northwind Design Studio"
+    assert reader.answer("the invoice was prepared by who?", invoice).text == "Northwind Design Studio"
+    # how it is called: its name
+    assert reader.answer("how is called the company of this invoice?", invoice).text == "Northwind Design Studio"
 
 
 def test_an_unkeyed_run_of_digits_is_no_phone_number():

@@ -55,6 +55,13 @@ def test_a_typing_slip_is_put_right_to_the_one_word_it_misses():
     assert corrected("emial adress of the shop", words, frozenset()) == "email address of the shop"
     assert corrected("what is the reciever nummer", words, frozenset()) == "what is the receiver number"
     assert corrected("tittle of the payement", words, frozenset()) == "title of the payment"
+    # two words as near, both keeping the first letter: the one at least twice as common
+    ranked = words | {"letter", "lester", "later"}
+    assert corrected("the leter of the shop", ranked, frozenset()) == "the leter of the shop"
+    assert corrected("the leter of the shop", ranked, frozenset(), {"letter": 3661, "lester": 14131}) == \
+        "the letter of the shop"
+    assert corrected("the leter of the shop", ranked, frozenset(), {"letter": 3661, "lester": 5000}) == \
+        "the leter of the shop"
     # the page's own word first, though the vocabulary lacks it
     assert corrected("total of the invoce", words, frozenset({"invoice", "total"})) == "total of the invoice"
 

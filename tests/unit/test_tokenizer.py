@@ -224,3 +224,11 @@ def test_context_ids_give_the_leading_space_a_full_decode_has(metaspace):
     with_context = _stream(metaspace, completion, context_ids=prompt)
     assert "".join(with_context) == expected
     assert not "".join(_stream(metaspace, completion)).startswith(" ")
+
+
+def test_whole_words_and_their_ranks(wordpiece):
+    words = wordpiece.whole_words()
+    ranks = wordpiece.word_ranks()
+    assert words and set(ranks) == set(words)
+    assert all(word.isalpha() and word.islower() and len(word) >= 2 for word in words)
+    assert all(ranks[word] == wordpiece._backend.token_to_id(word) for word in words)  # noqa: SLF001
