@@ -75,11 +75,19 @@ class Tokenizer:
         return self._whole_words
 
     def word_ranks(self) -> dict[str, int]:
-        """Each of `whole_words` with its id: a WordPiece vocabulary lists its words commonest
-        first ("the" 1996, "letter" 3661, "lester" 14131 in MiniLM's), so the lower id is the
+        """The vocabulary's whole words of two ASCII letters or more as written, with their ids:
+        a WordPiece vocabulary's entries but "##" pieces (`whole_words`), a byte-level or
+        metaspace BPE vocabulary's entries that start a word (after "Ġ" or "▁", the mark taken
+        off; a cased one keeps names capitalised). Vocabularies list their commonest words
+        first ("the" 1996, "letter" 3661, "lester" 14131 in MiniLM's): the lower id is the
         commoner word."""
-        vocabulary = self._backend.get_vocab()
-        return {word: vocabulary[word] for word in self.whole_words()}
+        found = {}
+        pieces = isinstance(self._backend.model, tokenizers.models.WordPiece)  # else a word starts after a mark
+        for token, index in self._backend.get_vocab().items():
+            word = token[1:] if token[:1] in ("Ġ", "▁") else token if pieces and not token.startswith("##") else ""
+            if len(word) >= 2 and word.isascii() and word.isalpha():
+                found[word] = min(index, found.get(word, index))
+        return found
 
     @property
     def vocab_size(self) -> int:

@@ -535,7 +535,13 @@ def _document_done_by(question: str) -> bool:
     issued by whom?"): its issuer, where nobody signed. Not who did something to the asker
     (a cashier who served them, whom the page may not name: not its issuer)."""
     asked = _DONE_BY.search(question)
-    return asked is not None and asked.group("by") is not None and vocabulary.document_subject(question) is not None
+    return asked is not None and asked.group("by") is not None and not _RECEIVING.match(asked.group("by")) \
+        and vocabulary.document_subject(question) not in (None, "form", "application")
+
+
+# What the other party does to a document, or whoever fills it in: not its issuer's doing.
+_RECEIVING = re.compile(r"(?:received|paid|settled|accepted|approved|signed|checked|completed|filled|submitted|owed|"
+                        r"addressed|delivered|shipped)$", re.I)
 
 
 # What a number is of: "invoice" in "the invoice number", "invoice reference no.", "ticket #"
@@ -630,7 +636,7 @@ def _lines_of(cells: tuple[TextLine, ...]) -> _Lines:
 # "By when ...?", "by what date ...", "until which day", "the deadline", "pay-by date",
 # "remit by": a date something must happen by.
 _DEADLINE = re.compile(r"\b(?:by|until|till|before)\s+(?:when|(?:what|which)\s+(?:date|day))\b|\bdeadline\b"
-                       r"|\b(?:last|final|limit)\s+(?:day|date)\b"
+                       r"|\b(?:last|final|limit)\s+(?:day|date)\s+(?:to|for|of)\s+(?:pay|paying|payment)\b|\blimit\s+date\b"
                        r"|\b(?:pay(?:able|ment)?|remit(?:tance)?|settle(?:ment)?)[\s-]+by\b", re.I)
 # "... before tax", "excluding VAT", "net of fees", "pre-tax", "before they add the tax": an
 # amount without that part.
@@ -738,6 +744,8 @@ _WHICH_DOCUMENT = re.compile(r"^\W*(?:which|what)\s+(?P<kind>" + "|".join(sorted
 # How English names the number of a document ("its reference", "the no.", "#"; an "ID number"
 # is a person's), in canonical forms.
 _WORDS_FOR_A_NUMBER = frozenset({"number", "no", "nr", "num", "#", "reference", "ref"})
+# What a document's own number is to it: what identifies it ("What number identifies this form?").
+_IDENTIFYING = frozenset(vocabulary.canonical(word) for word in "identifies identify identified identifying".split())
 
 
 def _nameless(question: str) -> bool:
@@ -798,7 +806,7 @@ def _own_number(question: str, expected: str, fields: list[Field]) -> list[tuple
     noun = (vocabulary.document_named(question) or _numbered_page(question)) if expected == IDENT else None
     if noun is None:
         return []
-    if set(focus_words(question)) - _WORDS_FOR_A_NUMBER - {noun}:
+    if set(focus_words(question)) - _WORDS_FOR_A_NUMBER - _IDENTIFYING - {noun}:
         return []
     for name in (noun, *sorted(_BILLS - {noun})) if noun in _BILLS else (noun,):
         own = [f for f in fields if f.key and f.source not in _DATA_KEYED
@@ -1066,18 +1074,23 @@ class Answerer:
         score_answers: Callable[[str, Sequence[str], Sequence[str]], list[float]],
         config: AnswerConfig = AnswerConfig(),
         words: frozenset[str] = frozenset(),
-        ranks: Mapping[str, int] | None = None,
+        english: Mapping[str, int] | None = None,
     ):
         """`words`: whole words of the sentence encoder's vocabulary, to split labels the
-        recognizer ran together ("TOTALSALES" → "total sales") before they are compared, and
-        to put a question's typing slips right (`spelling.corrected`); `ranks`: how common each
-        is (lower is commoner), to choose between two words a slip is as near."""
+        recognizer ran together ("TOTALSALES" → "total sales") before they are compared;
+        `english`: the lowercase words of a cased vocabulary (the language model's: no names)
+        with their ranks, lower commoner: a question's typing slips are put right to them or
+        to the reader's own words (`spelling.corrected`), never without them."""
         self._embed = embed
         self._score_answers = score_answers
         self._config = config
         self._words = words
-        self._known = words | vocabulary.KNOWN_WORDS if words else words  # what a slip is put right to
-        self._ranks = ranks or {}
+        # what a question's word is English as typed, and what a slip is put right to (`spelling.corrected`)
+        self._english = words | vocabulary.KNOWN_WORDS | frozenset(english or ())
+        # (a BPE vocabulary's word starts are also pieces of words, "numer" of "numerous": those
+        # the encoder's vocabulary has whole)
+        self._targets = {**dict.fromkeys(vocabulary.KNOWN_WORDS, 0),
+                         **{word: rank for word, rank in english.items() if word in words}} if english else {}
         self._readable: dict[str, str] = {}
         self._word_vectors: dict[str, np.ndarray] = {}  # a cache, under `_lock`
         self._lock = threading.Lock()
@@ -1103,7 +1116,7 @@ class Answerer:
         cells = read_cells(regions)
         if not cells:
             return Answer(NOT_FOUND, False, (), 0.0)
-        question = vocabulary.name_asked_as_called(corrected(question, self._known, _page_words(cells), self._ranks))
+        question = vocabulary.name_asked_as_called(corrected(question, self._english, _page_words(cells), self._targets))
         looked_up = self._look_up(question, cells)
         if looked_up is not None:
             return looked_up

@@ -92,46 +92,67 @@ def one_edit(word: str) -> tuple[set[str], ...]:
             {a + letter + b[1:] for a, b in splits if b for letter in _LETTERS if letter != b[0]})
 
 
-def _likeliest(token: str, among: frozenset[str]) -> set[str]:
-    """The words of `among` one edit from `token` by the likeliest kind of slip that has any."""
-    return next((found for near in one_edit(token) if (found := near & among)), set())
+def _distance(word: str, other: str) -> int:
+    """Levenshtein distance: letters left out, added or changed."""
+    previous = list(range(len(other) + 1))
+    for i, letter in enumerate(word, 1):
+        current = [i] + [0] * len(other)
+        for j, theirs in enumerate(other, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (letter != theirs))
+        previous = current
+    return previous[-1]
 
 
-def corrected(question: str, words: frozenset[str], page: frozenset[str], ranks: Mapping[str, int] | None = None,
+_MAX_SLIP_LENGTH = 30  # a longer run of letters is no word typed with a slip (and costs its square)
+
+
+def corrected(question: str, words: frozenset[str], page: frozenset[str], targets: Mapping[str, int] | None = None,
               min_length: int = 5) -> str:
-    """The question with each word typed with a slip put right: a lowercase word of
-    `min_length` letters or more that is neither one of `words` (the sentence encoder's whole
-    words) nor one of `page` (the page's own words, lowercased) becomes the one word of the
-    page one edit from it ("invoce" over "INVOICE"), else the one such word of `words`
-    ("reciever", "quantty"), of the likeliest kind of slip where there are several (a letter
-    left out, then two swapped, one added, one changed: "adress" is "address", not "dress";
-    "payement" is "payment", not "pavement"; of one kind, the one word that keeps the first
-    letter, else one at least twice as common as the next by `ranks`, lower commoner: "leter"
-    is "letter", not "lester"). Left as typed: a word with no such neighbour, or several of one kind; capitalised
-    words (names the page may lack); a shortening of a page word ("subj" over "Subject",
-    spelled out later); and words English builds from known ones ("payable", "fallback",
-    "invoiced" over "INVOICE"), which the vocabulary lacks."""
-    if not words:
+    """The question with each word typed with a slip put right. A lowercase word of
+    `min_length` letters or more that is none of `words` (English as typed: the sentence
+    encoder's whole words, the language model's lowercase words, the reader's own) nor of
+    `page` (the page's words, lowercased) becomes the word one edit from it, of the likeliest
+    kind of slip that has one: a letter left out, then two swapped, one added, one changed
+    ("adress" is "address", not "dress"; "payement" "payment", not "pavement"). Of one kind, a
+    page word first ("invoce" over "INVOICE"), else one of `targets` (word → rank, lower
+    commoner: lowercase words of a cased vocabulary, which names are not, and the reader's
+    own) that keeps the first letter ("nummer": "number", not "summer"; "notary" is no
+    "rotary"); of several, the one at least twice as common as the next ("leter": "letter",
+    not "lester").
+    Left as typed: a word with no such neighbour or several; one a known page word stands
+    within two edits of and the slip would not give ("totle" over "Total" is no "title");
+    capitalised words (names the page may lack); a shortening of a page word ("subj" over
+    "Subject", spelled out later); and words English builds from known ones ("payable",
+    "invoiced", "reorder"). Without `targets` nothing is put right."""
+    if not targets:
         return question
 
     def fix(match: re.Match) -> str:
         token = match.group()
-        if len(token) < min_length or not token.isascii() or not token.islower() or token in words or token in page:
+        if not min_length <= len(token) <= _MAX_SLIP_LENGTH or not token.isascii() or not token.islower() \
+                or token in words or token in page:
             return token
-        if _built_from(token, lambda word: word in words or word in page):
+        if _built_from(token, lambda word: word in words or word in page) \
+                or any(shortens(token, word) for word in page if len(word) > len(token) + 1):
             return token
-        on_page = _likeliest(token, page)
-        if len(on_page) == 1:
-            return on_page.pop()
-        if on_page or any(shortens(token, word) for word in page if len(word) > len(token)):
-            return token
-        known = _likeliest(token, words)
-        if len(known) > 1:  # a slip seldom hits the first letter: "nummer" is "number", not "summer"
-            known = {word for word in known if word[0] == token[0]}
-        if len(known) > 1 and ranks and all(word in ranks for word in known):
-            first, second = sorted(known, key=ranks.__getitem__)[:2]
-            known = {first} if 2 * ranks[first] <= ranks[second] else known
-        return known.pop() if len(known) == 1 else token
+        for near in one_edit(token):
+            # a page word, else a known word that keeps the first letter (a slip seldom hits it)
+            found = near & page or {word for word in near if word in targets and word[0] == token[0]}
+            if not found:
+                continue
+            if len(found) > 1:
+                found = {word for word in found if word[0] == token[0]}
+            if len(found) > 1 and all(word in targets for word in found):
+                first, second = sorted(found, key=targets.__getitem__)[:2]
+                found = {first} if 2 * targets[first] <= targets[second] else found
+            if len(found) != 1:
+                return token
+            word = found.pop()
+            if word not in page and any(abs(len(other) - len(token)) <= 2 and _distance(token, other) <= 2
+                                        for other in page if other in targets):
+                return token
+            return word
+        return token
 
     return re.sub(r"[^\W\d_]+", fix, question)
 
@@ -143,9 +164,9 @@ _PREFIXES = ("re", "un", "pre", "non", "sub", "over", "out")
 def _built_from(token: str, known) -> bool:
     """Whether `token` is a `known` word of three letters or more with an English ending or
     beginning ("payable", "reorder"), or two such words run together ("fallback")."""
-    for cut in range(3, len(token) - 2):
+    for cut in range(3, len(token) - 3):  # two words of four letters or more ("num" + "mer" is no word)
         head, tail = token[:cut], token[cut:]
-        if known(head) and (tail in _SUFFIXES or (len(tail) >= 3 and known(tail))):
+        if known(head) and (tail in _SUFFIXES or (len(tail) >= 4 and known(tail))):
             return True
     # a word of three letters takes a long ending only ("payable"; "leter" is no "let" + "er")
     return any(token.endswith(ending) and known(token[:-len(ending)]) for ending in _SUFFIXES

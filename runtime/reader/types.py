@@ -36,8 +36,9 @@ _MONEY_PLURALS = r"(?:funds|savings|wages|earnings|taxes|fees|costs|charges|paym
 # they pay?"); which card was used or charged ("Which card was charged?", not its number; "What
 # kind of card is it?" may ask about the page); a receipt's own words for it ("tender type").
 _PAYMENT_METHOD = (
-    r"\bhow\s+(was|were|did|do|does|is|are|am|will|would|shall|should|can|could|must|may|might|the|this|it|i|we|you|they)\b"
-    r".*\b(pay|paid|settled?)\b"
+    r"\bhow\s+(was|were|did|do|does|is|are|am|will|would|shall|should|can|could|must|may|might|the|this|it)\b.*\b(pay|paid|settled?)\b"
+    r"|\bhow\s+(?:i|we|you|they)\s+(?:(?:can|could|must|should|will|shall|have\s+to|has\s+to|need\s+to|am\s+to|are\s+to)\s+)?"
+    r"(?:pay|paid|settle)\b"
     r"|\bmethod\b|\b(way|means|mode|form)\s+of\s+(pay|paying|payment)\b|\bway\b.*\b(pay|paid|payment)\b|\b(pay|paid|settled?)\s+(with|using|via|by)\b|\buse[ds]?\s+to\s+(pay|settle)\b"
     r"|^\W*(with|using|by)\s+(what|which)\b(?!\s+(?:amount|sum|total|figure|price)\b).*\b(pay|paid|settled?)\b"
     r"|\b(?:what|which)\s+(?:kind\s+of\s+|type\s+of\s+|sort\s+of\s+)?(?:credit\s+|debit\s+|bank\s+|payment\s+)?card\b"
@@ -59,9 +60,9 @@ _QUESTION_RULES = (
     (AMOUNT, r"^(?:(?!\b(?:what|when|where|who|which|whose)\b).)*\bhow much\b(?!\s+(?:of\s+the\s+)?time\b)"),
     # "how many" said for "how much" of money ("how many money ...", "how many we must pay"),
     # as "how much pieces" is said for "how many": an amount.
-    (AMOUNT, r"\bhow\s+many\s+(?:money|cash)\b|\bhow\s+many\s+(?:(?:do|did|does|must|should|will|shall)\s+)?"
+    (AMOUNT, r"\bhow\s+many\s+money\b|\bhow\s+many\s+(?:(?:do|did|does|must|should|will|shall)\s+)?"
              r"(?:i|we|you|they|he|she|it|this|that)\s+(?:have\s+to\s+|has\s+to\s+|must\s+|need\s+to\s+|should\s+)?"
-             r"(?:pay|paid|owe|owed|spend|spent|costs?)\b"),
+             r"(?:pay|paid|owe|owed|spend|spent|costs?)\b(?!\s+for\s*[?.!]*\s*$)"),
     (COUNT, r"^(?:(?!\b(?:what|when|where|who|which|whose)\b).)*\bhow many\b"),
     # So does a question that opens on what a thing cost: the thing named after it ("the price
     # of a phone case", "the cost of the call") does not make it a question about that thing.

@@ -1949,7 +1949,8 @@ def test_a_bill_is_what_an_invoice_is_and_numbers_it():
     reader = _answerer()
     invoice = (_line("Brightway Software Inc.", 20, 20, 300), _line("INVOICE", 500, 20), _line("Invoice No: INV-71686", 500, 60, 300),
                _line("Date: 26-03-2023", 500, 100, 300), _line("Bill to:", 20, 160), _line("Tobias Horvat", 20, 200))
-    for question in ("What is the bill number?", "What is the number of this bill?", "What is the bill's reference number?"):
+    for question in ("What is the bill number?", "What is the number of this bill?", "What is the bill's reference number?",
+                     "Which number identifies the invoice?"):
         assert reader.answer(question, invoice).text == "INV-71686", question
     for question in ("What is the bill's VAT number?", "What is the bill's customer number?",
                      "Which purchase order is this bill for?"):
@@ -2007,6 +2008,7 @@ def test_who_a_page_nobody_signed_is_from_is_its_issuer():
     # done by whom, in the order other languages put it: the issuer, not the party billed
     assert reader.answer("this invoice is issued by whom?", invoice).text == "Northwind Design Studio"
     assert reader.answer("the invoice was prepared by who?", invoice).text == "Northwind Design Studio"
+    assert reader.answer("the invoice was received by whom?", invoice).text != "Northwind Design Studio"  # the other party
     # how it is called: its name
     assert reader.answer("how is called the company of this invoice?", invoice).text == "Northwind Design Studio"
 
@@ -2149,7 +2151,8 @@ def test_a_country_is_asked_of_a_key_that_says_a_place():
 def test_a_question_typed_with_slips_and_second_language_grammar_is_understood():
     words = frozenset("what is the of address email applicant receiver number phone telephone how many money pay i owe "
                       "for this we must bank transfer or other last day to total due date".split())
-    answerer = Answerer(_unrelated, lambda question, context, answers: [0.0] * len(answers), words=words)
+    answerer = Answerer(_unrelated, lambda question, context, answers: [0.0] * len(answers), words=words,
+                        english={word: rank for rank, word in enumerate(sorted(words))})
     form = (_line("APPLICATION", 20, 10), _line("Applicant", 20, 60), _line("E-mail:", 20, 110),
             _line("ana@post.example.org", 300, 110), _line("Phone:", 20, 160), _line("953-533-8973", 300, 160))
     assert answerer.answer("emial adress of the aplicant", form).text == "ana@post.example.org"
@@ -2161,5 +2164,7 @@ def test_a_question_typed_with_slips_and_second_language_grammar_is_understood()
     assert answerer.answer("how we must pay this invoce, bank transfer or other?", bill).text == NOT_FOUND
     # the last day to pay is the day it is due: not the bill's own date
     assert answerer.answer("the last day to pay this?", bill).text == NOT_FOUND
+    assert question_type("how you know the amount to pay?") == "amount"  # the pronoun's verb is no paying
+    assert question_type("how many cash payments are there?") == question_type("how many did i pay for?") == "count"
     assert question_type("how many money do I owe?") == question_type("how many it costs?") == "amount"
     assert question_type("How many items did I pay for?") == "count"

@@ -50,31 +50,36 @@ def test_run_together_words_split_into_known_words():
 def test_a_typing_slip_is_put_right_to_the_one_word_it_misses():
     from runtime.reader.spelling import corrected
 
-    words = frozenset("the of address dress email emil receiver number summer shop total what is payment pavement "
-                      "title little pay able fall back order recorder".split())
-    assert corrected("emial adress of the shop", words, frozenset()) == "email address of the shop"
-    assert corrected("what is the reciever nummer", words, frozenset()) == "what is the receiver number"
-    assert corrected("tittle of the payement", words, frozenset()) == "title of the payment"
+    targets = {word: rank for rank, word in enumerate(
+        "the of what is shop total address dress email receiver number summer payment pavement title little".split())}
+    words = frozenset(targets) | {"emil", "lester"}
+    assert corrected("emial adress of the shop", words, frozenset(), targets) == "email address of the shop"
+    assert corrected("what is the reciever nummer", words, frozenset(), targets) == "what is the receiver number"
+    assert corrected("tittle of the payement", words, frozenset(), targets) == "title of the payment"
+    # the page's own word first, though no vocabulary has it
+    assert corrected("total of the invoce", words, frozenset({"invoice", "total"}), targets) == "total of the invoice"
     # two words as near, both keeping the first letter: the one at least twice as common
-    ranked = words | {"letter", "lester", "later"}
-    assert corrected("the leter of the shop", ranked, frozenset()) == "the leter of the shop"
-    assert corrected("the leter of the shop", ranked, frozenset(), {"letter": 3661, "lester": 14131}) == \
+    assert corrected("the leter of the shop", words, frozenset(), {**targets, "letter": 3661, "lester": 14131}) == \
         "the letter of the shop"
-    assert corrected("the leter of the shop", ranked, frozenset(), {"letter": 3661, "lester": 5000}) == \
+    assert corrected("the leter of the shop", words, frozenset(), {**targets, "letter": 3661, "lester": 5000}) == \
         "the leter of the shop"
-    # the page's own word first, though the vocabulary lacks it
-    assert corrected("total of the invoce", words, frozenset({"invoice", "total"})) == "total of the invoice"
+    assert corrected("emial", words, frozenset(), {}) == "emial"  # nothing to put it right to
 
 
-def test_words_english_builds_names_and_shortenings_stay_as_typed():
+def test_real_words_names_and_shortenings_stay_as_typed():
     from runtime.reader.spelling import corrected
 
-    words = frozenset("pay able fall back order recorder playable fullback the of subject sub inc who".split())
-    for question in ("payable of the order", "fallback of the order", "reorder of the order"):
-        assert corrected(question, words, frozenset()) == question
-    assert corrected("Kowalsky of the order", words, frozenset({"kowalski"})) == "Kowalsky of the order"  # a name
-    assert corrected("who is invoiced", words, frozenset({"invoice"})) == "who is invoiced"  # the page's word, ended
-    assert corrected("subj of the order", words, frozenset({"subject"})) == "subj of the order"  # spelled out later
-    # two words as near, neither keeping the first letter: left as typed
-    assert corrected("the tabe", frozenset({"table", "taker", "tube"}) | words, frozenset()) == "the tabe"
-    assert corrected("emial", frozenset(), frozenset()) == "emial"  # no vocabulary, nothing put right
+    targets = {word: rank for rank, word in enumerate(
+        "pay able fall back order recorder playable fullback the of subject who title total rotary number".split())}
+    words = frozenset(targets) | {"debit", "payne"}
+    for question in ("payable of the order", "fallback of the order", "reorder of the order", "debit of the order"):
+        assert corrected(question, words, frozenset(), targets) == question
+    assert corrected("Kowalsky of the order", words, frozenset({"kowalski"}), targets) == "Kowalsky of the order"  # a name
+    assert corrected("subj of the order", words, frozenset({"subject"}), targets) == "subj of the order"  # spelled out later
+    assert corrected("who is invoiced", words, frozenset({"invoice"}), targets) == "who is invoiced"  # the page's word, ended
+    assert corrected("the notary", words, frozenset(), targets) == "the notary"  # "rotary" changes its first letter
+    # a page word two edits away that the slip would not give: "totle" over "Total" is no "title"
+    assert corrected("totle of the order", words, frozenset({"total"}), targets) == "totle of the order"
+    assert corrected("totle of the order", words, frozenset({"tyrle"}), targets) == "title of the order"  # no known word
+    assert corrected("the nummerr", words, frozenset(), targets) == "the nummerr"  # two edits: as typed
+    assert corrected("the " + "a" * 5000, words, frozenset(), targets) == "the " + "a" * 5000  # no word: as typed
