@@ -33,13 +33,19 @@ def edits_within(word: str, text: str) -> int:
     approximate substring distance)."""
     if not word:
         return 0
-    previous = [0] * (len(text) + 1)  # a match may start anywhere in `text`
+    return min(_last_row(word, text, [0] * (len(text) + 1)))  # a match may start anywhere in `text`
+
+
+def _last_row(word: str, text: str, first: list[int]) -> list[int]:
+    """The edit-distance table's last row for `word` against `text`, from its `first` row:
+    the fewest edits that turn `word` into `text` up to each of its letters."""
+    previous = first
     for i, letter in enumerate(word, 1):
         current = [i] + [0] * len(text)
         for j, other in enumerate(text, 1):
             current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (letter != other))
         previous = current
-    return min(previous)
+    return previous
 
 
 def occurs_in(word: str, text: str) -> bool:
@@ -94,13 +100,7 @@ def one_edit(word: str) -> tuple[set[str], ...]:
 
 def _distance(word: str, other: str) -> int:
     """Levenshtein distance: letters left out, added or changed."""
-    previous = list(range(len(other) + 1))
-    for i, letter in enumerate(word, 1):
-        current = [i] + [0] * len(other)
-        for j, theirs in enumerate(other, 1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (letter != theirs))
-        previous = current
-    return previous[-1]
+    return _last_row(word, other, list(range(len(other) + 1)))[-1]
 
 
 _MAX_SLIP_LENGTH = 30  # a longer run of letters is no word typed with a slip (and costs its square)
