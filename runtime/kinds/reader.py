@@ -296,8 +296,8 @@ class ReaderAdapter(KindAdapter):
         # a long page or request is cut, not refused
         embed = functools.partial(self._embedder.embed, truncate=True)
         self._match = match = KnownVectors(embed, _known_vectors(context, embed))
-        english = {word: rank for word, rank in lm_tokenizer.word_ranks().items() if word.islower()}
-        self._answerer = Answerer(match, self._lm.score_answers, words=embedder_tokenizer.whole_words(), english=english)
+        self._answerer = Answerer(match, self._lm.score_answers, words=embedder_tokenizer.whole_words(),
+                                  english=lambda: {word: rank for word, rank in lm_tokenizer.word_ranks().items() if word.islower()})
         self._router = intents.IntentRouter(match)
         self._describer = Describer(match)
         self._detector = ObjectDetector(sessions["detector"]) if "detector" in sessions else None

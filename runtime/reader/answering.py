@@ -1074,23 +1074,21 @@ class Answerer:
         score_answers: Callable[[str, Sequence[str], Sequence[str]], list[float]],
         config: AnswerConfig = AnswerConfig(),
         words: frozenset[str] = frozenset(),
-        english: Mapping[str, int] | None = None,
+        english: Callable[[], Mapping[str, int]] | None = None,
     ):
         """`words`: whole words of the sentence encoder's vocabulary, to split labels the
         recognizer ran together ("TOTALSALES" → "total sales") before they are compared;
-        `english`: the lowercase words of a cased vocabulary (the language model's: no names)
-        with their ranks, lower commoner: a question's typing slips are put right to them or
-        to the reader's own words (`spelling.corrected`), never without them."""
+        `english` gives the lowercase words of a cased vocabulary (the language model's: no
+        names) with their ranks, lower commoner: a question's typing slips are put right to
+        them or to the reader's own words (`spelling.corrected`), never without them. It is
+        called on the first question, not at load (the language model's 49,000 entries take
+        ~70 ms to sift, time a server's start would wait for)."""
         self._embed = embed
         self._score_answers = score_answers
         self._config = config
         self._words = words
-        # what a question's word is English as typed, and what a slip is put right to (`spelling.corrected`)
-        self._english = words | vocabulary.KNOWN_WORDS | frozenset(english or ())
-        # (a BPE vocabulary's word starts are also pieces of words, "numer" of "numerous": those
-        # the encoder's vocabulary has whole)
-        self._targets = {**dict.fromkeys(vocabulary.KNOWN_WORDS, 0),
-                         **{word: rank for word, rank in english.items() if word in words}} if english else {}
+        self._english = english
+        self._spelling: tuple[frozenset[str], dict[str, int]] | None = None  # `_slip_words`, once made
         self._readable: dict[str, str] = {}
         self._word_vectors: dict[str, np.ndarray] = {}  # a cache, under `_lock`
         self._lock = threading.Lock()
@@ -1101,6 +1099,20 @@ class Answerer:
                                             LETTER_EXAMPLES)
         self._amount_router = ExampleScorer(embed, AMOUNT_EXAMPLES)
         self._shipment_router = ExampleScorer(embed, SHIPMENT_EXAMPLES)
+
+    def _slip_words(self) -> tuple[frozenset[str], dict[str, int]]:
+        """(what a question's word is English as typed, what a slip is put right to: word →
+        rank), for `spelling.corrected`; made on the first question."""
+        with self._lock:
+            if self._spelling is None:
+                english = self._english() if self._english is not None else {}
+                # (a BPE vocabulary's word starts are also pieces of words, "numer" of
+                # "numerous": those the encoder's vocabulary has whole)
+                self._spelling = (self._words | vocabulary.KNOWN_WORDS | frozenset(english),
+                                  {**dict.fromkeys(vocabulary.KNOWN_WORDS, 0),
+                                   **{word: rank for word, rank in english.items() if word in self._words}}
+                                  if english else {})
+            return self._spelling
 
     def _read(self, key: str) -> str:
         readable = self._readable.get(key)
@@ -1116,7 +1128,8 @@ class Answerer:
         cells = read_cells(regions)
         if not cells:
             return Answer(NOT_FOUND, False, (), 0.0)
-        question = vocabulary.name_asked_as_called(corrected(question, self._english, _page_words(cells), self._targets))
+        english, targets = self._slip_words()
+        question = vocabulary.name_asked_as_called(corrected(question, english, _page_words(cells), targets))
         looked_up = self._look_up(question, cells)
         if looked_up is not None:
             return looked_up

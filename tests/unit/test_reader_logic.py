@@ -2152,7 +2152,7 @@ def test_a_question_typed_with_slips_and_second_language_grammar_is_understood()
     words = frozenset("what is the of address email applicant receiver number phone telephone how many money pay i owe "
                       "for this we must bank transfer or other last day to total due date".split())
     answerer = Answerer(_unrelated, lambda question, context, answers: [0.0] * len(answers), words=words,
-                        english={word: rank for rank, word in enumerate(sorted(words))})
+                        english=lambda: {word: rank for rank, word in enumerate(sorted(words))})
     form = (_line("APPLICATION", 20, 10), _line("Applicant", 20, 60), _line("E-mail:", 20, 110),
             _line("ana@post.example.org", 300, 110), _line("Phone:", 20, 160), _line("953-533-8973", 300, 160))
     assert answerer.answer("emial adress of the aplicant", form).text == "ana@post.example.org"
